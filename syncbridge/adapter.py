@@ -1,0 +1,203 @@
+"""The adapter contract: one small interface every side of a sync implements.
+
+The vault is an adapter too, so the engine is symmetric: ``sync(a, b, state)`` works for
+memory↔memory, vault↔SQLite, vault↔Notion alike.
+
+Adapters are found through the entry-point group ``syncbridge.adapters`` (see
+``syncbridge.registry``). A third-party adapter subclasses :class:`Adapter`, declares
+``name``, ``config_model`` and ``capabilities``, and runs the contract suite shipped in
+``syncbridge.testing``.
+
+Canonical values
+----------------
+Records carry field values in a canonical, JSON-compatible form so that two sides can be
+compared with ``==`` (see :func:`canonical`): ``str``, ``int``, ``float``, ``bool``,
+``None``, lists and string-keyed dicts of those. Dates are ISO strings (``"2025-07-05"``),
+date-times ISO 8601 without zone when the vault stores local time
+(``"2025-07-05T16:56"``). A key that is absent from ``fields`` is absent on that side
+(:data:`MISSING`), which is different from a key whose value is ``None``.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+import enum
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Final
+
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from syncbridge.schema.model import ClassSchema
+
+__all__ = [
+    "MISSING",
+    "Adapter",
+    "AdapterConfig",
+    "Capabilities",
+    "Missing",
+    "Record",
+    "RecordRef",
+    "canonical",
+]
+
+
+class Missing(enum.Enum):
+    """Type of :data:`MISSING`: "this key is absent", as opposed to ``None`` (null)."""
+
+    MISSING = "MISSING"
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Final = Missing.MISSING
+
+
+def canonical(value: Any) -> Any:
+    """Return ``value`` in canonical form (see module docstring).
+
+    ruamel's scalar subclasses become plain builtins, tuples become lists, dates and
+    date-times become ISO strings, integral floats stay floats. Raises ``TypeError`` for
+    values with no canonical form (custom objects).
+    """
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        f = float(value)
+        return None if math.isnan(f) else f
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.isoformat(timespec="minutes" if value.second == 0 else "seconds")
+    if isinstance(value, Mapping):
+        return {str(k): canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [canonical(v) for v in value]
+    raise TypeError(f"no canonical form for {type(value).__name__}: {value!r}")
+
+
+@dataclass(frozen=True)
+class RecordRef:
+    """A listing entry: what an adapter can tell cheaply about one record.
+
+    ``version`` is an opaque etag that changes on every write (a content hash, a row
+    version, Notion's ``last_edited_time`` plus id ...). ``modified`` is tz-aware.
+    """
+
+    id: str
+    version: str
+    modified: dt.datetime
+    class_name: str
+
+
+@dataclass(frozen=True)
+class Record:
+    """One entry, as an adapter reads or writes it.
+
+    ``id`` is the adapter's own id (``None`` before creation). ``fields`` holds canonical
+    values keyed by field name. ``body`` is the Markdown body. ``modified`` is tz-aware.
+    ``title`` is a hint for naming (the vault derives a file name from it).
+    """
+
+    class_name: str
+    fields: Mapping[str, Any]
+    body: str = ""
+    id: str | None = None
+    version: str | None = None
+    modified: dt.datetime | None = None
+    title: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+class AdapterConfig(BaseModel):
+    """Base of every adapter's config model; unknown keys are an error."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What an adapter can do. The engine adapts to these instead of failing late.
+
+    ``read_only``: never written to. ``supports_trash``: deletes are recoverable.
+    ``supports_body``: the Markdown body is stored. ``timestamp_precision``: the
+    granularity of ``modified`` (Notion: one minute).
+    """
+
+    read_only: bool = False
+    supports_trash: bool = True
+    supports_body: bool = True
+    timestamp_precision: dt.timedelta = dt.timedelta(microseconds=1)
+
+
+class Adapter(abc.ABC):
+    """One side of a sync. Subclasses set the three class attributes below.
+
+    Every write takes the version the caller last saw and raises
+    :class:`syncbridge.errors.StaleVersion` if the record changed since.
+    """
+
+    name: ClassVar[str]
+    """The entry-point name (``"sqlite"``, ``"notion"`` ...)."""
+
+    config_model: ClassVar[type[AdapterConfig]] = AdapterConfig
+    """Pydantic model of this adapter's keys in a ``[[targets]]`` table."""
+
+    capabilities: ClassVar[Capabilities] = Capabilities()
+
+    def __init__(self, config: AdapterConfig, *, base_dir: Path | None = None) -> None:
+        """``config`` is an instance of ``config_model``; relative paths in it are resolved
+        against ``base_dir`` (the folder of the config file), default the working dir."""
+        self.config = config
+        self.base_dir = base_dir or Path.cwd()
+
+    @abc.abstractmethod
+    def ensure_collection(self, cls: ClassSchema) -> None:
+        """Create the collection (table, database) for ``cls`` or add missing fields."""
+
+    @abc.abstractmethod
+    def list(self) -> Iterator[RecordRef]:
+        """Every live (not trashed) record, cheaply (no bodies)."""
+
+    @abc.abstractmethod
+    def read_many(self, ids: Sequence[str]) -> list[Record]:
+        """Full records for ``ids``, in the same order. Unknown ids raise ``RecordError``."""
+
+    @abc.abstractmethod
+    def create(self, record: Record) -> RecordRef:
+        """Create ``record`` (its ``id`` is ignored) and return its ref."""
+
+    @abc.abstractmethod
+    def update(self, record: Record, *, expected_version: str) -> RecordRef:
+        """Replace ``record.id``'s fields and body; ``StaleVersion`` if it changed since."""
+
+    @abc.abstractmethod
+    def delete(self, record_id: str, *, expected_version: str) -> None:
+        """Move ``record_id`` to the trash (or delete it if there is none)."""
+
+    def read(self, record_id: str) -> Record:
+        """One full record."""
+        return self.read_many([record_id])[0]
+
+    def list_ids(self) -> Iterable[str]:
+        return (ref.id for ref in self.list())
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections and files. Idempotent."""
+
+    def __enter__(self) -> Adapter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,128 @@
+"""The one error hierarchy of syncbridge, grouped by what the caller should do.
+
+::
+
+    SyncbridgeError                 base of everything we raise on purpose
+    ├── FatalError                  stop the run; the message says what to fix
+    │   ├── ConfigError             bad syncbridge.toml (names the key path)
+    │   ├── AdapterNotFound         no entry point of that name / duplicate names
+    │   ├── StateError              state store unreadable or from a newer version
+    │   └── SafetyStop              a run that would delete too much (hint: --force-delete)
+    ├── RetryableError              try again later (network, rate limit, lock held)
+    │   └── RemoteUnavailable
+    └── SkipError                   skip this note / record, go on with the others
+        ├── NoteError               a note we cannot read or edit safely (names file and line)
+        │   ├── FrontmatterError    YAML we refuse to edit (duplicate keys, tabs, tags, bombs ...)
+        │   └── EncodingError       not valid UTF-8
+        ├── EditError               a requested edit could not be applied losslessly
+        ├── WriteConflict           the file/record changed since we read it (compare-and-swap)
+        │   └── StaleVersion        an adapter write carried an outdated version
+        ├── RecordError             an external record we cannot map (names the record id)
+        └── UnsafePath              a name that would escape the vault
+
+Only the CLI turns these into exit codes. Vendor errors are translated at the adapter
+boundary with ``raise ... from exc``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AdapterNotFound",
+    "ConfigError",
+    "EditError",
+    "EncodingError",
+    "FatalError",
+    "FrontmatterError",
+    "NoteError",
+    "RecordError",
+    "RemoteUnavailable",
+    "RetryableError",
+    "SafetyStop",
+    "SkipError",
+    "StaleVersion",
+    "StateError",
+    "SyncbridgeError",
+    "UnsafePath",
+    "WriteConflict",
+]
+
+
+class SyncbridgeError(Exception):
+    """Base class of every error syncbridge raises on purpose."""
+
+
+class FatalError(SyncbridgeError):
+    """The run cannot go on; the message says what to fix."""
+
+
+class ConfigError(FatalError):
+    """The configuration is invalid. The message names the key path."""
+
+
+class AdapterNotFound(FatalError):
+    """No adapter is registered under the requested name (or two claim it)."""
+
+
+class StateError(FatalError):
+    """The state store cannot be used (corrupt, locked for good, or from a newer version)."""
+
+
+class SafetyStop(FatalError):
+    """A safety guard stopped the run before it changed anything (e.g. mass deletion)."""
+
+
+class RetryableError(SyncbridgeError):
+    """A transient failure; the same operation may succeed later."""
+
+
+class RemoteUnavailable(RetryableError):
+    """The remote could not be reached or answered with a transient error."""
+
+
+class SkipError(SyncbridgeError):
+    """This note or record cannot be processed; the others can."""
+
+
+class NoteError(SkipError):
+    """A note cannot be read or edited safely.
+
+    ``path`` is the vault-relative (or given) path, ``line`` the 1-based line in the file
+    when known.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None):
+        self.path = path
+        self.line = line
+        self.reason = message
+        where = path or "<note>"
+        if line is not None:
+            where = f"{where}:{line}"
+        super().__init__(f"{where}: {message}")
+
+
+class FrontmatterError(NoteError):
+    """Frontmatter that syncbridge refuses to edit (it is left byte-for-byte as it is)."""
+
+
+class EncodingError(NoteError):
+    """The file is not valid UTF-8."""
+
+
+class EditError(NoteError):
+    """A requested edit could not be applied without touching other bytes."""
+
+
+class WriteConflict(SkipError):
+    """The target changed since it was read; the write was refused (compare-and-swap)."""
+
+
+class StaleVersion(WriteConflict):
+    """An adapter write carried a version that is no longer current."""
+
+
+class RecordError(SkipError):
+    """An external record cannot be mapped to a note."""
+
+
+class UnsafePath(SkipError):
+    """A path would escape the vault or cannot be represented on this filesystem."""
