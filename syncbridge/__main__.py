@@ -1,0 +1,5 @@
+import sys
+
+from syncbridge.cli import main
+
+sys.exit(main())
