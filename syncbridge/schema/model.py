@@ -8,13 +8,22 @@ engine (which types and compares values through them).
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ClassSchema", "FieldKind", "FieldSpec", "FieldType", "VaultSchema"]
+__all__ = [
+    "ClassSchema",
+    "FieldKind",
+    "FieldSpec",
+    "FieldType",
+    "VaultSchema",
+    "fileclass_names",
+    "note_tags",
+]
 
 
-class FieldType(str, enum.Enum):
+class FieldType(enum.StrEnum):
     """Metadata Menu's 22 field types (``Fields.ts``), plus Obsidian Properties' types mapped
     onto them by the readers."""
 
@@ -42,7 +51,7 @@ class FieldType(str, enum.Enum):
     OBJECT_LIST = "ObjectList"
 
 
-class FieldKind(str, enum.Enum):
+class FieldKind(enum.StrEnum):
     """The storage shape of a field, what adapters map to columns / properties.
 
     Canonical values (see ``syncbridge.adapter.canonical``) per kind:
@@ -81,6 +90,19 @@ class FieldSpec:
     read_only: bool = False
     choices: tuple[str, ...] = ()
     display: str | None = None  # "asArray" | "asList" for multi types, when the class says
+    field_id: str | None = None
+    """Metadata Menu's 6-character field id (``Bd0Kh8``), when the field comes from MDM."""
+    children: tuple[FieldSpec, ...] = ()
+    """Sub-fields of an Object / ObjectList field (MDM ``path`` = this field's id)."""
+    origin: str = "metadata-menu"
+    """Where the field's type came from: ``"metadata-menu"``, ``"types.json"``,
+    ``"inferred"`` (keys seen in a class's notes that its definition does not list)."""
+
+    @property
+    def date_format(self) -> str | None:
+        """The moment.js ``dateFormat`` option of Date / DateTime / Time fields, if any."""
+        value = self.options.get("dateFormat")
+        return value if isinstance(value, str) and value else None
 
 
 @dataclass(frozen=True)
@@ -98,6 +120,14 @@ class ClassSchema:
     files_paths: tuple[str, ...] = ()
     tag_names: tuple[str, ...] = ()
     map_with_tag: bool = False
+    excludes: tuple[str, ...] = ()
+    definition_path: str | None = None
+    """Vault-relative path of the fileClass note that defines the class, if any."""
+    icon: str | None = None
+
+    def field_names(self) -> list[str]:
+        """Field names in definition order."""
+        return list(self.fields)
 
 
 @dataclass(frozen=True)
@@ -109,3 +139,98 @@ class VaultSchema:
     class_key: str = "fileClass"
     fileclass_folder: str | None = None
     template_folders: tuple[str, ...] = ()
+    global_class: str | None = None
+    """Metadata Menu's ``globalFileClass``: the class of notes that match nothing else."""
+    class_excluded_folders: tuple[str, ...] = ()
+    """MDM ``fileClassExcludedFolders``: notes there only get the global / default class."""
+    definition_paths: frozenset[str] = frozenset()
+    """Vault-relative paths of every fileClass definition note (never entries)."""
+
+    def class_of(self, path: str, fields: Mapping[str, Any]) -> str:
+        """The class of the note at vault-relative POSIX ``path`` with frontmatter ``fields``.
+
+        Metadata Menu's priority: the ``class_key`` value (a list or a comma-separated
+        string; the first name that is a known class), then ``mapWithTag`` / ``tagNames``
+        tags, then ``filesPaths`` folders (the deepest wins), then the global class, then
+        ``default_class``. Pure; no I/O.
+        """
+        if not _under_any(path, self.class_excluded_folders):
+            for name in fileclass_names(fields.get(self.class_key)):
+                if name in self.classes:
+                    return name
+            tags = note_tags(fields.get("tags"))
+            if tags:
+                for cls in sorted(self.classes.values(), key=lambda c: c.name):
+                    if (cls.map_with_tag and cls.name in tags) or tags.intersection(
+                        t.lstrip("#") for t in cls.tag_names
+                    ):
+                        return cls.name
+            best: tuple[int, str] | None = None
+            for cls in self.classes.values():
+                for folder in cls.files_paths:
+                    if _under(path, folder):
+                        depth = len(folder.strip("/"))
+                        if best is None or depth > best[0]:
+                            best = (depth, cls.name)
+            if best is not None:
+                return best[1]
+        if self.global_class and self.global_class in self.classes:
+            return self.global_class
+        return self.default_class
+
+    def is_entry(self, path: str) -> bool:
+        """False for fileClass definition notes, notes in template folders and non-``.md``
+        files; true for every other note. Pure; no I/O."""
+        if not path.endswith(".md") or path in self.definition_paths:
+            return False
+        if self.fileclass_folder and _under(path, self.fileclass_folder):
+            return False
+        return not _under_any(path, self.template_folders)
+
+
+def fileclass_names(value: Any) -> list[str]:
+    """Class names in a ``fileClass`` value: a list, or a comma-separated string (as
+    Metadata Menu's ``FieldIndex`` reads it). Empty and non-string items are dropped."""
+    items: list[Any]
+    if isinstance(value, str):
+        items = value.split(",")
+    elif isinstance(value, list | tuple):
+        items = list(value)
+    else:
+        return []
+    return [item.strip() for item in items if isinstance(item, str) and item.strip()]
+
+
+def note_tags(value: Any) -> set[str]:
+    """The tags of a ``tags`` value (a list, or a space/comma-separated string), without
+    ``#``. A nested tag ``a/b`` also counts as ``a``, as in Obsidian's tag search."""
+    raw: list[Any]
+    if isinstance(value, str):
+        raw = value.replace(",", " ").split()
+    elif isinstance(value, list | tuple):
+        raw = list(value)
+    else:
+        return set()
+    tags: set[str] = set()
+    for item in raw:
+        if not isinstance(item, str):
+            continue
+        tag = item.strip().lstrip("#")
+        if not tag:
+            continue
+        tags.add(tag)
+        parts = tag.split("/")
+        for i in range(1, len(parts)):
+            tags.add("/".join(parts[:i]))
+    return tags
+
+
+def _under(path: str, folder: str) -> bool:
+    folder = folder.strip().strip("/")
+    if not folder:
+        return False
+    return path == folder or path.startswith(folder + "/")
+
+
+def _under_any(path: str, folders: tuple[str, ...]) -> bool:
+    return any(_under(path, folder) for folder in folders)

@@ -1,0 +1,363 @@
+"""Reading frontmatter YAML safely, fast, and with the same values as ruamel's round trip.
+
+Two readers, one meaning:
+
+* :func:`load_values` is the fast reader used for indexing and for ``note[key]``: PyYAML's
+  C parser (libyaml) with **YAML 1.2 core resolvers copied from ruamel.yaml** (so ``yes``
+  stays a string and ``0755`` is 755, as in Obsidian and in ruamel's round-trip mode) and
+  safe constructors only. It is about 15x faster than ruamel's round-trip loader.
+* :func:`compose_rt` is ruamel.yaml's round-trip composer, used only when a note is edited:
+  its node marks give the exact character span of every top-level key.
+
+Both refuse what cannot be edited safely, with a :class:`~syncbridge.errors.FrontmatterError`
+naming the line: duplicate keys, explicit tags other than the YAML core ones (no Python
+object is ever constructed from a tag), alias "bombs" whose expansion exceeds
+:data:`MAX_EXPANDED_NODES`, nesting deeper than :data:`MAX_DEPTH`, and text ruamel rejects
+(tabs in plain scalars, for instance: when the text holds a tab, values are read with
+ruamel's loader so both readers always agree).
+
+Why not python-frontmatter here: it loads with PyYAML's YAML 1.1 resolvers (``yes`` →
+``True``, ``0755`` → 493) and cannot give byte spans; see ``docs/design.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Hashable
+from typing import Any
+
+import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError as RuamelMarkedError
+from ruamel.yaml.error import YAMLError as RuamelError
+from ruamel.yaml.nodes import MappingNode as RtMappingNode
+from ruamel.yaml.nodes import Node as RtNode
+from ruamel.yaml.nodes import SequenceNode as RtSequenceNode
+
+from syncbridge.errors import FrontmatterError
+
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_EXPANDED_NODES",
+    "compose_rt",
+    "load_values",
+    "rt_yaml",
+]
+
+MAX_EXPANDED_NODES = 100_000
+"""Upper bound on the number of nodes a frontmatter may expand to through aliases."""
+
+MAX_DEPTH = 64
+"""Upper bound on collection nesting (deeper input would exhaust the C parser's stack)."""
+
+_CORE_TAGS = frozenset(
+    "tag:yaml.org,2002:" + t
+    for t in ("str", "int", "float", "bool", "null", "seq", "map", "timestamp", "merge", "value")
+)
+
+# --- the fast reader ---------------------------------------------------------------------
+
+_BASE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Yaml12Loader(_BASE_LOADER):  # type: ignore[misc]
+    """libyaml parser + YAML 1.2 core schema as ruamel.yaml resolves it."""
+
+    yaml_implicit_resolvers: dict[Any, Any] = {}
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> dict[Hashable, Any]:
+        seen: dict[Any, Any] = {}
+        for key_node, _value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, Hashable) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping",
+                    node.start_mark,
+                    f"found duplicate key {key!r} (first on line {seen[key].line + 1})",
+                    key_node.start_mark,
+                )
+            if isinstance(key, Hashable):
+                seen[key] = key_node.start_mark
+        result: dict[Hashable, Any] = super().construct_mapping(node, deep=deep)
+        return result
+
+    def construct_yaml_int(self, node: Any) -> int:
+        text = self.construct_scalar(node).replace("_", "")
+        sign = -1 if text[:1] == "-" else 1
+        if text[:1] in "+-":
+            text = text[1:]
+        if text.startswith("0b"):
+            return sign * int(text[2:], 2)
+        if text.startswith("0x"):
+            return sign * int(text[2:], 16)
+        if text.startswith("0o"):
+            return sign * int(text[2:], 8)
+        return sign * int(text)  # YAML 1.2: "0755" is decimal 755
+
+    def construct_yaml_timestamp(self, node: Any) -> Any:
+        value = super().construct_yaml_timestamp(node)
+        if isinstance(value, dt.datetime) and value.tzinfo is not None:
+            # ruamel's round-trip loader returns naive UTC for zoned timestamps; agree with it.
+            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return value
+
+    def construct_undefined(self, node: Any) -> Any:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"tag {node.tag!r} is not allowed in frontmatter", node.start_mark
+        )
+
+
+_Yaml12Loader.add_constructor("tag:yaml.org,2002:int", _Yaml12Loader.construct_yaml_int)
+_Yaml12Loader.add_constructor(
+    "tag:yaml.org,2002:timestamp", _Yaml12Loader.construct_yaml_timestamp
+)
+_Yaml12Loader.add_constructor(None, _Yaml12Loader.construct_undefined)
+
+_RESOLVERS_12: list[tuple[str, str, str]] = [
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    (
+        "tag:yaml.org,2002:float",
+        r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+        |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+        |[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?
+        |[-+]?\.(?:inf|Inf|INF)
+        |\.(?:nan|NaN|NAN))$""",
+        "-+0123456789.",
+    ),
+    (
+        "tag:yaml.org,2002:int",
+        r"""^(?:[-+]?0b[0-1_]+
+        |[-+]?0o?[0-7_]+
+        |[-+]?[0-9_]+
+        |[-+]?0x[0-9a-fA-F_]+)$""",
+        "-+0123456789",
+    ),
+    ("tag:yaml.org,2002:merge", r"^(?:<<)$", "<"),
+    ("tag:yaml.org,2002:null", r"^(?: ~ |null|Null|NULL | )$", "~nN"),
+    (
+        "tag:yaml.org,2002:timestamp",
+        r"""^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]
+        |[0-9][0-9][0-9][0-9] -[0-9][0-9]? -[0-9][0-9]?
+        (?:[Tt]|[ \t]+)[0-9][0-9]?
+        :[0-9][0-9] :[0-9][0-9] (?:\.[0-9]*)?
+        (?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$""",
+        "0123456789",
+    ),
+]
+for _tag, _pattern, _first in _RESOLVERS_12:
+    _Yaml12Loader.add_implicit_resolver(_tag, re.compile(_pattern, re.X), list(_first))
+# Empty plain scalars resolve to null (PyYAML keys the empty string under None).
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:null", re.compile(r"^$"), [""]
+)
+
+
+def _line_of(mark: Any, line_offset: int) -> int | None:
+    return None if mark is None else int(mark.line) + 1 + line_offset
+
+
+def _check_nesting(text: str, path: str | None, line_offset: int) -> None:
+    # A cheap pre-check, before any parser recurses: flow collections opened MAX_DEPTH deep.
+    depth = 0
+    deepest = 0
+    if text.count("[") + text.count("{") < MAX_DEPTH:
+        return
+    for ch in text:
+        if ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+    if deepest > MAX_DEPTH:
+        raise FrontmatterError(
+            f"collections nested more than {MAX_DEPTH} levels deep; syncbridge leaves this "
+            "note untouched",
+            path=path,
+            line=line_offset + 1,
+        )
+
+
+def _expanded_size(node: Any, memo: dict[int, int], depth: int = 0) -> int:
+    """Number of nodes ``node`` stands for once aliases are expanded (memoised by node)."""
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    if depth > MAX_DEPTH:
+        raise _TooDeep(node)
+    memo[key] = 1  # guards against recursive structures
+    total = 1
+    if isinstance(node.value, list):
+        for item in node.value:
+            if isinstance(item, tuple):
+                total += _expanded_size(item[0], memo, depth + 1)
+                total += _expanded_size(item[1], memo, depth + 1)
+            else:
+                total += _expanded_size(item, memo, depth + 1)
+            if total > MAX_EXPANDED_NODES:
+                break
+    memo[key] = total
+    return total
+
+
+class _TooDeep(Exception):
+    def __init__(self, node: Any) -> None:
+        self.node = node
+
+
+def _check_node_graph(root: Any, path: str | None, line_offset: int) -> None:
+    try:
+        size = _expanded_size(root, {})
+    except _TooDeep as exc:
+        raise FrontmatterError(
+            f"collections nested more than {MAX_DEPTH} levels deep",
+            path=path,
+            line=_line_of(exc.node.start_mark, line_offset),
+        ) from None
+    if size > MAX_EXPANDED_NODES:
+        raise FrontmatterError(
+            f"aliases expand to more than {MAX_EXPANDED_NODES:,} values (a YAML alias bomb?); "
+            "syncbridge leaves this note untouched",
+            path=path,
+            line=line_offset + 1,
+        )
+
+
+def load_values(text: str, *, path: str | None = None, line_offset: int = 1) -> Any:
+    """Parse frontmatter ``text`` into plain Python values (YAML 1.2, safe).
+
+    ``line_offset`` is the number of file lines before ``text`` (1 for the opening ``---``),
+    so error lines are file lines. Returns ``None`` for an empty document. Raises
+    FrontmatterError for anything listed in the module docstring. No side effects.
+    """
+    if "\t" in text:
+        # libyaml accepts some tabs ruamel rejects; read such notes the way edits will.
+        return _load_with_ruamel(text, path, line_offset)
+    _check_nesting(text, path, line_offset)
+    loader = _Yaml12Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if "*" in text or "&" in text:
+            _check_node_graph(node, path, line_offset)
+        return loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise FrontmatterError(
+            f"invalid frontmatter YAML: {problem}", path=path, line=_line_of(mark, line_offset)
+        ) from None
+    except yaml.YAMLError as exc:
+        raise FrontmatterError(f"invalid frontmatter YAML: {exc}", path=path) from None
+    except RecursionError:
+        raise FrontmatterError(
+            "frontmatter is nested too deeply", path=path, line=line_offset + 1
+        ) from None
+    finally:
+        loader.dispose()
+
+
+# --- the round-trip side -----------------------------------------------------------------
+
+
+def rt_yaml() -> YAML:
+    """A ruamel round-trip YAML configured to reproduce Obsidian-style text.
+
+    ``preserve_quotes`` keeps ``""`` and ``'…'``; a huge ``width`` stops folding of long
+    lines. Indentation is set per rendered value by the splice code.
+    """
+    y = YAML(typ="rt")
+    y.preserve_quotes = True
+    y.width = 1_000_000
+    y.allow_unicode = True
+    return y
+
+
+def _rt_error(exc: RuamelError, path: str | None, line_offset: int) -> FrontmatterError:
+    if isinstance(exc, RuamelMarkedError):
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        if "\t" in str(exc) or "tab" in str(problem):
+            problem += " (tabs are not allowed here in YAML; replace them with spaces)"
+        return FrontmatterError(
+            f"invalid frontmatter YAML: {problem}", path=path, line=_line_of(mark, line_offset)
+        )
+    return FrontmatterError(f"invalid frontmatter YAML: {exc}", path=path)
+
+
+def _check_rt_tags(node: RtNode, path: str | None, line_offset: int, depth: int = 0) -> None:
+    tag = getattr(node.tag, "value", node.tag)
+    if tag is not None and tag not in _CORE_TAGS and not str(tag).startswith("tag:yaml.org,2002:"):
+        raise FrontmatterError(
+            f"tag {tag!r} is not allowed in frontmatter", path=path,
+            line=_line_of(node.start_mark, line_offset),
+        )
+    if depth > MAX_DEPTH:
+        raise FrontmatterError(
+            f"collections nested more than {MAX_DEPTH} levels deep", path=path,
+            line=_line_of(node.start_mark, line_offset),
+        )
+    if isinstance(node, RtMappingNode):
+        for k, v in node.value:
+            _check_rt_tags(k, path, line_offset, depth + 1)
+            _check_rt_tags(v, path, line_offset, depth + 1)
+    elif isinstance(node, RtSequenceNode):
+        for item in node.value:
+            _check_rt_tags(item, path, line_offset, depth + 1)
+
+
+def compose_rt(text: str, *, path: str | None = None, line_offset: int = 1) -> RtNode | None:
+    """Compose ``text`` with ruamel's round-trip composer; node marks index into ``text``.
+
+    Raises FrontmatterError (with the file line) for invalid YAML, non-core tags, alias
+    bombs and excessive nesting. No side effects.
+    """
+    _check_nesting(text, path, line_offset)
+    try:
+        node = rt_yaml().compose(text)
+    except RuamelError as exc:
+        raise _rt_error(exc, path, line_offset) from None
+    except RecursionError:
+        raise FrontmatterError("frontmatter is nested too deeply", path=path) from None
+    if node is None:
+        return None
+    _check_rt_tags(node, path, line_offset)
+    if "*" in text or "&" in text:
+        _check_node_graph(node, path, line_offset)
+    return node
+
+
+def _load_with_ruamel(text: str, path: str | None, line_offset: int) -> Any:
+    node = compose_rt(text, path=path, line_offset=line_offset)
+    if node is None:
+        return None
+    try:
+        data = rt_yaml().load(text)
+    except RuamelError as exc:
+        raise _rt_error(exc, path, line_offset) from None
+    return plain(data)
+
+
+def plain(value: Any) -> Any:
+    """Convert ruamel round-trip values (CommentedMap, ScalarInt, ...) to plain builtins."""
+    if isinstance(value, dict):
+        return {plain(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        return dt.datetime(
+            value.year, value.month, value.day, value.hour, value.minute, value.second,
+            value.microsecond, value.tzinfo,
+        )
+    return value
