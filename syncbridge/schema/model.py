@@ -145,6 +145,9 @@ class VaultSchema:
     """MDM ``fileClassExcludedFolders``: notes there only get the global / default class."""
     definition_paths: frozenset[str] = frozenset()
     """Vault-relative paths of every fileClass definition note (never entries)."""
+    problems: tuple[str, ...] = ()
+    """What the readers could not use (bad field entries, unknown ``extends`` ...), for
+    ``syncbridge doctor``."""
 
     def class_of(self, path: str, fields: Mapping[str, Any]) -> str:
         """The class of the note at vault-relative POSIX ``path`` with frontmatter ``fields``.

@@ -385,9 +385,12 @@ def _temporal_yaml(spec: FieldSpec, value: str, previous: Any, tz: dt.tzinfo | s
         return moment_format(fmt).render(day)
     # DateTime: choose the layout, then the precision / zone it can hold.
     layout = fmt
-    if isinstance(previous, str) and previous.strip():
-        if moment_format(fmt).parse(previous) is None:
-            layout = _iso_style_format(previous, parsed) or fmt
+    if (
+        isinstance(previous, str)
+        and previous.strip()
+        and moment_format(fmt).parse(previous) is None
+    ):
+        layout = _iso_style_format(previous, parsed) or fmt
     compiled = moment_format(layout)
     if parsed.tzinfo is not None and not compiled.has_offset:
         zone = resolve_tz(tz)
