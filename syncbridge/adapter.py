@@ -27,7 +27,7 @@ import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Self
 
 from pydantic import BaseModel, ConfigDict
 
@@ -186,17 +186,27 @@ class Adapter(abc.ABC):
     def delete(self, record_id: str, *, expected_version: str) -> None:
         """Move ``record_id`` to the trash (or delete it if there is none)."""
 
+    def write_conflict_copy(self, record: Record, label: str) -> str | None:
+        """Keep a losing version of ``record`` next to it, outside sync; return its id.
+
+        Only the vault implements it (``Title (conflict 2026-11-28 1432).md``); ``label`` is
+        the human-readable time stamp to put in the name. The default does nothing and
+        returns ``None``: the losing value is still kept in the conflict log.
+        """
+        return None
+
     def read(self, record_id: str) -> Record:
         """One full record."""
         return self.read_many([record_id])[0]
 
     def list_ids(self) -> Iterable[str]:
+        """The ids of :meth:`list`, in the same order."""
         return (ref.id for ref in self.list())
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections and files. Idempotent."""
 
-    def __enter__(self) -> Adapter:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

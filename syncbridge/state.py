@@ -1,0 +1,609 @@
+"""The sync state store: what both sides last agreed on, per target, in one SQLite file.
+
+Like Unison's archive, the state holds for every linked entry the contents "at the last
+moment when they were the same" on both sides (:class:`BaseSnapshot`), and it is only ever
+updated for entries whose writes all succeeded. A journal of in-flight actions lets an
+interrupted run recover (see ``docs/sync.md``).
+
+Location: ``<config dir>/.syncbridge/state.db`` by default (:func:`default_state_path`),
+configurable per project. The file is created with mode 0600, in WAL mode, with a schema
+version and named migrations (:data:`MIGRATIONS`); a file written by a newer syncbridge is
+refused with :class:`~syncbridge.errors.StateError`.
+
+Tables: ``links`` (one row per linked entry: both ids, the vault path, versions, content
+hashes, the base snapshot as JSON), ``cursors``, ``conflicts`` (the conflict log),
+``journal`` (actions begun but not yet committed), ``migrations`` and ``meta``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Self
+
+from syncbridge.adapter import MISSING, Missing, Record
+from syncbridge.errors import StateError
+
+__all__ = [
+    "MIGRATIONS",
+    "BaseSnapshot",
+    "ConflictEntry",
+    "JournalEntry",
+    "Link",
+    "SideSnapshot",
+    "StateStore",
+    "content_hash",
+    "default_state_path",
+]
+
+
+def default_state_path(config_dir: Path) -> Path:
+    """``<config_dir>/.syncbridge/state.db``: the state file when none is configured."""
+    return config_dir / ".syncbridge" / "state.db"
+
+
+def content_hash(fields: Mapping[str, Any], body: str) -> str:
+    """sha256 hex of the canonical fields (sorted keys) and body; title and ids excluded.
+
+    Equal hashes mean equal content, which is how renames are recognised.
+    """
+    blob = json.dumps([fields, body], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class SideSnapshot:
+    """One side of an entry as last agreed: its id, version, time and full content.
+
+    ``modified`` is tz-aware; ``mtime`` is the vault's file time (``Record.extra["mtime"]``)
+    when the side has one.
+    """
+
+    id: str
+    version: str
+    class_name: str
+    fields: Mapping[str, Any]
+    body: str
+    title: str | None = None
+    modified: dt.datetime | None = None
+
+    @classmethod
+    def from_record(cls, record: Record) -> SideSnapshot:
+        """The snapshot of a record as read from an adapter (id and version required)."""
+        if record.id is None or record.version is None:
+            raise ValueError("a snapshot needs a record read back from its adapter")
+        return cls(
+            id=record.id,
+            version=record.version,
+            class_name=record.class_name,
+            fields=dict(record.fields),
+            body=record.body,
+            title=record.title,
+            modified=record.modified,
+        )
+
+    @property
+    def content_hash(self) -> str:
+        return content_hash(self.fields, self.body)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "version": self.version,
+            "class": self.class_name,
+            "fields": dict(self.fields),
+            "body": self.body,
+            "title": self.title,
+            "modified": self.modified.isoformat() if self.modified else None,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SideSnapshot:
+        modified = data.get("modified")
+        return cls(
+            id=data["id"],
+            version=data["version"],
+            class_name=data["class"],
+            fields=data["fields"],
+            body=data["body"],
+            title=data.get("title"),
+            modified=dt.datetime.fromisoformat(modified) if modified else None,
+        )
+
+
+@dataclass(frozen=True)
+class BaseSnapshot:
+    """Both sides of a linked entry as last agreed (``a`` = vault, ``b`` = remote)."""
+
+    a: SideSnapshot
+    b: SideSnapshot
+
+
+@dataclass(frozen=True)
+class Link:
+    """A linked entry, cheap to load for 10,000 entries (no contents).
+
+    ``a_version`` / ``b_version`` are the versions at the last agreement; an empty string
+    means "unknown, read it again". ``a_hash`` / ``b_hash`` are the content hashes of the
+    base (empty without a base). ``key`` is the id-field value as JSON (``"1751752568955"``)
+    when the entry has one. ``has_base`` is false for a pair linked but never agreed.
+    """
+
+    link_id: int
+    a_id: str
+    b_id: str
+    a_version: str
+    b_version: str
+    a_hash: str = ""
+    b_hash: str = ""
+    key: str | None = None
+    has_base: bool = True
+
+
+@dataclass(frozen=True)
+class ConflictEntry:
+    """One row of the conflict log: both values of ``field`` (or ``"body"``), and the winner.
+
+    ``vault_value`` / ``remote_value`` may be :data:`MISSING` (the key was absent on that
+    side). ``winner`` is ``"vault"``, ``"remote"`` or ``None`` (manual: nobody won yet).
+    ``decided_by`` says how (``"last_modified"``, ``"file_mtime"``, ``"tie_breaker"``,
+    ``"vault_wins"``, ``"remote_wins"``, ``"manual"``, ``"no_base"``). ``copy_id`` is the
+    conflict copy written next to the note, if any. Times are tz-aware UTC.
+    """
+
+    target: str
+    link_id: int | None
+    vault_id: str | None
+    remote_id: str | None
+    field: str
+    vault_value: Any
+    remote_value: Any
+    winner: str | None
+    decided_by: str
+    id: int | None = None
+    created_at: dt.datetime | None = None
+    restored_at: dt.datetime | None = None
+    copy_id: str | None = None
+
+    @property
+    def loser_value(self) -> Any:
+        """The value that was overwritten (the remote's under manual: the vault's stayed)."""
+        return self.vault_value if self.winner == "remote" else self.remote_value
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """An action begun (journaled before its first write) but not committed."""
+
+    id: int
+    target: str
+    kind: str
+    payload: Mapping[str, Any] = field(default_factory=dict)
+
+
+# Named migrations, applied in order; ``meta.schema_version`` is how many have run.
+MIGRATIONS: tuple[tuple[str, str], ...] = (
+    (
+        "0001_initial",
+        """
+        CREATE TABLE links (
+            link_id   INTEGER PRIMARY KEY,
+            target    TEXT NOT NULL,
+            a_id      TEXT NOT NULL,
+            b_id      TEXT NOT NULL,
+            vault_path TEXT,
+            a_version TEXT NOT NULL,
+            b_version TEXT NOT NULL,
+            a_hash    TEXT NOT NULL DEFAULT '',
+            b_hash    TEXT NOT NULL DEFAULT '',
+            key       TEXT,
+            base      TEXT,
+            updated_at TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX links_a ON links(target, a_id);
+        CREATE UNIQUE INDEX links_b ON links(target, b_id);
+        CREATE TABLE cursors (
+            target TEXT NOT NULL,
+            name   TEXT NOT NULL,
+            value  TEXT NOT NULL,
+            PRIMARY KEY (target, name)
+        );
+        CREATE TABLE conflicts (
+            id           INTEGER PRIMARY KEY,
+            target       TEXT NOT NULL,
+            link_id      INTEGER,
+            vault_id     TEXT,
+            remote_id    TEXT,
+            field        TEXT NOT NULL,
+            vault_value  TEXT NOT NULL,
+            remote_value TEXT NOT NULL,
+            winner       TEXT,
+            decided_by   TEXT NOT NULL,
+            created_at   TEXT NOT NULL,
+            restored_at  TEXT,
+            copy_id      TEXT
+        );
+        CREATE INDEX conflicts_target ON conflicts(target, link_id);
+        CREATE TABLE journal (
+            id         INTEGER PRIMARY KEY,
+            target     TEXT NOT NULL,
+            kind       TEXT NOT NULL,
+            payload    TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        """,
+    ),
+)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat()
+
+
+def _dump_value(value: Any) -> str:
+    """JSON of a logged value; :data:`MISSING` is ``{}`` and a present value ``{"v": ...}``."""
+    return json.dumps({} if isinstance(value, Missing) else {"v": value}, ensure_ascii=False)
+
+
+def _load_value(text: str) -> Any:
+    data = json.loads(text)
+    return data["v"] if "v" in data else MISSING
+
+
+class StateStore:
+    """The state file of one project (all its targets). Not thread-safe; one per run.
+
+    Every public write method commits its own transaction before returning, so a killed
+    process leaves the file at the last committed action.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path) -> StateStore:
+        """Open (creating the file with mode 0600 and its folder) and migrate ``path``.
+
+        Raises :class:`StateError` if the file is not a syncbridge state file or comes from
+        a newer syncbridge (more migrations than this one knows).
+        """
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        os.close(fd)
+        os.chmod(path, 0o600)
+        try:
+            conn = sqlite3.connect(path, isolation_level=None, timeout=10.0)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.DatabaseError as exc:
+            raise StateError(f"{path}: not a usable state file ({exc})") from exc
+        store = cls(conn, path)
+        try:
+            store._migrate()
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StateError(f"{path}: not a usable state file ({exc})") from exc
+        return store
+
+    def _migrate(self) -> None:
+        c = self._conn
+        c.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        c.execute(
+            "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
+        )
+        row = c.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        version = int(row[0]) if row else 0
+        if version > len(MIGRATIONS):
+            raise StateError(
+                f"{self.path} has state schema version {version}, newer than this "
+                f"syncbridge knows ({len(MIGRATIONS)}); upgrade syncbridge"
+            )
+        for number, (name, sql) in enumerate(MIGRATIONS[version:], start=version + 1):
+            with self._transaction():
+                for statement in sql.split(";"):
+                    if statement.strip():
+                        c.execute(statement)
+                c.execute("INSERT INTO migrations VALUES (?, ?)", (name, _now()))
+                c.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(number),)
+                )
+
+    @property
+    def schema_version(self) -> int:
+        row = self._conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        return int(row[0])
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._conn
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        self._conn.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- links and base snapshots -------------------------------------------------------
+
+    def links(self, target: str) -> dict[int, Link]:
+        """Every link of ``target`` without contents (cheap: no JSON parsing)."""
+        rows = self._conn.execute(
+            "SELECT link_id, a_id, b_id, a_version, b_version, a_hash, b_hash, key,"
+            " base IS NOT NULL FROM links WHERE target=?",
+            (target,),
+        )
+        return {
+            r[0]: Link(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8])) for r in rows
+        }
+
+    def snapshots(self, target: str, link_ids: Iterable[int]) -> dict[int, BaseSnapshot]:
+        """Base snapshots of the given links (links without a base are left out)."""
+        out: dict[int, BaseSnapshot] = {}
+        ids = list(link_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._conn.execute(
+                f"SELECT link_id, base FROM links WHERE target=? AND link_id IN ({marks})"
+                " AND base IS NOT NULL",
+                (target, *chunk),
+            )
+            for link_id, base in rows:
+                data = json.loads(base)
+                out[link_id] = BaseSnapshot(
+                    SideSnapshot.from_json(data["a"]), SideSnapshot.from_json(data["b"])
+                )
+        return out
+
+    def _save_link(
+        self,
+        target: str,
+        link_id: int | None,
+        a: SideSnapshot,
+        b: SideSnapshot,
+        *,
+        key: str | None,
+        has_base: bool,
+        vault_path: str | None,
+        hold_versions: bool = False,
+    ) -> int:
+        base = json.dumps({"a": a.to_json(), "b": b.to_json()}, ensure_ascii=False)
+        a_version, b_version = ("", "") if hold_versions or not has_base else (a.version, b.version)
+        values = (
+            a.id,
+            b.id,
+            vault_path,
+            a_version,
+            b_version,
+            a.content_hash if has_base else "",
+            b.content_hash if has_base else "",
+            key,
+            base if has_base else None,
+            _now(),
+        )
+        c = self._conn
+        # Free the ids for this link first: a rename may take over an id another,
+        # now deleted, link still holds within this commit.
+        c.execute(
+            "DELETE FROM links WHERE target=? AND (a_id=? OR b_id=?) AND link_id IS NOT ?",
+            (target, a.id, b.id, link_id),
+        )
+        if link_id is None:
+            cur = c.execute(
+                "INSERT INTO links (target, a_id, b_id, vault_path, a_version, b_version,"
+                " a_hash, b_hash, key, base, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (target, *values),
+            )
+            assert cur.lastrowid is not None
+            return cur.lastrowid
+        c.execute(
+            "UPDATE links SET a_id=?, b_id=?, vault_path=?, a_version=?, b_version=?,"
+            " a_hash=?, b_hash=?, key=?, base=?, updated_at=? WHERE link_id=?",
+            (*values, link_id),
+        )
+        return link_id
+
+    def save_link(
+        self,
+        target: str,
+        link_id: int | None,
+        a: SideSnapshot,
+        b: SideSnapshot,
+        *,
+        key: str | None = None,
+        has_base: bool = True,
+        vault_path: str | None = None,
+        hold_versions: bool = False,
+        journal_id: int | None = None,
+    ) -> int:
+        """Record (insert or replace) a link and its base in one transaction; return its id.
+
+        ``has_base=False`` links a pair that never agreed (the next run merges it with no
+        base). ``hold_versions`` stores empty versions so the next run re-reads the entry
+        (used while a manual conflict is open). ``journal_id`` is deleted in the same
+        transaction: the action it journaled is now committed.
+        """
+        with self._transaction():
+            new_id = self._save_link(
+                target,
+                link_id,
+                a,
+                b,
+                key=key,
+                has_base=has_base,
+                vault_path=vault_path,
+                hold_versions=hold_versions,
+            )
+            if journal_id is not None:
+                self._conn.execute("DELETE FROM journal WHERE id=?", (journal_id,))
+        return new_id
+
+    def delete_link(self, link_id: int, *, journal_id: int | None = None) -> None:
+        """Forget a link (both sides are gone); also clears ``journal_id``."""
+        with self._transaction():
+            self._conn.execute("DELETE FROM links WHERE link_id=?", (link_id,))
+            if journal_id is not None:
+                self._conn.execute("DELETE FROM journal WHERE id=?", (journal_id,))
+
+    # -- journal ------------------------------------------------------------------------
+
+    def journal_begin(
+        self,
+        target: str,
+        kind: str,
+        payload: Mapping[str, Any],
+        conflicts: Sequence[ConflictEntry] = (),
+    ) -> int:
+        """Journal an action about to write, with its conflicts, before the first write.
+
+        The conflicts are logged now, not at commit, so a losing value is on disk before the
+        write that overwrites it. A conflict identical to one still open (same link, field
+        and values, not restored) is not logged twice.
+        """
+        with self._transaction():
+            cur = self._conn.execute(
+                "INSERT INTO journal (target, kind, payload, created_at) VALUES (?,?,?,?)",
+                (target, kind, json.dumps(payload, ensure_ascii=False), _now()),
+            )
+            for conflict in conflicts:
+                self._log_conflict(conflict)
+            assert cur.lastrowid is not None
+            return cur.lastrowid
+
+    def journal_done(self, journal_id: int) -> None:
+        """Drop a journal entry whose action needs no state change (e.g. it failed)."""
+        with self._transaction():
+            self._conn.execute("DELETE FROM journal WHERE id=?", (journal_id,))
+
+    def pending_journal(self, target: str) -> list[JournalEntry]:
+        """Actions of ``target`` begun and never committed (an interrupted run)."""
+        rows = self._conn.execute(
+            "SELECT id, target, kind, payload FROM journal WHERE target=? ORDER BY id", (target,)
+        )
+        return [JournalEntry(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
+
+    # -- conflicts ----------------------------------------------------------------------
+
+    def _log_conflict(self, c: ConflictEntry) -> int:
+        vault_value, remote_value = _dump_value(c.vault_value), _dump_value(c.remote_value)
+        row = self._conn.execute(
+            "SELECT id FROM conflicts WHERE target=? AND link_id IS ? AND field=?"
+            " AND vault_value=? AND remote_value=? AND restored_at IS NULL",
+            (c.target, c.link_id, c.field, vault_value, remote_value),
+        ).fetchone()
+        if row:
+            return int(row[0])
+        cur = self._conn.execute(
+            "INSERT INTO conflicts (target, link_id, vault_id, remote_id, field, vault_value,"
+            " remote_value, winner, decided_by, created_at, copy_id)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                c.target,
+                c.link_id,
+                c.vault_id,
+                c.remote_id,
+                c.field,
+                vault_value,
+                remote_value,
+                c.winner,
+                c.decided_by,
+                (c.created_at or dt.datetime.now(dt.UTC)).isoformat(),
+                c.copy_id,
+            ),
+        )
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    def log_conflict(self, conflict: ConflictEntry) -> int:
+        """Add one conflict to the log (deduplicated as in :meth:`journal_begin`)."""
+        with self._transaction():
+            return self._log_conflict(conflict)
+
+    def _conflict(self, r: Sequence[Any]) -> ConflictEntry:
+        return ConflictEntry(
+            id=r[0],
+            target=r[1],
+            link_id=r[2],
+            vault_id=r[3],
+            remote_id=r[4],
+            field=r[5],
+            vault_value=_load_value(r[6]),
+            remote_value=_load_value(r[7]),
+            winner=r[8],
+            decided_by=r[9],
+            created_at=dt.datetime.fromisoformat(r[10]),
+            restored_at=dt.datetime.fromisoformat(r[11]) if r[11] else None,
+            copy_id=r[12],
+        )
+
+    _CONFLICT_COLUMNS = (
+        "id, target, link_id, vault_id, remote_id, field, vault_value, remote_value,"
+        " winner, decided_by, created_at, restored_at, copy_id"
+    )
+
+    def conflicts(self, target: str | None = None) -> list[ConflictEntry]:
+        """The conflict log, oldest first, for one target or all."""
+        sql = f"SELECT {self._CONFLICT_COLUMNS} FROM conflicts"
+        args: tuple[Any, ...] = ()
+        if target is not None:
+            sql, args = sql + " WHERE target=?", (target,)
+        return [self._conflict(r) for r in self._conn.execute(sql + " ORDER BY id", args)]
+
+    def conflict(self, conflict_id: int) -> ConflictEntry | None:
+        """One conflict by id, or ``None``."""
+        row = self._conn.execute(
+            f"SELECT {self._CONFLICT_COLUMNS} FROM conflicts WHERE id=?", (conflict_id,)
+        ).fetchone()
+        return self._conflict(row) if row else None
+
+    def mark_restored(self, conflict_id: int) -> None:
+        """Stamp a conflict as restored (now, UTC)."""
+        with self._transaction():
+            self._conn.execute(
+                "UPDATE conflicts SET restored_at=? WHERE id=?", (_now(), conflict_id)
+            )
+
+    def link_by_id(self, link_id: int) -> Link | None:
+        """One link by id (any target), or ``None``."""
+        r = self._conn.execute(
+            "SELECT link_id, a_id, b_id, a_version, b_version, a_hash, b_hash, key,"
+            " base IS NOT NULL FROM links WHERE link_id=?",
+            (link_id,),
+        ).fetchone()
+        return Link(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8])) if r else None
+
+    # -- cursors ------------------------------------------------------------------------
+
+    def cursor(self, target: str, name: str) -> str | None:
+        """A saved cursor value (adapter-defined string), or ``None``."""
+        row = self._conn.execute(
+            "SELECT value FROM cursors WHERE target=? AND name=?", (target, name)
+        ).fetchone()
+        return str(row[0]) if row else None
+
+    def set_cursor(self, target: str, name: str, value: str) -> None:
+        """Save a cursor; callers never move it past the time their run started."""
+        with self._transaction():
+            self._conn.execute(
+                "INSERT OR REPLACE INTO cursors VALUES (?,?,?)", (target, name, value)
+            )
