@@ -5,8 +5,9 @@ carry no type and are skipped):
 
 1. ``tags``, ``aliases``, ``cssclasses`` → Multi (Obsidian's own list properties);
 2. all booleans → Boolean; all numbers → Number;
-3. all dates / date-times / times (YAML timestamps, or strings in one of
-   :data:`CANDIDATE_FORMATS`) → Date, DateTime or Time with the most common format;
+3. dates / date-times / times (YAML timestamps, or strings in one of
+   :data:`CANDIDATE_FORMATS`), at least :data:`TEMPORAL_SHARE` of the values → Date,
+   DateTime or Time with the most common format;
 4. all wikilinks → File; lists (or lists and single strings) of wikilinks → MultiFile,
    of mappings → ObjectList (JSON), of other scalars → Multi;
 5. mappings → YAML (JSON); anything else → Input.
@@ -41,12 +42,18 @@ CANDIDATE_FORMATS: tuple[str, ...] = (
     "YYYY-MM-DD[T]HH:mm:ss",
     "YYYY-MM-DD, HH:mm",
     "YYYY.MM.DD HH:mm:ss.SSS ZZ",
+    "YYYY.MM.DD HH:mm:ss.SSSZ",
+    "dddd, MMMM Do YYYY, h:mm:ss a",
     "YYYY/MM/DD",
     "YYYY/MM/DD HH:mm",
     "HH:mm",
     "HH:mm:ss",
 )
 """String layouts recognised as dates, most specific meaning first."""
+
+TEMPORAL_SHARE = 0.9
+"""Share of a key's values that must be dates for it to be typed as a date: real vaults
+mix in the odd hand-typed value, which then stays as it is (and ``doctor`` reports it)."""
 
 _WIKILINK_RE = re.compile(r"!?\[\[[^\[\]]+\]\]")
 
@@ -89,7 +96,7 @@ def detect_date_format(value: Any) -> str | None:
 
 def _temporal(name: str, values: Sequence[Any]) -> FieldSpec | None:
     formats = [detect_date_format(v) for v in values]
-    if any(f is None for f in formats):
+    if sum(f is not None for f in formats) < TEMPORAL_SHARE * len(formats):
         return None
     counts = Counter(f for f in formats if f is not None)
     compiled = {f: moment_format(f) for f in counts}
