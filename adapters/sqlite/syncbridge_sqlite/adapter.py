@@ -1,0 +1,634 @@
+"""The SQLite adapter: a real database a user can open with any SQLite tool, edit, and have
+the edits flow back into their notes.
+
+The layout (one table per class, triggers, bookkeeping tables) is described in
+:mod:`syncbridge_sqlite.layout`, the value mapping in :mod:`syncbridge_sqlite.codec`.
+
+Versions are ``"<_version>@<_modified>"``: every write, ours or anyone's, changes both (our
+writes bump ``_version`` themselves, the trigger does it for everybody else), and a row
+replaced wholesale (``INSERT OR REPLACE``) gets a new ``_modified``. The version returned by
+:meth:`SQLiteAdapter.create` / :meth:`~SQLiteAdapter.update` is read back after the write, so
+the engine's base holds exactly what the next :meth:`~SQLiteAdapter.list` reports and our
+own writes never look like user edits.
+"""
+
+from __future__ import annotations
+
+import base64
+import builtins
+import datetime as dt
+import json
+import logging
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import Field
+
+from syncbridge.adapter import (
+    MISSING,
+    Adapter,
+    AdapterConfig,
+    Capabilities,
+    Record,
+    RecordRef,
+)
+from syncbridge.errors import (
+    FatalError,
+    RecordError,
+    RemoteUnavailable,
+    StaleVersion,
+)
+from syncbridge.schema.model import ClassSchema
+from syncbridge_sqlite.codec import decode, encode, exact_entries, exact_equal, infer_kind
+from syncbridge_sqlite.layout import NOW_SQL, Layout, Table, quote
+
+__all__ = ["Deletion", "SQLiteAdapter", "SQLiteConfig", "TrashEntry"]
+
+log = logging.getLogger(__name__)
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_ROW_HEAD = ("_id", "title", "body", "_version", "_modified", "_nulls", "_exact")
+_Cells = tuple[list[str], list[Any], list[str]]
+_CHUNK = 500  # ids per "IN (...)" query, well under SQLite's parameter limit
+
+
+class SQLiteConfig(AdapterConfig):
+    """Keys of a ``[[targets]]`` table with ``adapter = "sqlite"``."""
+
+    path: Path = Field(description="Database file, relative to the config file's folder.")
+    table_prefix: str = Field(
+        "", description="Prefix of every table this target creates (to share one file)."
+    )
+    busy_timeout_ms: int = Field(
+        5000, ge=0, description="How long a write waits for another writer's lock, in ms."
+    )
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """A row deleted from a class table, as logged by the AFTER DELETE trigger.
+
+    ``origin`` is ``"external"`` (any other tool), ``"syncbridge"`` (our delete, the row is
+    in the trash) or ``"syncbridge-move"`` (the note changed class; the row moved table).
+    """
+
+    record_id: str
+    class_name: str
+    deleted_at: dt.datetime
+    origin: str
+
+
+@dataclass(frozen=True)
+class TrashEntry:
+    """A row syncbridge deleted; :meth:`SQLiteAdapter.restore` brings it back."""
+
+    record_id: str
+    class_name: str
+    title: str | None
+    deleted_at: dt.datetime
+
+
+def _parse_time(text: object) -> dt.datetime:
+    """A ``_modified`` cell as a tz-aware datetime (naive text is UTC; garbage is epoch)."""
+    try:
+        value = dt.datetime.fromisoformat(str(text))
+    except ValueError:
+        return _EPOCH
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def _json_cell(cell: object) -> object:
+    if isinstance(cell, bytes):
+        return {"$base64": base64.b64encode(cell).decode("ascii")}
+    return cell
+
+
+def _cell_from_json(value: object) -> object:
+    if isinstance(value, dict) and set(value) == {"$base64"}:
+        return base64.b64decode(str(value["$base64"]))
+    return value
+
+
+def _loads(text: object, default: Any) -> Any:
+    """JSON from a bookkeeping cell a user may have mangled; ``default`` if unusable."""
+    if not isinstance(text, str):
+        return default
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return default
+    return value if isinstance(value, type(default)) else default
+
+
+class SQLiteAdapter(Adapter):
+    """Sync target stored in one SQLite file (stdlib ``sqlite3``, WAL mode).
+
+    Opening creates the file and the bookkeeping tables if needed. Every write is one
+    ``BEGIN IMMEDIATE`` transaction (or a savepoint inside :meth:`transaction`), so other
+    tools see whole records only. Deletes move rows to the ``_trash`` table.
+    """
+
+    name: ClassVar[str] = "sqlite"
+    config_model: ClassVar[type[AdapterConfig]] = SQLiteConfig
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        read_only=False,
+        supports_trash=True,
+        supports_body=True,
+        timestamp_precision=dt.timedelta(milliseconds=1),
+    )
+
+    def __init__(self, config: AdapterConfig, *, base_dir: Path | None = None) -> None:
+        """Open (creating if needed) the database at ``config.path``, resolved against
+        ``base_dir``. Creates the parent folder and the bookkeeping tables."""
+        if not isinstance(config, SQLiteConfig):
+            config = SQLiteConfig.model_validate(config.model_dump())
+        super().__init__(config, base_dir=base_dir)
+        self.sqlite_config: SQLiteConfig = config
+        path = config.path.expanduser()
+        self.path: Path = path if path.is_absolute() else self.base_dir / path
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._depth = 0
+        self._where: dict[str, Table] = {}  # record id → table, refreshed by list()
+        self._schema_version = -1
+        try:
+            self._conn = sqlite3.connect(
+                self.path,
+                isolation_level=None,
+                timeout=config.busy_timeout_ms / 1000,
+                check_same_thread=False,
+            )
+            self._conn.execute(f"PRAGMA busy_timeout = {int(config.busy_timeout_ms)}")
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute("PRAGMA synchronous = NORMAL")
+            self._layout = Layout(self._conn, config.table_prefix)
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._layout.create_bookkeeping()
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise FatalError(f"{self.path}: cannot open SQLite database: {exc}") from exc
+        self._closed = False
+
+    # -- transactions and errors ---------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group writes into one transaction (much faster for many records). Nested calls
+        become savepoints: a failing inner write rolls back only itself."""
+        conn = self._conn
+        outer = self._depth == 0
+        try:
+            conn.execute("BEGIN IMMEDIATE" if outer else "SAVEPOINT sb_write")
+        except sqlite3.Error as exc:
+            raise self._translate(exc) from exc
+        self._depth += 1
+        try:
+            self._refresh_layout()
+            yield
+        except BaseException as exc:
+            self._depth -= 1
+            conn.execute("ROLLBACK" if outer else "ROLLBACK TO sb_write")
+            if not outer:
+                conn.execute("RELEASE sb_write")
+            self._layout.load()  # DDL of the failed write is gone too
+            self._schema_version = -1
+            if isinstance(exc, sqlite3.Error):
+                raise self._translate(exc) from exc
+            raise
+        else:
+            self._depth -= 1
+            try:
+                conn.execute("COMMIT" if outer else "RELEASE sb_write")
+            except sqlite3.Error as exc:
+                raise self._translate(exc) from exc
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """A consistent snapshot for multi-table reads (a no-op inside a transaction)."""
+        outer = self._depth == 0
+        try:
+            if outer:
+                self._conn.execute("BEGIN")
+            try:
+                self._refresh_layout()
+                yield
+            finally:
+                if outer:
+                    self._conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise self._translate(exc) from exc
+
+    def _translate(self, exc: sqlite3.Error) -> Exception:
+        text = str(exc)
+        if isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text):
+            return RemoteUnavailable(f"{self.path}: database is busy: {text}")
+        return FatalError(f"{self.path}: SQLite error: {text}")
+
+    def _refresh_layout(self) -> None:
+        """Re-read ``_meta`` when another connection changed the schema."""
+        (version,) = self._conn.execute("PRAGMA schema_version").fetchone()
+        if version != self._schema_version:
+            self._layout.load()
+            self._schema_version = version
+
+    # -- schema --------------------------------------------------------------------------
+
+    def ensure_collection(self, cls: ClassSchema) -> None:
+        """Create ``cls``'s table, or add columns for fields it does not have yet."""
+        with self.transaction():
+            table = self._layout.ensure_table(cls.name)
+            for key, spec in cls.fields.items():
+                self._layout.ensure_column(table, spec.name or key, spec.kind)
+
+    def table_name(self, class_name: str) -> str | None:
+        """The table holding ``class_name``, or ``None`` if it has none yet."""
+        with self._reading():
+            table = self._layout.tables.get(class_name)
+        return table.name if table else None
+
+    def _table_for(self, record: Record) -> Table:
+        """The record's class table, with columns for all its fields (DDL in the caller's
+        transaction). Fields no schema described get a column of the kind of their value."""
+        table = self._layout.ensure_table(record.class_name)
+        for field, value in record.fields.items():
+            if field not in table.columns:
+                self._layout.ensure_column(table, field, infer_kind(value))
+        return table
+
+    # -- reading -------------------------------------------------------------------------
+
+    def _select(self, table: Table) -> str:
+        names = [*_ROW_HEAD, *(c.name for c in table.columns.values())]
+        return f"SELECT {', '.join(quote(n) for n in names)} FROM {table.q}"
+
+    def _record(self, table: Table, row: Sequence[Any]) -> Record:
+        record_id, title, body, version, modified, nulls_cell, exact_cell, *cells = row
+        nulls = set(_loads(nulls_cell, []))
+        exact: dict[str, Any] = _loads(exact_cell, {})
+        fields: dict[str, Any] = {}
+        for column, cell in zip(table.columns.values(), cells, strict=True):
+            if cell is None:
+                if column.field in nulls:
+                    fields[column.field] = None
+                continue  # a NULL cell not listed in _nulls: the key is absent
+            entry = exact.get(column.field)
+            if isinstance(entry, list) and len(entry) == 2 and exact_equal(entry[0], cell):
+                fields[column.field] = entry[1]
+            else:
+                fields[column.field] = decode(column.kind, cell)
+        return Record(
+            class_name=table.class_name,
+            fields=fields,
+            body="" if body is None else str(body),
+            id=str(record_id),
+            version=f"{version}@{modified}",
+            modified=_parse_time(modified),
+            title=None if title is None else str(title),
+        )
+
+    def list(self) -> Iterator[RecordRef]:
+        """Every live record of every class table, as of one snapshot. Reads three columns
+        per row; also remembers each id's table for the reads and writes that follow."""
+        refs: builtins.list[RecordRef] = []
+        where: dict[str, Table] = {}
+        with self._reading():
+            for table in self._layout.tables.values():
+                rows = self._conn.execute(f"SELECT _id, _version, _modified FROM {table.q}")
+                for record_id, version, modified in rows:
+                    key = str(record_id)
+                    if key in where:
+                        log.warning(
+                            "%s: id %s is in tables %s and %s; ignoring the second",
+                            self.path,
+                            key,
+                            where[key].name,
+                            table.name,
+                        )
+                        continue
+                    where[key] = table
+                    refs.append(
+                        RecordRef(
+                            key, f"{version}@{modified}", _parse_time(modified), table.class_name
+                        )
+                    )
+        self._where = where
+        return iter(refs)
+
+    def read_many(self, ids: Sequence[str]) -> builtins.list[Record]:
+        """Full records for ``ids``, in order; ``RecordError`` naming the first unknown id."""
+        found: dict[str, Record] = {}
+        with self._reading():
+            pending = list(dict.fromkeys(ids))
+            tables = list(self._layout.tables.values())
+            # Ask the table list() saw each id in first, then every table for the rest.
+            by_table: dict[str, builtins.list[str]] = {}
+            for record_id in pending:
+                table = self._where.get(record_id)
+                if table is not None:
+                    by_table.setdefault(table.class_name, []).append(record_id)
+            for class_name, chunk_ids in by_table.items():
+                self._read_into(found, self._layout.tables[class_name], chunk_ids)
+            missing = [i for i in pending if i not in found]
+            for table in tables:
+                if not missing:
+                    break
+                self._read_into(found, table, missing)
+                missing = [i for i in missing if i not in found]
+        for record_id in ids:
+            if record_id not in found:
+                raise RecordError(f"{self.path}: no record with id {record_id!r}")
+        return [found[i] for i in ids]
+
+    def _read_into(self, found: dict[str, Record], table: Table, ids: Sequence[str]) -> None:
+        select = self._select(table)
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            for row in self._conn.execute(f"{select} WHERE _id IN ({marks})", chunk):
+                record = self._record(table, row)
+                assert record.id is not None
+                found.setdefault(record.id, record)
+                self._where[record.id] = table
+
+    def _locate(self, record_id: str) -> tuple[Table, int, str] | None:
+        """(table, rowid, version) of a live record, or ``None``."""
+        cached = self._where.get(record_id)
+        tables = list(self._layout.tables.values())
+        if cached is not None and cached.class_name in self._layout.tables:
+            tables.insert(0, self._layout.tables[cached.class_name])
+        for table in tables:
+            row = self._conn.execute(
+                f"SELECT rowid, _version, _modified FROM {table.q} WHERE _id = ?", (record_id,)
+            ).fetchone()
+            if row is not None:
+                return table, row[0], f"{row[1]}@{row[2]}"
+        return None
+
+    # -- writing -------------------------------------------------------------------------
+
+    def _cells(self, table: Table, record: Record) -> _Cells:
+        """(column names, cells, fields present with null) for every field column."""
+        names: builtins.list[str] = []
+        cells: builtins.list[Any] = []
+        nulls: builtins.list[str] = []
+        for column in table.columns.values():
+            value = record.fields.get(column.field, MISSING)
+            names.append(column.name)
+            if value is MISSING:
+                cells.append(None)
+            elif value is None:
+                cells.append(None)
+                nulls.append(column.field)
+            else:
+                cells.append(encode(column.kind, value))
+        return names, cells, nulls
+
+    def _predicted_exact(
+        self, table: Table, record: Record, cells: builtins.list[Any]
+    ) -> str | None:
+        kinds = {c.field: c.kind for c in table.columns.values()}
+        by_field: dict[str, Any] = dict(zip(kinds, cells, strict=True))
+        values = {f: v for f, v in record.fields.items() if f in kinds}
+        entries = exact_entries(kinds, values, by_field)
+        return json.dumps(entries, ensure_ascii=False) if entries else None
+
+    def _finish_write(
+        self, table: Table, rowid: int, record: Record, written: str | None
+    ) -> Record:
+        """Read the row back and fix ``_exact`` if SQLite's type affinity changed a cell
+        (one more write, which bumps ``_version`` again). Returns the stored record."""
+        row = self._conn.execute(f"{self._select(table)} WHERE rowid = ?", (rowid,)).fetchone()
+        kinds = {c.field: c.kind for c in table.columns.values()}
+        stored = dict(zip(kinds, row[len(_ROW_HEAD) :], strict=True))
+        values = {f: v for f, v in record.fields.items() if f in kinds}
+        entries = exact_entries(kinds, values, stored)
+        actual = json.dumps(entries, ensure_ascii=False) if entries else None
+        if actual != written:
+            self._conn.execute(
+                f"UPDATE {table.q} SET _exact = ?, _version = _version + 1 WHERE rowid = ?",
+                (actual, rowid),
+            )
+            row = self._conn.execute(f"{self._select(table)} WHERE rowid = ?", (rowid,)).fetchone()
+        stored_record = self._record(table, row)
+        assert stored_record.id is not None
+        self._where[stored_record.id] = table
+        return stored_record
+
+    @staticmethod
+    def _ref(record: Record) -> RecordRef:
+        assert record.id is not None and record.version is not None
+        assert record.modified is not None
+        return RecordRef(record.id, record.version, record.modified, record.class_name)
+
+    def _insert(
+        self, table: Table, record: Record, *, record_id: str | None = None, version: int = 1
+    ) -> Record:
+        names, cells, nulls = self._cells(table, record)
+        exact = self._predicted_exact(table, record, cells)
+        head = ["title", "body", "_nulls", "_exact", "_version"]
+        values: builtins.list[Any] = [
+            record.title,
+            record.body,
+            json.dumps(nulls, ensure_ascii=False) if nulls else None,
+            exact,
+            version,
+        ]
+        if record_id is not None:
+            head.append("_id")
+            values.append(record_id)
+        columns = ", ".join(quote(n) for n in [*head, *names])
+        marks = ", ".join("?" * (len(head) + len(names)))
+        cursor = self._conn.execute(
+            f"INSERT INTO {table.q} ({columns}) VALUES ({marks})", [*values, *cells]
+        )
+        assert cursor.lastrowid is not None
+        return self._finish_write(table, cursor.lastrowid, record, exact)
+
+    def create(self, record: Record) -> RecordRef:
+        """Insert ``record`` as a new row (its ``id`` is ignored; SQLite draws one). Creates
+        the class table and columns for unknown fields as needed."""
+        with self.transaction():
+            table = self._table_for(record)
+            stored = self._insert(table, record)
+        return self._ref(stored)
+
+    def update(self, record: Record, *, expected_version: str) -> RecordRef:
+        """Replace the row's title, body and fields (absent fields become NULL cells).
+
+        ``StaleVersion`` if the row changed since ``expected_version`` or is gone. A record
+        whose class changed moves to the new class's table, keeping its id.
+        """
+        if record.id is None:
+            raise RecordError("update() needs a record id")
+        with self.transaction():
+            located = self._locate(record.id)
+            if located is None:
+                raise StaleVersion(f"{self.path}: record {record.id} no longer exists")
+            current, rowid, version = located
+            if version != expected_version:
+                raise StaleVersion(
+                    f"{self.path}: record {record.id} is at version {version}, "
+                    f"not {expected_version}"
+                )
+            table = self._table_for(record)
+            if table is not current:
+                stored = self._move(current, table, record)
+                return self._ref(stored)
+            names, cells, nulls = self._cells(table, record)
+            exact = self._predicted_exact(table, record, cells)
+            assignments = ", ".join(f"{quote(n)} = ?" for n in names)
+            self._conn.execute(
+                f"UPDATE {table.q} SET title = ?, body = ?, _nulls = ?, _exact = ?"
+                f"{', ' if names else ''}{assignments}, "
+                f"_version = _version + 1, _modified = {NOW_SQL} WHERE rowid = ?",
+                [
+                    record.title,
+                    record.body,
+                    json.dumps(nulls, ensure_ascii=False) if nulls else None,
+                    exact,
+                    *cells,
+                    rowid,
+                ],
+            )
+            stored = self._finish_write(table, rowid, record, exact)
+        return self._ref(stored)
+
+    def _move(self, current: Table, table: Table, record: Record) -> Record:
+        assert record.id is not None
+        (old_version,) = self._conn.execute(
+            f"SELECT _version FROM {current.q} WHERE _id = ?", (record.id,)
+        ).fetchone()
+        self._conn.execute(f"DELETE FROM {current.q} WHERE _id = ?", (record.id,))
+        self._mark_deletion(current, record.id, "syncbridge-move")
+        return self._insert(table, record, record_id=record.id, version=int(old_version) + 1)
+
+    def _mark_deletion(self, table: Table, record_id: str, origin: str) -> None:
+        deletions = quote(self._layout.deletions)
+        self._conn.execute(
+            f"UPDATE {deletions} SET origin = ? WHERE seq = (SELECT max(seq) FROM {deletions}"
+            " WHERE table_name = ? AND record_id = ?)",
+            (origin, table.name, record_id),
+        )
+
+    def delete(self, record_id: str, *, expected_version: str) -> None:
+        """Move the row to ``_trash`` (see :meth:`restore`); ``StaleVersion`` if it changed
+        since ``expected_version`` or is already gone. The deletion is logged as ours."""
+        with self.transaction():
+            located = self._locate(record_id)
+            if located is None:
+                raise StaleVersion(f"{self.path}: record {record_id} no longer exists")
+            table, rowid, version = located
+            if version != expected_version:
+                raise StaleVersion(
+                    f"{self.path}: record {record_id} is at version {version}, "
+                    f"not {expected_version}"
+                )
+            cursor = self._conn.execute(f"SELECT * FROM {table.q} WHERE rowid = ?", (rowid,))
+            names = [d[0] for d in cursor.description]
+            row = dict(zip(names, (_json_cell(c) for c in cursor.fetchone()), strict=True))
+            self._conn.execute(
+                f"INSERT INTO {quote(self._layout.trash)}"
+                " (table_name, class_name, record_id, row_json) VALUES (?, ?, ?, ?)",
+                (table.name, table.class_name, record_id, json.dumps(row, ensure_ascii=False)),
+            )
+            self._conn.execute(f"DELETE FROM {table.q} WHERE rowid = ?", (rowid,))
+            self._mark_deletion(table, record_id, "syncbridge")
+            self._where.pop(record_id, None)
+
+    # -- deletions and trash -------------------------------------------------------------
+
+    def deletions(
+        self, since: dt.datetime | None = None, *, include_own: bool = False
+    ) -> builtins.list[Deletion]:
+        """Rows deleted from class tables (by default only by other tools), oldest first,
+        optionally only those deleted at or after ``since`` (tz-aware)."""
+        query = (
+            f"SELECT d.record_id, coalesce(m.class_name, d.table_name), d.deleted_at, d.origin"
+            f" FROM {quote(self._layout.deletions)} d"
+            f" LEFT JOIN {quote(self._layout.meta)} m ON m.table_name = d.table_name"
+            " WHERE (? OR d.origin = 'external') AND d.deleted_at >= ? ORDER BY d.seq"
+        )
+        floor = "" if since is None else _iso_ms(since)
+        with self._reading():
+            rows = self._conn.execute(query, (include_own, floor)).fetchall()
+        return [Deletion(str(r[0]), str(r[1]), _parse_time(r[2]), str(r[3])) for r in rows]
+
+    def trash(self) -> builtins.list[TrashEntry]:
+        """Rows syncbridge deleted and nobody restored, oldest first."""
+        with self._reading():
+            rows = self._conn.execute(
+                f"SELECT record_id, class_name, row_json, deleted_at"
+                f" FROM {quote(self._layout.trash)} WHERE restored_at IS NULL ORDER BY seq"
+            ).fetchall()
+        entries = []
+        for record_id, class_name, row_json, deleted_at in rows:
+            title = _loads(row_json, {}).get("title")
+            entries.append(
+                TrashEntry(
+                    str(record_id),
+                    str(class_name),
+                    title if isinstance(title, str) else None,
+                    _parse_time(deleted_at),
+                )
+            )
+        return entries
+
+    def restore(self, record_id: str) -> RecordRef:
+        """Put the most recent trashed copy of ``record_id`` back into its class table,
+        with a new version. ``RecordError`` if it is not in the trash or is live again."""
+        trash = quote(self._layout.trash)
+        with self.transaction():
+            found = self._conn.execute(
+                f"SELECT seq, class_name, row_json FROM {trash}"
+                " WHERE record_id = ? AND restored_at IS NULL ORDER BY seq DESC LIMIT 1",
+                (record_id,),
+            ).fetchone()
+            if found is None:
+                raise RecordError(f"{self.path}: record {record_id} is not in the trash")
+            if self._locate(record_id) is not None:
+                raise RecordError(f"{self.path}: record {record_id} exists; not restoring")
+            seq, class_name, row_json = found
+            row: dict[str, Any] = _loads(row_json, {})
+            table = self._layout.ensure_table(str(class_name))
+            known = {"title", "body", "_nulls", "_exact"}
+            known |= {c.name for c in table.columns.values()}
+            names = [n for n in row if n in known]
+            cells = [_cell_from_json(row[n]) for n in names]
+            version = int(row.get("_version") or 0) + 1
+            columns = ", ".join(quote(n) for n in ["_id", "_version", *names])
+            marks = ", ".join("?" * (len(names) + 2))
+            cursor = self._conn.execute(
+                f"INSERT INTO {table.q} ({columns}) VALUES ({marks})",
+                [record_id, version, *cells],
+            )
+            self._conn.execute(f"UPDATE {trash} SET restored_at = {NOW_SQL} WHERE seq = ?", (seq,))
+            select = f"{self._select(table)} WHERE rowid = ?"
+            stored = self._record(table, self._conn.execute(select, (cursor.lastrowid,)).fetchone())
+            self._where[record_id] = table
+        return self._ref(stored)
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the connection (idempotent). WAL files are checkpointed by SQLite."""
+        if not self._closed:
+            self._closed = True
+            self._conn.close()
+
+    def __repr__(self) -> str:
+        return f"SQLiteAdapter({str(self.path)!r})"
+
+
+def _iso_ms(moment: dt.datetime) -> str:
+    """``moment`` as the trigger writes times: UTC ISO 8601 with milliseconds and ``Z``."""
+    if moment.tzinfo is None:
+        raise ValueError("need a tz-aware datetime")
+    utc = moment.astimezone(dt.UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"

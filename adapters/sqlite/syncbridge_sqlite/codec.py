@@ -1,0 +1,158 @@
+"""Canonical field values ⇄ SQLite cell values, per field kind.
+
+Every column stores its field's values in the most natural SQLite form (see
+:data:`SQL_TYPES`): text, dates, times and links as TEXT, numbers as NUMERIC, booleans as
+INTEGER 0/1, lists and objects as JSON text. :func:`encode` produces that cell value and
+:func:`decode` reads it back, guided by the field kind recorded in ``_meta_columns``.
+
+The natural form is not always exact: a ``Number`` field holding ``5.0`` is stored as the
+integer ``5`` by SQLite's NUMERIC affinity, a text field may hold a list in a note that does
+not follow its class. The adapter therefore reads every row back after writing it and keeps,
+in the row's ``_exact`` column, ``{field: [cell, value]}`` for each field whose cell does not
+decode to the value written (see :func:`exact_entries`). On reading, that value is used as
+long as the cell still holds the same ``cell``; once someone edits the cell, the cell's own
+decoding wins. Round trips are therefore exact, including ``int`` vs ``float`` and ``bool``.
+
+Pure functions, no I/O.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from syncbridge.schema.model import FieldKind
+
+__all__ = [
+    "SQL_TYPES",
+    "decode",
+    "encode",
+    "exact_entries",
+    "exact_equal",
+    "infer_kind",
+]
+
+SQL_TYPES: dict[FieldKind, str] = {
+    FieldKind.TEXT: "TEXT",
+    FieldKind.NUMBER: "NUMERIC",
+    FieldKind.BOOLEAN: "INTEGER",
+    FieldKind.DATE: "TEXT",
+    FieldKind.DATETIME: "TEXT",
+    FieldKind.TIME: "TEXT",
+    FieldKind.LINK: "TEXT",
+    FieldKind.LINKS: "TEXT",
+    FieldKind.LIST: "TEXT",
+    FieldKind.JSON: "TEXT",
+}
+"""Declared column type per kind. NUMERIC (not REAL) keeps integers integers."""
+
+_TEXT_KINDS = frozenset(
+    {FieldKind.TEXT, FieldKind.DATE, FieldKind.DATETIME, FieldKind.TIME, FieldKind.LINK}
+)
+_JSON_KINDS = frozenset({FieldKind.LIST, FieldKind.LINKS, FieldKind.JSON})
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+Cell = str | int | float | bytes | None
+"""What ``sqlite3`` returns for one cell."""
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def encode(kind: FieldKind, value: Any) -> Cell:
+    """The cell to write for canonical ``value`` in a column of ``kind``.
+
+    ``None`` becomes NULL (the caller records that the key is present). Values that do not
+    fit the kind get a readable text form; :func:`exact_entries` keeps them exact.
+    """
+    if value is None:
+        return None
+    if kind in _TEXT_KINDS:
+        return value if isinstance(value, str) else _json(value)
+    if kind is FieldKind.NUMBER or kind is FieldKind.BOOLEAN:
+        if isinstance(value, bool):
+            return int(value)
+        if isinstance(value, int):
+            return value if _INT64_MIN <= value <= _INT64_MAX else str(value)
+        if isinstance(value, float | str):
+            return value
+        return _json(value)
+    # list, links, json: JSON text; a bare string stays readable as itself.
+    return value if isinstance(value, str) else _json(value)
+
+
+def decode(kind: FieldKind, cell: Cell) -> Any:
+    """The canonical value of a non-NULL ``cell`` in a column of ``kind``.
+
+    Lenient with hand edits: ``true``/``false`` typed into a boolean column are booleans,
+    text that is not valid JSON in a list column is kept as that text.
+    """
+    if isinstance(cell, bytes):
+        cell = cell.decode("utf-8", errors="replace")
+    if kind in _TEXT_KINDS:
+        return cell if isinstance(cell, str) else str(cell)
+    if kind is FieldKind.NUMBER:
+        if isinstance(cell, float) and math.isnan(cell):
+            return None
+        return cell
+    if kind is FieldKind.BOOLEAN:
+        if isinstance(cell, int) and cell in (0, 1):
+            return bool(cell)
+        if isinstance(cell, str) and cell.strip().lower() in ("true", "false"):
+            return cell.strip().lower() == "true"
+        return cell
+    if kind in _JSON_KINDS and isinstance(cell, str):
+        try:
+            parsed = json.loads(cell)
+        except ValueError:
+            return cell
+        if kind is FieldKind.JSON or isinstance(parsed, list):
+            return parsed
+        return cell
+    return cell
+
+
+def exact_equal(a: Any, b: Any) -> bool:
+    """``a == b`` that also tells ``1`` from ``1.0`` and ``True`` (and NaN equals NaN)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, list):
+        return len(a) == len(b) and all(exact_equal(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(exact_equal(a[k], b[k]) for k in a)
+    if isinstance(a, float):
+        return a == b or (math.isnan(a) and math.isnan(b))
+    return bool(a == b)
+
+
+def exact_entries(
+    kinds: Mapping[str, FieldKind], values: Mapping[str, Any], cells: Mapping[str, Cell]
+) -> dict[str, list[Any]]:
+    """``{field: [cell, value]}`` for every non-null value whose stored ``cell`` does not
+    :func:`decode` back to exactly ``value``. ``cells`` are as read back from SQLite."""
+    entries: dict[str, list[Any]] = {}
+    for field, value in values.items():
+        if value is None:
+            continue
+        cell = cells[field]
+        if cell is None or isinstance(cell, bytes):  # cannot happen for our own writes
+            continue
+        if not exact_equal(decode(kinds[field], cell), value):
+            entries[field] = [cell, value]
+    return entries
+
+
+def infer_kind(value: Any) -> FieldKind:
+    """The kind of a column created for a field no schema describes, from one value."""
+    if isinstance(value, bool):
+        return FieldKind.BOOLEAN
+    if isinstance(value, int | float):
+        return FieldKind.NUMBER
+    if isinstance(value, list):
+        return FieldKind.LIST
+    if isinstance(value, dict):
+        return FieldKind.JSON
+    return FieldKind.TEXT

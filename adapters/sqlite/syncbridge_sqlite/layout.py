@@ -1,0 +1,251 @@
+"""The database layout: class tables, their triggers, and the bookkeeping tables.
+
+One table per class. Besides one column per field, each holds:
+
+=============  ==========================================================================
+``_id``        the record id, TEXT PRIMARY KEY; defaults to 16 random hex digits, so a row
+               inserted by hand gets one
+``title``      the note's title (file name without ``.md``)
+``body``       the Markdown body
+``_version``   INTEGER, 1 on insert, bumped by every write
+``_modified``  UTC ISO 8601 with milliseconds (``2026-11-28T01:02:03.456Z``), stamped on
+               insert (column default) and on every update (trigger)
+``_nulls``     JSON list of the fields present with an empty value; a NULL cell of a field
+               not listed is an absent key (so new columns and hand-inserted rows add no
+               empty keys to notes)
+``_exact``     JSON ``{field: [cell, value]}`` keeping values that the column's type does
+               not hold exactly (see :mod:`syncbridge_sqlite.codec`)
+=============  ==========================================================================
+
+Bookkeeping tables (names take the configured prefix too): ``_meta`` (which class each table
+holds), ``_meta_columns`` (column ⇄ field and the field's kind), ``_deletions`` (one row per
+deleted row, written by an AFTER DELETE trigger, with the time) and ``_trash`` (rows deleted
+by syncbridge, as JSON, recoverable).
+
+The triggers run inside SQLite, so edits made with the ``sqlite3`` shell, Datasette or DB
+Browser are stamped exactly like ours. The update trigger only fires when the writer did not
+change ``_version`` itself; syncbridge's own writes bump it explicitly, which keeps them to
+one write per row and stops the trigger from re-firing itself.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import unicodedata
+from dataclasses import dataclass, field
+
+from syncbridge.schema.model import FieldKind
+from syncbridge_sqlite.codec import SQL_TYPES
+
+__all__ = ["INTERNAL_COLUMNS", "NOW_SQL", "Column", "Layout", "Table", "quote"]
+
+LAYOUT_VERSION = 1
+NOW_SQL = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
+"""SQL for "now", UTC, millisecond precision."""
+
+INTERNAL_COLUMNS = ("_id", "title", "body", "_version", "_modified", "_nulls", "_exact")
+
+_ASCII_FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def quote(identifier: str) -> str:
+    """``identifier`` as a double-quoted SQL identifier (any characters but NUL)."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _fold(name: str) -> str:
+    """SQLite compares identifiers case-insensitively for ASCII letters only."""
+    return name.translate(_ASCII_FOLD)
+
+
+def _clean(name: str, fallback: str) -> str:
+    """``name`` in NFC without control characters, or ``fallback`` if nothing is left."""
+    text = unicodedata.normalize("NFC", name)
+    text = "".join(ch for ch in text if ch.isprintable() or ch == " ").strip()
+    return text or fallback
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    candidate, n = name, 2
+    while _fold(candidate) in taken:
+        candidate, n = f"{name}_{n}", n + 1
+    taken.add(_fold(candidate))
+    return candidate
+
+
+@dataclass(frozen=True)
+class Column:
+    """A field's column: ``name`` in SQL, ``field`` in the note, ``kind`` for decoding."""
+
+    name: str
+    field: str
+    kind: FieldKind
+
+
+@dataclass
+class Table:
+    """A class table and its field columns, keyed by field name, in creation order."""
+
+    name: str
+    class_name: str
+    columns: dict[str, Column] = field(default_factory=dict)
+
+    @property
+    def q(self) -> str:
+        return quote(self.name)
+
+
+class Layout:
+    """Creates and reads the layout in one connection. Mutating methods write DDL and meta
+    rows; the caller owns the transaction."""
+
+    def __init__(self, conn: sqlite3.Connection, prefix: str = "") -> None:
+        self.conn = conn
+        self.prefix = prefix
+        self.meta = prefix + "_meta"
+        self.meta_columns = prefix + "_meta_columns"
+        self.deletions = prefix + "_deletions"
+        self.trash = prefix + "_trash"
+        self.tables: dict[str, Table] = {}  # by class name
+
+    # -- setup -------------------------------------------------------------------------
+
+    def create_bookkeeping(self) -> None:
+        """Create the bookkeeping tables if missing (idempotent)."""
+        q = quote
+        statements = [
+            f"""
+            CREATE TABLE IF NOT EXISTS {q(self.meta)} (
+                table_name TEXT PRIMARY KEY,
+                class_name TEXT NOT NULL UNIQUE,
+                layout_version INTEGER NOT NULL DEFAULT {LAYOUT_VERSION},
+                created_at TEXT NOT NULL DEFAULT ({NOW_SQL})
+            )""",
+            f"""
+            CREATE TABLE IF NOT EXISTS {q(self.meta_columns)} (
+                table_name TEXT NOT NULL,
+                column_name TEXT NOT NULL,
+                field_name TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                position INTEGER NOT NULL,
+                PRIMARY KEY (table_name, column_name),
+                UNIQUE (table_name, field_name)
+            )""",
+            f"""
+            CREATE TABLE IF NOT EXISTS {q(self.deletions)} (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                table_name TEXT NOT NULL,
+                record_id TEXT,
+                deleted_at TEXT NOT NULL DEFAULT ({NOW_SQL}),
+                origin TEXT NOT NULL DEFAULT 'external'
+            )""",
+            f"""
+            CREATE INDEX IF NOT EXISTS {q(self.deletions + "_by_time")}
+                ON {q(self.deletions)} (deleted_at)""",
+            f"""
+            CREATE TABLE IF NOT EXISTS {q(self.trash)} (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                table_name TEXT NOT NULL,
+                class_name TEXT NOT NULL,
+                record_id TEXT NOT NULL,
+                row_json TEXT NOT NULL,
+                deleted_at TEXT NOT NULL DEFAULT ({NOW_SQL}),
+                restored_at TEXT
+            )""",
+        ]
+        for statement in statements:
+            self.conn.execute(statement)
+
+    def load(self) -> None:
+        """Read ``_meta`` and ``_meta_columns`` into :attr:`tables`."""
+        self.tables = {}
+        by_table: dict[str, Table] = {}
+        for table_name, class_name in self.conn.execute(
+            f"SELECT table_name, class_name FROM {quote(self.meta)} ORDER BY rowid"
+        ):
+            table = Table(table_name, class_name)
+            self.tables[class_name] = table
+            by_table[table_name] = table
+        for table_name, column, field_name, kind in self.conn.execute(
+            f"SELECT table_name, column_name, field_name, kind FROM {quote(self.meta_columns)}"
+            " ORDER BY table_name, position"
+        ):
+            if table_name in by_table:
+                by_table[table_name].columns[field_name] = Column(
+                    column, field_name, FieldKind(kind)
+                )
+
+    # -- tables and columns ------------------------------------------------------------
+
+    def _existing_tables(self) -> set[str]:
+        rows = self.conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table','view')")
+        return {_fold(name) for (name,) in rows}
+
+    def ensure_table(self, class_name: str) -> Table:
+        """The table of ``class_name``, created with its triggers if it does not exist."""
+        if class_name in self.tables:
+            return self.tables[class_name]
+        taken = self._existing_tables()
+        base = self.prefix + _clean(class_name, "class")
+        if _fold(base).startswith("sqlite_"):
+            base = "_" + base  # names starting with sqlite_ are reserved
+        name = _unique(base, taken)
+        q = quote(name)
+        statements = [
+            f"""
+            CREATE TABLE {q} (
+                _id TEXT PRIMARY KEY NOT NULL DEFAULT (lower(hex(randomblob(8)))),
+                title TEXT,
+                body TEXT,
+                _version INTEGER NOT NULL DEFAULT 1,
+                _modified TEXT NOT NULL DEFAULT ({NOW_SQL}),
+                _nulls TEXT,
+                _exact TEXT
+            )""",
+            f"""
+            CREATE TRIGGER {quote(name + "__touch")} AFTER UPDATE ON {q}
+            FOR EACH ROW WHEN NEW._version IS OLD._version
+            BEGIN
+                UPDATE {q} SET _version = coalesce(OLD._version, 0) + 1,
+                               _modified = {NOW_SQL}
+                WHERE rowid = NEW.rowid;
+            END""",
+            f"""
+            CREATE TRIGGER {quote(name + "__deleted")} AFTER DELETE ON {q}
+            FOR EACH ROW
+            BEGIN
+                INSERT INTO {quote(self.deletions)} (table_name, record_id, deleted_at)
+                VALUES ({_literal(name)}, OLD._id, {NOW_SQL});
+            END""",
+        ]
+        for statement in statements:
+            self.conn.execute(statement)
+        self.conn.execute(
+            f"INSERT INTO {quote(self.meta)} (table_name, class_name) VALUES (?, ?)",
+            (name, class_name),
+        )
+        table = Table(name, class_name)
+        self.tables[class_name] = table
+        return table
+
+    def ensure_column(self, table: Table, field_name: str, kind: FieldKind) -> Column:
+        """The column of ``field_name``, added with ALTER TABLE if missing. An existing
+        column keeps the kind it was created with (its stored values are of that kind)."""
+        if field_name in table.columns:
+            return table.columns[field_name]
+        taken = {_fold(c) for c in INTERNAL_COLUMNS}
+        taken |= {_fold(c.name) for c in table.columns.values()}
+        name = _unique(_clean(field_name, "field"), taken)
+        self.conn.execute(f"ALTER TABLE {table.q} ADD COLUMN {quote(name)} {SQL_TYPES[kind]}")
+        self.conn.execute(
+            f"INSERT INTO {quote(self.meta_columns)}"
+            " (table_name, column_name, field_name, kind, position) VALUES (?, ?, ?, ?, ?)",
+            (table.name, name, field_name, kind.value, len(table.columns)),
+        )
+        column = Column(name, field_name, kind)
+        table.columns[field_name] = column
+        return column
