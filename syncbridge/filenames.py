@@ -167,7 +167,7 @@ def safe_filename(
         number += 1
 
 
-def safe_join(vault_root: Path | str, rel: str) -> Path:
+def safe_join(vault_root: os.PathLike[str] | str, rel: str) -> Path:
     """The filesystem path of vault-relative POSIX path ``rel`` under ``vault_root``.
 
     Raises :class:`UnsafePath` for a path that is empty, contains NUL or a backslash,
