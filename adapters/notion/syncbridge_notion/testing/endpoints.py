@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .blocks import BlockSpec, merge_block_update, parse_children
-from .errors import body_error, validation_error
+from .errors import body_error, not_found, validation_error
 from .properties import (
     PROPERTY_TYPES,
     apply_schema_update,
@@ -95,7 +95,7 @@ def _icon_or_cover(body: JSON, key: str, current: Any) -> Any:
 # -- users ---------------------------------------------------------------------------------
 
 
-def users_me(store: NotionStore, request: ApiRequest) -> JSON:
+def _bot(store: NotionStore) -> JSON:
     return {
         "object": "user",
         "id": store.bot_id,
@@ -109,6 +109,35 @@ def users_me(store: NotionStore, request: ApiRequest) -> JSON:
             "workspace_limits": {"max_file_upload_size_in_bytes": 5_242_880},
         },
     }
+
+
+def _owner(store: NotionStore) -> JSON:
+    """The workspace's one person user, who "shared" the root page with the integration."""
+    return {
+        "object": "user",
+        "id": store.owner_id,
+        "name": "Fake Owner",
+        "avatar_url": "https://example.invalid/avatar.png",
+        "type": "person",
+        "person": {"email": "owner@example.invalid", "email_verified": True},
+    }
+
+
+def users_me(store: NotionStore, request: ApiRequest) -> JSON:
+    return _bot(store)
+
+
+def list_users(store: NotionStore, request: ApiRequest) -> JSON:
+    parse_page_size(request.query_one("page_size"), "query.page_size")
+    return _list_response([_owner(store), _bot(store)], None, "user")
+
+
+def get_user(store: NotionStore, request: ApiRequest) -> JSON:
+    user_id = path_id(request.params["id"], "user_id")
+    for user in (_owner(store), _bot(store)):
+        if user["id"] == user_id:
+            return user
+    raise not_found("user", user_id, store.bot_id)
 
 
 # -- databases and data sources ------------------------------------------------------------
@@ -568,12 +597,7 @@ def search(store: NotionStore, request: ApiRequest) -> JSON:
     needle = text.lower()
     if wanted in (None, "page"):
         for page in store.pages.values():
-            if (
-                page["shared"]
-                and not page["in_trash"]
-                and page["id"] != store.root_page_id
-                and needle in store.page_title(page).lower()
-            ):
+            if page["shared"] and not page["in_trash"] and needle in store.page_title(page).lower():
                 candidates.append((page["edited"], page["id"], page))
     if wanted in (None, "data_source"):
         for source in store.data_sources.values():

@@ -56,6 +56,8 @@ def _route(method: str, path: str, handler: Handler, writes: bool = False) -> Ro
 
 ROUTES = (
     _route("GET", "/v1/users/me", ep.users_me),
+    _route("GET", "/v1/users", ep.list_users),
+    _route("GET", f"/v1/users/{_ID}", ep.get_user),
     _route("POST", "/v1/databases", ep.create_database, True),
     _route("GET", f"/v1/databases/{_ID}", ep.get_database),
     _route("PATCH", f"/v1/databases/{_ID}", ep.update_database, True),
@@ -171,9 +173,10 @@ class NotionFakeServer:
         rate_limit: RateLimitConfig | None = None,
         faults: list[FaultRule] | None = None,
         seed: int = 0,
+        root_title: str = "syncbridge root",
     ) -> None:
         self.clock: Clock = clock or SystemClock()
-        self.store = NotionStore(self.clock, token)
+        self.store = NotionStore(self.clock, token, root_title)
         self.persist = persist
         if persist is not None and persist.exists():
             self.store.load(persist)
@@ -208,7 +211,10 @@ class NotionFakeServer:
     def start(self) -> NotionFakeServer:
         """Serve in a daemon thread; returns self."""
         self._thread = threading.Thread(
-            target=self._http.serve_forever, name=f"notion-fake-{self.port}", daemon=True
+            target=self._http.serve_forever,
+            kwargs={"poll_interval": 0.05},  # shutdown() waits up to one poll interval
+            name=f"notion-fake-{self.port}",
+            daemon=True,
         )
         self._thread.start()
         return self

@@ -35,12 +35,16 @@ def _slug(title: str) -> str:
 class NotionStore:
     """One integration's view of a workspace: a bot user, a token and a shared root page."""
 
-    def __init__(self, clock: Clock, token: str | None = None) -> None:
+    def __init__(
+        self, clock: Clock, token: str | None = None, root_title: str = "syncbridge root"
+    ) -> None:
+        """``root_title`` names the shared root page ("" leaves it untitled)."""
         self.clock = clock
         self.lock = threading.RLock()
         self.token = token or "ntn_fake_" + uuid.uuid4().hex
         self.bot_id = str(uuid.uuid4())
         self.workspace_id = str(uuid.uuid4())
+        self.owner_id = str(uuid.uuid4())
         self.pages: dict[str, JSON] = {}
         self.databases: dict[str, JSON] = {}
         self.data_sources: dict[str, JSON] = {}
@@ -48,7 +52,7 @@ class NotionStore:
         self.children: dict[str, list[str]] = {}
         self.root_page_id = self.add_page(
             {"type": "workspace", "workspace": True},
-            {"title": [text_item("syncbridge root")]},
+            {"title": [text_item(root_title)] if root_title else []},
         )
 
     # -- ids and records -------------------------------------------------------------------
@@ -330,6 +334,7 @@ class NotionStore:
             raise ValueError(f"unsupported state version {state.get('version')!r}")
         self.token, self.bot_id = state["token"], state["bot_id"]
         self.workspace_id, self.root_page_id = state["workspace_id"], state["root_page_id"]
+        self.owner_id = state["owner_id"]
         self.pages, self.databases = state["pages"], state["databases"]
         self.data_sources, self.blocks = state["data_sources"], state["blocks"]
         self.children = state["children"]
