@@ -36,7 +36,7 @@ from ruamel.yaml.scalarstring import (
 from syncbridge.errors import EditError
 from syncbridge.yamlio import compose_rt, load_values, rt_yaml
 
-__all__ = ["KeySpan", "delete_key", "key_spans", "set_key"]
+__all__ = ["KeySpan", "comparable", "delete_key", "key_spans", "set_key"]
 
 _SENTINEL = "zz_syncbridge_sentinel_zz"
 
@@ -100,6 +100,14 @@ def key_spans(text: str, *, path: str | None = None, line_offset: int = 1) -> li
         seen[key] = line
         start = key_node.start_mark.index
         end = value_node.end_mark.index
+        if value_node.start_mark.index < key_node.end_mark.index:
+            # An alias (*name): the composer hands back the anchored node, marks and all.
+            alias = text.find("*" + str(value_node.anchor), key_node.end_mark.index)
+            if alias < 0:
+                raise EditError(f"cannot locate the alias value of {key!r}", path=path, line=line)
+            spans.append(KeySpan(key, start, key_node.end_mark.index,
+                                 alias + 1 + len(str(value_node.anchor)), value_node, False))
+            continue
         ends_line = text[end - 1: end] == "\n" if end > 0 else False
         if ends_line and not _keeps_trailing_lines(text, value_node):
             lines = text[start:end].splitlines(keepends=True)
@@ -224,11 +232,23 @@ def render_key(
     return rendered
 
 
-def _comparable(value: Any) -> Any:
+class _NaN:
+    """Stands for float NaN in comparisons, where NaN must equal NaN."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _NaN)
+
+    __hash__ = object.__hash__
+
+
+def comparable(value: Any) -> Any:
+    """``value`` with tuples as lists and NaN made equal to NaN, for ``==`` checks."""
+    if isinstance(value, float) and value != value:
+        return _NaN()
     if isinstance(value, tuple | list):
-        return [_comparable(v) for v in value]
+        return [comparable(v) for v in value]
     if isinstance(value, dict):
-        return {k: _comparable(v) for k, v in value.items()}
+        return {k: comparable(v) for k, v in value.items()}
     return value
 
 
@@ -236,16 +256,15 @@ def _verify(new_text: str, old_values: dict[str, Any], key: str, expected: Any, 
             deleted: bool, path: str | None, line_offset: int) -> None:
     try:
         new_values = load_values(new_text, path=path, line_offset=line_offset) or {}
-        compose_rt(new_text, path=path, line_offset=line_offset)
     except Exception as exc:  # the rendered text must parse; anything else is our bug
         raise EditError(f"editing {key!r} would produce invalid YAML ({exc}); nothing changed",
                         path=path) from exc
-    want = dict(old_values)
+    want = comparable(dict(old_values))
     if deleted:
         want.pop(key, None)
     else:
-        want[key] = _comparable(expected)
-    if _comparable(new_values) != want or list(new_values) != list(want):
+        want[key] = comparable(expected)
+    if comparable(new_values) != want or list(new_values) != list(want):
         raise EditError(
             f"editing {key!r} could not be done without changing other values; nothing changed",
             path=path,
@@ -274,9 +293,21 @@ def set_key(text: str, key: str, value: Any, *, path: str | None = None, line_of
     if span is None:
         rendered = render_key(_key_text(key), value, old=None, text=text, spans=spans,
                               newline=newline, null_space=False)
-        prefix = text if (not text or text.endswith("\n")) else text + newline
-        new_text = prefix + rendered
+        # After the last key's lines: trailing comments and a "..." marker stay last.
+        at = len(text)
+        if spans:
+            last = spans[-1]
+            eol = last.end if last.ends_line else text.find("\n", last.end) + 1
+            at = eol if eol > 0 else len(text)
+        prefix = text[:at] if (at == 0 or text[at - 1] == "\n") else text[:at] + newline
+        new_text = prefix + rendered + text[at:]
     else:
+        if getattr(span.node, "anchor", None) is not None:
+            raise EditError(
+                f"{key!r} carries the YAML anchor &{span.node.anchor} that other keys may refer "
+                "to; syncbridge will not rewrite it — edit it by hand",
+                path=path, line=line_offset + text.count("\n", 0, span.start) + 1,
+            )
         key_node_text = text[span.start: span.key_end]
         segment = text[span.start: span.end]
         null_space = isinstance(span.node, ScalarNode) and span.node.value == "" and \

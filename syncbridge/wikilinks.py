@@ -47,6 +47,7 @@ its result (``path=None``) so they are reported, never dropped.
 
 from __future__ import annotations
 
+import bisect
 import posixpath
 import re
 import unicodedata
@@ -199,8 +200,14 @@ def _fenced_ranges(text: str) -> list[tuple[int, int]]:
 
 
 def _code_span_ranges(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Ranges of inline code spans in ``text[start:end]`` (outside fenced blocks)."""
-    runs: list[tuple[int, int]] = []
+    """Ranges of inline code spans in ``text[start:end]`` (outside fenced blocks).
+
+    O(n log n): each backtick run looks up the next run of the same width in the same
+    paragraph through a per-(paragraph, width) index, so a note full of stray backticks
+    stays fast.
+    """
+    breaks = [m.start() for m in _BLANK_LINE_RE.finditer(text, start, end)]
+    runs: list[tuple[int, int, int]] = []  # (start, end, paragraph)
     for m in _BACKTICKS_RE.finditer(text, start, end):
         s, e = m.start(), m.end()
         backslashes = 0
@@ -209,20 +216,20 @@ def _code_span_ranges(text: str, start: int, end: int) -> list[tuple[int, int]]:
         if backslashes % 2 == 1:
             s += 1  # \` is a literal backtick, the rest of the run still counts
         if s < e:
-            runs.append((s, e))
+            runs.append((s, e, bisect.bisect_right(breaks, s)))
+    by_kind: dict[tuple[int, int], list[int]] = {}
+    for index, (s, e, paragraph) in enumerate(runs):
+        by_kind.setdefault((paragraph, e - s), []).append(index)
     ranges: list[tuple[int, int]] = []
     i = 0
     while i < len(runs):
-        s, e = runs[i]
-        width = e - s
-        for j in range(i + 1, len(runs)):
-            s2, e2 = runs[j]
-            if _BLANK_LINE_RE.search(text, e, s2):
-                break  # a code span does not cross a paragraph break
-            if e2 - s2 == width:
-                ranges.append((s, e2))
-                i = j
-                break
+        s, e, paragraph = runs[i]
+        same = by_kind[(paragraph, e - s)]
+        k = bisect.bisect_right(same, i)
+        if k < len(same):  # closed by the next run of exactly this width
+            j = same[k]
+            ranges.append((s, runs[j][1]))
+            i = j
         i += 1
     return ranges
 

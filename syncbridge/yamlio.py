@@ -97,13 +97,6 @@ class _Yaml12Loader(_BASE_LOADER):  # type: ignore[misc]
             return sign * int(text[2:], 8)
         return sign * int(text)  # YAML 1.2: "0755" is decimal 755
 
-    def construct_yaml_timestamp(self, node: Any) -> Any:
-        value = super().construct_yaml_timestamp(node)
-        if isinstance(value, dt.datetime) and value.tzinfo is not None:
-            # ruamel's round-trip loader returns naive UTC for zoned timestamps; agree with it.
-            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
-        return value
-
     def construct_undefined(self, node: Any) -> Any:
         raise yaml.constructor.ConstructorError(
             None, None, f"tag {node.tag!r} is not allowed in frontmatter", node.start_mark
@@ -111,9 +104,6 @@ class _Yaml12Loader(_BASE_LOADER):  # type: ignore[misc]
 
 
 _Yaml12Loader.add_constructor("tag:yaml.org,2002:int", _Yaml12Loader.construct_yaml_int)
-_Yaml12Loader.add_constructor(
-    "tag:yaml.org,2002:timestamp", _Yaml12Loader.construct_yaml_timestamp
-)
 _Yaml12Loader.add_constructor(None, _Yaml12Loader.construct_undefined)
 
 _RESOLVERS_12: list[tuple[str, str, str]] = [

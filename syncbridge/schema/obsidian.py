@@ -54,7 +54,6 @@ def spec_from_obsidian_type(name: str, obsidian_type: str) -> FieldSpec:
         type=ftype,
         kind=kind,
         options={**options, "obsidianType": obsidian_type},
-        display="asList" if kind is FieldKind.LIST else None,
         origin="types.json",
     )
 

@@ -1,0 +1,46 @@
+"""The sync engine: plan (pure), then execute (journaled), over two adapters of one contract.
+
+``run_sync(vault, remote, state, options)`` is what the CLI and the daemon call;
+``plan_sync`` is the pure decision function behind it (and behind ``--dry-run``). The
+semantics and the decision table are in ``docs/sync.md``.
+"""
+
+from syncbridge.engine.conflicts import get_conflict, list_conflicts, restore_conflict
+from syncbridge.engine.execute import SideCounts, SyncReport, run_sync
+from syncbridge.engine.faults import FaultInjector, SimulatedCrash
+from syncbridge.engine.merge import BODY, TITLE, EntryMerge, FieldChange, FieldConflict, merge_entry
+from syncbridge.engine.options import Filters, Side, SyncOptions
+from syncbridge.engine.plan import (
+    BaseState,
+    EntryAction,
+    Plan,
+    Write,
+    plan_sync,
+    records_to_read,
+)
+
+__all__ = [
+    "BODY",
+    "TITLE",
+    "BaseState",
+    "EntryAction",
+    "EntryMerge",
+    "FaultInjector",
+    "FieldChange",
+    "FieldConflict",
+    "Filters",
+    "Plan",
+    "Side",
+    "SideCounts",
+    "SimulatedCrash",
+    "SyncOptions",
+    "SyncReport",
+    "Write",
+    "get_conflict",
+    "list_conflicts",
+    "merge_entry",
+    "plan_sync",
+    "records_to_read",
+    "restore_conflict",
+    "run_sync",
+]

@@ -1,0 +1,429 @@
+"""The executor: list both sides, plan, then apply the plan entry by entry with a journal.
+
+Per entry: the action (and its conflicts) is journaled *before* the first write, the writes
+run with compare-and-swap, the written records are read back, and one transaction stores
+the new base and clears the journal entry. An entry whose writes did not all succeed keeps
+its old base, so the next run sees both sides' changes again: state commits only what
+succeeded (Unison's archive rule). A run killed anywhere leaves at most the entries in the
+journal to reconcile, which the next run does first (:func:`_recover`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from syncbridge.adapter import MISSING, Adapter, Record, RecordRef
+from syncbridge.engine import faults
+from syncbridge.engine.faults import FaultInjector
+from syncbridge.engine.merge import BODY
+from syncbridge.engine.options import Side, SyncOptions
+from syncbridge.engine.plan import BaseState, EntryAction, Plan, Write, plan_sync, records_to_read
+from syncbridge.errors import SafetyStop, SkipError
+from syncbridge.schema.model import VaultSchema
+from syncbridge.state import ConflictEntry, JournalEntry, SideSnapshot, StateStore
+
+__all__ = ["SideCounts", "SyncReport", "run_sync"]
+
+
+@dataclass
+class SideCounts:
+    """What one run did to one side. ``conflicts`` counts conflicts this side lost."""
+
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    conflicts: int = 0
+    unchanged: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "deleted": self.deleted,
+            "conflicts": self.conflicts,
+            "unchanged": self.unchanged,
+        }
+
+
+@dataclass
+class SyncReport:
+    """The outcome of one run of one target (or what it would do, under ``dry_run``)."""
+
+    target: str
+    dry_run: bool = False
+    vault: SideCounts = field(default_factory=SideCounts)
+    remote: SideCounts = field(default_factory=SideCounts)
+    errors: list[dict[str, str]] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    recovered: int = 0
+    safety_stop: str | None = None
+    plan: Plan | None = None
+
+    def side(self, side: Side) -> SideCounts:
+        return self.vault if side == "vault" else self.remote
+
+    @property
+    def writes(self) -> int:
+        """Adapter writes made (or planned), both sides."""
+        return sum(
+            c.created + c.updated + c.deleted for c in (self.vault, self.remote)
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: per side counts, errors and skipped notes with messages."""
+        return {
+            "target": self.target,
+            "dry_run": self.dry_run,
+            "vault": self.vault.to_dict(),
+            "remote": self.remote.to_dict(),
+            "errors": list(self.errors),
+            "skipped": list(self.skipped),
+            "recovered": self.recovered,
+            "safety_stop": self.safety_stop,
+        }
+
+
+def _read_existing(adapter: Adapter, ids: Iterable[str]) -> dict[str, Record]:
+    """Full records for ``ids``; an id gone since the listing is left out (not an error)."""
+    wanted = sorted(ids)
+    if not wanted:
+        return {}
+    try:
+        return {r.id: r for r in adapter.read_many(wanted) if r.id is not None}
+    except SkipError:
+        out: dict[str, Record] = {}
+        for record_id in wanted:
+            try:
+                rec = adapter.read(record_id)
+            except SkipError:
+                continue  # deleted between list and read: it is simply not there now
+            if rec.id is not None:
+                out[rec.id] = rec
+        return out
+
+
+class _Executor:
+    def __init__(
+        self,
+        vault: Adapter,
+        remote: Adapter,
+        state: StateStore,
+        options: SyncOptions,
+        report: SyncReport,
+        injector: FaultInjector | None,
+    ) -> None:
+        self.adapters: dict[Side, Adapter] = {"vault": vault, "remote": remote}
+        self.state = state
+        self.options = options
+        self.report = report
+        self.injector = injector
+
+    def _fault(self, point: str) -> None:
+        if self.injector is not None:
+            self.injector.hit(point)
+
+    def _perform(self, w: Write) -> RecordRef | None:
+        adapter = self.adapters[w.side]
+        if self.injector is not None:
+            self.injector.count += 1
+        self._fault("before")
+        ref: RecordRef | None = None
+        if w.op == "create":
+            assert w.record is not None
+            ref = adapter.create(w.record)
+        elif w.op == "update":
+            assert w.record is not None and w.expected_version is not None
+            ref = adapter.update(w.record, expected_version=w.expected_version)
+        else:
+            assert w.record_id is not None and w.expected_version is not None
+            adapter.delete(w.record_id, expected_version=w.expected_version)
+        self._fault("after")
+        return ref
+
+    def _conflict_entries(self, action: EntryAction, link_id: int | None) -> list[ConflictEntry]:
+        entries = []
+        for c in action.conflicts:
+            copy_id = None
+            if c.field == BODY and isinstance(action.a, Record):
+                loser = c.remote_value if c.winner != "remote" else c.vault_value
+                label = dt.datetime.now().strftime("%Y-%m-%d %H%M")
+                copy = Record(
+                    class_name=action.a.class_name,
+                    fields=dict(action.a.fields),
+                    body=loser,
+                    id=action.a.id,
+                    title=action.a.title,
+                )
+                copy_id = self.adapters["vault"].write_conflict_copy(copy, label)
+            entries.append(
+                ConflictEntry(
+                    target=self.options.target,
+                    link_id=link_id,
+                    vault_id=action.a.id if action.a else None,
+                    remote_id=action.b.id if action.b else None,
+                    field=c.field,
+                    vault_value=c.vault_value,
+                    remote_value=c.remote_value,
+                    winner=c.winner,
+                    decided_by=c.decided_by,
+                    copy_id=copy_id,
+                )
+            )
+        return entries
+
+    def _count_unchanged(self, action: EntryAction) -> None:
+        for side, rec in (("vault", action.a), ("remote", action.b)):
+            if rec is not None and not any(w.side == side for w in action.writes):
+                self.report.side(side).unchanged += 1  # type: ignore[arg-type]
+
+    def run(self, action: EntryAction) -> None:
+        target = self.options.target
+        link = action.link
+        if action.kind == "skip":
+            # filtered out: nothing is written either way, the link (if any) is kept
+            self.report.skipped.append({"id": action.label, "message": action.why})
+            return
+        if action.kind == "forget":
+            assert link is not None
+            self.state.delete_link(link.link_id)  # gone from both sides: nothing to keep
+            return
+        self._count_unchanged(action)
+        for c in action.conflicts:
+            for side in ("vault", "remote"):
+                if c.winner != side:
+                    self.report.side(side).conflicts += 1  # type: ignore[arg-type]
+        link_id = link.link_id if link else None
+        creates = [w for w in action.writes if w.op == "create"]
+        source = action.a if creates and creates[0].side == "remote" else action.b
+        payload: dict[str, Any] = {
+            "kind": action.kind,
+            "writes": [{"side": w.side, "op": w.op, "id": w.record_id} for w in action.writes],
+        }
+        if creates and isinstance(source, Record):
+            sent = creates[0].record
+            assert sent is not None
+            payload["create"] = {
+                "side": creates[0].side,
+                "key": action.key,
+                "source": SideSnapshot.from_record(source).to_json(),
+                "sent": {"fields": dict(sent.fields), "body": sent.body, "title": sent.title},
+            }
+        if action.kind == "pair" and action.writes:
+            # link first, without a base: if the run dies mid-way, the pair stays paired
+            assert isinstance(action.a, Record) and isinstance(action.b, Record)
+            link_id = self.state.save_link(
+                target,
+                None,
+                SideSnapshot.from_record(action.a),
+                SideSnapshot.from_record(action.b),
+                key=action.key,
+                has_base=False,
+            )
+        if not action.writes:
+            journal_id = None  # refresh / rename / pair already equal: only the base changes
+        else:
+            payload["link_id"] = link_id
+            journal_id = self.state.journal_begin(
+                target, action.kind, payload, self._conflict_entries(action, link_id)
+            )
+        written: dict[Side, RecordRef | None] = {}
+        try:
+            for w in action.writes:
+                written[w.side] = self._perform(w)
+        except SkipError as exc:
+            # Not every write succeeded: keep the old base, so the next run sees both
+            # sides' edits again and merges them (the edit made meanwhile is not lost).
+            self.report.errors.append({"id": action.label, "message": str(exc)})
+            for w in action.writes:
+                if w.side in written:
+                    self._count_write(w)
+            assert journal_id is not None
+            self.state.journal_done(journal_id)
+            return
+        for w in action.writes:
+            self._count_write(w)
+        if any(w.op == "delete" for w in action.writes):
+            assert link is not None
+            self.state.delete_link(link.link_id, journal_id=journal_id)
+            self._fault("committed")
+            return
+        final: dict[Side, Record | RecordRef | None] = {"vault": action.a, "remote": action.b}
+        for side, ref in written.items():
+            if ref is not None:
+                # read back what the side really stored (it may drop or normalise values)
+                final[side] = self.adapters[side].read(ref.id)
+        a, b = final["vault"], final["remote"]
+        assert isinstance(a, Record) and isinstance(b, Record), "both sides must be read"
+        self.state.save_link(
+            target,
+            link_id,
+            SideSnapshot.from_record(a),
+            SideSnapshot.from_record(b),
+            key=action.key,
+            has_base=True,
+            vault_path=a.id if self.options.vault_ids_are_paths else None,
+            hold_versions=action.hold,
+            journal_id=journal_id,
+        )
+        self._fault("committed")
+
+    def _count_write(self, w: Write) -> None:
+        counts = self.report.side(w.side)
+        if w.op == "create":
+            counts.created += 1
+        elif w.op == "update":
+            counts.updated += 1
+        else:
+            counts.deleted += 1
+
+
+def _sent_matches(candidate: Record, sent: Mapping[str, Any], key: str | None, id_field: str | None) -> bool:
+    """Whether ``candidate`` is what an interrupted create sent (the side may have dropped
+    fields it cannot hold or the body, but kept nothing else)."""
+    from syncbridge.engine.plan import key_of
+
+    if key is not None:
+        return key_of(candidate.fields, id_field) == key
+    fields = sent["fields"]
+    if not candidate.fields and not candidate.body:
+        return False
+    if candidate.body and candidate.body != sent["body"]:
+        return False
+    return all(fields.get(k, MISSING) == v for k, v in candidate.fields.items())
+
+
+def _recover(
+    pending: Sequence[JournalEntry],
+    adapters: Mapping[Side, Adapter],
+    listings: Mapping[Side, Sequence[RecordRef]],
+    state: StateStore,
+    options: SyncOptions,
+) -> None:
+    """Reconcile the journal of an interrupted run before planning.
+
+    A create that reached its side but was never linked is found again among that side's
+    unlinked records (by id-field value, else by content) and linked, with the source's
+    snapshot of that time as base, so it is neither duplicated nor does it hide an edit
+    made since. Every other pending action needs nothing: its writes, if any landed, look
+    like "both sides changed to the same value" to the planner.
+    """
+    target = options.target
+    for entry in pending:
+        create = entry.payload.get("create")
+        if create:
+            side: Side = create["side"]
+            links = state.links(target)
+            linked = {lk.a_id if side == "vault" else lk.b_id for lk in links.values()}
+            free = [r.id for r in listings[side] if r.id not in linked]
+            candidates = [
+                r
+                for r in _read_existing(adapters[side], free).values()
+                if _sent_matches(r, create["sent"], create["key"], options.id_field)
+            ]
+            if len(candidates) == 1:
+                found = SideSnapshot.from_record(candidates[0])
+                source = SideSnapshot.from_json(create["source"])
+                a, b = (found, source) if side == "vault" else (source, found)
+                state.save_link(
+                    target,
+                    entry.payload.get("link_id"),
+                    a,
+                    b,
+                    key=create["key"],
+                    vault_path=a.id if options.vault_ids_are_paths else None,
+                )
+        state.journal_done(entry.id)
+
+
+def run_sync(
+    vault: Adapter,
+    remote: Adapter,
+    state: StateStore,
+    options: SyncOptions,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    schema: VaultSchema | None = None,
+    faults_at: FaultInjector | None = None,
+) -> SyncReport:
+    """Sync ``vault`` (side A) with ``remote`` (side B) for ``options.target``.
+
+    Side effects: writes both adapters (creates, updates with compare-and-swap, deletes to
+    trash, conflict copies in the vault) and the state store, unless ``options.dry_run``
+    (then nothing is written and the report's counts and ``plan`` say what would happen).
+    ``progress(done, total)`` is called after each entry action. ``schema`` lets the
+    remote create collections (``ensure_collection``) for the classes it receives.
+    ``faults_at`` (tests) stops at a write; ``$SYNCBRIDGE_TEST_KILL_AT`` does the same.
+
+    Raises :class:`SafetyStop` before writing anything when the run would delete too much;
+    errors of single entries (:class:`SkipError`, e.g. ``StaleVersion``) are reported in
+    ``SyncReport.errors`` and those entries sync on the next run.
+    """
+    target = options.target
+    report = SyncReport(target=target, dry_run=options.dry_run)
+    adapters: dict[Side, Adapter] = {"vault": vault, "remote": remote}
+    listings: dict[Side, list[RecordRef]] = {"vault": list(vault.list()), "remote": list(remote.list())}
+    pending = state.pending_journal(target)
+    if pending and not options.dry_run:
+        _recover(pending, adapters, listings, state, options)
+        report.recovered = len(pending)
+    links = state.links(target)
+    read_a, read_b, link_ids = records_to_read(listings["vault"], listings["remote"], links)
+    full_a, full_b = _read_existing(vault, read_a), _read_existing(remote, read_b)
+    plan = plan_sync(
+        [full_a.get(r.id, r) for r in listings["vault"] if r.id in full_a or r.id not in read_a],
+        [full_b.get(r.id, r) for r in listings["remote"] if r.id in full_b or r.id not in read_b],
+        BaseState(links, state.snapshots(target, link_ids)),
+        options,
+        capabilities=(vault.capabilities, remote.capabilities),
+    )
+    report.plan = plan
+    report.safety_stop = plan.safety_stop
+    if options.dry_run:
+        _count_plan(plan, report)
+        return report
+    if plan.safety_stop:
+        raise SafetyStop(plan.safety_stop)
+    report.vault.unchanged = report.remote.unchanged = plan.unchanged
+    if schema is not None:
+        for cls in sorted({w.record.class_name for w in plan.writes("remote") if w.record}):
+            if cls in schema.classes:
+                remote.ensure_collection(schema.classes[cls])
+    injector = faults_at or FaultInjector.from_env()
+    executor = _Executor(vault, remote, state, options, report, injector)
+    faults.activate(injector)
+    try:
+        total = len(plan.actions)
+        for done, action in enumerate(plan.actions, start=1):
+            executor.run(action)
+            if progress is not None:
+                progress(done, total)
+    finally:
+        faults.activate(None)
+    return report
+
+
+def _count_plan(plan: Plan, report: SyncReport) -> None:
+    """Fill ``report``'s counts from the plan (dry run: what would be done)."""
+    report.vault.unchanged = report.remote.unchanged = plan.unchanged
+    for action in plan.actions:
+        if action.kind == "skip":
+            report.skipped.append({"id": action.label, "message": action.why})
+            continue
+        for side, rec in (("vault", action.a), ("remote", action.b)):
+            if rec is not None and not any(w.side == side for w in action.writes):
+                report.side(side).unchanged += 1  # type: ignore[arg-type]
+        for w in action.writes:
+            counts = report.side(w.side)
+            if w.op == "create":
+                counts.created += 1
+            elif w.op == "update":
+                counts.updated += 1
+            else:
+                counts.deleted += 1
+        for c in action.conflicts:
+            for side in ("vault", "remote"):
+                if c.winner != side:
+                    report.side(side).conflicts += 1  # type: ignore[arg-type]

@@ -1,0 +1,75 @@
+"""Fault injection for crash-safety tests: stop the executor at a chosen write.
+
+``SYNCBRIDGE_TEST_KILL_AT="write:3:after"`` makes the process SIGKILL itself right after
+its third adapter write, before the state records it. Points: ``before`` (journaled, not
+written), ``during`` (inside the adapter's write, for adapters that call
+:func:`during_write`), ``after`` (written, state not updated), ``committed`` (state
+updated). In-process tests pass a :class:`FaultInjector` with ``kill=False`` instead, which
+raises :class:`SimulatedCrash` (a ``BaseException``: nothing in the engine catches it).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from dataclasses import dataclass
+
+__all__ = ["ENV_VAR", "FaultInjector", "SimulatedCrash", "during_write"]
+
+ENV_VAR = "SYNCBRIDGE_TEST_KILL_AT"
+POINTS = ("before", "during", "after", "committed")
+
+
+class SimulatedCrash(BaseException):  # noqa: N818 - a crash, not an error to handle
+    """The executor stopped at an injected fault point (in-process crash simulation)."""
+
+
+@dataclass
+class FaultInjector:
+    """Crash at write number ``write_number`` (1-based, counted over both sides) at ``point``.
+
+    ``count`` is the number of the write in progress; mutated by the executor.
+    """
+
+    write_number: int
+    point: str
+    kill: bool = False
+    count: int = 0
+
+    def __post_init__(self) -> None:
+        if self.point not in POINTS:
+            raise ValueError(f"fault point must be one of {POINTS}, not {self.point!r}")
+
+    @classmethod
+    def from_env(cls) -> FaultInjector | None:
+        """The injector described by ``$SYNCBRIDGE_TEST_KILL_AT`` (kills), or None."""
+        spec = os.environ.get(ENV_VAR)
+        if not spec:
+            return None
+        kind, number, point = spec.split(":")
+        if kind != "write":
+            raise ValueError(f"{ENV_VAR}: expected 'write:N:POINT', got {spec!r}")
+        return cls(int(number), point, kill=True)
+
+    def hit(self, point: str) -> None:
+        """Crash now if this is the chosen write and point (SIGKILL or SimulatedCrash)."""
+        if self.count != self.write_number or point != self.point:
+            return
+        if self.kill:
+            os.kill(os.getpid(), signal.SIGKILL)
+        raise SimulatedCrash(f"write {self.count} {point}")
+
+
+_active: FaultInjector | None = None
+
+
+def activate(injector: FaultInjector | None) -> None:
+    """Make ``injector`` the one :func:`during_write` consults (the executor does this)."""
+    global _active
+    _active = injector
+
+
+def during_write() -> None:
+    """Hook for test adapters: call between starting and finishing a durable write."""
+    if _active is not None:
+        _active.hit("during")

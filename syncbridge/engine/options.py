@@ -1,0 +1,130 @@
+"""Options of one sync run and the per-target filters that decide which notes are entries."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Literal
+
+from syncbridge.adapter import Record
+
+__all__ = ["ConflictStrategy", "Filters", "Side", "SyncOptions", "TieBreaker"]
+
+Side = Literal["vault", "remote"]
+ConflictStrategy = Literal["last_modified", "vault_wins", "remote_wins", "manual"]
+TieBreaker = Literal["vault", "remote"]
+
+
+@lru_cache(maxsize=256)
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """Translate a path glob: ``**`` spans folders, ``*`` and ``?`` stay within one name.
+
+    A pattern ending in ``/`` matches everything under that folder (``Private/``).
+    """
+    if pattern.endswith("/"):
+        pattern += "**"
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+            continue
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+            continue
+        if ch == "*":
+            out.append("[^/]*")
+        elif ch == "?":
+            out.append("[^/]")
+        else:
+            out.append(re.escape(ch))
+        i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def path_matches(path: str, pattern: str) -> bool:
+    """Whether a vault-relative POSIX ``path`` matches the glob ``pattern``."""
+    return _glob_regex(pattern).match(path) is not None
+
+
+def _value_matches(value: Any, excluded: tuple[Any, ...]) -> bool:
+    if isinstance(value, list):
+        return any(item in excluded for item in value)
+    return value in excluded
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which vault notes a target receives.
+
+    ``include`` / ``exclude``: path globs on the vault path (``Private/**``, ``*.draft.md``);
+    an empty ``include`` admits every path. ``classes`` / ``exclude_classes``: class names.
+    ``exclude_values``: field name → values that keep a note out (a list-valued field is
+    out when any item is listed), e.g. ``{"visibility": ("🔒 private",)}``.
+
+    A note filtered out is never created on the target; a linked note that becomes
+    filtered out is frozen (neither side is written, the link is kept; see docs/sync.md).
+    """
+
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    classes: tuple[str, ...] = ()
+    exclude_classes: tuple[str, ...] = ()
+    exclude_values: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+
+    def reason_excluded(self, record: Record, *, path: str | None) -> str | None:
+        """Why ``record`` (a vault note at ``path``) is not an entry of the target, or None."""
+        if path is not None:
+            if self.include and not any(path_matches(path, p) for p in self.include):
+                return "path not included"
+            for pattern in self.exclude:
+                if path_matches(path, pattern):
+                    return f"path excluded by {pattern!r}"
+        if self.classes and record.class_name not in self.classes:
+            return f"class {record.class_name!r} not included"
+        if record.class_name in self.exclude_classes:
+            return f"class {record.class_name!r} excluded"
+        for name, values in self.exclude_values.items():
+            if name in record.fields and _value_matches(record.fields[name], tuple(values)):
+                return f"{name} = {record.fields[name]!r} excluded"
+        return None
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    """How one target is synced. Side A is the vault, side B the remote.
+
+    ``id_field``: frontmatter key identifying a note across sides (``None``: paths and
+    content only). ``last_modified_field``: the note's modification-time key, stamped when
+    remote changes are written into a note that has it. ``timezone``: zoneinfo name of
+    that field's local time (``None``: this machine's zone). ``conflict``: how true
+    conflicts are decided; ``tie_breaker``: who wins equal times. ``max_delete_fraction``:
+    share of linked entries one run may delete on a side before a :class:`SafetyStop`
+    (``force_delete`` lifts it). ``dry_run``: plan only, write nothing.
+    """
+
+    target: str = "default"
+    id_field: str | None = "id"
+    last_modified_field: str | None = "last_modified"
+    timezone: str | None = None
+    conflict: ConflictStrategy = "last_modified"
+    tie_breaker: TieBreaker = "vault"
+    max_delete_fraction: float = 0.5
+    force_delete: bool = False
+    dry_run: bool = False
+    filters: Filters = field(default_factory=Filters)
+    vault_ids_are_paths: bool = True
+    """The vault adapter's record ids are vault-relative paths (path filters apply)."""
+
+    def __post_init__(self) -> None:
+        if self.conflict not in ("last_modified", "vault_wins", "remote_wins", "manual"):
+            raise ValueError(f"unknown conflict strategy {self.conflict!r}")
+        if self.tie_breaker not in ("vault", "remote"):
+            raise ValueError(f"unknown tie_breaker {self.tie_breaker!r}")
+        if not 0.0 <= self.max_delete_fraction <= 1.0:
+            raise ValueError("max_delete_fraction must be between 0 and 1")

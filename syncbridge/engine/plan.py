@@ -1,0 +1,535 @@
+"""The pure planner: (vault listing, remote listing, base state) → a frozen :class:`Plan`.
+
+No I/O happens here. The caller passes full :class:`Record` objects for everything that
+needs looking at (see :func:`records_to_read`) and cheap :class:`RecordRef` listings for the
+rest: an entry whose two versions equal the base's is unchanged without being read, which
+is what makes a no-op re-sync of 10,000 entries cost two listings.
+
+Every branch below carries a one-line comment saying why; ``docs/sync.md`` holds the same
+decision table.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from syncbridge.adapter import MISSING, Capabilities, Record, RecordRef
+from syncbridge.engine.merge import EntryMerge, FieldChange, FieldConflict, merge_entry
+from syncbridge.engine.options import Side, SyncOptions
+from syncbridge.state import BaseSnapshot, Link, content_hash
+
+__all__ = [
+    "BaseState",
+    "EntryAction",
+    "Plan",
+    "Write",
+    "key_of",
+    "plan_sync",
+    "records_to_read",
+]
+
+Listing = Mapping[str, Record | RecordRef]
+
+
+@dataclass(frozen=True)
+class BaseState:
+    """The state the planner needs: every link, and base snapshots of the links to merge."""
+
+    links: Mapping[int, Link] = field(default_factory=dict)
+    snapshots: Mapping[int, BaseSnapshot] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Write:
+    """One adapter call: ``op`` on ``side``. ``record`` is what to send (create/update);
+    ``record_id`` / ``expected_version`` are the CAS arguments (update/delete)."""
+
+    side: Side
+    op: Literal["create", "update", "delete"]
+    record: Record | None = None
+    record_id: str | None = None
+    expected_version: str | None = None
+    changes: tuple[FieldChange, ...] = ()
+
+
+@dataclass(frozen=True)
+class EntryAction:
+    """Everything to do for one entry, applied by the executor as one unit.
+
+    ``kind``: create | update | delete | recreate | pair | refresh | forget | skip.
+    ``a`` / ``b``: the entry's vault / remote record as read (None when absent).
+    ``why``: the decision-table row that chose this action.
+    """
+
+    kind: str
+    why: str
+    link: Link | None = None
+    a: Record | RecordRef | None = None
+    b: Record | RecordRef | None = None
+    writes: tuple[Write, ...] = ()
+    conflicts: tuple[FieldConflict, ...] = ()
+    hold: bool = False
+    key: str | None = None
+    renamed_from: str | None = None
+
+    @property
+    def label(self) -> str:
+        """A human name for the entry: the vault id (path) when known, else the remote id."""
+        for ref in (self.a, self.b):
+            if ref is not None and ref.id is not None:
+                return ref.id
+        if self.link is not None:
+            return self.link.a_id
+        return "?"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The actions of one run, the entries left alone, and a safety stop if any."""
+
+    actions: tuple[EntryAction, ...]
+    unchanged: int = 0
+    vault_count: int = 0
+    remote_count: int = 0
+    safety_stop: str | None = None
+
+    def writes(self, side: Side | None = None) -> list[Write]:
+        return [w for a in self.actions for w in a.writes if side is None or w.side == side]
+
+    def render(self) -> str:
+        """The plan as text for ``--dry-run``: per entry and field, like a diff."""
+        lines: list[str] = []
+        for action in self.actions:
+            if action.kind == "refresh":
+                continue
+            head = f"{action.kind} {action.label}"
+            if action.renamed_from:
+                head += f" (renamed from {action.renamed_from})"
+            lines.append(f"{head}: {action.why}")
+            for w in action.writes:
+                arrow = "vault" if w.side == "vault" else "remote"
+                if w.op == "delete":
+                    lines.append(f"  - {arrow}: delete {w.record_id} (to trash)")
+                    continue
+                if w.op == "create":
+                    lines.append(f"  + {arrow}: create")
+                for c in w.changes:
+                    old = "" if c.old is MISSING else f"-{_short(c.old)} "
+                    new = "(removed)" if c.new is MISSING else f"+{_short(c.new)}"
+                    lines.append(f"    {arrow} {c.field}: {old}{new}")
+            for conflict in action.conflicts:
+                won = conflict.winner or "nobody (manual)"
+                lines.append(
+                    f"  ! conflict {conflict.field}: vault {_short(conflict.vault_value)} vs"
+                    f" remote {_short(conflict.remote_value)} → {won} ({conflict.decided_by})"
+                )
+        lines.append(f"{self.unchanged} unchanged")
+        if self.safety_stop:
+            lines.append(f"STOP: {self.safety_stop}")
+        return "\n".join(lines)
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = "MISSING" if value is MISSING else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def key_of(fields: Mapping[str, Any], id_field: str | None) -> str | None:
+    """The id-field value as JSON (the identity across sides), or None when absent/empty."""
+    if id_field is None:
+        return None
+    value = fields.get(id_field, MISSING)
+    if value is MISSING or value is None or value == "" or isinstance(value, list | dict):
+        return None
+    return json.dumps(value)
+
+
+def records_to_read(
+    vault: Iterable[RecordRef], remote: Iterable[RecordRef], links: Mapping[int, Link]
+) -> tuple[set[str], set[str], set[int]]:
+    """What the planner must see in full: (vault ids, remote ids, link ids to load bases for).
+
+    An entry whose two versions equal the base's is skipped (the fast path); everything
+    else present on a side, and every unlinked record, is read.
+    """
+    va = {r.id: r.version for r in vault}
+    vb = {r.id: r.version for r in remote}
+    read_a, read_b, link_ids = set(va), set(vb), set()
+    for link in links.values():
+        if va.get(link.a_id) == link.a_version and vb.get(link.b_id) == link.b_version:
+            if link.a_version:  # an empty version means "unknown": read it
+                read_a.discard(link.a_id)
+                read_b.discard(link.b_id)
+                continue
+        link_ids.add(link.link_id)
+    return read_a, read_b, link_ids
+
+
+def _full(ref: Record | RecordRef | None) -> Record | None:
+    return ref if isinstance(ref, Record) else None
+
+
+def _need(ref: Record | RecordRef | None, what: str) -> Record:
+    if not isinstance(ref, Record):
+        raise ValueError(f"plan_sync needs the full record of {what}; pass it read")
+    return ref
+
+
+def _unique_match(
+    candidates: Iterable[Record | RecordRef], test: Any
+) -> Record | RecordRef | None:
+    found = [c for c in candidates if test(c)]
+    return found[0] if len(found) == 1 else None
+
+
+def plan_sync(
+    vault_records: Iterable[Record | RecordRef],
+    remote_records: Iterable[Record | RecordRef],
+    base: BaseState,
+    options: SyncOptions,
+    *,
+    capabilities: tuple[Capabilities, Capabilities] = (Capabilities(), Capabilities()),
+) -> Plan:
+    """Decide what to do with every entry. Pure: no I/O, no clock, same input → same plan.
+
+    ``vault_records`` / ``remote_records``: every live record of each side, as a full
+    :class:`Record` or, for entries unchanged since the base, a :class:`RecordRef`.
+    Raises ``ValueError`` when a record it must look into was passed as a ref only.
+    """
+    A: dict[str, Record | RecordRef] = {r.id: r for r in vault_records if r.id is not None}
+    B: dict[str, Record | RecordRef] = {r.id: r for r in remote_records if r.id is not None}
+    links = dict(base.links)
+    linked_a = {link.a_id for link in links.values()}
+    linked_b = {link.b_id for link in links.values()}
+    free_a = {i: r for i, r in A.items() if i not in linked_a}
+    free_b = {i: r for i, r in B.items() if i not in linked_b}
+    id_field = options.id_field
+
+    # Renames: a linked id gone from its side, and exactly one unlinked record there that is
+    # the same entry (same id-field value, same version, or same content) → move the link.
+    renamed: dict[int, tuple[str | None, str | None]] = {}
+    for link in links.values():
+        moved: list[str | None] = [None, None]
+        for i, (ids, free, old, version, chash) in enumerate(
+            (
+                (A, free_a, link.a_id, link.a_version, link.a_hash),
+                (B, free_b, link.b_id, link.b_version, link.b_hash),
+            )
+        ):
+            if old in ids or not free:
+                continue
+            key = link.key
+            match = None
+            if key is not None:  # same id-field value: the strongest identity there is
+                match = _unique_match(
+                    free.values(), lambda r: isinstance(r, Record) and key_of(r.fields, id_field) == key
+                )
+            if match is None and version:  # same version: bytes untouched by the move
+                match = _unique_match(free.values(), lambda r, v=version: r.version == v)
+            if match is None and chash:  # same content, new name
+                match = _unique_match(
+                    free.values(),
+                    lambda r, h=chash: isinstance(r, Record) and content_hash(r.fields, r.body) == h,
+                )
+            if match is not None and match.id is not None:
+                moved[i] = match.id
+                del free[match.id]
+        if moved != [None, None]:
+            renamed[link.link_id] = (moved[0], moved[1])
+
+    actions: list[EntryAction] = []
+    unchanged = 0
+    for link in links.values():
+        new_a, new_b = renamed.get(link.link_id, (None, None))
+        a_id, b_id = new_a or link.a_id, new_b or link.b_id
+        a, b = A.get(a_id), B.get(b_id)
+        snap = base.snapshots.get(link.link_id)
+        rename = link.a_id if new_a else (link.b_id if new_b else None)
+        same_a = a is not None and a.version == link.a_version and bool(link.a_version)
+        same_b = b is not None and b.version == link.b_version and bool(link.b_version)
+        if same_a and same_b and rename is None:
+            unchanged += 1  # both versions equal the base: unchanged, not even read
+            continue
+        action = _plan_link(link, a, b, snap, options, capabilities, rename)
+        actions.append(action)
+
+    # Unlinked records on both sides that are the same entry: pair them (id field first,
+    # then equal content), so an interrupted create or a lost state never duplicates.
+    pairs: list[tuple[Record, Record]] = []
+    if free_a and free_b:
+        by_key_b: dict[str, list[Record]] = {}
+        for r in free_b.values():
+            rec = _full(r)
+            k = key_of(rec.fields, id_field) if rec else None
+            if rec is not None and k is not None:
+                by_key_b.setdefault(k, []).append(rec)
+        keys_a = Counter(
+            key_of(r.fields, id_field) for r in free_a.values() if isinstance(r, Record)
+        )
+        for a_id, r in list(free_a.items()):
+            rec_a = _full(r)
+            k = key_of(rec_a.fields, id_field) if rec_a else None
+            if rec_a is None or k is None or keys_a[k] != 1 or len(by_key_b.get(k, ())) != 1:
+                continue
+            rec_b = by_key_b[k][0]
+            assert rec_b.id is not None
+            pairs.append((rec_a, rec_b))
+            del free_a[a_id]
+            del free_b[rec_b.id]
+        by_body_a: dict[str, list[Record]] = {}
+        for r in free_a.values():
+            if isinstance(r, Record):
+                by_body_a.setdefault(r.body, []).append(r)
+        for b_id, r in list(free_b.items()):
+            rec_b = _full(r)
+            if rec_b is None or not (rec_b.fields or rec_b.body):
+                continue
+            cands = [
+                c
+                for c in by_body_a.get(rec_b.body, ())
+                if c.id in free_a
+                and all(c.fields.get(k, MISSING) == v for k, v in rec_b.fields.items())
+            ]
+            if len(cands) == 1:
+                rec_a = cands[0]
+                assert rec_a.id is not None
+                pairs.append((rec_a, rec_b))
+                del free_a[rec_a.id]
+                del free_b[b_id]
+    for rec_a, rec_b in pairs:
+        actions.append(_plan_pair(rec_a, rec_b, options, capabilities))
+
+    for a_id, r in free_a.items():
+        rec = _need(r, f"new vault record {a_id}")
+        reason = options.filters.reason_excluded(
+            rec, path=a_id if options.vault_ids_are_paths else None
+        )
+        if reason is not None:
+            actions.append(EntryAction("skip", f"filtered out: {reason}", a=rec))  # never sent
+            continue
+        if capabilities[1].read_only:
+            continue  # the remote takes no writes
+        actions.append(
+            EntryAction(
+                "create",
+                "new in the vault",  # only the vault has it: create it on the remote
+                a=rec,
+                writes=(Write("remote", "create", record=_copy_for(rec), changes=_all(rec)),),
+                key=key_of(rec.fields, id_field),
+            )
+        )
+    for b_id, r in free_b.items():
+        rec = _need(r, f"new remote record {b_id}")
+        if capabilities[0].read_only:
+            continue  # the vault takes no writes
+        actions.append(
+            EntryAction(
+                "create",
+                "new on the remote",  # only the remote has it: create the note
+                b=rec,
+                writes=(Write("vault", "create", record=_copy_for(rec), changes=_all(rec)),),
+                key=key_of(rec.fields, id_field),
+            )
+        )
+
+    plan = Plan(
+        tuple(actions), unchanged=unchanged, vault_count=len(A), remote_count=len(B)
+    )
+    return Plan(
+        plan.actions,
+        unchanged=unchanged,
+        vault_count=len(A),
+        remote_count=len(B),
+        safety_stop=_safety_stop(plan, len(links), options),
+    )
+
+
+def _copy_for(rec: Record) -> Record:
+    """The record to create on the other side: same content, no id or version."""
+    return Record(class_name=rec.class_name, fields=dict(rec.fields), body=rec.body, title=rec.title)
+
+
+def _all(rec: Record) -> tuple[FieldChange, ...]:
+    changes = [FieldChange(k, MISSING, v) for k, v in rec.fields.items()]
+    if rec.body:
+        changes.append(FieldChange("body", MISSING, rec.body))
+    return tuple(changes)
+
+
+def _safety_stop(plan: Plan, linked: int, options: SyncOptions) -> str | None:
+    """The mass-delete guard (rclone bisync's --max-delete, vdirsyncer's empty-side check)."""
+    if options.force_delete or linked == 0:
+        return None
+    for side, count in (("vault", plan.vault_count), ("remote", plan.remote_count)):
+        if count == 0:
+            return (
+                f"the {side} side is empty but {linked} entries were linked; if that is "
+                "really intended, re-run with --force-delete"
+            )
+    for side in ("vault", "remote"):
+        deletes = sum(1 for w in plan.writes(side) if w.op == "delete")  # type: ignore[arg-type]
+        if deletes and deletes / linked > options.max_delete_fraction:
+            return (
+                f"this run would delete {deletes} of {linked} linked entries on the {side} "
+                f"side (more than {options.max_delete_fraction:.0%}); if that is really "
+                "intended, re-run with --force-delete"
+            )
+    return None
+
+
+def _plan_link(
+    link: Link,
+    a: Record | RecordRef | None,
+    b: Record | RecordRef | None,
+    snap: BaseSnapshot | None,
+    options: SyncOptions,
+    caps: tuple[Capabilities, Capabilities],
+    rename: str | None,
+) -> EntryAction:
+    """One linked entry that is not trivially unchanged."""
+    changed_a = a is None or a.version != link.a_version or not link.has_base
+    changed_b = b is None or b.version != link.b_version or not link.has_base
+    if a is None and b is None:
+        return EntryAction("forget", "deleted on both sides", link=link)  # nothing left to sync
+    if a is None:
+        assert b is not None
+        if not changed_b:
+            # deleted in the vault, untouched on the remote: delete there (to its trash)
+            return EntryAction(
+                "delete",
+                "deleted in the vault",
+                link=link,
+                b=b,
+                writes=(Write("remote", "delete", record_id=b.id, expected_version=b.version),),
+            )
+        rec_b = _need(b, f"remote record {b.id}")
+        # deleted in the vault but edited on the remote: the edit wins, re-create the note
+        return EntryAction(
+            "recreate",
+            "deleted in the vault, edited on the remote: the edit wins",
+            link=link,
+            b=rec_b,
+            writes=(Write("vault", "create", record=_copy_for(rec_b), changes=_all(rec_b)),),
+            key=key_of(rec_b.fields, options.id_field),
+        )
+    if b is None:
+        if not changed_a:
+            # deleted on the remote, untouched in the vault: delete the note (to .trash)
+            return EntryAction(
+                "delete",
+                "deleted on the remote",
+                link=link,
+                a=a,
+                writes=(Write("vault", "delete", record_id=a.id, expected_version=a.version),),
+            )
+        rec_a = _need(a, f"vault record {a.id}")
+        # deleted on the remote but edited in the vault: the edit wins, re-create remotely
+        return EntryAction(
+            "recreate",
+            "deleted on the remote, edited in the vault: the edit wins",
+            link=link,
+            a=rec_a,
+            writes=(Write("remote", "create", record=_copy_for(rec_a), changes=_all(rec_a)),),
+            key=key_of(rec_a.fields, options.id_field),
+        )
+    rec_a, rec_b = _need(a, f"vault record {a.id}"), _need(b, f"remote record {b.id}")
+    reason = options.filters.reason_excluded(
+        rec_a, path=rec_a.id if options.vault_ids_are_paths else None
+    )
+    if reason is not None:
+        # filtered out after being linked: frozen, the remote record is kept, not deleted
+        return EntryAction("skip", f"filtered out: {reason}", link=link, a=rec_a, b=rec_b)
+    merged = merge_entry(rec_a, rec_b, snap if link.has_base else None, options, caps)
+    why = "changed in the vault" if changed_a and not changed_b else (
+        "changed on the remote" if changed_b and not changed_a else "changed on both sides"
+    )
+    if not link.has_base:
+        why = "linked, never agreed: merged without a base"
+    return _action_from_merge("update", why, link, rec_a, rec_b, merged, options, caps, rename)
+
+
+def _plan_pair(
+    a: Record, b: Record, options: SyncOptions, caps: tuple[Capabilities, Capabilities]
+) -> EntryAction:
+    """Two unlinked records found to be the same entry: link them and merge with no base."""
+    merged = merge_entry(a, b, None, options, caps)
+    return _action_from_merge(
+        "pair", "same entry on both sides, not linked yet", None, a, b, merged, options, caps, None
+    )
+
+
+def _action_from_merge(
+    kind: str,
+    why: str,
+    link: Link | None,
+    a: Record,
+    b: Record,
+    merged: EntryMerge,
+    options: SyncOptions,
+    caps: tuple[Capabilities, Capabilities],
+    rename: str | None,
+) -> EntryAction:
+    writes: list[Write] = []
+    a_dirty = bool(merged.a_changes) or (merged.a_title != a.title)
+    b_dirty = bool(merged.b_changes) or (merged.b_title != b.title)
+    if a_dirty and not caps[0].read_only:
+        writes.append(
+            Write(
+                "vault",
+                "update",
+                record=Record(
+                    class_name=a.class_name,
+                    fields=merged.a_fields,
+                    body=merged.a_body,
+                    id=a.id,
+                    version=a.version,
+                    title=merged.a_title,
+                    extra=a.extra,
+                ),
+                record_id=a.id,
+                expected_version=a.version,
+                changes=merged.a_changes,
+            )
+        )
+    if b_dirty and not caps[1].read_only:
+        writes.append(
+            Write(
+                "remote",
+                "update",
+                record=Record(
+                    class_name=b.class_name,
+                    fields=merged.b_fields,
+                    body=merged.b_body,
+                    id=b.id,
+                    version=b.version,
+                    title=merged.b_title,
+                    extra=b.extra,
+                ),
+                record_id=b.id,
+                expected_version=b.version,
+                changes=merged.b_changes,
+            )
+        )
+    if not writes and kind == "update":
+        # content equal to the base on both sides (a touch, an echo, the same edit on both):
+        # nothing to write, only the base's versions to refresh
+        kind, why = "refresh", "no content change"
+        if rename:
+            kind, why = "rename", "renamed, content unchanged"
+    key = key_of(a.fields, options.id_field) or key_of(b.fields, options.id_field)
+    return EntryAction(
+        kind,
+        why,
+        link=link,
+        a=a,
+        b=b,
+        writes=tuple(writes),
+        conflicts=merged.conflicts,
+        hold=merged.hold,
+        key=key,
+        renamed_from=rename,
+    )
