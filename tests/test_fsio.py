@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from syncbridge import fsio
 from syncbridge.errors import SkipError, UnsafePath, WriteConflict
@@ -411,3 +413,21 @@ def test_trash_keeps_a_concurrent_save(vault: Path, monkeypatch: pytest.MonkeyPa
 def test_snapshot_of_builds_hash() -> None:
     snap = FileSnapshot.of(b"abc", 5)
     assert snap == FileSnapshot(b"abc", 3, 5, hashlib.sha256(b"abc").hexdigest())
+
+
+@settings(max_examples=60, deadline=None)
+@given(first=st.binary(max_size=2000), second=st.binary(max_size=2000))
+def test_any_bytes_round_trip_exactly(
+    tmp_path_factory: pytest.TempPathFactory, first: bytes, second: bytes
+) -> None:
+    folder = tmp_path_factory.mktemp("roundtrip")
+    path = folder / "Note.md"
+    snap = write_atomic(path, first, expected=ABSENT)
+    assert read_snapshot(path) == snap
+    if first != second:
+        with pytest.raises(WriteConflict):
+            write_atomic(path, b"never", expected=FileSnapshot.of(second, snap.mtime_ns))
+    snap = write_atomic(path, second, expected=snap)
+    assert path.read_bytes() == second
+    assert read_snapshot(path) == snap
+    assert os.listdir(folder) == ["Note.md"]
