@@ -21,6 +21,7 @@ date-times ISO 8601 without zone when the vault stores local time
 from __future__ import annotations
 
 import abc
+import builtins
 import datetime as dt
 import enum
 import math
@@ -171,7 +172,7 @@ class Adapter(abc.ABC):
         """Every live (not trashed) record, cheaply (no bodies)."""
 
     @abc.abstractmethod
-    def read_many(self, ids: Sequence[str]) -> list[Record]:
+    def read_many(self, ids: Sequence[str]) -> builtins.list[Record]:
         """Full records for ``ids``, in the same order. Unknown ids raise ``RecordError``."""
 
     @abc.abstractmethod

@@ -254,7 +254,7 @@ def _dump_value(value: Any) -> str:
 
 def _load_value(text: str) -> Any:
     data = json.loads(text)
-    return data["v"] if "v" in data else MISSING
+    return data.get("v", MISSING)
 
 
 class StateStore:
@@ -298,9 +298,7 @@ class StateStore:
     def _migrate(self) -> None:
         c = self._conn
         c.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-        c.execute(
-            "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
-        )
+        c.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
         row = c.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         version = int(row[0]) if row else 0
         if version > len(MIGRATIONS):

@@ -27,6 +27,8 @@ from syncbridge.state import ConflictEntry, JournalEntry, SideSnapshot, StateSto
 
 __all__ = ["SideCounts", "SyncReport", "run_sync"]
 
+SIDES: tuple[Side, ...] = ("vault", "remote")
+
 
 @dataclass
 class SideCounts:
@@ -68,9 +70,7 @@ class SyncReport:
     @property
     def writes(self) -> int:
         """Adapter writes made (or planned), both sides."""
-        return sum(
-            c.created + c.updated + c.deleted for c in (self.vault, self.remote)
-        )
+        return sum(c.created + c.updated + c.deleted for c in (self.vault, self.remote))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: per side counts, errors and skipped notes with messages."""
@@ -192,9 +192,9 @@ class _Executor:
             return
         self._count_unchanged(action)
         for c in action.conflicts:
-            for side in ("vault", "remote"):
+            for side in SIDES:
                 if c.winner != side:
-                    self.report.side(side).conflicts += 1  # type: ignore[arg-type]
+                    self.report.side(side).conflicts += 1
         link_id = link.link_id if link else None
         creates = [w for w in action.writes if w.op == "create"]
         source = action.a if creates and creates[0].side == "remote" else action.b
@@ -280,7 +280,9 @@ class _Executor:
             counts.deleted += 1
 
 
-def _sent_matches(candidate: Record, sent: Mapping[str, Any], key: str | None, id_field: str | None) -> bool:
+def _sent_matches(
+    candidate: Record, sent: Mapping[str, Any], key: str | None, id_field: str | None
+) -> bool:
     """Whether ``candidate`` is what an interrupted create sent (the side may have dropped
     fields it cannot hold or the body, but kept nothing else)."""
     from syncbridge.engine.plan import key_of
@@ -364,7 +366,10 @@ def run_sync(
     target = options.target
     report = SyncReport(target=target, dry_run=options.dry_run)
     adapters: dict[Side, Adapter] = {"vault": vault, "remote": remote}
-    listings: dict[Side, list[RecordRef]] = {"vault": list(vault.list()), "remote": list(remote.list())}
+    listings: dict[Side, list[RecordRef]] = {
+        "vault": list(vault.list()),
+        "remote": list(remote.list()),
+    }
     pending = state.pending_journal(target)
     if pending and not options.dry_run:
         _recover(pending, adapters, listings, state, options)
@@ -424,6 +429,6 @@ def _count_plan(plan: Plan, report: SyncReport) -> None:
             else:
                 counts.deleted += 1
         for c in action.conflicts:
-            for side in ("vault", "remote"):
+            for side in SIDES:
                 if c.winner != side:
-                    report.side(side).conflicts += 1  # type: ignore[arg-type]
+                    report.side(side).conflicts += 1

@@ -20,7 +20,7 @@ ENV_VAR = "SYNCBRIDGE_TEST_KILL_AT"
 POINTS = ("before", "during", "after", "committed")
 
 
-class SimulatedCrash(BaseException):  # noqa: N818 - a crash, not an error to handle
+class SimulatedCrash(BaseException):
     """The executor stopped at an injected fault point (in-process crash simulation)."""
 
 

@@ -250,19 +250,25 @@ def merge_entry(
 
     a_title, b_title = a.title, b.title
     ta, tb = (base.a.title, base.b.title) if base else (None, None)
-    if a.title != ta and b.title == tb and a.title is not None:
+    if a.title == b.title or base is None:
+        pass  # same title, or no base to tell who renamed: titles only name new records
+    elif a.title != ta and b.title == tb and a.title is not None:
         b_title = a.title  # renamed in the vault only: carry the new title over
     elif b.title != tb and a.title == ta and b.title is not None:
         a_title = b.title  # retitled on the remote only (the vault may keep its file name)
-    elif a.title != b.title and a.title != ta and b.title != tb and base is not None:
+    elif a.title != ta and b.title != tb:
         side, how = winner()
         if side is not None:
             conflicts.append(FieldConflict(TITLE, a.title, b.title, side, how))
             a_title = b_title = a.title if side == "vault" else b.title
+    if a_title != a.title:
+        a_changes.append(FieldChange(TITLE, a.title, a_title))
+    if b_title != b.title:
+        b_changes.append(FieldChange(TITLE, b.title, b_title))
 
     # When remote changes land in a note carrying the last_modified field, stamp it with
     # the remote's time (at the vault's precision) so both sides agree on when it changed.
-    remote_wrote_vault = any(c.field != lm for c in a_changes)
+    remote_wrote_vault = any(c.field not in (lm, TITLE) for c in a_changes)
     if lm is not None and lm in a_fields and remote_wrote_vault and b.modified is not None:
         stamp = format_local_time(b.modified, options.timezone, caps[0].timestamp_precision)
         own = a.fields.get(lm)

@@ -160,11 +160,12 @@ def records_to_read(
     vb = {r.id: r.version for r in remote}
     read_a, read_b, link_ids = set(va), set(vb), set()
     for link in links.values():
-        if va.get(link.a_id) == link.a_version and vb.get(link.b_id) == link.b_version:
-            if link.a_version:  # an empty version means "unknown": read it
-                read_a.discard(link.a_id)
-                read_b.discard(link.b_id)
-                continue
+        # an empty version means "unknown": read it
+        same_a = bool(link.a_version) and va.get(link.a_id) == link.a_version
+        if same_a and vb.get(link.b_id) == link.b_version:
+            read_a.discard(link.a_id)
+            read_b.discard(link.b_id)
+            continue
         link_ids.add(link.link_id)
     return read_a, read_b, link_ids
 
@@ -179,9 +180,7 @@ def _need(ref: Record | RecordRef | None, what: str) -> Record:
     return ref
 
 
-def _unique_match(
-    candidates: Iterable[Record | RecordRef], test: Any
-) -> Record | RecordRef | None:
+def _unique_match(candidates: Iterable[Record | RecordRef], test: Any) -> Record | RecordRef | None:
     found = [c for c in candidates if test(c)]
     return found[0] if len(found) == 1 else None
 
@@ -226,14 +225,17 @@ def plan_sync(
             match = None
             if key is not None:  # same id-field value: the strongest identity there is
                 match = _unique_match(
-                    free.values(), lambda r: isinstance(r, Record) and key_of(r.fields, id_field) == key
+                    free.values(),
+                    lambda r, k=key: isinstance(r, Record) and key_of(r.fields, id_field) == k,
                 )
             if match is None and version:  # same version: bytes untouched by the move
                 match = _unique_match(free.values(), lambda r, v=version: r.version == v)
             if match is None and chash:  # same content, new name
                 match = _unique_match(
                     free.values(),
-                    lambda r, h=chash: isinstance(r, Record) and content_hash(r.fields, r.body) == h,
+                    lambda r, h=chash: (
+                        isinstance(r, Record) and content_hash(r.fields, r.body) == h
+                    ),
                 )
             if match is not None and match.id is not None:
                 moved[i] = match.id
@@ -285,9 +287,10 @@ def plan_sync(
             if isinstance(r, Record):
                 by_body_a.setdefault(r.body, []).append(r)
         for b_id, r in list(free_b.items()):
-            rec_b = _full(r)
-            if rec_b is None or not (rec_b.fields or rec_b.body):
+            maybe_b = _full(r)
+            if maybe_b is None or not (maybe_b.fields or maybe_b.body):
                 continue
+            rec_b = maybe_b
             cands = [
                 c
                 for c in by_body_a.get(rec_b.body, ())
@@ -336,9 +339,7 @@ def plan_sync(
             )
         )
 
-    plan = Plan(
-        tuple(actions), unchanged=unchanged, vault_count=len(A), remote_count=len(B)
-    )
+    plan = Plan(tuple(actions), unchanged=unchanged, vault_count=len(A), remote_count=len(B))
     return Plan(
         plan.actions,
         unchanged=unchanged,
@@ -350,7 +351,9 @@ def plan_sync(
 
 def _copy_for(rec: Record) -> Record:
     """The record to create on the other side: same content, no id or version."""
-    return Record(class_name=rec.class_name, fields=dict(rec.fields), body=rec.body, title=rec.title)
+    return Record(
+        class_name=rec.class_name, fields=dict(rec.fields), body=rec.body, title=rec.title
+    )
 
 
 def _all(rec: Record) -> tuple[FieldChange, ...]:
@@ -370,8 +373,9 @@ def _safety_stop(plan: Plan, linked: int, options: SyncOptions) -> str | None:
                 f"the {side} side is empty but {linked} entries were linked; if that is "
                 "really intended, re-run with --force-delete"
             )
-    for side in ("vault", "remote"):
-        deletes = sum(1 for w in plan.writes(side) if w.op == "delete")  # type: ignore[arg-type]
+    sides: tuple[Side, ...] = ("vault", "remote")
+    for side in sides:
+        deletes = sum(1 for w in plan.writes(side) if w.op == "delete")
         if deletes and deletes / linked > options.max_delete_fraction:
             return (
                 f"this run would delete {deletes} of {linked} linked entries on the {side} "
@@ -444,9 +448,12 @@ def _plan_link(
         # filtered out after being linked: frozen, the remote record is kept, not deleted
         return EntryAction("skip", f"filtered out: {reason}", link=link, a=rec_a, b=rec_b)
     merged = merge_entry(rec_a, rec_b, snap if link.has_base else None, options, caps)
-    why = "changed in the vault" if changed_a and not changed_b else (
-        "changed on the remote" if changed_b and not changed_a else "changed on both sides"
-    )
+    why = {
+        (True, False): "changed in the vault",
+        (False, True): "changed on the remote",
+        (True, True): "changed on both sides",
+        (False, False): "renamed",
+    }[(changed_a, changed_b)]
     if not link.has_base:
         why = "linked, never agreed: merged without a base"
     return _action_from_merge("update", why, link, rec_a, rec_b, merged, options, caps, rename)
@@ -474,8 +481,7 @@ def _action_from_merge(
     rename: str | None,
 ) -> EntryAction:
     writes: list[Write] = []
-    a_dirty = bool(merged.a_changes) or (merged.a_title != a.title)
-    b_dirty = bool(merged.b_changes) or (merged.b_title != b.title)
+    a_dirty, b_dirty = bool(merged.a_changes), bool(merged.b_changes)
     if a_dirty and not caps[0].read_only:
         writes.append(
             Write(

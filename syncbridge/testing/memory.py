@@ -13,6 +13,7 @@ persisted to a JSON file after every write (atomically; crash tests run it in a 
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import json
 import os
@@ -81,7 +82,11 @@ class _Stored:
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> _Stored:
         return cls(
-            d["class"], d["fields"], d["body"], d["title"], d["version"],
+            d["class"],
+            d["fields"],
+            d["body"],
+            d["title"],
+            d["version"],
             dt.datetime.fromisoformat(d["mtime"]),
         )
 
@@ -186,7 +191,7 @@ class MemoryAdapter(Adapter):
         for record_id in sorted(self.records):
             yield self._ref(record_id, self.records[record_id])
 
-    def read_many(self, ids: Sequence[str]) -> list[Record]:
+    def read_many(self, ids: Sequence[str]) -> builtins.list[Record]:
         out = []
         for record_id in ids:
             s = self.records.get(record_id)
@@ -225,9 +230,7 @@ class MemoryAdapter(Adapter):
         if s is None:
             raise StaleVersion(f"memory: {record_id!r} no longer exists")
         if s.version != expected_version:
-            raise StaleVersion(
-                f"memory: {record_id!r} is at {s.version}, not {expected_version}"
-            )
+            raise StaleVersion(f"memory: {record_id!r} is at {s.version}, not {expected_version}")
         return s
 
     def update(self, record: Record, *, expected_version: str) -> RecordRef:
