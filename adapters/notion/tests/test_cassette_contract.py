@@ -18,6 +18,7 @@ import yaml
 from syncbridge_notion.testing import NotionFakeServer
 
 CASSETTES = Path(__file__).parent / "cassettes"
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 RECORDED_ROOT = "393abc1e-edcd-80f3-813b-e205934558c6"
 
 
@@ -78,7 +79,7 @@ def _rewrite(text: str, ids: dict[str, str]) -> str:
 
 def replay(path: Path, server: NotionFakeServer) -> list[str]:
     """Replay one cassette; returns every difference found."""
-    interactions = yaml.safe_load(path.read_text(encoding="utf-8"))["interactions"]
+    interactions = yaml.load(path.read_text(encoding="utf-8"), Loader=LOADER)["interactions"]
     ids = {RECORDED_ROOT: server.root_page_id}
     problems: list[str] = []
     with httpx.Client(base_url=server.url, timeout=10) as http:
@@ -121,7 +122,7 @@ def test_replayed_responses_have_the_recorded_shape(cassette: Path) -> None:
 def test_every_served_endpoint_is_covered_by_some_cassette() -> None:
     methods_paths = set()
     for cassette in CASSETTES.glob("*.yaml"):
-        for interaction in yaml.safe_load(cassette.read_text(encoding="utf-8"))["interactions"]:
+        for interaction in yaml.load(cassette.read_text(encoding="utf-8"), Loader=LOADER)["interactions"]:
             methods_paths.add(interaction["request"]["method"])
     assert {"GET", "POST", "PATCH", "DELETE"} <= methods_paths
 
