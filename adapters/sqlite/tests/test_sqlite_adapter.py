@@ -1,0 +1,300 @@
+"""Behaviour of the SQLite adapter on real database files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from syncbridge_sqlite import SQLiteAdapter, SQLiteConfig
+from syncbridge_sqlite.codec import exact_equal
+
+from syncbridge.adapter import Record
+from syncbridge.errors import RecordError, RemoteUnavailable, StaleVersion
+from syncbridge.registry import load_adapter
+from syncbridge.schema.model import ClassSchema, FieldKind, FieldSpec, FieldType
+
+
+def grief(**fields: Any) -> Record:
+    values: dict[str, Any] = {
+        "status": "🟨 in progress",
+        "intensity": 7,
+        "resolved": False,
+        "linked_wounds": ["[[Abandonment Wound]]", "[[Rejection Wound]]"],
+        "created": "2025-07-05T16:56",
+        "meta": {"source": "journal", "pages": [1, 2]},
+    }
+    values.update(fields)
+    return Record("emotion", values, body="# Grief\n\nA wave.\n", title="Grief")
+
+
+def columns(path: Path, table: str) -> dict[str, str]:
+    with sqlite3.connect(path) as conn:
+        return {row[1]: row[2] for row in conn.execute(f'PRAGMA table_info("{table}")')}
+
+
+def test_registered_under_entry_point_sqlite() -> None:
+    assert load_adapter("sqlite") is SQLiteAdapter
+    assert SQLiteAdapter.config_model is SQLiteConfig
+    assert SQLiteAdapter.capabilities.supports_trash
+    assert SQLiteAdapter.capabilities.timestamp_precision == dt.timedelta(milliseconds=1)
+
+
+def test_relative_path_resolves_against_base_dir(tmp_path: Path) -> None:
+    with SQLiteAdapter(SQLiteConfig(path=Path("sub/x.db")), base_dir=tmp_path) as store:
+        assert store.path == tmp_path / "sub" / "x.db"
+    assert (tmp_path / "sub" / "x.db").is_file()
+    with sqlite3.connect(tmp_path / "sub" / "x.db") as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_typed_columns_per_kind(adapter: SQLiteAdapter, db_path: Path) -> None:
+    cols = columns(db_path, "emotion")
+    assert cols["status"] == "TEXT"
+    assert cols["intensity"] == "NUMERIC"
+    assert cols["resolved"] == "INTEGER"
+    assert cols["linked_wounds"] == "TEXT"
+    assert cols["created"] == "TEXT"
+    assert {"_id", "title", "body", "_version", "_modified"} <= cols.keys()
+
+
+def test_cells_are_natural_sql_values(adapter: SQLiteAdapter, db_path: Path) -> None:
+    ref = adapter.create(grief())
+    with sqlite3.connect(db_path) as conn:
+        row = conn.execute(
+            "SELECT status, intensity, resolved, linked_wounds, created, _exact"
+            " FROM emotion WHERE _id = ?",
+            (ref.id,),
+        ).fetchone()
+    assert row == (
+        "🟨 in progress",
+        7,
+        0,
+        '["[[Abandonment Wound]]", "[[Rejection Wound]]"]',
+        "2025-07-05T16:56",
+        None,  # every value was held exactly by its column
+    )
+
+
+def test_create_then_read_round_trips(adapter: SQLiteAdapter) -> None:
+    record = grief()
+    ref = adapter.create(record)
+    got = adapter.read(ref.id)
+    assert exact_equal(dict(got.fields), dict(record.fields))
+    assert got.body == record.body and got.title == "Grief"
+    assert got.version == ref.version and got.modified == ref.modified
+    assert got.modified is not None and got.modified.tzinfo is not None
+
+
+def test_our_writes_are_what_list_reports(adapter: SQLiteAdapter) -> None:
+    """The version a write returns is the one the next listing shows (no echo)."""
+    ref = adapter.create(grief(intensity=5.0))  # 5.0 needs the _exact fix-up write
+    assert [(r.id, r.version) for r in adapter.list()] == [(ref.id, ref.version)]
+    ref2 = adapter.update(
+        Record("emotion", {"status": "🟩 done"}, id=ref.id, title="Grief"),
+        expected_version=ref.version,
+    )
+    assert ref2.version != ref.version
+    assert [(r.id, r.version) for r in adapter.list()] == [(ref.id, ref2.version)]
+
+
+def test_every_write_bumps_the_version(adapter: SQLiteAdapter) -> None:
+    ref = adapter.create(grief())
+    seen = {ref.version}
+    for n in range(5):
+        record = Record("emotion", {"intensity": n}, id=ref.id)
+        ref = adapter.update(record, expected_version=ref.version)
+        assert ref.version not in seen
+        seen.add(ref.version)
+
+
+def test_update_with_stale_version_raises(adapter: SQLiteAdapter) -> None:
+    ref = adapter.create(grief())
+    adapter.update(Record("emotion", {"intensity": 1}, id=ref.id), expected_version=ref.version)
+    with pytest.raises(StaleVersion):
+        adapter.update(Record("emotion", {"intensity": 2}, id=ref.id), expected_version=ref.version)
+    assert adapter.read(ref.id).fields["intensity"] == 1
+
+
+def test_update_of_a_deleted_record_is_stale(adapter: SQLiteAdapter) -> None:
+    ref = adapter.create(grief())
+    adapter.delete(ref.id, expected_version=ref.version)
+    with pytest.raises(StaleVersion):
+        adapter.update(Record("emotion", {}, id=ref.id), expected_version=ref.version)
+
+
+def test_delete_with_stale_version_keeps_the_row(adapter: SQLiteAdapter) -> None:
+    ref = adapter.create(grief())
+    with pytest.raises(StaleVersion):
+        adapter.delete(ref.id, expected_version="1@2000-01-01T00:00:00.000Z")
+    assert [r.id for r in adapter.list()] == [ref.id]
+
+
+def test_delete_moves_to_trash_and_restore_brings_it_back(adapter: SQLiteAdapter) -> None:
+    record = grief(intensity=2.5, resolved=None)
+    ref = adapter.create(record)
+    adapter.delete(ref.id, expected_version=ref.version)
+    assert list(adapter.list()) == []
+    assert [(t.record_id, t.title) for t in adapter.trash()] == [(ref.id, "Grief")]
+    own = adapter.deletions(include_own=True)
+    assert [(d.record_id, d.origin) for d in own] == [(ref.id, "syncbridge")]
+    assert adapter.deletions() == []  # ours are not reported as external deletions
+
+    restored = adapter.restore(ref.id)
+    assert restored.id == ref.id and restored.version != ref.version
+    got = adapter.read(ref.id)
+    assert exact_equal(dict(got.fields), dict(record.fields))
+    assert adapter.trash() == []
+    with pytest.raises(RecordError):
+        adapter.restore(ref.id)
+
+
+def test_read_many_keeps_order_and_rejects_unknown_ids(adapter: SQLiteAdapter) -> None:
+    ids = [adapter.create(grief(intensity=n)).id for n in range(3)]
+    got = adapter.read_many(list(reversed(ids)))
+    assert [r.id for r in got] == list(reversed(ids))
+    assert [r.fields["intensity"] for r in got] == [2, 1, 0]
+    with pytest.raises(RecordError, match="nope"):
+        adapter.read_many([ids[0], "nope"])
+
+
+def test_absent_and_null_fields_are_distinct(adapter: SQLiteAdapter) -> None:
+    ref = adapter.create(Record("emotion", {"status": None}, title="Blank"))
+    got = adapter.read(ref.id)
+    assert dict(got.fields) == {"status": None}  # intensity etc. are absent, not null
+
+
+def test_values_that_do_not_fit_their_column_round_trip(adapter: SQLiteAdapter) -> None:
+    odd: dict[str, Any] = {
+        "status": 42,  # a number in a text field
+        "intensity": "n/a",  # text in a number field
+        "resolved": "maybe",
+        "linked_wounds": "[[Single Link]]",  # a bare string in a list field
+        "created": ["2025-07-05"],
+        "meta": "plain text",
+    }
+    ref = adapter.create(Record("emotion", odd))
+    assert exact_equal(dict(adapter.read(ref.id).fields), odd)
+    tricky: dict[str, Any] = {
+        "status": "[1, 2]",
+        "intensity": True,
+        "resolved": 1,
+        "linked_wounds": '["looks", "like json"]',
+        "meta": "5",
+        "created": 3.0,
+    }
+    ref = adapter.update(Record("emotion", tricky, id=ref.id), expected_version=ref.version)
+    assert exact_equal(dict(adapter.read(ref.id).fields), tricky)
+
+
+def test_numbers_keep_int_and_float_apart(adapter: SQLiteAdapter) -> None:
+    for value in (5, 5.0, -0.0, 2.5, 10**30, 1e300, float("inf")):
+        ref = adapter.create(Record("emotion", {"intensity": value}))
+        got = adapter.read(ref.id).fields["intensity"]
+        assert exact_equal(got, value), (value, got)
+
+
+def test_unknown_fields_get_columns(adapter: SQLiteAdapter, db_path: Path) -> None:
+    record = Record("emotion", {"mood 🌧": "grey", "weight": 1.5, "tags": ["a"]})
+    ref = adapter.create(record)
+    assert exact_equal(dict(adapter.read(ref.id).fields), dict(record.fields))
+    cols = columns(db_path, "emotion")
+    assert cols["mood 🌧"] == "TEXT" and cols["weight"] == "NUMERIC" and cols["tags"] == "TEXT"
+
+
+def test_new_schema_fields_add_columns_without_touching_rows(
+    adapter: SQLiteAdapter, db_path: Path, emotion_schema: ClassSchema
+) -> None:
+    ref = adapter.create(grief())
+    fields = dict(emotion_schema.fields)
+    fields["healing pathway"] = FieldSpec("healing pathway", FieldType.INPUT, FieldKind.TEXT)
+    adapter.ensure_collection(ClassSchema("emotion", fields, "metadata-menu"))
+    assert "healing pathway" in columns(db_path, "emotion")
+    got = adapter.read(ref.id)
+    assert "healing pathway" not in got.fields  # absent, not null
+    assert got.version == ref.version
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Status", "title", "body", "_id", 'quote"d', "Ré­sumé ✨", "a; DROP TABLE emotion;--", ""],
+)
+def test_awkward_field_names_are_safe(adapter: SQLiteAdapter, name: str) -> None:
+    record = Record("emotion", {"status": "a", name: "value of " + name}, title="T")
+    ref = adapter.create(record)
+    got = adapter.read(ref.id)
+    assert dict(got.fields) == dict(record.fields)
+    assert got.title == "T"
+
+
+def test_awkward_class_names_get_their_own_tables(adapter: SQLiteAdapter) -> None:
+    names = ["Emotion", "sqlite_master", "_meta", "wound 🩹", 'x"y']
+    refs = {n: adapter.create(Record(n, {"k": n})) for n in names}
+    for name, ref in refs.items():
+        got = adapter.read(ref.id)
+        assert got.class_name == name and got.fields == {"k": name}
+    tables = {adapter.table_name(n) for n in ["emotion", *names]}
+    assert len(tables) == len(names) + 1
+
+
+def test_class_change_moves_the_row_and_keeps_its_id(adapter: SQLiteAdapter) -> None:
+    ref = adapter.create(grief())
+    moved = adapter.update(
+        Record("wound", {"status": "open"}, id=ref.id, title="Grief"),
+        expected_version=ref.version,
+    )
+    assert moved.id == ref.id and moved.class_name == "wound"
+    assert [(r.id, r.class_name) for r in adapter.list()] == [(ref.id, "wound")]
+    assert adapter.read(ref.id).fields == {"status": "open"}
+    assert adapter.deletions() == []  # a move is not an external deletion
+
+
+def test_table_prefix_namespaces_every_table(tmp_path: Path) -> None:
+    config = SQLiteConfig(path=Path("shared.db"), table_prefix="sb_")
+    with SQLiteAdapter(config, base_dir=tmp_path) as store:
+        store.create(Record("emotion", {"a": 1}))
+    with sqlite3.connect(tmp_path / "shared.db") as conn:
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"sb_emotion", "sb__meta", "sb__meta_columns", "sb__deletions", "sb__trash"} <= names
+    assert "emotion" not in names
+
+
+def test_a_second_connection_sees_new_columns(db_path: Path, adapter: SQLiteAdapter) -> None:
+    other = SQLiteAdapter(SQLiteConfig(path=db_path), base_dir=None)
+    try:
+        ref = other.create(Record("emotion", {"added later": "x"}))
+    finally:
+        other.close()
+    assert adapter.read(ref.id).fields == {"added later": "x"}
+
+
+def test_locked_database_is_a_retryable_error(tmp_path: Path) -> None:
+    config = SQLiteConfig(path=Path("busy.db"), busy_timeout_ms=50)
+    with SQLiteAdapter(config, base_dir=tmp_path) as store:
+        blocker = sqlite3.connect(tmp_path / "busy.db", isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")
+        try:
+            with pytest.raises(RemoteUnavailable):
+                store.create(Record("emotion", {}))
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        store.create(Record("emotion", {}))  # fine once the lock is gone
+        assert len(list(store.list())) == 1
+
+
+def test_failed_write_inside_a_transaction_rolls_back_only_itself(
+    adapter: SQLiteAdapter,
+) -> None:
+    ref = adapter.create(grief())
+    with adapter.transaction():
+        kept = adapter.create(Record("emotion", {"status": "kept"}))
+        with pytest.raises(StaleVersion):
+            adapter.update(Record("emotion", {}, id=ref.id), expected_version="0@x")
+        with pytest.raises(RuntimeError), adapter.transaction():
+            adapter.create(Record("brand new class", {}))
+            raise RuntimeError("boom")
+    assert {r.id for r in adapter.list()} == {ref.id, kept.id}
+    assert adapter.table_name("brand new class") is None
