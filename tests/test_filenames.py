@@ -256,3 +256,14 @@ def test_safe_join_never_escapes(tmp_path_factory: pytest.TempPathFactory, rel: 
         return
     assert joined.resolve().is_relative_to(root)
     assert joined != root
+
+
+def test_examples_in_the_docs_are_true() -> None:
+    """docs/vault-safety.md shows safe_filename calls with their results: keep them honest."""
+    import re
+
+    doc = Path(__file__).resolve().parent.parent / "docs" / "vault-safety.md"
+    calls = re.findall(r"^(safe_filename\(.*\))\s+# '([^']*)'", doc.read_text(), re.MULTILINE)
+    assert len(calls) >= 8
+    for call, expected in calls:
+        assert eval(call, {"safe_filename": safe_filename}) == expected, call
