@@ -1,0 +1,18 @@
+"""The SQLite adapter passes syncbridge's adapter contract suite, as a third party would."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from syncbridge.testing.contract import AdapterContract
+
+from syncbridge_sqlite import SQLiteAdapter, SQLiteConfig
+
+
+class TestSQLiteContract(AdapterContract):
+    @pytest.fixture
+    def adapter(self, tmp_path: Path) -> Iterator[SQLiteAdapter]:
+        with SQLiteAdapter(SQLiteConfig(path=Path("contract.db")), base_dir=tmp_path) as store:
+            yield store
