@@ -1,0 +1,39 @@
+"""MemoryAdapter passes the public adapter contract suite, in both of its roles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from syncbridge.adapter import Record
+
+from syncbridge.testing.contract import AdapterContract
+from syncbridge.testing.memory import MemoryAdapter, MemoryConfig
+
+
+class TestMemoryRemoteContract(AdapterContract):
+    @pytest.fixture
+    def adapter(self) -> MemoryAdapter:
+        return MemoryAdapter(MemoryConfig())
+
+
+class TestMemoryVaultContract(AdapterContract):
+    @pytest.fixture
+    def adapter(self) -> MemoryAdapter:
+        return MemoryAdapter(MemoryConfig(ids_are_paths=True, last_modified_field="last_modified"))
+
+
+class TestPersistedMemoryContract(AdapterContract):
+    @pytest.fixture
+    def adapter(self, tmp_path: Path) -> MemoryAdapter:
+        return MemoryAdapter(MemoryConfig(path="store.json"), base_dir=tmp_path)
+
+
+def test_persisted_store_survives_a_new_instance(tmp_path: Path) -> None:
+    first = MemoryAdapter(MemoryConfig(path="store.json"), base_dir=tmp_path)
+    ref = first.create(Record("note", {"a": 1}, "body\n", title="T"))
+    second = MemoryAdapter(MemoryConfig(path="store.json"), base_dir=tmp_path)
+    rec = second.read(ref.id)
+    assert rec.fields == {"a": 1} and rec.body == "body\n" and rec.version == ref.version
+    assert second.create(Record("note", {}, "", title="U")).id != ref.id
