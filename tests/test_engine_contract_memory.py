@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from syncbridge.adapter import Record
-
 from syncbridge.testing.contract import AdapterContract
 from syncbridge.testing.memory import MemoryAdapter, MemoryConfig
 
