@@ -297,7 +297,12 @@ def move_to_trash(
     if trash.is_symlink() or not trash.is_dir():
         raise UnsafePath(f"{trash}: the vault's trash is not a plain folder")
     holding = _temp_path(trash, ".trashing")
-    os.rename(source, holding)  # a random new name: nothing can be overwritten
+    try:
+        os.rename(source, holding)  # a random new name: nothing can be overwritten
+    except FileNotFoundError:
+        if expected is not None:  # deleted between our look and the move
+            raise _conflict(source, "the note was deleted") from None
+        raise
     try:
         if expected is not None and holding.read_bytes() != expected.data:
             try:

@@ -72,7 +72,7 @@ _FENCE_OPEN_RE = re.compile(
     r"(?P<fence>`{3,}|~{3,})(?P<info>.*)$"
 )
 _BACKTICKS_RE = re.compile(r"`+")
-_BLANK_LINE_RE = re.compile(r"\n[ \t]*(?:>[ \t]*)*\n")
+_BLANK_LINE_RE = re.compile(r"\n[ \t\r]*(?:>[ \t\r]*)*\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,8 +174,10 @@ def _fenced_ranges(text: str) -> list[tuple[int, int]]:
     open_char = ""
     open_len = 0
     open_start = 0
-    for line in text.splitlines(keepends=True):
-        content = line.rstrip("\r\n")
+    # Only \n (and \r\n) end lines in Markdown; str.splitlines would also split on
+    # U+2028, form feeds and the like.
+    for line in text.split("\n"):
+        content = line.rstrip("\r")
         if not open_char:
             m = _FENCE_OPEN_RE.match(content)
             # A backtick fence's info string cannot contain backticks (CommonMark).
@@ -191,9 +193,9 @@ def _fenced_ranges(text: str) -> list[tuple[int, int]]:
                 and len(m.group("fence")) >= open_len
                 and not m.group("info").strip()
             ):
-                ranges.append((open_start, pos + len(line)))
+                ranges.append((open_start, min(pos + len(line) + 1, len(text))))
                 open_char = ""
-        pos += len(line)
+        pos += len(line) + 1
     if open_char:  # an unclosed fence runs to the end of the document
         ranges.append((open_start, len(text)))
     return ranges

@@ -364,6 +364,24 @@ def test_trash_of_a_deleted_note(vault: Path) -> None:
     assert not (vault / ".trash").exists()
 
 
+def test_trash_of_a_note_deleted_during_the_move(
+    vault: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = vault / "Psyche" / "Wounds" / "Shame.md"
+    snap = read_snapshot(path)
+    real_rename = os.rename
+
+    def rename(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        if Path(src) == path:
+            path.unlink()  # deleted by another program just before our move
+        real_rename(src, dst)
+
+    monkeypatch.setattr(os, "rename", rename)
+    with pytest.raises(WriteConflict, match="deleted"):
+        move_to_trash(vault, "Psyche/Wounds/Shame.md", expected=snap)
+    assert listing(vault / ".trash") == []
+
+
 @pytest.mark.parametrize("rel", ["../outside.md", "/etc/passwd", "Psyche/../../x.md", "a\x00.md"])
 def test_trash_refuses_unsafe_paths(vault: Path, rel: str) -> None:
     with pytest.raises(UnsafePath):

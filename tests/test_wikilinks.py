@@ -122,6 +122,17 @@ def test_code_span_does_not_cross_paragraphs() -> None:
     assert [link.target for link in find_links(text)] == ["A"]
 
 
+def test_crlf_bodies() -> None:
+    text = "[[A]]\r\n```\r\n[[NotA]]\r\n```\r\n` tick\r\n\r\n[[B]] `"
+    assert [link.target for link in find_links(text)] == ["A", "B"]
+
+
+def test_only_newlines_end_lines() -> None:
+    # U+2028 and form feed are not Markdown line endings: no fence starts here
+    assert [link.target for link in find_links("x\u2028```\n[[A]]\n")] == ["A"]
+    assert [link.target for link in find_links("x\x0c~~~\n[[B]]\n")] == ["B"]
+
+
 def test_skip_code_false_finds_everything() -> None:
     assert len(find_links("`[[A]]`\n```\n[[B]]\n```\n", skip_code=False)) == 2
 
