@@ -1,0 +1,232 @@
+"""Three-way merge of one entry: fields, body, title, winners and the last_modified stamp."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from syncbridge.adapter import MISSING, Capabilities, Record
+from syncbridge.engine import BODY, TITLE, SyncOptions, merge_entry
+from syncbridge.engine.merge import decide_winner, format_local_time, merge_text
+from syncbridge.state import BaseSnapshot, SideSnapshot
+
+UTC = dt.UTC
+T0 = dt.datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+OPTS = SyncOptions(target="t", timezone="UTC")
+MINUTE = Capabilities(timestamp_precision=dt.timedelta(minutes=1))
+FINE = Capabilities()
+
+
+def rec(
+    i: str,
+    fields: dict[str, Any],
+    body: str = "b\n",
+    modified: dt.datetime = T0,
+    mtime: dt.datetime | None = None,
+    title: str | None = None,
+) -> Record:
+    extra = {"mtime": mtime} if mtime else {}
+    return Record(
+        "note", fields, body, id=i, version="v", modified=modified, title=title, extra=extra
+    )
+
+
+def base(a: Record, b: Record) -> BaseSnapshot:
+    return BaseSnapshot(SideSnapshot.from_record(a), SideSnapshot.from_record(b))
+
+
+BA = rec("A.md", {"s": "x", "n": 1, "only_vault": "keep"}, "one\ntwo\nthree\n", title="A")
+BB = rec("r1", {"s": "x", "n": 1}, "one\ntwo\nthree\n", title="A")
+BASE = base(BA, BB)
+
+
+def test_field_changed_only_in_vault_goes_to_remote() -> None:
+    a = rec("A.md", {**BA.fields, "s": "y"}, BA.body, title="A")
+    m = merge_entry(a, BB, BASE, OPTS)
+    assert m.b_fields["s"] == "y" and not m.a_changes and m.conflicts == ()
+
+
+def test_field_deleted_in_vault_is_deleted_on_remote() -> None:
+    a = rec("A.md", {"s": "x", "only_vault": "keep"}, BA.body, title="A")
+    m = merge_entry(a, BB, BASE, OPTS)
+    assert "n" not in m.b_fields
+
+
+def test_field_the_remote_cannot_hold_stays_in_the_vault_untouched() -> None:
+    # only_vault was absent from the remote at the last agreement: it cannot hold it
+    a = rec("A.md", {**BA.fields, "only_vault": "edited"}, BA.body, title="A")
+    m = merge_entry(a, BB, BASE, OPTS)
+    assert "only_vault" not in m.b_fields and not m.b_changes and not m.a_changes
+
+
+def test_field_vanishing_from_the_remote_never_deletes_a_vault_value() -> None:
+    b = rec("r1", {"s": "x"}, BB.body, title="A")  # n dropped (column removed)
+    m = merge_entry(BA, b, BASE, OPTS)
+    assert m.a_fields["n"] == 1 and not m.a_changes
+
+
+def test_field_changed_only_on_remote_goes_to_vault() -> None:
+    b = rec("r1", {"s": "z", "n": 1}, BB.body, title="A")
+    m = merge_entry(BA, b, BASE, OPTS)
+    assert m.a_fields == {"s": "z", "n": 1, "only_vault": "keep"}
+
+
+def test_both_changed_same_value_is_not_a_conflict() -> None:
+    a = rec("A.md", {**BA.fields, "s": "same"}, BA.body, title="A")
+    b = rec("r1", {"s": "same", "n": 1}, BB.body, title="A")
+    m = merge_entry(a, b, BASE, OPTS)
+    assert m.conflicts == () and not m.a_changes and not m.b_changes
+
+
+def test_different_fields_changed_on_each_side_merge_without_conflict() -> None:
+    a = rec("A.md", {**BA.fields, "s": "vault"}, BA.body, title="A")
+    b = rec("r1", {"s": "x", "n": 2}, BB.body, title="A")
+    m = merge_entry(a, b, BASE, OPTS)
+    assert m.a_fields["n"] == 2 and m.b_fields["s"] == "vault" and m.conflicts == ()
+
+
+def test_true_conflict_later_side_wins_and_loser_is_reported() -> None:
+    a = rec("A.md", {**BA.fields, "s": "vault"}, BA.body, modified=T0, title="A")
+    b = rec("r1", {"s": "remote", "n": 1}, BB.body, modified=T0 + dt.timedelta(hours=1))
+    m = merge_entry(a, b, BASE, OPTS)
+    (c,) = m.conflicts
+    assert (c.field, c.vault_value, c.remote_value, c.winner) == ("s", "vault", "remote", "remote")
+    assert c.decided_by == "last_modified"
+    assert m.a_fields["s"] == "remote" and m.b_fields["s"] == "remote"
+
+
+def test_vault_deleting_a_field_the_remote_edited_is_a_conflict() -> None:
+    a = rec("A.md", {"n": 1, "only_vault": "keep"}, BA.body, modified=T0 + dt.timedelta(hours=1))
+    b = rec("r1", {"s": "remote", "n": 1}, BB.body, modified=T0)
+    (c,) = merge_entry(a, b, BASE, OPTS).conflicts
+    assert c.vault_value is MISSING and c.winner == "vault"
+
+
+@pytest.mark.parametrize(
+    ("strategy", "winner"),
+    [("vault_wins", "vault"), ("remote_wins", "remote"), ("manual", None)],
+)
+def test_fixed_strategies(strategy: Any, winner: str | None) -> None:
+    a = rec("A.md", {**BA.fields, "s": "vault"}, BA.body, title="A")
+    b = rec("r1", {"s": "remote", "n": 1}, BB.body, title="A")
+    m = merge_entry(a, b, BASE, SyncOptions(conflict=strategy))
+    assert m.conflicts[0].winner == winner and m.conflicts[0].decided_by == strategy
+    if winner is None:
+        # manual: both keep their value and the conflict stays open
+        assert m.hold and not m.a_changes and not m.b_changes
+
+
+def test_equal_times_at_the_coarser_precision_use_the_tie_breaker() -> None:
+    a = rec("A.md", {**BA.fields, "s": "v"}, modified=T0 + dt.timedelta(seconds=50))
+    b = rec("r1", {"s": "r", "n": 1}, modified=T0 + dt.timedelta(seconds=10))
+    # the remote (Notion-like) only knows minutes: 12:00:50 and 12:00:10 are equal
+    assert decide_winner(a, b, BASE, OPTS, (FINE, MINUTE)) == ("vault", "tie_breaker")
+    remote_tb = SyncOptions(tie_breaker="remote")
+    assert decide_winner(a, b, BASE, remote_tb, (FINE, MINUTE)) == ("remote", "tie_breaker")
+    # at full precision the vault is later
+    assert decide_winner(a, b, BASE, OPTS, (FINE, FINE)) == ("vault", "last_modified")
+
+
+def test_missing_time_uses_the_tie_breaker() -> None:
+    a = Record("note", {}, "", id="A.md", version="v", modified=None)
+    assert decide_winner(a, BB, BASE, OPTS, (FINE, FINE)) == ("vault", "tie_breaker")
+
+
+def test_stale_last_modified_field_falls_back_to_file_mtime() -> None:
+    # the note changed, but its last_modified field did not: the user edited without a
+    # plugin stamping it, so the file's mtime is the real time of the edit
+    lm_base = {"last_modified": "2026-01-01T10:00", "s": "x"}
+    base_a = rec("A.md", lm_base, modified=T0 - dt.timedelta(hours=2))
+    snap = base(base_a, rec("r1", {"s": "x"}))
+    a = rec(
+        "A.md",
+        {**lm_base, "s": "vault"},
+        modified=T0 - dt.timedelta(hours=2),  # from the stale field
+        mtime=T0 + dt.timedelta(hours=1),  # the real edit time
+    )
+    b = rec("r1", {"s": "remote"}, modified=T0)
+    assert decide_winner(a, b, snap, OPTS, (FINE, FINE)) == ("vault", "file_mtime")
+    # a stamped field is trusted
+    stamped = rec(
+        "A.md",
+        {"last_modified": "2026-01-01T11:00", "s": "vault"},
+        modified=T0 - dt.timedelta(hours=1),
+        mtime=T0 + dt.timedelta(hours=1),
+    )
+    assert decide_winner(stamped, b, snap, OPTS, (FINE, FINE)) == ("remote", "last_modified")
+
+
+def test_body_edits_on_both_sides_that_do_not_overlap_merge() -> None:
+    a = rec("A.md", BA.fields, "zero\none\ntwo\nthree\n", title="A")
+    b = rec("r1", BB.fields, "one\ntwo\nthree\nfour\n", title="A")
+    m = merge_entry(a, b, BASE, OPTS)
+    assert m.a_body == m.b_body == "zero\none\ntwo\nthree\nfour\n" and m.conflicts == ()
+
+
+def test_overlapping_body_edits_are_a_conflict_winner_takes_body() -> None:
+    a = rec("A.md", BA.fields, "one\nTWO vault\nthree\n", modified=T0, title="A")
+    b = rec("r1", BB.fields, "one\nTWO remote\nthree\n", modified=T0 + dt.timedelta(minutes=5))
+    m = merge_entry(a, b, BASE, OPTS)
+    (c,) = m.conflicts
+    assert c.field == BODY and c.winner == "remote" and c.vault_value == "one\nTWO vault\nthree\n"
+    assert m.a_body == m.b_body == "one\nTWO remote\nthree\n"
+
+
+def test_body_changed_on_one_side_only() -> None:
+    a = rec("A.md", BA.fields, "new body\n", title="A")
+    assert merge_entry(a, BB, BASE, OPTS).b_body == "new body\n"
+    b = rec("r1", BB.fields, "remote body\n", title="A")
+    assert merge_entry(BA, b, BASE, OPTS).a_body == "remote body\n"
+
+
+def test_body_is_left_alone_when_a_side_stores_none() -> None:
+    a = rec("A.md", BA.fields, "vault body\n", title="A")
+    b = rec("r1", BB.fields, "", title="A")
+    m = merge_entry(a, b, BASE, OPTS, (FINE, Capabilities(supports_body=False)))
+    assert m.a_body == "vault body\n" and m.b_body == "" and m.conflicts == ()
+
+
+def test_no_base_empty_body_loses_nothing() -> None:
+    a = rec("A.md", {}, "text\n")
+    b = rec("r1", {}, "")
+    m = merge_entry(a, b, None, OPTS)
+    assert m.a_body == m.b_body == "text\n" and m.conflicts == ()
+
+
+def test_merge_text_reports_overlap_as_none() -> None:
+    assert merge_text("a\nb\n", "a\nb\nc\n", "a\nb\nd\n") is None
+    assert merge_text("a\nb\nc\n", "A\nb\nc\n", "a\nb\nC\n") == "A\nb\nC\n"
+
+
+def test_title_renamed_in_vault_goes_to_remote() -> None:
+    a = rec("B.md", BA.fields, BA.body, title="B")
+    m = merge_entry(a, BB, BASE, OPTS)
+    assert m.b_title == "B" and [c.field for c in m.b_changes] == [TITLE]
+
+
+def test_remote_changes_stamp_the_notes_last_modified_with_remote_time() -> None:
+    fields = {"s": "x", "last_modified": "2026-01-01T10:00"}
+    a0, b0 = rec("A.md", fields), rec("r1", {"s": "x"})
+    b = rec("r1", {"s": "remote"}, modified=dt.datetime(2026, 1, 1, 12, 34, 56, tzinfo=UTC))
+    m = merge_entry(a0, b, base(a0, b0), OPTS, (MINUTE, FINE))
+    assert m.a_fields == {"s": "remote", "last_modified": "2026-01-01T12:34"}
+    # a note without the field does not get one
+    n0 = rec("A.md", {"s": "x"})
+    m = merge_entry(n0, b, base(n0, b0), OPTS, (MINUTE, FINE))
+    assert "last_modified" not in m.a_fields
+
+
+def test_stamp_is_copied_to_a_remote_that_holds_the_field() -> None:
+    fields = {"s": "x", "last_modified": "2026-01-01T10:00"}
+    a0, b0 = rec("A.md", fields), rec("r1", fields)
+    b = rec("r1", {**fields, "s": "remote"}, modified=dt.datetime(2026, 1, 1, 13, 0, tzinfo=UTC))
+    m = merge_entry(a0, b, base(a0, b0), OPTS, (MINUTE, FINE))
+    assert m.a_fields["last_modified"] == m.b_fields["last_modified"] == "2026-01-01T13:00"
+
+
+def test_format_local_time_uses_the_configured_zone() -> None:
+    t = dt.datetime(2025, 7, 5, 14, 56, 30, tzinfo=UTC)
+    assert format_local_time(t, "Europe/Paris", dt.timedelta(minutes=1)) == "2025-07-05T16:56"
+    assert format_local_time(t, "UTC", dt.timedelta(seconds=1)) == "2025-07-05T14:56:30"
