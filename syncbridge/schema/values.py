@@ -368,6 +368,9 @@ def _temporal_yaml(spec: FieldSpec, value: str, previous: Any, tz: dt.tzinfo | s
     if parsed is None:
         return value
     date_only = re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) is not None
+    if kind is FieldKind.DATETIME and date_only:
+        # a bare date in a DateTime field stays a date (never becomes midnight)
+        return value if isinstance(previous, str) else parsed.date()
     if kind is FieldKind.DATE or date_only:
         if not date_only and not _is_midnight(parsed):
             return value  # a date-time does not fit a Date field: keep it as it is
@@ -473,8 +476,12 @@ def format_vault_datetime(
     object when ``previous_raw`` was one (see :func:`to_yaml_value`).
     """
     spec = _spec_for(spec_or_format)
-    fmt = date_format_of(spec)
-    if value.tzinfo is not None and not moment_format(fmt).has_offset:
+    compiled = moment_format(date_format_of(spec))
+    if value.tzinfo is not None and not compiled.has_offset:
         zone = resolve_tz(tz)
         value = value.astimezone(zone).replace(tzinfo=None)
+    if not compiled.has_seconds:
+        value = value.replace(second=0, microsecond=0)
+    elif not compiled.has_fraction:
+        value = value.replace(microsecond=0)
     return to_yaml_value(spec, canonical_datetime(value), previous_raw, tz=tz)
