@@ -67,10 +67,30 @@ class _Yaml12Loader(_BASE_LOADER):  # type: ignore[misc]
     yaml_implicit_resolvers: dict[Any, Any] = {}
 
     def construct_mapping(self, node: Any, deep: bool = False) -> dict[Hashable, Any]:
+        # SafeConstructor.construct_mapping, refusing duplicate keys the way ruamel does.
+        own = node.value
+        has_merge = any(k.tag == "tag:yaml.org,2002:merge" for k, _ in own)
+        if has_merge:
+            self._check_duplicates([k for k, _ in own if k.tag != "tag:yaml.org,2002:merge"],
+                                   node)
+            self.flatten_mapping(node)
+        mapping: dict[Hashable, Any] = {}
+        construct = self.construct_object
+        for key_node, value_node in node.value:
+            key = construct(key_node, deep=deep)
+            if not isinstance(key, Hashable):
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping", node.start_mark,
+                    "found an unhashable key (a {{template}} placeholder?)", key_node.start_mark,
+                )
+            if key in mapping and not has_merge:
+                self._check_duplicates([k for k, _ in node.value], node)
+            mapping[key] = construct(value_node, deep=deep)
+        return mapping
+
+    def _check_duplicates(self, key_nodes: list[Any], node: Any) -> None:
         seen: dict[Any, Any] = {}
-        for key_node, _value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue
+        for key_node in key_nodes:
             key = self.construct_object(key_node, deep=True)
             if isinstance(key, Hashable) and key in seen:
                 raise yaml.constructor.ConstructorError(
@@ -81,8 +101,6 @@ class _Yaml12Loader(_BASE_LOADER):  # type: ignore[misc]
                 )
             if isinstance(key, Hashable):
                 seen[key] = key_node.start_mark
-        result: dict[Hashable, Any] = super().construct_mapping(node, deep=deep)
-        return result
 
     def construct_yaml_int(self, node: Any) -> int:
         text = self.construct_scalar(node).replace("_", "")
@@ -143,6 +161,10 @@ for _tag, _pattern, _first in _RESOLVERS_12:
 _Yaml12Loader.add_implicit_resolver(
     "tag:yaml.org,2002:null", re.compile(r"^$"), [""]
 )
+
+
+# An alias token: "*name" where a YAML node can start. Only then can aliases expand.
+_ALIAS = re.compile(r"(?:^|[\s\[{,:-])\*[^\s,\[\]{}]")
 
 
 def _line_of(mark: Any, line_offset: int) -> int | None:
@@ -231,7 +253,7 @@ def load_values(text: str, *, path: str | None = None, line_offset: int = 1) -> 
         node = loader.get_single_node()
         if node is None:
             return None
-        if "*" in text or "&" in text:
+        if "*" in text and _ALIAS.search(text):
             _check_node_graph(node, path, line_offset)
         return loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
@@ -315,7 +337,7 @@ def compose_rt(text: str, *, path: str | None = None, line_offset: int = 1) -> R
     if node is None:
         return None
     _check_rt_tags(node, path, line_offset)
-    if "*" in text or "&" in text:
+    if "*" in text and _ALIAS.search(text):
         _check_node_graph(node, path, line_offset)
     return node
 

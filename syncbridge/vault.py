@@ -1,0 +1,340 @@
+"""The vault: a folder of notes, scanned into an index, read and written safely.
+
+>>> vault = Vault.open("examples/vault")                     # doctest: +SKIP
+>>> for note in vault.notes():                                # doctest: +SKIP
+...     print(note.path, note.get("status"))
+
+The index keeps, per note, its size, ``mtime_ns``, SHA-256 and frontmatter values (read with
+the fast YAML 1.2 reader, never with ruamel's round-trip loader). A rescan re-reads only files
+whose (size, mtime_ns) changed — or whose mtime is too close to the previous scan to be
+trusted (the "racy timestamp" case git also guards against) — and a file whose bytes hash the
+same is not re-parsed. With ``cache_path`` the index survives between processes.
+
+Writes go through :mod:`syncbridge.fsio`: atomic (temp file, fsync, rename) and
+compare-and-swap against the bytes that were read. Deletes move notes to ``.trash/``.
+Skipped: ``.obsidian/``, ``.trash/``, ``.git/``, every other dot-folder (Obsidian does not
+show them) and the configured ``ignore`` globs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import hashlib
+import json
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from syncbridge.errors import NoteError, SyncbridgeError
+from syncbridge.fsio import ABSENT, Absent, FileSnapshot, move_to_trash, read_snapshot, write_atomic
+from syncbridge.note import Note
+from syncbridge.split import decode, split_text
+from syncbridge.yamlio import load_values
+
+if TYPE_CHECKING:
+    from syncbridge.schema.model import VaultSchema
+
+__all__ = ["IndexEntry", "ScanReport", "Vault"]
+
+ALWAYS_SKIPPED = (".obsidian", ".trash", ".git")
+_CACHE_VERSION = 1
+PARALLEL_THRESHOLD = 2000
+"""Files to (re)read at which a scan fans out to worker processes."""
+_RACY_NS = 2_000_000_000  # mtimes this close to the last scan are re-checked by content
+
+
+@dataclass(slots=True)
+class IndexEntry:
+    """What the index knows about one note, without keeping its text."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    sha256: str
+    has_frontmatter: bool = False
+    fields: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    error_line: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class ScanReport:
+    """Counts of one scan. ``read`` is the number of files whose bytes were read."""
+
+    added: int
+    changed: int
+    removed: int
+    unchanged: int
+    read: int
+    seconds: float
+
+
+ProgressFn = Callable[[int, int], None]
+
+
+class Vault:
+    """A vault rooted at ``root``. Construct with :meth:`open`, which scans it."""
+
+    def __init__(self, root: os.PathLike[str] | str, *, ignore: Sequence[str] = (),
+                 cache_path: os.PathLike[str] | str | None = None) -> None:
+        self.root = Path(root).resolve()
+        if not self.root.is_dir():
+            raise NoteError("is not a folder; give the path of your Obsidian vault",
+                            path=str(root))
+        self.ignore = tuple(ignore)
+        self.cache_path = Path(cache_path) if cache_path is not None else None
+        self._index: dict[str, IndexEntry] = {}
+        self._scanned_ns = 0
+        if self.cache_path is not None:
+            self._load_cache()
+
+    @classmethod
+    def open(cls, root: os.PathLike[str] | str, *, ignore: Sequence[str] = (),
+             cache_path: os.PathLike[str] | str | None = None,
+             progress: ProgressFn | None = None) -> Vault:
+        """Open and scan the vault (reads every note not already in the cache)."""
+        vault = cls(root, ignore=ignore, cache_path=cache_path)
+        vault.rescan(progress=progress)
+        return vault
+
+    # --- scanning ------------------------------------------------------------------------
+
+    def _ignored(self, rel: str) -> bool:
+        return any(fnmatch.fnmatchcase(rel, pat) or fnmatch.fnmatchcase(rel + "/", pat)
+                   for pat in self.ignore)
+
+    def _walk(self) -> Iterator[tuple[str, os.stat_result]]:
+        stack = [(self.root, "")]
+        while stack:
+            folder, prefix = stack.pop()
+            try:
+                entries = list(os.scandir(folder))
+            except OSError:
+                continue
+            for entry in entries:
+                name = entry.name
+                rel = prefix + name
+                if entry.is_dir(follow_symlinks=False):
+                    if name.startswith(".") or (self.ignore and self._ignored(rel)):
+                        continue
+                    stack.append((Path(entry.path), rel + "/"))
+                elif name.endswith(".md") and entry.is_file(follow_symlinks=False):
+                    if self.ignore and self._ignored(rel):
+                        continue
+                    yield rel, entry.stat(follow_symlinks=False)
+
+    def rescan(self, progress: ProgressFn | None = None) -> ScanReport:
+        """Bring the index up to date with the files on disk; saves the cache if any."""
+        started = time.perf_counter()
+        scan_ns = time.time_ns()
+        trusted_before = self._scanned_ns - _RACY_NS
+        seen: set[str] = set()
+        added = changed = unchanged = read = 0
+        listing = list(self._walk())
+        total = len(listing)
+        to_read: list[tuple[str, int]] = []
+        for rel, st in listing:
+            seen.add(rel)
+            old = self._index.get(rel)
+            if old is not None and old.size == st.st_size and old.mtime_ns == st.st_mtime_ns \
+                    and st.st_mtime_ns < trusted_before:
+                unchanged += 1
+            else:
+                to_read.append((rel, st.st_mtime_ns))
+        if progress is not None:
+            progress(unchanged, total)
+        for i, fresh in enumerate(self._read_entries(to_read)):
+            read += 1
+            old = self._index.get(fresh.path)
+            if old is not None and old.sha256 == fresh.sha256:
+                old.size, old.mtime_ns = fresh.size, fresh.mtime_ns
+                unchanged += 1
+            else:
+                self._index[fresh.path] = fresh
+                if old is None:
+                    added += 1
+                else:
+                    changed += 1
+            if progress is not None and (i % 500 == 499 or i == len(to_read) - 1):
+                progress(unchanged + added + changed, total)
+        seen.update(rel for rel, _ in to_read)
+        removed = [rel for rel in self._index if rel not in seen]
+        for rel in removed:
+            del self._index[rel]
+        self._scanned_ns = scan_ns
+        if added or changed or removed:
+            self.__dict__.pop("schema", None)
+        if self.cache_path is not None and (added or changed or removed or read):
+            self._save_cache()
+        return ScanReport(added, changed, len(removed), unchanged, read,
+                          time.perf_counter() - started)
+
+    def _read_entries(self, to_read: list[tuple[str, int]]) -> Iterator[IndexEntry]:
+        """Read and parse ``to_read``; on several cores, in worker processes when there are
+        enough files to pay for them (the parse is CPU-bound)."""
+        workers = min(os.cpu_count() or 1, 8)
+        if len(to_read) < PARALLEL_THRESHOLD or workers < 2:
+            yield from _read_chunk(str(self.root), to_read)
+            return
+        size = max(250, len(to_read) // (workers * 4))
+        chunks = [to_read[i: i + size] for i in range(0, len(to_read), size)]
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for entries in pool.map(_read_chunk, [str(self.root)] * len(chunks), chunks):
+                yield from entries
+
+    # --- the index -----------------------------------------------------------------------
+
+    def paths(self) -> list[str]:
+        """Vault-relative POSIX paths of every indexed note, sorted."""
+        return sorted(self._index)
+
+    def entries(self) -> Mapping[str, IndexEntry]:
+        return self._index
+
+    def entry(self, path: str) -> IndexEntry:
+        return self._index[path]
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._index
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def errors(self) -> list[IndexEntry]:
+        """Index entries of notes whose frontmatter could not be read."""
+        return [e for e in self._index.values() if e.error is not None]
+
+    def notes(self) -> Iterator[Note]:
+        """Every note (read from disk now), in path order. Unreadable files are skipped;
+        see :meth:`errors`."""
+        for rel in self.paths():
+            try:
+                yield self.read(rel)[0]
+            except (OSError, SyncbridgeError):
+                continue
+
+    @cached_property
+    def schema(self) -> VaultSchema:
+        """The vault's schema (Metadata Menu, types.json, inference), from the index."""
+        from syncbridge.schema import build_vault_schema
+
+        return build_vault_schema(self.root, {p: e.fields for p, e in self._index.items()})
+
+    # --- reading and writing -------------------------------------------------------------
+
+    def abspath(self, rel: str) -> Path:
+        from syncbridge.filenames import safe_join
+
+        return safe_join(self.root, rel)
+
+    def read(self, rel: str) -> tuple[Note, FileSnapshot]:
+        """The note at ``rel`` and the snapshot to pass to :meth:`write` as ``expected``."""
+        snap = read_snapshot(self.abspath(rel))
+        return Note.from_bytes(snap.data, path=rel), snap
+
+    def write(self, rel: str, note: Note, *, expected: FileSnapshot | Absent) -> FileSnapshot:
+        """Write ``note`` to ``rel`` atomically, only if the file is still as ``expected``
+        (``ABSENT``: must not exist). Raises WriteConflict otherwise; updates the index."""
+        data = note.to_bytes()
+        snap = write_atomic(self.abspath(rel), data, expected=expected)
+        self._index[rel] = _index_entry(rel, data, snap.mtime_ns, snap.sha256)
+        self.__dict__.pop("schema", None)
+        return snap
+
+    def create(self, rel: str, note: Note) -> FileSnapshot:
+        return self.write(rel, note, expected=ABSENT)
+
+    def trash(self, rel: str, *, expected: FileSnapshot | None = None) -> Path:
+        """Move ``rel`` to ``.trash/`` (compare-and-swap with ``expected``)."""
+        moved = move_to_trash(self.root, rel, expected=expected)
+        self._index.pop(rel, None)
+        self.__dict__.pop("schema", None)
+        return moved
+
+    # --- cache ---------------------------------------------------------------------------
+
+    def _load_cache(self) -> None:
+        assert self.cache_path is not None
+        try:
+            raw = json.loads(self.cache_path.read_text(encoding="utf-8"), object_hook=_decode)
+        except (OSError, ValueError):
+            return  # no cache or an unreadable one: a cold scan rebuilds it
+        if raw.get("version") != _CACHE_VERSION or raw.get("root") != str(self.root):
+            return
+        self._scanned_ns = int(raw["scanned_ns"])
+        self._index = {e["path"]: IndexEntry(**e) for e in raw["entries"]}
+
+    def _save_cache(self) -> None:
+        assert self.cache_path is not None
+        payload = {
+            "version": _CACHE_VERSION,
+            "root": str(self.root),
+            "scanned_ns": self._scanned_ns,
+            "entries": [
+                {"path": e.path, "size": e.size, "mtime_ns": e.mtime_ns, "sha256": e.sha256,
+                 "has_frontmatter": e.has_frontmatter, "fields": e.fields, "error": e.error,
+                 "error_line": e.error_line}
+                for e in self._index.values()
+            ],
+        }
+        data = json.dumps(payload, default=_encode, ensure_ascii=False).encode("utf-8")
+        write_atomic(self.cache_path, data)
+        os.chmod(self.cache_path, 0o600)
+
+
+def _read_chunk(root: str, items: list[tuple[str, int]]) -> list[IndexEntry]:
+    """Index entries for ``items`` (vault-relative path, mtime_ns); unreadable files are
+    left out (a worker-process entry point, so module-level)."""
+    out = []
+    base = Path(root)
+    for rel, mtime_ns in items:
+        try:
+            data = (base / rel).read_bytes()
+        except OSError:
+            continue
+        out.append(_index_entry(rel, data, mtime_ns, hashlib.sha256(data).hexdigest()))
+    return out
+
+
+def _index_entry(rel: str, data: bytes, mtime_ns: int, digest: str) -> IndexEntry:
+    entry = IndexEntry(rel, len(data), mtime_ns, digest)
+    try:
+        parts = split_text(decode(data, path=rel))
+        entry.has_frontmatter = parts.frontmatter is not None
+        if parts.frontmatter is not None:
+            values = load_values(parts.frontmatter, path=rel)
+            if values is None:
+                values = {}
+            if not isinstance(values, dict):
+                raise NoteError("frontmatter is not a mapping of fields", path=rel, line=2)
+            entry.fields = values
+    except NoteError as exc:
+        entry.error, entry.error_line = exc.reason, exc.line
+    return entry
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"$date": value.isoformat()}
+    raise TypeError(type(value).__name__)
+
+
+def _decode(obj: dict[str, Any]) -> Any:
+    if len(obj) == 1:
+        if "$datetime" in obj:
+            return dt.datetime.fromisoformat(obj["$datetime"])
+        if "$date" in obj:
+            return dt.date.fromisoformat(obj["$date"])
+    return obj

@@ -1,0 +1,267 @@
+"""The vault as one side of a sync: the adapter contract over :class:`~syncbridge.vault.Vault`.
+
+Conventions (the engine relies on them):
+
+* ``Record.id`` is the vault-relative POSIX path (it changes when a note is renamed);
+  ``Record.version`` the SHA-256 of the file bytes; ``Record.title`` the file stem.
+* ``Record.fields`` holds the canonical value of **every** frontmatter field, typed through
+  the schema (a Metadata Menu DateTime ``2025-07-05 16:56`` is ``"2025-07-05T16:56"``).
+* ``Record.modified`` is the ``last_modified`` field read in the configured time zone, else
+  the file's mtime; ``Record.extra["mtime"]`` is always the file's mtime (tz-aware).
+* ``update`` edits only the fields whose value changed, each as a minimal splice, keeps a
+  value's on-disk form when its canonical value is unchanged, and is compare-and-swap on the
+  version: a note changed since it was listed raises ``StaleVersion`` and is left alone.
+* Notes whose frontmatter cannot be read are not listed; :meth:`VaultAdapter.unreadable`
+  names them so the engine treats them as present-but-skipped, never as deleted.
+* Conflict copies (``Title (conflict 2026-11-28 1432).md``) are never listed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import PurePosixPath
+from typing import Any, ClassVar
+
+from syncbridge.adapter import (
+    MISSING,
+    Adapter,
+    AdapterConfig,
+    Capabilities,
+    Record,
+    RecordRef,
+    canonical,
+)
+from syncbridge.errors import RecordError, StaleVersion, SyncbridgeError, WriteConflict
+from syncbridge.filenames import safe_filename
+from syncbridge.fsio import ABSENT, read_snapshot
+from syncbridge.note import Note
+from syncbridge.schema import FieldSpec, parse_vault_datetime, to_canonical, to_yaml_value
+from syncbridge.schema.model import ClassSchema
+from syncbridge.vault import IndexEntry, Vault
+
+__all__ = ["CONFLICT_COPY", "VaultAdapter", "VaultAdapterConfig"]
+
+CONFLICT_COPY = re.compile(r" \(conflict \d{4}-\d{2}-\d{2} \d{4}(?: \d+)?\)\.md$")
+"""File names of conflict copies, which are never synced."""
+
+
+class VaultAdapterConfig(AdapterConfig):
+    """The ``[vault]`` table (validated by ``syncbridge.config``)."""
+
+    path: str
+    timezone: str | None = None
+
+
+class VaultAdapter(Adapter):
+    """An Obsidian vault. ``timezone`` (IANA name, ``None`` = this machine's) is the zone
+    of naive date-times such as ``last_modified: 2025-07-05 16:56``."""
+
+    name: ClassVar[str] = "vault"
+    config_model: ClassVar[type[AdapterConfig]] = VaultAdapterConfig
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        supports_trash=True, timestamp_precision=dt.timedelta(minutes=1)
+    )
+
+    def __init__(self, vault: Vault, *, timezone: str | None = None,
+                 last_modified_field: str = "last_modified") -> None:
+        super().__init__(VaultAdapterConfig(path=str(vault.root), timezone=timezone),
+                         base_dir=vault.root)
+        self.vault = vault
+        self.timezone = timezone
+        self.last_modified_field = last_modified_field
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _spec(self, class_name: str, key: str) -> FieldSpec | None:
+        cls = self.vault.schema.classes.get(class_name)
+        return None if cls is None else cls.fields.get(key)
+
+    def _class_of(self, path: str, fields: Mapping[str, Any]) -> str:
+        return self.vault.schema.class_of(path, fields)
+
+    def _listed(self, entry: IndexEntry) -> bool:
+        return (entry.ok and self.vault.schema.is_entry(entry.path)
+                and not CONFLICT_COPY.search(entry.path))
+
+    def _mtime(self, entry: IndexEntry) -> dt.datetime:
+        return dt.datetime.fromtimestamp(entry.mtime_ns / 1e9, tz=dt.timezone.utc)
+
+    def _modified(self, class_name: str, fields: Mapping[str, Any],
+                  mtime: dt.datetime) -> dt.datetime:
+        raw = fields.get(self.last_modified_field)
+        if raw is None:
+            return mtime
+        try:
+            return parse_vault_datetime(self._spec(class_name, self.last_modified_field), raw,
+                                        self.timezone)
+        except (ValueError, TypeError):
+            return mtime
+
+    def _canonical_fields(self, class_name: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, raw in fields.items():
+            spec = self._spec(class_name, str(key))
+            value = to_canonical(spec, raw) if spec is not None else raw
+            try:
+                out[str(key)] = canonical(value)
+            except TypeError:
+                out[str(key)] = str(value)
+        return out
+
+    # --- the contract --------------------------------------------------------------------
+
+    def ensure_collection(self, cls: ClassSchema) -> None:
+        """Nothing to do: a vault holds notes of every class."""
+
+    def refresh(self) -> None:
+        """Rescan the vault (the engine calls this before listing)."""
+        self.vault.rescan()
+
+    def list(self) -> Iterator[RecordRef]:
+        for entry in self.vault.entries().values():
+            if not self._listed(entry):
+                continue
+            class_name = self._class_of(entry.path, entry.fields)
+            yield RecordRef(entry.path, entry.sha256,
+                            self._modified(class_name, entry.fields, self._mtime(entry)),
+                            class_name)
+
+    def unreadable(self) -> dict[str, str]:
+        """Entries present on disk whose frontmatter cannot be read: path → message."""
+        return {e.path: f"{e.path}:{e.error_line or 1}: {e.error}"
+                for e in self.vault.errors() if self.vault.schema.is_entry(e.path)}
+
+    def read_many(self, ids: Sequence[str]) -> list[Record]:
+        return [self._read(i) for i in ids]
+
+    def _read(self, path: str) -> Record:
+        try:
+            note, snap = self.vault.read(path)
+            fields = note.fields
+        except FileNotFoundError:
+            raise RecordError(f"{path}: the note no longer exists") from None
+        except SyncbridgeError as exc:
+            raise RecordError(str(exc)) from exc
+        class_name = self._class_of(path, fields)
+        mtime = dt.datetime.fromtimestamp(snap.mtime_ns / 1e9, tz=dt.timezone.utc)
+        return Record(
+            class_name=class_name,
+            fields=self._canonical_fields(class_name, fields),
+            body=note.body,
+            id=path,
+            version=snap.sha256,
+            modified=self._modified(class_name, fields, mtime),
+            title=PurePosixPath(path).stem,
+            extra={"mtime": mtime, "path": path},
+        )
+
+    def _apply(self, note: Note, record: Record, *, delete_missing: bool) -> None:
+        old = note.fields
+        for key, value in record.fields.items():
+            spec = self._spec(record.class_name, key)
+            previous = old.get(key, MISSING)
+            if spec is not None:
+                new = to_yaml_value(spec, value, previous, tz=self.timezone)
+            elif previous is not MISSING and _canonical_or_none(previous) == value:
+                new = previous
+            else:
+                new = value
+            note[key] = new
+        if delete_missing:
+            for key in old:
+                if key not in record.fields:
+                    del note[key]
+        note.body = record.body
+
+    def _folder_for(self, class_name: str) -> str:
+        # Where most notes of this class live already; the vault root for a new class.
+        folders: Counter[str] = Counter()
+        for entry in self.vault.entries().values():
+            if self._listed(entry) and self._class_of(entry.path, entry.fields) == class_name:
+                folders[str(PurePosixPath(entry.path).parent)] += 1
+        if not folders:
+            return ""
+        folder = folders.most_common(1)[0][0]
+        return "" if folder == "." else folder + "/"
+
+    def _new_path(self, folder: str, title: str) -> str:
+        existing = {PurePosixPath(p).name for p in self.vault.paths()
+                    if str(PurePosixPath(p).parent) == (folder.rstrip("/") or ".")}
+        existing |= {p.name for p in (self.vault.root / folder).glob("*.md")} \
+            if (self.vault.root / folder).is_dir() else set()
+        return folder + safe_filename(title, existing=existing)
+
+    def create(self, record: Record) -> RecordRef:
+        schema = self.vault.schema
+        folder = self._folder_for(record.class_name)
+        title = record.title or str(record.fields.get("title") or "") or "Untitled"
+        path = self._new_path(folder, title)
+        note = Note.new(path=path)
+        fields = dict(record.fields)
+        if record.class_name != schema.default_class and schema.class_key not in fields \
+                and record.class_name in schema.classes:
+            fields = {schema.class_key: record.class_name, **fields}
+        self._apply(note, Record(record.class_name, fields, record.body), delete_missing=False)
+        snap = self.vault.create(path, note)
+        return RecordRef(path, snap.sha256, self._read(path).modified or _now(),
+                         record.class_name)
+
+    def update(self, record: Record, *, expected_version: str) -> RecordRef:
+        if record.id is None:
+            raise RecordError("update needs a record id (the note's path)")
+        path = record.id
+        try:
+            note, snap = self.vault.read(path)
+        except FileNotFoundError:
+            raise StaleVersion(f"{path}: the note was moved or deleted since it was read; "
+                               "the next sync will pick that up") from None
+        if snap.sha256 != expected_version:
+            raise StaleVersion(f"{path}: the note changed since syncbridge read it; it was "
+                               "left as it is and the next sync will merge the new version")
+        self._apply(note, record, delete_missing=True)
+        if note.changed:
+            try:
+                snap = self.vault.write(path, note, expected=snap)
+            except WriteConflict as exc:
+                raise StaleVersion(str(exc)) from exc
+        fresh = self._read(path)
+        assert fresh.version is not None and fresh.modified is not None
+        return RecordRef(path, fresh.version, fresh.modified, fresh.class_name)
+
+    def delete(self, record_id: str, *, expected_version: str) -> None:
+        try:
+            snap = read_snapshot(self.vault.abspath(record_id))
+        except FileNotFoundError:
+            return  # already gone: deleting is idempotent
+        if snap.sha256 != expected_version:
+            raise StaleVersion(f"{record_id}: the note changed since syncbridge read it; "
+                               "it was not moved to the trash")
+        try:
+            self.vault.trash(record_id, expected=snap)
+        except WriteConflict as exc:
+            raise StaleVersion(str(exc)) from exc
+
+    def write_conflict_copy(self, record: Record, label: str) -> str | None:
+        """Write the losing version next to its note as ``Title (conflict LABEL).md``."""
+        base = PurePosixPath(record.id or record.title or "Untitled.md")
+        folder = "" if str(base.parent) == "." else str(base.parent) + "/"
+        stem = base.stem if record.id else (record.title or "Untitled")
+        path = self._new_path(folder, f"{stem} (conflict {label})")
+        note = Note.new(path=path)
+        self._apply(note, record, delete_missing=False)
+        self.vault.write(path, note, expected=ABSENT)
+        return path
+
+
+def _canonical_or_none(value: Any) -> Any:
+    try:
+        return canonical(value)
+    except TypeError:
+        return None
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
