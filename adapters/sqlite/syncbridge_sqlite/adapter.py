@@ -142,39 +142,65 @@ class SQLiteAdapter(Adapter):
     )
 
     def __init__(self, config: AdapterConfig, *, base_dir: Path | None = None) -> None:
-        """Open (creating if needed) the database at ``config.path``, resolved against
-        ``base_dir``. Creates the parent folder and the bookkeeping tables."""
+        """Point at the database at ``config.path``, resolved against ``base_dir``.
+
+        Nothing is created until the first write (so ``--dry-run`` and ``status`` leave no
+        file behind): reads of a file that does not exist see an empty database. The first
+        write creates the parent folder, the file (WAL mode) and the bookkeeping tables.
+        """
         if not isinstance(config, SQLiteConfig):
             config = SQLiteConfig.model_validate(config.model_dump())
         super().__init__(config, base_dir=base_dir)
         self.sqlite_config: SQLiteConfig = config
         path = config.path.expanduser()
         self.path: Path = path if path.is_absolute() else self.base_dir / path
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._depth = 0
         self._where: dict[str, Table] = {}  # record id → table, refreshed by list()
         self._schema_version = -1
+        self._connection: sqlite3.Connection | None = None
+        self._closed = False
+        self._layout = Layout(config.table_prefix)
+        if self.path.exists():
+            self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        """Open (creating if needed) the file and its bookkeeping tables."""
+        if self._closed:
+            raise FatalError(f"{self.path}: the adapter is closed")
+        config = self.sqlite_config
         try:
-            self._conn = sqlite3.connect(
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(
                 self.path,
                 isolation_level=None,
                 timeout=config.busy_timeout_ms / 1000,
                 check_same_thread=False,
             )
-            self._conn.execute(f"PRAGMA busy_timeout = {int(config.busy_timeout_ms)}")
-            self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.execute("PRAGMA synchronous = NORMAL")
-            self._layout = Layout(self._conn, config.table_prefix)
-            self._conn.execute("BEGIN IMMEDIATE")
+            conn.execute(f"PRAGMA busy_timeout = {int(config.busy_timeout_ms)}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            self._layout.bind(conn)
+            conn.execute("BEGIN IMMEDIATE")
             try:
                 self._layout.create_bookkeeping()
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                conn.execute("ROLLBACK")
                 raise
-            self._conn.execute("COMMIT")
-        except sqlite3.Error as exc:
+            conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            raise self._translate(exc) from exc
+        except (OSError, sqlite3.Error) as exc:
             raise FatalError(f"{self.path}: cannot open SQLite database: {exc}") from exc
-        self._closed = False
+        self._connection = conn
+        return conn
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        return self._connection or self._connect()
+
+    def _absent(self) -> bool:
+        """True while no database file exists (nothing was ever written)."""
+        return self._connection is None and not self.path.exists()
 
     # -- transactions and errors ---------------------------------------------------------
 
@@ -212,6 +238,9 @@ class SQLiteAdapter(Adapter):
     @contextmanager
     def _reading(self) -> Iterator[None]:
         """A consistent snapshot for multi-table reads (a no-op inside a transaction)."""
+        if self._absent():
+            yield  # no database yet: every table is empty
+            return
         outer = self._depth == 0
         try:
             if outer:
@@ -557,12 +586,16 @@ class SQLiteAdapter(Adapter):
         )
         floor = "" if since is None else _iso_ms(since)
         with self._reading():
+            if self._connection is None:
+                return []
             rows = self._conn.execute(query, (include_own, floor)).fetchall()
         return [Deletion(str(r[0]), str(r[1]), _parse_time(r[2]), str(r[3])) for r in rows]
 
     def trash(self) -> builtins.list[TrashEntry]:
         """Rows syncbridge deleted and nobody restored, oldest first."""
         with self._reading():
+            if self._connection is None:
+                return []
             rows = self._conn.execute(
                 f"SELECT record_id, class_name, row_json, deleted_at"
                 f" FROM {quote(self._layout.trash)} WHERE restored_at IS NULL ORDER BY seq"
@@ -620,7 +653,9 @@ class SQLiteAdapter(Adapter):
         """Close the connection (idempotent). WAL files are checkpointed by SQLite."""
         if not self._closed:
             self._closed = True
-            self._conn.close()
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
 
     def __repr__(self) -> str:
         return f"SQLiteAdapter({str(self.path)!r})"

@@ -100,17 +100,22 @@ class Table:
 
 
 class Layout:
-    """Creates and reads the layout in one connection. Mutating methods write DDL and meta
-    rows; the caller owns the transaction."""
+    """Creates and reads the layout in one connection (given by :meth:`bind`). Mutating
+    methods write DDL and meta rows; the caller owns the transaction."""
 
-    def __init__(self, conn: sqlite3.Connection, prefix: str = "") -> None:
-        self.conn = conn
+    conn: sqlite3.Connection
+
+    def __init__(self, prefix: str = "") -> None:
         self.prefix = prefix
         self.meta = prefix + "_meta"
         self.meta_columns = prefix + "_meta_columns"
         self.deletions = prefix + "_deletions"
         self.trash = prefix + "_trash"
         self.tables: dict[str, Table] = {}  # by class name
+
+    def bind(self, conn: sqlite3.Connection) -> None:
+        """Use ``conn`` from now on."""
+        self.conn = conn
 
     # -- setup -------------------------------------------------------------------------
 

@@ -45,9 +45,20 @@ def test_registered_under_entry_point_sqlite() -> None:
 def test_relative_path_resolves_against_base_dir(tmp_path: Path) -> None:
     with SQLiteAdapter(SQLiteConfig(path=Path("sub/x.db")), base_dir=tmp_path) as store:
         assert store.path == tmp_path / "sub" / "x.db"
+        store.create(Record("emotion", {}))
     assert (tmp_path / "sub" / "x.db").is_file()
     with sqlite3.connect(tmp_path / "sub" / "x.db") as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_reading_a_missing_database_creates_nothing(tmp_path: Path) -> None:
+    with SQLiteAdapter(SQLiteConfig(path=Path("sub/none.db")), base_dir=tmp_path) as store:
+        assert list(store.list()) == []
+        assert store.deletions() == [] and store.trash() == []
+        assert store.table_name("emotion") is None
+        with pytest.raises(RecordError):
+            store.read("abc")
+    assert not (tmp_path / "sub").exists()
 
 
 def test_typed_columns_per_kind(adapter: SQLiteAdapter, db_path: Path) -> None:
@@ -273,6 +284,7 @@ def test_a_second_connection_sees_new_columns(db_path: Path, adapter: SQLiteAdap
 def test_locked_database_is_a_retryable_error(tmp_path: Path) -> None:
     config = SQLiteConfig(path=Path("busy.db"), busy_timeout_ms=50)
     with SQLiteAdapter(config, base_dir=tmp_path) as store:
+        store.create(Record("emotion", {}))
         blocker = sqlite3.connect(tmp_path / "busy.db", isolation_level=None)
         blocker.execute("BEGIN IMMEDIATE")
         try:
@@ -282,7 +294,7 @@ def test_locked_database_is_a_retryable_error(tmp_path: Path) -> None:
             blocker.execute("ROLLBACK")
             blocker.close()
         store.create(Record("emotion", {}))  # fine once the lock is gone
-        assert len(list(store.list())) == 1
+        assert len(list(store.list())) == 2
 
 
 def test_failed_write_inside_a_transaction_rolls_back_only_itself(

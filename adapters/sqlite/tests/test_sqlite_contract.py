@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from syncbridge.testing.contract import AdapterContract
-
 from syncbridge_sqlite import SQLiteAdapter, SQLiteConfig
+
+from syncbridge.testing.contract import AdapterContract
 
 
 class TestSQLiteContract(AdapterContract):
