@@ -32,8 +32,12 @@ def paragraph(content: str) -> dict[str, Any]:
     return {"object": "block", "type": "paragraph", "paragraph": {"rich_text": text(content)}}
 
 
-def make_database(client: Any, server: NotionFakeServer, schema: dict[str, Any] | None = None,
-                  title: str = "Notes") -> tuple[str, str]:
+def make_database(
+    client: Any,
+    server: NotionFakeServer,
+    schema: dict[str, Any] | None = None,
+    title: str = "Notes",
+) -> tuple[str, str]:
     """Create a database under the root page; returns (database id, data source id)."""
     database = client.databases.create(
         parent={"type": "page_id", "page_id": server.root_page_id},

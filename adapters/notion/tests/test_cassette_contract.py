@@ -122,7 +122,9 @@ def test_replayed_responses_have_the_recorded_shape(cassette: Path) -> None:
 def test_every_served_endpoint_is_covered_by_some_cassette() -> None:
     methods_paths = set()
     for cassette in CASSETTES.glob("*.yaml"):
-        for interaction in yaml.load(cassette.read_text(encoding="utf-8"), Loader=LOADER)["interactions"]:
+        for interaction in yaml.load(cassette.read_text(encoding="utf-8"), Loader=LOADER)[
+            "interactions"
+        ]:
             methods_paths.add(interaction["request"]["method"])
     assert {"GET", "POST", "PATCH", "DELETE"} <= methods_paths
 

@@ -46,7 +46,9 @@ def test_database_without_initial_data_source_gets_a_name_title(
     assert {name: p["type"] for name, p in source["properties"].items()} == {"Name": "title"}
 
 
-def test_data_source_create_retrieve_and_trash(notion: Client, notion_server: NotionFakeServer) -> None:
+def test_data_source_create_retrieve_and_trash(
+    notion: Client, notion_server: NotionFakeServer
+) -> None:
     database_id, _ = make_database(notion, notion_server)
     second = notion.data_sources.create(
         parent={"type": "database_id", "database_id": database_id},
@@ -63,8 +65,11 @@ def test_data_source_create_retrieve_and_trash(notion: Client, notion_server: No
 def test_schema_changes_add_rename_delete_and_options(notion: Client, data_source: str) -> None:
     page = notion.pages.create(
         parent={"data_source_id": data_source},
-        properties={"Name": {"title": text("p")}, "Kind": {"select": {"name": "idea"}},
-                    "Score": {"number": 4}},
+        properties={
+            "Name": {"title": text("p")},
+            "Kind": {"select": {"name": "idea"}},
+            "Score": {"number": 4},
+        },
     )
     source = notion.data_sources.update(
         data_source,
@@ -85,7 +90,9 @@ def test_schema_changes_add_rename_delete_and_options(notion: Client, data_sourc
     assert fetched["Kind"]["select"] is None  # its option was removed from the schema
 
 
-def test_page_create_with_children_retrieve_update_and_trash(notion: Client, data_source: str) -> None:
+def test_page_create_with_children_retrieve_update_and_trash(
+    notion: Client, data_source: str
+) -> None:
     page = notion.pages.create(
         parent={"type": "data_source_id", "data_source_id": data_source},
         properties={"Name": {"title": text("Hello")}, "Tags": {"multi_select": [{"name": "a"}]}},
@@ -111,48 +118,61 @@ def test_page_under_page_and_retrieve_with_filter_properties(
     )
     assert child["parent"] == {"type": "page_id", "page_id": notion_server.root_page_id}
     assert list(child["properties"]) == ["title"]
-    page = notion.pages.create(parent={"data_source_id": data_source},
-                               properties={"Name": {"title": text("x")}})
+    page = notion.pages.create(
+        parent={"data_source_id": data_source}, properties={"Name": {"title": text("x")}}
+    )
     limited = notion.pages.retrieve(page["id"], filter_properties=["title"])
     assert list(limited["properties"]) == ["Name"]
 
 
 def test_property_item_endpoint(notion: Client, data_source: str) -> None:
-    page = notion.pages.create(parent={"data_source_id": data_source},
-                               properties={"Name": {"title": text("T")},
-                                           "Score": {"number": 7}})
+    page = notion.pages.create(
+        parent={"data_source_id": data_source},
+        properties={"Name": {"title": text("T")}, "Score": {"number": 7}},
+    )
     score_id = notion.data_sources.retrieve(data_source)["properties"]["Score"]["id"]
     item = notion.pages.properties.retrieve(page["id"], score_id)
-    assert item == {"object": "property_item", "id": score_id, "type": "number", "number": 7,
-                    "request_id": item["request_id"]}
+    assert item == {
+        "object": "property_item",
+        "id": score_id,
+        "type": "number",
+        "number": 7,
+        "request_id": item["request_id"],
+    }
     title = notion.pages.properties.retrieve(page["id"], "title")
     assert title["type"] == "property_item" and title["results"][0]["title"]["plain_text"] == "T"
 
 
-def test_blocks_children_append_with_after_and_position(notion: Client,
-                                                        notion_server: NotionFakeServer) -> None:
-    page = notion.pages.create(parent={"page_id": notion_server.root_page_id},
-                               properties={"title": text("Doc")})
+def test_blocks_children_append_with_after_and_position(
+    notion: Client, notion_server: NotionFakeServer
+) -> None:
+    page = notion.pages.create(
+        parent={"page_id": notion_server.root_page_id}, properties={"title": text("Doc")}
+    )
     first = notion.blocks.children.append(page["id"], children=[paragraph("a"), paragraph("d")])
     a_id = first["results"][0]["id"]
     notion.blocks.children.append(page["id"], children=[paragraph("b")], after=a_id)
-    notion.blocks.children.append(page["id"], children=[paragraph("0")],
-                                  position={"type": "start"})
+    notion.blocks.children.append(page["id"], children=[paragraph("0")], position={"type": "start"})
     b_id = notion.blocks.children.list(page["id"])["results"][2]["id"]
     notion.blocks.children.append(
-        page["id"], children=[paragraph("c")],
+        page["id"],
+        children=[paragraph("c")],
         position={"type": "after_block", "after_block": {"id": b_id}},
     )
     notion.blocks.children.append(page["id"], children=[paragraph("e")], position={"type": "end"})
-    texts = [b["paragraph"]["rich_text"][0]["plain_text"]
-             for b in collect_paginated_api(notion.blocks.children.list, block_id=page["id"],
-                                            page_size=2)]
+    texts = [
+        b["paragraph"]["rich_text"][0]["plain_text"]
+        for b in collect_paginated_api(
+            notion.blocks.children.list, block_id=page["id"], page_size=2
+        )
+    ]
     assert texts == ["0", "a", "b", "c", "d", "e"]
 
 
 def test_nested_children_and_has_children(notion: Client, notion_server: NotionFakeServer) -> None:
-    page = notion.pages.create(parent={"page_id": notion_server.root_page_id},
-                               properties={"title": text("Nest")})
+    page = notion.pages.create(
+        parent={"page_id": notion_server.root_page_id}, properties={"title": text("Nest")}
+    )
     toggle = {"toggle": {"rich_text": text("t"), "children": [paragraph("inside")]}}
     created = notion.blocks.children.append(page["id"], children=[toggle])["results"]
     assert created[0]["has_children"] is True
@@ -160,14 +180,17 @@ def test_nested_children_and_has_children(notion: Client, notion_server: NotionF
     assert inner[0]["parent"] == {"type": "block_id", "block_id": created[0]["id"]}
 
 
-def test_block_retrieve_update_delete_restore(notion: Client, notion_server: NotionFakeServer) -> None:
-    page = notion.pages.create(parent={"page_id": notion_server.root_page_id},
-                               properties={"title": text("Doc")})
+def test_block_retrieve_update_delete_restore(
+    notion: Client, notion_server: NotionFakeServer
+) -> None:
+    page = notion.pages.create(
+        parent={"page_id": notion_server.root_page_id}, properties={"title": text("Doc")}
+    )
     block = notion.blocks.children.append(page["id"], children=[paragraph("x")])["results"][0]
     assert notion.blocks.retrieve(block["id"])["paragraph"]["rich_text"][0]["plain_text"] == "x"
     updated = notion.blocks.update(
-        block["id"], paragraph={"rich_text": [{"text": {"content": "y"},
-                                               "annotations": {"bold": True}}]}
+        block["id"],
+        paragraph={"rich_text": [{"text": {"content": "y"}, "annotations": {"bold": True}}]},
     )
     assert updated["paragraph"]["rich_text"][0]["annotations"]["bold"] is True
     deleted = notion.blocks.delete(block["id"])
@@ -179,45 +202,57 @@ def test_block_retrieve_update_delete_restore(notion: Client, notion_server: Not
 
 
 def test_delete_block_of_a_page_trashes_the_page(notion: Client, data_source: str) -> None:
-    page = notion.pages.create(parent={"data_source_id": data_source},
-                               properties={"Name": {"title": text("gone")}})
+    page = notion.pages.create(
+        parent={"data_source_id": data_source}, properties={"Name": {"title": text("gone")}}
+    )
     block = notion.blocks.delete(page["id"])
     assert block["type"] == "child_page" and block["child_page"] == {"title": "gone"}
     assert notion.pages.retrieve(page["id"])["in_trash"] is True
     assert notion.data_sources.query(data_source)["results"] == []
 
 
-def test_search_pages_and_data_sources(notion: Client, notion_server: NotionFakeServer,
-                                       data_source: str) -> None:
-    notion.pages.create(parent={"data_source_id": data_source},
-                        properties={"Name": {"title": text("Findable note")}})
+def test_search_pages_and_data_sources(
+    notion: Client, notion_server: NotionFakeServer, data_source: str
+) -> None:
+    notion.pages.create(
+        parent={"data_source_id": data_source},
+        properties={"Name": {"title": text("Findable note")}},
+    )
     found = notion.search(query="findable")["results"]
     assert [r["object"] for r in found] == ["page"]
     sources = notion.search(filter={"property": "object", "value": "data_source"})["results"]
     assert [s["id"] for s in sources] == [data_source]
-    everything = collect_paginated_api(notion.search, page_size=1,
-                                       sort={"timestamp": "last_edited_time",
-                                             "direction": "ascending"})
+    everything = collect_paginated_api(
+        notion.search, page_size=1, sort={"timestamp": "last_edited_time", "direction": "ascending"}
+    )
     assert len(everything) == 3  # root page, data source, the note
 
 
 def test_query_paginates_with_start_cursor(notion: Client, data_source: str) -> None:
     for index in range(5):
-        notion.pages.create(parent={"data_source_id": data_source},
-                            properties={"Name": {"title": text(f"n{index}")}})
-    first = notion.data_sources.query(data_source, page_size=2,
-                                      sorts=[{"property": "Name", "direction": "ascending"}])
+        notion.pages.create(
+            parent={"data_source_id": data_source},
+            properties={"Name": {"title": text(f"n{index}")}},
+        )
+    first = notion.data_sources.query(
+        data_source, page_size=2, sorts=[{"property": "Name", "direction": "ascending"}]
+    )
     assert first["has_more"] is True and first["next_cursor"]
-    names = [p["properties"]["Name"]["title"][0]["plain_text"]
-             for p in collect_paginated_api(notion.data_sources.query,
-                                            data_source_id=data_source, page_size=2,
-                                            sorts=[{"property": "Name",
-                                                    "direction": "ascending"}])]
+    names = [
+        p["properties"]["Name"]["title"][0]["plain_text"]
+        for p in collect_paginated_api(
+            notion.data_sources.query,
+            data_source_id=data_source,
+            page_size=2,
+            sorts=[{"property": "Name", "direction": "ascending"}],
+        )
+    ]
     assert names == ["n0", "n1", "n2", "n3", "n4"]
 
 
-def test_errors_reach_the_client_as_notion_errors(notion_server: NotionFakeServer,
-                                                  notion: Client) -> None:
+def test_errors_reach_the_client_as_notion_errors(
+    notion_server: NotionFakeServer, notion: Client
+) -> None:
     wrong = Client(auth="ntn_wrong", base_url=notion_server.url)
     with pytest.raises(APIResponseError) as unauthorized:
         wrong.users.me()

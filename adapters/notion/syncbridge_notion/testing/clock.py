@@ -50,20 +50,23 @@ class ManualClock:
 
     def __init__(self, start: float = 1_783_156_080.0) -> None:
         """``start`` is epoch seconds (default 2026-07-04T09:08:00Z, the cassettes' day)."""
-        self._t = start
+        self._start = start
+        self._elapsed = 0.0  # kept apart from ``start`` so small steps stay exact
         self._lock = threading.Lock()
 
     def now(self) -> float:
         with self._lock:
-            return self._t
+            return self._start + self._elapsed
 
     def monotonic(self) -> float:
-        return self.now()
+        """Seconds advanced since creation."""
+        with self._lock:
+            return self._elapsed
 
     def advance(self, seconds: float) -> None:
         """Move both readings forward by ``seconds``."""
         with self._lock:
-            self._t += seconds
+            self._elapsed += seconds
 
 
 class SteppingClock(ManualClock):
@@ -79,7 +82,7 @@ class SteppingClock(ManualClock):
 
     def monotonic(self) -> float:
         self.advance(self.step)
-        return self.now()
+        return super().monotonic()
 
 
 def _utc(epoch: float) -> datetime:

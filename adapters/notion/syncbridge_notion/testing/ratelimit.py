@@ -47,7 +47,7 @@ class TokenBucket:
             elapsed = max(0.0, now - self._stamp)
             self._stamp = now
             self._tokens = min(float(self.config.burst), self._tokens + elapsed * self.config.rate)
-            if self._tokens >= 1.0:
+            if self._tokens >= 1.0 - 1e-9:  # float refill of 1/3 s * 3/s is 0.999…
                 self._tokens -= 1.0
                 return None
             return max(1, math.ceil((1.0 - self._tokens) / self.config.rate))
