@@ -14,7 +14,6 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 import yaml
-
 from syncbridge_notion.testing import NotionFakeServer
 
 CASSETTES = Path(__file__).parent / "cassettes"

@@ -7,10 +7,8 @@ from typing import Any
 import pytest
 from notion_client import APIResponseError, Client, collect_paginated_api
 from notion_client.errors import APIErrorCode
-
-from syncbridge_notion.testing import NotionFakeServer
-
 from notion_fake_support import make_database, paragraph, text
+from syncbridge_notion.testing import NotionFakeServer
 
 
 def test_users_me_list_and_retrieve(notion: Client) -> None:

@@ -12,7 +12,6 @@ import pytest
 from notion_client import APIResponseError, Client
 from notion_client.errors import APIErrorCode
 from notion_fake_support import paragraph, text
-
 from syncbridge_notion.testing import NotionFakeServer
 
 
