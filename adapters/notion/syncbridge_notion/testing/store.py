@@ -321,6 +321,7 @@ class NotionStore:
             "bot_id": self.bot_id,
             "workspace_id": self.workspace_id,
             "root_page_id": self.root_page_id,
+            "owner_id": self.owner_id,
             "pages": self.pages,
             "databases": self.databases,
             "data_sources": self.data_sources,
