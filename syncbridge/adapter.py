@@ -187,6 +187,20 @@ class Adapter(abc.ABC):
     def delete(self, record_id: str, *, expected_version: str) -> None:
         """Move ``record_id`` to the trash (or delete it if there is none)."""
 
+    def refresh(self) -> None:  # noqa: B027 - optional hook
+        """Bring the adapter's view up to date before a run lists it (the vault rescans).
+
+        The engine calls it once per run, before :meth:`list`. Default: nothing.
+        """
+
+    def unreadable(self) -> Mapping[str, str]:
+        """Records that exist but cannot be read now: id → message naming the problem.
+
+        The engine treats them as present but skipped, never as deleted (a note with broken
+        frontmatter must not delete its remote record). Default: none.
+        """
+        return {}
+
     def write_conflict_copy(self, record: Record, label: str) -> str | None:
         """Keep a losing version of ``record`` next to it, outside sync; return its id.
 

@@ -299,3 +299,17 @@ def test_planning_is_deterministic() -> None:
     b = rec("r1", "b2", status="z")
     base = base_of(linked(A0, B0))
     assert plan_sync([a], [b], base, OPTS) == plan_sync([a], [b], base, OPTS)
+
+
+def test_unreadable_linked_note_is_skipped_never_deleted() -> None:
+    # row: the note exists but its frontmatter cannot be read → skip, keep the remote
+    bad = {"A.md": "A.md:3: duplicate key"}
+    plan = plan_sync([], [B0], base_of(linked(A0, B0)), OPTS, unreadable=(bad, {}))
+    action = only(plan)
+    assert action.kind == "skip" and "duplicate key" in action.why and action.label == "A.md"
+    assert plan.safety_stop is None
+
+
+def test_unreadable_new_note_is_skipped() -> None:
+    plan = plan_sync([], [], BaseState(), OPTS, unreadable=({"N.md": "N.md:1: tab"}, {}))
+    assert only(plan).kind == "skip" and only(plan).label == "N.md"

@@ -183,7 +183,7 @@ class _Executor:
         target = self.options.target
         link = action.link
         if action.kind == "skip":
-            # filtered out: nothing is written either way, the link (if any) is kept
+            # filtered out or unreadable: nothing is written either way, the link is kept
             self.report.skipped.append({"id": action.label, "message": action.why})
             return
         if action.kind == "forget":
@@ -366,6 +366,8 @@ def run_sync(
     target = options.target
     report = SyncReport(target=target, dry_run=options.dry_run)
     adapters: dict[Side, Adapter] = {"vault": vault, "remote": remote}
+    vault.refresh()
+    remote.refresh()
     listings: dict[Side, list[RecordRef]] = {
         "vault": list(vault.list()),
         "remote": list(remote.list()),
@@ -383,6 +385,7 @@ def run_sync(
         BaseState(links, state.snapshots(target, link_ids)),
         options,
         capabilities=(vault.capabilities, remote.capabilities),
+        unreadable=(dict(vault.unreadable()), dict(remote.unreadable())),
     )
     report.plan = plan
     report.safety_stop = plan.safety_stop

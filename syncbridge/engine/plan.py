@@ -75,10 +75,13 @@ class EntryAction:
     hold: bool = False
     key: str | None = None
     renamed_from: str | None = None
+    subject: str | None = None
 
     @property
     def label(self) -> str:
         """A human name for the entry: the vault id (path) when known, else the remote id."""
+        if self.subject is not None:
+            return self.subject
         for ref in (self.a, self.b):
             if ref is not None and ref.id is not None:
                 return ref.id
@@ -192,18 +195,36 @@ def plan_sync(
     options: SyncOptions,
     *,
     capabilities: tuple[Capabilities, Capabilities] = (Capabilities(), Capabilities()),
+    unreadable: tuple[Mapping[str, str], Mapping[str, str]] = ({}, {}),
 ) -> Plan:
     """Decide what to do with every entry. Pure: no I/O, no clock, same input → same plan.
 
     ``vault_records`` / ``remote_records``: every live record of each side, as a full
     :class:`Record` or, for entries unchanged since the base, a :class:`RecordRef`.
+    ``unreadable``: per side, ids that exist but cannot be read (id → message); their
+    entries are skipped, never taken for deleted.
     Raises ``ValueError`` when a record it must look into was passed as a ref only.
     """
     A: dict[str, Record | RecordRef] = {r.id: r for r in vault_records if r.id is not None}
     B: dict[str, Record | RecordRef] = {r.id: r for r in remote_records if r.id is not None}
-    links = dict(base.links)
-    linked_a = {link.a_id for link in links.values()}
-    linked_b = {link.b_id for link in links.values()}
+    bad_a, bad_b = unreadable
+    actions: list[EntryAction] = []
+    links: dict[int, Link] = {}
+    for link in base.links.values():
+        problem = bad_a.get(link.a_id) or bad_b.get(link.b_id)
+        if problem is not None:
+            # exists but cannot be read (broken frontmatter): skip it, never delete it
+            actions.append(
+                EntryAction("skip", f"unreadable: {problem}", link=link, subject=link.a_id)
+            )
+        else:
+            links[link.link_id] = link
+    for bad_id, problem in [*bad_a.items(), *bad_b.items()]:
+        if not any(bad_id in (lk.a_id, lk.b_id) for lk in base.links.values()):
+            # new and unreadable: nothing to send until it can be read
+            actions.append(EntryAction("skip", f"unreadable: {problem}", subject=bad_id))
+    linked_a = {link.a_id for link in base.links.values()}
+    linked_b = {link.b_id for link in base.links.values()}
     free_a = {i: r for i, r in A.items() if i not in linked_a}
     free_b = {i: r for i, r in B.items() if i not in linked_b}
     id_field = options.id_field
@@ -243,7 +264,6 @@ def plan_sync(
         if moved != [None, None]:
             renamed[link.link_id] = (moved[0], moved[1])
 
-    actions: list[EntryAction] = []
     unchanged = 0
     for link in links.values():
         new_a, new_b = renamed.get(link.link_id, (None, None))
@@ -339,13 +359,15 @@ def plan_sync(
             )
         )
 
-    plan = Plan(tuple(actions), unchanged=unchanged, vault_count=len(A), remote_count=len(B))
+    # unreadable records are present: a side holding only those is not "empty"
+    n_a, n_b = len(A) + len(bad_a), len(B) + len(bad_b)
+    plan = Plan(tuple(actions), unchanged=unchanged, vault_count=n_a, remote_count=n_b)
     return Plan(
         plan.actions,
         unchanged=unchanged,
-        vault_count=len(A),
-        remote_count=len(B),
-        safety_stop=_safety_stop(plan, len(links), options),
+        vault_count=n_a,
+        remote_count=n_b,
+        safety_stop=_safety_stop(plan, len(base.links), options),
     )
 
 
