@@ -58,6 +58,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SyncbridgeError as exc:
         print(f"syncbridge: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # e.g. piped into `head`
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("syncbridge: interrupted", file=sys.stderr)
         return 130

@@ -1,0 +1,133 @@
+"""``syncbridge doctor`` and ``syncbridge schema``: read-only looks at a vault."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from syncbridge.cli.progress import ProgressBar
+from syncbridge.doctor import diagnose
+from syncbridge.vault import Vault
+
+__all__ = ["register"]
+
+DOCTOR_EPILOG = """\
+examples:
+  syncbridge doctor examples/vault
+  syncbridge doctor ~/Notes --json | jq '.findings[] | select(.severity == "error")'
+  syncbridge doctor ~/Notes --ignore 'Archive/**' --quick
+
+exit status: 0 when every note can be synced (warnings allowed), 1 when some notes would be
+skipped, 2 for a usage error. Nothing is ever written.
+"""
+
+SCHEMA_EPILOG = """\
+examples:
+  syncbridge schema examples/vault
+  syncbridge schema examples/vault --class attachment_theory
+  syncbridge schema examples/vault --json > schema.json
+  syncbridge schema examples/vault --class wound --json-schema
+"""
+
+
+def register(sub: Any) -> None:
+    doctor = sub.add_parser(
+        "doctor",
+        help="check a vault: unreadable notes, values that do not fit, duplicate ids",
+        description="Check every note of VAULT the way sync will read it, and report what "
+        "it would skip or could not type. Read-only.",
+        epilog=DOCTOR_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    doctor.add_argument("vault", metavar="VAULT", help="path of the Obsidian vault")
+    doctor.add_argument("--json", action="store_true", help="print one JSON object")
+    doctor.add_argument("--id-field", default="id", metavar="KEY",
+                        help="frontmatter key holding each note's id (default: id)")
+    doctor.add_argument("--ignore", action="append", default=[], metavar="GLOB",
+                        help="skip notes whose vault-relative path matches GLOB (repeatable)")
+    doctor.add_argument("--quick", action="store_true",
+                        help="skip the (slower) check that every frontmatter can be edited")
+    doctor.add_argument("--all", action="store_true",
+                        help="also list info findings (unresolved links)")
+    doctor.set_defaults(func=run_doctor)
+
+    schema = sub.add_parser(
+        "schema",
+        help="print the schema derived from Metadata Menu, types.json and the notes",
+        description="Print the classes and typed fields syncbridge derives for VAULT from "
+        "Metadata Menu fileClasses, .obsidian/types.json and inference.",
+        epilog=SCHEMA_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    schema.add_argument("vault", metavar="VAULT", help="path of the Obsidian vault")
+    schema.add_argument("--class", dest="class_name", metavar="NAME",
+                        help="only this class")
+    out = schema.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print the schema as JSON")
+    out.add_argument("--json-schema", action="store_true",
+                     help="print the JSON Schema of one class (needs --class)")
+    schema.set_defaults(func=run_schema)
+
+
+def _open(path: str, ignore: list[str], quiet: bool) -> Vault:
+    bar = ProgressBar("Scanning", enabled=not quiet)
+    try:
+        return Vault.open(path, ignore=ignore, progress=bar)
+    finally:
+        bar.close()
+
+
+def run_doctor(args: argparse.Namespace) -> int:
+    vault = _open(args.vault, args.ignore, args.json)
+    bar = ProgressBar("Checking", enabled=not args.json)
+    try:
+        report = diagnose(vault, id_field=args.id_field, check_edits=not args.quick,
+                          progress=bar)
+    finally:
+        bar.close()
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        return 0 if report.ok else 1
+    shown = [f for f in report.findings if args.all or f.severity != "info"]
+    for finding in shown:
+        print(finding)
+    classes = ", ".join(f"{name} {n}" for name, n in report.classes.items()) or "none"
+    print(f"{report.notes} notes, {report.entries} entries ({classes})")
+    print(f"{report.count('error')} errors, {report.count('warning')} warnings, "
+          f"{report.count('info')} unresolved links"
+          + ("" if args.all or not report.count("info") else " (--all lists them)"))
+    if report.ok:
+        print("Every note can be synced.")
+        return 0
+    print("Notes with errors will be skipped by sync until they are fixed.", file=sys.stderr)
+    return 1
+
+
+def run_schema(args: argparse.Namespace) -> int:
+    from syncbridge.schema import VaultSchema
+    from syncbridge.schema.pydantic_models import pydantic_model
+    from syncbridge.schema.render import render_schema_text, schema_to_dict
+
+    vault = _open(args.vault, [], args.json or args.json_schema)
+    schema: VaultSchema = vault.schema
+    if args.class_name is not None:
+        if args.class_name not in schema.classes:
+            known = ", ".join(sorted(schema.classes)) or "none"
+            print(f"syncbridge: no class {args.class_name!r} in {args.vault} (known: {known})",
+                  file=sys.stderr)
+            return 2
+        schema = VaultSchema(**{**schema.__dict__,
+                                "classes": {args.class_name: schema.classes[args.class_name]}})
+    if args.json_schema:
+        if args.class_name is None:
+            print("syncbridge: --json-schema needs --class NAME", file=sys.stderr)
+            return 2
+        model = pydantic_model(schema.classes[args.class_name])
+        print(json.dumps(model.model_json_schema(), ensure_ascii=False, indent=2))
+    elif args.json:
+        print(json.dumps(schema_to_dict(schema), ensure_ascii=False, indent=2, default=str))
+    else:
+        print(render_schema_text(schema), end="")
+    return 0
