@@ -306,14 +306,18 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path, path: Path | None =
     """Validate already-parsed TOML ``data``; ``ConfigError`` lists every problem with its
     key path. Imports the adapters the targets name (nothing else happens)."""
     where = f"{path}: " if path else ""
+    problems: list[str] = []
+    parsed: _File | None = None
     try:
         parsed = _File.model_validate(dict(data))
     except ValidationError as exc:
-        raise _fail(where, _messages(exc)) from None
-    problems: list[str] = []
+        problems.extend(_messages(exc))
+    raw_targets = data.get("targets")
     targets: list[Target] = []
     seen: set[str] = set()
-    for index, raw in enumerate(parsed.targets):
+    for index, raw in enumerate(raw_targets if isinstance(raw_targets, list) else []):
+        if not isinstance(raw, dict):
+            continue  # reported by _File already
         prefix = f"targets[{index}]"
         common = {k: v for k, v in raw.items() if k in _TARGET_KEYS}
         own = {k: v for k, v in raw.items() if k not in _TARGET_KEYS}
@@ -336,7 +340,7 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path, path: Path | None =
             problems.extend(_messages(exc, prefix))
             continue
         targets.append(Target(section, adapter_class, settings, base_dir))
-    if problems:
+    if problems or parsed is None:
         raise _fail(where, problems)
     return Config(
         path=path,

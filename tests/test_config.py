@@ -1,0 +1,191 @@
+"""syncbridge.toml: loading, path resolution, and errors that name the file and key path."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from syncbridge.config import DEFAULT_CONFIG_NAME, find_config, load_config
+from syncbridge.errors import ConfigError
+
+REPO = Path(__file__).resolve().parent.parent
+
+MINIMAL = """\
+[vault]
+path = "examples/vault"
+
+[[targets]]
+name = "local"
+adapter = "sqlite"
+path = "syncbridge-demo.db"
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = DEFAULT_CONFIG_NAME) -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def test_minimal_config_from_the_issue_loads(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, MINIMAL))
+    assert config.vault_path == tmp_path / "examples" / "vault"
+    assert config.state_path == tmp_path / ".syncbridge" / "state.db"
+    (target,) = config.targets
+    assert target.name == "local" and target.section.adapter == "sqlite"
+    assert target.adapter_class.name == "sqlite"
+    assert target.settings.model_dump()["path"] == Path("syncbridge-demo.db")
+    assert config.sync.id_field == "id" and config.sync.default_class == "note"
+    assert config.sync.max_delete_fraction == 0.5
+
+
+def test_adapter_paths_resolve_against_the_config_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config_dir = tmp_path / "project"
+    config_dir.mkdir()
+    path = write(config_dir, MINIMAL)
+    monkeypatch.chdir(tmp_path)  # somewhere else
+    config = load_config(path)
+    with config.targets[0].open() as adapter:
+        assert adapter.path == config_dir / "syncbridge-demo.db"
+
+
+def test_example_config_documents_and_loads_every_key() -> None:
+    config = load_config(REPO / "config.example.toml")
+    assert config.vault.timezone == "Europe/Paris"
+    (target,) = config.targets
+    assert target.section.exclude_values == {"visibility": ["🔒 private"]}
+    # Every key of every section appears in the example, so it documents them all.
+    text = (REPO / "config.example.toml").read_text(encoding="utf-8")
+    from syncbridge.config import StateSection, SyncSection, TargetSection, VaultSection
+
+    keys = [
+        *VaultSection.model_fields,
+        *SyncSection.model_fields,
+        *StateSection.model_fields,
+        *TargetSection.model_fields,
+        *target.adapter_class.config_model.model_fields,
+    ]
+    missing = [k for k in keys if not re.search(rf"^({k} = |\[targets\.{k}\]$)", text, re.M)]
+    assert missing == []
+
+
+def test_sync_options_follow_the_config(tmp_path: Path) -> None:
+    config = load_config(
+        write(
+            tmp_path,
+            MINIMAL
+            + 'exclude = ["Private/**"]\n'
+            + '[targets.exclude_values]\nvisibility = "🔒 private"\n'
+            + '[sync]\nid_field = ""\nconflict_strategy = "remote_wins"\n',
+        )
+    )
+    options = config.sync_options(config.targets[0], dry_run=True)
+    assert options.target == "local" and options.dry_run
+    assert options.id_field is None and options.conflict == "remote_wins"
+    assert options.filters.exclude == ("Private/**",)
+    assert options.filters.exclude_values == {"visibility": ("🔒 private",)}
+
+
+@pytest.mark.parametrize(
+    ("text", "key_path"),
+    [
+        ('[vault]\npath = "v"\ncolour = "red"\n', "vault.colour: unknown key"),
+        ("[sync]\n", "vault: Field required"),
+        ("[vault]\npath = 3\n", "vault.path:"),
+        ('[vault]\npath = "v"\ntimezone = "Mars/Olympus"\n', "vault.timezone: unknown time zone"),
+        ('[vault]\npath = "v"\n[sync]\ntie_breaker = "coin"\n', "sync.tie_breaker:"),
+        ('[vault]\npath = "v"\n[sync]\nmax_delete_fraction = 2\n', "sync.max_delete_fraction:"),
+        ('[vault]\npath = "v"\n[state]\nfile = "x"\n', "state.file: unknown key"),
+        ('[vault]\npath = "v"\n[extra]\n', "extra: unknown key"),
+        ('[vault]\npath = "v"\n[[targets]]\nname = "a"\n', "targets[0].adapter: Field required"),
+        (
+            '[vault]\npath = "v"\n[[targets]]\nname = "a"\nadapter = "sqlit"\n',
+            "targets[0].adapter: no adapter named 'sqlit'",
+        ),
+        (
+            '[vault]\npath = "v"\n[[targets]]\nname = "a b"\nadapter = "sqlite"\npath = "x"\n',
+            "targets[0].name:",
+        ),
+        (
+            '[vault]\npath = "v"\n[[targets]]\nname = "a"\nadapter = "sqlite"\npth = "x"\n',
+            "targets[0].pth: unknown key",
+        ),
+        (
+            '[vault]\npath = "v"\n[[targets]]\nname = "a"\nadapter = "sqlite"\n',
+            "targets[0].path: Field required",
+        ),
+        (
+            '[vault]\npath = "v"\n[[targets]]\nname = "a"\nadapter = "sqlite"\npath = "x"\n'
+            "busy_timeout_ms = -1\n",
+            "targets[0].busy_timeout_ms:",
+        ),
+        (
+            '[vault]\npath = "v"\n[[targets]]\nname = "a"\nadapter = "sqlite"\npath = "x"\n'
+            '[[targets]]\nname = "a"\nadapter = "sqlite"\npath = "y"\n',
+            "targets[1].name: duplicate target name 'a'",
+        ),
+        (
+            '[vault]\npath = "v"\n[[targets]]\nname = "a"\nadapter = "sqlite"\npath = "x"\n'
+            "[targets.exclude_values]\nvisibility = [{ a = 1 }]\n",
+            "targets[0].exclude_values:",
+        ),
+        (
+            '[vault]\npath = "v"\n[[targets]]\nname = "a"\nadapter = "sqlite"\npath = "x"\n'
+            'include = "Psyche/**"\n',
+            "targets[0].include:",
+        ),
+    ],
+)
+def test_every_error_names_the_file_and_key_path(tmp_path: Path, text: str, key_path: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: ")
+    assert key_path in message
+
+
+def test_all_problems_are_reported_at_once(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        '[vault]\npath = "v"\nfoo = 1\n[sync]\nbar = 2\n'
+        '[[targets]]\nname = "a"\nadapter = "sqlite"\n',
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert "3 problems" in message
+    for key_path in ("vault.foo", "sync.bar", "targets[0].path"):
+        assert key_path in message
+
+
+def test_toml_syntax_error_names_file_and_line(tmp_path: Path) -> None:
+    path = write(tmp_path, '[vault]\npath = "v"\nbroken = \n')
+    with pytest.raises(ConfigError, match=r"not valid TOML.*line 3"):
+        load_config(path)
+
+
+def test_missing_file_says_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"config\.example\.toml"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_find_config_looks_in_the_working_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match="--config"):
+        find_config()
+    path = write(tmp_path, MINIMAL)
+    assert find_config() == path
+
+
+def test_unknown_target_name_lists_the_known_ones(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, MINIMAL))
+    with pytest.raises(ConfigError, match=r"no target named 'remote' \(known: local\)"):
+        config.target("remote")
