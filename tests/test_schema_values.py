@@ -7,7 +7,7 @@ import zoneinfo
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from ruamel.yaml.timestamp import TimeStamp
 
@@ -97,8 +97,8 @@ def test_time_round_trip() -> None:
 def test_mdm_datetime_becomes_iso_and_changes_render_in_the_notes_format() -> None:
     assert to_canonical(MDM_DT, "2025-07-05 16:56") == "2025-07-05T16:56"
     assert to_yaml_value(MDM_DT, "2025-08-01T09:30", "2025-07-05 16:56") == "2025-08-01 09:30"
-    # the format decides the precision
-    assert to_yaml_value(MDM_DT, "2025-08-01T09:30:59") == "2025-08-01 09:30"
+    # a value more precise than the format is kept as ISO text rather than truncated
+    assert to_yaml_value(MDM_DT, "2025-08-01T09:30:59") == "2025-08-01T09:30:59"
 
 
 def test_previous_form_wins_over_the_field_format() -> None:
@@ -108,7 +108,11 @@ def test_previous_form_wins_over_the_field_format() -> None:
     assert to_yaml_value(MDM_DT, "2025-08-01T09:30", "2025-07-05T16:56:00") == "2025-08-01T09:30:00"
     # the reverse: a space in a field declared ISO (Obsidian types.json datetime)
     assert to_yaml_value(ISO_DT, "2025-08-01T09:30", "2024-09-17 14:25") == "2025-08-01 09:30"
-    assert to_yaml_value(ISO_DT, "2025-08-01T09:30", "2024-09-17 14:25Z") == "2025-08-01 09:30"
+    utc = to_yaml_value(ISO_DT, "2025-08-01T11:30", "2024-09-17 14:25Z", tz="Europe/Paris")
+    assert utc == "2025-08-01 09:30Z"
+    assert to_yaml_value(ISO_DT, "2025-08-01T09:30", "2024-09-17T14:25+0200", tz=dt.UTC) == (
+        "2025-08-01T09:30+0000"
+    )
 
 
 def test_yaml_timestamps_stay_timestamps() -> None:
@@ -229,6 +233,7 @@ RAW_VALUES = st.one_of(
 ALL_SPECS = [TEXT, NUMBER, BOOL, DATE, MDM_DT, ISO_DT, TIME, LINK, LINKS, LIST, JSONF]
 
 
+@settings(max_examples=400)
 @given(raw=RAW_VALUES, field=st.sampled_from(ALL_SPECS))
 def test_property_unchanged_canonical_value_gives_back_the_same_object(
     raw: Any, field: FieldSpec

@@ -58,6 +58,10 @@ _ISO_STYLE_RE = re.compile(
     r"(?::(?P<sec>\d{2})(?:\.(?P<frac>\d{1,9}))?)?(?P<space>\s*)(?P<off>[Zz]|[+-]\d{2}:?\d{2})?"
 )
 _WIKILINK_RE = re.compile(r"!?\[\[[^\[\]]+\]\]")
+_CANONICAL_TIME_RE = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?")
+_CANONICAL_DATETIME_RE = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:\d{2})?)?"
+)
 _INT_RE = re.compile(r"[+-]?\d+")
 _FLOAT_RE = re.compile(r"[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?")
 
@@ -127,6 +131,8 @@ def parse_temporal(fmt: str, raw: Any) -> dt.datetime | dt.date | dt.time | None
         return parsed
     text = raw.strip()
     if not compiled.has_date:
+        if not _CANONICAL_TIME_RE.fullmatch(text):
+            return None
         try:
             return dt.time.fromisoformat(text)
         except ValueError:
@@ -285,8 +291,9 @@ def to_yaml_value(
     an ISO ``...THH:mm:ss`` date-time a ruamel ``TimeStamp``, so the writer emits them
     unquoted as Obsidian does. Aware date-times are converted to ``tz`` (``None`` = local)
     for formats without an offset. Numbers and booleans keep a quoted (string) previous
-    form. Values that cannot be rendered are returned unchanged. The format decides the
-    precision: seconds are dropped for a ``HH:mm`` format.
+    form. Values that cannot be rendered are returned unchanged, including a date-time
+    more precise than the format (``...T09:30:59`` for ``HH:mm``): truncate first if that
+    is what you mean (:func:`format_vault_datetime` does).
     """
     if previous_raw is not MISSING and to_canonical(spec, previous_raw) == canonical_value:
         return previous_raw
@@ -336,7 +343,7 @@ def _hashable(value: Any) -> Any:
     return value
 
 
-def _iso_style_format(text: str, value: dt.datetime) -> str | None:
+def _iso_style_format(text: str) -> str | None:
     """A moment format that reproduces the ISO-like layout of ``text``."""
     m = _ISO_STYLE_RE.fullmatch(text.strip())
     if m is None:
@@ -348,10 +355,10 @@ def _iso_style_format(text: str, value: dt.datetime) -> str | None:
             fmt += "." + "S" * len(m["frac"])
     if m["off"] is not None:
         fmt += m["space"]
-        if m["off"] in "Zz" and value.utcoffset() == dt.timedelta(0):
-            fmt += "[Z]"
+        if m["off"] in "Zz":
+            fmt += f"[{m['off']}]"  # UTC, written as a letter: the value is converted to UTC
         else:
-            fmt += "ZZ" if ":" not in m["off"] and m["off"] not in "Zz" else "Z"
+            fmt += "Z" if ":" in m["off"] else "ZZ"
     return fmt
 
 
@@ -359,12 +366,15 @@ def _temporal_yaml(spec: FieldSpec, value: str, previous: Any, tz: dt.tzinfo | s
     kind = spec.kind
     fmt = date_format_of(spec)
     if kind is FieldKind.TIME:
-        try:
-            moment = dt.time.fromisoformat(value)
-        except ValueError:
+        if not _CANONICAL_TIME_RE.fullmatch(value):
             return value
-        return moment_format(fmt).render(moment)
-    parsed = _fromiso(value)
+        moment = dt.time.fromisoformat(value)
+        rendered_time = moment_format(fmt).render(moment)
+        reparsed_time = moment_format(fmt).parse(rendered_time)
+        if reparsed_time is None or reparsed_time.time() != moment.replace(tzinfo=None):
+            return value
+        return rendered_time
+    parsed = _fromiso(value) if _CANONICAL_DATETIME_RE.fullmatch(value) else None
     if parsed is None:
         return value
     date_only = re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) is not None
@@ -393,18 +403,33 @@ def _temporal_yaml(spec: FieldSpec, value: str, previous: Any, tz: dt.tzinfo | s
         and previous.strip()
         and moment_format(fmt).parse(previous) is None
     ):
-        layout = _iso_style_format(previous, parsed) or fmt
+        layout = _iso_style_format(previous) or fmt
     compiled = moment_format(layout)
-    if parsed.tzinfo is not None and not compiled.has_offset:
-        zone = resolve_tz(tz)
-        parsed = parsed.astimezone(zone).replace(tzinfo=None)
+    utc_letter = layout.endswith(("[Z]", "[z]"))
+    if parsed.tzinfo is not None and not compiled.has_offset and not utc_letter:
+        parsed = parsed.astimezone(resolve_tz(tz)).replace(tzinfo=None)
+    elif parsed.tzinfo is None and (compiled.has_offset or utc_letter):
+        zone = resolve_tz(tz)  # naive canonical values are local time
+        parsed = parsed.astimezone() if zone is None else parsed.replace(tzinfo=zone)
+    if utc_letter:
+        parsed = parsed.astimezone(dt.UTC)
     if isinstance(previous, dt.datetime):
         if parsed.tzinfo is not None and previous.tzinfo is None:
             parsed = parsed.astimezone(resolve_tz(tz)).replace(tzinfo=None)
         return _timestamp_like(parsed, previous)
-    if not isinstance(previous, str) and layout in ("YYYY-MM-DDTHH:mm:ss", "YYYY-MM-DD[T]HH:mm:ss"):
-        return _timestamp_like(parsed.replace(microsecond=0), None)
-    return compiled.render(parsed)
+    if (
+        not isinstance(previous, str)
+        and layout in ("YYYY-MM-DDTHH:mm:ss", "YYYY-MM-DD[T]HH:mm:ss")
+        and not parsed.microsecond
+    ):
+        return _timestamp_like(parsed, None)
+    rendered = compiled.render(parsed)
+    reparsed = compiled.parse(rendered)
+    if utc_letter and reparsed is not None:
+        reparsed = reparsed.replace(tzinfo=dt.UTC)
+    if reparsed != parsed:
+        return value  # the format cannot hold this precision: keep the ISO text, lose nothing
+    return rendered
 
 
 def _timestamp_like(value: dt.datetime, previous: dt.datetime | None) -> dt.datetime:
