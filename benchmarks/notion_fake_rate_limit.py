@@ -23,9 +23,8 @@ import httpx
 from notion_client import Client, RetryOptions
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import machine, write_section  # noqa: E402
-
-from syncbridge_notion.testing import NotionFakeServer, RateLimitConfig  # noqa: E402
+from _report import machine, write_section
+from syncbridge_notion.testing import NotionFakeServer, RateLimitConfig
 
 LIMIT = RateLimitConfig(enabled=True, rate=3.0, burst=10)
 
@@ -79,6 +78,14 @@ def main() -> None:
         overall, sustained, absorbed = polite(server, args.requests)
 
     after = ", ".join(f"`{value}` s × {n}" for value, n in sorted(retry_after.items()))
+    greedy_row = (
+        f"| greedy (httpx, no retries) | 30 | {statuses[200]} | {statuses[429]} | {after} | – |"
+    )
+    polite_row = (
+        f"| notion-client 3.1.0, retries honouring Retry-After | {args.requests} "
+        f"| {args.requests} | {absorbed} (retried) | – "
+        f"| {overall:.2f} overall, **{sustained:.2f} sustained** after the burst |"
+    )
     markdown = f"""## Fake Notion server: rate limiting
 
 Script: `benchmarks/notion_fake_rate_limit.py` · {machine()}
@@ -89,8 +96,8 @@ second".
 
 | client | requests | answered 200 | answered 429 | Retry-After | requests/s |
 |---|---|---|---|---|---|
-| greedy (httpx, no retries) | 30 | {statuses[200]} | {statuses[429]} | {after or "–"} | – |
-| notion-client 3.1.0, retries honouring Retry-After | {args.requests} | {args.requests} | {absorbed} (retried) | – | {overall:.2f} overall, **{sustained:.2f} sustained** after the burst |
+{greedy_row}
+{polite_row}
 """
     write_section("notion-fake-rate-limit", markdown)
     print(markdown)
