@@ -1,6 +1,51 @@
-"""syncbridge: lossless, bidirectional sync between an Obsidian vault and external tools."""
+"""syncbridge: lossless, bidirectional sync between an Obsidian vault and external tools.
 
+The public surface is listed in ``__all__`` (guarded by ``tests/test_public_api.py``):
+the note model (:class:`Note`), the vault (:class:`Vault`, :class:`VaultAdapter`), the
+adapter contract (:class:`Adapter`, :class:`Record`, :class:`RecordRef`, ...) and the
+errors. The sync engine lives in :mod:`syncbridge.engine`, the schema in
+:mod:`syncbridge.schema`, test support in :mod:`syncbridge.testing`.
+"""
+
+from syncbridge.adapter import (
+    MISSING,
+    Adapter,
+    AdapterConfig,
+    Capabilities,
+    Record,
+    RecordRef,
+    canonical,
+)
+from syncbridge.errors import (
+    ConfigError,
+    EditError,
+    FrontmatterError,
+    NoteError,
+    StaleVersion,
+    SyncbridgeError,
+    WriteConflict,
+)
 from syncbridge.note import Note
+from syncbridge.vault import Vault
+from syncbridge.vault_adapter import VaultAdapter
 
-__all__ = ["Note"]
+__all__ = [
+    "MISSING",
+    "Adapter",
+    "AdapterConfig",
+    "Capabilities",
+    "ConfigError",
+    "EditError",
+    "FrontmatterError",
+    "Note",
+    "NoteError",
+    "Record",
+    "RecordRef",
+    "StaleVersion",
+    "SyncbridgeError",
+    "Vault",
+    "VaultAdapter",
+    "WriteConflict",
+    "canonical",
+]
 __version__ = "0.1.0"
