@@ -16,6 +16,9 @@ from syncbridge.schema.model import (
     fileclass_names,
     note_tags,
 )
+from syncbridge.schema.pydantic_models import pydantic_model
+from syncbridge.schema.render import render_schema_text, schema_to_dict
+from syncbridge.schema.validate import FieldIssue, validate_note
 from syncbridge.schema.values import (
     canonical_datetime,
     canonical_time,
@@ -27,6 +30,7 @@ from syncbridge.schema.values import (
 
 __all__ = [
     "ClassSchema",
+    "FieldIssue",
     "FieldKind",
     "FieldSpec",
     "FieldType",
@@ -38,6 +42,10 @@ __all__ = [
     "format_vault_datetime",
     "note_tags",
     "parse_vault_datetime",
+    "pydantic_model",
+    "render_schema_text",
+    "schema_to_dict",
     "to_canonical",
     "to_yaml_value",
+    "validate_note",
 ]

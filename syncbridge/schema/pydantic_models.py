@@ -2,8 +2,9 @@
 
 Models are lenient: every field is optional, unknown keys are kept (``extra="allow"``),
 and a value that does not fit its type is kept as it is instead of failing validation
-(the vault is the user's; we report, we do not reject). Field names that are not Python
-identifiers (``"Coût PM"``, ``"date created"``) get a safe attribute name and keep the
+(the vault is the user's; we report, we do not reject). They never coerce (``"yes"``
+stays a string in a Boolean field); only ISO text becomes ``date``/``datetime``/``time``.
+Field names that are not Python identifiers (``"Coût PM"``, ``"date created"``) get a safe attribute name and keep the
 original as their alias, so ``model_validate`` and ``model_dump(by_alias=True)`` use the
 frontmatter names.
 """
@@ -21,6 +22,10 @@ from pydantic import (
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
     ValidationError,
     ValidatorFunctionWrapHandler,
     WrapSerializer,
@@ -66,16 +71,18 @@ def _serializer(kind: FieldKind) -> WrapSerializer:
     return WrapSerializer(serialize)
 
 
+# Strict scalars: no lax coercions ("yes" → True, "7" → 7), canonical values are already
+# typed. Dates stay lax so that ISO text becomes date / datetime / time objects.
 _PY_TYPES: dict[FieldKind, Any] = {
-    FieldKind.TEXT: str,
-    FieldKind.NUMBER: int | float,
-    FieldKind.BOOLEAN: bool,
+    FieldKind.TEXT: StrictStr,
+    FieldKind.NUMBER: StrictInt | StrictFloat,
+    FieldKind.BOOLEAN: StrictBool,
     FieldKind.DATE: dt.date,
     FieldKind.DATETIME: dt.datetime,
     FieldKind.TIME: dt.time,
-    FieldKind.LINK: str,
-    FieldKind.LINKS: list[str],
-    FieldKind.LIST: list[str],
+    FieldKind.LINK: StrictStr,
+    FieldKind.LINKS: list[StrictStr],
+    FieldKind.LIST: list[StrictStr],
     FieldKind.JSON: _JSON,
 }
 
