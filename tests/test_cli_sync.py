@@ -1,0 +1,381 @@
+"""``syncbridge sync / status / conflicts`` end to end: a copy of examples/vault, a real SQLite
+file, edits made with the ``sqlite3`` shell (or, as a second path, a separate Python
+process running the same SQL)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from syncbridge.cli import build_parser, main
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE_VAULT = REPO / "examples" / "vault"
+
+ExternalSQL = Callable[[Path, str], str]
+
+_PYTHON_TOOL = (
+    "import sqlite3, sys\n"
+    "conn = sqlite3.connect(sys.argv[1], timeout=5)\n"
+    "rows = []\n"
+    "for statement in sys.stdin.read().split(';\\n'):\n"
+    "    if statement.strip():\n"
+    "        rows += conn.execute(statement).fetchall()\n"
+    "conn.commit()\n"
+    "print('\\n'.join('|'.join('' if v is None else str(v) for v in r) for r in rows))\n"
+)
+
+
+def _sqlite3_cli(db: Path, sql: str) -> str:
+    done = subprocess.run(
+        ["sqlite3", "-bail", str(db)],
+        input=".timeout 5000\n" + sql,
+        capture_output=True,
+        text=True,
+        check=True,
+        encoding="utf-8",
+    )
+    return done.stdout.strip()
+
+
+def _python_process(db: Path, sql: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", _PYTHON_TOOL, str(db)],
+        input=sql,
+        capture_output=True,
+        text=True,
+        check=True,
+        encoding="utf-8",
+    )
+    return done.stdout.strip()
+
+
+@pytest.fixture(params=["sqlite3-cli", "python-process"])
+def external_sql(request: pytest.FixtureRequest) -> ExternalSQL:
+    """Run SQL on the database from another process, as a user's SQLite tool would."""
+    if request.param == "sqlite3-cli":
+        if shutil.which("sqlite3") is None:
+            pytest.skip(
+                "the sqlite3 command-line shell is not installed (apt-get install sqlite3); "
+                "the python-process variant of this test runs the same SQL"
+            )
+        return _sqlite3_cli
+    return _python_process
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of examples/vault and the minimal config from the issue, in tmp_path."""
+    if not EXAMPLE_VAULT.is_dir():
+        pytest.fail("examples/vault is missing from the repository")
+    shutil.copytree(EXAMPLE_VAULT, tmp_path / "vault")
+    (tmp_path / "syncbridge.toml").write_text(
+        '[vault]\npath = "vault"\n\n[[targets]]\nname = "local"\nadapter = "sqlite"\n'
+        'path = "syncbridge-demo.db"\n',
+        encoding="utf-8",
+    )
+    return tmp_path
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], project: Path, *args: str) -> tuple[int, str]:
+    """``syncbridge`` with ``--config`` appended to the innermost command."""
+    code = main([*args, "--config", str(project / "syncbridge.toml")])
+    out, _err = capsys.readouterr()
+    return code, out
+
+
+def sync_json(capsys: pytest.CaptureFixture[str], project: Path, *extra: str) -> dict[str, Any]:
+    code, out = run_cli(capsys, project, "sync", "--json", *extra)
+    assert code == 0, out
+    data: dict[str, Any] = json.loads(out)  # exactly one JSON object, nothing else
+    return data
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    """Path → sha256 of every file under ``root`` (for "nothing changed" checks)."""
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def db_dump(path: Path) -> list[str]:
+    with sqlite3.connect(path) as conn:
+        return list(conn.iterdump())
+
+
+def entry_count(project: Path) -> int:
+    from syncbridge.vault import Vault
+    from syncbridge.vault_adapter import VaultAdapter
+
+    return len(list(VaultAdapter(Vault.open(project / "vault")).list()))
+
+
+ZERO = {"created": 0, "updated": 0, "deleted": 0, "conflicts": 0}
+
+
+def test_first_sync_creates_every_entry_and_second_is_a_no_op(
+    capsys: pytest.CaptureFixture[str], project: Path
+) -> None:
+    entries = entry_count(project)
+    assert entries >= 15
+    before = tree_digest(project / "vault")
+
+    first = sync_json(capsys, project)
+    local = first["targets"]["local"]
+    assert local["remote"] == {**ZERO, "created": entries, "unchanged": 0}
+    assert {k: local["vault"][k] for k in ZERO} == ZERO
+    assert first["ok"] is True
+    assert tree_digest(project / "vault") == before  # the vault was only read
+    with sqlite3.connect(project / "syncbridge-demo.db") as conn:
+        tables = [r[0] for r in conn.execute("SELECT table_name FROM _meta")]
+        rows = sum(conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables)
+    assert rows == entries
+
+    second = sync_json(capsys, project)["targets"]["local"]
+    assert second["vault"] == {**ZERO, "unchanged": entries}
+    assert second["remote"] == {**ZERO, "unchanged": entries}
+    assert tree_digest(project / "vault") == before
+
+
+def test_human_output_is_a_short_summary(capsys: pytest.CaptureFixture[str], project: Path) -> None:
+    code, out = run_cli(capsys, project, "sync")
+    assert code == 0
+    assert out.startswith("local (sqlite): synced\n")
+    assert "remote: " in out and "created" in out
+    code, out = run_cli(capsys, project, "sync")
+    assert "vault:  no changes" in out and "remote: no changes" in out
+
+
+def test_dry_run_on_a_fresh_project_writes_nothing(
+    capsys: pytest.CaptureFixture[str], project: Path
+) -> None:
+    before = tree_digest(project)
+    code, out = run_cli(capsys, project, "sync", "--dry-run")
+    assert code == 0
+    assert "# plan for local" in out and "+ remote: create" in out
+    assert tree_digest(project) == before  # no database, no state file, no note touched
+
+
+def test_dry_run_prints_the_plan_per_field_and_changes_nothing(
+    capsys: pytest.CaptureFixture[str], project: Path, external_sql: ExternalSQL
+) -> None:
+    sync_json(capsys, project)
+    db = project / "syncbridge-demo.db"
+    external_sql(db, "UPDATE emotion SET intensity = 9 WHERE title = 'Grief';\n")
+    vault_before, db_before = tree_digest(project / "vault"), db_dump(db)
+    state_before = db_dump(project / ".syncbridge" / "state.db")
+
+    code, out = run_cli(capsys, project, "sync", "--dry-run")
+    assert code == 0
+    assert "Grief.md" in out
+    assert "vault intensity: -6 +9" in out  # per note and field, like a diff
+    assert "local (sqlite): would sync" in out
+
+    data = sync_json(capsys, project, "--dry-run")
+    assert data["dry_run"] is True and data["targets"]["local"]["vault"]["updated"] == 1
+    assert any("intensity" in line for line in data["targets"]["local"]["plan"])
+
+    assert tree_digest(project / "vault") == vault_before
+    assert db_dump(db) == db_before
+    assert db_dump(project / ".syncbridge" / "state.db") == state_before
+
+
+def _note(project: Path, title: str) -> Path:
+    (path,) = (project / "vault").rglob(f"{title}.md")
+    return path
+
+
+def test_row_edited_with_sqlite3_flows_back_as_a_minimal_edit(
+    capsys: pytest.CaptureFixture[str], project: Path, external_sql: ExternalSQL
+) -> None:
+    sync_json(capsys, project)
+    note = _note(project, "Grief")
+    before = note.read_bytes().splitlines(keepends=True)
+    others = {p: d for p, d in tree_digest(project / "vault").items() if not p.endswith("Grief.md")}
+
+    external_sql(
+        project / "syncbridge-demo.db",
+        "UPDATE emotion SET status = '🟩 complete' WHERE title = 'Grief';\n",
+    )
+    data = sync_json(capsys, project)["targets"]["local"]
+    assert data["vault"]["updated"] == 1 and data["vault"]["created"] == 0
+
+    after = note.read_bytes().splitlines(keepends=True)
+    assert len(after) == len(before)
+    changed = {i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b}
+    status_line = next(i for i, line in enumerate(before) if line.startswith(b"status:"))
+    stamp_line = next(i for i, line in enumerate(before) if line.startswith(b"last_modified:"))
+    # Only the edited field's line changes, plus last_modified, which sync stamps with the
+    # remote's modification time (both sides then agree on it).
+    assert changed == {status_line, stamp_line}
+    assert after[status_line] == "status: 🟩 complete\n".encode()
+    assert after[stamp_line].startswith(b"last_modified: ")
+    assert len(after[stamp_line]) == len(before[stamp_line])  # same minute-precision format
+    assert {p: d for p, d in tree_digest(project / "vault").items() if p in others} == others
+
+    again = sync_json(capsys, project)["targets"]["local"]
+    assert again["vault"]["updated"] == again["remote"]["updated"] == 0
+
+
+def test_field_of_a_note_without_last_modified_changes_one_line(
+    capsys: pytest.CaptureFixture[str], project: Path, external_sql: ExternalSQL
+) -> None:
+    sync_json(capsys, project)
+    note = _note(project, "2025-07-12 Evening check-in")
+    before = note.read_bytes().splitlines(keepends=True)
+    assert not any(line.startswith(b"last_modified:") for line in before)
+    external_sql(project / "syncbridge-demo.db", "UPDATE note SET energy = 4 WHERE energy = 3;\n")
+    sync_json(capsys, project)
+    after = note.read_bytes().splitlines(keepends=True)
+    assert [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b] == [
+        before.index(b"energy: 3\n")
+    ]
+    assert b"energy: 4\n" in after
+
+
+def test_row_inserted_by_hand_becomes_a_note_and_deleted_row_goes_to_trash(
+    capsys: pytest.CaptureFixture[str], project: Path, external_sql: ExternalSQL
+) -> None:
+    sync_json(capsys, project)
+    lonely = _note(project, "Loneliness")
+    db = project / "syncbridge-demo.db"
+    external_sql(
+        db,
+        "INSERT INTO emotion (title, body, status, intensity)"
+        " VALUES ('Awe', 'Vastness.\n', '🟥 draft', 4);\n"
+        "DELETE FROM emotion WHERE title = 'Loneliness';\n",
+    )
+    data = sync_json(capsys, project)["targets"]["local"]
+    assert data["vault"]["created"] == 1 and data["vault"]["deleted"] == 1
+    created = _note(project, "Awe").read_text(encoding="utf-8")
+    assert "status: 🟥 draft" in created and "intensity: 4" in created
+    assert "Vastness." in created
+    assert not lonely.exists()
+    assert list((project / "vault" / ".trash").rglob("Loneliness*.md"))
+
+
+def test_emptied_table_stops_with_a_force_delete_hint(
+    capsys: pytest.CaptureFixture[str], project: Path, external_sql: ExternalSQL
+) -> None:
+    sync_json(capsys, project)
+    before = tree_digest(project / "vault")
+    db = project / "syncbridge-demo.db"
+    tables = external_sql(db, "SELECT table_name FROM _meta;\n").split()
+    external_sql(db, "".join(f'DELETE FROM "{t}";\n' for t in tables))
+    code = main(["sync", "--config", str(project / "syncbridge.toml")])
+    out, err = capsys.readouterr()
+    assert code == 3
+    assert "--force-delete" in out + err
+    assert tree_digest(project / "vault") == before
+
+
+def test_conflict_is_logged_shown_and_restored(
+    capsys: pytest.CaptureFixture[str], project: Path, external_sql: ExternalSQL
+) -> None:
+    sync_json(capsys, project)
+    note = _note(project, "Grief")
+    text = note.read_text(encoding="utf-8")
+    note.write_text(text.replace("intensity: 6", "intensity: 5"), encoding="utf-8")
+    hour_ago = note.stat().st_mtime - 3600  # the vault edit is clearly the older one
+    os.utime(note, (hour_ago, hour_ago))
+    external_sql(
+        project / "syncbridge-demo.db", "UPDATE emotion SET intensity = 8 WHERE title = 'Grief';\n"
+    )
+    data = sync_json(capsys, project)["targets"]["local"]
+    assert data["vault"]["conflicts"] == 1  # the vault's value lost ...
+    assert "intensity: 8" in note.read_text(encoding="utf-8")
+
+    code, out = run_cli(capsys, project, "conflicts", "list")
+    assert code == 0 and "Grief.md / intensity" in out
+    code, out = run_cli(capsys, project, "conflicts", "list", "--json")
+    (entry,) = json.loads(out)
+    assert entry["vault_value"] == 5 and entry["remote_value"] == 8
+    assert entry["winner"] == "remote"
+
+    code, out = run_cli(capsys, project, "conflicts", "show", str(entry["id"]))
+    assert code == 0 and "vault:   5" in out and "kept:    5" in out
+
+    code, out = run_cli(capsys, project, "conflicts", "restore", str(entry["id"]))
+    assert code == 0 and "restored 5" in out  # ... and is kept, to be put back
+    assert "intensity: 5" in note.read_text(encoding="utf-8")
+    sync_json(capsys, project)
+    rows = external_sql(
+        project / "syncbridge-demo.db", "SELECT intensity FROM emotion WHERE title = 'Grief';\n"
+    )
+    assert rows == "5"
+    code, out = run_cli(capsys, project, "conflicts", "list")
+    assert out == "no conflicts\n"
+
+
+def test_status_reports_pending_changes_without_writing(
+    capsys: pytest.CaptureFixture[str], project: Path, external_sql: ExternalSQL
+) -> None:
+    sync_json(capsys, project)
+    external_sql(
+        project / "syncbridge-demo.db", "UPDATE emotion SET intensity = 1 WHERE title = 'Fear';\n"
+    )
+    before = tree_digest(project)
+    code, out = run_cli(capsys, project, "status", "--json")
+    assert code == 0
+    local = json.loads(out)["targets"]["local"]
+    assert local["linked"] == entry_count(project)
+    assert local["pending"]["vault"]["updated"] == 1
+    code, out = run_cli(capsys, project, "status")
+    assert "vault:  would be 1 updated" in out
+    assert tree_digest(project) == before
+
+
+def test_unknown_target_is_a_configuration_error(
+    capsys: pytest.CaptureFixture[str], project: Path
+) -> None:
+    code = main(["sync", "--target", "nope", "--config", str(project / "syncbridge.toml")])
+    assert code == 2
+    assert "no target named 'nope' (known: local)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["sync"],
+        ["status"],
+        ["conflicts"],
+        ["conflicts", "list"],
+        ["conflicts", "show"],
+        ["conflicts", "restore"],
+    ],
+)
+def test_every_command_has_help_with_an_example(
+    capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        build_parser().parse_args([*command, "--help"])
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    assert "example" in out and "syncbridge " + command[0] in out
+
+
+def test_console_script_runs_the_main_job(project: Path) -> None:
+    """``python -m syncbridge sync`` from the config's folder, as the README does."""
+    done = subprocess.run(
+        [sys.executable, "-m", "syncbridge", "sync", "--json"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+        encoding="utf-8",
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["targets"]["local"]["remote"]["created"] > 0
+    assert done.stderr == ""  # no progress bar when stderr is not a terminal
