@@ -4,9 +4,9 @@ Models are lenient: every field is optional, unknown keys are kept (``extra="all
 and a value that does not fit its type is kept as it is instead of failing validation
 (the vault is the user's; we report, we do not reject). They never coerce (``"yes"``
 stays a string in a Boolean field); only ISO text becomes ``date``/``datetime``/``time``.
-Field names that are not Python identifiers (``"Coût PM"``, ``"date created"``) get a safe attribute name and keep the
-original as their alias, so ``model_validate`` and ``model_dump(by_alias=True)`` use the
-frontmatter names.
+Field names that are not Python identifiers (``"Coût PM"``, ``"date created"``) get a
+safe attribute name and keep the original as their alias, so ``model_validate`` and
+``model_dump(by_alias=True)`` use the frontmatter names.
 """
 
 from __future__ import annotations
