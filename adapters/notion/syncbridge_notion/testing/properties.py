@@ -80,6 +80,9 @@ NUMBER_FORMATS = frozenset(
         "australian_dollar",
     )
 )
+_ARRAY_VALUE_TYPES = frozenset(
+    ("title", "rich_text", "multi_select", "relation", "people", "files")
+)
 _ID_ALPHABET = string.ascii_letters + string.digits + "<>=?@[]^_{|}~;:"
 
 JSON = dict[str, Any]
@@ -306,20 +309,17 @@ def _id_list(path: str, raw: Any) -> list[str]:
 def parse_value(prop: JSON, path: str, raw: Any, titles: dict[str, str]) -> Any:
     """Validate a request value for ``prop`` and return its stored form.
 
-    The value may be the bare form (``[...]`` for a title) or ``{"<type>": ...}``;
-    a different type key gives Notion's ``X is expected to be <type>.``. New select names
+    The value is ``{"<type>": ...}`` (array types also take the bare array); anything
+    else gives Notion's ``X is expected to be <type>.``. New select names
     are added to the schema's options as a side effect (Notion does the same).
     """
     kind = prop["type"]
-    value = raw
-    if isinstance(raw, dict):
-        type_keys = [key for key in raw if key in PROPERTY_TYPES]
-        if kind not in raw and type_keys:
-            raise validation_error(f"{prop['name']} is expected to be {kind}.")
-        if kind in raw:
-            value = raw[kind]
-        elif kind not in ("select", "status", "date"):
-            raise validation_error(f"{prop['name']} is expected to be {kind}.")
+    if isinstance(raw, dict) and kind in raw:
+        value = raw[kind]
+    elif isinstance(raw, list) and kind in _ARRAY_VALUE_TYPES:
+        value = raw  # the bare-array form, e.g. {"title": [...]} as the cassettes send it
+    else:
+        raise validation_error(f"{prop['name']} is expected to be {kind}.")
     if kind in READ_ONLY_TYPES:
         raise validation_error(f"{prop['name']} is a read-only property of type {kind}.")
     where = f"{path}.{kind}"
