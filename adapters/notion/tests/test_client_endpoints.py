@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from notion_client import APIResponseError, Client, collect_paginated_api
 from notion_client.errors import APIErrorCode
@@ -271,7 +269,3 @@ def test_unshared_pages_are_not_found(notion: Client, notion_server: NotionFakeS
         notion.pages.retrieve(private)
     assert error.value.code == APIErrorCode.ObjectNotFound
     assert notion.search(query="Diary")["results"] == []
-
-
-def _page_titles(result: dict[str, Any]) -> list[str]:
-    return [p["properties"]["Name"]["title"][0]["plain_text"] for p in result["results"]]
