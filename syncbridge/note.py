@@ -25,8 +25,8 @@ from collections.abc import Iterator, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from syncbridge.errors import FrontmatterError
-from syncbridge.split import Parts, decode, split_text
 from syncbridge.splice import delete_key, set_key
+from syncbridge.split import Parts, decode, split_text
 from syncbridge.yamlio import load_values
 
 if TYPE_CHECKING:

@@ -82,4 +82,5 @@ def split_text(text: str) -> Parts:
     close = _CLOSE.search(rest, start)
     if close is None:
         return Parts(bom, "", None, "", rest)
-    return Parts(bom, opening.group(0), rest[start:close.start()], close.group(0), rest[close.end():])
+    fm = rest[start:close.start()]
+    return Parts(bom, opening.group(0), fm, close.group(0), rest[close.end():])

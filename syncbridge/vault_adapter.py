@@ -18,6 +18,7 @@ Conventions (the engine relies on them):
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import re
 from collections import Counter
@@ -87,7 +88,7 @@ class VaultAdapter(Adapter):
                 and not CONFLICT_COPY.search(entry.path))
 
     def _mtime(self, entry: IndexEntry) -> dt.datetime:
-        return dt.datetime.fromtimestamp(entry.mtime_ns / 1e9, tz=dt.timezone.utc)
+        return dt.datetime.fromtimestamp(entry.mtime_ns / 1e9, tz=dt.UTC)
 
     def _modified(self, class_name: str, fields: Mapping[str, Any],
                   mtime: dt.datetime) -> dt.datetime:
@@ -134,7 +135,7 @@ class VaultAdapter(Adapter):
         return {e.path: f"{e.path}:{e.error_line or 1}: {e.error}"
                 for e in self.vault.errors() if self.vault.schema.is_entry(e.path)}
 
-    def read_many(self, ids: Sequence[str]) -> list[Record]:
+    def read_many(self, ids: Sequence[str]) -> builtins.list[Record]:
         return [self._read(i) for i in ids]
 
     def _read(self, path: str) -> Record:
@@ -146,7 +147,7 @@ class VaultAdapter(Adapter):
         except SyncbridgeError as exc:
             raise RecordError(str(exc)) from exc
         class_name = self._class_of(path, fields)
-        mtime = dt.datetime.fromtimestamp(snap.mtime_ns / 1e9, tz=dt.timezone.utc)
+        mtime = dt.datetime.fromtimestamp(snap.mtime_ns / 1e9, tz=dt.UTC)
         return Record(
             class_name=class_name,
             fields=self._canonical_fields(class_name, fields),
@@ -264,4 +265,4 @@ def _canonical_or_none(value: Any) -> Any:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Hashable
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 from ruamel.yaml import YAML
@@ -59,12 +59,16 @@ _CORE_TAGS = frozenset(
 # --- the fast reader ---------------------------------------------------------------------
 
 _BASE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_STR_TAG = "tag:yaml.org,2002:str"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 class _Yaml12Loader(_BASE_LOADER):  # type: ignore[misc]
     """libyaml parser + YAML 1.2 core schema as ruamel.yaml resolves it."""
 
-    yaml_implicit_resolvers: dict[Any, Any] = {}
+    yaml_implicit_resolvers: ClassVar[dict[Any, Any]] = {}
 
     def construct_mapping(self, node: Any, deep: bool = False) -> dict[Hashable, Any]:
         # SafeConstructor.construct_mapping, refusing duplicate keys the way ruamel does.
@@ -114,6 +118,35 @@ class _Yaml12Loader(_BASE_LOADER):  # type: ignore[misc]
         if text.startswith("0o"):
             return sign * int(text[2:], 8)
         return sign * int(text)  # YAML 1.2: "0755" is decimal 755
+
+    def construct_tree(self, node: Any) -> Any:
+        """Construct an alias-free document directly, without the generic state machine
+        (about twice as fast; same values). Anything unusual takes the generic path."""
+        cls = node.__class__
+        tag = node.tag
+        if cls is yaml.ScalarNode:
+            if tag == _STR_TAG:
+                return node.value
+            return self.construct_object(node, deep=True)
+        if cls is yaml.SequenceNode and tag == _SEQ_TAG:
+            return [self.construct_tree(item) for item in node.value]
+        if cls is yaml.MappingNode and tag == _MAP_TAG and not any(
+            k.tag == _MERGE_TAG for k, _ in node.value
+        ):
+            mapping: dict[Hashable, Any] = {}
+            for key_node, value_node in node.value:
+                key = self.construct_tree(key_node)
+                if not isinstance(key, Hashable):
+                    raise yaml.constructor.ConstructorError(
+                        "while constructing a mapping", node.start_mark,
+                        "found an unhashable key (a {{template}} placeholder?)",
+                        key_node.start_mark,
+                    )
+                if key in mapping:
+                    self._check_duplicates([k for k, _ in node.value], node)
+                mapping[key] = self.construct_tree(value_node)
+            return mapping
+        return self.construct_object(node, deep=True)
 
     def construct_undefined(self, node: Any) -> Any:
         raise yaml.constructor.ConstructorError(
@@ -255,7 +288,8 @@ def load_values(text: str, *, path: str | None = None, line_offset: int = 1) -> 
             return None
         if "*" in text and _ALIAS.search(text):
             _check_node_graph(node, path, line_offset)
-        return loader.construct_document(node)
+            return loader.construct_document(node)  # aliases share objects: generic path
+        return loader.construct_tree(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
@@ -329,7 +363,7 @@ def compose_rt(text: str, *, path: str | None = None, line_offset: int = 1) -> R
     """
     _check_nesting(text, path, line_offset)
     try:
-        node = rt_yaml().compose(text)
+        node: RtNode | None = rt_yaml().compose(text)
     except RuamelError as exc:
         raise _rt_error(exc, path, line_offset) from None
     except RecursionError:
