@@ -269,3 +269,22 @@ def test_unshared_pages_are_not_found(notion: Client, notion_server: NotionFakeS
         notion.pages.retrieve(private)
     assert error.value.code == APIErrorCode.ObjectNotFound
     assert notion.search(query="Diary")["results"] == []
+
+
+def test_async_client_works_too(notion_server: NotionFakeServer) -> None:
+    import asyncio
+
+    from notion_client import AsyncClient
+
+    async def run() -> tuple[str, str]:
+        client = AsyncClient(auth=notion_server.token, base_url=notion_server.url)
+        try:
+            me = await client.users.me()
+            page = await client.pages.create(
+                parent={"page_id": notion_server.root_page_id}, properties={"title": text("async")}
+            )
+            return me["type"], page["properties"]["title"]["title"][0]["plain_text"]
+        finally:
+            await client.aclose()
+
+    assert asyncio.run(run()) == ("bot", "async")
