@@ -1,0 +1,138 @@
+"""The vault as an adapter: the shared contract suite, plus what only a vault does."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from syncbridge import Record, StaleVersion, Vault, VaultAdapter
+from syncbridge.testing.contract import AdapterContract
+from tests.conftest import EXAMPLE_VAULT
+
+CONTRACT_CLASS = """---
+fields:
+  - {name: id, type: Number, options: {}, path: "", id: f00001}
+  - {name: name, type: Input, options: {}, path: "", id: f00002}
+  - {name: status, type: Select, options: {sourceType: ValuesList, valuesList: {}}, path: "", id: f00003}
+  - {name: count, type: Number, options: {}, path: "", id: f00004}
+  - {name: ratio, type: Number, options: {}, path: "", id: f00005}
+  - {name: done, type: Boolean, options: {}, path: "", id: f00006}
+  - {name: day, type: Date, options: {dateFormat: YYYY-MM-DD}, path: "", id: f00007}
+  - {name: at, type: DateTime, options: {dateFormat: YYYY-MM-DD HH:mm}, path: "", id: f00008}
+  - {name: tags, type: Multi, options: {}, path: "", id: f00009}
+  - {name: related, type: MultiFile, options: {}, path: "", id: f00010}
+  - {name: parent, type: File, options: {}, path: "", id: f00011}
+  - {name: meta, type: JSON, options: {}, path: "", id: f00012}
+---
+"""
+
+
+def _contract_vault(root: Path) -> Path:
+    (root / ".obsidian/plugins/metadata-menu").mkdir(parents=True)
+    (root / ".obsidian/plugins/metadata-menu/data.json").write_text(
+        json.dumps({"classFilesPath": "Classes/", "fileClassAlias": "fileClass"}))
+    (root / "Classes").mkdir()
+    (root / "Classes/contract_item.md").write_text(CONTRACT_CLASS)
+    return root
+
+
+class TestVaultAdapterContract(AdapterContract):
+    @pytest.fixture
+    def adapter(self, tmp_path: Path) -> Iterator[VaultAdapter]:
+        vault = Vault.open(_contract_vault(tmp_path / "vault"))
+        with VaultAdapter(vault, timezone="Europe/Berlin") as adapter:
+            yield adapter
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> VaultAdapter:
+    root = tmp_path / "vault"
+    shutil.copytree(EXAMPLE_VAULT, root)
+    return VaultAdapter(Vault.open(root), timezone="Europe/Berlin")
+
+
+SECURE = "Psyche/Attachment/Secure Attachment.md"
+
+
+def test_lists_entries_only(example: VaultAdapter) -> None:
+    ids = {r.id for r in example.list()}
+    assert SECURE in ids
+    assert not any(i.startswith(("Classes/", "Templates/")) for i in ids)
+    assert example.unreadable() == {}
+
+
+def test_record_is_typed_through_the_schema(example: VaultAdapter) -> None:
+    rec = example.read(SECURE)
+    assert rec.class_name == "attachment_theory"
+    assert rec.fields["created"] == "2025-07-05T16:56"  # MDM DateTime "2025-07-05 16:56"
+    assert rec.fields["status"] == "🟩 complete"
+    assert rec.modified == dt.datetime(2025, 8, 2, 10, 14,
+                                       tzinfo=rec.modified.tzinfo)  # type: ignore[union-attr]
+    assert rec.modified.utcoffset() == dt.timedelta(hours=2)  # type: ignore[union-attr]
+    assert rec.extra["mtime"].tzinfo is not None
+    assert rec.title == "Secure Attachment"
+
+
+def test_update_is_a_minimal_edit(example: VaultAdapter) -> None:
+    path = example.vault.abspath(SECURE)
+    before = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    rec = example.read(SECURE)
+    fields = {**rec.fields, "status": "🟨 in progress", "last_modified": "2026-11-28T14:32"}
+    example.update(Record(rec.class_name, fields, rec.body, id=rec.id),
+                   expected_version=rec.version or "")
+    after = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    changed = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
+    assert changed == [("last_modified: 2025-08-02 10:14\n", "last_modified: 2026-11-28 14:32\n"),
+                       ("status: 🟩 complete\n", "status: 🟨 in progress\n")]
+
+
+def test_update_refuses_a_note_changed_meanwhile(example: VaultAdapter) -> None:
+    rec = example.read(SECURE)
+    path = example.vault.abspath(SECURE)
+    edited = path.read_bytes().replace(b"type: theory", b"type: pattern")
+    path.write_bytes(edited)
+    with pytest.raises(StaleVersion, match="changed since"):
+        example.update(Record(rec.class_name, {**rec.fields, "status": "x"}, rec.body,
+                              id=rec.id), expected_version=rec.version or "")
+    assert path.read_bytes() == edited
+
+
+def test_create_puts_the_note_with_its_class(example: VaultAdapter) -> None:
+    ref = example.create(Record("wound", {"title": "Shame: a/b?", "intensity": 4,
+                                          "related": ["[[Secure Attachment]]"]},
+                                "Body\n", title="Shame: a/b?"))
+    assert ref.id.startswith("Psyche/Wounds/")
+    text = example.vault.abspath(ref.id).read_text(encoding="utf-8")
+    assert text.startswith("---\nfileClass: wound\n")
+    assert 'related: ["[[Secure Attachment]]"]' in text or '  - "[[Secure Attachment]]"' in text
+    assert example.read(ref.id).class_name == "wound"
+
+
+def test_delete_goes_to_trash(example: VaultAdapter) -> None:
+    rec = example.read(SECURE)
+    example.delete(SECURE, expected_version=rec.version or "")
+    assert not example.vault.abspath(SECURE).exists()
+    assert (example.vault.root / ".trash" / "Secure Attachment.md").exists()
+
+
+def test_conflict_copy_is_written_next_to_the_note_and_never_listed(
+        example: VaultAdapter) -> None:
+    rec = example.read(SECURE)
+    copy_id = example.write_conflict_copy(
+        Record(rec.class_name, rec.fields, "Their body\n", id=rec.id), "2026-11-28 1432")
+    assert copy_id == "Psyche/Attachment/Secure Attachment (conflict 2026-11-28 1432).md"
+    assert example.vault.abspath(copy_id).read_text(encoding="utf-8").endswith("Their body\n")
+    assert copy_id not in {r.id for r in example.list()}
+
+
+def test_unreadable_notes_are_reported_not_listed(example: VaultAdapter) -> None:
+    bad = example.vault.root / "Psyche" / "Bad.md"
+    bad.write_bytes(b"---\nfileClass: wound\na: [unclosed\n---\n")
+    example.refresh()
+    assert "Psyche/Bad.md" not in {r.id for r in example.list()}
+    assert "Psyche/Bad.md" in example.unreadable()
