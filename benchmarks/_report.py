@@ -9,7 +9,7 @@ from __future__ import annotations
 import platform
 import re
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPORT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -26,7 +26,7 @@ def machine() -> str:
 
     return (
         f"{platform.machine()}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
-        f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
     )
 
 
@@ -38,5 +38,8 @@ def write_section(name: str, markdown: str) -> None:
     pattern = re.compile(
         rf"<!-- BEGIN {re.escape(name)} -->.*?<!-- END {re.escape(name)} -->", re.S
     )
-    text = pattern.sub(lambda _m: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
+    if pattern.search(text):
+        text = pattern.sub(lambda _m: block, text)
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
     REPORT.write_text(text, encoding="utf-8")

@@ -81,9 +81,12 @@ def test_missing_vault_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFi
 
 
 def _commands() -> list[str]:
+    """Every subcommand the parser knows, found through argparse's subparsers action."""
+    import argparse
+
     parser = build_parser()
-    sub = next(a for a in parser._actions if isinstance(a, type(parser._subparsers._group_actions[0])))  # type: ignore[union-attr]
-    return sorted(sub.choices)  # type: ignore[attr-defined]
+    [sub] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return sorted(sub.choices)
 
 
 @pytest.mark.parametrize("command", _commands())
