@@ -347,9 +347,10 @@ def test_concurrent_writers_do_not_lose_pages(client: Client, server: NotionFake
 
     _, source = make_database(client, server)
 
+    shared = Client(auth=server.token, base_url=server.url)  # httpx clients are thread-safe
+
     def create(index: int) -> str:
-        worker = Client(auth=server.token, base_url=server.url)
-        page = worker.pages.create(
+        page = shared.pages.create(
             parent={"data_source_id": source}, properties={"Name": {"title": text(f"p{index}")}}
         )
         return str(page["id"])
@@ -358,3 +359,28 @@ def test_concurrent_writers_do_not_lose_pages(client: Client, server: NotionFake
         created = list(pool.map(create, range(40)))
     found = collect_paginated_api(client.data_sources.query, data_source_id=source)
     assert sorted(p["id"] for p in found) == sorted(created)
+
+
+def test_a_query_stops_at_10000_results_and_says_so(
+    client: Client, server: NotionFakeServer
+) -> None:
+    _, source = make_database(client, server, {"Name": {"title": {}}})
+    parent = {"type": "data_source_id", "data_source_id": source}
+    with server.store.lock:  # 10,001 pages straight into the store: HTTP would take minutes
+        for _ in range(10_001):
+            server.store.add_page(parent, {})
+    first = client.data_sources.query(source)
+    assert first["has_more"] is True and "request_status" not in first
+    cursor, seen = first["next_cursor"], len(first["results"])
+    while True:
+        page = client.data_sources.query(source, start_cursor=cursor)
+        seen += len(page["results"])
+        if not page["has_more"]:
+            break
+        cursor = page["next_cursor"]
+    assert seen == 10_000
+    assert page["next_cursor"] is None
+    assert page["request_status"] == {
+        "type": "incomplete",
+        "incomplete_reason": "query_result_limit_reached",
+    }

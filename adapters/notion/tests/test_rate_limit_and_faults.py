@@ -152,6 +152,15 @@ def test_post_is_not_retried_after_503_and_nothing_is_written() -> None:
         assert stats(server)["writes_applied"] == 0
 
 
+def test_409_conflict_is_not_retried() -> None:
+    with NotionFakeServer(faults=[FaultRule("status", status=409, method="PATCH")]) as server:
+        client = client_for(server, retry=FAST_RETRIES)
+        with pytest.raises(APIResponseError) as error:
+            client.pages.update(server.root_page_id, properties={"title": text("x")})
+        assert error.value.code == APIErrorCode.ConflictError
+        assert stats(server)["writes_applied"] == 0
+
+
 def test_504_is_a_gateway_timeout_not_retried() -> None:
     with NotionFakeServer(faults=[FaultRule("status", status=504)]) as server:
         client = client_for(server, retry=FAST_RETRIES)

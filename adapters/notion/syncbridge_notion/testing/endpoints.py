@@ -37,6 +37,7 @@ from .validation import (
 __all__ = ["ApiRequest"]
 
 JSON = dict[str, Any]
+MAX_QUERY_RESULTS = 10_000
 ARCHIVED_MESSAGE = "Can't edit block that is archived. You must unarchive the block before editing."
 
 
@@ -306,13 +307,21 @@ def query_data_source(store: NotionStore, request: ApiRequest) -> JSON:
         test = compile_filter(body["filter"], schema, store.clock.now())
         candidates = [p for p in candidates if test(p)]
     ordered = sort_pages(candidates, body.get("sorts"), schema)
-    ids = [p["id"] for p in ordered]
+    # One query walks at most 10,000 results; past that Notion stops paginating and says
+    # why in request_status (clients must window by created_time).
+    ids = [p["id"] for p in ordered][:MAX_QUERY_RESULTS]
     window, next_cursor = paginate(
         ids, _cursor(body.get("start_cursor")), page_size, "body.start_cursor"
     )
     wanted = request.query.get("filter_properties")
     results = [_restrict(store.render_page(store.pages[i]), wanted, schema) for i in window]
-    return _list_response(results, next_cursor, "page_or_data_source")
+    response = _list_response(results, next_cursor, "page_or_data_source")
+    if len(ordered) > MAX_QUERY_RESULTS and next_cursor is None:
+        response["request_status"] = {
+            "type": "incomplete",
+            "incomplete_reason": "query_result_limit_reached",
+        }
+    return response
 
 
 # -- pages -------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@ A :class:`FaultRule` matches requests by method and path regex, lets ``skip`` ma
 requests through, then fires ``times`` times (``None``: forever), optionally only with
 ``probability`` (drawn from a seeded generator, so a run is reproducible). Kinds:
 
-- ``status``: answer ``status`` (500, 502, 503, 504 or 529) without applying the request;
+- ``status``: answer ``status`` (409, 500, 502, 503, 504 or 529) without applying the
+  request;
   502 comes as an HTML gateway page, as Notion's edge sends it.
 - ``slow``: wait ``delay_s`` seconds (past the client's timeout), then apply and answer.
 - ``drop_before``: close the connection without applying the request.
@@ -24,6 +25,10 @@ __all__ = ["FAULT_KINDS", "STATUS_FAULTS", "FaultPlan", "FaultRule"]
 
 FAULT_KINDS = ("status", "slow", "drop_before", "drop_after")
 STATUS_FAULTS: dict[int, tuple[str, str]] = {
+    409: (
+        "conflict_error",
+        "Conflict occurred while saving. Please try again.",
+    ),
     500: ("internal_server_error", "Unexpected error occurred."),
     502: ("bad_gateway", "Bad Gateway"),
     503: (
