@@ -296,10 +296,10 @@ def _read_chunk(root: str, items: list[tuple[str, int]]) -> list[IndexEntry]:
     """Index entries for ``items`` (vault-relative path, mtime_ns); unreadable files are
     left out (a worker-process entry point, so module-level)."""
     out = []
-    base = Path(root)
     for rel, mtime_ns in items:
         try:
-            data = (base / rel).read_bytes()
+            with open(os.path.join(root, rel), "rb") as file:  # not pathlib: a hot loop
+                data = file.read()
         except OSError:
             continue
         out.append(_index_entry(rel, data, mtime_ns, hashlib.sha256(data).hexdigest()))

@@ -119,6 +119,17 @@ class _Yaml12Loader(_BASE_LOADER):  # type: ignore[misc]
             return sign * int(text[2:], 8)
         return sign * int(text)  # YAML 1.2: "0755" is decimal 755
 
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        # BaseResolver.resolve minus path resolvers (none are registered) and its list
+        # concatenation: it runs once per node, so it is a hot path of the index.
+        if kind is yaml.ScalarNode:
+            if implicit[0]:
+                for tag, regexp in self.yaml_implicit_resolvers.get(value[:1], ()):
+                    if regexp.match(value):
+                        return str(tag)
+            return _STR_TAG
+        return _SEQ_TAG if kind is yaml.SequenceNode else _MAP_TAG
+
     def construct_tree(self, node: Any) -> Any:
         """Construct an alias-free document directly, without the generic state machine
         (about twice as fast; same values). Anything unusual takes the generic path."""
