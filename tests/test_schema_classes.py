@@ -262,7 +262,7 @@ def test_undefined_fileclass_gets_an_inferred_class_and_unlisted_keys_are_added(
         "Classes/book.md",
         '---\nfields:\n  - {name: rating, type: Number, options: {}, path: "", id: R1}\n---\n',
     )
-    frontmatters = {
+    frontmatters: dict[str, dict[str, Any]] = {
         "Classes/book.md": {"fields": [{"name": "rating", "type": "Number"}]},
         "b.md": {"fileClass": "book", "rating": 4, "tags": ["read"]},
         "m.md": {"fileClass": "movie", "year": 1999},

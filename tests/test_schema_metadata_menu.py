@@ -1,4 +1,3 @@
-# ruff: noqa: E501  (fileClass YAML fixtures are data, one field per line)
 """Metadata Menu settings and fileClass definitions: every field type, nesting, extends,
 excludes and the mapping options, read from a real vault layout in a tmp dir."""
 
@@ -104,7 +103,7 @@ def write(root: Path, rel: str, text: str) -> None:
 
 
 def mdm_vault(root: Path, settings: dict[str, object] | None = None) -> Path:
-    data = {"classFilesPath": "Classes/", "fileClassAlias": "fileClass"}
+    data: dict[str, object] = {"classFilesPath": "Classes/", "fileClassAlias": "fileClass"}
     data.update(settings or {})
     write(root, ".obsidian/plugins/metadata-menu/data.json", json.dumps(data))
     return root
