@@ -332,3 +332,31 @@ def test_editing_a_trashed_page_is_rejected(notion: Client, page_id: str) -> Non
     rejected(lambda: notion.blocks.children.append(page_id, children=[paragraph("x")]))
     restored = notion.pages.update(page_id, in_trash=False, properties={"title": text("n")})
     assert restored["properties"]["title"]["title"][0]["plain_text"] == "n"
+
+
+def test_a_rejected_request_changes_nothing(notion: Client, data_source: str) -> None:
+    page = notion.pages.create(
+        parent={"data_source_id": data_source}, properties={"Name": {"title": text("before")}}
+    )
+    rejected(
+        lambda: notion.pages.update(
+            page["id"],
+            properties={
+                "Name": {"title": text("after")},
+                "Tags": {"multi_select": [{"name": "new"}]},
+                "Score": {"number": "NaN"},
+            },
+        )
+    )
+    unchanged = notion.pages.retrieve(page["id"])["properties"]
+    assert unchanged["Name"]["title"][0]["plain_text"] == "before"
+    options = notion.data_sources.retrieve(data_source)["properties"]["Tags"]["multi_select"]
+    assert "new" not in [o["name"] for o in options["options"]]
+    rejected(
+        lambda: notion.data_sources.update(
+            data_source,
+            title=text("renamed"),
+            properties={"Kind": {"select": {"options": [{"name": "a,b"}]}}},
+        )
+    )
+    assert notion.data_sources.retrieve(data_source)["title"][0]["plain_text"] == "Notes"

@@ -8,6 +8,7 @@ decides when to persist.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -224,19 +225,22 @@ def update_database(store: NotionStore, request: ApiRequest) -> JSON:
             "body failed validation: body.properties should be not present. Update the "
             "schema with PATCH /v1/data_sources/{data_source_id}."
         )
+    # Validate everything before changing anything: a rejected request changes nothing.
+    changes: JSON = {
+        "icon": _icon_or_cover(body, "icon", database["icon"]),
+        "cover": _icon_or_cover(body, "cover", database["cover"]),
+    }
     if "title" in body:
-        database["title"] = parse_rich_text("body.title", body["title"], titles)
+        changes["title"] = parse_rich_text("body.title", body["title"], titles)
     if "description" in body:
-        database["description"] = parse_rich_text("body.description", body["description"], titles)
-    if "is_inline" in body:
-        database["is_inline"] = expect_bool("body.is_inline", body["is_inline"])
-    if "is_locked" in body:
-        database["is_locked"] = expect_bool("body.is_locked", body["is_locked"])
-    database["icon"] = _icon_or_cover(body, "icon", database["icon"])
-    database["cover"] = _icon_or_cover(body, "cover", database["cover"])
+        changes["description"] = parse_rich_text("body.description", body["description"], titles)
+    for flag in ("is_inline", "is_locked"):
+        if flag in body:
+            changes[flag] = expect_bool(f"body.{flag}", body[flag])
     trash = _trash_flag(body)
     if trash is not None:
-        database["in_trash"] = trash
+        changes["in_trash"] = trash
+    database.update(changes)
     database["edited"] = store.clock.now()
     return store.render_database(database)
 
@@ -262,21 +266,24 @@ def update_data_source(store: NotionStore, request: ApiRequest) -> JSON:
     source = store.data_source(path_id(request.params["id"], "data_source_id"))
     body = request.body
     titles = store.titles()
+    changes: JSON = {"icon": _icon_or_cover(body, "icon", source["icon"])}
     if "title" in body:
-        source["title"] = parse_rich_text("body.title", body["title"], titles)
+        changes["title"] = parse_rich_text("body.title", body["title"], titles)
     if "description" in body:
-        source["description"] = parse_rich_text("body.description", body["description"], titles)
+        changes["description"] = parse_rich_text("body.description", body["description"], titles)
     if "properties" in body:
-        schema = apply_schema_update(source["schema"], body["properties"])
-        source["schema"] = schema
+        changes["schema"] = apply_schema_update(source["schema"], body["properties"])
+    trash = _trash_flag(body)
+    if trash is not None:
+        changes["in_trash"] = trash
+    source.update(changes)
+    if "schema" in changes:
         for page in store.pages.values():
             if page["parent"].get("data_source_id") == source["id"]:
                 # Values of deleted properties are gone, as in Notion.
-                page["properties"] = {k: v for k, v in page["properties"].items() if k in schema}
-    source["icon"] = _icon_or_cover(body, "icon", source["icon"])
-    trash = _trash_flag(body)
-    if trash is not None:
-        source["in_trash"] = trash
+                page["properties"] = {
+                    k: v for k, v in page["properties"].items() if k in changes["schema"]
+                }
     source["edited"] = store.clock.now()
     return store.render_data_source(source)
 
@@ -327,15 +334,29 @@ def query_data_source(store: NotionStore, request: ApiRequest) -> JSON:
 # -- pages -------------------------------------------------------------------------------------
 
 
-def _set_properties(store: NotionStore, page: JSON, raw: Any) -> None:
+def _parse_properties(store: NotionStore, parent: JSON, raw: Any) -> tuple[JSON, dict[str, JSON]]:
+    """Validate request ``properties`` for a page under ``parent``.
+
+    Returns the stored values by property id and the schema they were parsed against: a
+    copy, since new select names add options, which must only happen if the whole
+    request is accepted (see :func:`_commit_schema`).
+    """
     given = expect_object("body.properties", raw)
-    schema = store.schema_of(page)
+    schema = copy.deepcopy(store.schema_of({"parent": parent}))
     titles = store.titles()
+    values: JSON = {}
     for key, value in given.items():
         prop = find_property(schema, key)
         if prop is None:
             raise validation_error(f"{key} is not a property that exists.")
-        page["properties"][prop["id"]] = parse_value(prop, f"body.properties.{key}", value, titles)
+        values[prop["id"]] = parse_value(prop, f"body.properties.{key}", value, titles)
+    return values, schema
+
+
+def _commit_schema(store: NotionStore, parent: JSON, schema: dict[str, JSON]) -> None:
+    """Keep select options added while parsing values (data-source pages only)."""
+    if parent.get("type") == "data_source_id":
+        store.data_sources[parent["data_source_id"]]["schema"] = schema
 
 
 def _insert_blocks(
@@ -397,19 +418,14 @@ def create_page(store: NotionStore, request: ApiRequest) -> JSON:
                 "Invalid property for a page whose parent is a page: only `title` is allowed; "
                 f"got {extra[0]}."
             )
+    values, schema = _parse_properties(store, parent, body.get("properties", {}))
+    icon = _icon_or_cover(body, "icon", None)
+    cover = _icon_or_cover(body, "cover", None)
     specs = parse_children("body.children", body.get("children", []), store.titles())
-    page_id = store.add_page(parent, {})
+    _commit_schema(store, parent, schema)
+    page_id = store.add_page(parent, values)
     page = store.pages[page_id]
-    try:
-        _set_properties(store, page, body.get("properties", {}))
-        page["icon"] = _icon_or_cover(body, "icon", None)
-        page["cover"] = _icon_or_cover(body, "cover", None)
-    except Exception:
-        store.pages.pop(page_id)
-        key = parent.get("page_id")
-        if isinstance(key, str):
-            store.children[key].remove(page_id)
-        raise
+    page["icon"], page["cover"] = icon, cover
     _insert_blocks(store, {"type": "page_id", "page_id": page_id}, specs, None)
     return store.render_page(page)
 
@@ -425,21 +441,24 @@ def update_page(store: NotionStore, request: ApiRequest) -> JSON:
     page = store.page(path_id(request.params["id"], "page_id"))
     body = request.body
     trash = _trash_flag(body)
-    if trash is False:
-        page["in_trash"] = False
     edits = [k for k in ("properties", "icon", "cover") if body.get(k) is not None]
-    if page["in_trash"] and edits:
+    if page["in_trash"] and trash is not False and edits:
         raise validation_error(ARCHIVED_MESSAGE)
     if page["is_locked"] and body.get("properties"):
         raise validation_error("Page is locked; unlock it before editing its properties.")
+    # Validate everything before changing anything: a rejected request changes nothing.
+    values: JSON = {}
     if body.get("properties") is not None:
-        _set_properties(store, page, body["properties"])
-    page["icon"] = _icon_or_cover(body, "icon", page["icon"])
-    page["cover"] = _icon_or_cover(body, "cover", page["cover"])
-    if "is_locked" in body:
-        page["is_locked"] = expect_bool("body.is_locked", body["is_locked"])
-    if trash is True:
-        page["in_trash"] = True
+        values, schema = _parse_properties(store, page["parent"], body["properties"])
+    icon = _icon_or_cover(body, "icon", page["icon"])
+    cover = _icon_or_cover(body, "cover", page["cover"])
+    locked = expect_bool("body.is_locked", body.get("is_locked", page["is_locked"]))
+    if values:
+        _commit_schema(store, page["parent"], schema)
+        page["properties"].update(values)
+    page["icon"], page["cover"], page["is_locked"] = icon, cover, locked
+    if trash is not None:
+        page["in_trash"] = trash
     page["edited"] = store.clock.now()
     return store.render_page(page)
 
@@ -499,17 +518,15 @@ def update_block(store: NotionStore, request: ApiRequest) -> JSON:
     record = _block_record(store, block_id)
     body = request.body
     trash = _trash_flag(body)
-    if trash is False:
-        record["in_trash"] = False
     if store.block_kind(block_id) == "block":
         has_content = any(key in body for key in (record["type"], *PROPERTY_TYPES))
-        if record["in_trash"] and has_content:
+        if record["in_trash"] and trash is not False and has_content:
             raise validation_error(ARCHIVED_MESSAGE)
         record["content"] = merge_block_update(
             record["type"], record["content"], body, store.titles()
         )
-    if trash is True:
-        record["in_trash"] = True
+    if trash is not None:
+        record["in_trash"] = trash
     store.touch(record)
     return store.render_block(block_id)
 
