@@ -121,9 +121,9 @@ class _Executor:
         self.report = report
         self.injector = injector
 
-    def _fault(self, point: str) -> None:
+    def _fault(self, point: str, *, since: int | None = None) -> None:
         if self.injector is not None:
-            self.injector.hit(point)
+            self.injector.hit(point, since=since)
 
     def _perform(self, w: Write) -> RecordRef | None:
         adapter = self.adapters[w.side]
@@ -230,6 +230,7 @@ class _Executor:
                 target, action.kind, payload, self._conflict_entries(action, link_id)
             )
         written: dict[Side, RecordRef | None] = {}
+        first_write = (self.injector.count + 1) if self.injector is not None else None
         try:
             for w in action.writes:
                 written[w.side] = self._perform(w)
@@ -248,7 +249,7 @@ class _Executor:
         if any(w.op == "delete" for w in action.writes):
             assert link is not None
             self.state.delete_link(link.link_id, journal_id=journal_id)
-            self._fault("committed")
+            self._fault("committed", since=first_write)
             return
         final: dict[Side, Record | RecordRef | None] = {"vault": action.a, "remote": action.b}
         for side, ref in written.items():
@@ -268,7 +269,7 @@ class _Executor:
             hold_versions=action.hold,
             journal_id=journal_id,
         )
-        self._fault("committed")
+        self._fault("committed", since=first_write)
 
     def _count_write(self, w: Write) -> None:
         counts = self.report.side(w.side)

@@ -51,9 +51,14 @@ class FaultInjector:
             raise ValueError(f"{ENV_VAR}: expected 'write:N:POINT', got {spec!r}")
         return cls(int(number), point, kill=True)
 
-    def hit(self, point: str) -> None:
-        """Crash now if this is the chosen write and point (SIGKILL or SimulatedCrash)."""
-        if self.count != self.write_number or point != self.point:
+    def hit(self, point: str, *, since: int | None = None) -> None:
+        """Crash now if this is the chosen write and point (SIGKILL or SimulatedCrash).
+
+        ``since`` (for ``committed``): the first write number of the action just
+        committed, so that an action of two writes commits "after" both of them.
+        """
+        first = self.count if since is None else since
+        if point != self.point or not first <= self.write_number <= self.count:
             return
         if self.kill:
             os.kill(os.getpid(), signal.SIGKILL)

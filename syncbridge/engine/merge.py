@@ -103,7 +103,8 @@ def _vault_time(
         lm is not None
         and base_a is not None
         and isinstance(mtime, dt.datetime)
-        and a.fields.get(lm, MISSING) == base_a.fields.get(lm, MISSING)
+        and lm in a.fields
+        and a.fields[lm] == base_a.fields.get(lm, MISSING)
     ):
         return mtime, "file_mtime"
     return a.modified, "last_modified"

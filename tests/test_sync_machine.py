@@ -1,0 +1,214 @@
+"""Hypothesis state machine: random edits, renames, deletes on both sides, syncs, crashes.
+
+memory↔memory, the vault side with path ids (renames change ids, keep versions). Every
+edit writes a globally unique token, so "no edit is lost" is checkable: after a complete
+sync, every token that was live on a side when the sync started is in the result or in
+the conflict log.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+
+from syncbridge.engine import FaultInjector, SimulatedCrash, SyncOptions, run_sync
+from syncbridge.state import StateStore
+from syncbridge.testing.memory import ManualClock, MemoryAdapter, MemoryConfig
+
+FIELDS = ("a", "b", "c")
+TOKEN = re.compile(r"§\d+§")
+SIDES = st.sampled_from(["vault", "remote"])
+PICK = st.integers(min_value=0, max_value=10_000)
+
+
+class SyncMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.clock = ManualClock()
+        self.vault = MemoryAdapter(MemoryConfig(ids_are_paths=True), clock=self.clock)
+        self.remote = MemoryAdapter(MemoryConfig(), clock=self.clock)
+        self.tmp = tempfile.TemporaryDirectory()
+        self.state = StateStore.open(Path(self.tmp.name) / "state.db")
+        self.options = SyncOptions(target="m", force_delete=True, timezone="UTC")
+        self.counter = 0
+        self.crashed = False
+
+    def teardown(self) -> None:
+        self.state.close()
+        self.tmp.cleanup()
+
+    def token(self) -> str:
+        self.counter += 1
+        self.clock.advance(7)
+        return f"§{self.counter}§"
+
+    def side(self, name: str) -> MemoryAdapter:
+        return self.vault if name == "vault" else self.remote
+
+    def pick(self, name: str, index: int) -> str | None:
+        ids = sorted(self.side(name).records)
+        return ids[index % len(ids)] if ids else None
+
+    # -- user actions -----------------------------------------------------------------
+
+    @rule(side=SIDES, n_fields=st.integers(0, 3), with_body=st.booleans())
+    def create(self, side: str, n_fields: int, with_body: bool) -> None:
+        tok = self.token()
+        fields = {f: self.token() for f in FIELDS[:n_fields]}
+        body = f"first {tok}\n" if with_body else ""
+        record_id = f"N{tok.strip('§')}.md" if side == "vault" else f"user{tok.strip('§')}"
+        self.side(side).put(record_id, fields, body)
+
+    @rule(side=SIDES, index=PICK, field=st.sampled_from(FIELDS))
+    def edit_field(self, side: str, index: int, field: str) -> None:
+        record_id = self.pick(side, index)
+        if record_id is not None:
+            self.side(side).edit(record_id, set_fields={field: self.token()})
+
+    @rule(index=PICK, field=st.sampled_from(FIELDS))
+    def delete_field_in_vault(self, index: int, field: str) -> None:
+        # only the vault deletes keys: a key vanishing from a remote means "cannot hold it"
+        record_id = self.pick("vault", index)
+        if record_id is not None:
+            self.clock.advance(7)
+            self.vault.edit(record_id, delete_fields=[field])
+
+    @rule(side=SIDES, index=PICK, where=st.sampled_from(["append", "prepend", "replace"]))
+    def edit_body(self, side: str, index: int, where: str) -> None:
+        record_id = self.pick(side, index)
+        if record_id is None:
+            return
+        tok = self.token()
+        body = self.side(side).records[record_id].body
+        new = {
+            "append": f"{body}tail {tok}\n",
+            "prepend": f"head {tok}\n{body}",
+            "replace": f"new {tok}\n",
+        }[where]
+        self.side(side).edit(record_id, body=new)
+
+    @rule(index=PICK, field=st.sampled_from((*FIELDS, "body")), later=SIDES)
+    def edit_both_sides(self, index: int, field: str, later: str) -> None:
+        """The same linked entry edited on both sides: a true conflict (or a clean merge)."""
+        links = sorted(
+            (
+                lk
+                for lk in self.state.links("m").values()
+                if lk.a_id in self.vault.records and lk.b_id in self.remote.records
+            ),
+            key=lambda lk: lk.link_id,
+        )
+        if not links:
+            return
+        link = links[index % len(links)]
+        order = ["vault", "remote"] if later == "remote" else ["remote", "vault"]
+        for name in order:
+            record_id = link.a_id if name == "vault" else link.b_id
+            adapter = self.side(name)
+            if field == "body":
+                adapter.edit(record_id, body=f"{name} {self.token()}\n")
+            else:
+                adapter.edit(record_id, set_fields={field: self.token()})
+
+    @rule(index=PICK)
+    def rename_in_vault(self, index: int) -> None:
+        record_id = self.pick("vault", index)
+        if record_id is not None:
+            self.vault.rename(record_id, f"Moved/R{self.token().strip('§')}.md")
+
+    @rule(side=SIDES, index=PICK)
+    def delete(self, side: str, index: int) -> None:
+        record_id = self.pick(side, index)
+        if record_id is not None:
+            self.clock.advance(7)
+            self.side(side).remove(record_id)
+
+    # -- syncs --------------------------------------------------------------------------
+
+    def live_tokens(self) -> set[str]:
+        found: set[str] = set()
+        for adapter in (self.vault, self.remote):
+            for fields, body in adapter.contents().values():
+                found.update(t for v in fields.values() for t in TOKEN.findall(str(v)))
+                found.update(TOKEN.findall(body))
+        return found
+
+    def base_tokens(self) -> set[str]:
+        """Tokens both sides agreed on (not edits: a delete may legitimately drop them)."""
+        found: set[str] = set()
+        links = self.state.links("m")
+        for snap in self.state.snapshots("m", links).values():
+            for side in (snap.a, snap.b):
+                found.update(t for v in side.fields.values() for t in TOKEN.findall(str(v)))
+                found.update(TOKEN.findall(side.body))
+        return found
+
+    def kept_tokens(self) -> set[str]:
+        kept = self.live_tokens()
+        for c in self.state.conflicts("m"):
+            for value in (c.vault_value, c.remote_value):
+                kept.update(TOKEN.findall(str(value)))
+        return kept
+
+    @rule(
+        write=st.integers(1, 3), point=st.sampled_from(["before", "during", "after", "committed"])
+    )
+    def crashing_sync(self, write: int, point: str) -> None:
+        self.clock.advance(11)
+        try:
+            run_sync(
+                self.vault,
+                self.remote,
+                self.state,
+                self.options,
+                faults_at=FaultInjector(write, point),
+            )
+        except SimulatedCrash:
+            self.crashed = True
+
+    @rule()
+    def sync(self) -> None:
+        self.clock.advance(11)
+        edits = self.live_tokens() - self.base_tokens()
+        report = run_sync(self.vault, self.remote, self.state, self.options)
+        assert report.errors == [], report.errors
+        lost = edits - self.kept_tokens()
+        assert not lost, f"edits lost: {sorted(lost)}"
+        self.check_agreement()
+        # a second sync is a no-op: zero writes
+        writes = self.vault.write_count + self.remote.write_count
+        again = run_sync(self.vault, self.remote, self.state, self.options)
+        assert self.vault.write_count + self.remote.write_count == writes, again.plan
+        assert again.recovered == 0
+
+    def check_agreement(self) -> None:
+        links = self.state.links("m")
+        vault, remote = self.vault.contents(), self.remote.contents()
+        assert len(links) == len(vault) == len(remote), (links, vault, remote)
+        snaps = self.state.snapshots("m", links)
+        for link in links.values():
+            assert vault[link.a_id] == remote[link.b_id], (link, vault, remote)
+            snap = snaps[link.link_id]
+            assert (dict(snap.a.fields), snap.a.body) == vault[link.a_id]
+            assert (dict(snap.b.fields), snap.b.body) == remote[link.b_id]
+        assert self.state.pending_journal("m") == []
+
+    @invariant()
+    def no_duplicate_links(self) -> None:
+        links = self.state.links("m").values()
+        assert len({lk.a_id for lk in links}) == len({lk.b_id for lk in links}) == len(links)
+
+
+SyncMachine.TestCase.settings = settings(
+    max_examples=60,
+    stateful_step_count=30,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+TestSyncMachine = SyncMachine.TestCase
