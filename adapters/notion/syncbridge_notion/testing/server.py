@@ -24,7 +24,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import endpoints as ep
+from . import api_databases as db
+from . import api_pages as pg
+from .api_common import ApiRequest
 from .clock import Clock, SystemClock
 from .errors import NotionAPIError, bad_request_url, invalid_json
 from .faults import STATUS_FAULTS, FaultPlan, FaultRule
@@ -35,7 +37,7 @@ from .validation import check_payload_size
 __all__ = ["NotionFakeServer"]
 
 JSON = dict[str, Any]
-Handler = Callable[[NotionStore, ep.ApiRequest], JSON]
+Handler = Callable[[NotionStore, ApiRequest], JSON]
 NOTION_VERSION = "2025-09-03"
 _ID = r"(?P<id>[^/]+)"
 
@@ -55,26 +57,26 @@ def _route(method: str, path: str, handler: Handler, writes: bool = False) -> Ro
 
 
 ROUTES = (
-    _route("GET", "/v1/users/me", ep.users_me),
-    _route("GET", "/v1/users", ep.list_users),
-    _route("GET", f"/v1/users/{_ID}", ep.get_user),
-    _route("POST", "/v1/databases", ep.create_database, True),
-    _route("GET", f"/v1/databases/{_ID}", ep.get_database),
-    _route("PATCH", f"/v1/databases/{_ID}", ep.update_database, True),
-    _route("POST", "/v1/data_sources", ep.create_data_source, True),
-    _route("GET", f"/v1/data_sources/{_ID}", ep.get_data_source),
-    _route("PATCH", f"/v1/data_sources/{_ID}", ep.update_data_source, True),
-    _route("POST", f"/v1/data_sources/{_ID}/query", ep.query_data_source),
-    _route("POST", "/v1/pages", ep.create_page, True),
-    _route("GET", f"/v1/pages/{_ID}", ep.get_page),
-    _route("PATCH", f"/v1/pages/{_ID}", ep.update_page, True),
-    _route("GET", f"/v1/pages/{_ID}/properties/(?P<property_id>[^/]+)", ep.get_property_item),
-    _route("GET", f"/v1/blocks/{_ID}/children", ep.list_children),
-    _route("PATCH", f"/v1/blocks/{_ID}/children", ep.append_children, True),
-    _route("GET", f"/v1/blocks/{_ID}", ep.get_block),
-    _route("PATCH", f"/v1/blocks/{_ID}", ep.update_block, True),
-    _route("DELETE", f"/v1/blocks/{_ID}", ep.delete_block, True),
-    _route("POST", "/v1/search", ep.search),
+    _route("GET", "/v1/users/me", db.users_me),
+    _route("GET", "/v1/users", db.list_users),
+    _route("GET", f"/v1/users/{_ID}", db.get_user),
+    _route("POST", "/v1/databases", db.create_database, True),
+    _route("GET", f"/v1/databases/{_ID}", db.get_database),
+    _route("PATCH", f"/v1/databases/{_ID}", db.update_database, True),
+    _route("POST", "/v1/data_sources", db.create_data_source, True),
+    _route("GET", f"/v1/data_sources/{_ID}", db.get_data_source),
+    _route("PATCH", f"/v1/data_sources/{_ID}", db.update_data_source, True),
+    _route("POST", f"/v1/data_sources/{_ID}/query", db.query_data_source),
+    _route("POST", "/v1/pages", pg.create_page, True),
+    _route("GET", f"/v1/pages/{_ID}", pg.get_page),
+    _route("PATCH", f"/v1/pages/{_ID}", pg.update_page, True),
+    _route("GET", f"/v1/pages/{_ID}/properties/(?P<property_id>[^/]+)", pg.get_property_item),
+    _route("GET", f"/v1/blocks/{_ID}/children", pg.list_children),
+    _route("PATCH", f"/v1/blocks/{_ID}/children", pg.append_children, True),
+    _route("GET", f"/v1/blocks/{_ID}", pg.get_block),
+    _route("PATCH", f"/v1/blocks/{_ID}", pg.update_block, True),
+    _route("DELETE", f"/v1/blocks/{_ID}", pg.delete_block, True),
+    _route("POST", "/v1/search", db.search),
 )
 
 
@@ -280,7 +282,7 @@ class NotionFakeServer:
             fault = self.faults.pick(http.command, split.path)
             if fault is not None:
                 self._before(fault, http, headers)
-            request = ep.ApiRequest(params, parse_qs(split.query), self._body(raw_body))
+            request = ApiRequest(params, parse_qs(split.query), self._body(raw_body))
             with self.store.lock:
                 payload = route.handler(self.store, request)
                 if route.writes:
