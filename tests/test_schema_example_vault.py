@@ -171,6 +171,7 @@ def test_canonical_values_of_a_seed_like_note(
     fm = frontmatters[path]
     cls = schema.classes["attachment_theory"]
     canon = {k: to_canonical(cls.fields[k], v) for k, v in fm.items() if k in cls.fields}
+    assert cls.fields["style_type"].choices[:2] == ("Secure", "Anxious-preoccupied")
     assert canon["id"] == 1751731942310
     assert canon["created"] == "2025-07-05T18:12"
     assert canon["status"] == "🟨 in progress"

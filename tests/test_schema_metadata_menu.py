@@ -319,3 +319,25 @@ def test_preset_fields_type_the_default_class(tmp_path: Path, alias: str) -> Non
     assert fields["rating"].type is FieldType.NUMBER  # the preset wins over inference ("7")
     assert fields["done_on"].kind is FieldKind.DATE  # kept although no note uses it yet
     assert alias not in fields
+
+
+def test_values_list_note_path_options_are_read_from_the_note(tmp_path: Path) -> None:
+    root = mdm_vault(tmp_path)
+    write(root, "Lists/Moods.md", "---\ntags: [list]\n---\nCalm  \n\nTense\n")
+    write(
+        root,
+        "Classes/day.md",
+        fileclass(
+            """\
+            - {name: mood, type: Select, options: {sourceType: ValuesListNotePath, valuesListNotePath: Lists/Moods.md}, path: "", id: M00001}
+            - {name: moods, type: Multi, options: {sourceType: ValuesListNotePath, valuesListNotePath: Lists/Moods}, path: "", id: M00002}
+            - {name: gone, type: Select, options: {sourceType: ValuesListNotePath, valuesListNotePath: Lists/Gone.md}, path: "", id: M00003}
+            """
+        ),
+    )
+    schema = build_vault_schema(root, {})
+    fields = schema.classes["day"].fields
+    assert fields["mood"].choices == ("Calm", "Tense")
+    assert fields["moods"].choices == ("Calm", "Tense")
+    assert fields["gone"].choices == ()
+    assert any("Lists/Gone.md" in p for p in schema.problems)

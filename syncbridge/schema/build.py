@@ -5,8 +5,9 @@ frontmatter as plain values, so it stays independent of note parsing. Precedence
 field's type: the note's Metadata Menu fileClass, then MDM preset fields, then Obsidian's
 ``types.json``, then inference from the values seen in that class's notes.
 
-Side effects: reads the vault's ``.obsidian`` settings files and, for fileClass notes the
-caller did not pass, their frontmatter from disk.
+Side effects: reads the vault's ``.obsidian`` settings files, the notes that list
+``ValuesListNotePath`` options, and, for fileClass notes the caller did not pass, their
+frontmatter from disk.
 """
 
 from __future__ import annotations
@@ -91,6 +92,40 @@ def _fileclass_definitions(
     return definitions
 
 
+def _note_choices(root: Path, rel: str) -> tuple[str, ...] | None:
+    """The options of a ``ValuesListNotePath`` note: one per non-empty line of its body
+    (frontmatter skipped, trailing spaces stripped), or ``None`` if it cannot be read."""
+    path = root / rel if rel.endswith(".md") else root / f"{rel}.md"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    match = _FENCE_RE.match(text)
+    if match is not None:
+        text = text[match.end() :]
+    return tuple(line.strip() for line in text.splitlines() if line.strip())
+
+
+def _with_note_choices(
+    root: Path, spec: FieldSpec, cache: dict[str, tuple[str, ...] | None], problems: list[str]
+) -> FieldSpec:
+    """``spec`` with ``choices`` read from its ``valuesListNotePath`` note, recursively for
+    Object children. Side effect: reads those notes (once each, via ``cache``)."""
+    children = tuple(_with_note_choices(root, c, cache, problems) for c in spec.children)
+    options = spec.options
+    rel = options.get("valuesListNotePath")
+    choices = spec.choices
+    if options.get("sourceType") == "ValuesListNotePath" and isinstance(rel, str) and rel:
+        if rel not in cache:
+            cache[rel] = _note_choices(root, rel)
+            if cache[rel] is None:
+                problems.append(f"field {spec.name!r}: values list note {rel!r} not found")
+        choices = cache[rel] or ()
+    if children == spec.children and choices == spec.choices:
+        return spec
+    return dataclasses.replace(spec, children=children, choices=choices)
+
+
 def _extra_fields(
     keys_values: Mapping[str, list[Any]],
     known: Mapping[str, FieldSpec],
@@ -131,7 +166,9 @@ def build_vault_schema(
     fields, ``types.json`` and inference. With ``infer_unlisted``, keys a class's notes
     carry that its definition does not list are added to it too (``origin`` tells where
     their type came from), so sync can carry them. Template folders: Templater's, the core
-    Templates plugin's, and ``extra_template_folders``. Problems in definitions are
+    Templates plugin's, and ``extra_template_folders``. Options of Select / Multi fields whose
+    ``sourceType`` is ``ValuesListNotePath`` are read from that note (one per line). Problems
+    in definitions are
     collected in ``VaultSchema.problems``; this function does not raise on bad input.
     """
     settings = read_settings(root) or MetadataMenuSettings()
@@ -210,4 +247,10 @@ def build_vault_schema(
             # MDM preset fields apply to every note: keep them even if no note uses them yet.
             extra = {**{k: v for k, v in presets.items() if k not in extra}, **extra}
         final[name] = dataclasses.replace(cls, fields={**cls.fields, **extra})
+
+    # Select / Multi options listed in a note (sourceType ValuesListNotePath).
+    cache: dict[str, tuple[str, ...] | None] = {}
+    for name, cls in final.items():
+        fields = {k: _with_note_choices(root, v, cache, problems) for k, v in cls.fields.items()}
+        final[name] = dataclasses.replace(cls, fields=fields)
     return schema_with(final)
