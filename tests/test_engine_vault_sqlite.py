@@ -1,0 +1,125 @@
+"""The engine over the real parts: the example vault (VaultAdapter) ↔ the SQLite adapter.
+
+Real files in a tmp copy of ``examples/vault``, a real SQLite database edited with the
+``sqlite3`` command-line tool, a real state file.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from syncbridge.adapter import Adapter
+from syncbridge.engine import SyncOptions, list_conflicts, run_sync
+from syncbridge.registry import load_adapter
+from syncbridge.state import StateStore
+from syncbridge.vault import Vault
+from syncbridge.vault_adapter import VaultAdapter
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "vault"
+TZ = "Europe/Paris"
+SHAME = "Psyche/Wounds/Shame Wound.md"
+
+
+class Setup:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        shutil.copytree(EXAMPLE, root / "vault")
+        self.vault = VaultAdapter(Vault.open(root / "vault"), timezone=TZ)
+        sqlite_cls = load_adapter("sqlite")
+        self.remote: Adapter = sqlite_cls(sqlite_cls.config_model(path="demo.db"), base_dir=root)
+        self.state = StateStore.open(root / ".syncbridge" / "state.db")
+
+    def sync(self, **kw: Any) -> dict[str, Any]:
+        options = SyncOptions(target="local", timezone=TZ, **kw)
+        report = run_sync(
+            self.vault, self.remote, self.state, options, schema=self.vault.vault.schema
+        )
+        assert report.errors == [], report.errors
+        return report.to_dict()
+
+    def sql(self, statement: str) -> None:
+        """Edit the database as a user would, with the sqlite3 command-line tool."""
+        if shutil.which("sqlite3"):
+            subprocess.run(["sqlite3", str(self.root / "demo.db"), statement], check=True)
+        else:  # the same SQL through the stdlib driver
+            with sqlite3.connect(self.root / "demo.db") as conn:
+                conn.execute(statement)
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> Iterator[Setup]:
+    s = Setup(tmp_path)
+    yield s
+    s.state.close()
+    s.remote.close()
+
+
+def notes(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*.md"))}
+
+
+def test_initial_sync_then_no_changes(setup: Setup) -> None:
+    before = notes(setup.root / "vault")
+    first = setup.sync()
+    assert first["remote"]["created"] == first["vault"]["unchanged"] > 10
+    assert first["vault"]["created"] == first["vault"]["updated"] == 0
+    assert notes(setup.root / "vault") == before  # nothing in the vault was rewritten
+    second = setup.sync()
+    assert all(second[s][k] == 0 for s in ("vault", "remote") for k in ("created", "updated"))
+    assert second["remote"]["unchanged"] == first["remote"]["created"]
+
+
+def test_row_edited_with_sqlite3_flows_back_as_a_minimal_edit(setup: Setup) -> None:
+    setup.sync()
+    before = (setup.root / "vault" / SHAME).read_text("utf-8").splitlines()
+    setup.sql("UPDATE wound SET status = '🟨 in progress' WHERE title = 'Shame Wound'")
+    report = setup.sync()
+    assert report["vault"]["updated"] == 1
+    after = (setup.root / "vault" / SHAME).read_text("utf-8").splitlines()
+    changed = [(b, a) for b, a in zip(before, after, strict=True) if a != b]
+    assert [a.split(":")[0] for _, a in changed] == ["last_modified", "status"]
+    assert "status: 🟨 in progress" in after
+    # the stamp is written in the note's own format (minutes, local time, a space)
+    stamp = next(a for _, a in changed if a.startswith("last_modified"))
+    assert len(stamp) == len("last_modified: 2025-08-01 19:50") and "T" not in stamp
+    quiet = setup.sync()
+    assert quiet["vault"]["updated"] == quiet["remote"]["updated"] == 0
+
+
+def test_note_edit_flows_to_the_row(setup: Setup) -> None:
+    setup.sync()
+    path = setup.root / "vault" / SHAME
+    path.write_text(
+        path.read_text("utf-8").replace("priority: 🟡 Medium", "priority: 🔴 High"), "utf-8"
+    )
+    report = setup.sync()
+    assert report["remote"]["updated"] == 1 and report["vault"]["updated"] == 0
+    with sqlite3.connect(setup.root / "demo.db") as conn:
+        (priority,) = conn.execute(
+            "SELECT priority FROM wound WHERE title = 'Shame Wound'"
+        ).fetchone()
+    assert priority == "🔴 High"
+
+
+def test_conflict_between_note_and_row_keeps_the_loser(setup: Setup) -> None:
+    setup.sync()
+    path = setup.root / "vault" / SHAME
+    text = path.read_text("utf-8")
+    path.write_text(text.replace("priority: 🟡 Medium", "priority: 🔴 High"), "utf-8")
+    setup.sql("UPDATE wound SET priority = '🟢 Low' WHERE title = 'Shame Wound'")
+    report = setup.sync(conflict="vault_wins")
+    assert report["remote"]["conflicts"] == 1
+    (c,) = list_conflicts(setup.state, "local")
+    assert (c.field, c.vault_value, c.remote_value, c.winner) == (
+        "priority",
+        "🔴 High",
+        "🟢 Low",
+        "vault",
+    )
