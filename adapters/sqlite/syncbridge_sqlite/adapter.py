@@ -20,6 +20,7 @@ import datetime as dt
 import json
 import logging
 import sqlite3
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,7 +44,14 @@ from syncbridge.errors import (
     StaleVersion,
 )
 from syncbridge.schema.model import ClassSchema
-from syncbridge_sqlite.codec import decode, encode, exact_entries, exact_equal, infer_kind
+from syncbridge_sqlite.codec import (
+    decode,
+    encode,
+    exact_entries,
+    exact_equal,
+    infer_kind,
+    stored_as_sent,
+)
 from syncbridge_sqlite.layout import NOW_SQL, Layout, Table, quote
 
 __all__ = ["Deletion", "SQLiteAdapter", "SQLiteConfig", "TrashEntry"]
@@ -52,8 +60,9 @@ log = logging.getLogger(__name__)
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _ROW_HEAD = ("_id", "title", "body", "_version", "_modified", "_nulls", "_exact")
-_Cells = tuple[list[str], list[Any], list[str]]
-_CHUNK = 500  # ids per "IN (...)" query, well under SQLite's parameter limit
+_CHUNK = 500
+_HEAD = "rowid, _id, _version, _modified"  # what a write returns (RETURNING)
+_RECENT = 512  # records kept after our own writes, so the read that follows needs no query  # ids per "IN (...)" query, well under SQLite's parameter limit
 
 
 class SQLiteConfig(AdapterConfig):
@@ -66,6 +75,16 @@ class SQLiteConfig(AdapterConfig):
     busy_timeout_ms: int = Field(
         5000, ge=0, description="How long a write waits for another writer's lock, in ms."
     )
+
+
+@dataclass(frozen=True)
+class _Row:
+    """What one write sends for a record's field columns (see ``SQLiteAdapter._row``)."""
+
+    cells: list[Any]
+    nulls: str | None
+    exact: str | None
+    as_sent: bool
 
 
 @dataclass(frozen=True)
@@ -157,8 +176,13 @@ class SQLiteAdapter(Adapter):
         self._depth = 0
         self._where: dict[str, Table] = {}  # record id → table, refreshed by list()
         self._schema_version = -1
+        self._txn_data_version = -1
         self._connection: sqlite3.Connection | None = None
         self._closed = False
+        self._sql: dict[tuple[str, str, int], str] = {}
+        # Records as we last wrote them, with the data_version seen in that transaction:
+        # valid while no other connection has committed since (PRAGMA data_version).
+        self._recent: OrderedDict[str, tuple[int, Record]] = OrderedDict()
         self._layout = Layout(config.table_prefix)
         if self.path.exists():
             self._connect()
@@ -216,7 +240,8 @@ class SQLiteAdapter(Adapter):
             raise self._translate(exc) from exc
         self._depth += 1
         try:
-            self._refresh_layout()
+            if outer:
+                self._refresh_layout()
             yield
         except BaseException as exc:
             self._depth -= 1
@@ -225,6 +250,7 @@ class SQLiteAdapter(Adapter):
                 conn.execute("RELEASE sb_write")
             self._layout.load()  # DDL of the failed write is gone too
             self._schema_version = -1
+            self._recent.clear()  # may hold records of the rolled-back writes
             if isinstance(exc, sqlite3.Error):
                 raise self._translate(exc) from exc
             raise
@@ -261,11 +287,15 @@ class SQLiteAdapter(Adapter):
         return FatalError(f"{self.path}: SQLite error: {text}")
 
     def _refresh_layout(self) -> None:
-        """Re-read ``_meta`` when another connection changed the schema."""
-        (version,) = self._conn.execute("PRAGMA schema_version").fetchone()
-        if version != self._schema_version:
+        """Re-read ``_meta`` when another connection changed the schema; note the
+        ``data_version`` (it only moves when another connection commits)."""
+        schema_version, data_version = self._conn.execute(
+            "SELECT * FROM pragma_schema_version(), pragma_data_version()"
+        ).fetchone()
+        self._txn_data_version = int(data_version)
+        if schema_version != self._schema_version:
             self._layout.load()
-            self._schema_version = version
+            self._schema_version = schema_version
 
     # -- schema --------------------------------------------------------------------------
 
@@ -294,8 +324,23 @@ class SQLiteAdapter(Adapter):
     # -- reading -------------------------------------------------------------------------
 
     def _select(self, table: Table) -> str:
-        names = [*_ROW_HEAD, *(c.name for c in table.columns.values())]
-        return f"SELECT {', '.join(quote(n) for n in names)} FROM {table.q}"
+        key = ("select", table.name, len(table.columns))
+        sql = self._sql.get(key)
+        if sql is None:
+            names = [*_ROW_HEAD, *(c.name for c in table.columns.values())]
+            sql = self._sql[key] = f"SELECT {', '.join(quote(n) for n in names)} FROM {table.q}"
+        return sql
+
+    def _data_version(self) -> int:
+        (version,) = self._conn.execute("PRAGMA data_version").fetchone()
+        return int(version)
+
+    def _remember(self, record: Record, data_version: int) -> None:
+        assert record.id is not None
+        self._recent[record.id] = (data_version, record)
+        self._recent.move_to_end(record.id)
+        while len(self._recent) > _RECENT:
+            self._recent.popitem(last=False)
 
     def _record(self, table: Table, row: Sequence[Any]) -> Record:
         record_id, title, body, version, modified, nulls_cell, exact_cell, *cells = row
@@ -353,8 +398,19 @@ class SQLiteAdapter(Adapter):
     def read_many(self, ids: Sequence[str]) -> builtins.list[Record]:
         """Full records for ``ids``, in order; ``RecordError`` naming the first unknown id."""
         found: dict[str, Record] = {}
+        if self._recent and self._connection is not None:
+            try:
+                now = self._data_version()
+            except sqlite3.Error as exc:
+                raise self._translate(exc) from exc
+            for record_id in ids:
+                cached = self._recent.get(record_id)
+                if cached is not None and cached[0] == now:
+                    found[record_id] = cached[1]
+            if len(found) == len(ids):
+                return [found[i] for i in ids]
         with self._reading():
-            pending = list(dict.fromkeys(ids))
+            pending = [i for i in dict.fromkeys(ids) if i not in found]
             tables = list(self._layout.tables.values())
             # Ask the table list() saw each id in first, then every table for the rest.
             by_table: dict[str, builtins.list[str]] = {}
@@ -402,53 +458,71 @@ class SQLiteAdapter(Adapter):
 
     # -- writing -------------------------------------------------------------------------
 
-    def _cells(self, table: Table, record: Record) -> _Cells:
-        """(column names, cells, fields present with null) for every field column."""
-        names: builtins.list[str] = []
+    def _row(self, table: Table, record: Record) -> _Row:
+        """The cells to write for ``record``, the ``_nulls`` and predicted ``_exact`` cells,
+        and whether every cell is stored exactly as sent (no read-back needed)."""
         cells: builtins.list[Any] = []
         nulls: builtins.list[str] = []
+        as_sent = True
+        fields = record.fields
         for column in table.columns.values():
-            value = record.fields.get(column.field, MISSING)
-            names.append(column.name)
+            value = fields.get(column.field, MISSING)
             if value is MISSING:
                 cells.append(None)
             elif value is None:
                 cells.append(None)
                 nulls.append(column.field)
             else:
-                cells.append(encode(column.kind, value))
-        return names, cells, nulls
-
-    def _predicted_exact(
-        self, table: Table, record: Record, cells: builtins.list[Any]
-    ) -> str | None:
+                cell = encode(column.kind, value)
+                cells.append(cell)
+                as_sent = as_sent and stored_as_sent(column.kind, cell)
         kinds = {c.field: c.kind for c in table.columns.values()}
-        by_field: dict[str, Any] = dict(zip(kinds, cells, strict=True))
-        values = {f: v for f, v in record.fields.items() if f in kinds}
-        entries = exact_entries(kinds, values, by_field)
-        return json.dumps(entries, ensure_ascii=False) if entries else None
+        by_field = dict(zip(kinds, cells, strict=True))
+        entries = exact_entries(kinds, {f: v for f, v in fields.items() if f in kinds}, by_field)
+        return _Row(
+            cells,
+            json.dumps(nulls, ensure_ascii=False) if nulls else None,
+            json.dumps(entries, ensure_ascii=False) if entries else None,
+            as_sent,
+        )
 
-    def _finish_write(
-        self, table: Table, rowid: int, record: Record, written: str | None
-    ) -> Record:
-        """Read the row back and fix ``_exact`` if SQLite's type affinity changed a cell
-        (one more write, which bumps ``_version`` again). Returns the stored record."""
-        row = self._conn.execute(f"{self._select(table)} WHERE rowid = ?", (rowid,)).fetchone()
-        kinds = {c.field: c.kind for c in table.columns.values()}
-        stored = dict(zip(kinds, row[len(_ROW_HEAD) :], strict=True))
-        values = {f: v for f, v in record.fields.items() if f in kinds}
-        entries = exact_entries(kinds, values, stored)
-        actual = json.dumps(entries, ensure_ascii=False) if entries else None
-        if actual != written:
-            self._conn.execute(
-                f"UPDATE {table.q} SET _exact = ?, _version = _version + 1 WHERE rowid = ?",
-                (actual, rowid),
+    def _finish_write(self, table: Table, head: Sequence[Any], record: Record, row: _Row) -> Record:
+        """The record as stored, given ``head`` = (rowid, _id, _version, _modified) as the
+        write returned them. When every cell was stored as sent, that is all we need;
+        otherwise the row is read back, and ``_exact`` fixed if SQLite's type affinity
+        changed a cell (one more write, which bumps ``_version`` again)."""
+        rowid = head[0]
+        head = head[1:]
+        if row.as_sent:
+            stored = Record(
+                class_name=table.class_name,
+                fields=dict(record.fields),
+                body=record.body,
+                id=str(head[0]),
+                version=f"{head[1]}@{head[2]}",
+                modified=_parse_time(head[2]),
+                title=record.title,
             )
-            row = self._conn.execute(f"{self._select(table)} WHERE rowid = ?", (rowid,)).fetchone()
-        stored_record = self._record(table, row)
-        assert stored_record.id is not None
-        self._where[stored_record.id] = table
-        return stored_record
+        else:
+            select = f"{self._select(table)} WHERE rowid = ?"
+            cells = self._conn.execute(select, (rowid,)).fetchone()
+            kinds = {c.field: c.kind for c in table.columns.values()}
+            values = {f: v for f, v in record.fields.items() if f in kinds}
+            entries = exact_entries(
+                kinds, values, dict(zip(kinds, cells[len(_ROW_HEAD) :], strict=True))
+            )
+            actual = json.dumps(entries, ensure_ascii=False) if entries else None
+            if actual != row.exact:
+                self._conn.execute(
+                    f"UPDATE {table.q} SET _exact = ?, _version = _version + 1 WHERE rowid = ?",
+                    (actual, rowid),
+                )
+                cells = self._conn.execute(select, (rowid,)).fetchone()
+            stored = self._record(table, cells)
+        assert stored.id is not None
+        self._where[stored.id] = table
+        self._remember(stored, self._txn_data_version)
+        return stored
 
     @staticmethod
     def _ref(record: Record) -> RecordRef:
@@ -459,26 +533,24 @@ class SQLiteAdapter(Adapter):
     def _insert(
         self, table: Table, record: Record, *, record_id: str | None = None, version: int = 1
     ) -> Record:
-        names, cells, nulls = self._cells(table, record)
-        exact = self._predicted_exact(table, record, cells)
-        head = ["title", "body", "_nulls", "_exact", "_version"]
-        values: builtins.list[Any] = [
-            record.title,
-            record.body,
-            json.dumps(nulls, ensure_ascii=False) if nulls else None,
-            exact,
-            version,
-        ]
+        row = self._row(table, record)
+        key = ("insert" if record_id is None else "insert-id", table.name, len(table.columns))
+        sql = self._sql.get(key)
+        if sql is None:
+            head = ["title", "body", "_nulls", "_exact", "_version"]
+            if record_id is not None:
+                head.append("_id")
+            names = [*head, *(c.name for c in table.columns.values())]
+            marks = ", ".join("?" * len(names))
+            columns = ", ".join(quote(n) for n in names)
+            sql = self._sql[key] = (
+                f"INSERT INTO {table.q} ({columns}) VALUES ({marks}) RETURNING {_HEAD}"
+            )
+        values: builtins.list[Any] = [record.title, record.body, row.nulls, row.exact, version]
         if record_id is not None:
-            head.append("_id")
             values.append(record_id)
-        columns = ", ".join(quote(n) for n in [*head, *names])
-        marks = ", ".join("?" * (len(head) + len(names)))
-        cursor = self._conn.execute(
-            f"INSERT INTO {table.q} ({columns}) VALUES ({marks})", [*values, *cells]
-        )
-        assert cursor.lastrowid is not None
-        return self._finish_write(table, cursor.lastrowid, record, exact)
+        (head,) = self._conn.execute(sql, [*values, *row.cells]).fetchall()
+        return self._finish_write(table, head, record, row)
 
     def create(self, record: Record) -> RecordRef:
         """Insert ``record`` as a new row (its ``id`` is ignored; SQLite draws one). Creates
@@ -510,23 +582,21 @@ class SQLiteAdapter(Adapter):
             if table is not current:
                 stored = self._move(current, table, record)
                 return self._ref(stored)
-            names, cells, nulls = self._cells(table, record)
-            exact = self._predicted_exact(table, record, cells)
-            assignments = ", ".join(f"{quote(n)} = ?" for n in names)
-            self._conn.execute(
-                f"UPDATE {table.q} SET title = ?, body = ?, _nulls = ?, _exact = ?"
-                f"{', ' if names else ''}{assignments}, "
-                f"_version = _version + 1, _modified = {NOW_SQL} WHERE rowid = ?",
-                [
-                    record.title,
-                    record.body,
-                    json.dumps(nulls, ensure_ascii=False) if nulls else None,
-                    exact,
-                    *cells,
-                    rowid,
-                ],
-            )
-            stored = self._finish_write(table, rowid, record, exact)
+            row = self._row(table, record)
+            key = ("update", table.name, len(table.columns))
+            sql = self._sql.get(key)
+            if sql is None:
+                names = ["title", "body", "_nulls", "_exact"]
+                names += [c.name for c in table.columns.values()]
+                assignments = ", ".join(f"{quote(n)} = ?" for n in names)
+                sql = self._sql[key] = (
+                    f"UPDATE {table.q} SET {assignments}, _version = _version + 1,"
+                    f" _modified = {NOW_SQL} WHERE rowid = ? RETURNING {_HEAD}"
+                )
+            (head,) = self._conn.execute(
+                sql, [record.title, record.body, row.nulls, row.exact, *row.cells, rowid]
+            ).fetchall()
+            stored = self._finish_write(table, head, record, row)
         return self._ref(stored)
 
     def _move(self, current: Table, table: Table, record: Record) -> Record:
@@ -570,6 +640,7 @@ class SQLiteAdapter(Adapter):
             self._conn.execute(f"DELETE FROM {table.q} WHERE rowid = ?", (rowid,))
             self._mark_deletion(table, record_id, "syncbridge")
             self._where.pop(record_id, None)
+            self._recent.pop(record_id, None)
 
     # -- deletions and trash -------------------------------------------------------------
 

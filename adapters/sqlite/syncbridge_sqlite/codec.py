@@ -32,6 +32,7 @@ __all__ = [
     "exact_entries",
     "exact_equal",
     "infer_kind",
+    "stored_as_sent",
 ]
 
 SQL_TYPES: dict[FieldKind, str] = {
@@ -128,6 +129,21 @@ def exact_equal(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
+def _held_exactly(kind: FieldKind, value: Any) -> bool:
+    """A shortcut: values of the column's own type that its cell always holds exactly
+    (canonical lists and objects are JSON, which keeps int, float, bool and null apart)."""
+    kind_of_value = type(value)
+    if kind in _TEXT_KINDS:
+        return kind_of_value is str
+    if kind is FieldKind.NUMBER:
+        return kind_of_value is int and _INT64_MIN <= value <= _INT64_MAX
+    if kind is FieldKind.BOOLEAN:
+        return kind_of_value is bool
+    if kind is FieldKind.JSON:
+        return kind_of_value is list or kind_of_value is dict
+    return kind_of_value is list  # list, links
+
+
 def exact_entries(
     kinds: Mapping[str, FieldKind], values: Mapping[str, Any], cells: Mapping[str, Cell]
 ) -> dict[str, list[Any]]:
@@ -137,12 +153,29 @@ def exact_entries(
     for field, value in values.items():
         if value is None:
             continue
+        kind = kinds[field]
+        if _held_exactly(kind, value):
+            continue
         cell = cells[field]
         if cell is None or isinstance(cell, bytes):  # cannot happen for our own writes
             continue
-        if not exact_equal(decode(kinds[field], cell), value):
+        if not exact_equal(decode(kind, cell), value):
             entries[field] = [cell, value]
     return entries
+
+
+def stored_as_sent(kind: FieldKind, cell: Cell) -> bool:
+    """Whether SQLite stores ``cell`` unchanged in a column of ``kind`` (no type affinity
+    conversion), so the row need not be read back to know what it holds."""
+    if cell is None:
+        return True
+    if kind is FieldKind.NUMBER:
+        if type(cell) is float:
+            return math.isfinite(cell) and not cell.is_integer()
+        return type(cell) is int
+    if kind is FieldKind.BOOLEAN:
+        return type(cell) is int
+    return type(cell) is str
 
 
 def infer_kind(value: Any) -> FieldKind:

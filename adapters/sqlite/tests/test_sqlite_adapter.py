@@ -310,3 +310,25 @@ def test_failed_write_inside_a_transaction_rolls_back_only_itself(
             raise RuntimeError("boom")
     assert {r.id for r in adapter.list()} == {ref.id, kept.id}
     assert adapter.table_name("brand new class") is None
+
+
+def test_read_after_our_write_sees_a_later_external_edit(
+    adapter: SQLiteAdapter, db_path: Path
+) -> None:
+    """Reads right after our writes are served from memory only while no other
+    connection has committed; then they go to the database again."""
+    ref = adapter.create(grief())
+    assert adapter.read(ref.id).fields["intensity"] == 7
+    with sqlite3.connect(db_path) as other:
+        other.execute("UPDATE emotion SET intensity = 3 WHERE _id = ?", (ref.id,))
+    got = adapter.read(ref.id)
+    assert got.fields["intensity"] == 3 and got.version != ref.version
+
+
+def test_rolled_back_write_is_not_read_back(adapter: SQLiteAdapter) -> None:
+    ref = adapter.create(grief())
+    with pytest.raises(RuntimeError), adapter.transaction():
+        adapter.update(Record("emotion", {"intensity": 1}, id=ref.id), expected_version=ref.version)
+        raise RuntimeError("boom")
+    got = adapter.read(ref.id)
+    assert got.fields["intensity"] == 7 and got.version == ref.version
