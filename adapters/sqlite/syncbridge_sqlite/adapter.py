@@ -60,9 +60,9 @@ log = logging.getLogger(__name__)
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _ROW_HEAD = ("_id", "title", "body", "_version", "_modified", "_nulls", "_exact")
-_CHUNK = 500
+_CHUNK = 500  # ids per "IN (...)" query, well under SQLite's parameter limit
 _HEAD = "rowid, _id, _version, _modified"  # what a write returns (RETURNING)
-_RECENT = 512  # records kept after our own writes, so the read that follows needs no query  # ids per "IN (...)" query, well under SQLite's parameter limit
+_RECENT = 512  # records kept after our own writes, so the read that follows needs no query
 
 
 class SQLiteConfig(AdapterConfig):
