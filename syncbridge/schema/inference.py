@@ -56,6 +56,7 @@ TEMPORAL_SHARE = 0.9
 mix in the odd hand-typed value, which then stays as it is (and ``doctor`` reports it)."""
 
 _WIKILINK_RE = re.compile(r"!?\[\[[^\[\]]+\]\]")
+_DIGIT_RE = re.compile(r"\d")
 
 
 def _is_link(value: Any) -> bool:
@@ -88,6 +89,8 @@ def detect_date_format(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
     text = value.strip()
+    if not _DIGIT_RE.search(text):
+        return None  # every candidate layout has digits: a cheap reject for plain text
     for fmt in CANDIDATE_FORMATS:
         if moment_format(fmt).parse(text) is not None:
             return fmt
@@ -95,9 +98,16 @@ def detect_date_format(value: Any) -> str | None:
 
 
 def _temporal(name: str, values: Sequence[Any]) -> FieldSpec | None:
-    formats = [detect_date_format(v) for v in values]
-    if sum(f is not None for f in formats) < TEMPORAL_SHARE * len(formats):
-        return None
+    allowed_misses = int((1 - TEMPORAL_SHARE) * len(values) + 1e-9)
+    formats: list[str | None] = []
+    misses = 0
+    for value in values:
+        found = detect_date_format(value)
+        if found is None:
+            misses += 1
+            if misses > allowed_misses:
+                return None  # stop early: most keys are not dates
+        formats.append(found)
     counts = Counter(f for f in formats if f is not None)
     compiled = {f: moment_format(f) for f in counts}
     if all(not c.has_date for c in compiled.values()):
