@@ -29,6 +29,7 @@ from typing import Any, ClassVar
 
 import yaml
 from ruamel.yaml import YAML
+from ruamel.yaml.comments import TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError as RuamelMarkedError
 from ruamel.yaml.error import YAMLError as RuamelError
 from ruamel.yaml.nodes import MappingNode as RtMappingNode
@@ -138,6 +139,9 @@ class _Yaml12Loader(_BASE_LOADER):  # type: ignore[misc]
         if cls is yaml.ScalarNode:
             if tag == _STR_TAG:
                 return node.value
+            scalar = _SCALAR_CONSTRUCTORS.get(tag)
+            if scalar is not None:
+                return scalar(self, node)
             return self.construct_object(node, deep=True)
         if cls is yaml.SequenceNode and tag == _SEQ_TAG:
             return [self.construct_tree(item) for item in node.value]
@@ -167,6 +171,11 @@ class _Yaml12Loader(_BASE_LOADER):  # type: ignore[misc]
 
 _Yaml12Loader.add_constructor("tag:yaml.org,2002:int", _Yaml12Loader.construct_yaml_int)
 _Yaml12Loader.add_constructor(None, _Yaml12Loader.construct_undefined)
+_SCALAR_CONSTRUCTORS: dict[str, Any] = {
+    "tag:yaml.org,2002:" + t: _Yaml12Loader.yaml_constructors["tag:yaml.org,2002:" + t]
+    for t in ("int", "float", "bool", "null", "timestamp")
+}
+"""Scalar constructors that return their value directly (no generator, no recursion)."""
 
 _RESOLVERS_12: list[tuple[str, str, str]] = [
     ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
@@ -412,6 +421,8 @@ def plain(value: Any) -> Any:
         return float(value)
     if isinstance(value, str):
         return str(value)
+    if isinstance(value, TaggedScalar) and value.value is not None:
+        return str(value.value)  # "=" (the YAML "value" tag) is plain text in Obsidian
     if isinstance(value, dt.datetime):
         return dt.datetime(
             value.year, value.month, value.day, value.hour, value.minute, value.second,
