@@ -254,7 +254,7 @@ def _temporal_canonical(spec: FieldSpec, raw: Any) -> Any:
         return raw  # a Date inserted as a link ("[[Daily/2025-07-05]]"): a link is a link
     value = parse_temporal(date_format_of(spec), raw)
     if value is None:
-        return raw if isinstance(raw, str) else _text(raw) if _scalar(raw) else raw
+        return canonical(raw)  # does not fit: unchanged (plain builtins for JSON)
     if isinstance(value, dt.datetime):
         if spec.kind is FieldKind.DATE and _is_midnight(value) and value.tzinfo is None:
             return value.date().isoformat()
@@ -262,10 +262,6 @@ def _temporal_canonical(spec: FieldSpec, raw: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     return canonical_time(value)
-
-
-def _scalar(value: Any) -> bool:
-    return isinstance(value, str | int | float | bool | dt.date | dt.time)
 
 
 def _is_midnight(value: dt.datetime) -> bool:
@@ -310,7 +306,9 @@ def _to_yaml(spec: FieldSpec, value: Any, previous: Any, tz: dt.tzinfo | str | N
     if kind in (FieldKind.DATE, FieldKind.DATETIME, FieldKind.TIME) and isinstance(value, str):
         return _temporal_yaml(spec, value, previous, tz)
     if kind is FieldKind.NUMBER and isinstance(previous, str) and _number(previous) is not None:
-        return _text(value) if isinstance(value, int | float) else value
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return _text(value)
+        return value
     if kind is FieldKind.BOOLEAN and isinstance(previous, str) and isinstance(value, bool):
         text = "true" if value else "false"
         return text.capitalize() if previous[:1].isupper() else text
