@@ -136,6 +136,13 @@ def test_update_of_a_deleted_record_is_stale(adapter: SQLiteAdapter) -> None:
         adapter.update(Record("emotion", {}, id=ref.id), expected_version=ref.version)
 
 
+def test_deleting_a_row_that_is_gone_does_nothing(adapter: SQLiteAdapter) -> None:
+    ref = adapter.create(grief())
+    adapter.delete(ref.id, expected_version=ref.version)
+    adapter.delete(ref.id, expected_version=ref.version)  # replayed: harmless
+    assert [t.record_id for t in adapter.trash()] == [ref.id]
+
+
 def test_delete_with_stale_version_keeps_the_row(adapter: SQLiteAdapter) -> None:
     ref = adapter.create(grief())
     with pytest.raises(StaleVersion):
