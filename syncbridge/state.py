@@ -267,6 +267,7 @@ class StateStore:
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self._conn = conn
         self.path = path
+        self._depth = 0
 
     @classmethod
     def open(cls, path: Path) -> StateStore:
@@ -323,13 +324,29 @@ class StateStore:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
+        if self._depth:  # inside batch(): the outer transaction commits
+            yield self._conn
+            return
         self._conn.execute("BEGIN IMMEDIATE")
+        self._depth += 1
         try:
             yield self._conn
         except BaseException:
             self._conn.execute("ROLLBACK")
             raise
+        finally:
+            self._depth -= 1
         self._conn.execute("COMMIT")
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group the write methods called inside into one transaction (all or nothing).
+
+        The executor journals a chunk of actions in one batch before writing any of them,
+        and commits their results in another: the crash guarantees are per batch.
+        """
+        with self._transaction():
+            yield
 
     def close(self) -> None:
         """Close the connection (idempotent)."""

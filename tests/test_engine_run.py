@@ -300,3 +300,22 @@ def test_interrupted_create_is_recovered_not_duplicated(
 def test_state_file_relative_to_tmp(tmp_path: Path) -> None:
     with StateStore.open(tmp_path / "x" / "state.db") as st:
         assert st.links("t") == {}
+
+
+def test_identical_notes_created_together_recover_one_to_one(
+    vault: MemoryAdapter, memory_remote: MemoryAdapter, state_store: StateStore
+) -> None:
+    for name in ("A.md", "B.md", "C.md"):
+        vault.put(name, {}, "")  # three empty notes: same content, no id field
+    with pytest.raises(SimulatedCrash):
+        run_sync(vault, memory_remote, state_store, OPTS, faults_at=FaultInjector(3, "after"))
+    assert len(memory_remote.records) == 3 and state_store.links("t") == {}
+    report = run_sync(vault, memory_remote, state_store, OPTS)
+    assert report.recovered == 3 and report.remote.created == 0
+    assert len(memory_remote.records) == 3 and len(state_store.links("t")) == 3
+    titles = sorted(s.title or "" for s in memory_remote.records.values())
+    assert titles == ["A", "B", "C"]
+    links = {
+        lk.a_id: memory_remote.records[lk.b_id].title for lk in state_store.links("t").values()
+    }
+    assert links == {"A.md": "A", "B.md": "B", "C.md": "C"}

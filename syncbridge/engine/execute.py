@@ -1,8 +1,9 @@
-"""The executor: list both sides, plan, then apply the plan entry by entry with a journal.
+"""The executor: list both sides, plan, then apply the plan chunk by chunk with a journal.
 
-Per entry: the action (and its conflicts) is journaled *before* the first write, the writes
-run with compare-and-swap, the written records are read back, and one transaction stores
-the new base and clears the journal entry. An entry whose writes did not all succeed keeps
+Per chunk of up to :data:`CHUNK` entries: every action (and its conflicts) is journaled in
+one transaction *before* the first write, the writes run with compare-and-swap, the written
+records are read back, and one transaction stores the new bases and clears the journal
+entries. An entry whose writes did not all succeed keeps
 its old base, so the next run sees both sides' changes again: state commits only what
 succeeded (Unison's archive rule). A run killed anywhere leaves at most the entries in the
 journal to reconcile, which the next run does first (:func:`_recover`).
@@ -20,7 +21,15 @@ from syncbridge.engine import faults
 from syncbridge.engine.faults import FaultInjector
 from syncbridge.engine.merge import BODY
 from syncbridge.engine.options import Side, SyncOptions
-from syncbridge.engine.plan import BaseState, EntryAction, Plan, Write, plan_sync, records_to_read
+from syncbridge.engine.plan import (
+    BaseState,
+    EntryAction,
+    Plan,
+    Write,
+    key_of,
+    plan_sync,
+    records_to_read,
+)
 from syncbridge.errors import SafetyStop, SkipError
 from syncbridge.schema.model import VaultSchema
 from syncbridge.state import ConflictEntry, JournalEntry, SideSnapshot, StateStore
@@ -28,6 +37,8 @@ from syncbridge.state import ConflictEntry, JournalEntry, SideSnapshot, StateSto
 __all__ = ["SideCounts", "SyncReport", "run_sync"]
 
 SIDES: tuple[Side, ...] = ("vault", "remote")
+CHUNK = 200
+"""Actions journaled, written and committed together (two state transactions a chunk)."""
 
 
 @dataclass
@@ -105,6 +116,31 @@ def _read_existing(adapter: Adapter, ids: Iterable[str]) -> dict[str, Record]:
         return out
 
 
+@dataclass
+class _Staged:
+    """An action journaled and about to be (or being) written."""
+
+    action: EntryAction
+    link_id: int | None
+    journal_id: int
+    written: dict[Side, tuple[Write, RecordRef | None]] = field(default_factory=dict)
+    error: str | None = None
+
+
+def _as_sent(w: Write, ref: RecordRef) -> Record:
+    """The record as we sent it, for a side that cannot read it back."""
+    assert w.record is not None
+    return Record(
+        class_name=w.record.class_name,
+        fields=dict(w.record.fields),
+        body=w.record.body,
+        id=ref.id,
+        version=ref.version,
+        modified=ref.modified,
+        title=w.record.title,
+    )
+
+
 class _Executor:
     def __init__(
         self,
@@ -179,39 +215,32 @@ class _Executor:
             if rec is not None and not any(w.side == side for w in action.writes):
                 self.report.side(side).unchanged += 1  # type: ignore[arg-type]
 
-    def run(self, action: EntryAction) -> None:
+    def _begin(self, action: EntryAction) -> _Staged | None:
+        """Count, journal and (for pairs) pre-link one action; ``None`` if it has no writes.
+
+        Runs inside the chunk's first transaction, before any write of the chunk.
+        """
         target = self.options.target
         link = action.link
         if action.kind == "skip":
             # filtered out or unreadable: nothing is written either way, the link is kept
             self.report.skipped.append({"id": action.label, "message": action.why})
-            return
+            return None
         if action.kind == "forget":
             assert link is not None
             self.state.delete_link(link.link_id)  # gone from both sides: nothing to keep
-            return
+            return None
         self._count_unchanged(action)
         for c in action.conflicts:
             for side in SIDES:
                 if c.winner != side:
                     self.report.side(side).conflicts += 1
         link_id = link.link_id if link else None
-        creates = [w for w in action.writes if w.op == "create"]
-        source = action.a if creates and creates[0].side == "remote" else action.b
-        payload: dict[str, Any] = {
-            "kind": action.kind,
-            "writes": [{"side": w.side, "op": w.op, "id": w.record_id} for w in action.writes],
-        }
-        if creates and isinstance(source, Record):
-            sent = creates[0].record
-            assert sent is not None
-            payload["create"] = {
-                "side": creates[0].side,
-                "key": action.key,
-                "source": SideSnapshot.from_record(source).to_json(),
-                "sent": {"fields": dict(sent.fields), "body": sent.body, "title": sent.title},
-            }
-        if action.kind == "pair" and action.writes:
+        if not action.writes:
+            # refresh / rename / pair already equal: only the base changes
+            self._save(action, link_id, {}, None)
+            return None
+        if action.kind == "pair":
             # link first, without a base: if the run dies mid-way, the pair stays paired
             assert isinstance(action.a, Record) and isinstance(action.b, Record)
             link_id = self.state.save_link(
@@ -222,44 +251,54 @@ class _Executor:
                 key=action.key,
                 has_base=False,
             )
-        if not action.writes:
-            journal_id = None  # refresh / rename / pair already equal: only the base changes
-        else:
-            payload["link_id"] = link_id
-            journal_id = self.state.journal_begin(
-                target, action.kind, payload, self._conflict_entries(action, link_id)
-            )
-        written: dict[Side, RecordRef | None] = {}
-        first_write = (self.injector.count + 1) if self.injector is not None else None
+        payload: dict[str, Any] = {
+            "kind": action.kind,
+            "link_id": link_id,
+            "writes": [{"side": w.side, "op": w.op, "id": w.record_id} for w in action.writes],
+        }
+        creates = [w for w in action.writes if w.op == "create"]
+        source = action.a if creates and creates[0].side == "remote" else action.b
+        if creates and isinstance(source, Record):
+            sent = creates[0].record
+            assert sent is not None
+            payload["create"] = {
+                "side": creates[0].side,
+                "key": action.key,
+                "source": SideSnapshot.from_record(source).to_json(),
+                "sent": {"fields": dict(sent.fields), "body": sent.body, "title": sent.title},
+            }
+        journal_id = self.state.journal_begin(
+            target, action.kind, payload, self._conflict_entries(action, link_id)
+        )
+        return _Staged(action, link_id, journal_id)
+
+    def _write(self, staged: _Staged) -> None:
+        """Perform one action's writes in order; stop at the first that fails."""
         try:
-            for w in action.writes:
-                written[w.side] = self._perform(w)
+            for w in staged.action.writes:
+                staged.written[w.side] = (w, self._perform(w))
         except SkipError as exc:
-            # Not every write succeeded: keep the old base, so the next run sees both
-            # sides' edits again and merges them (the edit made meanwhile is not lost).
-            self.report.errors.append({"id": action.label, "message": str(exc)})
-            for w in action.writes:
-                if w.side in written:
-                    self._count_write(w)
-            assert journal_id is not None
-            self.state.journal_done(journal_id)
-            return
-        for w in action.writes:
-            self._count_write(w)
-        if any(w.op == "delete" for w in action.writes):
-            assert link is not None
-            self.state.delete_link(link.link_id, journal_id=journal_id)
-            self._fault("committed", since=first_write)
-            return
+            staged.error = str(exc)
+
+    def _save(
+        self,
+        action: EntryAction,
+        link_id: int | None,
+        read_back: Mapping[tuple[Side, str], Record],
+        journal_id: int | None,
+        written: Mapping[Side, tuple[Write, RecordRef | None]] | None = None,
+    ) -> None:
         final: dict[Side, Record | RecordRef | None] = {"vault": action.a, "remote": action.b}
-        for side, ref in written.items():
-            if ref is not None:
-                # read back what the side really stored (it may drop or normalise values)
-                final[side] = self.adapters[side].read(ref.id)
+        for side, (w, ref) in (written or {}).items():
+            if ref is None:
+                continue
+            # what the side really stored (it may drop or normalise values); if it vanished
+            # right after our write, what we sent is the best base there is
+            final[side] = read_back.get((side, ref.id)) or _as_sent(w, ref)
         a, b = final["vault"], final["remote"]
         assert isinstance(a, Record) and isinstance(b, Record), "both sides must be read"
         self.state.save_link(
-            target,
+            self.options.target,
             link_id,
             SideSnapshot.from_record(a),
             SideSnapshot.from_record(b),
@@ -269,7 +308,49 @@ class _Executor:
             hold_versions=action.hold,
             journal_id=journal_id,
         )
-        self._fault("committed", since=first_write)
+
+    def _finish(self, staged: _Staged, read_back: Mapping[tuple[Side, str], Record]) -> None:
+        """Record one action's outcome (inside the chunk's second transaction)."""
+        action = staged.action
+        for w, _ in staged.written.values():
+            self._count_write(w)
+        if staged.error is not None:
+            # Not every write succeeded: keep the old base, so the next run sees both
+            # sides' edits again and merges them (the edit made meanwhile is not lost).
+            self.report.errors.append({"id": action.label, "message": staged.error})
+            self.state.journal_done(staged.journal_id)
+            return
+        if any(w.op == "delete" for w in action.writes):
+            assert action.link is not None
+            self.state.delete_link(action.link.link_id, journal_id=staged.journal_id)
+            return
+        self._save(action, staged.link_id, read_back, staged.journal_id, staged.written)
+
+    def run_chunk(self, actions: Sequence[EntryAction]) -> None:
+        """Apply a chunk of actions: journal all, write each, read back, commit all.
+
+        Side effects: two state transactions and the adapters' writes and reads.
+        """
+        with self.state.batch():
+            staged = [st for st in (self._begin(a) for a in actions) if st is not None]
+        first_write = (self.injector.count + 1) if self.injector is not None else None
+        for st in staged:
+            self._write(st)
+        wanted: dict[Side, set[str]] = {"vault": set(), "remote": set()}
+        for st in staged:
+            if st.error is None:
+                for side, (_, ref) in st.written.items():
+                    if ref is not None:
+                        wanted[side].add(ref.id)
+        read_back: dict[tuple[Side, str], Record] = {}
+        for side, ids in wanted.items():
+            for rid, rec in _read_existing(self.adapters[side], ids).items():
+                read_back[(side, rid)] = rec
+        with self.state.batch():
+            for st in staged:
+                self._finish(st, read_back)
+        if first_write is not None and self.injector is not None:
+            self._fault("committed", since=first_write)
 
     def _count_write(self, w: Write) -> None:
         counts = self.report.side(w.side)
@@ -286,13 +367,9 @@ def _sent_matches(
 ) -> bool:
     """Whether ``candidate`` is what an interrupted create sent (the side may have dropped
     fields it cannot hold or the body, but kept nothing else)."""
-    from syncbridge.engine.plan import key_of
-
     if key is not None:
         return key_of(candidate.fields, id_field) == key
     fields = sent["fields"]
-    if not candidate.fields and not candidate.body:
-        return False
     if candidate.body and candidate.body != sent["body"]:
         return False
     return all(fields.get(k, MISSING) == v for k, v in candidate.fields.items())
@@ -308,37 +385,53 @@ def _recover(
     """Reconcile the journal of an interrupted run before planning.
 
     A create that reached its side but was never linked is found again among that side's
-    unlinked records (by id-field value, else by content) and linked, with the source's
-    snapshot of that time as base, so it is neither duplicated nor does it hide an edit
-    made since. Every other pending action needs nothing: its writes, if any landed, look
-    like "both sides changed to the same value" to the planner.
+    unlinked records (by id-field value, else by content, the title breaking ties) and
+    linked, with the source's snapshot of that time as base, so it is neither duplicated
+    nor does it hide an edit made since. Each unlinked record is claimed at most once, so
+    identical notes created together map one to one. Every other pending action needs
+    nothing: its writes, if any landed, look like "both sides changed to the same value".
+
+    Side effects: reads each side's unlinked records once, links what it finds, and clears
+    the journal.
     """
     target = options.target
-    for entry in pending:
-        create = entry.payload.get("create")
-        if create:
-            side: Side = create["side"]
-            links = state.links(target)
-            linked = {lk.a_id if side == "vault" else lk.b_id for lk in links.values()}
-            free = [r.id for r in listings[side] if r.id not in linked]
+    creates = [(e, e.payload["create"]) for e in pending if e.payload.get("create")]
+    pools: dict[Side, list[Record]] = {}
+    if creates:
+        links = state.links(target).values()
+        linked: dict[Side, set[str]] = {
+            "vault": {lk.a_id for lk in links},
+            "remote": {lk.b_id for lk in links},
+        }
+        for side in {c["side"] for _, c in creates}:
+            free = [r.id for r in listings[side] if r.id not in linked[side]]
+            found = _read_existing(adapters[side], free)
+            pools[side] = [found[i] for i in sorted(found)]
+    with state.batch():
+        for entry, create in creates:
+            side = create["side"]
+            sent = create["sent"]
             candidates = [
-                r
-                for r in _read_existing(adapters[side], free).values()
-                if _sent_matches(r, create["sent"], create["key"], options.id_field)
+                r for r in pools[side] if _sent_matches(r, sent, create["key"], options.id_field)
             ]
-            if len(candidates) == 1:
-                found = SideSnapshot.from_record(candidates[0])
-                source = SideSnapshot.from_json(create["source"])
-                a, b = (found, source) if side == "vault" else (source, found)
-                state.save_link(
-                    target,
-                    entry.payload.get("link_id"),
-                    a,
-                    b,
-                    key=create["key"],
-                    vault_path=a.id if options.vault_ids_are_paths else None,
-                )
-        state.journal_done(entry.id)
+            titled = [r for r in candidates if r.title == sent.get("title")]
+            if not candidates:
+                continue  # the create never reached its side: the planner creates it again
+            match = (titled or candidates)[0]
+            pools[side].remove(match)
+            found_snap = SideSnapshot.from_record(match)
+            source = SideSnapshot.from_json(create["source"])
+            a, b = (found_snap, source) if side == "vault" else (source, found_snap)
+            state.save_link(
+                target,
+                entry.payload.get("link_id"),
+                a,
+                b,
+                key=create["key"],
+                vault_path=a.id if options.vault_ids_are_paths else None,
+            )
+        for entry in pending:
+            state.journal_done(entry.id)
 
 
 def run_sync(
@@ -356,7 +449,7 @@ def run_sync(
     Side effects: writes both adapters (creates, updates with compare-and-swap, deletes to
     trash, conflict copies in the vault) and the state store, unless ``options.dry_run``
     (then nothing is written and the report's counts and ``plan`` say what would happen).
-    ``progress(done, total)`` is called after each entry action. ``schema`` lets the
+    ``progress(done, total)`` is called after each chunk of entry actions. ``schema`` lets the
     remote create collections (``ensure_collection``) for the classes it receives.
     ``faults_at`` (tests) stops at a write; ``$SYNCBRIDGE_TEST_KILL_AT`` does the same.
 
@@ -405,10 +498,10 @@ def run_sync(
     faults.activate(injector)
     try:
         total = len(plan.actions)
-        for done, action in enumerate(plan.actions, start=1):
-            executor.run(action)
+        for start in range(0, total, CHUNK):
+            executor.run_chunk(plan.actions[start : start + CHUNK])
             if progress is not None:
-                progress(done, total)
+                progress(min(start + CHUNK, total), total)
     finally:
         faults.activate(None)
     return report
