@@ -12,6 +12,7 @@ Read-only: it never writes a note. Findings are grouped by severity:
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -87,7 +88,7 @@ def diagnose(vault: Vault, *, id_field: str = "id", check_edits: bool = True,
             aliases[path] = [value]
         elif isinstance(value, list):
             aliases[path] = [str(v) for v in value if v is not None]
-    resolver = LinkResolver(entries.keys(), aliases)
+    resolver = LinkResolver([*entries.keys(), *_attachments(vault)], aliases)
     ids: dict[Any, list[str]] = defaultdict(list)
     classes: dict[str, int] = defaultdict(int)
     paths = sorted(entries)
@@ -131,6 +132,17 @@ def diagnose(vault: Vault, *, id_field: str = "id", check_edits: bool = True,
                     f"{id_field} so sync can tell them apart"))
     report.classes = dict(sorted(classes.items()))
     return report
+
+
+def _attachments(vault: Vault) -> list[str]:
+    """Vault-relative paths of the non-note files links may point to (images, PDFs ...)."""
+    found = []
+    for folder, dirs, files in os.walk(vault.root):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        rel = os.path.relpath(folder, vault.root)
+        prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
+        found.extend(prefix + f for f in files if not f.endswith(".md"))
+    return found
 
 
 def _check_file(vault: Vault, path: str, check_edits: bool, report: DoctorReport) -> None:
