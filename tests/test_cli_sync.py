@@ -5,6 +5,7 @@ process running the same SQL)."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -379,3 +380,25 @@ def test_console_script_runs_the_main_job(project: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["targets"]["local"]["remote"]["created"] > 0
     assert done.stderr == ""  # no progress bar when stderr is not a terminal
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_draws_only_on_a_terminal() -> None:
+    from syncbridge.cli.sync_cmds import ProgressBar
+
+    quiet = io.StringIO()
+    assert ProgressBar(quiet, enabled=True).callback("x") is None  # not a terminal
+    assert ProgressBar(_Terminal(), enabled=False).callback("x") is None  # --json
+
+    screen = _Terminal()
+    bar = ProgressBar(screen, enabled=True, delay_s=0.0)
+    draw = bar.callback("syncing local")
+    assert draw is not None
+    draw(10, 10)
+    assert "syncing local" in screen.getvalue() and "[" + "#" * 30 + "] 10/10" in screen.getvalue()
+    bar.close()
+    assert screen.getvalue().endswith("\r")

@@ -40,13 +40,14 @@ ProgressFn = Callable[[int, int], None]
 class ProgressBar:
     """A one-line progress bar on ``stream`` (stderr), drawn only when it is a terminal.
 
-    Redraws at most every 0.1 s and only once a run has lasted 0.5 s, so short runs print
-    nothing; :meth:`close` clears the line.
+    Redraws at most every 0.1 s and only once a run has lasted ``delay_s`` seconds, so short
+    runs print nothing; :meth:`close` clears the line.
     """
 
-    def __init__(self, stream: IO[str], *, enabled: bool) -> None:
+    def __init__(self, stream: IO[str], *, enabled: bool, delay_s: float = 0.5) -> None:
         self.stream = stream
         self.enabled = enabled and stream.isatty()
+        self.delay_s = delay_s
         self.started = time.monotonic()
         self.drawn_at = 0.0
         self.visible = False
@@ -58,7 +59,7 @@ class ProgressBar:
 
         def draw(done: int, total: int) -> None:
             now = time.monotonic()
-            if now - self.started < 0.5 or (now - self.drawn_at < 0.1 and done < total):
+            if now - self.started < self.delay_s or (now - self.drawn_at < 0.1 and done < total):
                 return
             self.drawn_at = now
             width = 30
