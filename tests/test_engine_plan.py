@@ -313,3 +313,12 @@ def test_unreadable_linked_note_is_skipped_never_deleted() -> None:
 def test_unreadable_new_note_is_skipped() -> None:
     plan = plan_sync([], [], BaseState(), OPTS, unreadable=({"N.md": "N.md:1: tab"}, {}))
     assert only(plan).kind == "skip" and only(plan).label == "N.md"
+
+
+def test_rename_plus_field_edit_found_by_body() -> None:
+    # row: moved, then a field edited (no id field): same body and a field kept → rename
+    a0 = rec("A.md", "a1", body="A long body\n", status="x", kind="k")
+    b0 = rec("r1", "b1", body="A long body\n", status="x", kind="k")
+    moved = rec("Moved.md", "a2", body="A long body\n", status="y", kind="k")
+    action = only(plan_sync([moved], [b0], base_of(linked(a0, b0)), OPTS))
+    assert action.renamed_from == "A.md" and ops(action) == [("remote", "update")]

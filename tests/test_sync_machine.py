@@ -37,15 +37,18 @@ class SyncMachine(RuleBasedStateMachine):
         self.options = SyncOptions(target="m", force_delete=True, timezone="UTC")
         self.counter = 0
         self.crashed = False
+        self.origin: dict[str, str] = {}  # token → the side a user wrote it on
 
     def teardown(self) -> None:
         self.state.close()
         self.tmp.cleanup()
 
-    def token(self) -> str:
+    def token(self, side: str) -> str:
         self.counter += 1
         self.clock.advance(7)
-        return f"§{self.counter}§"
+        tok = f"§{self.counter}§"
+        self.origin[tok] = side
+        return tok
 
     def side(self, name: str) -> MemoryAdapter:
         return self.vault if name == "vault" else self.remote
@@ -58,8 +61,8 @@ class SyncMachine(RuleBasedStateMachine):
 
     @rule(side=SIDES, n_fields=st.integers(0, 3), with_body=st.booleans())
     def create(self, side: str, n_fields: int, with_body: bool) -> None:
-        tok = self.token()
-        fields = {f: self.token() for f in FIELDS[:n_fields]}
+        tok = self.token(side)
+        fields = {f: self.token(side) for f in FIELDS[:n_fields]}
         body = f"first {tok}\n" if with_body else ""
         record_id = f"N{tok.strip('§')}.md" if side == "vault" else f"user{tok.strip('§')}"
         self.side(side).put(record_id, fields, body)
@@ -68,7 +71,7 @@ class SyncMachine(RuleBasedStateMachine):
     def edit_field(self, side: str, index: int, field: str) -> None:
         record_id = self.pick(side, index)
         if record_id is not None:
-            self.side(side).edit(record_id, set_fields={field: self.token()})
+            self.side(side).edit(record_id, set_fields={field: self.token(side)})
 
     @rule(index=PICK, field=st.sampled_from(FIELDS))
     def delete_field_in_vault(self, index: int, field: str) -> None:
@@ -83,7 +86,7 @@ class SyncMachine(RuleBasedStateMachine):
         record_id = self.pick(side, index)
         if record_id is None:
             return
-        tok = self.token()
+        tok = self.token(side)
         body = self.side(side).records[record_id].body
         new = {
             "append": f"{body}tail {tok}\n",
@@ -111,15 +114,15 @@ class SyncMachine(RuleBasedStateMachine):
             record_id = link.a_id if name == "vault" else link.b_id
             adapter = self.side(name)
             if field == "body":
-                adapter.edit(record_id, body=f"{name} {self.token()}\n")
+                adapter.edit(record_id, body=f"{name} {self.token(name)}\n")
             else:
-                adapter.edit(record_id, set_fields={field: self.token()})
+                adapter.edit(record_id, set_fields={field: self.token(name)})
 
     @rule(index=PICK)
     def rename_in_vault(self, index: int) -> None:
         record_id = self.pick("vault", index)
         if record_id is not None:
-            self.vault.rename(record_id, f"Moved/R{self.token().strip('§')}.md")
+            self.vault.rename(record_id, f"Moved/R{self.token('-').strip('§')}.md")
 
     @rule(side=SIDES, index=PICK)
     def delete(self, side: str, index: int) -> None:
@@ -130,12 +133,15 @@ class SyncMachine(RuleBasedStateMachine):
 
     # -- syncs --------------------------------------------------------------------------
 
-    def live_tokens(self) -> set[str]:
+    def live_tokens(self, *, own: bool = False) -> set[str]:
+        """Tokens on either side; with ``own``, only where the user wrote them (a copy a
+        crashed sync made on the other side is not an edit of its own)."""
         found: set[str] = set()
-        for adapter in (self.vault, self.remote):
+        for name, adapter in (("vault", self.vault), ("remote", self.remote)):
             for fields, body in adapter.contents().values():
-                found.update(t for v in fields.values() for t in TOKEN.findall(str(v)))
-                found.update(TOKEN.findall(body))
+                here = {t for v in fields.values() for t in TOKEN.findall(str(v))}
+                here.update(TOKEN.findall(body))
+                found.update(t for t in here if not own or self.origin.get(t) == name)
         return found
 
     def base_tokens(self) -> set[str]:
@@ -174,7 +180,7 @@ class SyncMachine(RuleBasedStateMachine):
     @rule()
     def sync(self) -> None:
         self.clock.advance(11)
-        edits = self.live_tokens() - self.base_tokens()
+        edits = self.live_tokens(own=True) - self.base_tokens()
         report = run_sync(self.vault, self.remote, self.state, self.options)
         assert report.errors == [], report.errors
         lost = edits - self.kept_tokens()

@@ -372,7 +372,11 @@ def _sent_matches(
     fields = sent["fields"]
     if candidate.body and candidate.body != sent["body"]:
         return False
-    return all(fields.get(k, MISSING) == v for k, v in candidate.fields.items())
+    if any(fields.get(k, MISSING) != v for k, v in candidate.fields.items()):
+        return False
+    # All it holds is what we sent. A side may drop fields it cannot hold, but then the
+    # title must be ours too: a user's note that merely holds a subset is not our create.
+    return dict(candidate.fields) == fields or candidate.title == sent.get("title")
 
 
 def _recover(

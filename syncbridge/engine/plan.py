@@ -20,7 +20,7 @@ from typing import Any, Literal
 from syncbridge.adapter import MISSING, Capabilities, Record, RecordRef
 from syncbridge.engine.merge import EntryMerge, FieldChange, FieldConflict, merge_entry
 from syncbridge.engine.options import Side, SyncOptions
-from syncbridge.state import BaseSnapshot, Link, content_hash
+from syncbridge.state import BaseSnapshot, Link, SideSnapshot, content_hash
 
 __all__ = [
     "BaseState",
@@ -183,6 +183,15 @@ def _need(ref: Record | RecordRef | None, what: str) -> Record:
     return ref
 
 
+def _similar(record: Record, base: SideSnapshot) -> bool:
+    """Same body, and at least one field value in common when the base had fields."""
+    if record.body != base.body:
+        return False
+    if not base.fields:
+        return True
+    return any(record.fields.get(k, MISSING) == v for k, v in base.fields.items())
+
+
 def _unique_match(candidates: Iterable[Record | RecordRef], test: Any) -> Record | RecordRef | None:
     found = [c for c in candidates if test(c)]
     return found[0] if len(found) == 1 else None
@@ -257,6 +266,14 @@ def plan_sync(
                     lambda r, h=chash: (
                         isinstance(r, Record) and content_hash(r.fields, r.body) == h
                     ),
+                )
+            snap = base.snapshots.get(link.link_id)
+            side_base = (snap.a if i == 0 else snap.b) if snap else None
+            if match is None and side_base is not None and side_base.body.strip():
+                # same body and some field values kept: moved, then fields edited
+                match = _unique_match(
+                    free.values(),
+                    lambda r, sb=side_base: isinstance(r, Record) and _similar(r, sb),
                 )
             if match is not None and match.id is not None:
                 moved[i] = match.id
