@@ -14,7 +14,7 @@ import os
 import signal
 from dataclasses import dataclass
 
-__all__ = ["ENV_VAR", "FaultInjector", "SimulatedCrash", "during_write"]
+__all__ = ["ENV_VAR", "FaultInjector", "SimulatedCrash", "activate", "during_write"]
 
 ENV_VAR = "SYNCBRIDGE_TEST_KILL_AT"
 POINTS = ("before", "during", "after", "committed")

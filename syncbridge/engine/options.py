@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from syncbridge.adapter import Record
 
-__all__ = ["ConflictStrategy", "Filters", "Side", "SyncOptions", "TieBreaker"]
+__all__ = ["ConflictStrategy", "Filters", "Side", "SyncOptions", "TieBreaker", "path_matches"]
 
 Side = Literal["vault", "remote"]
 ConflictStrategy = Literal["last_modified", "vault_wins", "remote_wins", "manual"]
