@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,9 +142,18 @@ def _has_flow_lists(spans: list[KeySpan]) -> bool:
     return any(isinstance(s.node, SequenceNode) and s.node.flow_style for s in spans)
 
 
+# Characters YAML can only write as double-quoted escapes: non-printables, CR, and the
+# Unicode line breaks (NEL, LS, PS) that YAML 1.1 readers such as libyaml break lines on.
+_NEEDS_ESCAPES = re.compile(
+    r"[^\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
+
+
 def _style_scalar(value: Any, old: Node | None) -> Any:
     if not isinstance(value, str):
         return value
+    if _NEEDS_ESCAPES.search(value):
+        return DoubleQuotedScalarString(value)  # raw in any other style, it would not read back
     if _is_link(value):
         return DoubleQuotedScalarString(value)
     style = old.style if isinstance(old, ScalarNode) else None
@@ -163,7 +173,9 @@ def _style_scalar(value: Any, old: Node | None) -> Any:
 def _style_item(value: Any, old_items: list[Node]) -> Any:
     if isinstance(value, str):
         quoted = [n.style for n in old_items if isinstance(n, ScalarNode)]
-        if _is_link(value) or (quoted and all(s == '"' for s in quoted)):
+        if _NEEDS_ESCAPES.search(value) or _is_link(value) or (
+            quoted and all(s == '"' for s in quoted)
+        ):
             return DoubleQuotedScalarString(value)
         if quoted and all(s == "'" for s in quoted):
             return SingleQuotedScalarString(value)

@@ -1,0 +1,497 @@
+"""Hypothesis properties of the note model: round trip, minimal edits, reader agreement.
+
+Notes are generated as *text* the way Obsidian, Metadata Menu and people write frontmatter
+(keys with spaces, emoji and CJK; plain, quoted and emoji strings; YAML 1.2 numbers; nulls
+written as ``key: `` with a trailing space; dates and Metadata Menu's ``YYYY-MM-DD HH:mm``;
+flow and block lists with ``- `` or ``  - ``; ``"[[links]]"``; ``|``, ``|+`` and ``>`` block
+scalars; comments and blank lines between keys and inline), with an optional BOM, LF or CRLF
+and an optional final newline, over bodies holding ``---`` lines, code fences and CJK text.
+Each generated note carries the values its frontmatter must read as, so the generator and
+the reader check each other.
+
+Run more examples with ``pytest --hypothesis-profile=thorough``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import HealthCheck, example, given, note, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
+from syncbridge import Note
+from syncbridge.splice import key_spans
+from syncbridge.yamlio import load_values, plain, rt_yaml
+
+settings.register_profile(
+    "default", max_examples=120, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "thorough", max_examples=2000, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile("default")
+
+
+# --- strict equality -------------------------------------------------------------------------
+
+
+def strict(value: Any) -> Any:
+    """``value`` as nested tuples tagged with their types: ``1``, ``1.0`` and ``True`` differ,
+    NaN equals NaN, tuples count as lists."""
+    if isinstance(value, float) and math.isnan(value):
+        return ("float", "nan")
+    if isinstance(value, list | tuple):
+        return ("list", tuple(strict(v) for v in value))
+    if isinstance(value, dict):
+        return ("dict", tuple((strict(k), strict(v)) for k, v in value.items()))
+    if isinstance(value, dt.datetime):
+        return ("datetime", value.isoformat())
+    return (type(value).__name__, value)
+
+
+# --- generating frontmatter text ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One value as frontmatter text: ``inline`` goes after ``key:``, ``lines`` below it."""
+
+    inline: str
+    value: Any
+    lines: tuple[str, ...] = ()
+    commentable: bool = True  # an inline comment may follow it on the key's line
+
+
+KEY_POOL = [
+    "status", "tags", "aliases", "created", "id", "fileClass", "cssclasses", "Related Notes",
+    "date modified", "日本語", "🔥 mood", "linked_wounds", "core_fears", "überschrift", "a",
+    "x_1", "healing pathways", "🟩 done",
+]
+NEW_KEYS = [*KEY_POOL, "new field", "🆕", "with: colon", "#hash", "123", "true", "null",
+            "- dash", "[bracket]", "quote\"d", "  padded", "ключ"]
+WORDS = ["draft", "🟩 complete", "🟨 in progress", "日本語のノート", "yes", "no", "on", "off", "y",
+         "hello world", "a#b", "C++", "x-y", "café", "Being Forgotten", "😀", "path/to/note",
+         "trailing.", "100%", "e.g.", "2025-07"]
+FLOW_WORDS = [w for w in WORDS if "#" not in w]
+LINES = ["Grow.", "日本語の文です。", "key: not a key", "# not a comment", "- not a list", "---",
+         "text with  two spaces", "🟩 emoji line", "..."]
+
+chars = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"),
+                      exclude_characters="\u2028\u2029\ufeff\x85")
+safe_text = st.text(chars, max_size=12)
+
+
+def _dq(s: str) -> str:
+    return json.dumps(s, ensure_ascii=False)
+
+
+def _sq(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+plain_strings = st.lists(st.sampled_from(WORDS), min_size=1, max_size=3).map(" ".join).map(
+    lambda s: Rendered(s, s))
+quoted_strings = st.one_of(
+    safe_text.map(lambda s: Rendered(_dq(s), s)),
+    safe_text.map(lambda s: Rendered(_sq(s), s)),
+    st.sampled_from(["2.14", "0042", "yes", "", "true", "[[Note]]"]).map(lambda s: Rendered(_dq(s), s)),
+)
+links = st.sampled_from(["[[Note]]", "[[Secure Attachment|secure]]", "![[img.png]]",
+                         "[[Folder/Deep Note#Heading]]"]).flatmap(
+    lambda s: st.sampled_from([Rendered(_dq(s), s), Rendered(_sq(s), s)]))
+ints = st.one_of(
+    st.integers(-(10**15), 10**15).map(lambda i: Rendered(str(i), i)),
+    st.sampled_from([("0755", 755), ("0o17", 15), ("0x1F", 31), ("+1", 1), ("1_000", 1000),
+                     ("1751752568955", 1751752568955)]).map(lambda t: Rendered(*t)),
+)
+floats = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False).map(lambda f: Rendered(repr(f), f)),
+    st.sampled_from([(".inf", math.inf), ("-.inf", -math.inf), (".nan", math.nan),
+                     ("1.50", 1.5), (".5", 0.5), ("1e3", 1000.0)]).map(lambda t: Rendered(*t)),
+)
+bools = st.sampled_from(["true", "false", "True", "FALSE"]).map(
+    lambda s: Rendered(s, s.lower() == "true"))
+nulls = st.sampled_from(["", " ", "~", "null", "Null"]).map(lambda s: Rendered(s, None))
+dates = st.dates(dt.date(1900, 1, 1), dt.date(2100, 12, 31))
+date_values = st.one_of(
+    dates.map(lambda d: Rendered(d.isoformat(), d)),
+    st.datetimes(dt.datetime(1970, 1, 1), dt.datetime(2100, 1, 1)).map(
+        lambda d: d.replace(second=0, microsecond=0)).flatmap(lambda d: st.sampled_from([
+            Rendered(d.strftime("%Y-%m-%d %H:%M"), d.strftime("%Y-%m-%d %H:%M")),  # a str
+            Rendered(d.strftime("%Y-%m-%dT%H:%M:%S"), d),
+            Rendered(d.strftime("%Y-%m-%d %H:%M:%S"), d),
+        ])),
+)
+scalars = st.one_of(plain_strings, quoted_strings, links, ints, floats, bools, date_values)
+
+flow_items = st.one_of(
+    st.sampled_from(FLOW_WORDS).map(lambda s: Rendered(s, s)),
+    links.filter(lambda r: r.inline.startswith('"')),
+    ints, bools, safe_text.map(lambda s: Rendered(_dq(s), s)),
+)
+
+
+@st.composite
+def flow_lists(draw: st.DrawFn) -> Rendered:
+    items = draw(st.lists(flow_items, max_size=4))
+    sep, pad = draw(st.sampled_from([(", ", ""), (",", ""), (", ", " ")]))
+    if not items:
+        return Rendered(draw(st.sampled_from(["[]", "[ ]"])), [])
+    return Rendered("[" + pad + sep.join(i.inline for i in items) + pad + "]",
+                    [i.value for i in items])
+
+
+@st.composite
+def block_lists(draw: st.DrawFn) -> Rendered:
+    items = draw(st.lists(st.one_of(scalars, flow_lists()), min_size=1, max_size=4))
+    indent = draw(st.sampled_from(["", "  "]))
+    lines = tuple(f"{indent}- {i.inline}".rstrip() if i.inline.strip() else f"{indent}-"
+                  for i in items)
+    return Rendered("", [i.value for i in items], lines)
+
+
+@st.composite
+def block_scalars(draw: st.DrawFn) -> Rendered:
+    style = draw(st.sampled_from(["|", "|-", "|+", ">", ">-"]))
+    indent = draw(st.sampled_from(["  ", "    "]))
+    content = draw(st.lists(st.sampled_from(LINES), min_size=1, max_size=4))
+    if style.startswith("|"):
+        # Blank lines inside a literal scalar are content; never first (that would set the
+        # indentation from a later line and is a different construct).
+        content = content[:1] + [line for c in content[1:] for line in draw(
+            st.sampled_from([[c], ["", c]]))]
+    trailing = draw(st.integers(0, 2))
+    body = "\n".join(content)
+    value = {"|": body + "\n", "|-": body, "|+": body + "\n" + "\n" * trailing,
+             ">": " ".join(content) + "\n", ">-": " ".join(content)}[style]
+    lines = tuple(indent + c if c else "" for c in content) + ("",) * trailing
+    return Rendered(style, value, lines, commentable=False)
+
+
+@st.composite
+def nested_maps(draw: st.DrawFn) -> Rendered:
+    keys = draw(st.lists(st.sampled_from(["sub", "name", "v", "🔑"]), min_size=1, max_size=3,
+                         unique=True))
+    values = [draw(st.one_of(plain_strings, ints, links)) for _ in keys]
+    lines = tuple(f"  {k}: {v.inline}" for k, v in zip(keys, values, strict=True))
+    return Rendered("", {k: v.value for k, v in zip(keys, values, strict=True)}, lines)
+
+
+rendered_values = st.one_of(
+    scalars, scalars, nulls, flow_lists(), block_lists(), block_scalars(), nested_maps())
+
+
+@dataclass
+class Frontmatter:
+    lines: list[str] = field(default_factory=list)
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+comment_lines = st.sampled_from(["# a comment", "", "   ", "#", "# 日本語 🟩", "#: colon"])
+
+
+@st.composite
+def frontmatters(draw: st.DrawFn, min_keys: int = 0) -> Frontmatter:
+    keys = draw(st.lists(st.sampled_from(KEY_POOL), min_size=min_keys, max_size=7, unique=True))
+    fm = Frontmatter()
+    after_block_scalar = False
+    for key in keys:
+        for line in draw(st.lists(comment_lines, max_size=1)):
+            # Spaces deeper than a block scalar's indentation would be part of its content.
+            fm.lines.append("" if after_block_scalar and not line.strip() else line)
+        value = draw(rendered_values)
+        after_block_scalar = not value.commentable
+        key_text = _dq(key) if draw(st.integers(0, 5)) == 0 else key
+        if value.inline:
+            line = f"{key_text}: {value.inline}"
+            if value.commentable and value.inline.strip() and draw(st.integers(0, 4)) == 0:
+                line += draw(st.sampled_from(["  # inline", " # 🟩"]))
+        else:
+            line = f"{key_text}:" + draw(st.sampled_from(["", " "]))
+        fm.lines.append(line)
+        fm.lines += value.lines
+        fm.values[key] = value.value
+    fm.lines += draw(st.lists(st.sampled_from(["# end comment", ""]), max_size=1))
+    return fm
+
+
+body_lines = st.one_of(
+    st.sampled_from(["", "---", "```", "```python", "# Heading", "Some text.", "日本語の本文。",
+                     "key: value", "- item", "...", "--- ", "----", "😀 emoji", "> quote"]),
+    st.text(st.characters(codec="utf-8", exclude_categories=("Cs",),
+                          exclude_characters="\r\n"), max_size=20),
+)
+
+
+@dataclass(frozen=True)
+class GeneratedNote:
+    data: bytes
+    values: dict[str, Any]
+    newline: str
+    has_frontmatter: bool
+
+
+@st.composite
+def notes(draw: st.DrawFn, min_keys: int = 0, frontmatter: bool | None = None) -> GeneratedNote:
+    newline = draw(st.sampled_from(["\n", "\r\n"]))
+    bom = draw(st.sampled_from(["", "\ufeff"]))
+    body = newline.join(draw(st.lists(body_lines, max_size=6)))
+    final_newline = draw(st.booleans())
+    if body and final_newline:
+        body += newline
+    with_fm = draw(st.booleans()) if frontmatter is None else frontmatter
+    if not with_fm:
+        if body.startswith(("---\n", "---\r\n")):
+            body = "Intro" + newline + body  # else the body's own "---" lines open a frontmatter
+        return GeneratedNote((bom + body).encode(), {}, newline, False)
+    fm = draw(frontmatters(min_keys))
+    closing = "---" + (newline if body or final_newline else "")
+    text = bom + "---" + newline + "".join(line + newline for line in fm.lines) + closing + body
+    return GeneratedNote(text.encode(), fm.values, newline, True)
+
+
+# --- values to write -------------------------------------------------------------------------
+
+written_strings = st.one_of(
+    st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=15),
+    st.sampled_from(["[[Note]]", "🟨 in progress", "", "yes", "123", "null", "a: b", "# x",
+                     "multi\nline\n", "keep\n\n", "trailing  ", " leading", "- item", "[x]",
+                     "2025-07-05", "2025-07-05 16:56", "~", "'quoted'", '"dq"', "日本語"]),
+)
+written_scalars = st.one_of(
+    written_strings,
+    st.integers(-(10**18), 10**18),
+    st.floats(),
+    st.booleans(),
+    st.none(),
+    dates,
+    st.datetimes(dt.datetime(1900, 1, 1), dt.datetime(2100, 1, 1)),
+)
+written_values = st.one_of(
+    written_scalars,
+    st.lists(written_scalars, max_size=4),
+    st.dictionaries(st.sampled_from(["sub", "name", "🔑"]), written_scalars, max_size=3),
+)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _fm(note_: Note) -> str:
+    return note_.frontmatter_text or ""
+
+
+def _check_frame(before: Note, after: Note) -> None:
+    """Everything outside the frontmatter text is untouched."""
+    b, a = before._parts, after._parts
+    assert (a.bom, a.opening, a.closing, a.body) == (b.bom, b.opening, b.closing, b.body)
+
+
+def _check_newlines(text: str, newline: str) -> None:
+    if newline == "\r\n":
+        assert text.count("\n") == text.count("\r\n"), "a bare LF in a CRLF note"
+    else:
+        assert "\r" not in text, "a CR in an LF note"
+
+
+def _reread(note_: Note) -> dict[str, Any]:
+    return Note.from_bytes(note_.to_bytes(), path=note_.path).fields
+
+
+# --- (a) round trip --------------------------------------------------------------------------
+
+
+@given(notes())
+@example(GeneratedNote(b"---\r\na: |+\r\n  x\r\n\r\n---", {"a": "x\n\n"}, "\r\n", True))
+def test_generated_notes_round_trip_and_read_as_written(gen: GeneratedNote) -> None:
+    parsed = Note.from_bytes(gen.data, path="gen.md")
+    assert parsed.to_bytes() == gen.data
+    assert parsed.text.encode() == gen.data
+    assert parsed.has_frontmatter is gen.has_frontmatter
+    assert strict(parsed.fields) == strict(gen.values)
+
+
+@given(st.text(st.characters(codec="utf-8", exclude_categories=("Cs",))))
+def test_any_text_round_trips(text: str) -> None:
+    data = text.encode()
+    parsed = Note.from_bytes(data)
+    assert parsed.to_bytes() == data
+    assert parsed.text.encode() == data
+
+
+@given(st.text(st.sampled_from(["-", "\n", "\r", "\ufeff", "a", ":", " ", "#", "|", "[", "]"]),
+               max_size=40))
+def test_delimiter_soup_round_trips(text: str) -> None:
+    for candidate in (text, "---\n" + text, "---\r\n" + text + "\n---\n" + text):
+        data = candidate.encode()
+        parsed = Note.from_bytes(data)
+        assert parsed.text.encode() == data
+        assert Note.from_text(candidate).text == candidate
+
+
+# --- (b) set ---------------------------------------------------------------------------------
+
+
+LITERAL = GeneratedNote(b"---\na: |\n  Grow.\nb: 1\n---\n", {"a": "Grow.\n", "b": 1}, "\n", True)
+PLAIN_CRLF = GeneratedNote(b"---\r\na: x\r\nb: [y]\r\n---\r\n", {"a": "x", "b": ["y"]},
+                           "\r\n", True)
+
+
+@given(notes(min_keys=1, frontmatter=True), st.integers(0, 50), written_values)
+# Regressions: control characters, CR and NEL were written raw into a literal block, a plain
+# scalar or a list item, where they cannot be read back (EditError "invalid YAML").
+@example(LITERAL, 0, "\x1f")
+@example(LITERAL, 0, "\r")
+@example(PLAIN_CRLF, 0, "\x85")
+@example(PLAIN_CRLF, 1, ["ok", "\x85", "\x00"])
+def test_set_existing_key_changes_only_its_span(gen: GeneratedNote, index: int,
+                                                value: Any) -> None:
+    before = Note.from_bytes(gen.data, path="gen.md")
+    key = sorted(gen.values)[index % len(gen.values)]
+    spans = {s.key: s for s in key_spans(_fm(before))}
+    after = Note.from_bytes(gen.data, path="gen.md")
+    after[key] = value
+    fm_before, fm_after = _fm(before), _fm(after)
+    note(f"frontmatter after:\n{fm_after}")
+    span = spans[key]
+    assert fm_after.startswith(fm_before[: span.start])
+    assert fm_after.endswith(fm_before[span.end:])
+    _check_frame(before, after)
+    _check_newlines(fm_after, gen.newline)
+    expected = {**gen.values, key: value}
+    assert strict(_reread(after)) == strict(expected)
+    assert list(_reread(after)) == list(gen.values)
+
+
+# --- (c) add ---------------------------------------------------------------------------------
+
+
+@given(notes(), st.sampled_from(NEW_KEYS), written_values)
+def test_add_key_only_inserts(gen: GeneratedNote, key: str, value: Any) -> None:
+    if key in gen.values:
+        return
+    before = Note.from_bytes(gen.data, path="gen.md")
+    after = Note.from_bytes(gen.data, path="gen.md")
+    after[key] = value
+    fm_before, fm_after = _fm(before), _fm(after)
+    note(f"frontmatter after:\n{fm_after}")
+    # One contiguous insertion, after the last key's lines.
+    prefix = 0
+    while prefix < len(fm_before) and fm_after[prefix] == fm_before[prefix]:
+        prefix += 1
+    assert fm_after.endswith(fm_before[prefix:])
+    assert len(fm_after) > len(fm_before)
+    spans = key_spans(fm_before) if fm_before else []
+    if spans:
+        assert prefix >= spans[-1].end
+    # A note without frontmatter gets the line ending of its first line (LF if it has none).
+    _check_newlines(fm_after, gen.newline if gen.has_frontmatter else before.newline)
+    if before.has_frontmatter:
+        _check_frame(before, after)
+    else:
+        assert after.body == before.body
+        assert after.to_bytes().startswith(("\ufeff" if gen.data[:3] == b"\xef\xbb\xbf" else "")
+                                           .encode() + b"---")
+    fields = _reread(after)
+    assert list(fields)[-1] == key
+    assert strict(fields) == strict({**gen.values, key: value})
+
+
+# --- (d) delete ------------------------------------------------------------------------------
+
+
+@given(notes(min_keys=1, frontmatter=True), st.integers(0, 50))
+def test_delete_removes_only_its_lines(gen: GeneratedNote, index: int) -> None:
+    before = Note.from_bytes(gen.data, path="gen.md")
+    key = sorted(gen.values)[index % len(gen.values)]
+    fm_before = _fm(before)
+    span = next(s for s in key_spans(fm_before) if s.key == key)
+    after = Note.from_bytes(gen.data, path="gen.md")
+    del after[key]
+    start = fm_before.rfind("\n", 0, span.start) + 1
+    end = span.end
+    if not span.ends_line:
+        eol = fm_before.find("\n", end)
+        end = len(fm_before) if eol < 0 else eol + 1
+    assert _fm(after) == fm_before[:start] + fm_before[end:]
+    _check_frame(before, after)
+    expected = dict(gen.values)
+    del expected[key]
+    assert strict(_reread(after)) == strict(expected)
+
+
+# --- (e) sequences of edits ------------------------------------------------------------------
+
+
+class EditSequence(RuleBasedStateMachine):
+    """Random set / add / delete edits; the note always re-reads as the model dict."""
+
+    note_: Note
+    model: dict[str, Any]
+    gen: GeneratedNote
+
+    @initialize(gen=notes())
+    def start(self, gen: GeneratedNote) -> None:
+        self.gen = gen
+        self.note_ = Note.from_bytes(gen.data, path="seq.md")
+        self.model = dict(gen.values)
+        self.body = self.note_.body
+
+    @rule(data=st.data(), value=written_values)
+    def set_existing(self, data: st.DataObject, value: Any) -> None:
+        if not self.model:
+            return
+        key = data.draw(st.sampled_from(sorted(self.model)), label="key")
+        self.note_[key] = value
+        self.model[key] = value
+
+    @rule(key=st.sampled_from(NEW_KEYS), value=written_values)
+    def add(self, key: str, value: Any) -> None:
+        self.note_[key] = value
+        self.model[key] = value
+
+    @rule(data=st.data())
+    def delete(self, data: st.DataObject) -> None:
+        if not self.model:
+            return
+        key = data.draw(st.sampled_from(sorted(self.model)), label="key")
+        del self.note_[key]
+        del self.model[key]
+
+    @invariant()
+    def reads_as_model(self) -> None:
+        fields = _reread(self.note_)
+        assert strict(fields) == strict(self.model)
+        assert strict(self.note_.fields) == strict(self.model)
+        assert self.note_.body == self.body
+        if self.note_.has_frontmatter:
+            _check_newlines(_fm(self.note_), self.gen.newline)
+
+
+EditSequence.TestCase.settings = settings(max_examples=40, stateful_step_count=8,
+                                          deadline=None,
+                                          suppress_health_check=[HealthCheck.too_slow])
+TestEditSequence = EditSequence.TestCase
+
+
+# --- (f) the fast reader agrees with ruamel ----------------------------------------------------
+
+
+def _ruamel_values(text: str) -> Any:
+    return plain(rt_yaml().load(text))
+
+
+@given(frontmatters())
+def test_fast_reader_agrees_with_ruamel_round_trip(fm: Frontmatter) -> None:
+    for newline in ("\n", "\r\n"):
+        text = "".join(line + newline for line in fm.lines)
+        fast = load_values(text)
+        assert strict(fast or {}) == strict(_ruamel_values(text) or {})
+        assert strict(fast or {}) == strict(fm.values)
