@@ -208,9 +208,8 @@ def _cmd_sync(args: argparse.Namespace) -> int:
     vault = _open_vault(config, cache=use_cache, progress=bar.callback("scanning vault"))
     bar.close()
     with _state(config, dry_run=args.dry_run) as state:
-        for index, target in enumerate(targets):
-            if index:
-                vault.refresh()  # see what the previous target wrote into the vault
+        for target in targets:
+            # run_sync rescans the vault first, so each target sees what the previous wrote.
             reports.append((target, _sync_one(config, target, vault, state, args, bar)))
     if args.json:
         payload: dict[str, Any] = {
