@@ -249,6 +249,7 @@ class SQLiteAdapter(Adapter):
             if not outer:
                 conn.execute("RELEASE sb_write")
             self._layout.load()  # DDL of the failed write is gone too
+            self._sql.clear()
             self._schema_version = -1
             self._recent.clear()  # may hold records of the rolled-back writes
             if isinstance(exc, sqlite3.Error):
@@ -295,6 +296,7 @@ class SQLiteAdapter(Adapter):
         self._txn_data_version = int(data_version)
         if schema_version != self._schema_version:
             self._layout.load()
+            self._sql.clear()  # cached statements name the old columns
             self._schema_version = schema_version
 
     # -- schema --------------------------------------------------------------------------
@@ -416,7 +418,7 @@ class SQLiteAdapter(Adapter):
             by_table: dict[str, builtins.list[str]] = {}
             for record_id in pending:
                 table = self._where.get(record_id)
-                if table is not None:
+                if table is not None and table.class_name in self._layout.tables:
                     by_table.setdefault(table.class_name, []).append(record_id)
             for class_name, chunk_ids in by_table.items():
                 self._read_into(found, self._layout.tables[class_name], chunk_ids)

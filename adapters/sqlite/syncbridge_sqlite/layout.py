@@ -30,6 +30,7 @@ one write per row and stops the trigger from re-firing itself.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import unicodedata
 from dataclasses import dataclass, field
@@ -38,6 +39,8 @@ from syncbridge.schema.model import FieldKind
 from syncbridge_sqlite.codec import SQL_TYPES
 
 __all__ = ["INTERNAL_COLUMNS", "NOW_SQL", "Column", "Layout", "Table", "quote"]
+
+log = logging.getLogger(__name__)
 
 LAYOUT_VERSION = 1
 NOW_SQL = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
@@ -166,23 +169,47 @@ class Layout:
             self.conn.execute(statement)
 
     def load(self) -> None:
-        """Read ``_meta`` and ``_meta_columns`` into :attr:`tables`."""
+        """Read ``_meta`` and ``_meta_columns`` into :attr:`tables`.
+
+        Tables and columns someone dropped or renamed with another tool are left out (with
+        a warning): their rows read as deleted, their fields as absent, and a later write
+        recreates what it needs.
+        """
         self.tables = {}
         by_table: dict[str, Table] = {}
+        existing = self._existing_tables()
         for table_name, class_name in self.conn.execute(
             f"SELECT table_name, class_name FROM {quote(self.meta)} ORDER BY rowid"
         ):
+            if _fold(table_name) not in existing:
+                log.warning(
+                    "table %s of class %s is gone; its rows count as deleted",
+                    table_name,
+                    class_name,
+                )
+                continue
             table = Table(table_name, class_name)
             self.tables[class_name] = table
             by_table[table_name] = table
+        present = {
+            name: {row[1] for row in self.conn.execute(f"PRAGMA table_info({quote(name)})")}
+            for name in by_table
+        }
         for table_name, column, field_name, kind in self.conn.execute(
             f"SELECT table_name, column_name, field_name, kind FROM {quote(self.meta_columns)}"
             " ORDER BY table_name, position"
         ):
-            if table_name in by_table:
-                by_table[table_name].columns[field_name] = Column(
-                    column, field_name, FieldKind(kind)
+            if table_name not in by_table:
+                continue
+            if column not in present[table_name]:
+                log.warning(
+                    "column %s of table %s is gone; field %s reads as absent",
+                    column,
+                    table_name,
+                    field_name,
                 )
+                continue
+            by_table[table_name].columns[field_name] = Column(column, field_name, FieldKind(kind))
 
     # -- tables and columns ------------------------------------------------------------
 
@@ -229,10 +256,12 @@ class Layout:
         ]
         for statement in statements:
             self.conn.execute(statement)
+        # OR REPLACE: the class may have had a table that someone dropped.
         self.conn.execute(
-            f"INSERT INTO {quote(self.meta)} (table_name, class_name) VALUES (?, ?)",
+            f"INSERT OR REPLACE INTO {quote(self.meta)} (table_name, class_name) VALUES (?, ?)",
             (name, class_name),
         )
+        self.conn.execute(f"DELETE FROM {quote(self.meta_columns)} WHERE table_name = ?", (name,))
         table = Table(name, class_name)
         self.tables[class_name] = table
         return table
@@ -244,10 +273,11 @@ class Layout:
             return table.columns[field_name]
         taken = {_fold(c) for c in INTERNAL_COLUMNS}
         taken |= {_fold(c.name) for c in table.columns.values()}
+        taken |= {_fold(row[1]) for row in self.conn.execute(f"PRAGMA table_info({table.q})")}
         name = _unique(_clean(field_name, "field"), taken)
         self.conn.execute(f"ALTER TABLE {table.q} ADD COLUMN {quote(name)} {SQL_TYPES[kind]}")
         self.conn.execute(
-            f"INSERT INTO {quote(self.meta_columns)}"
+            f"INSERT OR REPLACE INTO {quote(self.meta_columns)}"
             " (table_name, column_name, field_name, kind, position) VALUES (?, ?, ?, ?, ?)",
             (table.name, name, field_name, kind.value, len(table.columns)),
         )

@@ -106,3 +106,33 @@ def test_our_update_after_a_hand_edit_needs_the_new_version(
             Record("emotion", {"intensity": 2}, id=before.id), expected_version=str(before.version)
         )
     assert adapter.read(before.id).fields["intensity"] == 1
+
+
+def test_columns_and_tables_dropped_by_hand_do_not_break_sync(
+    adapter: SQLiteAdapter, db_path: Path, external_sql: ExternalSQL
+) -> None:
+    before = _grief(adapter)
+    other = adapter.create(Record("wound", {"depth": 3}, title="Abandonment"))
+    external_sql(
+        db_path,
+        "ALTER TABLE emotion DROP COLUMN intensity;\n"
+        "ALTER TABLE emotion RENAME COLUMN status TO state;\n"
+        "DROP TABLE wound;\n",
+    )
+    refs = {r.id: r for r in adapter.list()}
+    assert set(refs) == {before.id}  # the dropped table's rows count as deleted
+    got = adapter.read(before.id)
+    assert "intensity" not in got.fields and "status" not in got.fields
+    assert got.fields["resolved"] is False
+    # Writing the fields again recreates what is needed, next to the user's own column.
+    ref = adapter.update(
+        Record("emotion", {"status": "🟩 done", "intensity": 2}, id=before.id),
+        expected_version=refs[before.id].version,
+    )
+    assert adapter.read(ref.id).fields == {"status": "🟩 done", "intensity": 2}
+    assert external_sql(db_path, f"SELECT state FROM emotion WHERE _id = '{before.id}';") == (
+        "🟨 in progress"
+    )
+    again = adapter.create(Record("wound", {"depth": 1}, title="Betrayal"))
+    assert adapter.read(again.id).fields == {"depth": 1}
+    assert other.id not in {r.id for r in adapter.list()}
