@@ -218,3 +218,42 @@ SyncMachine.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 TestSyncMachine = SyncMachine.TestCase
+
+
+def test_regression_recovery_does_not_claim_a_user_note_with_a_subset() -> None:
+    # a pending re-create must not claim the user's renamed note holding fewer fields
+    m = SyncMachine()
+    try:
+        m.create(n_fields=1, side="vault", with_body=False)
+        m.sync()
+        m.edit_both_sides(field="c", index=0, later="vault")
+        m.rename_in_vault(index=0)
+        m.crashing_sync(point="before", write=1)
+        m.delete_field_in_vault(field="c", index=0)
+        m.sync()
+    finally:
+        m.teardown()
+
+
+def test_regression_recovery_does_not_claim_an_empty_note_for_a_body() -> None:
+    # a pending create with a body must not claim an empty note on a side that has bodies
+    m = SyncMachine()
+    try:
+        m.create(n_fields=0, side="vault", with_body=False)
+        m.create(n_fields=0, side="remote", with_body=True)
+        m.crashing_sync(point="before", write=1)
+        m.sync()
+    finally:
+        m.teardown()
+
+
+def test_regression_copy_left_by_a_crash_may_follow_a_delete() -> None:
+    # the remote copy a crashed create left is not an edit: deleting the note removes it
+    m = SyncMachine()
+    try:
+        m.create(n_fields=1, side="vault", with_body=False)
+        m.crashing_sync(point="during", write=1)
+        m.delete(index=0, side="vault")
+        m.sync()
+    finally:
+        m.teardown()

@@ -363,14 +363,18 @@ class _Executor:
 
 
 def _sent_matches(
-    candidate: Record, sent: Mapping[str, Any], key: str | None, id_field: str | None
+    candidate: Record,
+    sent: Mapping[str, Any],
+    key: str | None,
+    id_field: str | None,
+    supports_body: bool,
 ) -> bool:
     """Whether ``candidate`` is what an interrupted create sent (the side may have dropped
-    fields it cannot hold or the body, but kept nothing else)."""
+    fields it cannot hold, or the body if it stores none, but kept nothing else)."""
     if key is not None:
         return key_of(candidate.fields, id_field) == key
     fields = sent["fields"]
-    if candidate.body and candidate.body != sent["body"]:
+    if supports_body and candidate.body != sent["body"]:
         return False
     if any(fields.get(k, MISSING) != v for k, v in candidate.fields.items()):
         return False
@@ -399,6 +403,7 @@ def _recover(
     the journal.
     """
     target = options.target
+    caps = {side: adapter.capabilities.supports_body for side, adapter in adapters.items()}
     creates = [(e, e.payload["create"]) for e in pending if e.payload.get("create")]
     pools: dict[Side, list[Record]] = {}
     if creates:
@@ -416,7 +421,9 @@ def _recover(
             side = create["side"]
             sent = create["sent"]
             candidates = [
-                r for r in pools[side] if _sent_matches(r, sent, create["key"], options.id_field)
+                r
+                for r in pools[side]
+                if _sent_matches(r, sent, create["key"], options.id_field, caps[side])
             ]
             titled = [r for r in candidates if r.title == sent.get("title")]
             if not candidates:
