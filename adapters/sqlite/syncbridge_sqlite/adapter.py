@@ -14,7 +14,6 @@ own writes never look like user edits.
 
 from __future__ import annotations
 
-import base64
 import builtins
 import datetime as dt
 import json
@@ -26,8 +25,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
-
-from pydantic import Field
 
 from syncbridge.adapter import (
     MISSING,
@@ -50,31 +47,30 @@ from syncbridge_sqlite.codec import (
     exact_entries,
     exact_equal,
     infer_kind,
+    loads_or,
+    parse_stamp,
     stored_as_sent,
 )
+from syncbridge_sqlite.config import SQLiteConfig
 from syncbridge_sqlite.layout import NOW_SQL, Layout, Table, quote
+from syncbridge_sqlite.trash import (
+    Deletion,
+    TrashEntry,
+    mark_deletion,
+    move_to_trash,
+    read_deletions,
+    read_trash,
+    restore_row,
+)
 
-__all__ = ["Deletion", "SQLiteAdapter", "SQLiteConfig", "TrashEntry"]
+__all__ = ["SQLiteAdapter"]
 
 log = logging.getLogger(__name__)
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _ROW_HEAD = ("_id", "title", "body", "_version", "_modified", "_nulls", "_exact")
 _CHUNK = 500  # ids per "IN (...)" query, well under SQLite's parameter limit
 _HEAD = "rowid, _id, _version, _modified"  # what a write returns (RETURNING)
 _RECENT = 512  # records kept after our own writes, so the read that follows needs no query
-
-
-class SQLiteConfig(AdapterConfig):
-    """Keys of a ``[[targets]]`` table with ``adapter = "sqlite"``."""
-
-    path: Path = Field(description="Database file, relative to the config file's folder.")
-    table_prefix: str = Field(
-        "", description="Prefix of every table this target creates (to share one file)."
-    )
-    busy_timeout_ms: int = Field(
-        5000, ge=0, description="How long a write waits for another writer's lock, in ms."
-    )
 
 
 @dataclass(frozen=True)
@@ -85,62 +81,6 @@ class _Row:
     nulls: str | None
     exact: str | None
     as_sent: bool
-
-
-@dataclass(frozen=True)
-class Deletion:
-    """A row deleted from a class table, as logged by the AFTER DELETE trigger.
-
-    ``origin`` is ``"external"`` (any other tool), ``"syncbridge"`` (our delete, the row is
-    in the trash) or ``"syncbridge-move"`` (the note changed class; the row moved table).
-    """
-
-    record_id: str
-    class_name: str
-    deleted_at: dt.datetime
-    origin: str
-
-
-@dataclass(frozen=True)
-class TrashEntry:
-    """A row syncbridge deleted; :meth:`SQLiteAdapter.restore` brings it back."""
-
-    record_id: str
-    class_name: str
-    title: str | None
-    deleted_at: dt.datetime
-
-
-def _parse_time(text: object) -> dt.datetime:
-    """A ``_modified`` cell as a tz-aware datetime (naive text is UTC; garbage is epoch)."""
-    try:
-        value = dt.datetime.fromisoformat(str(text))
-    except ValueError:
-        return _EPOCH
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
-def _json_cell(cell: object) -> object:
-    if isinstance(cell, bytes):
-        return {"$base64": base64.b64encode(cell).decode("ascii")}
-    return cell
-
-
-def _cell_from_json(value: object) -> object:
-    if isinstance(value, dict) and set(value) == {"$base64"}:
-        return base64.b64decode(str(value["$base64"]))
-    return value
-
-
-def _loads(text: object, default: Any) -> Any:
-    """JSON from a bookkeeping cell a user may have mangled; ``default`` if unusable."""
-    if not isinstance(text, str):
-        return default
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return default
-    return value if isinstance(value, type(default)) else default
 
 
 class SQLiteAdapter(Adapter):
@@ -346,8 +286,8 @@ class SQLiteAdapter(Adapter):
 
     def _record(self, table: Table, row: Sequence[Any]) -> Record:
         record_id, title, body, version, modified, nulls_cell, exact_cell, *cells = row
-        nulls = set(_loads(nulls_cell, []))
-        exact: dict[str, Any] = _loads(exact_cell, {})
+        nulls = set(loads_or(nulls_cell, []))
+        exact: dict[str, Any] = loads_or(exact_cell, {})
         fields: dict[str, Any] = {}
         for column, cell in zip(table.columns.values(), cells, strict=True):
             if cell is None:
@@ -365,7 +305,7 @@ class SQLiteAdapter(Adapter):
             body="" if body is None else str(body),
             id=str(record_id),
             version=f"{version}@{modified}",
-            modified=_parse_time(modified),
+            modified=parse_stamp(modified),
             title=None if title is None else str(title),
         )
 
@@ -391,7 +331,7 @@ class SQLiteAdapter(Adapter):
                     where[key] = table
                     refs.append(
                         RecordRef(
-                            key, f"{version}@{modified}", _parse_time(modified), table.class_name
+                            key, f"{version}@{modified}", parse_stamp(modified), table.class_name
                         )
                     )
         self._where = where
@@ -502,7 +442,7 @@ class SQLiteAdapter(Adapter):
                 body=record.body,
                 id=str(head[0]),
                 version=f"{head[1]}@{head[2]}",
-                modified=_parse_time(head[2]),
+                modified=parse_stamp(head[2]),
                 title=record.title,
             )
         else:
@@ -607,16 +547,8 @@ class SQLiteAdapter(Adapter):
             f"SELECT _version FROM {current.q} WHERE _id = ?", (record.id,)
         ).fetchone()
         self._conn.execute(f"DELETE FROM {current.q} WHERE _id = ?", (record.id,))
-        self._mark_deletion(current, record.id, "syncbridge-move")
+        mark_deletion(self._conn, self._layout, current, record.id, "syncbridge-move")
         return self._insert(table, record, record_id=record.id, version=int(old_version) + 1)
-
-    def _mark_deletion(self, table: Table, record_id: str, origin: str) -> None:
-        deletions = quote(self._layout.deletions)
-        self._conn.execute(
-            f"UPDATE {deletions} SET origin = ? WHERE seq = (SELECT max(seq) FROM {deletions}"
-            " WHERE table_name = ? AND record_id = ?)",
-            (origin, table.name, record_id),
-        )
 
     def delete(self, record_id: str, *, expected_version: str) -> None:
         """Move the row to ``_trash`` (see :meth:`restore`); ``StaleVersion`` if it changed
@@ -634,16 +566,7 @@ class SQLiteAdapter(Adapter):
                     f"{self.path}: record {record_id} is at version {version}, "
                     f"not {expected_version}"
                 )
-            cursor = self._conn.execute(f"SELECT * FROM {table.q} WHERE rowid = ?", (rowid,))
-            names = [d[0] for d in cursor.description]
-            row = dict(zip(names, (_json_cell(c) for c in cursor.fetchone()), strict=True))
-            self._conn.execute(
-                f"INSERT INTO {quote(self._layout.trash)}"
-                " (table_name, class_name, record_id, row_json) VALUES (?, ?, ?, ?)",
-                (table.name, table.class_name, record_id, json.dumps(row, ensure_ascii=False)),
-            )
-            self._conn.execute(f"DELETE FROM {table.q} WHERE rowid = ?", (rowid,))
-            self._mark_deletion(table, record_id, "syncbridge")
+            move_to_trash(self._conn, self._layout, table, rowid, record_id)
             self._where.pop(record_id, None)
             self._recent.pop(record_id, None)
 
@@ -654,72 +577,30 @@ class SQLiteAdapter(Adapter):
     ) -> builtins.list[Deletion]:
         """Rows deleted from class tables (by default only by other tools), oldest first,
         optionally only those deleted at or after ``since`` (tz-aware)."""
-        query = (
-            f"SELECT d.record_id, coalesce(m.class_name, d.table_name), d.deleted_at, d.origin"
-            f" FROM {quote(self._layout.deletions)} d"
-            f" LEFT JOIN {quote(self._layout.meta)} m ON m.table_name = d.table_name"
-            " WHERE (? OR d.origin = 'external') AND d.deleted_at >= ? ORDER BY d.seq"
-        )
-        floor = "" if since is None else _iso_ms(since)
         with self._reading():
             if self._connection is None:
                 return []
-            rows = self._conn.execute(query, (include_own, floor)).fetchall()
-        return [Deletion(str(r[0]), str(r[1]), _parse_time(r[2]), str(r[3])) for r in rows]
+            return read_deletions(self._conn, self._layout, since, include_own)
 
     def trash(self) -> builtins.list[TrashEntry]:
         """Rows syncbridge deleted and nobody restored, oldest first."""
         with self._reading():
             if self._connection is None:
                 return []
-            rows = self._conn.execute(
-                f"SELECT record_id, class_name, row_json, deleted_at"
-                f" FROM {quote(self._layout.trash)} WHERE restored_at IS NULL ORDER BY seq"
-            ).fetchall()
-        entries = []
-        for record_id, class_name, row_json, deleted_at in rows:
-            title = _loads(row_json, {}).get("title")
-            entries.append(
-                TrashEntry(
-                    str(record_id),
-                    str(class_name),
-                    title if isinstance(title, str) else None,
-                    _parse_time(deleted_at),
-                )
-            )
-        return entries
+            return read_trash(self._conn, self._layout)
 
     def restore(self, record_id: str) -> RecordRef:
         """Put the most recent trashed copy of ``record_id`` back into its class table,
         with a new version. ``RecordError`` if it is not in the trash or is live again."""
-        trash = quote(self._layout.trash)
         with self.transaction():
-            found = self._conn.execute(
-                f"SELECT seq, class_name, row_json FROM {trash}"
-                " WHERE record_id = ? AND restored_at IS NULL ORDER BY seq DESC LIMIT 1",
-                (record_id,),
-            ).fetchone()
-            if found is None:
-                raise RecordError(f"{self.path}: record {record_id} is not in the trash")
             if self._locate(record_id) is not None:
                 raise RecordError(f"{self.path}: record {record_id} exists; not restoring")
-            seq, class_name, row_json = found
-            row: dict[str, Any] = _loads(row_json, {})
-            table = self._layout.ensure_table(str(class_name))
-            known = {"title", "body", "_nulls", "_exact"}
-            known |= {c.name for c in table.columns.values()}
-            names = [n for n in row if n in known]
-            cells = [_cell_from_json(row[n]) for n in names]
-            version = int(row.get("_version") or 0) + 1
-            columns = ", ".join(quote(n) for n in ["_id", "_version", *names])
-            marks = ", ".join("?" * (len(names) + 2))
-            cursor = self._conn.execute(
-                f"INSERT INTO {table.q} ({columns}) VALUES ({marks})",
-                [record_id, version, *cells],
-            )
-            self._conn.execute(f"UPDATE {trash} SET restored_at = {NOW_SQL} WHERE seq = ?", (seq,))
+            restored = restore_row(self._conn, self._layout, record_id)
+            if restored is None:
+                raise RecordError(f"{self.path}: record {record_id} is not in the trash")
+            table, rowid = restored
             select = f"{self._select(table)} WHERE rowid = ?"
-            stored = self._record(table, self._conn.execute(select, (cursor.lastrowid,)).fetchone())
+            stored = self._record(table, self._conn.execute(select, (rowid,)).fetchone())
             self._where[record_id] = table
         return self._ref(stored)
 
@@ -735,11 +616,3 @@ class SQLiteAdapter(Adapter):
 
     def __repr__(self) -> str:
         return f"SQLiteAdapter({str(self.path)!r})"
-
-
-def _iso_ms(moment: dt.datetime) -> str:
-    """``moment`` as the trigger writes times: UTC ISO 8601 with milliseconds and ``Z``."""
-    if moment.tzinfo is None:
-        raise ValueError("need a tz-aware datetime")
-    utc = moment.astimezone(dt.UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"

@@ -18,6 +18,7 @@ Pure functions, no I/O.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from collections.abc import Mapping
@@ -32,6 +33,9 @@ __all__ = [
     "exact_entries",
     "exact_equal",
     "infer_kind",
+    "loads_or",
+    "parse_stamp",
+    "stamp",
     "stored_as_sent",
 ]
 
@@ -189,3 +193,36 @@ def infer_kind(value: Any) -> FieldKind:
     if isinstance(value, dict):
         return FieldKind.JSON
     return FieldKind.TEXT
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def parse_stamp(text: object) -> dt.datetime:
+    """A ``_modified`` / ``deleted_at`` cell as a tz-aware datetime (naive text is UTC;
+    text that is not a time, which only a hand edit can produce, is the epoch)."""
+    try:
+        value = dt.datetime.fromisoformat(str(text))
+    except ValueError:
+        return _EPOCH
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def stamp(moment: dt.datetime) -> str:
+    """``moment`` (tz-aware) as the triggers write times: UTC ISO 8601, ms, ``Z``."""
+    if moment.tzinfo is None:
+        raise ValueError("need a tz-aware datetime")
+    utc = moment.astimezone(dt.UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def loads_or(text: object, default: Any) -> Any:
+    """JSON from a bookkeeping cell a user may have mangled; ``default`` if unusable (not
+    JSON, or not of ``default``'s type)."""
+    if not isinstance(text, str):
+        return default
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return default
+    return value if isinstance(value, type(default)) else default
