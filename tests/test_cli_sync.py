@@ -338,6 +338,15 @@ def test_status_reports_pending_changes_without_writing(
     assert tree_digest(project) == before
 
 
+def test_missing_vault_folder_is_a_configuration_error(
+    capsys: pytest.CaptureFixture[str], project: Path
+) -> None:
+    shutil.rmtree(project / "vault")
+    code = main(["sync", "--config", str(project / "syncbridge.toml")])
+    assert code == 2
+    assert "vault.path: " in capsys.readouterr().err
+
+
 def test_unknown_target_is_a_configuration_error(
     capsys: pytest.CaptureFixture[str], project: Path
 ) -> None:

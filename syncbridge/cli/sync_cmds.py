@@ -114,6 +114,8 @@ def _open_vault(config: Config, *, cache: bool, progress: ProgressFn | None) -> 
                 extra_template_folders=config.vault.template_folders,
             )
 
+    if not config.vault_path.is_dir():
+        raise ConfigError(f"{config.path}: vault.path: {config.vault_path} is not a folder")
     cache_path = config.state_path.parent / "vault-index.json" if cache else None
     vault: Vault = ConfiguredVault.open(
         config.vault_path, ignore=config.vault.ignore, cache_path=cache_path, progress=progress
