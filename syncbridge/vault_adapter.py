@@ -45,8 +45,9 @@ from syncbridge.vault import IndexEntry, Vault
 
 __all__ = ["CONFLICT_COPY", "VaultAdapter", "VaultAdapterConfig"]
 
-CONFLICT_COPY = re.compile(r" \(conflict \d{4}-\d{2}-\d{2} \d{4}(?: \d+)?\)\.md$")
-"""File names of conflict copies, which are never synced."""
+CONFLICT_COPY = re.compile(r" \(conflict \d{4}-\d{2}-\d{2} \d{4}(?: \d+)?\)(?: \d+)?\.md$")
+"""File names of conflict copies, which are never synced. A second copy of one note in the
+same minute gets a number after the parenthesis (``safe_filename``'s collision suffix)."""
 
 
 class VaultAdapterConfig(AdapterConfig):
