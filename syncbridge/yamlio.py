@@ -13,8 +13,8 @@ Both refuse what cannot be edited safely, with a :class:`~syncbridge.errors.Fron
 naming the line: duplicate keys, explicit tags other than the YAML core ones (no Python
 object is ever constructed from a tag), alias "bombs" whose expansion exceeds
 :data:`MAX_EXPANDED_NODES`, nesting deeper than :data:`MAX_DEPTH`, and text ruamel rejects
-(tabs in plain scalars, for instance: when the text holds a tab, values are read with
-ruamel's loader so both readers always agree).
+(tabs in plain scalars, for instance: when the text holds a tab, a BOM or a NEL/LS/PS
+line break, values are read with ruamel's loader so both readers always agree).
 
 Why not python-frontmatter here: it loads with PyYAML's YAML 1.1 resolvers (``yes`` →
 ``True``, ``0755`` → 493) and cannot give byte spans; see ``docs/design.md``.
@@ -216,6 +216,9 @@ _Yaml12Loader.add_implicit_resolver(
 )
 
 
+# Characters on which libyaml and ruamel read differently; notes holding them go to ruamel.
+_RUAMEL_READS = re.compile("[\t\x85\u2028\u2029\ufeff]")
+
 # An alias token: "*name" where a YAML node can start. Only then can aliases expand.
 _ALIAS = re.compile(r"(?:^|[\s\[{,:-])\*[^\s,\[\]{}]")
 
@@ -297,8 +300,9 @@ def load_values(text: str, *, path: str | None = None, line_offset: int = 1) -> 
     so error lines are file lines. Returns ``None`` for an empty document. Raises
     FrontmatterError for anything listed in the module docstring. No side effects.
     """
-    if "\t" in text:
-        # libyaml accepts some tabs ruamel rejects; read such notes the way edits will.
+    if _RUAMEL_READS.search(text):
+        # libyaml accepts some tabs ruamel rejects, breaks lines on NEL/LS/PS and skips a BOM
+        # anywhere: read such (rare) notes the way edits will.
         return _load_with_ruamel(text, path, line_offset)
     _check_nesting(text, path, line_offset)
     loader = _Yaml12Loader(text)

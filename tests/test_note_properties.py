@@ -21,11 +21,14 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, example, given, note, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from ruamel.yaml.error import YAMLError as RuamelError
 
 from syncbridge import Note
+from syncbridge.errors import EditError, FrontmatterError
 from syncbridge.splice import key_spans
 from syncbridge.yamlio import load_values, plain, rt_yaml
 
@@ -200,15 +203,18 @@ comment_lines = st.sampled_from(["# a comment", "", "   ", "#", "# 日本語 �
 def frontmatters(draw: st.DrawFn, min_keys: int = 0) -> Frontmatter:
     keys = draw(st.lists(st.sampled_from(KEY_POOL), min_size=min_keys, max_size=7, unique=True))
     fm = Frontmatter()
-    after_block_scalar = False
+    after_block_scalar = any_block_scalar = False
     for key in keys:
         for line in draw(st.lists(comment_lines, max_size=1)):
             # Blank lines after a block scalar would be part of a |+ scalar's content, and
-            # spaces deeper than its indentation part of any block scalar's content.
-            if line.strip() or not after_block_scalar:
+            # spaces deeper than its indentation part of any block scalar's content. Lines of
+            # spaces after a later key are left out too: deleting that key would make them
+            # content, so the splice refuses it (see test_delete_refused_when_*).
+            if line.strip() or not (after_block_scalar or (line and any_block_scalar)):
                 fm.lines.append(line)
         value = draw(rendered_values)
         after_block_scalar = not value.commentable
+        any_block_scalar |= after_block_scalar
         key_text = _dq(key) if draw(st.integers(0, 5)) == 0 else key
         if value.inline:
             line = f"{key_text}: {value.inline}"
@@ -507,3 +513,48 @@ def test_fast_reader_agrees_with_ruamel_round_trip(fm: Frontmatter) -> None:
         fast = load_values(text)
         assert strict(fast or {}) == strict(_ruamel_values(text) or {})
         assert strict(fast or {}) == strict(fm.values)
+
+
+fuzz_inserts = st.sampled_from(
+    [*" -:#[]{},'\"|>!&*?%@`\n\t\\", "\u2028", "\x85", "\ufeff", "0", "a", "  ", "- ", ": "])
+
+
+@PROPERTY
+@given(frontmatters(), st.lists(st.tuples(st.integers(0, 10**6), fuzz_inserts), min_size=1,
+                                max_size=3))
+# Regressions: a BOM or a Unicode line break (NEL, LS, PS) inside the frontmatter made the
+# fast reader (libyaml, YAML 1.1 line breaks) and ruamel read different values.
+@example(Frontmatter(["", "\ufeff"]), [(0, "\n")])
+def test_readers_agree_whenever_both_accept(fm: Frontmatter,
+                                            inserts: list[tuple[int, str]]) -> None:
+    """On damaged frontmatter the readers may refuse differently (libyaml accepts ``>#c``,
+    which ruamel rejects; ruamel reads ``:`` as ``{None: None}``), but never disagree on
+    values."""
+    text = "".join(line + "\n" for line in fm.lines)
+    for pos, insert in inserts:
+        at = pos % (len(text) + 1)
+        text = text[:at] + insert + text[at:]
+    note(repr(text))
+    try:
+        fast = load_values(text)
+        slow = _ruamel_values(text)
+    except (FrontmatterError, RuamelError):
+        return
+    assert strict(fast) == strict(slow)
+
+
+def test_unicode_line_breaks_read_like_ruamel() -> None:
+    # libyaml breaks lines on NEL/LS/PS inside plain scalars where ruamel does not.
+    for text in ("a: x\x85y\n", "a:\n- x\u2028y\n", "\n\n\ufeff\n"):
+        assert strict(load_values(text)) == strict(_ruamel_values(text))
+
+
+def test_delete_refused_when_spaces_would_join_a_block_scalar() -> None:
+    # Removing "b" would leave the line of three spaces right under the "|" scalar, where it
+    # is content: the other value would change, so the edit is refused and nothing changes.
+    data = b"---\na: |\n  Grow.\nb: x\n   \nc: 1\n---\n"
+    note_ = Note.from_bytes(data)
+    with pytest.raises(EditError, match="without changing other values"):
+        del note_["b"]
+    assert note_.to_bytes() == data
+    assert note_.fields == {"a": "Grow.\n", "b": "x", "c": 1}
