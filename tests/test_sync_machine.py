@@ -30,7 +30,10 @@ class SyncMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.clock = ManualClock()
-        self.vault = MemoryAdapter(MemoryConfig(ids_are_paths=True), clock=self.clock)
+        self.vault = MemoryAdapter(
+            MemoryConfig(ids_are_paths=True, last_modified_field="last_modified"),
+            clock=self.clock,
+        )
         self.remote = MemoryAdapter(MemoryConfig(), clock=self.clock)
         self.tmp = tempfile.TemporaryDirectory()
         self.state = StateStore.open(Path(self.tmp.name) / "state.db")
@@ -72,6 +75,17 @@ class SyncMachine(RuleBasedStateMachine):
         record_id = self.pick(side, index)
         if record_id is not None:
             self.side(side).edit(record_id, set_fields={field: self.token(side)})
+
+    @rule(index=PICK, field=st.sampled_from(FIELDS), stale=st.booleans())
+    def edit_with_plugin_stamp(self, index: int, field: str, stale: bool) -> None:
+        """An edit in Obsidian with a plugin stamping last_modified (or, stale, without)."""
+        record_id = self.pick("vault", index)
+        if record_id is None:
+            return
+        tok = self.token("vault")
+        stamp = self.clock().strftime("%Y-%m-%dT%H:%M")
+        fields = {field: tok} if stale else {field: tok, "last_modified": stamp}
+        self.vault.edit(record_id, set_fields=fields)
 
     @rule(index=PICK, field=st.sampled_from(FIELDS))
     def delete_field_in_vault(self, index: int, field: str) -> None:
