@@ -230,3 +230,15 @@ def test_format_local_time_uses_the_configured_zone() -> None:
     t = dt.datetime(2025, 7, 5, 14, 56, 30, tzinfo=UTC)
     assert format_local_time(t, "Europe/Paris", dt.timedelta(minutes=1)) == "2025-07-05T16:56"
     assert format_local_time(t, "UTC", dt.timedelta(seconds=1)) == "2025-07-05T14:56:30"
+
+
+def test_computed_fields_are_never_written_into_the_note() -> None:
+    # row: a Formula/Lookup field edited on the remote: the note's computed value rules
+    opts = SyncOptions(target="t", computed_fields={"note": ("total",)})
+    a0, b0 = rec("A.md", {"total": 3, "s": "x"}), rec("r1", {"total": 3, "s": "x"})
+    b = rec("r1", {"total": 99, "s": "remote"})
+    m = merge_entry(a0, b, base(a0, b0), opts)
+    assert m.a_fields == {"total": 3, "s": "remote"}
+    assert m.b_fields["total"] == 3  # the remote is put back to the vault's value
+    a = rec("A.md", {"total": 4, "s": "x"})  # recomputed in the vault: goes out
+    assert merge_entry(a, b0, base(a0, b0), opts).b_fields["total"] == 4

@@ -322,3 +322,11 @@ def test_rename_plus_field_edit_found_by_body() -> None:
     moved = rec("Moved.md", "a2", body="A long body\n", status="y", kind="k")
     action = only(plan_sync([moved], [b0], base_of(linked(a0, b0)), OPTS))
     assert action.renamed_from == "A.md" and ops(action) == [("remote", "update")]
+
+
+def test_new_remote_record_creates_a_note_without_computed_fields() -> None:
+    opts = SyncOptions(target="t", computed_fields={"note": ("total",)})
+    b = rec("r7", "n2", total=9, s="x")
+    action = only(plan_sync([], [b], BaseState(), opts))
+    assert action.writes[0].record is not None
+    assert action.writes[0].record.fields == {"s": "x"}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from syncbridge.adapter import MISSING, Adapter, Record, RecordRef
@@ -461,7 +461,8 @@ def run_sync(
     trash, conflict copies in the vault) and the state store, unless ``options.dry_run``
     (then nothing is written and the report's counts and ``plan`` say what would happen).
     ``progress(done, total)`` is called after each chunk of entry actions. ``schema`` lets the
-    remote create collections (``ensure_collection``) for the classes it receives.
+    remote create collections (``ensure_collection``) for the classes it receives, and names
+    the computed fields (Formula, Lookup) that are never written into notes.
     ``faults_at`` (tests) stops at a write; ``$SYNCBRIDGE_TEST_KILL_AT`` does the same.
 
     Raises :class:`SafetyStop` before writing anything when the run would delete too much;
@@ -469,6 +470,12 @@ def run_sync(
     ``SyncReport.errors`` and those entries sync on the next run.
     """
     target = options.target
+    if schema is not None and not options.computed_fields:
+        computed = {
+            name: tuple(k for k, spec in cls.fields.items() if spec.read_only)
+            for name, cls in schema.classes.items()
+        }
+        options = replace(options, computed_fields={k: v for k, v in computed.items() if v})
     report = SyncReport(target=target, dry_run=options.dry_run)
     adapters: dict[Side, Adapter] = {"vault": vault, "remote": remote}
     vault.refresh()

@@ -204,6 +204,7 @@ def merge_entry(
             target[key] = value
 
     lm = options.last_modified_field
+    computed = frozenset(options.computed_fields.get(a.class_name, ()))
     keys = list(dict.fromkeys([*a.fields, *b.fields, *base_a_fields, *base_b_fields]))
     for key in keys:
         va, vb = a.fields.get(key, MISSING), b.fields.get(key, MISSING)
@@ -211,6 +212,10 @@ def merge_entry(
         da, db = va != ba, vb != bb
         if not da and not db:
             continue  # neither side changed it since the last agreement
+        if key in computed:
+            if da or vb != va:
+                put(b_fields, b_changes, key, va)  # computed in the vault: the note's value rules
+            continue
         if da and not db:
             if vb is MISSING and bb is MISSING and ba is not MISSING and base is not None:
                 continue  # the remote could not hold this field last time either: keep it local

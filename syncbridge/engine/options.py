@@ -120,6 +120,9 @@ class SyncOptions:
     filters: Filters = field(default_factory=Filters)
     vault_ids_are_paths: bool = True
     """The vault adapter's record ids are vault-relative paths (path filters apply)."""
+    computed_fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Class → fields the vault computes (Metadata Menu Formula, Lookup): sent to the
+    remote, never written into a note. ``run_sync`` fills it from the schema."""
 
     def __post_init__(self) -> None:
         if self.conflict not in ("last_modified", "vault_wins", "remote_wins", "manual"):

@@ -366,12 +366,13 @@ def plan_sync(
         rec = _need(r, f"new remote record {b_id}")
         if capabilities[0].read_only:
             continue  # the vault takes no writes
+        note = _copy_for(rec, drop=options.computed_fields.get(rec.class_name, ()))
         actions.append(
             EntryAction(
                 "create",
                 "new on the remote",  # only the remote has it: create the note
                 b=rec,
-                writes=(Write("vault", "create", record=_copy_for(rec), changes=_all(rec)),),
+                writes=(Write("vault", "create", record=note, changes=_all(note)),),
                 key=key_of(rec.fields, id_field),
             )
         )
@@ -388,11 +389,11 @@ def plan_sync(
     )
 
 
-def _copy_for(rec: Record) -> Record:
-    """The record to create on the other side: same content, no id or version."""
-    return Record(
-        class_name=rec.class_name, fields=dict(rec.fields), body=rec.body, title=rec.title
-    )
+def _copy_for(rec: Record, drop: Iterable[str] = ()) -> Record:
+    """The record to create on the other side: same content (less ``drop``), no id."""
+    skip = set(drop)
+    fields = {k: v for k, v in rec.fields.items() if k not in skip}
+    return Record(class_name=rec.class_name, fields=fields, body=rec.body, title=rec.title)
 
 
 def _all(rec: Record) -> tuple[FieldChange, ...]:
@@ -450,13 +451,14 @@ def _plan_link(
                 writes=(Write("remote", "delete", record_id=b.id, expected_version=b.version),),
             )
         rec_b = _need(b, f"remote record {b.id}")
+        note = _copy_for(rec_b, drop=options.computed_fields.get(rec_b.class_name, ()))
         # deleted in the vault but edited on the remote: the edit wins, re-create the note
         return EntryAction(
             "recreate",
             "deleted in the vault, edited on the remote: the edit wins",
             link=link,
             b=rec_b,
-            writes=(Write("vault", "create", record=_copy_for(rec_b), changes=_all(rec_b)),),
+            writes=(Write("vault", "create", record=note, changes=_all(note)),),
             key=key_of(rec_b.fields, options.id_field),
         )
     if b is None:
