@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from syncbridge.adapter import (
-    MISSING,
     Adapter,
     AdapterConfig,
     Capabilities,
@@ -40,7 +39,7 @@ from syncbridge.errors import (
     RemoteUnavailable,
     StaleVersion,
 )
-from syncbridge.schema.model import ClassSchema
+from syncbridge.schema.model import ClassSchema, FieldKind
 from syncbridge_sqlite.codec import (
     decode,
     encode,
@@ -52,7 +51,7 @@ from syncbridge_sqlite.codec import (
     stored_as_sent,
 )
 from syncbridge_sqlite.config import SQLiteConfig
-from syncbridge_sqlite.layout import NOW_SQL, Layout, Table, quote
+from syncbridge_sqlite.layout import NOW_SQL, Column, Layout, Table, quote
 from syncbridge_sqlite.trash import (
     Deletion,
     TrashEntry,
@@ -120,6 +119,7 @@ class SQLiteAdapter(Adapter):
         self._connection: sqlite3.Connection | None = None
         self._closed = False
         self._sql: dict[tuple[str, str, int], str] = {}
+        self._positions: dict[tuple[str, int], dict[str, tuple[int, Column]]] = {}
         # Records as we last wrote them, with the data_version seen in that transaction:
         # valid while no other connection has committed since (PRAGMA data_version).
         self._recent: OrderedDict[str, tuple[int, Record]] = OrderedDict()
@@ -190,6 +190,7 @@ class SQLiteAdapter(Adapter):
                 conn.execute("RELEASE sb_write")
             self._layout.load()  # DDL of the failed write is gone too
             self._sql.clear()
+            self._positions.clear()
             self._schema_version = -1
             self._recent.clear()  # may hold records of the rolled-back writes
             if isinstance(exc, sqlite3.Error):
@@ -237,6 +238,7 @@ class SQLiteAdapter(Adapter):
         if schema_version != self._schema_version:
             self._layout.load()
             self._sql.clear()  # cached statements name the old columns
+            self._positions.clear()
             self._schema_version = schema_version
 
     # -- schema --------------------------------------------------------------------------
@@ -402,25 +404,28 @@ class SQLiteAdapter(Adapter):
 
     def _row(self, table: Table, record: Record) -> _Row:
         """The cells to write for ``record``, the ``_nulls`` and predicted ``_exact`` cells,
-        and whether every cell is stored exactly as sent (no read-back needed)."""
-        cells: builtins.list[Any] = []
+        and whether every cell is stored exactly as sent (no read-back needed). Visits only
+        the record's own fields: absent ones stay NULL."""
+        positions = self._positions.get((table.name, len(table.columns)))
+        if positions is None:
+            positions = {c.field: (i, c) for i, c in enumerate(table.columns.values())}
+            self._positions[(table.name, len(table.columns))] = positions
+        cells: builtins.list[Any] = [None] * len(positions)
         nulls: builtins.list[str] = []
+        kinds: dict[str, FieldKind] = {}
+        values: dict[str, Any] = {}
+        sent: dict[str, Any] = {}
         as_sent = True
-        fields = record.fields
-        for column in table.columns.values():
-            value = fields.get(column.field, MISSING)
-            if value is MISSING:
-                cells.append(None)
-            elif value is None:
-                cells.append(None)
-                nulls.append(column.field)
-            else:
-                cell = encode(column.kind, value)
-                cells.append(cell)
-                as_sent = as_sent and stored_as_sent(column.kind, cell)
-        kinds = {c.field: c.kind for c in table.columns.values()}
-        by_field = dict(zip(kinds, cells, strict=True))
-        entries = exact_entries(kinds, {f: v for f, v in fields.items() if f in kinds}, by_field)
+        for field, value in record.fields.items():
+            index, column = positions[field]  # _table_for made a column for every field
+            if value is None:
+                nulls.append(field)
+                continue
+            cell = encode(column.kind, value)
+            cells[index] = cell
+            kinds[field], values[field], sent[field] = column.kind, value, cell
+            as_sent = as_sent and stored_as_sent(column.kind, cell)
+        entries = exact_entries(kinds, values, sent)
         return _Row(
             cells,
             json.dumps(nulls, ensure_ascii=False) if nulls else None,
