@@ -411,3 +411,68 @@ def test_progress_bar_draws_only_on_a_terminal() -> None:
     assert "syncing local" in screen.getvalue() and "[" + "#" * 30 + "] 10/10" in screen.getvalue()
     bar.close()
     assert screen.getvalue().endswith("\r")
+
+
+def _all_titles(db: Path) -> set[str]:
+    with sqlite3.connect(db) as conn:
+        tables = [r[0] for r in conn.execute("SELECT table_name FROM _meta")]
+        return {title for t in tables for (title,) in conn.execute(f'SELECT title FROM "{t}"')}
+
+
+def test_two_targets_with_filters_and_target_selection(
+    capsys: pytest.CaptureFixture[str], project: Path
+) -> None:
+    """A private value keeps notes off one target; --target syncs only the one named."""
+    (project / "syncbridge.toml").write_text(
+        '[vault]\npath = "vault"\n\n'
+        '[[targets]]\nname = "all"\nadapter = "sqlite"\npath = "all.db"\n\n'
+        '[[targets]]\nname = "shared"\nadapter = "sqlite"\npath = "shared.db"\n'
+        'exclude = ["Journal/**"]\n'
+        '[targets.exclude_values]\nvisibility = ["🔒 private"]\n',
+        encoding="utf-8",
+    )
+    data = sync_json(capsys, project, "--target", "shared")
+    assert list(data["targets"]) == ["shared"]
+    assert not (project / "all.db").exists()
+    shared = _all_titles(project / "shared.db")
+    assert "Grief" not in shared and "Abandonment Wound" not in shared  # 🔒 private
+    assert "2025-07-12 Evening check-in" not in shared  # excluded folder
+    assert "Fear" in shared
+
+    data = sync_json(capsys, project)
+    assert list(data["targets"]) == ["all", "shared"]
+    assert data["targets"]["all"]["remote"]["created"] == entry_count(project)
+    assert data["targets"]["shared"]["remote"]["created"] == 0
+    assert {"Grief", "Abandonment Wound", "Fear"} <= _all_titles(project / "all.db")
+
+
+def test_force_delete_lets_a_stopped_run_through(
+    capsys: pytest.CaptureFixture[str], project: Path, external_sql: ExternalSQL
+) -> None:
+    sync_json(capsys, project)
+    db = project / "syncbridge-demo.db"
+    tables = external_sql(db, "SELECT table_name FROM _meta;\n").split()
+    external_sql(db, "".join(f'DELETE FROM "{t}";\n' for t in tables))
+    assert main(["sync", "--config", str(project / "syncbridge.toml")]) == 3
+    capsys.readouterr()
+    data = sync_json(capsys, project, "--force-delete")
+    entries = data["targets"]["local"]["vault"]["deleted"]
+    assert entries > 0 and entry_count(project) == 0
+    assert len(list((project / "vault" / ".trash").rglob("*.md"))) >= entries
+
+
+def test_vault_ignore_and_default_class_are_honoured(
+    capsys: pytest.CaptureFixture[str], project: Path
+) -> None:
+    (project / "syncbridge.toml").write_text(
+        '[vault]\npath = "vault"\nignore = ["Pathways/**"]\n\n'
+        '[sync]\ndefault_class = "plain"\n\n'
+        '[[targets]]\nname = "local"\nadapter = "sqlite"\npath = "syncbridge-demo.db"\n',
+        encoding="utf-8",
+    )
+    sync_json(capsys, project)
+    db = project / "syncbridge-demo.db"
+    with sqlite3.connect(db) as conn:
+        classes = {r[0] for r in conn.execute("SELECT class_name FROM _meta")}
+    assert "plain" in classes and "note" not in classes
+    assert "Earned Security" not in _all_titles(db)  # under the ignored Pathways/
