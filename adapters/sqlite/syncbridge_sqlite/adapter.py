@@ -68,7 +68,9 @@ log = logging.getLogger(__name__)
 
 _ROW_HEAD = ("_id", "title", "body", "_version", "_modified", "_nulls", "_exact")
 _CHUNK = 500  # ids per "IN (...)" query, well under SQLite's parameter limit
-_HEAD = "rowid, _id, _version, _modified"  # what a write returns (RETURNING)
+_HEAD = "rowid, _id, _version, _modified"  # what a write returns
+# RETURNING saves a query per write; SQLite before 3.35 (e.g. Debian 11's) lacks it.
+_RETURNING = sqlite3.sqlite_version_info >= (3, 35, 0)
 _RECENT = 512  # records kept after our own writes, so the read that follows needs no query
 
 
@@ -484,20 +486,27 @@ class SQLiteAdapter(Adapter):
         key = ("insert" if record_id is None else "insert-id", table.name, len(table.columns))
         sql = self._sql.get(key)
         if sql is None:
-            head = ["title", "body", "_nulls", "_exact", "_version"]
+            leading = ["title", "body", "_nulls", "_exact", "_version"]
             if record_id is not None:
-                head.append("_id")
-            names = [*head, *(c.name for c in table.columns.values())]
+                leading.append("_id")
+            names = [*leading, *(c.name for c in table.columns.values())]
             marks = ", ".join("?" * len(names))
             columns = ", ".join(quote(n) for n in names)
-            sql = self._sql[key] = (
-                f"INSERT INTO {table.q} ({columns}) VALUES ({marks}) RETURNING {_HEAD}"
-            )
+            returning = f" RETURNING {_HEAD}" if _RETURNING else ""
+            sql = self._sql[key] = f"INSERT INTO {table.q} ({columns}) VALUES ({marks}){returning}"
         values: builtins.list[Any] = [record.title, record.body, row.nulls, row.exact, version]
         if record_id is not None:
             values.append(record_id)
-        (head,) = self._conn.execute(sql, [*values, *row.cells]).fetchall()
+        cursor = self._conn.execute(sql, [*values, *row.cells])
+        head = cursor.fetchall()[0] if _RETURNING else self._head(table, cursor.lastrowid)
         return self._finish_write(table, head, record, row)
+
+    def _head(self, table: Table, rowid: int | None) -> Sequence[Any]:
+        """(rowid, _id, _version, _modified) of a row, where RETURNING is not available."""
+        head: Sequence[Any] = self._conn.execute(
+            f"SELECT {_HEAD} FROM {table.q} WHERE rowid = ?", (rowid,)
+        ).fetchone()
+        return head
 
     def create(self, record: Record) -> RecordRef:
         """Insert ``record`` as a new row (its ``id`` is ignored; SQLite draws one). Creates
@@ -536,13 +545,15 @@ class SQLiteAdapter(Adapter):
                 names = ["title", "body", "_nulls", "_exact"]
                 names += [c.name for c in table.columns.values()]
                 assignments = ", ".join(f"{quote(n)} = ?" for n in names)
+                returning = f" RETURNING {_HEAD}" if _RETURNING else ""
                 sql = self._sql[key] = (
                     f"UPDATE {table.q} SET {assignments}, _version = _version + 1,"
-                    f" _modified = {NOW_SQL} WHERE rowid = ? RETURNING {_HEAD}"
+                    f" _modified = {NOW_SQL} WHERE rowid = ?{returning}"
                 )
-            (head,) = self._conn.execute(
+            cursor = self._conn.execute(
                 sql, [record.title, record.body, row.nulls, row.exact, *row.cells, rowid]
-            ).fetchall()
+            )
+            head = cursor.fetchall()[0] if _RETURNING else self._head(table, rowid)
             stored = self._finish_write(table, head, record, row)
         return self._ref(stored)
 

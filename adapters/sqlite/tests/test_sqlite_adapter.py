@@ -339,3 +339,20 @@ def test_rolled_back_write_is_not_read_back(adapter: SQLiteAdapter) -> None:
         raise RuntimeError("boom")
     got = adapter.read(ref.id)
     assert got.fields["intensity"] == 7 and got.version == ref.version
+
+
+def test_works_without_returning(adapter: SQLiteAdapter, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite before 3.35 (still shipped by some distributions) has no RETURNING."""
+    import syncbridge_sqlite.adapter as module
+
+    monkeypatch.setattr(module, "_RETURNING", False)
+    fresh = SQLiteAdapter(SQLiteConfig(path=adapter.path))
+    try:
+        ref = fresh.create(grief(intensity=5.0))
+        ref = fresh.update(
+            Record("emotion", {"intensity": 4}, id=ref.id), expected_version=ref.version
+        )
+        assert [(r.id, r.version) for r in fresh.list()] == [(ref.id, ref.version)]
+        assert fresh.read(ref.id).fields == {"intensity": 4}
+    finally:
+        fresh.close()
