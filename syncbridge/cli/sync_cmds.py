@@ -183,6 +183,11 @@ def _counts_line(counts: dict[str, int]) -> str:
     return ", ".join(parts) if parts else "no changes"
 
 
+def _side_line(counts: dict[str, int]) -> str:
+    line = _counts_line(counts)
+    return f"{line} ({counts['unchanged']} unchanged)" if counts["unchanged"] else line
+
+
 def _print_report(report: SyncReport, target: Target, out: IO[str]) -> None:
     data = report.to_dict()
     verb = "would sync" if report.dry_run else "synced"
@@ -191,8 +196,7 @@ def _print_report(report: SyncReport, target: Target, out: IO[str]) -> None:
         out.write(f"  STOPPED, nothing written: {report.safety_stop}\n")
         return
     for side in ("vault", "remote"):
-        out.write(f"  {side + ':':<8}{_counts_line(data[side])}\n")
-    out.write(f"  {data['vault']['unchanged']} entries unchanged\n")
+        out.write(f"  {side + ':':<8}{_side_line(data[side])}\n")
     if report.recovered:
         out.write(f"  recovered {report.recovered} interrupted action(s) from the last run\n")
     for item in report.errors:
@@ -405,8 +409,17 @@ def _common(parser: argparse.ArgumentParser, *, target: bool = True) -> None:
         )
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """Wraps one-line descriptions; keeps multi-line text (the examples) as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" in text:
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
 def _formatter(prog: str) -> argparse.HelpFormatter:
-    return argparse.RawDescriptionHelpFormatter(prog, max_help_position=32)
+    return _HelpFormatter(prog, max_help_position=32)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
