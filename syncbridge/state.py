@@ -519,15 +519,20 @@ class StateStore:
 
     # -- conflicts ----------------------------------------------------------------------
 
-    def _log_conflict(self, c: ConflictEntry) -> int:
-        vault_value, remote_value = _dump_value(c.vault_value), _dump_value(c.remote_value)
+    def open_conflict_id(self, c: ConflictEntry) -> int | None:
+        """The id of a logged, unrestored conflict with the same link, field and values."""
         row = self._conn.execute(
             "SELECT id FROM conflicts WHERE target=? AND link_id IS ? AND field=?"
             " AND vault_value=? AND remote_value=? AND restored_at IS NULL",
-            (c.target, c.link_id, c.field, vault_value, remote_value),
+            (c.target, c.link_id, c.field, _dump_value(c.vault_value), _dump_value(c.remote_value)),
         ).fetchone()
-        if row:
-            return int(row[0])
+        return int(row[0]) if row else None
+
+    def _log_conflict(self, c: ConflictEntry) -> int:
+        vault_value, remote_value = _dump_value(c.vault_value), _dump_value(c.remote_value)
+        known = self.open_conflict_id(c)
+        if known is not None:
+            return known
         cur = self._conn.execute(
             "INSERT INTO conflicts (target, link_id, vault_id, remote_id, field, vault_value,"
             " remote_value, winner, decided_by, created_at, copy_id)"

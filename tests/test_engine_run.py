@@ -319,3 +319,19 @@ def test_identical_notes_created_together_recover_one_to_one(
         lk.a_id: memory_remote.records[lk.b_id].title for lk in state_store.links("t").values()
     }
     assert links == {"A.md": "A", "B.md": "B", "C.md": "C"}
+
+
+def test_open_manual_body_conflict_is_copied_once(
+    vault: MemoryAdapter, memory_remote: MemoryAdapter, state_store: StateStore
+) -> None:
+    vault.put("N.md", {}, "base\n")
+    sync(vault, memory_remote, state_store, conflict="manual")
+    (rid,) = memory_remote.records
+    vault.edit("N.md", body="vault\n")
+    memory_remote.edit(rid, body="remote\n")
+    for _ in range(3):
+        sync(vault, memory_remote, state_store, conflict="manual")
+    assert len(vault.conflict_copies) == 1
+    (copy,) = vault.conflict_copies.values()
+    assert copy.body == "remote\n"  # the vault keeps its body; the remote's sits beside it
+    assert len(list_conflicts(state_store, "t")) == 1

@@ -183,6 +183,19 @@ class _Executor:
         entries = []
         for c in action.conflicts:
             copy_id = None
+            entry = ConflictEntry(
+                target=self.options.target,
+                link_id=link_id,
+                vault_id=action.a.id if action.a else None,
+                remote_id=action.b.id if action.b else None,
+                field=c.field,
+                vault_value=c.vault_value,
+                remote_value=c.remote_value,
+                winner=c.winner,
+                decided_by=c.decided_by,
+            )
+            if self.state.open_conflict_id(entry) is not None:
+                continue  # seen before and still open (manual): logged and copied already
             if c.field == BODY and isinstance(action.a, Record):
                 loser = c.remote_value if c.winner != "remote" else c.vault_value
                 label = dt.datetime.now().strftime("%Y-%m-%d %H%M")
@@ -194,20 +207,7 @@ class _Executor:
                     title=action.a.title,
                 )
                 copy_id = self.adapters["vault"].write_conflict_copy(copy, label)
-            entries.append(
-                ConflictEntry(
-                    target=self.options.target,
-                    link_id=link_id,
-                    vault_id=action.a.id if action.a else None,
-                    remote_id=action.b.id if action.b else None,
-                    field=c.field,
-                    vault_value=c.vault_value,
-                    remote_value=c.remote_value,
-                    winner=c.winner,
-                    decided_by=c.decided_by,
-                    copy_id=copy_id,
-                )
-            )
+            entries.append(replace(entry, copy_id=copy_id))
         return entries
 
     def _count_unchanged(self, action: EntryAction) -> None:
@@ -237,8 +237,11 @@ class _Executor:
                     self.report.side(side).conflicts += 1
         link_id = link.link_id if link else None
         if not action.writes:
-            # refresh / rename / pair already equal: only the base changes
-            self._save(action, link_id, {}, None)
+            # refresh / rename / pair already equal / manual conflict held: only the base
+            # changes, and an open conflict is logged (with its copy) the first time
+            link_id = self._save(action, link_id, {}, None)
+            for entry in self._conflict_entries(action, link_id):
+                self.state.log_conflict(entry)
             return None
         if action.kind == "pair":
             # link first, without a base: if the run dies mid-way, the pair stays paired
@@ -287,7 +290,8 @@ class _Executor:
         read_back: Mapping[tuple[Side, str], Record],
         journal_id: int | None,
         written: Mapping[Side, tuple[Write, RecordRef | None]] | None = None,
-    ) -> None:
+    ) -> int:
+        """Store the entry's new base (both sides as they are now); return the link id."""
         final: dict[Side, Record | RecordRef | None] = {"vault": action.a, "remote": action.b}
         for side, (w, ref) in (written or {}).items():
             if ref is None:
@@ -297,7 +301,7 @@ class _Executor:
             final[side] = read_back.get((side, ref.id)) or _as_sent(w, ref)
         a, b = final["vault"], final["remote"]
         assert isinstance(a, Record) and isinstance(b, Record), "both sides must be read"
-        self.state.save_link(
+        return self.state.save_link(
             self.options.target,
             link_id,
             SideSnapshot.from_record(a),
