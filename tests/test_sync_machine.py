@@ -41,6 +41,7 @@ class SyncMachine(RuleBasedStateMachine):
         self.counter = 0
         self.crashed = False
         self.origin: dict[str, str] = {}  # token → the side a user wrote it on
+        self.dropped: set[str] = set()  # tokens a user overwrote or deleted
 
     def teardown(self) -> None:
         self.state.close()
@@ -52,6 +53,10 @@ class SyncMachine(RuleBasedStateMachine):
         tok = f"§{self.counter}§"
         self.origin[tok] = side
         return tok
+
+    def drop(self, value: object) -> None:
+        """The user is about to overwrite or delete ``value``: its tokens may go."""
+        self.dropped.update(TOKEN.findall(str(value)))
 
     def side(self, name: str) -> MemoryAdapter:
         return self.vault if name == "vault" else self.remote
@@ -74,6 +79,7 @@ class SyncMachine(RuleBasedStateMachine):
     def edit_field(self, side: str, index: int, field: str) -> None:
         record_id = self.pick(side, index)
         if record_id is not None:
+            self.drop(self.side(side).records[record_id].fields.get(field))
             self.side(side).edit(record_id, set_fields={field: self.token(side)})
 
     @rule(index=PICK, field=st.sampled_from(FIELDS), stale=st.booleans())
@@ -83,6 +89,7 @@ class SyncMachine(RuleBasedStateMachine):
         if record_id is None:
             return
         tok = self.token("vault")
+        self.drop(self.vault.records[record_id].fields.get(field))
         stamp = self.clock().strftime("%Y-%m-%dT%H:%M")
         fields = {field: tok} if stale else {field: tok, "last_modified": stamp}
         self.vault.edit(record_id, set_fields=fields)
@@ -93,6 +100,7 @@ class SyncMachine(RuleBasedStateMachine):
         record_id = self.pick("vault", index)
         if record_id is not None:
             self.clock.advance(7)
+            self.drop(self.vault.records[record_id].fields.get(field))
             self.vault.edit(record_id, delete_fields=[field])
 
     @rule(side=SIDES, index=PICK, where=st.sampled_from(["append", "prepend", "replace"]))
@@ -102,6 +110,8 @@ class SyncMachine(RuleBasedStateMachine):
             return
         tok = self.token(side)
         body = self.side(side).records[record_id].body
+        if where == "replace":
+            self.drop(body)
         new = {
             "append": f"{body}tail {tok}\n",
             "prepend": f"head {tok}\n{body}",
@@ -127,6 +137,8 @@ class SyncMachine(RuleBasedStateMachine):
         for name in order:
             record_id = link.a_id if name == "vault" else link.b_id
             adapter = self.side(name)
+            current = adapter.records[record_id]
+            self.drop(current.body if field == "body" else current.fields.get(field))
             if field == "body":
                 adapter.edit(record_id, body=f"{name} {self.token(name)}\n")
             else:
@@ -143,6 +155,8 @@ class SyncMachine(RuleBasedStateMachine):
         record_id = self.pick(side, index)
         if record_id is not None:
             self.clock.advance(7)
+            gone = self.side(side).records[record_id]
+            self.drop([gone.fields, gone.body])
             self.side(side).remove(record_id)
 
     # -- syncs --------------------------------------------------------------------------
@@ -194,7 +208,7 @@ class SyncMachine(RuleBasedStateMachine):
     @rule()
     def sync(self) -> None:
         self.clock.advance(11)
-        edits = self.live_tokens(own=True) - self.base_tokens()
+        edits = self.live_tokens(own=True) - self.base_tokens() - self.dropped
         report = run_sync(self.vault, self.remote, self.state, self.options)
         assert report.errors == [], report.errors
         lost = edits - self.kept_tokens()
@@ -268,6 +282,25 @@ def test_regression_copy_left_by_a_crash_may_follow_a_delete() -> None:
         m.create(n_fields=1, side="vault", with_body=False)
         m.crashing_sync(point="during", write=1)
         m.delete(index=0, side="vault")
+        m.sync()
+    finally:
+        m.teardown()
+
+
+def test_regression_recovered_create_edited_since_keeps_the_edit() -> None:
+    # a re-created note found again after a crash, then edited: the edit must sync
+    m = SyncMachine()
+    try:
+        m.create(n_fields=0, side="vault", with_body=False)
+        m.rename_in_vault(index=0)
+        m.create(n_fields=0, side="vault", with_body=False)
+        m.rename_in_vault(index=1)
+        m.sync()
+        m.rename_in_vault(index=0)
+        m.edit_both_sides(field="a", index=0, later="vault")
+        m.rename_in_vault(index=0)
+        m.crashing_sync(point="before", write=3)
+        m.delete_field_in_vault(field="a", index=206)
         m.sync()
     finally:
         m.teardown()

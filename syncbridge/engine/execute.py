@@ -434,8 +434,22 @@ def _recover(
                 continue  # the create never reached its side: the planner creates it again
             match = (titled or candidates)[0]
             pools[side].remove(match)
-            found_snap = SideSnapshot.from_record(match)
             source = SideSnapshot.from_json(create["source"])
+            exact = dict(match.fields) == sent["fields"] and match.body == sent["body"]
+            if exact:
+                found_snap = SideSnapshot.from_record(match)  # untouched since we created it
+            else:
+                # edited since (or trimmed by its side): what we sent is the base, so the
+                # difference shows as that side's edit in the next plan
+                assert match.id is not None
+                found_snap = SideSnapshot(
+                    id=match.id,
+                    version="",
+                    class_name=match.class_name,
+                    fields=sent["fields"],
+                    body=sent["body"],
+                    title=sent.get("title"),
+                )
             a, b = (found_snap, source) if side == "vault" else (source, found_snap)
             state.save_link(
                 target,
@@ -444,6 +458,7 @@ def _recover(
                 b,
                 key=create["key"],
                 vault_path=a.id if options.vault_ids_are_paths else None,
+                hold_versions=not exact,
             )
         for entry in pending:
             state.journal_done(entry.id)
