@@ -9,7 +9,8 @@
     │   ├── StateError              state store unreadable or from a newer version
     │   └── SafetyStop              a run that would delete too much (hint: --force-delete)
     ├── RetryableError              try again later (network, rate limit, lock held)
-    │   └── RemoteUnavailable
+    │   ├── RemoteUnavailable
+    │   └── SyncLocked              another sync of the same target is running
     └── SkipError                   skip this note / record, go on with the others
         ├── NoteError               a note we cannot read or edit safely (names file and line)
         │   ├── FrontmatterError    YAML we refuse to edit (duplicate keys, tabs, tags, bombs ...)
@@ -41,6 +42,7 @@ __all__ = [
     "SkipError",
     "StaleVersion",
     "StateError",
+    "SyncLocked",
     "SyncbridgeError",
     "UnsafePath",
     "WriteConflict",
@@ -77,6 +79,10 @@ class RetryableError(SyncbridgeError):
 
 class RemoteUnavailable(RetryableError):
     """The remote could not be reached or answered with a transient error."""
+
+
+class SyncLocked(RetryableError):
+    """Another sync of the same target holds the run lock (the CLI or the daemon)."""
 
 
 class SkipError(SyncbridgeError):

@@ -18,6 +18,7 @@ hashes, the base snapshot as JSON), ``cursors``, ``conflicts`` (the conflict log
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import hashlib
 import json
 import os
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from syncbridge.adapter import MISSING, Missing, Record
-from syncbridge.errors import StateError
+from syncbridge.errors import StateError, SyncLocked
 
 __all__ = [
     "MIGRATIONS",
@@ -611,6 +612,29 @@ class StateStore:
             (link_id,),
         ).fetchone()
         return Link(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8])) if r else None
+
+    # -- run lock -----------------------------------------------------------------------
+
+    @contextmanager
+    def run_lock(self, target: str) -> Iterator[None]:
+        """Hold the exclusive lock of one run of ``target`` (a ``.lock`` file next to the
+        state, mode 0600, advisory ``flock``); released when the block ends or the process
+        dies. Raises :class:`~syncbridge.errors.SyncLocked` at once if it is held.
+        """
+        digest = hashlib.sha256(target.encode("utf-8")).hexdigest()[:16]
+        lock_path = self.path.with_name(f"{self.path.name}.{digest}.lock")
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as exc:
+                raise SyncLocked(
+                    f"another sync of target {target!r} is running (lock {lock_path}); "
+                    "run again when it has finished"
+                ) from exc
+            yield
+        finally:
+            os.close(fd)  # closing the descriptor releases the lock
 
     # -- cursors ------------------------------------------------------------------------
 

@@ -335,3 +335,18 @@ def test_open_manual_body_conflict_is_copied_once(
     (copy,) = vault.conflict_copies.values()
     assert copy.body == "remote\n"  # the vault keeps its body; the remote's sits beside it
     assert len(list_conflicts(state_store, "t")) == 1
+
+
+def test_a_second_run_of_the_same_target_is_refused_while_one_runs(
+    vault: MemoryAdapter, memory_remote: MemoryAdapter, state_store: StateStore
+) -> None:
+    from syncbridge.errors import SyncLocked
+
+    seed(vault)
+    with state_store.run_lock("t"):
+        with pytest.raises(SyncLocked, match="another sync of target 't'"):
+            sync(vault, memory_remote, state_store)
+        # another target, or a dry run, is not blocked
+        sync(vault, MemoryAdapter(), state_store, target="other")
+        sync(vault, memory_remote, state_store, dry_run=True)
+    assert sync(vault, memory_remote, state_store)["remote"]["created"] == 2

@@ -479,15 +479,33 @@ def run_sync(
     Side effects: writes both adapters (creates, updates with compare-and-swap, deletes to
     trash, conflict copies in the vault) and the state store, unless ``options.dry_run``
     (then nothing is written and the report's counts and ``plan`` say what would happen).
-    ``progress(done, total)`` is called after each chunk of entry actions. ``schema`` lets the
-    remote create collections (``ensure_collection``) for the classes it receives, and names
-    the computed fields (Formula, Lookup) that are never written into notes.
+
+    ``progress(done, total)`` is called after each chunk of entry actions. ``schema`` lets
+    the remote create collections (``ensure_collection``) for the classes it receives, and
+    names the computed fields (Formula, Lookup) that are never written into notes.
     ``faults_at`` (tests) stops at a write; ``$SYNCBRIDGE_TEST_KILL_AT`` does the same.
 
-    Raises :class:`SafetyStop` before writing anything when the run would delete too much;
-    errors of single entries (:class:`SkipError`, e.g. ``StaleVersion``) are reported in
-    ``SyncReport.errors`` and those entries sync on the next run.
+    Holds the state's run lock for ``options.target``: :class:`SyncLocked` if another run
+    of that target is going on. Raises :class:`SafetyStop` before writing anything when the
+    run would delete too much. Errors of single entries (:class:`SkipError`, e.g.
+    ``StaleVersion``) are reported in ``SyncReport.errors``; those entries sync next run.
     """
+    if options.dry_run:
+        return _run_sync(vault, remote, state, options, progress, schema, faults_at)
+    with state.run_lock(options.target):
+        return _run_sync(vault, remote, state, options, progress, schema, faults_at)
+
+
+def _run_sync(
+    vault: Adapter,
+    remote: Adapter,
+    state: StateStore,
+    options: SyncOptions,
+    progress: Callable[[int, int], None] | None,
+    schema: VaultSchema | None,
+    faults_at: FaultInjector | None,
+) -> SyncReport:
+    """The run itself, as documented in :func:`run_sync` (the caller holds the lock)."""
     target = options.target
     if schema is not None and not options.computed_fields:
         computed = {
