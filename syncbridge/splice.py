@@ -69,6 +69,35 @@ def _keeps_trailing_lines(text: str, node: Node) -> bool:
     return "+" in header
 
 
+def _last_leaf(node: Node) -> Node:
+    while isinstance(node, SequenceNode | MappingNode) and node.value:
+        last = node.value[-1]
+        node = last[1] if isinstance(last, tuple) else last
+    return node
+
+
+def _trim_trailing_lines(text: str, start: int, end: int, value_node: Node) -> int:
+    """Hand back the blank and comment lines at the end of ``text[start:end]`` that are not
+    content: a line that looks like a comment inside a block scalar is content, and so are
+    the trailing blank lines of a ``|+`` / ``>+`` scalar."""
+    leaf = _last_leaf(value_node)
+    content_end = leaf.end_mark.index  # block scalars: includes their trailing blank lines
+    if isinstance(leaf, ScalarNode) and leaf.style is None and leaf.value == "":
+        content_end = start  # an empty value's marks sit at the next token, past comments
+    keep = _keeps_trailing_lines(text, leaf)
+    lines = text[start:end].splitlines(keepends=True)
+    while len(lines) > 1:
+        last = lines[-1]
+        inside = end - len(last) < content_end
+        if (not last.strip() and not (keep and inside)) or (
+            last.lstrip().startswith("#") and not inside
+        ):
+            end -= len(lines.pop())
+        else:
+            break
+    return end
+
+
 def key_spans(text: str, *, path: str | None = None, line_offset: int = 1) -> list[KeySpan]:
     """Spans of every top-level key, in order. FrontmatterError if the text cannot be
     edited safely (invalid YAML, duplicate keys, not a block mapping)."""
@@ -110,11 +139,8 @@ def key_spans(text: str, *, path: str | None = None, line_offset: int = 1) -> li
                                  alias + 1 + len(str(value_node.anchor)), value_node, False))
             continue
         ends_line = text[end - 1: end] == "\n" if end > 0 else False
-        if ends_line and not _keeps_trailing_lines(text, value_node):
-            lines = text[start:end].splitlines(keepends=True)
-            while len(lines) > 1 and (not lines[-1].strip() or lines[-1].lstrip().startswith("#")):
-                lines.pop()
-            end = start + sum(map(len, lines))
+        if ends_line:
+            end = _trim_trailing_lines(text, start, end, value_node)
         spans.append(KeySpan(key, start, key_node.end_mark.index, end, value_node, ends_line))
     return spans
 

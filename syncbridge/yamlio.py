@@ -70,6 +70,7 @@ class _Yaml12Loader(_BASE_LOADER):  # type: ignore[misc]
     """libyaml parser + YAML 1.2 core schema as ruamel.yaml resolves it."""
 
     yaml_implicit_resolvers: ClassVar[dict[Any, Any]] = {}
+    line_offset = 1  # file lines before the frontmatter text, for messages
 
     def construct_mapping(self, node: Any, deep: bool = False) -> dict[Hashable, Any]:
         # SafeConstructor.construct_mapping, refusing duplicate keys the way ruamel does.
@@ -101,7 +102,8 @@ class _Yaml12Loader(_BASE_LOADER):  # type: ignore[misc]
                 raise yaml.constructor.ConstructorError(
                     "while constructing a mapping",
                     node.start_mark,
-                    f"found duplicate key {key!r} (first on line {seen[key].line + 1})",
+                    f"found duplicate key {key!r} (first on line "
+                    f"{seen[key].line + 1 + self.line_offset})",
                     key_node.start_mark,
                 )
             if isinstance(key, Hashable):
@@ -306,6 +308,7 @@ def load_values(text: str, *, path: str | None = None, line_offset: int = 1) -> 
         return _load_with_ruamel(text, path, line_offset)
     _check_nesting(text, path, line_offset)
     loader = _Yaml12Loader(text)
+    loader.line_offset = line_offset
     try:
         node = loader.get_single_node()
         if node is None:
