@@ -242,3 +242,11 @@ def test_computed_fields_are_never_written_into_the_note() -> None:
     assert m.b_fields["total"] == 3  # the remote is put back to the vault's value
     a = rec("A.md", {"total": 4, "s": "x"})  # recomputed in the vault: goes out
     assert merge_entry(a, b0, base(a0, b0), opts).b_fields["total"] == 4
+
+
+def test_vault_edit_of_a_field_gone_from_the_remote_is_sent_again() -> None:
+    # row: both changed, the remote by losing the key: the vault's edit wins and is sent
+    b = rec("r1", {"s": "x"}, BB.body, title="A")  # n gone from the remote
+    a = rec("A.md", {**BA.fields, "n": 2}, BA.body, title="A")
+    m = merge_entry(a, b, BASE, OPTS)
+    assert m.b_fields["n"] == 2 and m.conflicts == () and not m.a_changes

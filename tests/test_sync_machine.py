@@ -304,3 +304,20 @@ def test_regression_recovered_create_edited_since_keeps_the_edit() -> None:
         m.sync()
     finally:
         m.teardown()
+
+
+def test_regression_field_deleted_by_an_interrupted_write_then_edited() -> None:
+    # our own crashed write removed the key remotely; the vault's new edit must go out
+    m = SyncMachine()
+    try:
+        m.create(n_fields=0, side="vault", with_body=False)
+        m.sync()
+        m.edit_both_sides(field="a", index=0, later="vault")
+        m.sync()
+        m.delete_field_in_vault(field="a", index=0)
+        m.create(n_fields=0, side="vault", with_body=False)
+        m.crashing_sync(point="before", write=2)
+        m.edit_field(field="a", index=0, side="vault")
+        m.sync()
+    finally:
+        m.teardown()

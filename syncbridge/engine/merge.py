@@ -229,7 +229,10 @@ def merge_entry(
         if va == vb:
             continue  # both changed it to the same value: no conflict
         if vb is MISSING:
-            continue  # remote dropped the field while the vault edited it: vault keeps its edit
+            # gone from the remote while the vault edited it: the edit wins and is sent
+            # again (a remote that cannot hold it drops it, and then it stays local)
+            put(b_fields, b_changes, key, va)
+            continue
         side, how = winner()
         if key == lm:
             # The stamp itself is derived data: take the winner's, or the later one, unlogged.
