@@ -350,3 +350,20 @@ def test_a_second_run_of_the_same_target_is_refused_while_one_runs(
         sync(vault, MemoryAdapter(), state_store, target="other")
         sync(vault, memory_remote, state_store, dry_run=True)
     assert sync(vault, memory_remote, state_store)["remote"]["created"] == 2
+
+
+def test_undo_after_a_crash_is_not_mistaken_for_a_remote_drop(
+    vault: MemoryAdapter, memory_remote: MemoryAdapter, state_store: StateStore
+) -> None:
+    vault.put("N.md", {"status": "x", "keep": 1}, "")
+    sync(vault, memory_remote, state_store)
+    (rid,) = memory_remote.records
+    vault.edit("N.md", delete_fields=["status"])
+    with pytest.raises(SimulatedCrash):  # the remote lost the key, the state never knew
+        run_sync(vault, memory_remote, state_store, OPTS, faults_at=FaultInjector(1, "after"))
+    assert "status" not in memory_remote.contents()[rid][0]
+    vault.edit("N.md", set_fields={"status": "x"})  # the user undoes the deletion
+    report = run_sync(vault, memory_remote, state_store, OPTS)
+    assert report.recovered == 1
+    assert memory_remote.contents()[rid][0] == {"status": "x", "keep": 1}
+    assert vault.contents()["N.md"][0] == {"status": "x", "keep": 1}

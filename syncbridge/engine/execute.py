@@ -270,6 +270,22 @@ class _Executor:
                 "source": SideSnapshot.from_record(source).to_json(),
                 "sent": {"fields": dict(sent.fields), "body": sent.body, "title": sent.title},
             }
+        updates = [w for w in action.writes if w.op == "update"]
+        if updates and isinstance(action.a, Record) and isinstance(action.b, Record):
+            # enough to redo the commit if every write landed (see _recover_update)
+            payload["update"] = {
+                "plan_time": {
+                    "vault": SideSnapshot.from_record(action.a).to_json(),
+                    "remote": SideSnapshot.from_record(action.b).to_json(),
+                },
+                "sent": {
+                    w.side: {"fields": dict(w.record.fields), "body": w.record.body}
+                    for w in updates
+                    if w.record is not None
+                },
+                "key": action.key,
+                "hold": action.hold,
+            }
         journal_id = self.state.journal_begin(
             target, action.kind, payload, self._conflict_entries(action, link_id)
         )
@@ -461,7 +477,46 @@ def _recover(
                 hold_versions=not exact,
             )
         for entry in pending:
+            if entry.payload.get("update") and entry.payload.get("link_id") is not None:
+                _recover_update(entry.payload, adapters, state, options)
             state.journal_done(entry.id)
+
+
+def _recover_update(
+    payload: Mapping[str, Any],
+    adapters: Mapping[Side, Adapter],
+    state: StateStore,
+    options: SyncOptions,
+) -> None:
+    """Redo the lost commit of an update whose every write landed.
+
+    A written side that holds exactly what was sent gets it as its base; the side not
+    written gets its plan-time snapshot. If any write did not land (or was edited over
+    since), nothing changes: the old base makes the planner merge both sides' edits again.
+    Why not always leave it to the planner: our own landed write would look like an edit of
+    that side, and a key it removed like a key the remote can no longer hold.
+    """
+    update = payload["update"]
+    bases: dict[Side, SideSnapshot] = {}
+    for side in SIDES:
+        plan_time = SideSnapshot.from_json(update["plan_time"][side])
+        sent = update["sent"].get(side)
+        if sent is None:
+            bases[side] = plan_time
+            continue
+        found = _read_existing(adapters[side], [plan_time.id]).get(plan_time.id)
+        if found is None or dict(found.fields) != sent["fields"] or found.body != sent["body"]:
+            return  # not landed (or edited since): the planner merges from the old base
+        bases[side] = SideSnapshot.from_record(found)
+    state.save_link(
+        options.target,
+        payload["link_id"],
+        bases["vault"],
+        bases["remote"],
+        key=update["key"],
+        vault_path=bases["vault"].id if options.vault_ids_are_paths else None,
+        hold_versions=bool(update["hold"]),
+    )
 
 
 def run_sync(
