@@ -19,6 +19,8 @@ MODULES = [
     "syncbridge.engine.options",
     "syncbridge.engine.conflicts",
     "syncbridge.engine.faults",
+    "syncbridge.engine.recover",
+    "syncbridge.engine.report",
     "syncbridge.testing.memory",
     "syncbridge.testing.contract",
     "syncbridge.testing.plugin",

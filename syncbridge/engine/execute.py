@@ -3,20 +3,20 @@
 Per chunk of up to :data:`CHUNK` entries: every action (and its conflicts) is journaled in
 one transaction *before* the first write, the writes run with compare-and-swap, the written
 records are read back, and one transaction stores the new bases and clears the journal
-entries. An entry whose writes did not all succeed keeps
-its old base, so the next run sees both sides' changes again: state commits only what
-succeeded (Unison's archive rule). A run killed anywhere leaves at most the entries in the
-journal to reconcile, which the next run does first (:func:`_recover`).
+entries. An entry whose writes did not all succeed keeps its old base, so the next run
+sees both sides' changes again: state commits only what succeeded (Unison's archive rule).
+A run killed anywhere leaves at most one chunk in the journal, which the next run
+reconciles first (:mod:`syncbridge.engine.recover`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from syncbridge.adapter import MISSING, Adapter, Record, RecordRef
+from syncbridge.adapter import Adapter, Record, RecordRef
 from syncbridge.engine import faults
 from syncbridge.engine.faults import FaultInjector
 from syncbridge.engine.merge import BODY
@@ -24,96 +24,20 @@ from syncbridge.engine.options import Side, SyncOptions
 from syncbridge.engine.plan import (
     BaseState,
     EntryAction,
-    Plan,
     Write,
-    key_of,
     plan_sync,
     records_to_read,
 )
+from syncbridge.engine.recover import read_existing, recover
+from syncbridge.engine.report import SIDES, SideCounts, SyncReport, count_plan
 from syncbridge.errors import SafetyStop, SkipError
 from syncbridge.schema.model import VaultSchema
-from syncbridge.state import ConflictEntry, JournalEntry, SideSnapshot, StateStore
+from syncbridge.state import ConflictEntry, SideSnapshot, StateStore
 
-__all__ = ["SideCounts", "SyncReport", "run_sync"]
+__all__ = ["CHUNK", "SideCounts", "SyncReport", "run_sync"]
 
-SIDES: tuple[Side, ...] = ("vault", "remote")
 CHUNK = 200
 """Actions journaled, written and committed together (two state transactions a chunk)."""
-
-
-@dataclass
-class SideCounts:
-    """What one run did to one side. ``conflicts`` counts conflicts this side lost."""
-
-    created: int = 0
-    updated: int = 0
-    deleted: int = 0
-    conflicts: int = 0
-    unchanged: int = 0
-
-    def to_dict(self) -> dict[str, int]:
-        return {
-            "created": self.created,
-            "updated": self.updated,
-            "deleted": self.deleted,
-            "conflicts": self.conflicts,
-            "unchanged": self.unchanged,
-        }
-
-
-@dataclass
-class SyncReport:
-    """The outcome of one run of one target (or what it would do, under ``dry_run``)."""
-
-    target: str
-    dry_run: bool = False
-    vault: SideCounts = field(default_factory=SideCounts)
-    remote: SideCounts = field(default_factory=SideCounts)
-    errors: list[dict[str, str]] = field(default_factory=list)
-    skipped: list[dict[str, str]] = field(default_factory=list)
-    recovered: int = 0
-    safety_stop: str | None = None
-    plan: Plan | None = None
-
-    def side(self, side: Side) -> SideCounts:
-        return self.vault if side == "vault" else self.remote
-
-    @property
-    def writes(self) -> int:
-        """Adapter writes made (or planned), both sides."""
-        return sum(c.created + c.updated + c.deleted for c in (self.vault, self.remote))
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: per side counts, errors and skipped notes with messages."""
-        return {
-            "target": self.target,
-            "dry_run": self.dry_run,
-            "vault": self.vault.to_dict(),
-            "remote": self.remote.to_dict(),
-            "errors": list(self.errors),
-            "skipped": list(self.skipped),
-            "recovered": self.recovered,
-            "safety_stop": self.safety_stop,
-        }
-
-
-def _read_existing(adapter: Adapter, ids: Iterable[str]) -> dict[str, Record]:
-    """Full records for ``ids``; an id gone since the listing is left out (not an error)."""
-    wanted = sorted(ids)
-    if not wanted:
-        return {}
-    try:
-        return {r.id: r for r in adapter.read_many(wanted) if r.id is not None}
-    except SkipError:
-        out: dict[str, Record] = {}
-        for record_id in wanted:
-            try:
-                rec = adapter.read(record_id)
-            except SkipError:
-                continue  # deleted between list and read: it is simply not there now
-            if rec.id is not None:
-                out[rec.id] = rec
-        return out
 
 
 @dataclass
@@ -272,7 +196,7 @@ class _Executor:
             }
         updates = [w for w in action.writes if w.op == "update"]
         if updates and isinstance(action.a, Record) and isinstance(action.b, Record):
-            # enough to redo the commit if every write landed (see _recover_update)
+            # enough to redo the commit if every write landed (see recover._recover_update)
             payload["update"] = {
                 "plan_time": {
                     "vault": SideSnapshot.from_record(action.a).to_json(),
@@ -364,7 +288,7 @@ class _Executor:
                         wanted[side].add(ref.id)
         read_back: dict[tuple[Side, str], Record] = {}
         for side, ids in wanted.items():
-            for rid, rec in _read_existing(self.adapters[side], ids).items():
+            for rid, rec in read_existing(self.adapters[side], ids).items():
                 read_back[(side, rid)] = rec
         with self.state.batch():
             for st in staged:
@@ -380,143 +304,6 @@ class _Executor:
             counts.updated += 1
         else:
             counts.deleted += 1
-
-
-def _sent_matches(
-    candidate: Record,
-    sent: Mapping[str, Any],
-    key: str | None,
-    id_field: str | None,
-    supports_body: bool,
-) -> bool:
-    """Whether ``candidate`` is what an interrupted create sent (the side may have dropped
-    fields it cannot hold, or the body if it stores none, but kept nothing else)."""
-    if key is not None:
-        return key_of(candidate.fields, id_field) == key
-    fields = sent["fields"]
-    if supports_body and candidate.body != sent["body"]:
-        return False
-    if any(fields.get(k, MISSING) != v for k, v in candidate.fields.items()):
-        return False
-    # All it holds is what we sent. A side may drop fields it cannot hold, but then the
-    # title must be ours too: a user's note that merely holds a subset is not our create.
-    return dict(candidate.fields) == fields or candidate.title == sent.get("title")
-
-
-def _recover(
-    pending: Sequence[JournalEntry],
-    adapters: Mapping[Side, Adapter],
-    listings: Mapping[Side, Sequence[RecordRef]],
-    state: StateStore,
-    options: SyncOptions,
-) -> None:
-    """Reconcile the journal of an interrupted run before planning.
-
-    A create that reached its side but was never linked is found again among that side's
-    unlinked records (by id-field value, else by content, the title breaking ties) and
-    linked, with the source's snapshot of that time as base, so it is neither duplicated
-    nor does it hide an edit made since. Each unlinked record is claimed at most once, so
-    identical notes created together map one to one. Every other pending action needs
-    nothing: its writes, if any landed, look like "both sides changed to the same value".
-
-    Side effects: reads each side's unlinked records once, links what it finds, and clears
-    the journal.
-    """
-    target = options.target
-    caps = {side: adapter.capabilities.supports_body for side, adapter in adapters.items()}
-    creates = [(e, e.payload["create"]) for e in pending if e.payload.get("create")]
-    pools: dict[Side, list[Record]] = {}
-    if creates:
-        links = state.links(target).values()
-        linked: dict[Side, set[str]] = {
-            "vault": {lk.a_id for lk in links},
-            "remote": {lk.b_id for lk in links},
-        }
-        for side in {c["side"] for _, c in creates}:
-            free = [r.id for r in listings[side] if r.id not in linked[side]]
-            found = _read_existing(adapters[side], free)
-            pools[side] = [found[i] for i in sorted(found)]
-    with state.batch():
-        for entry, create in creates:
-            side = create["side"]
-            sent = create["sent"]
-            candidates = [
-                r
-                for r in pools[side]
-                if _sent_matches(r, sent, create["key"], options.id_field, caps[side])
-            ]
-            titled = [r for r in candidates if r.title == sent.get("title")]
-            if not candidates:
-                continue  # the create never reached its side: the planner creates it again
-            match = (titled or candidates)[0]
-            pools[side].remove(match)
-            source = SideSnapshot.from_json(create["source"])
-            exact = dict(match.fields) == sent["fields"] and match.body == sent["body"]
-            if exact:
-                found_snap = SideSnapshot.from_record(match)  # untouched since we created it
-            else:
-                # edited since (or trimmed by its side): what we sent is the base, so the
-                # difference shows as that side's edit in the next plan
-                assert match.id is not None
-                found_snap = SideSnapshot(
-                    id=match.id,
-                    version="",
-                    class_name=match.class_name,
-                    fields=sent["fields"],
-                    body=sent["body"],
-                    title=sent.get("title"),
-                )
-            a, b = (found_snap, source) if side == "vault" else (source, found_snap)
-            state.save_link(
-                target,
-                entry.payload.get("link_id"),
-                a,
-                b,
-                key=create["key"],
-                vault_path=a.id if options.vault_ids_are_paths else None,
-                hold_versions=not exact,
-            )
-        for entry in pending:
-            if entry.payload.get("update") and entry.payload.get("link_id") is not None:
-                _recover_update(entry.payload, adapters, state, options)
-            state.journal_done(entry.id)
-
-
-def _recover_update(
-    payload: Mapping[str, Any],
-    adapters: Mapping[Side, Adapter],
-    state: StateStore,
-    options: SyncOptions,
-) -> None:
-    """Redo the lost commit of an update whose every write landed.
-
-    A written side that holds exactly what was sent gets it as its base; the side not
-    written gets its plan-time snapshot. If any write did not land (or was edited over
-    since), nothing changes: the old base makes the planner merge both sides' edits again.
-    Why not always leave it to the planner: our own landed write would look like an edit of
-    that side, and a key it removed like a key the remote can no longer hold.
-    """
-    update = payload["update"]
-    bases: dict[Side, SideSnapshot] = {}
-    for side in SIDES:
-        plan_time = SideSnapshot.from_json(update["plan_time"][side])
-        sent = update["sent"].get(side)
-        if sent is None:
-            bases[side] = plan_time
-            continue
-        found = _read_existing(adapters[side], [plan_time.id]).get(plan_time.id)
-        if found is None or dict(found.fields) != sent["fields"] or found.body != sent["body"]:
-            return  # not landed (or edited since): the planner merges from the old base
-        bases[side] = SideSnapshot.from_record(found)
-    state.save_link(
-        options.target,
-        payload["link_id"],
-        bases["vault"],
-        bases["remote"],
-        key=update["key"],
-        vault_path=bases["vault"].id if options.vault_ids_are_paths else None,
-        hold_versions=bool(update["hold"]),
-    )
 
 
 def run_sync(
@@ -578,11 +365,11 @@ def _run_sync(
     }
     pending = state.pending_journal(target)
     if pending and not options.dry_run:
-        _recover(pending, adapters, listings, state, options)
+        recover(pending, adapters, listings, state, options)
         report.recovered = len(pending)
     links = state.links(target)
     read_a, read_b, link_ids = records_to_read(listings["vault"], listings["remote"], links)
-    full_a, full_b = _read_existing(vault, read_a), _read_existing(remote, read_b)
+    full_a, full_b = read_existing(vault, read_a), read_existing(remote, read_b)
     plan = plan_sync(
         [full_a.get(r.id, r) for r in listings["vault"] if r.id in full_a or r.id not in read_a],
         [full_b.get(r.id, r) for r in listings["remote"] if r.id in full_b or r.id not in read_b],
@@ -594,7 +381,7 @@ def _run_sync(
     report.plan = plan
     report.safety_stop = plan.safety_stop
     if options.dry_run:
-        _count_plan(plan, report)
+        count_plan(plan, report)
         return report
     if plan.safety_stop:
         raise SafetyStop(plan.safety_stop)
@@ -615,27 +402,3 @@ def _run_sync(
     finally:
         faults.activate(None)
     return report
-
-
-def _count_plan(plan: Plan, report: SyncReport) -> None:
-    """Fill ``report``'s counts from the plan (dry run: what would be done)."""
-    report.vault.unchanged = report.remote.unchanged = plan.unchanged
-    for action in plan.actions:
-        if action.kind == "skip":
-            report.skipped.append({"id": action.label, "message": action.why})
-            continue
-        for side, rec in (("vault", action.a), ("remote", action.b)):
-            if rec is not None and not any(w.side == side for w in action.writes):
-                report.side(side).unchanged += 1  # type: ignore[arg-type]
-        for w in action.writes:
-            counts = report.side(w.side)
-            if w.op == "create":
-                counts.created += 1
-            elif w.op == "update":
-                counts.updated += 1
-            else:
-                counts.deleted += 1
-        for c in action.conflicts:
-            for side in SIDES:
-                if c.winner != side:
-                    report.side(side).conflicts += 1

@@ -1,0 +1,174 @@
+"""Journal recovery: reconcile what an interrupted run left in flight, before planning.
+
+See ``docs/sync.md`` ("State, journal and crash safety").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from syncbridge.adapter import MISSING, Adapter, Record, RecordRef
+from syncbridge.engine.options import Side, SyncOptions
+from syncbridge.engine.plan import key_of
+from syncbridge.engine.report import SIDES
+from syncbridge.errors import SkipError
+from syncbridge.state import JournalEntry, SideSnapshot, StateStore
+
+__all__ = ["read_existing", "recover"]
+
+
+def read_existing(adapter: Adapter, ids: Iterable[str]) -> dict[str, Record]:
+    """Full records for ``ids``; an id gone since the listing is left out (not an error)."""
+    wanted = sorted(ids)
+    if not wanted:
+        return {}
+    try:
+        return {r.id: r for r in adapter.read_many(wanted) if r.id is not None}
+    except SkipError:
+        out: dict[str, Record] = {}
+        for record_id in wanted:
+            try:
+                rec = adapter.read(record_id)
+            except SkipError:
+                continue  # deleted between list and read: it is simply not there now
+            if rec.id is not None:
+                out[rec.id] = rec
+        return out
+
+
+def _sent_matches(
+    candidate: Record,
+    sent: Mapping[str, Any],
+    key: str | None,
+    id_field: str | None,
+    supports_body: bool,
+) -> bool:
+    """Whether ``candidate`` is what an interrupted create sent (the side may have dropped
+    fields it cannot hold, or the body if it stores none, but kept nothing else)."""
+    if key is not None:
+        return key_of(candidate.fields, id_field) == key
+    fields = sent["fields"]
+    if supports_body and candidate.body != sent["body"]:
+        return False
+    if any(fields.get(k, MISSING) != v for k, v in candidate.fields.items()):
+        return False
+    # All it holds is what we sent. A side may drop fields it cannot hold, but then the
+    # title must be ours too: a user's note that merely holds a subset is not our create.
+    return dict(candidate.fields) == fields or candidate.title == sent.get("title")
+
+
+def recover(
+    pending: Sequence[JournalEntry],
+    adapters: Mapping[Side, Adapter],
+    listings: Mapping[Side, Sequence[RecordRef]],
+    state: StateStore,
+    options: SyncOptions,
+) -> None:
+    """Reconcile the journal of an interrupted run before planning.
+
+    A create that reached its side but was never linked is found again among that side's
+    unlinked records (by id-field value, else by content, the title breaking ties) and
+    linked, with the source's snapshot of that time as base, so it is neither duplicated
+    nor does it hide an edit made since. Each unlinked record is claimed at most once, so
+    identical notes created together map one to one. Every other pending action needs
+    nothing: its writes, if any landed, look like "both sides changed to the same value".
+
+    Side effects: reads each side's unlinked records once, links what it finds, and clears
+    the journal.
+    """
+    target = options.target
+    caps = {side: adapter.capabilities.supports_body for side, adapter in adapters.items()}
+    creates = [(e, e.payload["create"]) for e in pending if e.payload.get("create")]
+    pools: dict[Side, list[Record]] = {}
+    if creates:
+        links = state.links(target).values()
+        linked: dict[Side, set[str]] = {
+            "vault": {lk.a_id for lk in links},
+            "remote": {lk.b_id for lk in links},
+        }
+        for side in {c["side"] for _, c in creates}:
+            free = [r.id for r in listings[side] if r.id not in linked[side]]
+            found = read_existing(adapters[side], free)
+            pools[side] = [found[i] for i in sorted(found)]
+    with state.batch():
+        for entry, create in creates:
+            side = create["side"]
+            sent = create["sent"]
+            candidates = [
+                r
+                for r in pools[side]
+                if _sent_matches(r, sent, create["key"], options.id_field, caps[side])
+            ]
+            titled = [r for r in candidates if r.title == sent.get("title")]
+            if not candidates:
+                continue  # the create never reached its side: the planner creates it again
+            match = (titled or candidates)[0]
+            pools[side].remove(match)
+            source = SideSnapshot.from_json(create["source"])
+            exact = dict(match.fields) == sent["fields"] and match.body == sent["body"]
+            if exact:
+                found_snap = SideSnapshot.from_record(match)  # untouched since we created it
+            else:
+                # edited since (or trimmed by its side): what we sent is the base, so the
+                # difference shows as that side's edit in the next plan
+                assert match.id is not None
+                found_snap = SideSnapshot(
+                    id=match.id,
+                    version="",
+                    class_name=match.class_name,
+                    fields=sent["fields"],
+                    body=sent["body"],
+                    title=sent.get("title"),
+                )
+            a, b = (found_snap, source) if side == "vault" else (source, found_snap)
+            state.save_link(
+                target,
+                entry.payload.get("link_id"),
+                a,
+                b,
+                key=create["key"],
+                vault_path=a.id if options.vault_ids_are_paths else None,
+                hold_versions=not exact,
+            )
+        for entry in pending:
+            if entry.payload.get("update") and entry.payload.get("link_id") is not None:
+                _recover_update(entry.payload, adapters, state, options)
+            state.journal_done(entry.id)
+
+
+def _recover_update(
+    payload: Mapping[str, Any],
+    adapters: Mapping[Side, Adapter],
+    state: StateStore,
+    options: SyncOptions,
+) -> None:
+    """Redo the lost commit of an update whose every write landed.
+
+    A written side that holds exactly what was sent gets it as its base; the side not
+    written gets its plan-time snapshot. If any write did not land (or was edited over
+    since), nothing changes: the old base makes the planner merge both sides' edits again.
+    Why not always leave it to the planner: our own landed write would look like an edit of
+    that side, and a key it removed like a key the remote can no longer hold.
+    """
+    update = payload["update"]
+    bases: dict[Side, SideSnapshot] = {}
+    for side in SIDES:
+        plan_time = SideSnapshot.from_json(update["plan_time"][side])
+        sent = update["sent"].get(side)
+        if sent is None:
+            bases[side] = plan_time
+            continue
+        found = read_existing(adapters[side], [plan_time.id]).get(plan_time.id)
+        if found is None or dict(found.fields) != sent["fields"] or found.body != sent["body"]:
+            return  # not landed (or edited since): the planner merges from the old base
+        bases[side] = SideSnapshot.from_record(found)
+    state.save_link(
+        options.target,
+        payload["link_id"],
+        bases["vault"],
+        bases["remote"],
+        key=update["key"],
+        vault_path=bases["vault"].id if options.vault_ids_are_paths else None,
+        hold_versions=bool(update["hold"]),
+    )
