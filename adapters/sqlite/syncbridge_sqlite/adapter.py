@@ -19,6 +19,7 @@ import datetime as dt
 import json
 import logging
 import sqlite3
+import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -115,6 +116,7 @@ class SQLiteAdapter(Adapter):
         path = config.path.expanduser()
         self.path: Path = path if path.is_absolute() else self.base_dir / path
         self._depth = 0
+        self._lock = threading.RLock()
         self._where: dict[str, Table] = {}  # record id → table, refreshed by list()
         self._schema_version = -1
         self._txn_data_version = -1
@@ -173,56 +175,66 @@ class SQLiteAdapter(Adapter):
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Group writes into one transaction (much faster for many records). Nested calls
-        become savepoints: a failing inner write rolls back only itself."""
-        conn = self._conn
-        outer = self._depth == 0
-        try:
-            conn.execute("BEGIN IMMEDIATE" if outer else "SAVEPOINT sb_write")
-        except sqlite3.Error as exc:
-            raise self._translate(exc) from exc
-        self._depth += 1
-        try:
-            if outer:
-                self._refresh_layout()
-            yield
-        except BaseException as exc:
-            self._depth -= 1
-            conn.execute("ROLLBACK" if outer else "ROLLBACK TO sb_write")
-            if not outer:
-                conn.execute("RELEASE sb_write")
-            self._layout.load()  # DDL of the failed write is gone too
-            self._sql.clear()
-            self._positions.clear()
-            self._schema_version = -1
-            self._recent.clear()  # may hold records of the rolled-back writes
-            if isinstance(exc, sqlite3.Error):
-                raise self._translate(exc) from exc
-            raise
-        else:
-            self._depth -= 1
+        become savepoints: a failing inner write rolls back only itself. Holds the
+        adapter's lock, so threads sharing one adapter take turns."""
+        with self._lock:
+            conn = self._conn
+            outer = self._depth == 0
             try:
-                conn.execute("COMMIT" if outer else "RELEASE sb_write")
+                conn.execute("BEGIN IMMEDIATE" if outer else "SAVEPOINT sb_write")
             except sqlite3.Error as exc:
                 raise self._translate(exc) from exc
+            self._depth += 1
+            try:
+                if outer:
+                    self._refresh_layout()
+                yield
+            except BaseException as exc:
+                self._depth -= 1
+                conn.execute("ROLLBACK" if outer else "ROLLBACK TO sb_write")
+                if not outer:
+                    conn.execute("RELEASE sb_write")
+                self._forget()
+                if isinstance(exc, sqlite3.Error):
+                    raise self._translate(exc) from exc
+                raise
+            else:
+                self._depth -= 1
+                try:
+                    conn.execute("COMMIT" if outer else "RELEASE sb_write")
+                except sqlite3.Error as exc:
+                    if outer and conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    self._forget()
+                    raise self._translate(exc) from exc
+
+    def _forget(self) -> None:
+        """Drop what may describe rolled-back work: layout, statements, recent records."""
+        self._layout.load()  # DDL of the failed write is gone too
+        self._sql.clear()
+        self._positions.clear()
+        self._schema_version = -1
+        self._recent.clear()
 
     @contextmanager
     def _reading(self) -> Iterator[None]:
         """A consistent snapshot for multi-table reads (a no-op inside a transaction)."""
-        if self._absent():
-            yield  # no database yet: every table is empty
-            return
-        outer = self._depth == 0
-        try:
-            if outer:
-                self._conn.execute("BEGIN")
+        with self._lock:
+            if self._absent():
+                yield  # no database yet: every table is empty
+                return
+            outer = self._depth == 0
             try:
-                self._refresh_layout()
-                yield
-            finally:
                 if outer:
-                    self._conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            raise self._translate(exc) from exc
+                    self._conn.execute("BEGIN")
+                try:
+                    self._refresh_layout()
+                    yield
+                finally:
+                    if outer:
+                        self._conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise self._translate(exc) from exc
 
     def _translate(self, exc: sqlite3.Error) -> Exception:
         text = str(exc)
@@ -346,7 +358,8 @@ class SQLiteAdapter(Adapter):
         found: dict[str, Record] = {}
         if self._recent and self._connection is not None:
             try:
-                now = self._data_version()
+                with self._lock:
+                    now = self._data_version()
             except sqlite3.Error as exc:
                 raise self._translate(exc) from exc
             for record_id in ids:
@@ -624,6 +637,10 @@ class SQLiteAdapter(Adapter):
 
     def close(self) -> None:
         """Close the connection (idempotent). WAL files are checkpointed by SQLite."""
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
         if not self._closed:
             self._closed = True
             if self._connection is not None:

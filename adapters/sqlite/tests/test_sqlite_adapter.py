@@ -356,3 +356,28 @@ def test_works_without_returning(adapter: SQLiteAdapter, monkeypatch: pytest.Mon
         assert fresh.read(ref.id).fields == {"intensity": 4}
     finally:
         fresh.close()
+
+
+def test_threads_sharing_one_adapter_take_turns(adapter: SQLiteAdapter) -> None:
+    import threading
+
+    errors: list[BaseException] = []
+
+    def work(n: int) -> None:
+        try:
+            for i in range(50):
+                ref = adapter.create(Record("emotion", {"intensity": n * 100 + i}))
+                adapter.update(
+                    Record("emotion", {"intensity": -i}, id=ref.id), expected_version=ref.version
+                )
+                list(adapter.list())
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(list(adapter.list())) == 150
