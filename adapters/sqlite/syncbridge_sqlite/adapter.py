@@ -23,7 +23,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -42,17 +41,15 @@ from syncbridge.errors import (
 )
 from syncbridge.schema.model import ClassSchema, FieldKind
 from syncbridge_sqlite.codec import (
-    decode,
-    encode,
+    EncodedRow,
+    decode_fields,
+    encode_row,
     exact_entries,
-    exact_equal,
     infer_kind,
-    loads_or,
     parse_stamp,
-    stored_as_sent,
 )
 from syncbridge_sqlite.config import SQLiteConfig
-from syncbridge_sqlite.layout import NOW_SQL, Column, Layout, Table, quote
+from syncbridge_sqlite.layout import NOW_SQL, Layout, Table, quote
 from syncbridge_sqlite.trash import (
     Deletion,
     TrashEntry,
@@ -73,16 +70,6 @@ _HEAD = "rowid, _id, _version, _modified"  # what a write returns
 # RETURNING saves a query per write; SQLite before 3.35 (e.g. Debian 11's) lacks it.
 _RETURNING = sqlite3.sqlite_version_info >= (3, 35, 0)
 _RECENT = 512  # records kept after our own writes, so the read that follows needs no query
-
-
-@dataclass(frozen=True)
-class _Row:
-    """What one write sends for a record's field columns (see ``SQLiteAdapter._row``)."""
-
-    cells: list[Any]
-    nulls: str | None
-    exact: str | None
-    as_sent: bool
 
 
 class SQLiteAdapter(Adapter):
@@ -123,7 +110,7 @@ class SQLiteAdapter(Adapter):
         self._connection: sqlite3.Connection | None = None
         self._closed = False
         self._sql: dict[tuple[str, str, int], str] = {}
-        self._positions: dict[tuple[str, int], dict[str, tuple[int, Column]]] = {}
+        self._positions: dict[tuple[str, int], dict[str, tuple[int, FieldKind]]] = {}
         # Records as we last wrote them, with the data_version seen in that transaction:
         # valid while no other connection has committed since (PRAGMA data_version).
         self._recent: OrderedDict[str, tuple[int, Record]] = OrderedDict()
@@ -302,22 +289,10 @@ class SQLiteAdapter(Adapter):
 
     def _record(self, table: Table, row: Sequence[Any]) -> Record:
         record_id, title, body, version, modified, nulls_cell, exact_cell, *cells = row
-        nulls = set(loads_or(nulls_cell, []))
-        exact: dict[str, Any] = loads_or(exact_cell, {})
-        fields: dict[str, Any] = {}
-        for column, cell in zip(table.columns.values(), cells, strict=True):
-            if cell is None:
-                if column.field in nulls:
-                    fields[column.field] = None
-                continue  # a NULL cell not listed in _nulls: the key is absent
-            entry = exact.get(column.field)
-            if isinstance(entry, list) and len(entry) == 2 and exact_equal(entry[0], cell):
-                fields[column.field] = entry[1]
-            else:
-                fields[column.field] = decode(column.kind, cell)
+        kinds = [(c.field, c.kind) for c in table.columns.values()]
         return Record(
             class_name=table.class_name,
-            fields=fields,
+            fields=decode_fields(kinds, cells, nulls_cell, exact_cell),
             body="" if body is None else str(body),
             id=str(record_id),
             version=f"{version}@{modified}",
@@ -417,38 +392,18 @@ class SQLiteAdapter(Adapter):
 
     # -- writing -------------------------------------------------------------------------
 
-    def _row(self, table: Table, record: Record) -> _Row:
-        """The cells to write for ``record``, the ``_nulls`` and predicted ``_exact`` cells,
-        and whether every cell is stored exactly as sent (no read-back needed). Visits only
-        the record's own fields: absent ones stay NULL."""
-        positions = self._positions.get((table.name, len(table.columns)))
+    def _row(self, table: Table, record: Record) -> EncodedRow:
+        """The cells to write for ``record`` (see :func:`.codec.encode_row`)."""
+        key = (table.name, len(table.columns))
+        positions = self._positions.get(key)
         if positions is None:
-            positions = {c.field: (i, c) for i, c in enumerate(table.columns.values())}
-            self._positions[(table.name, len(table.columns))] = positions
-        cells: builtins.list[Any] = [None] * len(positions)
-        nulls: builtins.list[str] = []
-        kinds: dict[str, FieldKind] = {}
-        values: dict[str, Any] = {}
-        sent: dict[str, Any] = {}
-        as_sent = True
-        for field, value in record.fields.items():
-            index, column = positions[field]  # _table_for made a column for every field
-            if value is None:
-                nulls.append(field)
-                continue
-            cell = encode(column.kind, value)
-            cells[index] = cell
-            kinds[field], values[field], sent[field] = column.kind, value, cell
-            as_sent = as_sent and stored_as_sent(column.kind, cell)
-        entries = exact_entries(kinds, values, sent)
-        return _Row(
-            cells,
-            json.dumps(nulls, ensure_ascii=False) if nulls else None,
-            json.dumps(entries, ensure_ascii=False) if entries else None,
-            as_sent,
-        )
+            positions = {c.field: (i, c.kind) for i, c in enumerate(table.columns.values())}
+            self._positions[key] = positions
+        return encode_row(positions, record.fields)
 
-    def _finish_write(self, table: Table, head: Sequence[Any], record: Record, row: _Row) -> Record:
+    def _finish_write(
+        self, table: Table, head: Sequence[Any], record: Record, row: EncodedRow
+    ) -> Record:
         """The record as stored, given ``head`` = (rowid, _id, _version, _modified) as the
         write returned them. When every cell was stored as sent, that is all we need;
         otherwise the row is read back, and ``_exact`` fixed if SQLite's type affinity

@@ -21,15 +21,19 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from syncbridge.schema.model import FieldKind
 
 __all__ = [
     "SQL_TYPES",
+    "EncodedRow",
     "decode",
+    "decode_fields",
     "encode",
+    "encode_row",
     "exact_entries",
     "exact_equal",
     "infer_kind",
@@ -226,3 +230,69 @@ def loads_or(text: object, default: Any) -> Any:
     except ValueError:
         return default
     return value if isinstance(value, type(default)) else default
+
+
+@dataclass(frozen=True)
+class EncodedRow:
+    """What one write sends for a record's field columns: the cells in column order, the
+    ``_nulls`` and ``_exact`` cells as predicted, and whether SQLite stores every cell as
+    sent (then the row need not be read back)."""
+
+    cells: list[Cell]
+    nulls: str | None
+    exact: str | None
+    as_sent: bool
+
+
+def encode_row(
+    positions: Mapping[str, tuple[int, FieldKind]], fields: Mapping[str, Any]
+) -> EncodedRow:
+    """Encode ``fields`` into cells; ``positions`` maps every field name to its column's
+    index and kind. Only the record's own fields are visited: absent ones stay NULL."""
+    cells: list[Cell] = [None] * len(positions)
+    nulls: list[str] = []
+    kinds: dict[str, FieldKind] = {}
+    values: dict[str, Any] = {}
+    sent: dict[str, Cell] = {}
+    as_sent = True
+    for field, value in fields.items():
+        index, kind = positions[field]
+        if value is None:
+            nulls.append(field)
+            continue
+        cell = encode(kind, value)
+        cells[index] = cell
+        kinds[field], values[field], sent[field] = kind, value, cell
+        as_sent = as_sent and stored_as_sent(kind, cell)
+    entries = exact_entries(kinds, values, sent)
+    return EncodedRow(
+        cells,
+        json.dumps(nulls, ensure_ascii=False) if nulls else None,
+        json.dumps(entries, ensure_ascii=False) if entries else None,
+        as_sent,
+    )
+
+
+def decode_fields(
+    columns: Iterable[tuple[str, FieldKind]],
+    cells: Sequence[Cell],
+    nulls_cell: object,
+    exact_cell: object,
+) -> dict[str, Any]:
+    """The canonical fields of a row: ``columns`` are (field, kind) in the order of
+    ``cells``. A NULL cell is ``None`` when its field is listed in ``_nulls``, else the key
+    is absent; a cell still equal to its ``_exact`` entry's cell gives that entry's value."""
+    nulls = set(loads_or(nulls_cell, []))
+    exact: dict[str, Any] = loads_or(exact_cell, {})
+    fields: dict[str, Any] = {}
+    for (field, kind), cell in zip(columns, cells, strict=True):
+        if cell is None:
+            if field in nulls:
+                fields[field] = None
+            continue
+        entry = exact.get(field)
+        if isinstance(entry, list) and len(entry) == 2 and exact_equal(entry[0], cell):
+            fields[field] = entry[1]
+        else:
+            fields[field] = decode(kind, cell)
+    return fields
