@@ -181,6 +181,7 @@ def edit_one(db: Path) -> str:
 
 def run(n: int, keep: bool) -> str:
     tmp = Path(tempfile.mkdtemp(prefix="syncbridge-bench-"))
+    load = os.getloadavg()[0]
     try:
         vault = tmp / "vault"
         size, described = build_vault(vault, n)
@@ -220,6 +221,8 @@ def run(n: int, keep: bool) -> str:
             "naive_rate": naive_rows / naive_s,
             "naive2_s": naive2_s,
             "naive_rows": naive_rows,
+            "load": load,
+            "load_end": os.getloadavg()[0],
             **parts,
         }
         text = render(figures)
@@ -280,7 +283,9 @@ def render(f: dict[str, Any]) -> str:
 Machine: {machine()}. Vault: {f["n"]:,} notes ({f["mb"]:.1f} MB, {f["described"]}, each
 with a unique `id`), in a temporary folder; {f["entries"]:,} entries synced
 ({f["skipped"]} notes skipped as unreadable or not entries). Each figure is one run of the
-whole `syncbridge sync --json` command, in-process.
+whole `syncbridge sync --json` command, in-process. Load average (1 min) when the run
+started: {f["load"]:.1f}, when it ended: {f["load_end"]:.1f}; other work on the machine
+slows every row, the naive baseline's included.
 
 | run | seconds | notes/s | notes |
 |---|---:|---:|---|
