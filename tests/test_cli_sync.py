@@ -476,3 +476,27 @@ def test_vault_ignore_and_default_class_are_honoured(
         classes = {r[0] for r in conn.execute("SELECT class_name FROM _meta")}
     assert "plain" in classes and "note" not in classes
     assert "Earned Security" not in _all_titles(db)  # under the ignored Pathways/
+
+
+def test_database_locked_by_another_program_is_a_temporary_failure(
+    capsys: pytest.CaptureFixture[str], project: Path
+) -> None:
+    config = project / "syncbridge.toml"
+    config.write_text(config.read_text(encoding="utf-8") + "busy_timeout_ms = 50\n", "utf-8")
+    sync_json(capsys, project)
+    _note(project, "Fear").write_text(
+        _note(project, "Fear").read_text(encoding="utf-8").replace("intensity: ", "intensity: 1"),
+        encoding="utf-8",
+    )
+    blocker = sqlite3.connect(project / "syncbridge-demo.db", isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # e.g. DB Browser with unsaved changes
+    try:
+        code = main(["sync", "--config", str(config)])
+        err = capsys.readouterr().err
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert code == 4
+    assert "try again" in err and "busy" in err
+    data = sync_json(capsys, project)["targets"]["local"]  # once the lock is gone
+    assert data["remote"]["updated"] == 1
