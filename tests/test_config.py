@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from syncbridge.config import DEFAULT_CONFIG_NAME, find_config, load_config
 from syncbridge.errors import ConfigError
@@ -189,3 +192,46 @@ def test_unknown_target_name_lists_the_known_ones(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, MINIMAL))
     with pytest.raises(ConfigError, match=r"no target named 'remote' \(known: local\)"):
         config.target("remote")
+
+
+_SECTIONS = {
+    "vault": {"path": "v"},
+    "sync": {},
+    "state": {},
+}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    section=st.sampled_from(["vault", "sync", "state", "targets"]),
+    key=st.from_regex(r"[a-z][a-z_]{0,12}", fullmatch=True),
+)
+def test_any_unknown_key_is_named_with_its_path(section: str, key: str) -> None:
+    from syncbridge_sqlite import SQLiteConfig
+
+    from syncbridge.config import (
+        StateSection,
+        SyncSection,
+        TargetSection,
+        VaultSection,
+        parse_config,
+    )
+
+    known = {
+        "vault": VaultSection.model_fields,
+        "sync": SyncSection.model_fields,
+        "state": StateSection.model_fields,
+        "targets": {**TargetSection.model_fields, **SQLiteConfig.model_fields},
+    }[section]
+    assume(key not in known)
+    data: dict[str, Any] = {k: dict(v) for k, v in _SECTIONS.items()}
+    data["targets"] = [{"name": "a", "adapter": "sqlite", "path": "x.db"}]
+    if section == "targets":
+        data["targets"][0][key] = 1
+        expected = f"targets[0].{key}: unknown key"
+    else:
+        data[section][key] = 1
+        expected = f"{section}.{key}: unknown key"
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data, base_dir=Path("."), path=Path("syncbridge.toml"))
+    assert str(caught.value) == f"syncbridge.toml: {expected}"
