@@ -75,7 +75,7 @@ _RECENT = 512  # records kept after our own writes, so the read that follows nee
 class SQLiteAdapter(Adapter):
     """Sync target stored in one SQLite file (stdlib ``sqlite3``, WAL mode).
 
-    Opening creates the file and the bookkeeping tables if needed. Every write is one
+    The file and its bookkeeping tables are created by the first write. Every write is one
     ``BEGIN IMMEDIATE`` transaction (or a savepoint inside :meth:`transaction`), so other
     tools see whole records only. Deletes move rows to the ``_trash`` table.
     """
@@ -135,13 +135,14 @@ class SQLiteAdapter(Adapter):
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             self._layout.bind(conn)
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                self._layout.create_bookkeeping()
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+            if not self._layout.has_bookkeeping():  # else: no write lock just to open
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    self._layout.create_bookkeeping()
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
         except sqlite3.OperationalError as exc:
             raise self._translate(exc) from exc
         except (OSError, sqlite3.Error) as exc:

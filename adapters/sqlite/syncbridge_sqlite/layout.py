@@ -122,6 +122,15 @@ class Layout:
 
     # -- setup -------------------------------------------------------------------------
 
+    def has_bookkeeping(self) -> bool:
+        """Whether every bookkeeping table exists already (a read, no lock taken)."""
+        names = {self.meta, self.meta_columns, self.deletions, self.trash}
+        found = self.conn.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN (?, ?, ?, ?)",
+            tuple(names),
+        ).fetchone()[0]
+        return int(found) == len(names)
+
     def create_bookkeeping(self) -> None:
         """Create the bookkeeping tables if missing (idempotent)."""
         q = quote

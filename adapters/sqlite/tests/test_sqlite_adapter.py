@@ -381,3 +381,18 @@ def test_threads_sharing_one_adapter_take_turns(adapter: SQLiteAdapter) -> None:
         thread.join()
     assert errors == []
     assert len(list(adapter.list())) == 150
+
+
+def test_opening_and_reading_need_no_write_lock(db_path: Path, adapter: SQLiteAdapter) -> None:
+    """``syncbridge status`` works while another program holds the write lock."""
+    ref = adapter.create(grief())
+    blocker = sqlite3.connect(db_path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        config = SQLiteConfig(path=db_path, busy_timeout_ms=50)
+        with SQLiteAdapter(config) as reader:
+            assert [r.id for r in reader.list()] == [ref.id]
+            assert reader.read(ref.id).fields["intensity"] == 7
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
