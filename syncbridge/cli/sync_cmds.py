@@ -123,7 +123,7 @@ def _open_vault(config: Config, *, cache: bool, progress: ProgressFn | None) -> 
     return VaultAdapter(
         vault,
         timezone=config.vault.timezone,
-        last_modified_field=config.sync.last_modified_field or "last_modified",
+        last_modified_field=config.sync.last_modified_field,  # "": no such field
     )
 
 
