@@ -12,6 +12,8 @@ MODULES = [
     "syncbridge.adapter",
     "syncbridge.registry",
     "syncbridge.state",
+    "syncbridge.state.model",
+    "syncbridge.state.store",
     "syncbridge.engine",
     "syncbridge.engine.plan",
     "syncbridge.engine.merge",
