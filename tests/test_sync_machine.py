@@ -8,6 +8,7 @@ the conflict log.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import tempfile
 from pathlib import Path
@@ -16,6 +17,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
+from syncbridge.adapter import Capabilities
 from syncbridge.engine import FaultInjector, SimulatedCrash, SyncOptions, run_sync
 from syncbridge.state import StateStore
 from syncbridge.testing.memory import ManualClock, MemoryAdapter, MemoryConfig
@@ -246,6 +248,33 @@ SyncMachine.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 TestSyncMachine = SyncMachine.TestCase
+
+
+class MinuteRemote(MemoryAdapter):
+    """A remote that only knows minutes (like Notion): many conflicts end in a tie."""
+
+    capabilities = Capabilities(timestamp_precision=dt.timedelta(minutes=1))
+
+
+class CoarseRemoteMachine(SyncMachine):
+    """The same machine against a minute-precision remote, the remote winning ties."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.remote = MinuteRemote(MemoryConfig(), clock=self.clock)
+        self.options = SyncOptions(
+            target="m", force_delete=True, timezone="UTC", tie_breaker="remote"
+        )
+
+
+CoarseRemoteMachine.TestCase.settings = settings(
+    max_examples=25,
+    stateful_step_count=30,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+TestCoarseRemoteMachine = CoarseRemoteMachine.TestCase
 
 
 def test_regression_recovery_does_not_claim_a_user_note_with_a_subset() -> None:
