@@ -123,3 +123,29 @@ def test_conflict_between_note_and_row_keeps_the_loser(setup: Setup) -> None:
         "🟢 Low",
         "vault",
     )
+
+
+def test_body_conflict_writes_a_conflict_copy_that_is_never_synced(setup: Setup) -> None:
+    setup.sync()
+    path = setup.root / "vault" / SHAME
+    text = path.read_text("utf-8")
+    head, sep, _old_body = text.partition("\n---\n")
+    path.write_text(head + sep + "Vault rewrote the body.\n", "utf-8")
+    setup.sql(
+        "UPDATE wound SET body = 'Row rewrote the body.' || char(10) WHERE title = 'Shame Wound'"
+    )
+    report = setup.sync(conflict="remote_wins")
+    assert report["vault"]["conflicts"] >= 1
+    copies = sorted(
+        (setup.root / "vault" / "Psyche" / "Wounds").glob("Shame Wound (conflict *).md")
+    )
+    assert len(copies) == 1
+    assert "Vault rewrote the body." in copies[0].read_text("utf-8")
+    assert path.read_text("utf-8").endswith("Row rewrote the body.\n")
+    (c,) = [c for c in list_conflicts(setup.state, "local") if c.field == "body"]
+    assert c.copy_id is not None and c.copy_id.endswith(copies[0].name)
+    quiet = setup.sync()
+    assert quiet["remote"]["created"] == 0  # the copy is not an entry
+    with sqlite3.connect(setup.root / "demo.db") as conn:
+        (n,) = conn.execute("SELECT count(*) FROM wound WHERE title LIKE '%conflict%'").fetchone()
+    assert n == 0
