@@ -250,3 +250,11 @@ def test_vault_edit_of_a_field_gone_from_the_remote_is_sent_again() -> None:
     a = rec("A.md", {**BA.fields, "n": 2}, BA.body, title="A")
     m = merge_entry(a, b, BASE, OPTS)
     assert m.b_fields["n"] == 2 and m.conflicts == () and not m.a_changes
+
+
+def test_note_changing_class_moves_the_remote_record() -> None:
+    a0, b0 = rec("A.md", {"s": "x"}), rec("r1", {"s": "x"})
+    a = Record("wound", {"s": "x"}, "b\n", id="A.md", version="v2", modified=T0)
+    m = merge_entry(a, b0, base(a0, b0), OPTS)
+    assert m.b_class == "wound" and [c.field for c in m.b_changes] == ["(class)"]
+    assert merge_entry(a0, b0, base(a0, b0), OPTS).b_class is None

@@ -149,3 +149,19 @@ def test_body_conflict_writes_a_conflict_copy_that_is_never_synced(setup: Setup)
     with sqlite3.connect(setup.root / "demo.db") as conn:
         (n,) = conn.execute("SELECT count(*) FROM wound WHERE title LIKE '%conflict%'").fetchone()
     assert n == 0
+
+
+def test_note_changing_class_moves_its_row(setup: Setup) -> None:
+    setup.sync()
+    path = setup.root / "vault" / SHAME
+    path.write_text(path.read_text("utf-8").replace("fileClass: [wound]", "fileClass: [emotion]"))
+    report = setup.sync()
+    assert report["remote"]["updated"] == 1 and report["remote"]["created"] == 0
+    with sqlite3.connect(setup.root / "demo.db") as conn:
+        in_wound = conn.execute("SELECT count(*) FROM wound WHERE title='Shame Wound'").fetchone()
+        in_emotion = conn.execute(
+            "SELECT count(*) FROM emotion WHERE title='Shame Wound'"
+        ).fetchone()
+    assert (in_wound[0], in_emotion[0]) == (0, 1)
+    quiet = setup.sync()
+    assert quiet["remote"]["updated"] == quiet["vault"]["updated"] == 0

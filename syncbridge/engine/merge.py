@@ -21,6 +21,7 @@ from syncbridge.state import BaseSnapshot, SideSnapshot
 
 __all__ = [
     "BODY",
+    "CLASS",
     "TITLE",
     "EntryMerge",
     "FieldChange",
@@ -35,6 +36,8 @@ BODY = "body"
 """Conflict-log name of the Markdown body."""
 TITLE = "(title)"
 """Conflict-log name of the title (the vault's file name)."""
+CLASS = "(class)"
+"""Plan name of a class change (the remote record moves collection)."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,8 @@ class EntryMerge:
     b_changes: tuple[FieldChange, ...] = ()
     conflicts: tuple[FieldConflict, ...] = ()
     hold: bool = False
+    b_class: str | None = None
+    """The remote record's new class when the note changed class (None: unchanged)."""
     notes: tuple[str, ...] = field(default=())
 
 
@@ -270,6 +275,12 @@ def merge_entry(
         if side is not None:
             conflicts.append(FieldConflict(TITLE, a.title, b.title, side, how))
             a_title = b_title = a.title if side == "vault" else b.title
+    b_class = None
+    if base is not None and a.class_name != base.a.class_name and a.class_name != b.class_name:
+        # the note changed class: the remote record follows (an adapter moves it to the
+        # new class's collection); a class change on the remote side is not carried back
+        b_class = a.class_name
+        b_changes.append(FieldChange(CLASS, b.class_name, a.class_name))
     if a_title != a.title:
         a_changes.append(FieldChange(TITLE, a.title, a_title))
     if b_title != b.title:
@@ -296,6 +307,7 @@ def merge_entry(
         b_changes=tuple(b_changes),
         conflicts=tuple(conflicts),
         hold=hold,
+        b_class=b_class,
     )
 
 

@@ -548,7 +548,7 @@ def _action_from_merge(
                 "remote",
                 "update",
                 record=Record(
-                    class_name=b.class_name,
+                    class_name=merged.b_class or b.class_name,
                     fields=merged.b_fields,
                     body=merged.b_body,
                     id=b.id,
