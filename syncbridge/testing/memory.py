@@ -239,6 +239,7 @@ class MemoryAdapter(Adapter):
     def update(self, record: Record, *, expected_version: str) -> RecordRef:
         s = self._current(record.id, expected_version)
         assert record.id is not None
+        s.class_name = record.class_name  # a class change moves it (memory: relabels it)
         s.fields = {k: canonical(v) for k, v in record.fields.items()}
         s.body = record.body
         if not self.cfg.ids_are_paths:
