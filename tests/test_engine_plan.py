@@ -330,3 +330,11 @@ def test_new_remote_record_creates_a_note_without_computed_fields() -> None:
     action = only(plan_sync([], [b], BaseState(), opts))
     assert action.writes[0].record is not None
     assert action.writes[0].record.fields == {"s": "x"}
+
+
+def test_filtered_note_is_not_paired_with_a_remote_record_either() -> None:
+    opts = SyncOptions(target="t", filters=Filters(exclude_values={"visibility": ("🔒 private",)}))
+    a = rec("P.md", "p1", id=4, visibility="🔒 private", s="vault")
+    b = rec("r4", "b4", id=4, visibility="🌍 public", s="remote")
+    kinds = sorted(x.kind for x in plan_sync([a], [b], BaseState(), opts).actions)
+    assert kinds == ["skip", "skip"]  # neither sent nor imported as a duplicate

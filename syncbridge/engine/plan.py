@@ -296,16 +296,30 @@ def plan_sync(
         action = _plan_link(link, a, b, snap, options, capabilities, rename)
         actions.append(action)
 
+    # A new note the target's filters keep out is never sent, not even by pairing.
+    filtered_keys: set[str] = set()
+    for a_id, r in list(free_a.items()):
+        rec = _need(r, f"new vault record {a_id}")
+        reason = options.filters.reason_excluded(
+            rec, path=a_id if options.vault_ids_are_paths else None
+        )
+        if reason is not None:
+            actions.append(EntryAction("skip", f"filtered out: {reason}", a=rec))  # never sent
+            del free_a[a_id]
+            key = key_of(rec.fields, id_field)
+            if key is not None:
+                filtered_keys.add(key)
+
     # Unlinked records on both sides that are the same entry: pair them (id field first,
     # then equal content), so an interrupted create or a lost state never duplicates.
     pairs: list[tuple[Record, Record]] = []
     if free_a and free_b:
         by_key_b: dict[str, list[Record]] = {}
         for r in free_b.values():
-            rec = _full(r)
-            k = key_of(rec.fields, id_field) if rec else None
-            if rec is not None and k is not None:
-                by_key_b.setdefault(k, []).append(rec)
+            full_b = _full(r)
+            k = key_of(full_b.fields, id_field) if full_b else None
+            if full_b is not None and k is not None:
+                by_key_b.setdefault(k, []).append(full_b)
         keys_a = Counter(
             key_of(r.fields, id_field) for r in free_a.values() if isinstance(r, Record)
         )
@@ -345,12 +359,6 @@ def plan_sync(
 
     for a_id, r in free_a.items():
         rec = _need(r, f"new vault record {a_id}")
-        reason = options.filters.reason_excluded(
-            rec, path=a_id if options.vault_ids_are_paths else None
-        )
-        if reason is not None:
-            actions.append(EntryAction("skip", f"filtered out: {reason}", a=rec))  # never sent
-            continue
         if capabilities[1].read_only:
             continue  # the remote takes no writes
         actions.append(
@@ -366,6 +374,13 @@ def plan_sync(
         rec = _need(r, f"new remote record {b_id}")
         if capabilities[0].read_only:
             continue  # the vault takes no writes
+        if key_of(rec.fields, id_field) in filtered_keys:
+            # the same entry as a note kept out of this target: importing it would
+            # duplicate that note, so leave both alone
+            actions.append(
+                EntryAction("skip", "same id as a note filtered out of this target", b=rec)
+            )
+            continue
         note = _copy_for(rec, drop=options.computed_fields.get(rec.class_name, ()))
         actions.append(
             EntryAction(
