@@ -6,12 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from syncbridge.adapter import Record
+from syncbridge.adapter import Adapter, Record
 from syncbridge.testing.contract import AdapterContract
 from syncbridge.testing.memory import MemoryAdapter, MemoryConfig
 
 
 class TestMemoryRemoteContract(AdapterContract):
+    def trashed_ids(self, adapter: Adapter) -> set[str] | None:
+        assert isinstance(adapter, MemoryAdapter)
+        return set(adapter.trash)
+
     @pytest.fixture
     def adapter(self) -> MemoryAdapter:
         return MemoryAdapter(MemoryConfig())

@@ -175,6 +175,28 @@ class AdapterContract:
         with pytest.raises(RecordError):
             adapter.read_many([gone.id])
 
+    def trashed_ids(self, adapter: Adapter) -> set[str] | None:
+        """Override to tell the suite which ids sit in your store's trash (None: unknown,
+        the trash check is then limited to the listing)."""
+        return None
+
+    def test_delete_moves_to_trash_when_supported(self, adapter: Adapter) -> None:
+        ref = self._create(adapter, name="trash me")
+        adapter.delete(ref.id, expected_version=ref.version)
+        assert ref.id not in set(adapter.list_ids())
+        trashed = self.trashed_ids(adapter)
+        if trashed is not None and adapter.capabilities.supports_trash:
+            assert ref.id in trashed
+
+    def test_optional_hooks_have_their_documented_shape(self, adapter: Adapter) -> None:
+        ref = self._create(adapter, name="hooks")
+        adapter.refresh()
+        assert dict(adapter.unreadable()) == {}
+        copy = adapter.write_conflict_copy(adapter.read(ref.id), "2026-11-28 1432")
+        assert copy is None or isinstance(copy, str)
+        adapter.refresh()
+        assert [r.id for r in adapter.list()] == [ref.id]  # a conflict copy is never listed
+
     def test_delete_with_stale_version_raises(self, adapter: Adapter) -> None:
         ref = self._create(adapter, name="x")
         rec = adapter.read(ref.id)
