@@ -192,9 +192,45 @@ def _similar(record: Record, base: SideSnapshot) -> bool:
     return any(record.fields.get(k, MISSING) == v for k, v in base.fields.items())
 
 
-def _unique_match(candidates: Iterable[Record | RecordRef], test: Any) -> Record | RecordRef | None:
-    found = [c for c in candidates if test(c)]
-    return found[0] if len(found) == 1 else None
+class _RenameIndex:
+    """Unlinked records of one side by id-field value, version, content hash and body."""
+
+    def __init__(self, free: Mapping[str, Record | RecordRef], id_field: str | None) -> None:
+        self.by_key: dict[str, list[str]] = {}
+        self.by_version: dict[str, list[str]] = {}
+        self.by_hash: dict[str, list[str]] = {}
+        self.by_body: dict[str, list[str]] = {}
+        self.records = free
+        for rid, r in free.items():
+            if r.version is not None:
+                self.by_version.setdefault(r.version, []).append(rid)
+            if isinstance(r, Record):
+                key = key_of(r.fields, id_field)
+                if key is not None:
+                    self.by_key.setdefault(key, []).append(rid)
+                self.by_hash.setdefault(content_hash(r.fields, r.body), []).append(rid)
+                self.by_body.setdefault(r.body, []).append(rid)
+
+    @staticmethod
+    def unique(
+        table: Mapping[str, list[str]], value: str | None, free: Mapping[str, object]
+    ) -> str | None:
+        """The one still-unlinked id filed under ``value``, or None (none, or ambiguous)."""
+        if not value:
+            return None
+        found = [rid for rid in table.get(value, ()) if rid in free]
+        return found[0] if len(found) == 1 else None
+
+    def similar(self, base: SideSnapshot | None, free: Mapping[str, object]) -> str | None:
+        """The one unlinked record with the base's (non-blank) body and a kept field value."""
+        if base is None or not base.body.strip():
+            return None
+        found = [
+            rid
+            for rid in self.by_body.get(base.body, ())
+            if rid in free and isinstance(rec := self.records[rid], Record) and _similar(rec, base)
+        ]
+        return found[0] if len(found) == 1 else None
 
 
 def plan_sync(
@@ -228,21 +264,25 @@ def plan_sync(
             )
         else:
             links[link.link_id] = link
-    for bad_id, problem in [*bad_a.items(), *bad_b.items()]:
-        if not any(bad_id in (lk.a_id, lk.b_id) for lk in base.links.values()):
-            # new and unreadable: nothing to send until it can be read
-            actions.append(EntryAction("skip", f"unreadable: {problem}", subject=bad_id))
     linked_a = {link.a_id for link in base.links.values()}
     linked_b = {link.b_id for link in base.links.values()}
+    for bad, linked in ((bad_a, linked_a), (bad_b, linked_b)):
+        for bad_id, problem in bad.items():
+            if bad_id not in linked:
+                # new and unreadable: nothing to send until it can be read
+                actions.append(EntryAction("skip", f"unreadable: {problem}", subject=bad_id))
     free_a = {i: r for i, r in A.items() if i not in linked_a}
     free_b = {i: r for i, r in B.items() if i not in linked_b}
     id_field = options.id_field
 
     # Renames: a linked id gone from its side, and exactly one unlinked record there that is
     # the same entry (same id-field value, same version, or same content) → move the link.
+    # Indexed once per side, so a folder of 1,000 moved notes costs 1,000 lookups.
+    indexes = (_RenameIndex(free_a, id_field), _RenameIndex(free_b, id_field))
     renamed: dict[int, tuple[str | None, str | None]] = {}
     for link in links.values():
         moved: list[str | None] = [None, None]
+        snap = base.snapshots.get(link.link_id)
         for i, (ids, free, old, version, chash) in enumerate(
             (
                 (A, free_a, link.a_id, link.a_version, link.a_hash),
@@ -251,33 +291,17 @@ def plan_sync(
         ):
             if old in ids or not free:
                 continue
-            key = link.key
-            match = None
-            if key is not None:  # same id-field value: the strongest identity there is
-                match = _unique_match(
-                    free.values(),
-                    lambda r, k=key: isinstance(r, Record) and key_of(r.fields, id_field) == k,
-                )
-            if match is None and version:  # same version: bytes untouched by the move
-                match = _unique_match(free.values(), lambda r, v=version: r.version == v)
-            if match is None and chash:  # same content, new name
-                match = _unique_match(
-                    free.values(),
-                    lambda r, h=chash: (
-                        isinstance(r, Record) and content_hash(r.fields, r.body) == h
-                    ),
-                )
-            snap = base.snapshots.get(link.link_id)
+            index = indexes[i]
             side_base = (snap.a if i == 0 else snap.b) if snap else None
-            if match is None and side_base is not None and side_base.body.strip():
-                # same body and some field values kept: moved, then fields edited
-                match = _unique_match(
-                    free.values(),
-                    lambda r, sb=side_base: isinstance(r, Record) and _similar(r, sb),
-                )
-            if match is not None and match.id is not None:
-                moved[i] = match.id
-                del free[match.id]
+            match = (
+                index.unique(index.by_key, link.key, free)  # same id-field value: strongest
+                or index.unique(index.by_version, version, free)  # bytes untouched by the move
+                or index.unique(index.by_hash, chash, free)  # same content, new name
+                or index.similar(side_base, free)  # same body, some fields kept: moved + edited
+            )
+            if match is not None:
+                moved[i] = match
+                del free[match]
         if moved != [None, None]:
             renamed[link.link_id] = (moved[0], moved[1])
 
