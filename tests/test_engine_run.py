@@ -367,3 +367,26 @@ def test_undo_after_a_crash_is_not_mistaken_for_a_remote_drop(
     assert report.recovered == 1
     assert memory_remote.contents()[rid][0] == {"status": "x", "keep": 1}
     assert vault.contents()["N.md"][0] == {"status": "x", "keep": 1}
+
+
+def test_folder_move_relinks_every_note(
+    vault: MemoryAdapter, memory_remote: MemoryAdapter, state_store: StateStore
+) -> None:
+    for i in range(200):
+        vault.put(f"Old/N{i}.md", {"status": "x", "n": i}, f"body {i}\n")
+    sync(vault, memory_remote, state_store)
+    remote_ids = set(memory_remote.records)
+    for i in range(200):
+        vault.rename(f"Old/N{i}.md", f"New/N{i}.md")
+        if i % 2:
+            vault.edit(f"New/N{i}.md", set_fields={"status": "moved and edited"})
+    report = sync(vault, memory_remote, state_store)
+    assert report["remote"] == {
+        "created": 0,
+        "updated": 100,
+        "deleted": 0,
+        "conflicts": 0,
+        "unchanged": 100,
+    }
+    assert set(memory_remote.records) == remote_ids
+    assert {lk.a_id.split("/")[0] for lk in state_store.links("t").values()} == {"New"}
