@@ -278,7 +278,7 @@ def plan_sync(
     # Renames: a linked id gone from its side, and exactly one unlinked record there that is
     # the same entry (same id-field value, same version, or same content) → move the link.
     # Indexed once per side, so a folder of 1,000 moved notes costs 1,000 lookups.
-    indexes = (_RenameIndex(free_a, id_field), _RenameIndex(free_b, id_field))
+    indexes: list[_RenameIndex | None] = [None, None]  # built on the first missing link
     renamed: dict[int, tuple[str | None, str | None]] = {}
     for link in links.values():
         moved: list[str | None] = [None, None]
@@ -292,6 +292,8 @@ def plan_sync(
             if old in ids or not free:
                 continue
             index = indexes[i]
+            if index is None:
+                index = indexes[i] = _RenameIndex(free, id_field)
             side_base = (snap.a if i == 0 else snap.b) if snap else None
             match = (
                 index.unique(index.by_key, link.key, free)  # same id-field value: strongest
