@@ -30,7 +30,8 @@ from ruamel.yaml.error import YAMLError as RuamelError
 from syncbridge import Note
 from syncbridge.errors import EditError, FrontmatterError
 from syncbridge.splice import key_spans
-from syncbridge.yamlio import load_values, plain, rt_yaml
+from syncbridge.yamlio import compose_rt, load_values, plain, rt_yaml
+from tests.torture import UNSAFE
 
 # Per-test settings, not a global profile: loading a profile here would change every other
 # Hypothesis test of the session. SYNCBRIDGE_PROPERTY_EXAMPLES=2000 runs a longer search.
@@ -572,6 +573,9 @@ fuzz_inserts = st.sampled_from(
 # Regressions: a BOM or a Unicode line break (NEL, LS, PS) inside the frontmatter made the
 # fast reader (libyaml, YAML 1.1 line breaks) and ruamel read different values.
 @example(Frontmatter(["", "\ufeff"]), [(0, "\n")])
+# Regression: anchor names with characters libyaml does not allow ("&R?x") were cut short
+# by libyaml and read whole by ruamel, giving different keys and values.
+@example(Frontmatter(["Related Notes: x"]), [(0, "&"), (2, "?")])
 def test_readers_agree_whenever_both_accept(fm: Frontmatter,
                                             inserts: list[tuple[int, str]]) -> None:
     """On damaged frontmatter the readers may refuse differently (libyaml accepts ``>#c``,
@@ -615,3 +619,12 @@ def test_duplicate_key_message_names_file_lines() -> None:
     assert str(info.value) == (
         "n.md:4: invalid frontmatter YAML: found duplicate key 'a' (first on line 2)"
     )
+
+
+def test_edit_path_refuses_an_alias_bomb_before_walking_it() -> None:
+    # compose_rt checked tags by walking the node graph with every alias expanded (10**8
+    # nodes for this bomb) before checking its size; the size check must come first.
+    with pytest.raises(FrontmatterError, match="alias bomb"):
+        compose_rt(UNSAFE["alias bomb"][4:-4].decode())
+    with pytest.raises(FrontmatterError, match="alias bomb"):
+        load_values(UNSAFE["alias bomb"][4:-4].decode())
