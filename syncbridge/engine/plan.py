@@ -146,6 +146,8 @@ def key_of(fields: Mapping[str, Any], id_field: str | None) -> str | None:
     if id_field is None:
         return None
     value = fields.get(id_field, MISSING)
+    if type(value) is int:
+        return str(value)  # what json.dumps gives, without its cost (ids are mostly ints)
     if value is MISSING or value is None or value == "" or isinstance(value, list | dict):
         return None
     return json.dumps(value)
