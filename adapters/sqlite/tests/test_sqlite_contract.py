@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from syncbridge_sqlite import SQLiteAdapter, SQLiteConfig
 
+from syncbridge.adapter import Adapter
 from syncbridge.testing.contract import AdapterContract
 
 
@@ -16,3 +17,7 @@ class TestSQLiteContract(AdapterContract):
     def adapter(self, tmp_path: Path) -> Iterator[SQLiteAdapter]:
         with SQLiteAdapter(SQLiteConfig(path=Path("contract.db")), base_dir=tmp_path) as store:
             yield store
+
+    def trashed_ids(self, adapter: Adapter) -> set[str] | None:
+        assert isinstance(adapter, SQLiteAdapter)
+        return {entry.record_id for entry in adapter.trash()}
