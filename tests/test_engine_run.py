@@ -390,3 +390,34 @@ def test_folder_move_relinks_every_note(
     }
     assert set(memory_remote.records) == remote_ids
     assert {lk.a_id.split("/")[0] for lk in state_store.links("t").values()} == {"New"}
+
+
+class FailsMidRun(MemoryAdapter):
+    """A remote that goes away after two creates (a transient failure ending the run)."""
+
+    def create(self, record: Record) -> RecordRef:
+        from syncbridge.errors import RemoteUnavailable
+
+        if len(self.records) >= 2:
+            raise RemoteUnavailable("remote unreachable")
+        return super().create(record)
+
+
+def test_a_run_ending_in_a_transient_failure_keeps_what_succeeded(
+    vault: MemoryAdapter, state_store: StateStore, manual_clock: ManualClock
+) -> None:
+    from syncbridge.errors import RemoteUnavailable
+
+    remote = FailsMidRun(clock=manual_clock)
+    for i in range(5):
+        vault.put(f"N{i}.md", {"n": i}, "")
+    with pytest.raises(RemoteUnavailable):
+        run_sync(vault, remote, state_store, OPTS)
+    assert len(state_store.links("t")) == 2  # the two creates that succeeded are linked
+    assert len(state_store.pending_journal("t")) == 1  # the failed one is left to recovery
+    good = MemoryAdapter(clock=manual_clock)
+    good.records = remote.records
+    good.trash = remote.trash
+    good._counter = remote._counter
+    report = run_sync(vault, good, state_store, OPTS)
+    assert report.remote.created == 3 and len(good.records) == 5

@@ -278,8 +278,21 @@ class _Executor:
         with self.state.batch():
             staged = [st for st in (self._begin(a) for a in actions) if st is not None]
         first_write = (self.injector.count + 1) if self.injector is not None else None
-        for st in staged:
-            self._write(st)
+        failure: Exception | None = None
+        for n, st in enumerate(staged):
+            try:
+                self._write(st)
+            except Exception as exc:
+                # A failure that ends the run (the remote went away, a bug): commit what
+                # succeeded before it, leave the failed action in the journal (its write
+                # may have landed: the next run's recovery looks), drop the untried ones.
+                failure = exc
+                untried = staged[n + 1 :]
+                staged = staged[:n]
+                with self.state.batch():
+                    for rest in untried:
+                        self.state.journal_done(rest.journal_id)
+                break
         wanted: dict[Side, set[str]] = {"vault": set(), "remote": set()}
         for st in staged:
             if st.error is None:
@@ -293,6 +306,8 @@ class _Executor:
         with self.state.batch():
             for st in staged:
                 self._finish(st, read_back)
+        if failure is not None:
+            raise failure
         if first_write is not None and self.injector is not None:
             self._fault("committed", since=first_write)
 
