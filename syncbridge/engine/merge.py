@@ -104,14 +104,12 @@ def _vault_time(
     """
     lm = options.last_modified_field
     mtime = a.extra.get("mtime")
-    if (
-        lm is not None
-        and base_a is not None
-        and isinstance(mtime, dt.datetime)
-        and lm in a.fields
-        and a.fields[lm] == base_a.fields.get(lm, MISSING)
-    ):
-        return mtime, "file_mtime"
+    if not isinstance(mtime, dt.datetime):
+        return a.modified, "last_modified"  # an adapter without file times: its own time
+    if lm is None or lm not in a.fields:
+        return mtime, "file_mtime"  # a note without the field: its file time is all there is
+    if base_a is not None and a.fields[lm] == base_a.fields.get(lm, MISSING):
+        return mtime, "file_mtime"  # stale field: edited without a stamp
     return a.modified, "last_modified"
 
 
