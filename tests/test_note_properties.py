@@ -28,7 +28,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from ruamel.yaml.error import YAMLError as RuamelError
 
 from syncbridge import Note
-from syncbridge.errors import EditError, FrontmatterError
+from syncbridge.errors import EditError, EncodingError, FrontmatterError
 from syncbridge.splice import key_spans
 from syncbridge.yamlio import compose_rt, load_values, plain, rt_yaml
 from tests.torture import UNSAFE
@@ -242,7 +242,7 @@ def frontmatters(draw: st.DrawFn, min_keys: int = 0) -> Frontmatter:
 body_lines = st.one_of(
     st.sampled_from(["", "---", "```", "```python", "# Heading", "Some text.", "日本語の本文。",
                      "key: value", "- item", "...", "--- ", "----", "😀 emoji", "> quote"]),
-    st.text(st.characters(codec="utf-8", exclude_categories=("Cs",),
+    st.text(st.characters(codec="utf-8", exclude_categories=["Cs"],
                           exclude_characters="\r\n"), max_size=20),
 )
 
@@ -278,7 +278,7 @@ def notes(draw: st.DrawFn, min_keys: int = 0, frontmatter: bool | None = None) -
 # --- values to write -------------------------------------------------------------------------
 
 written_strings = st.one_of(
-    st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=15),
+    st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=15),
     st.sampled_from(["[[Note]]", "🟨 in progress", "", "yes", "123", "null", "a: b", "# x",
                      "multi\nline\n", "keep\n\n", "trailing  ", " leading", "- item", "[x]",
                      "2025-07-05", "2025-07-05 16:56", "~", "'quoted'", '"dq"', "日本語"]),
@@ -338,10 +338,23 @@ def test_generated_notes_round_trip_and_read_as_written(gen: GeneratedNote) -> N
 
 
 @PROPERTY
-@given(st.text(st.characters(codec="utf-8", exclude_categories=("Cs",))))
+@given(st.text(st.characters(codec="utf-8", exclude_categories=["Cs"])))
 def test_any_text_round_trips(text: str) -> None:
     data = text.encode()
     parsed = Note.from_bytes(data)
+    assert parsed.to_bytes() == data
+    assert parsed.text.encode() == data
+
+
+@PROPERTY
+@given(st.binary(max_size=64).map(lambda b: b"---\n" + b if b[:1] == b"a" else b))
+def test_any_bytes_round_trip_or_are_refused_as_invalid_utf8(data: bytes) -> None:
+    try:
+        parsed = Note.from_bytes(data)
+    except EncodingError:
+        with pytest.raises(UnicodeDecodeError):
+            data.decode("utf-8")
+        return
     assert parsed.to_bytes() == data
     assert parsed.text.encode() == data
 
