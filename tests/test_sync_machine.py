@@ -207,6 +207,25 @@ class SyncMachine(RuleBasedStateMachine):
         except SimulatedCrash:
             self.crashed = True
 
+    @rule(side=SIDES, field=st.sampled_from(FIELDS))
+    def sync_during_a_user_edit(self, side: str, field: str) -> None:
+        """The user saves a record the sync is about to write (compare-and-swap refuses)."""
+        adapter = self.side(side)
+
+        def user_saves(op: str, record_id: str) -> None:
+            adapter.before_write = None  # once
+            if record_id in adapter.records:
+                self.drop(adapter.records[record_id].fields.get(field))
+                adapter.edit(record_id, set_fields={field: self.token(side)})
+
+        adapter.before_write = user_saves
+        self.clock.advance(11)
+        try:
+            report = run_sync(self.vault, self.remote, self.state, self.options)
+        finally:
+            adapter.before_write = None
+        assert all("no longer" in e["message"] or " is at " in e["message"] for e in report.errors)
+
     @rule()
     def sync(self) -> None:
         self.clock.advance(11)

@@ -118,6 +118,9 @@ class MemoryAdapter(Adapter):
         self.conflict_copies: dict[str, Record] = {}
         self.collections: dict[str, ClassSchema] = {}
         self.write_count = 0
+        self.before_write: Callable[[str, str], None] | None = None
+        """Test hook called as ``(op, record_id)`` before an update or delete checks its
+        version: edit the record there to play a user saving during a sync."""
         self._counter = 0
         self._closed = False
         self._file = (self.base_dir / config.path) if config.path else None
@@ -237,6 +240,8 @@ class MemoryAdapter(Adapter):
         return s
 
     def update(self, record: Record, *, expected_version: str) -> RecordRef:
+        if self.before_write is not None and record.id is not None:
+            self.before_write("update", record.id)
         s = self._current(record.id, expected_version)
         assert record.id is not None
         s.class_name = record.class_name  # a class change moves it (memory: relabels it)
@@ -251,6 +256,8 @@ class MemoryAdapter(Adapter):
         return self._ref(record.id, s)
 
     def delete(self, record_id: str, *, expected_version: str) -> None:
+        if self.before_write is not None:
+            self.before_write("delete", record_id)
         s = self._current(record_id, expected_version)
         self.trash[record_id] = s
         del self.records[record_id]
