@@ -233,6 +233,10 @@ class Vault:
     # --- reading and writing -------------------------------------------------------------
 
     def abspath(self, rel: str) -> Path:
+        """The absolute path of vault-relative ``rel``; UnsafePath if it would leave the
+        vault. Paths the scan itself found (no symlinks followed) skip the check."""
+        if rel in self._index:
+            return self.root / rel
         from syncbridge.filenames import safe_join
 
         return safe_join(self.root, rel)
