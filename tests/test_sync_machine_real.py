@@ -8,6 +8,7 @@ SQLite side are plain SQL, as a user of DB Browser or ``sqlite3`` would make the
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sqlite3
 import tempfile
@@ -18,7 +19,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, rule
 
-from syncbridge.engine import SyncOptions, run_sync
+from syncbridge.engine import FaultInjector, SimulatedCrash, SyncOptions, run_sync
 from syncbridge.note import Note
 from syncbridge.registry import load_adapter
 from syncbridge.state import StateStore
@@ -118,6 +119,17 @@ class RealSyncMachine(RuleBasedStateMachine):
         self.dropped.update(TOKEN.findall(str(rows[rid][field])))
         with sqlite3.connect(self.root / "demo.db") as conn:
             conn.execute(f"UPDATE note SET {field} = ? WHERE _id = ?", (self.token("remote"), rid))
+
+    @rule(write=st.integers(1, 3), point=st.sampled_from(["before", "after", "committed"]))
+    def crashing_sync(self, write: int, point: str) -> None:
+        with contextlib.suppress(SimulatedCrash):
+            run_sync(
+                self.vault_adapter(),
+                self.remote,
+                self.state,
+                self.options,
+                faults_at=FaultInjector(write, point),
+            )
 
     @rule()
     def sync(self) -> None:
