@@ -52,6 +52,7 @@ __all__ = [
     "TRASH_DIR",
     "Absent",
     "FileSnapshot",
+    "move_file",
     "move_to_trash",
     "read_snapshot",
     "write_atomic",
@@ -174,6 +175,32 @@ def _rename_noreplace(source: Path, target: Path) -> None:
         os.rename(source, target)
         return
     os.unlink(source)
+
+
+def move_file(
+    source: os.PathLike[str] | str,
+    target: os.PathLike[str] | str,
+    *,
+    expected: FileSnapshot | None = None,
+) -> None:
+    """Rename ``source`` to ``target`` (same file system), never replacing a file there.
+
+    With ``expected``, ``source`` must still hold exactly ``expected.data``. Raises
+    :class:`~syncbridge.errors.WriteConflict` (nothing moved) if it changed or if
+    ``target`` exists. Side effects: creates ``target``'s folder, fsyncs both folders.
+    """
+    src, dst = Path(source), Path(target)
+    _check(src, expected)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        _rename_noreplace(src, dst)
+    except FileExistsError:
+        raise WriteConflict(
+            f"{dst}: a file with this name already exists; {src} was not renamed"
+        ) from None
+    _fsync_dir(dst.parent)
+    if src.parent != dst.parent:
+        _fsync_dir(src.parent)
 
 
 def _temp_path(folder: Path, suffix: str) -> Path:

@@ -32,7 +32,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from syncbridge.errors import NoteError, SyncbridgeError
-from syncbridge.fsio import ABSENT, Absent, FileSnapshot, move_to_trash, read_snapshot, write_atomic
+from syncbridge.fsio import (
+    ABSENT,
+    Absent,
+    FileSnapshot,
+    move_file,
+    move_to_trash,
+    read_snapshot,
+    write_atomic,
+)
 from syncbridge.note import Note
 from syncbridge.split import decode, split_text
 from syncbridge.yamlio import load_values
@@ -257,6 +265,18 @@ class Vault:
 
     def create(self, rel: str, note: Note) -> FileSnapshot:
         return self.write(rel, note, expected=ABSENT)
+
+    def move(self, rel: str, new_rel: str, *, expected: FileSnapshot | None = None) -> None:
+        """Rename note ``rel`` to ``new_rel`` (compare-and-swap with ``expected``; never
+        replaces an existing file). Links to the old name in other notes are not rewritten."""
+        source = self.abspath(rel)
+        target = self.abspath(new_rel)
+        move_file(source, target, expected=expected)
+        entry = self._index.pop(rel, None)
+        if entry is not None:
+            entry.path = new_rel
+            self._index[new_rel] = entry
+        self.__dict__.pop("schema", None)
 
     def trash(self, rel: str, *, expected: FileSnapshot | None = None) -> Path:
         """Move ``rel`` to ``.trash/`` (compare-and-swap with ``expected``)."""

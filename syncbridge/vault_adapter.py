@@ -192,11 +192,15 @@ class VaultAdapter(Adapter):
         folder = folders.most_common(1)[0][0]
         return "" if folder == "." else folder + "/"
 
-    def _new_path(self, folder: str, title: str) -> str:
+    def _new_path(self, folder: str, title: str, *, replacing: str | None = None) -> str:
+        """A free note path in ``folder`` for ``title``; ``replacing`` is the note being
+        renamed, whose own name does not count as taken (a change of case is a rename)."""
         existing = {PurePosixPath(p).name for p in self.vault.paths()
                     if str(PurePosixPath(p).parent) == (folder.rstrip("/") or ".")}
         existing |= {p.name for p in (self.vault.root / folder).glob("*.md")} \
             if (self.vault.root / folder).is_dir() else set()
+        if replacing is not None:
+            existing.discard(PurePosixPath(replacing).name)
         return folder + safe_filename(title, existing=existing)
 
     def create(self, record: Record) -> RecordRef:
@@ -232,6 +236,18 @@ class VaultAdapter(Adapter):
                 snap = self.vault.write(path, note, expected=snap)
             except WriteConflict as exc:
                 raise StaleVersion(str(exc)) from exc
+        current = PurePosixPath(path)
+        if record.title and record.title != current.stem:
+            # Retitled on the other side: rename the note in its folder (links to the old
+            # name in other notes are not rewritten; `syncbridge doctor --all` lists them).
+            folder = "" if str(current.parent) == "." else str(current.parent) + "/"
+            new_path = self._new_path(folder, record.title, replacing=path)
+            if new_path != path:
+                try:
+                    self.vault.move(path, new_path, expected=snap)
+                except WriteConflict as exc:
+                    raise StaleVersion(str(exc)) from exc
+                path = new_path
         fresh = self._read(path)
         assert fresh.version is not None and fresh.modified is not None
         return RecordRef(path, fresh.version, fresh.modified, fresh.class_name)

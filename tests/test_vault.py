@@ -152,3 +152,19 @@ def test_example_vault_schema(tmp_path: Path) -> None:
 def test_not_a_folder(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="not a folder"):
         Vault.open(tmp_path / "missing")
+
+
+def test_move_is_compare_and_swap_and_never_replaces(vault_dir: Path) -> None:
+    vault = Vault.open(vault_dir)
+    _, snap = vault.read("a.md")
+    with pytest.raises(WriteConflict):
+        vault.move("a.md", "plain.md", expected=snap)
+    assert (vault_dir / "plain.md").read_bytes() == b"no frontmatter\n"
+    (vault_dir / "a.md").write_bytes(b"---\nstatus: changed\n---\nA\n")
+    with pytest.raises(WriteConflict):
+        vault.move("a.md", "Folder/a.md", expected=snap)
+    assert (vault_dir / "a.md").exists()
+    _, fresh = vault.read("a.md")
+    vault.move("a.md", "Folder/a.md", expected=fresh)
+    assert "Folder/a.md" in vault and "a.md" not in vault
+    assert (vault_dir / "Folder/a.md").read_bytes() == b"---\nstatus: changed\n---\nA\n"

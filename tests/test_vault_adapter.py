@@ -136,3 +136,35 @@ def test_unreadable_notes_are_reported_not_listed(example: VaultAdapter) -> None
     example.refresh()
     assert "Psyche/Bad.md" not in {r.id for r in example.list()}
     assert "Psyche/Bad.md" in example.unreadable()
+
+
+def test_retitle_renames_the_note_in_its_folder(example: VaultAdapter) -> None:
+    rec = example.read(SECURE)
+    data = example.vault.abspath(SECURE).read_bytes()
+    ref = example.update(Record(rec.class_name, rec.fields, rec.body, id=rec.id,
+                                title="Earned: Secure Attachment"),
+                         expected_version=rec.version or "")
+    assert ref.id == "Psyche/Attachment/Earned Secure Attachment.md"
+    assert not example.vault.abspath(SECURE).exists()
+    assert example.vault.abspath(ref.id).read_bytes() == data  # renamed, bytes untouched
+    assert ref.version == rec.version
+    assert {r.id for r in example.list()} >= {ref.id}
+    again = example.read(ref.id)
+    assert again.title == "Earned Secure Attachment"
+
+
+def test_retitle_never_replaces_another_note(example: VaultAdapter) -> None:
+    rec = example.read(SECURE)
+    ref = example.update(Record(rec.class_name, rec.fields, rec.body, id=rec.id,
+                                title="Anxious Attachment"),
+                         expected_version=rec.version or "")
+    assert ref.id == "Psyche/Attachment/Anxious Attachment 2.md"
+    assert example.vault.abspath("Psyche/Attachment/Anxious Attachment.md").exists()
+
+
+def test_change_of_case_is_a_rename(example: VaultAdapter) -> None:
+    rec = example.read(SECURE)
+    ref = example.update(Record(rec.class_name, rec.fields, rec.body, id=rec.id,
+                                title="Secure attachment"),
+                         expected_version=rec.version or "")
+    assert ref.id == "Psyche/Attachment/Secure attachment.md"
