@@ -30,6 +30,7 @@ def test_public_surface() -> None:
         "TRASH_DIR",
         "Absent",
         "FileSnapshot",
+        "move_file",
         "move_to_trash",
         "read_snapshot",
         "write_atomic",
@@ -449,3 +450,19 @@ def test_any_bytes_round_trip_exactly(
     assert path.read_bytes() == second
     assert read_snapshot(path) == snap
     assert os.listdir(folder) == ["Note.md"]
+
+
+def test_move_file_refuses_changed_source_and_existing_target(tmp_path: Path) -> None:
+    src, dst = tmp_path / "a.md", tmp_path / "sub" / "b.md"
+    src.write_bytes(b"one")
+    snap = fsio.read_snapshot(src)
+    src.write_bytes(b"two")
+    with pytest.raises(WriteConflict):
+        fsio.move_file(src, dst, expected=snap)
+    assert src.read_bytes() == b"two" and not dst.exists()
+    fsio.move_file(src, dst, expected=fsio.read_snapshot(src))
+    assert dst.read_bytes() == b"two" and not src.exists()
+    src.write_bytes(b"three")
+    with pytest.raises(WriteConflict, match="already exists"):
+        fsio.move_file(src, dst)
+    assert dst.read_bytes() == b"two" and src.read_bytes() == b"three"
