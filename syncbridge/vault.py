@@ -94,12 +94,15 @@ class Vault:
     """A vault rooted at ``root``. Construct with :meth:`open`, which scans it."""
 
     def __init__(self, root: os.PathLike[str] | str, *, ignore: Sequence[str] = (),
-                 cache_path: os.PathLike[str] | str | None = None) -> None:
+                 cache_path: os.PathLike[str] | str | None = None,
+                 default_class: str = "note", template_folders: Sequence[str] = ()) -> None:
         self.root = Path(root).resolve()
         if not self.root.is_dir():
             raise NoteError("is not a folder; give the path of your Obsidian vault",
                             path=str(root))
         self.ignore = tuple(ignore)
+        self.default_class = default_class
+        self.template_folders = tuple(template_folders)
         self.cache_path = Path(cache_path) if cache_path is not None else None
         self._index: dict[str, IndexEntry] = {}
         self._scanned_ns = 0
@@ -109,9 +112,14 @@ class Vault:
     @classmethod
     def open(cls, root: os.PathLike[str] | str, *, ignore: Sequence[str] = (),
              cache_path: os.PathLike[str] | str | None = None,
-             progress: ProgressFn | None = None) -> Vault:
-        """Open and scan the vault (reads every note not already in the cache)."""
-        vault = cls(root, ignore=ignore, cache_path=cache_path)
+             progress: ProgressFn | None = None, default_class: str = "note",
+             template_folders: Sequence[str] = ()) -> Vault:
+        """Open and scan the vault (reads every note not already in the cache).
+
+        ``default_class`` names the class of notes no fileClass, tag or folder maps;
+        ``template_folders`` adds folders whose notes are never entries."""
+        vault = cls(root, ignore=ignore, cache_path=cache_path, default_class=default_class,
+                    template_folders=template_folders)
         vault.rescan(progress=progress)
         return vault
 
@@ -236,7 +244,9 @@ class Vault:
         """The vault's schema (Metadata Menu, types.json, inference), from the index."""
         from syncbridge.schema import build_vault_schema
 
-        return build_vault_schema(self.root, {p: e.fields for p, e in self._index.items()})
+        return build_vault_schema(self.root, {p: e.fields for p, e in self._index.items()},
+                                  default_class=self.default_class,
+                                  extra_template_folders=self.template_folders)
 
     # --- reading and writing -------------------------------------------------------------
 

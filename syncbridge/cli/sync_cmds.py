@@ -15,7 +15,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from functools import cached_property
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -25,9 +24,7 @@ from syncbridge.errors import ConfigError, SafetyStop
 
 if TYPE_CHECKING:
     from syncbridge.engine import SyncReport
-    from syncbridge.schema.model import VaultSchema
     from syncbridge.state import ConflictEntry, StateStore
-    from syncbridge.vault import Vault
     from syncbridge.vault_adapter import VaultAdapter
 
 __all__ = ["register"]
@@ -98,27 +95,17 @@ def _targets(config: Config, name: str | None) -> list[Target]:
 
 def _open_vault(config: Config, *, cache: bool, progress: ProgressFn | None) -> VaultAdapter:
     """Scan the vault and wrap it in the vault adapter, with the config's classes setup."""
-    from syncbridge.schema import build_vault_schema
     from syncbridge.vault import Vault
     from syncbridge.vault_adapter import VaultAdapter
 
-    class ConfiguredVault(Vault):
-        """The vault with ``[sync] default_class`` and ``[vault] template_folders``."""
-
-        @cached_property
-        def schema(self) -> VaultSchema:
-            return build_vault_schema(
-                self.root,
-                {path: entry.fields for path, entry in self.entries().items()},
-                default_class=config.sync.default_class,
-                extra_template_folders=config.vault.template_folders,
-            )
-
-    if not config.vault_path.is_dir():
-        raise ConfigError(f"{config.path}: vault.path: {config.vault_path} is not a folder")
     cache_path = config.state_path.parent / "vault-index.json" if cache else None
-    vault: Vault = ConfiguredVault.open(
-        config.vault_path, ignore=config.vault.ignore, cache_path=cache_path, progress=progress
+    vault = Vault.open(
+        config.vault_path,
+        ignore=config.vault.ignore,
+        cache_path=cache_path,
+        progress=progress,
+        default_class=config.sync.default_class,
+        template_folders=config.vault.template_folders,
     )
     return VaultAdapter(
         vault,
