@@ -290,3 +290,19 @@ def test_killed_inside_every_write_converges(scenario: Path, tmp_path: Path) -> 
     for number in hooked:
         kill_and_converge(scenario, tmp_path / f"w{number}", f"write:{number}:during",
                           during=True)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="product bug (syncbridge/fsio.py write_atomic): a process killed between writing "
+    "the temp file and renaming it leaves .sb-<random>.tmp in the note's folder for good",
+)
+def test_no_temp_file_is_left_in_the_vault_after_a_kill_inside_a_note_write(
+    scenario: Path, tmp_path: Path
+) -> None:
+    writes = planned_writes(scenario)
+    number = writes.index(("vault", "create")) + 1
+    case = tmp_path / "case"
+    kill_and_converge(scenario, case, f"write:{number}:during", during=True)
+    leftovers = [p.relative_to(case).as_posix() for p in (case / "vault").rglob(".sb-*")]
+    assert leftovers == []

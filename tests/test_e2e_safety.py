@@ -364,6 +364,27 @@ def test_sqlite3_cli_edit_of_a_list_link_list_or_date_is_a_minimal_edit(
     assert quiet(project.sync())
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="product bug (engine merge, 'key vanished from the remote'): a cell cleared in the "
+    "database is read as 'the remote cannot hold this field', so the note keeps the old value "
+    "and both sides disagree silently, with nothing in the conflict log",
+)
+def test_cell_cleared_with_sqlite3_empties_the_field_in_the_note(project: Project) -> None:
+    path = project.note(GRIEF)
+    assert Note.from_bytes(path.read_bytes())["notes"] == "Grief for what did not happen counts too."
+    project.sql("UPDATE emotion SET notes = NULL WHERE title = 'Grief';")
+    report = project.sync()
+    assert report.errors == []
+    vault = {r.id: r for r in project.vault.read_many([GRIEF])}[GRIEF]
+    (row_id,) = project.query("SELECT _id FROM emotion WHERE title = 'Grief'")[0]
+    remote = project.remote.read(row_id)
+    # the user's edit (clearing the value) is either applied to the note or logged
+    logged = [c for c in list_conflicts(project.state, TARGET) if c.field == "notes"]
+    assert vault.fields.get("notes") == remote.fields.get("notes") or logged, (
+        vault.fields.get("notes"), remote.fields.get("notes"))
+
+
 # -- (e) a private note never reaches a target that filters it out ------------------------
 
 
