@@ -98,6 +98,8 @@ def _open_vault(config: Config, *, cache: bool, progress: ProgressFn | None) -> 
     from syncbridge.vault import Vault
     from syncbridge.vault_adapter import VaultAdapter
 
+    if not config.vault_path.is_dir():
+        raise ConfigError(f"{config.path}: vault.path: {config.vault_path} is not a folder")
     cache_path = config.state_path.parent / "vault-index.json" if cache else None
     vault = Vault.open(
         config.vault_path,
