@@ -201,6 +201,17 @@ class Adapter(abc.ABC):
         """
         return {}
 
+    def held_fields(self, class_name: str) -> frozenset[str] | None:
+        """The fields this side can store for ``class_name`` (its columns, properties), or
+        ``None`` when it cannot tell (the default) or stores any field.
+
+        The engine uses it to read a key missing from one record: if the side holds that
+        field, the value was cleared (an edit that syncs); if not, the side cannot hold it
+        and the vault keeps its value. Without the hook, a vanished key is taken for "cannot
+        hold" (the safe reading: nothing is deleted from notes).
+        """
+        return None
+
     def write_conflict_copy(self, record: Record, label: str) -> str | None:
         """Keep a losing version of ``record`` next to it, outside sync; return its id.
 

@@ -258,3 +258,29 @@ def test_note_changing_class_moves_the_remote_record() -> None:
     m = merge_entry(a, b0, base(a0, b0), OPTS)
     assert m.b_class == "wound" and [c.field for c in m.b_changes] == ["(class)"]
     assert merge_entry(a0, b0, base(a0, b0), OPTS).b_class is None
+
+
+def test_a_cleared_value_of_a_field_the_remote_holds_is_cleared_in_the_note() -> None:
+    # row: the remote holds the field (a column) and this record lost it: a cleared cell
+    b = rec("r1", {"s": "x"}, BB.body, title="A")  # n cleared
+    m = merge_entry(BA, b, BASE, OPTS, remote_holds=frozenset({"s", "n"}))
+    assert "n" not in m.a_fields and [c.field for c in m.a_changes] == ["n"]
+    # without the adapter saying so, the vanished key is "cannot hold": nothing deleted
+    assert merge_entry(BA, b, BASE, OPTS).a_fields["n"] == 1
+
+
+def test_cleared_on_the_remote_while_edited_in_the_vault_is_a_true_conflict() -> None:
+    b = rec("r1", {"s": "x"}, BB.body, modified=T0 + dt.timedelta(hours=1))  # n cleared, later
+    a = rec("A.md", {**BA.fields, "n": 5}, BA.body, modified=T0, title="A")
+    m = merge_entry(a, b, BASE, OPTS, remote_holds=frozenset({"s", "n"}))
+    (c,) = m.conflicts
+    assert (c.field, c.vault_value, c.remote_value, c.winner) == ("n", 5, MISSING, "remote")
+    assert "n" not in m.a_fields
+
+
+def test_a_field_the_remote_holds_is_sent_even_if_it_lacked_it_last_time() -> None:
+    # the remote added the column since: the vault's edit now goes out
+    a0, b0 = rec("A.md", {"s": "x", "new": 1}), rec("r1", {"s": "x"})
+    a = rec("A.md", {"s": "x", "new": 2})
+    m = merge_entry(a, b0, base(a0, b0), OPTS, remote_holds=frozenset({"s", "new"}))
+    assert m.b_fields["new"] == 2

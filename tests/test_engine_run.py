@@ -421,3 +421,24 @@ def test_a_run_ending_in_a_transient_failure_keeps_what_succeeded(
     good._counter = remote._counter
     report = run_sync(vault, good, state_store, OPTS)
     assert report.remote.created == 3 and len(good.records) == 5
+
+
+class ColumnsRemote(MemoryAdapter):
+    """A remote that knows its columns (like SQLite): status and note only."""
+
+    def held_fields(self, class_name: str) -> frozenset[str] | None:
+        return frozenset({"status", "note"})
+
+
+def test_cell_cleared_on_the_remote_clears_the_note_field(
+    vault: MemoryAdapter, state_store: StateStore, manual_clock: ManualClock
+) -> None:
+    remote = ColumnsRemote(clock=manual_clock)
+    vault.put("N.md", {"status": "a", "note": "some text", "local": "kept"}, "")
+    sync(vault, remote, state_store)
+    (rid,) = remote.records
+    remote.records[rid].fields.pop("local", None)  # a column it does not have
+    remote.edit(rid, delete_fields=["note"])  # the user clears the cell
+    report = sync(vault, remote, state_store)
+    assert report["vault"]["updated"] == 1
+    assert vault.contents()["N.md"][0] == {"status": "a", "local": "kept"}

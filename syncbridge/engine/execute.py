@@ -321,6 +321,16 @@ class _Executor:
             counts.deleted += 1
 
 
+def _held_fields(remote: Adapter, refs: Sequence[RecordRef]) -> dict[str, frozenset[str]]:
+    """Class → fields the remote holds, for the classes it lists (unknown ones left out)."""
+    out: dict[str, frozenset[str]] = {}
+    for cls in {r.class_name for r in refs}:
+        held = remote.held_fields(cls)
+        if held is not None:
+            out[cls] = held
+    return out
+
+
 def run_sync(
     vault: Adapter,
     remote: Adapter,
@@ -392,6 +402,7 @@ def _run_sync(
         options,
         capabilities=(vault.capabilities, remote.capabilities),
         unreadable=(dict(vault.unreadable()), dict(remote.unreadable())),
+        remote_fields=_held_fields(remote, listings["remote"]),
     )
     report.plan = plan
     report.safety_stop = plan.safety_stop

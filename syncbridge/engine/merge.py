@@ -176,10 +176,13 @@ def merge_entry(
     base: BaseSnapshot | None,
     options: SyncOptions,
     caps: tuple[Capabilities, Capabilities] = (Capabilities(), Capabilities()),
+    remote_holds: frozenset[str] | None = None,
 ) -> EntryMerge:
     """Merge a linked entry three-way. ``base`` is ``None`` for a pair that never agreed.
 
-    Returns the contents each side should hold; nothing is written here.
+    ``remote_holds``: the fields the remote stores for this record's class
+    (:meth:`Adapter.held_fields`), or ``None`` when unknown. Returns the contents each side
+    should hold; nothing is written here.
     """
     base_a_fields: Mapping[str, Any] = base.a.fields if base else {}
     base_b_fields: Mapping[str, Any] = base.b.fields if base else {}
@@ -219,21 +222,29 @@ def merge_entry(
             if da or vb != va:
                 put(b_fields, b_changes, key, va)  # computed in the vault: the note's value rules
             continue
+        held = remote_holds is not None and key in remote_holds
         if da and not db:
-            if vb is MISSING and bb is MISSING and ba is not MISSING and base is not None:
+            if (
+                vb is MISSING
+                and bb is MISSING
+                and ba is not MISSING
+                and base is not None
+                and not held
+            ):
                 continue  # the remote could not hold this field last time either: keep it local
             put(b_fields, b_changes, key, va)  # only the vault changed it
             continue
         if db and not da:
-            if vb is MISSING:
+            if vb is MISSING and not held:
                 continue  # a field vanishing from the remote never deletes a vault value
-            put(a_fields, a_changes, key, vb)  # only the remote changed it
+            # only the remote changed it (a cleared cell of a field it holds: cleared here too)
+            put(a_fields, a_changes, key, vb)
             continue
         if va == vb:
             continue  # both changed it to the same value: no conflict
-        if vb is MISSING:
-            # gone from the remote while the vault edited it: the edit wins and is sent
-            # again (a remote that cannot hold it drops it, and then it stays local)
+        if vb is MISSING and not held:
+            # gone from a remote that may no longer hold it while the vault edited it: the
+            # edit wins and is sent again (a remote that cannot hold it drops it)
             put(b_fields, b_changes, key, va)
             continue
         side, how = winner()

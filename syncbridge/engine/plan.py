@@ -243,13 +243,15 @@ def plan_sync(
     *,
     capabilities: tuple[Capabilities, Capabilities] = (Capabilities(), Capabilities()),
     unreadable: tuple[Mapping[str, str], Mapping[str, str]] = ({}, {}),
+    remote_fields: Mapping[str, frozenset[str]] | None = None,
 ) -> Plan:
     """Decide what to do with every entry. Pure: no I/O, no clock, same input → same plan.
 
     ``vault_records`` / ``remote_records``: every live record of each side, as a full
     :class:`Record` or, for entries unchanged since the base, a :class:`RecordRef`.
     ``unreadable``: per side, ids that exist but cannot be read (id → message); their
-    entries are skipped, never taken for deleted.
+    entries are skipped, never taken for deleted. ``remote_fields``: class → the fields the
+    remote holds (:meth:`Adapter.held_fields`); a class left out is unknown.
     Raises ``ValueError`` when a record it must look into was passed as a ref only.
     """
     A: dict[str, Record | RecordRef] = {r.id: r for r in vault_records if r.id is not None}
@@ -321,7 +323,7 @@ def plan_sync(
         if same_a and same_b and rename is None:
             unchanged += 1  # both versions equal the base: unchanged, not even read
             continue
-        action = _plan_link(link, a, b, snap, options, capabilities, rename)
+        action = _plan_link(link, a, b, snap, options, capabilities, rename, remote_fields or {})
         actions.append(action)
 
     # A new note the target's filters keep out is never sent, not even by pairing.
@@ -383,7 +385,8 @@ def plan_sync(
                 del free_a[rec_a.id]
                 del free_b[b_id]
     for rec_a, rec_b in pairs:
-        actions.append(_plan_pair(rec_a, rec_b, options, capabilities))
+        held = (remote_fields or {}).get(rec_b.class_name)
+        actions.append(_plan_pair(rec_a, rec_b, options, capabilities, held))
 
     for a_id, r in free_a.items():
         rec = _need(r, f"new vault record {a_id}")
@@ -476,6 +479,7 @@ def _plan_link(
     options: SyncOptions,
     caps: tuple[Capabilities, Capabilities],
     rename: str | None,
+    remote_fields: Mapping[str, frozenset[str]],
 ) -> EntryAction:
     """One linked entry that is not trivially unchanged."""
     changed_a = a is None or a.version != link.a_version or not link.has_base
@@ -531,7 +535,8 @@ def _plan_link(
     if reason is not None:
         # filtered out after being linked: frozen, the remote record is kept, not deleted
         return EntryAction("skip", f"filtered out: {reason}", link=link, a=rec_a, b=rec_b)
-    merged = merge_entry(rec_a, rec_b, snap if link.has_base else None, options, caps)
+    held = remote_fields.get(rec_b.class_name)
+    merged = merge_entry(rec_a, rec_b, snap if link.has_base else None, options, caps, held)
     why = {
         (True, False): "changed in the vault",
         (False, True): "changed on the remote",
@@ -544,10 +549,14 @@ def _plan_link(
 
 
 def _plan_pair(
-    a: Record, b: Record, options: SyncOptions, caps: tuple[Capabilities, Capabilities]
+    a: Record,
+    b: Record,
+    options: SyncOptions,
+    caps: tuple[Capabilities, Capabilities],
+    held: frozenset[str] | None,
 ) -> EntryAction:
     """Two unlinked records found to be the same entry: link them and merge with no base."""
-    merged = merge_entry(a, b, None, options, caps)
+    merged = merge_entry(a, b, None, options, caps, held)
     return _action_from_merge(
         "pair", "same entry on both sides, not linked yet", None, a, b, merged, options, caps, None
     )

@@ -192,6 +192,8 @@ class AdapterContract:
         ref = self._create(adapter, name="hooks")
         adapter.refresh()
         assert dict(adapter.unreadable()) == {}
+        held = adapter.held_fields(self.schema.name)
+        assert held is None or (isinstance(held, frozenset) and "name" in held)
         copy = adapter.write_conflict_copy(adapter.read(ref.id), "2026-11-28 1432")
         assert copy is None or isinstance(copy, str)
         adapter.refresh()
