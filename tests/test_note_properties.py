@@ -187,8 +187,38 @@ def nested_maps(draw: st.DrawFn) -> Rendered:
     return Rendered("", {k: v.value for k, v in zip(keys, values, strict=True)}, lines)
 
 
+@st.composite
+def list_of_maps(draw: st.DrawFn) -> Rendered:
+    """A block list of small maps, as Metadata Menu writes ``fields:``."""
+    indent = draw(st.sampled_from(["", "  "]))
+    items = draw(st.lists(nested_maps(), min_size=1, max_size=3))
+    lines: list[str] = []
+    for item in items:
+        for i, line in enumerate(item.lines):
+            lines.append(indent + ("- " if i == 0 else "  ") + line.strip())
+    return Rendered("", [i.value for i in items], tuple(lines))
+
+
+multi_line_scalars = st.sampled_from([
+    ("this is a long", "  continued line", "this is a long continued line"),
+    ('"first', '  second"', "first second"),
+    ("'it''s", "  wrapped'", "it's wrapped"),
+    ("[a,", "  b]", ["a", "b"]),
+    ("{x: 1,", "  y: two}", {"x": 1, "y": "two"}),
+]).map(lambda t: Rendered(t[0], t[2], (t[1],), commentable=False))
+
+other_styles = st.one_of(
+    st.just(Rendered("{a: 1, b: two}", {"a": 1, "b": "two"})),
+    st.just(Rendered("{}", {})),
+    st.just(Rendered("[[Note]]", [["Note"]])),  # unquoted link: YAML reads a nested list
+    st.just(Rendered("'[[Note]]'", "[[Note]]")),
+    st.just(Rendered('"caf\\u00e9 \\"hi\\""', 'café "hi"')),
+    st.just(Rendered("a#b", "a#b")),
+)
+
 rendered_values = st.one_of(
-    scalars, scalars, nulls, flow_lists(), block_lists(), block_scalars(), nested_maps())
+    scalars, scalars, nulls, flow_lists(), block_lists(), block_scalars(), nested_maps(),
+    list_of_maps(), multi_line_scalars, other_styles)
 
 
 @dataclass
@@ -292,10 +322,14 @@ written_scalars = st.one_of(
     dates,
     st.datetimes(dt.datetime(1900, 1, 1), dt.datetime(2100, 1, 1)),
 )
-written_values = st.one_of(
+written_values = st.recursive(
     written_scalars,
-    st.lists(written_scalars, max_size=4),
-    st.dictionaries(st.sampled_from(["sub", "name", "🔑"]), written_scalars, max_size=3),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(st.sampled_from(["sub", "name", "🔑", "with space"]), inner,
+                        max_size=3),
+    ),
+    max_leaves=6,
 )
 
 
