@@ -327,7 +327,7 @@ def set_key(text: str, key: str, value: Any, *, path: str | None = None, line_of
         raise EditError("frontmatter is not a mapping; syncbridge will not edit it", path=path)
     spans = key_spans(text, path=path, line_offset=line_offset)
     newline = _newline_of(text, newline)
-    span = next((s for s in spans if s.key == key), None)
+    span = _span_of(text, spans, key)
     if span is None:
         rendered = render_key(_key_text(key), value, old=None, text=text, spans=spans,
                               newline=newline, null_space=False)
@@ -367,7 +367,7 @@ def delete_key(text: str, key: str, *, path: str | None = None, line_offset: int
     """
     old_values = load_values(text, path=path, line_offset=line_offset) or {}
     spans = key_spans(text, path=path, line_offset=line_offset)
-    span = next((s for s in spans if s.key == key), None)
+    span = _span_of(text, spans, key)
     if span is None:
         raise KeyError(key)
     start = text.rfind("\n", 0, span.start) + 1
@@ -378,6 +378,23 @@ def delete_key(text: str, key: str, *, path: str | None = None, line_offset: int
     new_text = text[:start] + text[end:]
     _verify(new_text, old_values, key, None, deleted=True, path=path, line_offset=line_offset)
     return new_text
+
+
+# First characters of the plain scalars YAML 1.2 may read as something other than a str.
+_MAYBE_TYPED = frozenset("0123456789+-.~nNtTfF")
+
+
+def _span_of(text: str, spans: list[KeySpan], key: Any) -> KeySpan | None:
+    """The span of ``key`` as YAML reads it: ``1:`` is the int 1, ``'1':`` the str "1"."""
+    for span in spans:
+        found: Any = span.key
+        if text[span.start] in _MAYBE_TYPED:  # a plain key such as 1, true, null, 2025-01-01
+            read = load_values(text[span.start: span.key_end] + ": 0")
+            if isinstance(read, dict) and len(read) == 1:
+                found = next(iter(read))
+        if type(found) is type(key) and found == key:
+            return span
+    return None
 
 
 def _key_text(key: str) -> str:

@@ -675,3 +675,23 @@ def test_edit_path_refuses_an_alias_bomb_before_walking_it() -> None:
         compose_rt(UNSAFE["alias bomb"][4:-4].decode())
     with pytest.raises(FrontmatterError, match="alias bomb"):
         load_values(UNSAFE["alias bomb"][4:-4].decode())
+
+
+@pytest.mark.parametrize(("data", "key"), [
+    (b"---\n1: x\nb: 2\n---\n", 1),
+    (b"---\ntrue: x\nb: 2\n---\n", True),
+    (b"---\n2025-01-01: x\nb: 2\n---\n", dt.date(2025, 1, 1)),
+    (b"---\nnull: x\nb: 2\n---\n", None),
+    (b"---\n'1': x\nb: 2\n---\n", "1"),
+])
+def test_keys_yaml_reads_as_non_strings_can_be_edited(data: bytes, key: Any) -> None:
+    # Keys were matched by their text, so ``1:`` could not be set (a duplicate was added,
+    # EditError) or deleted (KeyError) although ``1 in note``.
+    note_ = Note.from_bytes(data)
+    assert key in note_
+    note_[key] = "new"
+    assert note_[key] == "new"
+    assert strict(_reread(note_)) == strict({**Note.from_bytes(data).fields, key: "new"})
+    del note_[key]
+    assert key not in _reread(note_)
+    assert len(_reread(note_)) == 1
