@@ -136,7 +136,7 @@ def diagnose(vault: Vault, *, id_field: str = "id", check_edits: bool = True,
 
 def _attachments(vault: Vault) -> list[str]:
     """Vault-relative paths of the non-note files links may point to (images, PDFs ...)."""
-    found = []
+    found: list[str] = []
     for folder, dirs, files in os.walk(vault.root):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         rel = os.path.relpath(folder, vault.root)
