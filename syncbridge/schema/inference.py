@@ -16,6 +16,7 @@ carry no type and are skipped):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -88,7 +89,12 @@ def detect_date_format(value: Any) -> str | None:
         return "HH:mm:ss" if value.second else "HH:mm"
     if not isinstance(value, str):
         return None
-    text = value.strip()
+    return _text_date_format(value.strip())
+
+
+@functools.lru_cache(maxsize=16384)
+def _text_date_format(text: str) -> str | None:
+    # Memoised: a vault repeats the same strings (statuses, years, times) across notes.
     if not _DIGIT_RE.search(text):
         return None  # every candidate layout has digits: a cheap reject for plain text
     for fmt in CANDIDATE_FORMATS:
