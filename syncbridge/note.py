@@ -82,7 +82,9 @@ class Note(MutableMapping[str, Any]):
         """
         import frontmatter
 
-        return frontmatter.Post(self.body, **self.fields)
+        post = frontmatter.Post(self.body)
+        post.metadata.update(self.fields)  # not as keywords: "content", "handler", 1 are fields
+        return post
 
     # --- serialisation -------------------------------------------------------------------
 

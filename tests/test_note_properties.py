@@ -695,3 +695,20 @@ def test_keys_yaml_reads_as_non_strings_can_be_edited(data: bytes, key: Any) -> 
     del note_[key]
     assert key not in _reread(note_)
     assert len(_reread(note_)) == 1
+
+
+@PROPERTY
+@given(notes())
+# Regressions: fields were passed as keyword arguments, so a field named "content" raised
+# TypeError, one named "handler" became the Post's YAML handler, and ``1:`` raised TypeError.
+@example(GeneratedNote(b"---\ncontent: x\nhandler: y\n1: z\n---\nbody\n",
+                       {"content": "x", "handler": "y", 1: "z"}, "\n", True))
+def test_post_interop_keeps_every_field(gen: GeneratedNote) -> None:
+    note_ = Note.from_bytes(gen.data)
+    post = note_.to_post()
+    assert strict(post.metadata) == strict(gen.values)
+    assert post.content == note_.body
+    assert post.handler is None or not isinstance(post.handler, str)
+    back = Note.from_post(post)
+    assert strict(back.fields) == strict(gen.values)
+    assert back.body == note_.body
