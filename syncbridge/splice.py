@@ -340,7 +340,8 @@ def set_key(text: str, key: str, value: Any, *, path: str | None = None, line_of
         prefix = text[:at] if (at == 0 or text[at - 1] == "\n") else text[:at] + newline
         new_text = prefix + rendered + text[at:]
     else:
-        if getattr(span.node, "anchor", None) is not None:
+        is_alias = span.node.start_mark.index < span.key_end  # "key: *name" (see key_spans)
+        if not is_alias and getattr(span.node, "anchor", None) is not None:
             raise EditError(
                 f"{key!r} carries the YAML anchor &{span.node.anchor} that other keys may refer "
                 "to; syncbridge will not rewrite it — edit it by hand",

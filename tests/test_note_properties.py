@@ -712,3 +712,13 @@ def test_post_interop_keeps_every_field(gen: GeneratedNote) -> None:
     back = Note.from_post(post)
     assert strict(back.fields) == strict(gen.values)
     assert back.body == note_.body
+
+
+def test_a_key_whose_value_is_an_alias_can_be_set() -> None:
+    # "other: *b" refers to the anchor; it does not carry it. Setting it was refused with
+    # "'other' carries the YAML anchor &b"; the anchored key itself stays refused.
+    note_ = Note.from_bytes(b"---\nbase: &b x\nother: *b  # c\nz: 1\n---\n")
+    note_["other"] = "y"
+    assert note_.text == "---\nbase: &b x\nother: y  # c\nz: 1\n---\n"
+    with pytest.raises(EditError, match="carries the YAML anchor &b"):
+        note_["base"] = "w"
