@@ -25,7 +25,6 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -51,9 +50,7 @@ if TYPE_CHECKING:
 __all__ = ["IndexEntry", "ScanReport", "Vault"]
 
 ALWAYS_SKIPPED = (".obsidian", ".trash", ".git")
-_CACHE_VERSION = 1
-PARALLEL_THRESHOLD = 2000
-"""Files to (re)read at which a scan fans out to worker processes."""
+_CACHE_VERSION = 2
 _RACY_NS = 2_000_000_000  # mtimes this close to the last scan are re-checked by content
 
 
@@ -196,17 +193,11 @@ class Vault:
                           time.perf_counter() - started)
 
     def _read_entries(self, to_read: list[tuple[str, int]]) -> Iterator[IndexEntry]:
-        """Read and parse ``to_read``; on several cores, in worker processes when there are
-        enough files to pay for them (the parse is CPU-bound)."""
-        workers = min(os.cpu_count() or 1, 8)
-        if len(to_read) < PARALLEL_THRESHOLD or workers < 2:
-            yield from _read_chunk(str(self.root), to_read)
-            return
-        size = max(250, len(to_read) // (workers * 4))
-        chunks = [to_read[i: i + size] for i in range(0, len(to_read), size)]
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for entries in pool.map(_read_chunk, [str(self.root)] * len(chunks), chunks):
-                yield from entries
+        """Read and parse ``to_read``, in this process.
+
+        A process fan-out was measured (docs/benchmarks.md, core-index): on 2 cores it was
+        slower than this serial loop, because every index entry must be pickled back."""
+        yield from _read_chunk(str(self.root), to_read)
 
     # --- the index -----------------------------------------------------------------------
 
@@ -316,19 +307,20 @@ class Vault:
             "scanned_ns": self._scanned_ns,
             "entries": [
                 {"path": e.path, "size": e.size, "mtime_ns": e.mtime_ns, "sha256": e.sha256,
-                 "has_frontmatter": e.has_frontmatter, "fields": e.fields, "error": e.error,
+                 "has_frontmatter": e.has_frontmatter, "fields": _encode(e.fields),
+                 "error": e.error,
                  "error_line": e.error_line}
                 for e in self._index.values()
             ],
         }
-        data = json.dumps(payload, default=_encode, ensure_ascii=False).encode("utf-8")
+        data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         write_atomic(self.cache_path, data)
         os.chmod(self.cache_path, 0o600)
 
 
 def _read_chunk(root: str, items: list[tuple[str, int]]) -> list[IndexEntry]:
     """Index entries for ``items`` (vault-relative path, mtime_ns); unreadable files are
-    left out (a worker-process entry point, so module-level)."""
+    left out."""
     out = []
     for rel, mtime_ns in items:
         try:
@@ -358,11 +350,20 @@ def _index_entry(rel: str, data: bytes, mtime_ns: int, digest: str) -> IndexEntr
 
 
 def _encode(value: Any) -> Any:
+    """``value`` in a JSON shape that :func:`_decode` turns back into the same value:
+    dates are tagged, and a mapping whose keys are not all plain strings (``1:``,
+    ``2025-01-01:``, or a key starting with ``$``) is stored as a list of pairs."""
+    if isinstance(value, dict):
+        if all(isinstance(k, str) and not k.startswith("$") for k in value):
+            return {k: _encode(v) for k, v in value.items()}
+        return {"$map": [[_encode(k), _encode(v)] for k, v in value.items()]}
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
     if isinstance(value, dt.datetime):
         return {"$datetime": value.isoformat()}
     if isinstance(value, dt.date):
         return {"$date": value.isoformat()}
-    raise TypeError(type(value).__name__)
+    return value
 
 
 def _decode(obj: dict[str, Any]) -> Any:
@@ -371,4 +372,10 @@ def _decode(obj: dict[str, Any]) -> Any:
             return dt.datetime.fromisoformat(obj["$datetime"])
         if "$date" in obj:
             return dt.date.fromisoformat(obj["$date"])
+        if "$map" in obj:
+            return {_hashable(k): v for k, v in obj["$map"]}
     return obj
+
+
+def _hashable(key: Any) -> Any:
+    return tuple(_hashable(k) for k in key) if isinstance(key, list) else key
