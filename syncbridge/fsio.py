@@ -37,6 +37,7 @@ import enum
 import errno
 import hashlib
 import os
+import re
 import secrets
 import stat
 from collections.abc import Iterator
@@ -52,6 +53,7 @@ __all__ = [
     "TRASH_DIR",
     "Absent",
     "FileSnapshot",
+    "is_stale_temp",
     "move_file",
     "move_to_trash",
     "read_snapshot",
@@ -204,7 +206,30 @@ def move_file(
 
 
 def _temp_path(folder: Path, suffix: str) -> Path:
-    return folder / f"{_TEMP_PREFIX}{secrets.token_hex(8)}{suffix}"
+    # The writer's pid is part of the name, so a temp file left by a killed process can be
+    # told from one another process is still writing (see is_stale_temp).
+    return folder / f"{_TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(8)}{suffix}"
+
+
+_STALE_TEMP = re.compile(r"\.sb-(\d+)-[0-9a-f]{16}\.tmp")
+
+
+def is_stale_temp(name: str) -> bool:
+    """True when ``name`` is a temp file of :func:`write_atomic` whose process is gone
+    (killed mid-write): safe to delete. Files of live processes are never stale."""
+    match = _STALE_TEMP.fullmatch(name)
+    if match is None:
+        return False
+    pid = int(match.group(1))
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # alive but not ours (PermissionError), or cannot tell
+    return False
 
 
 def write_atomic(

@@ -18,6 +18,7 @@ show them) and the configured ``ignore`` globs.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fnmatch
 import hashlib
@@ -35,6 +36,7 @@ from syncbridge.fsio import (
     ABSENT,
     Absent,
     FileSnapshot,
+    is_stale_temp,
     move_file,
     move_to_trash,
     read_snapshot,
@@ -145,6 +147,10 @@ class Vault:
                     if self.ignore and self._ignored(rel):
                         continue
                     yield rel, entry.stat(follow_symlinks=False)
+                elif name.startswith(".sb-") and is_stale_temp(name):
+                    # A write of ours killed before its rename: a partial copy, never the note.
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry.path)
 
     def rescan(self, progress: ProgressFn | None = None) -> ScanReport:
         """Bring the index up to date with the files on disk; saves the cache if any."""

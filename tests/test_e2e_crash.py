@@ -292,11 +292,6 @@ def test_killed_inside_every_write_converges(scenario: Path, tmp_path: Path) -> 
                           during=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug (syncbridge/fsio.py write_atomic): a process killed between writing "
-    "the temp file and renaming it leaves .sb-<random>.tmp in the note's folder for good",
-)
 def test_no_temp_file_is_left_in_the_vault_after_a_kill_inside_a_note_write(
     scenario: Path, tmp_path: Path
 ) -> None:

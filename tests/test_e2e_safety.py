@@ -364,12 +364,6 @@ def test_sqlite3_cli_edit_of_a_list_link_list_or_date_is_a_minimal_edit(
     assert quiet(project.sync())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug (engine merge, 'key vanished from the remote'): a cell cleared in the "
-    "database is read as 'the remote cannot hold this field', so the note keeps the old value "
-    "and both sides disagree silently, with nothing in the conflict log",
-)
 def test_cell_cleared_with_sqlite3_empties_the_field_in_the_note(project: Project) -> None:
     path = project.note(GRIEF)
     assert Note.from_bytes(path.read_bytes())["notes"] == "Grief for what did not happen counts too."

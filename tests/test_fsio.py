@@ -30,6 +30,7 @@ def test_public_surface() -> None:
         "TRASH_DIR",
         "Absent",
         "FileSnapshot",
+        "is_stale_temp",
         "move_file",
         "move_to_trash",
         "read_snapshot",
@@ -466,3 +467,16 @@ def test_move_file_refuses_changed_source_and_existing_target(tmp_path: Path) ->
     with pytest.raises(WriteConflict, match="already exists"):
         fsio.move_file(src, dst)
     assert dst.read_bytes() == b"two" and src.read_bytes() == b"three"
+
+
+def test_temp_file_of_a_dead_process_is_stale(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)
+    dead = int(child.stdout)
+    assert fsio.is_stale_temp(f".sb-{dead}-0123456789abcdef.tmp")
+    assert not fsio.is_stale_temp(f".sb-{os.getpid()}-0123456789abcdef.tmp")
+    assert not fsio.is_stale_temp(".sb-1-0123456789abcdef.tmp")  # pid 1 is alive
+    assert not fsio.is_stale_temp("note.md")

@@ -184,3 +184,20 @@ def test_cache_keeps_every_value_exactly(tmp_path: Path) -> None:
     assert comparable(cached.entry("odd.md").fields) == comparable(fresh)
     assert list(cached.entry("odd.md").fields) == list(fresh)
     assert {type(k) for k in fresh} == {type(k) for k in cached.entry("odd.md").fields}
+
+
+def test_rescan_removes_temp_files_left_by_a_killed_write(vault_dir: Path) -> None:
+    import subprocess
+    import sys
+
+    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True, check=True).stdout)
+    stale = vault_dir / "Folder" / f".sb-{dead}-0123456789abcdef.tmp"
+    stale.write_bytes(b"partial")
+    live = vault_dir / "Folder" / f".sb-{os.getpid()}-fedcba9876543210.tmp"
+    live.write_bytes(b"being written")
+    other = vault_dir / "Folder" / ".sb-notes.tmp"
+    other.write_bytes(b"not ours")
+    Vault.open(vault_dir)
+    assert not stale.exists()
+    assert live.exists() and other.exists()

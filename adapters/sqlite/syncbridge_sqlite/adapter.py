@@ -252,6 +252,13 @@ class SQLiteAdapter(Adapter):
             for key, spec in cls.fields.items():
                 self._layout.ensure_column(table, spec.name or key, spec.kind)
 
+    def held_fields(self, class_name: str) -> frozenset[str] | None:
+        """The fields the class's table has columns for (``None`` before it exists): a
+        held field missing from a record is a cleared cell, not a field we cannot hold."""
+        with self._reading():
+            table = self._layout.tables.get(class_name)
+        return None if table is None else frozenset(table.columns)
+
     def table_name(self, class_name: str) -> str | None:
         """The table holding ``class_name``, or ``None`` if it has none yet."""
         with self._reading():
