@@ -173,9 +173,9 @@ def test_move_is_compare_and_swap_and_never_replaces(vault_dir: Path) -> None:
 def test_cache_keeps_every_value_exactly(tmp_path: Path) -> None:
     root = tmp_path / "vault"
     _write(root, "odd.md", (
-        "---\n1: int key\n2025-01-01: date key\ntrue: bool key\nx: {$date: '2025-01-01'}\n"
-        "y: {$map: [1]}\nwhen: 2025-07-05T16:56:00+02:00\nday: 2025-07-05\nnan: .nan\n"
-        "nested: {a: [1, {b: 2}]}\n---\n").encode())
+        b"---\n1: int key\n2025-01-01: date key\ntrue: bool key\nx: {$date: '2025-01-01'}\n"
+        b"y: {$map: [1]}\nwhen: 2025-07-05T16:56:00+02:00\nday: 2025-07-05\nnan: .nan\n"
+        b"nested: {a: [1, {b: 2}]}\n---\n"))
     cache = tmp_path / "index.json"
     fresh = Vault.open(root, cache_path=cache).entry("odd.md").fields
     cached = Vault(root, cache_path=cache)
