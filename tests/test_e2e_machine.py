@@ -38,7 +38,13 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from syncbridge.engine import SyncOptions, list_conflicts, run_sync
+from syncbridge.engine import (
+    FaultInjector,
+    SimulatedCrash,
+    SyncOptions,
+    list_conflicts,
+    run_sync,
+)
 from syncbridge.note import Note
 from syncbridge.state import StateStore
 from syncbridge.vault import Vault
@@ -56,8 +62,8 @@ CLASS_KEY = "fileClass"  # examples/vault's Metadata Menu fileClassAlias
 
 settings.register_profile(
     "e2e",
-    max_examples=12,
-    stateful_step_count=30,
+    max_examples=100,
+    stateful_step_count=40,
     deadline=None,
     derandomize=os.environ.get("CI", "").lower() == "true",
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
@@ -84,6 +90,7 @@ class Entity:
     vault_deleted: bool = False
     remote_deleted: bool = False
     new: bool = False  # created since the last sync, on one side only
+    renamed: bool = False  # renamed in the vault since the last sync
 
     def survives(self) -> bool:
         """What sync should leave: a delete loses against an edit of the other side."""
@@ -184,6 +191,17 @@ class VaultSqliteMachine(RuleBasedStateMachine):
     def entity_of_path(self, path: str) -> Entity | None:
         return next((e for e in self.entities if e.path == path), None)
 
+    def pick_editable(self, index: int) -> Entity | None:
+        """A note the user may edit now. Not one renamed since the last sync without an id:
+        renamed *and* edited, neither its bytes nor its content say what it was, so sync
+        sees a delete and a create (docs/sync.md, "Renames without an id")."""
+        e = self.pick("vault", index)
+        if e is None or e.path is None:
+            return None
+        if e.renamed and not isinstance(self.read_note(e.path).get("id"), int):
+            return None
+        return e
+
     def touch(self, entity: Entity) -> None:
         if entity.path is not None:
             self.touched.add(entity.path)
@@ -219,7 +237,7 @@ class VaultSqliteMachine(RuleBasedStateMachine):
     @rule(index=PICK, field=st.sampled_from(["notes", "related", "status"]))
     def edit_field(self, index: int, field: str) -> None:
         """A plugin or the Properties view sets one field (a minimal edit through Note)."""
-        e = self.pick("vault", index)
+        e = self.pick_editable(index)
         if e is None:
             return
         assert e.path is not None
@@ -232,7 +250,7 @@ class VaultSqliteMachine(RuleBasedStateMachine):
 
     @rule(index=PICK, how=st.sampled_from(["append", "prepend", "replace_line"]))
     def edit_body(self, index: int, how: str) -> None:
-        e = self.pick("vault", index)
+        e = self.pick_editable(index)
         if e is None:
             return
         assert e.path is not None
@@ -255,7 +273,7 @@ class VaultSqliteMachine(RuleBasedStateMachine):
     @rule(index=PICK, how=st.sampled_from(["status_line", "new_key", "body_text"]))
     def edit_raw_text(self, index: int, how: str) -> None:
         """Typing in the editor: the file's text changes, no library involved."""
-        e = self.pick("vault", index)
+        e = self.pick_editable(index)
         if e is None:
             return
         assert e.path is not None
@@ -276,7 +294,7 @@ class VaultSqliteMachine(RuleBasedStateMachine):
     @rule(index=PICK)
     def delete_field(self, index: int) -> None:
         """Remove a property in Obsidian: the key goes, the row's cell empties."""
-        e = self.pick("vault", index)
+        e = self.pick_editable(index)
         if e is None:
             return
         assert e.path is not None
@@ -293,7 +311,7 @@ class VaultSqliteMachine(RuleBasedStateMachine):
     @rule(index=PICK)
     def convert_to_crlf(self, index: int) -> None:
         """Saved by a Windows editor: every line ending becomes CRLF, plus one new line."""
-        e = self.pick("vault", index)
+        e = self.pick_editable(index)
         if e is None:
             return
         assert e.path is not None
@@ -339,6 +357,7 @@ class VaultSqliteMachine(RuleBasedStateMachine):
         os.rename(self.root / old, self.root / new)
         self.touched.update({old, new})
         e.path = new
+        e.renamed = True
 
     @rule(index=PICK, to_trash=st.booleans())
     def delete_note(self, index: int, to_trash: bool) -> None:
@@ -396,10 +415,11 @@ class VaultSqliteMachine(RuleBasedStateMachine):
         table = self.row_table(e)
         tok = self.token()
         columns = {r[1] for r in self.user.execute(f'PRAGMA table_info("{table}")')}
-        if column == "title":  # retitled in the database: the note may keep its file name
+        if column == "title":  # retitled in the database: the note follows (a rename)
             self.sql(f'UPDATE "{table}" SET title = ? WHERE _id = ?', self.name("Retitled"), e.row)
+            e.remote_edited = True  # an edit of the row: it wins against a delete of the note
             self.touch(e)
-            return  # not a content change
+            return
         if column == "intensity":  # a number column, typed loosely, and a token beside it
             if not {"intensity", "notes"} <= columns:
                 return
@@ -461,7 +481,11 @@ class VaultSqliteMachine(RuleBasedStateMachine):
     @rule(index=PICK, what=st.sampled_from(["notes", "body"]))
     def edit_both_sides(self, index: int, what: str) -> None:
         """The same entry edited in Obsidian and in the database: a conflict or a merge."""
-        linked = [e for e in self.entities if e.path is not None and e.row is not None]
+        linked = [
+            e for e in self.entities
+            if e.path is not None and e.row is not None
+            and not (e.renamed and not isinstance(self.read_note(e.path).get("id"), int))
+        ]
         if not linked:
             return
         e = linked[index % len(linked)]
@@ -486,6 +510,13 @@ class VaultSqliteMachine(RuleBasedStateMachine):
 
     # -- sync and its invariants ---------------------------------------------------------
 
+    @rule(write=st.integers(1, 6), point=st.sampled_from(["before", "after", "committed"]))
+    def crashing_sync(self, write: int, point: str) -> None:
+        """A sync that dies at a write (in-process: the executor raises SimulatedCrash where
+        the CLI would be SIGKILLed), then a new "process" re-runs it: together they must do
+        what one sync does, with every invariant below."""
+        self.sync(crash=FaultInjector(write, point))
+
     def check_bases_are_current(self) -> None:
         """Every entry the user left alone still has the versions its link recorded: a
         version that moved by itself would make sync see an edit nobody made."""
@@ -505,12 +536,26 @@ class VaultSqliteMachine(RuleBasedStateMachine):
                 assert hashlib.sha256(data).hexdigest() == link.a_version, link
 
     @rule()
-    def sync(self) -> None:
+    def sync(self, crash: FaultInjector | None = None) -> None:
         self.check_bases_are_current()
         before = digest(self.root)
         edits = self.live_tokens() - self.agreed
+        where_before = {
+            rel: TOKEN.findall((self.root / rel).read_text("utf-8")) for rel in self.entry_paths()
+        }
+        where_before = {k: v for k, v in where_before.items() if set(v) & edits}
         conflicts_before = len(list_conflicts(self.state, TARGET))
 
+        if crash is not None:
+            try:
+                run_sync(self.vault, self.remote, self.state, self.options,
+                         schema=self.vault.vault.schema, faults_at=crash)
+            except SimulatedCrash:
+                pass
+            # a new process: the adapters' caches die with the old one
+            self.remote.close()
+            self.remote = SQLiteAdapter(SQLiteConfig(path=self.db), base_dir=self.dir)
+            self.vault = VaultAdapter(Vault.open(self.root), timezone=TZ)
         report = self.run_sync()
         plan = report.plan.render() if report.plan else ""
 
@@ -581,7 +626,7 @@ class VaultSqliteMachine(RuleBasedStateMachine):
         for copy in self.conflict_copies():
             kept.update(TOKEN.findall(copy.read_text("utf-8")))
         lost = edits - kept
-        assert not lost, f"edits lost: {sorted(lost)}"
+        assert not lost, f"edits lost: {sorted(lost)} ({where_before})\n{plan}"
 
         # 4. notes nobody touched keep their exact bytes; new files are entries or copies
         after = digest(self.root)
