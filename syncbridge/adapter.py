@@ -26,6 +26,7 @@ import datetime as dt
 import enum
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Self
@@ -192,6 +193,19 @@ class Adapter(abc.ABC):
 
         The engine calls it once per run, before :meth:`list`. Default: nothing.
         """
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group the writes made inside into one durable unit, if the side can (optional).
+
+        The engine wraps runs of consecutive writes to this side in it (at most one chunk
+        of actions, never across a write to the other side). Each write inside still
+        succeeds or fails on its own (a failed write leaves nothing behind), but the writes
+        that succeeded may only become durable when the block ends: if it raises on the way
+        out, none of them did. A block left by an exception may discard them all. Default:
+        nothing (every write is durable when it returns).
+        """
+        yield
 
     def unreadable(self) -> Mapping[str, str]:
         """Records that exist but cannot be read now: id → message naming the problem.

@@ -3,8 +3,11 @@
 Per chunk of up to :data:`CHUNK` entries: every action (and its conflicts) is journaled in
 one transaction *before* the first write, the writes run with compare-and-swap, the written
 records are read back, and one transaction stores the new bases and clears the journal
-entries. An entry whose writes did not all succeed keeps its old base, so the next run
-sees both sides' changes again: state commits only what succeeded (Unison's archive rule).
+entries. Consecutive writes to one side run inside that adapter's :meth:`Adapter.batch`
+(SQLite: one transaction), which ends before a write to the other side and before the
+read-back; if ending it fails, none of its writes happened and the chunk stays journaled.
+An entry whose writes did not all succeed keeps its old base, so the next run sees both
+sides' changes again: state commits only what succeeded (Unison's archive rule).
 A run killed anywhere leaves at most one chunk in the journal, which the next run
 reconciles first (:mod:`syncbridge.engine.recover`).
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -51,6 +55,14 @@ class _Staged:
     error: str | None = None
 
 
+class _BatchLost(Exception):
+    """Ending an adapter's batch failed: none of the writes made in it are durable."""
+
+    def __init__(self, side: Side, cause: BaseException) -> None:
+        super().__init__(f"{side}: {cause}")
+        self.cause = cause
+
+
 def _as_sent(w: Write, ref: RecordRef) -> Record:
     """The record as we sent it, for a side that cannot read it back."""
     assert w.record is not None
@@ -80,6 +92,36 @@ class _Executor:
         self.options = options
         self.report = report
         self.injector = injector
+        self._batch: ExitStack | None = None
+        self._batch_side: Side | None = None
+
+    def _enter_batch(self, side: Side) -> None:
+        """Make sure the writes to ``side`` run in its batch (ending the other side's)."""
+        if self._batch_side == side:
+            return
+        self._end_batch()
+        stack = ExitStack()
+        stack.enter_context(self.adapters[side].batch())
+        self._batch, self._batch_side = stack, side
+
+    def _end_batch(self) -> None:
+        """End the open batch (its writes become durable); :class:`_BatchLost` if that
+        fails, when none of them did."""
+        stack, side = self._batch, self._batch_side
+        self._batch = self._batch_side = None
+        if stack is None or side is None:
+            return
+        try:
+            stack.close()
+        except Exception as exc:
+            raise _BatchLost(side, exc) from exc
+
+    def _abort_batch(self, exc: BaseException) -> None:
+        """Leave the open batch because of ``exc`` (its writes may be discarded)."""
+        stack = self._batch
+        self._batch = self._batch_side = None
+        if stack is not None:
+            stack.__exit__(type(exc), exc, exc.__traceback__)
 
     def _fault(self, point: str, *, since: int | None = None) -> None:
         if self.injector is not None:
@@ -90,6 +132,7 @@ class _Executor:
         if self.injector is not None:
             self.injector.count += 1
         self._fault("before")
+        self._enter_batch(w.side)
         ref: RecordRef | None = None
         if w.op == "create":
             assert w.record is not None
@@ -279,20 +322,33 @@ class _Executor:
             staged = [st for st in (self._begin(a) for a in actions) if st is not None]
         first_write = (self.injector.count + 1) if self.injector is not None else None
         failure: Exception | None = None
-        for n, st in enumerate(staged):
-            try:
-                self._write(st)
-            except Exception as exc:
-                # A failure that ends the run (the remote went away, a bug): commit what
-                # succeeded before it, leave the failed action in the journal (its write
-                # may have landed: the next run's recovery looks), drop the untried ones.
-                failure = exc
-                untried = staged[n + 1 :]
-                staged = staged[:n]
-                with self.state.batch():
-                    for rest in untried:
-                        self.state.journal_done(rest.journal_id)
-                break
+        untried: list[_Staged] = []
+        try:
+            for n, st in enumerate(staged):
+                try:
+                    self._write(st)
+                except _BatchLost:
+                    raise
+                except Exception as exc:
+                    # A failure that ends the run (the remote went away, a bug): commit what
+                    # succeeded before it, leave the failed action in the journal (its write
+                    # may have landed: the next run's recovery looks), drop the untried ones.
+                    failure = exc
+                    untried = staged[n + 1 :]
+                    staged = staged[:n]
+                    break
+            self._end_batch()
+        except _BatchLost as lost:
+            # Writes we counted as done were rolled back: commit nothing of this chunk and
+            # leave all of it journaled, as a killed run would (the next run recovers).
+            raise lost.cause from lost
+        except BaseException as exc:
+            self._abort_batch(exc)
+            raise
+        if untried:
+            with self.state.batch():
+                for rest in untried:
+                    self.state.journal_done(rest.journal_id)
         wanted: dict[Side, set[str]] = {"vault": set(), "remote": set()}
         for st in staged:
             if st.error is None:

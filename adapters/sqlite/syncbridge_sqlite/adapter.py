@@ -196,6 +196,13 @@ class SQLiteAdapter(Adapter):
                     self._forget()
                     raise self._translate(exc) from exc
 
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """The engine's hook for a run of writes: one :meth:`transaction` (a write that
+        fails rolls back alone; the others commit together when the block ends)."""
+        with self.transaction():
+            yield
+
     def _forget(self) -> None:
         """Drop what may describe rolled-back work: layout, statements, recent records."""
         self._layout.load()  # DDL of the failed write is gone too
