@@ -34,16 +34,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from syncbridge_sqlite import SQLiteAdapter
+from syncbridge_sqlite.adapter import SQLiteConfig
 
 from syncbridge.cli import main
 from syncbridge.config import load_config
-from syncbridge.engine import SyncOptions, list_conflicts, run_sync
+from syncbridge.engine import list_conflicts, run_sync
 from syncbridge.note import Note
 from syncbridge.state import StateStore
 from syncbridge.vault import Vault
 from syncbridge.vault_adapter import CONFLICT_COPY, VaultAdapter
-from syncbridge_sqlite import SQLiteAdapter
-from syncbridge_sqlite.adapter import SQLiteConfig
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "vault"
 TOKEN = re.compile(r"§[\w-]+§")
@@ -113,14 +113,18 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     # in DB Browser
     conn = sqlite3.connect(root / "local.db")
-    conn.execute("UPDATE wound SET body = body || ? WHERE title = 'Shame Wound'",
-                 ("remote tail §r-shame§\n",))
+    conn.execute(
+        "UPDATE wound SET body = body || ? WHERE title = 'Shame Wound'",
+        ("remote tail §r-shame§\n",),
+    )
     conn.execute("UPDATE healing_pathway SET notes = '§r-earned§' WHERE title = 'Earned Security'")
-    conn.execute("UPDATE attachment_theory SET status = '§r-secure§'"
-                 " WHERE title = 'Secure Attachment'")
+    conn.execute(
+        "UPDATE attachment_theory SET status = '§r-secure§' WHERE title = 'Secure Attachment'"
+    )
     conn.execute("DELETE FROM wound WHERE title = 'Rejection Wound'")
-    conn.execute("INSERT INTO emotion (title, body, notes) VALUES ('Awe', 'vast §r-awe-body§\n',"
-                 " '§r-awe§')")
+    conn.execute(
+        "INSERT INTO emotion (title, body, notes) VALUES ('Awe', 'vast §r-awe-body§\n', '§r-awe§')"
+    )
     conn.commit()
     conn.close()
     return root
@@ -133,22 +137,33 @@ def planned_writes(root: Path) -> list[tuple[str, str]]:
     vault = VaultAdapter(Vault.open(config.vault_path), timezone="UTC")
     remote = target.open()
     with StateStore.open(config.state_path) as state:
-        report = run_sync(vault, remote, state, config.sync_options(target, dry_run=True),
-                          schema=vault.vault.schema)
+        report = run_sync(
+            vault,
+            remote,
+            state,
+            config.sync_options(target, dry_run=True),
+            schema=vault.vault.schema,
+        )
     remote.close()
     assert report.plan is not None and report.safety_stop is None
     return [(w.side, w.op) for w in report.plan.writes()]
 
 
-def cli(root: Path, kill_at: str | None = None, *, during: bool = False
-        ) -> subprocess.CompletedProcess[str]:
+def cli(
+    root: Path, kill_at: str | None = None, *, during: bool = False
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "SYNCBRIDGE_TEST_KILL_AT"}
     if kill_at:
         env["SYNCBRIDGE_TEST_KILL_AT"] = kill_at
     code = ["-c", DURING_WORKER] if during else ["-m", "syncbridge"]
     return subprocess.run(
         [sys.executable, *code, "sync", "--json", "--config", str(root / "syncbridge.toml")],
-        env=env, capture_output=True, text=True, encoding="utf-8", timeout=120, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+        check=False,
     )
 
 
@@ -184,8 +199,11 @@ def assert_converged(root: Path, tokens: set[str]) -> None:
         links = list(state.links("local").values())
         logged: set[str] = set()
         for c in list_conflicts(state, "local"):
-            logged.update(TOKEN.findall(json.dumps([c.vault_value, c.remote_value],
-                                                   ensure_ascii=False, default=repr)))
+            logged.update(
+                TOKEN.findall(
+                    json.dumps([c.vault_value, c.remote_value], ensure_ascii=False, default=repr)
+                )
+            )
     # no duplicates: each note and each row linked exactly once
     assert len(links) == len(notes) == len(rows), (len(links), sorted(notes), len(rows))
     assert {lk.a_id for lk in links} == set(notes)
@@ -207,8 +225,9 @@ def assert_converged(root: Path, tokens: set[str]) -> None:
         in_row = set(TOKEN.findall(rows[link.b_id][1]))
         assert in_note == in_row, (link.a_id, in_note, in_row)
         both |= in_note
-    copies = "".join(p.read_text("utf-8") for p in vault.rglob("*.md")
-                     if CONFLICT_COPY.search(p.name))
+    copies = "".join(
+        p.read_text("utf-8") for p in vault.rglob("*.md") if CONFLICT_COPY.search(p.name)
+    )
     lost = tokens - both - logged - set(TOKEN.findall(copies))
     assert not lost, f"edits lost: {sorted(lost)}"
     stray = [p for p in vault.rglob("*") if p.name.startswith(".sb-") and p.suffix == ".md"]
@@ -234,10 +253,12 @@ def keep_working(root: Path) -> set[str]:
         append_body(awe, "more awe §v-after-awe§")
         made.add("§v-after-awe§")
     with sqlite3.connect(root / "local.db") as conn:
-        conn.execute("UPDATE emotion SET body = body || ? WHERE title = 'Awe'",
-                     ("and more §r-after§\n",))
-        if conn.execute("UPDATE wound SET status = '§r-after-new§'"
-                        " WHERE title = 'Crash New'").rowcount:
+        conn.execute(
+            "UPDATE emotion SET body = body || ? WHERE title = 'Awe'", ("and more §r-after§\n",)
+        )
+        if conn.execute(
+            "UPDATE wound SET status = '§r-after-new§' WHERE title = 'Crash New'"
+        ).rowcount:
             made.add("§r-after-new§")
     return made
 
@@ -258,38 +279,42 @@ def kill_and_converge(scenario: Path, case: Path, kill_at: str, *, during: bool)
     assert quiet.returncode == 0, quiet.stderr
     again = json.loads(quiet.stdout)["targets"]["local"]
     for side in ("vault", "remote"):
-        assert all(again[side][k] == 0 for k in ("created", "updated", "deleted")), (
-            kill_at, again)
+        assert all(again[side][k] == 0 for k in ("created", "updated", "deleted")), (kill_at, again)
 
 
 def test_scenario_writes_on_both_sides(scenario: Path) -> None:
     """The sweep below only means something if the run writes every kind of thing."""
     writes = set(planned_writes(scenario))
     assert writes >= {
-        ("vault", "create"), ("vault", "update"), ("vault", "delete"),
-        ("remote", "create"), ("remote", "update"), ("remote", "delete"),
+        ("vault", "create"),
+        ("vault", "update"),
+        ("vault", "delete"),
+        ("remote", "create"),
+        ("remote", "update"),
+        ("remote", "delete"),
     }
 
 
 @pytest.mark.parametrize("point", ["before", "after", "committed"])
-def test_killed_at_every_write_converges(
-    scenario: Path, tmp_path: Path, point: str
-) -> None:
+def test_killed_at_every_write_converges(scenario: Path, tmp_path: Path, point: str) -> None:
     writes = planned_writes(scenario)
     for number in range(1, len(writes) + 1):
-        kill_and_converge(scenario, tmp_path / f"w{number}", f"write:{number}:{point}",
-                          during=False)
+        kill_and_converge(
+            scenario, tmp_path / f"w{number}", f"write:{number}:{point}", during=False
+        )
 
 
 def test_killed_inside_every_write_converges(scenario: Path, tmp_path: Path) -> None:
     """``during``: the SQLite transaction is open, or the new note's temp file is written."""
     writes = planned_writes(scenario)
-    hooked = [n for n, (side, op) in enumerate(writes, start=1)
-              if side == "remote" and op != "delete" or (side, op) == ("vault", "create")]
+    hooked = [
+        n
+        for n, (side, op) in enumerate(writes, start=1)
+        if (side == "remote" and op != "delete") or (side, op) == ("vault", "create")
+    ]
     assert len(hooked) >= 4
     for number in hooked:
-        kill_and_converge(scenario, tmp_path / f"w{number}", f"write:{number}:during",
-                          during=True)
+        kill_and_converge(scenario, tmp_path / f"w{number}", f"write:{number}:during", during=True)
 
 
 def test_no_temp_file_is_left_in_the_vault_after_a_kill_inside_a_note_write(

@@ -23,6 +23,7 @@ under ``CI=true`` the examples are derandomized.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -37,6 +38,8 @@ from typing import Any
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from syncbridge_sqlite import SQLiteAdapter
+from syncbridge_sqlite.adapter import SQLiteConfig
 
 from syncbridge.engine import (
     FaultInjector,
@@ -49,8 +52,6 @@ from syncbridge.note import Note
 from syncbridge.state import StateStore
 from syncbridge.vault import Vault
 from syncbridge.vault_adapter import CONFLICT_COPY, VaultAdapter
-from syncbridge_sqlite import SQLiteAdapter
-from syncbridge_sqlite.adapter import SQLiteConfig
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "vault"
 TARGET = "e2e"
@@ -210,7 +211,8 @@ class VaultSqliteMachine(RuleBasedStateMachine):
         return [
             p
             for p in self.root.rglob("*.md")
-            if CONFLICT_COPY.search(p.name) and not p.relative_to(self.root).as_posix()[0] == "."
+            if CONFLICT_COPY.search(p.name)
+            and not p.relative_to(self.root).as_posix().startswith(".")
         ]
 
     def live_tokens(self) -> set[str]:
@@ -324,8 +326,11 @@ class VaultSqliteMachine(RuleBasedStateMachine):
     @rule(index=PICK)
     def rename_and_edit_note_with_id(self, index: int) -> None:
         """Renamed and edited before the next sync: the id field still identifies it."""
-        candidates = [e for e in self.live_entities("vault") if e.path is not None
-                      and isinstance(self.read_note(e.path).get("id"), int)]
+        candidates = [
+            e
+            for e in self.live_entities("vault")
+            if e.path is not None and isinstance(self.read_note(e.path).get("id"), int)
+        ]
         if not candidates:
             return
         e = candidates[index % len(candidates)]
@@ -434,7 +439,9 @@ class VaultSqliteMachine(RuleBasedStateMachine):
                 e.row,
             )
         elif column in columns:
-            value = json.dumps(["[[Fear]]", tok], ensure_ascii=False) if column == "related" else tok
+            value = (
+                json.dumps(["[[Fear]]", tok], ensure_ascii=False) if column == "related" else tok
+            )
             self.sql(f'UPDATE "{table}" SET "{column}" = ? WHERE _id = ?', value, e.row)
         else:
             return  # that table has no such column: the user cannot type there
@@ -457,9 +464,7 @@ class VaultSqliteMachine(RuleBasedStateMachine):
                 tok2,
             )
         else:
-            self.sql(
-                f'INSERT INTO "{table}" (title, body) VALUES (?, ?)', title, f"{tok} {tok2}\n"
-            )
+            self.sql(f'INSERT INTO "{table}" (title, body) VALUES (?, ?)', title, f"{tok} {tok2}\n")
         (row_id,) = self.user.execute(
             f'SELECT _id FROM "{table}" WHERE title = ?', (title,)
         ).fetchone()
@@ -482,8 +487,10 @@ class VaultSqliteMachine(RuleBasedStateMachine):
     def edit_both_sides(self, index: int, what: str) -> None:
         """The same entry edited in Obsidian and in the database: a conflict or a merge."""
         linked = [
-            e for e in self.entities
-            if e.path is not None and e.row is not None
+            e
+            for e in self.entities
+            if e.path is not None
+            and e.row is not None
             and not (e.renamed and not isinstance(self.read_note(e.path).get("id"), int))
         ]
         if not linked:
@@ -547,11 +554,15 @@ class VaultSqliteMachine(RuleBasedStateMachine):
         conflicts_before = len(list_conflicts(self.state, TARGET))
 
         if crash is not None:
-            try:
-                run_sync(self.vault, self.remote, self.state, self.options,
-                         schema=self.vault.vault.schema, faults_at=crash)
-            except SimulatedCrash:
-                pass
+            with contextlib.suppress(SimulatedCrash):
+                run_sync(
+                    self.vault,
+                    self.remote,
+                    self.state,
+                    self.options,
+                    schema=self.vault.vault.schema,
+                    faults_at=crash,
+                )
             # a new process: the adapters' caches die with the old one
             self.remote.close()
             self.remote = SQLiteAdapter(SQLiteConfig(path=self.db), base_dir=self.dir)
@@ -617,12 +628,18 @@ class VaultSqliteMachine(RuleBasedStateMachine):
         # 3. no edit lost: on both sides, or in the conflict log, or in a conflict copy
         both = set()
         for link in links:
-            both.update(TOKEN.findall(json.dumps(vault_records[link.a_id].fields, ensure_ascii=False)))
+            both.update(
+                TOKEN.findall(json.dumps(vault_records[link.a_id].fields, ensure_ascii=False))
+            )
             both.update(TOKEN.findall(vault_records[link.a_id].body))
         kept = set(both)
         conflicts = list_conflicts(self.state, TARGET)
         for c in conflicts[conflicts_before:]:
-            kept.update(TOKEN.findall(json.dumps([c.vault_value, c.remote_value], ensure_ascii=False, default=repr)))
+            kept.update(
+                TOKEN.findall(
+                    json.dumps([c.vault_value, c.remote_value], ensure_ascii=False, default=repr)
+                )
+            )
         for copy in self.conflict_copies():
             kept.update(TOKEN.findall(copy.read_text("utf-8")))
         lost = edits - kept
@@ -647,9 +664,7 @@ class VaultSqliteMachine(RuleBasedStateMachine):
         assert digest(self.root) == after, "the quiet sync rewrote notes"
         assert list(self.user.iterdump()) == dump, "the quiet sync wrote to the database"
 
-        self.entities = [
-            Entity(e.path, e.row) for e in survivors
-        ]
+        self.entities = [Entity(e.path, e.row) for e in survivors]
         self.touched = set()
         self.agreed = self.live_tokens()
 

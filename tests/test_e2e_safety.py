@@ -17,21 +17,20 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
+from syncbridge_sqlite import SQLiteAdapter
+from syncbridge_sqlite.adapter import SQLiteConfig
 
 from syncbridge.adapter import Record, RecordRef
 from syncbridge.cli import main
 from syncbridge.engine import SyncOptions, SyncReport, list_conflicts, run_sync
-from syncbridge.engine.options import Filters
 from syncbridge.fsio import FileSnapshot
 from syncbridge.note import Note
 from syncbridge.state import StateStore
 from syncbridge.vault import Vault
 from syncbridge.vault_adapter import CONFLICT_COPY, VaultAdapter
-from syncbridge_sqlite import SQLiteAdapter
-from syncbridge_sqlite.adapter import SQLiteConfig
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "vault"
@@ -58,8 +57,12 @@ def tree_digest(root: Path) -> dict[str, str]:
 class Project:
     """A vault copy, a SQLite file and a state file in ``root``; syncs in-process."""
 
-    def __init__(self, root: Path, vault_cls: type[Vault] = Vault,
-                 adapter_cls: type[VaultAdapter] = VaultAdapter) -> None:
+    def __init__(
+        self,
+        root: Path,
+        vault_cls: type[Vault] = Vault,
+        adapter_cls: type[VaultAdapter] = VaultAdapter,
+    ) -> None:
         self.root = root
         self.vault_dir = root / "vault"
         if not self.vault_dir.exists():
@@ -75,8 +78,9 @@ class Project:
 
     def sync(self, **kw: Any) -> SyncReport:
         options = SyncOptions(target=TARGET, timezone=TZ, **kw)
-        return run_sync(self.vault, self.remote, self.state, options,
-                        schema=self.vault.vault.schema)
+        return run_sync(
+            self.vault, self.remote, self.state, options, schema=self.vault.vault.schema
+        )
 
     def note(self, rel: str) -> Path:
         return self.vault_dir / rel
@@ -88,8 +92,14 @@ class Project:
     def sql(self, statement: str) -> None:
         """Edit the database from another process, as a user would."""
         if SQLITE3:
-            subprocess.run([SQLITE3, "-bail", str(self.db)], input=".timeout 5000\n" + statement,
-                           text=True, check=True, capture_output=True, encoding="utf-8")
+            subprocess.run(
+                [SQLITE3, "-bail", str(self.db)],
+                input=".timeout 5000\n" + statement,
+                text=True,
+                check=True,
+                capture_output=True,
+                encoding="utf-8",
+            )
         else:  # same SQL through the stdlib driver in a separate connection
             conn = sqlite3.connect(self.db)
             conn.executescript(statement)
@@ -101,8 +111,11 @@ class Project:
 
 
 def quiet(report: SyncReport) -> bool:
-    return all(getattr(side, k) == 0 for side in (report.vault, report.remote)
-               for k in ("created", "updated", "deleted", "conflicts"))
+    return all(
+        getattr(side, k) == 0
+        for side in (report.vault, report.remote)
+        for k in ("created", "updated", "deleted", "conflicts")
+    )
 
 
 @pytest.fixture
@@ -128,7 +141,7 @@ def edit_note(path: Path, **fields: Any) -> bytes:
 class EditsBeforeUpdate(VaultAdapter):
     """The user saves the note right before the engine's ``update`` reads it for writing."""
 
-    racing: dict[str, dict[str, Any]] = {}
+    racing: ClassVar[dict[str, dict[str, Any]]] = {}
 
     def update(self, record: Record, *, expected_version: str) -> RecordRef:
         edit = self.racing.pop(str(record.id), None)
@@ -140,7 +153,7 @@ class EditsBeforeUpdate(VaultAdapter):
 class EditsInsideWrite(Vault):
     """The user saves the note after ``update`` read it, right before the atomic write."""
 
-    racing: dict[str, dict[str, Any]] = {}
+    racing: ClassVar[dict[str, dict[str, Any]]] = {}
 
     def write(self, rel: str, note: Note, *, expected: Any) -> FileSnapshot:
         edit = self.racing.pop(rel, None)
@@ -150,9 +163,7 @@ class EditsInsideWrite(Vault):
 
 
 @pytest.mark.parametrize("window", ["before-update", "inside-write"])
-def test_note_edited_between_read_and_write_is_not_overwritten(
-    tmp_path: Path, window: str
-) -> None:
+def test_note_edited_between_read_and_write_is_not_overwritten(tmp_path: Path, window: str) -> None:
     setup = Project(tmp_path)
     assert setup.sync().errors == []
     setup.close()
@@ -186,8 +197,9 @@ def test_note_edited_between_read_and_write_is_not_overwritten(
     ]
     changed = [
         (a, b)
-        for a, b in zip(user_bytes.splitlines(), again.note(GRIEF).read_bytes().splitlines(),
-                        strict=True)
+        for a, b in zip(
+            user_bytes.splitlines(), again.note(GRIEF).read_bytes().splitlines(), strict=True
+        )
         if a != b
     ]
     assert [b.split(b":")[0] for _, b in changed] == [b"last_modified", b"intensity"]
@@ -203,7 +215,7 @@ def test_note_with_broken_yaml_is_skipped_not_deleted_and_syncs_once_fixed(
 ) -> None:
     path = project.note(SHAME_WOUND)
     good = path.read_text("utf-8")
-    (row_id, title) = project.query("SELECT _id, title FROM wound WHERE title = 'Shame Wound'")[0]
+    (row_id,) = project.query("SELECT _id FROM wound WHERE title = 'Shame Wound'")[0]
     broken = good.replace("status: ⬜ not started", "status: [⬜ not started")  # typing
     path.write_text(broken, "utf-8")
     project.sql(f"UPDATE wound SET intensity = 3 WHERE _id = '{row_id}';")
@@ -274,10 +286,10 @@ def test_deleting_most_notes_stops_until_force_delete(
     db = root / "local.db"
     with sqlite3.connect(db) as conn:
         tables = [t for (t,) in conn.execute("SELECT table_name FROM _meta")]
-        live_before = sum(conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]
-                          for t in tables)
+        live_before = sum(conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables)
     notes = sorted(
-        p for p in (root / "vault").rglob("*.md")
+        p
+        for p in (root / "vault").rglob("*.md")
         if not p.relative_to(root / "vault").as_posix().startswith(("Classes/", "Templates/"))
     )
     doomed = notes if how == "vault-emptied" else notes[: int(len(notes) * 0.75)]
@@ -325,17 +337,37 @@ def outside(lines: list[str], keys: tuple[str, ...]) -> list[str]:
     ("rel", "table", "column", "sql_value", "expected_lines"),
     [
         # a flow-style list of options: stays a flow list
-        (SHAME_WOUND, "wound", "triggers", "json('[\"criticism\",\"being watched\",\"conflict\"]')",
-         ["triggers: [criticism, being watched, conflict]"]),
+        (
+            SHAME_WOUND,
+            "wound",
+            "triggers",
+            'json(\'["criticism","being watched","conflict"]\')',
+            ["triggers: [criticism, being watched, conflict]"],
+        ),
         # a link list: quoted wikilinks, flow style kept
-        (SHAME_WOUND, "wound", "healing_pathways", "json('[\"[[Earned Security]]\"]')",
-         ['healing_pathways: ["[[Earned Security]]"]']),
+        (
+            SHAME_WOUND,
+            "wound",
+            "healing_pathways",
+            "json('[\"[[Earned Security]]\"]')",
+            ['healing_pathways: ["[[Earned Security]]"]'],
+        ),
         # a block-style list: stays a block list with Obsidian's "  - " items
-        (GRIEF, "emotion", "body_sensations", "json('[\"tight chest\",\"lump in throat\"]')",
-         ["body_sensations:", "  - tight chest", "  - lump in throat"]),
+        (
+            GRIEF,
+            "emotion",
+            "body_sensations",
+            'json(\'["tight chest","lump in throat"]\')',
+            ["body_sensations:", "  - tight chest", "  - lump in throat"],
+        ),
         # a block-style link list
-        (EARNED, "healing_pathway", "addresses_wounds", "json('[\"[[Shame Wound]]\"]')",
-         ["addresses_wounds:", '  - "[[Shame Wound]]"']),
+        (
+            EARNED,
+            "healing_pathway",
+            "addresses_wounds",
+            "json('[\"[[Shame Wound]]\"]')",
+            ["addresses_wounds:", '  - "[[Shame Wound]]"'],
+        ),
         # a date
         (EARNED, "healing_pathway", "started", "'2025-08-03'", ["started: 2025-08-03"]),
         # an empty date filled in
@@ -343,8 +375,7 @@ def outside(lines: list[str], keys: tuple[str, ...]) -> list[str]:
     ],
 )
 def test_sqlite3_cli_edit_of_a_list_link_list_or_date_is_a_minimal_edit(
-    project: Project, rel: str, table: str, column: str, sql_value: str,
-    expected_lines: list[str]
+    project: Project, rel: str, table: str, column: str, sql_value: str, expected_lines: list[str]
 ) -> None:
     path = project.note(rel)
     title = Path(rel).stem
@@ -366,7 +397,9 @@ def test_sqlite3_cli_edit_of_a_list_link_list_or_date_is_a_minimal_edit(
 
 def test_cell_cleared_with_sqlite3_empties_the_field_in_the_note(project: Project) -> None:
     path = project.note(GRIEF)
-    assert Note.from_bytes(path.read_bytes())["notes"] == "Grief for what did not happen counts too."
+    assert (
+        Note.from_bytes(path.read_bytes())["notes"] == "Grief for what did not happen counts too."
+    )
     project.sql("UPDATE emotion SET notes = NULL WHERE title = 'Grief';")
     report = project.sync()
     assert report.errors == []
@@ -376,7 +409,9 @@ def test_cell_cleared_with_sqlite3_empties_the_field_in_the_note(project: Projec
     # the user's edit (clearing the value) is either applied to the note or logged
     logged = [c for c in list_conflicts(project.state, TARGET) if c.field == "notes"]
     assert vault.fields.get("notes") == remote.fields.get("notes") or logged, (
-        vault.fields.get("notes"), remote.fields.get("notes"))
+        vault.fields.get("notes"),
+        remote.fields.get("notes"),
+    )
 
 
 # -- (e) a private note never reaches a target that filters it out ------------------------
@@ -418,18 +453,24 @@ def test_private_notes_never_reach_a_filtered_target(
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         tables = [t for (t,) in conn.execute("SELECT table_name FROM _meta")]
         titles = {r[0] for t in tables for r in conn.execute(f'SELECT title FROM "{t}"')}
-        visibilities = {r[0] for t in tables if "visibility" in
-                        {c[1] for c in conn.execute(f'PRAGMA table_info("{t}")')}
-                        for r in conn.execute(f'SELECT visibility FROM "{t}"')}
+        visibilities = {
+            r[0]
+            for t in tables
+            if "visibility" in {c[1] for c in conn.execute(f'PRAGMA table_info("{t}")')}
+            for r in conn.execute(f'SELECT visibility FROM "{t}"')
+        }
     assert titles == {p.stem for p in public}
     assert "🔒 private" not in visibilities
     raw = b"".join(f.read_bytes() for f in root.glob("local.db*"))
     assert secret.encode() not in raw
-    assert "a private thought".encode() not in raw
+    assert b"a private thought" not in raw
     code, out = cli_sync(capsys, root, "--json")
     data = json.loads(out)["targets"]["local"]
-    assert all(data[s][k] == 0 for s in ("vault", "remote")
-               for k in ("created", "updated", "deleted", "conflicts"))
+    assert all(
+        data[s][k] == 0
+        for s in ("vault", "remote")
+        for k in ("created", "updated", "deleted", "conflicts")
+    )
 
 
 # -- conflict copies: a second one for the same note is not synced -------------------------
@@ -450,7 +491,9 @@ def test_second_conflict_copy_of_a_note_in_the_same_minute_is_never_synced(
     note = Note.from_bytes(path.read_bytes())
     note.body = note.body + "vault tail\n"
     path.write_bytes(note.to_bytes())
-    project.sql("UPDATE emotion SET body = body || 'remote tail' || char(10) WHERE title = 'Grief';")
+    project.sql(
+        "UPDATE emotion SET body = body || 'remote tail' || char(10) WHERE title = 'Grief';"
+    )
     rows = project.query("SELECT count(*) FROM emotion")
 
     report = project.sync()
@@ -473,9 +516,20 @@ def test_demo_config_works_as_is_against_a_copy_of_the_example_vault(tmp_path: P
 
     def run() -> dict[str, Any]:
         done = subprocess.run(
-            [sys.executable, "-m", "syncbridge", "sync", "--config",
-             str(tmp_path / "syncbridge.toml"), "--json"],
-            cwd=tmp_path, capture_output=True, text=True, encoding="utf-8", check=False,
+            [
+                sys.executable,
+                "-m",
+                "syncbridge",
+                "sync",
+                "--config",
+                str(tmp_path / "syncbridge.toml"),
+                "--json",
+            ],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            check=False,
         )
         assert done.returncode == 0, done.stderr
         data: dict[str, Any] = json.loads(done.stdout)
@@ -489,7 +543,10 @@ def test_demo_config_works_as_is_against_a_copy_of_the_example_vault(tmp_path: P
     second = run()
     for side in ("vault", "remote"):
         assert {k: second[side][k] for k in ("created", "updated", "deleted", "conflicts")} == {
-            "created": 0, "updated": 0, "deleted": 0, "conflicts": 0
+            "created": 0,
+            "updated": 0,
+            "deleted": 0,
+            "conflicts": 0,
         }
         assert second[side]["unchanged"] == 22
     assert tree_digest(tmp_path / "examples" / "vault") == before
