@@ -3,8 +3,13 @@
 Hypothesis drives what a user does between syncs: edits a note through ``Note`` or as raw
 text in an editor, renames, moves, deletes (to ``.trash/`` like Obsidian, or unlinks) and
 creates notes; edits, inserts and deletes rows with plain SQL over a separate ``sqlite3``
-connection, as DB Browser would; edits the same entry on both sides. Then it syncs with the
-real engine (``run_sync`` with ``VaultAdapter`` + ``SQLiteAdapter`` + ``StateStore``).
+connection, as DB Browser would (values, bodies, titles); edits the same entry on both
+sides. Then it syncs with the real engine (``run_sync`` with ``VaultAdapter`` +
+``SQLiteAdapter`` + ``StateStore``), sometimes with a run that crashes at a write first
+(``FaultInjector``) and is re-run by a fresh "process".
+
+Before each sync, every link's versions must still be those of the last sync unless the
+user edited that entry (a version moving by itself would make sync invent an edit).
 
 Every user edit writes a globally unique token (``§12§``) into a field or a body, so "no
 edit is lost" is checkable. After each sync:
