@@ -207,6 +207,43 @@ def test_note_edited_between_read_and_write_is_not_overwritten(tmp_path: Path, w
     again.close()
 
 
+class EditsBeforeDelete(VaultAdapter):
+    """The user saves the note right before the engine moves it to the trash."""
+
+    racing: ClassVar[dict[str, dict[str, Any]]] = {}
+
+    def delete(self, record_id: str, *, expected_version: str) -> None:
+        edit = self.racing.pop(record_id, None)
+        if edit is not None:
+            edit_note(self.vault.root / record_id, **edit)
+        super().delete(record_id, expected_version=expected_version)
+
+
+def test_note_edited_while_sync_deletes_it_is_kept_and_its_row_comes_back(
+    tmp_path: Path,
+) -> None:
+    setup = Project(tmp_path)
+    assert setup.sync().errors == []
+    setup.close()
+    setup.sql("DELETE FROM emotion WHERE title = 'Grief';")
+    EditsBeforeDelete.racing = {GRIEF: {"notes": "still grieving"}}
+    racy = Project(tmp_path, adapter_cls=EditsBeforeDelete)
+    report = racy.sync()
+    racy.close()
+    assert EditsBeforeDelete.racing == {}, "the race was not staged: sync never deleted the note"
+    assert [e["id"] for e in report.errors] == [GRIEF]
+    assert racy.note(GRIEF).is_file()  # not moved to the trash under the user's hands
+    assert not list((racy.vault_dir / ".trash").rglob("Grief*"))
+    assert Note.from_bytes(racy.note(GRIEF).read_bytes())["notes"] == "still grieving"
+
+    again = Project(tmp_path)
+    second = again.sync()
+    assert second.errors == [] and second.remote.created == 1  # delete vs edit: the edit wins
+    assert again.query("SELECT notes FROM emotion WHERE title = 'Grief'") == [("still grieving",)]
+    assert quiet(again.sync())
+    again.close()
+
+
 # -- (b) a note whose YAML breaks mid-edit ------------------------------------------------
 
 
