@@ -26,6 +26,7 @@ from syncbridge_sqlite.adapter import SQLiteConfig
 from syncbridge.adapter import Record, RecordRef
 from syncbridge.cli import main
 from syncbridge.engine import SyncOptions, SyncReport, list_conflicts, run_sync
+from syncbridge.engine.options import Filters
 from syncbridge.fsio import FileSnapshot
 from syncbridge.note import Note
 from syncbridge.state import StateStore
@@ -508,6 +509,33 @@ def test_private_notes_never_reach_a_filtered_target(
         for s in ("vault", "remote")
         for k in ("created", "updated", "deleted", "conflicts")
     )
+
+
+def test_note_made_private_is_frozen_and_resumes_when_public_again(project: Project) -> None:
+    private = Filters(exclude_values={"visibility": ("🔒 private",)})
+    path = project.note(EARNED)  # public and linked
+    (row_id,) = project.query("SELECT _id FROM healing_pathway WHERE title = 'Earned Security'")[0]
+    edit_note(path, visibility="🔒 private", notes="kept to myself")
+    project.sql(f"UPDATE healing_pathway SET modality = 'somatic' WHERE _id = '{row_id}';")
+    frozen = path.read_bytes()
+    report = project.sync(filters=private)
+    assert [s["id"] for s in report.skipped if s["id"] == EARNED] == [EARNED]
+    assert report.remote.deleted == 0
+    # frozen: neither side written, the row is kept
+    assert project.query(
+        "SELECT visibility, notes, modality FROM healing_pathway WHERE _id = ?", row_id
+    ) == [("🌐 public", "Security is a practice, not a personality.\n", "somatic")]
+    assert path.read_bytes() == frozen
+
+    edit_note(path, visibility="🌐 public")
+    report = project.sync(filters=private)
+    assert report.errors == [] and all(s["id"] != EARNED for s in report.skipped)
+    note = Note.from_bytes(path.read_bytes())
+    assert (note["notes"], note["modality"]) == ("kept to myself", "somatic")
+    assert project.query("SELECT notes, modality FROM healing_pathway WHERE _id = ?", row_id) == [
+        ("kept to myself", "somatic")
+    ]
+    assert quiet(project.sync(filters=private))
 
 
 # -- conflict copies: a second one for the same note is not synced -------------------------
