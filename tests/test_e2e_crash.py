@@ -336,12 +336,6 @@ def test_no_temp_file_is_left_in_the_vault_after_a_kill_inside_a_note_write(
             "Journal/2025-07-12 Evening check-in.md",
             "note",
             "2025-07-12 Calm evening",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="product bug (engine recovery): a note without an id, edited by the "
-                "user and then moved by sync to its row's new title, is not found again after "
-                "a kill before the commit; the re-run re-creates the old note and a new row",
-            ),
             id="no-id-field",
         ),
     ],

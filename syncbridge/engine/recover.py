@@ -5,6 +5,7 @@ See ``docs/sync.md`` ("State, journal and crash safety").
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -133,8 +134,25 @@ def recover(
             )
         for entry in pending:
             if entry.payload.get("update") and entry.payload.get("link_id") is not None:
-                _recover_update(entry.payload, adapters, state, options)
+                _recover_update(entry.payload, adapters, state, options, listings)
             state.journal_done(entry.id)
+
+
+def _find_moved(
+    adapter: Adapter,
+    listing: Sequence[RecordRef],
+    linked: set[str],
+    sent: Mapping[str, Any],
+) -> Record | None:
+    """The record an update that also retitled it moved to (the vault renames the note):
+    the one unlinked record holding exactly what was sent, if there is exactly one."""
+    free = [r.id for r in listing if r.id not in linked]
+    found = [
+        r
+        for r in read_existing(adapter, free).values()
+        if dict(r.fields) == sent["fields"] and r.body == sent["body"]
+    ]
+    return found[0] if len(found) == 1 else None
 
 
 def _recover_update(
@@ -142,6 +160,7 @@ def _recover_update(
     adapters: Mapping[Side, Adapter],
     state: StateStore,
     options: SyncOptions,
+    listings: Mapping[Side, Sequence[RecordRef]],
 ) -> None:
     """Redo the lost commit of an update whose every write landed.
 
@@ -153,6 +172,7 @@ def _recover_update(
     """
     update = payload["update"]
     bases: dict[Side, SideSnapshot] = {}
+    moved_to: str | None = None
     for side in SIDES:
         plan_time = SideSnapshot.from_json(update["plan_time"][side])
         sent = update["sent"].get(side)
@@ -160,8 +180,18 @@ def _recover_update(
             bases[side] = plan_time
             continue
         found = read_existing(adapters[side], [plan_time.id]).get(plan_time.id)
+        if found is None and side == "vault" and options.vault_ids_are_paths:
+            # Retitled (so renamed) before the kill: the note lives under its new name now.
+            links = state.links(options.target).values()
+            linked = {lk.a_id if side == "vault" else lk.b_id for lk in links}
+            found = _find_moved(adapters[side], listings[side], linked, sent)
+            moved_to = found.id if found is not None else None
         if found is None or dict(found.fields) != sent["fields"] or found.body != sent["body"]:
-            return  # not landed (or edited since): the planner merges from the old base
+            # Not landed (or edited since): the planner merges from the old base — under
+            # the note's new path if it was renamed, so the move is not a delete + create.
+            if moved_to is not None:
+                _move_link(state, options, payload, update, moved_to)
+            return
         bases[side] = SideSnapshot.from_record(found)
     state.save_link(
         options.target,
@@ -170,5 +200,28 @@ def _recover_update(
         bases["remote"],
         key=update["key"],
         vault_path=bases["vault"].id if options.vault_ids_are_paths else None,
+        hold_versions=bool(update["hold"]),
+    )
+
+
+def _move_link(
+    state: StateStore,
+    options: SyncOptions,
+    payload: Mapping[str, Any],
+    update: Mapping[str, Any],
+    vault_id: str,
+) -> None:
+    """Point the link at the note's new path, keeping its base (unversioned, so the note
+    is read again and compared by content)."""
+    base = state.snapshots(options.target, [payload["link_id"]]).get(payload["link_id"])
+    if base is None:
+        return
+    state.save_link(
+        options.target,
+        payload["link_id"],
+        dataclasses.replace(base.a, id=vault_id, version=""),
+        base.b,
+        key=update["key"],
+        vault_path=vault_id,
         hold_versions=bool(update["hold"]),
     )
