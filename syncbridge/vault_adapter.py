@@ -103,14 +103,21 @@ class VaultAdapter(Adapter):
             return mtime
 
     def _canonical_fields(self, class_name: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+        cls = self.vault.schema.classes.get(class_name)
+        specs: Mapping[str, FieldSpec] = cls.fields if cls is not None else {}
         out: dict[str, Any] = {}
         for key, raw in fields.items():
-            spec = self._spec(class_name, str(key))
+            name = key if type(key) is str else str(key)
+            spec = specs.get(name)
             value = to_canonical(spec, raw) if spec is not None else raw
+            kind = type(value)
+            if kind is str or kind is int or kind is bool or value is None:
+                out[name] = value  # canonical already (plain builtins, not subclasses)
+                continue
             try:
-                out[str(key)] = canonical(value)
+                out[name] = canonical(value)
             except TypeError:
-                out[str(key)] = str(value)
+                out[name] = str(value)
         return out
 
     # --- the contract --------------------------------------------------------------------

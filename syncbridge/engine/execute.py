@@ -206,7 +206,7 @@ class _Executor:
         if not action.writes:
             # refresh / rename / pair already equal / manual conflict held: only the base
             # changes, and an open conflict is logged (with its copy) the first time
-            link_id = self._save(action, link_id, {}, None)
+            link_id = self._save(action, link_id, {})
             for entry in self._conflict_entries(action, link_id):
                 self.state.log_conflict(entry)
             return None
@@ -271,7 +271,6 @@ class _Executor:
         action: EntryAction,
         link_id: int | None,
         read_back: Mapping[tuple[Side, str], Record],
-        journal_id: int | None,
         written: Mapping[Side, tuple[Write, RecordRef | None]] | None = None,
     ) -> int:
         """Store the entry's new base (both sides as they are now); return the link id."""
@@ -293,11 +292,11 @@ class _Executor:
             has_base=True,
             vault_path=a.id if self.options.vault_ids_are_paths else None,
             hold_versions=action.hold,
-            journal_id=journal_id,
         )
 
     def _finish(self, staged: _Staged, read_back: Mapping[tuple[Side, str], Record]) -> None:
-        """Record one action's outcome (inside the chunk's second transaction)."""
+        """Record one action's outcome (inside the chunk's second transaction, which also
+        drops its journal entry)."""
         action = staged.action
         for w, _ in staged.written.values():
             self._count_write(w)
@@ -305,13 +304,12 @@ class _Executor:
             # Not every write succeeded: keep the old base, so the next run sees both
             # sides' edits again and merges them (the edit made meanwhile is not lost).
             self.report.errors.append({"id": action.label, "message": staged.error})
-            self.state.journal_done(staged.journal_id)
             return
         if any(w.op == "delete" for w in action.writes):
             assert action.link is not None
-            self.state.delete_link(action.link.link_id, journal_id=staged.journal_id)
+            self.state.delete_link(action.link.link_id)
             return
-        self._save(action, staged.link_id, read_back, staged.journal_id, staged.written)
+        self._save(action, staged.link_id, read_back, staged.written)
 
     def run_chunk(self, actions: Sequence[EntryAction]) -> None:
         """Apply a chunk of actions: journal all, write each, read back, commit all.
@@ -346,9 +344,7 @@ class _Executor:
             self._abort_batch(exc)
             raise
         if untried:
-            with self.state.batch():
-                for rest in untried:
-                    self.state.journal_done(rest.journal_id)
+            self.state.journal_done(*(rest.journal_id for rest in untried))
         wanted: dict[Side, set[str]] = {"vault": set(), "remote": set()}
         for st in staged:
             if st.error is None:
@@ -362,6 +358,8 @@ class _Executor:
         with self.state.batch():
             for st in staged:
                 self._finish(st, read_back)
+            if staged:
+                self.state.journal_done(*(st.journal_id for st in staged))
         if failure is not None:
             raise failure
         if first_write is not None and self.injector is not None:

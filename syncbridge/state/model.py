@@ -7,6 +7,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring
 from typing import Any
 
 from syncbridge.adapter import Record
@@ -16,8 +17,10 @@ __all__ = [
     "ConflictEntry",
     "JournalEntry",
     "Link",
+    "SharedEncoder",
     "SideSnapshot",
     "content_hash",
+    "same_json",
 ]
 
 
@@ -28,6 +31,127 @@ def content_hash(fields: Mapping[str, Any], body: str) -> str:
     """
     blob = json.dumps([fields, body], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+_SHARED_MIN = 64
+"""Strings at least this long are encoded once per :class:`SharedEncoder`."""
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(v, ensure_ascii=False)
+_ENCODE_STR: Any = encode_basestring  # the same for a str (C), without the checks
+
+
+def same_json(x: Any, y: Any) -> bool:
+    """Whether ``json.dumps`` gives ``x`` and ``y`` the same text: equal, with the same
+    types throughout (``1``, ``1.0`` and ``True`` differ) and dict keys in the same order."""
+    if x is y:
+        return True
+    kind = type(x)
+    if kind is not type(y):
+        return False
+    if kind is dict:
+        if len(x) != len(y):
+            return False
+        for (kx, vx), (ky, vy) in zip(x.items(), y.items(), strict=True):
+            if kx != ky or type(kx) is not type(ky) or not same_json(vx, vy):
+                return False
+        return True
+    if kind is list:
+        return len(x) == len(y) and all(same_json(a, b) for a, b in zip(x, y, strict=True))
+    if kind is float:
+        return bool(float.__repr__(x) == float.__repr__(y))
+    if kind is str or kind is int or kind is bool:
+        return bool(x == y)
+    return False
+
+
+class SharedEncoder:
+    """``json.dumps(value, ensure_ascii=False)`` and :func:`content_hash`, encoding each
+    long string (a body, mostly) and each dict or list once per encoder.
+
+    A base holds both sides of an entry and a journal entry the record sent beside its
+    source: mostly the same body and fields twice, and hashing needs them again. Strings
+    are matched by equality (their text depends on nothing else), dicts and lists by
+    :func:`same_json` (``1``, ``1.0`` and ``True`` are equal but are not the same JSON).
+    Use one encoder for one statement: the values must not change while it lives. The text
+    is what ``json.dumps`` gives, separators included, so it reads back the same.
+    """
+
+    def __init__(self) -> None:
+        self._strings: dict[str, str] = {}
+        self._objects: list[tuple[Any, str]] = []
+        self._sorted: list[tuple[Any, str]] = []
+
+    @staticmethod
+    def _known(seen: list[tuple[Any, str]], value: Any) -> str | None:
+        for known, text in seen:
+            if known is value or (known == value and same_json(known, value)):
+                return text
+        return None
+
+    def _leaf(self, value: Any) -> str:
+        if isinstance(value, str):
+            if len(value) < _SHARED_MIN:
+                return str(_ENCODE_STR(value))
+            text = self._strings.get(value)
+            if text is None:
+                text = self._strings[value] = str(_ENCODE_STR(value))
+            return text
+        if value is None:
+            return "null"
+        if isinstance(value, dict | list):
+            text = self._known(self._objects, value)
+            if text is None:
+                text = _ENCODE(value)
+                self._objects.append((value, text))
+            return text
+        return _ENCODE(value)
+
+    def dumps(self, value: Any, *, leaves: frozenset[str] = frozenset({"fields"})) -> str:
+        """The JSON text of ``value``. Dicts with string keys are walked (except the values
+        of keys in ``leaves``, encoded whole and shared) so that long strings are shared."""
+        return self._dumps(value, leaves, 0)
+
+    def _dumps(self, value: Any, leaves: frozenset[str], depth: int) -> str:
+        if type(value) is not dict or depth > 8:
+            return self._leaf(value)
+        items = []
+        for k, v in value.items():
+            if type(k) is not str:
+                return self._leaf(value)  # json.dumps turns such keys into strings
+            if type(v) is dict and k not in leaves:
+                text = self._dumps(v, leaves, depth + 1)
+            elif type(v) is str and len(v) < _SHARED_MIN:
+                text = _ENCODE_STR(v)
+            else:
+                text = self._leaf(v)
+            items.append(_ENCODE_STR(k) + ": " + text)
+        return "{" + ", ".join(items) + "}"
+
+    def snapshot(self, snap: SideSnapshot) -> str:
+        """The JSON text of ``snap.to_json()``."""
+        modified = snap.modified.isoformat() if snap.modified else None
+        return (
+            '{"id": ' + self._leaf(snap.id)
+            + ', "version": ' + self._leaf(snap.version)
+            + ', "class": ' + self._leaf(snap.class_name)
+            + ', "fields": ' + self._leaf(dict(snap.fields) if type(snap.fields) is not dict
+                                          else snap.fields)
+            + ', "body": ' + self._leaf(snap.body)
+            + ', "title": ' + self._leaf(snap.title)
+            + ', "modified": ' + self._leaf(modified)
+            + "}"
+        )  # fmt: skip
+
+    def content_hash(self, fields: Mapping[str, Any], body: str) -> str:
+        """:func:`content_hash`, sharing the body's text with :meth:`dumps`."""
+        fields = fields if isinstance(fields, dict) else dict(fields)
+        sorted_text = self._known(self._sorted, fields)
+        if sorted_text is None:
+            sorted_text = json.dumps(
+                fields, sort_keys=True, ensure_ascii=False, separators=(",", ":")
+            )
+            self._sorted.append((fields, sorted_text))
+        blob = "[" + sorted_text + "," + self._leaf(body) + "]"
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)

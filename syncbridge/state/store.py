@@ -20,6 +20,7 @@ from syncbridge.state.model import (
     ConflictEntry,
     JournalEntry,
     Link,
+    SharedEncoder,
     SideSnapshot,
 )
 
@@ -100,6 +101,32 @@ def _load_value(text: str) -> Any:
     return data.get("v", MISSING)
 
 
+class _Transaction:
+    """The context manager of :meth:`StateStore._transaction` (a class: it runs for every
+    write method, and a generator-based one costs several times more)."""
+
+    __slots__ = ("_outer", "_store")
+
+    def __init__(self, store: StateStore) -> None:
+        self._store = store
+        self._outer = False
+
+    def __enter__(self) -> sqlite3.Connection:
+        store = self._store
+        if not store._depth:
+            store._conn.execute("BEGIN IMMEDIATE")
+            self._outer = True
+        store._depth += 1
+        return store._conn
+
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        store = self._store
+        store._depth -= 1
+        if not self._outer:
+            return  # inside batch(): the outer transaction commits
+        store._conn.execute("ROLLBACK" if kind is not None else "COMMIT")
+
+
 class StateStore:
     """The state file of one project (all its targets). Not thread-safe; one per run.
 
@@ -165,21 +192,10 @@ class StateStore:
         row = self._conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         return int(row[0])
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        if self._depth:  # inside batch(): the outer transaction commits
-            yield self._conn
-            return
-        self._conn.execute("BEGIN IMMEDIATE")
-        self._depth += 1
-        try:
-            yield self._conn
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        finally:
-            self._depth -= 1
-        self._conn.execute("COMMIT")
+    def _transaction(self) -> _Transaction:
+        """One transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back if the block
+        raises); inside :meth:`batch`, the outer transaction commits."""
+        return _Transaction(self)
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -245,35 +261,33 @@ class StateStore:
         vault_path: str | None,
         hold_versions: bool = False,
     ) -> int:
-        base = json.dumps({"a": a.to_json(), "b": b.to_json()}, ensure_ascii=False)
         a_version, b_version = ("", "") if hold_versions or not has_base else (a.version, b.version)
-        values = (
-            a.id,
-            b.id,
-            vault_path,
-            a_version,
-            b_version,
-            a.content_hash if has_base else "",
-            b.content_hash if has_base else "",
-            key,
-            base if has_base else None,
-            _now(),
-        )
+        base: str | None = None
+        a_hash = b_hash = ""
+        if has_base:
+            # both sides mostly hold the same content: one encoder encodes it once
+            enc = SharedEncoder()
+            base = '{"a": ' + enc.snapshot(a) + ', "b": ' + enc.snapshot(b) + "}"
+            a_hash, b_hash = enc.content_hash(a.fields, a.body), enc.content_hash(b.fields, b.body)
+        values = (a.id, b.id, vault_path, a_version, b_version, a_hash, b_hash, key, base, _now())
         c = self._conn
-        # Free the ids for this link first: a rename may take over an id another,
-        # now deleted, link still holds within this commit.
-        c.execute(
-            "DELETE FROM links WHERE target=? AND (a_id=? OR b_id=?) AND link_id IS NOT ?",
-            (target, a.id, b.id, link_id),
-        )
         if link_id is None:
+            # OR REPLACE frees the ids first: the other links of this target holding a_id or
+            # b_id (unique indexes links_a, links_b) are deleted, as a rename may take over
+            # an id another, now deleted, link still holds within this commit.
             cur = c.execute(
-                "INSERT INTO links (target, a_id, b_id, vault_path, a_version, b_version,"
-                " a_hash, b_hash, key, base, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT OR REPLACE INTO links (target, a_id, b_id, vault_path, a_version,"
+                " b_version, a_hash, b_hash, key, base, updated_at)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (target, *values),
             )
             assert cur.lastrowid is not None
             return cur.lastrowid
+        # The same for an existing link (which keeps its row even if it is gone meanwhile).
+        c.execute(
+            "DELETE FROM links WHERE target=? AND (a_id=? OR b_id=?) AND link_id IS NOT ?",
+            (target, a.id, b.id, link_id),
+        )
         c.execute(
             "UPDATE links SET a_id=?, b_id=?, vault_path=?, a_version=?, b_version=?,"
             " a_hash=?, b_hash=?, key=?, base=?, updated_at=? WHERE link_id=?",
@@ -341,17 +355,22 @@ class StateStore:
         with self._transaction():
             cur = self._conn.execute(
                 "INSERT INTO journal (target, kind, payload, created_at) VALUES (?,?,?,?)",
-                (target, kind, json.dumps(payload, ensure_ascii=False), _now()),
+                (target, kind, SharedEncoder().dumps(payload), _now()),
             )
             for conflict in conflicts:
                 self._log_conflict(conflict)
             assert cur.lastrowid is not None
             return cur.lastrowid
 
-    def journal_done(self, journal_id: int) -> None:
-        """Drop a journal entry whose action needs no state change (e.g. it failed)."""
+    def journal_done(self, journal_id: int, *more: int) -> None:
+        """Drop journal entries whose actions need no state change (e.g. they failed) or
+        whose results were stored in the same transaction (see :meth:`batch`)."""
+        ids = (journal_id, *more)
         with self._transaction():
-            self._conn.execute("DELETE FROM journal WHERE id=?", (journal_id,))
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                self._conn.execute(f"DELETE FROM journal WHERE id IN ({marks})", chunk)
 
     def pending_journal(self, target: str) -> list[JournalEntry]:
         """Actions of ``target`` begun and never committed (an interrupted run)."""

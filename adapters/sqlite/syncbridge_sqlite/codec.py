@@ -260,11 +260,26 @@ def encode_row(
         if value is None:
             nulls.append(field)
             continue
+        value_type = type(value)
+        # The common cases first, with what encode(), stored_as_sent() and exact_entries()
+        # would find: the cell is stored as sent and decodes to exactly this value.
+        if value_type is str and kind in _TEXT_KINDS:
+            cells[index] = value
+            continue
+        if value_type is list and kind in _JSON_KINDS:
+            cells[index] = _json(value)
+            continue
+        if value_type is int and kind is FieldKind.NUMBER and _INT64_MIN <= value <= _INT64_MAX:
+            cells[index] = value
+            continue
+        if value_type is bool and kind is FieldKind.BOOLEAN:
+            cells[index] = int(value)
+            continue
         cell = encode(kind, value)
         cells[index] = cell
         kinds[field], values[field], sent[field] = kind, value, cell
         as_sent = as_sent and stored_as_sent(kind, cell)
-    entries = exact_entries(kinds, values, sent)
+    entries = exact_entries(kinds, values, sent) if kinds else {}
     return EncodedRow(
         cells,
         json.dumps(nulls, ensure_ascii=False) if nulls else None,
