@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -34,7 +35,26 @@ def content_hash(fields: Mapping[str, Any], body: str) -> str:
 
 
 _SHARED_MIN = 64
-"""Strings at least this long are encoded once per :class:`SharedEncoder`."""
+"""Strings at least this long are encoded once (see :func:`_string_text`)."""
+_STRING_TEXTS: dict[str, str] = {}
+_STRING_TEXTS_MAX = 1024  # a chunk's bodies, journaled and then stored in its bases
+
+
+def _string_text(value: str) -> str:
+    """The JSON text of a long string, remembered for the most recent ones: the executor
+    encodes a body in the journal, and again in the base a moment later. (Strings cannot
+    change, so a remembered text is always right.)"""
+    text = _STRING_TEXTS.get(value)
+    if text is None:
+        text = str(_ENCODE_STR(value))
+        if len(_STRING_TEXTS) >= _STRING_TEXTS_MAX:
+            # drop the oldest (another thread may be doing the same)
+            with contextlib.suppress(RuntimeError, StopIteration):
+                _STRING_TEXTS.pop(next(iter(_STRING_TEXTS)), None)
+        _STRING_TEXTS[value] = text
+    return text
+
+
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(v, ensure_ascii=False)
 _ENCODE_STR: Any = encode_basestring  # the same for a str (C), without the checks
 
@@ -65,18 +85,19 @@ def same_json(x: Any, y: Any) -> bool:
 
 class SharedEncoder:
     """``json.dumps(value, ensure_ascii=False)`` and :func:`content_hash`, encoding each
-    long string (a body, mostly) and each dict or list once per encoder.
+    dict or list once per encoder, and each long string (a body, mostly) once.
 
     A base holds both sides of an entry and a journal entry the record sent beside its
     source: mostly the same body and fields twice, and hashing needs them again. Strings
-    are matched by equality (their text depends on nothing else), dicts and lists by
-    :func:`same_json` (``1``, ``1.0`` and ``True`` are equal but are not the same JSON).
-    Use one encoder for one statement: the values must not change while it lives. The text
-    is what ``json.dumps`` gives, separators included, so it reads back the same.
+    are matched by equality (their text depends on nothing else; the most recent are
+    remembered across encoders), dicts and lists by :func:`same_json` (``1``, ``1.0`` and
+    ``True`` are equal but are not the same JSON). Use one encoder for one statement: the
+    dicts and lists must not change while it lives. The text is what ``json.dumps`` gives,
+    separators included, so it reads back the same.
     """
 
     def __init__(self) -> None:
-        self._strings: dict[str, str] = {}
+        self._hashed: tuple[str, str, str] | None = None  # fields text, body text, hash
         self._objects: list[tuple[Any, str]] = []
         self._sorted: list[tuple[Any, str]] = []
 
@@ -91,10 +112,7 @@ class SharedEncoder:
         if isinstance(value, str):
             if len(value) < _SHARED_MIN:
                 return str(_ENCODE_STR(value))
-            text = self._strings.get(value)
-            if text is None:
-                text = self._strings[value] = str(_ENCODE_STR(value))
-            return text
+            return _string_text(value)
         if value is None:
             return "null"
         if isinstance(value, dict | list):
@@ -150,8 +168,14 @@ class SharedEncoder:
                 fields, sort_keys=True, ensure_ascii=False, separators=(",", ":")
             )
             self._sorted.append((fields, sorted_text))
-        blob = "[" + sorted_text + "," + self._leaf(body) + "]"
-        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+        body_text = self._leaf(body)
+        last = self._hashed
+        if last is not None and last[0] is sorted_text and last[1] is body_text:
+            return last[2]  # the same content as the last one hashed (the other side)
+        blob = "[" + sorted_text + "," + body_text + "]"
+        digest = hashlib.sha256(blob.encode("utf-8")).hexdigest()
+        self._hashed = (sorted_text, body_text, digest)
+        return digest
 
 
 @dataclass(frozen=True)
