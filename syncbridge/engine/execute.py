@@ -234,7 +234,7 @@ class _Executor:
             payload["create"] = {
                 "side": creates[0].side,
                 "key": action.key,
-                "source": SideSnapshot.from_record(source).to_json(),
+                "source": SideSnapshot.from_record(source),  # stored as its to_json()
                 "sent": {"fields": dict(sent.fields), "body": sent.body, "title": sent.title},
             }
         updates = [w for w in action.writes if w.op == "update"]
@@ -242,8 +242,8 @@ class _Executor:
             # enough to redo the commit if every write landed (see recover._recover_update)
             payload["update"] = {
                 "plan_time": {
-                    "vault": SideSnapshot.from_record(action.a).to_json(),
-                    "remote": SideSnapshot.from_record(action.b).to_json(),
+                    "vault": SideSnapshot.from_record(action.a),
+                    "remote": SideSnapshot.from_record(action.b),
                 },
                 "sent": {
                     w.side: {"fields": dict(w.record.fields), "body": w.record.body}

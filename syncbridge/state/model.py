@@ -71,11 +71,30 @@ def same_json(x: Any, y: Any) -> bool:
         if len(x) != len(y):
             return False
         for (kx, vx), (ky, vy) in zip(x.items(), y.items(), strict=True):
-            if kx != ky or type(kx) is not type(ky) or not same_json(vx, vy):
+            if kx != ky or type(kx) is not type(ky):
+                return False
+            if vx is vy:
+                continue
+            value_kind = type(vx)
+            if value_kind is str or value_kind is int or value_kind is bool:
+                if value_kind is not type(vy) or vx != vy:
+                    return False
+            elif not same_json(vx, vy):
                 return False
         return True
     if kind is list:
-        return len(x) == len(y) and all(same_json(a, b) for a, b in zip(x, y, strict=True))
+        if len(x) != len(y):
+            return False
+        for vx, vy in zip(x, y, strict=True):
+            if vx is vy:
+                continue
+            value_kind = type(vx)
+            if value_kind is str or value_kind is int or value_kind is bool:
+                if value_kind is not type(vy) or vx != vy:
+                    return False
+            elif not same_json(vx, vy):
+                return False
+        return True
     if kind is float:
         return bool(float.__repr__(x) == float.__repr__(y))
     if kind is str or kind is int or kind is bool:
@@ -109,6 +128,8 @@ class SharedEncoder:
         return None
 
     def _leaf(self, value: Any) -> str:
+        if type(value) is SideSnapshot:
+            return self.snapshot(value)  # as its to_json()
         if isinstance(value, str):
             if len(value) < _SHARED_MIN:
                 return str(_ENCODE_STR(value))
@@ -125,7 +146,8 @@ class SharedEncoder:
 
     def dumps(self, value: Any, *, leaves: frozenset[str] = frozenset({"fields"})) -> str:
         """The JSON text of ``value``. Dicts with string keys are walked (except the values
-        of keys in ``leaves``, encoded whole and shared) so that long strings are shared."""
+        of keys in ``leaves``, encoded whole and shared) so that long strings are shared. A
+        :class:`SideSnapshot` inside is written as its :meth:`~SideSnapshot.to_json`."""
         return self._dumps(value, leaves, 0)
 
     def _dumps(self, value: Any, leaves: frozenset[str], depth: int) -> str:

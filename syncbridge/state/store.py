@@ -348,6 +348,9 @@ class StateStore:
     ) -> int:
         """Journal an action about to write, with its conflicts, before the first write.
 
+        ``payload`` is stored as JSON (a :class:`SideSnapshot` in it as its ``to_json()``)
+        and read back by :meth:`pending_journal`.
+
         The conflicts are logged now, not at commit, so a losing value is on disk before the
         write that overwrites it. A conflict identical to one still open (same link, field
         and values, not restored) is not logged twice.

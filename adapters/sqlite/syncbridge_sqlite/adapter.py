@@ -70,6 +70,7 @@ _HEAD = "rowid, _id, _version, _modified"  # what a write returns
 # RETURNING saves a query per write; SQLite before 3.35 (e.g. Debian 11's) lacks it.
 _RETURNING = sqlite3.sqlite_version_info >= (3, 35, 0)
 _RECENT = 512  # records kept after our own writes, so the read that follows needs no query
+_STATEMENTS = 512  # INSERT statements kept (one per set of filled columns), and prepared
 
 
 class SQLiteAdapter(Adapter):
@@ -110,6 +111,8 @@ class SQLiteAdapter(Adapter):
         self._connection: sqlite3.Connection | None = None
         self._closed = False
         self._sql: dict[tuple[str, str, int], str] = {}
+        self._inserts: dict[tuple[str, int, bool, tuple[int, ...]], str] = {}
+        self._defaults: dict[tuple[str, int], frozenset[int]] = {}
         self._positions: dict[tuple[str, int], dict[str, tuple[int, FieldKind]]] = {}
         # Records as we last wrote them, with the data_version seen in that transaction:
         # valid while no other connection has committed since (PRAGMA data_version).
@@ -130,6 +133,7 @@ class SQLiteAdapter(Adapter):
                 isolation_level=None,
                 timeout=config.busy_timeout_ms / 1000,
                 check_same_thread=False,
+                cached_statements=_STATEMENTS + 64,
             )
             conn.execute(f"PRAGMA busy_timeout = {int(config.busy_timeout_ms)}")
             conn.execute("PRAGMA journal_mode = WAL")
@@ -207,6 +211,8 @@ class SQLiteAdapter(Adapter):
         """Drop what may describe rolled-back work: layout, statements, recent records."""
         self._layout.load()  # DDL of the failed write is gone too
         self._sql.clear()
+        self._inserts.clear()
+        self._defaults.clear()
         self._positions.clear()
         self._schema_version = -1
         self._recent.clear()
@@ -247,6 +253,8 @@ class SQLiteAdapter(Adapter):
         if schema_version != self._schema_version:
             self._layout.load()
             self._sql.clear()  # cached statements name the old columns
+            self._inserts.clear()
+            self._defaults.clear()
             self._positions.clear()
             self._schema_version = schema_version
 
@@ -463,26 +471,64 @@ class SQLiteAdapter(Adapter):
         return RecordRef(record.id, record.version, record.modified, record.class_name)
 
     def _insert(
-        self, table: Table, record: Record, *, record_id: str | None = None, version: int = 1
+        self,
+        table: Table,
+        record: Record,
+        *,
+        record_id: str | None = None,
+        version: int = 1,
+        row: EncodedRow | None = None,
     ) -> Record:
-        row = self._row(table, record)
-        key = ("insert" if record_id is None else "insert-id", table.name, len(table.columns))
-        sql = self._sql.get(key)
+        if row is None:
+            row = self._row(table, record)
+        # Only the columns with a value: the others are NULL anyway, and a wide class table
+        # (every field any note of the class has) costs a bound parameter per column.
+        # (A column someone gave a DEFAULT is always written, so that it stays NULL.)
+        cells = row.cells
+        filled = row.filled
+        defaulted = self._defaulted(table)
+        if defaulted:
+            filled = tuple(sorted(defaulted.union(filled)))
+        key = (table.name, len(table.columns), record_id is not None, filled)
+        sql = self._inserts.get(key)
         if sql is None:
             leading = ["title", "body", "_nulls", "_exact", "_version"]
             if record_id is not None:
                 leading.append("_id")
-            names = [*leading, *(c.name for c in table.columns.values())]
+            columns = list(table.columns.values())
+            names = [*leading, *(columns[i].name for i in filled)]
             marks = ", ".join("?" * len(names))
-            columns = ", ".join(quote(n) for n in names)
+            listed = ", ".join(quote(n) for n in names)
             returning = f" RETURNING {_HEAD}" if _RETURNING else ""
-            sql = self._sql[key] = f"INSERT INTO {table.q} ({columns}) VALUES ({marks}){returning}"
+            if len(self._inserts) >= _STATEMENTS:
+                self._inserts.clear()
+            sql = self._inserts[key] = (
+                f"INSERT INTO {table.q} ({listed}) VALUES ({marks}){returning}"
+            )
         values: builtins.list[Any] = [record.title, record.body, row.nulls, row.exact, version]
         if record_id is not None:
             values.append(record_id)
-        cursor = self._conn.execute(sql, [*values, *row.cells])
+        values.extend(cells[i] for i in filled)
+        cursor = self._conn.execute(sql, values)
         head = cursor.fetchall()[0] if _RETURNING else self._head(table, cursor.lastrowid)
         return self._finish_write(table, head, record, row)
+
+    def _defaulted(self, table: Table) -> frozenset[int]:
+        """Positions (in ``table.columns``) of the field columns that have a DEFAULT: ours
+        have none, but a user may have rebuilt the table with some."""
+        key = (table.name, len(table.columns))
+        found = self._defaults.get(key)
+        if found is None:
+            with_default = {
+                row[1]
+                for row in self._conn.execute(f"PRAGMA table_info({table.q})")
+                if row[4] is not None
+            }
+            found = frozenset(
+                i for i, c in enumerate(table.columns.values()) if c.name in with_default
+            )
+            self._defaults[key] = found
+        return found
 
     def _head(self, table: Table, rowid: int | None) -> Sequence[Any]:
         """(rowid, _id, _version, _modified) of a row, where RETURNING is not available."""
@@ -494,6 +540,22 @@ class SQLiteAdapter(Adapter):
     def create(self, record: Record) -> RecordRef:
         """Insert ``record`` as a new row (its ``id`` is ignored; SQLite draws one). Creates
         the class table and columns for unknown fields as needed."""
+        with self._lock:
+            if self._depth and self._connection is not None:
+                # Inside a transaction (the engine's batch), the common case is one
+                # statement: the table and its columns exist, and every cell is stored as
+                # sent (no read-back, no _exact fix-up). One INSERT is atomic by itself
+                # (a failing statement is rolled back alone), so it needs no savepoint.
+                table = self._layout.tables.get(record.class_name)
+                if table is not None and table.columns.keys() >= record.fields.keys():
+                    row = self._row(table, record)
+                    if row.as_sent:
+                        try:
+                            stored = self._insert(table, record, row=row)
+                        except sqlite3.Error as exc:
+                            self._forget()
+                            raise self._translate(exc) from exc
+                        return self._ref(stored)
         with self.transaction():
             table = self._table_for(record)
             stored = self._insert(table, record)

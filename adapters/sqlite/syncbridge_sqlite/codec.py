@@ -67,8 +67,12 @@ Cell = str | int | float | bytes | None
 """What ``sqlite3`` returns for one cell."""
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    """``json.dumps(value, ensure_ascii=False)`` (one encoder for every call)."""
+    return _ENCODER.encode(value)
 
 
 def encode(kind: FieldKind, value: Any) -> Cell:
@@ -242,6 +246,8 @@ class EncodedRow:
     nulls: str | None
     exact: str | None
     as_sent: bool
+    filled: tuple[int, ...] = ()
+    """The indexes of the cells that are not NULL, in column order."""
 
 
 def encode_row(
@@ -285,6 +291,7 @@ def encode_row(
         json.dumps(nulls, ensure_ascii=False) if nulls else None,
         json.dumps(entries, ensure_ascii=False) if entries else None,
         as_sent,
+        tuple(sorted(positions[f][0] for f, v in fields.items() if v is not None)),
     )
 
 
