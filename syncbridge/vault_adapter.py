@@ -74,6 +74,9 @@ class VaultAdapter(Adapter):
         self.vault = vault
         self.timezone = timezone
         self.last_modified_field = last_modified_field
+        # (schema, path → (fields, class)) of the last list(), so that reads need not
+        # classify the same notes again
+        self._listed_classes: tuple[object, dict[str, tuple[Any, str]]] = (None, {})
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -130,10 +133,14 @@ class VaultAdapter(Adapter):
         self.vault.rescan()
 
     def list(self) -> Iterator[RecordRef]:
+        schema = self.vault.schema
+        listed: dict[str, tuple[Any, str]] = {}
+        self._listed_classes = (schema, listed)
         for entry in self.vault.entries().values():
             if not self._listed(entry):
                 continue
             class_name = self._class_of(entry.path, entry.fields)
+            listed[entry.path] = (entry.fields, class_name)
             yield RecordRef(entry.path, entry.sha256,
                             self._modified(class_name, entry.fields, self._mtime(entry)),
                             class_name)
@@ -157,7 +164,13 @@ class VaultAdapter(Adapter):
             raise RecordError(f"{path}: the note no longer exists") from None
         except SyncbridgeError as exc:
             raise RecordError(str(exc)) from exc
-        class_name = self._class_of(path, fields)
+        # The class list() found for these very values under the same schema, else anew.
+        schema, listed = self._listed_classes
+        known = listed.get(path)
+        if known is not None and known[0] is fields and schema is self.vault.schema:
+            class_name = known[1]
+        else:
+            class_name = self._class_of(path, fields)
         mtime = dt.datetime.fromtimestamp(snap.mtime_ns / 1e9, tz=dt.UTC)
         return Record(
             class_name=class_name,
@@ -166,7 +179,7 @@ class VaultAdapter(Adapter):
             id=path,
             version=snap.sha256,
             modified=self._modified(class_name, fields, mtime),
-            title=PurePosixPath(path).stem,
+            title=_stem(path),
             extra={"mtime": mtime, "path": path},
         )
 
@@ -282,6 +295,15 @@ class VaultAdapter(Adapter):
         self._apply(note, record, delete_missing=False)
         self.vault.write(path, note, expected=ABSENT)
         return path
+
+
+def _stem(path: str) -> str:
+    """``PurePosixPath(path).stem``, without building a path (called for every note read)."""
+    name = path.rpartition("/")[2]
+    if not name or name in (".", ".."):
+        return PurePosixPath(path).stem
+    dot = name.rfind(".")
+    return name[:dot] if 0 < dot < len(name) - 1 else name
 
 
 def _canonical_or_none(value: Any) -> Any:

@@ -59,6 +59,13 @@ _ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(v, ensure_as
 _ENCODE_STR: Any = encode_basestring  # the same for a str (C), without the checks
 
 
+def _short(value: Any) -> str:
+    """``json.dumps(value, ensure_ascii=False)`` of an id, a version, a title (not shared)."""
+    if type(value) is str:
+        return str(_ENCODE_STR(value))
+    return "null" if value is None else _ENCODE(value)
+
+
 def same_json(x: Any, y: Any) -> bool:
     """Whether ``json.dumps`` gives ``x`` and ``y`` the same text: equal, with the same
     types throughout (``1``, ``1.0`` and ``True`` differ) and dict keys in the same order."""
@@ -168,16 +175,18 @@ class SharedEncoder:
 
     def snapshot(self, snap: SideSnapshot) -> str:
         """The JSON text of ``snap.to_json()``."""
-        modified = snap.modified.isoformat() if snap.modified else None
+        fields = snap.fields if type(snap.fields) is dict else dict(snap.fields)
+        body = snap.body
         return (
-            '{"id": ' + self._leaf(snap.id)
-            + ', "version": ' + self._leaf(snap.version)
-            + ', "class": ' + self._leaf(snap.class_name)
-            + ', "fields": ' + self._leaf(dict(snap.fields) if type(snap.fields) is not dict
-                                          else snap.fields)
-            + ', "body": ' + self._leaf(snap.body)
-            + ', "title": ' + self._leaf(snap.title)
-            + ', "modified": ' + self._leaf(modified)
+            '{"id": ' + _short(snap.id)
+            + ', "version": ' + _short(snap.version)
+            + ', "class": ' + _short(snap.class_name)
+            + ', "fields": ' + self._leaf(fields)
+            + ', "body": '
+            + (_string_text(body) if type(body) is str and len(body) >= _SHARED_MIN
+               else self._leaf(body))
+            + ', "title": ' + _short(snap.title)
+            + ', "modified": ' + _short(snap.modified.isoformat() if snap.modified else None)
             + "}"
         )  # fmt: skip
 
