@@ -76,7 +76,7 @@ class VaultAdapter(Adapter):
         self.last_modified_field = last_modified_field
         # (schema, path → (fields, class)) of the last list(), so that reads need not
         # classify the same notes again
-        self._listed_classes: tuple[object, dict[str, tuple[Any, str]]] = (None, {})
+        self._listed_classes: tuple[object, dict[str, _Listed]] = (None, {})
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -134,16 +134,15 @@ class VaultAdapter(Adapter):
 
     def list(self) -> Iterator[RecordRef]:
         schema = self.vault.schema
-        listed: dict[str, tuple[Any, str]] = {}
+        listed: dict[str, _Listed] = {}
         self._listed_classes = (schema, listed)
         for entry in self.vault.entries().values():
             if not self._listed(entry):
                 continue
             class_name = self._class_of(entry.path, entry.fields)
-            listed[entry.path] = (entry.fields, class_name)
-            yield RecordRef(entry.path, entry.sha256,
-                            self._modified(class_name, entry.fields, self._mtime(entry)),
-                            class_name)
+            modified = self._modified(class_name, entry.fields, self._mtime(entry))
+            listed[entry.path] = (entry.fields, class_name, entry.mtime_ns, modified)
+            yield RecordRef(entry.path, entry.sha256, modified, class_name)
 
     def unreadable(self) -> dict[str, str]:
         """Entries present on disk whose frontmatter cannot be read: path → message."""
@@ -164,21 +163,27 @@ class VaultAdapter(Adapter):
             raise RecordError(f"{path}: the note no longer exists") from None
         except SyncbridgeError as exc:
             raise RecordError(str(exc)) from exc
-        # The class list() found for these very values under the same schema, else anew.
+        mtime = dt.datetime.fromtimestamp(snap.mtime_ns / 1e9, tz=dt.UTC)
+        # What list() found for these very values under the same schema (and, for the
+        # time, the same mtime), else anew.
         schema, listed = self._listed_classes
         known = listed.get(path)
         if known is not None and known[0] is fields and schema is self.vault.schema:
             class_name = known[1]
+            if known[2] == snap.mtime_ns:
+                modified = known[3]
+            else:
+                modified = self._modified(class_name, fields, mtime)
         else:
             class_name = self._class_of(path, fields)
-        mtime = dt.datetime.fromtimestamp(snap.mtime_ns / 1e9, tz=dt.UTC)
+            modified = self._modified(class_name, fields, mtime)
         return Record(
             class_name=class_name,
             fields=self._canonical_fields(class_name, fields),
             body=note.body,
             id=path,
             version=snap.sha256,
-            modified=self._modified(class_name, fields, mtime),
+            modified=modified,
             title=_stem(path),
             extra={"mtime": mtime, "path": path},
         )
@@ -295,6 +300,10 @@ class VaultAdapter(Adapter):
         self._apply(note, record, delete_missing=False)
         self.vault.write(path, note, expected=ABSENT)
         return path
+
+
+_Listed = tuple[Any, str, int, dt.datetime]
+"""What :meth:`VaultAdapter.list` found for a note: its fields, class, mtime_ns, modified."""
 
 
 def _stem(path: str) -> str:
