@@ -319,9 +319,21 @@ class Vault:
                 for e in self._index.values()
             ],
         }
-        data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-        write_atomic(self.cache_path, data)
-        os.chmod(self.cache_path, 0o600)
+        data = json.dumps(payload, separators=(",", ":"), check_circular=False).encode()
+        # A cache, not user data: atomic (temp file + rename) but not fsynced; a torn or
+        # missing cache only means the next scan reads every note again.
+        self.cache_path.parent.mkdir(parents=True, exist_ok=True)
+        temp = self.cache_path.with_name(f".{self.cache_path.name}.{os.getpid()}.tmp")
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.chmod(temp, 0o600)
+            os.replace(temp, self.cache_path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
 
 
 def _read_chunk(root: str, items: list[tuple[str, int]]) -> list[IndexEntry]:
@@ -355,16 +367,19 @@ def _index_entry(rel: str, data: bytes, mtime_ns: int, digest: str) -> IndexEntr
     return entry
 
 
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _encode(value: Any) -> Any:
     """``value`` in a JSON shape that :func:`_decode` turns back into the same value:
     dates are tagged, and a mapping whose keys are not all plain strings (``1:``,
     ``2025-01-01:``, or a key starting with ``$``) is stored as a list of pairs."""
     if isinstance(value, dict):
-        if all(isinstance(k, str) and not k.startswith("$") for k in value):
-            return {k: _encode(v) for k, v in value.items()}
+        if all(type(k) is str and not k.startswith("$") for k in value):
+            return {k: v if type(v) in _JSON_SCALARS else _encode(v) for k, v in value.items()}
         return {"$map": [[_encode(k), _encode(v)] for k, v in value.items()]}
     if isinstance(value, list):
-        return [_encode(v) for v in value]
+        return [v if type(v) in _JSON_SCALARS else _encode(v) for v in value]
     if isinstance(value, dt.datetime):
         return {"$datetime": value.isoformat()}
     if isinstance(value, dt.date):
