@@ -12,66 +12,18 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from syncbridge_sqlite.testing import ExternalSQL, external_sql
 
 from syncbridge.cli import build_parser, main
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_VAULT = REPO / "examples" / "vault"
 
-ExternalSQL = Callable[[Path, str], str]
-
-_PYTHON_TOOL = (
-    "import sqlite3, sys\n"
-    "conn = sqlite3.connect(sys.argv[1], timeout=5)\n"
-    "rows = []\n"
-    "for statement in sys.stdin.read().split(';\\n'):\n"
-    "    if statement.strip():\n"
-    "        rows += conn.execute(statement).fetchall()\n"
-    "conn.commit()\n"
-    "print('\\n'.join('|'.join('' if v is None else str(v) for v in r) for r in rows))\n"
-)
-
-
-def _sqlite3_cli(db: Path, sql: str) -> str:
-    done = subprocess.run(
-        ["sqlite3", "-bail", str(db)],
-        input=".timeout 5000\n" + sql,
-        capture_output=True,
-        text=True,
-        check=True,
-        encoding="utf-8",
-    )
-    return done.stdout.strip()
-
-
-def _python_process(db: Path, sql: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-c", _PYTHON_TOOL, str(db)],
-        input=sql,
-        capture_output=True,
-        text=True,
-        check=True,
-        encoding="utf-8",
-    )
-    return done.stdout.strip()
-
-
-@pytest.fixture(params=["sqlite3-cli", "python-process"])
-def external_sql(request: pytest.FixtureRequest) -> ExternalSQL:
-    """Run SQL on the database from another process, as a user's SQLite tool would."""
-    if request.param == "sqlite3-cli":
-        if shutil.which("sqlite3") is None:
-            pytest.skip(
-                "the sqlite3 command-line shell is not installed (apt-get install sqlite3); "
-                "the python-process variant of this test runs the same SQL"
-            )
-        return _sqlite3_cli
-    return _python_process
+__all__ = ["external_sql"]  # the fixture, shared with the SQLite adapter's tests
 
 
 @pytest.fixture
