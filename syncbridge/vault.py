@@ -54,6 +54,7 @@ __all__ = ["IndexEntry", "ScanReport", "Vault"]
 ALWAYS_SKIPPED = (".obsidian", ".trash", ".git")
 _CACHE_VERSION = 2
 _RACY_NS = 2_000_000_000  # mtimes this close to the last scan are re-checked by content
+_SCANNED_BYTES_MAX = 64 * 1024 * 1024  # bytes of scanned notes kept for the next read()
 
 
 @dataclass(slots=True)
@@ -105,6 +106,10 @@ class Vault:
         self.cache_path = Path(cache_path) if cache_path is not None else None
         self._index: dict[str, IndexEntry] = {}
         self._scanned_ns = 0
+        # The bytes the last scan read, kept for one read() of each note (the sync reads
+        # every note it found changed, right after the scan): see read().
+        self._scanned: dict[str, FileSnapshot] = {}
+        self._scanned_bytes = 0
         if self.cache_path is not None:
             self._load_cache()
 
@@ -172,8 +177,9 @@ class Vault:
                 to_read.append((rel, st.st_mtime_ns))
         if progress is not None:
             progress(unchanged, total)
-        for i, fresh in enumerate(self._read_entries(to_read)):
+        for i, (fresh, data) in enumerate(self._read_entries(to_read)):
             read += 1
+            self._keep_scanned(fresh, data)
             old = self._index.get(fresh.path)
             if old is not None and old.sha256 == fresh.sha256:
                 old.size, old.mtime_ns = fresh.size, fresh.mtime_ns
@@ -190,6 +196,7 @@ class Vault:
         removed = [rel for rel in self._index if rel not in seen]
         for rel in removed:
             del self._index[rel]
+            self._forget_scanned(rel)
         self._scanned_ns = scan_ns
         if added or changed or removed:
             self.__dict__.pop("schema", None)
@@ -198,7 +205,22 @@ class Vault:
         return ScanReport(added, changed, len(removed), unchanged, read,
                           time.perf_counter() - started)
 
-    def _read_entries(self, to_read: list[tuple[str, int]]) -> Iterator[IndexEntry]:
+    def _keep_scanned(self, entry: IndexEntry, data: bytes) -> None:
+        self._forget_scanned(entry.path)
+        if self._scanned_bytes + len(data) <= _SCANNED_BYTES_MAX:
+            self._scanned[entry.path] = FileSnapshot(data, entry.size, entry.mtime_ns,
+                                                     entry.sha256)
+            self._scanned_bytes += len(data)
+
+    def _forget_scanned(self, rel: str) -> FileSnapshot | None:
+        snap = self._scanned.pop(rel, None)
+        if snap is not None:
+            self._scanned_bytes -= snap.size
+        return snap
+
+    def _read_entries(
+        self, to_read: list[tuple[str, int]]
+    ) -> Iterator[tuple[IndexEntry, bytes]]:
         """Read and parse ``to_read``, in this process.
 
         A process fan-out was measured (docs/benchmarks.md, core-index): on 2 cores it was
@@ -257,14 +279,29 @@ class Vault:
         return safe_join(self.root, rel)
 
     def read(self, rel: str) -> tuple[Note, FileSnapshot]:
-        """The note at ``rel`` and the snapshot to pass to :meth:`write` as ``expected``."""
-        snap = read_snapshot(self.abspath(rel))
+        """The note at ``rel`` and the snapshot to pass to :meth:`write` as ``expected``.
+
+        The first read of a note after the scan that read it takes the scan's bytes when
+        the file still has the size and mtime it had then and that mtime was already old
+        (not "racy", see :meth:`rescan`) at the scan: the test the index itself trusts.
+        Either way, :meth:`write` compares against the file's bytes before replacing it."""
+        path = self.abspath(rel)
+        snap = self._forget_scanned(rel)
+        if snap is not None and snap.mtime_ns < self._scanned_ns - _RACY_NS:
+            try:
+                st = os.stat(path)
+            except OSError:
+                st = None
+            if st is not None and st.st_size == snap.size and st.st_mtime_ns == snap.mtime_ns:
+                return Note.from_bytes(snap.data, path=rel), snap
+        snap = read_snapshot(path)
         return Note.from_bytes(snap.data, path=rel), snap
 
     def write(self, rel: str, note: Note, *, expected: FileSnapshot | Absent) -> FileSnapshot:
         """Write ``note`` to ``rel`` atomically, only if the file is still as ``expected``
         (``ABSENT``: must not exist). Raises WriteConflict otherwise; updates the index."""
         data = note.to_bytes()
+        self._forget_scanned(rel)
         snap = write_atomic(self.abspath(rel), data, expected=expected)
         self._index[rel] = _index_entry(rel, data, snap.mtime_ns, snap.sha256)
         self.__dict__.pop("schema", None)
@@ -279,6 +316,7 @@ class Vault:
         source = self.abspath(rel)
         target = self.abspath(new_rel)
         move_file(source, target, expected=expected)
+        self._forget_scanned(rel)
         entry = self._index.pop(rel, None)
         if entry is not None:
             entry.path = new_rel
@@ -288,6 +326,7 @@ class Vault:
     def trash(self, rel: str, *, expected: FileSnapshot | None = None) -> Path:
         """Move ``rel`` to ``.trash/`` (compare-and-swap with ``expected``)."""
         moved = move_to_trash(self.root, rel, expected=expected)
+        self._forget_scanned(rel)
         self._index.pop(rel, None)
         self.__dict__.pop("schema", None)
         return moved
@@ -336,9 +375,9 @@ class Vault:
             raise
 
 
-def _read_chunk(root: str, items: list[tuple[str, int]]) -> list[IndexEntry]:
-    """Index entries for ``items`` (vault-relative path, mtime_ns); unreadable files are
-    left out."""
+def _read_chunk(root: str, items: list[tuple[str, int]]) -> list[tuple[IndexEntry, bytes]]:
+    """Index entries for ``items`` (vault-relative path, mtime_ns), with the bytes read;
+    unreadable files are left out."""
     out = []
     for rel, mtime_ns in items:
         try:
@@ -346,7 +385,7 @@ def _read_chunk(root: str, items: list[tuple[str, int]]) -> list[IndexEntry]:
                 data = file.read()
         except OSError:
             continue
-        out.append(_index_entry(rel, data, mtime_ns, hashlib.sha256(data).hexdigest()))
+        out.append((_index_entry(rel, data, mtime_ns, hashlib.sha256(data).hexdigest()), data))
     return out
 
 

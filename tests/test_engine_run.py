@@ -297,6 +297,32 @@ def test_interrupted_create_is_recovered_not_duplicated(
     assert state_store.pending_journal("t") == []
 
 
+def test_a_journaled_create_stores_the_content_once_unless_trimmed(
+    vault: MemoryAdapter, memory_remote: MemoryAdapter, state_store: StateStore
+) -> None:
+    vault.put("A.md", {"status": "a"}, "body a\n")
+    memory_remote.put("r-b", {"status": "b", "total": 3}, "body b\n", title="B")
+    # "total" is computed by the vault (a Formula): never written into a note
+    opts = SyncOptions(target="t", timezone="UTC", computed_fields={"note": ("total",)})
+    with pytest.raises(SimulatedCrash):
+        run_sync(vault, memory_remote, state_store, opts, faults_at=FaultInjector(2, "after"))
+    sent = {e.payload["create"]["source"]["id"]: e.payload["create"]["sent"]
+            for e in state_store.pending_journal("t")}
+    # A's record is its source's content: stored once; B's lost the computed field
+    assert sent == {
+        "A.md": "source",
+        "r-b": {"fields": {"status": "b"}, "body": "body b\n", "title": "B"},
+    }
+    report = run_sync(vault, memory_remote, state_store, opts)
+    assert report.recovered == 2
+    assert report.remote.created == report.vault.created == 0
+    assert vault.contents()["B.md"] == ({"status": "b"}, "body b\n")
+    assert sorted(f["status"] for f, _ in memory_remote.contents().values()) == ["a", "b"]
+    again = run_sync(vault, memory_remote, state_store, opts).to_dict()
+    assert all(again[side][k] == 0 for side in ("vault", "remote")
+               for k in ("created", "updated", "deleted", "conflicts"))
+
+
 def test_state_file_relative_to_tmp(tmp_path: Path) -> None:
     with StateStore.open(tmp_path / "x" / "state.db") as st:
         assert st.links("t") == {}

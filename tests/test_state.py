@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import stat
 from pathlib import Path
@@ -74,6 +75,72 @@ def test_links_and_snapshots_round_trip(state_store: StateStore) -> None:
     assert state_store.links("other") == {}
     base = state_store.snapshots("t", [link_id])[link_id]
     assert base.a == a and base.b == b
+
+
+def _stored_base(store: StateStore, link_id: int) -> dict[str, object]:
+    conn = sqlite3.connect(store.path)
+    (text,) = conn.execute("SELECT base FROM links WHERE link_id=?", (link_id,)).fetchone()
+    conn.close()
+    data: dict[str, object] = json.loads(text)
+    return data
+
+
+def test_a_base_whose_sides_agree_stores_the_content_once(state_store: StateStore) -> None:
+    a = SideSnapshot("Notes/A.md", "va", "note", {"id": 17, "tags": ["x"]}, "body\n" * 50, "A")
+    b = SideSnapshot("r1", "vb", "note", {"id": 17, "tags": ["x"]}, "body\n" * 50, "A")
+    link_id = state_store.save_link("t", None, a, b)
+    stored = _stored_base(state_store, link_id)
+    assert stored["b"] == {"id": "r1", "version": "vb", "class": "note", "content": "a",
+                           "title": "A", "modified": None}
+    base = state_store.snapshots("t", [link_id])[link_id]
+    assert base.a == a and base.b == b
+    assert base.b.fields is not base.a.fields  # two snapshots never share a dict
+
+
+@pytest.mark.parametrize(
+    "b_fields, b_body",
+    [
+        ({"id": 17, "tags": ["x"]}, "other body\n"),
+        ({"id": 17, "tags": ["y"]}, "body\n"),
+        ({"id": 17.0, "tags": ["x"]}, "body\n"),  # equal in Python, not the same JSON
+        ({"tags": ["x"], "id": 17}, "body\n"),  # other order
+    ],
+)
+def test_a_base_whose_sides_differ_stores_both(
+    state_store: StateStore, b_fields: dict[str, object], b_body: str
+) -> None:
+    a = SideSnapshot("A.md", "va", "note", {"id": 17, "tags": ["x"]}, "body\n")
+    b = SideSnapshot("r1", "vb", "note", b_fields, b_body)
+    link_id = state_store.save_link("t", None, a, b)
+    stored = _stored_base(state_store, link_id)
+    assert "content" not in stored["b"]  # type: ignore[operator]
+    base = state_store.snapshots("t", [link_id])[link_id]
+    assert base.b == b and list(base.b.fields) == list(b_fields)
+    assert [type(v) for v in base.b.fields.values()] == [type(v) for v in b_fields.values()]
+
+
+def test_a_version_1_state_file_is_migrated_and_its_bases_still_read(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    conn.execute("CREATE TABLE migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
+    conn.executescript(MIGRATIONS[0][1])
+    conn.execute("INSERT INTO migrations VALUES (?, '2026-01-01')", (MIGRATIONS[0][0],))
+    conn.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    full = {"id": "x", "version": "v", "class": "note", "fields": {"n": 1}, "body": "b",
+            "title": None, "modified": None}
+    conn.execute(
+        "INSERT INTO links (target, a_id, b_id, a_version, b_version, base, updated_at)"
+        " VALUES ('t', 'A.md', 'r1', 'v', 'v', ?, '2026-01-01')",
+        (json.dumps({"a": full, "b": {**full, "id": "r1"}}),),
+    )
+    conn.commit()
+    conn.close()
+    with StateStore.open(path) as store:
+        assert store.schema_version == len(MIGRATIONS) == 2
+        (link_id,) = store.links("t")
+        base = store.snapshots("t", [link_id])[link_id]
+        assert base.b.id == "r1" and base.b.fields == {"n": 1} and base.b.body == "b"
 
 
 def test_link_without_base_and_held_versions(state_store: StateStore) -> None:

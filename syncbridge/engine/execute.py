@@ -37,6 +37,7 @@ from syncbridge.engine.report import SIDES, SideCounts, SyncReport, count_plan
 from syncbridge.errors import SafetyStop, SkipError
 from syncbridge.schema.model import VaultSchema
 from syncbridge.state import ConflictEntry, SideSnapshot, StateStore
+from syncbridge.state.model import same_json
 
 __all__ = ["CHUNK", "SideCounts", "SyncReport", "run_sync"]
 
@@ -231,11 +232,17 @@ class _Executor:
         if creates and isinstance(source, Record):
             sent = creates[0].record
             assert sent is not None
+            snap = SideSnapshot.from_record(source)
+            same = (sent.body == snap.body and sent.title == snap.title
+                    and same_json(dict(sent.fields), snap.fields))
             payload["create"] = {
                 "side": creates[0].side,
                 "key": action.key,
-                "source": SideSnapshot.from_record(source),  # stored as its to_json()
-                "sent": {"fields": dict(sent.fields), "body": sent.body, "title": sent.title},
+                "source": snap,  # stored as its to_json()
+                # the source's own content, usually: then it is stored once
+                "sent": "source" if same else {
+                    "fields": dict(sent.fields), "body": sent.body, "title": sent.title
+                },
             }
         updates = [w for w in action.writes if w.op == "update"]
         if updates and isinstance(action.a, Record) and isinstance(action.b, Record):

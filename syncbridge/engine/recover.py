@@ -95,7 +95,10 @@ def recover(
     with state.batch():
         for entry, create in creates:
             side = create["side"]
+            source = SideSnapshot.from_json(create["source"])
             sent = create["sent"]
+            if sent == "source":  # the record sent was the source's content (execute._begin)
+                sent = {"fields": dict(source.fields), "body": source.body, "title": source.title}
             candidates = [
                 r
                 for r in pools[side]
@@ -106,7 +109,6 @@ def recover(
                 continue  # the create never reached its side: the planner creates it again
             match = (titled or candidates)[0]
             pools[side].remove(match)
-            source = SideSnapshot.from_json(create["source"])
             exact = dict(match.fields) == sent["fields"] and match.body == sent["body"]
             if exact:
                 found_snap = SideSnapshot.from_record(match)  # untouched since we created it

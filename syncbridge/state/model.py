@@ -173,18 +173,25 @@ class SharedEncoder:
             items.append(_ENCODE_STR(k) + ": " + text)
         return "{" + ", ".join(items) + "}"
 
-    def snapshot(self, snap: SideSnapshot) -> str:
-        """The JSON text of ``snap.to_json()``."""
-        fields = snap.fields if type(snap.fields) is dict else dict(snap.fields)
-        body = snap.body
+    def snapshot(self, snap: SideSnapshot, *, content: str | None = None) -> str:
+        """The JSON text of ``snap.to_json()``; with ``content``, the fields and body are
+        left out and ``"content": content`` names the snapshot that holds them."""
+        if content is not None:
+            stored = ', "content": ' + _short(content)
+        else:
+            fields = snap.fields if type(snap.fields) is dict else dict(snap.fields)
+            body = snap.body
+            stored = (
+                ', "fields": ' + self._leaf(fields)
+                + ', "body": '
+                + (_string_text(body) if type(body) is str and len(body) >= _SHARED_MIN
+                   else self._leaf(body))
+            )
         return (
             '{"id": ' + _short(snap.id)
             + ', "version": ' + _short(snap.version)
             + ', "class": ' + _short(snap.class_name)
-            + ', "fields": ' + self._leaf(fields)
-            + ', "body": '
-            + (_string_text(body) if type(body) is str and len(body) >= _SHARED_MIN
-               else self._leaf(body))
+            + stored
             + ', "title": ' + _short(snap.title)
             + ', "modified": ' + _short(snap.modified.isoformat() if snap.modified else None)
             + "}"
