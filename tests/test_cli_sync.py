@@ -452,3 +452,21 @@ def test_database_locked_by_another_program_is_a_temporary_failure(
     assert "try again" in err and "busy" in err
     data = sync_json(capsys, project)["targets"]["local"]  # once the lock is gone
     assert data["remote"]["updated"] == 1
+
+
+def test_commands_collect_garbage_less_often_and_restore_the_thresholds(
+    tmp_path: Path,
+) -> None:
+    import gc
+
+    from syncbridge.cli import BATCH_GC_THRESHOLDS, batch_gc
+
+    before = gc.get_threshold()
+    with batch_gc():
+        assert gc.get_threshold() == BATCH_GC_THRESHOLDS
+    assert gc.get_threshold() == before
+    with pytest.raises(RuntimeError), batch_gc():
+        raise RuntimeError("a failing command")
+    assert gc.get_threshold() == before
+    assert main(["sync", "--config", str(tmp_path / "missing.toml")]) == 2
+    assert gc.get_threshold() == before
