@@ -623,6 +623,9 @@ fuzz_inserts = st.sampled_from(
 # Regression: anchor names with characters libyaml does not allow ("&R?x") were cut short
 # by libyaml and read whole by ruamel, giving different keys and values.
 @example(Frontmatter(["Related Notes: x"]), [(0, "&"), (2, "?")])
+# Regression: libyaml read the "#" line of a top-level block scalar as a comment ("" where
+# ruamel reads "#").
+@example(Frontmatter([""]), [(0, "|"), (102026, "#")])
 def test_readers_agree_whenever_both_accept(fm: Frontmatter,
                                             inserts: list[tuple[int, str]]) -> None:
     """On damaged frontmatter the readers may refuse differently (libyaml accepts ``>#c``,

@@ -54,6 +54,7 @@ class Write:
     record_id: str | None = None
     expected_version: str | None = None
     changes: tuple[FieldChange, ...] = ()
+    """The fields an update changes (``render`` derives a create's from its record)."""
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,10 @@ class Plan:
                     continue
                 if w.op == "create":
                     lines.append(f"  + {arrow}: create")
-                for c in w.changes:
+                changes = w.changes
+                if w.op == "create" and w.record is not None:
+                    changes = _all(w.record)  # a create sets every field it sends
+                for c in changes:
                     old = "" if c.old is MISSING else f"-{_short(c.old)} "
                     new = "(removed)" if c.new is MISSING else f"+{_short(c.new)}"
                     lines.append(f"    {arrow} {c.field}: {old}{new}")
@@ -397,7 +401,7 @@ def plan_sync(
                 "create",
                 "new in the vault",  # only the vault has it: create it on the remote
                 a=rec,
-                writes=(Write("remote", "create", record=_copy_for(rec), changes=_all(rec)),),
+                writes=(Write("remote", "create", record=_copy_for(rec)),),
                 key=key_of(rec.fields, id_field),
             )
         )
@@ -418,7 +422,7 @@ def plan_sync(
                 "create",
                 "new on the remote",  # only the remote has it: create the note
                 b=rec,
-                writes=(Write("vault", "create", record=note, changes=_all(note)),),
+                writes=(Write("vault", "create", record=note),),
                 key=key_of(rec.fields, id_field),
             )
         )
@@ -505,7 +509,7 @@ def _plan_link(
             "deleted in the vault, edited on the remote: the edit wins",
             link=link,
             b=rec_b,
-            writes=(Write("vault", "create", record=note, changes=_all(note)),),
+            writes=(Write("vault", "create", record=note),),
             key=key_of(rec_b.fields, options.id_field),
         )
     if b is None:
@@ -525,7 +529,7 @@ def _plan_link(
             "deleted on the remote, edited in the vault: the edit wins",
             link=link,
             a=rec_a,
-            writes=(Write("remote", "create", record=_copy_for(rec_a), changes=_all(rec_a)),),
+            writes=(Write("remote", "create", record=_copy_for(rec_a)),),
             key=key_of(rec_a.fields, options.id_field),
         )
     rec_a, rec_b = _need(a, f"vault record {a.id}"), _need(b, f"remote record {b.id}")

@@ -1,0 +1,146 @@
+"""The flat fast path of ``load_values`` reads exactly what libyaml reads, or declines."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import example, given, note
+from hypothesis import strategies as st
+
+from syncbridge import Note
+from syncbridge.errors import FrontmatterError
+from syncbridge.yamlio import _load_flat, _load_libyaml, load_values
+from tests.test_note_properties import PROPERTY, strict
+
+
+def _libyaml(text: str) -> Any:
+    return _load_libyaml(text, None, 1)
+
+
+def _agrees(text: str) -> bool:
+    """Whether the flat path declines ``text`` or reads what libyaml reads; True if read."""
+    flat = _load_flat(text)
+    try:
+        full = _libyaml(text)
+    except FrontmatterError:
+        assert flat is None, f"the flat path accepted text libyaml refuses: {text!r}"
+        return False
+    if flat is None:
+        return False
+    assert strict(flat) == strict(full), text
+    return True
+
+
+def test_the_flat_path_agrees_with_libyaml_on_every_corpus_note(corpus: list[Path]) -> None:
+    read = total = 0
+    for path in corpus:
+        text = Note.from_bytes(path.read_bytes(), path=str(path)).frontmatter_text
+        if text is None or not text.strip():
+            continue
+        total += 1
+        read += _agrees(text)
+    # it is the path most notes take (else it would not be worth having)
+    assert read > 0.8 * total, (read, total)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("title: Secure attachment\n", {"title": "Secure attachment"}),
+        ("id: 1751752568955\nintensity: 7\n", {"id": 1751752568955, "intensity": 7}),
+        ("last_modified: 2025-07-05 16:56\n", {"last_modified": "2025-07-05 16:56"}),
+        ("date: 2025-07-05\n", {"date": dt.date(2025, 7, 5)}),
+        ("at: 2025-07-05T16:56:00Z\n", {"at": dt.datetime(2025, 7, 5, 16, 56, tzinfo=dt.UTC)}),
+        ("ok: yes\ndone: true\n", {"ok": "yes", "done": True}),
+        ("n: 0755\nx: 0x1F\nf: 1.50\nneg: -3\n", {"n": 755, "x": 31, "f": 1.5, "neg": -3}),
+        ("a:\nb: ~\nc: null\n", {"a": None, "b": None, "c": None}),
+        ('link: "[[Note]]"\nq: \'it\'\n', {"link": "[[Note]]", "q": "it"}),
+        ("tags:\n  - a\n  - 2\n  -\n", {"tags": ["a", 2, None]}),
+        ("tags:\n- a\n- b\nnext: 1\n", {"tags": ["a", "b"], "next": 1}),
+        ("tags: [a, b, 3]\nempty: []\n", {"tags": ["a", "b", 3], "empty": []}),
+        ("url: https://example.com/a#b\n", {"url": "https://example.com/a#b"}),
+        ("status: 🟩 complete\nvisibility: 🔒 private\n",
+         {"status": "🟩 complete", "visibility": "🔒 private"}),
+        ("my key: a, b\n", {"my key": "a, b"}),
+        ("a: -x\n", {"a": "-x"}),
+    ],
+)
+def test_flat_frontmatter_is_read_by_the_flat_path(text: str, expected: dict[str, Any]) -> None:
+    assert strict(_load_flat(text)) == strict(expected)
+    assert strict(load_values(text)) == strict(expected)
+    assert strict(_libyaml(text)) == strict(expected)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",  # empty: libyaml's None
+        "# a comment\na: 1\n",
+        "a: 1 # a comment\n",
+        "parent:\n  child: x\n",
+        "a: first line\n  continued\n",
+        "a: b: c\n",
+        'a: "with \\" escape"\n',
+        "a: 'it''s'\n",
+        "a: [x, [y]]\n",
+        "a: [x,\n  y]\n",
+        "a: {x: 1}\n",
+        "a: |\n  block\n",
+        "a: &anchor 1\nb: *anchor\n",
+        "a: !!str 1\n",
+        "1: one\n",
+        "true: yes\n",
+        "a: 1\na: 2\n",
+        "a:\tb\n",
+        "a: b\r\n",
+        "tags:\n  - a\n   - b\n",
+        "tags:\n  - - nested\n",
+        "tags:\n  - [x]\n",
+        "tags:\n  - a\n    b\n",
+        "'quoted key': 1\n",
+        "? complex\n: key\n",
+        "...: x\n",
+        "a: ---\n",
+        "<<: x\n",
+        "a: <<\n",
+        "a: x:\n",
+        "{{title}}: x\n",
+    ],
+)
+def test_anything_else_declines_to_libyaml(text: str) -> None:
+    assert _load_flat(text) is None
+    _agrees(text)
+
+
+LINES = st.sampled_from(
+    [
+        "title: A note", "id: 1751752568955", "n: 0755", "f: 1.5e3", "b: True", "c: yes",
+        "d: 2025-07-05", "t: 2025-07-05T16:56:00", "lm: 2025-07-05 16:56", "e:", "e2: ~",
+        'q: "[[Link]]"', "s: 'single'", "tags:", "  - a", "- b", "    - 7", "  -", "l: [a, 2]",
+        "l2: []", "u: https://x.y/#z", "emoji: 🟩 complete", "neg: -3", "dash: -x",
+        "", "  ", "a b: c, d", "k: v w", "x: [[Note]]", "y: {a: 1}", "z: a: b", "# c",
+        "w: v # c", "  nested: 1", "...", "---", "k: 'a''b'", 'k: "a\\tb"', "1: x",
+    ]
+)
+INSERTS = st.sampled_from(
+    [*" -:#[]{},'\"|>&*?%@`!~.\n\t\\", "\r", "0", "a", "  ", "- ", ": ", " #", "\x01", "é"]
+)
+
+
+@PROPERTY
+@given(st.lists(LINES, max_size=10), st.lists(st.tuples(st.integers(0, 10**6), INSERTS),
+                                              max_size=3))
+@example(["tags:", "  - a", "- b"], [])
+@example(["title: A note"], [(7, "]")])
+def test_the_flat_path_never_disagrees_with_libyaml(
+    lines: list[str], inserts: list[tuple[int, str]]
+) -> None:
+    text = "".join(line + "\n" for line in lines)
+    for pos, insert in inserts:
+        at = pos % (len(text) + 1)
+        text = text[:at] + insert + text[at:]
+    note(repr(text))
+    _agrees(text)
