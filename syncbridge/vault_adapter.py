@@ -40,10 +40,10 @@ from syncbridge.filenames import safe_filename
 from syncbridge.fsio import ABSENT, read_snapshot
 from syncbridge.note import Note
 from syncbridge.schema import FieldSpec, parse_vault_datetime, to_canonical, to_yaml_value
-from syncbridge.schema.model import ClassSchema
+from syncbridge.schema.model import ClassSchema, FieldKind
 from syncbridge.vault import IndexEntry, Vault
 
-__all__ = ["CONFLICT_COPY", "VaultAdapter", "VaultAdapterConfig"]
+__all__ = ["CONFLICT_COPY", "VaultAdapter", "VaultAdapterConfig", "canonical_fields"]
 
 CONFLICT_COPY = re.compile(r" \(conflict \d{4}-\d{2}-\d{2} \d{4}(?: \d+)?\)(?: \d+)?\.md$")
 """File names of conflict copies, which are never synced. A second copy of one note in the
@@ -55,6 +55,43 @@ class VaultAdapterConfig(AdapterConfig):
 
     path: str
     timezone: str | None = None
+
+
+# Kinds whose canonical value of a plain str is that str, and list kinds whose canonical
+# value of a list of plain strs is an equal list (see schema.values.to_canonical).
+_STR_AS_IS = frozenset({FieldKind.TEXT, FieldKind.LINK})
+_LIST_KINDS = frozenset({FieldKind.LIST, FieldKind.LINKS})
+
+
+def canonical_fields(specs: Mapping[str, FieldSpec], fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The canonical values of a note's ``fields`` (as the index read them), typed by the
+    class's ``specs`` (:func:`~syncbridge.schema.to_canonical`); keys become strings."""
+    out: dict[str, Any] = {}
+    for key, raw in fields.items():
+        name = key if type(key) is str else str(key)
+        spec = specs.get(name)
+        raw_type = type(raw)
+        if spec is None:
+            value = raw
+        elif raw_type is str and spec.kind in _STR_AS_IS:
+            out[name] = raw  # what to_canonical returns for it, without the calls
+            continue
+        elif raw_type is list and spec.kind in _LIST_KINDS and all(
+            type(item) is str for item in raw
+        ):
+            out[name] = list(raw)  # the same: a list of plain strings stays as it is
+            continue
+        else:
+            value = to_canonical(spec, raw)
+        kind = type(value)
+        if kind is str or kind is int or kind is bool or value is None:
+            out[name] = value  # canonical already (plain builtins, not subclasses)
+            continue
+        try:
+            out[name] = canonical(value)
+        except TypeError:
+            out[name] = str(value)
+    return out
 
 
 class VaultAdapter(Adapter):
@@ -107,21 +144,7 @@ class VaultAdapter(Adapter):
 
     def _canonical_fields(self, class_name: str, fields: Mapping[str, Any]) -> dict[str, Any]:
         cls = self.vault.schema.classes.get(class_name)
-        specs: Mapping[str, FieldSpec] = cls.fields if cls is not None else {}
-        out: dict[str, Any] = {}
-        for key, raw in fields.items():
-            name = key if type(key) is str else str(key)
-            spec = specs.get(name)
-            value = to_canonical(spec, raw) if spec is not None else raw
-            kind = type(value)
-            if kind is str or kind is int or kind is bool or value is None:
-                out[name] = value  # canonical already (plain builtins, not subclasses)
-                continue
-            try:
-                out[name] = canonical(value)
-            except TypeError:
-                out[name] = str(value)
-        return out
+        return canonical_fields(cls.fields if cls is not None else {}, fields)
 
     # --- the contract --------------------------------------------------------------------
 

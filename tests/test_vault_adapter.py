@@ -7,10 +7,14 @@ import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from syncbridge import Record, StaleVersion, Vault, VaultAdapter
+from syncbridge.schema.model import FieldType
 from syncbridge.testing.contract import AdapterContract
 from tests.conftest import EXAMPLE_VAULT
 
@@ -168,3 +172,36 @@ def test_change_of_case_is_a_rename(example: VaultAdapter) -> None:
                                 title="Secure attachment"),
                          expected_version=rec.version or "")
     assert ref.id == "Psyche/Attachment/Secure attachment.md"
+
+
+# --- canonical values: the shortcuts for plain strings give what to_canonical gives ---------
+
+_RAW = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
+    | st.text(max_size=12) | st.sampled_from(["2025-07-05", "2025-07-05 16:56", "16:56",
+                                             "[[Note]]", "true", "12", "1.5", ""])
+    | st.dates(),
+    lambda inner: st.lists(inner, max_size=3),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(list(FieldType)), _RAW)
+def test_canonical_fields_equal_to_canonical_for_every_kind(ftype: FieldType, raw: Any) -> None:
+    from syncbridge.adapter import canonical
+    from syncbridge.schema import to_canonical
+    from syncbridge.schema.metadata_menu import kind_of
+    from syncbridge.schema.model import FieldSpec
+    from syncbridge.vault_adapter import canonical_fields
+
+    spec = FieldSpec("f", ftype, kind_of(ftype))
+    expected = to_canonical(spec, raw)
+    try:
+        expected = canonical(expected)
+    except TypeError:
+        expected = str(expected)
+    got = canonical_fields({"f": spec}, {"f": raw})["f"]
+    assert got == expected and type(got) is type(expected)
+    if isinstance(raw, list):
+        assert got is not raw  # a copy: the index's own list is never shared

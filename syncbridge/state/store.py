@@ -135,6 +135,7 @@ class _Transaction:
         store = self._store
         if not store._depth:
             store._conn.execute("BEGIN IMMEDIATE")
+            store._stamp = _now()
             self._outer = True
         store._depth += 1
         return store._conn
@@ -158,6 +159,7 @@ class StateStore:
         self._conn = conn
         self.path = path
         self._depth = 0
+        self._stamp = _now()  # the time of the open transaction (its rows' updated_at)
 
     @classmethod
     def open(cls, path: Path) -> StateStore:
@@ -296,7 +298,8 @@ class StateStore:
             enc = SharedEncoder()
             base = self._base(a, b, enc)
             a_hash, b_hash = enc.content_hash(a.fields, a.body), enc.content_hash(b.fields, b.body)
-        values = (a.id, b.id, vault_path, a_version, b_version, a_hash, b_hash, key, base, _now())
+        values = (a.id, b.id, vault_path, a_version, b_version, a_hash, b_hash, key, base,
+                  self._stamp)
         c = self._conn
         if link_id is None:
             # OR REPLACE frees the ids first: the other links of this target holding a_id or
@@ -385,7 +388,7 @@ class StateStore:
         with self._transaction():
             cur = self._conn.execute(
                 "INSERT INTO journal (target, kind, payload, created_at) VALUES (?,?,?,?)",
-                (target, kind, SharedEncoder().dumps(payload), _now()),
+                (target, kind, SharedEncoder().dumps(payload), self._stamp),
             )
             for conflict in conflicts:
                 self._log_conflict(conflict)
