@@ -143,7 +143,10 @@ class _Yaml12Loader(_BASE_LOADER):  # type: ignore[misc]
                 return node.value
             scalar = _SCALAR_CONSTRUCTORS.get(tag)
             if scalar is not None:
-                return scalar(self, node)
+                try:
+                    return scalar(self, node)
+                except _SCALAR_ERRORS as exc:
+                    raise _invalid_scalar(node, exc) from None
             return self.construct_object(node, deep=True)
         if cls is yaml.SequenceNode and tag == _SEQ_TAG:
             return [self.construct_tree(item) for item in node.value]
@@ -169,6 +172,22 @@ class _Yaml12Loader(_BASE_LOADER):  # type: ignore[misc]
         raise yaml.constructor.ConstructorError(
             None, None, f"tag {node.tag!r} is not allowed in frontmatter", node.start_mark
         )
+
+
+_SCALAR_ERRORS = (ValueError, IndexError, OverflowError)
+"""What a scalar constructor raises for text its resolver matched but that is no value
+(``2024-02-30``, ``0x_``): PyYAML and ruamel raise these instead of a YAML error."""
+
+
+def _invalid_scalar(node: Any, exc: Exception) -> yaml.MarkedYAMLError:
+    kind = node.tag.rsplit(":", 1)[-1]
+    kind = {"timestamp": "a date", "int": "an integer", "float": "a number"}.get(kind, kind)
+    return yaml.constructor.ConstructorError(
+        None, None,
+        f"{node.value!r} reads as {kind} but is not a valid one ({exc}); fix it, or quote "
+        "it to keep it as text",
+        node.start_mark,
+    )
 
 
 _Yaml12Loader.add_constructor("tag:yaml.org,2002:int", _Yaml12Loader.construct_yaml_int)
@@ -319,9 +338,11 @@ _KEY_LINE = re.compile(
     r"|[^\s\-?:,\[\]{}#&*!|>'\"%@`.]):(?: +(.*?))? *"
 )
 _ITEM_LINE = re.compile(r"( *)-(?: +(.*?))? *")
-# Characters YAML does not allow (C0 but LF, DEL, C1, surrogates, U+FFFE/U+FFFF), tab and
-# CR: any of them and the flat path declines.
-_FLAT_DECLINES = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff\r]")
+# Characters YAML does not allow (C0 but LF, DEL, C1, surrogates, U+FFFE/U+FFFF), tab, CR
+# and what libyaml reads as a line break (LS, PS) or skips (BOM): the flat path declines.
+_FLAT_DECLINES = re.compile(
+    "[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff\r\u2028\u2029\ufeff]"
+)
 _FLOW_ITEM_BAD = re.compile(r"[\[\]{},'\"#:]")
 _SCALAR_LOADER: Any = None
 
@@ -342,7 +363,10 @@ def _flat_scalar(value: str) -> Any:
             global _SCALAR_LOADER
             if _SCALAR_LOADER is None:
                 _SCALAR_LOADER = _Yaml12Loader("")
-            return construct(_SCALAR_LOADER, yaml.ScalarNode(tag, value))
+            try:
+                return construct(_SCALAR_LOADER, yaml.ScalarNode(tag, value))
+            except _SCALAR_ERRORS:
+                raise _Decline from None  # the full parser names the line (or reads on)
     return value
 
 
@@ -387,7 +411,7 @@ def _load_flat(text: str) -> dict[str, Any] | None:
         while i < n:
             line = lines[i]
             i += 1
-            if not line or line.isspace():
+            if not line.strip(" "):  # blank to YAML: spaces only (U+00A0, U+3000 are not)
                 continue
             m = _KEY_LINE.fullmatch(line)
             if m is None or line[:3] in ("---", "..."):
@@ -404,7 +428,7 @@ def _load_flat(text: str) -> dict[str, Any] | None:
             indent: str | None = None
             while i < n:
                 nxt = lines[i]
-                if not nxt or nxt.isspace():
+                if not nxt.strip(" "):
                     i += 1
                     continue
                 item = _ITEM_LINE.fullmatch(nxt)
@@ -469,6 +493,11 @@ def _load_libyaml(text: str, path: str | None, line_offset: int) -> Any:
     except RecursionError:
         raise FrontmatterError(
             "frontmatter is nested too deeply", path=path, line=line_offset + 1
+        ) from None
+    except _SCALAR_ERRORS as exc:  # the generic path (aliases) builds scalars too
+        raise FrontmatterError(
+            f"invalid frontmatter value ({exc}); fix it, or quote it to keep it as text",
+            path=path,
         ) from None
     finally:
         loader.dispose()
@@ -553,6 +582,11 @@ def _load_with_ruamel(text: str, path: str | None, line_offset: int) -> Any:
         data = rt_yaml().load(text)
     except RuamelError as exc:
         raise _rt_error(exc, path, line_offset) from None
+    except _SCALAR_ERRORS as exc:
+        raise FrontmatterError(
+            f"invalid frontmatter value ({exc}); fix it, or quote it to keep it as text",
+            path=path,
+        ) from None
     return plain(data)
 
 

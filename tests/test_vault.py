@@ -255,3 +255,13 @@ def test_a_note_racy_at_the_scan_is_read_from_disk(
     os.utime(tmp_path / "n.md", ns=(stamp, stamp))
     note, _ = vault.read("n.md")
     assert reads == ["n.md"] and note.get("a") == 2
+
+
+def test_a_note_with_an_impossible_date_is_reported_not_a_crash(tmp_path: Path) -> None:
+    _write(tmp_path, "ok.md", b"---\ndate: 2024-02-28\n---\nA\n")
+    _write(tmp_path, "bad.md", b"---\ntitle: x\ndate: 2024-02-30\n---\nB\n")
+    vault = Vault.open(tmp_path)
+    (bad,) = vault.errors()
+    assert bad.path == "bad.md" and bad.error_line == 3 and "2024-02-30" in (bad.error or "")
+    assert vault.entry("ok.md").ok
+    assert (tmp_path / "bad.md").read_bytes() == b"---\ntitle: x\ndate: 2024-02-30\n---\nB\n"

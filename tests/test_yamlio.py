@@ -76,3 +76,29 @@ def test_merge_keys_agree() -> None:
 def test_duplicate_key_inside_nested_map_is_refused() -> None:
     with pytest.raises(FrontmatterError, match="duplicate key 'x'"):
         load_values("outer:\n  x: 1\n  x: 2\n")
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "what"),
+    [
+        ("date: 2024-02-30\n", 2, "a date"),
+        ("title: x\ndue: 2024-13-01\n", 3, "a date"),
+        ("a: 0x_\n", 2, "an integer"),
+        ("tags:\n  - x\n  - 2024-02-30\n", 4, "a date"),
+    ],
+)
+def test_a_value_that_reads_as_a_date_or_number_but_is_none_is_refused_with_its_line(
+    text: str, line: int, what: str
+) -> None:
+    # PyYAML and ruamel raise ValueError for these; a note holding one must be refused like
+    # any invalid frontmatter (named, with its line), never crash a scan.
+    with pytest.raises(FrontmatterError) as info:
+        load_values(text, path="Notes/n.md")
+    assert info.value.line == line and info.value.path == "Notes/n.md"
+    assert what in str(info.value) and "quote it" in str(info.value)
+
+
+def test_an_invalid_date_behind_an_alias_or_read_by_ruamel_is_refused_too() -> None:
+    for text in ("a: &x 2024-02-30\nb: *x\n", "a: 2024-02-30\nb: \ufeffx\n"):
+        with pytest.raises(FrontmatterError, match="day is out of range"):
+            load_values(text, path="n.md")

@@ -108,6 +108,20 @@ def test_flat_frontmatter_is_read_by_the_flat_path(text: str, expected: dict[str
         "a: <<\n",
         "a: x:\n",
         "{{title}}: x\n",
+        # found by an adversarial review: Unicode spaces are content to YAML, not blanks
+        "a: b\n\xa0\n",
+        "a:\n\u3000\nb: c\n",
+        "a:\n- x\n\xa0\n- y\n",
+        "a: b\n  \u3000\n",
+        # a value its resolver matches but no constructor can build: libyaml decides
+        "date: 2024-02-30\n  more\n",
+        "a: 0x_\n  more\n",
+        "a: 2024-13-01\nb: [x\n",
+        # line breaks (LS, PS) and a BOM libyaml reads differently
+        "k: a\u2028\n",
+        "k: [\u2029]\n",
+        "\ufeffa: v\n",
+        "k: v\n\ufeffk2: v\n",
     ],
 )
 def test_anything_else_declines_to_libyaml(text: str) -> None:
@@ -123,10 +137,12 @@ LINES = st.sampled_from(
         "l2: []", "u: https://x.y/#z", "emoji: 🟩 complete", "neg: -3", "dash: -x",
         "", "  ", "a b: c, d", "k: v w", "x: [[Note]]", "y: {a: 1}", "z: a: b", "# c",
         "w: v # c", "  nested: 1", "...", "---", "k: 'a''b'", 'k: "a\\tb"', "1: x",
+        "bad: 2024-02-30", "hex: 0x_", "  more", "\xa0", "  \u3000",
     ]
 )
 INSERTS = st.sampled_from(
-    [*" -:#[]{},'\"|>&*?%@`!~.\n\t\\", "\r", "0", "a", "  ", "- ", ": ", " #", "\x01", "é"]
+    [*" -:#[]{},'\"|>&*?%@`!~.\n\t\\", "\r", "0", "a", "  ", "- ", ": ", " #", "\x01", "é",
+     "\xa0", "\u3000", "\u2028", "\u2029", "\ufeff", "\u200b"]
 )
 
 
