@@ -3,10 +3,11 @@
 Read-only: it never writes a note. Findings are grouped by severity:
 
 * ``error``: a note syncbridge will skip (unreadable frontmatter, invalid UTF-8, frontmatter
-  it refuses to edit), a file that would not round-trip byte for byte, two notes sharing an
-  id;
+  it refuses to edit, no permission to read it or its folder, a name that is not UTF-8), a
+  file that would not round-trip byte for byte, two notes sharing an id;
 * ``warning``: a value that does not fit its class (a Select value not in its list, a date
-  not in its format ...) and problems in fileClass definitions;
+  not in its format ...), problems in fileClass definitions, and symbolic links (not
+  followed, so not synced);
 * ``info``: links that resolve to no note.
 """
 
@@ -80,6 +81,12 @@ def diagnose(vault: Vault, *, id_field: str = "id", check_edits: bool = True,
     schema = vault.schema
     report.findings.extend(Finding("warning", "schema", schema.fileclass_folder or ".", p)
                            for p in schema.problems)
+    blocked = set()
+    for path, problem in sorted(vault.scan_problems().items()):
+        # what the scan could not index; a link is only a warning (ignore it to silence it)
+        severity = "warning" if problem.kind == "symlink" else "error"
+        report.findings.append(Finding(severity, problem.kind, path, problem.message))
+        blocked.add(path)
     entries = vault.entries()
     aliases: dict[str, list[str]] = {}
     for path, entry in entries.items():
@@ -97,6 +104,11 @@ def diagnose(vault: Vault, *, id_field: str = "id", check_edits: bool = True,
         if progress is not None:
             progress(i + 1, len(paths))
         if entry.error is not None:
+            if entry.error_line is None and any(
+                path == b or (b.endswith("/") and (b == "./" or path.startswith(b)))
+                for b in blocked
+            ):
+                continue  # under an unreadable folder: reported once, above
             report.findings.append(Finding(
                 "error", "unreadable", path,
                 f"{entry.error} — syncbridge will skip this note until it is fixed",

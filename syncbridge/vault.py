@@ -49,7 +49,7 @@ from syncbridge.yamlio import load_values
 if TYPE_CHECKING:
     from syncbridge.schema.model import VaultSchema
 
-__all__ = ["IndexEntry", "ScanReport", "Vault"]
+__all__ = ["IndexEntry", "ScanProblem", "ScanReport", "Vault"]
 
 ALWAYS_SKIPPED = (".obsidian", ".trash", ".git")
 _CACHE_VERSION = 2
@@ -73,6 +73,15 @@ class IndexEntry:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+@dataclass(frozen=True)
+class ScanProblem:
+    """Something a scan could not index. ``kind``: ``unreadable`` (a folder or note it may
+    not read), ``name`` (not valid UTF-8) or ``symlink`` (links are not followed)."""
+
+    kind: str
+    message: str
 
 
 @dataclass(frozen=True)
@@ -106,6 +115,8 @@ class Vault:
         self.cache_path = Path(cache_path) if cache_path is not None else None
         self._index: dict[str, IndexEntry] = {}
         self._scanned_ns = 0
+        self._problems: dict[str, ScanProblem] = {}
+        self._blocked: list[str] = []
         # The bytes the last scan read, kept for one read() of each note (the sync reads
         # every note it found changed, right after the scan): see read().
         self._scanned: dict[str, FileSnapshot] = {}
@@ -134,28 +145,72 @@ class Vault:
                    for pat in self.ignore)
 
     def _walk(self) -> Iterator[tuple[str, os.stat_result]]:
+        """Every note to index: (vault-relative path, ``lstat``). What cannot be listed is
+        recorded in ``self._problems``; folders and notes that could not be read go to
+        ``self._blocked`` (their indexed notes are kept, see :meth:`rescan`)."""
+        self._problems = {}
+        self._blocked = []
         stack = [(self.root, "")]
         while stack:
             folder, prefix = stack.pop()
             try:
                 entries = list(os.scandir(folder))
-            except OSError:
+            except FileNotFoundError:
+                continue  # removed while we walked: its notes are gone
+            except OSError as exc:
+                self._unreadable(prefix or "./", "folder", exc)
                 continue
             for entry in entries:
                 name = entry.name
                 rel = prefix + name
-                if entry.is_dir(follow_symlinks=False):
-                    if name.startswith(".") or (self.ignore and self._ignored(rel)):
+                try:
+                    is_dir = entry.is_dir(follow_symlinks=False)
+                    is_link = entry.is_symlink()
+                    is_note = name.endswith(".md")
+                    if not (is_dir or is_note or is_link):
+                        if name.startswith(".sb-") and is_stale_temp(name):
+                            # A write of ours killed before its rename: a partial copy,
+                            # never the note.
+                            with contextlib.suppress(OSError):
+                                os.unlink(entry.path)
                         continue
-                    stack.append((Path(entry.path), rel + "/"))
-                elif name.endswith(".md") and entry.is_file(follow_symlinks=False):
+                    if name.startswith(".") and not is_note:
+                        continue  # dot-folders: Obsidian does not show them
                     if self.ignore and self._ignored(rel):
                         continue
-                    yield rel, entry.stat(follow_symlinks=False)
-                elif name.startswith(".sb-") and is_stale_temp(name):
-                    # A write of ours killed before its rename: a partial copy, never the note.
-                    with contextlib.suppress(OSError):
-                        os.unlink(entry.path)
+                    if not _utf8(rel):
+                        self._problems[_shown(rel) + ("/" if is_dir else "")] = ScanProblem(
+                            "name", "the name is not valid UTF-8, so it cannot be synced; "
+                            "rename it")
+                        continue
+                    if is_dir:
+                        stack.append((Path(entry.path), rel + "/"))
+                    elif is_link:
+                        if is_note or entry.is_dir(follow_symlinks=True):
+                            self._problems[rel + ("" if is_note else "/")] = ScanProblem(
+                                "symlink", "a symbolic link: syncbridge does not follow "
+                                "links (it never writes through them), so this is not "
+                                "synced; add it to vault.ignore to silence this")
+                    elif entry.is_file(follow_symlinks=False):
+                        yield rel, entry.stat(follow_symlinks=False)
+                except FileNotFoundError:
+                    continue
+                except OSError as exc:
+                    if _is_dir(entry):
+                        self._unreadable(rel + "/", "folder", exc)
+                    else:
+                        self._unreadable(rel, "note", exc)
+
+    def _unreadable(self, rel: str, what: str, exc: OSError) -> None:
+        reason = exc.strerror or str(exc)
+        if what == "folder":
+            message = (f"cannot read this folder ({reason}); its notes are left alone, "
+                       "neither synced nor deleted, until its permissions are fixed")
+        else:
+            message = (f"cannot read this note ({reason}); it is left alone, neither "
+                       "synced nor deleted, until its permissions are fixed")
+        self._problems[rel] = ScanProblem("unreadable", message)
+        self._blocked.append("" if rel == "./" else rel)
 
     def rescan(self, progress: ProgressFn | None = None) -> ScanReport:
         """Bring the index up to date with the files on disk; saves the cache if any."""
@@ -165,6 +220,16 @@ class Vault:
         seen: set[str] = set()
         added = changed = unchanged = read = 0
         listing = list(self._walk())
+        if self._blocked:
+            # Notes under a folder (or at a path) that could not be read are still there, as
+            # far as anyone can tell: keep them, unreadable, so a sync skips them instead of
+            # taking them for deleted. mtime -1: read again as soon as they can be.
+            for rel, entry in self._index.items():
+                problem = _blocked_by(rel, self._blocked)
+                if problem is not None:
+                    seen.add(rel)
+                    entry.mtime_ns = -1
+                    entry.error, entry.error_line = self._problems[problem].message, None
         total = len(listing)
         to_read: list[tuple[str, int]] = []
         for rel, st in listing:
@@ -181,7 +246,7 @@ class Vault:
             read += 1
             self._keep_scanned(fresh, data)
             old = self._index.get(fresh.path)
-            if old is not None and old.sha256 == fresh.sha256:
+            if old is not None and old.sha256 == fresh.sha256 and old.error == fresh.error:
                 old.size, old.mtime_ns = fresh.size, fresh.mtime_ns
                 unchanged += 1
             else:
@@ -205,8 +270,15 @@ class Vault:
         return ScanReport(added, changed, len(removed), unchanged, read,
                           time.perf_counter() - started)
 
+    def scan_problems(self) -> dict[str, ScanProblem]:
+        """What the last scan could not index, by vault-relative path (folders end in
+        ``/``): unreadable folders and notes, names that are not UTF-8, symbolic links."""
+        return dict(self._problems)
+
     def _keep_scanned(self, entry: IndexEntry, data: bytes) -> None:
         self._forget_scanned(entry.path)
+        if entry.error is not None and not data:
+            return
         if self._scanned_bytes + len(data) <= _SCANNED_BYTES_MAX:
             self._scanned[entry.path] = FileSnapshot(data, entry.size, entry.mtime_ns,
                                                      entry.sha256)
@@ -360,19 +432,55 @@ class Vault:
         }
         data = json.dumps(payload, separators=(",", ":"), check_circular=False).encode()
         # A cache, not user data: atomic (temp file + rename) but not fsynced; a torn or
-        # missing cache only means the next scan reads every note again.
-        self.cache_path.parent.mkdir(parents=True, exist_ok=True)
+        # missing cache only means the next scan reads every note again. So a folder we
+        # may not write is no error here (the state file beside it reports it).
         temp = self.cache_path.with_name(f".{self.cache_path.name}.{os.getpid()}.tmp")
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            self.cache_path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        except OSError:
+            return
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
             os.chmod(temp, 0o600)
             os.replace(temp, self.cache_path)
-        except BaseException:
+        except BaseException as exc:
             with contextlib.suppress(OSError):
                 os.unlink(temp)
-            raise
+            if not isinstance(exc, OSError):  # a full disk: no cache this time
+                raise
+
+
+def _utf8(rel: str) -> bool:
+    """Whether ``rel`` (decoded from the file system) is valid UTF-8 (no surrogates)."""
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _shown(rel: str) -> str:
+    """``rel`` printable: bytes that are not UTF-8 become U+FFFD."""
+    return rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
+
+
+def _blocked_by(rel: str, blocked: Sequence[str]) -> str | None:
+    """The problem key (a folder ``a/b/``, ``./`` or a note's path) hiding note ``rel``."""
+    for prefix in blocked:
+        if prefix == "":
+            return "./"
+        if rel == prefix or (prefix.endswith("/") and rel.startswith(prefix)):
+            return prefix
+    return None
 
 
 def _read_chunk(root: str, items: list[tuple[str, int]]) -> list[tuple[IndexEntry, bytes]]:
@@ -383,7 +491,15 @@ def _read_chunk(root: str, items: list[tuple[str, int]]) -> list[tuple[IndexEntr
         try:
             with open(os.path.join(root, rel), "rb") as file:  # not pathlib: a hot loop
                 data = file.read()
-        except OSError:
+        except FileNotFoundError:
+            continue  # deleted since the walk: the next scan drops it
+        except OSError as exc:
+            # kept in the index as unreadable (never taken for deleted); mtime -1: read
+            # again on every scan, so it is back as soon as its permissions are fixed
+            entry = IndexEntry(rel, -1, -1, "", error=(
+                f"cannot read this note ({exc.strerror or exc}); it is left alone, neither "
+                "synced nor deleted, until its permissions are fixed"))
+            out.append((entry, b""))
             continue
         out.append((_index_entry(rel, data, mtime_ns, hashlib.sha256(data).hexdigest()), data))
     return out

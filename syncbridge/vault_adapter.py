@@ -168,9 +168,15 @@ class VaultAdapter(Adapter):
             yield RecordRef(entry.path, entry.sha256, modified, class_name)
 
     def unreadable(self) -> dict[str, str]:
-        """Entries present on disk whose frontmatter cannot be read: path → message."""
-        return {e.path: f"{e.path}:{e.error_line or 1}: {e.error}"
-                for e in self.vault.errors() if self.vault.schema.is_entry(e.path)}
+        """Entries present on disk that cannot be read (broken frontmatter, no permission),
+        and what the scan could not index (unreadable folders, names that are not UTF-8,
+        symbolic links): path → message."""
+        out = {e.path: f"{e.path}:{e.error_line}: {e.error}" if e.error_line
+               else f"{e.path}: {e.error}"
+               for e in self.vault.errors() if self.vault.schema.is_entry(e.path)}
+        for path, problem in self.vault.scan_problems().items():
+            out.setdefault(path, f"{path}: {problem.message}")
+        return out
 
     def read_many(self, ids: Sequence[str]) -> builtins.list[Record]:
         return [self._read(i) for i in ids]
@@ -213,8 +219,13 @@ class VaultAdapter(Adapter):
 
     def _apply(self, note: Note, record: Record, *, delete_missing: bool) -> None:
         old = note.fields
-        for key, value in record.fields.items():
-            spec = self._spec(record.class_name, key)
+        # Record fields are named by str(key); a note's key YAML reads as something else
+        # (``false:``, ``123:``, ``2025-01-01:``) keeps its own key and spelling.
+        originals: dict[str, Any] = {str(k): k for k in old if type(k) is not str}
+        originals.update((k, k) for k in old if type(k) is str)
+        for name, value in record.fields.items():
+            key = originals.get(name, name)
+            spec = self._spec(record.class_name, name)
             previous = old.get(key, MISSING)
             if spec is not None:
                 new = to_yaml_value(spec, value, previous, tz=self.timezone)
@@ -222,10 +233,11 @@ class VaultAdapter(Adapter):
                 new = previous
             else:
                 new = value
-            note[key] = new
+            if previous is MISSING or new is not previous:
+                note[key] = new
         if delete_missing:
             for key in old:
-                if key not in record.fields:
+                if (key if type(key) is str else str(key)) not in record.fields:
                     del note[key]
         note.body = record.body
 

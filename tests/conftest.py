@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -24,3 +25,17 @@ def corpus() -> list[Path]:
     if not files:
         pytest.skip(f"the shared corpus is absent ({CORPUS}); these tests need it")
     return files
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of examples/vault and the minimal config from issue 3, in tmp_path."""
+    if not EXAMPLE_VAULT.is_dir():
+        pytest.fail("examples/vault is missing from the repository")
+    shutil.copytree(EXAMPLE_VAULT, tmp_path / "vault")
+    (tmp_path / "syncbridge.toml").write_text(
+        '[vault]\npath = "vault"\n\n[[targets]]\nname = "local"\nadapter = "sqlite"\n'
+        'path = "syncbridge-demo.db"\n',
+        encoding="utf-8",
+    )
+    return tmp_path

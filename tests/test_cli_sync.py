@@ -26,20 +26,6 @@ EXAMPLE_VAULT = REPO / "examples" / "vault"
 __all__ = ["external_sql"]  # the fixture, shared with the SQLite adapter's tests
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A copy of examples/vault and the minimal config from the issue, in tmp_path."""
-    if not EXAMPLE_VAULT.is_dir():
-        pytest.fail("examples/vault is missing from the repository")
-    shutil.copytree(EXAMPLE_VAULT, tmp_path / "vault")
-    (tmp_path / "syncbridge.toml").write_text(
-        '[vault]\npath = "vault"\n\n[[targets]]\nname = "local"\nadapter = "sqlite"\n'
-        'path = "syncbridge-demo.db"\n',
-        encoding="utf-8",
-    )
-    return tmp_path
-
-
 def run_cli(capsys: pytest.CaptureFixture[str], project: Path, *args: str) -> tuple[int, str]:
     """``syncbridge`` with ``--config`` appended to the innermost command."""
     code = main([*args, "--config", str(project / "syncbridge.toml")])
@@ -470,3 +456,29 @@ def test_commands_collect_garbage_less_often_and_restore_the_thresholds(
     assert gc.get_threshold() == before
     assert main(["sync", "--config", str(tmp_path / "missing.toml")]) == 2
     assert gc.get_threshold() == before
+
+
+def test_fields_past_sqlites_column_limit_stay_in_the_note(
+    capsys: pytest.CaptureFixture[str], project: Path
+) -> None:
+    # SQLite allows 2,000 columns per table: a class with more fields syncs what fits, and
+    # the rest stays in the notes (held nowhere else, never cleared, never an error).
+    wide = project / "vault" / "Journal" / "wide.md"
+    data = ("---\n" + "".join(f"k{i}: {i}\n" for i in range(2100)) + "---\nwide\n").encode()
+    wide.write_bytes(data)
+    first = sync_json(capsys, project)["targets"]["local"]
+    assert first["errors"] == [] and first["remote"]["created"] >= 16
+    with sqlite3.connect(project / "syncbridge-demo.db") as conn:
+        (table,) = [r[0] for r in conn.execute(
+            "SELECT table_name FROM _meta_columns WHERE field_name = 'k0'")]
+        columns = len(conn.execute(f'PRAGMA table_info("{table}")').fetchall())
+        assert columns == conn.getlimit(sqlite3.SQLITE_LIMIT_COLUMN)
+        assert conn.execute(f'SELECT k0, body FROM "{table}" WHERE k0 = 0').fetchone() == (
+            0, "wide\n")
+        with conn:  # an edit of a held field flows back; the others stay as they are
+            conn.execute(f'UPDATE "{table}" SET k1 = 11 WHERE k0 = 0')
+    second = sync_json(capsys, project)["targets"]["local"]
+    assert second["vault"]["updated"] == 1 and second["errors"] == []
+    assert wide.read_bytes() == data.replace(b"\nk1: 1\n", b"\nk1: 11\n")
+    third = sync_json(capsys, project)["targets"]["local"]
+    assert [third[side][k] for side in ("vault", "remote") for k in ZERO] == [0] * 8

@@ -202,3 +202,9 @@ def test_cursors(state_store: StateStore) -> None:
     state_store.set_cursor("t", "since", "2026-01-01T00:00:00+00:00")
     state_store.set_cursor("t", "since", "2026-01-02T00:00:00+00:00")
     assert state_store.cursor("t", "since") == "2026-01-02T00:00:00+00:00"
+
+
+def test_a_state_folder_that_cannot_be_created_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a folder", encoding="utf-8")
+    with pytest.raises(StateError, match=r"cannot create or open the state file .*\[state\] path"):
+        StateStore.open(tmp_path / "file" / "state.db")

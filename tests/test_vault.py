@@ -265,3 +265,9 @@ def test_a_note_with_an_impossible_date_is_reported_not_a_crash(tmp_path: Path) 
     assert bad.path == "bad.md" and bad.error_line == 3 and "2024-02-30" in (bad.error or "")
     assert vault.entry("ok.md").ok
     assert (tmp_path / "bad.md").read_bytes() == b"---\ntitle: x\ndate: 2024-02-30\n---\nB\n"
+
+
+def test_an_index_cache_that_cannot_be_written_is_no_error(vault_dir: Path, tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a folder", encoding="utf-8")
+    vault = Vault.open(vault_dir, cache_path=tmp_path / "file" / "index.json")
+    assert "a.md" in vault  # scanned; the cache is an optimisation only

@@ -205,3 +205,23 @@ def test_canonical_fields_equal_to_canonical_for_every_kind(ftype: FieldType, ra
     assert got == expected and type(got) is type(expected)
     if isinstance(raw, list):
         assert got is not raw  # a copy: the index's own list is never shared
+
+
+@pytest.mark.parametrize("key", ["false", "true", "null", "~", "0x10", "007", "123", "1.5",
+                                 "2025-01-01"])
+def test_a_key_yaml_reads_as_no_string_keeps_its_spelling_through_an_update(
+    tmp_path: Path, key: str
+) -> None:
+    data = f"---\nx: 1\n{key}: kept\n---\nbody\n".encode()
+    (tmp_path / "n.md").write_bytes(data)
+    adapter = VaultAdapter(Vault.open(tmp_path))
+    (record,) = adapter.read_many(["n.md"])
+    names = list(record.fields)
+    assert names[0] == "x" and len(names) == 2
+    fields = {**record.fields, "x": 2}
+    assert record.version is not None
+    adapter.update(Record(record.class_name, fields, "body\n", id="n.md"),
+                   expected_version=record.version)
+    assert (tmp_path / "n.md").read_bytes() == data.replace(b"x: 1", b"x: 2")
+    (again,) = adapter.read_many(["n.md"])
+    assert again.fields == fields

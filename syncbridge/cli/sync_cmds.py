@@ -229,7 +229,11 @@ def _cmd_sync(args: argparse.Namespace) -> int:
         if args.json:
             sys.stderr.write(f"syncbridge: stopped: {stops[0]}\n")
         return 3
-    return 1 if any(r.errors for _, r in reports) else 0
+    problems = any(
+        r.errors or any(str(s.get("message", "")).startswith("unreadable") for s in r.skipped)
+        for _, r in reports
+    )
+    return 1 if problems else 0
 
 
 # -- status --------------------------------------------------------------------------------
@@ -418,7 +422,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="sync the vault with every target, both ways",
         description="Sync the vault with the configured targets in both directions, merging "
         "per field. Conflicts are decided by last_modified (configurable) and the losing "
-        "value is kept in the conflict log. Exit codes: 0 ok, 1 some notes skipped, "
+        "value is kept in the conflict log. Exit codes: 0 ok, 1 some notes could not be synced "
+        "(errors, unreadable notes), "
         "2 configuration error, 3 stopped by a safety guard.",
         epilog="examples:\n"
         "  syncbridge sync --config syncbridge.toml\n"

@@ -169,10 +169,16 @@ class StateStore:
         a newer syncbridge (more migrations than this one knows).
         """
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        os.close(fd)
-        os.chmod(path, 0o600)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            os.close(fd)
+            os.chmod(path, 0o600)
+        except OSError as exc:
+            raise StateError(
+                f"{path}: cannot create or open the state file ({exc.strerror or exc}); "
+                "choose a folder you may write in ([state] path in the config)"
+            ) from None
         try:
             conn = sqlite3.connect(path, isolation_level=None, timeout=10.0)
             conn.execute("PRAGMA journal_mode=WAL")

@@ -422,7 +422,11 @@ class SQLiteAdapter(Adapter):
         if positions is None:
             positions = {c.field: (i, c.kind) for i, c in enumerate(table.columns.values())}
             self._positions[key] = positions
-        return encode_row(positions, record.fields)
+        fields = record.fields
+        if len(fields) > len(positions) or not positions.keys() >= fields.keys():
+            # fields past SQLite's column limit: not held here (held_fields says so)
+            fields = {k: v for k, v in fields.items() if k in positions}
+        return encode_row(positions, fields)
 
     def _finish_write(
         self, table: Table, head: Sequence[Any], record: Record, row: EncodedRow

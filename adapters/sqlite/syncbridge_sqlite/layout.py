@@ -275,14 +275,20 @@ class Layout:
         self.tables[class_name] = table
         return table
 
-    def ensure_column(self, table: Table, field_name: str, kind: FieldKind) -> Column:
+    def ensure_column(self, table: Table, field_name: str, kind: FieldKind) -> Column | None:
         """The column of ``field_name``, added with ALTER TABLE if missing. An existing
-        column keeps the kind it was created with (its stored values are of that kind)."""
+        column keeps the kind it was created with (its stored values are of that kind).
+
+        ``None`` when the table already has as many columns as SQLite allows (2,000 by
+        default): the table does not hold that field, whose values stay in the notes."""
         if field_name in table.columns:
             return table.columns[field_name]
+        existing = [row[1] for row in self.conn.execute(f"PRAGMA table_info({table.q})")]
+        if len(existing) >= self.conn.getlimit(sqlite3.SQLITE_LIMIT_COLUMN):
+            return None
         taken = {_fold(c) for c in INTERNAL_COLUMNS}
         taken |= {_fold(c.name) for c in table.columns.values()}
-        taken |= {_fold(row[1]) for row in self.conn.execute(f"PRAGMA table_info({table.q})")}
+        taken |= {_fold(name) for name in existing}
         name = _unique(_clean(field_name, "field"), taken)
         self.conn.execute(f"ALTER TABLE {table.q} ADD COLUMN {quote(name)} {SQL_TYPES[kind]}")
         self.conn.execute(
