@@ -48,6 +48,7 @@ __all__ = ["CONFLICT_COPY", "VaultAdapter", "VaultAdapterConfig", "canonical_fie
 CONFLICT_COPY = re.compile(r" \(conflict \d{4}-\d{2}-\d{2} \d{4}(?: \d+)?\)(?: \d+)?\.md$")
 """File names of conflict copies, which are never synced. A second copy of one note in the
 same minute gets a number after the parenthesis (``safe_filename``'s collision suffix)."""
+_CONFLICT_PART = re.compile(r" \(conflict ([^)]*)\)")
 
 
 class VaultAdapterConfig(AdapterConfig):
@@ -252,6 +253,17 @@ class VaultAdapter(Adapter):
         folder = folders.most_common(1)[0][0]
         return "" if folder == "." else folder + "/"
 
+    def _note_path(self, folder: str, title: str, *, replacing: str | None = None) -> str:
+        """:meth:`_new_path` for a note that syncs: a title shaped like one of our conflict
+        copies (``Grief (conflict 2026-01-01 0000)``, typed in the remote) loses those
+        parentheses in its file name (``Grief conflict 2026-01-01 0000.md``), because such
+        files are never synced and the entry would look deleted."""
+        path = self._new_path(folder, title, replacing=replacing)
+        if CONFLICT_COPY.search(path):
+            path = self._new_path(folder, _CONFLICT_PART.sub(r" conflict \1", title),
+                                  replacing=replacing)
+        return path
+
     def _new_path(self, folder: str, title: str, *, replacing: str | None = None) -> str:
         """A free note path in ``folder`` for ``title``; ``replacing`` is the note being
         renamed, whose own name does not count as taken (a change of case is a rename)."""
@@ -267,7 +279,7 @@ class VaultAdapter(Adapter):
         schema = self.vault.schema
         folder = self._folder_for(record.class_name)
         title = record.title or str(record.fields.get("title") or "") or "Untitled"
-        path = self._new_path(folder, title)
+        path = self._note_path(folder, title)
         note = Note.new(path=path)
         fields = dict(record.fields)
         if record.class_name != schema.default_class and schema.class_key not in fields \
@@ -301,7 +313,7 @@ class VaultAdapter(Adapter):
             # Retitled on the other side: rename the note in its folder (links to the old
             # name in other notes are not rewritten; `syncbridge doctor --all` lists them).
             folder = "" if str(current.parent) == "." else str(current.parent) + "/"
-            new_path = self._new_path(folder, record.title, replacing=path)
+            new_path = self._note_path(folder, record.title, replacing=path)
             if new_path != path:
                 try:
                     self.vault.move(path, new_path, expected=snap)

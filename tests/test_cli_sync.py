@@ -482,3 +482,27 @@ def test_fields_past_sqlites_column_limit_stay_in_the_note(
     assert wide.read_bytes() == data.replace(b"\nk1: 1\n", b"\nk1: 11\n")
     third = sync_json(capsys, project)["targets"]["local"]
     assert [third[side][k] for side in ("vault", "remote") for k in ZERO] == [0] * 8
+
+
+def test_a_remote_title_shaped_like_a_conflict_copy_never_makes_the_entry_look_deleted(
+    capsys: pytest.CaptureFixture[str], project: Path
+) -> None:
+    # Conflict copies ("Title (conflict 2026-01-01 0000).md") are never synced; a row titled
+    # like one must still be a synced note, so its file name loses the parentheses.
+    sync_json(capsys, project)
+    with sqlite3.connect(project / "syncbridge-demo.db") as conn, conn:
+        conn.execute("UPDATE emotion SET title = 'Grief (conflict 2026-01-01 0000)'"
+                     " WHERE title = 'Grief'")
+        conn.execute("INSERT INTO emotion (title, body) VALUES"
+                     " ('Joy (conflict 2026-01-01 0000)', 'joy\n')")
+    first = sync_json(capsys, project)["targets"]["local"]
+    assert first["vault"]["created"] == 1 and first["vault"]["updated"] == 1
+    emotions = project / "vault" / "Psyche" / "Emotions"
+    assert (emotions / "Grief conflict 2026-01-01 0000.md").is_file()
+    assert (emotions / "Joy conflict 2026-01-01 0000.md").read_text().endswith("joy\n")
+    for _ in range(2):  # neither is taken for deleted later, and nothing keeps changing
+        again = sync_json(capsys, project)["targets"]["local"]
+        assert [again[side][k] for side in ("vault", "remote") for k in ZERO] == [0] * 8
+    with sqlite3.connect(project / "syncbridge-demo.db") as conn:
+        titles = {r[0] for r in conn.execute("SELECT title FROM emotion")}
+    assert {"Grief (conflict 2026-01-01 0000)", "Joy (conflict 2026-01-01 0000)"} <= titles
