@@ -81,6 +81,8 @@ def diagnose(vault: Vault, *, id_field: str = "id", check_edits: bool = True,
     schema = vault.schema
     report.findings.extend(Finding("warning", "schema", schema.fileclass_folder or ".", p)
                            for p in schema.problems)
+    report.findings.extend(Finding("error", "settings", m.split(" ", 1)[0], m.split(" ", 1)[1])
+                           for m in schema.unreadable_settings)
     blocked = set()
     for path, problem in sorted(vault.scan_problems().items()):
         # what the scan could not index; a link is only a warning (ignore it to silence it)

@@ -506,3 +506,30 @@ def test_a_remote_title_shaped_like_a_conflict_copy_never_makes_the_entry_look_d
     with sqlite3.connect(project / "syncbridge-demo.db") as conn:
         titles = {r[0] for r in conn.execute("SELECT title FROM emotion")}
     assert {"Grief (conflict 2026-01-01 0000)", "Joy (conflict 2026-01-01 0000)"} <= titles
+
+
+@pytest.mark.parametrize(
+    ("rel", "data"),
+    [
+        (".obsidian/plugins/metadata-menu/data.json", b"{bad"),
+        (".obsidian/plugins/metadata-menu/data.json", b"[1, 2]"),
+        (".obsidian/types.json", b'{"types": ["text"]}'),
+        (".obsidian/types.json", b"\xff\xfe"),
+    ],
+)
+def test_a_settings_file_that_cannot_be_read_stops_the_sync_before_any_write(
+    capsys: pytest.CaptureFixture[str], project: Path, rel: str, data: bytes
+) -> None:
+    # Without Metadata Menu's settings the fileClass notes would sync as entries and folder
+    # classes would be lost (then come back, deleting what they created): stop instead.
+    sync_json(capsys, project)
+    (project / "vault" / rel).write_bytes(data)
+    before = (tree_digest(project / "vault"), db_dump(project / "syncbridge-demo.db"))
+    code = main(["sync", "--config", str(project / "syncbridge.toml")])
+    out = capsys.readouterr().out
+    assert code == 3
+    assert f"STOPPED, nothing written: {rel} cannot be read" in out and "Fix it" in out
+    assert (tree_digest(project / "vault"), db_dump(project / "syncbridge-demo.db")) == before
+    code = main(["doctor", str(project / "vault")])
+    out = capsys.readouterr().out
+    assert code == 1 and f"error: {rel}: cannot be read" in out

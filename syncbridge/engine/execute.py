@@ -435,6 +435,8 @@ def _run_sync(
 ) -> SyncReport:
     """The run itself, as documented in :func:`run_sync` (the caller holds the lock)."""
     target = options.target
+    if schema is not None and schema.unreadable_settings:
+        raise SafetyStop("; ".join(schema.unreadable_settings))
     if schema is not None and not options.computed_fields:
         computed = {
             name: tuple(k for k, spec in cls.fields.items() if spec.read_only)

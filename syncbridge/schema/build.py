@@ -13,6 +13,8 @@ frontmatter from disk.
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -23,6 +25,7 @@ from ruamel.yaml.error import YAMLError
 
 from syncbridge.schema.inference import infer_field
 from syncbridge.schema.metadata_menu import (
+    SETTINGS_PATH,
     FileClassDefinition,
     MetadataMenuSettings,
     parse_fields,
@@ -148,6 +151,30 @@ def _extra_fields(
     return extra
 
 
+def _settings_problem(root: Path, rel: str, owner: str) -> str | None:
+    """Why the settings file ``rel`` cannot be used although it exists, else ``None``."""
+    path = root / rel
+    if not os.path.lexists(path):
+        return None
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+    except UnicodeDecodeError:
+        reason = "not UTF-8 text"
+    except ValueError as exc:
+        reason = f"not valid JSON: {exc}"
+    else:
+        if isinstance(data, dict) and (
+            rel != ".obsidian/types.json" or isinstance(data.get("types", data), dict)
+        ):
+            return None
+        reason = "not the JSON object expected"
+    return (f"{rel} cannot be read ({reason}); without it notes would be classified and "
+            f"typed wrongly. Fix it ({owner} rewrites it when you change a setting) or "
+            "remove it, then sync again")
+
+
 def build_vault_schema(
     root: Path,
     frontmatters: Mapping[str, Mapping[str, Any]],
@@ -171,6 +198,9 @@ def build_vault_schema(
     in definitions are
     collected in ``VaultSchema.problems``; this function does not raise on bad input.
     """
+    unreadable = [m for m in (_settings_problem(root, SETTINGS_PATH, "Metadata Menu"),
+                              _settings_problem(root, ".obsidian/types.json", "Obsidian"))
+                  if m is not None]
     settings = read_settings(root) or MetadataMenuSettings()
     class_key = settings.file_class_alias
     folder = settings.class_files_path
@@ -208,6 +238,7 @@ def build_vault_schema(
             class_excluded_folders=settings.excluded_folders,
             definition_paths=frozenset(d.path for d in definitions.values()),
             problems=tuple(problems),
+            unreadable_settings=tuple(unreadable),
         )
 
     # Classes named in notes but never defined get an (inferred) class of their own.

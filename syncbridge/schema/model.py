@@ -148,6 +148,10 @@ class VaultSchema:
     problems: tuple[str, ...] = ()
     """What the readers could not use (bad field entries, unknown ``extends`` ...), for
     ``syncbridge doctor``."""
+    unreadable_settings: tuple[str, ...] = ()
+    """Settings files that exist but cannot be read (Metadata Menu's ``data.json``,
+    ``types.json``): without them notes would be classified and typed wrongly, so a sync
+    stops until they are fixed (``syncbridge doctor`` lists them as errors)."""
 
     def class_of(self, path: str, fields: Mapping[str, Any]) -> str:
         """The class of the note at vault-relative POSIX ``path`` with frontmatter ``fields``.
