@@ -6,8 +6,8 @@ Read-only: it never writes a note. Findings are grouped by severity:
   it refuses to edit, no permission to read it or its folder, a name that is not UTF-8), a
   file that would not round-trip byte for byte, two notes sharing an id;
 * ``warning``: a value that does not fit its class (a Select value not in its list, a date
-  not in its format ...), problems in fileClass definitions, and symbolic links (not
-  followed, so not synced);
+  not in its format ...), problems in fileClass definitions, a fileClass no definition note
+  describes (a typo?), and symbolic links (not followed, so not synced);
 * ``info``: links that resolve to no note.
 """
 
@@ -123,6 +123,13 @@ def diagnose(vault: Vault, *, id_field: str = "id", check_edits: bool = True,
         cls_name = schema.class_of(path, entry.fields)
         classes[cls_name] += 1
         cls = schema.classes.get(cls_name)
+        if (classes[cls_name] == 1 and cls is not None and schema.fileclass_folder
+                and cls.source == "inferred" and cls_name != schema.default_class
+                and cls_name != schema.global_class):
+            report.findings.append(Finding(
+                "warning", "undefined-class", path,
+                f"fileClass {cls_name!r} has no definition note in {schema.fileclass_folder}/ "
+                "(a typo?); its notes sync as a class of their own, typed by their values"))
         if cls is not None:
             for issue in validate_note(cls, entry.fields):
                 report.findings.append(Finding(

@@ -54,6 +54,19 @@ def test_doctor_reports_problems_and_changes_nothing(vault: Path) -> None:
     assert {p: p.read_bytes() for p in vault.rglob("*.md")} == before
 
 
+def test_doctor_warns_once_about_a_fileclass_nothing_defines(vault: Path) -> None:
+    for name in ("Typo.md", "Typo 2.md"):
+        (vault / "Psyche" / name).write_bytes(b"---\nfileClass: wuond\n---\nbody\n")
+    result = run("doctor", str(vault), "--json")
+    report = json.loads(result.stdout)
+    found = [f for f in report["findings"] if f["kind"] == "undefined-class"]
+    assert len(found) == 1 and found[0]["severity"] == "warning"
+    assert "fileClass 'wuond' has no definition note in Classes/ (a typo?)" in found[0]["message"]
+    assert result.returncode == 0  # a warning: the notes still sync
+    assert not [f for f in json.loads(run("doctor", str(EXAMPLE_VAULT), "--json").stdout)[
+        "findings"] if f["kind"] == "undefined-class"]
+
+
 def test_doctor_flags_notes_it_will_not_edit(vault: Path) -> None:
     (vault / "Flow.md").write_bytes(b"---\n{a: 1, b: 2}\n---\n")
     result = run("doctor", str(vault), "--json")
