@@ -41,7 +41,9 @@ from syncbridge.errors import (
 )
 from syncbridge.schema.model import ClassSchema, FieldKind
 from syncbridge_sqlite.codec import (
+    Cell,
     EncodedRow,
+    cell_text,
     decode_fields,
     encode_row,
     exact_entries,
@@ -71,6 +73,14 @@ _HEAD = "rowid, _id, _version, _modified"  # what a write returns
 _RETURNING = sqlite3.sqlite_version_info >= (3, 35, 0)
 _RECENT = 512  # records kept after our own writes, so the read that follows needs no query
 _STATEMENTS = 512  # INSERT statements kept (one per set of filled columns), and prepared
+
+
+def _read_only(exc: sqlite3.Error) -> bool:
+    """Whether SQLite refused a write because the database cannot be written to."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return (isinstance(code, int) and code & 0xFF == sqlite3.SQLITE_READONLY) or (
+        "readonly database" in str(exc)
+    )
 
 
 class SQLiteAdapter(Adapter):
@@ -117,6 +127,8 @@ class SQLiteAdapter(Adapter):
         # Records as we last wrote them, with the data_version seen in that transaction:
         # valid while no other connection has committed since (PRAGMA data_version).
         self._recent: OrderedDict[str, tuple[int, Record]] = OrderedDict()
+        self._unreadable: dict[str, str] = {}  # record id → why it cannot be synced now
+        self._unmendable = -2  # the schema_version a repair failed at (read-only file)
         self._layout = Layout(config.table_prefix)
         if self.path.exists():
             self._connect()
@@ -180,6 +192,8 @@ class SQLiteAdapter(Adapter):
             try:
                 if outer:
                     self._refresh_layout()
+                    if self._layout.damaged:
+                        self._mend_layout()
                 yield
             except BaseException as exc:
                 self._depth -= 1
@@ -227,15 +241,68 @@ class SQLiteAdapter(Adapter):
             outer = self._depth == 0
             try:
                 if outer:
-                    self._conn.execute("BEGIN")
-                try:
+                    self._begin_reading()
+                else:
                     self._refresh_layout()
+                try:
                     yield
                 finally:
                     if outer:
                         self._conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 raise self._translate(exc) from exc
+
+    def _begin_reading(self) -> None:
+        """BEGIN a read snapshot with the layout up to date. A layout another tool broke
+        (lost triggers, a dropped column) is mended first, in a write transaction of its
+        own: a read snapshot cannot write, and what is read must come after the repair."""
+        conn = self._conn
+        conn.execute("BEGIN")
+        self._refresh_layout()
+        if self._layout.damaged and self._schema_version != self._unmendable:
+            conn.execute("COMMIT")
+            self._mend_alone()
+            conn.execute("BEGIN")
+            self._refresh_layout()
+
+    def _mend_alone(self) -> None:
+        """:meth:`_mend_layout` in its own ``BEGIN IMMEDIATE`` transaction.
+
+        A database syncbridge cannot write to (read-only file or disk) is read as it is,
+        with a warning: the sync's first write fails with a clear error anyway, and
+        ``status`` still works. Any other error (a lock held too long) is raised.
+        """
+        conn = self._conn
+        seen = self._schema_version
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            self._schema_version = -1  # another program may have changed it meanwhile
+            self._refresh_layout()
+            if self._layout.damaged:
+                self._mend_layout()
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            self._forget()
+            if not _read_only(exc):
+                raise
+            self._unmendable = seen
+            log.warning(
+                "%s: cannot repair the database, it is read-only (%s): %s",
+                self.path,
+                exc,
+                self._layout.damage_summary(),
+            )
+
+    def _mend_layout(self) -> None:
+        """Repair the layout in the caller's write transaction (see :meth:`.Layout.mend`)
+        and read it again. Rows' versions moved: records remembered from our writes are
+        dropped, so the next reads ask the database."""
+        self._layout.mend()
+        self._recent.clear()
+        self._schema_version = -1  # forgetting a column changes no schema_version
+        self._refresh_layout()
 
     def _translate(self, exc: sqlite3.Error) -> Exception:
         text = str(exc)
@@ -312,27 +379,71 @@ class SQLiteAdapter(Adapter):
 
     def _record(self, table: Table, row: Sequence[Any]) -> Record:
         record_id, title, body, version, modified, nulls_cell, exact_cell, *cells = row
+        try:
+            title_text, body_text = cell_text(title), cell_text(body)
+        except UnicodeDecodeError:
+            # changed between list() and this read: skipped like list() skips it
+            problem = self._not_text(table, str(record_id), title, body)
+            self._unreadable[str(record_id)] = problem
+            raise RecordError(problem) from None
         kinds = [(c.field, c.kind) for c in table.columns.values()]
         return Record(
             class_name=table.class_name,
             fields=decode_fields(kinds, cells, nulls_cell, exact_cell),
-            body="" if body is None else str(body),
+            body=body_text or "",
             id=str(record_id),
             version=f"{version}@{modified}",
             modified=parse_stamp(modified),
-            title=None if title is None else str(title),
+            title=title_text,
         )
+
+    def _not_text(self, table: Table, record_id: str, title: Cell, body: Cell) -> str:
+        """Why a row whose ``title`` or ``body`` is a BLOB of bytes that are not UTF-8
+        cannot be synced, naming the table, the row and what to do."""
+        bad = []
+        for name, cell in (("title", title), ("body", body)):
+            try:
+                cell_text(cell)
+            except UnicodeDecodeError:
+                bad.append(name)
+        named = ""
+        if "title" not in bad and title is not None:
+            named = f" (title '{cell_text(title)}')"
+        cells = " and ".join(bad)
+        verb = "is a BLOB" if len(bad) == 1 else "are BLOBs"
+        return (
+            f"{self.path}: table {table.name}, row _id {record_id}{named}: its {cells} {verb}"
+            " whose bytes are not UTF-8 text, so the row is not synced and its note is left"
+            f" as it is; store text there, e.g. UPDATE {table.q} SET {bad[0]} = '...'"
+            f" WHERE _id = '{record_id}'"
+        )
+
+    def unreadable(self) -> dict[str, str]:
+        """Rows that exist but cannot be synced now, found by the last :meth:`list` (and
+        the reads since): id → message. Today: a ``title`` or ``body`` BLOB that is not
+        UTF-8. The engine skips them, never takes them for deleted."""
+        return dict(self._unreadable)
 
     def list(self) -> Iterator[RecordRef]:
         """Every live record of every class table, as of one snapshot. Reads three columns
         per row; also remembers each id's table for the reads and writes that follow."""
         refs: builtins.list[RecordRef] = []
         where: dict[str, Table] = {}
+        unreadable: dict[str, str] = {}
         with self._reading():
             for table in self._layout.tables.values():
-                rows = self._conn.execute(f"SELECT _id, _version, _modified FROM {table.q}")
-                for record_id, version, modified in rows:
+                # typeof() reads no cell content: cheap even for long bodies
+                rows = self._conn.execute(
+                    "SELECT _id, _version, _modified,"
+                    f" typeof(title) = 'blob' OR typeof(body) = 'blob' FROM {table.q}"
+                )
+                for record_id, version, modified, blob in rows:
                     key = str(record_id)
+                    if blob:
+                        problem = self._blob_problem(table, key)
+                        if problem is not None:
+                            unreadable[key] = problem  # not listed: skipped, not deleted
+                            continue
                     if key in where:
                         log.warning(
                             "%s: id %s is in tables %s and %s; ignoring the second",
@@ -349,7 +460,20 @@ class SQLiteAdapter(Adapter):
                         )
                     )
         self._where = where
+        self._unreadable = unreadable
         return iter(refs)
+
+    def _blob_problem(self, table: Table, record_id: str) -> str | None:
+        """Why the row cannot be synced, if its BLOB ``title`` / ``body`` is not UTF-8."""
+        title, body = self._conn.execute(
+            f"SELECT title, body FROM {table.q} WHERE _id = ?", (record_id,)
+        ).fetchone()
+        try:
+            cell_text(title)
+            cell_text(body)
+        except UnicodeDecodeError:
+            return self._not_text(table, record_id, title, body)
+        return None
 
     def read_many(self, ids: Sequence[str]) -> builtins.list[Record]:
         """Full records for ``ids``, in order; ``RecordError`` naming the first unknown id."""

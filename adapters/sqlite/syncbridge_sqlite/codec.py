@@ -30,6 +30,7 @@ from syncbridge.schema.model import FieldKind
 __all__ = [
     "SQL_TYPES",
     "EncodedRow",
+    "cell_text",
     "decode",
     "decode_fields",
     "encode",
@@ -126,6 +127,21 @@ def decode(kind: FieldKind, cell: Cell) -> Any:
             return parsed
         return cell
     return cell
+
+
+def cell_text(cell: Cell) -> str | None:
+    """A ``title`` or ``body`` cell as text (``None`` for NULL).
+
+    Other tools may store text as a BLOB (``CAST(... AS BLOB)``, a file imported as bytes):
+    its bytes are read as UTF-8, never turned into Python's ``b'...'``. Raises
+    ``UnicodeDecodeError`` when they are not UTF-8: there is no text to sync then, and
+    guessing one would write it back over the user's bytes.
+    """
+    if cell is None or isinstance(cell, str):
+        return cell
+    if isinstance(cell, bytes):
+        return cell.decode("utf-8")
+    return str(cell)
 
 
 def exact_equal(a: Any, b: Any) -> bool:

@@ -26,6 +26,11 @@ The triggers run inside SQLite, so edits made with the ``sqlite3`` shell, Datase
 Browser are stamped exactly like ours. The update trigger only fires when the writer did not
 change ``_version`` itself; syncbridge's own writes bump it explicitly, which keeps them to
 one write per row and stops the trigger from re-firing itself.
+
+Other tools can break this layout: DB Browser's "Modify table" rebuilds a table without its
+triggers, ``ALTER TABLE ... DROP COLUMN`` removes a field's column. :meth:`Layout.load`
+notices both (:attr:`Layout.damaged`), and :meth:`Layout.mend` puts it right in one write
+transaction: see there.
 """
 
 from __future__ import annotations
@@ -72,6 +77,11 @@ def _clean(name: str, fallback: str) -> str:
     return text or fallback
 
 
+def _trigger_names(table_name: str) -> tuple[str, str]:
+    """The names of a class table's update and delete triggers."""
+    return table_name + "__touch", table_name + "__deleted"
+
+
 def _unique(name: str, taken: set[str]) -> str:
     candidate, n = name, 2
     while _fold(candidate) in taken:
@@ -115,6 +125,8 @@ class Layout:
         self.deletions = prefix + "_deletions"
         self.trash = prefix + "_trash"
         self.tables: dict[str, Table] = {}  # by class name
+        self.untriggered: list[Table] = []  # tables missing a trigger of ours (see mend)
+        self.gone_columns: list[tuple[Table, str, str]] = []  # (table, column, field)
 
     def bind(self, conn: sqlite3.Connection) -> None:
         """Use ``conn`` from now on."""
@@ -180,11 +192,14 @@ class Layout:
     def load(self) -> None:
         """Read ``_meta`` and ``_meta_columns`` into :attr:`tables`.
 
-        Tables and columns someone dropped or renamed with another tool are left out (with
-        a warning): their rows read as deleted, their fields as absent, and a later write
-        recreates what it needs.
+        Tables and columns someone dropped or renamed with another tool are left out: their
+        rows read as deleted (with a warning), their fields as absent (the column is listed
+        in :attr:`gone_columns` for :meth:`mend`), and a later write recreates what it
+        needs. Tables missing one of our triggers are listed in :attr:`untriggered`.
         """
         self.tables = {}
+        self.untriggered = []
+        self.gone_columns = []
         by_table: dict[str, Table] = {}
         existing = self._existing_tables()
         for table_name, class_name in self.conn.execute(
@@ -211,14 +226,109 @@ class Layout:
             if table_name not in by_table:
                 continue
             if column not in present[table_name]:
-                log.warning(
+                # said as a warning once, by mend() or (read-only) by the adapter
+                log.debug(
                     "column %s of table %s is gone; field %s reads as absent",
                     column,
                     table_name,
                     field_name,
                 )
+                self.gone_columns.append((by_table[table_name], column, field_name))
                 continue
             by_table[table_name].columns[field_name] = Column(column, field_name, FieldKind(kind))
+        self.untriggered = self._untriggered(list(by_table.values()))
+
+    @property
+    def damaged(self) -> bool:
+        """Whether :meth:`load` found something another tool broke that :meth:`mend` fixes."""
+        return bool(self.untriggered or self.gone_columns)
+
+    def _untriggered(self, tables: list[Table]) -> list[Table]:
+        """The (real, not view) tables among ``tables`` lacking one of our triggers."""
+        real: set[str] = set()
+        triggers: set[tuple[str, str]] = set()  # (table, trigger), folded
+        for kind, name, table_name in self.conn.execute(
+            "SELECT type, name, tbl_name FROM sqlite_master WHERE type IN ('table', 'trigger')"
+        ):
+            if kind == "table":
+                real.add(_fold(name))
+            else:
+                triggers.add((_fold(table_name), _fold(name)))
+        return [
+            table
+            for table in tables
+            if _fold(table.name) in real
+            and any(
+                (_fold(table.name), _fold(trigger)) not in triggers
+                for trigger in _trigger_names(table.name)
+            )
+        ]
+
+    # -- repairs -----------------------------------------------------------------------
+
+    def damage_summary(self) -> str:
+        """What :meth:`mend` would repair and what it means meanwhile, in words."""
+        parts = [
+            f"table {t.name} has lost syncbridge's triggers, so edits made to it by other"
+            " tools are not seen until syncbridge can write to the database"
+            for t in self.untriggered
+        ]
+        parts += [
+            f"column {column} of table {t.name} is gone (field {field_name} reads as absent)"
+            for t, column, field_name in self.gone_columns
+        ]
+        return "; ".join(parts)
+
+    def mend(self) -> None:
+        """Repair what :meth:`load` found broken; the caller holds a write transaction and
+        reloads the layout afterwards.
+
+        * A table that lost its triggers gets them back. Edits made while they were gone
+          did not move ``_version``, so every row of the table gets ``_version + 1``: the
+          next sync reads each row again and compares it by content with what it last
+          synced, which finds those edits (unchanged rows change nothing).
+        * A field whose column was dropped is forgotten in ``_meta_columns``, and every row
+          of its table gets ``_version + 1``: the next sync reads each row once while the
+          table does not hold the field, so the notes keep their values and the engine's
+          base forgets the field too. A column added later under that name is the user's
+          own; syncbridge adds a column of its own when it writes the field again. Without
+          this, such a column would count as ours again, and its NULL cells as cleared
+          values, deleting the field from every note read afterwards.
+
+        ``_modified`` is left alone: nothing was edited at this time. The update trigger
+        does not fire (the statement sets ``_version`` itself).
+        """
+        bump: dict[str, Table] = {}
+        for table in self.untriggered:
+            self._create_triggers(table.name)
+            bump[table.name] = table
+            log.warning(
+                "table %s had lost syncbridge's triggers (%s), e.g. to a table rebuild by"
+                " DB Browser's 'Modify table'; recreated them, and every row of %s is read"
+                " again on this sync, so edits made meanwhile are found",
+                table.name,
+                ", ".join(_trigger_names(table.name)),
+                table.name,
+            )
+        for table, column, field_name in self.gone_columns:
+            self.conn.execute(
+                f"DELETE FROM {quote(self.meta_columns)} WHERE table_name = ? AND column_name = ?",
+                (table.name, column),
+            )
+            bump[table.name] = table
+            log.warning(
+                "column %s of table %s is gone: syncbridge forgot it and reads every row of"
+                " %s again, without field %s (the notes keep their values). A column you add"
+                " as %s is yours; syncbridge adds its own when it next writes field %s",
+                column,
+                table.name,
+                table.name,
+                field_name,
+                column,
+                field_name,
+            )
+        for table in bump.values():
+            self.conn.execute(f"UPDATE {table.q} SET _version = coalesce(_version, 0) + 1")
 
     # -- tables and columns ------------------------------------------------------------
 
@@ -247,24 +357,10 @@ class Layout:
                 _nulls TEXT,
                 _exact TEXT
             )""",
-            f"""
-            CREATE TRIGGER {quote(name + "__touch")} AFTER UPDATE ON {q}
-            FOR EACH ROW WHEN NEW._version IS OLD._version
-            BEGIN
-                UPDATE {q} SET _version = coalesce(OLD._version, 0) + 1,
-                               _modified = {NOW_SQL}
-                WHERE rowid = NEW.rowid;
-            END""",
-            f"""
-            CREATE TRIGGER {quote(name + "__deleted")} AFTER DELETE ON {q}
-            FOR EACH ROW
-            BEGIN
-                INSERT INTO {quote(self.deletions)} (table_name, record_id, deleted_at)
-                VALUES ({_literal(name)}, OLD._id, {NOW_SQL});
-            END""",
         ]
         for statement in statements:
             self.conn.execute(statement)
+        self._create_triggers(name)
         # OR REPLACE: the class may have had a table that someone dropped.
         self.conn.execute(
             f"INSERT OR REPLACE INTO {quote(self.meta)} (table_name, class_name) VALUES (?, ?)",
@@ -274,6 +370,32 @@ class Layout:
         table = Table(name, class_name)
         self.tables[class_name] = table
         return table
+
+    def _create_triggers(self, name: str) -> None:
+        """(Re)create the triggers of table ``name`` (see the module docstring)."""
+        q = quote(name)
+        touch, deleted = _trigger_names(name)
+        statements = [
+            f"DROP TRIGGER IF EXISTS {quote(touch)}",
+            f"""
+            CREATE TRIGGER {quote(touch)} AFTER UPDATE ON {q}
+            FOR EACH ROW WHEN NEW._version IS OLD._version
+            BEGIN
+                UPDATE {q} SET _version = coalesce(OLD._version, 0) + 1,
+                               _modified = {NOW_SQL}
+                WHERE rowid = NEW.rowid;
+            END""",
+            f"DROP TRIGGER IF EXISTS {quote(deleted)}",
+            f"""
+            CREATE TRIGGER {quote(deleted)} AFTER DELETE ON {q}
+            FOR EACH ROW
+            BEGIN
+                INSERT INTO {quote(self.deletions)} (table_name, record_id, deleted_at)
+                VALUES ({_literal(name)}, OLD._id, {NOW_SQL});
+            END""",
+        ]
+        for statement in statements:
+            self.conn.execute(statement)
 
     def ensure_column(self, table: Table, field_name: str, kind: FieldKind) -> Column | None:
         """The column of ``field_name``, added with ALTER TABLE if missing. An existing
