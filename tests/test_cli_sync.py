@@ -533,3 +533,16 @@ def test_a_settings_file_that_cannot_be_read_stops_the_sync_before_any_write(
     code = main(["doctor", str(project / "vault")])
     out = capsys.readouterr().out
     assert code == 1 and f"error: {rel}: cannot be read" in out
+
+
+def test_a_deleted_database_stops_with_what_to_check_first(
+    capsys: pytest.CaptureFixture[str], project: Path
+) -> None:
+    sync_json(capsys, project)
+    before = tree_digest(project / "vault")
+    (project / "syncbridge-demo.db").unlink()
+    code = main(["sync", "--config", str(project / "syncbridge.toml")])
+    out = capsys.readouterr().out
+    assert code == 3 and "the remote side is empty but" in out
+    assert "moved, deleted or replaced" in out and "--force-delete" in out
+    assert tree_digest(project / "vault") == before  # no note went to the trash

@@ -460,8 +460,11 @@ def _safety_stop(plan: Plan, linked: int, options: SyncOptions) -> str | None:
     for side, count in (("vault", plan.vault_count), ("remote", plan.remote_count)):
         if count == 0:
             return (
-                f"the {side} side is empty but {linked} entries were linked; if that is "
-                "really intended, re-run with --force-delete"
+                f"the {side} side is empty but {linked} entries were linked. If its "
+                "database or folder was moved, deleted or replaced, or its tables dropped, "
+                "put it back (or fix the path in the config) and sync again; if emptying "
+                "it was really intended, re-run with --force-delete (deleted notes go to "
+                "the vault's .trash/)"
             )
     sides: tuple[Side, ...] = ("vault", "remote")
     for side in sides:
