@@ -164,6 +164,15 @@ class Vault:
                 name = entry.name
                 rel = prefix + name
                 try:
+                    if name.endswith(".md") and entry.is_file(follow_symlinks=False):
+                        # a note: the common case first (d_type, no system call but lstat)
+                        if self.ignore and self._ignored(rel):
+                            continue
+                        if not _utf8(name):
+                            self._problems[_shown(rel)] = _BAD_NAME
+                            continue
+                        yield rel, entry.stat(follow_symlinks=False)
+                        continue
                     is_dir = entry.is_dir(follow_symlinks=False)
                     is_link = entry.is_symlink()
                     is_note = name.endswith(".md")
@@ -178,21 +187,16 @@ class Vault:
                         continue  # dot-folders: Obsidian does not show them
                     if self.ignore and self._ignored(rel):
                         continue
-                    if not _utf8(rel):
-                        self._problems[_shown(rel) + ("/" if is_dir else "")] = ScanProblem(
-                            "name", "the name is not valid UTF-8, so it cannot be synced; "
-                            "rename it")
+                    if not _utf8(name):
+                        self._problems[_shown(rel) + ("/" if is_dir else "")] = _BAD_NAME
                         continue
                     if is_dir:
                         stack.append((Path(entry.path), rel + "/"))
-                    elif is_link:
-                        if is_note or entry.is_dir(follow_symlinks=True):
-                            self._problems[rel + ("" if is_note else "/")] = ScanProblem(
-                                "symlink", "a symbolic link: syncbridge does not follow "
-                                "links (it never writes through them), so this is not "
-                                "synced; add it to vault.ignore to silence this")
-                    elif entry.is_file(follow_symlinks=False):
-                        yield rel, entry.stat(follow_symlinks=False)
+                    elif is_link and (is_note or entry.is_dir(follow_symlinks=True)):
+                        self._problems[rel + ("" if is_note else "/")] = ScanProblem(
+                            "symlink", "a symbolic link: syncbridge does not follow links "
+                            "(it never writes through them), so this is not synced; add it "
+                            "to vault.ignore to silence this")
                 except FileNotFoundError:
                     continue
                 except OSError as exc:
@@ -450,6 +454,9 @@ class Vault:
                 os.unlink(temp)
             if not isinstance(exc, OSError):  # a full disk: no cache this time
                 raise
+
+
+_BAD_NAME = ScanProblem("name", "the name is not valid UTF-8, so it cannot be synced; rename it")
 
 
 def _utf8(rel: str) -> bool:
