@@ -1,7 +1,7 @@
 """The ``syncbridge`` command line. Only this package turns errors into exit codes.
 
 Each command lives in a module of this package that exposes ``register(subparsers)``;
-``main`` wires them up. Exit codes: 0 ok, 1 problems found / some notes skipped,
+``main`` wires them up. Exit codes: 0 ok, 1 problems found / some notes could not be synced,
 2 usage or configuration error, 3 a safety stop, 4 a transient failure.
 """
 
