@@ -206,14 +206,7 @@ class Vault:
                         self._unreadable(rel, "note", exc)
 
     def _unreadable(self, rel: str, what: str, exc: OSError) -> None:
-        reason = exc.strerror or str(exc)
-        if what == "folder":
-            message = (f"cannot read this folder ({reason}); its notes are left alone, "
-                       "neither synced nor deleted, until its permissions are fixed")
-        else:
-            message = (f"cannot read this note ({reason}); it is left alone, neither "
-                       "synced nor deleted, until its permissions are fixed")
-        self._problems[rel] = ScanProblem("unreadable", message)
+        self._problems[rel] = ScanProblem("unreadable", _cannot_read(what, exc))
         self._blocked.append("" if rel == "./" else rel)
 
     def rescan(self, progress: ProgressFn | None = None) -> ScanReport:
@@ -459,6 +452,16 @@ class Vault:
 _BAD_NAME = ScanProblem("name", "the name is not valid UTF-8, so it cannot be synced; rename it")
 
 
+def _cannot_read(what: str, exc: OSError) -> str:
+    """The message for a ``"folder"`` or ``"note"`` the scan may not read."""
+    reason = exc.strerror or str(exc)
+    if what == "folder":
+        return (f"cannot read this folder ({reason}); its notes are left alone, neither "
+                "synced nor deleted, until its permissions are fixed")
+    return (f"cannot read this note ({reason}); it is left alone, neither synced nor "
+            "deleted, until its permissions are fixed")
+
+
 def _utf8(rel: str) -> bool:
     """Whether ``rel`` (decoded from the file system) is valid UTF-8 (no surrogates)."""
     try:
@@ -503,9 +506,7 @@ def _read_chunk(root: str, items: list[tuple[str, int]]) -> list[tuple[IndexEntr
         except OSError as exc:
             # kept in the index as unreadable (never taken for deleted); mtime -1: read
             # again on every scan, so it is back as soon as its permissions are fixed
-            entry = IndexEntry(rel, -1, -1, "", error=(
-                f"cannot read this note ({exc.strerror or exc}); it is left alone, neither "
-                "synced nor deleted, until its permissions are fixed"))
+            entry = IndexEntry(rel, -1, -1, "", error=_cannot_read("note", exc))
             out.append((entry, b""))
             continue
         out.append((_index_entry(rel, data, mtime_ns, hashlib.sha256(data).hexdigest()), data))

@@ -179,6 +179,13 @@ _SCALAR_ERRORS = (ValueError, IndexError, OverflowError)
 (``2024-02-30``, ``0x_``): PyYAML and ruamel raise these instead of a YAML error."""
 
 
+def _invalid_value(exc: Exception, path: str | None) -> FrontmatterError:
+    """A scalar error where no node (so no line) is at hand: the alias and ruamel paths."""
+    return FrontmatterError(
+        f"invalid frontmatter value ({exc}); fix it, or quote it to keep it as text", path=path
+    )
+
+
 def _invalid_scalar(node: Any, exc: Exception) -> yaml.MarkedYAMLError:
     kind = node.tag.rsplit(":", 1)[-1]
     kind = {"timestamp": "a date", "int": "an integer", "float": "a number"}.get(kind, kind)
@@ -495,10 +502,7 @@ def _load_libyaml(text: str, path: str | None, line_offset: int) -> Any:
             "frontmatter is nested too deeply", path=path, line=line_offset + 1
         ) from None
     except _SCALAR_ERRORS as exc:  # the generic path (aliases) builds scalars too
-        raise FrontmatterError(
-            f"invalid frontmatter value ({exc}); fix it, or quote it to keep it as text",
-            path=path,
-        ) from None
+        raise _invalid_value(exc, path) from None
     finally:
         loader.dispose()
 
@@ -583,10 +587,7 @@ def _load_with_ruamel(text: str, path: str | None, line_offset: int) -> Any:
     except RuamelError as exc:
         raise _rt_error(exc, path, line_offset) from None
     except _SCALAR_ERRORS as exc:
-        raise FrontmatterError(
-            f"invalid frontmatter value ({exc}); fix it, or quote it to keep it as text",
-            path=path,
-        ) from None
+        raise _invalid_value(exc, path) from None
     return plain(data)
 
 
