@@ -12,7 +12,7 @@ import pytest
 from notion_client import APIResponseError, Client
 from notion_client.errors import APIErrorCode
 from notion_fake_support import paragraph, text
-from syncbridge_notion.testing import NotionFakeServer
+from syncbridge_notion_fake import NotionFakeServer
 
 
 def rejected(call: Callable[[], Any]) -> str:

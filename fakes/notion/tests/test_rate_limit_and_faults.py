@@ -11,7 +11,7 @@ import pytest
 from notion_client import APIResponseError, Client, RetryOptions
 from notion_client.errors import APIErrorCode, RequestTimeoutError, UnknownHTTPResponseError
 from notion_fake_support import make_database, text
-from syncbridge_notion.testing import (
+from syncbridge_notion_fake import (
     FaultRule,
     ManualClock,
     NotionFakeServer,
