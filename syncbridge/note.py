@@ -14,13 +14,14 @@ Guarantees:
 * Setting, adding or deleting a key changes only that key's lines (see
   :mod:`syncbridge.splice`); a note without frontmatter gets one when a key is added.
 * Values read with YAML 1.2 semantics (``yes`` is a string, ``0755`` is 755). Reading a
-  value returns a fresh plain Python object (``str``, ``int``, ``list`` ...): mutate a
-  copy and assign it back.
+  value returns a plain Python object (``str``, ``int``, ``list`` ...); a list or mapping
+  is a fresh copy (immutable values need none): mutate it and assign it back.
 """
 
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from collections.abc import Iterator, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any
 
@@ -52,9 +53,15 @@ class Note(MutableMapping[str, Any]):
     # --- construction --------------------------------------------------------------------
 
     @classmethod
-    def from_bytes(cls, data: bytes, *, path: str | None = None) -> Note:
-        """Parse a note from its file bytes. Raises EncodingError for invalid UTF-8 only."""
-        return cls(split_text(decode(data, path=path)), path=path, data=bytes(data))
+    def from_bytes(cls, data: bytes, *, path: str | None = None,
+                   values: dict[str, Any] | None = None) -> Note:
+        """Parse a note from its file bytes. Raises EncodingError for invalid UTF-8 only.
+
+        ``values``: the frontmatter values already read from these exact bytes (the vault
+        index passes its own): used instead of reading the YAML again, never modified."""
+        note = cls(split_text(decode(data, path=path)), path=path, data=bytes(data))
+        note._values = values
+        return note
 
     @classmethod
     def from_text(cls, text: str, *, path: str | None = None) -> Note:
@@ -139,8 +146,9 @@ class Note(MutableMapping[str, Any]):
 
     @property
     def fields(self) -> dict[str, Any]:
-        """A deep copy of every frontmatter field (FrontmatterError if unreadable)."""
-        return copy.deepcopy(self._load())
+        """Every frontmatter field, in a new dict whose lists and mappings are copies
+        (FrontmatterError if unreadable)."""
+        return {key: _fresh(value) for key, value in self._load().items()}
 
     def _load(self) -> dict[str, Any]:
         if self._values is None:
@@ -157,7 +165,7 @@ class Note(MutableMapping[str, Any]):
         return self._values
 
     def __getitem__(self, key: str) -> Any:
-        return copy.deepcopy(self._load()[key])
+        return _fresh(self._load()[key])
 
     def __iter__(self) -> Iterator[str]:
         return iter(list(self._load()))
@@ -197,6 +205,15 @@ class Note(MutableMapping[str, Any]):
 
     def __repr__(self) -> str:
         return f"<Note {self.path or '(unsaved)'}: {len(self._parts.text())} chars>"
+
+
+_IMMUTABLE = frozenset({str, int, float, bool, type(None), dt.date, dt.datetime, dt.time})
+
+
+def _fresh(value: Any) -> Any:
+    """``value`` itself when it cannot be mutated (the YAML reader's scalars), else a deep
+    copy, so that changing what a read returned never changes the note (or the index)."""
+    return value if type(value) in _IMMUTABLE else copy.deepcopy(value)
 
 
 def _same(a: Any, b: Any) -> bool:
