@@ -213,7 +213,14 @@ _IMMUTABLE = frozenset({str, int, float, bool, type(None), dt.date, dt.datetime,
 def _fresh(value: Any) -> Any:
     """``value`` itself when it cannot be mutated (the YAML reader's scalars), else a deep
     copy, so that changing what a read returned never changes the note (or the index)."""
-    return value if type(value) in _IMMUTABLE else copy.deepcopy(value)
+    kind = type(value)
+    if kind in _IMMUTABLE:
+        return value
+    if kind is list:  # the common case, a list of strings: no deepcopy machinery
+        return [v if type(v) in _IMMUTABLE else _fresh(v) for v in value]
+    if kind is dict:
+        return {k: v if type(v) in _IMMUTABLE else _fresh(v) for k, v in value.items()}
+    return copy.deepcopy(value)
 
 
 def _same(a: Any, b: Any) -> bool:

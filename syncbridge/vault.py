@@ -133,6 +133,7 @@ class Vault:
                  default_class: str = "note", template_folders: Sequence[str] = (),
                  settle_ms: int | None = None) -> None:
         self.root = Path(root).resolve()
+        self._root_str = str(self.root)
         if not self.root.is_dir():
             raise NoteError("is not a folder; give the path of your Obsidian vault",
                             path=str(root))
@@ -477,13 +478,15 @@ class Vault:
         the file still has the (size, mtime, ctime, inode) it had then and neither time was
         "racy" (see :meth:`rescan`) at the scan: the test the index itself trusts. Either
         way, :meth:`write` compares against the file's bytes before replacing it."""
-        path = self.abspath(rel)
+        # A path the scan found needs no check (see abspath) nor a Path object: notes()
+        # calls this for every note.
+        path = os.path.join(self._root_str, rel) if rel in self._index else self.abspath(rel)
         snap = self._scanned_if_unchanged(rel, path)
         if snap is None:
             snap = read_snapshot(path)
         return self._note(rel, snap), snap
 
-    def _scanned_if_unchanged(self, rel: str, path: Path) -> FileSnapshot | None:
+    def _scanned_if_unchanged(self, rel: str, path: str | Path) -> FileSnapshot | None:
         """The bytes the last scan read of ``rel`` (forgotten here: served once) if the file
         is provably unchanged since (see :meth:`read`), else None. One ``stat``."""
         snap = self._forget_scanned(rel)
