@@ -385,3 +385,39 @@ def test_the_cli_waits_for_a_note_caught_mid_save(
     assert report["remote"]["updated"] == 1 and report["skipped"] == []
     row = _row(project, "wound", "Abandonment Wound")
     assert row["intensity"] == 4 and row["core_belief"]
+
+
+def _typed(value: Any) -> Any:
+    """``value`` with the type of every part spelled out (``1 == True`` must not pass)."""
+    if isinstance(value, dict):
+        return [(_typed(k), _typed(v)) for k, v in value.items()]
+    if isinstance(value, list | tuple):
+        return (type(value).__name__, [_typed(v) for v in value])
+    if isinstance(value, float) and value != value:
+        return ("float", "nan")
+    return (type(value).__name__, value)
+
+
+def test_every_corpus_note_served_from_the_cached_index_reads_as_its_own_bytes(
+    tmp_path: Path, corpus: list[Path]
+) -> None:
+    from syncbridge import Note
+    from syncbridge.errors import NoteError
+
+    root = tmp_path / "vault"
+    for i, source in enumerate(corpus):
+        _old(root / f"{i:04d}.md", source.read_bytes())
+    cache = tmp_path / "index.json"
+    Vault.open(root, cache_path=cache)
+    vault = Vault.open(root, cache_path=cache)  # values from the JSON cache, nothing parsed
+    compared = 0
+    for note in vault.notes():
+        own = Note.from_bytes(note.to_bytes(), path=note.path)
+        try:
+            expected = _typed(dict(own))
+        except NoteError:
+            continue  # unreadable frontmatter: served as bytes, its values raise alike
+        assert _typed(dict(note)) == expected, note.path
+        assert _typed(note.fields) == expected, note.path
+        compared += 1
+    assert compared > 1000
