@@ -42,13 +42,25 @@ class Note(MutableMapping[str, Any]):
     ``path`` is only used in error messages and by the vault (vault-relative POSIX path).
     """
 
-    __slots__ = ("_data", "_parts", "_values", "path")
+    __slots__ = ("_data", "_split", "_values", "path")
 
-    def __init__(self, parts: Parts, *, path: str | None = None, data: bytes | None = None):
-        self._parts = parts
+    def __init__(self, parts: Parts | None, *, path: str | None = None,
+                 data: bytes | None = None):
+        self._split = parts  # None: split ``data`` when first needed (see from_bytes)
         self._data = data
         self._values: dict[str, Any] | None = None
         self.path = path
+
+    @property
+    def _parts(self) -> Parts:
+        if self._split is None:
+            assert self._data is not None
+            self._split = split_text(decode(self._data, path=self.path))
+        return self._split
+
+    @_parts.setter
+    def _parts(self, parts: Parts) -> None:
+        self._split = parts
 
     # --- construction --------------------------------------------------------------------
 
@@ -57,11 +69,14 @@ class Note(MutableMapping[str, Any]):
                    values: dict[str, Any] | None = None) -> Note:
         """Parse a note from its file bytes. Raises EncodingError for invalid UTF-8 only.
 
-        ``values``: the frontmatter values already read from these exact bytes (the vault
-        index passes its own): used instead of reading the YAML again, never modified."""
-        note = cls(split_text(decode(data, path=path)), path=path, data=bytes(data))
-        note._values = values
-        return note
+        ``values``: the frontmatter values already read from these exact bytes, which
+        therefore are valid UTF-8 (the vault index passes its own): used instead of reading
+        the YAML again, never modified; the text is then split only when first needed."""
+        if values is not None:
+            note = cls(None, path=path, data=bytes(data))
+            note._values = values
+            return note
+        return cls(split_text(decode(data, path=path)), path=path, data=bytes(data))
 
     @classmethod
     def from_text(cls, text: str, *, path: str | None = None) -> Note:
@@ -165,7 +180,8 @@ class Note(MutableMapping[str, Any]):
         return self._values
 
     def __getitem__(self, key: str) -> Any:
-        return _fresh(self._load()[key])
+        value = (self._values if self._values is not None else self._load())[key]
+        return value if type(value) in _IMMUTABLE else _fresh(value)
 
     def __iter__(self) -> Iterator[str]:
         return iter(list(self._load()))

@@ -362,7 +362,11 @@ class Vault:
                 yield read, _NO_BYTES
                 continue
             snap, steady = read
-            if steady and not settle_delay_ns(snap.mtime_ns, started, self.settle_ns):
+            known = self._index.get(rel)
+            if steady and (not settle_delay_ns(snap.mtime_ns, started, self.settle_ns)
+                           or (known is not None and known.sha256 == snap.sha256)):
+                # Settled, or the very bytes the index knows (a touch, our own write, a
+                # second scan in one run): nothing half-saved to take for an edit.
                 yield _index_entry(rel, snap), snap
             else:
                 young[rel] = read  # changed while read, or too recently modified
@@ -480,7 +484,7 @@ class Vault:
         way, :meth:`write` compares against the file's bytes before replacing it."""
         # A path the scan found needs no check (see abspath) nor a Path object: notes()
         # calls this for every note.
-        path = os.path.join(self._root_str, rel) if rel in self._index else self.abspath(rel)
+        path = f"{self._root_str}/{rel}" if rel in self._index else self.abspath(rel)
         snap = self._scanned_if_unchanged(rel, path)
         if snap is None:
             snap = read_snapshot(path)

@@ -421,3 +421,25 @@ def test_every_corpus_note_served_from_the_cached_index_reads_as_its_own_bytes(
         assert _typed(note.fields) == expected, note.path
         compared += 1
     assert compared > 1000
+
+
+def test_a_recent_file_with_the_bytes_the_index_knows_is_not_waited_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "vault"
+    _old(root / "a.md", FULL)
+    vault = Vault.open(root, settle_ms=1000)
+    (root / "a.md").write_bytes(FULL)  # rewritten just now, same bytes (or our own write)
+    slept: list[float] = []
+    real_sleep = time.sleep
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        real_sleep(seconds)
+
+    monkeypatch.setattr(vault_module.time, "sleep", sleep)
+    assert vault.rescan().unchanged == 1
+    assert slept == []
+    (root / "a.md").write_bytes(NEW)  # new bytes just now: waited for
+    assert vault.rescan().changed == 1
+    assert slept and max(slept) > 0.5
