@@ -504,7 +504,10 @@ def render(**f: Any) -> str:
         "(invalid YAML, duplicate keys, template placeholders). Every file was read once "
         "before timing, so \"cold\" means no index cache, not a cold disk cache. "
         f"Wall-clock best and median of {f['runs']} runs unless noted, and the median CPU "
-        "time (user + system, worker processes included).",
+        "time (user + system, worker processes included). Load average (1 min) when the "
+        f"run started: {f['load']:.1f}, when it ended: {os.getloadavg()[0]:.1f} (other "
+        "work on this shared machine slows every row alike, the baselines' included; "
+        "compare rows of one run, and the CPU column).",
         "",
         "| measurement | wall, best | wall, median | CPU, median | per note (wall median) "
         "| note |",

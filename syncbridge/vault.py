@@ -564,18 +564,17 @@ class Vault:
 
     def _save_cache(self) -> None:
         assert self.cache_path is not None
-        payload = {
-            "version": _CACHE_VERSION,
-            "root": str(self.root),
-            "scanned_ns": self._scanned_ns,
-            "entries": [
-                {"path": e.path, "size": e.size, "mtime_ns": e.mtime_ns, "sha256": e.sha256,
-                 "has_frontmatter": e.has_frontmatter, "fields": _encode(e.fields),
-                 "error": e.error, "error_line": e.error_line, "ctime_ns": e.ctime_ns,
-                 "inode": e.inode, "emptied_in": e.emptied_in}
-                for e in self._index.values()
-            ],
-        }
+        entries = []
+        for e in self._index.values():
+            item = {"path": e.path, "size": e.size, "mtime_ns": e.mtime_ns, "sha256": e.sha256,
+                    "has_frontmatter": e.has_frontmatter, "fields": _encode(e.fields),
+                    "error": e.error, "error_line": e.error_line, "ctime_ns": e.ctime_ns,
+                    "inode": e.inode}
+            if e.emptied_in is not None:  # rare: left out otherwise (the default)
+                item["emptied_in"] = e.emptied_in
+            entries.append(item)
+        payload = {"version": _CACHE_VERSION, "root": str(self.root),
+                   "scanned_ns": self._scanned_ns, "entries": entries}
         data = json.dumps(payload, separators=(",", ":"), check_circular=False).encode()
         # A cache, not user data: atomic (temp file + rename) but not fsynced; a torn or
         # missing cache only means the next scan reads every note again. So a folder we
