@@ -229,11 +229,7 @@ def _cmd_sync(args: argparse.Namespace) -> int:
         if args.json:
             sys.stderr.write(f"syncbridge: stopped: {stops[0]}\n")
         return 3
-    problems = any(
-        r.errors or any(str(s.get("message", "")).startswith("unreadable") for s in r.skipped)
-        for _, r in reports
-    )
-    return 1 if problems else 0
+    return 1 if any(r.blocked for _, r in reports) else 0
 
 
 # -- status --------------------------------------------------------------------------------

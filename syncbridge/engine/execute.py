@@ -192,7 +192,7 @@ class _Executor:
         link = action.link
         if action.kind == "skip":
             # filtered out or unreadable: nothing is written either way, the link is kept
-            self.report.skipped.append({"id": action.label, "message": action.why})
+            self.report.skip(action)
             return None
         if action.kind == "forget":
             assert link is not None
@@ -253,7 +253,12 @@ class _Executor:
                     "remote": SideSnapshot.from_record(action.b),
                 },
                 "sent": {
-                    w.side: {"fields": dict(w.record.fields), "body": w.record.body}
+                    w.side: {
+                        "fields": dict(w.record.fields),
+                        "body": w.record.body,
+                        "title": w.record.title,
+                        "class": w.record.class_name,
+                    }
                     for w in updates
                     if w.record is not None
                 },

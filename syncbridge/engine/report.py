@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from syncbridge.engine.options import Side
-from syncbridge.engine.plan import Plan
+from syncbridge.engine.plan import EntryAction, Plan
 
 __all__ = ["SIDES", "SideCounts", "SyncReport", "count_plan"]
 
@@ -42,10 +42,22 @@ class SyncReport:
     vault: SideCounts = field(default_factory=SideCounts)
     remote: SideCounts = field(default_factory=SideCounts)
     errors: list[dict[str, str]] = field(default_factory=list)
-    skipped: list[dict[str, str]] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
     recovered: int = 0
     safety_stop: str | None = None
     plan: Plan | None = None
+
+    def skip(self, action: EntryAction) -> None:
+        """Report a skipped entry: ``{"id", "message", "blocking"}`` (blocking: the user
+        must fix something before it syncs, and the command exits 1)."""
+        self.skipped.append(
+            {"id": action.label, "message": action.why, "blocking": action.blocking}
+        )
+
+    @property
+    def blocked(self) -> bool:
+        """Some entry could not be synced until the user fixes it (errors included)."""
+        return bool(self.errors) or any(s.get("blocking") for s in self.skipped)
 
     def side(self, side: Side) -> SideCounts:
         return self.vault if side == "vault" else self.remote
@@ -74,7 +86,7 @@ def count_plan(plan: Plan, report: SyncReport) -> None:
     report.vault.unchanged = report.remote.unchanged = plan.unchanged
     for action in plan.actions:
         if action.kind == "skip":
-            report.skipped.append({"id": action.label, "message": action.why})
+            report.skip(action)
             continue
         for side, rec in (("vault", action.a), ("remote", action.b)):
             if rec is not None and not any(w.side == side for w in action.writes):
