@@ -456,6 +456,7 @@ def _duplicate_holders(
         return {}, {}
     linked_key_a = {current[lk.link_id][0]: lk.key for lk in links}
     linked_key_b = {current[lk.link_id][1]: lk.key for lk in links}
+    linked_to = {b_id: a_id for a_id, b_id in current.values()}
     out: list[dict[str, str]] = []
     for side, listing, linked_key in (("vault", A, linked_key_a), ("remote", B, linked_key_b)):
         keys = {
@@ -464,7 +465,8 @@ def _duplicate_holders(
         }
         messages: dict[str, str] = {}
         for key, holders in duplicate_ids(keys).items():
-            names = {h: h if side == "vault" else _remote_name(listing[h]) for h in holders}
+            names = {h: h if side == "vault" else _remote_name(listing[h], linked_to.get(h))
+                     for h in holders}
             for holder in holders:
                 others = [names[h] for h in holders if h != holder]
                 messages[holder] = duplicate_id_message(
@@ -474,10 +476,12 @@ def _duplicate_holders(
     return out[0], out[1]
 
 
-def _remote_name(r: Record | RecordRef) -> str:
+def _remote_name(r: Record | RecordRef, linked_to: str | None) -> str:
+    """``remote record 7 ("Grief")``, or ``(linked to Psyche/Grief.md)`` when not read."""
     title = r.title if isinstance(r, Record) else None
-    return f"remote record {r.id}" + (f" ({json.dumps(title, ensure_ascii=False)})"
-                                      if title else "")
+    if title:
+        return f"remote record {r.id} ({json.dumps(title, ensure_ascii=False)})"
+    return f"remote record {r.id}" + (f" (linked to {linked_to})" if linked_to else "")
 
 
 def _copy_for(rec: Record, drop: Iterable[str] = ()) -> Record:
