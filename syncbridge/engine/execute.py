@@ -33,7 +33,7 @@ from syncbridge.engine.plan import (
     records_to_read,
 )
 from syncbridge.engine.recover import read_existing, recover
-from syncbridge.engine.report import SIDES, SideCounts, SyncReport, count_plan
+from syncbridge.engine.report import SideCounts, SyncReport, count_plan
 from syncbridge.errors import SafetyStop, SkipError
 from syncbridge.schema.model import VaultSchema
 from syncbridge.state import ConflictEntry, SideSnapshot, StateStore
@@ -199,10 +199,7 @@ class _Executor:
             self.state.delete_link(link.link_id)  # gone from both sides: nothing to keep
             return None
         self._count_unchanged(action)
-        for c in action.conflicts:
-            for side in SIDES:
-                if c.winner != side:
-                    self.report.side(side).conflicts += 1
+        self.report.count_conflicts(action)
         link_id = link.link_id if link else None
         if not action.writes:
             # refresh / rename / pair already equal / manual conflict held: only the base

@@ -23,7 +23,13 @@ from syncbridge.engine.identity import (
     key_of,
     pair_unlinked,
 )
-from syncbridge.engine.merge import EntryMerge, FieldChange, FieldConflict, merge_entry
+from syncbridge.engine.merge import (
+    COMPUTED,
+    EntryMerge,
+    FieldChange,
+    FieldConflict,
+    merge_entry,
+)
 from syncbridge.engine.options import Side, SyncOptions
 from syncbridge.state import BaseSnapshot, Link, SideSnapshot, content_hash
 
@@ -419,13 +425,14 @@ def plan_sync(
         rec = _need(r, f"new remote record {b_id}")
         if capabilities[0].read_only:
             continue  # the vault takes no writes
-        note = _copy_for(rec, drop=options.computed_fields.get(rec.class_name, ()))
+        writes, conflicts = _note_from_remote(rec, None, options, capabilities)
         actions.append(
             EntryAction(
                 "create",
                 "new on the remote",  # only the remote has it: create the note
                 b=rec,
-                writes=(Write("vault", "create", record=note),),
+                writes=writes,
+                conflicts=conflicts,
                 key=key_of(rec.fields, id_field),
             )
         )
@@ -482,6 +489,53 @@ def _remote_name(r: Record | RecordRef, linked_to: str | None) -> str:
     if title:
         return f"remote record {r.id} ({json.dumps(title, ensure_ascii=False)})"
     return f"remote record {r.id}" + (f" (linked to {linked_to})" if linked_to else "")
+
+
+def _note_from_remote(
+    rec: Record,
+    base: SideSnapshot | None,
+    options: SyncOptions,
+    caps: tuple[Capabilities, Capabilities],
+) -> tuple[tuple[Write, ...], tuple[FieldConflict, ...]]:
+    """The writes that create a note from remote record ``rec``, and their conflicts.
+
+    The note gets no field the vault computes (Formula, Lookup, Canvas: vault → target
+    only). If the record holds such fields, it is updated to hold the vault's state (none
+    yet), as an edit of them would be, and a value typed there — one its ``base`` does not
+    hold (a new record: any) — is logged as a conflict the remote lost
+    (``decided_by="computed"``): it never vanishes silently.
+    """
+    computed = options.computed_fields.get(rec.class_name, ())
+    writes = [Write("vault", "create", record=_copy_for(rec, drop=computed))]
+    held = [k for k in computed if k in rec.fields]
+    if not held or caps[1].read_only:
+        return tuple(writes), ()
+    conflicts = tuple(
+        FieldConflict(k, MISSING, rec.fields[k], "vault", COMPUTED)
+        for k in held
+        if rec.fields[k] not in (None, "", [])
+        and (base is None or base.fields.get(k, MISSING) != rec.fields[k])
+    )
+    cleared = Record(
+        class_name=rec.class_name,
+        fields={k: v for k, v in rec.fields.items() if k not in held},
+        body=rec.body,
+        id=rec.id,
+        version=rec.version,
+        title=rec.title,
+        extra=rec.extra,
+    )
+    writes.append(
+        Write(
+            "remote",
+            "update",
+            record=cleared,
+            record_id=rec.id,
+            expected_version=rec.version,
+            changes=tuple(FieldChange(k, rec.fields[k], MISSING) for k in held),
+        )
+    )
+    return tuple(writes), conflicts
 
 
 def _copy_for(rec: Record, drop: Iterable[str] = ()) -> Record:
@@ -550,14 +604,17 @@ def _plan_link(
                 writes=(Write("remote", "delete", record_id=b.id, expected_version=b.version),),
             )
         rec_b = _need(b, f"remote record {b.id}")
-        note = _copy_for(rec_b, drop=options.computed_fields.get(rec_b.class_name, ()))
+        writes, conflicts = _note_from_remote(
+            rec_b, snap.b if snap is not None and link.has_base else None, options, caps
+        )
         # deleted in the vault but edited on the remote: the edit wins, re-create the note
         return EntryAction(
             "recreate",
             "deleted in the vault, edited on the remote: the edit wins",
             link=link,
             b=rec_b,
-            writes=(Write("vault", "create", record=note),),
+            writes=writes,
+            conflicts=conflicts,
             key=key_of(rec_b.fields, options.id_field),
         )
     if b is None:
