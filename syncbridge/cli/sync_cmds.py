@@ -421,7 +421,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Sync the vault with the configured targets in both directions, merging "
         "per field. Conflicts are decided by last_modified (configurable) and the losing "
         "value is kept in the conflict log. Exit codes: 0 ok, 1 some notes could not be synced "
-        "(errors, unreadable notes), "
+        "(errors, unreadable notes, notes sharing an id, notes that cannot be told apart "
+        "from others), "
         "2 configuration error, 3 stopped by a safety guard.",
         epilog="examples:\n"
         "  syncbridge sync --config syncbridge.toml\n"
