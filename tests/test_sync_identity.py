@@ -20,8 +20,10 @@ import syncbridge.engine.identity as identity
 from syncbridge.adapter import Record
 from syncbridge.cli import main
 from syncbridge.doctor import diagnose
+from syncbridge.engine import SyncOptions, plan_sync
 from syncbridge.engine.identity import pair_unlinked
 from syncbridge.vault import Vault
+from tests import test_engine_plan as P
 
 CONFIG = (
     '[vault]\npath = "vault"\n\n[[targets]]\nname = "local"\nadapter = "sqlite"\n'
@@ -119,6 +121,34 @@ def test_unrelated_new_records_are_neither_paired_nor_ambiguous() -> None:
     remote = [rec("r1", "B", {"s": 2}, "b\n"), rec("r2", "", {}, "")]
     pairing = pair_unlinked({"A.md": vault[0]}, {r.id or "": r for r in remote}, "id")
     assert pairing.pairs == () and pairing.ambiguous == ()
+
+
+# -- the planner: duplicate ids -------------------------------------------------------------
+
+
+def test_plan_skips_every_note_sharing_an_id_linked_or_not() -> None:
+    a0, b0 = P.rec("A.md", "a1", id=5, s="x"), P.rec("r1", "b1", id=5, s="x")
+    copy = P.rec("Copy.md", "c1", id=5, s="x")
+    plan = plan_sync([P.ref(a0), copy], [P.ref(b0)], P.base_of(P.linked(a0, b0, key="5")),
+                     SyncOptions(target="t"))
+    skips = {a.label: a for a in plan.actions}
+    assert set(skips) == {"A.md", "Copy.md"} and plan.writes() == []
+    assert all(a.kind == "skip" and a.blocking for a in skips.values())
+    assert skips["A.md"].link is not None  # frozen, not forgotten
+    assert "also used by Copy.md" in skips["A.md"].why
+
+
+def test_plan_never_creates_a_record_carrying_the_id_of_a_linked_entry() -> None:
+    # the row linked to A.md now has id 7; a new row took id 5, which A.md still holds:
+    # creating it would put id 5 on two notes
+    a0, b0 = P.rec("A.md", "a1", id=5), P.rec("r1", "b1", id=5)
+    b = P.rec("r1", "b2", id=7)
+    stray = P.rec("r2", "b9", id=5, s="new")
+    plan = plan_sync([a0], [b, stray], P.base_of(P.linked(a0, b0, key="5")),
+                     SyncOptions(target="t"))
+    (skip,) = [a for a in plan.actions if a.kind == "skip"]
+    assert skip.b is stray and skip.blocking and "also used by A.md" in skip.why
+    assert not [w for w in plan.writes() if w.op == "create"]
 
 
 # -- the promises, on the real parts ---------------------------------------------------------

@@ -457,29 +457,42 @@ def _duplicate_holders(
     id_field: str | None,
 ) -> tuple[dict[str, str], dict[str, str]]:
     """Per side, record id → the skip message of every record sharing its id-field value
-    with another record of that side (:func:`identity.duplicate_ids`). A record not read
-    (unchanged since its base) has its link's key."""
+    with another record of that side (:func:`identity.duplicate_ids`), and of every
+    unlinked record whose id a *linked* record of the other side holds (creating it would
+    give that side the id twice). A record not read (unchanged since its base) has its
+    link's key."""
     if id_field is None:
         return {}, {}
     linked_key_a = {current[lk.link_id][0]: lk.key for lk in links}
     linked_key_b = {current[lk.link_id][1]: lk.key for lk in links}
-    linked_to = {b_id: a_id for a_id, b_id in current.values()}
-    out: list[dict[str, str]] = []
-    for side, listing, linked_key in (("vault", A, linked_key_a), ("remote", B, linked_key_b)):
-        keys = {
-            rid: key_of(r.fields, id_field) if isinstance(r, Record) else linked_key.get(rid)
-            for rid, r in listing.items()
-        }
-        messages: dict[str, str] = {}
-        for key, holders in duplicate_ids(keys).items():
-            names = {h: h if side == "vault" else _remote_name(listing[h], linked_to.get(h))
-                     for h in holders}
+    partner_of_b = {b_id: a_id for a_id, b_id in current.values()}
+    sides = ((A, linked_key_a), (B, linked_key_b))
+    keys = [
+        {rid: key_of(r.fields, id_field) if isinstance(r, Record) else linked_key.get(rid)
+         for rid, r in listing.items()}
+        for listing, linked_key in sides
+    ]
+
+    def name(i: int, rid: str) -> str:
+        return rid if i == 0 else _remote_name(B[rid], partner_of_b.get(rid))
+
+    out: list[dict[str, str]] = [{}, {}]
+    for i, (_, linked_key) in enumerate(sides):
+        what = "note" if i == 0 else "record"
+        for key, holders in duplicate_ids(keys[i]).items():
             for holder in holders:
-                others = [names[h] for h in holders if h != holder]
-                messages[holder] = duplicate_id_message(
-                    id_field, key, others, what="note" if side == "vault" else "record"
-                )
-        out.append(messages)
+                others = [name(i, h) for h in holders if h != holder]
+                out[i][holder] = duplicate_id_message(id_field, key, others, what=what)
+        # an unlinked record carrying the id of an entry linked on the other side
+        other_linked = sides[1 - i][1]
+        linked_other = {k: rid for rid, k in keys[1 - i].items()
+                        if k is not None and rid in other_linked}
+        for rid, held in keys[i].items():
+            if held is None or rid in linked_key or rid in out[i] or held not in linked_other:
+                continue
+            out[i][rid] = duplicate_id_message(
+                id_field, held, [name(1 - i, linked_other[held])], what=what
+            )
     return out[0], out[1]
 
 
