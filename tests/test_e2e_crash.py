@@ -3,8 +3,9 @@
 The project is a copy of examples/vault and a SQLite file configured as the README does.
 After a clean first sync, the user changes both sides: note fields and bodies, a body
 edited in Obsidian *and* in the database (a conflict with a conflict copy), a rename, a
-note moved to ``.trash/``, a new note; a row edited, a row deleted, a row inserted with
-plain SQL. Then ``python -m syncbridge sync --config FILE --json`` runs with
+move to another folder under a new name, a note moved to ``.trash/``, a new note; a row
+edited, a row retitled (its note is renamed), a row deleted, a row inserted with plain
+SQL. Then ``python -m syncbridge sync --config FILE --json`` runs with
 ``SYNCBRIDGE_TEST_KILL_AT=write:N:POINT`` for every write N of that run and every point:
 
 * ``before`` (journaled, not written), ``after`` (written, state not updated),
@@ -15,8 +16,9 @@ plain SQL. Then ``python -m syncbridge sync --config FILE --json`` runs with
 
 A re-run (the CLI again) must converge: every note linked to exactly one row, no duplicate
 note or row, every token the user wrote on either side present on both sides or kept in
-the conflict log / a conflict copy, the deletes done (to the trash), and one more sync is a
-no-op. tests/test_crash_vault_sqlite.py kills an in-process worker at a few writes of a
+the conflict log / a conflict copy, the deletes done (to the trash), the renames and moves
+done on both sides (each note's file name is its row's title, its class the row's table),
+and one more sync is a no-op. tests/test_crash_vault_sqlite.py kills an in-process worker at a few writes of a
 smaller scenario; this sweeps every write of the CLI path, including ``during``.
 """
 
