@@ -243,6 +243,10 @@ def test_notes_sharing_an_id_are_skipped_by_sync_as_doctor_says(
     said = doctor_messages(vault)
     assert set(said) == {SECURE, "Psyche/Twin.md"}
     assert "also used by Psyche/Twin.md" in said[SECURE]
+    capsys.readouterr()
+    assert main(["doctor", str(vault)]) == 1  # the command says the same as the library
+    printed = capsys.readouterr().out
+    assert all(f"error: {path}: {message}" in printed for path, message in said.items())
     code, report = sync(example, capsys)
     assert code == 1, report
     skipped = {s["id"]: s["message"] for s in report["skipped"]}
