@@ -181,10 +181,6 @@ def records_to_read(
     return read_a, read_b, link_ids
 
 
-def _full(ref: Record | RecordRef | None) -> Record | None:
-    return ref if isinstance(ref, Record) else None
-
-
 def _need(ref: Record | RecordRef | None, what: str) -> Record:
     if not isinstance(ref, Record):
         raise ValueError(f"plan_sync needs the full record of {what}; pass it read")
@@ -353,12 +349,13 @@ def plan_sync(
         action = _plan_link(link, a, b, snap, options, capabilities, rename, remote_fields or {})
         actions.append(action)
 
-    for free, dup in ((free_a, dup_a), (free_b, dup_b)):
-        for rid in [rid for rid in free if rid in dup]:
-            rec = free.pop(rid)
-            # shares its id with another record of its side: neither paired nor created
-            actions.append(EntryAction("skip", dup[rid], a=rec if free is free_a else None,
-                                       b=rec if free is free_b else None, blocking=True))
+    for rid in [rid for rid in free_a if rid in dup_a]:
+        # shares its id with another note: neither paired nor created
+        actions.append(EntryAction("skip", dup_a[rid], a=free_a.pop(rid), blocking=True))
+    for rid in [rid for rid in free_b if rid in dup_b]:
+        rec_b = free_b.pop(rid)
+        actions.append(EntryAction("skip", dup_b[rid], b=rec_b, blocking=True,
+                                   subject=_remote_name(rec_b, None)))
 
     # A new note the target's filters keep out is never sent, not even by pairing.
     filtered_keys: set[str] = set()
