@@ -192,6 +192,8 @@ def _print_report(report: SyncReport, target: Target, out: IO[str]) -> None:
         out.write(f"  error: {item.get('id', '?')}: {item.get('message', '')}\n")
     for item in report.skipped:
         out.write(f"  skipped: {item.get('id', '?')}: {item.get('message', '')}\n")
+    for item in report.notices:
+        out.write(f"  note: {item.get('id', '?')}: {item.get('message', '')}\n")
 
 
 def _cmd_sync(args: argparse.Namespace) -> int:
@@ -229,11 +231,7 @@ def _cmd_sync(args: argparse.Namespace) -> int:
         if args.json:
             sys.stderr.write(f"syncbridge: stopped: {stops[0]}\n")
         return 3
-    problems = any(
-        r.errors or any(str(s.get("message", "")).startswith("unreadable") for s in r.skipped)
-        for _, r in reports
-    )
-    return 1 if problems else 0
+    return 1 if any(r.blocked for _, r in reports) else 0
 
 
 # -- status --------------------------------------------------------------------------------
@@ -423,7 +421,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Sync the vault with the configured targets in both directions, merging "
         "per field. Conflicts are decided by last_modified (configurable) and the losing "
         "value is kept in the conflict log. Exit codes: 0 ok, 1 some notes could not be synced "
-        "(errors, unreadable notes), "
+        "(errors, unreadable notes, notes sharing an id, notes that cannot be told apart "
+        "from others), "
         "2 configuration error, 3 stopped by a safety guard.",
         epilog="examples:\n"
         "  syncbridge sync --config syncbridge.toml\n"

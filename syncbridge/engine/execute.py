@@ -33,7 +33,7 @@ from syncbridge.engine.plan import (
     records_to_read,
 )
 from syncbridge.engine.recover import read_existing, recover
-from syncbridge.engine.report import SIDES, SideCounts, SyncReport, count_plan
+from syncbridge.engine.report import SideCounts, SyncReport, count_plan
 from syncbridge.errors import SafetyStop, SkipError
 from syncbridge.schema.model import VaultSchema
 from syncbridge.state import ConflictEntry, SideSnapshot, StateStore
@@ -192,17 +192,14 @@ class _Executor:
         link = action.link
         if action.kind == "skip":
             # filtered out or unreadable: nothing is written either way, the link is kept
-            self.report.skipped.append({"id": action.label, "message": action.why})
+            self.report.skip(action)
             return None
         if action.kind == "forget":
             assert link is not None
             self.state.delete_link(link.link_id)  # gone from both sides: nothing to keep
             return None
         self._count_unchanged(action)
-        for c in action.conflicts:
-            for side in SIDES:
-                if c.winner != side:
-                    self.report.side(side).conflicts += 1
+        self.report.count_conflicts(action)
         link_id = link.link_id if link else None
         if not action.writes:
             # refresh / rename / pair already equal / manual conflict held: only the base
@@ -253,7 +250,12 @@ class _Executor:
                     "remote": SideSnapshot.from_record(action.b),
                 },
                 "sent": {
-                    w.side: {"fields": dict(w.record.fields), "body": w.record.body}
+                    w.side: {
+                        "fields": dict(w.record.fields),
+                        "body": w.record.body,
+                        "title": w.record.title,
+                        "class": w.record.class_name,
+                    }
                     for w in updates
                     if w.record is not None
                 },
