@@ -46,6 +46,9 @@ class SyncReport:
     recovered: int = 0
     safety_stop: str | None = None
     plan: Plan | None = None
+    notices: list[str] = field(default_factory=list)
+    """Things the user should know about this run (a state re-paired, a create linked
+    to a record another run made meanwhile ...), one sentence each."""
 
     def side(self, side: Side) -> SideCounts:
         return self.vault if side == "vault" else self.remote
@@ -66,6 +69,7 @@ class SyncReport:
             "skipped": list(self.skipped),
             "recovered": self.recovered,
             "safety_stop": self.safety_stop,
+            "notices": list(self.notices),
         }
 
 
