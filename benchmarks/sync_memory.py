@@ -110,7 +110,7 @@ Machine: {machine()}. Vaults built from {rows[0]["described"]}, each note with a
 is that process's own maximum resident set size (`os.wait4`, as `/usr/bin/time -v`
 reports it), in MB.
 
-| notes | entries | initial sync s | initial sync peak MB | no-op s | no-op peak MB | no-op changes |
+| notes | entries | initial s | initial peak MB | no-op s | no-op peak MB | no-op changes |
 |---|---:|---:|---:|---:|---:|---:|
 {lines}
 

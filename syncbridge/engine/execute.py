@@ -486,9 +486,10 @@ def run_sync(
     on, from this setup or another one. A target that looks put back from an older copy
     raises :class:`TargetRestored` before any write unless ``options.restored`` says what
     to do; a state put back from an older copy is set aside (backed up) and the two sides
-    re-paired (see :mod:`syncbridge.engine.lineage`; ``SyncReport.notices`` says so). Raises :class:`SafetyStop` before writing anything when the
-    run would delete too much. Errors of single entries (:class:`SkipError`, e.g.
-    ``StaleVersion``) are reported in ``SyncReport.errors``; those entries sync next run.
+    re-paired (see :mod:`syncbridge.engine.lineage`; ``SyncReport.notices`` says so).
+    Raises :class:`SafetyStop` before writing anything when the run would delete too much.
+    Errors of single entries (:class:`SkipError`, e.g. ``StaleVersion``) are reported in
+    ``SyncReport.errors``; those entries sync next run.
     """
     if options.dry_run:
         return _run_sync(vault, remote, state, options, progress, schema, faults_at)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fcntl
 import hashlib
@@ -10,14 +11,12 @@ import os
 import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-import contextlib
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Self
 
 from syncbridge.adapter import MISSING, Missing
 from syncbridge.errors import DamagedFile, StateError, StorageFailure, SyncLocked
-from syncbridge.storage import leftover_wal, os_failure, sqlite_failure
 from syncbridge.state.model import (
     BaseSnapshot,
     ConflictEntry,
@@ -27,6 +26,7 @@ from syncbridge.state.model import (
     SideSnapshot,
     same_json,
 )
+from syncbridge.storage import leftover_wal, os_failure, sqlite_failure
 
 __all__ = ["MIGRATIONS", "StateStore", "default_state_path"]
 
