@@ -38,8 +38,8 @@ _REASONS: dict[int, str] = {
 _ADVICE: dict[str, str] = {
     "disk_full": "the disk is full{doing}; free some space and run the sync again "
     "(nothing half-written was kept)",
-    "read_only": "cannot write, the file system is read-only{doing}; remount it "
-    "read-write (or point the config elsewhere) and run again",
+    "read_only": "cannot write, the file or its file system is read-only{doing}; make it "
+    "writable (chmod, or remount read-write), or point the config elsewhere, and run again",
     "io_error": "input/output error{doing}: the disk or file system failed; check it "
     "(dmesg, fsck, a disk that was unplugged) and run again",
     "permission": "permission denied{doing}; give this user write access to it (or point "

@@ -44,6 +44,7 @@ from syncbridge.fsio import (
 )
 from syncbridge.note import Note
 from syncbridge.split import decode, split_text
+from syncbridge.storage import os_failure
 from syncbridge.yamlio import load_values
 
 if TYPE_CHECKING:
@@ -371,7 +372,9 @@ class Vault:
         (``ABSENT``: must not exist). Raises WriteConflict otherwise; updates the index."""
         data = note.to_bytes()
         self._forget_scanned(rel)
-        snap = write_atomic(self.abspath(rel), data, expected=expected)
+        path = self.abspath(rel)
+        with _environment(path, "writing the note"):
+            snap = write_atomic(path, data, expected=expected)
         self._index[rel] = _index_entry(rel, data, snap.mtime_ns, snap.sha256)
         self.__dict__.pop("schema", None)
         return snap
@@ -384,7 +387,8 @@ class Vault:
         replaces an existing file). Links to the old name in other notes are not rewritten."""
         source = self.abspath(rel)
         target = self.abspath(new_rel)
-        move_file(source, target, expected=expected)
+        with _environment(target, "renaming the note"):
+            move_file(source, target, expected=expected)
         self._forget_scanned(rel)
         entry = self._index.pop(rel, None)
         if entry is not None:
@@ -394,7 +398,8 @@ class Vault:
 
     def trash(self, rel: str, *, expected: FileSnapshot | None = None) -> Path:
         """Move ``rel`` to ``.trash/`` (compare-and-swap with ``expected``)."""
-        moved = move_to_trash(self.root, rel, expected=expected)
+        with _environment(self.abspath(rel), "moving the note to .trash/"):
+            moved = move_to_trash(self.root, rel, expected=expected)
         self._forget_scanned(rel)
         self._index.pop(rel, None)
         self.__dict__.pop("schema", None)
@@ -450,6 +455,19 @@ class Vault:
 
 
 _BAD_NAME = ScanProblem("name", "the name is not valid UTF-8, so it cannot be synced; rename it")
+
+
+@contextlib.contextmanager
+def _environment(path: Path, doing: str) -> Iterator[None]:
+    """Raise a full disk, a read-only folder, an I/O error ... as the
+    :class:`~syncbridge.errors.StorageFailure` naming ``path`` (other errors pass)."""
+    try:
+        yield
+    except OSError as exc:
+        failure = os_failure(exc, path, doing)
+        if failure is None:
+            raise
+        raise failure from exc
 
 
 def _cannot_read(what: str, exc: OSError) -> str:

@@ -35,6 +35,7 @@ from syncbridge.adapter import (
     RecordRef,
 )
 from syncbridge.errors import (
+    DamagedFile,
     FatalError,
     RecordError,
     RemoteUnavailable,
@@ -42,6 +43,7 @@ from syncbridge.errors import (
     SyncLocked,
 )
 from syncbridge.schema.model import ClassSchema, FieldKind
+from syncbridge.storage import leftover_wal, os_failure, sqlite_failure
 from syncbridge_sqlite.codec import (
     Cell,
     EncodedRow,
@@ -66,6 +68,11 @@ from syncbridge_sqlite.trash import (
 )
 
 __all__ = ["SQLiteAdapter"]
+
+_REPAIR_DB = (
+    "recover what it holds with the sqlite3 shell (sqlite3 FILE .recover > dump.sql) or put "
+    "a good copy back, then sync again"
+)
 
 log = logging.getLogger(__name__)
 
@@ -134,13 +141,29 @@ class SQLiteAdapter(Adapter):
         self._unmendable = -2  # the schema_version a repair failed at (read-only file)
         self._layout = Layout(config.table_prefix)
         self._lease: Lease | None = None  # held while a sync run has the database
+        self._check_leftovers()
         if self.path.exists():
             self._connect()
+
+    def _check_leftovers(self) -> None:
+        """:class:`DamagedFile` if the database is gone but its ``-wal`` / ``-shm`` are not
+        (it was moved away without them)."""
+        left = leftover_wal(self.path)
+        if left:
+            names = " and ".join(p.name for p in left)
+            raise DamagedFile(
+                f"{self.path} does not exist but {names} beside it are left over from a"
+                " database that was moved or deleted without them: a new database of that name"
+                f" would take their pages for its own. Move {names} away (or put the database"
+                " back beside them) and run again",
+                path=str(self.path),
+            )
 
     def _connect(self) -> sqlite3.Connection:
         """Open (creating if needed) the file and its bookkeeping tables."""
         if self._closed:
             raise FatalError(f"{self.path}: the adapter is closed")
+        self._check_leftovers()
         config = self.sqlite_config
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -165,8 +188,13 @@ class SQLiteAdapter(Adapter):
                 conn.execute("COMMIT")
         except sqlite3.OperationalError as exc:
             raise self._translate(exc) from exc
-        except (OSError, sqlite3.Error) as exc:
-            raise FatalError(f"{self.path}: cannot open SQLite database: {exc}") from exc
+        except sqlite3.Error as exc:
+            failure = sqlite_failure(exc, self.path, "opening the database", repair=_REPAIR_DB)
+            raise failure or FatalError(f"{self.path}: cannot open SQLite database: {exc}") from exc
+        except OSError as exc:
+            raise os_failure(exc, self.path, "opening the database") or FatalError(
+                f"{self.path}: cannot open SQLite database: {exc}"
+            ) from exc
         self._connection = conn
         return conn
 
@@ -314,6 +342,9 @@ class SQLiteAdapter(Adapter):
         text = str(exc)
         if isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text):
             return RemoteUnavailable(f"{self.path}: database is busy: {text}")
+        failure = sqlite_failure(exc, self.path, "writing the database", repair=_REPAIR_DB)
+        if failure is not None:
+            return failure
         return FatalError(f"{self.path}: SQLite error: {text}")
 
     def _refresh_layout(self) -> None:
