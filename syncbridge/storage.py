@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -40,8 +41,9 @@ _ADVICE: dict[str, str] = {
     "(nothing half-written was kept)",
     "read_only": "cannot write, the file or its file system is read-only{doing}; make it "
     "writable (chmod, or remount read-write), or point the config elsewhere, and run again",
-    "io_error": "input/output error{doing}: the disk or file system failed; check it "
-    "(dmesg, fsck, a disk that was unplugged) and run again",
+    "io_error": "input/output error{doing}: the disk or file system failed, or a file "
+    "grew past a size limit; check it (dmesg, fsck, a disk that was unplugged, ulimit -f) "
+    "and run again",
     "permission": "permission denied{doing}; give this user write access to it (or point "
     "the config elsewhere) and run again",
     "file_too_large": "the file grew past the file-size limit{doing} (ulimit -f, or the "
@@ -88,7 +90,9 @@ def sqlite_failure(
     elif primary == sqlite3.SQLITE_READONLY or "readonly database" in text:
         reason = "read_only"
     elif primary == sqlite3.SQLITE_IOERR or "disk I/O error" in text:
-        reason = "io_error"
+        # SQLite reports a write that ran out of space while growing its -shm or -wal as
+        # an I/O error: a disk with (almost) nothing free is full
+        reason = "disk_full" if _almost_full(Path(path)) else "io_error"
     elif primary == sqlite3.SQLITE_CANTOPEN or "unable to open database" in text:
         reason = "permission" if not os.access(Path(path).parent, os.W_OK) else "other"
     elif primary in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB) or (
@@ -101,6 +105,15 @@ def sqlite_failure(
     if reason is None:
         return None
     return StorageFailure(_message(path, reason, doing, text), path=_str(path), reason=reason)
+
+
+def _almost_full(path: Path) -> bool:
+    """Whether the file system holding ``path`` has less than 1 MiB free."""
+    folder = path if path.is_dir() else path.parent
+    try:
+        return shutil.disk_usage(folder).free < 1 << 20
+    except OSError:
+        return False
 
 
 def leftover_wal(path: os.PathLike[str] | str) -> list[Path]:

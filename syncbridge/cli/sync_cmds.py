@@ -243,6 +243,10 @@ def _cmd_sync(args: argparse.Namespace) -> int:
     return ExitCode.PROBLEMS if problems else ExitCode.OK
 
 
+run_sync_command = _cmd_sync
+"""``syncbridge sync`` with parsed ``args`` (``repair`` ends with one)."""
+
+
 # -- status --------------------------------------------------------------------------------
 
 

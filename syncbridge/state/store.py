@@ -740,6 +740,38 @@ class StateStore:
             dest.close()
         return copy
 
+    def salvage_conflicts(self, old: Path) -> int:
+        """Copy the readable rows of the conflict log of the (damaged) state file ``old``
+        into this one (their link ids dropped: they mean nothing here), in one transaction;
+        return how many. Rows that cannot be read stay in ``old`` only."""
+        try:
+            source = sqlite3.connect(f"file:{old}?mode=ro", uri=True)
+            source.text_factory = bytes
+            rows = source.execute(
+                "SELECT target, vault_id, remote_id, field, vault_value, remote_value,"
+                " winner, decided_by, created_at, restored_at, copy_id FROM conflicts"
+            ).fetchall()
+            source.close()
+        except sqlite3.Error:
+            return 0
+        copied = 0
+        with self._transaction():
+            for row in rows:
+                try:
+                    cells = [c.decode("utf-8") if isinstance(c, bytes) else c for c in row]
+                    _load_value(cells[4]), _load_value(cells[5])
+                    dt.datetime.fromisoformat(cells[8])
+                except (ValueError, TypeError, AttributeError):
+                    continue
+                self._conn.execute(
+                    "INSERT INTO conflicts (target, link_id, vault_id, remote_id, field,"
+                    " vault_value, remote_value, winner, decided_by, created_at, restored_at,"
+                    " copy_id) VALUES (?,NULL,?,?,?,?,?,?,?,?,?,?)",
+                    cells,
+                )
+                copied += 1
+        return copied
+
     # -- cursors ------------------------------------------------------------------------
 
     def cursor(self, target: str, name: str) -> str | None:

@@ -388,7 +388,7 @@ class SQLiteAdapter(Adapter):
                     lease.release(self._conn)
             except (FatalError, RemoteUnavailable) as exc:
                 # the process ending frees the lease for this host anyway
-                log.warning("%s: could not release the sync lease: %s", self.path, exc)
+                log.debug("%s: could not release the sync lease: %s", self.path, exc)
 
     def lookup(self, field: str, values: Sequence[Any]) -> dict[Any, builtins.list[str]]:
         """Ids of the rows whose ``field`` column holds one of ``values``, value → ids."""
