@@ -164,8 +164,11 @@ def test_a_file_size_limit_is_a_diagnosis_not_a_traceback(tmp_path: Path) -> Non
 
 
 def checkpointed(path: Path) -> None:
-    with sqlite3.connect(path) as conn:
+    conn = sqlite3.connect(path)
+    try:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
 
 
 def damage_bytes(path: Path, inside: bytes, count: int = 64) -> None:

@@ -25,10 +25,18 @@ def sync(capsys: pytest.CaptureFixture[str], project: Path, *extra: str) -> tupl
     return code, json.loads(out), err
 
 
+def checkpoint(path: Path) -> None:
+    """Fold the WAL into the file, and close (as a backup tool would before copying)."""
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+
+
 def copy_db(project: Path, to: Path) -> None:
     """A backup of the database as a user makes one (the file, its WAL checkpointed)."""
-    with sqlite3.connect(project / DB) as conn:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    checkpoint(project / DB)
     shutil.copy2(project / DB, to)
 
 
@@ -49,6 +57,12 @@ def new_note(project: Path) -> Path:
     path = project / "vault" / "Psyche" / "Wounds" / "Brand New Wound.md"
     path.write_text("---\nfileClass: wound\nintensity: 3\n---\nA new note.\n", encoding="utf-8")
     return path
+
+
+def entry_rows(project: Path) -> list[str]:
+    """The database's dump without its bookkeeping of sync runs (lease, generations)."""
+    return [line for line in sqlite3.connect(project / DB).iterdump()
+            if "_sync_generations" not in line and "_sync_lease" not in line]
 
 
 def intensity(project: Path) -> str:
@@ -180,3 +194,58 @@ def _cli(capsys: pytest.CaptureFixture[str], project: Path, *args: str) -> str:
     out, _err = capsys.readouterr()
     assert code == 0, out
     return out
+
+
+def test_a_state_folder_put_back_from_an_older_copy_is_recognised_and_re_paired(
+    capsys: pytest.CaptureFixture[str], project: Path, tmp_path: Path
+) -> None:
+    assert sync(capsys, project)[0] == 0
+    state = project / ".syncbridge"
+    checkpoint(state / "state.db")
+    shutil.copytree(state, tmp_path / "old-state")
+    with sqlite3.connect(project / DB) as conn:  # an edit made in the database
+        conn.execute("UPDATE wound SET intensity = 4 WHERE title = 'Abandonment Wound'")
+    assert sync(capsys, project)[0] == 0
+    assert intensity(project) == "intensity: 4"
+    gone = project / "vault" / "Psyche" / "Wounds" / "Rejection Wound.md"
+    assert gone.exists()
+    gone.unlink()  # a note deleted in the vault
+    code, data, _ = sync(capsys, project)
+    assert code == 0 and data["targets"]["local"]["remote"]["deleted"] == 1
+    rows_before = entry_rows(project)
+
+    shutil.rmtree(state)
+    shutil.copytree(tmp_path / "old-state", state)  # the older copy put back
+    code, data, err = sync(capsys, project)
+    assert code == 0, err
+    local = data["targets"]["local"]
+    assert any("the state is behind target 'local'" in n and "paired again" in n
+               for n in local["notices"])
+    assert local["remote"]["created"] == local["vault"]["created"] == 0
+    assert local["remote"]["updated"] == local["vault"]["updated"] == 0
+    assert intensity(project) == "intensity: 4"  # the database's edit is not undone
+    assert not gone.exists()  # the deleted note does not come back
+    assert entry_rows(project) == rows_before
+    assert list(state.glob("state.db.stale-*"))  # the stale file is kept
+    again = sync(capsys, project)
+    assert again[0] == 0 and not again[1]["targets"]["local"]["notices"]
+
+
+def test_a_dry_run_says_the_state_is_behind_and_writes_nothing(
+    capsys: pytest.CaptureFixture[str], project: Path, tmp_path: Path
+) -> None:
+    assert sync(capsys, project)[0] == 0
+    state = project / ".syncbridge"
+    checkpoint(state / "state.db")
+    shutil.copy2(state / "state.db", tmp_path / "old.db")
+    edit_note(project, "intensity: 8", "intensity: 6")
+    assert sync(capsys, project)[0] == 0
+    for suffix in ("-wal", "-shm"):
+        (state / ("state.db" + suffix)).unlink(missing_ok=True)
+    shutil.copy2(tmp_path / "old.db", state / "state.db")
+    before = (state / "state.db").read_bytes()
+    code, data, err = sync(capsys, project, "--dry-run")
+    assert code == 0, (data, err)
+    assert any("a sync would set its links aside" in n
+               for n in data["targets"]["local"]["notices"])
+    assert (state / "state.db").read_bytes() == before
