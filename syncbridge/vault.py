@@ -53,7 +53,7 @@ if TYPE_CHECKING:
 __all__ = ["IndexEntry", "ScanProblem", "ScanReport", "Vault"]
 
 ALWAYS_SKIPPED = (".obsidian", ".trash", ".git")
-_CACHE_VERSION = 2
+_CACHE_VERSION = 3  # 3: one JSON line per note
 _RACY_NS = 2_000_000_000  # mtimes this close to the last scan are re-checked by content
 _SCANNED_BYTES_MAX = 64 * 1024 * 1024  # bytes of scanned notes kept for the next read()
 
@@ -408,31 +408,38 @@ class Vault:
     # --- cache ---------------------------------------------------------------------------
 
     def _load_cache(self) -> None:
+        """Read the index cache: a header line, then one JSON line per note, read one line
+        at a time (the whole file is never held in memory at once)."""
         assert self.cache_path is not None
+        decoder = json.JSONDecoder(object_hook=_decode)
+        index: dict[str, IndexEntry] = {}
         try:
-            raw = json.loads(self.cache_path.read_text(encoding="utf-8"), object_hook=_decode)
-        except (OSError, ValueError):
+            with open(self.cache_path, encoding="utf-8") as handle:
+                head = decoder.decode(handle.readline())
+                if head.get("version") != _CACHE_VERSION or head.get("root") != str(self.root):
+                    return
+                for line in handle:
+                    entry = IndexEntry(**decoder.decode(line))
+                    index[entry.path] = entry
+        except (OSError, ValueError, TypeError, AttributeError):
             return  # no cache or an unreadable one: a cold scan rebuilds it
-        if raw.get("version") != _CACHE_VERSION or raw.get("root") != str(self.root):
-            return
-        self._scanned_ns = int(raw["scanned_ns"])
-        self._index = {e["path"]: IndexEntry(**e) for e in raw["entries"]}
+        self._scanned_ns = int(head["scanned_ns"])
+        self._index = index
+
+    def _cache_lines(self) -> Iterator[bytes]:
+        """The cache file's lines (see :meth:`_load_cache`), made one at a time."""
+        dumps = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+        head = {"version": _CACHE_VERSION, "root": str(self.root),
+                "scanned_ns": self._scanned_ns}
+        yield dumps(head).encode() + b"\n"
+        for e in self._index.values():
+            entry = {"path": e.path, "size": e.size, "mtime_ns": e.mtime_ns, "sha256": e.sha256,
+                     "has_frontmatter": e.has_frontmatter, "fields": _encode(e.fields),
+                     "error": e.error, "error_line": e.error_line}
+            yield dumps(entry).encode() + b"\n"
 
     def _save_cache(self) -> None:
         assert self.cache_path is not None
-        payload = {
-            "version": _CACHE_VERSION,
-            "root": str(self.root),
-            "scanned_ns": self._scanned_ns,
-            "entries": [
-                {"path": e.path, "size": e.size, "mtime_ns": e.mtime_ns, "sha256": e.sha256,
-                 "has_frontmatter": e.has_frontmatter, "fields": _encode(e.fields),
-                 "error": e.error,
-                 "error_line": e.error_line}
-                for e in self._index.values()
-            ],
-        }
-        data = json.dumps(payload, separators=(",", ":"), check_circular=False).encode()
         # A cache, not user data: atomic (temp file + rename) but not fsynced; a torn or
         # missing cache only means the next scan reads every note again. So a folder we
         # may not write is no error here (the state file beside it reports it).
@@ -443,8 +450,8 @@ class Vault:
         except OSError:
             return
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+            with os.fdopen(fd, "wb", buffering=1 << 16) as handle:
+                handle.writelines(self._cache_lines())
             os.chmod(temp, 0o600)
             os.replace(temp, self.cache_path)
         except BaseException as exc:

@@ -548,6 +548,8 @@ def _run_sync(
     read_a, read_b, link_ids = records_to_read(
         listings["vault"], listings["remote"], unread_links(links) if rebase else links
     )
+    streamed = [] if options.dry_run or rebase else _new_notes_to_stream(listings, links)
+    read_a.difference_update(streamed)
     full_a, full_b = read_existing(vault, read_a), read_existing(remote, read_b)
     base = BaseState(links, state.snapshots(target, link_ids))
     if rebase:
@@ -558,7 +560,8 @@ def _run_sync(
             "(every value overwritten is in the conflict log: syncbridge conflicts list)"
         )
     plan = plan_sync(
-        [full_a.get(r.id, r) for r in listings["vault"] if r.id in full_a or r.id not in read_a],
+        [full_a.get(r.id, r) for r in listings["vault"]
+         if r.id in full_a or (r.id not in read_a and r.id not in streamed)],
         [full_b.get(r.id, r) for r in listings["remote"] if r.id in full_b or r.id not in read_b],
         base,
         options,
@@ -585,7 +588,11 @@ def _run_sync(
             generation = None
     report.vault.unchanged = report.remote.unchanged = plan.unchanged
     if schema is not None:
-        for cls in sorted({w.record.class_name for w in plan.writes("remote") if w.record}):
+        classes = {w.record.class_name for w in plan.writes("remote") if w.record}
+        if streamed and not remote.capabilities.read_only:
+            wanted = set(streamed)
+            classes.update(r.class_name for r in listings["vault"] if r.id in wanted)
+        for cls in sorted(classes):
             if cls in schema.classes:
                 remote.ensure_collection(schema.classes[cls])
     injector = faults_at or FaultInjector.from_env()
@@ -594,16 +601,48 @@ def _run_sync(
         executor.listed_remote = {r.id for r in listings["remote"]}
     faults.activate(injector)
     try:
-        total = len(plan.actions)
-        for start in range(0, total, CHUNK):
+        total = len(plan.actions) + len(streamed)
+        for start in range(0, len(plan.actions), CHUNK):
             executor.run_chunk(plan.actions[start : start + CHUNK])
             if progress is not None:
                 progress(min(start + CHUNK, total), total)
+        for start in range(0, len(streamed), CHUNK):
+            # new notes, read and planned a chunk at a time (see _new_notes_to_stream)
+            part = plan_sync(
+                read_existing(vault, streamed[start : start + CHUNK]).values(),
+                [],
+                BaseState(),
+                options,
+                capabilities=(vault.capabilities, remote.capabilities),
+            )
+            executor.run_chunk(part.actions)
+            if progress is not None:
+                progress(len(plan.actions) + min(start + CHUNK, len(streamed)), total)
     finally:
         faults.activate(None)
     if generation is not None:
         state.set_generation(target, generation)
     return report
+
+
+def _new_notes_to_stream(
+    listings: Mapping[Side, Sequence[RecordRef]], links: Mapping[int, Link]
+) -> list[str]:
+    """Vault notes that are new (unlinked) and can only become creates on the remote:
+    planned and read a chunk at a time while the run executes, instead of holding every
+    note's content at once (an initial sync of 30,000 notes). That is the case when the
+    remote holds no unlinked record (nothing to pair them with) and no linked note is
+    missing from the vault (nothing they could be a rename of). Returns their ids, in
+    listing order; empty when the whole run must be planned together."""
+    linked_a = {link.a_id for link in links.values()}
+    linked_b = {link.b_id for link in links.values()}
+    if any(r.id not in linked_b for r in listings["remote"]):
+        return []
+    listed_a = {r.id for r in listings["vault"]}
+    if not linked_a <= listed_a:
+        return []
+    new = [r.id for r in listings["vault"] if r.id not in linked_a]
+    return new if len(new) > CHUNK else []
 
 
 def _set_stale_state_aside(
