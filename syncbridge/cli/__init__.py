@@ -34,36 +34,45 @@ from syncbridge.errors import (
     TargetRestored,
 )
 
-__all__ = ["ExitCode", "main"]
+__all__ = ["EXIT_MEANINGS", "ExitCode", "main"]
 
 
 class ExitCode(enum.IntEnum):
-    """Exit status of every ``syncbridge`` command (the one table; docs print it)."""
+    """Exit status of every ``syncbridge`` command: the one table (``EXIT_MEANINGS`` says
+    what each means; ``--help`` and the README print it from there)."""
 
     OK = 0
-    """done; everything synced (doctor: every note can be synced)"""
     PROBLEMS = 1
-    """done, but some notes could not be synced or have problems (listed)"""
     USAGE = 2
-    """usage or configuration error; nothing was done"""
     STOPPED = 3
-    """a safety guard stopped before writing: mass delete, empty side, restored target"""
     TEMPORARY = 4
-    """another sync holds the lock, or the remote is unreachable: try again later"""
     ENVIRONMENT = 5
-    """the disk or file system refused: full, read-only, I/O error, permission, size limit"""
     DAMAGED = 6
-    """a state or database file is damaged or left over: see 'syncbridge doctor', 'repair'"""
     INTERNAL = 70
-    """a bug in syncbridge (a traceback is printed): please report it"""
     INTERRUPTED = 130
-    """interrupted (Ctrl-C)"""
+
+
+EXIT_MEANINGS: dict[ExitCode, str] = {
+    ExitCode.OK: "done; everything synced (doctor: every note can be synced)",
+    ExitCode.PROBLEMS: "done, but some notes could not be synced or have problems (listed)",
+    ExitCode.USAGE: "usage or configuration error; nothing was done",
+    ExitCode.STOPPED: "a safety guard stopped before any write: a mass delete, an empty "
+    "side, a target restored from an older copy",
+    ExitCode.TEMPORARY: "another sync holds the lock, or the remote is unreachable: try "
+    "again later",
+    ExitCode.ENVIRONMENT: "the disk or file system refused: full, read-only, I/O error, no "
+    "permission, a file-size limit",
+    ExitCode.DAMAGED: "a state or database file is damaged, empty or left over: see "
+    "'syncbridge doctor --config', 'syncbridge repair'",
+    ExitCode.INTERNAL: "a bug in syncbridge (its traceback is printed): please report it",
+    ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
+}
 
 
 def exit_codes_text() -> str:
-    """The exit-code table as lines for ``--help`` epilogs and the README."""
+    """The exit-code table as lines for ``--help`` epilogs."""
     return "exit status:\n" + "".join(
-        f"  {code.value:>3}  {(code.__doc__ or '').strip()}\n" for code in ExitCode
+        f"  {code.value:>3}  {EXIT_MEANINGS[code]}\n" for code in ExitCode
     )
 
 

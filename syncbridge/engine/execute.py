@@ -357,9 +357,9 @@ class _Executor:
                 fresh.setdefault(key, []).extend(new_ids)
         out: list[EntryAction] = []
         for action in actions:
-            ids = fresh.get(action.key or "") if action.key in wanted else None
-            other = read_existing(remote, ids[:1]).get(ids[0]) if ids else None
-            if ids is None or other is None or not isinstance(action.a, Record):
+            found_ids = fresh.get(action.key or "") if action.key in wanted else None
+            other = read_existing(remote, found_ids[:1]).get(found_ids[0]) if found_ids else None
+            if not found_ids or other is None or not isinstance(action.a, Record):
                 out.append(action)
                 continue
             self.state.save_link(
@@ -370,6 +370,7 @@ class _Executor:
                 key=action.key,
                 has_base=False,
             )
+            ids = found_ids
             listed.update(ids)
             notice = (
                 f"{action.label}: another run created remote record {ids[0]} with the same "
