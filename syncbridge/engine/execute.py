@@ -419,6 +419,12 @@ class _Executor:
         except BaseException as exc:
             self._abort_batch(exc)
             raise
+        if self.listed_remote is not None:
+            # records this run created are not "another run's" to a later lookup
+            for st in staged:
+                for side, (_, ref) in st.written.items():
+                    if side == "remote" and ref is not None:
+                        self.listed_remote.add(ref.id)
         if untried:
             self.state.journal_done(*(rest.journal_id for rest in untried))
         wanted: dict[Side, set[str]] = {"vault": set(), "remote": set()}
@@ -529,7 +535,8 @@ def _run_sync(
         "remote": list(remote.list()),
     }
     links = state.links(target)
-    lineage = check_lineage(state, remote, target, links, listings["remote"])
+    lineage = check_lineage(state, remote, target, links, listings["remote"],
+                            dry_run=options.dry_run)
     stop_if_restored(lineage, remote, options.restored, links, listings["remote"])
     repaired = lineage.state_behind
     if repaired:

@@ -99,8 +99,11 @@ def check_lineage(
     target: str,
     links: Mapping[int, Link],
     remote_listing: Sequence[RecordRef],
+    *,
+    dry_run: bool = False,
 ) -> Lineage:
-    """Read both generations and look for records whose version went back. No writes."""
+    """Read both generations and look for records whose version went back. No writes,
+    except the state's id the first time one is needed (never in a dry run)."""
     done, pending = state.generation(target)
     versions = {r.id: r.version for r in remote_listing}
     predating = tuple(
@@ -110,7 +113,9 @@ def check_lineage(
         and link.b_id in versions
         and remote.predates(versions[link.b_id], link.b_version)
     )
-    return Lineage(target, done, pending, remote.generation(state.state_id), predating)
+    state_id = state.known_state_id if dry_run else state.state_id
+    generation = remote.generation(state_id) if state_id is not None else None
+    return Lineage(target, done, pending, generation, predating)
 
 
 def stop_if_restored(lineage: Lineage, remote: Adapter, choice: RestoredChoice,

@@ -687,6 +687,12 @@ class StateStore:
         row = self._conn.execute("SELECT value FROM meta WHERE key='state_id'").fetchone()
         return str(row[0])
 
+    @property
+    def known_state_id(self) -> str | None:
+        """:attr:`state_id` if this file has one yet (never makes one)."""
+        row = self._conn.execute("SELECT value FROM meta WHERE key='state_id'").fetchone()
+        return str(row[0]) if row is not None else None
+
     def generation(self, target: str) -> tuple[int, int | None]:
         """(the generation of the last committed run of ``target``, the generation of a run
         begun and not committed or ``None``); ``(0, None)`` before the first."""
