@@ -411,7 +411,14 @@ class Vault:
         """Read the index cache: a header line, then one JSON line per note, read one line
         at a time (the whole file is never held in memory at once)."""
         assert self.cache_path is not None
-        decoder = json.JSONDecoder(object_hook=_decode)
+        # One key string for all notes (as json.loads of one document shares them): a
+        # vault's notes mostly have the same field names.
+        keys: dict[str, str] = {}
+
+        def pairs(items: list[tuple[str, Any]]) -> Any:
+            return _decode({keys.setdefault(k, k): v for k, v in items})
+
+        decoder = json.JSONDecoder(object_pairs_hook=pairs)
         index: dict[str, IndexEntry] = {}
         try:
             with open(self.cache_path, encoding="utf-8") as handle:

@@ -550,8 +550,8 @@ def _run_sync(
     if pending and not options.dry_run:
         recover(pending, adapters, listings, state, options)
         report.recovered = len(pending)
-    if not (repaired and options.dry_run):
-        links = state.links(target)
+    if pending and not options.dry_run:
+        links = state.links(target)  # recovery linked or moved entries
     rebase = options.restored != "stop" and lineage.target_behind
     read_a, read_b, link_ids = records_to_read(
         listings["vault"], listings["remote"], unread_links(links) if rebase else links

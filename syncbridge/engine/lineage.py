@@ -105,13 +105,13 @@ def check_lineage(
     """Read both generations and look for records whose version went back. No writes,
     except the state's id the first time one is needed (never in a dry run)."""
     done, pending = state.generation(target)
-    versions = {r.id: r.version for r in remote_listing}
+    base_versions = {link.b_id: link.b_version for link in links.values() if link.b_version}
     predating = tuple(
-        link.b_id
-        for link in links.values()
-        if link.b_version
-        and link.b_id in versions
-        and remote.predates(versions[link.b_id], link.b_version)
+        r.id
+        for r in remote_listing
+        if r.id in base_versions
+        and r.version != base_versions[r.id]
+        and remote.predates(r.version, base_versions[r.id])
     )
     state_id = state.known_state_id if dry_run else state.state_id
     generation = remote.generation(state_id) if state_id is not None else None
