@@ -737,13 +737,14 @@ class StateStore:
         ``<state file>.<suffix>-<UTC time>``, mode 0600; return the copy's path."""
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
         copy = self.path.with_name(f"{self.path.name}.{suffix}-{stamp}")
-        fd = os.open(copy, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.close(fd)
-        dest = sqlite3.connect(copy)
-        try:
-            self._conn.backup(dest)
-        finally:
-            dest.close()
+        with _Guard(copy, "copying the state file aside"):
+            fd = os.open(copy, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.close(fd)
+            dest = sqlite3.connect(copy)
+            try:
+                self._conn.backup(dest)
+            finally:
+                dest.close()
         return copy
 
     def salvage_conflicts(self, old: Path) -> int:
