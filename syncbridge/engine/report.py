@@ -52,6 +52,9 @@ class SyncReport:
     recovered: int = 0
     safety_stop: str | None = None
     plan: Plan | None = None
+    notices: list[str] = field(default_factory=list)
+    """Things the user should know about this run (a state re-paired, a create linked
+    to a record another run made meanwhile ...), one sentence each."""
 
     def skip(self, action: EntryAction) -> None:
         """Report a skipped entry: ``{"id", "message", "blocking"}`` (blocking: the user
@@ -104,6 +107,7 @@ class SyncReport:
             "notices": list(self.notices),
             "recovered": self.recovered,
             "safety_stop": self.safety_stop,
+            "notices": list(self.notices),
         }
 
 
