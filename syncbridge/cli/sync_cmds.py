@@ -199,8 +199,6 @@ def _print_report(report: SyncReport, target: Target, out: IO[str]) -> None:
         out.write(f"  error: {item.get('id', '?')}: {item.get('message', '')}\n")
     for item in report.skipped:
         out.write(f"  skipped: {item.get('id', '?')}: {item.get('message', '')}\n")
-    for item in report.notices:
-        out.write(f"  note: {item.get('id', '?')}: {item.get('message', '')}\n")
 
 
 def _cmd_sync(args: argparse.Namespace) -> int:
