@@ -111,11 +111,13 @@ class LinkStyle:
 
 @dataclass(frozen=True)
 class LinkChange:
-    """One link rewritten in a note: as written before and after, and its file line."""
+    """One link rewritten in a note: as written before and after, its file line, and the
+    vault path it points at."""
 
     old: str
     new: str
     line: int
+    target: str = ""
 
 
 @dataclass(frozen=True)
@@ -148,14 +150,16 @@ class NoteRelink:
     changes: tuple[LinkChange, ...]
     mapping: Mapping[str, Mapping[str, str]]
     broken: tuple[BrokenLink, ...] = ()
+    old: bytes = b""
+    """The note's bytes before the rewrite."""
 
     @property
     def changed(self) -> bool:
         return bool(self.changes)
 
-    def diff(self, old: bytes) -> list[str]:
+    def diff(self) -> list[str]:
         """The changed lines as ``-old`` / ``+new`` pairs (``@@ line N`` before each run)."""
-        before = old.decode("utf-8", "replace").splitlines()
+        before = self.old.decode("utf-8", "replace").splitlines()
         after = self.data.decode("utf-8", "replace").splitlines()
         out: list[str] = []
         matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
@@ -392,7 +396,7 @@ def _rewrite(path: str, data: bytes, decide: Decide,
         result.mapping[region] = {o.text: new for o, new in edits}
         for occ, new in edits:
             line = text.count("\n", 0, offset + occ.start) + 1
-            result.changes.append(LinkChange(occ.text, new, line))
+            result.changes.append(LinkChange(occ.text, new, line, target_of(occ, region)))
     if not new_regions:
         return data, result
     out = (parts.bom + parts.opening + new_regions.get("frontmatter", fm or "")
@@ -583,7 +587,7 @@ class RelinkPlanner:
         rewritten. ``NoteError`` if it is not UTF-8 (then it is left alone)."""
         new, edits = _rewrite(path, data, self._decide(path), self._target_of(path))
         return NoteRelink(path, sha256, new, tuple(edits.changes), edits.mapping,
-                          tuple(edits.broken))
+                          tuple(edits.broken), old=data)
 
 
 def apply_relink(path: str, data: bytes, mapping: Mapping[str, Mapping[str, str]]) -> bytes:

@@ -188,6 +188,16 @@ def _print_report(report: SyncReport, target: Target, out: IO[str]) -> None:
         out.write(f"  {side + ':':<8}{_side_line(data[side])}\n")
     if report.recovered:
         out.write(f"  recovered {report.recovered} interrupted action(s) from the last run\n")
+    links = report.links
+    if links.notes:
+        would = "would rewrite" if report.dry_run else "rewrote"
+        out.write(f"  links:  {would} {links.links} link(s) to renamed notes in "
+                  f"{links.notes} note(s)\n")
+    if links.pending:
+        out.write(f"  links:  {links.pending} note(s) changed while their links were being "
+                  "rewritten; the next sync rewrites them over the new version\n")
+    for b in links.broken:
+        out.write(f"  broken link: {b.path}:{b.line}: {b.link} (to {b.target}): {b.reason}\n")
     for item in report.errors:
         out.write(f"  error: {item.get('id', '?')}: {item.get('message', '')}\n")
     for item in report.skipped:
@@ -215,7 +225,7 @@ def _cmd_sync(args: argparse.Namespace) -> int:
         for target, report in reports:
             entry = report.to_dict()
             if args.dry_run and report.plan is not None:
-                entry["plan"] = report.plan.render().splitlines()
+                entry["plan"] = report.plan.render().splitlines() + report.links.render()
             payload["targets"][target.name] = entry
         payload["ok"] = all(not r.errors and not r.safety_stop for _, r in reports)
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
@@ -223,6 +233,8 @@ def _cmd_sync(args: argparse.Namespace) -> int:
         for target, report in reports:
             if args.dry_run and report.plan is not None:
                 sys.stdout.write(f"# plan for {target.name}\n{report.plan.render()}\n")
+                for line in report.links.render():
+                    sys.stdout.write(line + "\n")
             _print_report(report, target, sys.stdout)
     stops = [r.safety_stop for _, r in reports if r.safety_stop]
     if stops:

@@ -33,10 +33,17 @@ from syncbridge.engine.plan import (
     records_to_read,
 )
 from syncbridge.engine.recover import read_existing, recover
+from syncbridge.engine.relink import (
+    JOURNAL_KIND,
+    LinkRewriter,
+    finish_relinks,
+    move_intent,
+    preview_relinks,
+)
 from syncbridge.engine.report import SIDES, SideCounts, SyncReport, count_plan
 from syncbridge.errors import SafetyStop, SkipError
 from syncbridge.schema.model import VaultSchema
-from syncbridge.state import ConflictEntry, SideSnapshot, StateStore
+from syncbridge.state import ConflictEntry, JournalEntry, SideSnapshot, StateStore
 from syncbridge.state.model import same_json
 
 __all__ = ["CHUNK", "SideCounts", "SyncReport", "run_sync"]
@@ -95,6 +102,7 @@ class _Executor:
         self.injector = injector
         self._batch: ExitStack | None = None
         self._batch_side: Side | None = None
+        self.rewriter = vault if isinstance(vault, LinkRewriter) else None
 
     def _enter_batch(self, side: Side) -> None:
         """Make sure the writes to ``side`` run in its batch (ending the other side's)."""
@@ -325,6 +333,7 @@ class _Executor:
         """
         with self.state.batch():
             staged = [st for st in (self._begin(a) for a in actions) if st is not None]
+            intents = self._journal_moves(staged)
         first_write = (self.injector.count + 1) if self.injector is not None else None
         failure: Exception | None = None
         untried: list[_Staged] = []
@@ -367,10 +376,49 @@ class _Executor:
                 self._finish(st, read_back)
             if staged:
                 self.state.journal_done(*(st.journal_id for st in staged))
+            if intents is not None:
+                self._commit_moves(staged, *intents)
         if failure is not None:
             raise failure
         if first_write is not None and self.injector is not None:
             self._fault("committed", since=first_write)
+
+    def _journal_moves(self, staged: Sequence[_Staged]) -> tuple[int, list[dict[str, Any]]] | None:
+        """Journal the note moves the chunk's vault updates are about to make (a relink
+        entry: see :mod:`syncbridge.engine.relink`); (entry id, moves) or None."""
+        if self.rewriter is None:
+            return None
+        moves = []
+        for st in staged:
+            for w in st.action.writes:
+                if w.side == "vault" and w.op == "update" and w.record is not None:
+                    intent = move_intent(self.rewriter, w.record, st.link_id)
+                    if intent is not None:
+                        moves.append(intent)
+        if not moves:
+            return None
+        entry = self.state.journal_begin(self.options.target, JOURNAL_KIND, {"moves": moves})
+        return entry, moves
+
+    def _commit_moves(
+        self, staged: Sequence[_Staged], entry: int, intents: list[dict[str, Any]]
+    ) -> None:
+        """Replace the chunk's relink entry by the moves that happened (inside the commit
+        transaction); a move of an action not committed stays to be looked up next run."""
+        done: dict[str, str] = {}
+        for st in staged:
+            for side, (w, ref) in st.written.items():
+                if side == "vault" and w.op == "update" and ref is not None \
+                        and w.record_id is not None and ref.id != w.record_id:
+                    done[w.record_id] = ref.id
+        moves: list[dict[str, Any]] = [
+            {"from": old, "to": new, "resolved": True} for old, new in done.items()
+        ]
+        committed = {st.link_id for st in staged}
+        moves += [m for m in intents if m["from"] not in done and m["link_id"] not in committed]
+        self.state.journal_done(entry)
+        if moves:
+            self.state.journal_begin(self.options.target, JOURNAL_KIND, {"moves": moves})
 
     def _count_write(self, w: Write) -> None:
         counts = self.report.side(w.side)
@@ -453,8 +501,14 @@ def _run_sync(
     }
     pending = state.pending_journal(target)
     if pending and not options.dry_run:
-        recover(pending, adapters, listings, state, options)
+        relinks = [e for e in pending if e.kind == JOURNAL_KIND]
+        recover([e for e in pending if e.kind != JOURNAL_KIND], adapters, listings, state,
+                options)
         report.recovered = len(pending)
+        if relinks and _finish_relinks(vault, state, options, report, relinks):
+            # the interrupted run's link rewrites changed notes: list the vault again
+            vault.refresh()
+            listings["vault"] = list(vault.list())
     links = state.links(target)
     read_a, read_b, link_ids = records_to_read(listings["vault"], listings["remote"], links)
     full_a, full_b = read_existing(vault, read_a), read_existing(remote, read_b)
@@ -471,6 +525,9 @@ def _run_sync(
     report.safety_stop = plan.safety_stop
     if options.dry_run:
         count_plan(plan, report)
+        if isinstance(vault, LinkRewriter):
+            records = [w.record for w in plan.writes("vault") if w.op == "update" and w.record]
+            preview_relinks(vault, records, options, report.links)
         return report
     if plan.safety_stop:
         raise SafetyStop(plan.safety_stop)
@@ -488,6 +545,25 @@ def _run_sync(
             executor.run_chunk(plan.actions[start : start + CHUNK])
             if progress is not None:
                 progress(min(start + CHUNK, total), total)
+        _finish_relinks(vault, state, options, report, None, injector)
     finally:
         faults.activate(None)
     return report
+
+
+def _finish_relinks(
+    vault: Adapter,
+    state: StateStore,
+    options: SyncOptions,
+    report: SyncReport,
+    entries: Sequence[JournalEntry] | None,
+    injector: FaultInjector | None = None,
+) -> bool:
+    """Rewrite the links of the notes this run (or an interrupted one) moved; True if
+    notes were written. A vault that cannot rewrite links drops such entries."""
+    if isinstance(vault, LinkRewriter):
+        return finish_relinks(vault, state, options, report.links, injector=injector,
+                              entries=entries)
+    if entries:
+        state.journal_done(*(e.id for e in entries))
+    return False

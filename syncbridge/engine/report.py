@@ -7,6 +7,7 @@ from typing import Any
 
 from syncbridge.engine.options import Side
 from syncbridge.engine.plan import Plan
+from syncbridge.engine.relink import LinkReport
 
 __all__ = ["SIDES", "SideCounts", "SyncReport", "count_plan"]
 
@@ -46,6 +47,8 @@ class SyncReport:
     recovered: int = 0
     safety_stop: str | None = None
     plan: Plan | None = None
+    links: LinkReport = field(default_factory=LinkReport)
+    """Links rewritten because a note was renamed (or, turned off, left broken)."""
 
     def side(self, side: Side) -> SideCounts:
         return self.vault if side == "vault" else self.remote
@@ -66,6 +69,7 @@ class SyncReport:
             "skipped": list(self.skipped),
             "recovered": self.recovered,
             "safety_stop": self.safety_stop,
+            "links": self.links.to_dict(),
         }
 
 
