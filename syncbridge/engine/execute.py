@@ -482,7 +482,6 @@ def _run_sync(
     faults_at: FaultInjector | None,
 ) -> SyncReport:
     """The run itself, as documented in :func:`run_sync` (the caller holds the lock)."""
-    target = options.target
     if schema is not None and schema.unreadable_settings:
         raise SafetyStop("; ".join(schema.unreadable_settings))
     if schema is not None and not options.computed_fields:
@@ -491,6 +490,50 @@ def _run_sync(
             for name, cls in schema.classes.items()
         }
         options = replace(options, computed_fields={k: v for k, v in computed.items() if v})
+    injector = faults_at or FaultInjector.from_env()
+    report = _sync_pass(vault, remote, state, options, progress, schema, injector)
+    if report.links.notes and not options.dry_run:
+        # The notes whose links were rewritten are vault edits now: carry them to the
+        # remote in this same run (a second pass), so one sync leaves both sides agreeing.
+        try:
+            follow = _sync_pass(vault, remote, state, options, progress, schema, injector)
+        except SafetyStop as exc:
+            report.errors.append({"id": "(links)", "message": str(exc)})
+        else:
+            _merge_follow_up(report, follow)
+    return report
+
+
+def _merge_follow_up(report: SyncReport, follow: SyncReport) -> None:
+    """Add the follow-up pass's counts to the run's report (its entries written there were
+    counted unchanged by the first pass)."""
+    for side in SIDES:
+        first, second = report.side(side), follow.side(side)
+        written = second.created + second.updated + second.deleted
+        first.created += second.created
+        first.updated += second.updated
+        first.deleted += second.deleted
+        first.conflicts += second.conflicts
+        first.unchanged = max(0, first.unchanged - written)
+    report.errors.extend(follow.errors)
+    report.links.notes += follow.links.notes
+    report.links.links += follow.links.links
+    report.links.broken.extend(follow.links.broken)
+    if follow.recovered:
+        report.links.pending = follow.links.pending
+
+
+def _sync_pass(
+    vault: Adapter,
+    remote: Adapter,
+    state: StateStore,
+    options: SyncOptions,
+    progress: Callable[[int, int], None] | None,
+    schema: VaultSchema | None,
+    injector: FaultInjector | None,
+) -> SyncReport:
+    """List, recover, plan and execute once; then rewrite the links of moved notes."""
+    target = options.target
     report = SyncReport(target=target, dry_run=options.dry_run)
     adapters: dict[Side, Adapter] = {"vault": vault, "remote": remote}
     vault.refresh()
@@ -536,7 +579,6 @@ def _run_sync(
         for cls in sorted({w.record.class_name for w in plan.writes("remote") if w.record}):
             if cls in schema.classes:
                 remote.ensure_collection(schema.classes[cls])
-    injector = faults_at or FaultInjector.from_env()
     executor = _Executor(vault, remote, state, options, report, injector)
     faults.activate(injector)
     try:
