@@ -193,12 +193,15 @@ def finish_relinks(
         state.journal_done(*(e.id for e in pending))
         entry_id = state.journal_begin(target, JOURNAL_KIND,
                                        {"moves": done_moves, "notes": planned})
+    first_write = injector.count + 1 if injector is not None else 0
     left = _apply(planned, rewriter, report, injector)
     with state.batch():
         state.journal_done(entry_id)
         if left:
             state.journal_begin(target, JOURNAL_KIND, {"moves": done_moves, "notes": left})
     report.pending = len(left)
+    if injector is not None and planned:
+        injector.hit("committed", since=first_write)
     return report.notes > 0
 
 
