@@ -460,7 +460,9 @@ class RelinkPlanner:
         return dest, self.after.resolve(target, source) == dest
 
     def _resolves(self, target: str, source: str, dest: str) -> bool:
-        return self.after.resolve(target, source) == dest
+        """Whether ``target`` means ``dest`` and nothing else after the moves (a new link
+        is never left to a tie-break)."""
+        return self.after.candidates(target, source) == [dest]
 
     def _shapes(self, dest: str, source: str, had_md: bool) -> list[str]:
         """Targets for ``dest`` in the vault's new-link format, best first, then safer."""
