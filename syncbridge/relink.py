@@ -43,6 +43,7 @@ Everything here is pure: bytes in, bytes out, no file access.
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import json
 import posixpath
@@ -361,6 +362,26 @@ def _rewrite(path: str, data: bytes, decide: Decide,
     text = decode(data, path=path)
     parts = split_text(text)
     result = _NoteEdits()
+    breaks = [m.start() for m in re.finditer("\n", text)] if "[" in text else []
+
+    def line_of(pos: int) -> int:
+        return bisect.bisect_left(breaks, pos) + 1
+
+    # A link's fate depends only on its text (and the note and region): decide each once.
+    decided: dict[tuple[str, Region], str | _Broken | None] = {}
+    targets: dict[str, str] = {}
+
+    def decide_once(occ: _Occurrence, region: Region) -> str | _Broken | None:
+        key = (occ.text, region)
+        if key not in decided:
+            decided[key] = decide(occ, region)
+        return decided[key]
+
+    def target_once(occ: _Occurrence, region: Region) -> str:
+        if occ.text not in targets:
+            targets[occ.text] = target_of(occ, region)
+        return targets[occ.text]
+
     fm_start = len(parts.bom) + len(parts.opening)
     fm = parts.frontmatter
     regions: list[tuple[Region, str, int]] = []
@@ -372,10 +393,10 @@ def _rewrite(path: str, data: bytes, decide: Decide,
     for region, chunk, offset in regions:
         edits: list[tuple[_Occurrence, str]] = []
         for occ in _occurrences(chunk, body=region == "body"):
-            new = decide(occ, region)
-            line = text.count("\n", 0, offset + occ.start) + 1
+            new = decide_once(occ, region)
+            line = line_of(offset + occ.start)
             if isinstance(new, _Broken):
-                result.broken.append(BrokenLink(path, occ.text, line, target_of(occ, region),
+                result.broken.append(BrokenLink(path, occ.text, line, target_once(occ, region),
                                                 new.reason))
             elif new is not None and new != occ.text:
                 edits.append((occ, new))
@@ -385,9 +406,9 @@ def _rewrite(path: str, data: bytes, decide: Decide,
             new_chunk, done = _rewrite_frontmatter(chunk, edits)
             if not done:
                 for occ, _ in edits:
-                    line = text.count("\n", 0, offset + occ.start) + 1
+                    line = line_of(offset + occ.start)
                     result.broken.append(BrokenLink(
-                        path, occ.text, line, target_of(occ, region),
+                        path, occ.text, line, target_once(occ, region),
                         "the frontmatter cannot be edited safely"))
                 continue
         else:
@@ -395,8 +416,8 @@ def _rewrite(path: str, data: bytes, decide: Decide,
         new_regions[region] = new_chunk
         result.mapping[region] = {o.text: new for o, new in edits}
         for occ, new in edits:
-            line = text.count("\n", 0, offset + occ.start) + 1
-            result.changes.append(LinkChange(occ.text, new, line, target_of(occ, region)))
+            line = line_of(offset + occ.start)
+            result.changes.append(LinkChange(occ.text, new, line, target_once(occ, region)))
     if not new_regions:
         return data, result
     out = (parts.bom + parts.opening + new_regions.get("frontmatter", fm or "")
