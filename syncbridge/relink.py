@@ -449,6 +449,9 @@ class RelinkPlanner:
         aliases = dict(aliases_after or {})
         self.after = LinkResolver(after, aliases)
         self.before = LinkResolver(before, {self._back.get(p, p): a for p, a in aliases.items()})
+        self._cache: dict[tuple[int, str, str], list[str]] = {}
+        self._names = {_key(posixpath.basename(_stem(p)))
+                       for move in self.moves.items() for p in move}
         needles: set[str] = set()
         for old, new in self.moves.items():
             for p in (old, new):
@@ -469,21 +472,37 @@ class RelinkPlanner:
 
     # -- deciding one link --------------------------------------------------------------------
 
+    def _candidates(self, which: LinkResolver, target: str, source: str) -> list[str]:
+        """``which.candidates(target, source)``, cached: for a non-empty target the answer
+        depends on the source's folder only, and the notes of a folder share links."""
+        key = (id(which), target, posixpath.dirname(source))
+        found = self._cache.get(key)
+        if found is None:
+            found = self._cache[key] = which.candidates(target, source)
+        return found
+
+    def _resolve(self, which: LinkResolver, target: str, source: str) -> str | None:
+        found = self._candidates(which, target, source)
+        return found[0] if found else None
+
     def _dest(self, target: str, source: str) -> tuple[str | None, bool]:
         """(where ``target`` must point from ``source`` after the moves, whether it already
         does as written); (None, True) for a link that is not ours to change."""
         if not target.strip():
             return None, True  # [[#Heading]]: this very note, wherever it is
-        before = self.before.resolve(target, self._back.get(source, source))
+        if source not in self._back \
+                and _key(posixpath.basename(_stem(target.strip()))) not in self._names:
+            return None, True  # names no moved note, from a note that stayed: unchanged
+        before = self._resolve(self.before, target, self._back.get(source, source))
         if before is None:
             return None, True  # resolved to nothing before: not ours to fix
         dest = self.moves.get(before, before)
-        return dest, self.after.resolve(target, source) == dest
+        return dest, self._resolve(self.after, target, source) == dest
 
     def _resolves(self, target: str, source: str, dest: str) -> bool:
         """Whether ``target`` means ``dest`` and nothing else after the moves (a new link
         is never left to a tie-break)."""
-        return self.after.candidates(target, source) == [dest]
+        return self._candidates(self.after, target, source) == [dest]
 
     def _shapes(self, dest: str, source: str, had_md: bool) -> list[str]:
         """Targets for ``dest`` in the vault's new-link format, best first, then safer."""
@@ -509,7 +528,8 @@ class RelinkPlanner:
         had_md = core.lower().endswith(".md")
         stem = _stem(dest)
         ext = ".md" if had_md else ""
-        before = self.before.resolve(core, self._back.get(source, source))
+        before = self._resolve(self.before, core, self._back.get(source, source)) \
+            if core else None
         if core.startswith(("./", "../")):
             rel = posixpath.relpath(stem, posixpath.dirname(source) or ".") + ext
             same = [rel if rel.startswith("../") or not core.startswith("./") else "./" + rel]
