@@ -109,16 +109,20 @@ def move_intent(
     return {"from": record.id, "to": to, "link_id": link_id}
 
 
-def _resolve(move: Mapping[str, Any], rewriter: LinkRewriter, state: StateStore) -> str | None:
-    """Where an unresolved move went, or None (it did not happen, or cannot be told)."""
+def _resolve(move: Mapping[str, Any], rewriter: LinkRewriter, state: StateStore,
+             claimed: set[str]) -> str | None:
+    """Where an unresolved move went, or None (it did not happen, or cannot be told).
+    ``claimed``: destinations already given to other moves (two notes retitled alike: the
+    second got `` 2``)."""
     old, to = move["from"], move["to"]
     if rewriter.note_exists(old):
         return None  # not moved: the next plan retitles it again, with its rewrites
-    if to and rewriter.note_exists(to):
-        return str(to)
     link = state.link_by_id(move["link_id"]) if move.get("link_id") is not None else None
-    if link is not None and link.a_id != old and rewriter.note_exists(link.a_id):
-        return link.a_id  # recovery found the note under another name
+    if link is not None and link.a_id != old and link.a_id not in claimed \
+            and rewriter.note_exists(link.a_id):
+        return link.a_id  # recovery already found the note under its new name
+    if to and to not in claimed and rewriter.note_exists(to):
+        return str(to)  # the name predicted before the move, free then: ours
     return None
 
 
@@ -169,12 +173,15 @@ def finish_relinks(
         return False
     moves: dict[str, str] = {}
     planned: list[Mapping[str, Any]] = []
+    every = [m for e in pending for m in e.payload.get("moves") or ()]
+    claimed = {str(m["to"]) for m in every if m.get("resolved")}
     for entry in pending:
         planned.extend(entry.payload.get("notes") or ())
-        for move in entry.payload.get("moves") or ():
-            to = move["to"] if move.get("resolved") else _resolve(move, rewriter, state)
-            if to is not None and to != move["from"]:
-                moves[move["from"]] = to
+    for move in every:
+        to = move["to"] if move.get("resolved") else _resolve(move, rewriter, state, claimed)
+        if to is not None and to != move["from"]:
+            moves[move["from"]] = to
+            claimed.add(to)
     if not options.update_links:
         for relink in rewriter.plan_relinks(moves, applied=True) if moves else []:
             report.broken.extend(_as_broken(relink))
