@@ -22,6 +22,7 @@ MODULES = [
     "syncbridge.engine.conflicts",
     "syncbridge.engine.faults",
     "syncbridge.engine.recover",
+    "syncbridge.engine.relink",
     "syncbridge.engine.report",
     "syncbridge.testing.memory",
     "syncbridge.testing.contract",

@@ -320,8 +320,16 @@ with StateStore.open(d / "state.db") as state:
 """
 
 
-@pytest.mark.parametrize("kill_at", ["write:1:after", "write:3:before", "write:4:after",
-                                     "write:7:before"])
+# A sample of the writes (the rename, the rewrites, the follow-up pass) in CI; every write at
+# every point with SYNCBRIDGE_KILL_EVERY_WRITE=1 (the in-process test above covers them all).
+KILLS = ["write:1:after", "write:3:before", "write:4:after", "write:6:committed",
+         "write:7:before"]
+if os.environ.get("SYNCBRIDGE_KILL_EVERY_WRITE"):
+    KILLS = [f"write:{n}:{point}" for n in range(1, 12)
+             for point in ("before", "after", "committed") if (n, point) != (1, "before")]
+
+
+@pytest.mark.parametrize("kill_at", KILLS)
 def test_sigkill_in_the_rename_and_rewrite_run_then_a_rerun_converges(
     tmp_path: Path, kill_at: str,
     reference: tuple[dict[str, bytes], list[tuple[str, str]], int],

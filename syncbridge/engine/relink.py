@@ -38,7 +38,14 @@ from syncbridge.engine.options import SyncOptions
 from syncbridge.relink import BrokenLink, NoteRelink
 from syncbridge.state import JournalEntry, StateStore
 
-__all__ = ["JOURNAL_KIND", "LinkReport", "LinkRewriter", "finish_relinks", "preview_relinks"]
+__all__ = [
+    "JOURNAL_KIND",
+    "LinkReport",
+    "LinkRewriter",
+    "finish_relinks",
+    "move_intent",
+    "preview_relinks",
+]
 
 JOURNAL_KIND = "relink"
 """The journal entries of link rewrites (kept apart from entry actions by recovery)."""
