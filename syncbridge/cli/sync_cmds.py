@@ -434,7 +434,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="sync the vault with every target, both ways",
         description="Sync the vault with the configured targets in both directions, merging "
         "per field. Conflicts are decided by last_modified (configurable) and the losing "
-        "value is kept in the conflict log. Exit codes: 0 ok, 1 some notes could not be synced "
+        "value is kept in the conflict log. A note renamed because its record was retitled "
+        "takes its links along: every link to it in other notes is rewritten, as Obsidian "
+        "does (vault.update_links). Exit codes: 0 ok, 1 some notes could not be synced "
         "(errors, unreadable notes), "
         "2 configuration error, 3 stopped by a safety guard.",
         epilog="examples:\n"
@@ -445,7 +447,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     _common(sync)
     sync.add_argument(
-        "--dry-run", action="store_true", help="print what would change; write nothing"
+        "--dry-run", action="store_true",
+        help="print what would change, per note and field, and the diff of each note whose "
+        "links would be rewritten; write nothing"
     )
     sync.add_argument(
         "--json",
