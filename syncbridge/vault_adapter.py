@@ -39,6 +39,7 @@ from syncbridge.adapter import (
 from syncbridge.errors import (
     NoteError,
     RecordError,
+    SkipError,
     StaleVersion,
     SyncbridgeError,
     UnsafePath,
@@ -425,6 +426,8 @@ class VaultAdapter(Adapter):
             self.vault.write(path, Note.from_bytes(data, path=path), expected=snap)
         except WriteConflict:
             return "changed"
+        except SkipError:
+            return "gone"  # replaced by a symbolic link meanwhile: never written through
         return "written"
 
     def write_conflict_copy(self, record: Record, label: str) -> str | None:
