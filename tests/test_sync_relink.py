@@ -392,3 +392,27 @@ def test_a_save_racing_the_rewrite_is_not_overwritten_and_is_merged_afterwards(
     assert (d / "vault" / "Notes/Linker 00.md").read_bytes() == linker(0)[1]
     quiet = _run(d)
     assert quiet["vault"]["updated"] == quiet["remote"]["updated"] == 0
+
+
+def test_a_name_ambiguous_after_the_rename_gets_a_path_in_the_vaults_link_format(
+    tmp_path: Path, capsys: Any
+) -> None:
+    root = tmp_path / "vault"
+    make_vault(root, 1)
+    (root / "Elsewhere").mkdir()
+    (root / "Elsewhere" / "New Name.md").write_text("# Another New Name\n")
+    (root / ".obsidian").mkdir()
+    (root / ".obsidian" / "app.json").write_text('{"newLinkFormat": "relative"}')
+    config = _config(tmp_path)
+    _sync(config, capsys)
+    retitle(tmp_path / "demo.db")
+    report = _sync(config, capsys)
+    assert report["links"]["broken"] == []
+    text = (root / "Notes/Linker 00.md").read_text(encoding="utf-8")
+    assert 'up: "[[../Wounds/New Name]]"' in text
+    assert "See [[../Wounds/New Name]], [[../Wounds/New Name|the wound]]," in text
+    assert "[[Wounds/New Name]]" in text  # a vault path stays a vault path
+    assert "![short](../Wounds/New%20Name.md)" in text
+    assert (root / "Elsewhere" / "New Name.md").read_text() == "# Another New Name\n"
+    resolver = LinkResolver(Vault.open(root).paths())
+    assert resolver.candidates("../Wounds/New Name", "Notes/Linker 00.md") == [NEW]
