@@ -30,6 +30,7 @@ import contextlib
 import hashlib
 import io
 import json
+import os
 import shutil
 import sqlite3
 import sys
@@ -83,12 +84,17 @@ def build(root: Path, notes: int, linking: int) -> None:
         (folder / f"Note {i:05}.md").write_bytes(_note(i, i in chosen))
 
 
-def _sync(config: Path, *extra: str) -> tuple[float, dict[str, Any]]:
+CPU: dict[str, float] = {}
+"""Step → CPU seconds of this process (the wall time moves with the machine's load)."""
+
+
+def _sync(config: Path, *extra: str, step: str = "") -> tuple[float, dict[str, Any]]:
     out = io.StringIO()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     with contextlib.redirect_stdout(out):
         code = cli_main(["sync", "--config", str(config), "--json", *extra])
     seconds = time.perf_counter() - start
+    CPU[step] = time.process_time() - cpu
     if code != 0:
         raise SystemExit(f"sync failed ({code}): {out.getvalue()[:2000]}")
     result: dict[str, Any] = json.loads(out.getvalue())["targets"]["local"]
@@ -136,33 +142,35 @@ def run(notes: int, linking: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="sb-links-") as tmp:
         d = Path(tmp) / "on"
         config = _project(d, notes, linking)
-        initial, _ = _sync(config)
+        initial, _ = _sync(config, step="initial")
         _retitle(d / "demo.db")
         before = _files(d / "vault")
-        dry, preview = _sync(config, "--dry-run")
-        synced, report = _sync(config)
+        dry, preview = _sync(config, "--dry-run", step="dry_run")
+        synced, report = _sync(config, step="sync")
         after = _files(d / "vault")
         changed = _only_links_changed(before, after)
-        quiet, again = _sync(config)
+        quiet, again = _sync(config, step="quiet")
 
         off_dir = Path(tmp) / "off"
         off_config = _project(off_dir, notes, linking, update_links=False)
         _sync(off_config)
         _retitle(off_dir / "demo.db")
-        off, off_report = _sync(off_config)
+        off, off_report = _sync(off_config, step="off")
 
         # The rewrite step alone, on a copy of the vault renamed with the rewrite off (the
         # state right after the move): plan it, then write it.
         shutil.copytree(off_dir / "vault", d / "vault2")
         adapter = VaultAdapter(Vault.open(d / "vault2"))
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         planned = adapter.plan_relinks({TARGET: RENAMED}, applied=True)
         plan_s = time.perf_counter() - start
-        start = time.perf_counter()
+        CPU["plan"] = time.process_time() - cpu
+        start, cpu = time.perf_counter(), time.process_time()
         for relink in planned:
             adapter.apply_relink(relink.path, relink.old_sha256,
                                  hashlib.sha256(relink.data).hexdigest(), relink.mapping)
         write_s = time.perf_counter() - start
+        CPU["write"] = time.process_time() - cpu
     return {
         "notes": notes,
         "linking": linking,
@@ -182,39 +190,46 @@ def run(notes: int, linking: int) -> dict[str, Any]:
         "plan_s": plan_s,
         "planned_notes": len(planned),
         "write_s": write_s,
+        "cpu_s": dict(CPU),
     }
 
 
 def report(r: dict[str, Any]) -> str:
+    cpu = r["cpu_s"]
     rows = [
-        ("initial sync (for scale)", r["initial_s"], f"{r['notes']:,} rows created"),
-        ("`sync --dry-run`", r["dry_run_s"],
+        ("initial sync (for scale)", r["initial_s"], cpu["initial"],
+         f"{r['notes']:,} rows created"),
+        ("`sync --dry-run`", r["dry_run_s"], cpu["dry_run"],
          f"{r['preview_notes']:,} notes listed with their diffs"),
-        ("`sync`", r["sync_s"],
+        ("`sync`", r["sync_s"], cpu["sync"],
          f"the rename, {r['rewritten_links']:,} links rewritten in {r['rewritten_notes']:,}"
          f" notes, {r['remote_updated']:,} rows updated by the follow-up pass"),
-        ("`sync` again", r["quiet_s"], f"{r['quiet_writes']} writes (both sides agree)"),
-        ("`sync` with `update_links = false`", r["off_s"],
+        ("`sync` again", r["quiet_s"], cpu["quiet"],
+         f"{r['quiet_writes']} writes (both sides agree)"),
+        ("`sync` with `update_links = false`", r["off_s"], cpu["off"],
          f"the rename only; {r['off_broken']:,} broken links named"),
-        ("rewrite step alone: plan", r["plan_s"],
+        ("rewrite step alone: plan", r["plan_s"], cpu["plan"],
          f"every note read and prefiltered, {r['planned_notes']:,} rewritten in memory"),
-        ("rewrite step alone: writes", r["write_s"],
+        ("rewrite step alone: writes", r["write_s"], cpu["write"],
          f"{r['planned_notes']:,} compare-and-swap atomic writes (each fsynced)"),
     ]
-    table = "\n".join(f"| {step} | {seconds:.2f} s | {what} |" for step, seconds, what in rows)
+    table = "\n".join(f"| {step} | {seconds:.2f} s | {busy:.2f} s | {what} |"
+                      for step, seconds, busy, what in rows)
     return f"""## Link rewrite after a rename (`benchmarks/link_rewrite.py`)
 
 {machine()}. A {r["notes"]:,}-note generated vault, {r["linking"]:,} notes linking to one note
 (frontmatter and body, 8 links each: plain, alias, heading, embed, vault path, Markdown
 `%20`, LF and CRLF); its SQLite row retitled with SQL, then synced.
 
-| step | time | what happened |
-|---|---:|---|
+| step | wall time | CPU time | what happened |
+|---|---:|---:|---|
 {table}
 
 Checked: {r["changed_files"]:,} files changed (the linking notes), each only inside its link
 spans; every other file kept its bytes, and the renamed note its content. The machine is
-shared by several jobs, so times move between runs.
+shared by several jobs (load average {r["load"]:.1f} on {r["cpus"]} CPUs when this ran), so
+wall times move between runs; CPU time is this process's own work (waits for fsync and
+for the other jobs are not in it).
 """
 
 
@@ -225,6 +240,8 @@ def main() -> None:
     parser.add_argument("--no-report", action="store_true")
     args = parser.parse_args()
     result = run(args.notes, args.linking)
+    result["load"] = os.getloadavg()[0]
+    result["cpus"] = os.cpu_count()
     print(json.dumps(result, indent=2))
     if not args.no_report:
         write_section("link-rewrite", report(result))
