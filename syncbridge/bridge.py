@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
-from syncbridge.adapter import Adapter
+from syncbridge.adapter import MISSING, Adapter
 from syncbridge.config import Config, Target, find_config, load_config
 from syncbridge.errors import ConfigError, SafetyStop
 
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from syncbridge.state import ConflictEntry, StateStore
     from syncbridge.vault_adapter import VaultAdapter
 
-__all__ = ["Bridge", "ProgressFn", "TargetStatus", "open"]
+__all__ = ["Bridge", "ProgressFn", "TargetStatus", "conflict_to_dict", "open"]
 
 ProgressFn = Callable[[str, int, int], None]
 """``progress(label, done, total)``: ``label`` names the phase ("scanning vault",
@@ -184,7 +184,11 @@ class Bridge:
             for t in targets:
                 # run_sync rescans the vault first, so each target sees what the previous wrote
                 reports[t.name] = self._sync_one(
-                    t, vault, state, dry_run=dry_run, force_delete=force_delete,
+                    t,
+                    vault,
+                    state,
+                    dry_run=dry_run,
+                    force_delete=force_delete,
                     progress=progress,
                 )
         return reports[target] if target is not None else reports
@@ -308,9 +312,28 @@ def open(config: Path | str | Config | None = None) -> Bridge:
     return Bridge(load_config(find_config() if config is None else config))
 
 
-def _open_vault(
-    config: Config, *, cache: bool, progress: ProgressFn | None
-) -> VaultAdapter:
+def conflict_to_dict(c: ConflictEntry) -> dict[str, Any]:
+    """JSON-ready form of one conflict (``syncbridge conflicts --json``, the control API):
+    an absent value is ``null`` with ``*_absent: true``; times are ISO 8601 UTC."""
+    return {
+        "id": c.id,
+        "target": c.target,
+        "note": c.vault_id,
+        "remote_id": c.remote_id,
+        "field": c.field,
+        "vault_value": None if c.vault_value is MISSING else c.vault_value,
+        "vault_absent": c.vault_value is MISSING,
+        "remote_value": None if c.remote_value is MISSING else c.remote_value,
+        "remote_absent": c.remote_value is MISSING,
+        "winner": c.winner,
+        "decided_by": c.decided_by,
+        "created_at": c.created_at.isoformat() if c.created_at else None,
+        "restored_at": c.restored_at.isoformat() if c.restored_at else None,
+        "copy": c.copy_id,
+    }
+
+
+def _open_vault(config: Config, *, cache: bool, progress: ProgressFn | None) -> VaultAdapter:
     """Scan the vault and wrap it in the vault adapter, with the config's classes setup."""
     from syncbridge.vault import Vault
     from syncbridge.vault_adapter import VaultAdapter

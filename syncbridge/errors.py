@@ -7,7 +7,8 @@
     │   ├── ConfigError             bad syncbridge.toml (names the key path)
     │   ├── AdapterNotFound         no entry point of that name / duplicate names
     │   ├── StateError              state store unreadable or from a newer version
-    │   └── SafetyStop              a run that would delete too much (hint: --force-delete)
+    │   ├── SafetyStop              a run that would delete too much (hint: --force-delete)
+    │   └── DaemonRunning           another 'syncbridge watch' holds this state (names it)
     ├── RetryableError              try again later (network, rate limit, lock held)
     │   ├── RemoteUnavailable
     │   └── SyncLocked              another sync of the same target is running
@@ -30,6 +31,7 @@ from __future__ import annotations
 __all__ = [
     "AdapterNotFound",
     "ConfigError",
+    "DaemonRunning",
     "EditError",
     "EncodingError",
     "FatalError",
@@ -71,6 +73,10 @@ class StateError(FatalError):
 
 class SafetyStop(FatalError):
     """A safety guard stopped the run before it changed anything (e.g. mass deletion)."""
+
+
+class DaemonRunning(FatalError):
+    """Another daemon runs on the same vault and state; the message names it (pid)."""
 
 
 class RetryableError(SyncbridgeError):

@@ -87,8 +87,9 @@ def test_safety_stop_is_in_the_report(project: Path) -> None:
 
 
 def test_unknown_target_and_bad_config(project: Path, tmp_path: Path) -> None:
-    with syncbridge.open(project / "syncbridge.toml") as bridge, pytest.raises(
-        ConfigError, match="no target named 'nope'"
+    with (
+        syncbridge.open(project / "syncbridge.toml") as bridge,
+        pytest.raises(ConfigError, match="no target named 'nope'"),
     ):
         bridge.sync("nope")
     bad = tmp_path / "bad.toml"

@@ -19,7 +19,7 @@ from syncbridge.errors import ConfigError, FatalError, RetryableError, SafetySto
 __all__ = ["main"]
 
 # Modules of this package that register commands, in --help order.
-COMMAND_MODULES = ("vault_cmds", "sync_cmds")
+COMMAND_MODULES = ("vault_cmds", "sync_cmds", "watch_cmds")
 
 
 def build_parser() -> argparse.ArgumentParser:

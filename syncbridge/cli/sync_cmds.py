@@ -18,7 +18,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import syncbridge.bridge
 from syncbridge.adapter import MISSING
-from syncbridge.bridge import Bridge
+from syncbridge.bridge import Bridge, conflict_to_dict
 from syncbridge.config import Target
 
 if TYPE_CHECKING:
@@ -168,14 +168,23 @@ def _cmd_status(args: argparse.Namespace) -> int:
         finally:
             bar.close()
         config = bridge.config
+    from syncbridge.cli.watch_cmds import daemon_status, print_daemon_status
+
+    daemon = daemon_status(config)
     rows: dict[str, Any] = {name: st.to_dict() for name, st in statuses.items()}
     if args.json:
-        payload = {"config": str(config.path), "state": str(config.state_path), "targets": rows}
+        payload = {
+            "config": str(config.path),
+            "state": str(config.state_path),
+            "daemon": daemon,
+            "targets": rows,
+        }
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
         return 0
     out = sys.stdout
     out.write(f"config: {config.path}\nvault:  {config.vault_path}\n")
     out.write(f"state:  {config.state_path}\n")
+    print_daemon_status(daemon, out)
     for name, row in rows.items():
         out.write(f"{name} ({row['adapter']}): {row['linked']} linked entries, ")
         out.write(f"{row['open_conflicts']} open conflicts\n")
@@ -195,25 +204,6 @@ def _value(value: Any) -> str:
     return "(absent)" if value is MISSING else json.dumps(value, ensure_ascii=False)
 
 
-def _conflict_dict(c: ConflictEntry) -> dict[str, Any]:
-    return {
-        "id": c.id,
-        "target": c.target,
-        "note": c.vault_id,
-        "remote_id": c.remote_id,
-        "field": c.field,
-        "vault_value": None if c.vault_value is MISSING else c.vault_value,
-        "vault_absent": c.vault_value is MISSING,
-        "remote_value": None if c.remote_value is MISSING else c.remote_value,
-        "remote_absent": c.remote_value is MISSING,
-        "winner": c.winner,
-        "decided_by": c.decided_by,
-        "created_at": c.created_at.isoformat() if c.created_at else None,
-        "restored_at": c.restored_at.isoformat() if c.restored_at else None,
-        "copy": c.copy_id,
-    }
-
-
 def _when(c: ConflictEntry) -> str:
     return c.created_at.strftime("%Y-%m-%d %H:%M") if c.created_at else "?"
 
@@ -222,7 +212,7 @@ def _cmd_conflicts_list(args: argparse.Namespace) -> int:
     with _bridge(args) as bridge:
         entries = bridge.conflicts(args.target, include_restored=args.all)
     if args.json:
-        sys.stdout.write(json.dumps([_conflict_dict(c) for c in entries], indent=2) + "\n")
+        sys.stdout.write(json.dumps([conflict_to_dict(c) for c in entries], indent=2) + "\n")
         return 0
     if not entries:
         sys.stdout.write("no conflicts\n")
@@ -244,7 +234,7 @@ def _cmd_conflicts_show(args: argparse.Namespace) -> int:
     with _bridge(args) as bridge:
         c = bridge.conflict(args.id)
     if args.json:
-        sys.stdout.write(json.dumps(_conflict_dict(c), ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(json.dumps(conflict_to_dict(c), ensure_ascii=False, indent=2) + "\n")
         return 0
     winner = c.winner or "nobody yet (manual strategy)"
     lines = [
@@ -343,9 +333,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     status = subparsers.add_parser(
         "status",
-        help="show what a sync would change, per target",
+        help="show what a sync would change, per target, and the daemon's state",
         description="Show, per target, the linked entries, open conflicts and what a sync "
-        "would change on each side. Writes nothing.",
+        "would change on each side; and whether 'syncbridge watch' runs, with its last sync "
+        "per target, pending changes and backoff state (asked over its control API when "
+        "that is on, else read from its status file). Writes nothing.",
         epilog="examples:\n  syncbridge status\n  syncbridge status --target local --json\n",
         formatter_class=_formatter,
     )

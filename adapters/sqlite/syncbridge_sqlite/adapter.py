@@ -18,6 +18,7 @@ import builtins
 import datetime as dt
 import json
 import logging
+import os
 import sqlite3
 import threading
 from collections import OrderedDict
@@ -794,6 +795,23 @@ class SQLiteAdapter(Adapter):
         return self._ref(stored)
 
     # -- lifecycle -----------------------------------------------------------------------
+
+    def change_token(self) -> str | None:
+        """The file's inode and ``PRAGMA data_version`` (which moves only when another
+        connection commits: our own writes leave it be); ``"absent"`` before the file
+        exists. Side effects: none (no lock is taken)."""
+        with self._lock:
+            try:
+                inode = os.stat(self.path).st_ino
+            except FileNotFoundError:
+                return "absent"
+            except OSError as exc:
+                raise RemoteUnavailable(f"{self.path}: cannot stat the database: {exc}") from exc
+            try:
+                (version,) = self._conn.execute("PRAGMA data_version").fetchone()
+            except sqlite3.OperationalError as exc:
+                raise self._translate(exc) from exc
+            return f"{inode}:{version}"
 
     def close(self) -> None:
         """Close the connection (idempotent). WAL files are checkpointed by SQLite."""
