@@ -627,7 +627,7 @@ class Daemon:
         delay = t.backoff.next_delay(retry_after if isinstance(retry_after, int | float) else None)
         t.retry_at = time.monotonic() + delay
         message = str(exc) or type(exc).__name__
-        if t.condition != "backoff" or t.reason != message:
+        if t.condition != "backoff":
             kind = "unavailable" if isinstance(exc, RetryableError) else "failing"
             log.warning(
                 "target %s is %s, retrying with backoff (local changes are kept): %s",
@@ -643,7 +643,7 @@ class Daemon:
 
     def _pause(self, t: TargetRuntime, why: str) -> None:
         t.retry_at = time.monotonic() + t.interval_s
-        if t.condition != "paused" or t.reason != why:
+        if t.condition != "paused":
             log.warning(
                 "target %s paused, nothing written: %s. It resumes by itself when this clears",
                 t.name,
