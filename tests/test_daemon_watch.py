@@ -301,3 +301,73 @@ def test_sigterm_mid_sync_leaves_a_consistent_state(tmp_path: Path) -> None:
         assert restarted.stop() == 0
     finally:
         restarted.kill()
+
+
+def _vault_value(path: Path) -> int | None:
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("n: "):
+            return int(line[3:])
+    return None
+
+
+def test_sigkill_at_random_moments_then_restart_loses_and_duplicates_nothing(
+    tmp_path: Path,
+) -> None:
+    import random
+
+    seed = random.randrange(1_000_000)
+    rng = random.Random(seed)
+    notes = 1200
+    config = make_project(tmp_path, notes, debounce_ms=100, poll_interval_s=0.3)
+    db = tmp_path / "local.db"
+    expected = {n: 0 for n in range(1, notes + 1)}
+    created: list[int] = []
+    for round_ in range(4):
+        daemon = DaemonProcess(config, log_name=f"round{round_}.log")
+        try:
+            # round 0 is killed during its first sync; later rounds while they push edits
+            for _ in range(rng.randrange(5, 40)):
+                n = rng.randrange(1, notes + 1)
+                expected[n] += 1
+                if n <= notes // 2 or round_ == 0:  # vault side
+                    _note(config, n).write_text(note_text(n, expected[n]), encoding="utf-8")
+                else:  # the SQLite side (once the row exists)
+                    expected[n] -= 1
+                    if db_value(db, f"Note {n:05d}") is not None:
+                        with sqlite3.connect(db, timeout=30) as conn:
+                            conn.execute(
+                                "UPDATE note SET n = ? WHERE title = ? AND n = ?",
+                                (expected[n] + 1, f"Note {n:05d}", expected[n]),
+                            )
+                            if conn.total_changes:
+                                expected[n] += 1
+            new = notes + len(created) + 1
+            created.append(new)
+            expected[new] = 0
+            _note(config, new).write_text(note_text(new, 0), encoding="utf-8")
+            threading.Event().wait(rng.uniform(0.05, 1.5))
+        finally:
+            daemon.proc.kill()  # SIGKILL: no handler runs
+            daemon.proc.wait()
+            daemon.proc.communicate()
+    final = DaemonProcess(config, log_name="final.log")
+    try:
+        def converged() -> bool:
+            rows = dict(db_rows(db))
+            return len(rows) == len(expected) and all(
+                rows.get(f"Note {n:05d}") == v for n, v in expected.items()
+            )
+
+        wait_until(converged, f"every edit in SQLite (seed {seed})", timeout_s=180)
+        titles = [t for t, _ in db_rows(db)]
+        assert len(titles) == len(set(titles)) == len(expected), f"seed {seed}"
+        for n, value in expected.items():
+            assert _vault_value(_note(config, n)) == value, f"note {n}, seed {seed}"
+        vault_notes = list((tmp_path / "vault" / "Notes").glob("*.md"))
+        assert len(vault_notes) == len(expected), f"seed {seed}"  # no copies, no duplicates
+        assert final.stop() == 0
+    finally:
+        final.kill()
+    with StateStore.open(tmp_path / ".syncbridge" / "state.db") as state:
+        assert state.pending_journal("local") == []
+        assert len(state.links("local")) == len(expected)

@@ -1,0 +1,144 @@
+"""The daemon's pure parts: which events matter, debouncing, backoff, the lock, JSON logs."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from syncbridge.daemon import Backoff, ChangeBuffer, DaemonLock, VaultEventFilter
+from syncbridge.daemon.logs import JsonFormatter
+from syncbridge.errors import DaemonRunning
+
+
+@pytest.mark.parametrize(
+    ("path", "relevant"),
+    [
+        ("Notes/A.md", True),
+        ("A.md", True),
+        (".obsidian/workspace.json", False),
+        (".obsidian/plugins/x/data.md", False),
+        (".trash/A.md", False),
+        (".git/index", False),
+        (".git/x.md", False),
+        ("Notes/.hidden/A.md", False),
+        ("Notes/.A.md.swp", False),
+        ("Notes/A.md~", False),
+        ("Notes/.#A.md", False),
+        ("Notes/.sb-123-0123456789abcdef.tmp", False),
+        ("Notes/A.md.tmp", False),
+        ("Notes/A (conflict 2026-11-28 1432).md", False),
+        ("Notes/A (conflict 2026-11-28 1432) 2.md", False),
+        ("Notes/A (conflict of interest).md", True),
+        ("Notes/picture.png", False),
+        ("Archive/Old.md", False),
+        ("Archive/Deep/Old.md", False),
+        ("Drafts/x.excalidraw.md", False),
+    ],
+)
+def test_event_filter(path: str, relevant: bool) -> None:
+    events = VaultEventFilter(("Archive/**", "*.excalidraw.md", "Drafts/*.excalidraw.md"))
+    assert events.relevant(path) is relevant
+
+
+def test_event_filter_folders() -> None:
+    events = VaultEventFilter(("Archive/**",))
+    assert events.relevant("Notes", is_directory=True)
+    assert not events.relevant(".obsidian", is_directory=True)
+    assert not events.relevant("Archive", is_directory=True)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_buffer_debounces_and_coalesces_a_burst() -> None:
+    clock = Clock()
+    woken: list[int] = []
+    buffer = ChangeBuffer(1.0, 10.0, clock=clock, on_change=lambda: woken.append(1))
+    assert buffer.deadline() is None and buffer.take_due() is None
+    for i in range(1000):  # a git checkout: 1,000 files, one after the other
+        buffer.add([f"Notes/{i}.md"])
+        clock.now += 0.001
+    buffer.add(["Notes/0.md"])  # written twice
+    assert buffer.pending() == 1000 and len(woken) == 1001
+    assert buffer.take_due() is None  # still inside the debounce
+    clock.now += 1.0
+    due = buffer.take_due()
+    assert due is not None and len(due.paths) == 1000 and not due.structural
+    assert buffer.take_due() is None and buffer.pending() == 0
+
+
+def test_buffer_max_delay_and_put_back() -> None:
+    clock = Clock()
+    buffer = ChangeBuffer(1.0, 5.0, clock=clock)
+    for _ in range(20):  # never quiet for a whole second
+        buffer.add(["A.md"])
+        clock.now += 0.5
+        if buffer.take_due() is not None:
+            break
+    assert clock.now - 100.0 <= 5.5  # due at max_delay after the first change
+    buffer.add((), structural=True)
+    taken = buffer.take()
+    assert taken is not None and taken.structural and buffer.take() is None
+    buffer.put_back(taken, ["B.md"])
+    again = buffer.take_due()  # due at once
+    assert again is not None and again.structural and again.paths == {"B.md"}
+
+
+def test_backoff_grows_with_jitter_is_capped_and_resets() -> None:
+    backoff = Backoff(base_s=1.0, max_s=60.0, rng=random.Random(7))
+    delays = [backoff.next_delay() for _ in range(12)]
+    for n, delay in enumerate(delays, start=1):
+        ceiling = min(60.0, 2.0 ** (n - 1))
+        assert ceiling / 2 <= delay <= ceiling
+    assert len({round(d, 6) for d in delays}) == len(delays)  # jittered
+    assert backoff.next_delay(retry_after_s=120.0) == 120.0  # the remote asked for more
+    backoff.reset()
+    assert backoff.failures == 0 and backoff.next_delay() <= 1.0
+
+
+def test_lock_names_the_holder_and_is_released_by_death(tmp_path: Path) -> None:
+    path = tmp_path / "daemon.lock"
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from pathlib import Path; from syncbridge.daemon import DaemonLock;"
+         "DaemonLock(Path(sys.argv[1])).acquire({'pid': 4242, 'started_at': 'then',"
+         " 'config': 'x.toml'}); print('locked', flush=True); time.sleep(60)", str(path)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+        assert DaemonLock.held(path)
+        with pytest.raises(DaemonRunning, match=r"pid 4242, started then, config x\.toml"):
+            DaemonLock(path).acquire({"pid": 1})
+    finally:
+        holder.kill()  # SIGKILL: the kernel drops the lock
+        holder.wait()
+    assert not DaemonLock.held(path)
+    lock = DaemonLock(path)
+    lock.acquire({"pid": 2})
+    assert json.loads(path.read_text()) == {"pid": 2}
+    lock.release()
+    lock.release()
+    assert not DaemonLock.held(path)
+
+
+def test_json_log_lines_carry_extra_fields() -> None:
+    record = logging.LogRecord("syncbridge.daemon", logging.WARNING, __file__, 1,
+                               "target %s paused", ("local",), None)
+    record.event = "target_paused"
+    record.target = "local"
+    line = json.loads(JsonFormatter().format(record))
+    assert line["message"] == "target local paused" and line["level"] == "warning"
+    assert line["event"] == "target_paused" and line["target"] == "local"
+    assert line["time"].endswith("+00:00")
