@@ -142,3 +142,20 @@ def test_json_log_lines_carry_extra_fields() -> None:
     assert line["message"] == "target local paused" and line["level"] == "warning"
     assert line["event"] == "target_paused" and line["target"] == "local"
     assert line["time"].endswith("+00:00")
+
+
+def test_service_files_run_watch_in_the_foreground() -> None:
+    import configparser
+    import plistlib
+
+    root = Path(__file__).resolve().parent.parent / "contrib"
+    with (root / "launchd" / "org.syncbridge.watch.plist").open("rb") as handle:
+        plist = plistlib.load(handle)
+    assert plist["ProgramArguments"][1:3] == ["watch", "--config"]
+    assert plist["Label"] == "org.syncbridge.watch" and plist["RunAtLoad"] is True
+    unit = configparser.ConfigParser(interpolation=None, strict=False)
+    unit.read(root / "systemd" / "syncbridge.service", encoding="utf-8")
+    assert " watch --config " in unit["Service"]["ExecStart"]
+    assert unit["Service"]["Type"] == "simple"  # the foreground process is the service
+    assert unit["Service"]["ExecReload"] == "/bin/kill -HUP $MAINPID"
+    assert unit["Install"]["WantedBy"] == "default.target"
