@@ -371,3 +371,22 @@ def test_sigkill_at_random_moments_then_restart_loses_and_duplicates_nothing(
     with StateStore.open(tmp_path / ".syncbridge" / "state.db") as state:
         assert state.pending_journal("local") == []
         assert len(state.links("local")) == len(expected)
+
+
+def test_mass_delete_in_the_vault_pauses_and_deletes_nothing(running) -> None:  # type: ignore[no-untyped-def]
+    config, daemon, db = running
+    daemon.wait_event("synced")
+    trash = config.parent / "elsewhere"
+    trash.mkdir()
+    for n in range(1, 5):  # 4 of 5 notes: more than max_delete_fraction (0.5)
+        _note(config, n).rename(trash / _note(config, n).name)
+    daemon.wait_event("target_paused")
+    assert "--force-delete" in daemon.events("target_paused")[0]["message"]
+    assert len(db_rows(db)) == 5
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM _trash").fetchone()[0] == 0
+    for path in trash.iterdir():  # put back: the target resumes by itself
+        path.rename(config.parent / "vault" / "Notes" / path.name)
+    daemon.wait_event("target_ok")
+    assert len(db_rows(db)) == 5
+    assert daemon.stop() == 0

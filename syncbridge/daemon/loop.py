@@ -562,7 +562,9 @@ class Daemon:
         if report.safety_stop:
             self._pause(t, report.safety_stop)
             return
-        t.token, t.token_known = token, True
+        # Entries that failed (a note edited while we wrote it, a record we cannot map) keep
+        # their old base: the next poll syncs again even if nothing else moves.
+        t.token, t.token_known = token, not report.errors
         t.pending_local = False
         self._succeeded(t, report, time.monotonic() - started)
 
