@@ -302,6 +302,7 @@ def test_unknown_target_is_a_configuration_error(
         ["conflicts", "list"],
         ["conflicts", "show"],
         ["conflicts", "restore"],
+        ["watch"],
     ],
 )
 def test_every_command_has_help_with_an_example(
