@@ -159,3 +159,84 @@ def test_service_files_run_watch_in_the_foreground() -> None:
     assert unit["Service"]["Type"] == "simple"  # the foreground process is the service
     assert unit["Service"]["ExecReload"] == "/bin/kill -HUP $MAINPID"
     assert unit["Install"]["WantedBy"] == "default.target"
+
+
+def _watch_until(buffer: ChangeBuffer, write: object, path: str) -> None:
+    from daemon_support import wait_until
+
+    def seen() -> bool:
+        write()  # type: ignore[operator]
+        changes = buffer.take()
+        return changes is not None and path in changes.paths
+
+    wait_until(seen, f"an event for {path}", every_s=0.5)
+
+
+def test_watcher_polling_on_request(tmp_path: Path) -> None:
+    from syncbridge.daemon.watcher import VaultWatcher
+
+    buffer = ChangeBuffer(0.0, 0.0)
+    watcher = VaultWatcher(tmp_path, VaultEventFilter(), buffer, polling=True)
+    watcher.start()
+    try:
+        assert watcher.mode == "polling" and watcher.alive()
+        counter = iter(range(10_000))
+        _watch_until(buffer, lambda: (tmp_path / "A.md").write_text(f"{next(counter)}"), "A.md")
+    finally:
+        watcher.stop()
+    assert not watcher.alive() and watcher.mode == "stopped"
+
+
+def test_watcher_falls_back_to_polling_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The native observer cannot be made to fail for real here without changing the
+    machine's inotify limits for everyone, so its start is made to raise what inotify
+    raises when the watch limit is reached."""
+    import syncbridge.daemon.watcher as watcher_module
+
+    class NoInotify(watcher_module.Observer):  # type: ignore[misc, valid-type]
+        def start(self) -> None:
+            raise OSError(28, "inotify watch limit reached")
+
+    monkeypatch.setattr(watcher_module, "Observer", NoInotify)
+    buffer = ChangeBuffer(0.0, 0.0)
+    watcher = watcher_module.VaultWatcher(tmp_path, VaultEventFilter(), buffer, polling=False)
+    with caplog.at_level(logging.WARNING, logger="syncbridge.daemon"):
+        watcher.start()
+    try:
+        assert watcher.mode == "polling"
+        (warning,) = [r for r in caplog.records if r.levelno == logging.WARNING]
+        assert "inotify watch limit reached" in warning.getMessage()
+        assert "polling" in warning.getMessage() and "--polling" in warning.getMessage()
+        counter = iter(range(10_000))
+        _watch_until(buffer, lambda: (tmp_path / "B.md").write_text(f"{next(counter)}"), "B.md")
+    finally:
+        watcher.stop()
+
+
+def test_native_watcher_reports_a_rename_into_place(tmp_path: Path) -> None:
+    from syncbridge.daemon.watcher import VaultWatcher
+
+    buffer = ChangeBuffer(0.0, 0.0)
+    watcher = VaultWatcher(tmp_path, VaultEventFilter(), buffer, polling=False)
+    watcher.start()
+    try:
+        assert watcher.mode == "native"
+        counter = iter(range(10_000))
+
+        def save() -> None:  # Obsidian's way: a temp file renamed over the note
+            temp = tmp_path / ".C.md.tmp"
+            temp.write_text(f"{next(counter)}")
+            temp.replace(tmp_path / "C.md")
+
+        _watch_until(buffer, save, "C.md")
+        (tmp_path / ".obsidian").mkdir()
+        (tmp_path / ".obsidian" / "workspace.json").write_text("{}")
+        (tmp_path / "sub").mkdir()
+        from daemon_support import wait_until
+
+        changes = wait_until(buffer.take, "the folder event")
+        assert changes.structural and ".obsidian/workspace.json" not in changes.paths
+    finally:
+        watcher.stop()
