@@ -162,6 +162,15 @@ def test_status_sync_and_unknown_targets(daemon) -> None:  # type: ignore[no-unt
     assert code == 400
     code, body = client.call("POST", "/sync", "/sync", {"target": 3})
     assert code == 400
+    conn = http.client.HTTPConnection("127.0.0.1", client.port, timeout=60)
+    conn.putrequest("POST", "/sync", skip_host=True)
+    for key, value in (("Host", f"127.0.0.1:{client.port}"), ("Content-Length", "-1"),
+                       ("Authorization", f"Bearer {client.token}")):
+        conn.putheader(key, value)
+    conn.endheaders()
+    answer = conn.getresponse()
+    assert answer.status == 400 and b"Content-Length" in answer.read()
+    conn.close()
     assert client.request("GET", "/nothing")[0] == 404
 
 

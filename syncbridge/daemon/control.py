@@ -55,6 +55,7 @@ def openapi_document() -> dict[str, Any]:
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    timeout = 60  # seconds a client may take to send a request (or to read an event)
     server_version = "syncbridge"
     sys_version = ""
 
@@ -99,7 +100,11 @@ class _Handler(BaseHTTPRequestHandler):
         return True
 
     def _body(self) -> dict[str, Any] | None:
-        length = int(self.headers.get("Content-Length") or 0)
+        declared = (self.headers.get("Content-Length") or "0").strip()
+        if not declared.isdigit():
+            self._error(HTTPStatus.BAD_REQUEST, "Content-Length must be a number of bytes")
+            return None
+        length = int(declared)
         if length > 64 * 1024:
             self._error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "request body too large")
             return None

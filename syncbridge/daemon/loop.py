@@ -247,12 +247,13 @@ class Daemon:
     def request_sync(self, target: str | None = None) -> list[str]:
         """Sync ``target`` (or every target) now; returns the names queued.
         ``ConfigError`` for an unknown name."""
-        if target is not None and target not in self._targets:
-            known = ", ".join(self._targets) or "none"
+        targets = self._targets  # a reload swaps the whole dict
+        if target is not None and target not in targets:
+            known = ", ".join(targets) or "none"
             raise ConfigError(f"no target named {target!r} (known: {known})")
-        names = [target] if target is not None else list(self._targets)
+        names = [target] if target is not None else list(targets)
         for name in names:
-            self._targets[name].requested = True
+            targets[name].requested = True
         self._wake.set()
         return names
 
