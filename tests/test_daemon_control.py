@@ -253,3 +253,48 @@ def test_off_unless_configured(tmp_path: Path) -> None:
     finally:
         d.request_stop()
         thread.join(60)
+
+
+def test_event_stream_reports_a_conflict_and_an_error(tmp_path: Path) -> None:
+    """Both sides edited while the target was locked: the retry after the lock is gone
+    meets a true conflict. The stream carries the error (locked), then the conflict."""
+    config = make_project(tmp_path, 2, control=True, busy_timeout_ms=100)
+    d = Daemon(config)
+    thread = threading.Thread(target=d.run, kwargs={"signals": False})
+    thread.start()
+    try:
+        wait_until(lambda: d.status().get("targets", {}).get("local", {}).get("last_sync"),
+                   "the first sync")
+        client = Client(tmp_path / ".syncbridge" / "control.json")
+        conn = http.client.HTTPConnection("127.0.0.1", client.port, timeout=60)
+        conn.request("GET", "/events", headers={"Host": f"127.0.0.1:{client.port}",
+                                               "Authorization": f"Bearer {client.token}"})
+        stream = conn.getresponse()
+        assert stream.status == 200
+        db = sqlite3.connect(tmp_path / "local.db", isolation_level=None, timeout=30)
+        db.execute("BEGIN EXCLUSIVE")
+        (tmp_path / "vault" / "Notes" / "Note 00001.md").write_text(note_text(1, 7))
+        events: list[dict[str, Any]] = []
+
+        def read_until(kind: str) -> None:
+            while not any(e["event"] == kind for e in events):
+                line = stream.readline().decode()
+                if line.startswith("data: "):
+                    event = json.loads(line[6:])
+                    check_event(event)
+                    events.append(event)
+
+        read_until("error")
+        db.execute("UPDATE note SET n = 8 WHERE title = 'Note 00001'")
+        db.execute("COMMIT")
+        db.close()
+        read_until("conflict")
+        conflict = next(e for e in events if e["event"] == "conflict")
+        assert conflict["target"] == "local" and conflict["count"] >= 1
+        error = next(e for e in events if e["event"] == "error")
+        assert "busy" in error["message"] or "locked" in error["message"]
+        conn.close()
+        assert d.status()["targets"]["local"]["open_conflicts"] == 1
+    finally:
+        d.request_stop()
+        thread.join(60)
