@@ -110,9 +110,20 @@ def main() -> None:
         db = root / "bench.db"
         started = time.perf_counter()
         proc = subprocess.Popen(
-            [sys.executable, "-m", "syncbridge", "watch", "--config", str(config),
-             "--log-format", "json", "--log-file", str(log)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            [
+                sys.executable,
+                "-m",
+                "syncbridge",
+                "watch",
+                "--config",
+                str(config),
+                "--log-format",
+                "json",
+                "--log-file",
+                str(log),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
         try:
             _wait(lambda: _events(log, "synced"), "the initial sync")

@@ -106,9 +106,23 @@ class DaemonProcess:
         self.log = config.parent / log_name
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "syncbridge", "watch", "--config", str(config),
-             "--log-format", "json", "--log-file", str(self.log), *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=config.parent,
+            [
+                sys.executable,
+                "-m",
+                "syncbridge",
+                "watch",
+                "--config",
+                str(config),
+                "--log-format",
+                "json",
+                "--log-file",
+                str(self.log),
+                *args,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=config.parent,
         )
 
     def records(self) -> list[dict[str, Any]]:
@@ -130,8 +144,11 @@ class DaemonProcess:
 
     def wait_event(self, name: str, count: int = 1, timeout_s: float = TIMEOUT_S) -> None:
         self.check_alive()
-        wait_until(lambda: len(self.events(name)) >= count or self.check_alive(),
-                   f"{count} '{name}' log record(s)", timeout_s)
+        wait_until(
+            lambda: len(self.events(name)) >= count or self.check_alive(),
+            f"{count} '{name}' log record(s)",
+            timeout_s,
+        )
         self.check_alive()
 
     def check_alive(self) -> bool:

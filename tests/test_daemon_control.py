@@ -110,8 +110,10 @@ def daemon(tmp_path: Path) -> Iterator[tuple[Daemon, Client, Path]]:
     control = tmp_path / ".syncbridge" / "control.json"
     try:
         wait_until(control.exists, "control.json")
-        wait_until(lambda: d.status().get("targets", {}).get("local", {}).get("last_sync"),
-                   "the first sync")
+        wait_until(
+            lambda: d.status().get("targets", {}).get("local", {}).get("last_sync"),
+            "the first sync",
+        )
         yield d, Client(control), tmp_path
     finally:
         d.request_stop()
@@ -137,8 +139,13 @@ def test_token_file_is_private_and_requests_need_the_token(daemon) -> None:  # t
 
 def test_host_must_be_loopback(daemon) -> None:  # type: ignore[no-untyped-def]
     _, client, _ = daemon
-    for host in ("evil.example", f"evil.example:{client.port}", "127.0.0.1.evil.example",
-                 f"localhost:{client.port + 1}", "10.0.0.1"):
+    for host in (
+        "evil.example",
+        f"evil.example:{client.port}",
+        "127.0.0.1.evil.example",
+        f"localhost:{client.port + 1}",
+        "10.0.0.1",
+    ):
         status, body, media = client.request("GET", "/conflicts", host=host)
         assert status == 403, host
         check("GET", "/conflicts", status, body, media)
@@ -164,8 +171,11 @@ def test_status_sync_and_unknown_targets(daemon) -> None:  # type: ignore[no-unt
     assert code == 400
     conn = http.client.HTTPConnection("127.0.0.1", client.port, timeout=60)
     conn.putrequest("POST", "/sync", skip_host=True)
-    for key, value in (("Host", f"127.0.0.1:{client.port}"), ("Content-Length", "-1"),
-                       ("Authorization", f"Bearer {client.token}")):
+    for key, value in (
+        ("Host", f"127.0.0.1:{client.port}"),
+        ("Content-Length", "-1"),
+        ("Authorization", f"Bearer {client.token}"),
+    ):
         conn.putheader(key, value)
     conn.endheaders()
     answer = conn.getresponse()
@@ -203,8 +213,11 @@ def test_conflicts_list_show_restore(daemon) -> None:  # type: ignore[no-untyped
 def test_event_stream(daemon) -> None:  # type: ignore[no-untyped-def]
     _, client, root = daemon
     conn = http.client.HTTPConnection("127.0.0.1", client.port, timeout=60)
-    conn.request("GET", "/events", headers={"Host": f"127.0.0.1:{client.port}",
-                                           "Authorization": f"Bearer {client.token}"})
+    conn.request(
+        "GET",
+        "/events",
+        headers={"Host": f"127.0.0.1:{client.port}", "Authorization": f"Bearer {client.token}"},
+    )
     answer = conn.getresponse()
     assert answer.status == 200
     assert answer.getheader("Content-Type", "").startswith("text/event-stream")
@@ -246,8 +259,10 @@ def test_off_unless_configured(tmp_path: Path) -> None:
     thread = threading.Thread(target=d.run, kwargs={"signals": False})
     thread.start()
     try:
-        wait_until(lambda: d.status().get("targets", {}).get("local", {}).get("last_sync"),
-                   "the first sync")
+        wait_until(
+            lambda: d.status().get("targets", {}).get("local", {}).get("last_sync"),
+            "the first sync",
+        )
         assert d.status()["daemon"]["control_url"] is None
         assert not (tmp_path / ".syncbridge" / "control.json").exists()
     finally:
@@ -263,12 +278,17 @@ def test_event_stream_reports_a_conflict_and_an_error(tmp_path: Path) -> None:
     thread = threading.Thread(target=d.run, kwargs={"signals": False})
     thread.start()
     try:
-        wait_until(lambda: d.status().get("targets", {}).get("local", {}).get("last_sync"),
-                   "the first sync")
+        wait_until(
+            lambda: d.status().get("targets", {}).get("local", {}).get("last_sync"),
+            "the first sync",
+        )
         client = Client(tmp_path / ".syncbridge" / "control.json")
         conn = http.client.HTTPConnection("127.0.0.1", client.port, timeout=60)
-        conn.request("GET", "/events", headers={"Host": f"127.0.0.1:{client.port}",
-                                               "Authorization": f"Bearer {client.token}"})
+        conn.request(
+            "GET",
+            "/events",
+            headers={"Host": f"127.0.0.1:{client.port}", "Authorization": f"Bearer {client.token}"},
+        )
         stream = conn.getresponse()
         assert stream.status == 200
         db = sqlite3.connect(tmp_path / "local.db", isolation_level=None, timeout=30)

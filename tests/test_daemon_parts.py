@@ -110,11 +110,16 @@ def test_backoff_grows_with_jitter_is_capped_and_resets() -> None:
 def test_lock_names_the_holder_and_is_released_by_death(tmp_path: Path) -> None:
     path = tmp_path / "daemon.lock"
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time; from pathlib import Path; from syncbridge.daemon import DaemonLock;"
-         "DaemonLock(Path(sys.argv[1])).acquire({'pid': 4242, 'started_at': 'then',"
-         " 'config': 'x.toml'}); print('locked', flush=True); time.sleep(60)", str(path)],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from syncbridge.daemon import DaemonLock;"
+            "DaemonLock(Path(sys.argv[1])).acquire({'pid': 4242, 'started_at': 'then',"
+            " 'config': 'x.toml'}); print('locked', flush=True); time.sleep(60)",
+            str(path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
@@ -134,8 +139,9 @@ def test_lock_names_the_holder_and_is_released_by_death(tmp_path: Path) -> None:
 
 
 def test_json_log_lines_carry_extra_fields() -> None:
-    record = logging.LogRecord("syncbridge.daemon", logging.WARNING, __file__, 1,
-                               "target %s paused", ("local",), None)
+    record = logging.LogRecord(
+        "syncbridge.daemon", logging.WARNING, __file__, 1, "target %s paused", ("local",), None
+    )
     record.event = "target_paused"
     record.target = "local"
     line = json.loads(JsonFormatter().format(record))

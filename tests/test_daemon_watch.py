@@ -62,8 +62,10 @@ def test_vault_edit_reaches_sqlite_without_echo(running) -> None:  # type: ignor
     marker.write_text(note_text(1, 7), encoding="utf-8")  # a later edit, as a clock
     wait_until(lambda: db_value(db, "Note 00001") == 7, "the second edit")
     assert (note.read_bytes(), note.stat().st_mtime_ns) == before  # not rewritten
-    writes = [r for r in _synced(daemon)[1:]]
-    assert [r["writes"] for r in writes] == [1, 1]  # one push per edit, nothing echoed
+    later = [str(r["message"]) for r in _synced(daemon)[1:]]
+    # pushes only (a save burst split by a slow machine may take two), nothing echoed
+    assert later and all(m.startswith("synced local: vault no changes; remote ") for m in later)
+    assert len(later) <= 4
     assert daemon.stop() == 0
 
 
@@ -78,7 +80,11 @@ def test_sqlite_edit_reaches_vault_without_echo(running) -> None:  # type: ignor
     assert [r for r in db_rows(db) if r[0] != "Note 00001"] == [
         r for r in rows if r[0] != "Note 00001"
     ]
-    assert [r["writes"] for r in _synced(daemon)[1:]] == [1, 1]  # the note, then the clock
+    later = [str(r["message"]) for r in _synced(daemon)[1:]]
+    assert later == [  # the pull, then the clock: the pulled note did not go back
+        "synced local: vault 1 updated; remote no changes",
+        "synced local: vault no changes; remote 1 updated",
+    ]
     assert daemon.stop() == 0
 
 
@@ -126,7 +132,9 @@ def test_second_daemon_exits_at_once_naming_the_first(running) -> None:  # type:
     daemon.wait_started()
     second = subprocess.run(
         [sys.executable, "-m", "syncbridge", "watch", "--config", str(config)],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert second.returncode == 2
     assert f"pid {daemon.proc.pid}" in second.stderr
@@ -138,7 +146,10 @@ def test_second_daemon_exits_at_once_naming_the_first(running) -> None:  # type:
 def _status(config: Path, *options: str) -> str:
     return subprocess.run(
         [sys.executable, "-m", "syncbridge", "status", "--config", str(config), *options],
-        capture_output=True, text=True, timeout=60, check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     ).stdout
 
 
@@ -242,10 +253,15 @@ def test_locked_database_backs_off_and_every_queued_edit_arrives_once(tmp_path: 
         finally:
             release.set()
             holder.join()
-        wait_until(lambda: db_value(db, "Note 00001") == 21 and db_value(db, "Created While Down")
-                   == 99, "the queued edits", timeout_s=120)
-        wait_until(lambda: all(db_value(db, f"Note {n:05d}") == 10 + n for n in range(2, 6)),
-                   "every queued edit")
+        wait_until(
+            lambda: db_value(db, "Note 00001") == 21 and db_value(db, "Created While Down") == 99,
+            "the queued edits",
+            timeout_s=120,
+        )
+        wait_until(
+            lambda: all(db_value(db, f"Note {n:05d}") == 10 + n for n in range(2, 6)),
+            "every queued edit",
+        )
         titles = [t for t, _ in db_rows(db)]
         assert len(titles) == len(set(titles)) == 6  # nothing twice
         assert len(daemon.events("target_backoff")) == 1  # one line per change of state
@@ -281,8 +297,12 @@ def test_sigterm_mid_sync_leaves_a_consistent_state(tmp_path: Path) -> None:
     daemon = DaemonProcess(config)
     try:
         # the first sync writes 3,000 rows in chunks of 200: stop it in the middle
-        wait_until(lambda: 0 < len(db_rows(db)) < 3000 or len(db_rows(db)) == 3000,
-                   "the first rows", timeout_s=120, every_s=0.01)
+        wait_until(
+            lambda: 0 < len(db_rows(db)) < 3000 or len(db_rows(db)) == 3000,
+            "the first rows",
+            timeout_s=120,
+            every_s=0.01,
+        )
         assert daemon.stop(signal.SIGTERM) == 0
     finally:
         daemon.kill()
@@ -352,6 +372,7 @@ def test_sigkill_at_random_moments_then_restart_loses_and_duplicates_nothing(
             daemon.proc.communicate()
     final = DaemonProcess(config, log_name="final.log")
     try:
+
         def converged() -> bool:
             rows = dict(db_rows(db))
             return len(rows) == len(expected) and all(
@@ -373,20 +394,25 @@ def test_sigkill_at_random_moments_then_restart_loses_and_duplicates_nothing(
         assert len(state.links("local")) == len(expected)
 
 
-def test_mass_delete_in_the_vault_pauses_and_deletes_nothing(running) -> None:  # type: ignore[no-untyped-def]
-    config, daemon, db = running
-    daemon.wait_event("synced")
-    trash = config.parent / "elsewhere"
-    trash.mkdir()
-    for n in range(1, 5):  # 4 of 5 notes: more than max_delete_fraction (0.5)
-        _note(config, n).rename(trash / _note(config, n).name)
-    daemon.wait_event("target_paused")
-    assert "--force-delete" in daemon.events("target_paused")[0]["message"]
-    assert len(db_rows(db)) == 5
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT count(*) FROM _trash").fetchone()[0] == 0
-    for path in trash.iterdir():  # put back: the target resumes by itself
-        path.rename(config.parent / "vault" / "Notes" / path.name)
-    daemon.wait_event("target_ok")
-    assert len(db_rows(db)) == 5
-    assert daemon.stop() == 0
+def test_mass_delete_in_the_vault_pauses_and_deletes_nothing(tmp_path: Path) -> None:
+    config = make_project(tmp_path, 5)
+    vault = tmp_path / "vault"
+    (vault / "Notes" / "Note 00005.md").rename(vault / "Note 00005.md")
+    db = tmp_path / "local.db"
+    daemon = DaemonProcess(config)
+    try:
+        wait_until(lambda: len(db_rows(db)) == 5, "the first sync")
+        daemon.wait_event("synced")
+        # 4 of 5 notes gone in one move: more than max_delete_fraction (0.5)
+        (vault / "Notes").rename(tmp_path / "elsewhere")
+        daemon.wait_event("target_paused")
+        assert "--force-delete" in daemon.events("target_paused")[0]["message"]
+        assert len(db_rows(db)) == 5
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("SELECT count(*) FROM _trash").fetchone()[0] == 0
+        (tmp_path / "elsewhere").rename(vault / "Notes")  # put back: it resumes by itself
+        daemon.wait_event("target_ok")
+        assert len(db_rows(db)) == 5
+        assert daemon.stop() == 0
+    finally:
+        daemon.kill()
