@@ -318,3 +318,27 @@ def test_event_stream_reports_a_conflict_and_an_error(tmp_path: Path) -> None:
     finally:
         d.request_stop()
         thread.join(60)
+
+
+def test_daemon_without_its_vault_sleeps_between_checks(tmp_path: Path) -> None:
+    """While the vault folder is gone, the loop wakes for its vault checks only (it used
+    to spin on the overdue target poll, burning a core)."""
+    config = make_project(tmp_path, 1, poll_interval_s=0.2)
+    d = Daemon(config)
+    thread = threading.Thread(target=d.run, kwargs={"signals": False})
+    thread.start()
+    try:
+        wait_until(
+            lambda: d.status().get("targets", {}).get("local", {}).get("last_sync"),
+            "the first sync",
+        )
+        (tmp_path / "vault").rename(tmp_path / "away")
+        wait_until(lambda: not d.status()["daemon"]["vault_present"], "the vault missing")
+        checks, wakeups = d.vault_checks, d.wakeups
+        wait_until(lambda: d.vault_checks >= checks + 3, "three vault checks")
+        assert d.wakeups - wakeups <= 3 * (d.vault_checks - checks) + 2
+        (tmp_path / "away").rename(tmp_path / "vault")
+        wait_until(lambda: d.status()["daemon"]["vault_present"], "the vault back")
+    finally:
+        d.request_stop()
+        thread.join(60)

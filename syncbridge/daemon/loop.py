@@ -184,6 +184,10 @@ class Daemon:
         self._status: dict[str, Any] = {}
         self._started_at = _utcnow()
         self._syncing: str | None = None
+        self.wakeups = 0
+        """Times the loop woke up (a test checks that an idle daemon does not spin)."""
+        self.vault_checks = 0
+        """Times the vault folder's presence was checked."""
         self._build_targets()
 
     # -- set-up ---------------------------------------------------------------------------
@@ -371,6 +375,7 @@ class Daemon:
 
     def _loop(self) -> None:
         while self._stop_signal is None:
+            self.wakeups += 1
             self._wake.clear()
             try:
                 self._cycle()
@@ -384,6 +389,8 @@ class Daemon:
     def _sleep_for(self) -> float:
         now = time.monotonic()
         deadlines = [self._next_vault_check]
+        if not self._vault_present:  # nothing runs until it is back
+            return max(0.0, self._next_vault_check - now) + 0.01
         due = self._buffer.deadline()
         if due is not None and self._vault_present:
             deadlines.append(due)
@@ -401,7 +408,8 @@ class Daemon:
             self._reload()
         self._run_jobs()
         now = time.monotonic()
-        if now >= self._next_vault_check or self._watcher is None or not self._watcher.alive():
+        watching = self._watcher is not None and self._watcher.alive()
+        if now >= self._next_vault_check or (self._vault_present and not watching):
             self._next_vault_check = now + VAULT_CHECK_S
             self._check_vault()
         if not self._vault_present:
@@ -466,6 +474,7 @@ class Daemon:
         return st.st_ino if stat_module.S_ISDIR(st.st_mode) else None
 
     def _check_vault(self) -> None:
+        self.vault_checks += 1
         inode = self._vault_inode_now()
         if inode is None:
             if self._vault_present:
@@ -482,7 +491,8 @@ class Daemon:
                 )
                 self.events.publish("error", target=None, message="vault folder is gone")
             return
-        if not self._vault_present or self._watcher is None or inode != self._vault_inode:
+        watching = self._watcher is not None and self._watcher.alive()
+        if not self._vault_present or not watching or inode != self._vault_inode:
             was_missing = not self._vault_present
             self._vault_present = True
             self._stop_watcher()
