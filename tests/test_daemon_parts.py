@@ -246,3 +246,18 @@ def test_native_watcher_reports_a_rename_into_place(tmp_path: Path) -> None:
         assert changes.structural and ".obsidian/workspace.json" not in changes.paths
     finally:
         watcher.stop()
+
+
+def test_lock_in_a_folder_we_may_not_write_is_a_clear_error(tmp_path: Path) -> None:
+    import os
+
+    from syncbridge.errors import StateError
+
+    if os.geteuid() == 0:  # root writes anywhere: make the folder a file instead
+        blocked = tmp_path / "state"
+        blocked.write_text("not a folder")
+    else:
+        blocked = tmp_path / "state"
+        blocked.mkdir(mode=0o500)
+    with pytest.raises(StateError, match=r"cannot create the daemon's lock.*\[state\] path"):
+        DaemonLock(blocked / "sub" / "daemon.lock").acquire({"pid": 1})

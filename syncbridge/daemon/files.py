@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from syncbridge.errors import DaemonRunning
+from syncbridge.errors import DaemonRunning, StateError
 
 __all__ = ["DaemonLock", "daemon_files", "read_json", "write_json_atomic"]
 
@@ -69,9 +69,16 @@ class DaemonLock:
 
     def acquire(self, owner: dict[str, Any]) -> None:
         """Take the lock and write ``owner`` into it. :class:`DaemonRunning` naming the
-        running daemon (from its lock file) when another holds it."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        running daemon (from its lock file) when another holds it; ``StateError`` when the
+        state folder cannot be written."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise StateError(
+                f"{self.path}: cannot create the daemon's lock ({exc.strerror or exc}); "
+                "choose a state folder you may write in ([state] path in the config)"
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
