@@ -207,6 +207,10 @@ class Bridge:
 
         options = self.config.sync_options(target, dry_run=dry_run, force_delete=force_delete)
         label = f"syncing {target.name}"
+        # Rescan before taking the schema: a schema built from the index of the last run
+        # would be stale (a class a note just gained), and the run's own rescan would then
+        # build it a second time. The run's rescan finds nothing more to read.
+        vault.refresh()
         try:
             return run_sync(
                 vault,

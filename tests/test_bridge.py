@@ -96,3 +96,17 @@ def test_unknown_target_and_bad_config(project: Path, tmp_path: Path) -> None:
     bad.write_text("[vault]\npth = 'x'\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"vault\.pth: unknown key"):
         syncbridge.open(bad)
+
+
+def test_a_kept_bridge_sees_a_class_a_note_just_gained(project: Path) -> None:
+    """The daemon keeps one bridge: a sync must use the schema of the vault as it is now,
+    not as the previous sync left it (a new class gets its table and its row)."""
+    with syncbridge.open(project / "syncbridge.toml") as bridge:
+        bridge.sync()
+        (project / "vault" / "Recipe.md").write_text(
+            "---\nfileClass: recipe\nservings: 4\n---\nFlour, water.\n", encoding="utf-8"
+        )
+        report = bridge.sync("local")
+        assert report.errors == [] and report.remote.created == 1
+    with sqlite3.connect(project / "syncbridge-demo.db") as conn:
+        assert conn.execute("SELECT servings FROM recipe").fetchall() == [(4,)]
