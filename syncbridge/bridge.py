@@ -19,9 +19,9 @@ from __future__ import annotations
 import contextlib
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from syncbridge.adapter import MISSING, Adapter
 from syncbridge.config import Config, Target, find_config, load_config
@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     from syncbridge.vault_adapter import VaultAdapter
 
 __all__ = ["Bridge", "ProgressFn", "TargetStatus", "conflict_to_dict", "open"]
+
+RestoredChoice = Literal["stop", "take_target", "push_vault"]
+"""What a sync does with a target that looks restored from an older copy."""
 
 ProgressFn = Callable[[str, int, int], None]
 """``progress(label, done, total)``: ``label`` names the phase ("scanning vault",
@@ -144,6 +147,7 @@ class Bridge:
         *,
         dry_run: bool = ...,
         force_delete: bool = ...,
+        restored: RestoredChoice = ...,
         progress: ProgressFn | None = ...,
     ) -> SyncReport: ...
 
@@ -154,6 +158,7 @@ class Bridge:
         *,
         dry_run: bool = ...,
         force_delete: bool = ...,
+        restored: RestoredChoice = ...,
         progress: ProgressFn | None = ...,
     ) -> dict[str, SyncReport]: ...
 
@@ -163,6 +168,7 @@ class Bridge:
         *,
         dry_run: bool = False,
         force_delete: bool = False,
+        restored: RestoredChoice = "stop",
         progress: ProgressFn | None = None,
     ) -> SyncReport | dict[str, SyncReport]:
         """Sync the vault with ``target`` (its :class:`SyncReport`), or with every enabled
@@ -172,9 +178,11 @@ class Bridge:
         ``dry_run``: the reports' counts and ``plan`` say what would change). A safety stop
         (mass delete, an emptied side) writes nothing to that target and is reported in
         its report's ``safety_stop``; the other targets still sync. ``force_delete`` lifts
-        the mass-delete guard. Raises :class:`~syncbridge.errors.SyncLocked` when another
-        run of the target holds its lock, ``RemoteUnavailable`` when a target cannot be
-        reached, ``ConfigError`` for an unknown target.
+        the mass-delete guard; ``restored`` says what to do with a target that looks put
+        back from an older copy (``"stop"``, ``"take_target"``, ``"push_vault"``: the CLI's
+        ``--take-target`` / ``--push-vault``). Raises :class:`~syncbridge.errors.SyncLocked`
+        when another run of the target holds its lock, ``RemoteUnavailable`` when a target
+        cannot be reached, ``ConfigError`` for an unknown target.
         """
         targets = self.targets(target)
         cache = not dry_run or self.config.state_path.parent.exists()
@@ -189,6 +197,7 @@ class Bridge:
                     state,
                     dry_run=dry_run,
                     force_delete=force_delete,
+                    restored=restored,
                     progress=progress,
                 )
         return reports[target] if target is not None else reports
@@ -202,10 +211,13 @@ class Bridge:
         dry_run: bool,
         force_delete: bool,
         progress: ProgressFn | None,
+        restored: RestoredChoice = "stop",
     ) -> SyncReport:
         from syncbridge.engine import SyncReport, run_sync
 
         options = self.config.sync_options(target, dry_run=dry_run, force_delete=force_delete)
+        if restored != "stop":
+            options = replace(options, restored=restored)
         label = f"syncing {target.name}"
         # Rescan before taking the schema: a schema built from the index of the last run
         # would be stale (a class a note just gained), and the run's own rescan would then

@@ -19,6 +19,7 @@ from typing import IO, TYPE_CHECKING, Any
 import syncbridge.bridge
 from syncbridge.adapter import MISSING
 from syncbridge.bridge import Bridge, conflict_to_dict
+from syncbridge.cli import ExitCode, exit_codes_text
 from syncbridge.config import Target
 
 if TYPE_CHECKING:
@@ -103,10 +104,14 @@ def _print_report(report: SyncReport, target: Target, out: IO[str]) -> None:
         out.write(f"  {side + ':':<8}{_side_line(data[side])}\n")
     if report.recovered:
         out.write(f"  recovered {report.recovered} interrupted action(s) from the last run\n")
+    for notice in report.notices:
+        out.write(f"  note: {notice}\n")
     for item in report.errors:
         out.write(f"  error: {item.get('id', '?')}: {item.get('message', '')}\n")
     for item in report.skipped:
         out.write(f"  skipped: {item.get('id', '?')}: {item.get('message', '')}\n")
+    for item in report.notices:
+        out.write(f"  note: {item.get('id', '?')}: {item.get('message', '')}\n")
 
 
 def _cmd_sync(args: argparse.Namespace) -> int:
@@ -114,53 +119,56 @@ def _cmd_sync(args: argparse.Namespace) -> int:
     with _bridge(args) as bridge:
         targets = bridge.targets(args.target)
         try:
-            reports = bridge.sync(
+            synced = bridge.sync(
                 args.target,
                 dry_run=args.dry_run,
                 force_delete=args.force_delete,
+                restored=getattr(args, "restored", None) or "stop",
                 progress=bar.callback(),
             )
         finally:
             bar.close()
-        if isinstance(reports, dict):
-            pairs = [(t, reports[t.name]) for t in targets]
-        else:
-            pairs = [(targets[0], reports)]
         config = bridge.config
+    if isinstance(synced, dict):
+        reports = [(t, synced[t.name]) for t in targets]
+    else:
+        reports = [(targets[0], synced)]
     if args.json:
         payload: dict[str, Any] = {
             "config": str(config.path),
             "dry_run": bool(args.dry_run),
             "targets": {},
         }
-        for target, report in pairs:
+        for target, report in reports:
             entry = report.to_dict()
             if args.dry_run and report.plan is not None:
                 entry["plan"] = report.plan.render().splitlines()
             payload["targets"][target.name] = entry
-        payload["ok"] = all(not r.errors and not r.safety_stop for _, r in pairs)
+        payload["ok"] = all(not r.errors and not r.safety_stop for _, r in reports)
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
     else:
-        for target, report in pairs:
+        for target, report in reports:
             if args.dry_run and report.plan is not None:
                 sys.stdout.write(f"# plan for {target.name}\n{report.plan.render()}\n")
             _print_report(report, target, sys.stdout)
-    stops = [r.safety_stop for _, r in pairs if r.safety_stop]
+    stops = [r.safety_stop for _, r in reports if r.safety_stop]
     if stops:
         if args.json:
             sys.stderr.write(f"syncbridge: stopped: {stops[0]}\n")
-        return 3
-    problems = any(
-        r.errors or any(str(s.get("message", "")).startswith("unreadable") for s in r.skipped)
-        for _, r in pairs
-    )
-    return 1 if problems else 0
+        return ExitCode.STOPPED
+    return ExitCode.PROBLEMS if any(r.blocked for _, r in reports) else ExitCode.OK
+
+
+run_sync_command = _cmd_sync
+"""``syncbridge sync`` with parsed ``args`` (``repair`` ends with one)."""
 
 
 # -- status --------------------------------------------------------------------------------
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
+    from syncbridge.cli.watch_cmds import daemon_status, print_daemon_status
+
     bar = ProgressBar(sys.stderr, enabled=not args.json)
     with _bridge(args) as bridge:
         try:
@@ -168,8 +176,6 @@ def _cmd_status(args: argparse.Namespace) -> int:
         finally:
             bar.close()
         config = bridge.config
-    from syncbridge.cli.watch_cmds import daemon_status, print_daemon_status
-
     daemon = daemon_status(config)
     rows: dict[str, Any] = {name: st.to_dict() for name, st in statuses.items()}
     if args.json:
@@ -304,13 +310,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="sync the vault with every target, both ways",
         description="Sync the vault with the configured targets in both directions, merging "
         "per field. Conflicts are decided by last_modified (configurable) and the losing "
-        "value is kept in the conflict log. Exit codes: 0 ok, 1 some notes could not be synced "
-        "(errors, unreadable notes), "
-        "2 configuration error, 3 stopped by a safety guard.",
+        "value is kept in the conflict log. A target that looks put back from an older "
+        "copy stops the run before any write (choose with --take-target or --push-vault); "
+        "a state file put back from an older copy is set aside and the two sides paired "
+        "again. Exit status 1 also covers notes sharing an id and notes that cannot be "
+        "told apart from others (both skipped, named).",
         epilog="examples:\n"
         "  syncbridge sync --config syncbridge.toml\n"
         "  syncbridge sync --dry-run              # print the plan per note and field\n"
-        "  syncbridge sync --target local --json  # counts per side as one JSON object\n",
+        "  syncbridge sync --target local --json  # counts per side as one JSON object\n"
+        "  syncbridge sync --target local --take-target   # after restoring the database\n"
+        "\n" + exit_codes_text(),
         formatter_class=_formatter,
     )
     _common(sync)
@@ -329,15 +339,30 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="allow a run that deletes more than sync.max_delete_fraction of the linked "
         "entries, or that finds a side empty",
     )
+    restored = sync.add_mutually_exclusive_group()
+    restored.add_argument(
+        "--take-target",
+        dest="restored",
+        action="store_const",
+        const="take_target",
+        help="when the target looks restored from an older copy: take it as it is (notes "
+        "get its values; every vault value it overwrites is kept in the conflict log)",
+    )
+    restored.add_argument(
+        "--push-vault",
+        dest="restored",
+        action="store_const",
+        const="push_vault",
+        help="when the target looks restored from an older copy: write the vault's state "
+        "back into it (every value overwritten there is kept in the conflict log)",
+    )
     sync.set_defaults(func=_cmd_sync)
 
     status = subparsers.add_parser(
         "status",
-        help="show what a sync would change, per target, and the daemon's state",
+        help="show what a sync would change, per target",
         description="Show, per target, the linked entries, open conflicts and what a sync "
-        "would change on each side; and whether 'syncbridge watch' runs, with its last sync "
-        "per target, pending changes and backoff state (asked over its control API when "
-        "that is on, else read from its status file). Writes nothing.",
+        "would change on each side. Writes nothing.",
         epilog="examples:\n  syncbridge status\n  syncbridge status --target local --json\n",
         formatter_class=_formatter,
     )
