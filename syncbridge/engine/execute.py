@@ -567,7 +567,6 @@ def _run_sync(
 ) -> SyncReport:
     """The run itself, as documented in :func:`run_sync` (the caller holds the locks;
     ``locked``: the remote is held for this run, so nobody else creates records there)."""
-    target = options.target
     if schema is not None and schema.unreadable_settings:
         raise SafetyStop("; ".join(schema.unreadable_settings))
     if schema is not None and not options.computed_fields:
