@@ -6,4 +6,6 @@ a local, stateful server that speaks Notion's REST API (``Notion-Version: 2025-0
 the adapter and users' own setups can be tested without a Notion account.
 """
 
-__all__: list[str] = []
+from .markdown import blocks_to_markdown, markdown_to_blocks
+
+__all__: list[str] = ["blocks_to_markdown", "markdown_to_blocks"]
