@@ -15,7 +15,10 @@ What maps, and how (see ``docs/notion.md``, "Bodies: Markdown and blocks"):
   headings, block links, unsynced targets) stays literal text.
 * Everything else (``%%comments%%``, HTML, ``==highlights==``, ``#tags``, ``^block-ids``,
   footnote references, images inside text) is literal text: it is shown in Notion as
-  written and comes back as written. A backslash escape becomes the character it escapes.
+  written and comes back as written. A backslash escape of a character that is inline
+  syntax (``\\*not italic\\*``), or block syntax where a line starts (``\\# not a
+  heading``), becomes that character (the writer escapes it again where it must); any
+  other (``\\:`` or ``\\{`` of LaTeX outside math, ``a \\- b``) is kept as written.
 * A line break keeps the spaces around it (``"a  \\nb"`` has the two spaces).
 
 Text longer than 2,000 UTF-16 units is split into runs. Pure: no I/O.
@@ -184,8 +187,12 @@ def _link_dest(raw: str, token: Token) -> str | None:
     return dest if valid_url(dest) else None
 
 
-def inline_to_rich_text(src: str, page_id: PageIdLookup | None = None) -> list[dict[str, Any]]:
-    """Rich-text request items for inline Markdown ``src`` (may be empty)."""
+def inline_to_rich_text(
+    src: str, page_id: PageIdLookup | None = None, line_start: bool = True
+) -> list[dict[str, Any]]:
+    """Rich-text request items for inline Markdown ``src`` (may be empty); ``line_start``
+    says whether ``src`` starts a line where block syntax could begin (not in a heading,
+    a callout title or a table cell)."""
     builder = _Builder()
     tokens = parse_inline(src)
     index = 0
@@ -194,7 +201,9 @@ def inline_to_rich_text(src: str, page_id: PageIdLookup | None = None) -> list[d
         kind = token.type
         span = token.meta.get("span") if isinstance(token.meta, dict) else None
         raw = src[span[0] : span[1]] if span else token.content
-        if kind in ("text", "text_special"):
+        if kind == "text_special" and token.info == "escape":
+            builder.text(token.content if _meaningful(src, span, line_start) else raw)
+        elif kind in ("text", "text_special"):
             builder.text(token.content)
         elif kind.endswith("_open") and kind[:-5] in _MARKS:
             builder.mark(_MARKS[kind[:-5]], 1)
@@ -226,6 +235,28 @@ def inline_to_rich_text(src: str, page_id: PageIdLookup | None = None) -> list[d
             builder.text(raw)
         index += 1
     return builder.finish()
+
+
+MEANINGFUL_ESCAPES = frozenset("\\*_`[]<>$~|")
+"""Characters whose backslash escape turns inline syntax off anywhere in a line."""
+STRUCTURAL_ESCAPES = frozenset("#>-+=.)")
+"""Characters whose escape matters only where a line starts (``\\# not a heading``,
+``1\\. not a list``)."""
+
+
+def _meaningful(src: str, span: tuple[int, int], line_start: bool) -> bool:
+    """Whether the escape at ``span`` stands for its character (else it is kept as
+    written: ``\\:`` or ``\\-`` in the middle of a line mean nothing to Markdown)."""
+    char = src[span[0] + 1]
+    if char in MEANINGFUL_ESCAPES:
+        return True
+    if char not in STRUCTURAL_ESCAPES:
+        return False
+    begin = src.rfind("\n", 0, span[0]) + 1
+    if begin == 0 and not line_start:
+        return False
+    before = src[begin : span[0]].strip(" \t")
+    return before == "" or (char in ".)" and before.isdigit())
 
 
 def _skip_to_close(tokens: list[Token], index: int) -> int:

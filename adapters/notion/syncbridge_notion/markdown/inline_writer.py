@@ -30,7 +30,7 @@ _DELIMS = {"bold": "**", "italic": "*", "strikethrough": "~~"}
 _NOTION_URL_RE = re.compile(
     r"https?://(?:www\.)?notion\.so/(?:[^/?#]*/)?(?:[^/?#]*-)?([0-9a-f]{32})(?:[?#].*)?\Z", re.I
 )
-_ESCAPE_1 = set("\\*_`[]<>$~%|")
+_ESCAPE_1 = set("*_`[]<>$~|")
 _ASCII_PUNCT = set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 _LINE_START_RE = re.compile(r"([ \t]*)([#>+=|-]|\d{1,9}[.)]|`{3}|~{3})")
 
@@ -44,6 +44,9 @@ class Segment:
     marks: frozenset[str]
     code: bool = False
     link: str | None = None
+    held: frozenset[str] = frozenset()
+    """For whitespace taken out of formatting: the formatting it had (kept when the text
+    on both sides has it too, so ``**a $x$**`` stays one bold span)."""
 
 
 def _dashed(compact: str) -> str:
@@ -94,7 +97,9 @@ def segments(items: list[dict[str, Any]]) -> list[Segment]:
             and seg.kind == last.kind == "text"
             and (seg.marks, seg.code, seg.link) == (last.marks, last.code, last.link)
         ):
-            out[-1] = Segment("text", last.value + seg.value, seg.marks, seg.code, seg.link)
+            held = last.held & seg.held if last.value.strip() == "" == seg.value.strip() else (
+                last.held | seg.held)
+            out[-1] = Segment("text", last.value + seg.value, seg.marks, seg.code, seg.link, held)
         else:
             out.append(seg)
 
@@ -105,13 +110,13 @@ def segments(items: list[dict[str, Any]]) -> list[Segment]:
         if seg.kind == "text" and seg.marks and not seg.code:
             core = seg.value.strip()
             if not core:
-                add(Segment("text", seg.value, frozenset(), False, seg.link))
+                add(Segment("text", seg.value, frozenset(), False, seg.link, seg.marks))
                 continue
             lead = seg.value[: len(seg.value) - len(seg.value.lstrip())]
             trail = seg.value[len(seg.value.rstrip()) :]
-            add(Segment("text", lead, frozenset(), False, seg.link))
+            add(Segment("text", lead, frozenset(), False, seg.link, seg.marks))
             add(Segment("text", core, seg.marks, False, seg.link))
-            add(Segment("text", trail, frozenset(), False, seg.link))
+            add(Segment("text", trail, frozenset(), False, seg.link, seg.marks))
         else:
             add(seg)
     return out
@@ -120,22 +125,28 @@ def segments(items: list[dict[str, Any]]) -> list[Segment]:
 def _escape_text(text: str, level: int, at_line_start: bool) -> str:
     if level == 0:
         return text
-    charset = _ASCII_PUNCT if level >= 2 else _ESCAPE_1
     out: list[str] = []
     lines = text.split("\n")
     for number, line in enumerate(lines):
         if number > 0:
             out.append("\\\n" if not line.strip() and number < len(lines) - 1 else "\n")
-        start = number > 0 or at_line_start
         prefix = ""
-        if start:
+        if number > 0 or at_line_start:
             match = _LINE_START_RE.match(line)
             if match:
-                spaces, marker = match.group(1), match.group(2)
-                cut = len(spaces) + len(marker) - 1
+                cut = len(match.group(1)) + len(match.group(2)) - 1
                 prefix = line[:cut] + "\\" + line[cut]
                 line = line[cut + 1 :]
-        out.append(prefix + "".join("\\" + c if c in charset else c for c in line))
+        chars = []
+        for index, char in enumerate(line):
+            after = line[index + 1 : index + 2]
+            if char in _ESCAPE_1 or (char == "\\" and (
+                after in _ESCAPE_1 or after in ("\\", "") or (index == 0 and after in "#>-+=")
+            )):
+                chars.append("\\" + char)
+            else:
+                chars.append(char)
+        out.append(prefix + "".join(chars))
     return "".join(out)
 
 
@@ -165,13 +176,16 @@ def rich_text_to_markdown(
     escape: int = 0,
     link_target: LinkTargetLookup | None = None,
     at_line_start: bool = True,
+    italic: str = "*",
 ) -> str:
-    """Inline Markdown for rich-text ``items`` (see the module docstring)."""
+    """Inline Markdown for rich-text ``items`` (see the module docstring); ``italic`` is
+    the italic delimiter (``*`` or ``_``)."""
+    delims = {**_DELIMS, "italic": italic}
     segs = segments(items)
     out: list[str] = []
     groups = _link_groups(segs)
     for link, members in groups:
-        body = _render_marks(members, escape, link_target, at_line_start and not out)
+        body = _render_marks(members, escape, link_target, at_line_start and not out, delims)
         if link is None:
             out.append(body)
             continue
@@ -197,7 +211,9 @@ def _render_link(
     target = link_target(page) if page is not None and link_target is not None else None
     plain = "".join(seg.value for seg in members if seg.kind == "text")
     if target is not None:
-        return f"[[{target}|{plain}]]"
+        shared = frozenset.intersection(*(seg.marks for seg in members)) if members else frozenset()
+        opening = "".join(_DELIMS[m] for m in sorted(shared))
+        return f"{opening}[[{target}|{plain}]]{opening[::-1]}"
     return f"[{body}]({_link_dest(url)})"
 
 
@@ -213,7 +229,11 @@ def _atom(seg: Segment, escape: int, link_target: LinkTargetLookup | None, start
 
 
 def _render_marks(
-    segs: list[Segment], escape: int, link_target: LinkTargetLookup | None, start: bool
+    segs: list[Segment],
+    escape: int,
+    link_target: LinkTargetLookup | None,
+    start: bool,
+    delims: dict[str, str],
 ) -> str:
     out: list[str] = []
     stack: list[str] = []
@@ -221,12 +241,12 @@ def _render_marks(
         wanted = seg.marks
         if seg.kind == "text" and not seg.code and not seg.value.strip() and 0 < index:
             after = segs[index + 1].marks if index + 1 < len(segs) else frozenset()
-            wanted = segs[index - 1].marks & after  # a space inside **a $x$**
+            wanted = segs[index - 1].marks & after & seg.held  # the space in **a $x$**
         keep = 0
         while keep < len(stack) and stack[keep] in wanted:
             keep += 1
         for mark in reversed(stack[keep:]):
-            out.append(_DELIMS[mark])
+            out.append(delims[mark])
         del stack[keep:]
 
         def persistence(mark: str, index: int = index) -> int:
@@ -238,9 +258,9 @@ def _render_marks(
             return run
 
         for mark in sorted(wanted - set(stack), key=lambda m: (-persistence(m), m)):
-            out.append(_DELIMS[mark])
+            out.append(delims[mark])
             stack.append(mark)
         out.append(_atom(seg, escape, link_target, start and not "".join(out)))
     for mark in reversed(stack):
-        out.append(_DELIMS[mark])
+        out.append(delims[mark])
     return "".join(out)

@@ -90,6 +90,8 @@ class MarkdownStyle:
     indent: str = "\t"
     """One level of list indentation: a tab, or spaces (widened to the marker if needed)."""
     bullet: str = "-"
+    italic: str = "*"
+    """Italic delimiter, ``*`` or ``_`` (``*`` wherever ``_`` would not read back)."""
     blank_after_heading: bool = True
     """A blank line between a heading and the block after it."""
     padded_tables: bool = True
@@ -100,6 +102,7 @@ _QUOTE_RE = re.compile(r"^(>+)( ?)\S", re.M)
 _NESTED_RE = re.compile(r"^(\t+| +)[-*+] ", re.M)
 _BULLET_RE = re.compile(r"^[ \t]*([-*+]) (?!\[)", re.M)
 _HEADING_GAP_RE = re.compile(r"^#{1,6} [^\n]*\n(\n?)(?=\S)", re.M)
+_ITALIC_RE = re.compile(r"(?<![\w*_])([*_])(?![\s*_])[^*_\n]+?(?<![\s*_])\1(?![\w*_])")
 _TABLE_DELIM_RE = re.compile(r"^\|( ?)-+( ?)\|", re.M)
 _PADDED_RE = re.compile(r"^\| [^|\n]*?  \|", re.M)
 
@@ -108,7 +111,7 @@ def infer_style(texts: Iterable[str]) -> MarkdownStyle:
     """The most common spelling of each style point in ``texts`` (note bodies); the
     default wherever the texts do not say."""
     counts: dict[str, Counter[Any]] = {name: Counter() for name in (
-        "quote", "indent", "bullet", "gap", "table")}
+        "quote", "indent", "bullet", "gap", "table", "italic")}
     for text in texts:
         for match in _QUOTE_RE.finditer(text):
             counts["quote"][">" + match.group(2)] += 1
@@ -119,6 +122,8 @@ def infer_style(texts: Iterable[str]) -> MarkdownStyle:
             counts["bullet"][match.group(1)] += 1
         for match in _HEADING_GAP_RE.finditer(text):
             counts["gap"][bool(match.group(1))] += 1
+        for match in _ITALIC_RE.finditer(text):
+            counts["italic"][match.group(1)] += 1
         for match in _TABLE_DELIM_RE.finditer(text):
             counts["table"][bool(match.group(1))] += 1
     default = MarkdownStyle()
@@ -133,4 +138,5 @@ def infer_style(texts: Iterable[str]) -> MarkdownStyle:
         bullet=top("bullet", default.bullet),
         blank_after_heading=top("gap", default.blank_after_heading),
         padded_tables=top("table", default.padded_tables),
+        italic=top("italic", default.italic),
     )

@@ -49,6 +49,7 @@ _CANONICAL_CALLOUT_RE = re.compile(r"\[!([a-z]+)\](?: (\S.*))?\Z", re.S)
 _HEADING_RE = re.compile(r"[ ]{0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*\Z", re.S)
 _TASK_RE = re.compile(r"\[([ xX])\](?: |\Z)")
 _FENCE_OPEN_RE = re.compile(r"[ ]{0,3}((`{3,}|~{3,}).*)")
+_QUOTE_BLANK_RE = re.compile(r"[ \t]*(?:>[ \t]*)+")
 _LIST_TYPES = ("bulleted_list_item", "numbered_list_item", "to_do")
 
 
@@ -144,9 +145,10 @@ def carrier(raw: str) -> list[dict[str, Any]]:
 class _Converter:
     def __init__(self, page_id: PageIdLookup | None) -> None:
         self.page_id = page_id
+        self.lines: list[str] = []
 
-    def rich(self, src: str) -> list[dict[str, Any]] | None:
-        items = inline_to_rich_text(src, self.page_id)
+    def rich(self, src: str, line_start: bool = True) -> list[dict[str, Any]] | None:
+        items = inline_to_rich_text(src, self.page_id, line_start)
         return items if len(items) <= MAX_RICH_TEXT_ITEMS else None
 
     def nodes(self, nodes: list[Node]) -> list[dict[str, Any]]:
@@ -219,11 +221,11 @@ class _Converter:
         level = len(match.group(1))
         if level > 3:
             prefix = raw[: match.start(2)] if content else raw
-            items = self.rich(content)
+            items = self.rich(content, line_start=False)
             if items is None:
                 return carrier(raw)
             return [_block("paragraph", {"rich_text": _fit(plain_run(prefix) + items, raw)})]
-        items = self.rich(content)
+        items = self.rich(content, line_start=False)
         if items is None:
             return carrier(raw)
         return [_block(f"heading_{level}", {"rich_text": items})]
@@ -253,30 +255,69 @@ class _Converter:
         content = node.children[0].open.content if node.children else ""
         return self.image(content) is not None
 
+    def _blank(self, index: int) -> bool:
+        """Line ``index`` is empty but for quote markers (``>``) and whitespace."""
+        return 0 <= index < len(self.lines) and _QUOTE_BLANK_RE.fullmatch(self.lines[index]) is not None
+
+    def _content_end(self, node: Node) -> int:
+        begin, end = node.open.map or (0, 0)
+        while end > begin + 1 and self._blank(end - 1):
+            end -= 1
+        return end
+
+    def spaced(
+        self, nodes: list[Node], after: int | None, end: int, leading: bool = False
+    ) -> list[dict[str, Any]]:
+        """Blocks of ``nodes`` inside a quote, with an empty paragraph for each blank ``>``
+        line past the first between two blocks (and between line ``after`` and the first
+        block), for each one after ``after`` when ``leading`` (the line under a callout's
+        header), and for each one after the last block, before line ``end``."""
+        out: list[dict[str, Any]] = []
+        previous = after
+        for position, node in enumerate(nodes):
+            begin = (node.open.map or (0, 0))[0]
+            if previous is not None:
+                gap = sum(1 for i in range(previous, begin) if self._blank(i))
+                extra = gap if position == 0 and leading else gap - 1
+                out.extend(_block("paragraph", {"rich_text": []}) for _ in range(max(0, extra)))
+            out.extend(self.node(node))
+            previous = self._content_end(node)
+        if previous is not None:
+            tail = sum(1 for i in range(previous, end) if self._blank(i))
+            out.extend(_block("paragraph", {"rich_text": []}) for _ in range(tail))
+        return out
+
     def blockquote(self, node: Node) -> dict[str, Any]:
         children = node.children
         first = children[0] if children else None
+        end = (node.open.map or (0, 0))[1]
         if first is not None and first.type == "paragraph" and first.children:
             content = first.children[0].open.content
             header, _, rest = content.partition("\n")
             match = _CALLOUT_RE.match(header)
             if match is not None:
-                return self.callout(match, header, rest, children[1:])
+                if rest:
+                    more = self.spaced(children[1:], self._content_end(first), end)
+                else:
+                    header_end = (first.open.map or (0, 0))[0] + 1
+                    more = self.spaced(children[1:], header_end, end, leading=True)
+                return self.callout(match, header, rest, more)
             if not self._is_image(first):
                 items = self.rich(content)
                 if items is not None:
-                    return _block("quote", {"rich_text": items}, self.nodes(children[1:]))
-        return _block("quote", {"rich_text": []}, self.nodes(children))
+                    body = self.spaced(children[1:], self._content_end(first), end)
+                    return _block("quote", {"rich_text": items}, body)
+        return _block("quote", {"rich_text": []}, self.spaced(children, None, end))
 
     def callout(
-        self, match: re.Match[str], header: str, rest: str, more: list[Node]
+        self, match: re.Match[str], header: str, rest: str, more: list[dict[str, Any]]
     ) -> dict[str, Any]:
         kind_name, fold = match.group(1), match.group(2)
         marker, title_src = header[: match.end()], header[match.end() :]
         body_blocks: list[dict[str, Any]] = []
         if rest:
             body_blocks.extend(self._paragraph_from(rest))
-        body_blocks.extend(self.nodes(more))
+        body_blocks.extend(more)
         plain_title = title_src == "" or (
             title_src.startswith(" ") and not title_src[1:2].isspace() and title_src[1:] != ""
         )
@@ -295,7 +336,7 @@ class _Converter:
         return _block("callout", body, body_blocks)
 
     def _title(self, src: str) -> list[dict[str, Any]]:
-        items = self.rich(src)
+        items = self.rich(src, line_start=False)
         return items if items is not None else plain_run(src)
 
     def _paragraph_from(self, src: str) -> list[dict[str, Any]]:
@@ -355,7 +396,7 @@ class _Converter:
         row_blocks = []
         for cells in rows:
             padded = (cells + [""] * width)[:width]
-            rich_cells = [self.rich(c) or plain_run(c) for c in padded]
+            rich_cells = [self.rich(c, line_start=False) or plain_run(c) for c in padded]
             row_blocks.append({"object": "block", "type": "table_row",
                                "table_row": {"cells": rich_cells}})
         body = {"table_width": width, "has_column_header": True, "has_row_header": False}
@@ -374,6 +415,7 @@ def convert(
 ) -> tuple[list[dict[str, Any]], list[SourceSpan]]:
     """Blocks for Markdown ``text`` and one :class:`SourceSpan` per top-level block."""
     converter = _Converter(page_id)
+    converter.lines = text.split("\n")
     starts = _line_starts(text)
     lines = text.split("\n")
     blocks: list[dict[str, Any]] = []

@@ -43,12 +43,17 @@ _FENCE_RE = re.compile(r"(`{3,}|~{3,})([^\n]*)\Z")
 _CALLOUT_RE = re.compile(r"\[![^\]\n]+\][+-]?")
 
 
+_DEFAULT_STYLE = MarkdownStyle()
+
+
 @dataclass(frozen=True)
 class _Style:
     escape: int = 0
     spaces: bool = False
     link_target: LinkTargetLookup | None = None
-    md: MarkdownStyle = MarkdownStyle()
+    md: MarkdownStyle = _DEFAULT_STYLE
+    loose: bool = False
+    """Blank lines between all blocks inside quotes (else only where Markdown needs one)."""
 
 
 def placeholder_of(text: str) -> tuple[str, str] | None:
@@ -108,10 +113,13 @@ class _Writer:
             escape=self.style.escape,
             link_target=self.style.link_target,
             at_line_start=at_line_start,
+            italic=self.style.md.italic if self.style.escape == 0 else "*",
         )
 
-    def sequence(self, blocks: list[dict[str, Any]]) -> str:
-        return join_blocks(blocks, self.block, self.style.md)
+    def sequence(self, blocks: list[dict[str, Any]], contained: bool = False) -> str:
+        return join_blocks(
+            blocks, self.block, self.style.md, contained=contained and not self.style.loose
+        )
 
     def block(self, block: dict[str, Any], number: int = 1) -> str:
         kind = str(block.get("type"))
@@ -150,7 +158,7 @@ class _Writer:
         return self._heading(4, body, children)
 
     def _item(self, marker: str, body: dict[str, Any], children: list[dict[str, Any]]) -> str:
-        text = self.rich(body.get("rich_text"), at_line_start=False)
+        text = self.rich(body.get("rich_text"))
         unit = self.style.md.indent
         if self.style.spaces or (unit != "\t" and len(unit) < len(marker)) or len(marker) > 4:
             unit = " " * len(marker)
@@ -176,21 +184,16 @@ class _Writer:
 
     def w_to_do(self, body: dict[str, Any], children: list[dict[str, Any]], _n: int) -> str:
         box = self.style.md.bullet + (" [x] " if body.get("checked") else " [ ] ")
-        text = self.rich(body.get("rich_text"), at_line_start=False)
+        text = self.rich(body.get("rich_text"))
         if not text and not children:
             return box.rstrip()
         return self._item(box, body, children)
 
-    def _quoted(self, head: str | None, children: list[dict[str, Any]]) -> str:
-        parts = [head] if head is not None else []
-        if children:
-            parts.append(self.sequence(children))
-        inner = "\n\n".join(parts) if parts else ""
-        return _indent(inner, self.style.md.quote, self.style.md.quote)
-
     def w_quote(self, body: dict[str, Any], children: list[dict[str, Any]], _n: int) -> str:
-        text = self.rich(body.get("rich_text"))
-        return self._quoted(text if text or not children else None, children)
+        items = list(body.get("rich_text") or [])
+        head = [{"type": "paragraph", "paragraph": {"rich_text": items}}] if items else []
+        inner = self.sequence(head + children, contained=True)
+        return _indent(inner, self.style.md.quote, self.style.md.quote)
 
     def w_callout(self, body: dict[str, Any], children: list[dict[str, Any]], _n: int) -> str:
         text = self.rich(body.get("rich_text"), at_line_start=False)
@@ -201,13 +204,10 @@ class _Writer:
         return self._callout_lines(text, children)
 
     def _callout_lines(self, header: str, children: list[dict[str, Any]]) -> str:
-        head, _, rest = header.partition("\n")
-        lines = [head]
-        if rest:
-            lines.append(rest)
+        inner = header
         if children:
-            lines.append(self.sequence(children) if not rest else "\n" + self.sequence(children))
-        return _indent("\n".join(lines), self.style.md.quote, self.style.md.quote)
+            inner += "\n" + self.sequence(children, contained=True)
+        return _indent(inner, self.style.md.quote, self.style.md.quote)
 
     def w_toggle(self, body: dict[str, Any], children: list[dict[str, Any]], _n: int) -> str:
         text = self.rich(body.get("rich_text"), at_line_start=False)
@@ -313,16 +313,33 @@ def comparable(block: dict[str, Any]) -> tuple[Any, ...]:
     return (kind, rich(), children)
 
 
+def _touching(previous: dict[str, Any], block: dict[str, Any], number: int) -> bool:
+    """``block`` may start on the line right after ``previous`` (inside a quote, where a
+    blank line is a ``>`` line of its own) without Markdown reading them as one block."""
+    before, kind = str(previous.get("type")), str(block.get("type"))
+    has_text = bool(_body(block).get("rich_text"))
+    if before in _LIST:
+        return _tight(before, kind)
+    if kind in ("bulleted_list_item", "to_do") or (kind == "numbered_list_item" and number == 1):
+        return has_text
+    if kind == "code" or kind.startswith("heading_"):
+        return True
+    return kind == "paragraph" and (before == "code" or before.startswith("heading_"))
+
+
 def join_blocks(
     blocks: list[dict[str, Any]],
     render: Callable[[dict[str, Any], int], str],
     style: MarkdownStyle,
+    *,
+    contained: bool = False,
 ) -> str:
     """``blocks`` rendered by ``render(block, number)`` and joined: a blank line between
-    blocks (none between items of one list, none after a heading when ``style`` says so),
-    and one more blank line for each empty paragraph."""
+    blocks (none between items of one list, none after a heading when ``style`` says so,
+    and inside quotes (``contained``) none where Markdown does not need one), and one more
+    blank line for each empty paragraph."""
     out: list[str] = []
-    previous: str | None = None
+    previous: dict[str, Any] | None = None
     number = 0
     blank = 0
     for block in blocks:
@@ -330,19 +347,23 @@ def join_blocks(
         if _is_empty_paragraph(block):
             blank += 1
             continue
-        number = number + 1 if kind == "numbered_list_item" and previous == kind else 1
+        before = str(previous.get("type")) if previous is not None else None
+        number = number + 1 if kind == "numbered_list_item" and before == kind and not blank else 1
         text = render(block, number)
-        if out:
-            tight = not blank and (
-                _tight(previous, kind)
-                or (not style.blank_after_heading and str(previous).startswith("heading_"))
-            )
+        if out and previous is not None:
+            if contained:
+                tight = not blank and _touching(previous, block, number)
+            else:
+                tight = not blank and (
+                    _tight(before, kind)
+                    or (not style.blank_after_heading and str(before).startswith("heading_"))
+                )
             out.append(("\n" if tight else "\n\n") + "\n" * blank)
         elif blank:
             out.append("\n" * blank)
         out.append(text)
-        previous, blank = kind, 0
-    if blank and out:
+        previous, blank = block, 0
+    if blank:
         out.append("\n" * blank)
     return "".join(out)
 
@@ -378,7 +399,10 @@ def _reads_back(
     return [comparable(b) for b in parsed] == [comparable(b) for b in blocks]
 
 
-_ATTEMPTS = ((0, False), (0, True), (1, False), (1, True), (2, True))
+_ATTEMPTS = (
+    (0, False, False), (0, True, False), (0, False, True), (1, False, False),
+    (1, True, False), (1, False, True), (1, True, True),
+)
 
 
 def _verified(
@@ -392,8 +416,9 @@ def _verified(
         return _placeholder(block, str(block.get("type")))  # nothing to verify
     expected = [comparable(block)]
     first: str | None = None
-    for escape, spaces in _ATTEMPTS:
-        text = _Writer(_Style(escape, spaces, link_target, md_style)).block(block, number)
+    for escape, spaces, loose in _ATTEMPTS:
+        style = _Style(escape, spaces, link_target, md_style, loose)
+        text = _Writer(style).block(block, number)
         if first is None:
             first = text
         parsed, _spans = convert(text, page_id)
