@@ -201,7 +201,7 @@ def inline_to_rich_text(
         kind = token.type
         span = token.meta.get("span") if isinstance(token.meta, dict) else None
         raw = src[span[0] : span[1]] if span else token.content
-        if kind == "text_special" and token.info == "escape":
+        if kind == "text_special" and token.info == "escape" and span is not None:
             builder.text(token.content if _meaningful(src, span, line_start) else raw)
         elif kind in ("text", "text_special"):
             builder.text(token.content)
@@ -237,7 +237,7 @@ def inline_to_rich_text(
     return builder.finish()
 
 
-MEANINGFUL_ESCAPES = frozenset("\\*_`[]<>$~|")
+MEANINGFUL_ESCAPES = frozenset("\\*_`[]<>$~|%")
 """Characters whose backslash escape turns inline syntax off anywhere in a line."""
 STRUCTURAL_ESCAPES = frozenset("#>-+=.)")
 """Characters whose escape matters only where a line starts (``\\# not a heading``,

@@ -30,7 +30,7 @@ _DELIMS = {"bold": "**", "italic": "*", "strikethrough": "~~"}
 _NOTION_URL_RE = re.compile(
     r"https?://(?:www\.)?notion\.so/(?:[^/?#]*/)?(?:[^/?#]*-)?([0-9a-f]{32})(?:[?#].*)?\Z", re.I
 )
-_ESCAPE_1 = set("*_`[]<>$~|")
+_ESCAPE_1 = set("*_`[]<>$~|%")
 _ASCII_PUNCT = set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 _LINE_START_RE = re.compile(r"([ \t]*)([#>+=|-]|\d{1,9}[.)]|`{3}|~{3})")
 
@@ -239,7 +239,7 @@ def _render_marks(
     stack: list[str] = []
     for index, seg in enumerate(segs):
         wanted = seg.marks
-        if seg.kind == "text" and not seg.code and not seg.value.strip() and 0 < index:
+        if seg.kind == "text" and not seg.code and not seg.value.strip() and index > 0:
             after = segs[index + 1].marks if index + 1 < len(segs) else frozenset()
             wanted = segs[index - 1].marks & after & seg.held  # the space in **a $x$**
         keep = 0

@@ -145,9 +145,9 @@ def _build() -> MarkdownIt:
     md.block.ruler.before("paragraph", "obsidian_comment", _comment_block)
     for rule in md.inline.ruler.__rules__:
         rule.fn = _with_inline_spans(rule.fn)
-    for rule in md.block.ruler.__rules__:
-        if rule.name in _LEAF_RULES:
-            rule.fn = _with_raw_lines(rule.fn)
+    for block_rule in md.block.ruler.__rules__:
+        if block_rule.name in _LEAF_RULES:
+            block_rule.fn = _with_raw_lines(block_rule.fn)
     md.inline.ruler.__cache__ = None
     md.block.ruler.__cache__ = None
     return md

@@ -113,7 +113,7 @@ class _Planner:
         body = out[str(out["type"])]
         if keep:
             body["children"] = [
-                self.trim(kid, path + (i,), depth + 1, limit, later) for i, kid in enumerate(keep)
+                self.trim(kid, (*path, i), depth + 1, limit, later) for i, kid in enumerate(keep)
             ]
         return out
 
@@ -125,7 +125,7 @@ class _Planner:
             count = size = 0
             start = index
             while index < len(blocks) and len(chunk) < MAX_CHILDREN:
-                path = parent + (first + index,)
+                path = (*parent, first + index)
                 for limit in range(self.max_depth, 0, -1):
                     pending: list[tuple[tuple[int, ...], int, list[dict[str, Any]]]] = []
                     trimmed = self.trim(blocks[index], path, 1, limit, pending)

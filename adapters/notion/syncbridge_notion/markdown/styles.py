@@ -33,7 +33,18 @@ __all__ = [
 ]
 
 NOTION_LANGUAGES = frozenset(
-    ["abap", "abc", "agda", "arduino", "assembly", "bash", "basic", "bnf", "c", "c#", "c++", "clojure", "coffeescript", "coq", "css", "dart", "dhall", "diff", "docker", "ebnf", "elixir", "elm", "erlang", "f#", "flow", "fortran", "gherkin", "glsl", "go", "graphql", "groovy", "haskell", "hcl", "html", "idris", "java", "javascript", "json", "julia", "kotlin", "latex", "less", "lisp", "livescript", "lua", "makefile", "markdown", "markup", "matlab", "mathematica", "mermaid", "nix", "objective-c", "ocaml", "pascal", "perl", "php", "powershell", "prolog", "protobuf", "purescript", "python", "r", "racket", "reason", "ruby", "rust", "sass", "scala", "scheme", "scss", "shell", "smalltalk", "solidity", "sql", "swift", "toml", "typescript", "verilog", "vhdl", "webassembly", "xml", "yaml"]
+    [
+        "abap", "abc", "agda", "arduino", "assembly", "bash", "basic", "bnf", "c", "c#",
+        "c++", "clojure", "coffeescript", "coq", "css", "dart", "dhall", "diff", "docker",
+        "ebnf", "elixir", "elm", "erlang", "f#", "flow", "fortran", "gherkin", "glsl", "go",
+        "graphql", "groovy", "haskell", "hcl", "html", "idris", "java", "javascript",
+        "json", "julia", "kotlin", "latex", "less", "lisp", "livescript", "lua", "makefile",
+        "markdown", "markup", "matlab", "mathematica", "mermaid", "nix", "objective-c",
+        "ocaml", "pascal", "perl", "php", "powershell", "prolog", "protobuf", "purescript",
+        "python", "r", "racket", "reason", "ruby", "rust", "sass", "scala", "scheme",
+        "scss", "shell", "smalltalk", "solidity", "sql", "swift", "toml", "typescript",
+        "verilog", "vhdl", "webassembly", "xml", "yaml",
+    ]
 ) | {"ascii art", "llvm ir", "notion formula", "plain text", "vb.net", "visual basic",
      "java/c/c++/c#"}
 """Notion's code-block ``language`` enum (notion-sdk-js ``LanguageRequest``)."""
@@ -81,9 +92,10 @@ EMOJI_CALLOUT = {emoji: kind for kind, emoji in CALLOUT_EMOJI.items()}
 @dataclass(frozen=True)
 class MarkdownStyle:
     """How :func:`~syncbridge_notion.blocks_to_markdown` spells what it writes. The
-    defaults are Obsidian's own (``-`` bullets, tab indentation, ``> `` quotes, a blank line after a heading, tables padded to their
-    column widths); :func:`infer_style` reads a vault's habits from its notes, so notes
-    made from Notion look like the user's own."""
+    defaults are Obsidian's own (``-`` bullets, tab indentation, ``> `` quotes, a blank
+    line after a heading, tables padded to their column widths); :func:`infer_style`
+    reads a vault's habits from its notes, so notes made from Notion look like the user's
+    own."""
 
     quote: str = "> "
     """Quote and callout line prefix: ``"> "`` or ``">"``."""

@@ -257,7 +257,9 @@ class _Converter:
 
     def _blank(self, index: int) -> bool:
         """Line ``index`` is empty but for quote markers (``>``) and whitespace."""
-        return 0 <= index < len(self.lines) and _QUOTE_BLANK_RE.fullmatch(self.lines[index]) is not None
+        if not 0 <= index < len(self.lines):
+            return False
+        return _QUOTE_BLANK_RE.fullmatch(self.lines[index]) is not None
 
     def _content_end(self, node: Node) -> int:
         begin, end = node.open.map or (0, 0)
@@ -364,7 +366,7 @@ class _Converter:
         body: dict[str, Any] = {"rich_text": runs, "language": language}
         first_line = opener.group(1)
         if first_line != expected or closing != fence:
-            body["caption"] = plain_run(first_line if closing == fence else first_line)
+            body["caption"] = plain_run(first_line)
         return [_block("code", body)]
 
     def math(self, token: Token) -> list[dict[str, Any]]:

@@ -157,14 +157,18 @@ class _Writer:
     def w_heading_4(self, body: dict[str, Any], children: list[dict[str, Any]], _n: int) -> str:
         return self._heading(4, body, children)
 
-    def _item(self, marker: str, body: dict[str, Any], children: list[dict[str, Any]]) -> str:
+    def _item(
+        self, marker: str, body: dict[str, Any], children: list[dict[str, Any]], width: int = 0
+    ) -> str:
+        """A list item; ``width`` is where its content starts (the marker's width)."""
         text = self.rich(body.get("rich_text"))
         unit = self.style.md.indent
-        if self.style.spaces or (unit != "\t" and len(unit) < len(marker)) or len(marker) > 4:
-            unit = " " * len(marker)
-        if not children:
+        width = width or len(marker)
+        if self.style.spaces or (unit != "\t" and len(unit) < width) or width > 4:
+            unit = " " * width
+        nested = self.sequence(children).rstrip("\n") if children else ""
+        if not nested.strip():  # no children, or only empty paragraphs (nothing to write)
             return _indent(text, marker, unit) if text else marker.rstrip()
-        nested = self.sequence(children)
         first = str(children[0].get("type"))
         if not text and first in _SAME_LINE:
             return _indent(nested, marker, unit)
@@ -187,7 +191,7 @@ class _Writer:
         text = self.rich(body.get("rich_text"))
         if not text and not children:
             return box.rstrip()
-        return self._item(box, body, children)
+        return self._item(box, body, children, width=len(self.style.md.bullet) + 1)
 
     def w_quote(self, body: dict[str, Any], children: list[dict[str, Any]], _n: int) -> str:
         items = list(body.get("rich_text") or [])
@@ -281,17 +285,33 @@ def _placeholder(block: dict[str, Any], kind: str) -> str:
     return f"%%notion:{kind}:{block.get('id', '')}{suffix.replace(chr(10), ' ')}%%"
 
 
+def _rich_key(items: list[dict[str, Any]]) -> tuple[Any, ...]:
+    """Rich text as Markdown can hold it: no whitespace at its two ends (a Markdown
+    paragraph cannot start or end with a space), formatting and links as segments."""
+    segs = segments(items)
+    while segs and segs[0].kind == "text" and not segs[0].code and not segs[0].value.strip():
+        segs = segs[1:]
+    while segs and segs[-1].kind == "text" and not segs[-1].code and not segs[-1].value.strip():
+        segs = segs[:-1]
+    out = []
+    for index, s in enumerate(segs):
+        value = s.value
+        if s.kind == "text" and not s.code:
+            value = value.lstrip() if index == 0 else value
+            value = value.rstrip() if index == len(segs) - 1 else value
+        if s.kind == "mention":
+            value = value.replace("-", "").lower()
+        out.append((s.kind, value, s.marks, s.code, s.link if s.kind == "text" else None))
+    return tuple(out)
+
+
 def comparable(block: dict[str, Any]) -> tuple[Any, ...]:
     """What Markdown can hold of ``block`` (request- or response-shaped), for comparing."""
     kind = str(block.get("type"))
     body = _body(block)
 
     def rich(key: str = "rich_text") -> tuple[Any, ...]:
-        return tuple(
-            (s.kind, s.value.replace("-", "").lower() if s.kind == "mention" else s.value, s.marks, s.code,
-             s.link if s.kind == "text" else None)
-            for s in segments(list(body.get(key) or []))
-        )
+        return _rich_key(list(body.get(key) or []))
 
     children = tuple(comparable(child) for child in _children(block))
     if kind == "code":
@@ -304,8 +324,7 @@ def comparable(block: dict[str, Any]) -> tuple[Any, ...]:
     if kind == "table":
         return (kind, body.get("table_width"), children)
     if kind == "table_row":
-        return (kind, tuple(tuple((s.kind, s.value, s.marks, s.code, s.link)
-                                  for s in segments(list(c))) for c in body.get("cells") or []))
+        return (kind, tuple(_rich_key(list(c)) for c in body.get("cells") or []))
     if kind == "to_do":
         return (kind, rich(), bool(body.get("checked")), children)
     if kind == "callout":
@@ -385,18 +404,41 @@ def render_blocks(
     if _reads_back(text, blocks, page_id):
         return text + "\n" if text else ""
 
-    def verified(block: dict[str, Any], number: int) -> str:
-        return _verified(block, number, link_target, page_id, md_style)
+    escalated: set[int] = set()  # blocks that misread in context: written escaped
+    by_id = {id(block): index for index, block in enumerate(blocks)}
 
-    text = join_blocks(blocks, verified, md_style)
+    def verified(block: dict[str, Any], number: int) -> str:
+        least = 1 if by_id.get(id(block)) in escalated else 0
+        return _verified(block, number, link_target, page_id, md_style, least)
+
+    for _round in range(4):
+        text = join_blocks(blocks, verified, md_style)
+        wrong = _first_misread(text, blocks, page_id)
+        if wrong is None or {wrong - 1, wrong} <= escalated:
+            break
+        # A block that reads back alone can still swallow the next one (an unclosed
+        # ``%%`` or ``$$`` typed in Notion): escape the pair where the reading went wrong.
+        escalated.update({wrong - 1, wrong})
     return text + "\n" if text else ""
+
+
+def _first_misread(
+    text: str, blocks: list[dict[str, Any]], page_id: Callable[[str], str | None] | None
+) -> int | None:
+    """Index of the first block ``text`` does not read back as, or ``None``."""
+    parsed, _spans = convert(text, page_id)
+    got = [comparable(b) for b in parsed]
+    want = [comparable(b) for b in blocks]
+    if got == want:
+        return None
+    return next((i for i, (a, b) in enumerate(zip(got, want, strict=False)) if a != b),
+                min(len(got), len(want)))
 
 
 def _reads_back(
     text: str, blocks: list[dict[str, Any]], page_id: Callable[[str], str | None] | None
 ) -> bool:
-    parsed, _spans = convert(text, page_id)
-    return [comparable(b) for b in parsed] == [comparable(b) for b in blocks]
+    return _first_misread(text, blocks, page_id) is None
 
 
 _ATTEMPTS = (
@@ -411,17 +453,25 @@ def _verified(
     link_target: LinkTargetLookup | None,
     page_id: Callable[[str], str | None] | None,
     md_style: MarkdownStyle,
+    least: int = 0,
 ) -> str:
+    """``block`` written in the first way that reads back as itself (escaping at least
+    ``least``)."""
     if "w_" + str(block.get("type")) not in _Writer.__dict__:
         return _placeholder(block, str(block.get("type")))  # nothing to verify
     expected = [comparable(block)]
     first: str | None = None
     for escape, spaces, loose in _ATTEMPTS:
-        style = _Style(escape, spaces, link_target, md_style, loose)
-        text = _Writer(style).block(block, number)
+        if escape < least:
+            continue
+        writer = _Writer(_Style(escape, spaces, link_target, md_style, loose))
+        text = writer.block(block, number)
         if first is None:
             first = text
-        parsed, _spans = convert(text, page_id)
+        # Read alone, an item numbered 2 would start a list at 2 (kept verbatim): check
+        # the same writing as item 1.
+        alone = writer.block(block, 1) if number != 1 else text
+        parsed, _spans = convert(alone, page_id)
         if [comparable(b) for b in parsed] == expected:
             return text
     return first or ""
