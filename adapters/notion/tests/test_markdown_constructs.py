@@ -79,6 +79,13 @@ EXACT = [
     "use a \\: b and \\# not a heading\n",
     "6. starts at six\n7. seven\n",
     "> [!example] Title\n> text:\n> - a\n> - b\n>\n",
+    "> [!tldr] Only a title\n>\n",
+    "> [!note]- T\n>\n> $$\n> a = b\n> $$\n",
+    "> [!note] T\n>\n>\n> after two blank lines\n",
+    "1. a\n2. b\n3. *__Label:__ the rest in italic.*\n".replace("__", "**"),
+    "1. one\n2. two\n   continued\n",
+    "**a** **b** and **Define $f$:**\n",
+    "- item with [[Note|an alias]] and *[[Folder/Other|italic alias]]*\n",
 ]
 
 
@@ -222,6 +229,16 @@ def test_text_typed_in_notion_that_looks_like_markdown_is_escaped() -> None:
         markdown = blocks_to_markdown([block])
         assert [comparable(b) for b in markdown_to_blocks(markdown)] == [comparable(block)], (
             typed, markdown)
+
+
+def test_text_typed_in_notion_never_swallows_the_next_block() -> None:
+    def para(text: str) -> dict[str, Any]:
+        return {"type": "paragraph", "paragraph": {"rich_text": [{"text": {"content": text}}]}}
+
+    blocks = [para("a"), para("%%"), para("b"), para("$$"), para("```"), para("c")]
+    markdown = blocks_to_markdown(blocks)
+    assert [comparable(b) for b in markdown_to_blocks(markdown)] == [
+        comparable(b) for b in blocks], markdown
 
 
 def test_long_text_is_split_into_runs() -> None:

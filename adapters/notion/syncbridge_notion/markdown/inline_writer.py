@@ -235,13 +235,15 @@ def _render_marks(
     start: bool,
     delims: dict[str, str],
 ) -> str:
+    effective = [seg.marks for seg in segs]
+    for index, seg in enumerate(segs):
+        if seg.kind == "text" and not seg.code and not seg.value.strip() and index > 0:
+            after = segs[index + 1].marks if index + 1 < len(segs) else frozenset()
+            effective[index] = segs[index - 1].marks & after & seg.held  # **a $x$**
     out: list[str] = []
     stack: list[str] = []
     for index, seg in enumerate(segs):
-        wanted = seg.marks
-        if seg.kind == "text" and not seg.code and not seg.value.strip() and index > 0:
-            after = segs[index + 1].marks if index + 1 < len(segs) else frozenset()
-            wanted = segs[index - 1].marks & after & seg.held  # the space in **a $x$**
+        wanted = effective[index]
         keep = 0
         while keep < len(stack) and stack[keep] in wanted:
             keep += 1
@@ -251,8 +253,8 @@ def _render_marks(
 
         def persistence(mark: str, index: int = index) -> int:
             run = 0
-            for later in segs[index:]:
-                if mark not in later.marks:
+            for marks in effective[index:]:
+                if mark not in marks:
                     break
                 run += 1
             return run

@@ -49,6 +49,9 @@ _CANONICAL_CALLOUT_RE = re.compile(r"\[!([a-z]+)\](?: (\S.*))?\Z", re.S)
 _HEADING_RE = re.compile(r"[ ]{0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*\Z", re.S)
 _TASK_RE = re.compile(r"\[([ xX])\](?: |\Z)")
 _FENCE_OPEN_RE = re.compile(r"[ ]{0,3}((`{3,}|~{3,}).*)")
+_INTERRUPTS = frozenset({"fence", "blockquote", "bullet_list", "ordered_list", "heading",
+                         "html_block"})
+"""Blocks that can start on the line right after a paragraph's line."""
 _QUOTE_BLANK_RE = re.compile(r"[ \t]*(?:>[ \t]*)+")
 _LIST_TYPES = ("bulleted_list_item", "numbered_list_item", "to_do")
 
@@ -280,7 +283,9 @@ class _Converter:
             begin = (node.open.map or (0, 0))[0]
             if previous is not None:
                 gap = sum(1 for i in range(previous, begin) if self._blank(i))
-                extra = gap if position == 0 and leading else gap - 1
+                extra = gap - 1
+                if position == 0 and leading and node.type in _INTERRUPTS:
+                    extra = gap  # could have started right under the callout's title
                 out.extend(_block("paragraph", {"rich_text": []}) for _ in range(max(0, extra)))
             out.extend(self.node(node))
             previous = self._content_end(node)
@@ -342,6 +347,9 @@ class _Converter:
         return items if items is not None else plain_run(src)
 
     def _paragraph_from(self, src: str) -> list[dict[str, Any]]:
+        image = self.image(src)
+        if image is not None:
+            return [image]
         items = self.rich(src)
         if items is None:
             return carrier(src)

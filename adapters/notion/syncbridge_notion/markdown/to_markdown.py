@@ -209,8 +209,15 @@ class _Writer:
 
     def _callout_lines(self, header: str, children: list[dict[str, Any]]) -> str:
         inner = header
-        if children:
-            inner += "\n" + self.sequence(children, contained=True)
+        body = self.sequence(children, contained=True) if children else ""
+        first = next((c for c in children if not _is_empty_paragraph(c)), None)
+        kind = str(first.get("type")) if first is not None else ""
+        if first is None:
+            inner += body  # only blank lines: one ">" line each
+        elif kind in _SAME_LINE or (kind in ("paragraph", "image") and first is children[0]):
+            inner += "\n" + body  # starts right under the title (a paragraph joins it)
+        else:  # after blank lines, or an equation, divider, table...: a blank line first
+            inner += "\n\n" + body
         return _indent(inner, self.style.md.quote, self.style.md.quote)
 
     def w_toggle(self, body: dict[str, Any], children: list[dict[str, Any]], _n: int) -> str:
