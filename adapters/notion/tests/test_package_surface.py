@@ -11,7 +11,7 @@ import syncbridge_notion.testing as testing
 
 
 def test_exported_members() -> None:
-    assert syncbridge_notion.__all__ == []
+    assert sorted(syncbridge_notion.__all__) == ["blocks_to_markdown", "markdown_to_blocks"]
     assert sorted(testing.__all__) == [
         "Clock",
         "FaultRule",
@@ -26,6 +26,24 @@ def test_exported_members() -> None:
     ]
     for name in testing.__all__:
         assert getattr(testing, name).__module__.startswith("syncbridge_notion.testing.")
+
+
+def test_converter_members() -> None:
+    """The body converter's surface (``syncbridge_notion.markdown``); it never imports the
+    fake server."""
+    import syncbridge_notion.markdown as markdown
+
+    assert sorted(markdown.__all__) == [
+        "AppendBatch", "Conversion", "LinkTargetLookup", "MarkdownStyle",
+        "PLACEHOLDER_RE", "PageIdLookup", "SourceSpan", "blocks_to_markdown", "check_blocks", "comparable",
+        "convert_markdown", "infer_style", "markdown_to_blocks", "notion_page_url",
+        "placeholder_of", "split_for_requests",
+    ]
+    for name in markdown.__all__:
+        assert hasattr(markdown, name)
+    code = ("import sys, syncbridge_notion.markdown; "
+            "sys.exit(any(m.startswith('syncbridge_notion.testing') for m in sys.modules))")
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
 
 def test_module_serves_and_prints_url_token_and_root_page() -> None:
