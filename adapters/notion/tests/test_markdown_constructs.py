@@ -323,3 +323,11 @@ def test_style() -> None:
     assert (inferred.quote, inferred.indent, inferred.bullet, inferred.italic) == (
         ">", "    ", "*", "_")
     assert infer_style([]) == MarkdownStyle()
+
+
+def test_spans_with_carriage_returns() -> None:
+    """Lines ending in a lone ``\\r`` are lines for markdown-it, and for the spans."""
+    text = "a\rb\r\r- c\r"
+    conversion = convert_markdown(text)
+    assert [conversion.source(i) for i in range(len(conversion.blocks))] == ["a\rb", "- c"]
+    assert convert_markdown("a\r\n\r\n- b\r\n").spans[1].start == 5

@@ -165,7 +165,7 @@ def test_markdown_round_trip_is_stable_and_loses_no_word(lines: list[str]) -> No
 
 
 @SETTINGS
-@given(st.lists(MD_LINE, min_size=0, max_size=14), st.sampled_from(["\n", "\r\n"]))
+@given(st.lists(MD_LINE, min_size=0, max_size=14), st.sampled_from(["\n", "\r\n", "\r"]))
 def test_spans_cover_the_text(lines: list[str], newline: str) -> None:
     text = newline.join(lines)
     conversion = convert_markdown(text)

@@ -413,11 +413,16 @@ class _Converter:
         return [_block("table", body, row_blocks)]
 
 
-def _line_starts(text: str) -> list[int]:
-    starts = [0]
-    for match in re.finditer("\n", text):
-        starts.append(match.end())
-    return starts
+def _split_lines(text: str) -> tuple[list[int], list[str]]:
+    """Start offset and content (without its line break) of each line, with the line
+    breaks markdown-it counts: ``\\r\\n``, ``\\r`` and ``\\n``."""
+    starts, lines, position = [0], [], 0
+    for match in re.finditer(r"\r\n?|\n", text):
+        lines.append(text[position : match.start()])
+        position = match.end()
+        starts.append(position)
+    lines.append(text[position:])
+    return starts, lines
 
 
 def convert(
@@ -425,9 +430,8 @@ def convert(
 ) -> tuple[list[dict[str, Any]], list[SourceSpan]]:
     """Blocks for Markdown ``text`` and one :class:`SourceSpan` per top-level block."""
     converter = _Converter(page_id)
-    converter.lines = text.split("\n")
-    starts = _line_starts(text)
-    lines = text.split("\n")
+    starts, lines = _split_lines(text)
+    converter.lines = lines
     blocks: list[dict[str, Any]] = []
     line_spans: list[tuple[int, int]] = []
     previous_end: int | None = None
@@ -462,9 +466,7 @@ def _char_spans(
     byte_pos = char_pos = 0
     for first, last in line_spans:
         start = starts[first]
-        end = starts[last] + len(lines[last].removesuffix("\r"))
-        if first == last and not lines[first].strip():
-            end = starts[first] + len(lines[first].removesuffix("\r"))
+        end = starts[last] + len(lines[last])
         byte_start = byte_pos + len(text[char_pos:start].encode("utf-8"))
         byte_end = byte_start + len(text[start:end].encode("utf-8"))
         spans.append(SourceSpan(start, end, byte_start, byte_end))
