@@ -331,3 +331,15 @@ def test_spans_with_carriage_returns() -> None:
     conversion = convert_markdown(text)
     assert [conversion.source(i) for i in range(len(conversion.blocks))] == ["a\rb", "- c"]
     assert convert_markdown("a\r\n\r\n- b\r\n").spans[1].start == 5
+
+
+def test_resolvers_that_answer_nonsense_change_nothing() -> None:
+    """A resolver id that is no Notion id stays text (Notion would reject the mention); a
+    target or title no wikilink can hold is written as text."""
+    (block,) = markdown_to_blocks("[[Note]]\n", {"Note": "not-an-id"}.get)
+    assert block["paragraph"]["rich_text"] == [{"type": "text", "text": {"content": "[[Note]]"}}]
+    mention = {"type": "paragraph", "paragraph": {"rich_text": [
+        {"type": "mention", "mention": {"type": "page", "page": {"id": PAGE}},
+         "plain_text": "A [weird] | title"}]}}
+    markdown = blocks_to_markdown([mention], {PAGE: "bad]]target"}.get)
+    assert markdown == "A \\[weird\\] \\| title\n"

@@ -42,6 +42,7 @@ PageIdLookup = Callable[[str], "str | None"]
 
 _MARKS = {"strong": "bold", "em": "italic", "s": "strikethrough"}
 _LINK_RE = re.compile(r"\[(?P<label>.*)\]\((?P<dest>[^\s<>]*)\)\Z", re.S)
+_PAGE_ID_RE = re.compile(r"[0-9a-fA-F]{8}-?(?:[0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}")
 _URL_RE = re.compile(r"(?:https?://|mailto:)\S+\Z", re.I)
 
 
@@ -165,6 +166,8 @@ def _wikilink(builder: _Builder, raw: str, page_id: PageIdLookup | None) -> None
         inner = inner.removesuffix("\\")
     target = inner.strip()
     found = page_id(target) if target and "#" not in target else None
+    if found is not None and not _PAGE_ID_RE.fullmatch(found):
+        found = None  # not a Notion id: Notion would reject the mention, keep the text
     if found is None:
         builder.text(raw)
     elif alias is None:

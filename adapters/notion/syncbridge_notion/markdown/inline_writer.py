@@ -208,7 +208,7 @@ def _render_link(
     url: str, members: list[Segment], body: str, link_target: LinkTargetLookup | None
 ) -> str:
     page = page_id_of_url(url)
-    target = link_target(page) if page is not None and link_target is not None else None
+    target = _target(link_target, page) if page is not None else None
     plain = "".join(seg.value for seg in members if seg.kind == "text")
     if target is not None:
         shared = frozenset.intersection(*(seg.marks for seg in members)) if members else frozenset()
@@ -217,12 +217,23 @@ def _render_link(
     return f"[{body}]({_link_dest(url)})"
 
 
+def _target(link_target: LinkTargetLookup | None, page_id: str) -> str | None:
+    """The wikilink target for ``page_id``, if the lookup gives one a wikilink can hold."""
+    target = link_target(page_id) if link_target is not None else None
+    if target is None or not target.strip() or any(c in target for c in "[]|#^\n"):
+        return None
+    return target
+
+
 def _atom(seg: Segment, escape: int, link_target: LinkTargetLookup | None, start: bool) -> str:
     if seg.kind == "equation":
         return f"${seg.value}$"
     if seg.kind == "mention":
-        target = link_target(seg.value) if link_target is not None else None
-        return f"[[{target if target is not None else (seg.link or seg.value)}]]"
+        target = _target(link_target, seg.value)
+        title = seg.link or seg.value
+        if target is None and any(c in title for c in "[]|#^\n"):
+            return _escape_text(title, 1, start)  # a title no wikilink can hold: as text
+        return f"[[{target if target is not None else title}]]"
     if seg.code:
         return _code_span(seg.value)
     return _escape_text(seg.value, escape, start)
