@@ -1,9 +1,13 @@
-"""Notion support for syncbridge.
+"""syncbridge's Notion target: one database per class under a parent page, one page per
+note, both ways, within Notion's limits. Registered as entry point ``notion`` in group
+``syncbridge.adapters``.
 
-The Notion adapter itself (registered in the ``syncbridge.adapters`` entry-point group)
-arrives in a later issue. For now this distribution ships :mod:`syncbridge_notion.testing`,
-a local, stateful server that speaks Notion's REST API (``Notion-Version: 2025-09-03``) so
-the adapter and users' own setups can be tested without a Notion account.
+The local Notion API server used by the tests and the offline try lives in
+:mod:`syncbridge_notion.testing`; the adapter never imports it.
 """
 
-__all__: list[str] = []
+from syncbridge_notion.adapter import NotionAdapter
+from syncbridge_notion.config import NotionConfig, parse_notion_id
+from syncbridge_notion.pacing import NotionRateLimiter
+
+__all__ = ["NotionAdapter", "NotionConfig", "NotionRateLimiter", "parse_notion_id"]

@@ -11,7 +11,12 @@ import syncbridge_notion.testing as testing
 
 
 def test_exported_members() -> None:
-    assert syncbridge_notion.__all__ == []
+    assert sorted(syncbridge_notion.__all__) == [
+        "NotionAdapter",
+        "NotionConfig",
+        "NotionRateLimiter",
+        "parse_notion_id",
+    ]
     assert sorted(testing.__all__) == [
         "Clock",
         "FaultRule",
