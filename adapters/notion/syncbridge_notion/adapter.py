@@ -463,9 +463,12 @@ class NotionAdapter(Adapter):
 
     def _read(self, page_id: str) -> Record:
         cached = self.cache.page(page_id)
-        recent = self._recent.get(page_id)
-        if recent is not None and cached is not None and recent[0].version == cached.version:
-            return recent[0]
+        if cached is not None:
+            recent = self._recent.get(page_id)
+            if recent is not None and recent[0].version == cached.version:
+                return recent[0]
+            if self._from_cache(page_id, cached.version):
+                return self._recent[page_id][0]
         page = self._listed.get(page_id)
         if page is None or cached is None or _page_version(page) != cached.version:
             page = self.api.page(page_id, not_found=lambda: self._gone(page_id))
@@ -522,7 +525,8 @@ class NotionAdapter(Adapter):
                 continue
             if plan.ntype == "relation" and prop.get("has_more"):
                 prop = self._full_relation(str(page["id"]), prop)
-            cell = decode(plan.ntype, prop, ctx, single=plan.single)
+            single = plan.single or fieldname in fallback.one
+            cell = decode(plan.ntype, prop, ctx, single=single)
             value = fallback.value_of(fieldname, cell, EMPTY_CELLS.get(plan.ntype))
             if value is not MISSING:
                 fields[fieldname] = value
@@ -570,19 +574,45 @@ class NotionAdapter(Adapter):
         self, record: Record, layout: ClassLayout, blocks: Sequence[JSON] | None
     ) -> None:
         """Keep ``record`` (and its blocks, when known) for the reads and edits that
-        follow in this run."""
+        follow, in memory and in the cache: a page whose version did not move is read
+        from there, with no request."""
         assert record.id is not None and record.version is not None
-        if blocks is None:
-            self._recent[record.id] = (record, None)
-            self.cache.drop_body(record.id)
-            return
-        self._recent[record.id] = (record, [dict(b) for b in blocks])
-        items = bodies.page_blocks(blocks)
+        kept = None if blocks is None else [dict(b) for b in blocks]
+        self._recent[record.id] = (record, kept)
+        modified = record.modified.isoformat() if record.modified else None
         self.cache.put_body(
             record.id,
             record.version,
-            [{"id": b.id, "type": b.type, "owned": b.owned, "key": b.key} for b in items],
+            kept,
+            {
+                "class": record.class_name,
+                "fields": dict(record.fields),
+                "body": record.body,
+                "title": record.title,
+                "extra": dict(record.extra),
+                "modified": modified,
+            },
         )
+
+    def _from_cache(self, page_id: str, version: str) -> bool:
+        """Load the page as last seen into memory if it is still at ``version``."""
+        found = self.cache.body(page_id)
+        if found is None or found[0] != version:
+            return False
+        _, blocks, data = found
+        modified = data.get("modified")
+        record = Record(
+            class_name=str(data["class"]),
+            fields=data["fields"],
+            body=str(data["body"]),
+            id=page_id,
+            version=version,
+            modified=dt.datetime.fromisoformat(modified) if modified else None,
+            title=data.get("title"),
+            extra=data.get("extra") or {},
+        )
+        self._recent[page_id] = (record, blocks)
+        return True
 
     # -- writing: properties -----------------------------------------------------------------
 
@@ -621,9 +651,10 @@ class NotionAdapter(Adapter):
                 continue
             enc = encode(plan.ntype, value, ctx, source=layout.data_source_id)
             out[plan.name] = enc.request
+            if plan.ntype in ("relation", "files") and isinstance(value, str):
+                fallback.one.append(fieldname)
             if value is None:
-                if empty is False or empty == "" or empty == []:
-                    fallback.null.append(fieldname)
+                fallback.null.append(fieldname)  # present but empty: not absent
                 continue
             if not exact_equal(enc.cell, value) or exact_equal(enc.cell, empty):
                 if not (empty is False and value is False):
@@ -786,6 +817,10 @@ class NotionAdapter(Adapter):
                 f"Notion: page {page_id} is at version {cached.version}, not {expected_version}"
             )
         recent = self._recent.get(page_id)
+        if (recent is None or recent[0].version != expected_version) and self._from_cache(
+            page_id, expected_version
+        ):
+            recent = self._recent[page_id]
         if recent is None or recent[0].version != expected_version:
             try:
                 self._read(page_id)
@@ -884,7 +919,21 @@ class NotionAdapter(Adapter):
             for path, kids in deferred:
                 parent = ids[path[0]] if path else page_id
                 self._append_deferred_under(parent, path[1:], kids)
-        return self._read_blocks(page_id)
+        if edit.inserts:
+            return self._read_blocks(page_id)  # the new blocks' ids, for the next edit
+        # updates and deletes only: the page's blocks are known without asking
+        updated = dict(edit.updates)
+        deleted = set(edit.deletes)
+        out: builtins.list[JSON] = []
+        for block in old_blocks:
+            if block["id"] in deleted:
+                continue
+            payload = updated.get(block["id"])
+            if payload is not None:
+                kind = str(block["type"])
+                block = {**block, kind: {**(block.get(kind) or {}), **payload[kind]}}
+            out.append(dict(block))
+        return out
 
     def _append_deferred_under(self, block_id: str, path: Sequence[int], blocks: Any) -> None:
         parent = block_id

@@ -101,8 +101,8 @@ def block_key(block: Mapping[str, Any]) -> str:
             continue
         if name in ("rich_text", "caption"):
             parts[name] = [_rich_key(item) for item in value or []]
-        elif name not in ("color",) or value != "default":
-            parts[name] = value
+        elif value not in (None, False, "default", [], {}):
+            parts[name] = value  # defaults Notion fills in (icon: null...) compare equal
     children = content.get("children") or block.get("children") or []
     if children:
         parts["c"] = [block_key(child) for child in children]

@@ -39,7 +39,7 @@ CREATE TABLE IF NOT EXISTS pages (
     modified TEXT NOT NULL, title TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS pages_title ON pages (title);
 CREATE TABLE IF NOT EXISTS bodies (
-    page_id TEXT PRIMARY KEY, version TEXT NOT NULL, blocks TEXT NOT NULL);
+    page_id TEXT PRIMARY KEY, version TEXT NOT NULL, blocks TEXT, record TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS creates (
     key TEXT PRIMARY KEY, class TEXT NOT NULL, source TEXT NOT NULL, page_id TEXT,
     deferred TEXT, created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ')));
@@ -139,16 +139,27 @@ class NotionCache:
 
     # -- bodies ----------------------------------------------------------------------------
 
-    def body(self, page_id: str) -> tuple[str, list[Any]] | None:
+    def body(self, page_id: str) -> tuple[str, list[Any] | None, dict[str, Any]] | None:
+        """(version, top-level blocks or None, record as JSON) of a page as last seen."""
         row = self._conn.execute(
-            "SELECT version, blocks FROM bodies WHERE page_id=?", (page_id,)
+            "SELECT version, blocks, record FROM bodies WHERE page_id=?", (page_id,)
         ).fetchone()
-        return None if row is None else (str(row[0]), json.loads(row[1]))
+        if row is None:
+            return None
+        blocks = json.loads(row[1]) if row[1] is not None else None
+        return str(row[0]), blocks, json.loads(row[2])
 
-    def put_body(self, page_id: str, version: str, blocks: list[Any]) -> None:
+    def put_body(
+        self, page_id: str, version: str, blocks: list[Any] | None, record: dict[str, Any]
+    ) -> None:
         self._conn.execute(
-            "INSERT OR REPLACE INTO bodies VALUES (?, ?, ?)",
-            (page_id, version, json.dumps(blocks, ensure_ascii=False)),
+            "INSERT OR REPLACE INTO bodies VALUES (?, ?, ?, ?)",
+            (
+                page_id,
+                version,
+                None if blocks is None else json.dumps(blocks, ensure_ascii=False),
+                json.dumps(record, ensure_ascii=False),
+            ),
         )
 
     def drop_body(self, page_id: str) -> None:

@@ -236,7 +236,8 @@ class NotionAPI:
             if not_found is not None:
                 return not_found()
             return RecordError(f"Notion: {what}: not found (or not shared with the integration)")
-        return RecordError(f"Notion: {what}: {exc.code} {message}")
+        code = getattr(exc.code, "value", exc.code)
+        return RecordError(f"Notion: {what}: {code}: {message}")
 
     # -- pagination --------------------------------------------------------------------------
 

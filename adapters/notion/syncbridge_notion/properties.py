@@ -371,14 +371,17 @@ def decode(
 @dataclass
 class Fallback:
     """What the fallback property carries: exact values (``{field: [cell, value]}``),
-    held fields absent from the note, held fields present as null."""
+    held fields absent from the note, held fields present as null, and relation/files
+    fields holding one link rather than a list (``one``: a File field, read on a machine
+    that has not seen the vault's schema)."""
 
     exact: dict[str, list[Any]] = field(default_factory=dict)
     absent: list[str] = field(default_factory=list)
     null: list[str] = field(default_factory=list)
+    one: list[str] = field(default_factory=list)
 
     def is_empty(self) -> bool:
-        return not (self.exact or self.absent or self.null)
+        return not (self.exact or self.absent or self.null or self.one)
 
     def to_text(self) -> str:
         """The JSON text stored (empty when there is nothing to carry)."""
@@ -391,6 +394,8 @@ class Fallback:
             data["absent"] = sorted(self.absent)
         if self.null:
             data["null"] = sorted(self.null)
+        if self.one:
+            data["one"] = sorted(self.one)
         return json.dumps(data, ensure_ascii=False, sort_keys=True)
 
     @classmethod
@@ -405,6 +410,7 @@ class Fallback:
         exact = data.get("exact")
         absent = data.get("absent")
         null = data.get("null")
+        one = data.get("one")
         return cls(
             exact={
                 k: v
@@ -413,6 +419,7 @@ class Fallback:
             },
             absent=[a for a in absent if isinstance(a, str)] if isinstance(absent, list) else [],
             null=[a for a in null if isinstance(a, str)] if isinstance(null, list) else [],
+            one=[a for a in one if isinstance(a, str)] if isinstance(one, list) else [],
         )
 
     def value_of(self, name: str, cell: Any, empty: Any) -> Any:
@@ -421,7 +428,7 @@ class Fallback:
         entry = self.exact.get(name)
         if entry is not None and exact_equal(entry[0], cell):
             return entry[1]
-        if exact_equal(cell, empty):
+        if exact_equal(cell, empty) or (cell is None and empty is not False):
             if name in self.null:
                 return None
             if name in self.absent or empty is None or empty == "" or empty == []:

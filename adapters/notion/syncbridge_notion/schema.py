@@ -126,6 +126,7 @@ class ClassLayout:
 
 def _reserved(config: NotionConfig) -> set[str]:
     return {
+        "title",  # the title property's id: a property key "title" would mean it
         config.title_property.casefold(),
         config.id_property.casefold(),
         config.path_property.casefold(),
