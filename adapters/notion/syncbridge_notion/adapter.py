@@ -332,11 +332,16 @@ class NotionAdapter(Adapter):
         for pending in list(self.cache.pending_creates()):
             page_id = pending.page_id or self._lookup_create(pending.source, pending.key)
             if page_id is None:
-                self.cache.finish_create(pending.key)  # it never reached Notion
-                continue
+                if pending.age_s > self._grace_s():
+                    self.cache.finish_create(pending.key)  # it never reached Notion
+                continue  # it may still land: create() looks again before sending
             self.cache.created(pending.key, page_id, pending.deferred)
             self._append_deferred(page_id, pending.deferred)
             self.cache.finish_create(pending.key)
+
+    def _grace_s(self) -> float:
+        """How long a create that got no answer may still land, seconds."""
+        return max(self.notion_config.create_grace_s, self.notion_config.timeout_s)
 
     def _lookup_create(self, source: str, key: str) -> str | None:
         body = {
@@ -693,7 +698,23 @@ class NotionAdapter(Adapter):
         children = [i.block for i in items if i.block is not None]
         first, deferred = _split_blocks(children)
         cache = self.cache
-        cache.begin_create(key, layout.class_name, layout.data_source_id, deferred)
+        fingerprint = hashlib.sha256(
+            json.dumps([props_without_key(props, self.notion_config), children],
+                       sort_keys=True, ensure_ascii=False).encode()
+        ).hexdigest()
+        for old_key, source, age in cache.unresolved_creates(fingerprint):
+            # the same content was sent before and got no answer: find it, never resend
+            found = self._lookup_create(source, old_key)
+            if found is not None:
+                cache.finish_create(old_key)
+                return self._after_write(self.api.page(found), layout, record)
+            if age <= self._grace_s():
+                raise RemoteUnavailable(
+                    f"Notion: an earlier create of {record.title or 'this note'!r} got no "
+                    "answer and may still land; the next sync looks for it again"
+                )
+            cache.finish_create(old_key)
+        cache.begin_create(key, layout.class_name, layout.data_source_id, deferred, fingerprint)
         body: JSON = {
             "parent": {"type": "data_source_id", "data_source_id": layout.data_source_id},
             "properties": props,
@@ -701,18 +722,7 @@ class NotionAdapter(Adapter):
         if first:
             body["children"] = first
         what = f"creating {record.title or 'a page'!r}"
-        try:
-            page = self.api.create_page(body, what)
-        except AmbiguousWrite as exc:
-            found = self._lookup_create(layout.data_source_id, key)
-            if found is None:
-                # It may still land (a slow request): the journal keeps the key, and the
-                # next run looks for it before anything is created again.
-                raise RemoteUnavailable(
-                    f"Notion: {what}: no answer ({exc.reason}); not retried, the next sync "
-                    "looks for the page before creating it again"
-                ) from exc
-            page = self.api.page(found)
+        page = self._create_page(body, layout.data_source_id, key, what)
         page_id = str(page["id"])
         cache.created(key, page_id, deferred)
         if deferred:
@@ -720,6 +730,31 @@ class NotionAdapter(Adapter):
             page = self.api.page(page_id)
         cache.finish_create(key)
         return self._after_write(page, layout, record)
+
+    def _create_page(self, body: JSON, source: str, key: str, what: str) -> JSON:
+        """POST the page; on a lost answer, look it up by its create key first. A create
+        the server answered with an error status and that is not there is sent once
+        more (same key); one with no answer at all (timeout, dropped connection) is not:
+        it may still land, and the next run looks for it before creating anything."""
+        for attempt in range(2):
+            try:
+                return self.api.create_page(body, what)
+            except AmbiguousWrite as exc:
+                found = self._lookup_create(source, key)
+                if found is not None:
+                    return self.api.page(found)
+                if exc.answered and attempt == 0:
+                    self.api.pacer.limiter.pause_until(self.api.pacer.backoff(0))
+                    continue
+                if exc.answered:
+                    # Notion answered an error twice and the page is not there: it was
+                    # not created, and the next run may create it without waiting
+                    self.cache.finish_create(key)
+                raise RemoteUnavailable(
+                    f"Notion: {what}: no answer ({exc.reason}); not retried, the next sync "
+                    "looks for the page before creating it again"
+                ) from exc
+        raise AssertionError("unreachable")
 
     def _items(self, record: Record) -> builtins.list[bodies.Item]:
         try:
@@ -975,6 +1010,11 @@ class NotionAdapter(Adapter):
 
     def __repr__(self) -> str:
         return f"NotionAdapter(parent_page={self.notion_config.parent_page!r})"
+
+
+def props_without_key(props: Mapping[str, Any], config: NotionConfig) -> dict[str, Any]:
+    """Page properties less the create key (which differs between two sends)."""
+    return {k: v for k, v in props.items() if k != config.id_property}
 
 
 def _split_blocks(blocks: Sequence[JSON]) -> tuple[builtins.list[JSON], builtins.list[Any]]:

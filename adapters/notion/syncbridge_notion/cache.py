@@ -42,7 +42,8 @@ CREATE TABLE IF NOT EXISTS bodies (
     page_id TEXT PRIMARY KEY, version TEXT NOT NULL, blocks TEXT, record TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS creates (
     key TEXT PRIMARY KEY, class TEXT NOT NULL, source TEXT NOT NULL, page_id TEXT,
-    deferred TEXT, created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ')));
+    deferred TEXT, fingerprint TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ')));
 CREATE TABLE IF NOT EXISTS layouts (
     class TEXT PRIMARY KEY, database_id TEXT NOT NULL, source TEXT NOT NULL,
     property_ids TEXT NOT NULL DEFAULT '{}');
@@ -69,6 +70,7 @@ class PendingCreate:
     source: str
     page_id: str | None
     deferred: list[Any]
+    age_s: float = 0.0
 
 
 class NotionCache:
@@ -167,12 +169,27 @@ class NotionCache:
 
     # -- the create journal ----------------------------------------------------------------
 
-    def begin_create(self, key: str, class_name: str, source: str, deferred: list[Any]) -> None:
-        """Journal a create (and the blocks to append after it) before it is sent."""
+    def begin_create(
+        self, key: str, class_name: str, source: str, deferred: list[Any], fingerprint: str
+    ) -> None:
+        """Journal a create (and the blocks to append after it) before it is sent;
+        ``fingerprint`` identifies the content, to recognise the same create again."""
         self._conn.execute(
-            "INSERT OR REPLACE INTO creates (key, class, source, deferred) VALUES (?, ?, ?, ?)",
-            (key, class_name, source, json.dumps(deferred, ensure_ascii=False) if deferred else None),
+            "INSERT OR REPLACE INTO creates (key, class, source, deferred, fingerprint)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (key, class_name, source,
+             json.dumps(deferred, ensure_ascii=False) if deferred else None, fingerprint),
         )
+
+    def unresolved_creates(self, fingerprint: str) -> list[tuple[str, str, float]]:
+        """(key, data source, age in seconds) of journaled creates of this content whose
+        page was never seen."""
+        rows = self._conn.execute(
+            "SELECT key, source, (julianday('now') - julianday(created_at)) * 86400.0"
+            " FROM creates WHERE fingerprint=? AND page_id IS NULL",
+            (fingerprint,),
+        )
+        return [(str(r[0]), str(r[1]), float(r[2])) for r in rows]
 
     def created(self, key: str, page_id: str, deferred: list[Any]) -> None:
         """The page exists: store its id (and what is left to append) at once."""
@@ -186,10 +203,14 @@ class NotionCache:
 
     def pending_creates(self) -> Iterator[PendingCreate]:
         rows = self._conn.execute(
-            "SELECT key, class, source, page_id, deferred FROM creates ORDER BY created_at"
+            "SELECT key, class, source, page_id, deferred,"
+            " (julianday('now') - julianday(created_at)) * 86400.0"
+            " FROM creates ORDER BY created_at"
         ).fetchall()
-        for key, cls, source, page_id, deferred in rows:
-            yield PendingCreate(key, cls, source, page_id, json.loads(deferred or "[]"))
+        for key, cls, source, page_id, deferred, age in rows:
+            yield PendingCreate(
+                key, cls, source, page_id, json.loads(deferred or "[]"), float(age)
+            )
 
     # -- layouts ---------------------------------------------------------------------------
 

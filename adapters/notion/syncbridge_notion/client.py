@@ -104,11 +104,14 @@ def classify(exc: BaseException) -> Failure | None:
         if exc.status == 429:
             return Failure("rate_limited", "HTTP 429 rate_limited", _retry_after(exc.headers))
         if exc.status in _TRANSIENT_STATUS:
-            return Failure("transient", f"HTTP {exc.status} {exc.code}", _retry_after(exc.headers))
+            code = getattr(exc.code, "value", exc.code)
+            return Failure(
+                "transient", f"HTTP {exc.status} {code}", _retry_after(exc.headers), True
+            )
         return Failure("fatal", f"HTTP {exc.status} {exc.code}")
     if isinstance(exc, UnknownHTTPResponseError):
         if exc.status in _TRANSIENT_STATUS or exc.status >= 500:
-            return Failure("transient", f"HTTP {exc.status}", _retry_after(exc.headers))
+            return Failure("transient", f"HTTP {exc.status}", _retry_after(exc.headers), True)
         if exc.status == 429:
             return Failure("rate_limited", "HTTP 429", _retry_after(exc.headers))
         return Failure("fatal", f"HTTP {exc.status}")

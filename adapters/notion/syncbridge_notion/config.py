@@ -87,6 +87,12 @@ class NotionConfig(AdapterConfig):
         "the others only query pages edited since the last run.",
     )
     timeout_s: float = Field(30.0, gt=0, description="Timeout of one HTTP request, seconds.")
+    create_grace_s: float = Field(
+        180.0,
+        gt=0,
+        description="How long a create that got no answer may still land before it is "
+        "sent again (it is looked up by its key first), seconds.",
+    )
     max_retries: int = Field(
         6, ge=0, le=20, description="Retries of a request that is safe to repeat."
     )

@@ -142,16 +142,20 @@ class Failure:
     kind: FailureKind
     reason: str
     retry_after: float | None = None
+    answered: bool = False
+    """An HTTP error status came back (the server decided), not a timeout or drop."""
 
 
 class AmbiguousWrite(Exception):
     """A request that is not safe to repeat failed in a way that leaves unknown whether
     Notion applied it (timeout, dropped connection, 5xx). Nothing was retried."""
 
-    def __init__(self, what: str, reason: str) -> None:
+    def __init__(self, what: str, reason: str, *, answered: bool = False) -> None:
         super().__init__(f"{what}: {reason}; it may or may not have been applied")
         self.what = what
         self.reason = reason
+        self.answered = answered
+        """The server answered with an error status (rather than no answer at all)."""
 
 
 class RetriesExhausted(Exception):
@@ -217,7 +221,7 @@ class RequestPacer:
                 if failure is None or failure.kind == "fatal":
                     raise
                 if failure.kind == "transient" and not safe:
-                    raise AmbiguousWrite(what, failure.reason) from exc
+                    raise AmbiguousWrite(what, failure.reason, answered=failure.answered) from exc
                 if attempt >= self.max_retries:
                     raise RetriesExhausted(what, attempt + 1, failure.reason) from exc
                 if failure.retry_after is not None:
