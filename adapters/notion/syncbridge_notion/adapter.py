@@ -130,9 +130,7 @@ class NotionAdapter(Adapter):
             config = NotionConfig.model_validate(config.model_dump())
         super().__init__(config, base_dir=base_dir)
         self.notion_config: NotionConfig = config
-        path = config.cache_path or Path(".syncbridge") / f"notion-{config.parent_page}.db"
-        path = path.expanduser()
-        self.cache_path: Path = path if path.is_absolute() else self.base_dir / path
+        self._cache_path = config.cache_path
         self._clock = clock
         self._rng = rng
         self._api: NotionAPI | None = None
@@ -168,6 +166,14 @@ class NotionAdapter(Adapter):
             self._cache = NotionCache(self.cache_path)
         return self._cache
 
+    @property
+    def cache_path(self) -> Path:
+        """Where the cache lives (``cache_path``, default beside the state)."""
+        config = self.notion_config
+        path = self._cache_path or Path(".syncbridge") / f"notion-{config.parent_page_id}.db"
+        path = path.expanduser()
+        return path if path.is_absolute() else self.base_dir / path
+
     def _ctx(self) -> PropertyContext:
         cache = self.cache
 
@@ -184,7 +190,7 @@ class NotionAdapter(Adapter):
 
     def _not_shared(self) -> FatalError:
         return NotionNotShared(
-            f"Notion answers 404 for the parent page {self.notion_config.parent_page}: "
+            f"Notion answers 404 for the parent page {self.notion_config.parent_page_id}: "
             "open it in Notion, click ••• → Connections → add your integration (the page "
             "must be shared with it), then run the sync again"
         )
@@ -230,7 +236,7 @@ class NotionAdapter(Adapter):
         """(database id, data source id) of the class's database under the parent page,
         found by title among the parent's child databases that carry our properties."""
         wanted = self._database_title(class_name)
-        for block in self.api.children(self.notion_config.parent_page):
+        for block in self.api.children(self.notion_config.parent_page_id):
             if block.get("type") != "child_database":
                 continue
             if (block.get("child_database") or {}).get("title") != wanted:
@@ -242,7 +248,7 @@ class NotionAdapter(Adapter):
         return None
 
     def _children_of_parent_check(self) -> None:
-        self.api.page(self.notion_config.parent_page, not_found=self._not_shared)
+        self.api.page(self.notion_config.parent_page_id, not_found=self._not_shared)
 
     def ensure_collection(self, cls: ClassSchema) -> None:
         """Create ``cls``'s database under the parent page if it has none (found again by
@@ -271,7 +277,7 @@ class NotionAdapter(Adapter):
         properties: JSON = {config.title_property: {"title": {}}}
         properties.update(bookkeeping_properties(config))
         body = {
-            "parent": {"type": "page_id", "page_id": config.parent_page},
+            "parent": {"type": "page_id", "page_id": config.parent_page_id},
             "title": text_runs(self._database_title(class_name)),
             "initial_data_source": {"properties": properties},
         }
@@ -417,7 +423,7 @@ class NotionAdapter(Adapter):
         known = {layout.database_id for layout in layouts.values()}
         prefix = self.notion_config.database_prefix
         self._children_of_parent_check()
-        for block in self.api.children(self.notion_config.parent_page):
+        for block in self.api.children(self.notion_config.parent_page_id):
             if block.get("type") != "child_database" or block["id"] in known:
                 continue
             title = str((block.get("child_database") or {}).get("title", ""))
@@ -1009,7 +1015,7 @@ class NotionAdapter(Adapter):
             self._cache.close()
 
     def __repr__(self) -> str:
-        return f"NotionAdapter(parent_page={self.notion_config.parent_page!r})"
+        return f"NotionAdapter(parent_page={self.notion_config.parent_page_id!r})"
 
 
 def props_without_key(props: Mapping[str, Any], config: NotionConfig) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from syncbridge.adapter import AdapterConfig
+from syncbridge.errors import ConfigError
 
 __all__ = ["API_VERSIONS", "NotionConfig", "parse_notion_id"]
 
@@ -127,10 +128,14 @@ class NotionConfig(AdapterConfig):
         "time_zone (default: this machine's zone, sent as an offset).",
     )
 
-    @field_validator("parent_page")
-    @classmethod
-    def _parent_is_an_id(cls, value: str) -> str:
-        return parse_notion_id(value)
+    @property
+    def parent_page_id(self) -> str:
+        """``parent_page`` as a dashed id; ``ConfigError`` naming the key when it is none
+        (checked when the target is used, so a config with a placeholder still loads)."""
+        try:
+            return parse_notion_id(self.parent_page)
+        except ValueError as exc:
+            raise ConfigError(f"parent_page: {exc}") from exc
 
     @field_validator("base_url")
     @classmethod
