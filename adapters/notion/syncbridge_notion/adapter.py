@@ -20,6 +20,7 @@ run looks again before anything is created.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -50,11 +51,9 @@ from syncbridge_notion.properties import (
     Fallback,
     PropertyContext,
     decode,
-    decode_relation,
     encode,
     exact_equal,
     join_rich_text,
-    link_target,
     text_runs,
 )
 from syncbridge_notion.schema import (
@@ -64,7 +63,6 @@ from syncbridge_notion.schema import (
     bookkeeping_properties,
     check_drift,
     desired_properties,
-    property_config,
     schema_additions,
 )
 
@@ -222,11 +220,17 @@ class NotionAdapter(Adapter):
 
     def _store_layout(self, layout: ClassLayout) -> None:
         prop_ids = {
-            f: {"name": p.name, "type": p.ntype, "single": p.single,
-                "relation_class": p.relation_class}
+            f: {
+                "name": p.name,
+                "type": p.ntype,
+                "single": p.single,
+                "relation_class": p.relation_class,
+            }
             for f, p in layout.props.items()
         }
-        self.cache.put_layout(layout.class_name, layout.database_id, layout.data_source_id, prop_ids)
+        self.cache.put_layout(
+            layout.class_name, layout.database_id, layout.data_source_id, prop_ids
+        )
         self._load_layouts()[layout.class_name] = layout
 
     def _database_title(self, class_name: str) -> str:
@@ -298,7 +302,9 @@ class NotionAdapter(Adapter):
             self._schemas[source] = dict(self.api.data_source(source).get("properties", {}))
         return self._schemas[source]
 
-    def _add_properties(self, layout: ClassLayout, wanted: Mapping[str, PropertyPlan]) -> ClassLayout:
+    def _add_properties(
+        self, layout: ClassLayout, wanted: Mapping[str, PropertyPlan]
+    ) -> ClassLayout:
         existing = self._source_schema(layout.data_source_id, fresh=True)
         problems = check_drift(layout.class_name, existing, wanted, self.notion_config)
         if problems:
@@ -315,7 +321,10 @@ class NotionAdapter(Adapter):
         for fieldname, plan in wanted.items():
             if plan.name.casefold() in by_name:
                 props[fieldname] = PropertyPlan(
-                    fieldname, by_name[plan.name.casefold()], plan.ntype, plan.single,
+                    fieldname,
+                    by_name[plan.name.casefold()],
+                    plan.ntype,
+                    plan.single,
                     plan.relation_class,
                 )
         new = ClassLayout(
@@ -394,7 +403,11 @@ class NotionAdapter(Adapter):
                 if newest is None or edited > newest:
                     newest = edited
                 entry = CachedPage(
-                    page_id, layout.class_name, source, _page_version(page), edited,
+                    page_id,
+                    layout.class_name,
+                    source,
+                    _page_version(page),
+                    edited,
                     self._title_of(page),
                 )
                 if known.get(page_id) != entry:
@@ -548,8 +561,12 @@ class NotionAdapter(Adapter):
             props_left = {f: p for f, p in layout.props.items() if f not in missing}
             self._store_layout(
                 ClassLayout(
-                    layout.class_name, layout.database_id, layout.data_source_id, layout.title,
-                    props_left, {},
+                    layout.class_name,
+                    layout.database_id,
+                    layout.data_source_id,
+                    layout.title,
+                    props_left,
+                    {},
                 )
             )
             self.problems.append(
@@ -581,9 +598,7 @@ class NotionAdapter(Adapter):
                 ids.append({"id": rel["id"]})
         return {**prop, "relation": ids, "has_more": False}
 
-    def _remember(
-        self, record: Record, layout: ClassLayout, blocks: Sequence[JSON] | None
-    ) -> None:
+    def _remember(self, record: Record, layout: ClassLayout, blocks: Sequence[JSON] | None) -> None:
         """Keep ``record`` (and its blocks, when known) for the reads and edits that
         follow, in memory and in the cache: a page whose version did not move is read
         from there, with no request."""
@@ -667,9 +682,9 @@ class NotionAdapter(Adapter):
             if value is None:
                 fallback.null.append(fieldname)  # present but empty: not absent
                 continue
-            if not exact_equal(enc.cell, value) or exact_equal(enc.cell, empty):
-                if not (empty is False and value is False):
-                    fallback.exact[fieldname] = [enc.cell, value]
+            differs = not exact_equal(enc.cell, value) or exact_equal(enc.cell, empty)
+            if differs and not (empty is False and value is False):
+                fallback.exact[fieldname] = [enc.cell, value]
         for fieldname, value in record.fields.items():
             if fieldname not in layout.props and value is not None:
                 fallback.exact[fieldname] = [None, value]  # no property could be added
@@ -705,8 +720,11 @@ class NotionAdapter(Adapter):
         first, deferred = _split_blocks(children)
         cache = self.cache
         fingerprint = hashlib.sha256(
-            json.dumps([props_without_key(props, self.notion_config), children],
-                       sort_keys=True, ensure_ascii=False).encode()
+            json.dumps(
+                [props_without_key(props, self.notion_config), children],
+                sort_keys=True,
+                ensure_ascii=False,
+            ).encode()
         ).hexdigest()
         for old_key, source, age in cache.unresolved_creates(fingerprint):
             # the same content was sent before and got no answer: find it, never resend
@@ -820,17 +838,28 @@ class NotionAdapter(Adapter):
         version = _page_version(page)
         edited = str(page.get("last_edited_time"))
         self.cache.put_page(
-            CachedPage(page_id, layout.class_name, layout.data_source_id, version, edited,
-                       self._title_of(page))
+            CachedPage(
+                page_id,
+                layout.class_name,
+                layout.data_source_id,
+                version,
+                edited,
+                self._title_of(page),
+            )
         )
         self._listed[page_id] = page
         stored = self._record_as_written(page, layout, record)
         blocks = self._written_blocks.pop(page_id, None)
         if blocks is not None:
             stored = Record(
-                stored.class_name, stored.fields,
-                bodies.body_from_blocks(bodies.page_blocks(blocks)), stored.id,
-                stored.version, stored.modified, stored.title, stored.extra,
+                stored.class_name,
+                stored.fields,
+                bodies.body_from_blocks(bodies.page_blocks(blocks)),
+                stored.id,
+                stored.version,
+                stored.modified,
+                stored.title,
+                stored.extra,
             )
         self._remember(stored, layout, blocks)
         ref = RecordRef(page_id, version, _stamp(edited), layout.class_name)
@@ -841,8 +870,14 @@ class NotionAdapter(Adapter):
         """The record as the next read will see it: decoded from Notion's answer."""
         decoded = self._record(page, layout, [])
         return Record(
-            decoded.class_name, decoded.fields, record.body, decoded.id, decoded.version,
-            decoded.modified, decoded.title, decoded.extra,
+            decoded.class_name,
+            decoded.fields,
+            record.body,
+            decoded.id,
+            decoded.version,
+            decoded.modified,
+            decoded.title,
+            decoded.extra,
         )
 
     def _current(
@@ -887,8 +922,9 @@ class NotionAdapter(Adapter):
         layout = self._layout_for(record)
         new_props = self._properties(record, layout)
         old_props = self._properties(
-            Record(old.class_name, old.fields, old.body, old.id, title=old.title,
-                   extra=record.extra),
+            Record(
+                old.class_name, old.fields, old.body, old.id, title=old.title, extra=record.extra
+            ),
             layout,
         )
         changed = {k: v for k, v in new_props.items() if old_props.get(k) != v}
@@ -903,8 +939,12 @@ class NotionAdapter(Adapter):
             self._written_blocks[page_id] = blocks
         if page is None:
             ref = self._refs.get(page_id)
-            return ref or RecordRef(page_id, old.version or "", old.modified or _stamp(
-                "1970-01-01T00:00:00Z"), old.class_name)
+            return ref or RecordRef(
+                page_id,
+                old.version or "",
+                old.modified or _stamp("1970-01-01T00:00:00Z"),
+                old.class_name,
+            )
         if page_id not in self._written_blocks:
             self._written_blocks[page_id] = old_blocks
         return self._after_write(page, layout, record)
@@ -941,10 +981,8 @@ class NotionAdapter(Adapter):
                 (b.owned for b in current if b.id == block_id), False
             ):
                 continue  # never: deleting these trashes what we do not own
-            try:
+            with contextlib.suppress(RecordError):  # already gone (a retried delete landed)
                 self.api.delete_block(block_id)
-            except RecordError:
-                pass  # already gone (a retried delete that had landed)
         placed: dict[int, str] = {}
         for anchor_index, anchor_id, blocks in edit.inserts:
             after = anchor_id
@@ -969,10 +1007,10 @@ class NotionAdapter(Adapter):
         for block in old_blocks:
             if block["id"] in deleted:
                 continue
-            payload = updated.get(block["id"])
-            if payload is not None:
+            change = updated.get(str(block["id"]))
+            if change is not None:
                 kind = str(block["type"])
-                block = {**block, kind: {**(block.get(kind) or {}), **payload[kind]}}
+                block = {**block, kind: {**(block.get(kind) or {}), **change[kind]}}
             out.append(dict(block))
         return out
 
@@ -997,7 +1035,13 @@ class NotionAdapter(Adapter):
         try:
             self.api.update_page(record_id, {"in_trash": True})
         except RecordError:
-            pass  # already trashed or gone: the delete is done either way
+            # done either way if it is already trashed or gone; anything else is raised
+            try:
+                page = self.api.page(record_id)
+            except RecordError:
+                page = {"in_trash": True}
+            if not (page.get("in_trash") or page.get("archived")):
+                raise
         self.cache.drop_pages([record_id])
         self._recent.pop(record_id, None)
         self._refs.pop(record_id, None)

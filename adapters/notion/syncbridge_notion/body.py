@@ -112,9 +112,7 @@ def block_key(block: Mapping[str, Any]) -> str:
 def _rich_key(item: Mapping[str, Any]) -> Any:
     kind = item.get("type", "text")
     annotations = {
-        k: v
-        for k, v in (item.get("annotations") or {}).items()
-        if v not in (False, "default")
+        k: v for k, v in (item.get("annotations") or {}).items() if v not in (False, "default")
     }
     payload = dict(item.get(kind) or {})
     if kind == "text":
@@ -205,9 +203,7 @@ class BodyEdit:
 
     updates: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     deletes: list[str] = field(default_factory=list)
-    inserts: list[tuple[int | None, str | None, list[dict[str, Any]]]] = field(
-        default_factory=list
-    )
+    inserts: list[tuple[int | None, str | None, list[dict[str, Any]]]] = field(default_factory=list)
     """(index of the anchor among the new items or None, anchor block id if known,
     blocks)."""
     kept_foreign: list[str] = field(default_factory=list)

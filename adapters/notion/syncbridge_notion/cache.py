@@ -177,8 +177,13 @@ class NotionCache:
         self._conn.execute(
             "INSERT OR REPLACE INTO creates (key, class, source, deferred, fingerprint)"
             " VALUES (?, ?, ?, ?, ?)",
-            (key, class_name, source,
-             json.dumps(deferred, ensure_ascii=False) if deferred else None, fingerprint),
+            (
+                key,
+                class_name,
+                source,
+                json.dumps(deferred, ensure_ascii=False) if deferred else None,
+                fingerprint,
+            ),
         )
 
     def unresolved_creates(self, fingerprint: str) -> list[tuple[str, str, float]]:
@@ -208,18 +213,16 @@ class NotionCache:
             " FROM creates ORDER BY created_at"
         ).fetchall()
         for key, cls, source, page_id, deferred, age in rows:
-            yield PendingCreate(
-                key, cls, source, page_id, json.loads(deferred or "[]"), float(age)
-            )
+            yield PendingCreate(key, cls, source, page_id, json.loads(deferred or "[]"), float(age))
 
     # -- layouts ---------------------------------------------------------------------------
 
-    def layouts(self) -> dict[str, tuple[str, str, dict[str, str]]]:
+    def layouts(self) -> dict[str, tuple[str, str, dict[str, Any]]]:
         rows = self._conn.execute("SELECT class, database_id, source, property_ids FROM layouts")
         return {r[0]: (r[1], r[2], json.loads(r[3])) for r in rows}
 
     def put_layout(
-        self, class_name: str, database_id: str, source: str, property_ids: dict[str, str]
+        self, class_name: str, database_id: str, source: str, property_ids: dict[str, Any]
     ) -> None:
         self._conn.execute(
             "INSERT OR REPLACE INTO layouts VALUES (?, ?, ?, ?)",

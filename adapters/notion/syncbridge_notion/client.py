@@ -204,9 +204,7 @@ class NotionAPI:
         except AmbiguousWrite:
             raise
         except RetriesExhausted as exc:
-            raise RemoteUnavailable(
-                self._scrub(f"Notion: {exc}; try again later")
-            ) from exc
+            raise RemoteUnavailable(self._scrub(f"Notion: {exc}; try again later")) from exc
         except APIResponseError as exc:
             raise self._translate(exc, what, not_found) from exc
         except HTTPResponseError as exc:
@@ -276,7 +274,12 @@ class NotionAPI:
                 if cursor:
                     payload["start_cursor"] = cursor
                 page = self.call(
-                    method, path, body=payload, query=query, safe=True, what=what,
+                    method,
+                    path,
+                    body=payload,
+                    query=query,
+                    safe=True,
+                    what=what,
                     not_found=not_found,
                 )
             yield from page.get("results", [])
@@ -320,7 +323,9 @@ class NotionAPI:
         return self.paginate("POST", f"data_sources/{data_source_id}/query", body=body, what=what)
 
     def database(self, database_id: str) -> JSON:
-        return self.call("GET", f"databases/{database_id}", safe=True, what=f"database {database_id}")
+        return self.call(
+            "GET", f"databases/{database_id}", safe=True, what=f"database {database_id}"
+        )
 
     def create_database(self, body: Mapping[str, Any], what: str) -> JSON:
         return self.call("POST", "databases", body=body, safe=False, what=what)
@@ -333,7 +338,10 @@ class NotionAPI:
     def update_data_source(self, data_source_id: str, body: Mapping[str, Any]) -> JSON:
         """PATCH /data_sources/{id}: adding the same properties again is harmless."""
         return self.call(
-            "PATCH", f"data_sources/{data_source_id}", body=body, safe=True,
+            "PATCH",
+            f"data_sources/{data_source_id}",
+            body=body,
+            safe=True,
             what=f"data source {data_source_id}",
         )
 
@@ -349,12 +357,12 @@ class NotionAPI:
             {"type": "after_block", "after_block": {"id": after}} if after else {"type": "start"}
         )
         body = {"children": children, "position": position}
-        return self.call(
-            "PATCH", f"blocks/{block_id}/children", body=body, safe=False, what=what
-        )
+        return self.call("PATCH", f"blocks/{block_id}/children", body=body, safe=False, what=what)
 
     def update_block(self, block_id: str, body: Mapping[str, Any]) -> JSON:
-        return self.call("PATCH", f"blocks/{block_id}", body=body, safe=True, what=f"block {block_id}")
+        return self.call(
+            "PATCH", f"blocks/{block_id}", body=body, safe=True, what=f"block {block_id}"
+        )
 
     def delete_block(self, block_id: str) -> JSON:
         """DELETE /blocks/{id} (moves it to the trash): safe to repeat."""

@@ -54,8 +54,7 @@ class NotionConfig(AdapterConfig):
     """Keys of a ``[[targets]]`` table with ``adapter = "notion"`` (unknown keys are errors)."""
 
     parent_page: str = Field(
-        description="Id or URL of the page the databases live under (shared with the "
-        "integration)."
+        description="Id or URL of the page the databases live under (shared with the integration)."
     )
     token_env: str = Field(
         "NOTION_TOKEN",

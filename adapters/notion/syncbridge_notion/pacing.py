@@ -200,8 +200,8 @@ class RequestPacer:
     def backoff(self, attempt: int) -> float:
         """Seconds to wait before retry number ``attempt`` (0-based), without Retry-After:
         half the exponential step plus a random share of the other half."""
-        step = min(self.max_s, self.initial_s * (2**attempt))
-        return step / 2 + self.rng.uniform(0, step / 2)
+        step = float(min(self.max_s, self.initial_s * (2**attempt)))
+        return step / 2 + float(self.rng.uniform(0, step / 2))
 
     def run(self, what: str, call: Callable[[], T], *, safe: bool) -> T:
         """``call()`` paced, retried as described; ``what`` names it in errors.

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-
 from syncbridge_notion import NotionAdapter, NotionConfig
 from syncbridge_notion.pacing import ManualClock
 from syncbridge_notion.testing import NotionFakeServer
@@ -57,9 +56,7 @@ def request_counts(server: NotionFakeServer) -> dict[str, int]:
 def writes(counts: dict[str, int]) -> dict[str, int]:
     """The requests among ``counts`` that change something (not GETs, not queries)."""
     return {
-        k: v
-        for k, v in counts.items()
-        if not k.startswith("GET ") and not k.endswith("/query")
+        k: v for k, v in counts.items() if not k.startswith("GET ") and not k.endswith("/query")
     }
 
 

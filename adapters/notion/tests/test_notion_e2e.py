@@ -51,7 +51,8 @@ class Setup:
     def page_of(self, title: str) -> dict[str, Any]:
         """The one live page titled ``title``, as the API shows it."""
         hits = [
-            p for p in self.server.store.pages.values()
+            p
+            for p in self.server.store.pages.values()
             if not p.get("in_trash") and self.server.store.page_title(p) == title
         ]
         assert len(hits) == 1, f"{len(hits)} pages titled {title!r}"
@@ -152,9 +153,7 @@ def test_one_paragraph_body_edit_is_at_most_three_requests(setup: Setup) -> None
     setup.sync()
     note = setup.root / "vault" / "Psyche" / "Wounds" / "Shame Wound.md"
     text = note.read_text(encoding="utf-8")
-    body_line = next(
-        line for line in text.split("---", 2)[2].splitlines() if len(line) > 20
-    )
+    body_line = next(line for line in text.split("---", 2)[2].splitlines() if len(line) > 20)
     _edit(note, body_line, body_line + " Edited.")
     reset_counts(setup.server)
     report = setup.sync()
@@ -193,5 +192,7 @@ def test_edit_in_notion_flows_into_the_note_as_a_minimal_edit(setup: Setup) -> N
     report = setup.sync()
     assert report["vault"]["updated"] == 1
     after = note.read_text(encoding="utf-8")
-    assert after.replace("intensity: 3", "intensity: 7").split("last_modified")[0] == \
-        before.split("last_modified")[0]
+    assert (
+        after.replace("intensity: 3", "intensity: 7").split("last_modified")[0]
+        == before.split("last_modified")[0]
+    )

@@ -31,8 +31,13 @@ WRITES = r"^/v1/(pages|blocks|databases|data_sources)"
 
 def _faults(probability: float) -> list[dict[str, Any]]:
     rules: list[dict[str, Any]] = [
-        {"kind": "status", "status": status, "path": WRITES, "probability": probability,
-         "times": None}
+        {
+            "kind": "status",
+            "status": status,
+            "path": WRITES,
+            "probability": probability,
+            "times": None,
+        }
         for status in (500, 502, 503, 504, 529)
     ]
     rules += [
@@ -40,8 +45,14 @@ def _faults(probability: float) -> list[dict[str, Any]]:
         for kind in ("drop_before", "drop_after")
     ]
     rules.append(
-        {"kind": "slow", "method": "POST", "path": "^/v1/pages$", "delay_s": 1.0, "times": 2,
-         "skip": 40}
+        {
+            "kind": "slow",
+            "method": "POST",
+            "path": "^/v1/pages$",
+            "delay_s": 1.0,
+            "times": 2,
+            "skip": 40,
+        }
     )
     return rules
 
@@ -78,7 +89,11 @@ class World:
             except RetryableError as exc:
                 self.log.append(f"stopped: {exc}")
                 return None
-        self.log.append(str({k: v for k, v in report.to_dict().items() if k in ("vault", "remote", "errors")})[:600])
+        self.log.append(
+            str({k: v for k, v in report.to_dict().items() if k in ("vault", "remote", "errors")})[
+                :600
+            ]
+        )
         return report.to_dict()
 
     def converge(self, runs: int = 12) -> int:
@@ -88,16 +103,21 @@ class World:
             if report is None or report["errors"]:
                 time.sleep(0.3)  # a create with no answer is looked up again after its grace
                 continue
-            if all(report[s][k] == 0 for s in ("vault", "remote")
-                   for k in ("created", "updated", "deleted")):
+            if all(
+                report[s][k] == 0
+                for s in ("vault", "remote")
+                for k in ("created", "updated", "deleted")
+            ):
                 return n
         raise AssertionError(f"no convergence in {runs} runs: " + "\n".join(self.log))
 
     def live_pages(self) -> list[dict[str, Any]]:
         store = self.server.store
         return [
-            p for p in store.pages.values()
-            if not p.get("in_trash") and p["id"] != self.server.root_page_id
+            p
+            for p in store.pages.values()
+            if not p.get("in_trash")
+            and p["id"] != self.server.root_page_id
             and (p.get("parent") or {}).get("type") != "page_id"
         ]
 
@@ -145,9 +165,7 @@ def test_faults_during_a_300_note_sync_make_no_duplicates_and_lose_no_edit(
         for rec in remote.read_many(list(remote.list_ids())):
             number = int(rec.title.split()[1])
             if number % 15 == 7:
-                remote.api.update_page(
-                    str(rec.id), {"properties": {"score": {"number": -number}}}
-                )
+                remote.api.update_page(str(rec.id), {"properties": {"score": {"number": -number}}})
                 edited_in_notion.append(number)
     _configure(world.server, faults=_faults(0.006), seed=11)
     world.converge(runs=30)
