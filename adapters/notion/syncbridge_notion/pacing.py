@@ -45,6 +45,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+_EPSILON = 1e-9  # seconds / tokens: float rounding, not time
 
 
 class Clock(Protocol):
@@ -110,11 +111,12 @@ class NotionRateLimiter:
                 self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
                 self._stamp = now
                 wait = max(self._paused_until - now, 0.0)
-                if wait <= 0 and self._tokens >= 1.0:
-                    self._tokens -= 1.0
+                if wait <= _EPSILON and self._tokens >= 1.0 - _EPSILON:
+                    self._tokens = max(self._tokens - 1.0, 0.0)
                     return
-                if wait <= 0:
-                    wait = (1.0 - self._tokens) / self.rate
+                if wait <= _EPSILON:
+                    # rounding must not leave a wait too small to move the clock
+                    wait = max((1.0 - self._tokens) / self.rate, _EPSILON)
                 self.waited_s += wait
                 self.clock.sleep(wait)
 

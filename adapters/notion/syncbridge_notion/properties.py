@@ -238,7 +238,8 @@ def _encode_relation(value: Any, ctx: PropertyContext, source: str) -> Encoded:
         cells.append(f"[[{ctx.title_of(page) or target}]]")
     if len(ids) > MAX_ITEMS:
         ids, cells = [], []
-    cell: Any = cells if isinstance(value, list) else (cells[0] if cells else None)
+    # one link (a File field) reads back as one link, anything else as a list
+    cell: Any = (cells[0] if cells else None) if isinstance(value, str) else cells
     return Encoded({"relation": [{"id": i} for i in ids]}, cell)
 
 
@@ -309,7 +310,7 @@ def encode(ntype: str, value: Any, ctx: PropertyContext, *, source: str = "") ->
         urls = [u for u in items if isinstance(u, str) and _URL_RE.match(u) and len(u) <= MAX_URL]
         urls = urls[:MAX_ITEMS]
         files = [{"name": u[-100:], "type": "external", "external": {"url": u}} for u in urls]
-        cell: Any = urls if isinstance(value, list) else (urls[0] if urls else None)
+        cell: Any = (urls[0] if urls else None) if isinstance(value, str) else urls
         return Encoded({"files": files}, cell)
     if ntype == "url":
         if isinstance(value, str) and len(value) <= MAX_URL:
