@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -413,6 +414,9 @@ class NotionAdapter(Adapter):
                 if known.get(page_id) != entry:
                     updates.append(entry)
                     known[page_id] = entry
+        for entry in self._recheck_bodies(known, seen):
+            updates.append(entry)
+            known[entry.id] = entry
         if updates:
             cache.put_pages(updates)
         if full:
@@ -428,6 +432,42 @@ class NotionAdapter(Adapter):
             cache.set("cursor", newest)
         for entry in known.values():
             yield RecordRef(entry.id, entry.version, _stamp(entry.modified), entry.class_name)
+
+    def _recheck_bodies(
+        self, known: Mapping[str, CachedPage], listed: set[str]
+    ) -> builtins.list[CachedPage]:
+        """Pages whose body may have changed although their version did not: Notion's
+        ``last_edited_time`` is rounded to the minute, so a block edit made in the minute
+        we last read (or wrote) the body leaves the version as it was. Those pages (only
+        those edited within a minute of our last look, by this machine's clock, with a
+        minute's margin for clock skew) have their blocks read again; a changed body gets a
+        new version, so the engine reads and merges it."""
+        out = []
+        for page_id in listed:
+            entry = known.get(page_id)
+            seen = self.cache.seen_at(page_id)
+            if entry is None or seen is None:
+                continue
+            found = self.cache.body(page_id)
+            if found is None or found[0] != entry.version:
+                continue  # the version moved anyway: the engine reads it
+            seen_minute = _stamp(seen).replace(second=0, microsecond=0)
+            if _stamp(entry.modified) < seen_minute - dt.timedelta(minutes=1):
+                continue  # edited well before our last look: we saw that edit
+            blocks = self._read_blocks(page_id)
+            body = bodies.body_from_blocks(bodies.page_blocks(blocks))
+            if body == found[2].get("body"):
+                self.cache.touch_body(page_id)
+                continue
+            self.cache.drop_body(page_id)
+            self._recent.pop(page_id, None)
+            base = entry.version.split("+", 1)[0]
+            version = f"{base}+b{uuid.uuid4().hex[:8]}"
+            out.append(
+                CachedPage(page_id, entry.class_name, entry.source, version, entry.modified,
+                           entry.title)
+            )
+        return out
 
     def _discover(self) -> None:
         """Adopt databases under the parent page that carry our properties (a lost cache
@@ -494,7 +534,7 @@ class NotionAdapter(Adapter):
             if self._from_cache(page_id, cached.version):
                 return self._recent[page_id][0]
         page = self._listed.get(page_id)
-        if page is None or cached is None or _page_version(page) != cached.version:
+        if page is None or cached is None or _page_version(page) != cached.version.split("+")[0]:
             page = self.api.page(page_id, not_found=lambda: self._gone(page_id))
         if page.get("in_trash") or page.get("archived"):
             self.cache.drop_pages([page_id])
@@ -502,6 +542,8 @@ class NotionAdapter(Adapter):
         layout = self._layout_of(page)
         blocks = self._read_blocks(page_id)
         record = self._record(page, layout, blocks)
+        if cached is not None and cached.version.split("+")[0] == record.version:
+            record = dataclasses.replace(record, version=cached.version)
         self._remember(record, layout, blocks)
         return record
 
@@ -558,22 +600,7 @@ class NotionAdapter(Adapter):
             if name not in layout.props and name not in fields:
                 fields[name] = entry[1]  # a field with no property: carried in full
         if missing:
-            props_left = {f: p for f, p in layout.props.items() if f not in missing}
-            self._store_layout(
-                ClassLayout(
-                    layout.class_name,
-                    layout.database_id,
-                    layout.data_source_id,
-                    layout.title,
-                    props_left,
-                    {},
-                )
-            )
-            self.problems.append(
-                f"class {layout.class_name!r}: properties {sorted(missing)} are gone or "
-                "retyped in Notion; the notes keep those fields and the next sync adds the "
-                "properties again"
-            )
+            raise SchemaDrift(self._drift_message(layout, missing, props))
         path_prop = props.get(config.path_property) or {}
         path = join_rich_text(path_prop.get("rich_text") or [])
         body = bodies.body_from_blocks(bodies.page_blocks(blocks))
@@ -587,6 +614,29 @@ class NotionAdapter(Adapter):
             modified=_stamp(edited),
             title=self._title_of(page),
             extra={"path": path} if path else {},
+        )
+
+    def _drift_message(
+        self, layout: ClassLayout, missing: Sequence[str], props: Mapping[str, Any]
+    ) -> str:
+        """What changed in a class's database, naming each property, and what to do."""
+        parts = []
+        for fieldname in missing:
+            plan = layout.props[fieldname]
+            found = props.get(plan.name)
+            if isinstance(found, Mapping):
+                parts.append(
+                    f"property {plan.name!r} is now of type {found.get('type')!r}; change it "
+                    f"back to {plan.ntype!r}"
+                )
+            else:
+                parts.append(
+                    f"property {plan.name!r} is gone (renamed or deleted); rename it back, or "
+                    f"re-create it as a {plan.ntype!r} property"
+                )
+        return (
+            f"Notion database of class {layout.class_name!r} changed: " + "; ".join(parts)
+            + ". Nothing was synced for this target (the notes keep their values)."
         )
 
     def _full_relation(self, page_id: str, prop: Mapping[str, Any]) -> JSON:
@@ -617,8 +667,15 @@ class NotionAdapter(Adapter):
                 "title": record.title,
                 "extra": dict(record.extra),
                 "modified": modified,
+                "decoder": self._decoder(),
             },
         )
+
+    def _decoder(self) -> str:
+        """What decoding depends on besides Notion's data: a cached record read under
+        another zone or other property names is read again."""
+        c = self.notion_config
+        return json.dumps([c.timezone, c.title_property, c.fallback_property, c.path_property])
 
     def _from_cache(self, page_id: str, version: str) -> bool:
         """Load the page as last seen into memory if it is still at ``version``."""
@@ -626,6 +683,8 @@ class NotionAdapter(Adapter):
         if found is None or found[0] != version:
             return False
         _, blocks, data = found
+        if data.get("decoder") != self._decoder():
+            return False
         modified = data.get("modified")
         record = Record(
             class_name=str(data["class"]),

@@ -39,7 +39,8 @@ CREATE TABLE IF NOT EXISTS pages (
     modified TEXT NOT NULL, title TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS pages_title ON pages (title);
 CREATE TABLE IF NOT EXISTS bodies (
-    page_id TEXT PRIMARY KEY, version TEXT NOT NULL, blocks TEXT, record TEXT NOT NULL);
+    page_id TEXT PRIMARY KEY, version TEXT NOT NULL, blocks TEXT, record TEXT NOT NULL,
+    seen_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ')));
 CREATE TABLE IF NOT EXISTS creates (
     key TEXT PRIMARY KEY, class TEXT NOT NULL, source TEXT NOT NULL, page_id TEXT,
     deferred TEXT, fingerprint TEXT NOT NULL DEFAULT '',
@@ -155,13 +156,27 @@ class NotionCache:
         self, page_id: str, version: str, blocks: list[Any] | None, record: dict[str, Any]
     ) -> None:
         self._conn.execute(
-            "INSERT OR REPLACE INTO bodies VALUES (?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO bodies (page_id, version, blocks, record) VALUES (?, ?, ?, ?)",
             (
                 page_id,
                 version,
                 None if blocks is None else json.dumps(blocks, ensure_ascii=False),
                 json.dumps(record, ensure_ascii=False),
             ),
+        )
+
+    def seen_at(self, page_id: str) -> str | None:
+        """When (UTC, this machine's clock) the page's body was last read or written."""
+        row = self._conn.execute(
+            "SELECT seen_at FROM bodies WHERE page_id=?", (page_id,)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def touch_body(self, page_id: str) -> None:
+        """The cached body was checked against Notion just now and is still right."""
+        self._conn.execute(
+            "UPDATE bodies SET seen_at = strftime('%Y-%m-%dT%H:%M:%fZ') WHERE page_id=?",
+            (page_id,),
         )
 
     def drop_body(self, page_id: str) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from notion_adapter_support import adapter_for, request_counts, reset_counts, writes
 from syncbridge_notion import NotionAdapter
-from syncbridge_notion.testing import NotionFakeServer
+from syncbridge_notion.testing import ManualClock, NotionFakeServer
 
 from syncbridge.engine import SyncOptions, run_sync
 from syncbridge.state import StateStore
@@ -60,11 +60,15 @@ class Setup:
 
 
 @pytest.fixture
-def setup(tmp_path: Path, notion_server: NotionFakeServer, monkeypatch: Any) -> Iterator[Setup]:
-    s = Setup(tmp_path, notion_server, monkeypatch)
-    yield s
-    s.remote.close()
-    s.state.close()
+def setup(tmp_path: Path, monkeypatch: Any) -> Iterator[Setup]:
+    """The server's clock is pinned in the past (a manual clock): Notion's edit times then
+    lie minutes before our own reads, as between two real syncs, so no page's body is
+    re-checked for a same-minute edit (see test_notion_setup for that case)."""
+    with NotionFakeServer(clock=ManualClock()) as server:
+        s = Setup(tmp_path, server, monkeypatch)
+        yield s
+        s.remote.close()
+        s.state.close()
 
 
 def notes(root: Path) -> dict[str, bytes]:
