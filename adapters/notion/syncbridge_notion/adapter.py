@@ -437,12 +437,14 @@ class NotionAdapter(Adapter):
         self, known: Mapping[str, CachedPage], listed: set[str]
     ) -> builtins.list[CachedPage]:
         """Pages whose body may have changed although their version did not: Notion's
-        ``last_edited_time`` is rounded to the minute, so a block edit made in the minute
-        we last read (or wrote) the body leaves the version as it was. Those pages (only
-        those edited within a minute of our last look, by this machine's clock, with a
-        minute's margin for clock skew) have their blocks read again; a changed body gets a
-        new version, so the engine reads and merges it."""
+        ``last_edited_time`` is rounded to the minute, so a block edit made later in the
+        minute we last read (or wrote) the body leaves the version as it was. Once that
+        minute is over (plus a minute's margin for clock skew), such a page's blocks are
+        read once more; a changed body gets a new version, so the engine reads and merges
+        it. A run within that window leaves the check to a later run."""
         out = []
+        now = dt.datetime.now(dt.UTC)
+        margin = dt.timedelta(minutes=2)
         for page_id in listed:
             entry = known.get(page_id)
             seen = self.cache.seen_at(page_id)
@@ -451,9 +453,11 @@ class NotionAdapter(Adapter):
             found = self.cache.body(page_id)
             if found is None or found[0] != entry.version:
                 continue  # the version moved anyway: the engine reads it
-            seen_minute = _stamp(seen).replace(second=0, microsecond=0)
-            if _stamp(entry.modified) < seen_minute - dt.timedelta(minutes=1):
-                continue  # edited well before our last look: we saw that edit
+            edited = _stamp(entry.modified).replace(second=0, microsecond=0)
+            if _stamp(seen) >= edited + margin:
+                continue  # our last look came after that minute: it saw every edit in it
+            if now < edited + margin:
+                continue  # too early to tell; a later run looks
             blocks = self._read_blocks(page_id)
             body = bodies.body_from_blocks(bodies.page_blocks(blocks))
             if body == found[2].get("body"):

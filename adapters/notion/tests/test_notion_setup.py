@@ -123,8 +123,17 @@ def test_deleted_property_stops_with_its_name_and_class(
 
 
 def test_child_pages_and_foreign_blocks_survive_ten_rounds_of_edits(
-    tmp_path: Path, notion_server: NotionFakeServer, monkeypatch: Any
+    tmp_path: Path, monkeypatch: Any
 ) -> None:
+    from syncbridge_notion.testing import ManualClock
+
+    clock = ManualClock()  # Notion's minutes pass between steps, as between real syncs
+    with NotionFakeServer(clock=clock) as notion_server:
+        _ten_rounds(tmp_path, notion_server, monkeypatch, clock)
+
+
+def _ten_rounds(tmp_path: Path, notion_server: NotionFakeServer, monkeypatch: Any,
+                clock: Any) -> None:
     shutil.copytree(EXAMPLE, tmp_path / "vault")
     note = tmp_path / "vault" / "Psyche" / "Wounds" / "Shame Wound.md"
     with StateStore.open(tmp_path / "state.db") as state:
@@ -143,6 +152,7 @@ def test_child_pages_and_foreign_blocks_survive_ten_rounds_of_edits(
                 "test",
             )
             remote.api.append_children(page_id, [{"type": "divider", "divider": {}}], None, "t")
+        clock.advance(60)
         _sync(tmp_path, notion_server, monkeypatch, state)
         text = note.read_text(encoding="utf-8")
         assert f"%%notion-block {child['id']} child_page%%" in text
@@ -156,9 +166,12 @@ def test_child_pages_and_foreign_blocks_survive_ten_rounds_of_edits(
                 text = note.read_text(encoding="utf-8")
                 note.write_text(text.replace(f"%%notion-block {child['id']} child_page%%\n\n",
                                              ""), encoding="utf-8")
+            clock.advance(60)
             _sync(tmp_path, notion_server, monkeypatch, state)
+            clock.advance(60)
             with adapter_for(notion_server, tmp_path, monkeypatch) as remote:
                 remote.api.update_page(page_id, {"properties": {"intensity": {"number": round_}}})
+            clock.advance(60)
             _sync(tmp_path, notion_server, monkeypatch, state)
         sub = notion_server.store.pages[child["id"]]
         assert not sub["in_trash"]
@@ -169,3 +182,40 @@ def test_child_pages_and_foreign_blocks_survive_ten_rounds_of_edits(
             sub_blocks = list(remote.api.children(child["id"]))
             assert sub_blocks[0]["paragraph"]["rich_text"][0]["plain_text"] == "Only in Notion."
         assert "intensity: 9" in note.read_text(encoding="utf-8")
+
+
+def test_a_body_edit_in_the_minute_of_our_last_read_is_still_pulled(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Notion rounds last_edited_time to the minute: an edit made later in the minute we
+    read the page leaves its version unchanged. A run once that minute is over reads the
+    blocks again and pulls the edit."""
+    import datetime as dt
+
+    from syncbridge_notion.testing import ManualClock
+
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    clock = ManualClock(start=start.replace(second=0).timestamp())
+    shutil.copytree(EXAMPLE, tmp_path / "vault")
+    note = tmp_path / "vault" / "Psyche" / "Wounds" / "Shame Wound.md"
+    with NotionFakeServer(clock=clock) as server, StateStore.open(tmp_path / "state.db") as state:
+        _sync(tmp_path, server, monkeypatch, state)
+        with adapter_for(server, tmp_path, monkeypatch) as remote:
+            (rec,) = [r for r in remote.read_many(list(remote.list_ids()))
+                      if r.title == "Shame Wound"]
+            assert rec.id is not None
+            blocks = list(remote.api.children(rec.id))
+            # our last look at the body, as if it happened in the minute of the edit below
+            seen = start.replace(second=10).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+            remote.cache._conn.execute("UPDATE bodies SET seen_at=?", (seen,))
+        clock.advance(30)  # same minute on Notion's side
+        with adapter_for(server, tmp_path, monkeypatch) as remote:
+            paragraph = blocks[-1]
+            text = paragraph["paragraph"]["rich_text"][0]["plain_text"]
+            remote.api.update_block(paragraph["id"], {"paragraph": {"rich_text": [
+                {"text": {"content": text.replace("Start small", "Begin small")}}]}})
+            assert remote.api.page(rec.id)["last_edited_time"].startswith(
+                rec.modified.strftime("%Y-%m-%dT%H:%M") if rec.modified else "")
+        report = _sync(tmp_path, server, monkeypatch, state)
+        assert report.vault.updated == 1
+        assert "Begin small" in note.read_text(encoding="utf-8")
