@@ -81,6 +81,9 @@ def test_vault_to_notion_and_back_changes_no_byte(setup: Setup) -> None:
     created = first["remote"]["created"]
     assert created > 10 and first["vault"]["created"] == first["vault"]["updated"] == 0
     assert notes(setup.root / "vault") == before
+    page = setup.page_of("Shame Wound")
+    path = page["properties"]["Vault path"]["rich_text"][0]["plain_text"]
+    assert path == "Psyche/Wounds/Shame Wound.md"
     # a fresh machine: the vault is pulled from Notion alone (no state, no cache)
     fresh = setup.root / "fresh"
     (fresh / "vault").mkdir(parents=True)
