@@ -177,3 +177,36 @@ def test_faults_during_a_300_note_sync_make_no_duplicates_and_lose_no_edit(
     for number in edited_in_notion:
         text = (world.root / "vault" / f"Note {number:03d}.md").read_text()
         assert f"score: {-number}" in text, number
+
+
+def test_a_429_storm_is_waited_out_without_duplicates(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """The server's own rate limit (real seconds) against an adapter that paces far too
+    fast: every 429 is honoured (Retry-After), nothing is lost or sent twice."""
+    from syncbridge_notion.testing import RateLimitConfig
+
+    rate = RateLimitConfig(enabled=True, rate=6.0, burst=3)
+    with NotionFakeServer(rate_limit=rate) as server:
+        world = World.__new__(World)
+        world.root, world.server, world.monkeypatch = tmp_path, server, monkeypatch
+        (tmp_path / "vault").mkdir()
+        for i in range(40):
+            (tmp_path / "vault" / f"Note {i:03d}.md").write_text(
+                f"---\nid: {i}\n---\nBody {i}.\n", encoding="utf-8"
+            )
+        world.state = StateStore.open(tmp_path / "state.db")
+        world.log = []
+        try:
+            vault = VaultAdapter(Vault.open(tmp_path / "vault"))
+            with adapter_for(server, tmp_path, monkeypatch, real_clock=True,
+                             max_backoff_s=5.0) as remote:
+                report = run_sync(vault, remote, world.state, SyncOptions(target="notion"))
+            assert report.errors == []
+            assert report.remote.created == 40
+            stats = httpx.get(f"{server.url}/__fake__/stats").json()
+            assert stats["rate_limited"] > 5  # the storm happened
+            titles = world.titles()
+            assert len(titles) == 40 and max(titles.values()) == 1
+        finally:
+            world.state.close()
