@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 from syncbridge_notion import NotionAdapter, NotionConfig
-from syncbridge_notion.testing import NotionFakeServer, RateLimitConfig
+from syncbridge_notion_fake import NotionFakeServer, RateLimitConfig
 
 from syncbridge.engine import SyncOptions, run_sync
 from syncbridge.state import StateStore

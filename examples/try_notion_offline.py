@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from notion_client import Client
-from syncbridge_notion.testing import NotionFakeServer
+from syncbridge_notion_fake import NotionFakeServer
 
 HERE = Path(__file__).resolve().parent
 

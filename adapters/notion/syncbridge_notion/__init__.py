@@ -2,8 +2,9 @@
 note, both ways, within Notion's limits. Registered as entry point ``notion`` in group
 ``syncbridge.adapters``.
 
-The local Notion API server used by the tests and the offline try lives in
-:mod:`syncbridge_notion.testing`; the adapter never imports it.
+Its tests run against the local fake Notion server, which is a separate distribution
+(``syncbridge-notion-fake``, import package ``syncbridge_notion_fake``, in
+``fakes/notion/``) that no module of this package imports.
 """
 
 from syncbridge_notion.adapter import NotionAdapter

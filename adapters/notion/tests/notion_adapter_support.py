@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 from syncbridge_notion import NotionAdapter, NotionConfig
 from syncbridge_notion.pacing import ManualClock
-from syncbridge_notion.testing import NotionFakeServer
+from syncbridge_notion_fake import NotionFakeServer
 
 TOKEN_ENV = "SYNCBRIDGE_TEST_NOTION_TOKEN"
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from notion_adapter_support import adapter_for
 from syncbridge_notion import NotionAdapter
-from syncbridge_notion.testing import NotionFakeServer
+from syncbridge_notion_fake import NotionFakeServer
 
 from syncbridge.adapter import Adapter
 from syncbridge.testing.contract import AdapterContract

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from notion_adapter_support import adapter_for, request_counts, reset_counts, writes
 from syncbridge_notion import NotionAdapter
-from syncbridge_notion.testing import ManualClock, NotionFakeServer
+from syncbridge_notion_fake import ManualClock, NotionFakeServer
 
 from syncbridge.engine import SyncOptions, run_sync
 from syncbridge.state import StateStore

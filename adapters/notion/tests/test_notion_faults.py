@@ -17,7 +17,7 @@ import httpx
 import pytest
 from notion_adapter_support import adapter_for
 from syncbridge_notion import NotionAdapter
-from syncbridge_notion.testing import NotionFakeServer
+from syncbridge_notion_fake import NotionFakeServer
 
 from syncbridge.engine import SyncOptions, run_sync
 from syncbridge.errors import RetryableError
@@ -184,7 +184,7 @@ def test_a_429_storm_is_waited_out_without_duplicates(
 ) -> None:
     """The server's own rate limit (real seconds) against an adapter that paces far too
     fast: every 429 is honoured (Retry-After), nothing is lost or sent twice."""
-    from syncbridge_notion.testing import RateLimitConfig
+    from syncbridge_notion_fake import RateLimitConfig
 
     rate = RateLimitConfig(enabled=True, rate=6.0, burst=3)
     with NotionFakeServer(rate_limit=rate) as server:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from notion_adapter_support import adapter_for
-from syncbridge_notion.testing import NotionFakeServer
+from syncbridge_notion_fake import NotionFakeServer
 
 from syncbridge.cli import main
 from syncbridge.engine import SyncOptions, run_sync
@@ -125,7 +125,7 @@ def test_deleted_property_stops_with_its_name_and_class(
 def test_child_pages_and_foreign_blocks_survive_ten_rounds_of_edits(
     tmp_path: Path, monkeypatch: Any
 ) -> None:
-    from syncbridge_notion.testing import ManualClock
+    from syncbridge_notion_fake import ManualClock
 
     clock = ManualClock()  # Notion's minutes pass between steps, as between real syncs
     with NotionFakeServer(clock=clock) as notion_server:
@@ -192,7 +192,7 @@ def test_a_body_edit_in_the_minute_of_our_last_read_is_still_pulled(
     blocks again and pulls the edit."""
     import datetime as dt
 
-    from syncbridge_notion.testing import ManualClock
+    from syncbridge_notion_fake import ManualClock
 
     start = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
     clock = ManualClock(start=start.replace(second=0).timestamp())

@@ -7,6 +7,9 @@
 - ``GET|POST /__fake__/config``: ``{"rate_limit": {"enabled", "rate", "burst"},
   "faults": [...], "seed": int, "reset_stats": bool}`` (see :mod:`.faults`).
 - ``GET /__fake__/info``: url, token and root page id.
+- ``POST /__fake__/unsupported_blocks``: ``{"parent_id", "block_type", "after"?}`` seeds a
+  block the API cannot expose (see :meth:`~.store.NotionStore.add_unsupported_block`);
+  answers the block as ``GET /v1/blocks/{id}`` would under 2025-09-03.
 """
 
 from __future__ import annotations
@@ -32,13 +35,13 @@ from .errors import NotionAPIError, bad_request_url, invalid_json
 from .faults import STATUS_FAULTS, FaultPlan, FaultRule
 from .ratelimit import RateLimitConfig, TokenBucket
 from .store import NotionStore
-from .validation import check_payload_size
+from .validation import check_payload_size, normalize_id
+from .versions import check_request_body, parse_version, shape_response
 
 __all__ = ["NotionFakeServer"]
 
 JSON = dict[str, Any]
 Handler = Callable[[NotionStore, ApiRequest], JSON]
-NOTION_VERSION = "2025-09-03"
 _ID = r"(?P<id>[^/]+)"
 
 
@@ -276,15 +279,16 @@ class NotionFakeServer:
         route, params = self._match(http.command, split.path)
         self.stats.count("requests", route.label if route else f"{http.command} (unknown)")
         try:
-            self._gate(http, headers)
+            version = self._gate(http, headers)
             if route is None:
                 raise bad_request_url()
             fault = self.faults.pick(http.command, split.path)
             if fault is not None:
                 self._before(fault, http, headers)
-            request = ApiRequest(params, parse_qs(split.query), self._body(raw_body))
+            request = ApiRequest(params, parse_qs(split.query), self._body(raw_body), version)
+            check_request_body(version, request.body)
             with self.store.lock:
-                payload = route.handler(self.store, request)
+                payload = shape_response(version, route.handler(self.store, request))
                 if route.writes:
                     self.stats.count("writes_applied")
                     if self.persist is not None:
@@ -311,17 +315,11 @@ class NotionFakeServer:
                 return route, found.groupdict()
         return None, {}
 
-    def _gate(self, http: _RequestHandler, headers: dict[str, str]) -> None:
-        """Auth, version header and rate limit, in that order."""
+    def _gate(self, http: _RequestHandler, headers: dict[str, str]) -> str:
+        """Auth, version header and rate limit, in that order; returns the API version."""
         if http.headers.get("Authorization") != f"Bearer {self.store.token}":
             raise NotionAPIError(401, "unauthorized", "API token is invalid.")
-        if not http.headers.get("Notion-Version"):
-            raise NotionAPIError(
-                400,
-                "missing_version",
-                "Notion-Version header failed validation: Notion-Version header should be "
-                "defined, instead was `undefined`.",
-            )
+        version = parse_version(http.headers.get("Notion-Version"))
         if self.bucket.config.enabled:
             wait = self.bucket.take()
             if wait is not None:
@@ -330,8 +328,10 @@ class NotionFakeServer:
                     429,
                     "rate_limited",
                     "You have been rate limited. Please try again in a few minutes.",
+                    {"rate_limit_reason": self.bucket.config.reason},
                     retry_after=wait,
                 )
+        return version
 
     def _before(self, fault: FaultRule, http: _RequestHandler, headers: dict[str, str]) -> None:
         """Act on a fault before the request is applied."""
@@ -377,6 +377,8 @@ class NotionFakeServer:
             )
         elif path == "/__fake__/config" and http.command == "GET":
             http.send_json(200, self.config_json())
+        elif path == "/__fake__/unsupported_blocks" and http.command == "POST":
+            self._seed_unsupported(http, raw)
         elif path == "/__fake__/config" and http.command == "POST":
             try:
                 self._apply_config(json.loads(raw or b"{}"))
@@ -386,6 +388,26 @@ class NotionFakeServer:
             http.send_json(200, self.config_json())
         else:
             http.send_json(404, {"error": f"no admin endpoint {http.command} {path}"})
+
+    def _seed_unsupported(self, http: _RequestHandler, raw: bytes) -> None:
+        try:
+            spec = json.loads(raw or b"{}")
+            if not isinstance(spec, dict):
+                raise ValueError("the body must be a JSON object")
+            with self.store.lock:
+                after = spec.get("after")
+                block_id = self.store.add_unsupported_block(
+                    normalize_id(spec.get("parent_id")) or str(spec.get("parent_id")),
+                    spec.get("block_type", ""),
+                    after=None if after is None else normalize_id(after) or str(after),
+                )
+                block = self.store.render_block(block_id)
+                if self.persist is not None:
+                    self.store.save(self.persist)
+        except ValueError as exc:
+            http.send_json(400, {"error": str(exc)})
+            return
+        http.send_json(200, block)
 
     def _apply_config(self, raw: Any) -> None:
         if not isinstance(raw, dict):

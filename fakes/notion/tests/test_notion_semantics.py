@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from notion_client import Client, collect_paginated_api
 from notion_fake_support import SCHEMA, make_database, paragraph, text
-from syncbridge_notion.testing import ManualClock, NotionFakeServer
+from syncbridge_notion_fake import ManualClock, NotionFakeServer
 
 START = 1_783_156_133.017  # 2026-07-04T09:08:53.017Z
 

@@ -16,6 +16,7 @@ from .errors import body_error, validation_error
 from .properties import find_property
 from .store import NotionStore
 from .validation import expect_bool, expect_object, normalize_id, require_id
+from .versions import VERSION_2025_09_03
 
 __all__ = ["ARCHIVED_MESSAGE", "ApiRequest"]
 
@@ -25,11 +26,13 @@ ARCHIVED_MESSAGE = "Can't edit block that is archived. You must unarchive the bl
 
 @dataclass
 class ApiRequest:
-    """A parsed request: route parameters, query string and JSON body."""
+    """A parsed request: route parameters, query string, JSON body and the API version
+    (the ``Notion-Version`` header, one of :data:`~.versions.SUPPORTED_VERSIONS`)."""
 
     params: dict[str, str]
     query: dict[str, list[str]] = field(default_factory=dict)
     body: JSON = field(default_factory=dict)
+    version: str = VERSION_2025_09_03
 
     def query_one(self, name: str) -> str | None:
         values = self.query.get(name)
@@ -52,7 +55,8 @@ def cursor_value(raw: Any) -> Any:
 
 
 def trash_flag(body: JSON) -> bool | None:
-    """``in_trash`` (or its deprecated alias ``archived``) from a PATCH body."""
+    """``in_trash`` (or its deprecated alias ``archived``, refused under 2026-03-11 before
+    this runs) from a PATCH body."""
     for key in ("in_trash", "archived"):
         if key in body and body[key] is not None:
             return expect_bool(f"body.{key}", body[key])

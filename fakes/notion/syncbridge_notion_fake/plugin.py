@@ -1,4 +1,14 @@
-"""pytest plugin (entry point ``pytest11``): a fresh fake Notion server per test.
+"""pytest plugin, opt-in: a fresh fake Notion server per test.
+
+It is not registered as a ``pytest11`` entry point, so installing the fake adds nothing to
+anyone's test session. A suite that wants the fixtures names the plugin in its
+``conftest.py``::
+
+    pytest_plugins = ["syncbridge_notion_fake.plugin"]
+
+(pytest reads ``pytest_plugins`` only from a conftest it loads at start-up: one in the
+rootdir, in a directory given on the command line or in ``testpaths``, or in a ``test*``
+folder directly below one of those.)
 
 Fixtures:
 

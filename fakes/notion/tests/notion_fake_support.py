@@ -1,12 +1,12 @@
 """Helpers and fixtures shared by the fake-server tests (``notion_server``/``notion`` come
-from the package's pytest plugin)."""
+from the opt-in plugin named in ``conftest.py``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from syncbridge_notion.testing import NotionFakeServer
+from syncbridge_notion_fake import NotionFakeServer
 
 SCHEMA: dict[str, Any] = {
     "Name": {"title": {}},

@@ -6,7 +6,7 @@ import pytest
 from notion_client import APIResponseError, Client, collect_paginated_api
 from notion_client.errors import APIErrorCode
 from notion_fake_support import make_database, paragraph, text
-from syncbridge_notion.testing import NotionFakeServer
+from syncbridge_notion_fake import NotionFakeServer
 
 
 def test_users_me_list_and_retrieve(notion: Client) -> None:

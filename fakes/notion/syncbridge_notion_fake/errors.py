@@ -56,11 +56,19 @@ class NotionAPIError(Exception):
         return payload
 
 
+SHOWN_CHARACTERS = 55
+"""Notion quotes at most this many characters of a rejected value, then ``...`` (real
+messages: ``instead was `[{"object":"block","type":"bulleted_list_item","bullete...`.``)."""
+
+
 def show(value: Any) -> str:
     """Render a value the way Notion quotes it inside validation messages."""
     if value is None:
         return "null"
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))[:200]
+    shown = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if len(shown) > SHOWN_CHARACTERS:
+        return shown[:SHOWN_CHARACTERS] + "..."
+    return shown
 
 
 def validation_error(message: str) -> NotionAPIError:

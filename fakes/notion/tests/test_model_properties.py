@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from notion_client import Client, collect_paginated_api
 from notion_fake_support import make_database, paragraph, text
-from syncbridge_notion.testing import NotionFakeServer
+from syncbridge_notion_fake import NotionFakeServer
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -11,7 +11,7 @@ import pytest
 from notion_client import APIResponseError, Client, RetryOptions
 from notion_client.errors import APIErrorCode, RequestTimeoutError, UnknownHTTPResponseError
 from notion_fake_support import make_database, text
-from syncbridge_notion.testing import (
+from syncbridge_notion_fake import (
     FaultRule,
     ManualClock,
     NotionFakeServer,
@@ -85,6 +85,7 @@ def test_thirty_fast_requests_get_429s_with_retry_after() -> None:
     body = limited.json()
     assert body["code"] == "rate_limited" and body["object"] == "error"
     assert body["message"] == "You have been rate limited. Please try again in a few minutes."
+    assert body["additional_data"] == {"rate_limit_reason": "public_api_request_rate_limit"}
     assert counters["rate_limited"] == 20
 
 
@@ -110,6 +111,21 @@ def test_notion_client_without_retries_sees_rate_limited() -> None:
             client.users.me()
     assert error.value.code == APIErrorCode.RateLimited
     assert error.value.headers["retry-after"] == "1"
+    assert error.value.additional_data == {"rate_limit_reason": "public_api_request_rate_limit"}
+
+
+def test_the_rate_limit_reason_names_the_limit_configured() -> None:
+    """Notion has a per-connection and a per-workspace limit; 429 bodies say which one."""
+    limit = RateLimitConfig(enabled=True, burst=1, reason="public_api_space_request_rate_limit")
+    with NotionFakeServer(clock=ManualClock(), rate_limit=limit) as server:
+        client = client_for(server, retry=False)
+        client.users.me()
+        with pytest.raises(APIResponseError) as error:
+            client.search(query="")
+    assert error.value.status == 429
+    assert error.value.additional_data == {
+        "rate_limit_reason": "public_api_space_request_rate_limit"
+    }
 
 
 def test_rate_limit_is_off_by_default_and_configurable_at_runtime() -> None:
@@ -118,9 +134,16 @@ def test_rate_limit_is_off_by_default_and_configurable_at_runtime() -> None:
         reply = HTTP.post(
             server.url + "/__fake__/config", json={"rate_limit": {"enabled": True, "burst": 2}}
         )
-        assert reply.json()["rate_limit"] == {"enabled": True, "rate": 3.0, "burst": 2}
+        assert reply.json()["rate_limit"] == {
+            "enabled": True,
+            "rate": 3.0,
+            "burst": 2,
+            "reason": "public_api_request_rate_limit",
+        }
         assert [raw_get(server).status_code for _ in range(3)] == [200, 200, 429]
         bad = HTTP.post(server.url + "/__fake__/config", json={"rate_limit": {"rate": 0}})
+        assert bad.status_code == 400
+        bad = HTTP.post(server.url + "/__fake__/config", json={"rate_limit": {"reason": ""}})
         assert bad.status_code == 400
 
 

@@ -1,4 +1,5 @@
-"""Run the fake Notion server: ``python -m syncbridge_notion.testing --port 8787``.
+"""Run the fake Notion server: ``python -m syncbridge_notion_fake --port 8787``
+(or the console script ``syncbridge-notion-fake``).
 
 Prints the base URL, the token and the root page id, then serves until Ctrl-C.
 """

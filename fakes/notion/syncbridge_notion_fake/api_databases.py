@@ -211,7 +211,9 @@ def query_data_source(store: NotionStore, request: ApiRequest) -> JSON:
     body = request.body
     schema = source["schema"]
     page_size = parse_page_size(body.get("page_size"), "body.page_size")
-    want_trash = expect_bool("body.in_trash", body.get("in_trash", False))
+    # ``archived`` is in_trash's old name (refused under 2026-03-11 before this runs).
+    key = "in_trash" if "in_trash" in body or "archived" not in body else "archived"
+    want_trash = expect_bool(f"body.{key}", body.get(key, False))
     candidates = [
         p
         for p in store.pages.values()
@@ -264,7 +266,8 @@ def search(store: NotionStore, request: ApiRequest) -> JSON:
                 candidates.append((page["edited"], page["id"], page))
     if wanted in (None, "data_source"):
         for source in store.data_sources.values():
-            if not source["in_trash"] and needle in plain_text(source["title"]).lower():
+            trashed = source["in_trash"] or store.databases[source["database_id"]]["in_trash"]
+            if not trashed and needle in plain_text(source["title"]).lower():
                 candidates.append((source["edited"], source["id"], source))
     direction = "descending"
     if body.get("sort") is not None:

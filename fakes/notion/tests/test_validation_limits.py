@@ -12,7 +12,7 @@ import pytest
 from notion_client import APIResponseError, Client
 from notion_client.errors import APIErrorCode
 from notion_fake_support import paragraph, text
-from syncbridge_notion.testing import NotionFakeServer
+from syncbridge_notion_fake import NotionFakeServer
 
 
 def rejected(call: Callable[[], Any]) -> str:
@@ -107,21 +107,56 @@ def test_more_than_100_children_per_request(notion: Client, page_id: str) -> Non
     )
 
 
-def test_nesting_deeper_than_two_levels(notion: Client, page_id: str) -> None:
-    two = {"toggle": {"rich_text": text("1"), "children": [paragraph("2")]}}
-    notion.blocks.children.append(page_id, children=[two])
-    three = {
-        "toggle": {
-            "rich_text": text("1"),
-            "children": [{"toggle": {"rich_text": text("2"), "children": [paragraph("3")]}}],
-        }
-    }
-    message = rejected(lambda: notion.blocks.children.append(page_id, children=[three]))
-    assert message.startswith(
-        "body failed validation: "
-        "body.children[0].toggle.children[0].toggle.children should be "
-        "not present"
+def _numbered_list(levels: int) -> dict[str, Any]:
+    """A numbered list item holding ``levels - 1`` nested items, one per level."""
+    item: dict[str, Any] = {"numbered_list_item": {"rich_text": text(f"level {levels}")}}
+    for level in range(levels - 1, 0, -1):
+        item = {"numbered_list_item": {"rich_text": text(f"level {level}"), "children": [item]}}
+    return item
+
+
+def test_three_block_levels_per_request_are_accepted(notion: Client, page_id: str) -> None:
+    created = notion.blocks.children.append(page_id, children=[_numbered_list(3)])["results"]
+    second = notion.blocks.children.list(created[0]["id"])["results"]
+    third = notion.blocks.children.list(second[0]["id"])["results"]
+    assert [b["numbered_list_item"]["rich_text"][0]["plain_text"] for b in second + third] == [
+        "level 2",
+        "level 3",
+    ]
+    assert third[0]["has_children"] is False
+    page = notion.pages.create(
+        parent={"page_id": page_id}, properties={"title": text("c")}, children=[_numbered_list(3)]
     )
+    assert len(notion.blocks.children.list(page["id"])["results"]) == 1
+
+
+def test_a_fourth_level_is_rejected_with_notions_message_and_path(
+    notion: Client, page_id: str
+) -> None:
+    # The path of a real rejection (tryfabric/martian#15): the third-level item's children.
+    children = [paragraph("first"), _numbered_list(4)]
+    message = rejected(lambda: notion.blocks.children.append(page_id, children=children))
+    assert message == (
+        "body failed validation: body.children[1].numbered_list_item.children[0]"
+        ".numbered_list_item.children[0].numbered_list_item.children should be not present, "
+        'instead was `[{"numbered_list_item":{"rich_text":[{"type":"text","te...`.'
+    )
+    message = rejected(
+        lambda: notion.pages.create(
+            parent={"page_id": page_id}, properties={"title": text("c")}, children=children
+        )
+    )
+    assert ".numbered_list_item.children should be not present" in message
+    assert notion.blocks.children.list(page_id)["results"] == []  # nothing applied
+
+
+def test_children_at_the_root_of_a_block_are_rejected(notion: Client, page_id: str) -> None:
+    misplaced = {"toggle": {"rich_text": text("t")}, "children": [paragraph("lost")]}
+    message = rejected(lambda: notion.blocks.children.append(page_id, children=[misplaced]))
+    assert message.startswith(
+        "body failed validation: body.children[0].children should be not present, instead was "
+    )
+    assert notion.blocks.children.list(page_id)["results"] == []
 
 
 def test_commas_in_select_option_names(

@@ -3,7 +3,9 @@
 Stateful and in memory (optionally persisted to a JSON file), bound to 127.0.0.1, speaking
 ``Notion-Version: 2025-09-03`` as ``notion-client`` 3.1.0 sends it. It is written from
 Notion's documentation and recorded traffic, independently of the Notion adapter, so it
-catches the adapter's mistakes instead of repeating them. See ``adapters/notion/README.md``.
+catches the adapter's mistakes instead of repeating them. It is its own distribution,
+``syncbridge-notion-fake``, so that installing the adapter installs no server and no pytest
+fixtures; see ``fakes/notion/README.md``.
 
     with NotionFakeServer() as server:
         client = notion_client.Client(auth=server.token, base_url=server.url)

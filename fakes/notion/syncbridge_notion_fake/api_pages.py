@@ -16,12 +16,13 @@ from .api_common import (
     restrict_properties,
     trash_flag,
 )
-from .blocks import merge_block_update, parse_children
+from .blocks import UNSUPPORTED, merge_block_update, parse_children
 from .errors import body_error, validation_error
 from .properties import PROPERTY_TYPES, default_value, find_property, parse_value, response_value
 from .query import paginate
 from .store import NotionStore
 from .validation import expect_bool, expect_object, parse_page_size, path_id, require_id
+from .versions import VERSION_2026_03_11
 
 JSON = dict[str, Any]
 
@@ -216,6 +217,11 @@ def _children_parent(store: NotionStore, block_id: str) -> tuple[JSON, JSON]:
     record = _block_record(store, block_id)
     if kind == "database":
         raise validation_error("Cannot append children to a database; create pages in it.")
+    if kind == "block" and record["type"] == UNSUPPORTED:
+        raise validation_error(
+            f"Block type `{record['content']['block_type']}` is not supported via the API: "
+            "a block of type `unsupported` cannot be given children."
+        )
     parent_type = "page_id" if kind == "page" else "block_id"
     return record, {"type": parent_type, parent_type: block_id}
 
@@ -231,9 +237,12 @@ def list_children(store: NotionStore, request: ApiRequest) -> JSON:
     return list_response([store.render_block(i) for i in window], next_cursor, "block")
 
 
-def _insert_index(store: NotionStore, parent_id: str, body: JSON) -> int | None:
-    """Where appended children go: ``position`` (start/end/after_block) or ``after``."""
+def _insert_index(store: NotionStore, parent_id: str, body: JSON, version: str) -> int | None:
+    """Where appended children go: ``position`` (start/end/after_block) or, before
+    2026-03-11 only, ``after``."""
     after: Any = None
+    if version == VERSION_2026_03_11 and "after" in body:
+        raise body_error("body.after", "should be not present", body["after"])
     if body.get("after") is not None:
         if body.get("position") is not None:
             raise validation_error(
@@ -270,7 +279,7 @@ def append_children(store: NotionStore, request: ApiRequest) -> JSON:
         raise validation_error(ARCHIVED_MESSAGE)
     body = request.body
     specs = parse_children("body.children", body.get("children"), store.titles())
-    index = _insert_index(store, block_id, body)
+    index = _insert_index(store, block_id, body, request.version)
     created = insert_blocks(store, parent, specs, index)
     store.touch(record)
     return list_response([store.render_block(i) for i in created], None, "block")

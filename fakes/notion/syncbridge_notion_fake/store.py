@@ -86,6 +86,45 @@ class NotionStore:
             {"type": "workspace", "workspace": True}, {"title": [text_item(title)]}, shared=False
         )
 
+    def add_unsupported_block(
+        self, parent_id: str, block_type: str, *, after: str | None = None
+    ) -> str:
+        """Seed a block the API cannot expose (a ``form``, ``button``, ``drive`` ... made in
+        Notion's app) under the page or block ``parent_id``, at the end or right after the
+        child ``after``; returns its id. It is served as type ``unsupported`` with
+        ``unsupported.block_type``, and cannot be updated or given children through the API.
+        Side effect: bumps the owning page's ``last_edited_time``, as an edit in the app does.
+        Raises ``ValueError`` for an unknown parent, an ``after`` that is not its child, or an
+        empty ``block_type``."""
+        if not isinstance(block_type, str) or not block_type:
+            raise ValueError('block_type must be a non-empty string, e.g. "form"')
+        if parent_id in self.blocks:
+            parent: JSON = {"type": "block_id", "block_id": parent_id}
+        elif parent_id in self.pages:
+            parent = {"type": "page_id", "page_id": parent_id}
+        else:
+            raise ValueError(f"no page or block with id {parent_id}")
+        index = None
+        if after is not None:
+            siblings = self.children.get(parent_id, [])
+            if after not in siblings:
+                raise ValueError(f"{after} is not a child of {parent_id}")
+            index = siblings.index(after) + 1
+        block_id = self.new_id()
+        now = self.clock.now()
+        self.blocks[block_id] = {
+            "id": block_id,
+            "parent": parent,
+            "type": "unsupported",
+            "content": {"block_type": block_type},
+            "created": now,
+            "edited": now,
+            "in_trash": False,
+        }
+        self.link_child(parent, block_id, index)
+        self.touch(self.blocks[block_id])
+        return block_id
+
     def link_child(self, parent: JSON, child_id: str, index: int | None = None) -> None:
         key = parent.get("page_id") or parent.get("block_id")
         if not isinstance(key, str):

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 import yaml
-from syncbridge_notion.testing import NotionFakeServer
+from syncbridge_notion_fake import NotionFakeServer
 
 CASSETTES = Path(__file__).parent / "cassettes"
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -119,7 +119,7 @@ def test_replayed_responses_have_the_recorded_shape(cassette: Path) -> None:
 
 
 def test_every_served_endpoint_is_replayed_by_some_cassette() -> None:
-    from syncbridge_notion.testing.server import ROUTES
+    from syncbridge_notion_fake.server import ROUTES
 
     replayed = set()
     for cassette in CASSETTES.glob("*.yaml"):

@@ -1,9 +1,11 @@
 """Block requests and block objects: validation of ``children`` trees and response shapes.
 
 A request's ``children`` become :class:`BlockSpec` trees; the store gives them ids and
-timestamps. Limits enforced here: 100 children per array, two levels of nesting per
-request, 1,000 block elements per request, and the rich-text limits of
-:mod:`.richtext`.
+timestamps. Limits enforced here: 100 children per array, three block levels per request
+(:data:`MAX_NESTING_LEVELS`), 1,000 block elements per request, and the rich-text limits of
+:mod:`.richtext`. Blocks of type ``unsupported`` (what the API shows for blocks it cannot
+expose) exist only when seeded (:meth:`~.store.NotionStore.add_unsupported_block`) and are
+read-only.
 """
 
 from __future__ import annotations
@@ -24,7 +26,22 @@ from .validation import (
     expect_url,
 )
 
-__all__ = ["BLOCK_TYPES", "BlockSpec", "merge_block_update", "parse_children"]
+__all__ = [
+    "BLOCK_TYPES",
+    "MAX_NESTING_LEVELS",
+    "UNSUPPORTED",
+    "BlockSpec",
+    "merge_block_update",
+    "parse_children",
+]
+
+MAX_NESTING_LEVELS = 3
+"""Block levels in one request: a top-level block's children may have children, but a
+block on the third level may not (every real error path found counts it so:
+``body.children[1].numbered_list_item.children[0].numbered_list_item.children[0]
+.numbered_list_item.children should be not present``). Notion's docs call it "two levels of
+nesting", counting the levels below the top."""
+UNSUPPORTED = "unsupported"
 
 CODE_LANGUAGES = frozenset(
     [
@@ -284,10 +301,12 @@ def parse_children(
     depth: int = 1,
     counter: list[int] | None = None,
 ) -> list[BlockSpec]:
-    """Validate a request ``children`` array at ``path`` (nesting ``depth`` 1 or 2).
+    """Validate a request ``children`` array at ``path``, whose blocks are on level
+    ``depth`` (1 for the request's own ``children``).
 
-    Raises ``validation_error`` past 100 children per array, past two levels of nesting,
-    past 1,000 blocks in the whole request, and for any invalid block content.
+    Raises ``validation_error`` past 100 children per array, for children of a block on the
+    last level (:data:`MAX_NESTING_LEVELS`) or at a block's root instead of inside its type
+    object, past 1,000 blocks in the whole request, and for any invalid block content.
     """
     count = counter if counter is not None else [0]
     items = expect_list(path, raw, MAX_CHILDREN_PER_REQUEST)
@@ -295,6 +314,8 @@ def parse_children(
     for index, entry in enumerate(items):
         where = f"{path}[{index}]"
         block = expect_object(where, entry)
+        if "children" in block:
+            raise body_error(f"{where}.children", "should be not present", block["children"])
         kind = _block_type(where, block)
         body = expect_object(f"{where}.{kind}", block[kind])
         count[0] += 1
@@ -306,7 +327,7 @@ def parse_children(
         spec = BlockSpec(kind, build_content(kind, f"{where}.{kind}", body, titles))
         nested = body.get("children")
         if nested is not None:
-            if depth >= 2:
+            if depth >= MAX_NESTING_LEVELS:
                 raise body_error(f"{where}.{kind}.children", "should be not present", nested)
             spec.children = parse_children(
                 f"{where}.{kind}.children", nested, titles, depth + 1, count
@@ -337,6 +358,11 @@ def merge_block_update(
             )
     if kind not in body:
         return current
+    if kind == UNSUPPORTED:
+        raise validation_error(
+            f"Block type `{current['block_type']}` is not supported via the API: a block of "
+            "type `unsupported` cannot be updated."
+        )
     raw = expect_object(f"body.{kind}", body[kind])
     if kind in _READ_ONLY:
         raise validation_error(f"body failed validation: body.{kind} should be not present.")

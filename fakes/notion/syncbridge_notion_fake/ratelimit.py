@@ -1,9 +1,9 @@
 """Notion's request rate limit: a token bucket per integration token.
 
 Notion documents "an average of three requests per second", with bursts allowed, and
-answers excess requests with ``429 rate_limited`` and a ``Retry-After`` header (whole
-seconds). The bucket reads time only from the injected clock, so tests drive it without
-sleeping.
+answers excess requests with ``429 rate_limited``, a ``Retry-After`` header (whole
+seconds) and ``additional_data.rate_limit_reason`` naming the limit. The bucket reads time
+only from the injected clock, so tests drive it without sleeping.
 """
 
 from __future__ import annotations
@@ -20,11 +20,15 @@ __all__ = ["RateLimitConfig", "TokenBucket"]
 @dataclass(frozen=True)
 class RateLimitConfig:
     """``rate`` requests per second on average, up to ``burst`` back to back; off when
-    ``enabled`` is false (the default, for fast tests)."""
+    ``enabled`` is false (the default, for fast tests). ``reason`` is what a 429 body says in
+    ``additional_data.rate_limit_reason``: Notion documents ``public_api_request_rate_limit``
+    (the per-connection limit, the default) and ``public_api_space_request_rate_limit`` (the
+    per-workspace one)."""
 
     enabled: bool = False
     rate: float = 3.0
     burst: int = 10
+    reason: str = "public_api_request_rate_limit"
 
 
 class TokenBucket:
@@ -33,6 +37,8 @@ class TokenBucket:
     def __init__(self, config: RateLimitConfig, clock: Clock) -> None:
         if config.rate <= 0 or config.burst < 1:
             raise ValueError("rate must be > 0 and burst >= 1")
+        if not isinstance(config.reason, str) or not config.reason:
+            raise ValueError("reason must be a non-empty string")
         self.config = config
         self._clock = clock
         self._tokens = float(config.burst)
