@@ -143,7 +143,7 @@ class NotionAdapter(Adapter):
         self._refs: dict[str, RecordRef] = {}
         self._closed = False
         self.problems: list[str] = []
-        """What this adapter kept or could not do, for the report (by note)."""
+        """What this adapter kept or could not do, by note (also logged as warnings)."""
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -1030,12 +1030,12 @@ class NotionAdapter(Adapter):
         label = record.title or page_id
         for block_id in edit.kept_foreign:
             kind = next((b.type for b in current if b.id == block_id), "block")
-            self.problems.append(
+            self._problem(
                 f"{label}: the placeholder of Notion block {block_id} ({kind}) was removed "
                 "in the note; the block is kept in Notion (delete it there if intended)"
             )
         for block_id in edit.unknown_placeholders:
-            self.problems.append(f"{label}: placeholder of unknown Notion block {block_id} ignored")
+            self._problem(f"{label}: placeholder of unknown Notion block {block_id} ignored")
         for block_id, payload in edit.updates:
             self.api.update_block(block_id, payload)
         for block_id in edit.deletes:
@@ -1076,6 +1076,11 @@ class NotionAdapter(Adapter):
                 block = {**block, kind: {**(block.get(kind) or {}), **change[kind]}}
             out.append(dict(block))
         return out
+
+    def _problem(self, message: str) -> None:
+        """Report something kept or skipped (a warning on stderr through logging)."""
+        self.problems.append(message)
+        log.warning("notion: %s", message)
 
     def _append_deferred_under(self, block_id: str, path: Sequence[int], blocks: Any) -> None:
         parent = block_id
