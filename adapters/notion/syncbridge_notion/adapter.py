@@ -438,7 +438,8 @@ class NotionAdapter(Adapter):
     ) -> builtins.list[CachedPage]:
         """Pages whose body may have changed although their version did not: Notion's
         ``last_edited_time`` is rounded to the minute, so a block edit made later in the
-        minute we last read (or wrote) the body leaves the version as it was. Once that
+        minute we last read the body leaves the version as it was (pages we last wrote
+        ourselves are not re-checked: that costs a listing per page after every sync). Once that
         minute is over (plus a minute's margin for clock skew), such a page's blocks are
         read once more; a changed body gets a new version, so the engine reads and merges
         it. A run within that window leaves the check to a later run."""
@@ -448,8 +449,8 @@ class NotionAdapter(Adapter):
         for page_id in listed:
             entry = known.get(page_id)
             seen = self.cache.seen_at(page_id)
-            if entry is None or seen is None:
-                continue
+            if entry is None or not seen:
+                continue  # never read, or last seen as we wrote it
             found = self.cache.body(page_id)
             if found is None or found[0] != entry.version:
                 continue  # the version moved anyway: the engine reads it
@@ -652,7 +653,14 @@ class NotionAdapter(Adapter):
                 ids.append({"id": rel["id"]})
         return {**prop, "relation": ids, "has_more": False}
 
-    def _remember(self, record: Record, layout: ClassLayout, blocks: Sequence[JSON] | None) -> None:
+    def _remember(
+        self,
+        record: Record,
+        layout: ClassLayout,
+        blocks: Sequence[JSON] | None,
+        *,
+        written: bool = False,
+    ) -> None:
         """Keep ``record`` (and its blocks, when known) for the reads and edits that
         follow, in memory and in the cache: a page whose version did not move is read
         from there, with no request."""
@@ -673,6 +681,7 @@ class NotionAdapter(Adapter):
                 "modified": modified,
                 "decoder": self._decoder(),
             },
+            written=written,
         )
 
     def _decoder(self) -> str:
@@ -924,7 +933,7 @@ class NotionAdapter(Adapter):
                 stored.title,
                 stored.extra,
             )
-        self._remember(stored, layout, blocks)
+        self._remember(stored, layout, blocks, written=True)
         ref = RecordRef(page_id, version, _stamp(edited), layout.class_name)
         self._refs[page_id] = ref
         return ref

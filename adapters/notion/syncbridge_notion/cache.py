@@ -153,15 +153,25 @@ class NotionCache:
         return str(row[0]), blocks, json.loads(row[2])
 
     def put_body(
-        self, page_id: str, version: str, blocks: list[Any] | None, record: dict[str, Any]
+        self,
+        page_id: str,
+        version: str,
+        blocks: list[Any] | None,
+        record: dict[str, Any],
+        *,
+        written: bool = False,
     ) -> None:
+        """Keep a page as read (``seen_at`` = now) or as we wrote it (``seen_at`` empty:
+        we know what we wrote)."""
         self._conn.execute(
-            "INSERT OR REPLACE INTO bodies (page_id, version, blocks, record) VALUES (?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO bodies (page_id, version, blocks, record, seen_at)"
+            " VALUES (?, ?, ?, ?, CASE WHEN ? THEN '' ELSE strftime('%Y-%m-%dT%H:%M:%fZ') END)",
             (
                 page_id,
                 version,
                 None if blocks is None else json.dumps(blocks, ensure_ascii=False),
                 json.dumps(record, ensure_ascii=False),
+                written,
             ),
         )
 
