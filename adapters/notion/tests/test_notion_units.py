@@ -335,3 +335,20 @@ def test_a_paragraph_holding_a_foreign_block_is_not_owned() -> None:
     block = {"id": "x", "type": "paragraph", "paragraph": {
         "rich_text": [], "children": [{"id": "y", "type": "child_database", "child_database": {}}]}}
     assert not bodies.owned(block)
+
+
+@pytest.mark.parametrize(
+    "kind", ["unsupported", "synced_block", "child_database", "column_list", "embed", "file"]
+)
+def test_blocks_we_do_not_own_become_placeholders_and_are_kept(kind: str) -> None:
+    block_id = "00000000-0000-0000-0000-00000000000a"
+    current = bodies.page_blocks(
+        [{"id": block_id, "type": kind, kind: {}, "has_children": kind == "synced_block"}]
+    )
+    assert not current[0].owned
+    body = bodies.body_from_blocks(current)
+    assert body == f"%%notion-block {block_id} {kind}%%"
+    edit = bodies.plan_body_edit(current, bodies.body_to_items("New text."))
+    assert edit.deletes == [] and edit.updates == [] and edit.kept_foreign == [block_id]
+    (insert,) = edit.inserts
+    assert insert[1] is None  # inserted at the start: the kept block is not moved
