@@ -15,10 +15,12 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from syncbridge.adapter import MISSING
+from syncbridge.cli import ExitCode, exit_codes_text
 from syncbridge.config import Config, Target, find_config, load_config
 from syncbridge.errors import ConfigError, SafetyStop
 
@@ -150,6 +152,9 @@ def _sync_one(
     from syncbridge.engine import SyncReport, run_sync
 
     options = config.sync_options(target, dry_run=args.dry_run, force_delete=args.force_delete)
+    restored = getattr(args, "restored", None)
+    if restored:
+        options = replace(options, restored=restored)
     with target.open() as remote:
         try:
             return run_sync(
@@ -188,10 +193,14 @@ def _print_report(report: SyncReport, target: Target, out: IO[str]) -> None:
         out.write(f"  {side + ':':<8}{_side_line(data[side])}\n")
     if report.recovered:
         out.write(f"  recovered {report.recovered} interrupted action(s) from the last run\n")
+    for notice in report.notices:
+        out.write(f"  note: {notice}\n")
     for item in report.errors:
         out.write(f"  error: {item.get('id', '?')}: {item.get('message', '')}\n")
     for item in report.skipped:
         out.write(f"  skipped: {item.get('id', '?')}: {item.get('message', '')}\n")
+    for item in report.notices:
+        out.write(f"  note: {item.get('id', '?')}: {item.get('message', '')}\n")
 
 
 def _cmd_sync(args: argparse.Namespace) -> int:
@@ -228,12 +237,12 @@ def _cmd_sync(args: argparse.Namespace) -> int:
     if stops:
         if args.json:
             sys.stderr.write(f"syncbridge: stopped: {stops[0]}\n")
-        return 3
-    problems = any(
-        r.errors or any(str(s.get("message", "")).startswith("unreadable") for s in r.skipped)
-        for _, r in reports
-    )
-    return 1 if problems else 0
+        return ExitCode.STOPPED
+    return ExitCode.PROBLEMS if any(r.blocked for _, r in reports) else ExitCode.OK
+
+
+run_sync_command = _cmd_sync
+"""``syncbridge sync`` with parsed ``args`` (``repair`` ends with one)."""
 
 
 # -- status --------------------------------------------------------------------------------
@@ -422,13 +431,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="sync the vault with every target, both ways",
         description="Sync the vault with the configured targets in both directions, merging "
         "per field. Conflicts are decided by last_modified (configurable) and the losing "
-        "value is kept in the conflict log. Exit codes: 0 ok, 1 some notes could not be synced "
-        "(errors, unreadable notes), "
-        "2 configuration error, 3 stopped by a safety guard.",
+        "value is kept in the conflict log. A target that looks put back from an older "
+        "copy stops the run before any write (choose with --take-target or --push-vault); "
+        "a state file put back from an older copy is set aside and the two sides paired "
+        "again. Exit status 1 also covers notes sharing an id and notes that cannot be "
+        "told apart from others (both skipped, named).",
         epilog="examples:\n"
         "  syncbridge sync --config syncbridge.toml\n"
         "  syncbridge sync --dry-run              # print the plan per note and field\n"
-        "  syncbridge sync --target local --json  # counts per side as one JSON object\n",
+        "  syncbridge sync --target local --json  # counts per side as one JSON object\n"
+        "  syncbridge sync --target local --take-target   # after restoring the database\n"
+        "\n" + exit_codes_text(),
         formatter_class=_formatter,
     )
     _common(sync)
@@ -446,6 +459,23 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="allow a run that deletes more than sync.max_delete_fraction of the linked "
         "entries, or that finds a side empty",
+    )
+    restored = sync.add_mutually_exclusive_group()
+    restored.add_argument(
+        "--take-target",
+        dest="restored",
+        action="store_const",
+        const="take_target",
+        help="when the target looks restored from an older copy: take it as it is (notes "
+        "get its values; every vault value it overwrites is kept in the conflict log)",
+    )
+    restored.add_argument(
+        "--push-vault",
+        dest="restored",
+        action="store_const",
+        const="push_vault",
+        help="when the target looks restored from an older copy: write the vault's state "
+        "back into it (every value overwritten there is kept in the conflict log)",
     )
     sync.set_defaults(func=_cmd_sync)
 
