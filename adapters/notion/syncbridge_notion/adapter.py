@@ -142,6 +142,7 @@ class NotionAdapter(Adapter):
         self._written_blocks: dict[str, list[JSON] | None] = {}
         self._refs: dict[str, RecordRef] = {}
         self._closed = False
+        self._computed: dict[str, frozenset[str]] = {}  # class → Formula/Lookup fields
         self.problems: list[str] = []
         """What this adapter kept or could not do, by note (also logged as warnings)."""
 
@@ -260,6 +261,7 @@ class NotionAdapter(Adapter):
         title if it exists), and add properties for fields it lacks. Raises
         :class:`.SchemaDrift` naming the property and class when someone changed one of
         ours in Notion."""
+        self._computed[cls.name] = frozenset(k for k, f in cls.fields.items() if f.read_only)
         self._ensure(cls.name, desired_properties(cls, self.notion_config))
 
     def _ensure(self, class_name: str, wanted: Mapping[str, PropertyPlan]) -> ClassLayout:
@@ -717,8 +719,11 @@ class NotionAdapter(Adapter):
     def _layout_for(self, record: Record) -> ClassLayout:
         """The record's class layout, with properties for fields it has none for."""
         layout = self._load_layouts().get(record.class_name)
+        computed = self._computed.get(record.class_name, frozenset())
         unknown = {
-            k: v for k, v in record.fields.items() if layout is None or k not in layout.props
+            k: v
+            for k, v in record.fields.items()
+            if (layout is None or k not in layout.props) and k not in computed
         }
         if layout is not None and not unknown:
             return layout
@@ -757,7 +762,10 @@ class NotionAdapter(Adapter):
             differs = not exact_equal(enc.cell, value) or exact_equal(enc.cell, empty)
             if differs and not (empty is False and value is False):
                 fallback.exact[fieldname] = [enc.cell, value]
+        computed = self._computed.get(record.class_name, frozenset())
         for fieldname, value in record.fields.items():
+            if fieldname in computed:
+                continue  # Formula / Lookup: the vault computes them, never pushed
             if fieldname not in layout.props and value is not None:
                 fallback.exact[fieldname] = [None, value]  # no property could be added
         text = fallback.to_text()

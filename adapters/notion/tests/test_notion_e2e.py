@@ -46,6 +46,7 @@ class Setup:
         options = SyncOptions(target="notion", timezone=TZ, **kw)
         report = run_sync(vault, self.remote, self.state, options, schema=vault.vault.schema)
         assert report.errors == [], report.errors
+        self.last_plan = report.plan.render() if report.plan else ""
         return report.to_dict()
 
     def page_of(self, title: str) -> dict[str, Any]:
@@ -97,8 +98,8 @@ def test_vault_to_notion_and_back_changes_no_byte(setup: Setup) -> None:
     other.remote = other.open_remote()
     try:
         pulled = other.sync()
-        assert pulled["vault"]["created"] == created
-        assert pulled["remote"]["created"] == pulled["remote"]["updated"] == 0
+        assert pulled["vault"]["created"] == created, pulled
+        assert pulled["remote"]["created"] == pulled["remote"]["updated"] == 0, other.last_plan
     finally:
         other.remote.close()
         other.state.close()
