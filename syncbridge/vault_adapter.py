@@ -12,7 +12,11 @@ Conventions (the engine relies on them):
   value's on-disk form when its canonical value is unchanged, and is compare-and-swap on the
   version: a note changed since it was listed raises ``StaleVersion`` and is left alone.
 * Notes whose frontmatter cannot be read are not listed; :meth:`VaultAdapter.unreadable`
-  names them so the engine treats them as present-but-skipped, never as deleted.
+  names them so the engine treats them as present-but-skipped, never as deleted. So are
+  notes caught mid-save that never settled, and notes just found emptied (0 bytes where
+  the index knew content): held for the run that first sees them (``Vault.held``), so a
+  half-saved file is never pushed as "every field cleared"; the next run takes the
+  emptiness as an edit.
 * Conflict copies (``Title (conflict 2026-11-28 1432).md``) are never listed.
 """
 
@@ -139,7 +143,8 @@ class VaultAdapter(Adapter):
         return self.vault.schema.class_of(path, fields)
 
     def _listed(self, entry: IndexEntry) -> bool:
-        return (entry.ok and self.vault.schema.is_entry(entry.path)
+        return (entry.ok and entry.emptied_in != self.vault.run_id
+                and self.vault.schema.is_entry(entry.path)
                 and not CONFLICT_COPY.search(entry.path))
 
     def _mtime(self, entry: IndexEntry) -> dt.datetime:
@@ -188,6 +193,9 @@ class VaultAdapter(Adapter):
         out = {e.path: f"{e.path}:{e.error_line}: {e.error}" if e.error_line
                else f"{e.path}: {e.error}"
                for e in self.vault.errors() if self.vault.schema.is_entry(e.path)}
+        for path, why in self.vault.held().items():
+            if self.vault.schema.is_entry(path) and not CONFLICT_COPY.search(path):
+                out[path] = f"{path}: {why}"
         for path, problem in self.vault.scan_problems().items():
             out.setdefault(path, f"{path}: {problem.message}")
         return out

@@ -21,6 +21,7 @@ MODULES = [
     "syncbridge.engine.options",
     "syncbridge.engine.conflicts",
     "syncbridge.engine.faults",
+    "syncbridge.engine.identity",
     "syncbridge.engine.recover",
     "syncbridge.engine.relink",
     "syncbridge.engine.report",

@@ -293,9 +293,6 @@ def test_a_crash_at_every_write_of_the_rename_and_its_rewrites_converges(
         _crash_then_converge(tmp_path, n, point, reference)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 8 item 1: recovery takes a retitle that never "
-                   "reached the vault for landed (the base then holds the new title), so the "
-                   "rename never happens; fixed on the engine8 branch")
 def test_a_crash_before_the_rename_itself_converges(
     tmp_path: Path, reference: tuple[dict[str, bytes], list[tuple[str, str]], int]
 ) -> None:
