@@ -288,15 +288,7 @@ def test_a_crash_at_every_write_of_the_rename_and_its_rewrites_converges(
     writes = reference[2]
     assert writes == 1 + 5 + 5  # the rename, 5 rewritten notes, 5 remote updates
     for n in range(1, writes + 1):
-        if (n, point) == (1, "before"):
-            continue  # the rename itself never started: see the test below
         _crash_then_converge(tmp_path, n, point, reference)
-
-
-def test_a_crash_before_the_rename_itself_converges(
-    tmp_path: Path, reference: tuple[dict[str, bytes], list[tuple[str, str]], int]
-) -> None:
-    _crash_then_converge(tmp_path, 1, "before", reference)
 
 
 WORKER = r"""
@@ -319,11 +311,11 @@ with StateStore.open(d / "state.db") as state:
 
 # A sample of the writes (the rename, the rewrites, the follow-up pass) in CI; every write at
 # every point with SYNCBRIDGE_KILL_EVERY_WRITE=1 (the in-process test above covers them all).
-KILLS = ["write:1:after", "write:3:before", "write:4:after", "write:6:committed",
+KILLS = ["write:1:before", "write:1:after", "write:3:before", "write:4:after", "write:6:committed",
          "write:7:before"]
 if os.environ.get("SYNCBRIDGE_KILL_EVERY_WRITE"):
     KILLS = [f"write:{n}:{point}" for n in range(1, 12)
-             for point in ("before", "after", "committed") if (n, point) != (1, "before")]
+             for point in ("before", "after", "committed")]
 
 
 @pytest.mark.parametrize("kill_at", KILLS)
