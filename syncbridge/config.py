@@ -80,6 +80,12 @@ class VaultSection(_Strict):
         description="IANA zone of the local times in notes (last_modified: 2025-07-05 16:56);"
         " default: this machine's zone.",
     )
+    update_links: bool = Field(
+        True,
+        description="When a sync renames a note (a record retitled on the remote), rewrite"
+        " the links to it in other notes, as Obsidian does; false: leave them and report"
+        " them as broken.",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -314,6 +320,7 @@ class Config:
             force_delete=force_delete,
             dry_run=dry_run,
             filters=self.filters(target),
+            update_links=self.vault.update_links,
         )
 
 

@@ -104,8 +104,16 @@ def _print_report(report: SyncReport, target: Target, out: IO[str]) -> None:
         out.write(f"  {side + ':':<8}{_side_line(data[side])}\n")
     if report.recovered:
         out.write(f"  recovered {report.recovered} interrupted action(s) from the last run\n")
-    for notice in report.notices:
-        out.write(f"  note: {notice}\n")
+    links = report.links
+    if links.notes:
+        would = "would rewrite" if report.dry_run else "rewrote"
+        out.write(f"  links:  {would} {links.links} link(s) to renamed notes in "
+                  f"{links.notes} note(s)\n")
+    if links.pending:
+        out.write(f"  links:  {links.pending} note(s) changed while their links were being "
+                  "rewritten; the next sync rewrites them over the new version\n")
+    for b in links.broken:
+        out.write(f"  broken link: {b.path}:{b.line}: {b.link} (to {b.target}): {b.reason}\n")
     for item in report.errors:
         out.write(f"  error: {item.get('id', '?')}: {item.get('message', '')}\n")
     for item in report.skipped:
@@ -142,7 +150,7 @@ def _cmd_sync(args: argparse.Namespace) -> int:
         for target, report in reports:
             entry = report.to_dict()
             if args.dry_run and report.plan is not None:
-                entry["plan"] = report.plan.render().splitlines()
+                entry["plan"] = report.plan.render().splitlines() + report.links.render()
             payload["targets"][target.name] = entry
         payload["ok"] = all(not r.errors and not r.safety_stop for _, r in reports)
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
@@ -150,6 +158,8 @@ def _cmd_sync(args: argparse.Namespace) -> int:
         for target, report in reports:
             if args.dry_run and report.plan is not None:
                 sys.stdout.write(f"# plan for {target.name}\n{report.plan.render()}\n")
+                for line in report.links.render():
+                    sys.stdout.write(line + "\n")
             _print_report(report, target, sys.stdout)
     stops = [r.safety_stop for _, r in reports if r.safety_stop]
     if stops:
@@ -310,7 +320,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="sync the vault with every target, both ways",
         description="Sync the vault with the configured targets in both directions, merging "
         "per field. Conflicts are decided by last_modified (configurable) and the losing "
-        "value is kept in the conflict log. A target that looks put back from an older "
+        "value is kept in the conflict log. A note renamed because its record was retitled "
+        "takes its links along: every link to it in other notes is rewritten, as Obsidian "
+        "does (vault.update_links). A target that looks put back from an older "
         "copy stops the run before any write (choose with --take-target or --push-vault); "
         "a state file put back from an older copy is set aside and the two sides paired "
         "again. Exit status 1 also covers notes sharing an id and notes that cannot be "
@@ -325,7 +337,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     _common(sync)
     sync.add_argument(
-        "--dry-run", action="store_true", help="print what would change; write nothing"
+        "--dry-run", action="store_true",
+        help="print what would change, per note and field, and the diff of each note whose "
+        "links would be rewritten; write nothing"
     )
     sync.add_argument(
         "--json",

@@ -10,6 +10,7 @@ from syncbridge.adapter import MISSING
 from syncbridge.engine.merge import COMPUTED
 from syncbridge.engine.options import Side
 from syncbridge.engine.plan import EntryAction, Plan
+from syncbridge.engine.relink import LinkReport
 
 __all__ = ["SIDES", "SideCounts", "SyncReport", "count_plan"]
 
@@ -52,9 +53,8 @@ class SyncReport:
     recovered: int = 0
     safety_stop: str | None = None
     plan: Plan | None = None
-    notices: list[str] = field(default_factory=list)
-    """Things the user should know about this run (a state re-paired, a create linked
-    to a record another run made meanwhile ...), one sentence each."""
+    links: LinkReport = field(default_factory=LinkReport)
+    """Links rewritten because a note was renamed (or, turned off, left broken)."""
 
     def skip(self, action: EntryAction) -> None:
         """Report a skipped entry: ``{"id", "message", "blocking"}`` (blocking: the user
@@ -107,6 +107,7 @@ class SyncReport:
             "notices": list(self.notices),
             "recovered": self.recovered,
             "safety_stop": self.safety_stop,
+            "links": self.links.to_dict(),
         }
 
 
