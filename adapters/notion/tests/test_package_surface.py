@@ -10,7 +10,10 @@ import syncbridge_notion
 
 
 def test_exported_members() -> None:
-    assert sorted(syncbridge_notion.__all__) == ["blocks_to_markdown", "markdown_to_blocks"]
+    assert sorted(syncbridge_notion.__all__) == [
+        "NotionAdapter", "NotionConfig", "NotionRateLimiter", "blocks_to_markdown",
+        "markdown_to_blocks", "parse_notion_id",
+    ]
 
 
 def test_converter_members() -> None:
