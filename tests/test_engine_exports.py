@@ -23,6 +23,7 @@ MODULES = [
     "syncbridge.engine.faults",
     "syncbridge.engine.identity",
     "syncbridge.engine.recover",
+    "syncbridge.engine.relink",
     "syncbridge.engine.report",
     "syncbridge.testing.memory",
     "syncbridge.testing.contract",

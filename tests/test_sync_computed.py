@@ -67,12 +67,12 @@ def test_a_computed_field_edited_in_the_target_is_kept_in_the_conflict_log(
     typed = '["[[Typed by hand]]"]'
     sql(project, "UPDATE wound SET backlinked_emotions = ? WHERE title = 'Shame Wound'", typed)
     dry = sync(project, capsys, "--dry-run")
-    assert [n.split(": ")[:2] for n in dry["notices"]] == [[SHAME, "backlinked_emotions is computed in the vault (vault → target only)"]]
+    assert [n["field"] for n in dry["notices"]] == ["backlinked_emotions"]
     report = sync(project, capsys)
     assert report["remote"]["updated"] == 1 and report["remote"]["conflicts"] == 1, report
     (notice,) = report["notices"]
-    assert notice.startswith(f"{SHAME}: backlinked_emotions is computed in the vault")
-    assert "[[Typed by hand]]" in notice and "conflict log" in notice
+    assert notice["id"] == SHAME and "computed in the vault" in notice["message"]
+    assert "[[Typed by hand]]" in notice["message"] and "conflict log" in notice["message"]
     # the vault's value is back in the row; the typed one is logged; the note is untouched
     assert sql(project, "SELECT backlinked_emotions FROM wound WHERE title = 'Shame Wound'") \
         == [(None,)]
@@ -97,7 +97,7 @@ def test_a_row_inserted_with_a_computed_value_logs_it_and_mirrors_the_vault(
     report = sync(project, capsys)
     assert report["vault"]["created"] == 1 and report["remote"]["conflicts"] == 1, report
     (notice,) = report["notices"]
-    assert '("Walking"): weekly_minutes is computed in the vault' in notice
+    assert notice["field"] == "weekly_minutes" and '("Walking")' in notice["id"]
     walking = (project / "vault" / "Pathways" / "Walking.md").read_text("utf-8")
     assert "weekly_minutes" not in walking  # never written into a note
     # the target mirrors the vault (no value yet); the typed value is in the log

@@ -10,6 +10,7 @@ from syncbridge.adapter import MISSING
 from syncbridge.engine.merge import COMPUTED
 from syncbridge.engine.options import Side
 from syncbridge.engine.plan import EntryAction, Plan
+from syncbridge.engine.relink import LinkReport
 
 __all__ = ["SIDES", "SideCounts", "SyncReport", "count_plan"]
 
@@ -45,14 +46,15 @@ class SyncReport:
     vault: SideCounts = field(default_factory=SideCounts)
     remote: SideCounts = field(default_factory=SideCounts)
     errors: list[dict[str, str]] = field(default_factory=list)
+    notices: list[dict[str, str]] = field(default_factory=list)
+    """Things the user should know that are not errors: a value typed into a computed
+    field and replaced (kept in the conflict log)."""
     skipped: list[dict[str, Any]] = field(default_factory=list)
     recovered: int = 0
     safety_stop: str | None = None
     plan: Plan | None = None
-    notices: list[str] = field(default_factory=list)
-    """Things the user should know about this run (a state re-paired, a create linked
-    to a record another run made meanwhile, a value typed into a computed field replaced
-    and kept in the conflict log ...), one sentence each."""
+    links: LinkReport = field(default_factory=LinkReport)
+    """Links rewritten because a note was renamed (or, turned off, left broken)."""
 
     def skip(self, action: EntryAction) -> None:
         """Report a skipped entry: ``{"id", "message", "blocking"}`` (blocking: the user
@@ -69,12 +71,16 @@ class SyncReport:
                 if c.winner != side:
                     self.side(side).conflicts += 1
             if c.decided_by == COMPUTED:
-                self.notices.append(
-                    f"{_name(action)}: {c.field} is computed in the vault (vault → target "
-                    f"only): the remote's {_value(c.remote_value)} was replaced by the "
-                    f"vault's {_value(c.vault_value)} and is kept in the conflict log "
-                    "(syncbridge conflicts list)"
-                )
+                self.notices.append({
+                    "id": _name(action),
+                    "field": c.field,
+                    "message": (
+                        f"{c.field} is computed in the vault (vault → target only): the "
+                        f"remote's {_value(c.remote_value)} was replaced by the vault's "
+                        f"{_value(c.vault_value)} and is kept in the conflict log "
+                        "(syncbridge conflicts list)"
+                    ),
+                })
 
     @property
     def blocked(self) -> bool:
@@ -98,9 +104,10 @@ class SyncReport:
             "remote": self.remote.to_dict(),
             "errors": list(self.errors),
             "skipped": list(self.skipped),
+            "notices": list(self.notices),
             "recovered": self.recovered,
             "safety_stop": self.safety_stop,
-            "notices": list(self.notices),
+            "links": self.links.to_dict(),
         }
 
 
