@@ -277,6 +277,17 @@ class Adapter(abc.ABC):
         """
         return None
 
+    def change_token(self) -> str | None:
+        """A cheap value that differs whenever records may have changed here since it was
+        last taken, other than by this adapter's own writes (those may move it too, at
+        the cost of one sync that finds nothing to do); ``None``: cannot tell cheaply.
+
+        The daemon takes it before each sync and polls it every interval; only a new
+        value (or ``None``) starts a sync, so an idle target costs one call per interval.
+        SQLite: ``PRAGMA data_version``. Default: ``None`` (every poll syncs).
+        """
+        return None
+
     def read(self, record_id: str) -> Record:
         """One full record."""
         return self.read_many([record_id])[0]

@@ -11,6 +11,7 @@
     │   │                           (hint: syncbridge repair; names the file)
     │   ├── StorageFailure          the disk or filesystem refused: full, read-only, I/O
     │   │                           error, no permission (names the path and what to do)
+    │   ├── DaemonRunning           another 'syncbridge watch' holds this state (names it)
     │   └── SafetyStop              a run that would delete too much (hint: --force-delete)
     │       └── TargetRestored      the target looks put back from an older copy
     │                               (hint: --take-target / --push-vault)
@@ -36,6 +37,7 @@ from __future__ import annotations
 __all__ = [
     "AdapterNotFound",
     "ConfigError",
+    "DaemonRunning",
     "DamagedFile",
     "EditError",
     "EncodingError",
@@ -107,6 +109,10 @@ class SafetyStop(FatalError):
 class TargetRestored(SafetyStop):
     """The target moved back in time (put back from an older copy): stopped before any
     write; ``--take-target`` or ``--push-vault`` (``SyncOptions.restored``) decides."""
+
+
+class DaemonRunning(FatalError):
+    """Another daemon runs on the same vault and state; the message names it (pid)."""
 
 
 class RetryableError(SyncbridgeError):

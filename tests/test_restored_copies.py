@@ -220,7 +220,7 @@ def test_a_state_folder_put_back_from_an_older_copy_is_recognised_and_re_paired(
     assert code == 0, err
     local = data["targets"]["local"]
     assert any("the state is behind target 'local'" in n and "paired again" in n
-               for n in local["notices"])
+               for n in (m["message"] for m in local["notices"]))
     assert local["remote"]["created"] == local["vault"]["created"] == 0
     assert local["remote"]["updated"] == local["vault"]["updated"] == 0
     assert intensity(project) == "intensity: 4"  # the database's edit is not undone
@@ -247,5 +247,5 @@ def test_a_dry_run_says_the_state_is_behind_and_writes_nothing(
     code, data, err = sync(capsys, project, "--dry-run")
     assert code == 0, (data, err)
     assert any("a sync would set its links aside" in n
-               for n in data["targets"]["local"]["notices"])
+               for n in (m["message"] for m in data["targets"]["local"]["notices"]))
     assert (state / "state.db").read_bytes() == before

@@ -42,10 +42,17 @@ from syncbridge.engine.plan import (
     records_to_read,
 )
 from syncbridge.engine.recover import read_existing, recover
+from syncbridge.engine.relink import (
+    JOURNAL_KIND,
+    LinkRewriter,
+    finish_relinks,
+    move_intent,
+    preview_relinks,
+)
 from syncbridge.engine.report import SIDES, SideCounts, SyncReport, count_plan
 from syncbridge.errors import SafetyStop, SkipError
 from syncbridge.schema.model import VaultSchema
-from syncbridge.state import ConflictEntry, Link, SideSnapshot, StateStore
+from syncbridge.state import ConflictEntry, JournalEntry, Link, SideSnapshot, StateStore
 from syncbridge.state.model import same_json
 
 __all__ = ["CHUNK", "SideCounts", "SyncReport", "run_sync"]
@@ -107,6 +114,7 @@ class _Executor:
         self.listed_remote: set[str] | None = None
         """Remote ids listed at plan time, when the remote could not be locked: creates
         there are looked up first (:meth:`_link_concurrent_creates`)."""
+        self.rewriter = vault if isinstance(vault, LinkRewriter) else None
 
     def _enter_batch(self, side: Side) -> None:
         """Make sure the writes to ``side`` run in its batch (ending the other side's)."""
@@ -204,17 +212,14 @@ class _Executor:
         link = action.link
         if action.kind == "skip":
             # filtered out or unreadable: nothing is written either way, the link is kept
-            self.report.skipped.append({"id": action.label, "message": action.why})
+            self.report.skip(action)
             return None
         if action.kind == "forget":
             assert link is not None
             self.state.delete_link(link.link_id)  # gone from both sides: nothing to keep
             return None
         self._count_unchanged(action)
-        for c in action.conflicts:
-            for side in SIDES:
-                if c.winner != side:
-                    self.report.side(side).conflicts += 1
+        self.report.count_conflicts(action)
         link_id = link.link_id if link else None
         if not action.writes:
             # refresh / rename / pair already equal / manual conflict held: only the base
@@ -265,7 +270,12 @@ class _Executor:
                     "remote": SideSnapshot.from_record(action.b),
                 },
                 "sent": {
-                    w.side: {"fields": dict(w.record.fields), "body": w.record.body}
+                    w.side: {
+                        "fields": dict(w.record.fields),
+                        "body": w.record.body,
+                        "title": w.record.title,
+                        "class": w.record.class_name,
+                    }
                     for w in updates
                     if w.record is not None
                 },
@@ -382,7 +392,7 @@ class _Executor:
                     f"; records {', '.join(ids[1:])} carry that {field} too and were left "
                     "alone: delete the duplicates"
                 )
-            self.report.notices.append(notice)
+            self.report.notices.append({"id": action.label, "message": notice})
         return out
 
     def run_chunk(self, actions: Sequence[EntryAction]) -> None:
@@ -394,6 +404,7 @@ class _Executor:
             actions = self._link_concurrent_creates(actions)
         with self.state.batch():
             staged = [st for st in (self._begin(a) for a in actions) if st is not None]
+            intents = self._journal_moves(staged)
         first_write = (self.injector.count + 1) if self.injector is not None else None
         failure: Exception | None = None
         untried: list[_Staged] = []
@@ -442,10 +453,49 @@ class _Executor:
                 self._finish(st, read_back)
             if staged:
                 self.state.journal_done(*(st.journal_id for st in staged))
+            if intents is not None:
+                self._commit_moves(staged, *intents)
         if failure is not None:
             raise failure
         if first_write is not None and self.injector is not None:
             self._fault("committed", since=first_write)
+
+    def _journal_moves(self, staged: Sequence[_Staged]) -> tuple[int, list[dict[str, Any]]] | None:
+        """Journal the note moves the chunk's vault updates are about to make (a relink
+        entry: see :mod:`syncbridge.engine.relink`); (entry id, moves) or None."""
+        if self.rewriter is None:
+            return None
+        moves = []
+        for st in staged:
+            for w in st.action.writes:
+                if w.side == "vault" and w.op == "update" and w.record is not None:
+                    intent = move_intent(self.rewriter, w.record, st.link_id)
+                    if intent is not None:
+                        moves.append(intent)
+        if not moves:
+            return None
+        entry = self.state.journal_begin(self.options.target, JOURNAL_KIND, {"moves": moves})
+        return entry, moves
+
+    def _commit_moves(
+        self, staged: Sequence[_Staged], entry: int, intents: list[dict[str, Any]]
+    ) -> None:
+        """Replace the chunk's relink entry by the moves that happened (inside the commit
+        transaction); a move of an action not committed stays to be looked up next run."""
+        done: dict[str, str] = {}
+        for st in staged:
+            for side, (w, ref) in st.written.items():
+                if side == "vault" and w.op == "update" and ref is not None \
+                        and w.record_id is not None and ref.id != w.record_id:
+                    done[w.record_id] = ref.id
+        moves: list[dict[str, Any]] = [
+            {"from": old, "to": new, "resolved": True} for old, new in done.items()
+        ]
+        committed = {st.link_id for st in staged}
+        moves += [m for m in intents if m["from"] not in done and m["link_id"] not in committed]
+        self.state.journal_done(entry)
+        if moves:
+            self.state.journal_begin(self.options.target, JOURNAL_KIND, {"moves": moves})
 
     def _count_write(self, w: Write) -> None:
         counts = self.report.side(w.side)
@@ -517,7 +567,6 @@ def _run_sync(
 ) -> SyncReport:
     """The run itself, as documented in :func:`run_sync` (the caller holds the locks;
     ``locked``: the remote is held for this run, so nobody else creates records there)."""
-    target = options.target
     if schema is not None and schema.unreadable_settings:
         raise SafetyStop("; ".join(schema.unreadable_settings))
     if schema is not None and not options.computed_fields:
@@ -526,6 +575,55 @@ def _run_sync(
             for name, cls in schema.classes.items()
         }
         options = replace(options, computed_fields={k: v for k, v in computed.items() if v})
+    injector = faults_at or FaultInjector.from_env()
+    report = _sync_pass(vault, remote, state, options, progress, schema, injector, locked)
+    if report.links.notes and not options.dry_run:
+        # The notes whose links were rewritten are vault edits now: carry them to the
+        # remote in this same run (a second pass), so one sync leaves both sides agreeing.
+        try:
+            follow = _sync_pass(vault, remote, state, options, progress, schema, injector, locked)
+        except SafetyStop as exc:
+            report.errors.append({"id": "(links)", "message": str(exc)})
+        else:
+            _merge_follow_up(report, follow)
+    return report
+
+
+def _merge_follow_up(report: SyncReport, follow: SyncReport) -> None:
+    """Add the follow-up pass's counts to the run's report (its entries written there were
+    counted unchanged by the first pass)."""
+    for side in SIDES:
+        first, second = report.side(side), follow.side(side)
+        written = second.created + second.updated + second.deleted
+        first.created += second.created
+        first.updated += second.updated
+        first.deleted += second.deleted
+        first.conflicts += second.conflicts
+        first.unchanged = max(0, first.unchanged - written)
+    report.errors.extend(follow.errors)
+    # what the follow-up found again (a skipped note, a notice) is listed once
+    report.skipped.extend(s for s in follow.skipped if s not in report.skipped)
+    report.notices.extend(n for n in follow.notices if n not in report.notices)
+    report.links.notes += follow.links.notes
+    report.links.links += follow.links.links
+    report.links.broken.extend(follow.links.broken)
+    if follow.recovered:
+        report.links.pending = follow.links.pending
+
+
+def _sync_pass(
+    vault: Adapter,
+    remote: Adapter,
+    state: StateStore,
+    options: SyncOptions,
+    progress: Callable[[int, int], None] | None,
+    schema: VaultSchema | None,
+    injector: FaultInjector | None,
+    locked: bool,
+) -> SyncReport:
+    """List, recover, plan and execute once; then rewrite the links of moved notes
+    (``locked``: as in :func:`_run_sync`)."""
+    target = options.target
     report = SyncReport(target=target, dry_run=options.dry_run)
     adapters: dict[Side, Adapter] = {"vault": vault, "remote": remote}
     vault.refresh()
@@ -548,8 +646,14 @@ def _run_sync(
         state.set_generation(target, lineage.target_generation)
     pending = state.pending_journal(target)
     if pending and not options.dry_run:
-        recover(pending, adapters, listings, state, options)
+        relinks = [e for e in pending if e.kind == JOURNAL_KIND]
+        recover([e for e in pending if e.kind != JOURNAL_KIND], adapters, listings, state,
+                options)
         report.recovered = len(pending)
+        if relinks and _finish_relinks(vault, state, options, report, relinks):
+            # the interrupted run's link rewrites changed notes: list the vault again
+            vault.refresh()
+            listings["vault"] = list(vault.list())
     if pending and not options.dry_run:
         links = state.links(target)  # recovery linked or moved entries
     rebase = options.restored != "stop" and lineage.target_behind
@@ -563,10 +667,10 @@ def _run_sync(
     if rebase:
         base = rebase_restored(options.restored, links, base.snapshots, full_a, full_b)
         side = "the target's" if options.restored == "take_target" else "the vault's"
-        report.notices.append(
+        report.notices.append({"id": target, "message": (
             f"the target looked restored from an older copy; {side} values were taken "
             "(every value overwritten is in the conflict log: syncbridge conflicts list)"
-        )
+        )})
     plan = plan_sync(
         [full_a.get(r.id, r) for r in listings["vault"]
          if r.id in full_a or (r.id not in read_a and r.id not in streamed)],
@@ -583,6 +687,9 @@ def _run_sync(
     report.safety_stop = plan.safety_stop
     if options.dry_run:
         count_plan(plan, report)
+        if isinstance(vault, LinkRewriter):
+            records = [w.record for w in plan.writes("vault") if w.op == "update" and w.record]
+            preview_relinks(vault, records, options, report.links)
         return report
     if plan.safety_stop:
         raise SafetyStop(plan.safety_stop)
@@ -603,7 +710,6 @@ def _run_sync(
         for cls in sorted(classes):
             if cls in schema.classes:
                 remote.ensure_collection(schema.classes[cls])
-    injector = faults_at or FaultInjector.from_env()
     executor = _Executor(vault, remote, state, options, report, injector)
     if not locked:
         executor.listed_remote = {r.id for r in listings["remote"]}
@@ -626,6 +732,7 @@ def _run_sync(
             executor.run_chunk(part.actions)
             if progress is not None:
                 progress(len(plan.actions) + min(start + CHUNK, len(streamed)), total)
+        _finish_relinks(vault, state, options, report, None, injector)
     finally:
         faults.activate(None)
     if generation is not None:
@@ -665,14 +772,33 @@ def _set_stale_state_aside(
         "an older copy"
     )
     if dry_run:
-        report.notices.append(f"{behind}; a sync would set its links aside and pair the "
-                              "vault and the target again by id, path and content")
+        report.notices.append({"id": lineage.target, "message": (
+            f"{behind}; a sync would set its links aside and pair the vault and the target "
+            "again by id, path and content")})
         return {}
     copy = state.backup("stale")
     count = state.forget_target(lineage.target)
     state.set_generation(lineage.target, lineage.target_generation or 0)
-    report.notices.append(
+    report.notices.append({"id": lineage.target, "message": (
         f"{behind}; its {count} links were set aside (a copy of the old file is kept as "
         f"{copy}) and the vault and the target paired again by id, path and content"
-    )
+    )})
     return {}
+
+
+def _finish_relinks(
+    vault: Adapter,
+    state: StateStore,
+    options: SyncOptions,
+    report: SyncReport,
+    entries: Sequence[JournalEntry] | None,
+    injector: FaultInjector | None = None,
+) -> bool:
+    """Rewrite the links of the notes this run (or an interrupted one) moved; True if
+    notes were written. A vault that cannot rewrite links drops such entries."""
+    if isinstance(vault, LinkRewriter):
+        return finish_relinks(vault, state, options, report.links, injector=injector,
+                              entries=entries)
+    if entries:
+        state.journal_done(*(e.id for e in entries))
+    return False

@@ -128,6 +128,9 @@ class SyncOptions:
     computed_fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Class → fields the vault computes (Metadata Menu Formula, Lookup): sent to the
     remote, never written into a note. ``run_sync`` fills it from the schema."""
+    update_links: bool = True
+    """When the sync renames a note, rewrite the links to it in other notes (as Obsidian's
+    "Automatically update internal links" does); off: report them as broken instead."""
 
     def __post_init__(self) -> None:
         if self.conflict not in ("last_modified", "vault_wins", "remote_wins", "manual"):

@@ -18,6 +18,7 @@ import builtins
 import datetime as dt
 import json
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -129,6 +130,7 @@ class SQLiteAdapter(Adapter):
         self._schema_version = -1
         self._txn_data_version = -1
         self._connection: sqlite3.Connection | None = None
+        self._inode = -1  # of the file the connection has open
         self._closed = False
         self._sql: dict[tuple[str, str, int], str] = {}
         self._inserts: dict[tuple[str, int, bool, tuple[int, ...]], str] = {}
@@ -196,6 +198,7 @@ class SQLiteAdapter(Adapter):
                 f"{self.path}: cannot open SQLite database: {exc}"
             ) from exc
         self._connection = conn
+        self._inode = os.stat(self.path).st_ino
         return conn
 
     @property
@@ -910,6 +913,45 @@ class SQLiteAdapter(Adapter):
         return self._ref(stored)
 
     # -- lifecycle -----------------------------------------------------------------------
+
+    def change_token(self) -> str | None:
+        """The file's inode and ``PRAGMA data_version`` (which moves only when another
+        connection commits: our own writes leave it be); ``"absent"`` while there is no
+        file. A file that vanished or was replaced (moved away, a backup restored) drops
+        the connection, so the next read sees the file now at :attr:`path`, not the old
+        one. No lock is taken."""
+        with self._lock:
+            if self._depth:
+                return None  # inside our own transaction: cannot tell
+            try:
+                inode = os.stat(self.path).st_ino
+            except FileNotFoundError:
+                self._drop_connection()
+                return "absent"
+            except OSError as exc:
+                raise RemoteUnavailable(f"{self.path}: cannot stat the database: {exc}") from exc
+            if self._connection is not None and inode != self._inode:
+                self._drop_connection()
+            try:
+                (version,) = self._conn.execute("PRAGMA data_version").fetchone()
+            except sqlite3.OperationalError as exc:
+                raise self._translate(exc) from exc
+            return f"{inode}:{version}"
+
+    def _drop_connection(self) -> None:
+        """Close the connection and forget what it told us (the next use reconnects)."""
+        if self._connection is None:
+            return
+        self._connection.close()
+        self._connection = None
+        self._sql.clear()
+        self._inserts.clear()
+        self._defaults.clear()
+        self._positions.clear()
+        self._schema_version = -1
+        self._recent.clear()  # keyed by data_version, which a new connection restarts
+        self._where.clear()
+        self._layout = Layout(self.sqlite_config.table_prefix)  # read again from the file
 
     def close(self) -> None:
         """Close the connection (idempotent). WAL files are checkpointed by SQLite."""
