@@ -661,6 +661,8 @@ def _sync_pass(
         listings["vault"], listings["remote"], unread_links(links) if rebase else links
     )
     streamed = [] if options.dry_run or rebase else _new_notes_to_stream(listings, links)
+    if streamed:
+        streamed = _without_shared_ids(vault, streamed, links, options.id_field)
     read_a.difference_update(streamed)
     full_a, full_b = read_existing(vault, read_a), read_existing(remote, read_b)
     base = BaseState(links, state.snapshots(target, link_ids))
@@ -758,6 +760,26 @@ def _new_notes_to_stream(
         return []
     new = [r.id for r in listings["vault"] if r.id not in linked_a]
     return new if len(new) > CHUNK else []
+
+
+def _without_shared_ids(
+    vault: Adapter, streamed: list[str], links: Mapping[int, Link], id_field: str | None
+) -> list[str]:
+    """``streamed`` less the notes whose id-field value another note also holds (a new one,
+    or a linked one): the planner's duplicate-id rule needs all holders together, so those
+    are planned with the rest. Reads the new notes a chunk at a time for their ids only."""
+    if id_field is None:
+        return streamed
+    holders: dict[str, list[str]] = {}
+    for start in range(0, len(streamed), CHUNK):
+        for rid, rec in read_existing(vault, streamed[start : start + CHUNK]).items():
+            key = key_of(rec.fields, id_field)
+            if key is not None:
+                holders.setdefault(key, []).append(rid)
+    linked_keys = {link.key for link in links.values() if link.key}
+    shared = {rid for key, ids in holders.items() if len(ids) > 1 or key in linked_keys
+              for rid in ids}
+    return [rid for rid in streamed if rid not in shared]
 
 
 def _set_stale_state_aside(
