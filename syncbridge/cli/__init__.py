@@ -75,7 +75,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"syncbridge: error: {exc}", file=sys.stderr)
         return 2
     except RetryableError as exc:
-        print(f"syncbridge: temporary failure, try again: {exc}", file=sys.stderr)
+        wait = getattr(exc, "retry_after_s", None)
+        when = f"in {wait:g} s or later" if wait else "later"
+        print(f"syncbridge: temporary failure, try again {when}: {exc}", file=sys.stderr)
         return 4
     except SyncbridgeError as exc:
         print(f"syncbridge: {exc}", file=sys.stderr)
