@@ -4,6 +4,9 @@ Every change syncbridge makes to a vault goes through this module:
 
 * :func:`read_snapshot` reads a file's exact bytes with their size, ``mtime_ns`` and
   SHA-256, retrying if the file changes while it is read.
+* :func:`read_settled` does the same for a file that may be caught mid-save (an editor
+  truncating and rewriting it): it waits, a bounded time, until the file has been left
+  alone for :data:`SETTLE_NS` (see "Mid-save reads" below).
 * :func:`write_atomic` writes a temp file in the target's folder, ``fsync``\\ s it, checks
   that the target still holds the bytes the caller read (compare-and-swap), moves the temp
   file over the target with ``os.replace`` and ``fsync``\\ s the folder. A reader (Obsidian,
@@ -28,6 +31,17 @@ a new file (``expected=ABSENT``) has no such window: the temp file is hard-linke
 target name, which fails if a file appeared (file systems without hard links fall back to
 check-then-rename). Trashing has no window either: the note is first moved to a private
 name, then checked, and put back if it changed.
+
+Mid-save reads
+--------------
+An editor saving a note often truncates the file and then writes it: a read in between
+sees 0 bytes, or a part. A read is only trusted when the file did not change while it was
+read (size, mtime, ctime and inode the same before and after, as many bytes as the size
+says) and its mtime is at least :data:`SETTLE_NS` old; a file modified more recently is
+read again once it has been left alone that long, waiting at most
+:data:`SETTLE_WAIT_MAX_NS` in all. :func:`settle_delay_ns` is that rule for one ``stat``
+(the vault's scan applies it to a whole batch with a single wait, the daemon to each
+event); :func:`read_settled` applies it to one file.
 """
 
 from __future__ import annotations
@@ -40,7 +54,8 @@ import os
 import re
 import secrets
 import stat
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -50,13 +65,20 @@ from syncbridge.filenames import name_key, safe_join
 
 __all__ = [
     "ABSENT",
+    "SETTLE_NS",
+    "SETTLE_WAIT_MAX_NS",
     "TRASH_DIR",
     "Absent",
     "FileSnapshot",
+    "StatKey",
     "is_stale_temp",
     "move_file",
     "move_to_trash",
+    "read_once",
+    "read_settled",
     "read_snapshot",
+    "settle_delay_ns",
+    "stat_key",
     "write_atomic",
 ]
 
@@ -65,6 +87,12 @@ TRASH_DIR: Final = ".trash"
 
 _TEMP_PREFIX: Final = ".sb-"  # dot-files are hidden from Obsidian and most sync clients
 _READ_ATTEMPTS: Final = 5
+SETTLE_NS: Final = 1_000_000_000
+"""A file whose mtime is younger than this (nanoseconds) may be mid-save: read it again
+once it is this old (see "Mid-save reads")."""
+SETTLE_WAIT_MAX_NS: Final = 5_000_000_000
+"""The longest (nanoseconds) :func:`read_settled` and a vault scan wait for files to
+settle; a file still changing after that is left for the next run."""
 _NAME_MAX: Final = 255  # bytes; the common file-system limit for one path component
 # errno values meaning "this file system cannot hard-link", for the rename fallback.
 _NO_HARDLINKS: Final = frozenset(
@@ -96,30 +124,102 @@ class FileSnapshot:
     size: int
     mtime_ns: int
     sha256: str
+    # Where the bytes were found (0: unknown); metadata, not part of a snapshot's identity.
+    ctime_ns: int = field(default=0, compare=False)
+    inode: int = field(default=0, compare=False)
 
     @classmethod
-    def of(cls, data: bytes, mtime_ns: int) -> FileSnapshot:
+    def of(cls, data: bytes, mtime_ns: int, *, ctime_ns: int = 0,
+           inode: int = 0) -> FileSnapshot:
         """Snapshot of ``data`` with the given ``mtime_ns``; size and hash are computed."""
-        return cls(bytes(data), len(data), mtime_ns, hashlib.sha256(data).hexdigest())
+        return cls(bytes(data), len(data), mtime_ns, hashlib.sha256(data).hexdigest(),
+                   ctime_ns, inode)
+
+    @property
+    def stat_key(self) -> StatKey:
+        """(size, mtime_ns, ctime_ns, inode) of the file when these bytes were read."""
+        return (self.size, self.mtime_ns, self.ctime_ns, self.inode)
+
+
+StatKey = tuple[int, int, int, int]
+"""(size, mtime_ns, ctime_ns, inode): what tells a changed file from an unchanged one
+without reading it. ctime and inode cannot be set from outside, so an edit whose mtime was
+put back (a backup restore, ``touch -r``) still changes the key (git's index does the same)."""
+
+
+def stat_key(st: os.stat_result) -> StatKey:
+    """The :data:`StatKey` of a ``stat`` result."""
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def settle_delay_ns(mtime_ns: int, now_ns: int, settle_ns: int = SETTLE_NS) -> int:
+    """Nanoseconds until a file last modified at ``mtime_ns`` has been left alone for
+    ``settle_ns`` (0: settled now). A file modified in the future counts as settled."""
+    delay = mtime_ns + settle_ns - now_ns
+    return delay if 0 < delay <= settle_ns else 0
+
+
+def read_once(path: os.PathLike[str] | str) -> tuple[FileSnapshot, bool]:
+    """Read ``path`` whole (following symlinks), once: its snapshot, and whether the file
+    stood still while it was read (same :data:`StatKey` before and after, as many bytes as
+    its size). Raises the usual ``OSError`` subclasses. Writes nothing."""
+    with open(path, "rb") as handle:
+        before = os.fstat(handle.fileno())
+        data = handle.read()
+        after = os.fstat(handle.fileno())
+    steady = stat_key(before) == stat_key(after) and len(data) == after.st_size
+    return FileSnapshot.of(data, after.st_mtime_ns, ctime_ns=after.st_ctime_ns,
+                           inode=after.st_ino), steady
 
 
 def read_snapshot(path: os.PathLike[str] | str) -> FileSnapshot:
     """Read ``path`` whole (following symlinks) and return its bytes and metadata.
 
-    Retries when size or mtime change during the read; raises
+    Retries when the file changes during the read; raises
     :class:`~syncbridge.errors.RetryableError` if the file keeps changing, and the usual
     ``FileNotFoundError`` / ``IsADirectoryError`` / ``PermissionError``. Writes nothing.
+    Does not wait for a recently modified file to settle: see :func:`read_settled`.
     """
     for _ in range(_READ_ATTEMPTS):
-        with open(path, "rb") as handle:
-            before = os.fstat(handle.fileno())
-            data = handle.read()
-            after = os.fstat(handle.fileno())
-        if (before.st_size, before.st_mtime_ns) == (after.st_size, after.st_mtime_ns) and len(
-            data
-        ) == after.st_size:
-            return FileSnapshot.of(data, after.st_mtime_ns)
+        snap, steady = read_once(path)
+        if steady:
+            return snap
     raise RetryableError(f"{os.fspath(path)}: the file kept changing while it was read")
+
+
+def read_settled(
+    path: os.PathLike[str] | str,
+    *,
+    settle_ns: int = SETTLE_NS,
+    max_wait_ns: int = SETTLE_WAIT_MAX_NS,
+    clock: Callable[[], int] = time.time_ns,
+    sleep: Callable[[float], None] = time.sleep,
+) -> FileSnapshot:
+    """Read ``path`` once it has settled (see "Mid-save reads"): when its mtime is younger
+    than ``settle_ns``, sleep until it is that old and read again, until two reads agree
+    on a settled file, waiting at most ``max_wait_ns`` in all. Raises
+    :class:`~syncbridge.errors.RetryableError` if the file is still changing then (take it
+    next run), and the usual ``OSError`` subclasses. Writes nothing; sleeps."""
+    deadline = clock() + max_wait_ns
+    while True:
+        snap, steady = read_once(path)
+        now = clock()
+        delay = settle_delay_ns(snap.mtime_ns, now, settle_ns) if steady else settle_ns // 10
+        if steady and delay == 0:
+            return snap
+        if now + delay > deadline:
+            raise RetryableError(
+                f"{os.fspath(path)}: the file kept changing while it was read (an editor or "
+                "a sync client still writing it?); it was left as it is"
+            )
+        sleep(max(delay, 1_000_000) / 1e9)
+        if steady:
+            try:
+                st = os.stat(path)
+            except FileNotFoundError:
+                continue  # gone meanwhile: the next read says so
+            if stat_key(st) == snap.stat_key:
+                return snap  # left alone for settle_ns since it was read: settled
 
 
 def _conflict(path: Path, what: str) -> WriteConflict:
@@ -281,7 +381,9 @@ def write_atomic(
                 written = os.write(fd, view)
                 view = view[written:]
             os.fsync(fd)
-            mtime_ns = os.fstat(fd).st_mtime_ns  # a rename does not change the mtime
+            # A rename keeps the mtime and inode; it may advance the ctime (a later scan
+            # then re-reads the note once and finds the same bytes).
+            stored = os.fstat(fd)
         finally:
             os.close(fd)
         _check(target, expected)  # as late as possible: right before the swap
@@ -297,7 +399,8 @@ def write_atomic(
             os.unlink(temp)
         raise
     _fsync_dir(folder)
-    return FileSnapshot.of(payload, mtime_ns)
+    return FileSnapshot.of(payload, stored.st_mtime_ns, ctime_ns=stored.st_ctime_ns,
+                           inode=stored.st_ino)
 
 
 def _numbered_names(name: str) -> Iterator[str]:

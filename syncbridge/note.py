@@ -14,13 +14,14 @@ Guarantees:
 * Setting, adding or deleting a key changes only that key's lines (see
   :mod:`syncbridge.splice`); a note without frontmatter gets one when a key is added.
 * Values read with YAML 1.2 semantics (``yes`` is a string, ``0755`` is 755). Reading a
-  value returns a fresh plain Python object (``str``, ``int``, ``list`` ...): mutate a
-  copy and assign it back.
+  value returns a plain Python object (``str``, ``int``, ``list`` ...); a list or mapping
+  is a fresh copy (immutable values need none): mutate it and assign it back.
 """
 
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from collections.abc import Iterator, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any
 
@@ -41,19 +42,40 @@ class Note(MutableMapping[str, Any]):
     ``path`` is only used in error messages and by the vault (vault-relative POSIX path).
     """
 
-    __slots__ = ("_data", "_parts", "_values", "path")
+    __slots__ = ("_data", "_split", "_values", "path")
 
-    def __init__(self, parts: Parts, *, path: str | None = None, data: bytes | None = None):
-        self._parts = parts
+    def __init__(self, parts: Parts | None, *, path: str | None = None,
+                 data: bytes | None = None):
+        self._split = parts  # None: split ``data`` when first needed (see from_bytes)
         self._data = data
         self._values: dict[str, Any] | None = None
         self.path = path
 
+    @property
+    def _parts(self) -> Parts:
+        if self._split is None:
+            assert self._data is not None
+            self._split = split_text(decode(self._data, path=self.path))
+        return self._split
+
+    @_parts.setter
+    def _parts(self, parts: Parts) -> None:
+        self._split = parts
+
     # --- construction --------------------------------------------------------------------
 
     @classmethod
-    def from_bytes(cls, data: bytes, *, path: str | None = None) -> Note:
-        """Parse a note from its file bytes. Raises EncodingError for invalid UTF-8 only."""
+    def from_bytes(cls, data: bytes, *, path: str | None = None,
+                   values: dict[str, Any] | None = None) -> Note:
+        """Parse a note from its file bytes. Raises EncodingError for invalid UTF-8 only.
+
+        ``values``: the frontmatter values already read from these exact bytes, which
+        therefore are valid UTF-8 (the vault index passes its own): used instead of reading
+        the YAML again, never modified; the text is then split only when first needed."""
+        if values is not None:
+            note = cls(None, path=path, data=bytes(data))
+            note._values = values
+            return note
         return cls(split_text(decode(data, path=path)), path=path, data=bytes(data))
 
     @classmethod
@@ -139,8 +161,9 @@ class Note(MutableMapping[str, Any]):
 
     @property
     def fields(self) -> dict[str, Any]:
-        """A deep copy of every frontmatter field (FrontmatterError if unreadable)."""
-        return copy.deepcopy(self._load())
+        """Every frontmatter field, in a new dict whose lists and mappings are copies
+        (FrontmatterError if unreadable)."""
+        return {key: _fresh(value) for key, value in self._load().items()}
 
     def _load(self) -> dict[str, Any]:
         if self._values is None:
@@ -157,7 +180,8 @@ class Note(MutableMapping[str, Any]):
         return self._values
 
     def __getitem__(self, key: str) -> Any:
-        return copy.deepcopy(self._load()[key])
+        value = (self._values if self._values is not None else self._load())[key]
+        return value if type(value) in _IMMUTABLE else _fresh(value)
 
     def __iter__(self) -> Iterator[str]:
         return iter(list(self._load()))
@@ -197,6 +221,22 @@ class Note(MutableMapping[str, Any]):
 
     def __repr__(self) -> str:
         return f"<Note {self.path or '(unsaved)'}: {len(self._parts.text())} chars>"
+
+
+_IMMUTABLE = frozenset({str, int, float, bool, type(None), dt.date, dt.datetime, dt.time})
+
+
+def _fresh(value: Any) -> Any:
+    """``value`` itself when it cannot be mutated (the YAML reader's scalars), else a deep
+    copy, so that changing what a read returned never changes the note (or the index)."""
+    kind = type(value)
+    if kind in _IMMUTABLE:
+        return value
+    if kind is list:  # the common case, a list of strings: no deepcopy machinery
+        return [v if type(v) in _IMMUTABLE else _fresh(v) for v in value]
+    if kind is dict:
+        return {k: v if type(v) in _IMMUTABLE else _fresh(v) for k, v in value.items()}
+    return copy.deepcopy(value)
 
 
 def _same(a: Any, b: Any) -> bool:

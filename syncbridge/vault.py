@@ -4,11 +4,22 @@
 >>> for note in vault.notes():                                # doctest: +SKIP
 ...     print(note.path, note.get("status"))
 
-The index keeps, per note, its size, ``mtime_ns``, SHA-256 and frontmatter values (read with
-the fast YAML 1.2 reader, never with ruamel's round-trip loader). A rescan re-reads only files
-whose (size, mtime_ns) changed — or whose mtime is too close to the previous scan to be
-trusted (the "racy timestamp" case git also guards against) — and a file whose bytes hash the
-same is not re-parsed. With ``cache_path`` the index survives between processes.
+The index keeps, per note, its size, ``mtime_ns``, ``ctime_ns``, inode, SHA-256 and
+frontmatter values (read with the fast YAML 1.2 reader, never with ruamel's round-trip
+loader). A rescan re-reads only files whose (size, mtime_ns, ctime_ns, inode) changed — the
+ctime and inode cannot be set from outside, so an edit whose mtime was put back (``touch -r``,
+a backup restore) is still seen, as in git's index — or whose mtime is too close to
+the previous scan to be trusted (the "racy timestamp" case git also guards against); a file
+whose bytes hash the same is not re-parsed. With ``cache_path`` the index survives between
+processes.
+
+Notes caught mid-save (see :mod:`syncbridge.fsio`, "Mid-save reads"): a file that changed
+while it was read, or whose mtime is younger than ``settle_ms``, is read again once it has
+settled (one wait for the whole scan, at most ``SETTLE_WAIT_MAX_NS``); one still changing
+then is indexed as unreadable for this scan (skipped, never taken for deleted). A note that
+the index knew with content and that now reads 0 bytes is *held* for the run that first sees
+it (:meth:`Vault.held`): the sync skips it, and takes the emptiness as an edit only in a
+later run (a later process, or after :meth:`Vault.begin_run`).
 
 Writes go through :mod:`syncbridge.fsio`: atomic (temp file, fsync, rename) and
 compare-and-swap against the bytes that were read. Deletes move notes to ``.trash/``.
@@ -21,9 +32,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fnmatch
-import hashlib
 import json
 import os
+import secrets
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,16 +45,22 @@ from typing import TYPE_CHECKING, Any
 from syncbridge.errors import NoteError, SyncbridgeError
 from syncbridge.fsio import (
     ABSENT,
+    SETTLE_NS,
+    SETTLE_WAIT_MAX_NS,
     Absent,
     FileSnapshot,
     is_stale_temp,
     move_file,
     move_to_trash,
+    read_once,
     read_snapshot,
+    settle_delay_ns,
+    stat_key,
     write_atomic,
 )
 from syncbridge.note import Note
 from syncbridge.split import decode, split_text
+from syncbridge.storage import os_failure
 from syncbridge.yamlio import load_values
 
 if TYPE_CHECKING:
@@ -52,14 +69,17 @@ if TYPE_CHECKING:
 __all__ = ["IndexEntry", "ScanProblem", "ScanReport", "Vault"]
 
 ALWAYS_SKIPPED = (".obsidian", ".trash", ".git")
-_CACHE_VERSION = 2
+_CACHE_VERSION = 4  # 4: one JSON line per note, with ctime_ns, inode and emptied_in; older
+# caches are ignored (a cold scan)
 _RACY_NS = 2_000_000_000  # mtimes this close to the last scan are re-checked by content
 _SCANNED_BYTES_MAX = 64 * 1024 * 1024  # bytes of scanned notes kept for the next read()
 
 
 @dataclass(slots=True)
 class IndexEntry:
-    """What the index knows about one note, without keeping its text."""
+    """What the index knows about one note, without keeping its text. ``emptied_in``: the
+    :attr:`Vault.run_id` of the run that first found this note emptied (0 bytes where the
+    index last knew content), kept while it stays empty."""
 
     path: str
     size: int
@@ -69,6 +89,14 @@ class IndexEntry:
     fields: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     error_line: int | None = None
+    ctime_ns: int = 0
+    inode: int = 0
+    emptied_in: str | None = None
+
+    @property
+    def stat_key(self) -> tuple[int, int, int, int]:
+        """(size, mtime_ns, ctime_ns, inode): what a rescan compares with ``lstat``."""
+        return (self.size, self.mtime_ns, self.ctime_ns, self.inode)
 
     @property
     def ok(self) -> bool:
@@ -104,8 +132,10 @@ class Vault:
 
     def __init__(self, root: os.PathLike[str] | str, *, ignore: Sequence[str] = (),
                  cache_path: os.PathLike[str] | str | None = None,
-                 default_class: str = "note", template_folders: Sequence[str] = ()) -> None:
+                 default_class: str = "note", template_folders: Sequence[str] = (),
+                 settle_ms: int | None = None) -> None:
         self.root = Path(root).resolve()
+        self._root_str = str(self.root)
         if not self.root.is_dir():
             raise NoteError("is not a folder; give the path of your Obsidian vault",
                             path=str(root))
@@ -113,6 +143,10 @@ class Vault:
         self.default_class = default_class
         self.template_folders = tuple(template_folders)
         self.cache_path = Path(cache_path) if cache_path is not None else None
+        if settle_ms is None:
+            settle_ms = _default_settle_ms()
+        self.settle_ns = max(0, settle_ms) * 1_000_000
+        self.run_id = secrets.token_hex(8)
         self._index: dict[str, IndexEntry] = {}
         self._scanned_ns = 0
         self._problems: dict[str, ScanProblem] = {}
@@ -128,13 +162,16 @@ class Vault:
     def open(cls, root: os.PathLike[str] | str, *, ignore: Sequence[str] = (),
              cache_path: os.PathLike[str] | str | None = None,
              progress: ProgressFn | None = None, default_class: str = "note",
-             template_folders: Sequence[str] = ()) -> Vault:
+             template_folders: Sequence[str] = (), settle_ms: int | None = None) -> Vault:
         """Open and scan the vault (reads every note not already in the cache).
 
         ``default_class`` names the class of notes no fileClass, tag or folder maps;
-        ``template_folders`` adds folders whose notes are never entries."""
+        ``template_folders`` adds folders whose notes are never entries; a note modified
+        less than ``settle_ms`` milliseconds ago is read again once it is that old (the
+        scan sleeps, see the module docstring; 0: never wait; default 1000, or
+        ``$SYNCBRIDGE_TEST_SETTLE_MS``, which the test suite sets to 0 to run fast)."""
         vault = cls(root, ignore=ignore, cache_path=cache_path, default_class=default_class,
-                    template_folders=template_folders)
+                    template_folders=template_folders, settle_ms=settle_ms)
         vault.rescan(progress=progress)
         return vault
 
@@ -228,23 +265,33 @@ class Vault:
                     entry.mtime_ns = -1
                     entry.error, entry.error_line = self._problems[problem].message, None
         total = len(listing)
-        to_read: list[tuple[str, int]] = []
+        to_read: list[str] = []
         for rel, st in listing:
             seen.add(rel)
             old = self._index.get(rel)
-            if old is not None and old.size == st.st_size and old.mtime_ns == st.st_mtime_ns \
+            # The skip key: (size, mtime, ctime, inode), the mtime not racy (see the module
+            # docstring; as in git, the ctime is not: a same-size edit whose mtime was put
+            # back changes the ctime, which a stored ctime can only match if the file had
+            # already changed within the same clock tick). Field by field: the hot loop.
+            if old is not None and old.mtime_ns == st.st_mtime_ns and old.size == st.st_size \
+                    and old.ctime_ns == st.st_ctime_ns and old.inode == st.st_ino \
                     and st.st_mtime_ns < trusted_before:
                 unchanged += 1
             else:
-                to_read.append((rel, st.st_mtime_ns))
+                to_read.append(rel)
         if progress is not None:
             progress(unchanged, total)
-        for i, (fresh, data) in enumerate(self._read_entries(to_read)):
+        for i, (fresh, snap) in enumerate(self._read_entries(to_read)):
             read += 1
-            self._keep_scanned(fresh, data)
+            self._keep_scanned(fresh, snap)
             old = self._index.get(fresh.path)
+            if fresh.size == 0 and old is not None:
+                # Emptied where the index knew content (or could not tell): held for this
+                # run, in case a save was caught halfway (see held()); still empty: as it was.
+                fresh.emptied_in = self.run_id if old.size != 0 else old.emptied_in
             if old is not None and old.sha256 == fresh.sha256 and old.error == fresh.error:
                 old.size, old.mtime_ns = fresh.size, fresh.mtime_ns
+                old.ctime_ns, old.inode = fresh.ctime_ns, fresh.inode
                 unchanged += 1
             else:
                 self._index[fresh.path] = fresh
@@ -254,7 +301,7 @@ class Vault:
                     changed += 1
             if progress is not None and (i % 500 == 499 or i == len(to_read) - 1):
                 progress(unchanged + added + changed, total)
-        seen.update(rel for rel, _ in to_read)
+        seen.update(to_read)
         removed = [rel for rel in self._index if rel not in seen]
         for rel in removed:
             del self._index[rel]
@@ -272,14 +319,26 @@ class Vault:
         ``/``): unreadable folders and notes, names that are not UTF-8, symbolic links."""
         return dict(self._problems)
 
-    def _keep_scanned(self, entry: IndexEntry, data: bytes) -> None:
+    def held(self) -> dict[str, str]:
+        """Notes held in this run, by vault-relative path → why: found emptied (0 bytes
+        where the index knew content) by this run's scans. A sync skips them (never
+        deletes or clears anything for them); a later run (another process, or after
+        :meth:`begin_run`) takes the emptiness as the user's edit."""
+        return {e.path: _HELD_EMPTIED for e in self._index.values()
+                if e.emptied_in == self.run_id and e.ok}
+
+    def begin_run(self) -> None:
+        """Start a new sync run in this process (a daemon calls this before each run):
+        notes held as emptied by earlier runs are released (see :meth:`held`)."""
+        self.run_id = secrets.token_hex(8)
+
+    def _keep_scanned(self, entry: IndexEntry, snap: FileSnapshot) -> None:
         self._forget_scanned(entry.path)
-        if entry.error is not None and not data:
+        if entry.error is not None:
             return
-        if self._scanned_bytes + len(data) <= _SCANNED_BYTES_MAX:
-            self._scanned[entry.path] = FileSnapshot(data, entry.size, entry.mtime_ns,
-                                                     entry.sha256)
-            self._scanned_bytes += len(data)
+        if self._scanned_bytes + snap.size <= _SCANNED_BYTES_MAX:
+            self._scanned[entry.path] = snap
+            self._scanned_bytes += snap.size
 
     def _forget_scanned(self, rel: str) -> FileSnapshot | None:
         snap = self._scanned.pop(rel, None)
@@ -287,14 +346,83 @@ class Vault:
             self._scanned_bytes -= snap.size
         return snap
 
-    def _read_entries(
-        self, to_read: list[tuple[str, int]]
-    ) -> Iterator[tuple[IndexEntry, bytes]]:
-        """Read and parse ``to_read``, in this process.
+    def _read_entries(self, to_read: list[str]) -> Iterator[tuple[IndexEntry, FileSnapshot]]:
+        """Read and parse ``to_read`` (vault-relative paths), in this process; files that
+        vanished meanwhile are left out. Sleeps while notes settle (see the module
+        docstring), once for the whole batch.
 
         A process fan-out was measured (docs/benchmarks.md, core-index): on 2 cores it was
         slower than this serial loop, because every index entry must be pickled back."""
-        yield from _read_chunk(str(self.root), to_read)
+        root = str(self.root)
+        started = time.time_ns()
+        young: dict[str, tuple[FileSnapshot, bool]] = {}
+        for rel in to_read:
+            read = _read_file(root, rel)
+            if read is None:
+                continue
+            if isinstance(read, IndexEntry):
+                yield read, _NO_BYTES
+                continue
+            snap, steady = read
+            known = self._index.get(rel)
+            if steady and (not settle_delay_ns(snap.mtime_ns, started, self.settle_ns)
+                           or (known is not None and known.sha256 == snap.sha256)):
+                # Settled, or the very bytes the index knows (a touch, our own write, a
+                # second scan in one run): nothing half-saved to take for an edit.
+                yield _index_entry(rel, snap), snap
+            else:
+                young[rel] = read  # changed while read, or too recently modified
+        for rel, outcome in self._settle(root, young).items():
+            if isinstance(outcome, IndexEntry):
+                yield outcome, _NO_BYTES
+            else:
+                yield _index_entry(rel, outcome), outcome
+
+    def _settle(self, root: str, young: dict[str, tuple[FileSnapshot, bool]]
+                ) -> dict[str, FileSnapshot | IndexEntry]:
+        """``young`` (path → first read, and whether the file stood still meanwhile) read
+        again until settled: the bytes of a file left alone for ``settle_ns`` since it was
+        read, or an unreadable entry for one still changing after ``SETTLE_WAIT_MAX_NS``
+        (vanished files are left out). Sleeps; reads files only."""
+        done: dict[str, FileSnapshot | IndexEntry] = {}
+        deadline = time.time_ns() + SETTLE_WAIT_MAX_NS
+        retry_ns = max(self.settle_ns // 10, 10_000_000)
+        while young:
+            now = time.time_ns()
+            wake = max(now + (settle_delay_ns(snap.mtime_ns, now, self.settle_ns)
+                              if steady else retry_ns) for snap, steady in young.values())
+            time.sleep(max(0, min(wake, deadline) - now) / 1e9)
+            now = time.time_ns()
+            for rel, (snap, steady) in list(young.items()):
+                path = os.path.join(root, rel)
+                try:
+                    st = os.lstat(path)
+                except FileNotFoundError:
+                    del young[rel]
+                    continue
+                except OSError:
+                    st = None
+                if steady and st is not None and stat_key(st) == snap.stat_key \
+                        and not settle_delay_ns(snap.mtime_ns, now, self.settle_ns):
+                    done[rel] = snap  # unchanged since it was read, and old enough now
+                    del young[rel]
+                    continue
+                read = _read_file(root, rel)
+                if read is None:
+                    del young[rel]
+                elif isinstance(read, IndexEntry):
+                    done[rel] = read
+                    del young[rel]
+                elif read[1] and not settle_delay_ns(read[0].mtime_ns, now, self.settle_ns):
+                    done[rel] = read[0]  # changed again, but stood still and old enough now
+                    del young[rel]
+                else:
+                    young[rel] = read
+            if young and now >= deadline:
+                for rel in young:
+                    done[rel] = IndexEntry(rel, -1, -1, "", error=_UNSETTLED)
+                break
+        return done
 
     # --- the index -----------------------------------------------------------------------
 
@@ -319,8 +447,10 @@ class Vault:
         return [e for e in self._index.values() if e.error is not None]
 
     def notes(self) -> Iterator[Note]:
-        """Every note (read from disk now), in path order. Unreadable files are skipped;
-        see :meth:`errors`."""
+        """Every note, in path order, as :meth:`read` gives it: the bytes the scan read when
+        the file is provably unchanged since (else read from disk now), with the values
+        the index parsed from those bytes. Unreadable files are skipped; see
+        :meth:`errors`."""
         for rel in self.paths():
             try:
                 yield self.read(rel)[0]
@@ -351,28 +481,47 @@ class Vault:
         """The note at ``rel`` and the snapshot to pass to :meth:`write` as ``expected``.
 
         The first read of a note after the scan that read it takes the scan's bytes when
-        the file still has the size and mtime it had then and that mtime was already old
-        (not "racy", see :meth:`rescan`) at the scan: the test the index itself trusts.
-        Either way, :meth:`write` compares against the file's bytes before replacing it."""
-        path = self.abspath(rel)
+        the file still has the (size, mtime, ctime, inode) it had then and neither time was
+        "racy" (see :meth:`rescan`) at the scan: the test the index itself trusts. Either
+        way, :meth:`write` compares against the file's bytes before replacing it."""
+        # A path the scan found needs no check (see abspath) nor a Path object: notes()
+        # calls this for every note.
+        path = f"{self._root_str}/{rel}" if rel in self._index else self.abspath(rel)
+        snap = self._scanned_if_unchanged(rel, path)
+        if snap is None:
+            snap = read_snapshot(path)
+        return self._note(rel, snap), snap
+
+    def _scanned_if_unchanged(self, rel: str, path: str | Path) -> FileSnapshot | None:
+        """The bytes the last scan read of ``rel`` (forgotten here: served once) if the file
+        is provably unchanged since (see :meth:`read`), else None. One ``stat``."""
         snap = self._forget_scanned(rel)
-        if snap is not None and snap.mtime_ns < self._scanned_ns - _RACY_NS:
-            try:
-                st = os.stat(path)
-            except OSError:
-                st = None
-            if st is not None and st.st_size == snap.size and st.st_mtime_ns == snap.mtime_ns:
-                return Note.from_bytes(snap.data, path=rel), snap
-        snap = read_snapshot(path)
-        return Note.from_bytes(snap.data, path=rel), snap
+        trusted_before = self._scanned_ns - _RACY_NS
+        if snap is None or snap.mtime_ns >= trusted_before:
+            return None
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        return snap if stat_key(st) == snap.stat_key else None
+
+    def _note(self, rel: str, snap: FileSnapshot) -> Note:
+        """The note of ``snap``, with the values the index parsed from these very bytes
+        (same SHA-256) instead of parsing them again."""
+        entry = self._index.get(rel)
+        if entry is not None and entry.sha256 == snap.sha256 and entry.ok:
+            return Note.from_bytes(snap.data, path=rel, values=entry.fields)
+        return Note.from_bytes(snap.data, path=rel)
 
     def write(self, rel: str, note: Note, *, expected: FileSnapshot | Absent) -> FileSnapshot:
         """Write ``note`` to ``rel`` atomically, only if the file is still as ``expected``
         (``ABSENT``: must not exist). Raises WriteConflict otherwise; updates the index."""
         data = note.to_bytes()
         self._forget_scanned(rel)
-        snap = write_atomic(self.abspath(rel), data, expected=expected)
-        self._index[rel] = _index_entry(rel, data, snap.mtime_ns, snap.sha256)
+        path = self.abspath(rel)
+        with _environment(path, "writing the note"):
+            snap = write_atomic(path, data, expected=expected)
+        self._index[rel] = _index_entry(rel, snap)
         self.__dict__.pop("schema", None)
         return snap
 
@@ -384,7 +533,8 @@ class Vault:
         replaces an existing file). Links to the old name in other notes are not rewritten."""
         source = self.abspath(rel)
         target = self.abspath(new_rel)
-        move_file(source, target, expected=expected)
+        with _environment(target, "renaming the note"):
+            move_file(source, target, expected=expected)
         self._forget_scanned(rel)
         entry = self._index.pop(rel, None)
         if entry is not None:
@@ -394,7 +544,8 @@ class Vault:
 
     def trash(self, rel: str, *, expected: FileSnapshot | None = None) -> Path:
         """Move ``rel`` to ``.trash/`` (compare-and-swap with ``expected``)."""
-        moved = move_to_trash(self.root, rel, expected=expected)
+        with _environment(self.abspath(rel), "moving the note to .trash/"):
+            moved = move_to_trash(self.root, rel, expected=expected)
         self._forget_scanned(rel)
         self._index.pop(rel, None)
         self.__dict__.pop("schema", None)
@@ -403,31 +554,48 @@ class Vault:
     # --- cache ---------------------------------------------------------------------------
 
     def _load_cache(self) -> None:
+        """Read the index cache: a header line, then one JSON line per note, read one line
+        at a time (the whole file is never held in memory at once)."""
         assert self.cache_path is not None
+        # One key string for all notes (as json.loads of one document shares them): a
+        # vault's notes mostly have the same field names.
+        keys: dict[str, str] = {}
+
+        def pairs(items: list[tuple[str, Any]]) -> Any:
+            return _decode({keys.setdefault(k, k): v for k, v in items})
+
+        decoder = json.JSONDecoder(object_pairs_hook=pairs)
+        index: dict[str, IndexEntry] = {}
         try:
-            raw = json.loads(self.cache_path.read_text(encoding="utf-8"), object_hook=_decode)
-        except (OSError, ValueError):
+            with open(self.cache_path, encoding="utf-8") as handle:
+                head = decoder.decode(handle.readline())
+                if head.get("version") != _CACHE_VERSION or head.get("root") != str(self.root):
+                    return
+                for line in handle:
+                    entry = IndexEntry(**decoder.decode(line))
+                    index[entry.path] = entry
+        except (OSError, ValueError, TypeError, AttributeError):
             return  # no cache or an unreadable one: a cold scan rebuilds it
-        if raw.get("version") != _CACHE_VERSION or raw.get("root") != str(self.root):
-            return
-        self._scanned_ns = int(raw["scanned_ns"])
-        self._index = {e["path"]: IndexEntry(**e) for e in raw["entries"]}
+        self._scanned_ns = int(head["scanned_ns"])
+        self._index = index
+
+    def _cache_lines(self) -> Iterator[bytes]:
+        """The cache file's lines (see :meth:`_load_cache`), made one at a time."""
+        dumps = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+        head = {"version": _CACHE_VERSION, "root": str(self.root),
+                "scanned_ns": self._scanned_ns}
+        yield dumps(head).encode() + b"\n"
+        for e in self._index.values():
+            entry = {"path": e.path, "size": e.size, "mtime_ns": e.mtime_ns, "sha256": e.sha256,
+                     "has_frontmatter": e.has_frontmatter, "fields": _encode(e.fields),
+                     "error": e.error, "error_line": e.error_line, "ctime_ns": e.ctime_ns,
+                     "inode": e.inode}
+            if e.emptied_in is not None:  # rare: left out otherwise (the default)
+                entry["emptied_in"] = e.emptied_in
+            yield dumps(entry).encode() + b"\n"
 
     def _save_cache(self) -> None:
         assert self.cache_path is not None
-        payload = {
-            "version": _CACHE_VERSION,
-            "root": str(self.root),
-            "scanned_ns": self._scanned_ns,
-            "entries": [
-                {"path": e.path, "size": e.size, "mtime_ns": e.mtime_ns, "sha256": e.sha256,
-                 "has_frontmatter": e.has_frontmatter, "fields": _encode(e.fields),
-                 "error": e.error,
-                 "error_line": e.error_line}
-                for e in self._index.values()
-            ],
-        }
-        data = json.dumps(payload, separators=(",", ":"), check_circular=False).encode()
         # A cache, not user data: atomic (temp file + rename) but not fsynced; a torn or
         # missing cache only means the next scan reads every note again. So a folder we
         # may not write is no error here (the state file beside it reports it).
@@ -438,8 +606,8 @@ class Vault:
         except OSError:
             return
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+            with os.fdopen(fd, "wb", buffering=1 << 16) as handle:
+                handle.writelines(self._cache_lines())
             os.chmod(temp, 0o600)
             os.replace(temp, self.cache_path)
         except BaseException as exc:
@@ -450,6 +618,19 @@ class Vault:
 
 
 _BAD_NAME = ScanProblem("name", "the name is not valid UTF-8, so it cannot be synced; rename it")
+
+
+@contextlib.contextmanager
+def _environment(path: Path, doing: str) -> Iterator[None]:
+    """Raise a full disk, a read-only folder, an I/O error ... as the
+    :class:`~syncbridge.errors.StorageFailure` naming ``path`` (other errors pass)."""
+    try:
+        yield
+    except OSError as exc:
+        failure = os_failure(exc, path, doing)
+        if failure is None:
+            raise
+        raise failure from exc
 
 
 def _cannot_read(what: str, exc: OSError) -> str:
@@ -493,28 +674,46 @@ def _blocked_by(rel: str, blocked: Sequence[str]) -> str | None:
     return None
 
 
-def _read_chunk(root: str, items: list[tuple[str, int]]) -> list[tuple[IndexEntry, bytes]]:
-    """Index entries for ``items`` (vault-relative path, mtime_ns), with the bytes read;
-    unreadable files are left out."""
-    out = []
-    for rel, mtime_ns in items:
-        try:
-            with open(os.path.join(root, rel), "rb") as file:  # not pathlib: a hot loop
-                data = file.read()
-        except FileNotFoundError:
-            continue  # deleted since the walk: the next scan drops it
-        except OSError as exc:
-            # kept in the index as unreadable (never taken for deleted); mtime -1: read
-            # again on every scan, so it is back as soon as its permissions are fixed
-            entry = IndexEntry(rel, -1, -1, "", error=_cannot_read("note", exc))
-            out.append((entry, b""))
-            continue
-        out.append((_index_entry(rel, data, mtime_ns, hashlib.sha256(data).hexdigest()), data))
-    return out
+SETTLE_ENV = "SYNCBRIDGE_TEST_SETTLE_MS"
+"""Environment variable overriding the default ``settle_ms`` of every :class:`Vault` (tests)."""
 
 
-def _index_entry(rel: str, data: bytes, mtime_ns: int, digest: str) -> IndexEntry:
-    entry = IndexEntry(rel, len(data), mtime_ns, digest)
+def _default_settle_ms() -> int:
+    raw = os.environ.get(SETTLE_ENV, "")
+    try:
+        return int(raw) if raw else SETTLE_NS // 1_000_000
+    except ValueError:
+        return SETTLE_NS // 1_000_000
+
+
+_NO_BYTES = FileSnapshot(b"", 0, -1, "")
+_UNSETTLED = ("kept changing while syncbridge read it (an editor or a sync client still "
+              "saving it?); it is left alone, neither synced nor deleted, and read again on "
+              "the next sync")
+_HELD_EMPTIED = ("emptied since syncbridge last read it (0 bytes now); left alone in this "
+                 "run in case a save was caught halfway: if you emptied it on purpose, the "
+                 "next sync applies it")
+
+
+def _read_file(root: str, rel: str) -> tuple[FileSnapshot, bool] | IndexEntry | None:
+    """One read of note ``rel`` (:func:`~syncbridge.fsio.read_once`); an unreadable entry
+    for a file that may not be read; None if it was deleted since the walk (the next scan
+    drops it)."""
+    try:
+        return read_once(os.path.join(root, rel))  # not pathlib: a hot loop
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        # kept in the index as unreadable (never taken for deleted); mtime -1: read
+        # again on every scan, so it is back as soon as its permissions are fixed
+        return IndexEntry(rel, -1, -1, "", error=_cannot_read("note", exc))
+
+
+def _index_entry(rel: str, snap: FileSnapshot) -> IndexEntry:
+    """The index entry of note ``rel`` read as ``snap`` (its values parsed)."""
+    data = snap.data
+    entry = IndexEntry(rel, snap.size, snap.mtime_ns, snap.sha256, ctime_ns=snap.ctime_ns,
+                       inode=snap.inode)
     try:
         parts = split_text(decode(data, path=rel))
         entry.has_frontmatter = parts.frontmatter is not None

@@ -27,9 +27,16 @@ NOTE = (
 def test_public_surface() -> None:
     assert set(fsio.__all__) == {
         "ABSENT",
+        "SETTLE_NS",
+        "SETTLE_WAIT_MAX_NS",
+        "StatKey",
         "TRASH_DIR",
         "Absent",
         "FileSnapshot",
+        "read_once",
+        "read_settled",
+        "settle_delay_ns",
+        "stat_key",
         "is_stale_temp",
         "move_file",
         "move_to_trash",

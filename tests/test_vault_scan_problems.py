@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+import syncbridge.fsio as fsio_module
 import syncbridge.vault as vault_module
 from syncbridge.doctor import diagnose
 from syncbridge.vault import Vault
@@ -46,6 +47,7 @@ class _Denied:
 
         monkeypatch.setattr(vault_module.os, "scandir", scandir)
         monkeypatch.setattr(vault_module, "open", opener, raising=False)
+        monkeypatch.setattr(fsio_module, "open", opener, raising=False)  # the scan's reads
 
 
 class _Listing:
