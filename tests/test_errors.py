@@ -84,5 +84,5 @@ def test_cli_exits_4_on_a_remote_unavailable_and_says_when_to_retry(
     _status_raising(monkeypatch, RemoteUnavailable("connection reset"))
     assert main(["status"]) == 4
     assert capsys.readouterr().err == (
-        "syncbridge: temporary failure, try again later: connection reset\n"
+        "syncbridge: temporary failure, try again: connection reset\n"
     )
