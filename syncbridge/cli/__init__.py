@@ -93,7 +93,9 @@ def _describe(exc: BaseException) -> tuple[ExitCode, str, str]:
     if isinstance(exc, SyncLocked):
         return ExitCode.TEMPORARY, "locked", f"temporary failure, try again: {exc}"
     if isinstance(exc, RetryableError):
-        return ExitCode.TEMPORARY, "unavailable", f"temporary failure, try again: {exc}"
+        wait = getattr(exc, "retry_after_s", None)  # RemoteUnavailable: what the remote asked
+        when = f" in {wait:g} s or later" if wait else ""
+        return ExitCode.TEMPORARY, "unavailable", f"temporary failure, try again{when}: {exc}"
     if isinstance(exc, SyncbridgeError):
         return ExitCode.PROBLEMS, "error", str(exc)
     from syncbridge.storage import os_failure

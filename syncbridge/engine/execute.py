@@ -20,7 +20,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from syncbridge.adapter import Adapter, Record, RecordRef
+from syncbridge.adapter import Adapter, ConflictCopies, Record, RecordRef
 from syncbridge.engine import faults
 from syncbridge.engine.faults import FaultInjector
 from syncbridge.engine.lineage import (
@@ -184,7 +184,10 @@ class _Executor:
             )
             if self.state.open_conflict_id(entry) is not None:
                 continue  # seen before and still open (manual): logged and copied already
-            if c.field == BODY and isinstance(action.a, Record):
+            vault = self.adapters["vault"]  # conflict copies are the vault side's extra
+            if c.field == BODY and isinstance(action.a, Record) and (
+                isinstance(vault, ConflictCopies)
+            ):
                 loser = c.remote_value if c.winner != "remote" else c.vault_value
                 label = dt.datetime.now().strftime("%Y-%m-%d %H%M")
                 copy = Record(
@@ -194,7 +197,7 @@ class _Executor:
                     id=action.a.id,
                     title=action.a.title,
                 )
-                copy_id = self.adapters["vault"].write_conflict_copy(copy, label)
+                copy_id = vault.write_conflict_copy(copy, label)
             entries.append(replace(entry, copy_id=copy_id))
         return entries
 
@@ -307,9 +310,16 @@ class _Executor:
         for side, (w, ref) in (written or {}).items():
             if ref is None:
                 continue
-            # what the side really stored (it may drop or normalise values); if it vanished
-            # right after our write, what we sent is the best base there is
-            final[side] = read_back.get((side, ref.id)) or _as_sent(w, ref)
+            seen = read_back.get((side, ref.id))
+            if seen is not None and seen.version == ref.version:
+                # what the side really stored (it may drop or normalise values)
+                final[side] = seen
+            else:
+                # Changed by someone else after our write (the read-back has another
+                # version; on a check-then-write remote the window is a round trip), or
+                # gone: what we sent is the base, so the change made meanwhile is seen as
+                # an edit next run and synced, never taken for agreed.
+                final[side] = _as_sent(w, ref)
         a, b = final["vault"], final["remote"]
         assert isinstance(a, Record) and isinstance(b, Record), "both sides must be read"
         return self.state.save_link(
