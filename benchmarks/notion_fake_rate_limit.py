@@ -24,7 +24,7 @@ from notion_client import Client, RetryOptions
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import machine, write_section
-from syncbridge_notion.testing import NotionFakeServer, RateLimitConfig
+from syncbridge_notion_fake import NotionFakeServer, RateLimitConfig
 
 LIMIT = RateLimitConfig(enabled=True, rate=3.0, burst=10)
 

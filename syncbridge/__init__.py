@@ -1,6 +1,7 @@
 """syncbridge: lossless, bidirectional sync between an Obsidian vault and external tools.
 
 The public surface is listed in ``__all__`` (guarded by ``tests/test_public_api.py``):
+the sync as one call (:func:`open` → :class:`Bridge`: ``sync``, ``status``, ``conflicts``),
 the note model (:class:`Note`), the vault (:class:`Vault`, :class:`VaultAdapter`), the
 adapter contract (:class:`Adapter`, :class:`Record`, :class:`RecordRef`, ...) and the
 errors. The sync engine lives in :mod:`syncbridge.engine`, the schema in
@@ -16,6 +17,7 @@ from syncbridge.adapter import (
     RecordRef,
     canonical,
 )
+from syncbridge.bridge import Bridge, TargetStatus, open
 from syncbridge.errors import (
     ConfigError,
     EditError,
@@ -33,6 +35,7 @@ __all__ = [
     "MISSING",
     "Adapter",
     "AdapterConfig",
+    "Bridge",
     "Capabilities",
     "ConfigError",
     "EditError",
@@ -43,9 +46,11 @@ __all__ = [
     "RecordRef",
     "StaleVersion",
     "SyncbridgeError",
+    "TargetStatus",
     "Vault",
     "VaultAdapter",
     "WriteConflict",
     "canonical",
+    "open",
 ]
 __version__ = "0.1.0"

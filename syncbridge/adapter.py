@@ -226,12 +226,65 @@ class Adapter(abc.ABC):
         """
         return None
 
+    @contextmanager
+    def exclusive(self, owner: Mapping[str, Any]) -> Iterator[bool]:
+        """Hold this target for one sync run of ``owner`` (who, where: host, pid, state file,
+        target name), so that two setups syncing it at once cannot both create every entry.
+
+        Yields ``True`` when the side really holds a lock (SQLite: a lease row inside the
+        database), ``False`` when it cannot lock (the default): the engine then looks each
+        create up first (:meth:`lookup`). Raises :class:`~syncbridge.errors.SyncLocked`,
+        naming the other run, when another run holds it.
+        """
+        yield False
+
+    def lookup(self, field: str, values: Sequence[Any]) -> Mapping[Any, builtins.list[str]] | None:
+        """Ids of the live records whose ``field`` holds one of ``values`` (canonical
+        values, mostly the id field's), value → ids; ``None`` when the side cannot look up
+        (the default). The engine asks right before creating records on a side it could
+        not lock, so that a record another run created meanwhile is linked, not doubled.
+        """
+        return None
+
+    def generation(self, state_id: str) -> int | None:
+        """The sync generation of the state ``state_id`` last recorded in this target
+        (see :meth:`set_generation`), or ``None``: never recorded, or the side keeps none
+        (the default)."""
+        return None
+
+    def set_generation(self, state_id: str, generation: int) -> bool:
+        """Record the generation of a sync run of the state ``state_id`` in this target
+        (a write of its own, durable on return); ``False`` if the side keeps none.
+
+        A state file and its target advance one counter together, so a target put back
+        from an older copy (its generation behind the state's) and a state put back from
+        an older copy (behind the target's) are both recognised.
+        """
+        return False
+
+    def predates(self, version: str, than: str) -> bool:
+        """Whether ``version`` of a record is older than the version ``than`` it had at the
+        last sync (the record was put back from an older copy), when the side can tell.
+        Default ``False`` (versions are opaque)."""
+        return False
+
     def write_conflict_copy(self, record: Record, label: str) -> str | None:
         """Keep a losing version of ``record`` next to it, outside sync; return its id.
 
         Only the vault implements it (``Title (conflict 2026-11-28 1432).md``); ``label`` is
         the human-readable time stamp to put in the name. The default does nothing and
         returns ``None``: the losing value is still kept in the conflict log.
+        """
+        return None
+
+    def change_token(self) -> str | None:
+        """A cheap value that differs whenever records may have changed here since it was
+        last taken, other than by this adapter's own writes (those may move it too, at
+        the cost of one sync that finds nothing to do); ``None``: cannot tell cheaply.
+
+        The daemon takes it before each sync and polls it every interval; only a new
+        value (or ``None``) starts a sync, so an idle target costs one call per interval.
+        SQLite: ``PRAGMA data_version``. Default: ``None`` (every poll syncs).
         """
         return None
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import tomllib
 import zoneinfo
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_CONFIG_NAME",
     "Config",
+    "ControlSection",
+    "DaemonSection",
     "StateSection",
     "SyncSection",
     "Target",
@@ -77,6 +79,12 @@ class VaultSection(_Strict):
         None,
         description="IANA zone of the local times in notes (last_modified: 2025-07-05 16:56);"
         " default: this machine's zone.",
+    )
+    update_links: bool = Field(
+        True,
+        description="When a sync renames a note (a record retitled on the remote), rewrite"
+        " the links to it in other notes, as Obsidian does; false: leave them and report"
+        " them as broken.",
     )
 
     @field_validator("timezone")
@@ -128,6 +136,45 @@ class StateSection(_Strict):
     )
 
 
+class ControlSection(_Strict):
+    """``[daemon.control]``: the daemon's local HTTP control API (docs/control-api.md)."""
+
+    enabled: bool = Field(
+        False, description="Serve the control API on 127.0.0.1 while 'syncbridge watch' runs."
+    )
+    port: int = Field(
+        0, ge=0, le=65535, description="TCP port on 127.0.0.1; 0 picks a free one each start."
+    )
+
+
+class DaemonSection(_Strict):
+    """``[daemon]``: how ``syncbridge watch`` times its syncs."""
+
+    debounce_ms: int = Field(
+        1000,
+        ge=0,
+        le=600_000,
+        description="Quiet time after the last vault change before it is synced (a save"
+        " burst, a git checkout become one sync).",
+    )
+    max_delay_ms: int = Field(
+        10_000,
+        ge=0,
+        le=3_600_000,
+        description="A vault that never stays quiet is still synced this long after the"
+        " first change.",
+    )
+    poll_interval_s: float = Field(
+        30.0, gt=0, le=86_400, description="How often each target is checked for changes."
+    )
+    polling: bool = Field(
+        False,
+        description="Watch the vault by polling instead of the OS's file events (network"
+        " drives); the daemon falls back to it by itself when events cannot be had.",
+    )
+    control: ControlSection = Field(default_factory=ControlSection)  # type: ignore[arg-type]
+
+
 class TargetSection(_Strict):
     """The keys every ``[[targets]]`` table understands; other keys belong to the adapter."""
 
@@ -145,6 +192,13 @@ class TargetSection(_Strict):
         default_factory=list, description="Classes to sync; empty: every class."
     )
     exclude_classes: list[str] = Field(default_factory=list, description="Classes to skip.")
+    poll_interval_s: float | None = Field(
+        None,
+        gt=0,
+        le=86_400,
+        description="How often 'syncbridge watch' checks this target for changes; default"
+        " [daemon] poll_interval_s.",
+    )
     exclude_values: dict[str, list[Any]] = Field(
         default_factory=dict,
         description="Field → values that keep a note off this target"
@@ -171,6 +225,7 @@ class _File(_Strict):
     vault: VaultSection
     sync: SyncSection = Field(default_factory=SyncSection)  # type: ignore[arg-type]
     state: StateSection = Field(default_factory=StateSection)  # type: ignore[arg-type]
+    daemon: DaemonSection = Field(default_factory=DaemonSection)  # type: ignore[arg-type]
     targets: list[dict[str, Any]] = Field(default_factory=list)
 
 
@@ -207,6 +262,7 @@ class Config:
     sync: SyncSection
     state: StateSection
     targets: tuple[Target, ...]
+    daemon: DaemonSection = field(default_factory=lambda: DaemonSection.model_validate({}))
 
     @property
     def vault_path(self) -> Path:
@@ -217,6 +273,11 @@ class Config:
         if self.state.path is not None:
             return _resolve(self.base_dir, self.state.path)
         return self.base_dir / ".syncbridge" / "state.db"
+
+    def poll_interval_s(self, target: Target) -> float:
+        """Seconds between the daemon's checks of ``target`` for remote changes."""
+        own = target.section.poll_interval_s
+        return own if own is not None else self.daemon.poll_interval_s
 
     def target(self, name: str) -> Target:
         """The target called ``name``; ``ConfigError`` listing the known names if none."""
@@ -259,6 +320,7 @@ class Config:
             force_delete=force_delete,
             dry_run=dry_run,
             filters=self.filters(target),
+            update_links=self.vault.update_links,
         )
 
 
@@ -349,6 +411,7 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path, path: Path | None =
         sync=parsed.sync,
         state=parsed.state,
         targets=tuple(targets),
+        daemon=parsed.daemon,
     )
 
 

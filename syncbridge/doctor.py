@@ -19,12 +19,14 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from syncbridge.engine.identity import duplicate_id_message, duplicate_ids, key_of
 from syncbridge.errors import NoteError
 from syncbridge.fsio import read_snapshot
 from syncbridge.note import Note
 from syncbridge.schema.validate import validate_note
 from syncbridge.splice import key_spans
 from syncbridge.vault import Vault
+from syncbridge.vault_adapter import CONFLICT_COPY, canonical_fields
 from syncbridge.wikilinks import LinkResolver, links_in_value
 
 __all__ = ["DoctorReport", "Finding", "diagnose"]
@@ -98,7 +100,7 @@ def diagnose(vault: Vault, *, id_field: str = "id", check_edits: bool = True,
         elif isinstance(value, list):
             aliases[path] = [str(v) for v in value if v is not None]
     resolver = LinkResolver([*entries.keys(), *_attachments(vault)], aliases)
-    ids: dict[Any, list[str]] = defaultdict(list)
+    keys: dict[str, str | None] = {}
     classes: dict[str, int] = defaultdict(int)
     paths = sorted(entries)
     for i, path in enumerate(paths):
@@ -135,22 +137,22 @@ def diagnose(vault: Vault, *, id_field: str = "id", check_edits: bool = True,
                 report.findings.append(Finding(
                     "warning", "invalid-value", path,
                     f"{issue} (class {cls_name}; the value is kept as it is)"))
-        if id_field in entry.fields and entry.fields[id_field] not in (None, ""):
-            key = entry.fields[id_field]
-            ids[key if isinstance(key, str | int | float | bool) else repr(key)].append(path)
+        if id_field in entry.fields and not CONFLICT_COPY.search(path):
+            # the very identity sync uses: the canonical value, typed by the class
+            spec = {id_field: cls.fields[id_field]} if cls and id_field in cls.fields else {}
+            keys[path] = key_of(canonical_fields(spec, {id_field: entry.fields[id_field]}),
+                                id_field)
         for link in links_in_value(entry.fields):
             if link.target and resolver.resolve(link.target, path) is None:
                 report.findings.append(Finding(
                     "info", "unresolved-link", path,
                     f"[[{link.target}]] in the frontmatter matches no note"))
-    for value, holders in ids.items():
-        if len(holders) > 1:
-            for holder in holders:
-                others = ", ".join(h for h in holders if h != holder)
-                report.findings.append(Finding(
-                    "error", "duplicate-id", holder,
-                    f"{id_field} {value!r} is also used by {others}; give each note its own "
-                    f"{id_field} so sync can tell them apart"))
+    for key, holders in duplicate_ids(keys).items():
+        # one rule with sync (engine.identity): every note sharing an id is skipped
+        for holder in holders:
+            others = [h for h in holders if h != holder]
+            report.findings.append(Finding(
+                "error", "duplicate-id", holder, duplicate_id_message(id_field, key, others)))
     report.classes = dict(sorted(classes.items()))
     return report
 

@@ -6,8 +6,15 @@
     ├── FatalError                  stop the run; the message says what to fix
     │   ├── ConfigError             bad syncbridge.toml (names the key path)
     │   ├── AdapterNotFound         no entry point of that name / duplicate names
-    │   ├── StateError              state store unreadable or from a newer version
+    │   ├── StateError              state store unusable or from a newer version
+    │   ├── DamagedFile             a state or target file is damaged, empty or not ours
+    │   │                           (hint: syncbridge repair; names the file)
+    │   ├── StorageFailure          the disk or filesystem refused: full, read-only, I/O
+    │   │                           error, no permission (names the path and what to do)
+    │   ├── DaemonRunning           another 'syncbridge watch' holds this state (names it)
     │   └── SafetyStop              a run that would delete too much (hint: --force-delete)
+    │       └── TargetRestored      the target looks put back from an older copy
+    │                               (hint: --take-target / --push-vault)
     ├── RetryableError              try again later (network, rate limit, lock held)
     │   ├── RemoteUnavailable
     │   └── SyncLocked              another sync of the same target is running
@@ -30,6 +37,8 @@ from __future__ import annotations
 __all__ = [
     "AdapterNotFound",
     "ConfigError",
+    "DaemonRunning",
+    "DamagedFile",
     "EditError",
     "EncodingError",
     "FatalError",
@@ -42,8 +51,10 @@ __all__ = [
     "SkipError",
     "StaleVersion",
     "StateError",
+    "StorageFailure",
     "SyncLocked",
     "SyncbridgeError",
+    "TargetRestored",
     "UnsafePath",
     "WriteConflict",
 ]
@@ -69,8 +80,39 @@ class StateError(FatalError):
     """The state store cannot be used (corrupt, locked for good, or from a newer version)."""
 
 
+class DamagedFile(FatalError):
+    """A file syncbridge relies on (the state, a target database) is damaged, empty or not
+    what it should be. ``path`` names it; the message says what to run (mostly
+    ``syncbridge repair``, which keeps the damaged file as a backup)."""
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        self.path = path
+        super().__init__(message)
+
+
+class StorageFailure(FatalError):
+    """The environment refused a read or write: the disk is full, the file system is
+    read-only, an I/O error, no permission, a file-size limit. ``path`` names the file,
+    ``reason`` is one of ``disk_full``, ``read_only``, ``io_error``, ``permission``,
+    ``file_too_large``, ``other``. Nothing half-written is kept; fix it and run again."""
+
+    def __init__(self, message: str, *, path: str | None = None, reason: str = "other") -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(message)
+
+
 class SafetyStop(FatalError):
     """A safety guard stopped the run before it changed anything (e.g. mass deletion)."""
+
+
+class TargetRestored(SafetyStop):
+    """The target moved back in time (put back from an older copy): stopped before any
+    write; ``--take-target`` or ``--push-vault`` (``SyncOptions.restored``) decides."""
+
+
+class DaemonRunning(FatalError):
+    """Another daemon runs on the same vault and state; the message names it (pid)."""
 
 
 class RetryableError(SyncbridgeError):

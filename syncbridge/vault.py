@@ -60,6 +60,7 @@ from syncbridge.fsio import (
 )
 from syncbridge.note import Note
 from syncbridge.split import decode, split_text
+from syncbridge.storage import os_failure
 from syncbridge.yamlio import load_values
 
 if TYPE_CHECKING:
@@ -68,7 +69,8 @@ if TYPE_CHECKING:
 __all__ = ["IndexEntry", "ScanProblem", "ScanReport", "Vault"]
 
 ALWAYS_SKIPPED = (".obsidian", ".trash", ".git")
-_CACHE_VERSION = 3  # 3: ctime_ns, inode and emptied_in; older caches are ignored (cold scan)
+_CACHE_VERSION = 4  # 4: one JSON line per note, with ctime_ns, inode and emptied_in; older
+# caches are ignored (a cold scan)
 _RACY_NS = 2_000_000_000  # mtimes this close to the last scan are re-checked by content
 _SCANNED_BYTES_MAX = 64 * 1024 * 1024  # bytes of scanned notes kept for the next read()
 
@@ -518,7 +520,9 @@ class Vault:
         (``ABSENT``: must not exist). Raises WriteConflict otherwise; updates the index."""
         data = note.to_bytes()
         self._forget_scanned(rel)
-        snap = write_atomic(self.abspath(rel), data, expected=expected)
+        path = self.abspath(rel)
+        with _environment(path, "writing the note"):
+            snap = write_atomic(path, data, expected=expected)
         self._index[rel] = _index_entry(rel, snap)
         self.__dict__.pop("schema", None)
         return snap
@@ -531,7 +535,8 @@ class Vault:
         replaces an existing file). Links to the old name in other notes are not rewritten."""
         source = self.abspath(rel)
         target = self.abspath(new_rel)
-        move_file(source, target, expected=expected)
+        with _environment(target, "renaming the note"):
+            move_file(source, target, expected=expected)
         self._forget_scanned(rel)
         entry = self._index.pop(rel, None)
         if entry is not None:
@@ -541,7 +546,8 @@ class Vault:
 
     def trash(self, rel: str, *, expected: FileSnapshot | None = None) -> Path:
         """Move ``rel`` to ``.trash/`` (compare-and-swap with ``expected``)."""
-        moved = move_to_trash(self.root, rel, expected=expected)
+        with _environment(self.abspath(rel), "moving the note to .trash/"):
+            moved = move_to_trash(self.root, rel, expected=expected)
         self._forget_scanned(rel)
         self._index.pop(rel, None)
         self.__dict__.pop("schema", None)
@@ -550,34 +556,48 @@ class Vault:
     # --- cache ---------------------------------------------------------------------------
 
     def _load_cache(self) -> None:
+        """Read the index cache: a header line, then one JSON line per note, read one line
+        at a time (the whole file is never held in memory at once)."""
         assert self.cache_path is not None
+        # One key string for all notes (as json.loads of one document shares them): a
+        # vault's notes mostly have the same field names.
+        keys: dict[str, str] = {}
+
+        def pairs(items: list[tuple[str, Any]]) -> Any:
+            return _decode({keys.setdefault(k, k): v for k, v in items})
+
+        decoder = json.JSONDecoder(object_pairs_hook=pairs)
+        index: dict[str, IndexEntry] = {}
         try:
-            raw = json.loads(self.cache_path.read_text(encoding="utf-8"), object_hook=_decode)
-        except (OSError, ValueError):
+            with open(self.cache_path, encoding="utf-8") as handle:
+                head = decoder.decode(handle.readline())
+                if head.get("version") != _CACHE_VERSION or head.get("root") != str(self.root):
+                    return
+                for line in handle:
+                    entry = IndexEntry(**decoder.decode(line))
+                    index[entry.path] = entry
+        except (OSError, ValueError, TypeError, AttributeError):
             return  # no cache or an unreadable one: a cold scan rebuilds it
-        if raw.get("version") != _CACHE_VERSION or raw.get("root") != str(self.root):
-            return
-        try:
-            index = {e["path"]: IndexEntry(**e) for e in raw["entries"]}
-            scanned_ns = int(raw["scanned_ns"])
-        except (KeyError, TypeError, ValueError):
-            return  # not a cache this version wrote: a cold scan rebuilds it
-        self._scanned_ns, self._index = scanned_ns, index
+        self._scanned_ns = int(head["scanned_ns"])
+        self._index = index
+
+    def _cache_lines(self) -> Iterator[bytes]:
+        """The cache file's lines (see :meth:`_load_cache`), made one at a time."""
+        dumps = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+        head = {"version": _CACHE_VERSION, "root": str(self.root),
+                "scanned_ns": self._scanned_ns}
+        yield dumps(head).encode() + b"\n"
+        for e in self._index.values():
+            entry = {"path": e.path, "size": e.size, "mtime_ns": e.mtime_ns, "sha256": e.sha256,
+                     "has_frontmatter": e.has_frontmatter, "fields": _encode(e.fields),
+                     "error": e.error, "error_line": e.error_line, "ctime_ns": e.ctime_ns,
+                     "inode": e.inode}
+            if e.emptied_in is not None:  # rare: left out otherwise (the default)
+                entry["emptied_in"] = e.emptied_in
+            yield dumps(entry).encode() + b"\n"
 
     def _save_cache(self) -> None:
         assert self.cache_path is not None
-        entries = []
-        for e in self._index.values():
-            item = {"path": e.path, "size": e.size, "mtime_ns": e.mtime_ns, "sha256": e.sha256,
-                    "has_frontmatter": e.has_frontmatter, "fields": _encode(e.fields),
-                    "error": e.error, "error_line": e.error_line, "ctime_ns": e.ctime_ns,
-                    "inode": e.inode}
-            if e.emptied_in is not None:  # rare: left out otherwise (the default)
-                item["emptied_in"] = e.emptied_in
-            entries.append(item)
-        payload = {"version": _CACHE_VERSION, "root": str(self.root),
-                   "scanned_ns": self._scanned_ns, "entries": entries}
-        data = json.dumps(payload, separators=(",", ":"), check_circular=False).encode()
         # A cache, not user data: atomic (temp file + rename) but not fsynced; a torn or
         # missing cache only means the next scan reads every note again. So a folder we
         # may not write is no error here (the state file beside it reports it).
@@ -588,8 +608,8 @@ class Vault:
         except OSError:
             return
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+            with os.fdopen(fd, "wb", buffering=1 << 16) as handle:
+                handle.writelines(self._cache_lines())
             os.chmod(temp, 0o600)
             os.replace(temp, self.cache_path)
         except BaseException as exc:
@@ -600,6 +620,19 @@ class Vault:
 
 
 _BAD_NAME = ScanProblem("name", "the name is not valid UTF-8, so it cannot be synced; rename it")
+
+
+@contextlib.contextmanager
+def _environment(path: Path, doing: str) -> Iterator[None]:
+    """Raise a full disk, a read-only folder, an I/O error ... as the
+    :class:`~syncbridge.errors.StorageFailure` naming ``path`` (other errors pass)."""
+    try:
+        yield
+    except OSError as exc:
+        failure = os_failure(exc, path, doing)
+        if failure is None:
+            raise
+        raise failure from exc
 
 
 def _cannot_read(what: str, exc: OSError) -> str:

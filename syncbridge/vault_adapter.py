@@ -23,12 +23,13 @@ Conventions (the engine relies on them):
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import datetime as dt
 import re
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import PurePosixPath
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from syncbridge.adapter import (
     MISSING,
@@ -39,13 +40,25 @@ from syncbridge.adapter import (
     RecordRef,
     canonical,
 )
-from syncbridge.errors import RecordError, StaleVersion, SyncbridgeError, WriteConflict
+from syncbridge.errors import (
+    NoteError,
+    RecordError,
+    SkipError,
+    StaleVersion,
+    SyncbridgeError,
+    UnsafePath,
+    WriteConflict,
+)
 from syncbridge.filenames import safe_filename
 from syncbridge.fsio import ABSENT, read_snapshot
 from syncbridge.note import Note
+from syncbridge.relink import LinkStyle, NoteRelink, RelinkPlanner, apply_relink
 from syncbridge.schema import FieldSpec, parse_vault_datetime, to_canonical, to_yaml_value
 from syncbridge.schema.model import ClassSchema, FieldKind
 from syncbridge.vault import IndexEntry, Vault
+
+if TYPE_CHECKING:
+    from syncbridge.engine.relink import RelinkOutcome
 
 __all__ = ["CONFLICT_COPY", "VaultAdapter", "VaultAdapterConfig", "canonical_fields"]
 
@@ -318,8 +331,8 @@ class VaultAdapter(Adapter):
                 raise StaleVersion(str(exc)) from exc
         current = PurePosixPath(path)
         if record.title and record.title != current.stem:
-            # Retitled on the other side: rename the note in its folder (links to the old
-            # name in other notes are not rewritten; `syncbridge doctor --all` lists them).
+            # Retitled on the other side: rename the note in its folder (the engine then
+            # rewrites the links to it in other notes, see syncbridge.engine.relink).
             folder = "" if str(current.parent) == "." else str(current.parent) + "/"
             new_path = self._note_path(folder, record.title, replacing=path)
             if new_path != path:
@@ -344,6 +357,86 @@ class VaultAdapter(Adapter):
             self.vault.trash(record_id, expected=snap)
         except WriteConflict as exc:
             raise StaleVersion(str(exc)) from exc
+
+    # --- link rewrites (syncbridge.engine.relink.LinkRewriter) -----------------------------
+
+    def planned_move(self, record: Record) -> str | None:
+        """Where :meth:`update` of ``record`` would rename its note (a new title), or None.
+        Reads the folder's listing; the rename itself may still pick another free name."""
+        path = record.id
+        if path is None or not record.title:
+            return None
+        current = PurePosixPath(path)
+        if record.title == current.stem:
+            return None
+        folder = "" if str(current.parent) == "." else str(current.parent) + "/"
+        new_path = self._note_path(folder, record.title, replacing=path)
+        return None if new_path == path else new_path
+
+    def note_exists(self, path: str) -> bool:
+        """Whether a note is at ``path`` now (a stat call)."""
+        try:
+            return self.vault.abspath(path).is_file()
+        except UnsafePath:
+            return False
+
+    def plan_relinks(self, moves: Mapping[str, str], *, applied: bool) -> builtins.list[NoteRelink]:
+        """The notes whose links change for ``moves`` (see
+        :meth:`syncbridge.engine.relink.LinkRewriter.plan_relinks`). Reads every note that
+        can hold such a link (a byte search first), with the vault's ``.obsidian/app.json``
+        link style; unreadable or non-UTF-8 notes are left out."""
+        current = self.vault.paths()
+        after_of = (lambda p: p) if applied else (lambda p: moves.get(p, p))
+        aliases: dict[str, builtins.list[str]] = {}
+        for p in current:
+            entry = self.vault.entries().get(p)
+            value = entry.fields.get("aliases") if entry is not None and entry.ok else None
+            if isinstance(value, str):
+                aliases[after_of(p)] = [value]
+            elif isinstance(value, builtins.list):
+                aliases[after_of(p)] = [a for a in value if isinstance(a, str)]
+        planner = RelinkPlanner([after_of(p) for p in current], moves,
+                                style=LinkStyle.from_vault(self.vault.root),
+                                aliases_after=aliases)
+        out: builtins.list[NoteRelink] = []
+        for p in current:
+            try:
+                snap = read_snapshot(self.vault.abspath(p))
+            except (OSError, SyncbridgeError):
+                continue  # gone or unreadable since the scan: nothing to rewrite there
+            if not planner.might_link(snap.data):
+                continue
+            try:
+                relink = planner.relink(after_of(p), snap.data, sha256=snap.sha256)
+            except NoteError:
+                continue  # not UTF-8: left alone (doctor reports it)
+            if relink.changed or relink.broken:
+                out.append(relink if applied else dataclasses.replace(relink, path=p))
+        return out
+
+    def apply_relink(self, path: str, before: str, after: str,
+                     mapping: Mapping[str, Mapping[str, str]]) -> RelinkOutcome:
+        """Replay a planned link rewrite on the note at ``path`` as it is now and write it
+        with compare-and-swap (see :meth:`~syncbridge.engine.relink.LinkRewriter.apply_relink`)."""
+        try:
+            snap = read_snapshot(self.vault.abspath(path))
+        except (OSError, SyncbridgeError):
+            return "gone"
+        if snap.sha256 == after:
+            return "done"
+        try:
+            data = apply_relink(path, snap.data, mapping)
+        except NoteError:
+            return "gone"
+        if data == snap.data:
+            return "done"
+        try:
+            self.vault.write(path, Note.from_bytes(data, path=path), expected=snap)
+        except WriteConflict:
+            return "changed"
+        except SkipError:
+            return "gone"  # replaced by a symbolic link meanwhile: never written through
+        return "written"
 
     def write_conflict_copy(self, record: Record, label: str) -> str | None:
         """Write the losing version next to its note as ``Title (conflict LABEL).md``."""

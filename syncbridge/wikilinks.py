@@ -10,9 +10,12 @@ Finding
 :func:`find_links` scans a Markdown body and skips fenced code blocks (````` and ``~~~``,
 closed or running to the end of the text, also inside block quotes and list items) and
 inline code spans (CommonMark rules: a run of *n* backticks closes at the next run of
-exactly *n* backticks within the same paragraph). Indented code blocks, math and ``%%``
-comments are *not* skipped: telling a four-space code block from a nested list needs a
-full Markdown parser, and reporting one link too many is safer for a sync than losing one.
+exactly *n* backticks within the same paragraph). Indented code blocks and math are *not*
+skipped: telling a four-space code block from a nested list needs a full Markdown parser,
+and reporting one link too many is safer for a sync than losing one. ``%%comments%%`` are
+skipped on request (``skip_comments``): a rename leaves links in them alone, as Obsidian
+does. :func:`find_markdown_links` finds internal Markdown links (``[text](Note.md)``) with
+the same rules.
 :func:`links_in_value` scans frontmatter values (strings, recursing into lists and dicts);
 YAML strings have no code spans, so nothing is skipped there.
 
@@ -51,18 +54,22 @@ import bisect
 import posixpath
 import re
 import unicodedata
+import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 __all__ = [
     "LinkResolver",
+    "MarkdownLink",
     "ResolvedLink",
     "WikiLink",
     "find_links",
+    "find_markdown_links",
     "format_link",
     "iter_value_links",
     "links_in_value",
     "resolve_links",
+    "searchable_ranges",
 ]
 
 # [[...]] on one line; the inside holds no brackets (Obsidian does not link across them).
@@ -236,25 +243,139 @@ def _code_span_ranges(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return ranges
 
 
-def find_links(text: str, *, skip_code: bool = True) -> list[WikiLink]:
+def _outside_code(text: str) -> list[tuple[int, int]]:
+    """The ranges of ``text`` outside fenced code blocks and inline code spans, in order."""
+    out: list[tuple[int, int]] = []
+    pos = 0
+    for fence_start, fence_end in [*_fenced_ranges(text), (len(text), len(text))]:
+        seg_pos = pos
+        for span_start, span_end in [*_code_span_ranges(text, pos, fence_start),
+                                     (fence_start, fence_start)]:
+            if seg_pos < span_start:
+                out.append((seg_pos, span_start))
+            seg_pos = span_end
+        pos = fence_end
+    return out
+
+
+def _outside_comments(segments: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
+    """``segments`` less Obsidian comments: from a ``%%`` to the next ``%%`` (across
+    lines), or to the end of the text when it is never closed, as Obsidian reads them.
+    A ``%%`` inside code does not open or close a comment."""
+    out: list[tuple[int, int]] = []
+    inside = False
+    for start, end in segments:
+        pos = start
+        while pos < end:
+            mark = text.find("%%", pos, end)
+            if mark < 0:
+                if not inside:
+                    out.append((pos, end))
+                break
+            if not inside and pos < mark:
+                out.append((pos, mark))
+            inside = not inside
+            pos = mark + 2
+    return out
+
+
+def searchable_ranges(
+    text: str, *, skip_code: bool = True, skip_comments: bool = False
+) -> list[tuple[int, int]]:
+    """The ``(start, end)`` ranges of a Markdown ``text`` in which links count, in order:
+    everything, less fenced code blocks and inline code spans (``skip_code``) and less
+    ``%%comments%%`` (``skip_comments``). Pure."""
+    segments = _outside_code(text) if skip_code else [(0, len(text))]
+    return _outside_comments(segments, text) if skip_comments else segments
+
+
+def find_links(
+    text: str, *, skip_code: bool = True, skip_comments: bool = False
+) -> list[WikiLink]:
     """All wikilinks in a Markdown ``text``, in order of appearance.
 
     With ``skip_code`` (the default, for note bodies) links inside fenced code blocks and
-    inline code spans are left out. Pure function; offsets index into ``text``.
+    inline code spans are left out; with ``skip_comments`` also those inside
+    ``%%comments%%`` (which Obsidian neither shows nor updates). Pure function; offsets
+    index into ``text``.
     """
-    if not skip_code:
-        return list(_scan(text))
     if "[[" not in text:
         return []
+    if not skip_code and not skip_comments:
+        return list(_scan(text))
     links: list[WikiLink] = []
-    pos = 0
-    for fence_start, fence_end in [*_fenced_ranges(text), (len(text), len(text))]:
-        spans = _code_span_ranges(text, pos, fence_start)
-        seg_pos = pos
-        for span_start, span_end in [*spans, (fence_start, fence_start)]:
-            links.extend(_scan(text, seg_pos, span_start))
-            seg_pos = span_end
-        pos = fence_end
+    for start, end in searchable_ranges(text, skip_code=skip_code, skip_comments=skip_comments):
+        links.extend(_scan(text, start, end))
+    return links
+
+
+# [text](dest) and ![alt](dest) on one line: the text may hold one level of brackets, the
+# destination is <anything but <>> or a run without spaces (one level of parentheses), and
+# an optional "title" may follow.
+_MD_LINK_RE = re.compile(
+    r"(?P<embed>!?)\[(?P<label>(?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]\("
+    r"[ \t]*(?:<(?P<angle>[^<>\n]*)>|(?P<bare>(?:[^()\s<>]|\([^()\s]*\))+))"
+    r"(?P<title>[ \t]+(?:\"[^\"\n]*\"|'[^'\n]*'))?[ \t]*\)"
+)
+_SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+@dataclass(frozen=True, slots=True)
+class MarkdownLink:
+    """One internal Markdown link ``[label](path#fragment)`` as written.
+
+    ``path`` is the destination's path part, percent-decoded (``My%20Note.md`` gives
+    ``My Note.md``); ``fragment`` the raw text after ``#`` (``None`` without one).
+    ``start``/``end`` are ``str`` offsets of the whole link (``!`` included);
+    ``path_start``/``path_end`` those of the path part as written (still encoded), which
+    is what a rename replaces. ``angle``: the destination is written ``<...>``.
+    """
+
+    label: str
+    path: str
+    fragment: str | None
+    embed: bool
+    angle: bool
+    start: int
+    end: int
+    path_start: int
+    path_end: int
+
+
+def _md_link(match: re.Match[str]) -> MarkdownLink | None:
+    group = "angle" if match.group("angle") is not None else "bare"
+    dest, dest_start = match.group(group), match.start(group)
+    raw_path, hash_, fragment = dest.partition("#")
+    if not raw_path.strip() or _SCHEME_RE.match(raw_path) or raw_path.startswith("//"):
+        return None  # a heading of this note, a URL, mailto:, obsidian:// ...: not a note
+    return MarkdownLink(
+        label=match.group("label"),
+        path=urllib.parse.unquote(raw_path),
+        fragment=fragment if hash_ else None,
+        embed=bool(match.group("embed")),
+        angle=group == "angle",
+        start=match.start(),
+        end=match.end(),
+        path_start=dest_start,
+        path_end=dest_start + len(raw_path),
+    )
+
+
+def find_markdown_links(
+    text: str, *, skip_code: bool = True, skip_comments: bool = False
+) -> list[MarkdownLink]:
+    """Internal Markdown links (``[text](Note.md)``, ``[t](Folder/My%20Note.md#Heading)``,
+    ``![alt](<Folder/My Note.md>)``) in ``text``, in order; URLs and same-note
+    ``(#heading)`` links are left out. ``skip_code`` / ``skip_comments`` as in
+    :func:`find_links`. Pure."""
+    if "](" not in text:
+        return []
+    links: list[MarkdownLink] = []
+    for start, end in searchable_ranges(text, skip_code=skip_code, skip_comments=skip_comments):
+        for match in _MD_LINK_RE.finditer(text, start, end):
+            link = _md_link(match)
+            if link is not None:
+                links.append(link)
     return links
 
 

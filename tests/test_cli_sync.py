@@ -302,6 +302,7 @@ def test_unknown_target_is_a_configuration_error(
         ["conflicts", "list"],
         ["conflicts", "show"],
         ["conflicts", "restore"],
+        ["watch"],
     ],
 )
 def test_every_command_has_help_with_an_example(
@@ -338,14 +339,14 @@ def test_progress_bar_draws_only_on_a_terminal() -> None:
     from syncbridge.cli.sync_cmds import ProgressBar
 
     quiet = io.StringIO()
-    assert ProgressBar(quiet, enabled=True).callback("x") is None  # not a terminal
-    assert ProgressBar(_Terminal(), enabled=False).callback("x") is None  # --json
+    assert ProgressBar(quiet, enabled=True).callback() is None  # not a terminal
+    assert ProgressBar(_Terminal(), enabled=False).callback() is None  # --json
 
     screen = _Terminal()
     bar = ProgressBar(screen, enabled=True, delay_s=0.0)
-    draw = bar.callback("syncing local")
+    draw = bar.callback()
     assert draw is not None
-    draw(10, 10)
+    draw("syncing local", 10, 10)
     assert "syncing local" in screen.getvalue() and "[" + "#" * 30 + "] 10/10" in screen.getvalue()
     bar.close()
     assert screen.getvalue().endswith("\r")

@@ -64,9 +64,18 @@ def test_example_config_documents_and_loads_every_key() -> None:
     assert target.section.exclude_values == {"visibility": ["🔒 private"]}
     # Every key of every section appears in the example, so it documents them all.
     text = (REPO / "config.example.toml").read_text(encoding="utf-8")
-    from syncbridge.config import StateSection, SyncSection, TargetSection, VaultSection
+    from syncbridge.config import (
+        ControlSection,
+        DaemonSection,
+        StateSection,
+        SyncSection,
+        TargetSection,
+        VaultSection,
+    )
 
     keys = [
+        *(k for k in DaemonSection.model_fields if k != "control"),  # a table, below
+        *ControlSection.model_fields,
         *VaultSection.model_fields,
         *SyncSection.model_fields,
         *StateSection.model_fields,
@@ -75,6 +84,7 @@ def test_example_config_documents_and_loads_every_key() -> None:
     ]
     missing = [k for k in keys if not re.search(rf"^({k} = |\[targets\.{k}\]$)", text, re.M)]
     assert missing == []
+    assert "\n[daemon.control]\n" in text
 
 
 def test_sync_options_follow_the_config(tmp_path: Path) -> None:

@@ -137,3 +137,46 @@ def test_incremental_sync_killed_then_converges(tmp_path: Path, kill_at: str) ->
     with StateStore.open(tmp_path / "state.db") as state:
         logged = {(c.field, c.remote_value) for c in state.conflicts("local")}
     assert ("priority", "🟢 Low") in logged  # the loser is kept
+
+
+def titles_by_path(d: Path) -> dict[str, str | None]:
+    """Linked note path → the title its row holds now."""
+    with StateStore.open(d / "state.db") as state:
+        links = list(state.links("local").values())
+    out: dict[str, str | None] = {}
+    with sqlite3.connect(d / "demo.db") as conn:
+        tables = [r[0] for r in conn.execute("SELECT table_name FROM _meta")]
+        titles = {
+            str(rid): title
+            for t in tables
+            for rid, title in conn.execute(f'SELECT _id, title FROM "{t}"')
+        }
+    for link in links:
+        out[link.a_id] = titles.get(link.b_id)
+    return out
+
+
+@pytest.mark.parametrize("point", ["before", "after", "committed"])
+@pytest.mark.parametrize(
+    "new_path",
+    [
+        pytest.param("Psyche/Emotions/Sorrow.md", id="rename"),
+        pytest.param("Psyche/Kept/Sorrow.md", id="move-and-rename"),
+    ],
+)
+def test_rename_killed_at_its_write_reaches_the_row(
+    tmp_path: Path, new_path: str, point: str
+) -> None:
+    """A note renamed (or moved and renamed) in the vault retitles its row; killed at that
+    write, the re-run must still retitle it. Recovery used to store the row's old title
+    as if the write had landed: both sides then looked unchanged forever (issue 8)."""
+    shutil.copytree(EXAMPLE, tmp_path / "vault")
+    first = worker(tmp_path)
+    assert first.returncode == 0, first.stderr
+    vault = tmp_path / "vault"
+    (vault / new_path).parent.mkdir(parents=True, exist_ok=True)
+    os.rename(vault / "Psyche/Emotions/Grief.md", vault / new_path)
+    converge(tmp_path, f"write:1:{point}")
+    titles = titles_by_path(tmp_path)
+    assert titles[new_path] == "Sorrow", titles
+    assert all(Path(p).stem == t for p, t in titles.items()), titles

@@ -3,8 +3,9 @@
 The project is a copy of examples/vault and a SQLite file configured as the README does.
 After a clean first sync, the user changes both sides: note fields and bodies, a body
 edited in Obsidian *and* in the database (a conflict with a conflict copy), a rename, a
-note moved to ``.trash/``, a new note; a row edited, a row deleted, a row inserted with
-plain SQL. Then ``python -m syncbridge sync --config FILE --json`` runs with
+move to another folder under a new name, a note moved to ``.trash/``, a new note; a row
+edited, a row retitled (its note is renamed), a row deleted, a row inserted with plain
+SQL. Then ``python -m syncbridge sync --config FILE --json`` runs with
 ``SYNCBRIDGE_TEST_KILL_AT=write:N:POINT`` for every write N of that run and every point:
 
 * ``before`` (journaled, not written), ``after`` (written, state not updated),
@@ -15,8 +16,9 @@ plain SQL. Then ``python -m syncbridge sync --config FILE --json`` runs with
 
 A re-run (the CLI again) must converge: every note linked to exactly one row, no duplicate
 note or row, every token the user wrote on either side present on both sides or kept in
-the conflict log / a conflict copy, the deletes done (to the trash), and one more sync is a
-no-op. tests/test_crash_vault_sqlite.py kills an in-process worker at a few writes of a
+the conflict log / a conflict copy, the deletes done (to the trash), the renames and moves
+done on both sides (each note's file name is its row's title, its class the row's table),
+and one more sync is a no-op. tests/test_crash_vault_sqlite.py kills an in-process worker at a few writes of a
 smaller scenario; this sweeps every write of the CLI path, including ``during``.
 """
 
@@ -52,6 +54,8 @@ CONFIG = (
     '[[targets]]\nname = "local"\nadapter = "sqlite"\npath = "local.db"\n'
 )
 NOT_ENTRIES = ("Classes/", "Templates/")
+MOVED = "Journal/Repair Journaling.md"
+RETITLED = "Psyche/Attachment/Anxious Style.md"
 
 # The worker for "during": the CLI, with a kill point inside each real write.
 DURING_WORKER = r"""
@@ -105,6 +109,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Path:
     append_body(v / "Psyche/Emotions/Fear.md", "a vault line §v-fear§")
     append_body(v / "Psyche/Wounds/Shame Wound.md", "vault tail §v-shame§")
     os.rename(v / "Psyche/Emotions/Anger.md", v / "Psyche/Emotions/Anger renamed.md")
+    os.rename(v / "Pathways/Journaling for Repair.md", v / MOVED)  # another folder and name
     (v / ".trash").mkdir(exist_ok=True)
     os.rename(v / "Psyche/Emotions/Loneliness.md", v / ".trash/Loneliness.md")
     (v / "Psyche/Wounds/Crash New.md").write_text(
@@ -122,6 +127,9 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "UPDATE attachment_theory SET status = '§r-secure§' WHERE title = 'Secure Attachment'"
     )
     conn.execute("DELETE FROM wound WHERE title = 'Rejection Wound'")
+    conn.execute(  # retitled in the database: the note is renamed in its folder
+        "UPDATE attachment_theory SET title = 'Anxious Style' WHERE title = 'Anxious Attachment'"
+    )
     conn.execute(
         "INSERT INTO emotion (title, body, notes) VALUES ('Awe', 'vast §r-awe-body§\n', '§r-awe§')"
     )
@@ -215,9 +223,19 @@ def assert_converged(root: Path, tokens: set[str]) -> None:
     assert "Psyche/Wounds/Rejection Wound.md" not in notes
     assert "Psyche/Emotions/Anger.md" not in notes and "Psyche/Emotions/Anger renamed.md" in notes
     assert sum(1 for p in notes if Path(p).stem == "Awe") == 1
+    assert "Pathways/Journaling for Repair.md" not in notes and MOVED in notes
+    assert "Psyche/Attachment/Anxious Attachment.md" not in notes and RETITLED in notes
     remote = SQLiteAdapter(SQLiteConfig(path=db), base_dir=root)
     assert sorted(t.title or "" for t in remote.trash()) == ["Loneliness"]
+    remote_classes = {r.id: r.class_name for r in remote.list()}
     remote.close()
+    # the sides agree on every entry's name and class, not only its content: a rename or
+    # move killed half-way must still reach the other side
+    note_classes = {r.id: r.class_name for r in VaultAdapter(Vault.open(vault)).list()}
+    for link in links:
+        title = json.loads(rows[link.b_id][1])["title"]
+        assert Path(link.a_id).stem == title, (link.a_id, title)
+        assert note_classes[link.a_id] == remote_classes[link.b_id], link.a_id
     # no lost edit: on both sides of a link, or kept as a loser
     both: set[str] = set()
     for link in links:

@@ -10,7 +10,8 @@ import pytest
 
 from tests.conftest import ROOT
 
-PACKAGES = ["syncbridge", "adapters/sqlite/syncbridge_sqlite", "adapters/notion/syncbridge_notion"]
+PACKAGES = ["syncbridge", "adapters/sqlite/syncbridge_sqlite", "adapters/notion/syncbridge_notion",
+            "fakes/notion/syncbridge_notion_fake"]
 
 
 def _tool(name: str) -> str:

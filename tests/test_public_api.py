@@ -11,7 +11,8 @@ import syncbridge
 
 MODULES = ["syncbridge", "syncbridge.adapter", "syncbridge.errors", "syncbridge.note",
            "syncbridge.vault", "syncbridge.vault_adapter", "syncbridge.schema",
-           "syncbridge.engine"]
+           "syncbridge.engine", "syncbridge.relink", "syncbridge.wikilinks", "syncbridge.bridge",
+           "syncbridge.daemon"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from syncbridge.adapter import MISSING
-from syncbridge.errors import StateError
+from syncbridge.errors import DamagedFile, StateError
 from syncbridge.state import (
     MIGRATIONS,
     ConflictEntry,
@@ -56,10 +56,10 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
         StateStore.open(path)
 
 
-def test_garbage_file_is_a_state_error(tmp_path: Path) -> None:
+def test_garbage_file_is_a_damaged_file_with_the_repair_command(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     path.write_bytes(b"this is not sqlite at all" * 100)
-    with pytest.raises(StateError):
+    with pytest.raises(DamagedFile, match=r"s\.db: the database file is damaged .*syncbridge repair"):
         StateStore.open(path)
 
 

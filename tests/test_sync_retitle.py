@@ -37,6 +37,10 @@ def test_title_edited_in_sqlite_renames_the_note(tmp_path: Path, capsys: object)
                if a != b]
     assert [a.split(b":")[0] for a, _ in changed] in ([], [b"last_modified"])
     assert report["vault"]["updated"] == 1  # type: ignore[index]
+    # The five notes linking to it had their links rewritten, and reached SQLite in the
+    # same run.
+    assert report["links"]["notes"] == 5  # type: ignore[index]
+    assert report["remote"]["updated"] == 5  # type: ignore[index]
     quiet = _sync(config, capsys)
     for side in ("vault", "remote"):
         counts = quiet[side]  # type: ignore[index]

@@ -23,13 +23,16 @@ from syncbridge.wikilinks import (
 def test_public_surface() -> None:
     assert sorted(wikilinks.__all__) == [
         "LinkResolver",
+        "MarkdownLink",
         "ResolvedLink",
         "WikiLink",
         "find_links",
+        "find_markdown_links",
         "format_link",
         "iter_value_links",
         "links_in_value",
         "resolve_links",
+        "searchable_ranges",
     ]
 
 

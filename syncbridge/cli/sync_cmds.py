@@ -1,35 +1,34 @@
 """``syncbridge sync``, ``syncbridge status`` and ``syncbridge conflicts list|show|restore``.
 
-Thin: load the config (:mod:`syncbridge.config`), open the vault, the state store and each
-target's adapter, call the engine (:func:`syncbridge.engine.run_sync` and the conflict
-functions), print. Errors propagate to :func:`syncbridge.cli.main`, which maps them to exit
-codes; a safety stop in one target does not keep the other targets from syncing.
+Thin: open the configuration as a :class:`syncbridge.bridge.Bridge` (the library entry
+point, which owns the vault, the state store and the adapters), call it, print. Errors
+propagate to :func:`syncbridge.cli.main`, which maps them to exit codes; a safety stop in
+one target does not keep the other targets from syncing.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+import syncbridge.bridge
 from syncbridge.adapter import MISSING
-from syncbridge.config import Config, Target, find_config, load_config
-from syncbridge.errors import ConfigError, SafetyStop
+from syncbridge.bridge import Bridge, conflict_to_dict
+from syncbridge.cli import ExitCode, exit_codes_text
+from syncbridge.config import Target
 
 if TYPE_CHECKING:
     from syncbridge.engine import SyncReport
-    from syncbridge.state import ConflictEntry, StateStore
-    from syncbridge.vault_adapter import VaultAdapter
+    from syncbridge.state import ConflictEntry
 
 __all__ = ["register"]
 
-ProgressFn = Callable[[int, int], None]
+ProgressFn = Callable[[str, int, int], None]
 
 # -- progress ------------------------------------------------------------------------------
 
@@ -49,12 +48,13 @@ class ProgressBar:
         self.drawn_at = 0.0
         self.visible = False
 
-    def callback(self, label: str) -> ProgressFn | None:
-        """A ``progress(done, total)`` function drawing ``label``, or None when disabled."""
+    def callback(self) -> ProgressFn | None:
+        """A ``progress(label, done, total)`` function drawing the bar, or None when
+        disabled."""
         if not self.enabled:
             return None
 
-        def draw(done: int, total: int) -> None:
+        def draw(label: str, done: int, total: int) -> None:
             now = time.monotonic()
             if now - self.started < self.delay_s or (now - self.drawn_at < 0.1 and done < total):
                 return
@@ -78,92 +78,8 @@ class ProgressBar:
 # -- opening things ------------------------------------------------------------------------
 
 
-def _load(args: argparse.Namespace) -> Config:
-    return load_config(args.config if args.config else find_config())
-
-
-def _targets(config: Config, name: str | None) -> list[Target]:
-    if name is not None:
-        return [config.target(name)]
-    targets = [t for t in config.targets if t.section.enabled]
-    if not targets:
-        raise ConfigError(
-            f"{config.path}: no enabled [[targets]]; add one (see config.example.toml)"
-        )
-    return targets
-
-
-def _open_vault(config: Config, *, cache: bool, progress: ProgressFn | None) -> VaultAdapter:
-    """Scan the vault and wrap it in the vault adapter, with the config's classes setup."""
-    from syncbridge.vault import Vault
-    from syncbridge.vault_adapter import VaultAdapter
-
-    if not config.vault_path.is_dir():
-        raise ConfigError(f"{config.path}: vault.path: {config.vault_path} is not a folder")
-    cache_path = config.state_path.parent / "vault-index.json" if cache else None
-    vault = Vault.open(
-        config.vault_path,
-        ignore=config.vault.ignore,
-        cache_path=cache_path,
-        progress=progress,
-        default_class=config.sync.default_class,
-        template_folders=config.vault.template_folders,
-    )
-    return VaultAdapter(
-        vault,
-        timezone=config.vault.timezone,
-        last_modified_field=config.sync.last_modified_field,  # "": no such field
-    )
-
-
-@contextlib.contextmanager
-def _state(config: Config, *, dry_run: bool) -> Iterator[StateStore]:
-    """The state store; a dry run with no state file yet uses a throwaway one."""
-    from syncbridge.state import StateStore
-
-    if dry_run and not config.state_path.exists():
-        with tempfile.TemporaryDirectory(prefix="syncbridge-dry-run-") as tmp:
-            store = StateStore.open(Path(tmp) / "state.db")
-            try:
-                yield store
-            finally:
-                store.close()
-        return
-    store = StateStore.open(config.state_path)
-    try:
-        yield store
-    finally:
-        store.close()
-
-
-# -- sync ----------------------------------------------------------------------------------
-
-
-def _sync_one(
-    config: Config,
-    target: Target,
-    vault: VaultAdapter,
-    state: StateStore,
-    args: argparse.Namespace,
-    bar: ProgressBar,
-) -> SyncReport:
-    from syncbridge.engine import SyncReport, run_sync
-
-    options = config.sync_options(target, dry_run=args.dry_run, force_delete=args.force_delete)
-    with target.open() as remote:
-        try:
-            return run_sync(
-                vault,
-                remote,
-                state,
-                options,
-                progress=bar.callback(f"syncing {target.name}"),
-                schema=vault.vault.schema,
-            )
-        except SafetyStop as exc:
-            return SyncReport(target=target.name, dry_run=args.dry_run, safety_stop=str(exc))
-        finally:
-            bar.close()
+def _bridge(args: argparse.Namespace) -> Bridge:
+    return syncbridge.bridge.open(args.config)
 
 
 def _counts_line(counts: dict[str, int]) -> str:
@@ -188,24 +104,43 @@ def _print_report(report: SyncReport, target: Target, out: IO[str]) -> None:
         out.write(f"  {side + ':':<8}{_side_line(data[side])}\n")
     if report.recovered:
         out.write(f"  recovered {report.recovered} interrupted action(s) from the last run\n")
+    links = report.links
+    if links.notes:
+        would = "would rewrite" if report.dry_run else "rewrote"
+        out.write(f"  links:  {would} {links.links} link(s) to renamed notes in "
+                  f"{links.notes} note(s)\n")
+    if links.pending:
+        out.write(f"  links:  {links.pending} note(s) changed while their links were being "
+                  "rewritten; the next sync rewrites them over the new version\n")
+    for b in links.broken:
+        out.write(f"  broken link: {b.path}:{b.line}: {b.link} (to {b.target}): {b.reason}\n")
     for item in report.errors:
         out.write(f"  error: {item.get('id', '?')}: {item.get('message', '')}\n")
     for item in report.skipped:
         out.write(f"  skipped: {item.get('id', '?')}: {item.get('message', '')}\n")
+    for item in report.notices:
+        out.write(f"  note: {item.get('id', '?')}: {item.get('message', '')}\n")
 
 
 def _cmd_sync(args: argparse.Namespace) -> int:
-    config = _load(args)
-    targets = _targets(config, args.target)
     bar = ProgressBar(sys.stderr, enabled=not args.json)
-    reports: list[tuple[Target, SyncReport]] = []
-    use_cache = not args.dry_run or config.state_path.parent.exists()
-    vault = _open_vault(config, cache=use_cache, progress=bar.callback("scanning vault"))
-    bar.close()
-    with _state(config, dry_run=args.dry_run) as state:
-        for target in targets:
-            # run_sync rescans the vault first, so each target sees what the previous wrote.
-            reports.append((target, _sync_one(config, target, vault, state, args, bar)))
+    with _bridge(args) as bridge:
+        targets = bridge.targets(args.target)
+        try:
+            synced = bridge.sync(
+                args.target,
+                dry_run=args.dry_run,
+                force_delete=args.force_delete,
+                restored=getattr(args, "restored", None) or "stop",
+                progress=bar.callback(),
+            )
+        finally:
+            bar.close()
+        config = bridge.config
+    if isinstance(synced, dict):
+        reports = [(t, synced[t.name]) for t in targets]
+    else:
+        reports = [(targets[0], synced)]
     if args.json:
         payload: dict[str, Any] = {
             "config": str(config.path),
@@ -215,7 +150,7 @@ def _cmd_sync(args: argparse.Namespace) -> int:
         for target, report in reports:
             entry = report.to_dict()
             if args.dry_run and report.plan is not None:
-                entry["plan"] = report.plan.render().splitlines()
+                entry["plan"] = report.plan.render().splitlines() + report.links.render()
             payload["targets"][target.name] = entry
         payload["ok"] = all(not r.errors and not r.safety_stop for _, r in reports)
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
@@ -223,50 +158,49 @@ def _cmd_sync(args: argparse.Namespace) -> int:
         for target, report in reports:
             if args.dry_run and report.plan is not None:
                 sys.stdout.write(f"# plan for {target.name}\n{report.plan.render()}\n")
+                for line in report.links.render():
+                    sys.stdout.write(line + "\n")
             _print_report(report, target, sys.stdout)
     stops = [r.safety_stop for _, r in reports if r.safety_stop]
     if stops:
         if args.json:
             sys.stderr.write(f"syncbridge: stopped: {stops[0]}\n")
-        return 3
-    problems = any(
-        r.errors or any(str(s.get("message", "")).startswith("unreadable") for s in r.skipped)
-        for _, r in reports
-    )
-    return 1 if problems else 0
+        return ExitCode.STOPPED
+    return ExitCode.PROBLEMS if any(r.blocked for _, r in reports) else ExitCode.OK
+
+
+run_sync_command = _cmd_sync
+"""``syncbridge sync`` with parsed ``args`` (``repair`` ends with one)."""
 
 
 # -- status --------------------------------------------------------------------------------
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
-    config = _load(args)
-    targets = _targets(config, args.target)
-    args.dry_run, args.force_delete = True, False
+    from syncbridge.cli.watch_cmds import daemon_status, print_daemon_status
+
     bar = ProgressBar(sys.stderr, enabled=not args.json)
-    vault = _open_vault(
-        config, cache=config.state_path.parent.exists(), progress=bar.callback("scanning vault")
-    )
-    bar.close()
-    rows: dict[str, Any] = {}
-    with _state(config, dry_run=True) as state:
-        for target in targets:
-            report = _sync_one(config, target, vault, state, args, bar)
-            conflicts = [c for c in state.conflicts(target.name) if c.restored_at is None]
-            rows[target.name] = {
-                "adapter": target.section.adapter,
-                "linked": len(state.links(target.name)),
-                "open_conflicts": len(conflicts),
-                "pending": {"vault": report.vault.to_dict(), "remote": report.remote.to_dict()},
-                "safety_stop": report.safety_stop,
-            }
+    with _bridge(args) as bridge:
+        try:
+            statuses = bridge.status(args.target, progress=bar.callback())
+        finally:
+            bar.close()
+        config = bridge.config
+    daemon = daemon_status(config)
+    rows: dict[str, Any] = {name: st.to_dict() for name, st in statuses.items()}
     if args.json:
-        payload = {"config": str(config.path), "state": str(config.state_path), "targets": rows}
+        payload = {
+            "config": str(config.path),
+            "state": str(config.state_path),
+            "daemon": daemon,
+            "targets": rows,
+        }
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
         return 0
     out = sys.stdout
     out.write(f"config: {config.path}\nvault:  {config.vault_path}\n")
     out.write(f"state:  {config.state_path}\n")
+    print_daemon_status(daemon, out)
     for name, row in rows.items():
         out.write(f"{name} ({row['adapter']}): {row['linked']} linked entries, ")
         out.write(f"{row['open_conflicts']} open conflicts\n")
@@ -286,41 +220,15 @@ def _value(value: Any) -> str:
     return "(absent)" if value is MISSING else json.dumps(value, ensure_ascii=False)
 
 
-def _conflict_dict(c: ConflictEntry) -> dict[str, Any]:
-    return {
-        "id": c.id,
-        "target": c.target,
-        "note": c.vault_id,
-        "remote_id": c.remote_id,
-        "field": c.field,
-        "vault_value": None if c.vault_value is MISSING else c.vault_value,
-        "vault_absent": c.vault_value is MISSING,
-        "remote_value": None if c.remote_value is MISSING else c.remote_value,
-        "remote_absent": c.remote_value is MISSING,
-        "winner": c.winner,
-        "decided_by": c.decided_by,
-        "created_at": c.created_at.isoformat() if c.created_at else None,
-        "restored_at": c.restored_at.isoformat() if c.restored_at else None,
-        "copy": c.copy_id,
-    }
-
-
 def _when(c: ConflictEntry) -> str:
     return c.created_at.strftime("%Y-%m-%d %H:%M") if c.created_at else "?"
 
 
 def _cmd_conflicts_list(args: argparse.Namespace) -> int:
-    from syncbridge.engine import list_conflicts
-
-    config = _load(args)
-    if args.target is not None:
-        config.target(args.target)  # an unknown name is an error, not an empty list
-    with _state(config, dry_run=True) as state:
-        entries = list_conflicts(state, args.target)
-    if not args.all:
-        entries = [c for c in entries if c.restored_at is None]
+    with _bridge(args) as bridge:
+        entries = bridge.conflicts(args.target, include_restored=args.all)
     if args.json:
-        sys.stdout.write(json.dumps([_conflict_dict(c) for c in entries], indent=2) + "\n")
+        sys.stdout.write(json.dumps([conflict_to_dict(c) for c in entries], indent=2) + "\n")
         return 0
     if not entries:
         sys.stdout.write("no conflicts\n")
@@ -339,13 +247,10 @@ def _cmd_conflicts_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_conflicts_show(args: argparse.Namespace) -> int:
-    from syncbridge.engine import get_conflict
-
-    config = _load(args)
-    with _state(config, dry_run=True) as state:
-        c = get_conflict(state, args.id)
+    with _bridge(args) as bridge:
+        c = bridge.conflict(args.id)
     if args.json:
-        sys.stdout.write(json.dumps(_conflict_dict(c), ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(json.dumps(conflict_to_dict(c), ensure_ascii=False, indent=2) + "\n")
         return 0
     winner = c.winner or "nobody yet (manual strategy)"
     lines = [
@@ -368,15 +273,8 @@ def _cmd_conflicts_show(args: argparse.Namespace) -> int:
 
 
 def _cmd_conflicts_restore(args: argparse.Namespace) -> int:
-    from syncbridge.engine import get_conflict, restore_conflict
-
-    config = _load(args)
-    with _state(config, dry_run=False) as state:
-        entry = get_conflict(state, args.id)
-        target = config.target(entry.target)
-        vault = _open_vault(config, cache=True, progress=None)
-        with target.open() as remote:
-            restored = restore_conflict(state, args.id, vault, remote)
+    with _bridge(args) as bridge:
+        restored = bridge.restore(args.id)
     sys.stdout.write(
         f"restored {_value(restored.loser_value)} into {restored.field} of "
         f"{restored.vault_id or restored.remote_id}; run 'syncbridge sync' to carry it "
@@ -422,18 +320,26 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="sync the vault with every target, both ways",
         description="Sync the vault with the configured targets in both directions, merging "
         "per field. Conflicts are decided by last_modified (configurable) and the losing "
-        "value is kept in the conflict log. Exit codes: 0 ok, 1 some notes could not be synced "
-        "(errors, unreadable notes), "
-        "2 configuration error, 3 stopped by a safety guard.",
+        "value is kept in the conflict log. A note renamed because its record was retitled "
+        "takes its links along: every link to it in other notes is rewritten, as Obsidian "
+        "does (vault.update_links). A target that looks put back from an older "
+        "copy stops the run before any write (choose with --take-target or --push-vault); "
+        "a state file put back from an older copy is set aside and the two sides paired "
+        "again. Exit status 1 also covers notes sharing an id and notes that cannot be "
+        "told apart from others (both skipped, named).",
         epilog="examples:\n"
         "  syncbridge sync --config syncbridge.toml\n"
         "  syncbridge sync --dry-run              # print the plan per note and field\n"
-        "  syncbridge sync --target local --json  # counts per side as one JSON object\n",
+        "  syncbridge sync --target local --json  # counts per side as one JSON object\n"
+        "  syncbridge sync --target local --take-target   # after restoring the database\n"
+        "\n" + exit_codes_text(),
         formatter_class=_formatter,
     )
     _common(sync)
     sync.add_argument(
-        "--dry-run", action="store_true", help="print what would change; write nothing"
+        "--dry-run", action="store_true",
+        help="print what would change, per note and field, and the diff of each note whose "
+        "links would be rewritten; write nothing"
     )
     sync.add_argument(
         "--json",
@@ -446,6 +352,23 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="allow a run that deletes more than sync.max_delete_fraction of the linked "
         "entries, or that finds a side empty",
+    )
+    restored = sync.add_mutually_exclusive_group()
+    restored.add_argument(
+        "--take-target",
+        dest="restored",
+        action="store_const",
+        const="take_target",
+        help="when the target looks restored from an older copy: take it as it is (notes "
+        "get its values; every vault value it overwrites is kept in the conflict log)",
+    )
+    restored.add_argument(
+        "--push-vault",
+        dest="restored",
+        action="store_const",
+        const="push_vault",
+        help="when the target looks restored from an older copy: write the vault's state "
+        "back into it (every value overwritten there is kept in the conflict log)",
     )
     sync.set_defaults(func=_cmd_sync)
 

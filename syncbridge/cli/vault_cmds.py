@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
+from syncbridge.cli import ExitCode
 from syncbridge.cli.progress import ProgressBar
 from syncbridge.doctor import diagnose
 from syncbridge.vault import Vault
@@ -19,8 +21,15 @@ examples:
   syncbridge doctor ~/Notes --json | jq '.findings[] | select(.severity == "error")'
   syncbridge doctor ~/Notes --ignore 'Archive/**' --quick
 
+  syncbridge doctor --config syncbridge.toml   # the config's vault, state file and targets
+
+With --config (or without VAULT, using ./syncbridge.toml) the state file is checked too
+(SQLite's check, and every row decoded as sync decodes it, checksums compared), and each
+target is opened: a damaged file or a -wal/-shm left beside a moved database is named.
+
 exit status: 0 when every note can be synced (warnings allowed), 1 when some notes would be
-skipped, 2 for a usage error. Nothing is ever written.
+skipped, 2 for a usage error, 6 when the state or a target file is damaged (run
+'syncbridge repair --config FILE' for the state). Nothing is ever written.
 """
 
 SCHEMA_EPILOG = """\
@@ -41,7 +50,10 @@ def register(sub: Any) -> None:
         epilog=DOCTOR_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    doctor.add_argument("vault", metavar="VAULT", help="path of the Obsidian vault")
+    doctor.add_argument("vault", metavar="VAULT", nargs="?",
+                        help="path of the Obsidian vault (default: the config's)")
+    doctor.add_argument("--config", metavar="FILE", type=Path,
+                        help="also check this config's state file and targets")
     doctor.add_argument("--json", action="store_true", help="print one JSON object")
     doctor.add_argument("--id-field", default="id", metavar="KEY",
                         help="frontmatter key holding each note's id (default: id)")
@@ -79,8 +91,43 @@ def _open(path: str, ignore: list[str], quiet: bool) -> Vault:
         bar.close()
 
 
+def _setup_findings(args: argparse.Namespace) -> tuple[str | None, list[str], list[str]]:
+    """(the vault path, problems of the state file and targets, what is fine) when a
+    config is given or VAULT is left out; ``(VAULT, [], [])`` otherwise."""
+    from syncbridge.config import find_config, load_config
+    from syncbridge.errors import SyncbridgeError
+    from syncbridge.state.check import check_state
+
+    if args.config is None and args.vault is not None:
+        return args.vault, [], []
+    config = load_config(args.config if args.config else find_config())
+    problems: list[str] = []
+    fine: list[str] = []
+    state = check_state(config.state_path)
+    if not state.exists and state.ok:
+        fine.append(f"state: {config.state_path} does not exist yet (no sync has run)")
+    elif state.ok:
+        fine.append(f"state: {config.state_path}: sound ({state.links} links,"
+                    f" {state.conflicts} logged conflicts)")
+    else:
+        problems += [f"state: {p}" for p in state.problems]
+        problems.append(f"state: run 'syncbridge repair --config {config.path}' to rebuild it"
+                        " (the damaged file is kept as a backup)")
+    for target in config.targets:
+        try:
+            with target.open():
+                pass
+        except SyncbridgeError as exc:
+            problems.append(f"target {target.name}: {exc}")
+        else:
+            fine.append(f"target {target.name} ({target.section.adapter}): opens")
+    return args.vault or str(config.vault_path), problems, fine
+
+
 def run_doctor(args: argparse.Namespace) -> int:
-    vault = _open(args.vault, args.ignore, args.json)
+    vault_path, setup_problems, setup_fine = _setup_findings(args)
+    assert vault_path is not None
+    vault = _open(vault_path, args.ignore, args.json)
     bar = ProgressBar("Checking", enabled=not args.json)
     try:
         report = diagnose(vault, id_field=args.id_field, check_edits=not args.quick,
@@ -88,8 +135,15 @@ def run_doctor(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     if args.json:
-        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
-        return 0 if report.ok else 1
+        data = report.to_dict()
+        if setup_problems or setup_fine:
+            data["setup"] = {"problems": setup_problems, "ok": setup_fine}
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return ExitCode.DAMAGED if setup_problems else (0 if report.ok else 1)
+    for line in setup_fine:
+        print(line)
+    for line in setup_problems:
+        print(f"error: {line}")
     shown = [f for f in report.findings if args.all or f.severity != "info"]
     for finding in shown:
         print(finding)
@@ -98,6 +152,9 @@ def run_doctor(args: argparse.Namespace) -> int:
     print(f"{report.count('error')} errors, {report.count('warning')} warnings, "
           f"{report.count('info')} unresolved links"
           + ("" if args.all or not report.count("info") else " (--all lists them)"))
+    if setup_problems:
+        print("The state file or a target is damaged: see the errors above.", file=sys.stderr)
+        return ExitCode.DAMAGED
     if report.ok:
         print("Every note can be synced.")
         return 0

@@ -18,6 +18,7 @@ from syncbridge.engine.plan import (
     plan_sync,
     records_to_read,
 )
+from syncbridge.engine.relink import LinkReport
 
 __all__ = [
     "BODY",
@@ -29,6 +30,7 @@ __all__ = [
     "FieldChange",
     "FieldConflict",
     "Filters",
+    "LinkReport",
     "Plan",
     "Side",
     "SideCounts",

@@ -23,20 +23,36 @@ from typing import Any
 from syncbridge.adapter import Adapter, Record, RecordRef
 from syncbridge.engine import faults
 from syncbridge.engine.faults import FaultInjector
+from syncbridge.engine.lineage import (
+    Lineage,
+    check_lineage,
+    log_overwritten,
+    rebase_restored,
+    stop_if_restored,
+    unread_links,
+)
 from syncbridge.engine.merge import BODY
 from syncbridge.engine.options import Side, SyncOptions
 from syncbridge.engine.plan import (
     BaseState,
     EntryAction,
     Write,
+    key_of,
     plan_sync,
     records_to_read,
 )
 from syncbridge.engine.recover import read_existing, recover
+from syncbridge.engine.relink import (
+    JOURNAL_KIND,
+    LinkRewriter,
+    finish_relinks,
+    move_intent,
+    preview_relinks,
+)
 from syncbridge.engine.report import SIDES, SideCounts, SyncReport, count_plan
 from syncbridge.errors import SafetyStop, SkipError
 from syncbridge.schema.model import VaultSchema
-from syncbridge.state import ConflictEntry, SideSnapshot, StateStore
+from syncbridge.state import ConflictEntry, JournalEntry, Link, SideSnapshot, StateStore
 from syncbridge.state.model import same_json
 
 __all__ = ["CHUNK", "SideCounts", "SyncReport", "run_sync"]
@@ -95,6 +111,10 @@ class _Executor:
         self.injector = injector
         self._batch: ExitStack | None = None
         self._batch_side: Side | None = None
+        self.listed_remote: set[str] | None = None
+        """Remote ids listed at plan time, when the remote could not be locked: creates
+        there are looked up first (:meth:`_link_concurrent_creates`)."""
+        self.rewriter = vault if isinstance(vault, LinkRewriter) else None
 
     def _enter_batch(self, side: Side) -> None:
         """Make sure the writes to ``side`` run in its batch (ending the other side's)."""
@@ -192,17 +212,14 @@ class _Executor:
         link = action.link
         if action.kind == "skip":
             # filtered out or unreadable: nothing is written either way, the link is kept
-            self.report.skipped.append({"id": action.label, "message": action.why})
+            self.report.skip(action)
             return None
         if action.kind == "forget":
             assert link is not None
             self.state.delete_link(link.link_id)  # gone from both sides: nothing to keep
             return None
         self._count_unchanged(action)
-        for c in action.conflicts:
-            for side in SIDES:
-                if c.winner != side:
-                    self.report.side(side).conflicts += 1
+        self.report.count_conflicts(action)
         link_id = link.link_id if link else None
         if not action.writes:
             # refresh / rename / pair already equal / manual conflict held: only the base
@@ -253,7 +270,12 @@ class _Executor:
                     "remote": SideSnapshot.from_record(action.b),
                 },
                 "sent": {
-                    w.side: {"fields": dict(w.record.fields), "body": w.record.body}
+                    w.side: {
+                        "fields": dict(w.record.fields),
+                        "body": w.record.body,
+                        "title": w.record.title,
+                        "class": w.record.class_name,
+                    }
                     for w in updates
                     if w.record is not None
                 },
@@ -318,13 +340,71 @@ class _Executor:
             return
         self._save(action, staged.link_id, read_back, staged.written)
 
+    def _link_concurrent_creates(self, actions: Sequence[EntryAction]) -> list[EntryAction]:
+        """Creates on a remote nobody could lock, looked up by id-field value first: a
+        record another run created meanwhile with the same id is linked (without a base:
+        the next run merges the two) instead of created twice; more such records are
+        reported, never linked or copied. Returns the actions still to run."""
+        field, remote = self.options.id_field, self.adapters["remote"]
+        listed = self.listed_remote
+        if field is None or listed is None:
+            return list(actions)
+        wanted: dict[str, Any] = {}
+        for action in actions:
+            w = action.writes[0] if len(action.writes) == 1 else None
+            if w is None or w.op != "create" or w.side != "remote" or action.key is None:
+                continue
+            assert w.record is not None
+            wanted[action.key] = w.record.fields.get(field)
+        found = remote.lookup(field, list(wanted.values())) if wanted else None
+        if not found:
+            return list(actions)
+        fresh: dict[str, list[str]] = {}
+        for value, ids in found.items():
+            key = key_of({field: value}, field)
+            new_ids = sorted(i for i in ids if i not in listed)
+            if key is not None and new_ids:
+                fresh.setdefault(key, []).extend(new_ids)
+        out: list[EntryAction] = []
+        for action in actions:
+            found_ids = fresh.get(action.key or "") if action.key in wanted else None
+            other = read_existing(remote, found_ids[:1]).get(found_ids[0]) if found_ids else None
+            if not found_ids or other is None or not isinstance(action.a, Record):
+                out.append(action)
+                continue
+            self.state.save_link(
+                self.options.target,
+                None,
+                SideSnapshot.from_record(action.a),
+                SideSnapshot.from_record(other),
+                key=action.key,
+                has_base=False,
+            )
+            ids = found_ids
+            listed.update(ids)
+            notice = (
+                f"{action.label}: another run created remote record {ids[0]} with the same "
+                f"{field} meanwhile; linked to it instead of creating a second one (the "
+                "next sync merges the two)"
+            )
+            if len(ids) > 1:
+                notice += (
+                    f"; records {', '.join(ids[1:])} carry that {field} too and were left "
+                    "alone: delete the duplicates"
+                )
+            self.report.notices.append({"id": action.label, "message": notice})
+        return out
+
     def run_chunk(self, actions: Sequence[EntryAction]) -> None:
         """Apply a chunk of actions: journal all, write each, read back, commit all.
 
         Side effects: two state transactions and the adapters' writes and reads.
         """
+        if self.listed_remote is not None:
+            actions = self._link_concurrent_creates(actions)
         with self.state.batch():
             staged = [st for st in (self._begin(a) for a in actions) if st is not None]
+            intents = self._journal_moves(staged)
         first_write = (self.injector.count + 1) if self.injector is not None else None
         failure: Exception | None = None
         untried: list[_Staged] = []
@@ -350,6 +430,12 @@ class _Executor:
         except BaseException as exc:
             self._abort_batch(exc)
             raise
+        if self.listed_remote is not None:
+            # records this run created are not "another run's" to a later lookup
+            for st in staged:
+                for side, (_, ref) in st.written.items():
+                    if side == "remote" and ref is not None:
+                        self.listed_remote.add(ref.id)
         if untried:
             self.state.journal_done(*(rest.journal_id for rest in untried))
         wanted: dict[Side, set[str]] = {"vault": set(), "remote": set()}
@@ -367,10 +453,49 @@ class _Executor:
                 self._finish(st, read_back)
             if staged:
                 self.state.journal_done(*(st.journal_id for st in staged))
+            if intents is not None:
+                self._commit_moves(staged, *intents)
         if failure is not None:
             raise failure
         if first_write is not None and self.injector is not None:
             self._fault("committed", since=first_write)
+
+    def _journal_moves(self, staged: Sequence[_Staged]) -> tuple[int, list[dict[str, Any]]] | None:
+        """Journal the note moves the chunk's vault updates are about to make (a relink
+        entry: see :mod:`syncbridge.engine.relink`); (entry id, moves) or None."""
+        if self.rewriter is None:
+            return None
+        moves = []
+        for st in staged:
+            for w in st.action.writes:
+                if w.side == "vault" and w.op == "update" and w.record is not None:
+                    intent = move_intent(self.rewriter, w.record, st.link_id)
+                    if intent is not None:
+                        moves.append(intent)
+        if not moves:
+            return None
+        entry = self.state.journal_begin(self.options.target, JOURNAL_KIND, {"moves": moves})
+        return entry, moves
+
+    def _commit_moves(
+        self, staged: Sequence[_Staged], entry: int, intents: list[dict[str, Any]]
+    ) -> None:
+        """Replace the chunk's relink entry by the moves that happened (inside the commit
+        transaction); a move of an action not committed stays to be looked up next run."""
+        done: dict[str, str] = {}
+        for st in staged:
+            for side, (w, ref) in st.written.items():
+                if side == "vault" and w.op == "update" and ref is not None \
+                        and w.record_id is not None and ref.id != w.record_id:
+                    done[w.record_id] = ref.id
+        moves: list[dict[str, Any]] = [
+            {"from": old, "to": new, "resolved": True} for old, new in done.items()
+        ]
+        committed = {st.link_id for st in staged}
+        moves += [m for m in intents if m["from"] not in done and m["link_id"] not in committed]
+        self.state.journal_done(entry)
+        if moves:
+            self.state.journal_begin(self.options.target, JOURNAL_KIND, {"moves": moves})
 
     def _count_write(self, w: Write) -> None:
         counts = self.report.side(w.side)
@@ -413,15 +538,21 @@ def run_sync(
     names the computed fields (Formula, Lookup) that are never written into notes.
     ``faults_at`` (tests) stops at a write; ``$SYNCBRIDGE_TEST_KILL_AT`` does the same.
 
-    Holds the state's run lock for ``options.target``: :class:`SyncLocked` if another run
-    of that target is going on. Raises :class:`SafetyStop` before writing anything when the
-    run would delete too much. Errors of single entries (:class:`SkipError`, e.g.
-    ``StaleVersion``) are reported in ``SyncReport.errors``; those entries sync next run.
+    Holds the state's run lock for ``options.target`` and the target's own lock
+    (:meth:`Adapter.exclusive`): :class:`SyncLocked` if another run of that target is going
+    on, from this setup or another one. A target that looks put back from an older copy
+    raises :class:`TargetRestored` before any write unless ``options.restored`` says what
+    to do; a state put back from an older copy is set aside (backed up) and the two sides
+    re-paired (see :mod:`syncbridge.engine.lineage`; ``SyncReport.notices`` says so).
+    Raises :class:`SafetyStop` before writing anything when the run would delete too much.
+    Errors of single entries (:class:`SkipError`, e.g. ``StaleVersion``) are reported in
+    ``SyncReport.errors``; those entries sync next run.
     """
     if options.dry_run:
         return _run_sync(vault, remote, state, options, progress, schema, faults_at)
-    with state.run_lock(options.target):
-        return _run_sync(vault, remote, state, options, progress, schema, faults_at)
+    owner = {"state": str(state.path), "target": options.target}
+    with state.run_lock(options.target), remote.exclusive(owner) as locked:
+        return _run_sync(vault, remote, state, options, progress, schema, faults_at, locked)
 
 
 def _run_sync(
@@ -432,9 +563,10 @@ def _run_sync(
     progress: Callable[[int, int], None] | None,
     schema: VaultSchema | None,
     faults_at: FaultInjector | None,
+    locked: bool = False,
 ) -> SyncReport:
-    """The run itself, as documented in :func:`run_sync` (the caller holds the lock)."""
-    target = options.target
+    """The run itself, as documented in :func:`run_sync` (the caller holds the locks;
+    ``locked``: the remote is held for this run, so nobody else creates records there)."""
     if schema is not None and schema.unreadable_settings:
         raise SafetyStop("; ".join(schema.unreadable_settings))
     if schema is not None and not options.computed_fields:
@@ -443,6 +575,52 @@ def _run_sync(
             for name, cls in schema.classes.items()
         }
         options = replace(options, computed_fields={k: v for k, v in computed.items() if v})
+    injector = faults_at or FaultInjector.from_env()
+    report = _sync_pass(vault, remote, state, options, progress, schema, injector, locked)
+    if report.links.notes and not options.dry_run:
+        # The notes whose links were rewritten are vault edits now: carry them to the
+        # remote in this same run (a second pass), so one sync leaves both sides agreeing.
+        try:
+            follow = _sync_pass(vault, remote, state, options, progress, schema, injector, locked)
+        except SafetyStop as exc:
+            report.errors.append({"id": "(links)", "message": str(exc)})
+        else:
+            _merge_follow_up(report, follow)
+    return report
+
+
+def _merge_follow_up(report: SyncReport, follow: SyncReport) -> None:
+    """Add the follow-up pass's counts to the run's report (its entries written there were
+    counted unchanged by the first pass)."""
+    for side in SIDES:
+        first, second = report.side(side), follow.side(side)
+        written = second.created + second.updated + second.deleted
+        first.created += second.created
+        first.updated += second.updated
+        first.deleted += second.deleted
+        first.conflicts += second.conflicts
+        first.unchanged = max(0, first.unchanged - written)
+    report.errors.extend(follow.errors)
+    report.links.notes += follow.links.notes
+    report.links.links += follow.links.links
+    report.links.broken.extend(follow.links.broken)
+    if follow.recovered:
+        report.links.pending = follow.links.pending
+
+
+def _sync_pass(
+    vault: Adapter,
+    remote: Adapter,
+    state: StateStore,
+    options: SyncOptions,
+    progress: Callable[[int, int], None] | None,
+    schema: VaultSchema | None,
+    injector: FaultInjector | None,
+    locked: bool,
+) -> SyncReport:
+    """List, recover, plan and execute once; then rewrite the links of moved notes
+    (``locked``: as in :func:`_run_sync`)."""
+    target = options.target
     report = SyncReport(target=target, dry_run=options.dry_run)
     adapters: dict[Side, Adapter] = {"vault": vault, "remote": remote}
     vault.refresh()
@@ -451,43 +629,173 @@ def _run_sync(
         "vault": list(vault.list()),
         "remote": list(remote.list()),
     }
+    links = state.links(target)
+    lineage = check_lineage(state, remote, target, links, listings["remote"],
+                            dry_run=options.dry_run)
+    stop_if_restored(lineage, remote, options.restored, links, listings["remote"])
+    repaired = lineage.state_behind
+    if repaired:
+        links = _set_stale_state_aside(state, lineage, report, dry_run=options.dry_run)
+    elif lineage.target_generation is not None and (
+        lineage.target_generation == lineage.state_pending and not options.dry_run
+    ):
+        # the last run ended after marking the target: its generation is ours
+        state.set_generation(target, lineage.target_generation)
     pending = state.pending_journal(target)
     if pending and not options.dry_run:
-        recover(pending, adapters, listings, state, options)
+        relinks = [e for e in pending if e.kind == JOURNAL_KIND]
+        recover([e for e in pending if e.kind != JOURNAL_KIND], adapters, listings, state,
+                options)
         report.recovered = len(pending)
-    links = state.links(target)
-    read_a, read_b, link_ids = records_to_read(listings["vault"], listings["remote"], links)
+        if relinks and _finish_relinks(vault, state, options, report, relinks):
+            # the interrupted run's link rewrites changed notes: list the vault again
+            vault.refresh()
+            listings["vault"] = list(vault.list())
+    if pending and not options.dry_run:
+        links = state.links(target)  # recovery linked or moved entries
+    rebase = options.restored != "stop" and lineage.target_behind
+    read_a, read_b, link_ids = records_to_read(
+        listings["vault"], listings["remote"], unread_links(links) if rebase else links
+    )
+    streamed = [] if options.dry_run or rebase else _new_notes_to_stream(listings, links)
+    read_a.difference_update(streamed)
     full_a, full_b = read_existing(vault, read_a), read_existing(remote, read_b)
+    base = BaseState(links, state.snapshots(target, link_ids))
+    if rebase:
+        base = rebase_restored(options.restored, links, base.snapshots, full_a, full_b)
+        side = "the target's" if options.restored == "take_target" else "the vault's"
+        report.notices.append({"id": target, "message": (
+            f"the target looked restored from an older copy; {side} values were taken "
+            "(every value overwritten is in the conflict log: syncbridge conflicts list)"
+        )})
     plan = plan_sync(
-        [full_a.get(r.id, r) for r in listings["vault"] if r.id in full_a or r.id not in read_a],
+        [full_a.get(r.id, r) for r in listings["vault"]
+         if r.id in full_a or (r.id not in read_a and r.id not in streamed)],
         [full_b.get(r.id, r) for r in listings["remote"] if r.id in full_b or r.id not in read_b],
-        BaseState(links, state.snapshots(target, link_ids)),
+        base,
         options,
         capabilities=(vault.capabilities, remote.capabilities),
         unreadable=(dict(vault.unreadable()), dict(remote.unreadable())),
         remote_fields=_held_fields(remote, listings["remote"]),
     )
+    if rebase:
+        plan = log_overwritten(plan, options.restored)
     report.plan = plan
     report.safety_stop = plan.safety_stop
     if options.dry_run:
         count_plan(plan, report)
+        if isinstance(vault, LinkRewriter):
+            records = [w.record for w in plan.writes("vault") if w.op == "update" and w.record]
+            preview_relinks(vault, records, options, report.links)
         return report
     if plan.safety_stop:
         raise SafetyStop(plan.safety_stop)
+    generation: int | None = None
+    if repaired or rebase or any(a.writes for a in plan.actions):
+        # pending in the state first, then the target: a run killed in between is
+        # recognised next time (lineage module docstring)
+        generation = lineage.next_generation()
+        state.set_generation(target, lineage.state_done, pending=generation)
+        if not remote.set_generation(state.state_id, generation):
+            generation = None
     report.vault.unchanged = report.remote.unchanged = plan.unchanged
     if schema is not None:
-        for cls in sorted({w.record.class_name for w in plan.writes("remote") if w.record}):
+        classes = {w.record.class_name for w in plan.writes("remote") if w.record}
+        if streamed and not remote.capabilities.read_only:
+            wanted = set(streamed)
+            classes.update(r.class_name for r in listings["vault"] if r.id in wanted)
+        for cls in sorted(classes):
             if cls in schema.classes:
                 remote.ensure_collection(schema.classes[cls])
-    injector = faults_at or FaultInjector.from_env()
     executor = _Executor(vault, remote, state, options, report, injector)
+    if not locked:
+        executor.listed_remote = {r.id for r in listings["remote"]}
     faults.activate(injector)
     try:
-        total = len(plan.actions)
-        for start in range(0, total, CHUNK):
+        total = len(plan.actions) + len(streamed)
+        for start in range(0, len(plan.actions), CHUNK):
             executor.run_chunk(plan.actions[start : start + CHUNK])
             if progress is not None:
                 progress(min(start + CHUNK, total), total)
+        for start in range(0, len(streamed), CHUNK):
+            # new notes, read and planned a chunk at a time (see _new_notes_to_stream)
+            part = plan_sync(
+                read_existing(vault, streamed[start : start + CHUNK]).values(),
+                [],
+                BaseState(),
+                options,
+                capabilities=(vault.capabilities, remote.capabilities),
+            )
+            executor.run_chunk(part.actions)
+            if progress is not None:
+                progress(len(plan.actions) + min(start + CHUNK, len(streamed)), total)
+        _finish_relinks(vault, state, options, report, None, injector)
     finally:
         faults.activate(None)
+    if generation is not None:
+        state.set_generation(target, generation)
     return report
+
+
+def _new_notes_to_stream(
+    listings: Mapping[Side, Sequence[RecordRef]], links: Mapping[int, Link]
+) -> list[str]:
+    """Vault notes that are new (unlinked) and can only become creates on the remote:
+    planned and read a chunk at a time while the run executes, instead of holding every
+    note's content at once (an initial sync of 30,000 notes). That is the case when the
+    remote holds no unlinked record (nothing to pair them with) and no linked note is
+    missing from the vault (nothing they could be a rename of). Returns their ids, in
+    listing order; empty when the whole run must be planned together."""
+    linked_a = {link.a_id for link in links.values()}
+    linked_b = {link.b_id for link in links.values()}
+    if any(r.id not in linked_b for r in listings["remote"]):
+        return []
+    listed_a = {r.id for r in listings["vault"]}
+    if not linked_a <= listed_a:
+        return []
+    new = [r.id for r in listings["vault"] if r.id not in linked_a]
+    return new if len(new) > CHUNK else []
+
+
+def _set_stale_state_aside(
+    state: StateStore, lineage: Lineage, report: SyncReport, *, dry_run: bool
+) -> dict[int, Link]:
+    """The state is behind its target: keep a copy of the file, drop the target's links
+    (the two sides are then paired again as after a lost state); return the links left
+    (none). A dry run only says so."""
+    behind = (
+        f"the state is behind target {lineage.target!r} (state generation "
+        f"{lineage.state_done}, target {lineage.target_generation}): it looks put back from "
+        "an older copy"
+    )
+    if dry_run:
+        report.notices.append({"id": lineage.target, "message": (
+            f"{behind}; a sync would set its links aside and pair the vault and the target "
+            "again by id, path and content")})
+        return {}
+    copy = state.backup("stale")
+    count = state.forget_target(lineage.target)
+    state.set_generation(lineage.target, lineage.target_generation or 0)
+    report.notices.append({"id": lineage.target, "message": (
+        f"{behind}; its {count} links were set aside (a copy of the old file is kept as "
+        f"{copy}) and the vault and the target paired again by id, path and content"
+    )})
+    return {}
+
+
+def _finish_relinks(
+    vault: Adapter,
+    state: StateStore,
+    options: SyncOptions,
+    report: SyncReport,
+    entries: Sequence[JournalEntry] | None,
+    injector: FaultInjector | None = None,
+) -> bool:
+    """Rewrite the links of the notes this run (or an interrupted one) moved; True if
+    notes were written. A vault that cannot rewrite links drops such entries."""
+    if isinstance(vault, LinkRewriter):
+        return finish_relinks(vault, state, options, report.links, injector=injector,
+                              entries=entries)
+    if entries:
+        state.journal_done(*(e.id for e in entries))
+    return False

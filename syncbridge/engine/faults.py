@@ -4,7 +4,9 @@
 its third adapter write, before the state records it. Points: ``before`` (journaled, not
 written), ``during`` (inside the adapter's write, for adapters that call
 :func:`during_write`), ``after`` (written, state not updated), ``committed`` (state
-updated). In-process tests pass a :class:`FaultInjector` with ``kill=False`` instead, which
+updated). ``write:3:before:stop`` stops the process (SIGSTOP) there instead, for tests
+that need a run caught in the middle (a second run started meanwhile); SIGCONT resumes it.
+In-process tests pass a :class:`FaultInjector` with ``kill=False`` instead, which
 raises :class:`SimulatedCrash` (a ``BaseException``: nothing in the engine catches it).
 """
 
@@ -35,6 +37,8 @@ class FaultInjector:
     point: str
     kill: bool = False
     count: int = 0
+    stop: bool = False
+    """Stop (SIGSTOP) instead of dying; the run goes on once continued."""
 
     def __post_init__(self) -> None:
         if self.point not in POINTS:
@@ -46,10 +50,10 @@ class FaultInjector:
         spec = os.environ.get(ENV_VAR)
         if not spec:
             return None
-        kind, number, point = spec.split(":")
-        if kind != "write":
-            raise ValueError(f"{ENV_VAR}: expected 'write:N:POINT', got {spec!r}")
-        return cls(int(number), point, kill=True)
+        kind, number, point, *how = spec.split(":")
+        if kind != "write" or how not in ([], ["stop"]):
+            raise ValueError(f"{ENV_VAR}: expected 'write:N:POINT[:stop]', got {spec!r}")
+        return cls(int(number), point, kill=True, stop=how == ["stop"])
 
     def hit(self, point: str, *, since: int | None = None) -> None:
         """Crash now if this is the chosen write and point (SIGKILL or SimulatedCrash).
@@ -59,6 +63,9 @@ class FaultInjector:
         """
         first = self.count if since is None else since
         if point != self.point or not first <= self.write_number <= self.count:
+            return
+        if self.kill and self.stop:
+            os.kill(os.getpid(), signal.SIGSTOP)
             return
         if self.kill:
             os.kill(os.getpid(), signal.SIGKILL)

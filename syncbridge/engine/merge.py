@@ -22,6 +22,7 @@ from syncbridge.state import BaseSnapshot, SideSnapshot
 __all__ = [
     "BODY",
     "CLASS",
+    "COMPUTED",
     "TITLE",
     "EntryMerge",
     "FieldChange",
@@ -38,6 +39,9 @@ TITLE = "(title)"
 """Conflict-log name of the title (the vault's file name)."""
 CLASS = "(class)"
 """Plan name of a class change (the remote record moves collection)."""
+COMPUTED = "computed"
+"""``decided_by`` of a value typed on the remote into a field the vault computes (Formula,
+Lookup, Canvas): the vault's value won by rule, the typed one is kept in the conflict log."""
 
 
 @dataclass(frozen=True)
@@ -220,6 +224,11 @@ def merge_entry(
             continue  # neither side changed it since the last agreement
         if key in computed:
             if da or vb != va:
+                if (db or base is None) and vb is not MISSING and vb != va \
+                        and vb not in (None, "", []):
+                    # typed on the remote into a field the vault computes: the vault's
+                    # value is put back, and the typed one kept in the conflict log
+                    conflicts.append(FieldConflict(key, va, vb, "vault", COMPUTED))
                 put(b_fields, b_changes, key, va)  # computed in the vault: the note's value rules
             continue
         held = remote_holds is not None and key in remote_holds

@@ -120,14 +120,24 @@ class SyncOptions:
     filters: Filters = field(default_factory=Filters)
     vault_ids_are_paths: bool = True
     """The vault adapter's record ids are vault-relative paths (path filters apply)."""
+    restored: Literal["stop", "take_target", "push_vault"] = "stop"
+    """What to do when the target looks put back from an older copy
+    (:mod:`syncbridge.engine.lineage`): ``stop`` before writing (the default),
+    ``take_target`` (notes take its values; the vault values it overwrites are logged as
+    conflicts) or ``push_vault`` (the vault's state is written back into it)."""
     computed_fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Class → fields the vault computes (Metadata Menu Formula, Lookup): sent to the
     remote, never written into a note. ``run_sync`` fills it from the schema."""
+    update_links: bool = True
+    """When the sync renames a note, rewrite the links to it in other notes (as Obsidian's
+    "Automatically update internal links" does); off: report them as broken instead."""
 
     def __post_init__(self) -> None:
         if self.conflict not in ("last_modified", "vault_wins", "remote_wins", "manual"):
             raise ValueError(f"unknown conflict strategy {self.conflict!r}")
         if self.tie_breaker not in ("vault", "remote"):
             raise ValueError(f"unknown tie_breaker {self.tie_breaker!r}")
+        if self.restored not in ("stop", "take_target", "push_vault"):
+            raise ValueError(f"unknown restored choice {self.restored!r}")
         if not 0.0 <= self.max_delete_fraction <= 1.0:
             raise ValueError("max_delete_fraction must be between 0 and 1")

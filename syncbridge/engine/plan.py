@@ -12,13 +12,24 @@ decision table.
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from syncbridge.adapter import MISSING, Capabilities, Record, RecordRef
-from syncbridge.engine.merge import EntryMerge, FieldChange, FieldConflict, merge_entry
+from syncbridge.engine.identity import (
+    duplicate_id_message,
+    duplicate_ids,
+    key_of,
+    pair_unlinked,
+)
+from syncbridge.engine.merge import (
+    COMPUTED,
+    EntryMerge,
+    FieldChange,
+    FieldConflict,
+    merge_entry,
+)
 from syncbridge.engine.options import Side, SyncOptions
 from syncbridge.state import BaseSnapshot, Link, SideSnapshot, content_hash
 
@@ -77,6 +88,9 @@ class EntryAction:
     key: str | None = None
     renamed_from: str | None = None
     subject: str | None = None
+    blocking: bool = False
+    """A skip the user must resolve (unreadable, duplicate id, ambiguous pairing): the
+    command exits 1 until it is fixed. Filtered-out notes are not blocking."""
 
     @property
     def label(self) -> str:
@@ -145,18 +159,6 @@ def _short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def key_of(fields: Mapping[str, Any], id_field: str | None) -> str | None:
-    """The id-field value as JSON (the identity across sides), or None when absent/empty."""
-    if id_field is None:
-        return None
-    value = fields.get(id_field, MISSING)
-    if type(value) is int:
-        return str(value)  # what json.dumps gives, without its cost (ids are mostly ints)
-    if value is MISSING or value is None or value == "" or isinstance(value, list | dict):
-        return None
-    return json.dumps(value)
-
-
 def records_to_read(
     vault: Iterable[RecordRef], remote: Iterable[RecordRef], links: Mapping[int, Link]
 ) -> tuple[set[str], set[str], set[int]]:
@@ -177,10 +179,6 @@ def records_to_read(
             continue
         link_ids.add(link.link_id)
     return read_a, read_b, link_ids
-
-
-def _full(ref: Record | RecordRef | None) -> Record | None:
-    return ref if isinstance(ref, Record) else None
 
 
 def _need(ref: Record | RecordRef | None, what: str) -> Record:
@@ -268,7 +266,8 @@ def plan_sync(
         if problem is not None:
             # exists but cannot be read (broken frontmatter): skip it, never delete it
             actions.append(
-                EntryAction("skip", f"unreadable: {problem}", link=link, subject=link.a_id)
+                EntryAction("skip", f"unreadable: {problem}", link=link, subject=link.a_id,
+                            blocking=True)
             )
         else:
             links[link.link_id] = link
@@ -278,7 +277,8 @@ def plan_sync(
         for bad_id, problem in bad.items():
             if bad_id not in linked:
                 # new and unreadable: nothing to send until it can be read
-                actions.append(EntryAction("skip", f"unreadable: {problem}", subject=bad_id))
+                actions.append(EntryAction("skip", f"unreadable: {problem}", subject=bad_id,
+                                           blocking=True))
     free_a = {i: r for i, r in A.items() if i not in linked_a}
     free_b = {i: r for i, r in B.items() if i not in linked_b}
     id_field = options.id_field
@@ -315,10 +315,29 @@ def plan_sync(
         if moved != [None, None]:
             renamed[link.link_id] = (moved[0], moved[1])
 
+    # Records of one side sharing an id are all skipped until each has its own (the rule
+    # `syncbridge doctor` reports): a linked one is frozen, an unlinked one neither paired
+    # nor created — else a copied note, or a row inserted with an existing id, would be
+    # synced as a second entry carrying the same id.
+    current = {
+        link.link_id: (new_a or link.a_id, new_b or link.b_id)
+        for link in links.values()
+        for new_a, new_b in [renamed.get(link.link_id, (None, None))]
+    }
+    dup_a, dup_b = _duplicate_holders(A, B, links.values(), current, id_field)
+
     unchanged = 0
     for link in links.values():
         new_a, new_b = renamed.get(link.link_id, (None, None))
-        a_id, b_id = new_a or link.a_id, new_b or link.b_id
+        a_id, b_id = current[link.link_id]
+        problem = dup_a.get(a_id) or dup_b.get(b_id)
+        if problem is not None:
+            # shares its id with another record: frozen (link and base kept) until fixed
+            actions.append(
+                EntryAction("skip", problem, link=link, subject=a_id if a_id in A else b_id,
+                            blocking=True)
+            )
+            continue
         a, b = A.get(a_id), B.get(b_id)
         snap = base.snapshots.get(link.link_id)
         rename = link.a_id if new_a else (link.b_id if new_b else None)
@@ -329,6 +348,14 @@ def plan_sync(
             continue
         action = _plan_link(link, a, b, snap, options, capabilities, rename, remote_fields or {})
         actions.append(action)
+
+    for rid in [rid for rid in free_a if rid in dup_a]:
+        # shares its id with another note: neither paired nor created
+        actions.append(EntryAction("skip", dup_a[rid], a=free_a.pop(rid), blocking=True))
+    for rid in [rid for rid in free_b if rid in dup_b]:
+        rec_b = free_b.pop(rid)
+        actions.append(EntryAction("skip", dup_b[rid], b=rec_b, blocking=True,
+                                   subject=_remote_name(rec_b, None)))
 
     # A new note the target's filters keep out is never sent, not even by pairing.
     filtered_keys: set[str] = set()
@@ -343,54 +370,40 @@ def plan_sync(
             key = key_of(rec.fields, id_field)
             if key is not None:
                 filtered_keys.add(key)
+    for b_id, r in list(free_b.items()):
+        rec = _need(r, f"new remote record {b_id}")
+        if key_of(rec.fields, id_field) in filtered_keys:
+            # the same entry as a note kept out of this target: importing (or pairing) it
+            # would duplicate that note, so leave both alone
+            actions.append(
+                EntryAction("skip", "same id as a note filtered out of this target", b=rec)
+            )
+            del free_b[b_id]
 
-    # Unlinked records on both sides that are the same entry: pair them (id field first,
-    # then equal content), so an interrupted create or a lost state never duplicates.
-    pairs: list[tuple[Record, Record]] = []
+    # Re-pairing (identity.pair_unlinked): unlinked records on both sides that are the same
+    # entry — an interrupted first sync, a lost state file — are paired by id, exact title,
+    # then content, never duplicated; a group with no one-to-one answer is neither paired
+    # nor created, and reported.
     if free_a and free_b:
-        by_key_b: dict[str, list[Record]] = {}
-        for r in free_b.values():
-            full_b = _full(r)
-            k = key_of(full_b.fields, id_field) if full_b else None
-            if full_b is not None and k is not None:
-                by_key_b.setdefault(k, []).append(full_b)
-        keys_a = Counter(
-            key_of(r.fields, id_field) for r in free_a.values() if isinstance(r, Record)
+        pairing = pair_unlinked(
+            {i: _need(r, f"new vault record {i}") for i, r in free_a.items()},
+            {i: _need(r, f"new remote record {i}") for i, r in free_b.items()},
+            id_field,
         )
-        for a_id, r in list(free_a.items()):
-            rec_a = _full(r)
-            k = key_of(rec_a.fields, id_field) if rec_a else None
-            if rec_a is None or k is None or keys_a[k] != 1 or len(by_key_b.get(k, ())) != 1:
-                continue
-            rec_b = by_key_b[k][0]
-            assert rec_b.id is not None
-            pairs.append((rec_a, rec_b))
-            del free_a[a_id]
+        for rec_a, rec_b in pairing.pairs:
+            assert rec_a.id is not None and rec_b.id is not None
+            del free_a[rec_a.id]
             del free_b[rec_b.id]
-        by_body_a: dict[str, list[Record]] = {}
-        for r in free_a.values():
-            if isinstance(r, Record):
-                by_body_a.setdefault(r.body, []).append(r)
-        for b_id, r in list(free_b.items()):
-            maybe_b = _full(r)
-            if maybe_b is None or not (maybe_b.fields or maybe_b.body):
-                continue
-            rec_b = maybe_b
-            cands = [
-                c
-                for c in by_body_a.get(rec_b.body, ())
-                if c.id in free_a
-                and all(c.fields.get(k, MISSING) == v for k, v in rec_b.fields.items())
-            ]
-            if len(cands) == 1:
-                rec_a = cands[0]
-                assert rec_a.id is not None
-                pairs.append((rec_a, rec_b))
-                del free_a[rec_a.id]
-                del free_b[b_id]
-    for rec_a, rec_b in pairs:
-        held = (remote_fields or {}).get(rec_b.class_name)
-        actions.append(_plan_pair(rec_a, rec_b, options, capabilities, held))
+            held = (remote_fields or {}).get(rec_b.class_name)
+            actions.append(_plan_pair(rec_a, rec_b, options, capabilities, held))
+        for amb in pairing.ambiguous:
+            for a_id in amb.vault_ids:
+                actions.append(EntryAction("skip", amb.message(a_id, "vault"),
+                                           a=free_a.pop(a_id), blocking=True))
+            for b_id in amb.remote_ids:
+                actions.append(EntryAction("skip", amb.message(b_id, "remote"),
+                                           b=free_b.pop(b_id), subject=amb.remote_label(b_id),
+                                           blocking=True))
 
     for a_id, r in free_a.items():
         rec = _need(r, f"new vault record {a_id}")
@@ -409,20 +422,14 @@ def plan_sync(
         rec = _need(r, f"new remote record {b_id}")
         if capabilities[0].read_only:
             continue  # the vault takes no writes
-        if key_of(rec.fields, id_field) in filtered_keys:
-            # the same entry as a note kept out of this target: importing it would
-            # duplicate that note, so leave both alone
-            actions.append(
-                EntryAction("skip", "same id as a note filtered out of this target", b=rec)
-            )
-            continue
-        note = _copy_for(rec, drop=options.computed_fields.get(rec.class_name, ()))
+        writes, conflicts = _note_from_remote(rec, None, options, capabilities)
         actions.append(
             EntryAction(
                 "create",
                 "new on the remote",  # only the remote has it: create the note
                 b=rec,
-                writes=(Write("vault", "create", record=note),),
+                writes=writes,
+                conflicts=conflicts,
                 key=key_of(rec.fields, id_field),
             )
         )
@@ -437,6 +444,108 @@ def plan_sync(
         remote_count=n_b,
         safety_stop=_safety_stop(plan, len(base.links), options),
     )
+
+
+def _duplicate_holders(
+    A: Listing,
+    B: Listing,
+    links: Iterable[Link],
+    current: Mapping[int, tuple[str, str]],
+    id_field: str | None,
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Per side, record id → the skip message of every record sharing its id-field value
+    with another record of that side (:func:`identity.duplicate_ids`), and of every
+    unlinked record whose id a *linked* record of the other side holds (creating it would
+    give that side the id twice). A record not read (unchanged since its base) has its
+    link's key."""
+    if id_field is None:
+        return {}, {}
+    linked_key_a = {current[lk.link_id][0]: lk.key for lk in links}
+    linked_key_b = {current[lk.link_id][1]: lk.key for lk in links}
+    partner_of_b = {b_id: a_id for a_id, b_id in current.values()}
+    sides = ((A, linked_key_a), (B, linked_key_b))
+    keys = [
+        {rid: key_of(r.fields, id_field) if isinstance(r, Record) else linked_key.get(rid)
+         for rid, r in listing.items()}
+        for listing, linked_key in sides
+    ]
+
+    def name(i: int, rid: str) -> str:
+        return rid if i == 0 else _remote_name(B[rid], partner_of_b.get(rid))
+
+    out: list[dict[str, str]] = [{}, {}]
+    for i, (_, linked_key) in enumerate(sides):
+        what = "note" if i == 0 else "record"
+        for key, holders in duplicate_ids(keys[i]).items():
+            for holder in holders:
+                others = [name(i, h) for h in holders if h != holder]
+                out[i][holder] = duplicate_id_message(id_field, key, others, what=what)
+        # an unlinked record carrying the id of an entry linked on the other side
+        other_linked = sides[1 - i][1]
+        linked_other = {k: rid for rid, k in keys[1 - i].items()
+                        if k is not None and rid in other_linked}
+        for rid, held in keys[i].items():
+            if held is None or rid in linked_key or rid in out[i] or held not in linked_other:
+                continue
+            out[i][rid] = duplicate_id_message(
+                id_field, held, [name(1 - i, linked_other[held])], what=what
+            )
+    return out[0], out[1]
+
+
+def _remote_name(r: Record | RecordRef, linked_to: str | None) -> str:
+    """``remote record 7 ("Grief")``, or ``(linked to Psyche/Grief.md)`` when not read."""
+    title = r.title if isinstance(r, Record) else None
+    if title:
+        return f"remote record {r.id} ({json.dumps(title, ensure_ascii=False)})"
+    return f"remote record {r.id}" + (f" (linked to {linked_to})" if linked_to else "")
+
+
+def _note_from_remote(
+    rec: Record,
+    base: SideSnapshot | None,
+    options: SyncOptions,
+    caps: tuple[Capabilities, Capabilities],
+) -> tuple[tuple[Write, ...], tuple[FieldConflict, ...]]:
+    """The writes that create a note from remote record ``rec``, and their conflicts.
+
+    The note gets no field the vault computes (Formula, Lookup, Canvas: vault → target
+    only). If the record holds such fields, it is updated to hold the vault's state (none
+    yet), as an edit of them would be, and a value typed there — one its ``base`` does not
+    hold (a new record: any) — is logged as a conflict the remote lost
+    (``decided_by="computed"``): it never vanishes silently.
+    """
+    computed = options.computed_fields.get(rec.class_name, ())
+    writes = [Write("vault", "create", record=_copy_for(rec, drop=computed))]
+    held = [k for k in computed if k in rec.fields]
+    if not held or caps[1].read_only:
+        return tuple(writes), ()
+    conflicts = tuple(
+        FieldConflict(k, MISSING, rec.fields[k], "vault", COMPUTED)
+        for k in held
+        if rec.fields[k] not in (None, "", [])
+        and (base is None or base.fields.get(k, MISSING) != rec.fields[k])
+    )
+    cleared = Record(
+        class_name=rec.class_name,
+        fields={k: v for k, v in rec.fields.items() if k not in held},
+        body=rec.body,
+        id=rec.id,
+        version=rec.version,
+        title=rec.title,
+        extra=rec.extra,
+    )
+    writes.append(
+        Write(
+            "remote",
+            "update",
+            record=cleared,
+            record_id=rec.id,
+            expected_version=rec.version,
+            changes=tuple(FieldChange(k, rec.fields[k], MISSING) for k in held),
+        )
+    )
+    return tuple(writes), conflicts
 
 
 def _copy_for(rec: Record, drop: Iterable[str] = ()) -> Record:
@@ -505,14 +614,17 @@ def _plan_link(
                 writes=(Write("remote", "delete", record_id=b.id, expected_version=b.version),),
             )
         rec_b = _need(b, f"remote record {b.id}")
-        note = _copy_for(rec_b, drop=options.computed_fields.get(rec_b.class_name, ()))
+        writes, conflicts = _note_from_remote(
+            rec_b, snap.b if snap is not None and link.has_base else None, options, caps
+        )
         # deleted in the vault but edited on the remote: the edit wins, re-create the note
         return EntryAction(
             "recreate",
             "deleted in the vault, edited on the remote: the edit wins",
             link=link,
             b=rec_b,
-            writes=(Write("vault", "create", record=note),),
+            writes=writes,
+            conflicts=conflicts,
             key=key_of(rec_b.fields, options.id_field),
         )
     if b is None:

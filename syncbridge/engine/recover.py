@@ -10,8 +10,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from syncbridge.adapter import MISSING, Adapter, Record, RecordRef
+from syncbridge.engine.identity import key_of
 from syncbridge.engine.options import Side, SyncOptions
-from syncbridge.engine.plan import key_of
 from syncbridge.engine.report import SIDES
 from syncbridge.errors import SkipError
 from syncbridge.state import JournalEntry, SideSnapshot, StateStore
@@ -157,6 +157,24 @@ def _find_moved(
     return found[0] if len(found) == 1 else None
 
 
+def _holds_sent(found: Record, sent: Mapping[str, Any], *, moved: bool) -> bool:
+    """Whether an update's write landed: ``found`` holds all of what was sent, its fields,
+    body, class and title.
+
+    The vault names a note after the title it is sent but may adjust the file name
+    (characters a name cannot hold, `` 2`` for a taken one), so a note ``moved`` away
+    from its plan-time path by the retitle holds it. A title of ``None`` names nothing and
+    is not compared; nor are the title and class of a journal written before they were
+    journaled.
+    """
+    if dict(found.fields) != sent["fields"] or found.body != sent["body"]:
+        return False
+    if sent.get("class", found.class_name) != found.class_name:
+        return False
+    title = sent.get("title")
+    return title is None or found.title == title or moved
+
+
 def _recover_update(
     payload: Mapping[str, Any],
     adapters: Mapping[Side, Adapter],
@@ -188,9 +206,11 @@ def _recover_update(
             linked = {lk.a_id if side == "vault" else lk.b_id for lk in links}
             found = _find_moved(adapters[side], listings[side], linked, sent)
             moved_to = found.id if found is not None else None
-        if found is None or dict(found.fields) != sent["fields"] or found.body != sent["body"]:
+        if found is None or not _holds_sent(found, sent, moved=moved_to is not None):
             # Not landed (or edited since): the planner merges from the old base — under
             # the note's new path if it was renamed, so the move is not a delete + create.
+            # A retitle that did not land counts too: stored as landed, the base would say
+            # the side holds the new title, and the rename would never reach it.
             if moved_to is not None:
                 _move_link(state, options, payload, update, moved_to)
             return

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from syncbridge.adapter import MISSING
+from syncbridge.engine.merge import COMPUTED
 from syncbridge.engine.options import Side
-from syncbridge.engine.plan import Plan
+from syncbridge.engine.plan import EntryAction, Plan
+from syncbridge.engine.relink import LinkReport
 
 __all__ = ["SIDES", "SideCounts", "SyncReport", "count_plan"]
 
@@ -42,10 +46,46 @@ class SyncReport:
     vault: SideCounts = field(default_factory=SideCounts)
     remote: SideCounts = field(default_factory=SideCounts)
     errors: list[dict[str, str]] = field(default_factory=list)
-    skipped: list[dict[str, str]] = field(default_factory=list)
+    notices: list[dict[str, str]] = field(default_factory=list)
+    """Things the user should know that are not errors: a value typed into a computed
+    field and replaced (kept in the conflict log)."""
+    skipped: list[dict[str, Any]] = field(default_factory=list)
     recovered: int = 0
     safety_stop: str | None = None
     plan: Plan | None = None
+    links: LinkReport = field(default_factory=LinkReport)
+    """Links rewritten because a note was renamed (or, turned off, left broken)."""
+
+    def skip(self, action: EntryAction) -> None:
+        """Report a skipped entry: ``{"id", "message", "blocking"}`` (blocking: the user
+        must fix something before it syncs, and the command exits 1)."""
+        self.skipped.append(
+            {"id": action.label, "message": action.why, "blocking": action.blocking}
+        )
+
+    def count_conflicts(self, action: EntryAction) -> None:
+        """Count the action's conflicts against the sides that lost them, and add a notice
+        for each value typed on the remote into a field the vault computes."""
+        for c in action.conflicts:
+            for side in SIDES:
+                if c.winner != side:
+                    self.side(side).conflicts += 1
+            if c.decided_by == COMPUTED:
+                self.notices.append({
+                    "id": _name(action),
+                    "field": c.field,
+                    "message": (
+                        f"{c.field} is computed in the vault (vault → target only): the "
+                        f"remote's {_value(c.remote_value)} was replaced by the vault's "
+                        f"{_value(c.vault_value)} and is kept in the conflict log "
+                        "(syncbridge conflicts list)"
+                    ),
+                })
+
+    @property
+    def blocked(self) -> bool:
+        """Some entry could not be synced until the user fixes it (errors included)."""
+        return bool(self.errors) or any(s.get("blocking") for s in self.skipped)
 
     def side(self, side: Side) -> SideCounts:
         return self.vault if side == "vault" else self.remote
@@ -64,9 +104,28 @@ class SyncReport:
             "remote": self.remote.to_dict(),
             "errors": list(self.errors),
             "skipped": list(self.skipped),
+            "notices": list(self.notices),
             "recovered": self.recovered,
             "safety_stop": self.safety_stop,
+            "links": self.links.to_dict(),
         }
+
+
+def _name(action: EntryAction) -> str:
+    """The entry's note path, or ``remote record ID ("Title")`` before it has a note."""
+    if action.a is not None or action.b is None:
+        return action.label
+    title = getattr(action.b, "title", None)
+    named = f" ({json.dumps(title, ensure_ascii=False)})" if title else ""
+    return f"remote record {action.b.id}{named}"
+
+
+def _value(value: Any) -> str:
+    """A logged value for a message: ``70``, ``"text"``, or ``(none)`` when absent."""
+    if value is MISSING:
+        return "(none)"
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 60 else text[:59] + "…"
 
 
 def count_plan(plan: Plan, report: SyncReport) -> None:
@@ -74,7 +133,7 @@ def count_plan(plan: Plan, report: SyncReport) -> None:
     report.vault.unchanged = report.remote.unchanged = plan.unchanged
     for action in plan.actions:
         if action.kind == "skip":
-            report.skipped.append({"id": action.label, "message": action.why})
+            report.skip(action)
             continue
         for side, rec in (("vault", action.a), ("remote", action.b)):
             if rec is not None and not any(w.side == side for w in action.writes):
@@ -87,7 +146,4 @@ def count_plan(plan: Plan, report: SyncReport) -> None:
                 counts.updated += 1
             else:
                 counts.deleted += 1
-        for c in action.conflicts:
-            for side in SIDES:
-                if c.winner != side:
-                    report.side(side).conflicts += 1
+        report.count_conflicts(action)

@@ -312,7 +312,8 @@ class ConflictEntry:
     ``vault_value`` / ``remote_value`` may be :data:`MISSING` (the key was absent on that
     side). ``winner`` is ``"vault"``, ``"remote"`` or ``None`` (manual: nobody won yet).
     ``decided_by`` says how (``"last_modified"``, ``"file_mtime"``, ``"tie_breaker"``,
-    ``"vault_wins"``, ``"remote_wins"``, ``"manual"``, ``"no_base"``). ``copy_id`` is the
+    ``"vault_wins"``, ``"remote_wins"``, ``"manual"``, ``"no_base"``, ``"computed"``: a
+    value typed on the remote into a field the vault computes). ``copy_id`` is the
     conflict copy written next to the note, if any. Times are tz-aware UTC.
     """
 

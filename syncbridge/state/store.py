@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fcntl
 import hashlib
 import json
 import os
 import sqlite3
+import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Self
 
 from syncbridge.adapter import MISSING, Missing
-from syncbridge.errors import StateError, SyncLocked
+from syncbridge.errors import DamagedFile, StateError, StorageFailure, SyncLocked
 from syncbridge.state.model import (
     BaseSnapshot,
     ConflictEntry,
@@ -24,6 +26,7 @@ from syncbridge.state.model import (
     SideSnapshot,
     same_json,
 )
+from syncbridge.storage import leftover_wal, os_failure, sqlite_failure
 
 __all__ = ["MIGRATIONS", "StateStore", "default_state_path"]
 
@@ -121,6 +124,54 @@ def _load_base(text: str) -> BaseSnapshot:
     return BaseSnapshot(SideSnapshot.from_json(a_data), SideSnapshot.from_json(b_data))
 
 
+REPAIR_HINT = (
+    "run 'syncbridge repair' to rebuild it by pairing the vault with its targets again "
+    "(the damaged file is kept as a backup), or put a good copy of it back"
+)
+
+
+def _state_failure(exc: BaseException, path: Path, doing: str) -> Exception:
+    """What a failure reading or writing the state file means, in words (see
+    :mod:`syncbridge.storage`); ``exc`` itself when it is none of those."""
+    if isinstance(exc, sqlite3.Error):
+        found = sqlite_failure(exc, path, doing, repair=REPAIR_HINT)
+        if found is not None:
+            return found
+    if isinstance(exc, OSError):
+        failure = os_failure(exc, path, doing)
+        if failure is not None:
+            return failure
+    if isinstance(exc, ValueError | KeyError | TypeError | AttributeError):
+        # bytes that are not UTF-8 or not the JSON we wrote: damaged rows
+        return DamagedFile(
+            f"{path}: the state file is damaged ({doing}: {exc}); {REPAIR_HINT}", path=str(path)
+        )
+    return exc if isinstance(exc, Exception) else RuntimeError(str(exc))
+
+
+class _Guard:
+    """Turn a failure inside the block into what it means for the state file at ``path``
+    (:func:`_state_failure`): a full disk, a damaged row ..."""
+
+    __slots__ = ("doing", "path")
+
+    def __init__(self, path: Path, doing: str) -> None:
+        self.path = path
+        self.doing = doing
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: object) -> None:
+        if exc is None or isinstance(exc, StateError | DamagedFile | StorageFailure):
+            return
+        if isinstance(exc, sqlite3.Error | OSError | ValueError | KeyError | TypeError):
+            translated = _state_failure(exc, self.path, self.doing)
+            if translated is not exc:
+                raise translated from exc
+
+
 class _Transaction:
     """The context manager of :meth:`StateStore._transaction` (a class: it runs for every
     write method, and a generator-based one costs several times more)."""
@@ -134,18 +185,35 @@ class _Transaction:
     def __enter__(self) -> sqlite3.Connection:
         store = self._store
         if not store._depth:
-            store._conn.execute("BEGIN IMMEDIATE")
+            try:
+                store._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise _state_failure(exc, store.path, "starting a transaction") from exc
             store._stamp = _now()
             self._outer = True
         store._depth += 1
         return store._conn
 
-    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: object) -> None:
         store = self._store
         store._depth -= 1
         if not self._outer:
             return  # inside batch(): the outer transaction commits
-        store._conn.execute("ROLLBACK" if kind is not None else "COMMIT")
+        if kind is not None:
+            if store._conn.in_transaction:
+                store._conn.execute("ROLLBACK")
+            if exc is not None and isinstance(exc, sqlite3.Error | ValueError | KeyError):
+                translated = _state_failure(exc, store.path, "writing the state")
+                if translated is not exc:
+                    raise translated from exc
+            return
+        try:
+            store._conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if store._conn.in_transaction:
+                store._conn.execute("ROLLBACK")
+            raise _state_failure(exc, store.path, "committing the state") from exc
 
 
 class StateStore:
@@ -169,12 +237,31 @@ class StateStore:
         a newer syncbridge (more migrations than this one knows).
         """
         path = Path(path)
+        left = leftover_wal(path)
+        if left:
+            names = " and ".join(p.name for p in left)
+            raise DamagedFile(
+                f"{path} does not exist but {names} beside it are left over from a state file"
+                " that was moved or deleted without them; a new state file of that name would"
+                f" take their pages for its own. Put the state file back beside them, or move"
+                f" {names} away, and run again",
+                path=str(path),
+            )
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-            os.close(fd)
-            os.chmod(path, 0o600)
+            if path.exists() and path.stat().st_size == 0:
+                raise DamagedFile(
+                    f"{path}: the state file is empty (0 bytes): it was truncated or replaced,"
+                    " and syncbridge does not take it for a new one. Put a good copy back, or"
+                    " run 'syncbridge repair' to rebuild it by pairing the vault with its"
+                    " targets again (the empty file is kept as a backup)",
+                    path=str(path),
+                )
+            if not path.exists():
+                cls._create(path)
         except OSError as exc:
+            failure = os_failure(exc, path, "creating the state file")
+            if failure is not None:
+                raise failure from exc
             raise StateError(
                 f"{path}: cannot create or open the state file ({exc.strerror or exc}); "
                 "choose a folder you may write in ([state] path in the config)"
@@ -185,14 +272,45 @@ class StateStore:
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
         except sqlite3.DatabaseError as exc:
-            raise StateError(f"{path}: not a usable state file ({exc})") from exc
+            raise cls._unusable(exc, path) from exc
         store = cls(conn, path)
         try:
             store._migrate()
         except sqlite3.DatabaseError as exc:
             conn.close()
-            raise StateError(f"{path}: not a usable state file ({exc})") from exc
+            raise cls._unusable(exc, path) from exc
+        except BaseException:
+            conn.close()
+            raise
         return store
+
+    @staticmethod
+    def _unusable(exc: sqlite3.Error, path: Path) -> Exception:
+        translated = _state_failure(exc, path, "opening the state file")
+        if translated is exc:
+            return StateError(f"{path}: not a usable state file ({exc})")
+        return translated
+
+    @classmethod
+    def _create(cls, path: Path) -> None:
+        """Create a new, empty state file at ``path`` whole: made and migrated under a
+        temporary name, then renamed, so a run killed meanwhile leaves no empty file."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_name(f".{path.name}.{os.getpid()}.new")
+        fd = os.open(temp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.close(fd)
+        os.chmod(temp, 0o600)
+        try:
+            conn = sqlite3.connect(temp, isolation_level=None)
+            try:
+                cls(conn, temp)._migrate()
+            finally:
+                conn.close()
+            os.replace(temp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
 
     def _migrate(self) -> None:
         c = self._conn
@@ -249,14 +367,16 @@ class StateStore:
 
     def links(self, target: str) -> dict[int, Link]:
         """Every link of ``target`` without contents (cheap: no JSON parsing)."""
-        rows = self._conn.execute(
-            "SELECT link_id, a_id, b_id, a_version, b_version, a_hash, b_hash, key,"
-            " base IS NOT NULL FROM links WHERE target=?",
-            (target,),
-        )
-        return {
-            r[0]: Link(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8])) for r in rows
-        }
+        with _Guard(self.path, f"reading the links of target {target!r}"):
+            rows = self._conn.execute(
+                "SELECT link_id, a_id, b_id, a_version, b_version, a_hash, b_hash, key,"
+                " base IS NOT NULL FROM links WHERE target=?",
+                (target,),
+            )
+            return {
+                r[0]: Link(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]))
+                for r in rows
+            }
 
     def snapshots(self, target: str, link_ids: Iterable[int]) -> dict[int, BaseSnapshot]:
         """Base snapshots of the given links (links without a base are left out)."""
@@ -265,14 +385,27 @@ class StateStore:
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            rows = self._conn.execute(
-                f"SELECT link_id, base FROM links WHERE target=? AND link_id IN ({marks})"
-                " AND base IS NOT NULL",
-                (target, *chunk),
-            )
+            with _Guard(self.path, f"reading the saved state of target {target!r}"):
+                rows = self._conn.execute(
+                    f"SELECT link_id, base FROM links WHERE target=? AND link_id IN ({marks})"
+                    " AND base IS NOT NULL",
+                    (target, *chunk),
+                ).fetchall()
             for link_id, base in rows:
-                out[link_id] = _load_base(base)
+                with _Guard(self.path, f"reading the saved state of link {link_id}"
+                            f" ({self._link_name(link_id)})"):
+                    out[link_id] = _load_base(base)
         return out
+
+    def _link_name(self, link_id: int) -> str:
+        """The vault path of a link, for messages (``?`` if that is unreadable too)."""
+        try:
+            row = self._conn.execute(
+                "SELECT a_id FROM links WHERE link_id=?", (link_id,)
+            ).fetchone()
+            return str(row[0]) if row else "?"
+        except (sqlite3.Error, ValueError):
+            return "?"
 
     @staticmethod
     def _base(a: SideSnapshot, b: SideSnapshot, enc: SharedEncoder) -> str:
@@ -413,10 +546,12 @@ class StateStore:
 
     def pending_journal(self, target: str) -> list[JournalEntry]:
         """Actions of ``target`` begun and never committed (an interrupted run)."""
-        rows = self._conn.execute(
-            "SELECT id, target, kind, payload FROM journal WHERE target=? ORDER BY id", (target,)
-        )
-        return [JournalEntry(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
+        with _Guard(self.path, "reading the journal of interrupted actions"):
+            rows = self._conn.execute(
+                "SELECT id, target, kind, payload FROM journal WHERE target=? ORDER BY id",
+                (target,),
+            )
+            return [JournalEntry(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
 
     # -- conflicts ----------------------------------------------------------------------
 
@@ -488,7 +623,8 @@ class StateStore:
         args: tuple[Any, ...] = ()
         if target is not None:
             sql, args = sql + " WHERE target=?", (target,)
-        return [self._conflict(r) for r in self._conn.execute(sql + " ORDER BY id", args)]
+        with _Guard(self.path, "reading the conflict log"):
+            return [self._conflict(r) for r in self._conn.execute(sql + " ORDER BY id", args)]
 
     def conflict(self, conflict_id: int) -> ConflictEntry | None:
         """One conflict by id, or ``None``."""
@@ -535,6 +671,113 @@ class StateStore:
             yield
         finally:
             os.close(fd)  # closing the descriptor releases the lock
+
+    # -- identity and generations -------------------------------------------------------
+
+    @property
+    def state_id(self) -> str:
+        """A random id of this state file, made when first asked for and kept in ``meta``:
+        a target records its generation per state id (a copy of the file keeps it)."""
+        row = self._conn.execute("SELECT value FROM meta WHERE key='state_id'").fetchone()
+        if row is not None:
+            return str(row[0])
+        new = uuid.uuid4().hex
+        with self._transaction():
+            self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('state_id', ?)", (new,))
+        row = self._conn.execute("SELECT value FROM meta WHERE key='state_id'").fetchone()
+        return str(row[0])
+
+    @property
+    def known_state_id(self) -> str | None:
+        """:attr:`state_id` if this file has one yet (never makes one)."""
+        row = self._conn.execute("SELECT value FROM meta WHERE key='state_id'").fetchone()
+        return str(row[0]) if row is not None else None
+
+    def generation(self, target: str) -> tuple[int, int | None]:
+        """(the generation of the last committed run of ``target``, the generation of a run
+        begun and not committed or ``None``); ``(0, None)`` before the first."""
+        row = self._conn.execute(
+            "SELECT value FROM meta WHERE key=?", (f"generation:{target}",)
+        ).fetchone()
+        if row is None:
+            return 0, None
+        try:
+            data = json.loads(row[0])
+            pending = data.get("pending")
+            return int(data["done"]), (int(pending) if pending is not None else None)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise StateError(
+                f"{self.path}: the generation of target {target!r} is damaged ({row[0]!r});"
+                " run 'syncbridge repair' to rebuild the state"
+            ) from exc
+
+    def set_generation(self, target: str, done: int, pending: int | None = None) -> None:
+        """Store ``target``'s generation: ``done`` committed, ``pending`` begun (one
+        transaction)."""
+        with self._transaction():
+            self._conn.execute(
+                "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                (f"generation:{target}", json.dumps({"done": done, "pending": pending})),
+            )
+
+    def forget_target(self, target: str) -> int:
+        """Drop every link, journal entry and cursor of ``target`` (the conflict log stays),
+        in one transaction; return how many links there were. After it, the next run pairs
+        the two sides again as after a lost state."""
+        with self._transaction():
+            (count,) = self._conn.execute(
+                "SELECT count(*) FROM links WHERE target=?", (target,)
+            ).fetchone()
+            for table in ("links", "journal", "cursors"):
+                self._conn.execute(f"DELETE FROM {table} WHERE target=?", (target,))
+        return int(count)
+
+    def backup(self, suffix: str) -> Path:
+        """Copy the whole state (a consistent snapshot, SQLite's backup API) to
+        ``<state file>.<suffix>-<UTC time>``, mode 0600; return the copy's path."""
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        copy = self.path.with_name(f"{self.path.name}.{suffix}-{stamp}")
+        with _Guard(copy, "copying the state file aside"):
+            fd = os.open(copy, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.close(fd)
+            dest = sqlite3.connect(copy)
+            try:
+                self._conn.backup(dest)
+            finally:
+                dest.close()
+        return copy
+
+    def salvage_conflicts(self, old: Path) -> int:
+        """Copy the readable rows of the conflict log of the (damaged) state file ``old``
+        into this one (their link ids dropped: they mean nothing here), in one transaction;
+        return how many. Rows that cannot be read stay in ``old`` only."""
+        try:
+            source = sqlite3.connect(f"file:{old}?mode=ro", uri=True)
+            source.text_factory = bytes
+            rows = source.execute(
+                "SELECT target, vault_id, remote_id, field, vault_value, remote_value,"
+                " winner, decided_by, created_at, restored_at, copy_id FROM conflicts"
+            ).fetchall()
+            source.close()
+        except sqlite3.Error:
+            return 0
+        copied = 0
+        with self._transaction():
+            for row in rows:
+                try:
+                    cells = [c.decode("utf-8") if isinstance(c, bytes) else c for c in row]
+                    _load_value(cells[4]), _load_value(cells[5])
+                    dt.datetime.fromisoformat(cells[8])
+                except (ValueError, TypeError, AttributeError):
+                    continue
+                self._conn.execute(
+                    "INSERT INTO conflicts (target, link_id, vault_id, remote_id, field,"
+                    " vault_value, remote_value, winner, decided_by, created_at, restored_at,"
+                    " copy_id) VALUES (?,NULL,?,?,?,?,?,?,?,?,?,?)",
+                    cells,
+                )
+                copied += 1
+        return copied
 
     # -- cursors ------------------------------------------------------------------------
 

@@ -206,6 +206,17 @@ class MemoryAdapter(Adapter):
             out.append(self._record(record_id, s))
         return out
 
+    def lookup(self, field: str, values: Sequence[Any]) -> dict[Any, builtins.list[str]]:
+        """Ids of the records whose ``field`` holds one of ``values`` (memory cannot lock,
+        so the engine looks its creates up first)."""
+        wanted = list(values)
+        found: dict[Any, builtins.list[str]] = {}
+        for record_id in sorted(self.records):
+            value = self.records[record_id].fields.get(field)
+            if value is not None and value in wanted:
+                found.setdefault(value, []).append(record_id)
+        return found
+
     def _new_id(self, title: str | None) -> str:
         if not self.cfg.ids_are_paths:
             return f"m{self._counter + 1}"

@@ -1,5 +1,5 @@
-"""Fixtures for the fake-server tests; the helpers live in ``notion_fake_support``."""
+"""Fixtures for the Notion adapter's tests: the fake Notion server's opt-in plugin gives
+``notion_server`` (a running server per test) and ``notion`` (a real ``notion_client.Client``
+pointed at it)."""
 
-from notion_fake_support import data_source
-
-__all__ = ["data_source"]
+pytest_plugins = ["syncbridge_notion_fake.plugin"]

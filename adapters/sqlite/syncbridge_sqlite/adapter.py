@@ -18,10 +18,12 @@ import builtins
 import datetime as dt
 import json
 import logging
+import os
 import sqlite3
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
@@ -34,12 +36,15 @@ from syncbridge.adapter import (
     RecordRef,
 )
 from syncbridge.errors import (
+    DamagedFile,
     FatalError,
     RecordError,
     RemoteUnavailable,
     StaleVersion,
+    SyncLocked,
 )
 from syncbridge.schema.model import ClassSchema, FieldKind
+from syncbridge.storage import leftover_wal, os_failure, sqlite_failure
 from syncbridge_sqlite.codec import (
     Cell,
     EncodedRow,
@@ -52,6 +57,7 @@ from syncbridge_sqlite.codec import (
 )
 from syncbridge_sqlite.config import SQLiteConfig
 from syncbridge_sqlite.layout import NOW_SQL, Layout, Table, quote
+from syncbridge_sqlite.lease import Lease, describe_owner, read_generation, write_generation
 from syncbridge_sqlite.trash import (
     Deletion,
     TrashEntry,
@@ -63,6 +69,11 @@ from syncbridge_sqlite.trash import (
 )
 
 __all__ = ["SQLiteAdapter"]
+
+_REPAIR_DB = (
+    "recover what it holds with the sqlite3 shell (sqlite3 FILE .recover > dump.sql) or put "
+    "a good copy back, then sync again"
+)
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +130,7 @@ class SQLiteAdapter(Adapter):
         self._schema_version = -1
         self._txn_data_version = -1
         self._connection: sqlite3.Connection | None = None
+        self._inode = -1  # of the file the connection has open
         self._closed = False
         self._sql: dict[tuple[str, str, int], str] = {}
         self._inserts: dict[tuple[str, int, bool, tuple[int, ...]], str] = {}
@@ -130,13 +142,30 @@ class SQLiteAdapter(Adapter):
         self._unreadable: dict[str, str] = {}  # record id → why it cannot be synced now
         self._unmendable = -2  # the schema_version a repair failed at (read-only file)
         self._layout = Layout(config.table_prefix)
+        self._lease: Lease | None = None  # held while a sync run has the database
+        self._check_leftovers()
         if self.path.exists():
             self._connect()
+
+    def _check_leftovers(self) -> None:
+        """:class:`DamagedFile` if the database is gone but its ``-wal`` / ``-shm`` are not
+        (it was moved away without them)."""
+        left = leftover_wal(self.path)
+        if left:
+            names = " and ".join(p.name for p in left)
+            raise DamagedFile(
+                f"{self.path} does not exist but {names} beside it are left over from a"
+                " database that was moved or deleted without them: a new database of that name"
+                f" would take their pages for its own. Move {names} away (or put the database"
+                " back beside them) and run again",
+                path=str(self.path),
+            )
 
     def _connect(self) -> sqlite3.Connection:
         """Open (creating if needed) the file and its bookkeeping tables."""
         if self._closed:
             raise FatalError(f"{self.path}: the adapter is closed")
+        self._check_leftovers()
         config = self.sqlite_config
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -161,9 +190,15 @@ class SQLiteAdapter(Adapter):
                 conn.execute("COMMIT")
         except sqlite3.OperationalError as exc:
             raise self._translate(exc) from exc
-        except (OSError, sqlite3.Error) as exc:
-            raise FatalError(f"{self.path}: cannot open SQLite database: {exc}") from exc
+        except sqlite3.Error as exc:
+            failure = sqlite_failure(exc, self.path, "opening the database", repair=_REPAIR_DB)
+            raise failure or FatalError(f"{self.path}: cannot open SQLite database: {exc}") from exc
+        except OSError as exc:
+            raise os_failure(exc, self.path, "opening the database") or FatalError(
+                f"{self.path}: cannot open SQLite database: {exc}"
+            ) from exc
         self._connection = conn
+        self._inode = os.stat(self.path).st_ino
         return conn
 
     @property
@@ -207,6 +242,8 @@ class SQLiteAdapter(Adapter):
             else:
                 self._depth -= 1
                 try:
+                    if outer and self._lease is not None:
+                        self._lease.renew(conn, time.monotonic())
                     conn.execute("COMMIT" if outer else "RELEASE sb_write")
                 except sqlite3.Error as exc:
                     if outer and conn.in_transaction:
@@ -308,6 +345,9 @@ class SQLiteAdapter(Adapter):
         text = str(exc)
         if isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text):
             return RemoteUnavailable(f"{self.path}: database is busy: {text}")
+        failure = sqlite_failure(exc, self.path, "writing the database", repair=_REPAIR_DB)
+        if failure is not None:
+            return failure
         return FatalError(f"{self.path}: SQLite error: {text}")
 
     def _refresh_layout(self) -> None:
@@ -324,6 +364,85 @@ class SQLiteAdapter(Adapter):
             self._defaults.clear()
             self._positions.clear()
             self._schema_version = schema_version
+
+    # -- the run lease, lookups and generations (see syncbridge_sqlite.lease) -----------
+
+    @contextmanager
+    def exclusive(self, owner: Mapping[str, Any]) -> Iterator[bool]:
+        """Hold the database for one sync run: a lease row in ``_sync_lease``, taken in a
+        ``BEGIN IMMEDIATE`` transaction (creating the file if needed). Raises
+        :class:`SyncLocked` naming the other run when one holds it. Yields ``True``."""
+        lease = Lease(self._layout.prefix + "_sync_lease", owner)
+        with self.transaction():
+            other = lease.acquire(self._conn)
+        if other is not None:
+            raise SyncLocked(
+                f"{self.path} is being synced by another syncbridge run"
+                f" ({describe_owner(other)}); run again when it has finished"
+            )
+        lease.renewed = time.monotonic()
+        self._lease = lease
+        try:
+            yield True
+        finally:
+            self._lease = None
+            try:
+                with self.transaction():
+                    lease.release(self._conn)
+            except (FatalError, RemoteUnavailable) as exc:
+                # the process ending frees the lease for this host anyway
+                log.debug("%s: could not release the sync lease: %s", self.path, exc)
+
+    def lookup(self, field: str, values: Sequence[Any]) -> dict[Any, builtins.list[str]]:
+        """Ids of the rows whose ``field`` column holds one of ``values``, value → ids."""
+        found: dict[Any, builtins.list[str]] = {}
+        if not values:
+            return found
+        with self._reading():
+            if self._connection is None:
+                return found
+            for table in self._layout.tables.values():
+                column = table.columns.get(field)
+                if column is None:
+                    continue
+                for start in range(0, len(values), _CHUNK):
+                    chunk = list(values[start : start + _CHUNK])
+                    marks = ", ".join("?" * len(chunk))
+                    rows = self._conn.execute(
+                        f"SELECT {quote(column.name)}, _id FROM {table.q}"
+                        f" WHERE {quote(column.name)} IN ({marks})",
+                        chunk,
+                    )
+                    for value, record_id in rows:
+                        found.setdefault(value, []).append(str(record_id))
+        return found
+
+    def generation(self, state_id: str) -> int | None:
+        """The generation recorded in ``_sync_generations`` for ``state_id``."""
+        with self._reading():
+            if self._connection is None:
+                return None
+            return read_generation(self._conn, self._layout.prefix + "_sync_generations",
+                                   state_id)
+
+    def set_generation(self, state_id: str, generation: int) -> bool:
+        """Record ``generation`` for ``state_id`` in its own transaction."""
+        with self.transaction():
+            write_generation(
+                self._conn, self._layout.prefix + "_sync_generations", state_id, generation
+            )
+        return True
+
+    def predates(self, version: str, than: str) -> bool:
+        """A row put back from an older copy: a lower ``_version`` *and* an earlier
+        ``_modified`` than at the last sync (a row replaced wholesale with ``INSERT OR
+        REPLACE`` restarts at version 1 too, but with a later time)."""
+        try:
+            number, _, stamp = version.partition("@")
+            base_number, _, base_stamp = than.partition("@")
+            return int(number) < int(base_number) and stamp < base_stamp
+        except ValueError:
+            return False
 
     # -- schema --------------------------------------------------------------------------
 
@@ -794,6 +913,45 @@ class SQLiteAdapter(Adapter):
         return self._ref(stored)
 
     # -- lifecycle -----------------------------------------------------------------------
+
+    def change_token(self) -> str | None:
+        """The file's inode and ``PRAGMA data_version`` (which moves only when another
+        connection commits: our own writes leave it be); ``"absent"`` while there is no
+        file. A file that vanished or was replaced (moved away, a backup restored) drops
+        the connection, so the next read sees the file now at :attr:`path`, not the old
+        one. No lock is taken."""
+        with self._lock:
+            if self._depth:
+                return None  # inside our own transaction: cannot tell
+            try:
+                inode = os.stat(self.path).st_ino
+            except FileNotFoundError:
+                self._drop_connection()
+                return "absent"
+            except OSError as exc:
+                raise RemoteUnavailable(f"{self.path}: cannot stat the database: {exc}") from exc
+            if self._connection is not None and inode != self._inode:
+                self._drop_connection()
+            try:
+                (version,) = self._conn.execute("PRAGMA data_version").fetchone()
+            except sqlite3.OperationalError as exc:
+                raise self._translate(exc) from exc
+            return f"{inode}:{version}"
+
+    def _drop_connection(self) -> None:
+        """Close the connection and forget what it told us (the next use reconnects)."""
+        if self._connection is None:
+            return
+        self._connection.close()
+        self._connection = None
+        self._sql.clear()
+        self._inserts.clear()
+        self._defaults.clear()
+        self._positions.clear()
+        self._schema_version = -1
+        self._recent.clear()  # keyed by data_version, which a new connection restarts
+        self._where.clear()
+        self._layout = Layout(self.sqlite_config.table_prefix)  # read again from the file
 
     def close(self) -> None:
         """Close the connection (idempotent). WAL files are checkpointed by SQLite."""

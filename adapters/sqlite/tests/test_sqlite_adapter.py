@@ -396,3 +396,32 @@ def test_opening_and_reading_need_no_write_lock(db_path: Path, adapter: SQLiteAd
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
+
+
+def test_change_token_moves_for_other_writers_only_and_follows_a_replaced_file(
+    tmp_path: Path,
+) -> None:
+    """The daemon polls change_token: another connection's commit moves it, our own
+    writes do not; a file moved away reads as absent (not the old file), and a file put
+    back is read again."""
+    db = tmp_path / "t.db"
+    adapter = SQLiteAdapter(SQLiteConfig(path=db))
+    assert adapter.change_token() == "absent"
+    ref = adapter.create(Record(class_name="note", fields={}, body="a", title="A"))
+    token = adapter.change_token()
+    assert token not in (None, "absent")
+    adapter.update(Record(class_name="note", fields={}, body="b", title="A", id=ref.id),
+                   expected_version=ref.version)
+    assert adapter.change_token() == token  # our own write
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE note SET body = 'c'")
+    moved = adapter.change_token()
+    assert moved != token  # someone else's
+    db.rename(tmp_path / "away.db")
+    assert adapter.change_token() == "absent"
+    assert list(adapter.list()) == []  # not the moved file
+    assert not db.exists()  # and nothing created
+    (tmp_path / "away.db").rename(db)
+    assert adapter.change_token() not in (None, "absent")
+    assert [r.body for r in adapter.read_many([r.id for r in adapter.list()])] == ["c"]
+    adapter.close()

@@ -1,0 +1,184 @@
+"""Test support for the daemon: a project on disk, the daemon as a real process, waiting.
+
+Nothing here asserts a duration: :func:`wait_until` polls a condition with a generous
+timeout and fails naming what it waited for.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+TIMEOUT_S = 60.0
+
+
+def wait_until(
+    condition: Callable[[], T], what: str, timeout_s: float = TIMEOUT_S, every_s: float = 0.05
+) -> T:
+    """Poll ``condition`` until it returns something truthy (returned); fail after
+    ``timeout_s`` naming ``what``."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(every_s)
+
+
+def note_text(n: int, value: int, *, body: str = "") -> str:
+    return f"---\nid: note-{n:05d}\nn: {value}\n---\n{body or f'Body of note {n}.'}\n"
+
+
+def make_project(
+    root: Path,
+    notes: int = 5,
+    *,
+    debounce_ms: int = 200,
+    poll_interval_s: float = 0.5,
+    control: bool = False,
+    busy_timeout_ms: int = 5000,
+    extra: str = "",
+) -> Path:
+    """A vault of ``notes`` plain notes (``Notes/Note 00001.md``, fields ``id`` and ``n``)
+    and a config syncing it into ``local.db``; returns the config file."""
+    vault = root / "vault"
+    (vault / "Notes").mkdir(parents=True)
+    (vault / ".obsidian").mkdir()
+    for n in range(1, notes + 1):
+        (vault / "Notes" / f"Note {n:05d}.md").write_text(note_text(n, 0), encoding="utf-8")
+    config = root / "syncbridge.toml"
+    config.write_text(
+        f'[vault]\npath = "vault"\ntimezone = "UTC"\n\n'
+        f"[daemon]\ndebounce_ms = {debounce_ms}\npoll_interval_s = {poll_interval_s}\n\n"
+        f"[daemon.control]\nenabled = {'true' if control else 'false'}\n\n"
+        f'[[targets]]\nname = "local"\nadapter = "sqlite"\npath = "local.db"\n'
+        f"busy_timeout_ms = {busy_timeout_ms}\n{extra}",
+        encoding="utf-8",
+    )
+    return config
+
+
+def db_rows(db: Path) -> list[tuple[str, Any]]:
+    """(title, n) of every row of every synced table, sorted; [] before the file exists."""
+    if not db.exists():
+        return []
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+    try:
+        try:
+            tables = [r[0] for r in conn.execute("SELECT table_name FROM _meta")]
+        except sqlite3.OperationalError:
+            return []
+        rows: list[tuple[str, Any]] = []
+        for table in tables:
+            cols = {r[1] for r in conn.execute(f'PRAGMA table_info("{table}")')}
+            n = '"n"' if "n" in cols else "NULL"
+            rows.extend(conn.execute(f'SELECT title, {n} FROM "{table}"').fetchall())
+        return sorted(rows)
+    finally:
+        conn.close()
+
+
+def db_value(db: Path, title: str) -> Any:
+    """``n`` of the row titled ``title`` (None if absent)."""
+    for t, n in db_rows(db):
+        if t == title:
+            return n
+    return None
+
+
+class DaemonProcess:
+    """``python -m syncbridge watch`` on ``config``, logging JSON lines to a file."""
+
+    def __init__(self, config: Path, *args: str, log_name: str = "daemon.log") -> None:
+        self.config = config
+        self.log = config.parent / log_name
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "syncbridge",
+                "watch",
+                "--config",
+                str(config),
+                "--log-format",
+                "json",
+                "--log-file",
+                str(self.log),
+                *args,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=config.parent,
+        )
+
+    def records(self) -> list[dict[str, Any]]:
+        """Every log record written so far (across rotations: only the current file)."""
+        try:
+            lines = self.log.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return []
+        out = []
+        for line in lines:
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                continue  # a line being written
+        return out
+
+    def events(self, name: str) -> list[dict[str, Any]]:
+        return [r for r in self.records() if r.get("event") == name]
+
+    def wait_event(self, name: str, count: int = 1, timeout_s: float = TIMEOUT_S) -> None:
+        self.check_alive()
+        wait_until(
+            lambda: len(self.events(name)) >= count or self.check_alive(),
+            f"{count} '{name}' log record(s)",
+            timeout_s,
+        )
+        self.check_alive()
+
+    def check_alive(self) -> bool:
+        """False while running; raises with its output when it exited."""
+        if self.proc.poll() is not None:
+            _, err = self.proc.communicate()
+            raise AssertionError(
+                f"daemon exited with {self.proc.returncode}:\n{err.decode()}\n"
+                + "\n".join(json.dumps(r) for r in self.records()[-20:])
+            )
+        return False
+
+    def wait_started(self) -> None:
+        self.wait_event("started")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout_s: float = TIMEOUT_S) -> int:
+        """Send ``sig`` and wait for the exit; the exit code."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            self.proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("the daemon did not stop") from None
+        self.proc.communicate()
+        return self.proc.returncode
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        self.proc.communicate()
