@@ -293,12 +293,14 @@ def test_an_index_cache_of_an_older_version_is_ignored(tmp_path: Path) -> None:
     }))
     vault = Vault.open(root, cache_path=cache)
     assert vault.entry("a.md").fields["status"] == "draft"
-    assert json.loads(cache.read_text())["version"] == vault_module._CACHE_VERSION
+    head, *entries = cache.read_text().splitlines()
+    assert json.loads(head)["version"] == vault_module._CACHE_VERSION
     # a cache of this version with an entry it does not understand: a cold scan too
-    payload = json.loads(cache.read_text())
-    payload["entries"][0]["unknown"] = 1
-    cache.write_text(json.dumps(payload))
-    assert Vault.open(root, cache_path=cache).entry("a.md").fields["status"] == "draft"
+    first = json.loads(entries[0])
+    first["fields"] = {"status": "stale"}
+    first["unknown"] = 1
+    cache.write_text("\n".join([head, json.dumps(first), *entries[1:]]) + "\n")
+    assert Vault.open(root, cache_path=cache).entry(first["path"]).fields["status"] == "draft"
 
 
 # --- reading every note serves what the scan read ------------------------------------------
@@ -443,3 +445,20 @@ def test_a_recent_file_with_the_bytes_the_index_knows_is_not_waited_for(
     (root / "a.md").write_bytes(NEW)  # new bytes just now: waited for
     assert vault.rescan().changed == 1
     assert slept and max(slept) > 0.5
+
+
+def test_a_long_lived_bridge_holds_an_emptied_note_for_one_run_only(project: Path) -> None:
+    """The daemon keeps one Bridge (and one Vault) across runs: the hold still lasts one run."""
+    import syncbridge
+
+    with syncbridge.open(project / "syncbridge.toml") as bridge:
+        bridge.sync()
+        note = _note(project, "Abandonment Wound")
+        note.write_bytes(b"")
+        held = bridge.sync()["local"]
+        assert held.remote.updated == 0
+        assert any("emptied" in s.get("message", "") for s in held.skipped)
+        assert _row(project, "wound", "Abandonment Wound")["intensity"] == 8
+        taken = bridge.sync()["local"]
+        assert taken.remote.updated == 1 and taken.skipped == []
+    assert "Abandonment Wound" not in _titles(project, "wound")
