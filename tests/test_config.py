@@ -60,7 +60,8 @@ def test_adapter_paths_resolve_against_the_config_folder(
 def test_example_config_documents_and_loads_every_key() -> None:
     config = load_config(REPO / "config.example.toml")
     assert config.vault.timezone == "Europe/Paris"
-    (target,) = config.targets
+    target, notion = config.targets
+    assert notion.section.adapter == "notion" and not notion.section.enabled
     assert target.section.exclude_values == {"visibility": ["🔒 private"]}
     # Every key of every section appears in the example, so it documents them all.
     text = (REPO / "config.example.toml").read_text(encoding="utf-8")

@@ -549,10 +549,18 @@ def _note_from_remote(
 
 
 def _copy_for(rec: Record, drop: Iterable[str] = ()) -> Record:
-    """The record to create on the other side: same content (less ``drop``), no id."""
+    """The record to create on the other side: same content (less ``drop``), no id. The
+    source's ``path`` hint is kept (the vault path: Notion stores it in a property)."""
     skip = set(drop)
     fields = {k: v for k, v in rec.fields.items() if k not in skip}
-    return Record(class_name=rec.class_name, fields=fields, body=rec.body, title=rec.title)
+    path = rec.extra.get("path")
+    return Record(
+        class_name=rec.class_name,
+        fields=fields,
+        body=rec.body,
+        title=rec.title,
+        extra={"path": path} if isinstance(path, str) else {},
+    )
 
 
 def _all(rec: Record) -> tuple[FieldChange, ...]:

@@ -1,0 +1,258 @@
+"""The target's local cache and journal (one SQLite file, stdlib ``sqlite3``).
+
+Notion offers no cheap "list everything" and no atomic multi-request writes, so the
+adapter keeps, per target:
+
+- ``pages``: every live page it knows (id, class, version, title), so an incremental run
+  only queries what was edited since the last cursor and lists the rest from here;
+- ``bodies``: each page's top-level blocks as last read or written (ids and keys), so a
+  body edit needs no listing of the page first;
+- ``creates``: the journal of creates. A row is written *before* the request that creates
+  a page (with the page's create key), and the page id is stored the moment Notion
+  answers, before any other request: a create whose answer was lost is looked up by its
+  key, never sent twice; a page whose deeper blocks were not all appended is finished
+  before it is read;
+- ``layouts``: the database and data source of each class, and the property ids seen;
+- ``meta``: the listing cursor and the run counter.
+
+Every write commits at once (the journal must survive a kill). Losing the file loses
+nothing in Notion: the next run lists everything again (a full listing).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from syncbridge.errors import FatalError
+
+__all__ = ["CachedPage", "NotionCache", "PendingCreate"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS pages (
+    id TEXT PRIMARY KEY, class TEXT NOT NULL, source TEXT NOT NULL, version TEXT NOT NULL,
+    modified TEXT NOT NULL, title TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS pages_title ON pages (title);
+CREATE TABLE IF NOT EXISTS bodies (
+    page_id TEXT PRIMARY KEY, version TEXT NOT NULL, blocks TEXT, record TEXT NOT NULL,
+    seen_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ')));
+CREATE TABLE IF NOT EXISTS creates (
+    key TEXT PRIMARY KEY, class TEXT NOT NULL, source TEXT NOT NULL, page_id TEXT,
+    deferred TEXT, fingerprint TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ')));
+CREATE TABLE IF NOT EXISTS layouts (
+    class TEXT PRIMARY KEY, database_id TEXT NOT NULL, source TEXT NOT NULL,
+    property_ids TEXT NOT NULL DEFAULT '{}');
+"""
+
+
+@dataclass(frozen=True)
+class CachedPage:
+    id: str
+    class_name: str
+    source: str
+    version: str
+    modified: str
+    title: str
+
+
+@dataclass(frozen=True)
+class PendingCreate:
+    """A journaled create: its key, class and data source, the page id once known, and
+    blocks still to append (``[[parent block id or page, after id, blocks], ...]``)."""
+
+    key: str
+    class_name: str
+    source: str
+    page_id: str | None
+    deferred: list[Any]
+    age_s: float = 0.0
+
+
+class NotionCache:
+    """The cache file at ``path`` (created with its folder on first use)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise FatalError(f"{path}: cannot open the Notion cache: {exc}") from exc
+        path.chmod(0o600)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    # -- meta ------------------------------------------------------------------------------
+
+    def get(self, key: str) -> str | None:
+        row = self._conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set(self, key: str, value: str) -> None:
+        self._conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # -- pages -----------------------------------------------------------------------------
+
+    def pages(self) -> dict[str, CachedPage]:
+        rows = self._conn.execute("SELECT id, class, source, version, modified, title FROM pages")
+        return {r[0]: CachedPage(*r) for r in rows}
+
+    def page(self, page_id: str) -> CachedPage | None:
+        row = self._conn.execute(
+            "SELECT id, class, source, version, modified, title FROM pages WHERE id=?", (page_id,)
+        ).fetchone()
+        return None if row is None else CachedPage(*row)
+
+    def put_page(self, page: CachedPage) -> None:
+        self._conn.execute(
+            "INSERT OR REPLACE INTO pages VALUES (?, ?, ?, ?, ?, ?)",
+            (page.id, page.class_name, page.source, page.version, page.modified, page.title),
+        )
+
+    def put_pages(self, pages: list[CachedPage]) -> None:
+        with self._conn:
+            self._conn.execute("BEGIN")
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO pages VALUES (?, ?, ?, ?, ?, ?)",
+                [(p.id, p.class_name, p.source, p.version, p.modified, p.title) for p in pages],
+            )
+
+    def drop_pages(self, ids: list[str]) -> None:
+        with self._conn:
+            self._conn.execute("BEGIN")
+            for page_id in ids:
+                self._conn.execute("DELETE FROM pages WHERE id=?", (page_id,))
+                self._conn.execute("DELETE FROM bodies WHERE page_id=?", (page_id,))
+
+    def pages_titled(self, title: str) -> list[CachedPage]:
+        rows = self._conn.execute(
+            "SELECT id, class, source, version, modified, title FROM pages WHERE title=?",
+            (title,),
+        )
+        return [CachedPage(*r) for r in rows]
+
+    # -- bodies ----------------------------------------------------------------------------
+
+    def body(self, page_id: str) -> tuple[str, list[Any] | None, dict[str, Any]] | None:
+        """(version, top-level blocks or None, record as JSON) of a page as last seen."""
+        row = self._conn.execute(
+            "SELECT version, blocks, record FROM bodies WHERE page_id=?", (page_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        blocks = json.loads(row[1]) if row[1] is not None else None
+        return str(row[0]), blocks, json.loads(row[2])
+
+    def put_body(
+        self,
+        page_id: str,
+        version: str,
+        blocks: list[Any] | None,
+        record: dict[str, Any],
+        *,
+        written: bool = False,
+    ) -> None:
+        """Keep a page as read (``seen_at`` = now) or as we wrote it (``seen_at`` empty:
+        we know what we wrote)."""
+        self._conn.execute(
+            "INSERT OR REPLACE INTO bodies (page_id, version, blocks, record, seen_at)"
+            " VALUES (?, ?, ?, ?, CASE WHEN ? THEN '' ELSE strftime('%Y-%m-%dT%H:%M:%fZ') END)",
+            (
+                page_id,
+                version,
+                None if blocks is None else json.dumps(blocks, ensure_ascii=False),
+                json.dumps(record, ensure_ascii=False),
+                written,
+            ),
+        )
+
+    def seen_at(self, page_id: str) -> str | None:
+        """When (UTC, this machine's clock) the page's body was last read or written."""
+        row = self._conn.execute(
+            "SELECT seen_at FROM bodies WHERE page_id=?", (page_id,)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def touch_body(self, page_id: str) -> None:
+        """The cached body was checked against Notion just now and is still right."""
+        self._conn.execute(
+            "UPDATE bodies SET seen_at = strftime('%Y-%m-%dT%H:%M:%fZ') WHERE page_id=?",
+            (page_id,),
+        )
+
+    def drop_body(self, page_id: str) -> None:
+        self._conn.execute("DELETE FROM bodies WHERE page_id=?", (page_id,))
+
+    # -- the create journal ----------------------------------------------------------------
+
+    def begin_create(
+        self, key: str, class_name: str, source: str, deferred: list[Any], fingerprint: str
+    ) -> None:
+        """Journal a create (and the blocks to append after it) before it is sent;
+        ``fingerprint`` identifies the content, to recognise the same create again."""
+        self._conn.execute(
+            "INSERT OR REPLACE INTO creates (key, class, source, deferred, fingerprint)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (
+                key,
+                class_name,
+                source,
+                json.dumps(deferred, ensure_ascii=False) if deferred else None,
+                fingerprint,
+            ),
+        )
+
+    def unresolved_creates(self, fingerprint: str) -> list[tuple[str, str, float]]:
+        """(key, data source, age in seconds) of journaled creates of this content whose
+        page was never seen."""
+        rows = self._conn.execute(
+            "SELECT key, source, (julianday('now') - julianday(created_at)) * 86400.0"
+            " FROM creates WHERE fingerprint=? AND page_id IS NULL",
+            (fingerprint,),
+        )
+        return [(str(r[0]), str(r[1]), float(r[2])) for r in rows]
+
+    def created(self, key: str, page_id: str, deferred: list[Any]) -> None:
+        """The page exists: store its id (and what is left to append) at once."""
+        self._conn.execute(
+            "UPDATE creates SET page_id=?, deferred=? WHERE key=?",
+            (page_id, json.dumps(deferred, ensure_ascii=False) if deferred else None, key),
+        )
+
+    def finish_create(self, key: str) -> None:
+        self._conn.execute("DELETE FROM creates WHERE key=?", (key,))
+
+    def pending_creates(self) -> Iterator[PendingCreate]:
+        rows = self._conn.execute(
+            "SELECT key, class, source, page_id, deferred,"
+            " (julianday('now') - julianday(created_at)) * 86400.0"
+            " FROM creates ORDER BY created_at"
+        ).fetchall()
+        for key, cls, source, page_id, deferred, age in rows:
+            yield PendingCreate(key, cls, source, page_id, json.loads(deferred or "[]"), float(age))
+
+    # -- layouts ---------------------------------------------------------------------------
+
+    def layouts(self) -> dict[str, tuple[str, str, dict[str, Any]]]:
+        rows = self._conn.execute("SELECT class, database_id, source, property_ids FROM layouts")
+        return {r[0]: (r[1], r[2], json.loads(r[3])) for r in rows}
+
+    def put_layout(
+        self, class_name: str, database_id: str, source: str, property_ids: dict[str, Any]
+    ) -> None:
+        self._conn.execute(
+            "INSERT OR REPLACE INTO layouts VALUES (?, ?, ?, ?)",
+            (class_name, database_id, source, json.dumps(property_ids, sort_keys=True)),
+        )
+
+    def drop_layout(self, class_name: str) -> None:
+        self._conn.execute("DELETE FROM layouts WHERE class=?", (class_name,))

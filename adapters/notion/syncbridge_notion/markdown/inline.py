@@ -1,0 +1,275 @@
+"""Inline Markdown → Notion rich text (request-shaped items).
+
+What maps, and how (see ``docs/notion.md``, "Bodies: Markdown and blocks"):
+
+* ``**bold**``, ``*italic*``, ``~~strike~~``, ``` `code` ``` → annotations; a code
+  span keeps its inner text as written (one space of padding around a backtick is
+  dropped, as CommonMark does).
+* ``[text](https://...)`` (http, https or mailto, no title, within 2,000 characters) and
+  ``<https://...>`` → a link (written back as ``[text](url)``). Any other link (relative,
+  with a title, a reference link, one right after a link to the same URL, which Notion
+  would merge with it) stays literal text.
+* ``$x$`` → an inline equation (within 1,000 characters); otherwise literal.
+* ``[[Target]]`` → a page mention when ``page_id("Target")`` knows the page;
+  ``[[Target|alias]]`` → the alias, linked to the page's URL; anything else (embeds,
+  headings, block links, unsynced targets) stays literal text.
+* Everything else (``%%comments%%``, HTML, ``==highlights==``, ``#tags``, ``^block-ids``,
+  footnote references, images inside text) is literal text: it is shown in Notion as
+  written and comes back as written. A backslash escape of a character that is inline
+  syntax (``\\*not italic\\*``), or block syntax where a line starts (``\\# not a
+  heading``), becomes that character (the writer escapes it again where it must); any
+  other (``\\:`` or ``\\{`` of LaTeX outside math, ``a \\- b``) is kept as written.
+* A line break keeps the spaces around it (``"a  \\nb"`` has the two spaces).
+
+Text longer than 2,000 UTF-16 units is split into runs. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from markdown_it.token import Token
+
+from .limits import MAX_EQUATION, MAX_TEXT, MAX_URL, utf16_len
+from .parser import parse_inline
+
+__all__ = ["PageIdLookup", "inline_to_rich_text", "notion_page_url", "plain_run", "split_text"]
+
+PageIdLookup = Callable[[str], "str | None"]
+"""Wikilink target (as written, trimmed) → Notion page id, or ``None`` when not synced."""
+
+_MARKS = {"strong": "bold", "em": "italic", "s": "strikethrough"}
+_LINK_RE = re.compile(r"\[(?P<label>.*)\]\((?P<dest>[^\s<>]*)\)\Z", re.S)
+_PAGE_ID_RE = re.compile(r"[0-9a-fA-F]{8}-?(?:[0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}")
+_URL_RE = re.compile(r"(?:https?://|mailto:)\S+\Z", re.I)
+
+
+def notion_page_url(page_id: str) -> str:
+    """The URL a link to Notion page ``page_id`` carries."""
+    return "https://www.notion.so/" + page_id.replace("-", "")
+
+
+def split_text(content: str, limit: int = MAX_TEXT) -> list[str]:
+    """``content`` cut into pieces of at most ``limit`` UTF-16 units (never inside a
+    surrogate pair)."""
+    if utf16_len(content) <= limit:
+        return [content]
+    pieces: list[str] = []
+    start = units = 0
+    for index, char in enumerate(content):
+        width = 2 if ord(char) > 0xFFFF else 1
+        if units + width > limit:
+            pieces.append(content[start:index])
+            start, units = index, 0
+        units += width
+    pieces.append(content[start:])
+    return pieces
+
+
+def plain_run(content: str) -> list[dict[str, Any]]:
+    """Request items holding ``content`` as plain text (split into 2,000-unit runs)."""
+    return [{"type": "text", "text": {"content": piece}} for piece in split_text(content) if piece]
+
+
+def valid_url(url: str) -> bool:
+    """An absolute http(s)/mailto URL Notion accepts for a link or an image."""
+    return bool(_URL_RE.match(url)) and utf16_len(url) <= MAX_URL and "\\" not in url
+
+
+class _Builder:
+    """Collects runs: consecutive text with the same annotations and link is one run."""
+
+    def __init__(self) -> None:
+        self.items: list[dict[str, Any]] = []
+        self.marks: dict[str, int] = {}
+        self.link: str | None = None
+
+    def _annotations(self, code: bool = False) -> dict[str, bool]:
+        flags = {name: True for name, depth in self.marks.items() if depth > 0}
+        if code:
+            flags["code"] = True
+        return flags
+
+    def text(self, content: str, code: bool = False) -> None:
+        if not content:
+            return
+        annotations = self._annotations(code)
+        last = self.items[-1] if self.items else None
+        if (
+            last is not None
+            and last["type"] == "text"
+            and last.get("annotations", {}) == annotations
+            and (last["text"].get("link") or {}).get("url") == self.link
+        ):
+            last["text"]["content"] += content
+            return
+        item: dict[str, Any] = {"type": "text", "text": {"content": content}}
+        if self.link is not None:
+            item["text"]["link"] = {"url": self.link}
+        if annotations:
+            item["annotations"] = annotations
+        self.items.append(item)
+
+    def other(self, item: dict[str, Any]) -> None:
+        annotations = self._annotations()
+        if annotations:
+            item["annotations"] = annotations
+        self.items.append(item)
+
+    def mark(self, name: str, delta: int) -> None:
+        self.marks[name] = self.marks.get(name, 0) + delta
+
+    def finish(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = []
+        for item in self.items:
+            if item["type"] != "text":
+                result.append(item)
+                continue
+            for piece in split_text(item["text"]["content"]):
+                copy = {**item, "text": {**item["text"], "content": piece}}
+                result.append(copy)
+        return result
+
+
+def _code_inner(raw: str, markup: str) -> str:
+    inner = raw[len(markup) : len(raw) - len(markup)]
+    stripped = inner[1:-1]
+    if (
+        len(inner) >= 2
+        and inner[0] == " "
+        and inner[-1] == " "
+        and (stripped.startswith("`") or stripped.endswith("`"))
+    ):
+        return stripped
+    return inner
+
+
+def _break_text(src: str, token: Token) -> str:
+    start, end = token.meta["span"]
+    if src[start] == "\\":  # backslash hard break: the backslash is syntax
+        return src[start + 1 : end]
+    while start > 0 and src[start - 1] == " ":
+        start -= 1
+    return src[start:end]
+
+
+def _wikilink(builder: _Builder, raw: str, page_id: PageIdLookup | None) -> None:
+    if page_id is None or raw.startswith("!"):
+        builder.text(raw)
+        return
+    inner = raw[2:-2]
+    alias: str | None = None
+    if "|" in inner:
+        inner, alias = inner.split("|", 1)
+        inner = inner.removesuffix("\\")
+    target = inner.strip()
+    found = page_id(target) if target and "#" not in target else None
+    if found is not None and not _PAGE_ID_RE.fullmatch(found):
+        found = None  # not a Notion id: Notion would reject the mention, keep the text
+    if found is None:
+        builder.text(raw)
+    elif alias is None:
+        builder.other({"type": "mention", "mention": {"type": "page", "page": {"id": found}}})
+    elif alias:
+        saved, builder.link = builder.link, notion_page_url(found)
+        builder.text(alias)
+        builder.link = saved
+    else:
+        builder.text(raw)
+
+
+def _link_dest(raw: str, token: Token) -> str | None:
+    if token.attrs.get("title"):
+        return None
+    match = _LINK_RE.match(raw)
+    if match is None:
+        return None
+    dest = match.group("dest")
+    return dest if valid_url(dest) else None
+
+
+def inline_to_rich_text(
+    src: str, page_id: PageIdLookup | None = None, line_start: bool = True
+) -> list[dict[str, Any]]:
+    """Rich-text request items for inline Markdown ``src`` (may be empty); ``line_start``
+    says whether ``src`` starts a line where block syntax could begin (not in a heading,
+    a callout title or a table cell)."""
+    builder = _Builder()
+    tokens = parse_inline(src)
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        kind = token.type
+        span = token.meta.get("span") if isinstance(token.meta, dict) else None
+        raw = src[span[0] : span[1]] if span else token.content
+        if kind == "text_special" and token.info == "escape" and span is not None:
+            builder.text(token.content if _meaningful(src, span, line_start) else raw)
+        elif kind in ("text", "text_special"):
+            builder.text(token.content)
+        elif kind.endswith("_open") and kind[:-5] in _MARKS:
+            builder.mark(_MARKS[kind[:-5]], 1)
+        elif kind.endswith("_close") and kind[:-6] in _MARKS:
+            builder.mark(_MARKS[kind[:-6]], -1)
+        elif kind in ("softbreak", "hardbreak"):
+            builder.text(_break_text(src, token))
+        elif kind == "code_inline":
+            builder.text(_code_inner(raw, token.markup), code=True)
+        elif kind == "math_inline" and utf16_len(token.content) <= MAX_EQUATION and token.content:
+            builder.other({"type": "equation", "equation": {"expression": token.content}})
+        elif kind == "wikilink":
+            _wikilink(builder, raw, page_id)
+        elif kind == "link_open":
+            dest = _link_dest(raw, token)
+            last = builder.items[-1] if builder.items else None
+            if last is not None and last["type"] == "text" and dest is not None and (
+                (last["text"].get("link") or {}).get("url") == dest
+            ):
+                dest = None  # right after a link to the same URL: Notion would merge them
+            if dest is None or builder.link is not None:
+                builder.text(raw)
+                index = _skip_to_close(tokens, index)
+            else:
+                builder.link = dest
+        elif kind == "link_close":
+            builder.link = None
+        else:  # html_inline, image, math_inline_double, comments, long equations: as written
+            builder.text(raw)
+        index += 1
+    return builder.finish()
+
+
+MEANINGFUL_ESCAPES = frozenset("\\*_`[]<>$~|%")
+"""Characters whose backslash escape turns inline syntax off anywhere in a line."""
+STRUCTURAL_ESCAPES = frozenset("#>-+=.)")
+"""Characters whose escape matters only where a line starts (``\\# not a heading``,
+``1\\. not a list``)."""
+
+
+def _meaningful(src: str, span: tuple[int, int], line_start: bool) -> bool:
+    """Whether the escape at ``span`` stands for its character (else it is kept as
+    written: ``\\:`` or ``\\-`` in the middle of a line mean nothing to Markdown)."""
+    char = src[span[0] + 1]
+    if char in MEANINGFUL_ESCAPES:
+        return True
+    if char not in STRUCTURAL_ESCAPES:
+        return False
+    begin = src.rfind("\n", 0, span[0]) + 1
+    if begin == 0 and not line_start:
+        return False
+    before = src[begin : span[0]].strip(" \t")
+    return before == "" or (char in ".)" and before.isdigit())
+
+
+def _skip_to_close(tokens: list[Token], index: int) -> int:
+    depth = 0
+    while index < len(tokens):
+        if tokens[index].type == "link_open":
+            depth += 1
+        elif tokens[index].type == "link_close":
+            depth -= 1
+            if depth == 0:
+                return index
+        index += 1
+    return index

@@ -1,0 +1,208 @@
+"""Hypothesis properties of the converter: Notion → Markdown → Notion keeps every block
+Markdown can hold; Markdown → blocks → Markdown → blocks is stable and loses no word;
+spans cover a text exactly; every append request is within Notion's limits."""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections import Counter
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from syncbridge_notion import blocks_to_markdown, markdown_to_blocks
+from syncbridge_notion.markdown import (
+    check_blocks,
+    comparable,
+    convert_markdown,
+    split_for_requests,
+)
+from syncbridge_notion.markdown.styles import CALLOUT_EMOJI
+
+SETTINGS = settings(max_examples=25, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+WORD = st.text(alphabet="abcxyzé日😀0123456789", min_size=1, max_size=6)
+PUNCT = st.sampled_from([*"*_[]#>-+!`$~|%\\=.():<&^{}\"'", "[[", "]]", "%%", "**", "~~"])
+PIECE = st.one_of(WORD, WORD, WORD, PUNCT)
+
+
+@st.composite
+def plain_text(draw: st.DrawFn) -> str:
+    pieces = draw(st.lists(PIECE, min_size=1, max_size=8))
+    seps = draw(st.lists(st.sampled_from([" ", "", " "]), min_size=len(pieces),
+                         max_size=len(pieces)))
+    text = "".join(p + s for p, s in zip(pieces, seps, strict=True)).strip()
+    return text or "x"
+
+
+@st.composite
+def rich_text(draw: st.DrawFn) -> list[dict[str, Any]]:
+    items = []
+    for _ in range(draw(st.integers(1, 4))):
+        content = draw(plain_text())
+        flags = draw(st.sets(st.sampled_from(["bold", "italic", "strikethrough", "code"]),
+                             max_size=2))
+        item: dict[str, Any] = {"type": "text", "text": {"content": content}}
+        if draw(st.integers(0, 5)) == 0 and "code" not in flags:
+            item["text"]["link"] = {"url": "https://example.com/" + draw(WORD)}
+        if flags:
+            item["annotations"] = {flag: True for flag in flags}
+        items.append(item)
+        # Formatting that starts or ends inside a word, next to punctuation, has no
+        # Markdown spelling (CommonMark's flanking rules): runs are apart, as typed text is.
+        items.append({"type": "text", "text": {"content": " "}})
+    return items
+
+
+def block(kind: str, body: dict[str, Any], kids: list[dict[str, Any]] | None = None) -> (
+        dict[str, Any]):
+    if kids:
+        body["children"] = kids
+    return {"object": "block", "type": kind, kind: body}
+
+
+@st.composite
+def leaf_block(draw: st.DrawFn) -> dict[str, Any]:
+    kind = draw(st.sampled_from(["paragraph", "paragraph", "heading_1", "heading_2",
+                                 "heading_3", "code", "equation", "divider", "quote"]))
+    if kind == "code":
+        lines = draw(st.lists(plain_text(), min_size=1, max_size=3))
+        language = draw(st.sampled_from(["plain text", "python", "rust", "c++", "shell"]))
+        return block("code", {"rich_text": [{"type": "text", "text": {"content": "\n".join(
+            lines)}}], "language": language})
+    if kind == "equation":
+        return block("equation", {"expression": draw(st.sampled_from(
+            ["x^2", "\\frac{a}{b}", "\na = b\n", "E = mc^2"]))})
+    if kind == "divider":
+        return block("divider", {})
+    return block(kind, {"rich_text": draw(rich_text())})
+
+
+def list_block(kind: str, depth: int) -> st.SearchStrategy[dict[str, Any]]:
+    @st.composite
+    def build(draw: st.DrawFn) -> dict[str, Any]:
+        body: dict[str, Any] = {"rich_text": draw(rich_text())}
+        if kind == "to_do":
+            body["checked"] = draw(st.booleans())
+        kids: list[dict[str, Any]] = []
+        if depth > 0 and draw(st.booleans()):
+            child_kind = draw(st.sampled_from(["bulleted_list_item", "numbered_list_item",
+                                               "to_do"]))
+            kids = draw(st.lists(list_block(child_kind, depth - 1), min_size=1, max_size=3))
+        return block(kind, body, kids)
+
+    return build()
+
+
+@st.composite
+def container_block(draw: st.DrawFn) -> dict[str, Any]:
+    kind = draw(st.sampled_from(["callout", "toggle", "quote"]))
+    kids = draw(st.lists(st.one_of(leaf_block(), list_block("bulleted_list_item", 1)),
+                         min_size=0, max_size=3))
+    body: dict[str, Any] = {"rich_text": draw(rich_text())}
+    if kind == "callout":
+        body["icon"] = {"type": "emoji", "emoji": draw(st.sampled_from(
+            sorted(CALLOUT_EMOJI.values())))}
+    return block(kind, body, kids)
+
+
+@st.composite
+def page(draw: st.DrawFn) -> list[dict[str, Any]]:
+    parts = draw(st.lists(st.one_of(
+        leaf_block(), container_block(),
+        st.lists(list_block("bulleted_list_item", 3), min_size=1, max_size=3),
+        st.lists(list_block("numbered_list_item", 2), min_size=1, max_size=3),
+        st.lists(list_block("to_do", 2), min_size=1, max_size=2),
+    ), min_size=1, max_size=6))
+    blocks: list[dict[str, Any]] = []
+    for part in parts:
+        blocks.extend(part if isinstance(part, list) else [part])
+    return blocks
+
+
+@SETTINGS
+@given(page())
+def test_notion_to_markdown_to_notion_keeps_every_block(blocks: list[dict[str, Any]]) -> None:
+    markdown = blocks_to_markdown(blocks)
+    back = markdown_to_blocks(markdown)
+    assert [comparable(b) for b in back] == [comparable(b) for b in blocks], markdown
+
+
+MD_LINE = st.one_of(
+    plain_text(),
+    st.builds(lambda t: "# " + t, plain_text()),
+    st.builds(lambda t: "- " + t, plain_text()),
+    st.builds(lambda t: "\t- " + t, plain_text()),
+    st.builds(lambda t: "1. " + t, plain_text()),
+    st.builds(lambda t: "- [ ] " + t, plain_text()),
+    st.builds(lambda t: "> " + t, plain_text()),
+    st.builds(lambda t: "> [!note] " + t, plain_text()),
+    st.builds(lambda t: "**" + t + "**", WORD),
+    st.builds(lambda t: "*" + t + "*", WORD),
+    st.builds(lambda t: "[[" + t + "]]", WORD),
+    st.just("```"), st.just("```python"), st.just("$$"), st.just("---"), st.just("%%"),
+    st.just("| a | b |"), st.just("| --- | --- |"), st.just("<div>"), st.just(""),
+    st.just("    indented"),
+)
+
+
+def words(text: str) -> Counter[str]:
+    return Counter(re.findall(r"[^\W_]+", re.sub(r"^[ \t>]*\d+[.)]", " ", text, flags=re.M)))
+
+
+@SETTINGS
+@given(st.lists(MD_LINE, min_size=1, max_size=14))
+def test_markdown_round_trip_is_stable_and_loses_no_word(lines: list[str]) -> None:
+    text = "\n".join(lines) + "\n"
+    blocks = markdown_to_blocks(text)
+    written = blocks_to_markdown(blocks)
+    assert [comparable(b) for b in markdown_to_blocks(written)] == [
+        comparable(b) for b in blocks], written
+    assert not words(text) - words(written)
+    assert blocks_to_markdown(markdown_to_blocks(written)) == written
+
+
+@SETTINGS
+@given(st.lists(MD_LINE, min_size=0, max_size=14), st.sampled_from(["\n", "\r\n", "\r"]))
+def test_spans_cover_the_text(lines: list[str], newline: str) -> None:
+    text = newline.join(lines)
+    conversion = convert_markdown(text)
+    assert len(conversion.spans) == len(conversion.blocks)
+    position = 0
+    encoded = text.encode()
+    for span in conversion.spans:
+        assert position <= span.start <= span.end
+        assert text[position:span.start].strip() == ""  # only blank lines between blocks
+        assert encoded[span.byte_start:span.byte_end].decode() == text[span.start:span.end]
+        position = span.end
+    assert text[position:].strip() == ""
+
+
+@st.composite
+def tree(draw: st.DrawFn, level: int = 0) -> list[dict[str, Any]]:
+    count = draw(st.integers(0 if level else 1, 130 if level < 2 else 4))
+    out = []
+    for index in range(count):
+        kids = draw(tree(level + 1)) if level < 5 and draw(st.integers(0, 9)) == 0 else []
+        out.append(block("bulleted_list_item",
+                         {"rich_text": [{"type": "text", "text": {"content": str(index)}}]}, kids))
+    return out
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.data_too_large])
+@given(tree(), st.integers(1, 3))
+def test_requests_are_valid_and_rebuild_the_tree(blocks: list[dict[str, Any]], limit: int
+                                                 ) -> None:
+    batches = split_for_requests(blocks, max_depth=limit)
+    page_blocks: list[dict[str, Any]] = []
+    for batch in batches:
+        assert check_blocks(batch.children, max_depth=limit) == []
+        nodes = page_blocks
+        for index in batch.parent:
+            nodes = nodes[index]["bulleted_list_item"].setdefault("children", [])
+        assert len(nodes) == batch.first_index
+        nodes.extend(copy.deepcopy(batch.children))
+    assert page_blocks == blocks

@@ -1,0 +1,354 @@
+"""The pure parts of the Notion adapter: config, pacing, the value codec, the schema
+mapping and the body edit planner. No I/O."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from syncbridge_notion import body as bodies
+from syncbridge_notion.config import NotionConfig, parse_notion_id
+from syncbridge_notion.pacing import (
+    AmbiguousWrite,
+    Failure,
+    ManualClock,
+    NotionRateLimiter,
+    RequestPacer,
+    RetriesExhausted,
+)
+from syncbridge_notion.properties import (
+    EMPTY_CELLS,
+    Fallback,
+    PropertyContext,
+    decode,
+    encode,
+    exact_equal,
+    split_text,
+)
+from syncbridge_notion.schema import PropertyPlan, check_drift, notion_type, option_color
+
+from syncbridge.adapter import MISSING
+from syncbridge.errors import ConfigError
+from syncbridge.schema.model import FieldKind, FieldSpec, FieldType
+
+ID = "0123456789abcdef0123456789abcdef"
+DASHED = "01234567-89ab-cdef-0123-456789abcdef"
+
+# -- config --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        ID,
+        DASHED,
+        f"https://www.notion.so/team/My-Notes-{ID}",
+        f"https://www.notion.so/My-Notes-{ID}?pvs=4#anchor",
+        f"  {DASHED.upper()}  ",
+    ],
+)
+def test_parent_page_accepts_ids_and_urls(text: str) -> None:
+    assert parse_notion_id(text) == DASHED
+    assert NotionConfig(parent_page=text).parent_page_id == DASHED
+
+
+def test_parent_page_that_is_no_id_is_a_config_error_naming_the_key() -> None:
+    config = NotionConfig(parent_page="<id or URL of the page the databases live under>")
+    with pytest.raises(ConfigError, match=r"parent_page: .* is not a Notion page id or URL"):
+        _ = config.parent_page_id
+
+
+def test_base_url_drops_v1_and_needs_http() -> None:
+    assert NotionConfig(parent_page=ID, base_url="http://127.0.0.1:8787/v1/").base_url == (
+        "http://127.0.0.1:8787"
+    )
+    with pytest.raises(ValueError, match="not an http"):
+        NotionConfig(parent_page=ID, base_url="ftp://x")
+
+
+# -- pacing --------------------------------------------------------------------------------
+
+
+def test_limiter_averages_the_rate_after_the_burst() -> None:
+    clock = ManualClock()
+    limiter = NotionRateLimiter(rate=3.0, burst=3, clock=clock)
+    for _ in range(33):
+        limiter.acquire()
+    assert clock.now == pytest.approx(10.0)  # 3 at once, then 30 at 3/s
+
+
+def test_retry_after_pauses_every_later_request() -> None:
+    clock = ManualClock()
+    limiter = NotionRateLimiter(rate=100.0, burst=10, clock=clock)
+    limiter.acquire()
+    limiter.pause_until(5.0)
+    limiter.acquire()
+    assert clock.now >= 5.0
+
+
+class _Boom(Exception):
+    def __init__(self, failure: Failure) -> None:
+        self.failure = failure
+
+
+def _pacer(clock: ManualClock, retries: int = 3) -> RequestPacer:
+    limiter = NotionRateLimiter(rate=1000.0, burst=1000, clock=clock)
+    return RequestPacer(
+        limiter,
+        lambda exc: exc.failure if isinstance(exc, _Boom) else None,
+        max_retries=retries,
+        rng=random.Random(0),
+    )
+
+
+def _failing(*failures: Failure) -> Any:
+    queue = list(failures)
+
+    def call() -> str:
+        if queue:
+            raise _Boom(queue.pop(0))
+        return "ok"
+
+    return call
+
+
+def test_rate_limited_is_retried_after_retry_after_even_when_unsafe() -> None:
+    clock = ManualClock()
+    pacer = _pacer(clock)
+    call = _failing(Failure("rate_limited", "429", 2.0), Failure("rate_limited", "429", 2.0))
+    assert pacer.run("create", call, safe=False) == "ok"
+    assert pacer.requests == 3 and clock.now >= 4.0
+
+
+def test_transient_failure_of_an_unsafe_request_is_never_retried() -> None:
+    pacer = _pacer(ManualClock())
+    call = _failing(Failure("transient", "HTTP 503", answered=True))
+    with pytest.raises(AmbiguousWrite) as caught:
+        pacer.run("create", call, safe=False)
+    assert caught.value.answered and pacer.requests == 1
+
+
+def test_transient_failure_of_a_safe_request_backs_off_and_retries() -> None:
+    clock = ManualClock()
+    pacer = _pacer(clock)
+    call = _failing(Failure("transient", "timeout"), Failure("transient", "HTTP 529"))
+    assert pacer.run("read", call, safe=True) == "ok"
+    assert pacer.requests == 3 and len(clock.slept) == 2 and clock.slept[1] > clock.slept[0] / 2
+
+
+def test_retries_run_out() -> None:
+    pacer = _pacer(ManualClock(), retries=2)
+    call = _failing(*[Failure("transient", "HTTP 500")] * 5)
+    with pytest.raises(RetriesExhausted, match="after 3 attempts"):
+        pacer.run("read", call, safe=True)
+
+
+def test_fatal_and_unknown_errors_pass_through() -> None:
+    pacer = _pacer(ManualClock())
+    with pytest.raises(_Boom):
+        pacer.run("read", _failing(Failure("fatal", "HTTP 400")), safe=True)
+    with pytest.raises(KeyError):
+        pacer.run("read", lambda: {}["x"], safe=True)
+
+
+# -- the value codec -----------------------------------------------------------------------
+
+
+@given(st.text(max_size=5000))
+@settings(max_examples=200, deadline=None)
+def test_split_text_joins_back_within_notion_limits(text: str) -> None:
+    pieces = split_text(text)
+    assert "".join(pieces) == text
+    assert all(0 < len(p.encode("utf-16-le")) // 2 <= 2000 for p in pieces)
+
+
+def _respond(ntype: str, request: dict[str, Any]) -> dict[str, Any]:
+    """What Notion answers for a property value sent as ``request``."""
+    value = request[ntype]
+    if ntype in ("title", "rich_text"):
+        value = [{**item, "plain_text": item["text"]["content"]} for item in value]
+    elif ntype == "select" and value is not None:
+        value = {"id": "x", "name": value["name"], "color": "default"}
+    elif ntype == "multi_select":
+        value = [{"id": "x", "name": o["name"], "color": "default"} for o in value]
+    elif ntype == "date" and value is not None:
+        value = {"start": value["start"], "end": None, "time_zone": value.get("time_zone")}
+    return {"id": "p", "type": ntype, ntype: value}
+
+
+json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
+values = st.recursive(
+    json_scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=8,
+)
+TYPES = ["rich_text", "number", "checkbox", "select", "multi_select", "date", "files"]
+
+
+@given(ntype=st.sampled_from(TYPES), value=values | st.dates().map(str))
+@settings(max_examples=400, deadline=None)
+def test_every_value_comes_back_exactly_through_property_and_fallback(
+    ntype: str, value: Any
+) -> None:
+    """The adapter's rule (see NotionAdapter._properties): carry the value in the fallback
+    whenever the property alone would not give it back."""
+    ctx = PropertyContext(timezone="Europe/Paris")
+    enc = encode(ntype, value, ctx)
+    fallback = Fallback()
+    empty = EMPTY_CELLS[ntype]
+    if value is None:
+        fallback.null.append("f")
+    elif (not exact_equal(enc.cell, value) or exact_equal(enc.cell, empty)) and not (
+        empty is False and value is False
+    ):
+        fallback.exact["f"] = [enc.cell, value]
+    carried = Fallback.from_text(fallback.to_text())
+    # a one-link value is read as one (the adapter records it in the fallback's "one")
+    cell = decode(ntype, _respond(ntype, enc.request), ctx, single=isinstance(value, str))
+    assert exact_equal(cell, enc.cell)
+    got = carried.value_of("f", cell, empty)
+    assert got is not MISSING and exact_equal(got, value)
+
+
+def test_an_edit_in_notion_wins_over_the_carried_value() -> None:
+    fallback = Fallback(exact={"status": [None, "a, b"]})
+    assert fallback.value_of("status", "c", None) == "c"
+    assert fallback.value_of("status", None, None) == "a, b"
+
+
+def test_select_with_a_comma_is_not_sent_but_carried() -> None:
+    enc = encode("select", "red, green", PropertyContext())
+    assert enc.request == {"select": None} and enc.cell is None
+
+
+def test_naive_datetime_goes_out_with_the_configured_zone_and_comes_back_naive() -> None:
+    ctx = PropertyContext(timezone="Europe/Paris")
+    enc = encode("date", "2025-07-05T16:56", ctx)
+    assert enc.request == {"date": {"start": "2025-07-05T16:56:00.000", "time_zone": "Europe/Paris"}}
+    # real Notion answers with an offset and no zone
+    answer = {"type": "date", "date": {"start": "2025-07-05T16:56:00.000+02:00", "time_zone": None}}
+    assert decode("date", answer, ctx) == "2025-07-05T16:56"
+
+
+def test_absent_checkbox_stays_absent_and_false_stays_false() -> None:
+    assert Fallback(absent=["done"]).value_of("done", False, False) is MISSING
+    assert Fallback().value_of("done", False, False) is False
+
+
+# -- schema --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("ftype", "kind", "expected"),
+    [
+        (FieldType.INPUT, FieldKind.TEXT, "rich_text"),
+        (FieldType.NUMBER, FieldKind.NUMBER, "number"),
+        (FieldType.SELECT, FieldKind.TEXT, "select"),
+        (FieldType.CYCLE, FieldKind.TEXT, "select"),
+        (FieldType.MULTI, FieldKind.LIST, "multi_select"),
+        (FieldType.BOOLEAN, FieldKind.BOOLEAN, "checkbox"),
+        (FieldType.DATE, FieldKind.DATE, "date"),
+        (FieldType.DATETIME, FieldKind.DATETIME, "date"),
+        (FieldType.FILE, FieldKind.LINK, "relation"),
+        (FieldType.MULTIFILE, FieldKind.LINKS, "relation"),
+        (FieldType.MEDIA, FieldKind.TEXT, "files"),
+        (FieldType.JSON, FieldKind.JSON, "rich_text"),
+        (FieldType.YAML, FieldKind.JSON, "rich_text"),
+        (FieldType.OBJECT, FieldKind.JSON, "rich_text"),
+        (FieldType.FORMULA, FieldKind.TEXT, None),
+        (FieldType.LOOKUP, FieldKind.LINKS, None),
+    ],
+)
+def test_type_table(ftype: FieldType, kind: FieldKind, expected: str | None) -> None:
+    read_only = ftype in (FieldType.FORMULA, FieldType.LOOKUP)
+    assert notion_type(FieldSpec("f", ftype, kind, read_only=read_only)) == expected
+
+
+def test_option_colours_follow_the_leading_emoji() -> None:
+    assert option_color("🟨 in progress") == "yellow"
+    assert option_color("plain") == "default"
+
+
+def test_drift_names_the_property_and_the_class() -> None:
+    config = NotionConfig(parent_page=ID)
+    existing = {
+        "Name": {"type": "title"},
+        "intensity": {"type": "rich_text"},
+        "syncbridge values": {"type": "rich_text"},
+    }
+    wanted = {"intensity": PropertyPlan("intensity", "intensity", "number")}
+    (problem,) = check_drift("wound", existing, wanted, config)
+    assert "'wound'" in problem and "'intensity'" in problem and "'number'" in problem
+    renamed = {"Title": {"type": "title"}}
+    (problem,) = check_drift("wound", renamed, {}, config)
+    assert "title property is called 'Title'" in problem
+
+
+# -- bodies --------------------------------------------------------------------------------
+
+
+def _page(*specs: tuple[str, str]) -> list[bodies.PageBlock]:
+    """Response-like blocks: (type, text or id) pairs."""
+    out = []
+    for i, (kind, text) in enumerate(specs):
+        block_id = f"00000000-0000-0000-0000-{i:012d}"
+        if kind == "paragraph":
+            block = {"id": block_id, "type": kind,
+                     kind: {"rich_text": [{"type": "text", "text": {"content": text}}]}}
+        else:
+            block = {"id": block_id, "type": kind, kind: {"title": text}}
+        out.append(block)
+    return bodies.page_blocks(out)
+
+
+def test_one_changed_paragraph_is_one_update_in_place() -> None:
+    current = _page(("paragraph", "a"), ("paragraph", "b"), ("paragraph", "c"))
+    edit = bodies.plan_body_edit(current, bodies.body_to_items("a\n\nB\n\nc"))
+    assert [u[0] for u in edit.updates] == [current[1].id]
+    assert edit.deletes == [] and edit.inserts == []
+
+
+def test_insert_at_the_top_uses_position_start_and_deletes_nothing() -> None:
+    current = _page(("paragraph", "a"), ("paragraph", "b"))
+    edit = bodies.plan_body_edit(current, bodies.body_to_items("new\n\na\n\nb"))
+    assert edit.updates == [] and edit.deletes == []
+    (insert,) = edit.inserts
+    assert insert[1] is None and len(insert[2]) == 1
+
+
+def test_child_page_is_a_placeholder_and_is_never_deleted() -> None:
+    current = _page(("paragraph", "a"), ("child_page", "Sub page"), ("paragraph", "b"))
+    body = bodies.body_from_blocks(current)
+    assert body == f"a\n\n%%notion-block {current[1].id} child_page%%\n\nb"
+    # round trip: nothing to do
+    same = bodies.plan_body_edit(current, bodies.body_to_items(body))
+    assert same.request_count() == 0
+    # the placeholder removed in the vault: reported, kept
+    edit = bodies.plan_body_edit(current, bodies.body_to_items("a\n\nb"))
+    assert edit.deletes == [] and edit.kept_foreign == [current[1].id]
+
+
+def test_a_paragraph_holding_a_foreign_block_is_not_owned() -> None:
+    block = {"id": "x", "type": "paragraph", "paragraph": {
+        "rich_text": [], "children": [{"id": "y", "type": "child_database", "child_database": {}}]}}
+    assert not bodies.owned(block)
+
+
+@pytest.mark.parametrize(
+    "kind", ["unsupported", "synced_block", "child_database", "column_list", "embed", "file"]
+)
+def test_blocks_we_do_not_own_become_placeholders_and_are_kept(kind: str) -> None:
+    block_id = "00000000-0000-0000-0000-00000000000a"
+    current = bodies.page_blocks(
+        [{"id": block_id, "type": kind, kind: {}, "has_children": kind == "synced_block"}]
+    )
+    assert not current[0].owned
+    body = bodies.body_from_blocks(current)
+    assert body == f"%%notion-block {block_id} {kind}%%"
+    edit = bodies.plan_body_edit(current, bodies.body_to_items("New text."))
+    assert edit.deletes == [] and edit.updates == [] and edit.kept_foreign == [block_id]
+    (insert,) = edit.inserts
+    assert insert[1] is None  # inserted at the start: the kept block is not moved
