@@ -188,25 +188,18 @@ class Bridge:
         cache = not dry_run or self.config.state_path.parent.exists()
         vault = self.vault(progress=progress, cache=cache)
         reports: dict[str, SyncReport] = {}
-        try:
-            with self._state_for(writes=not dry_run) as state:
-                for t in targets:
-                    # run_sync rescans the vault first, so each target sees what the
-                    # previous wrote
-                    reports[t.name] = self._sync_one(
-                        t,
-                        vault,
-                        state,
-                        dry_run=dry_run,
-                        force_delete=force_delete,
-                        restored=restored,
-                        progress=progress,
-                    )
-        finally:
-            # This run is over. A note it found emptied was held (skipped) for every
-            # target of this run, in case a save was caught halfway (Vault.held); a
-            # Bridge that lives on (the daemon) lets the next run take it as an edit.
-            vault.vault.begin_run()
+        with self._state_for(writes=not dry_run) as state:
+            for t in targets:
+                # run_sync rescans the vault first, so each target sees what the previous wrote
+                reports[t.name] = self._sync_one(
+                    t,
+                    vault,
+                    state,
+                    dry_run=dry_run,
+                    force_delete=force_delete,
+                    restored=restored,
+                    progress=progress,
+                )
         return reports[target] if target is not None else reports
 
     def _sync_one(

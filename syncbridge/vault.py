@@ -328,9 +328,9 @@ class Vault:
                 if e.emptied_in == self.run_id and e.ok}
 
     def begin_run(self) -> None:
-        """Start a new sync run in this process (``Bridge.sync`` calls this when a run
-        ends, for a daemon's next run): notes held as emptied by earlier runs are released
-        (see :meth:`held`)."""
+        """Start a new sync run in this process (a long-running caller, the daemon, calls
+        this between runs): notes held as emptied by earlier runs are released (see
+        :meth:`held`)."""
         self.run_id = secrets.token_hex(8)
 
     def _keep_scanned(self, entry: IndexEntry, snap: FileSnapshot) -> None:

@@ -445,20 +445,3 @@ def test_a_recent_file_with_the_bytes_the_index_knows_is_not_waited_for(
     (root / "a.md").write_bytes(NEW)  # new bytes just now: waited for
     assert vault.rescan().changed == 1
     assert slept and max(slept) > 0.5
-
-
-def test_a_long_lived_bridge_holds_an_emptied_note_for_one_run_only(project: Path) -> None:
-    """The daemon keeps one Bridge (and one Vault) across runs: the hold still lasts one run."""
-    import syncbridge
-
-    with syncbridge.open(project / "syncbridge.toml") as bridge:
-        bridge.sync()
-        note = _note(project, "Abandonment Wound")
-        note.write_bytes(b"")
-        held = bridge.sync()["local"]
-        assert held.remote.updated == 0
-        assert any("emptied" in s.get("message", "") for s in held.skipped)
-        assert _row(project, "wound", "Abandonment Wound")["intensity"] == 8
-        taken = bridge.sync()["local"]
-        assert taken.remote.updated == 1 and taken.skipped == []
-    assert "Abandonment Wound" not in _titles(project, "wound")
