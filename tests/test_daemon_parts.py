@@ -261,3 +261,14 @@ def test_lock_in_a_folder_we_may_not_write_is_a_clear_error(tmp_path: Path) -> N
         blocked.mkdir(mode=0o500)
     with pytest.raises(StateError, match=r"cannot create the daemon's lock.*\[state\] path"):
         DaemonLock(blocked / "sub" / "daemon.lock").acquire({"pid": 1})
+
+
+def test_settle_wait_applies_the_vaults_mid_save_rule_to_a_batch() -> None:
+    from syncbridge.daemon.events import settle_wait_s
+
+    second = 1_000_000_000
+    now = 100 * second
+    assert settle_wait_s([], now, second) == 0
+    assert settle_wait_s([now - 2 * second, now - second], now, second) == 0  # settled
+    assert settle_wait_s([now - 2 * second, now - second // 4], now, second) == 0.75
+    assert settle_wait_s([now + 5 * second], now, second) == 0  # from the future: settled

@@ -61,6 +61,7 @@ def test_vault_edit_reaches_sqlite_without_echo(running) -> None:  # type: ignor
     marker = config.parent / "vault" / "Notes" / "Note 00001.md"
     marker.write_text(note_text(1, 7), encoding="utf-8")  # a later edit, as a clock
     wait_until(lambda: db_value(db, "Note 00001") == 7, "the second edit")
+    wait_until(lambda: len(_synced(daemon)) >= 3, "its log line")  # written after the commit
     assert (note.read_bytes(), note.stat().st_mtime_ns) == before  # not rewritten
     later = [str(r["message"]) for r in _synced(daemon)[1:]]
     # pushes only (a save burst split by a slow machine may take two), nothing echoed
@@ -77,6 +78,7 @@ def test_sqlite_edit_reaches_vault_without_echo(running) -> None:  # type: ignor
     rows = db_rows(db)
     _note(config, 1).write_text(note_text(1, 9), encoding="utf-8")  # a later edit, as a clock
     wait_until(lambda: db_value(db, "Note 00001") == 9, "a later edit")
+    wait_until(lambda: len(_synced(daemon)) >= 3, "its log line")  # written after the commit
     assert [r for r in db_rows(db) if r[0] != "Note 00001"] == [
         r for r in rows if r[0] != "Note 00001"
     ]
@@ -100,6 +102,7 @@ def test_own_writes_and_ignored_paths_start_no_sync(running) -> None:  # type: i
     note.write_bytes(note.read_bytes())  # saved, unchanged: the content did not change
     _note(config, 5).write_text(note_text(5, 5), encoding="utf-8")  # the clock
     wait_until(lambda: db_value(db, "Note 00005") == 5, "the clock edit")
+    wait_until(lambda: len(_synced(daemon)) >= 2, "its log line")  # written after the commit
     assert [r["writes"] for r in _synced(daemon)[1:]] == [1]
     assert len(db_rows(db)) == 5
     assert daemon.stop() == 0
@@ -203,22 +206,27 @@ def test_vault_folder_renamed_away_pauses_and_comes_back(running) -> None:  # ty
     assert daemon.stop() == 0
 
 
-def test_emptied_target_pauses_then_resumes(running) -> None:  # type: ignore[no-untyped-def]
+def test_database_moved_away_stops_the_target_until_it_is_back(running) -> None:  # type: ignore[no-untyped-def]
+    """The database file vanishes (moved away; its -wal/-shm stay behind): the target
+    stops with a message naming the files, nothing is deleted on either side, and it
+    resumes by itself once the file is back."""
     config, daemon, db = running
     daemon.wait_event("synced")
     moved = db.with_name("moved.db")
-    db.rename(moved)  # the database file vanished: the target looks emptied
-    daemon.wait_event("target_paused")
-    assert "--force-delete" in daemon.events("target_paused")[0]["message"]
+    db.rename(moved)
+    wait_until(
+        lambda: daemon.events("target_paused") or daemon.events("target_backoff"),
+        "the target stopping",
+    )
+    stopped = (daemon.events("target_paused") + daemon.events("target_backoff"))[0]
+    assert "local.db" in str(stopped["message"])
     _note(config, 1).write_text(note_text(1, 4), encoding="utf-8")  # kept for later
-    wait_until(lambda: daemon.events("target_paused") and not db.exists(), "the pause")
     assert len(list((config.parent / "vault" / "Notes").glob("*.md"))) == 5  # nothing deleted
     assert not (config.parent / "vault" / ".trash").exists()
     moved.rename(db)
     daemon.wait_event("target_ok")
-    wait_until(lambda: db_value(db, "Note 00001") == 4, "the edit made while paused")
+    wait_until(lambda: db_value(db, "Note 00001") == 4, "the edit made while stopped")
     assert len(db_rows(db)) == 5
-    assert len(daemon.events("target_paused")) == 1
     assert daemon.stop() == 0
 
 

@@ -288,15 +288,7 @@ def test_a_crash_at_every_write_of_the_rename_and_its_rewrites_converges(
     writes = reference[2]
     assert writes == 1 + 5 + 5  # the rename, 5 rewritten notes, 5 remote updates
     for n in range(1, writes + 1):
-        if (n, point) == (1, "before"):
-            continue  # the rename itself never started: see the test below
         _crash_then_converge(tmp_path, n, point, reference)
-
-
-def test_a_crash_before_the_rename_itself_converges(
-    tmp_path: Path, reference: tuple[dict[str, bytes], list[tuple[str, str]], int]
-) -> None:
-    _crash_then_converge(tmp_path, 1, "before", reference)
 
 
 WORKER = r"""
@@ -319,11 +311,11 @@ with StateStore.open(d / "state.db") as state:
 
 # A sample of the writes (the rename, the rewrites, the follow-up pass) in CI; every write at
 # every point with SYNCBRIDGE_KILL_EVERY_WRITE=1 (the in-process test above covers them all).
-KILLS = ["write:1:after", "write:3:before", "write:4:after", "write:6:committed",
+KILLS = ["write:1:before", "write:1:after", "write:3:before", "write:4:after", "write:6:committed",
          "write:7:before"]
 if os.environ.get("SYNCBRIDGE_KILL_EVERY_WRITE"):
     KILLS = [f"write:{n}:{point}" for n in range(1, 12)
-             for point in ("before", "after", "committed") if (n, point) != (1, "before")]
+             for point in ("before", "after", "committed")]
 
 
 @pytest.mark.parametrize("kill_at", KILLS)
@@ -413,3 +405,23 @@ def test_a_name_ambiguous_after_the_rename_gets_a_path_in_the_vaults_link_format
     assert (root / "Elsewhere" / "New Name.md").read_text() == "# Another New Name\n"
     resolver = LinkResolver(Vault.open(root).paths())
     assert resolver.candidates("../Wounds/New Name", "Notes/Linker 00.md") == [NEW]
+
+
+def test_the_follow_up_pass_adds_its_counts_and_lists_a_problem_once() -> None:
+    from syncbridge.engine.execute import _merge_follow_up
+    from syncbridge.engine.report import SyncReport
+
+    first = SyncReport(target="local")
+    first.remote.unchanged, first.vault.updated = 10, 1
+    first.links.notes = 3
+    first.skipped.append({"id": "Bad.md", "message": "unreadable", "blocking": True})
+    follow = SyncReport(target="local")
+    follow.remote.updated, follow.remote.unchanged = 3, 7
+    follow.skipped += [{"id": "Bad.md", "message": "unreadable", "blocking": True},
+                       {"id": "New.md", "message": "unreadable", "blocking": True}]
+    follow.notices.append({"id": "x", "message": "computed"})
+    _merge_follow_up(first, follow)
+    # the three notes rewritten were "unchanged" on the remote in the first pass
+    assert (first.remote.updated, first.remote.unchanged, first.vault.updated) == (3, 7, 1)
+    assert [s["id"] for s in first.skipped] == ["Bad.md", "New.md"]
+    assert first.notices == [{"id": "x", "message": "computed"}]

@@ -45,11 +45,12 @@ from typing import Any, Literal
 from syncbridge.bridge import Bridge
 from syncbridge.config import Config, load_config
 from syncbridge.daemon.backoff import Backoff
-from syncbridge.daemon.events import ChangeBuffer, DueChanges, VaultEventFilter
+from syncbridge.daemon.events import ChangeBuffer, DueChanges, VaultEventFilter, settle_wait_s
 from syncbridge.daemon.files import DaemonLock, daemon_files, write_json_atomic
 from syncbridge.daemon.watcher import VaultWatcher
 from syncbridge.engine import SyncReport
 from syncbridge.errors import ConfigError, RetryableError, SyncbridgeError
+from syncbridge.fsio import SETTLE_WAIT_MAX_NS
 
 __all__ = ["Daemon", "EventBus", "TargetRuntime"]
 
@@ -178,6 +179,8 @@ class Daemon:
         self._vault_present = True
         self._vault_inode: int | None = None
         self._next_vault_check = 0.0
+        self._settle_until = 0.0  # due vault changes wait for their notes to settle
+        self._settling_since: float | None = None
         self._lock: DaemonLock | None = None
         self._control: Any = None
         self._status_lock = threading.Lock()
@@ -393,7 +396,7 @@ class Daemon:
             return max(0.0, self._next_vault_check - now) + 0.01
         due = self._buffer.deadline()
         if due is not None and self._vault_present:
-            deadlines.append(due)
+            deadlines.append(max(due, self._settle_until))
         for t in self._targets.values():
             if t.retry_at is not None:
                 deadlines.append(t.retry_at)
@@ -414,7 +417,9 @@ class Daemon:
             self._check_vault()
         if not self._vault_present:
             return
-        due = self._buffer.take_due()
+        due = self._buffer.take_due() if now >= self._settle_until else None
+        if due is not None and self._must_settle(due):
+            due = None
         if due is not None and self._vault_changed(due):
             for t in self._targets.values():
                 t.pending_local = True
@@ -514,6 +519,35 @@ class Daemon:
                     self.config.vault_path,
                     extra={"event": "vault_back"},
                 )
+
+    def _must_settle(self, due: DueChanges) -> bool:
+        """Put ``due`` back (and return True) while one of its notes is younger than the
+        vault's settle time (``Vault.settle_ns``: a note caught mid-save is read once it
+        has been left alone), so the sync it starts reads settled notes; never for longer
+        than ``SETTLE_WAIT_MAX_NS`` in a row (a note always being written is left to the
+        vault's own rule, which skips it for the run)."""
+        try:
+            vault = self._bridge.vault().vault
+        except SyncbridgeError:
+            return False
+        now = time.monotonic()
+        if self._settling_since is not None and now - self._settling_since > (
+            SETTLE_WAIT_MAX_NS / 1e9
+        ):
+            self._settling_since = None
+            return False
+        mtimes = []
+        for rel in due.paths:
+            with contextlib.suppress(OSError):
+                mtimes.append(os.stat(vault.root / rel).st_mtime_ns)
+        wait = settle_wait_s(mtimes, time.time_ns(), vault.settle_ns)
+        if wait <= 0:
+            self._settling_since = None
+            return False
+        self._settling_since = self._settling_since or now
+        self._settle_until = now + wait
+        self._buffer.put_back(due)
+        return True
 
     def _vault_changed(self, due: DueChanges) -> bool:
         """Whether ``due`` changed any note, by content: each path's bytes against the

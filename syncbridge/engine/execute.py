@@ -601,6 +601,9 @@ def _merge_follow_up(report: SyncReport, follow: SyncReport) -> None:
         first.conflicts += second.conflicts
         first.unchanged = max(0, first.unchanged - written)
     report.errors.extend(follow.errors)
+    # what the follow-up found again (a skipped note, a notice) is listed once
+    report.skipped.extend(s for s in follow.skipped if s not in report.skipped)
+    report.notices.extend(n for n in follow.notices if n not in report.notices)
     report.links.notes += follow.links.notes
     report.links.links += follow.links.links
     report.links.broken.extend(follow.links.broken)

@@ -185,7 +185,8 @@ def rich_text_to_markdown(
     out: list[str] = []
     groups = _link_groups(segs)
     for link, members in groups:
-        body = _render_marks(members, escape, link_target, at_line_start and not out, delims)
+        starts_line = at_line_start and not out and link is None  # a link label starts with [
+        body = _render_marks(members, escape, link_target, starts_line, delims)
         if link is None:
             out.append(body)
             continue

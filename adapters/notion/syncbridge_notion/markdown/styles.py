@@ -30,6 +30,7 @@ __all__ = [
     "MarkdownStyle",
     "fence_language",
     "infer_style",
+    "safe_fence",
 ]
 
 NOTION_LANGUAGES = frozenset(
@@ -65,6 +66,15 @@ LANGUAGE_ALIASES = {
     "svg": "xml", "htm": "html", "tf": "hcl", "m": "matlab", "coffee": "coffeescript",
     "sol": "solidity", "v": "verilog", "ascii": "ascii art", "llvm": "llvm ir",
 }
+
+
+def safe_fence(content: str, fence: str = "```") -> str:
+    """``fence``, or a longer run of its character when a line of ``content`` is a run at
+    least as long (a closing fence: it would end the block early)."""
+    char = fence[0]
+    closer = rf"^[ ]{{0,3}}({re.escape(char)}+)[ \t]*$"
+    longest = max((len(m.group(1)) for m in re.finditer(closer, content, re.M)), default=0)
+    return fence if longest < len(fence) else char * (longest + 1)
 
 
 def fence_language(info: str) -> str:

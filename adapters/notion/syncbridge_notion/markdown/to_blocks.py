@@ -40,7 +40,7 @@ from markdown_it.token import Token
 from .inline import PageIdLookup, inline_to_rich_text, plain_run, valid_url
 from .limits import MAX_EQUATION, MAX_RICH_TEXT_ITEMS, utf16_len
 from .parser import parse_blocks, parse_inline
-from .styles import CALLOUT_EMOJI, fence_language
+from .styles import CALLOUT_EMOJI, fence_language, safe_fence
 
 __all__ = ["Node", "SourceSpan", "convert"]
 
@@ -370,7 +370,7 @@ class _Converter:
         if len(runs) > MAX_RICH_TEXT_ITEMS:
             return carrier(raw)
         language = fence_language(token.info)
-        expected = "```" + ("" if language == "plain text" else language)
+        expected = safe_fence(content) + ("" if language == "plain text" else language)
         body: dict[str, Any] = {"rich_text": runs, "language": language}
         first_line = opener.group(1)
         if first_line != expected or closing != fence:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .inline_writer import LinkTargetLookup, rich_text_to_markdown, segments
-from .styles import EMOJI_CALLOUT, MarkdownStyle
+from .styles import EMOJI_CALLOUT, MarkdownStyle, safe_fence
 from .to_blocks import convert
 
 __all__ = ["PLACEHOLDER_RE", "comparable", "placeholder_of", "render_blocks"]
@@ -237,13 +237,7 @@ class _Writer:
         fence_match = _FENCE_RE.fullmatch(opener)
         assert fence_match is not None
         fence, info = fence_match.group(1), fence_match.group(2)
-        longest = max(
-            (len(m.group(0)) for m in re.finditer(rf"^[ \t]*{re.escape(fence[0])}+", content,
-                                                  re.M)),
-            default=0,
-        )
-        if longest >= len(fence):
-            fence = fence[0] * (longest + 1)
+        fence = safe_fence(content, fence)
         return self._then(f"{fence}{info}\n{content}\n{fence}", children)
 
     def w_equation(self, body: dict[str, Any], children: list[dict[str, Any]], _n: int) -> str:
