@@ -45,7 +45,8 @@ __all__ = ["MigrationReport", "migrate_to"]
 class MigrationReport:
     """What a migration did (or, under ``dry_run``, would do).
 
-    ``classes``: class name → notes created on the target (to create, in a dry run).
+    ``created``: records the run created on the target. ``classes``: class name → notes
+    of that class the run sent (planned before sending; would send, in a dry run).
     ``already``: notes linked by an earlier (interrupted) run and left as they are.
     ``not_transferred``: ``{"id", "reason"}`` per note that is not on the target after the
     run. ``warnings``: ``{"id", "message"}`` of things sent but worth a look (a link
@@ -57,6 +58,7 @@ class MigrationReport:
     adapter: str
     dry_run: bool = False
     notes: int = 0
+    created: int = 0
     classes: dict[str, int] = field(default_factory=dict)
     already: int = 0
     recovered: int = 0
@@ -64,10 +66,6 @@ class MigrationReport:
     warnings: list[dict[str, str]] = field(default_factory=list)
     elapsed_s: float = 0.0
     saved_to: str | None = None
-
-    @property
-    def created(self) -> int:
-        return sum(self.classes.values())
 
     @property
     def ok(self) -> bool:
@@ -153,14 +151,14 @@ def migrate_to(
         report.already = linked_before
         report.warnings.extend(_unresolved_links(vault))
         if dry_run:
-            _fill(report, preview)
+            _fill(report, preview, preview)
         else:
             done = bridge._sync_one(
                 t, vault, state, dry_run=False, force_delete=False, progress=progress
             )
             if done.safety_stop:
                 raise SafetyStop(done.safety_stop)
-            _fill(report, done)
+            _fill(report, preview, done)
     report.notes = sum(1 for _ in vault.list())
     report.elapsed_s = time.monotonic() - started
     if not dry_run:
@@ -198,22 +196,17 @@ def _check_one_direction(preview: SyncReport, target: str, *, allow_vault_create
         )
 
 
-def _fill(report: MigrationReport, run: SyncReport) -> None:
-    """Counts per class and the notes not transferred, from the run's plan and report."""
+def _fill(report: MigrationReport, preview: SyncReport, run: SyncReport) -> None:
+    """Counts per class (from the fully planned ``preview``: a real run of many new notes
+    plans them a chunk at a time) and the notes not transferred, from ``run``."""
+    failed = {str(e.get("id")) for e in [*run.errors, *run.skipped]}
     classes: Counter[str] = Counter()
-    if run.plan is not None:
-        failed = {e.get("id") for e in run.errors}
-        for w in run.plan.writes("remote"):
+    if preview.plan is not None:
+        for w in preview.plan.writes("remote"):
             if w.op == "create" and w.record is not None and w.record.id not in failed:
                 classes[w.record.class_name or ""] += 1
-    if not run.dry_run and run.plan is not None:
-        # streamed new notes are created outside the plan: trust the counts
-        planned = sum(classes.values())
-        if run.remote.created > planned:
-            classes["(streamed)"] += run.remote.created - planned
-        elif run.remote.created < planned:
-            classes = _scale_down(classes, run.remote.created)
     report.classes = dict(classes)
+    report.created = run.remote.created if not run.dry_run else sum(classes.values())
     report.recovered = run.recovered
     for e in run.errors:
         report.not_transferred.append(
@@ -225,17 +218,6 @@ def _fill(report: MigrationReport, run: SyncReport) -> None:
         )
     for n in run.notices:
         report.warnings.append({"id": str(n.get("id", "?")), "message": str(n.get("message"))})
-
-
-def _scale_down(classes: Counter[str], total: int) -> Counter[str]:
-    out: Counter[str] = Counter()
-    left = total
-    for cls, n in classes.most_common():
-        take = min(n, left)
-        if take:
-            out[cls] = take
-        left -= take
-    return out
 
 
 def _unresolved_links(vault: VaultAdapter) -> list[dict[str, str]]:

@@ -3,6 +3,7 @@ its report, one bad note, the one-direction guard, and resuming after SIGKILL.""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -181,3 +182,46 @@ def test_sigkilled_migration_resumes_without_duplicates(
     assert digest(root / "vault") == vault_before
     again = json.loads(run_cli(root, None).stdout)
     assert again["created"] == 0 and again["already"] == 22
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_shows_the_time_left_from_the_measured_rate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from syncbridge.cli import sync_cmds
+
+    now = [100.0]
+    monkeypatch.setattr(sync_cmds.time, "monotonic", lambda: now[0])
+    stream = _Tty()
+    bar = sync_cmds.ProgressBar(stream, enabled=True, delay_s=0.0, eta=True)
+    draw = bar.callback()
+    assert draw is not None
+    draw("syncing notion", 0, 100)
+    now[0] += 10.0  # 10 items in 10 s: 90 left take 90 s
+    draw("syncing notion", 10, 100)
+    assert stream.getvalue().endswith("10/100 ETA 1m30s")
+    now[0] += 1.0
+    draw("scanning vault", 5, 50)  # a new phase measures anew
+    assert stream.getvalue().endswith("5/50 ETA ?")
+
+
+def test_counts_per_class_of_a_run_too_big_to_plan_at_once(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Over 200 new notes the engine plans and sends them a chunk at a time; the report
+    still counts them per class."""
+    root = tmp_path / "big"
+    (root / "vault").mkdir(parents=True)
+    for i in range(205):
+        (root / "vault" / f"N{i:03d}.md").write_text(
+            f"---\nid: {i}\nscore: {i}\n---\nbody {i}\n", encoding="utf-8"
+        )
+    (root / "syncbridge.toml").write_text(CONFIG, encoding="utf-8")
+    code, data = migrate(capsys, root)
+    assert code == ExitCode.OK
+    assert data["created"] == 205 and sum(data["classes"].values()) == 205
+    assert "(streamed)" not in data["classes"]
