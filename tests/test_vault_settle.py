@@ -293,11 +293,13 @@ def test_an_index_cache_of_an_older_version_is_ignored(tmp_path: Path) -> None:
     }))
     vault = Vault.open(root, cache_path=cache)
     assert vault.entry("a.md").fields["status"] == "draft"
-    assert json.loads(cache.read_text())["version"] == vault_module._CACHE_VERSION
+    # the cache is a header line, then one JSON line per note
+    lines = cache.read_text().splitlines()
+    assert json.loads(lines[0])["version"] == vault_module._CACHE_VERSION
     # a cache of this version with an entry it does not understand: a cold scan too
-    payload = json.loads(cache.read_text())
-    payload["entries"][0]["unknown"] = 1
-    cache.write_text(json.dumps(payload))
+    entry = json.loads(lines[1])
+    entry["unknown"] = 1
+    cache.write_text("\n".join([lines[0], json.dumps(entry), *lines[2:]]) + "\n")
     assert Vault.open(root, cache_path=cache).entry("a.md").fields["status"] == "draft"
 
 

@@ -138,6 +138,7 @@ def _ten_rounds(tmp_path: Path, notion_server: NotionFakeServer, monkeypatch: An
     note = tmp_path / "vault" / "Psyche" / "Wounds" / "Shame Wound.md"
     with StateStore.open(tmp_path / "state.db") as state:
         _sync(tmp_path, notion_server, monkeypatch, state)
+        clock.advance(60)  # the user works in Notion a minute after the sync
         with adapter_for(notion_server, tmp_path, monkeypatch) as remote:
             (page_id,) = [
                 r.id for r in remote.read_many(list(remote.list_ids()))
