@@ -132,7 +132,7 @@ def _fail(exc: BaseException, args: argparse.Namespace) -> int:
     return int(code)
 
 # Modules of this package that register commands, in --help order.
-COMMAND_MODULES = ("vault_cmds", "sync_cmds", "watch_cmds", "repair_cmds")
+COMMAND_MODULES = ("vault_cmds", "sync_cmds", "migrate_cmds", "watch_cmds", "repair_cmds")
 
 
 def build_parser() -> argparse.ArgumentParser:
