@@ -587,16 +587,25 @@ def _run_sync(
         options = replace(options, computed_fields={k: v for k, v in computed.items() if v})
     injector = faults_at or FaultInjector.from_env()
     report = _sync_pass(vault, remote, state, options, progress, schema, injector, locked)
-    if report.links.notes and not options.dry_run:
+    last = report
+    for _ in range(FOLLOW_UP_PASSES):
+        if not last.links.notes or options.dry_run:
+            break
         # The notes whose links were rewritten are vault edits now: carry them to the
-        # remote in this same run (a second pass), so one sync leaves both sides agreeing.
+        # remote in this same run (a follow-up pass), so one sync leaves both sides
+        # agreeing. A follow-up can rewrite notes itself (a rewrite a save raced is
+        # replayed at its end), hence a few passes, bounded.
         try:
-            follow = _sync_pass(vault, remote, state, options, progress, schema, injector, locked)
+            last = _sync_pass(vault, remote, state, options, progress, schema, injector, locked)
         except SafetyStop as exc:
             report.errors.append({"id": "(links)", "message": str(exc)})
-        else:
-            _merge_follow_up(report, follow)
+            break
+        _merge_follow_up(report, last)
     return report
+
+
+FOLLOW_UP_PASSES = 3
+"""Passes after the first that carry link rewrites to the remote within one run."""
 
 
 def _merge_follow_up(report: SyncReport, follow: SyncReport) -> None:
@@ -656,14 +665,14 @@ def _sync_pass(
         state.set_generation(target, lineage.target_generation)
     pending = state.pending_journal(target)
     if pending and not options.dry_run:
-        relinks = [e for e in pending if e.kind == JOURNAL_KIND]
+        # An interrupted run's link rewrites (relink entries) are finished after this
+        # run's plan is executed, with this run's own (_finish_relinks below), not before
+        # planning: a rewrite made first would look like the user's edit of the note, and
+        # an edit wins against a delete, so a note whose record was deleted on the remote
+        # would be sent back to it instead of going to the trash.
         recover([e for e in pending if e.kind != JOURNAL_KIND], adapters, listings, state,
                 options)
         report.recovered = len(pending)
-        if relinks and _finish_relinks(vault, state, options, report, relinks):
-            # the interrupted run's link rewrites changed notes: list the vault again
-            vault.refresh()
-            listings["vault"] = list(vault.list())
     if pending and not options.dry_run:
         links = state.links(target)  # recovery linked or moved entries
     rebase = options.restored != "stop" and lineage.target_behind

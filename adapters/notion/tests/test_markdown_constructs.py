@@ -343,3 +343,13 @@ def test_resolvers_that_answer_nonsense_change_nothing() -> None:
          "plain_text": "A [weird] | title"}]}}
     markdown = blocks_to_markdown([mention], {PAGE: "bad]]target"}.get)
     assert markdown == "A \\[weird\\] \\| title\n"
+
+
+def test_a_line_break_first_in_a_list_item_stays_a_line_break() -> None:
+    """Found by the Hypothesis round trip: ``- \\`` then a line was written back with an
+    empty first line, which ends the item's text, so the break was lost on the next read."""
+    for text in ["- \\\n0\n", "1. \\\nx\n", "- [ ] \\\ny\n", "- a\n\t- \\\n\t\tb\n"]:
+        blocks = markdown_to_blocks(text)
+        written = blocks_to_markdown(blocks)
+        assert markdown_to_blocks(written) == blocks, (text, written)
+        assert blocks_to_markdown(markdown_to_blocks(written)) == written

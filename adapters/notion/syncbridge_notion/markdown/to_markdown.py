@@ -162,9 +162,15 @@ class _Writer:
     ) -> str:
         """A list item; ``width`` is where its content starts (the marker's width)."""
         text = self.rich(body.get("rich_text"))
+        if text.startswith("\n"):
+            # a line break first: an empty first line would end the item's text, so the
+            # break is written as Markdown's hard break (a backslash), as it was read
+            text = "\\" + text
         unit = self.style.md.indent
         width = width or len(marker)
-        if self.style.spaces or (unit != "\t" and len(unit) < width) or width > 4:
+        if text.startswith("\\\n"):
+            unit = " " * width  # a tab would leave columns that read back as text
+        elif self.style.spaces or (unit != "\t" and len(unit) < width) or width > 4:
             unit = " " * width
         nested = self.sequence(children).rstrip("\n") if children else ""
         if not nested.strip():  # no children, or only empty paragraphs (nothing to write)
