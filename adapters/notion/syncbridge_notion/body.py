@@ -56,9 +56,11 @@ __all__ = [
     "split_for_requests",
 ]
 
-OWNED_TYPES = frozenset(name[2:] for name in vars(_Writer) if name.startswith("w_"))
-"""Block types the converter turns back into Markdown (those its writer has a method for;
-an ``image`` only when external)."""
+OWNED_TYPES = frozenset(
+    {name[2:] for name in vars(_Writer) if name.startswith("w_")} | {"table_row"}
+)
+"""Block types the converter turns back into Markdown (those its writer has a method for,
+and a table's rows, written by the table; an ``image`` only when external)."""
 
 NEVER_DELETE = frozenset({"child_page", "child_database"})
 """Deleting these trashes a whole page or database in Notion."""
