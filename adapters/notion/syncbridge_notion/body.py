@@ -8,8 +8,9 @@ place to swap it). This module adds what a sync needs around it:
   columns, embeds, Notion-hosted files, or any block holding one of those) becomes a
   placeholder line in the note, ``%%notion:<type>:<id>%%`` (an Obsidian comment; the
   converter's :data:`~.markdown.PLACEHOLDER_RE`), which maps back to it. The stand-in's
-  older ``%%notion-block <id> <type>%%`` is still read. An edit never deletes, moves or rewrites such a block; removing
-  its placeholder in the vault is reported, and the block is kept.
+  older ``%%notion-block <id> <type>%%`` is still read. An edit never deletes, moves or
+  rewrites such a block; removing its placeholder in the vault is reported, and the
+  block is kept.
 - **Minimal updates.** :func:`plan_body_edit` diffs the page's current top-level blocks
   against the new body: unchanged blocks are kept, a changed block of the same type is
   updated in place (its id and comments kept), new blocks are inserted with
@@ -233,7 +234,7 @@ def body_from_blocks(blocks: Sequence[PageBlock], prior: Prior | None = None) ->
     out.append(text[: old[0][1]] if first[1] == 0 and first[2] > 0 else "")
     for index, (markdown, i1, i2) in enumerate(pieces):
         if index:
-            p_md, p1, p2 = pieces[index - 1]
+            _, p1, p2 = pieces[index - 1]
             if p2 == i1 and p2 > p1 and i2 > i1 and p2 - 1 < len(old) and i1 < len(old):
                 out.append(text[old[p2 - 1][2] : old[i1][1]])
             else:

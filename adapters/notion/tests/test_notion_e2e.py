@@ -283,5 +283,5 @@ def test_a_rich_body_becomes_real_blocks_and_comes_back_byte_for_byte(setup: Set
     assert report["vault"]["updated"] == 1, report
     after = note.read_text(encoding="utf-8")
     expected = before.decode("utf-8").replace("Last  paragraph here.", "Edited in Notion.")
-    head_after, body_after = after.split("\n---\n", 1)
+    _, body_after = after.split("\n---\n", 1)
     assert body_after == expected.split("\n---\n", 1)[1]
