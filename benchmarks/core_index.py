@@ -587,7 +587,8 @@ def render(**f: Any) -> str:
         "was slower than the serial loop (1,309 ms vs 1,066 ms median in the last run that "
         "had it), because every index entry has to be pickled back from the workers.",
         "* A warm rescan only walks the folders, `lstat`s each note and compares (size, "
-        f"mtime_ns) with the index: {rescan.median * per_note:.1f} µs per note, mostly the "
+        "mtime, ctime, inode) with the index: "
+        f"{rescan.median * per_note:.1f} µs per note, mostly the "
         "system call, so its share of a cold scan grows as the cold scan gets faster (here "
         f"{rescan.median / cold:.1%}; 3–5% over the runs made while writing this). Opening "
         "from the cache file adds decoding the JSON index "
@@ -597,9 +598,20 @@ def render(**f: Any) -> str:
         "with ruamel (for the key's span), renders the value with ruamel and re-reads the "
         "result to verify it, then fsyncs. python-frontmatter's edit is faster because it "
         "re-dumps the whole note — and that is what changes the other lines above.",
+        "* Open + read every field: `notes()` serves the bytes the scan read (when the "
+        "file's (size, mtime, ctime, inode) are unchanged) and the values the index parsed "
+        "from them (same SHA-256), splits the text only if the body is asked for, and a read "
+        "copies only lists and mappings. From the cache, no YAML is parsed at all; cold, "
+        "the scan's own parse is the cost, so that row stays near the naive loop.",
         "* Wall-clock figures on this shared machine move by ±30% between runs; the CPU "
         "column is steadier and shows the same ordering.",
     ]
+    if f["load"] > (os.cpu_count() or 1):
+        lines.append(
+            f"* This run was made at a load average of about {f['load']:.0f} on "
+            f"{os.cpu_count()} cores (other work at once): every wall-clock figure is "
+            "several times the idle machine's, and even the CPU figures are inflated; the "
+            "ratios between rows of this run are what it shows.")
     if ours["refused"]:
         lines.append(f"\n{ours['refused']} edits were refused (EditError).")
     if naive["failed"]:

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Final, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Protocol, Self, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
@@ -41,6 +41,7 @@ __all__ = [
     "Adapter",
     "AdapterConfig",
     "Capabilities",
+    "ConflictCopies",
     "Missing",
     "Record",
     "RecordRef",
@@ -135,19 +136,34 @@ class Capabilities:
     ``read_only``: never written to. ``supports_trash``: deletes are recoverable.
     ``supports_body``: the Markdown body is stored. ``timestamp_precision``: the
     granularity of ``modified`` (Notion: one minute).
+
+    ``atomic_writes``: ``update`` and ``delete`` check ``expected_version`` and write in one
+    atomic step, so no other writer can slip in between (SQLite: one transaction). ``False``
+    for a side that can only check, then write: Notion (read ``last_edited_time``, then
+    PATCH: a round trip), the vault (the last check runs right before the rename: a few
+    microseconds). An edit landing in that window is overwritten on that side. The engine
+    accounts for it (``docs/sync.md``, "Atomic and check-then-write sides"): it never
+    deletes on such a side without a trash, and on every side it never takes a record
+    changed after its write for the agreed base.
     """
 
     read_only: bool = False
     supports_trash: bool = True
     supports_body: bool = True
     timestamp_precision: dt.timedelta = dt.timedelta(microseconds=1)
+    atomic_writes: bool = True
 
 
 class Adapter(abc.ABC):
     """One side of a sync. Subclasses set the three class attributes below.
 
     Every write takes the version the caller last saw and raises
-    :class:`syncbridge.errors.StaleVersion` if the record changed since.
+    :class:`syncbridge.errors.StaleVersion` if the record changed since (atomically or
+    not: :attr:`Capabilities.atomic_writes`). Errors are those of :mod:`syncbridge.errors`,
+    vendor errors translated with ``raise ... from``: :class:`~syncbridge.errors.AuthError`
+    for credentials the remote refuses (fatal), :class:`~syncbridge.errors.RemoteUnavailable`
+    (with ``retry_after_s`` when the remote says) for what may pass, ``SkipError``
+    subclasses for one record. The suite in :mod:`syncbridge.testing.contract` checks it.
     """
 
     name: ClassVar[str]
@@ -178,15 +194,27 @@ class Adapter(abc.ABC):
 
     @abc.abstractmethod
     def create(self, record: Record) -> RecordRef:
-        """Create ``record`` (its ``id`` is ignored) and return its ref."""
+        """Create ``record`` and return its ref. The adapter chooses the id: a ``record.id``
+        set by the caller is ignored (it is the other side's id)."""
 
     @abc.abstractmethod
     def update(self, record: Record, *, expected_version: str) -> RecordRef:
-        """Replace ``record.id``'s fields and body; ``StaleVersion`` if it changed since."""
+        """Replace ``record.id``'s fields and body; return the new ref.
+
+        Raises ``StaleVersion`` and changes nothing if the record changed since
+        ``expected_version`` or no longer exists (an update never creates a record).
+        """
 
     @abc.abstractmethod
     def delete(self, record_id: str, *, expected_version: str) -> None:
-        """Move ``record_id`` to the trash (or delete it if there is none)."""
+        """Move ``record_id`` to the trash (or delete it if there is none).
+
+        A stale version (the record changed since ``expected_version``) raises
+        ``StaleVersion`` and deletes nothing: the edit made meanwhile is kept, and the next
+        sync sees it. A record that no longer exists (deleted meanwhile, or by a delete
+        whose answer was lost) is not an error: nothing happens, so a replayed delete is
+        harmless.
+        """
 
     def refresh(self) -> None:  # noqa: B027 - optional hook
         """Bring the adapter's view up to date before a run lists it (the vault rescans).
@@ -268,15 +296,6 @@ class Adapter(abc.ABC):
         Default ``False`` (versions are opaque)."""
         return False
 
-    def write_conflict_copy(self, record: Record, label: str) -> str | None:
-        """Keep a losing version of ``record`` next to it, outside sync; return its id.
-
-        Only the vault implements it (``Title (conflict 2026-11-28 1432).md``); ``label`` is
-        the human-readable time stamp to put in the name. The default does nothing and
-        returns ``None``: the losing value is still kept in the conflict log.
-        """
-        return None
-
     def change_token(self) -> str | None:
         """A cheap value that differs whenever records may have changed here since it was
         last taken, other than by this adapter's own writes (those may move it too, at
@@ -304,3 +323,19 @@ class Adapter(abc.ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@runtime_checkable
+class ConflictCopies(Protocol):
+    """The vault side's extra: it can keep a losing version next to the record.
+
+    Not part of :class:`Adapter`: a remote has nowhere outside sync to put one. The engine
+    calls it on the adapter playing the vault when that adapter has it (``VaultAdapter``
+    writes ``Title (conflict 2026-11-28 1432).md``; ``MemoryAdapter`` in vault mode keeps
+    it out of the listing); otherwise the losing value is kept in the conflict log only.
+    """
+
+    def write_conflict_copy(self, record: Record, label: str) -> str | None:
+        """Keep ``record`` (a losing version) next to ``record.id``, never listed; return
+        the copy's id, or ``None`` if none was written. ``label`` is the human-readable
+        time stamp to put in its name."""

@@ -6,6 +6,7 @@
     ├── FatalError                  stop the run; the message says what to fix
     │   ├── ConfigError             bad syncbridge.toml (names the key path)
     │   ├── AdapterNotFound         no entry point of that name / duplicate names
+    │   ├── AuthError               the remote refuses our credentials (bad token, not shared)
     │   ├── StateError              state store unusable or from a newer version
     │   ├── DamagedFile             a state or target file is damaged, empty or not ours
     │   │                           (hint: syncbridge repair; names the file)
@@ -16,7 +17,7 @@
     │       └── TargetRestored      the target looks put back from an older copy
     │                               (hint: --take-target / --push-vault)
     ├── RetryableError              try again later (network, rate limit, lock held)
-    │   ├── RemoteUnavailable
+    │   ├── RemoteUnavailable       unreachable, overloaded, rate limited (``retry_after_s``)
     │   └── SyncLocked              another sync of the same target is running
     └── SkipError                   skip this note / record, go on with the others
         ├── NoteError               a note we cannot read or edit safely (names file and line)
@@ -36,6 +37,7 @@ from __future__ import annotations
 
 __all__ = [
     "AdapterNotFound",
+    "AuthError",
     "ConfigError",
     "DaemonRunning",
     "DamagedFile",
@@ -74,6 +76,25 @@ class ConfigError(FatalError):
 
 class AdapterNotFound(FatalError):
     """No adapter is registered under the requested name (or two claim it)."""
+
+
+class AuthError(FatalError):
+    """The remote refused our credentials: a bad or revoked token, or a page or database
+    not shared with the integration. Retrying cannot help; a person must act.
+
+    ``problem`` says what the remote answered, ``todo`` what to do about it (which setting
+    to change, what to share with whom); the message is both::
+
+        AuthError("Notion rejected the token (401 unauthorized)",
+                  todo="create a new internal integration token and set [targets.notion] token")
+    """
+
+    def __init__(self, problem: str, *, todo: str) -> None:
+        if not todo.strip():
+            raise ValueError("an AuthError must say what to do")
+        self.problem = problem
+        self.todo = todo
+        super().__init__(f"{problem}: {todo}")
 
 
 class StateError(FatalError):
@@ -120,7 +141,18 @@ class RetryableError(SyncbridgeError):
 
 
 class RemoteUnavailable(RetryableError):
-    """The remote could not be reached or answered with a transient error."""
+    """The remote could not be reached or answered with a transient error.
+
+    ``retry_after_s`` is how long the remote asked us to wait (Notion's ``Retry-After`` on a
+    429 or 503, in seconds), or ``None`` when it did not say; the daemon waits at least that
+    long before the next run.
+    """
+
+    def __init__(self, message: str, *, retry_after_s: float | None = None) -> None:
+        if retry_after_s is not None and not retry_after_s >= 0:
+            raise ValueError(f"retry_after_s must be >= 0 seconds, not {retry_after_s!r}")
+        self.retry_after_s = retry_after_s
+        super().__init__(message)
 
 
 class SyncLocked(RetryableError):

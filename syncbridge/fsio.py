@@ -159,12 +159,16 @@ def settle_delay_ns(mtime_ns: int, now_ns: int, settle_ns: int = SETTLE_NS) -> i
     return delay if 0 < delay <= settle_ns else 0
 
 
-def read_once(path: os.PathLike[str] | str) -> tuple[FileSnapshot, bool]:
+def read_once(path: os.PathLike[str] | str, *,
+              before: os.stat_result | None = None) -> tuple[FileSnapshot, bool]:
     """Read ``path`` whole (following symlinks), once: its snapshot, and whether the file
     stood still while it was read (same :data:`StatKey` before and after, as many bytes as
-    its size). Raises the usual ``OSError`` subclasses. Writes nothing."""
+    its size). ``before``: a ``stat`` of ``path`` taken earlier (a scan's ``lstat``), then
+    the file must not have changed since that either (and one ``stat`` is saved). Raises
+    the usual ``OSError`` subclasses. Writes nothing."""
     with open(path, "rb") as handle:
-        before = os.fstat(handle.fileno())
+        if before is None:
+            before = os.fstat(handle.fileno())
         data = handle.read()
         after = os.fstat(handle.fileno())
     steady = stat_key(before) == stat_key(after) and len(data) == after.st_size

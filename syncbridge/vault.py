@@ -265,7 +265,7 @@ class Vault:
                     entry.mtime_ns = -1
                     entry.error, entry.error_line = self._problems[problem].message, None
         total = len(listing)
-        to_read: list[str] = []
+        to_read: list[tuple[str, os.stat_result]] = []
         for rel, st in listing:
             seen.add(rel)
             old = self._index.get(rel)
@@ -278,7 +278,7 @@ class Vault:
                     and st.st_mtime_ns < trusted_before:
                 unchanged += 1
             else:
-                to_read.append(rel)
+                to_read.append((rel, st))
         if progress is not None:
             progress(unchanged, total)
         for i, (fresh, snap) in enumerate(self._read_entries(to_read)):
@@ -301,7 +301,7 @@ class Vault:
                     changed += 1
             if progress is not None and (i % 500 == 499 or i == len(to_read) - 1):
                 progress(unchanged + added + changed, total)
-        seen.update(to_read)
+        seen.update(rel for rel, _ in to_read)
         removed = [rel for rel in self._index if rel not in seen]
         for rel in removed:
             del self._index[rel]
@@ -328,8 +328,9 @@ class Vault:
                 if e.emptied_in == self.run_id and e.ok}
 
     def begin_run(self) -> None:
-        """Start a new sync run in this process (a daemon calls this before each run):
-        notes held as emptied by earlier runs are released (see :meth:`held`)."""
+        """Start a new sync run in this process (a long-running caller, the daemon, calls
+        this between runs): notes held as emptied by earlier runs are released (see
+        :meth:`held`)."""
         self.run_id = secrets.token_hex(8)
 
     def _keep_scanned(self, entry: IndexEntry, snap: FileSnapshot) -> None:
@@ -346,9 +347,11 @@ class Vault:
             self._scanned_bytes -= snap.size
         return snap
 
-    def _read_entries(self, to_read: list[str]) -> Iterator[tuple[IndexEntry, FileSnapshot]]:
-        """Read and parse ``to_read`` (vault-relative paths), in this process; files that
-        vanished meanwhile are left out. Sleeps while notes settle (see the module
+    def _read_entries(self, to_read: list[tuple[str, os.stat_result]]
+                      ) -> Iterator[tuple[IndexEntry, FileSnapshot]]:
+        """Read and parse ``to_read`` (vault-relative paths, with the walk's ``lstat``: a
+        file changed since is read again), in this process; files that vanished meanwhile
+        are left out. Sleeps while notes settle (see the module
         docstring), once for the whole batch.
 
         A process fan-out was measured (docs/benchmarks.md, core-index): on 2 cores it was
@@ -356,8 +359,8 @@ class Vault:
         root = str(self.root)
         started = time.time_ns()
         young: dict[str, tuple[FileSnapshot, bool]] = {}
-        for rel in to_read:
-            read = _read_file(root, rel)
+        for rel, st in to_read:
+            read = _read_file(root, rel, st)
             if read is None:
                 continue
             if isinstance(read, IndexEntry):
@@ -695,12 +698,13 @@ _HELD_EMPTIED = ("emptied since syncbridge last read it (0 bytes now); left alon
                  "next sync applies it")
 
 
-def _read_file(root: str, rel: str) -> tuple[FileSnapshot, bool] | IndexEntry | None:
-    """One read of note ``rel`` (:func:`~syncbridge.fsio.read_once`); an unreadable entry
-    for a file that may not be read; None if it was deleted since the walk (the next scan
-    drops it)."""
+def _read_file(root: str, rel: str, st: os.stat_result | None = None
+               ) -> tuple[FileSnapshot, bool] | IndexEntry | None:
+    """One read of note ``rel`` (:func:`~syncbridge.fsio.read_once`, ``st`` its ``before``);
+    an unreadable entry for a file that may not be read; None if it was deleted since the
+    walk (the next scan drops it)."""
     try:
-        return read_once(os.path.join(root, rel))  # not pathlib: a hot loop
+        return read_once(os.path.join(root, rel), before=st)  # not pathlib: a hot loop
     except FileNotFoundError:
         return None
     except OSError as exc:

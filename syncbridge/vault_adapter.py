@@ -119,7 +119,11 @@ class VaultAdapter(Adapter):
     name: ClassVar[str] = "vault"
     config_model: ClassVar[type[AdapterConfig]] = VaultAdapterConfig
     capabilities: ClassVar[Capabilities] = Capabilities(
-        supports_trash=True, timestamp_precision=dt.timedelta(minutes=1)
+        supports_trash=True,
+        timestamp_precision=dt.timedelta(minutes=1),
+        # POSIX has no "replace only if unchanged": the last check runs right before the
+        # rename, a window of microseconds (syncbridge.fsio). Trashing is atomic.
+        atomic_writes=False,
     )
 
     def __init__(self, vault: Vault, *, timezone: str | None = None,

@@ -8,7 +8,7 @@ import pytest
 
 from syncbridge.adapter import Adapter, Record
 from syncbridge.testing.contract import AdapterContract
-from syncbridge.testing.memory import MemoryAdapter, MemoryConfig
+from syncbridge.testing.memory import CheckThenWriteMemoryAdapter, MemoryAdapter, MemoryConfig
 
 
 class TestMemoryRemoteContract(AdapterContract):
@@ -25,6 +25,20 @@ class TestMemoryVaultContract(AdapterContract):
     @pytest.fixture
     def adapter(self) -> MemoryAdapter:
         return MemoryAdapter(MemoryConfig(ids_are_paths=True, last_modified_field="last_modified"))
+
+
+class TestCheckThenWriteMemoryContract(AdapterContract):
+    """A remote whose version check and write are two steps keeps the same contract."""
+
+    def trashed_ids(self, adapter: Adapter) -> set[str] | None:
+        assert isinstance(adapter, MemoryAdapter)
+        return set(adapter.trash)
+
+    @pytest.fixture
+    def adapter(self) -> MemoryAdapter:
+        adapter = CheckThenWriteMemoryAdapter(MemoryConfig())
+        assert adapter.capabilities.atomic_writes is False
+        return adapter
 
 
 class TestPersistedMemoryContract(AdapterContract):

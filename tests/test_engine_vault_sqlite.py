@@ -108,6 +108,29 @@ def test_note_edit_flows_to_the_row(setup: Setup) -> None:
     assert priority == "🔴 High"
 
 
+def test_bases_carry_the_versions_both_sides_list_after_creates_and_updates(
+    setup: Setup,
+) -> None:
+    """The read-back check compares a write's version with the record read back: for the
+    real adapters they agree, so written entries stay on the fast path (not read next run)."""
+    setup.sync()
+    path = setup.root / "vault" / SHAME
+    path.write_text(
+        path.read_text("utf-8").replace("priority: 🟡 Medium", "priority: 🔴 High"), "utf-8"
+    )
+    setup.sql("UPDATE wound SET intensity = 2 WHERE title = 'Abandonment Wound'")
+    setup.sync()
+    vault_versions = {r.id: r.version for r in setup.vault.list()}
+    remote_versions = {r.id: r.version for r in setup.remote.list()}
+    links = list(setup.state.links("local").values())
+    assert len(links) == len(remote_versions) > 10
+    for link in links:
+        assert (link.a_version, link.b_version) == (
+            vault_versions[link.a_id],
+            remote_versions[link.b_id],
+        ), link.a_id
+
+
 def test_conflict_between_note_and_row_keeps_the_loser(setup: Setup) -> None:
     setup.sync()
     path = setup.root / "vault" / SHAME

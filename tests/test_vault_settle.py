@@ -293,12 +293,14 @@ def test_an_index_cache_of_an_older_version_is_ignored(tmp_path: Path) -> None:
     }))
     vault = Vault.open(root, cache_path=cache)
     assert vault.entry("a.md").fields["status"] == "draft"
-    assert json.loads(cache.read_text())["version"] == vault_module._CACHE_VERSION
+    head, *entries = cache.read_text().splitlines()
+    assert json.loads(head)["version"] == vault_module._CACHE_VERSION
     # a cache of this version with an entry it does not understand: a cold scan too
-    payload = json.loads(cache.read_text())
-    payload["entries"][0]["unknown"] = 1
-    cache.write_text(json.dumps(payload))
-    assert Vault.open(root, cache_path=cache).entry("a.md").fields["status"] == "draft"
+    first = json.loads(entries[0])
+    first["fields"] = {"status": "stale"}
+    first["unknown"] = 1
+    cache.write_text("\n".join([head, json.dumps(first), *entries[1:]]) + "\n")
+    assert Vault.open(root, cache_path=cache).entry(first["path"]).fields["status"] == "draft"
 
 
 # --- reading every note serves what the scan read ------------------------------------------

@@ -93,7 +93,9 @@ def _describe(exc: BaseException) -> tuple[ExitCode, str, str]:
     if isinstance(exc, SyncLocked):
         return ExitCode.TEMPORARY, "locked", f"temporary failure, try again: {exc}"
     if isinstance(exc, RetryableError):
-        return ExitCode.TEMPORARY, "unavailable", f"temporary failure, try again: {exc}"
+        wait = getattr(exc, "retry_after_s", None)  # RemoteUnavailable: what the remote asked
+        when = f" in {wait:g} s or later" if wait else ""
+        return ExitCode.TEMPORARY, "unavailable", f"temporary failure, try again{when}: {exc}"
     if isinstance(exc, SyncbridgeError):
         return ExitCode.PROBLEMS, "error", str(exc)
     from syncbridge.storage import os_failure
@@ -130,7 +132,7 @@ def _fail(exc: BaseException, args: argparse.Namespace) -> int:
     return int(code)
 
 # Modules of this package that register commands, in --help order.
-COMMAND_MODULES = ("vault_cmds", "sync_cmds", "watch_cmds", "repair_cmds")
+COMMAND_MODULES = ("vault_cmds", "sync_cmds", "migrate_cmds", "watch_cmds", "repair_cmds")
 
 
 def build_parser() -> argparse.ArgumentParser:

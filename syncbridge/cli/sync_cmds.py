@@ -40,8 +40,13 @@ class ProgressBar:
     runs print nothing; :meth:`close` clears the line.
     """
 
-    def __init__(self, stream: IO[str], *, enabled: bool, delay_s: float = 0.5) -> None:
+    def __init__(
+        self, stream: IO[str], *, enabled: bool, delay_s: float = 0.5, eta: bool = False
+    ) -> None:
         self.stream = stream
+        self.eta = eta
+        """Also print the time left, from the rate measured since the first item."""
+        self.first: tuple[str, float, int] | None = None
         self.enabled = enabled and stream.isatty()
         self.delay_s = delay_s
         self.started = time.monotonic()
@@ -56,21 +61,35 @@ class ProgressBar:
 
         def draw(label: str, done: int, total: int) -> None:
             now = time.monotonic()
+            if self.first is None or self.first[0] != label or self.first[2] > done:
+                self.first = (label, now, done)  # a new phase: measure its rate anew
             if now - self.started < self.delay_s or (now - self.drawn_at < 0.1 and done < total):
                 return
             self.drawn_at = now
             width = 30
             filled = width * done // total if total else width
             bar = "#" * filled + "." * (width - filled)
-            self.stream.write(f"\r{label:<24.24} [{bar}] {done}/{total}")
+            eta = self._eta(now, done, total)
+            self.stream.write(f"\r{label:<24.24} [{bar}] {done}/{total}{eta}")
             self.stream.flush()
             self.visible = True
 
         return draw
 
+    def _eta(self, now: float, done: int, total: int) -> str:
+        """`` ETA 1m05s`` from the items done since the first call and their time."""
+        if not self.eta or self.first is None or done >= total:
+            return ""
+        _label, t0, d0 = self.first
+        if done <= d0 or now <= t0:
+            return " ETA ?"
+        left = (total - done) * (now - t0) / (done - d0)
+        m, sec = divmod(int(left + 0.5), 60)
+        return f" ETA {m}m{sec:02d}s" if m else f" ETA {sec}s"
+
     def close(self) -> None:
         if self.visible:
-            self.stream.write("\r" + " " * 70 + "\r")
+            self.stream.write("\r" + " " * 80 + "\r")
             self.stream.flush()
             self.visible = False
 

@@ -20,7 +20,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from syncbridge.adapter import Adapter, Record, RecordRef
+from syncbridge.adapter import Adapter, ConflictCopies, Record, RecordRef
 from syncbridge.engine import faults
 from syncbridge.engine.faults import FaultInjector
 from syncbridge.engine.lineage import (
@@ -184,7 +184,10 @@ class _Executor:
             )
             if self.state.open_conflict_id(entry) is not None:
                 continue  # seen before and still open (manual): logged and copied already
-            if c.field == BODY and isinstance(action.a, Record):
+            vault = self.adapters["vault"]  # conflict copies are the vault side's extra
+            if c.field == BODY and isinstance(action.a, Record) and (
+                isinstance(vault, ConflictCopies)
+            ):
                 loser = c.remote_value if c.winner != "remote" else c.vault_value
                 label = dt.datetime.now().strftime("%Y-%m-%d %H%M")
                 copy = Record(
@@ -194,7 +197,7 @@ class _Executor:
                     id=action.a.id,
                     title=action.a.title,
                 )
-                copy_id = self.adapters["vault"].write_conflict_copy(copy, label)
+                copy_id = vault.write_conflict_copy(copy, label)
             entries.append(replace(entry, copy_id=copy_id))
         return entries
 
@@ -307,9 +310,16 @@ class _Executor:
         for side, (w, ref) in (written or {}).items():
             if ref is None:
                 continue
-            # what the side really stored (it may drop or normalise values); if it vanished
-            # right after our write, what we sent is the best base there is
-            final[side] = read_back.get((side, ref.id)) or _as_sent(w, ref)
+            seen = read_back.get((side, ref.id))
+            if seen is not None and seen.version == ref.version:
+                # what the side really stored (it may drop or normalise values)
+                final[side] = seen
+            else:
+                # Changed by someone else after our write (the read-back has another
+                # version; on a check-then-write remote the window is a round trip), or
+                # gone: what we sent is the base, so the change made meanwhile is seen as
+                # an edit next run and synced, never taken for agreed.
+                final[side] = _as_sent(w, ref)
         a, b = final["vault"], final["remote"]
         assert isinstance(a, Record) and isinstance(b, Record), "both sides must be read"
         return self.state.save_link(
@@ -661,6 +671,8 @@ def _sync_pass(
         listings["vault"], listings["remote"], unread_links(links) if rebase else links
     )
     streamed = [] if options.dry_run or rebase else _new_notes_to_stream(listings, links)
+    if streamed:
+        streamed = _without_shared_ids(vault, streamed, links, options.id_field)
     read_a.difference_update(streamed)
     full_a, full_b = read_existing(vault, read_a), read_existing(remote, read_b)
     base = BaseState(links, state.snapshots(target, link_ids))
@@ -758,6 +770,26 @@ def _new_notes_to_stream(
         return []
     new = [r.id for r in listings["vault"] if r.id not in linked_a]
     return new if len(new) > CHUNK else []
+
+
+def _without_shared_ids(
+    vault: Adapter, streamed: list[str], links: Mapping[int, Link], id_field: str | None
+) -> list[str]:
+    """``streamed`` less the notes whose id-field value another note also holds (a new one,
+    or a linked one): the planner's duplicate-id rule needs all holders together, so those
+    are planned with the rest. Reads the new notes a chunk at a time for their ids only."""
+    if id_field is None:
+        return streamed
+    holders: dict[str, list[str]] = {}
+    for start in range(0, len(streamed), CHUNK):
+        for rid, rec in read_existing(vault, streamed[start : start + CHUNK]).items():
+            key = key_of(rec.fields, id_field)
+            if key is not None:
+                holders.setdefault(key, []).append(rid)
+    linked_keys = {link.key for link in links.values() if link.key}
+    shared = {rid for key, ids in holders.items() if len(ids) > 1 or key in linked_keys
+              for rid in ids}
+    return [rid for rid in streamed if rid not in shared]
 
 
 def _set_stale_state_aside(

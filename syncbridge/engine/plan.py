@@ -595,6 +595,18 @@ def _safety_stop(plan: Plan, linked: int, options: SyncOptions) -> str | None:
     return None
 
 
+UNSAFE_DELETE = (
+    "not deleted on the other side: it checks versions, then deletes, and has no trash, so an "
+    "edit made in between would be lost; delete it there yourself"
+)
+
+
+def _deletes_safely(caps: Capabilities) -> bool:
+    """Whether the engine may delete on a side: its delete checks the version atomically,
+    or what it deletes goes to a trash (where an edit made meanwhile survives)."""
+    return caps.atomic_writes or caps.supports_trash
+
+
 def _plan_link(
     link: Link,
     a: Record | RecordRef | None,
@@ -612,6 +624,12 @@ def _plan_link(
         return EntryAction("forget", "deleted on both sides", link=link)  # nothing left to sync
     if a is None:
         assert b is not None
+        if not changed_b and not _deletes_safely(caps[1]):
+            # a check-then-delete remote without a trash could destroy an edit made between
+            # its check and its delete: keep the record, say so (every run, until resolved)
+            return EntryAction(
+                "skip", f"deleted in the vault; {UNSAFE_DELETE}", link=link, b=b, subject=link.a_id
+            )
         if not changed_b:
             # deleted in the vault, untouched on the remote: delete there (to its trash)
             return EntryAction(
@@ -636,6 +654,9 @@ def _plan_link(
             key=key_of(rec_b.fields, options.id_field),
         )
     if b is None:
+        if not changed_a and not _deletes_safely(caps[0]):
+            # the same rule for a vault side that checks, then deletes, without a trash
+            return EntryAction("skip", f"deleted on the remote; {UNSAFE_DELETE}", link=link, a=a)
         if not changed_a:
             # deleted on the remote, untouched in the vault: delete the note (to .trash)
             return EntryAction(

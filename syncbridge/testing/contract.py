@@ -13,23 +13,34 @@ named ``adapter`` that returns a fresh, empty adapter (a factory per test)::
                 yield a
 
 The suite calls ``ensure_collection`` with :attr:`AdapterContract.schema` before writing.
-Override :attr:`round_trip_values` to drop kinds your store cannot hold (say why), and
-:attr:`supports_body` follows the adapter's capabilities.
+Override :attr:`round_trip_values` to drop kinds your store cannot hold (say why), list in
+:attr:`cannot_hold` the edge values (:data:`EDGE_VALUES`, by test id such as ``count-4``)
+it cannot keep exactly, with the reason, and set :attr:`batch_discards_on_error` if your
+``batch`` is a transaction. ``supports_body`` follows the adapter's capabilities.
+
+What it pins down, beyond reading and writing: compare-and-swap on ``update`` and
+``delete`` (a stale version changes nothing; updating a missing record creates nothing;
+deleting one is harmless), ``create`` choosing its own id, batches (a failed write inside
+leaves nothing, a block left by an exception keeps all of its writes or none), titles
+with newlines and special characters, and values at the edge of every field kind. A
+remote without atomic writes (``Capabilities.atomic_writes = False``) must pass it too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import PurePosixPath
 from typing import Any, ClassVar
 
 import pytest
 
-from syncbridge.adapter import Adapter, Record, RecordRef, canonical
+from syncbridge.adapter import Adapter, ConflictCopies, Record, RecordRef, canonical
 from syncbridge.errors import RecordError, StaleVersion
 from syncbridge.schema.model import ClassSchema, FieldKind, FieldSpec, FieldType
 
-__all__ = ["CONTRACT_SCHEMA", "AdapterContract"]
+__all__ = ["CONTRACT_SCHEMA", "EDGE_VALUES", "SPECIAL_TITLES", "AdapterContract"]
 
 
 def _spec(name: str, ftype: FieldType, kind: FieldKind) -> FieldSpec:
@@ -56,6 +67,52 @@ CONTRACT_SCHEMA = ClassSchema(
 )
 """The class the contract suite writes: one field of every kind."""
 
+SPECIAL_TITLES: tuple[str, ...] = (
+    "Line one\nline two",
+    'Slash / back\\slash : colon * star ? "quote" <angle> |pipe',
+    "  spaces around  ",
+    "#tag [[link]] ^block %% comment %%",
+    "..",
+    "Ünïcödé 🟩 漢字 שלום",
+    "",
+)
+"""Titles every adapter must take: it may make a name from them safe (the vault's file
+names), but must create the record, keep its fields, and keep two of them apart."""
+
+EDGE_VALUES: Mapping[str, tuple[Any, ...]] = {
+    "name": (
+        "",
+        " ",
+        "x" * 5000,
+        "line one\nline two\n",
+        "tab\t\"double\" 'single' \\back",
+        "🟩 漢字 שלום",
+        "null",
+        "true",
+        "123",
+        "2025-07-05",
+        "- not a list",
+        "key: value",
+        "#not a comment",
+        "---",
+    ),
+    "status": ("", "a,b", "🟨 in progress"),
+    "count": (0, -1, 2**31, 2**53 + 1, -(2**63), 2**63 - 1),
+    "ratio": (0.0, -2.5, 1e-300, 1.7976931348623157e308, 0.1, 1e16, 123456789.125),
+    "done": (True, False),
+    "day": ("0001-01-01", "9999-12-31", "2024-02-29"),
+    "at": ("2025-07-05T00:00", "2025-07-05T23:59:59", "1970-01-01T00:00"),
+    "tags": ((), ("",), ("a,b", "with space", "🟩"), tuple(f"t{i}" for i in range(100))),
+    "related": ((), ("[[A|alias]]", "[[Folder/B#Heading]]", "[[C#^block]]")),
+    "parent": ("[[A|alias]]", "[[Folder/Deep/Note]]"),
+    "meta": ({}, {"nested": {"deep": [1, {"x": None}]}, "unicode": "🟩", "empty": []}),
+}
+"""Per field of :data:`CONTRACT_SCHEMA`, values at the edge of its kind: empty, long,
+YAML look-alikes (``"null"``, ``"123"``), the largest integers SQLite holds, subnormal and
+huge floats, the first and last dates. Test ids are ``field-index`` (``count-4``)."""
+
+_EDGE_CASES = [(name, i) for name, values in EDGE_VALUES.items() for i in range(len(values))]
+
 
 class AdapterContract:
     """Behaviour every adapter must have. Subclass it and provide an ``adapter`` fixture."""
@@ -75,6 +132,13 @@ class AdapterContract:
         "meta": {"a": 1, "b": ["x"]},
     }
     """Field → canonical value written and expected back unchanged."""
+
+    cannot_hold: ClassVar[Mapping[str, str]] = {}
+    """Edge values (by test id, ``count-4``) the store cannot keep exactly → why."""
+
+    batch_discards_on_error: ClassVar[bool] = False
+    """True when ``batch`` is a transaction, so a block left by an exception keeps none of
+    its writes (SQLite); otherwise each write was durable when it returned."""
 
     def _record(self, title: str = "Contract note", **fields: Any) -> Record:
         return Record(
@@ -194,23 +258,138 @@ class AdapterContract:
         assert dict(adapter.unreadable()) == {}
         held = adapter.held_fields(self.schema.name)
         assert held is None or (isinstance(held, frozenset) and "name" in held)
-        copy = adapter.write_conflict_copy(adapter.read(ref.id), "2026-11-28 1432")
-        assert copy is None or isinstance(copy, str)
-        adapter.refresh()
+        if isinstance(adapter, ConflictCopies):  # the vault side's extra
+            copy = adapter.write_conflict_copy(adapter.read(ref.id), "2026-11-28 1432")
+            assert copy is None or isinstance(copy, str)
+            adapter.refresh()
         assert [r.id for r in adapter.list()] == [ref.id]  # a conflict copy is never listed
 
-    def test_delete_with_stale_version_raises(self, adapter: Adapter) -> None:
+    def test_delete_with_stale_version_raises_and_keeps_the_edit(self, adapter: Adapter) -> None:
         ref = self._create(adapter, name="x")
         rec = adapter.read(ref.id)
-        adapter.update(
+        edited = adapter.update(
             Record(rec.class_name, {**rec.fields, "name": "y"}, rec.body, id=rec.id),
             expected_version=ref.version,
         )
         with pytest.raises(StaleVersion):
             adapter.delete(ref.id, expected_version=ref.version)
-        assert ref.id in [r.id for r in adapter.list()] or any(
-            r.fields.get("name") == "y" for r in adapter.read_many(list(adapter.list_ids()))
+        assert [r.id for r in adapter.list()] == [edited.id]
+        assert adapter.read(edited.id).fields["name"] == "y"
+
+    def test_delete_of_a_missing_record_does_nothing(self, adapter: Adapter) -> None:
+        once = self._create(adapter, title="Once", name="once")
+        adapter.delete(once.id, expected_version=once.version)
+        kept = self._create(adapter, title="Kept", name="kept")
+        adapter.delete(once.id, expected_version=once.version)  # replayed: harmless
+        adapter.delete("never-existed-id", expected_version=kept.version)
+        assert [r.id for r in adapter.list()] == [kept.id]
+        assert adapter.read(kept.id).fields["name"] == "kept"
+
+    def test_updating_a_missing_record_raises_and_creates_nothing(self, adapter: Adapter) -> None:
+        gone = self._create(adapter, title="Gone", name="gone")
+        adapter.delete(gone.id, expected_version=gone.version)
+        kept = self._create(adapter, title="Kept", name="kept")
+        for missing in (gone.id, "never-existed-id"):
+            back = Record(self.schema.name, {"name": "back"}, "", id=missing, title="Back")
+            with pytest.raises(StaleVersion):
+                adapter.update(back, expected_version=gone.version)
+        adapter.refresh()
+        assert [r.id for r in adapter.list()] == [kept.id]
+
+    def test_create_ignores_the_callers_id(self, adapter: Adapter) -> None:
+        adapter.ensure_collection(self.schema)
+        foreign = "id-on-the-other-side"
+        first = adapter.create(replace(self._record(title="First", name="a"), id=foreign))
+        second = adapter.create(replace(self._record(title="Second", name="b"), id=foreign))
+        assert foreign not in (first.id, second.id) and first.id != second.id
+        assert sorted(adapter.list_ids()) == sorted([first.id, second.id])
+        assert [r.fields["name"] for r in adapter.read_many([first.id, second.id])] == ["a", "b"]
+        with pytest.raises(RecordError):
+            adapter.read_many([foreign])
+
+    # -- batches ---------------------------------------------------------------------------
+
+    def test_a_failed_write_in_a_batch_leaves_nothing_and_the_others_stand(
+        self, adapter: Adapter
+    ) -> None:
+        ref = self._create(adapter, title="Edited", name="v1")
+        rec = adapter.read(ref.id)
+        edited = replace(rec, fields={**rec.fields, "name": "v2"})
+        adapter.update(edited, expected_version=ref.version)
+        with adapter.batch():
+            adapter.create(self._record(title="First", name="first"))
+            with pytest.raises(StaleVersion):
+                adapter.update(
+                    replace(rec, fields={**rec.fields, "name": "lost"}),
+                    expected_version=ref.version,
+                )
+            adapter.create(self._record(title="Second", name="second"))
+        adapter.refresh()
+        names = sorted(r.fields["name"] for r in adapter.read_many(list(adapter.list_ids())))
+        assert names == ["first", "second", "v2"]
+
+    def test_a_batch_left_by_an_exception_keeps_all_or_none_of_its_writes(
+        self, adapter: Adapter
+    ) -> None:
+        before = self._create(adapter, title="Before", name="before")
+
+        class Interrupted(Exception):
+            pass
+
+        with pytest.raises(Interrupted), adapter.batch():
+            adapter.create(self._record(title="Inside", name="inside"))
+            rec = adapter.read(before.id)
+            adapter.update(
+                replace(rec, fields={**rec.fields, "name": "changed"}),
+                expected_version=before.version,
+            )
+            raise Interrupted
+        adapter.refresh()
+        names = sorted(r.fields["name"] for r in adapter.read_many(list(adapter.list_ids())))
+        if self.batch_discards_on_error:
+            assert names == ["before"]  # rolled back
+        else:
+            assert names in (["before"], ["changed", "inside"])
+        after = adapter.create(self._record(title="After", name="after"))  # still usable
+        assert adapter.read(after.id).fields["name"] == "after"
+
+    # -- titles and values at the edges ----------------------------------------------------
+
+    @pytest.mark.parametrize("title", SPECIAL_TITLES)
+    def test_titles_with_newlines_and_special_characters(
+        self, adapter: Adapter, title: str
+    ) -> None:
+        ref = self._create(adapter, title=title, name="one")
+        twin = adapter.create(self._record(title=title, name="two"))
+        assert ref.id != twin.id
+        assert ".." not in PurePosixPath(ref.id).parts, "an id made from a title escapes"
+        assert sorted(adapter.list_ids()) == sorted([ref.id, twin.id])
+        one, two = adapter.read_many([ref.id, twin.id])
+        assert (one.fields["name"], two.fields["name"]) == ("one", "two")
+        if adapter.capabilities.supports_body:
+            assert one.body == "Body line one.\n\nBody *two*.\n"
+        if one.title != title:
+            # an adapter that names things after titles may make them safe, not empty
+            assert one.title and "\n" not in one.title and "/" not in one.title
+
+    @pytest.mark.parametrize(
+        ("field_name", "index"), _EDGE_CASES, ids=[f"{n}-{i}" for n, i in _EDGE_CASES]
+    )
+    def test_edge_values_survive_create_and_update(
+        self, adapter: Adapter, field_name: str, index: int
+    ) -> None:
+        case = f"{field_name}-{index}"
+        if case in self.cannot_hold:
+            pytest.skip(f"{type(adapter).__name__}: {self.cannot_hold[case]}")
+        value = canonical(EDGE_VALUES[field_name][index])
+        ref = self._create(adapter, **{field_name: value})
+        assert adapter.read(ref.id).fields.get(field_name, "(absent)") == value
+        other = self._create(adapter, title="Updated", **{field_name: None})
+        rec = adapter.read(other.id)
+        new = adapter.update(
+            replace(rec, fields={**rec.fields, field_name: value}), expected_version=other.version
         )
+        assert adapter.read(new.id).fields.get(field_name, "(absent)") == value
 
     def test_versions_differ_between_records(self, adapter: Adapter) -> None:
         a = self._create(adapter, name="a", count=1)

@@ -9,6 +9,8 @@ are kept next to the note but out of the listing.
 
 Time comes from a clock you control (:class:`ManualClock`). With ``path`` set, the store is
 persisted to a JSON file after every write (atomically; crash tests run it in a subprocess).
+:class:`CheckThenWriteMemoryAdapter` plays a remote whose version check and write are two
+steps (Notion), with a hook inside the window.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from syncbridge.engine import faults
 from syncbridge.errors import RecordError, StaleVersion
 from syncbridge.schema.model import ClassSchema
 
-__all__ = ["ManualClock", "MemoryAdapter", "MemoryConfig"]
+__all__ = ["CheckThenWriteMemoryAdapter", "ManualClock", "MemoryAdapter", "MemoryConfig"]
 
 
 class ManualClock:
@@ -121,6 +123,10 @@ class MemoryAdapter(Adapter):
         self.before_write: Callable[[str, str], None] | None = None
         """Test hook called as ``(op, record_id)`` before an update or delete checks its
         version: edit the record there to play a user saving during a sync."""
+        self.between_check_and_write: Callable[[str, str], None] | None = None
+        """Test hook of :class:`CheckThenWriteMemoryAdapter`, called as ``(op, record_id)``
+        after the version check passed and before the write: an edit made there is
+        overwritten, as on a check-then-write remote."""
         self._counter = 0
         self._closed = False
         self._file = (self.base_dir / config.path) if config.path else None
@@ -242,6 +248,13 @@ class MemoryAdapter(Adapter):
         self._save()
         return self._ref(record_id, s)
 
+    def _window(self, op: str, record_id: str, checked: _Stored) -> _Stored:
+        """After a passed check: run the check-then-write hook, return what to write over."""
+        if not self.capabilities.atomic_writes and self.between_check_and_write is not None:
+            self.between_check_and_write(op, record_id)
+            return self.records.get(record_id, checked)
+        return checked
+
     def _current(self, record_id: str | None, expected_version: str) -> _Stored:
         s = self.records.get(record_id) if record_id is not None else None
         if s is None:
@@ -255,6 +268,7 @@ class MemoryAdapter(Adapter):
             self.before_write("update", record.id)
         s = self._current(record.id, expected_version)
         assert record.id is not None
+        s = self._window("update", record.id, s)
         s.class_name = record.class_name  # a class change moves it (memory: relabels it)
         s.fields = {k: canonical(v) for k, v in record.fields.items()}
         s.body = record.body
@@ -269,7 +283,9 @@ class MemoryAdapter(Adapter):
     def delete(self, record_id: str, *, expected_version: str) -> None:
         if self.before_write is not None:
             self.before_write("delete", record_id)
-        s = self._current(record_id, expected_version)
+        if record_id not in self.records:
+            return  # already gone (deleted meanwhile, or a replayed delete): nothing to do
+        s = self._window("delete", record_id, self._current(record_id, expected_version))
         self.trash[record_id] = s
         del self.records[record_id]
         self.write_count += 1
@@ -351,3 +367,12 @@ class MemoryAdapter(Adapter):
     def contents(self) -> dict[str, tuple[dict[str, Any], str]]:
         """Every live record's (fields, body), by id."""
         return {k: (dict(v.fields), v.body) for k, v in self.records.items()}
+
+
+class CheckThenWriteMemoryAdapter(MemoryAdapter):
+    """A :class:`MemoryAdapter` playing a remote whose version check and write are two
+    steps, as Notion's are (read ``last_edited_time``, then PATCH): ``atomic_writes`` is
+    false, and :attr:`between_check_and_write` runs in the window, where an edit is
+    overwritten by the write that follows."""
+
+    capabilities: ClassVar[Capabilities] = Capabilities(atomic_writes=False)

@@ -114,6 +114,8 @@ class NotionAdapter(Adapter):
         supports_trash=True,
         supports_body=True,
         timestamp_precision=dt.timedelta(minutes=1),
+        # Notion has no conditional write: the version is read, compared, then PATCHed.
+        atomic_writes=False,
     )
 
     def __init__(

@@ -1,0 +1,108 @@
+"""``syncbridge migrate --to notion``: the example vault into the local Notion server through
+the real notion-client over HTTP, as the CLI runs it, in process and as a SIGKILLed
+process that is run again."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from notion_adapter_support import TOKEN_ENV, request_counts, reset_counts
+from syncbridge_notion_fake import NotionFakeServer
+
+from syncbridge.cli import ExitCode, main
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "vault"
+NOTES = 22
+
+
+def make_project(root: Path, server: NotionFakeServer) -> Path:
+    shutil.copytree(EXAMPLE, root / "vault")
+    (root / "syncbridge.toml").write_text(
+        '[vault]\npath = "vault"\ntimezone = "UTC"\n\n'
+        '[[targets]]\nname = "notion"\nadapter = "notion"\n'
+        f'parent_page = "{server.root_page_id}"\ntoken_env = "{TOKEN_ENV}"\n'
+        f'base_url = "{server.url}"\nrequests_per_s = 1000.0\nburst = 100\n',
+        encoding="utf-8",
+    )
+    return root
+
+
+def live_titles(server: NotionFakeServer) -> Counter[str]:
+    store = server.store
+    return Counter(
+        store.page_title(p) for p in store.pages.values()
+        if not p.get("in_trash") and p["id"] != server.root_page_id
+    )
+
+
+def migrate(root: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, Any]:
+    code = main(["migrate", "--to", "notion", "--json", *extra,
+                 "--config", str(root / "syncbridge.toml")])
+    return code, json.loads(capsys.readouterr()[0])
+
+
+def test_migrate_into_notion_once_within_the_request_budget(
+    tmp_path: Path, notion_server: NotionFakeServer, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv(TOKEN_ENV, notion_server.token)
+    root = make_project(tmp_path, notion_server)
+    code, dry = migrate(root, capsys, "--dry-run")
+    assert code == ExitCode.OK and dry["created"] == NOTES
+    assert not live_titles(notion_server)  # a dry run sends nothing
+    reset_counts(notion_server)
+    code, data = migrate(root, capsys)
+    assert code == ExitCode.OK, data
+    assert data["created"] == NOTES and data["classes"] == dry["classes"]
+    titles = live_titles(notion_server)
+    assert sum(titles.values()) == NOTES and max(titles.values()) == 1
+    counts = request_counts(notion_server)
+    assert counts.get("POST /v1/pages", 0) == NOTES  # one create per note, no retry
+    total = sum(counts.values())
+    # the budget of issue 12: about one request per note plus setup (5 databases here)
+    assert total <= NOTES + 40, counts
+
+    # a rerun and a sync after it: nothing more created or changed
+    code, again = migrate(root, capsys)
+    assert code == ExitCode.OK and again["created"] == 0 and again["already"] == NOTES
+    assert main(["sync", "--json", "--config", str(root / "syncbridge.toml")]) == 0
+    synced = json.loads(capsys.readouterr()[0])["targets"]["notion"]
+    for side in ("vault", "remote"):
+        assert synced[side]["created"] == synced[side]["updated"] == 0, synced
+    assert live_titles(notion_server) == titles
+
+
+def run_cli(root: Path, server: NotionFakeServer, kill_at: str | None) -> Any:
+    env = {k: v for k, v in os.environ.items() if k != "SYNCBRIDGE_TEST_KILL_AT"}
+    env[TOKEN_ENV] = server.token
+    if kill_at:
+        env["SYNCBRIDGE_TEST_KILL_AT"] = kill_at
+    return subprocess.run(
+        [sys.executable, "-m", "syncbridge", "migrate", "--to", "notion", "--json",
+         "--config", str(root / "syncbridge.toml")],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )
+
+
+@pytest.mark.parametrize("kill_at", ["write:1:after", "write:9:before", "write:16:after"])
+def test_sigkilled_migration_into_notion_resumes_without_a_duplicate_page(
+    tmp_path: Path, notion_server: NotionFakeServer, kill_at: str
+) -> None:
+    root = make_project(tmp_path, notion_server)
+    killed = run_cli(root, notion_server, kill_at)
+    assert killed.returncode == -9, killed.stderr
+    resumed = run_cli(root, notion_server, None)
+    assert resumed.returncode == 0, resumed.stderr
+    titles = live_titles(notion_server)
+    assert sum(titles.values()) == NOTES and max(titles.values()) == 1, titles
+    again = json.loads(run_cli(root, notion_server, None).stdout)
+    assert again["created"] == 0 and again["already"] == NOTES
+    assert live_titles(notion_server) == titles

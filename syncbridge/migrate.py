@@ -1,0 +1,261 @@
+"""One-shot migration of a whole vault into a target: ``syncbridge migrate --to TARGET``.
+
+A migration is the engine's initial sync in one direction, with a check first and a report
+after. Nothing here writes records itself: :meth:`syncbridge.bridge.Bridge` runs
+:func:`syncbridge.engine.run_sync`, so the target's collections come from the vault schema
+(``Adapter.ensure_collection``), every note goes through the adapter's create path, and
+every write is journaled in the state first. That journal is what makes a migration
+resumable: a rerun after Ctrl-C or SIGKILL recovers the interrupted writes (a record
+created but not yet recorded is found and linked, not created again) and continues with
+the notes not sent yet. The links it leaves in the state are those of a sync, so a later
+``syncbridge sync`` or ``watch`` continues from there.
+
+One direction only: before sending anything, :func:`migrate_to` plans the run without
+writing (a dry run) and stops (:class:`~syncbridge.errors.SafetyStop`, nothing written)
+when that plan would write into the vault or delete anything on the target; that happens
+when the target already holds records no note is linked to. ``syncbridge sync`` is the
+command for that case.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from syncbridge.errors import SafetyStop, SyncbridgeError
+from syncbridge.wikilinks import LinkResolver, links_in_value
+
+if TYPE_CHECKING:
+    from syncbridge.bridge import Bridge, ProgressFn
+    from syncbridge.engine import SyncReport
+    from syncbridge.vault_adapter import VaultAdapter
+
+__all__ = ["MigrationReport", "migrate_to"]
+
+
+@dataclass
+class MigrationReport:
+    """What a migration did (or, under ``dry_run``, would do).
+
+    ``created``: records the run created on the target. ``classes``: class name → notes
+    of that class the run sent (planned before sending; would send, in a dry run).
+    ``already``: notes linked by an earlier (interrupted) run and left as they are.
+    ``not_transferred``: ``{"id", "reason"}`` per note that is not on the target after the
+    run. ``warnings``: ``{"id", "message"}`` of things sent but worth a look (a link
+    that resolves to no note). ``recovered``: interrupted writes of an earlier run
+    finished by this one. ``saved_to``: the report file (not in a dry run).
+    """
+
+    target: str
+    adapter: str
+    dry_run: bool = False
+    notes: int = 0
+    created: int = 0
+    classes: dict[str, int] = field(default_factory=dict)
+    already: int = 0
+    recovered: int = 0
+    not_transferred: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[dict[str, str]] = field(default_factory=list)
+    elapsed_s: float = 0.0
+    saved_to: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Every note is (or would be) on the target."""
+        return not self.not_transferred
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (the shape of ``syncbridge migrate --json``)."""
+        return {
+            "target": self.target,
+            "adapter": self.adapter,
+            "dry_run": self.dry_run,
+            "ok": self.ok,
+            "notes": self.notes,
+            "created": self.created,
+            "classes": dict(sorted(self.classes.items())),
+            "already": self.already,
+            "recovered": self.recovered,
+            "not_transferred": list(self.not_transferred),
+            "warnings": list(self.warnings),
+            "elapsed_s": round(self.elapsed_s, 3),
+            "report": self.saved_to,
+        }
+
+    def render(self) -> str:
+        """The report as text (printed, and saved as the report file)."""
+        verb = "would create" if self.dry_run else "created"
+        lines = [
+            f"migration of the vault to {self.target} ({self.adapter})"
+            + (" - dry run, nothing sent" if self.dry_run else ""),
+            f"  notes:    {self.notes}",
+            f"  {verb}: {self.created}"
+            + (f" ({self.already} already there from an earlier run)" if self.already else ""),
+        ]
+        for cls, n in sorted(self.classes.items()):
+            lines.append(f"    {cls or '(no class)'}: {n}")
+        if self.recovered:
+            lines.append(f"  recovered {self.recovered} interrupted write(s) of an earlier run")
+        if not self.dry_run:
+            lines.append(f"  time:     {self.elapsed_s:.1f} s")
+        lines.append(f"  not transferred: {len(self.not_transferred)}")
+        for item in self.not_transferred:
+            lines.append(f"    {item['id']}: {item['reason']}")
+        lines.append(f"  warnings: {len(self.warnings)}")
+        for item in self.warnings:
+            lines.append(f"    {item['id']}: {item['message']}")
+        return "\n".join(lines) + "\n"
+
+
+def migrate_to(
+    bridge: Bridge,
+    target: str,
+    *,
+    dry_run: bool = False,
+    progress: ProgressFn | None = None,
+    report_dir: Path | None = None,
+) -> MigrationReport:
+    """Send every note of the vault to ``target`` (one direction), or under ``dry_run``
+    say what would be sent and every problem found, sending nothing.
+
+    Side effects (not under ``dry_run``): the target's collections and records, the state
+    store (links, journal), and the report file ``migrate-TARGET-STAMP.txt`` (mode 0600)
+    in ``report_dir`` (default: the state file's folder). The vault is only read.
+    Raises :class:`SafetyStop` before any write when the run would write into the vault or
+    delete on the target; ``ConfigError`` for an unknown target; what
+    :meth:`Bridge.sync` raises (``SyncLocked``, ``RemoteUnavailable``).
+    """
+    started = time.monotonic()
+    t = bridge.config.target(target)
+    vault = bridge.vault(
+        progress=progress, cache=not dry_run or bridge.config.state_path.parent.exists()
+    )
+    report = MigrationReport(target=t.name, adapter=t.section.adapter, dry_run=dry_run)
+    with _state(bridge, writes=not dry_run) as state:
+        pending = bool(state.pending_journal(t.name))
+        linked_before = len(state.links(t.name))
+        preview = bridge._sync_one(
+            t, vault, state, dry_run=True, force_delete=False, progress=None
+        )
+        if preview.safety_stop:
+            raise SafetyStop(preview.safety_stop)
+        _check_one_direction(preview, t.name, allow_vault_creates=pending)
+        report.already = linked_before
+        report.warnings.extend(_unresolved_links(vault))
+        if dry_run:
+            _fill(report, preview, preview)
+        else:
+            done = bridge._sync_one(
+                t, vault, state, dry_run=False, force_delete=False, progress=progress
+            )
+            if done.safety_stop:
+                raise SafetyStop(done.safety_stop)
+            _fill(report, preview, done)
+    report.notes = sum(1 for _ in vault.list())
+    report.elapsed_s = time.monotonic() - started
+    if not dry_run:
+        folder = report_dir or bridge.config.state_path.parent
+        report.saved_to = str(_save(report, folder))
+    return report
+
+
+@contextlib.contextmanager
+def _state(bridge: Bridge, *, writes: bool) -> Iterator[Any]:
+    with bridge._state_for(writes=writes) as state:  # the Bridge's own helper
+        yield state
+
+
+def _check_one_direction(preview: SyncReport, target: str, *, allow_vault_creates: bool) -> None:
+    """Stop when the planned run would do more than create and update on the target."""
+    plan = preview.plan
+    if plan is None:
+        return
+    vault_writes = [
+        w for w in plan.writes("vault") if not (allow_vault_creates and w.op == "create")
+    ]
+    deletes = [w for w in plan.writes("remote") if w.op == "delete"]
+    if vault_writes or deletes:
+        what = []
+        if vault_writes:
+            what.append(f"write {len(vault_writes)} note(s) in the vault")
+        if deletes:
+            what.append(f"delete {len(deletes)} record(s) on the target")
+        raise SafetyStop(
+            f"a migration only sends notes to {target}, but this one would also "
+            f"{' and '.join(what)}: the target holds records no note is linked to (or the "
+            "state is from another vault). Nothing was sent. Migrate into an empty "
+            "target, or run 'syncbridge sync --dry-run' to see a two-way sync instead"
+        )
+
+
+def _fill(report: MigrationReport, preview: SyncReport, run: SyncReport) -> None:
+    """Counts per class (from the fully planned ``preview``: a real run of many new notes
+    plans them a chunk at a time) and the notes not transferred, from ``run``."""
+    failed = {str(e.get("id")) for e in [*run.errors, *run.skipped]}
+    classes: Counter[str] = Counter()
+    if preview.plan is not None:
+        for w in preview.plan.writes("remote"):
+            if w.op == "create" and w.record is not None and w.record.id not in failed:
+                classes[w.record.class_name or ""] += 1
+    report.classes = dict(classes)
+    report.created = run.remote.created if not run.dry_run else sum(classes.values())
+    report.recovered = run.recovered
+    for e in run.errors:
+        report.not_transferred.append(
+            {"id": str(e.get("id", "?")), "reason": str(e.get("message", ""))}
+        )
+    for s in run.skipped:
+        report.not_transferred.append(
+            {"id": str(s.get("id", "?")), "reason": str(s.get("message", ""))}
+        )
+    for n in run.notices:
+        report.warnings.append({"id": str(n.get("id", "?")), "message": str(n.get("message"))})
+
+
+def _unresolved_links(vault: VaultAdapter) -> list[dict[str, str]]:
+    """A warning per frontmatter link that resolves to no file of the vault: on the target
+    it stays text (no relation can point at a note that does not exist)."""
+    v = vault.vault
+    resolver = LinkResolver(v.paths())
+    out: list[dict[str, str]] = []
+    for note in v.notes():
+        path = note.path or ""
+        try:
+            fields = dict(note)
+        except SyncbridgeError:  # unreadable frontmatter: the sync reports the note
+            continue
+        for key, value in fields.items():
+            for link in links_in_value(value):
+                if link.target and resolver.resolve(link.target, path or None) is None:
+                    out.append({
+                        "id": path,
+                        "message": f"{key}: [[{link.target}]] resolves to no note; it is "
+                        "sent as text, not as a relation",
+                    })
+    return out
+
+
+def _save(report: MigrationReport, folder: Path) -> Path:
+    """Write the report (text, then the JSON form) as a new file of mode 0600."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = folder / f"migrate-{report.target}-{stamp}.txt"
+    n = 1
+    while path.exists():
+        n += 1
+        path = folder / f"migrate-{report.target}-{stamp}-{n}.txt"
+    report.saved_to = str(path)
+    text = report.render() + "\n" + json.dumps(report.to_dict(), ensure_ascii=False, indent=2)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text + "\n")
+    return path
+
