@@ -46,6 +46,7 @@ from syncbridge_notion import body as bodies
 from syncbridge_notion.cache import CachedPage, NotionCache
 from syncbridge_notion.client import NotionAPI, NotionNotShared, read_token
 from syncbridge_notion.config import NotionConfig
+from syncbridge_notion.markdown import split_for_requests
 from syncbridge_notion.pacing import AmbiguousWrite, Clock
 from syncbridge_notion.properties import (
     EMPTY_CELLS,
@@ -72,7 +73,6 @@ __all__ = ["NotionAdapter"]
 log = logging.getLogger(__name__)
 
 JSON = dict[str, Any]
-_MAX_DEPTH = 3  # block levels Notion takes in one request
 
 
 def _stamp(text: str) -> dt.datetime:
@@ -464,7 +464,7 @@ class NotionAdapter(Adapter):
             if now < edited + margin:
                 continue  # too early to tell; a later run looks
             blocks = self._read_blocks(page_id)
-            body = bodies.body_from_blocks(bodies.page_blocks(blocks))
+            body = bodies.body_from_blocks(bodies.page_blocks(blocks), _prior(found[2]))
             if body == found[2].get("body"):
                 self.cache.touch_body(page_id)
                 continue
@@ -612,7 +612,13 @@ class NotionAdapter(Adapter):
             raise SchemaDrift(self._drift_message(layout, missing, props))
         path_prop = props.get(config.path_property) or {}
         path = join_rich_text(path_prop.get("rich_text") or [])
-        body = bodies.body_from_blocks(bodies.page_blocks(blocks))
+        last = self.cache.body(str(page["id"]))
+        prior = _prior(last[2]) if last is not None else None
+        body = bodies.body_from_blocks(bodies.page_blocks(blocks), prior)
+        if prior is None and fallback.body is not None:
+            # no local prior (a fresh machine): the layout carried in Notion, if the
+            # blocks are still those it was made for
+            body = bodies.apply_layout(body, fallback.body)
         edited = str(page.get("last_edited_time"))
         return Record(
             class_name=layout.class_name,
@@ -680,6 +686,7 @@ class NotionAdapter(Adapter):
                 "class": record.class_name,
                 "fields": dict(record.fields),
                 "body": record.body,
+                "spans": _spans(record.body),
                 "title": record.title,
                 "extra": dict(record.extra),
                 "modified": modified,
@@ -770,8 +777,14 @@ class NotionAdapter(Adapter):
                 continue  # Formula / Lookup: the vault computes them, never pushed
             if fieldname not in layout.props and value is not None:
                 fallback.exact[fieldname] = [None, value]  # no property could be added
+        fallback.body = bodies.layout_of(record.body)
         text = fallback.to_text()
         runs = text_runs(text)
+        if len(runs) > 100 and fallback.body is not None:
+            # too much to carry: a machine with no prior reads the canonical body
+            fallback.body = None
+            text = fallback.to_text()
+            runs = text_runs(text)
         if len(runs) > 100:
             raise RecordError(
                 f"{record.title or record.id}: fields {sorted(fallback.exact)} hold values "
@@ -936,7 +949,9 @@ class NotionAdapter(Adapter):
             stored = Record(
                 stored.class_name,
                 stored.fields,
-                bodies.body_from_blocks(bodies.page_blocks(blocks)),
+                bodies.body_from_blocks(
+                    bodies.page_blocks(blocks), bodies.Prior.of(record.body)
+                ),
                 stored.id,
                 stored.version,
                 stored.modified,
@@ -1074,12 +1089,16 @@ class NotionAdapter(Adapter):
                 after = placed.get(anchor_index)
             first, deferred = _split_blocks(blocks)
             ids = self._append(page_id, first, after, f"editing the body of {label}")
+            for path, kids in deferred:
+                if not path:
+                    # top-level blocks past the first request: right after those sent
+                    last = ids[-1] if ids else after
+                    ids.extend(self._append(page_id, kids, last, f"editing the body of {label}"))
+                    continue
+                self._append_deferred_under(ids[path[0]], path[1:], kids)
             start = (anchor_index + 1) if anchor_index is not None else 0
             for k, new_id in enumerate(ids):
                 placed[start + k] = new_id
-            for path, kids in deferred:
-                parent = ids[path[0]] if path else page_id
-                self._append_deferred_under(parent, path[1:], kids)
         if edit.inserts:
             return self._read_blocks(page_id)  # the new blocks' ids, for the next edit
         # updates and deletes only: the page's blocks are known without asking
@@ -1155,28 +1174,29 @@ def props_without_key(props: Mapping[str, Any], config: NotionConfig) -> dict[st
 
 
 def _split_blocks(blocks: Sequence[JSON]) -> tuple[builtins.list[JSON], builtins.list[Any]]:
-    """Blocks for one request (≤ 100 top-level, ≤ 3 levels) and the rest as deferred
-    ``[path, blocks]`` appends (path: indexes from the page down to the parent)."""
-    first: builtins.list[JSON] = []
-    deferred: builtins.list[Any] = []
-    for index, block in enumerate(blocks[:100]):
-        first.append(_trim(block, 1, [index], deferred))
-    for start in range(100, len(blocks), 100):
-        deferred.append([[], [dict(b) for b in blocks[start : start + 100]]])
-    return first, deferred
+    """Blocks for the first request (the converter's :func:`split_for_requests`: up to
+    three levels, a table always with its rows) and the rest as deferred
+    ``[path, blocks]`` appends, in the order they must be sent (``path``: indexes from
+    the page down to the parent; ``[]`` the page itself, appended at its end)."""
+    batches = split_for_requests([dict(b) for b in blocks])
+    if not batches:
+        return [], []
+    first = batches[0].children if batches[0].parent == () else []
+    rest = batches[1:] if batches[0].parent == () else batches
+    return first, [[list(b.parent), b.children] for b in rest]
 
 
-def _trim(block: JSON, level: int, path: builtins.list[int], deferred: builtins.list[Any]) -> JSON:
-    kind = str(block.get("type"))
-    content = dict(block.get(kind) or {})
-    children = content.get("children")
-    if not children:
-        return block
-    if level >= _MAX_DEPTH:
-        content.pop("children")
-        deferred.append([list(path), children])
-        return {**block, kind: content}
-    content["children"] = [
-        _trim(child, level + 1, [*path, i], deferred) for i, child in enumerate(children)
-    ]
-    return {**block, kind: content}
+def _prior(data: Mapping[str, Any]) -> bodies.Prior | None:
+    """The span map stored with a cached body (``None`` if there is none)."""
+    text = data.get("body")
+    if not isinstance(text, str):
+        return None
+    stored = data.get("spans")
+    if stored is None:
+        return bodies.Prior.of(text)
+    return bodies.Prior.from_json(text, stored)
+
+
+def _spans(text: str) -> builtins.list[Any] | None:
+    prior = bodies.Prior.of(text)
+    return prior.to_json() if prior is not None else None

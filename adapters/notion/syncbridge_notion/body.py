@@ -6,14 +6,19 @@ place to swap it). This module adds what a sync needs around it:
 - **Blocks we do not own stay in Notion.** A top-level block the converter cannot
   represent (``child_page``, ``child_database``, ``synced_block``, ``unsupported``,
   columns, embeds, Notion-hosted files, or any block holding one of those) becomes a
-  placeholder line in the note, ``%%notion-block <id> <type>%%`` (an Obsidian comment),
-  which maps back to it. An edit never deletes, moves or rewrites such a block; removing
-  its placeholder in the vault is reported, and the block is kept.
+  placeholder line in the note, ``%%notion:<type>:<id>%%`` (an Obsidian comment; the
+  converter's :data:`~.markdown.PLACEHOLDER_RE`), which maps back to it. The stand-in's
+  older ``%%notion-block <id> <type>%%`` is still read. An edit never deletes, moves or
+  rewrites such a block; removing its placeholder in the vault is reported, and the
+  block is kept.
 - **Minimal updates.** :func:`plan_body_edit` diffs the page's current top-level blocks
   against the new body: unchanged blocks are kept, a changed block of the same type is
   updated in place (its id and comments kept), new blocks are inserted with
   ``position``, and only blocks that are really gone are deleted. Never delete-all and
   re-append.
+- **Unchanged blocks keep their Markdown.** :func:`body_from_blocks` takes the body last
+  synced and its span map (:class:`Prior`): a run of blocks that did not change in Notion
+  comes back as the very bytes it came from; only changed blocks are rendered anew.
 
 Pure functions, no I/O.
 """
@@ -21,22 +26,27 @@ Pure functions, no I/O.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from syncbridge_notion._markdown_standin import (
+from syncbridge_notion.markdown import (
     blocks_to_markdown,
+    comparable,
+    convert_markdown,
     markdown_to_blocks,
-    split_for_request,
+    split_for_requests,
 )
+from syncbridge_notion.markdown.to_markdown import _Writer
 
 __all__ = [
     "OWNED_TYPES",
     "BodyEdit",
     "PageBlock",
+    "Prior",
     "block_key",
     "blocks_to_markdown",
     "body_from_blocks",
@@ -44,26 +54,41 @@ __all__ = [
     "markdown_to_blocks",
     "placeholder",
     "plan_body_edit",
-    "split_for_request",
+    "split_for_requests",
 ]
 
-OWNED_TYPES = frozenset({"paragraph"})
-"""Block types the converter turns back into Markdown (the stand-in: paragraphs)."""
+OWNED_TYPES = frozenset(
+    {name[2:] for name in vars(_Writer) if name.startswith("w_")} | {"table_row"}
+)
+"""Block types the converter turns back into Markdown (those its writer has a method for,
+and a table's rows, written by the table; an ``image`` only when external)."""
 
 NEVER_DELETE = frozenset({"child_page", "child_database"})
 """Deleting these trashes a whole page or database in Notion."""
 
+_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _PLACEHOLDER_RE = re.compile(
-    r"^%%notion-block ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
-    r"(?: [^%\n]*)?%%$",
+    rf"^(?:%%notion:[a-z_0-9]+:(?P<id>{_UUID})(?: [^\n]*)?%%"
+    rf"|%%notion-block (?P<old>{_UUID})(?: [^%\n]*)?%%)$",
     re.MULTILINE,
 )
+"""A placeholder line: the converter's ``%%notion:<type>:<id>[ title]%%``, or the
+``%%notion-block <id> <type>%%`` notes synced before the converter may still hold."""
 _SEPARATOR = "\n\n"
 
 
-def placeholder(block_id: str, block_type: str) -> str:
-    """The line a block we do not own leaves in the note."""
-    return f"%%notion-block {block_id} {block_type}%%"
+def placeholder(block_id: str, block_type: str, title: Any = None) -> str:
+    """The line a block we do not own leaves in the note: the converter's format,
+    ``%%notion:<type>:<id>[ title]%%`` (a child page's or database's title, for the
+    reader; it is not read back)."""
+    suffix = f" {title}" if isinstance(title, str) and title and "%%" not in title else ""
+    return f"%%notion:{block_type}:{block_id}{suffix.replace(chr(10), ' ')}%%"
+
+
+def _placeholder_of(item: PageBlock) -> str:
+    content = item.block.get(item.type)
+    title = content.get("title") if isinstance(content, Mapping) else None
+    return placeholder(item.id, item.type, title)
 
 
 @dataclass(frozen=True)
@@ -85,6 +110,8 @@ def owned(block: Mapping[str, Any]) -> bool:
     if kind not in OWNED_TYPES:
         return False
     content = block.get(kind) or {}
+    if kind == "image" and content.get("type", "external") != "external":
+        return False  # a Notion-hosted file: its URL expires
     children = content.get("children") or block.get("children") or []
     return all(owned(child) for child in children)
 
@@ -92,7 +119,10 @@ def owned(block: Mapping[str, Any]) -> bool:
 def block_key(block: Mapping[str, Any]) -> str:
     """A comparison key that is equal for a request block and the response block Notion
     makes of it: the type, text with its annotations and links, the type's own settings,
-    and the children's keys."""
+    and the children's keys. For a block the converter owns, what Markdown can hold of it
+    (:func:`~.markdown.comparable`), so a block only Notion styled (a color) is unchanged."""
+    if owned(block):
+        return "md:" + repr(comparable(dict(block)))
     kind = str(block.get("type", ""))
     content = block.get(kind) or {}
     parts: dict[str, Any] = {"t": kind}
@@ -133,9 +163,101 @@ def page_blocks(blocks: Sequence[Mapping[str, Any]]) -> list[PageBlock]:
     return out
 
 
-def body_from_blocks(blocks: Sequence[PageBlock]) -> str:
-    """The note body of a page: runs of owned blocks through the converter, a
-    placeholder line for each block we do not own, joined by blank lines."""
+@dataclass(frozen=True)
+class Prior:
+    """The body last synced and its span map: ``spans[i]`` is ``(key, start, end)`` of
+    its top-level block ``i`` (``text[start:end]`` is that block's Markdown as written)."""
+
+    text: str
+    spans: list[tuple[str, int, int]]
+
+    @classmethod
+    def of(cls, text: str) -> Prior | None:
+        """The span map of ``text`` (``None`` for a body Notion cannot hold)."""
+        try:
+            items = body_to_items(text)
+        except ValueError:
+            return None
+        return cls(text, [(i.key, i.start, i.end) for i in items])
+
+    def to_json(self) -> list[list[Any]]:
+        return [[k, a, b] for k, a, b in self.spans]
+
+    @classmethod
+    def from_json(cls, text: str, data: Any) -> Prior | None:
+        """A stored span map, or ``None`` if ``data`` is not one for ``text``."""
+        try:
+            spans = [(str(k), int(a), int(b)) for k, a, b in data]
+        except (TypeError, ValueError):
+            return None
+        if any(not 0 <= a <= b <= len(text) for _, a, b in spans):
+            return None
+        return cls(text, spans)
+
+
+def _render(item: PageBlock) -> str:
+    if not item.owned:
+        return _placeholder_of(item)
+    return blocks_to_markdown([dict(item.block)]).rstrip("\n")
+
+
+def body_from_blocks(blocks: Sequence[PageBlock], prior: Prior | None = None) -> str:
+    """The note body of a page: each owned block through the converter, a placeholder
+    line for each block we do not own. With ``prior`` (the body last synced), a run of
+    blocks whose keys match it comes back as its original bytes, with the original text
+    between and around them; blocks new or changed in Notion are rendered and set apart
+    by a blank line where no original separator applies."""
+    if prior is None or not prior.spans:
+        if not blocks:
+            return ""
+        return blocks_to_markdown_run(blocks)
+    old = prior.spans
+    text = prior.text
+    matcher = difflib.SequenceMatcher(
+        a=[k for k, _, _ in old], b=[b.key for b in blocks], autojunk=False
+    )
+    # pieces: (markdown, first old index covered, old index after the covered ones)
+    pieces: list[tuple[str, int, int]] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            pieces.append((text[old[i1][1] : old[i2 - 1][2]], i1, i2))
+        elif j2 > j1:
+            rendered = _join_rendered([_render(b) for b in blocks[j1:j2]], blocks[j1:j2])
+            pieces.append((rendered, i1, i2))
+        elif pieces:
+            prev = pieces[-1]
+            pieces[-1] = (prev[0], prev[1], i2)  # deleted blocks: the gap goes with them
+    if not pieces:
+        return ""
+    out: list[str] = []
+    first = pieces[0]
+    out.append(text[: old[0][1]] if first[1] == 0 and first[2] > 0 else "")
+    for index, (markdown, i1, i2) in enumerate(pieces):
+        if index:
+            _, p1, p2 = pieces[index - 1]
+            if p2 == i1 and p2 > p1 and i2 > i1 and p2 - 1 < len(old) and i1 < len(old):
+                out.append(text[old[p2 - 1][2] : old[i1][1]])
+            else:
+                out.append("\n\n")
+        out.append(markdown)
+    last = pieces[-1]
+    if last[2] == len(old) and last[2] > last[1]:
+        out.append(text[old[-1][2] :])
+    else:
+        out.append("\n")
+    return "".join(out)
+
+
+def _join_rendered(parts: list[str], items: Sequence[PageBlock]) -> str:
+    """Rendered blocks in a row: items of one list on consecutive lines."""
+    if all(i.owned for i in items):
+        return blocks_to_markdown([dict(i.block) for i in items]).rstrip("\n")
+    return _SEPARATOR.join(parts)
+
+
+def blocks_to_markdown_run(blocks: Sequence[PageBlock]) -> str:
+    """The body of ``blocks`` with no prior: runs of owned blocks through the converter,
+    placeholder lines between them, ending with a line break."""
     segments: list[str] = []
     run: list[Mapping[str, Any]] = []
     for item in blocks:
@@ -143,46 +265,51 @@ def body_from_blocks(blocks: Sequence[PageBlock]) -> str:
             run.append(item.block)
             continue
         if run:
-            segments.append(blocks_to_markdown([dict(b) for b in run]))
+            segments.append(blocks_to_markdown([dict(b) for b in run]).rstrip("\n"))
             run = []
-        segments.append(placeholder(item.id, item.type))
+        segments.append(_placeholder_of(item))
     if run:
-        segments.append(blocks_to_markdown([dict(b) for b in run]))
-    return _SEPARATOR.join(segments)
+        segments.append(blocks_to_markdown([dict(b) for b in run]).rstrip("\n"))
+    return _SEPARATOR.join(segments) + "\n"
 
 
 @dataclass(frozen=True)
 class Item:
-    """One top-level entry of a body to write: a block to send, or a kept foreign block."""
+    """One top-level entry of a body to write: a block to send, or a kept foreign block;
+    ``text[start:end]`` of the body is its Markdown."""
 
     key: str
     block: dict[str, Any] | None = None
     foreign_id: str | None = None
+    start: int = 0
+    end: int = 0
 
 
 def body_to_items(text: str) -> list[Item]:
-    """The top-level blocks a body asks for: converted Markdown, and placeholders naming
-    blocks to keep. Raises ``ValueError`` for a body Notion cannot hold."""
+    """The top-level blocks a body asks for: converted Markdown, and placeholder lines
+    naming blocks to keep. Raises ``ValueError`` for a body Notion cannot hold."""
     items: list[Item] = []
     pos = 0
     for match in _PLACEHOLDER_RE.finditer(text):
-        before = text[pos : match.start()]
-        if before.endswith(_SEPARATOR):
-            before = before[: -len(_SEPARATOR)]
-        if before or (pos == 0 and match.start() > 0):
-            items.extend(_converted(before))
-        items.append(Item(key=f"foreign:{match.group(1)}", foreign_id=match.group(1)))
+        items.extend(_converted(text[pos : match.start()], pos))
+        block_id = match.group("id") or match.group("old")
+        items.append(
+            Item(key=f"foreign:{block_id}", foreign_id=block_id, start=match.start(),
+                 end=match.end())
+        )
         pos = match.end()
-        if text.startswith(_SEPARATOR, pos):
-            pos += len(_SEPARATOR)
-    rest = text[pos:]
-    if rest or pos == 0:
-        items.extend(_converted(rest))
+    items.extend(_converted(text[pos:], pos))
     return items
 
 
-def _converted(markdown: str) -> list[Item]:
-    return [Item(key=block_key(b), block=b) for b in markdown_to_blocks(markdown)]
+def _converted(markdown: str, offset: int) -> list[Item]:
+    if not markdown.strip():
+        return []
+    conversion = convert_markdown(markdown)
+    return [
+        Item(key=block_key(b), block=b, start=offset + span.start, end=offset + span.end)
+        for b, span in zip(conversion.blocks, conversion.spans, strict=True)
+    ]
 
 
 @dataclass
@@ -301,3 +428,72 @@ def _update_body(block: Mapping[str, Any]) -> dict[str, Any]:
     kind = str(block["type"])
     content = {k: v for k, v in (block.get(kind) or {}).items() if k != "children"}
     return {kind: content}
+
+
+def canonical_body(text: str) -> str | None:
+    """The body a machine with no prior would read back for ``text`` once written
+    (``None`` for a body Notion cannot hold)."""
+    try:
+        items = body_to_items(text)
+    except ValueError:
+        return None
+    blocks = page_blocks(
+        [
+            {"id": i.foreign_id, "type": "unsupported", "unsupported": {}}
+            if i.block is None
+            else {"id": "", **i.block}
+            for i in items
+        ]
+    )
+    return body_from_blocks(blocks)
+
+
+def layout_of(text: str) -> dict[str, Any] | None:
+    """How ``text`` differs from the canonical rendering of its blocks, for a reader with
+    no prior (a fresh machine): the canonical text's line count and line-range edits
+    that turn it into ``text``, each with a hash of the canonical lines it replaces (so
+    an edit elsewhere that keeps the line count leaves it valid, and writes nothing).
+    ``None``: nothing to carry."""
+    canonical = canonical_body(text)
+    if canonical is None or canonical == text:
+        return None
+    a = canonical.splitlines(keepends=True)
+    b = text.splitlines(keepends=True)
+    ops = [
+        [i1, i2, "".join(b[j1:j2]), _context_hash(a, i1, i2)]
+        for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes()
+        if tag != "equal"
+    ]
+    return {"v": 1, "n": len(a), "d": ops}
+
+
+def _context_hash(lines: Sequence[str], i1: int, i2: int) -> str:
+    context = "".join(lines[i1:i2])
+    return hashlib.sha256(context.encode()).hexdigest()[:12]
+
+
+def apply_layout(canonical: str, layout: Any) -> str:
+    """``canonical`` with the edits of :func:`layout_of` whose lines are still as they
+    were made for: none if the line count changed in Notion since, and an edit whose
+    lines changed is left out."""
+    ops = layout.get("d") if isinstance(layout, dict) else None
+    if not isinstance(ops, list):
+        return canonical
+    lines = canonical.splitlines(keepends=True)
+    if layout.get("n") != len(lines):
+        return canonical
+    out: list[str] = []
+    pos = 0
+    for op in ops:
+        if not (isinstance(op, list) and len(op) == 4):
+            continue
+        i1, i2, replacement, digest = op
+        if not (isinstance(i1, int) and isinstance(i2, int) and isinstance(replacement, str)):
+            continue
+        if not pos <= i1 <= i2 <= len(lines) or digest != _context_hash(lines, i1, i2):
+            continue
+        out.extend(lines[pos:i1])
+        out.append(replacement)
+        pos = i2
+    out.extend(lines[pos:])
+    return "".join(out)

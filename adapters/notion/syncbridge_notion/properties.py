@@ -380,9 +380,12 @@ class Fallback:
     absent: list[str] = field(default_factory=list)
     null: list[str] = field(default_factory=list)
     one: list[str] = field(default_factory=list)
+    body: dict[str, Any] | None = None
+    """How the note body differs from the canonical rendering of its blocks (see
+    ``body.layout_of``): a machine with no prior reads the body back byte for byte."""
 
     def is_empty(self) -> bool:
-        return not (self.exact or self.absent or self.null or self.one)
+        return not (self.exact or self.absent or self.null or self.one or self.body)
 
     def to_text(self) -> str:
         """The JSON text stored (empty when there is nothing to carry)."""
@@ -397,6 +400,8 @@ class Fallback:
             data["null"] = sorted(self.null)
         if self.one:
             data["one"] = sorted(self.one)
+        if self.body:
+            data["body"] = self.body
         return json.dumps(data, ensure_ascii=False, sort_keys=True)
 
     @classmethod
@@ -412,6 +417,7 @@ class Fallback:
         absent = data.get("absent")
         null = data.get("null")
         one = data.get("one")
+        body = data.get("body")
         return cls(
             exact={
                 k: v
@@ -421,6 +427,7 @@ class Fallback:
             absent=[a for a in absent if isinstance(a, str)] if isinstance(absent, list) else [],
             null=[a for a in null if isinstance(a, str)] if isinstance(null, list) else [],
             one=[a for a in one if isinstance(a, str)] if isinstance(one, list) else [],
+            body=body if isinstance(body, dict) else None,
         )
 
     def value_of(self, name: str, cell: Any, empty: Any) -> Any:

@@ -156,8 +156,9 @@ def _ten_rounds(tmp_path: Path, notion_server: NotionFakeServer, monkeypatch: An
         clock.advance(60)
         _sync(tmp_path, notion_server, monkeypatch, state)
         text = note.read_text(encoding="utf-8")
-        assert f"%%notion-block {child['id']} child_page%%" in text
-        assert text.count("%%notion-block ") == 2  # the child page and the divider
+        assert f"%%notion:child_page:{child['id']} Sub page%%" in text
+        assert text.count("%%notion:") == 1  # the child page; the divider is Markdown
+        assert text.split("\n---\n", 1)[1].startswith("---\n\n## ")  # appended at the start
         for round_ in range(10):
             text = note.read_text(encoding="utf-8")
             note.write_text(text.replace("Start small", f"Start small ({round_})", 1)
@@ -165,8 +166,9 @@ def _ten_rounds(tmp_path: Path, notion_server: NotionFakeServer, monkeypatch: An
                             encoding="utf-8")
             if round_ == 5:  # the placeholder of the child page removed in the vault
                 text = note.read_text(encoding="utf-8")
-                note.write_text(text.replace(f"%%notion-block {child['id']} child_page%%\n\n",
-                                             ""), encoding="utf-8")
+                cut = text.replace(f"\n\n%%notion:child_page:{child['id']} Sub page%%", "")
+                assert cut != text
+                note.write_text(cut, encoding="utf-8")
             clock.advance(60)
             _sync(tmp_path, notion_server, monkeypatch, state)
             clock.advance(60)
@@ -179,7 +181,9 @@ def _ten_rounds(tmp_path: Path, notion_server: NotionFakeServer, monkeypatch: An
         with adapter_for(notion_server, tmp_path, monkeypatch) as remote:
             kids = list(remote.api.children(page_id))
             assert [k["id"] for k in kids if k["type"] == "child_page"] == [child["id"]]
-            assert [k["type"] for k in kids].count("divider") == 1
+            # the note's three `---` lines and the divider added in Notion, not duplicated
+            assert [k["type"] for k in kids].count("divider") == 4
+            assert kids[0]["type"] == "divider"
             sub_blocks = list(remote.api.children(child["id"]))
             assert sub_blocks[0]["paragraph"]["rich_text"][0]["plain_text"] == "Only in Notion."
         assert "intensity: 9" in note.read_text(encoding="utf-8")

@@ -322,13 +322,36 @@ def test_insert_at_the_top_uses_position_start_and_deletes_nothing() -> None:
 def test_child_page_is_a_placeholder_and_is_never_deleted() -> None:
     current = _page(("paragraph", "a"), ("child_page", "Sub page"), ("paragraph", "b"))
     body = bodies.body_from_blocks(current)
-    assert body == f"a\n\n%%notion-block {current[1].id} child_page%%\n\nb"
+    assert body == f"a\n\n%%notion:child_page:{current[1].id} Sub page%%\n\nb\n"
     # round trip: nothing to do
     same = bodies.plan_body_edit(current, bodies.body_to_items(body))
     assert same.request_count() == 0
     # the placeholder removed in the vault: reported, kept
     edit = bodies.plan_body_edit(current, bodies.body_to_items("a\n\nb"))
     assert edit.deletes == [] and edit.kept_foreign == [current[1].id]
+
+
+def test_the_older_placeholder_format_is_still_read() -> None:
+    current = _page(("paragraph", "a"), ("child_page", "Sub page"), ("paragraph", "b"))
+    old = f"a\n\n%%notion-block {current[1].id} child_page%%\n\nb\n"
+    assert bodies.plan_body_edit(current, bodies.body_to_items(old)).request_count() == 0
+
+
+def test_unchanged_blocks_come_back_as_written_and_one_edit_changes_its_lines() -> None:
+    text = "#  Title  \n\n* one\n* two\n\n\nSome __bold__ text.\n\n"
+    prior = bodies.Prior.of(text)
+    assert prior is not None
+    items = bodies.body_to_items(text)
+    written = bodies.page_blocks(
+        [{"id": f"00000000-0000-0000-0000-{k:012d}", **(i.block or {})} for k, i in
+         enumerate(items)]
+    )
+    assert bodies.body_from_blocks(written, prior) == text
+    changed = [dict(b.block) for b in written]
+    changed[2] = {**changed[2], "bulleted_list_item": {
+        "rich_text": [{"type": "text", "text": {"content": "TWO"}}]}}
+    again = bodies.body_from_blocks(bodies.page_blocks(changed), prior)
+    assert again == "#  Title  \n\n* one\n- TWO\n\n\nSome __bold__ text.\n\n"
 
 
 def test_a_paragraph_holding_a_foreign_block_is_not_owned() -> None:
@@ -347,7 +370,7 @@ def test_blocks_we_do_not_own_become_placeholders_and_are_kept(kind: str) -> Non
     )
     assert not current[0].owned
     body = bodies.body_from_blocks(current)
-    assert body == f"%%notion-block {block_id} {kind}%%"
+    assert body == f"%%notion:{kind}:{block_id}%%\n"
     edit = bodies.plan_body_edit(current, bodies.body_to_items("New text."))
     assert edit.deletes == [] and edit.updates == [] and edit.kept_foreign == [block_id]
     (insert,) = edit.inserts
