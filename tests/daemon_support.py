@@ -6,6 +6,7 @@ timeout and fails naming what it waited for.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -165,7 +166,16 @@ class DaemonProcess:
         self.wait_event("started")
 
     def stop(self, sig: int = signal.SIGTERM, timeout_s: float = TIMEOUT_S) -> int:
-        """Send ``sig`` and wait for the exit; the exit code."""
+        """Send ``sig`` and wait for the exit; the exit code. A daemon still starting is
+        given until it says so: a signal before Python has even loaded syncbridge can only
+        end it the default way, which is not what these tests are about."""
+        if self.proc.poll() is None:
+            with contextlib.suppress(AssertionError):  # it may have exited meanwhile
+                wait_until(
+                    lambda: self.proc.poll() is not None or bool(self.events("started")),
+                    "the daemon to start",
+                    timeout_s,
+                )
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
         try:

@@ -26,6 +26,9 @@ import syncbridge
 from syncbridge.daemon import Daemon
 from syncbridge.daemon.control import openapi_document
 
+# One worker runs this file, in order (pytest -n auto --dist loadfile): the last test
+# checks what the others called.
+
 DOC = openapi_document()
 CALLED: set[tuple[str, str]] = set()
 

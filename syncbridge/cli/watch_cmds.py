@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
+import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -16,6 +18,9 @@ __all__ = ["daemon_status", "print_daemon_status", "register"]
 
 
 def _cmd_watch(args: argparse.Namespace) -> int:
+    # Until the daemon installs its own handlers (Daemon.run), SIGTERM ends the command
+    # cleanly: nothing is in flight yet, and exit 0 is what a service manager expects.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     from syncbridge.daemon import Daemon
     from syncbridge.daemon.logs import configure_logging
 
