@@ -122,6 +122,8 @@ def test_thousand_files_at_once_take_a_few_cycles(tmp_path: Path) -> None:
             temp.write_text(note_text(n, 1), encoding="utf-8")
             os.replace(temp, path)
         wait_until(lambda: all(v == 1 for _, v in db_rows(db)), "all 1,000 edits", 120)
+        # the rows are committed before the sync that wrote them logs that it finished
+        wait_until(lambda: len(_synced(daemon)) > first, "the sync's log record", 60)
         cycles = len(_synced(daemon)) - first
         assert 1 <= cycles <= 5, f"{cycles} syncs for one checkout"
         assert len(db_rows(db)) == 1000
