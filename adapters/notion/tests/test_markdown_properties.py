@@ -9,7 +9,7 @@ import re
 from collections import Counter
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from syncbridge_notion import blocks_to_markdown, markdown_to_blocks
 from syncbridge_notion.markdown import (
@@ -122,8 +122,21 @@ def page(draw: st.DrawFn) -> list[dict[str, Any]]:
     return blocks
 
 
+_LINK_THAT_LOOKS_LIKE_A_MARKER = [  # found by a random run: "[! 0](url)" is no "[!type]"
+    block("callout", {"rich_text": [
+        {"type": "text", "text": {"content": "! 0", "link": {"url": "https://example.com/0"}}},
+        {"type": "text", "text": {"content": " "}}], "icon": {"type": "emoji", "emoji": "ℹ️"}}),
+    block("toggle", {"rich_text": [
+        {"type": "text", "text": {"content": "[!x]+", "link": {"url": "https://example.com/1"}}}]}),
+    block("callout", {"rich_text": [
+        {"type": "text", "text": {"content": "[!tip]"}, "annotations": {"bold": True}}],
+        "icon": {"type": "emoji", "emoji": "💡"}}),
+]
+
+
 @SETTINGS
 @given(page())
+@example(_LINK_THAT_LOOKS_LIKE_A_MARKER)
 def test_notion_to_markdown_to_notion_keeps_every_block(blocks: list[dict[str, Any]]) -> None:
     markdown = blocks_to_markdown(blocks)
     back = markdown_to_blocks(markdown)

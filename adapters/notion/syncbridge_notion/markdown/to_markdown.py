@@ -74,6 +74,24 @@ def _children(block: dict[str, Any]) -> list[dict[str, Any]]:
     return list(nested or [])
 
 
+def _typed_marker(items: list[dict[str, Any]] | None, text: str) -> re.Match[str] | None:
+    """The ``[!type]`` marker ``text`` starts with when the Notion text itself starts with
+    it as plain characters (a callout made from Obsidian keeps its marker there), else
+    ``None``: a link or bold text that merely renders as ``[!...]`` is not a marker."""
+    match = _CALLOUT_RE.match(text)
+    if match is None or not items:
+        return None
+    first = items[0]
+    content = (first.get("text") or {}) if first.get("type", "text") == "text" else {}
+    plain = str(content.get("content", "")) if isinstance(content, dict) else ""
+    styled = (isinstance(content, dict) and content.get("link")) or any(
+        (first.get("annotations") or {}).get(name) for name in
+        ("bold", "italic", "strikethrough", "underline", "code"))
+    if styled or not plain.startswith(match.group(0)):
+        return None
+    return match
+
+
 def _plain(items: list[dict[str, Any]] | None) -> str:
     out = []
     for item in items or []:
@@ -207,7 +225,7 @@ class _Writer:
 
     def w_callout(self, body: dict[str, Any], children: list[dict[str, Any]], _n: int) -> str:
         text = self.rich(body.get("rich_text"), at_line_start=False)
-        if not _CALLOUT_RE.match(text):
+        if not _typed_marker(body.get("rich_text"), text):
             icon = body.get("icon") or {}
             kind = EMOJI_CALLOUT.get(str(icon.get("emoji", "")), "note")
             text = f"[!{kind}]" + (" " + text if text else "")
@@ -228,7 +246,7 @@ class _Writer:
 
     def w_toggle(self, body: dict[str, Any], children: list[dict[str, Any]], _n: int) -> str:
         text = self.rich(body.get("rich_text"), at_line_start=False)
-        match = _CALLOUT_RE.match(text)
+        match = _typed_marker(body.get("rich_text"), text)
         if match is None or not match.group(0).endswith(("+", "-")):
             text = "[!note]-" + (" " + text if text else "")
         return self._callout_lines(text, children)
