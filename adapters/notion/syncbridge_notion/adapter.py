@@ -50,6 +50,7 @@ from syncbridge_notion.page_writes import PageWriter, props_without_key
 from syncbridge_notion.reading import PageReader
 from syncbridge_notion.recovery import LostCreates
 from syncbridge_notion.relations import RelationLinks
+from syncbridge_notion.schema import ClassLayout
 from syncbridge_notion.session import JSON, NotionSession, stamp
 
 __all__ = ["NotionAdapter"]
@@ -188,7 +189,8 @@ class NotionAdapter(Adapter):
         if first:
             body["children"] = first
         what = f"creating {record.title or 'a page'!r}"
-        page = self.creates.create_page(body, layout.data_source_id, key, what)
+        with self._schema_checked(layout):
+            page = self.creates.create_page(body, layout.data_source_id, key, what)
         page_id = str(page["id"])
         cache.created(key, page_id, deferred)
         if deferred:
@@ -212,7 +214,8 @@ class NotionAdapter(Adapter):
         page: JSON | None = None
         if record.class_name != old.class_name:
             # the note's class changed: the page moves to the other database (moves.py)
-            page, new_props = self.moves.move(page_id, record, layout)
+            with self._schema_checked(layout):
+                page, new_props = self.moves.move(page_id, record, layout)
         else:
             new_props = self.writer.properties(record, layout)
             old_props = self.writer.properties(
@@ -225,7 +228,8 @@ class NotionAdapter(Adapter):
             changed = {k: v for k, v in new_props.items() if old_props.get(k) != v}
             changed.update(self.relations.stale(page_id, new_props, layout))
             if changed:
-                page = self.writer.patch(page_id, {"properties": changed})
+                with self._schema_checked(layout):
+                    page = self.writer.patch(page_id, {"properties": changed})
         if record.body != old.body:
             if old_blocks is None:
                 old_blocks = self.reader.read_blocks(page_id)
@@ -245,6 +249,17 @@ class NotionAdapter(Adapter):
         ref = self.writer.after_write(page, layout, record)
         self.relations.note(page_id, record, layout, new_props)
         return ref
+
+    @contextlib.contextmanager
+    def _schema_checked(self, layout: ClassLayout) -> Iterator[None]:
+        """A page write of ``layout``'s class: if Notion refuses it, :class:`.SchemaDrift`
+        names the property someone changed in Notion (one more ``GET``), else the
+        refusal is raised as it is."""
+        try:
+            yield
+        except RecordError as exc:
+            self.layouts.explain_refusal(layout, exc)
+            raise
 
     def delete(self, record_id: str, *, expected_version: str) -> None:
         """Move the page to Notion's trash (``in_trash``); restorable there for 30 days.

@@ -25,6 +25,7 @@ from syncbridge_notion.schema import (
     bookkeeping_properties,
     check_drift,
     desired_properties,
+    missing_properties,
     schema_additions,
 )
 from syncbridge_notion.session import JSON, NotionSession
@@ -237,6 +238,21 @@ class ClassLayouts:
             return plan.relation_source
         target = self.all().get(plan.relation_class or "")
         return target.data_source_id if target is not None else layout.data_source_id
+
+    def explain_refusal(self, layout: ClassLayout, refused: RecordError) -> None:
+        """After Notion refused a page write of ``layout``'s class: read the data source
+        again (one ``GET``) and raise :class:`.SchemaDrift` naming each property someone
+        retyped, renamed or deleted in Notion and what to do; nothing when the schema is
+        as we left it (the caller re-raises ``refused``)."""
+        existing = self.source_schema(layout.data_source_id, fresh=True)
+        config = self.session.config
+        problems = check_drift(layout.class_name, existing, layout.props, config)
+        problems += missing_properties(layout.class_name, existing, layout.props)
+        if problems:
+            raise SchemaDrift(
+                "; ".join(problems) + ". The sync of this target stops until then; "
+                "nothing was written for the note, and the notes keep their values"
+            ) from refused
 
     def held_fields(self, class_name: str) -> frozenset[str] | None:
         """The fields with a property in the class's database (``None`` before it has

@@ -27,6 +27,7 @@ __all__ = [
     "PropertyPlan",
     "check_drift",
     "desired_properties",
+    "missing_properties",
     "notion_type",
     "option_color",
     "property_config",
@@ -251,9 +252,23 @@ def check_drift(
 def _retyped(class_name: str, name: str, entry: Mapping[str, Any], wanted: str) -> str:
     return (
         f"class {class_name!r}: property {name!r} is of type {entry.get('type')!r} in "
-        f"Notion, syncbridge needs {wanted!r}; change its type back in Notion (or rename "
-        "it, and syncbridge adds a new one)"
+        f"Notion, syncbridge needs {wanted!r}; change its type back to {wanted!r} in Notion "
+        "(its values there are converted back), then sync again"
     )
+
+
+def missing_properties(
+    class_name: str, existing: Mapping[str, Mapping[str, Any]], held: Mapping[str, PropertyPlan]
+) -> list[str]:
+    """Problems for properties we hold that are gone from the data source (renamed or
+    deleted in Notion), each naming the property and the class and what to do."""
+    have = {name.casefold() for name in existing}
+    return [
+        f"class {class_name!r}: property {plan.name!r} is gone from Notion (renamed or "
+        f"deleted); rename it back, or re-create it as a {plan.ntype!r} property"
+        for plan in held.values()
+        if plan.name.casefold() not in have
+    ]
 
 
 class SchemaDrift(FatalError):
