@@ -4,7 +4,8 @@ Contract methods only; the pieces live next door: :mod:`.session` (the client, t
 and this run's memory), :mod:`.layouts` (databases and properties), :mod:`.listing`
 (listing and the pull cursor), :mod:`.reading` (pages into records), :mod:`.page_writes`
 (records into properties), :mod:`.block_writes` (appends and body edits),
-:mod:`.recovery` (creates whose answer was lost); below them :mod:`.client` (requests,
+:mod:`.recovery` (creates whose answer was lost), :mod:`.relations` (links across
+classes), :mod:`.moves` (a note whose class changed); below them :mod:`.client` (requests,
 pacing, errors), :mod:`.schema`, :mod:`.properties` (values), :mod:`.body` (blocks) and
 :mod:`.cache` (listing cache and create journal).
 
@@ -24,6 +25,7 @@ run looks again before anything is created.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -42,10 +44,13 @@ from syncbridge_notion.client import NotionAPI
 from syncbridge_notion.config import NotionConfig
 from syncbridge_notion.layouts import ClassLayouts
 from syncbridge_notion.listing import PageListing
+from syncbridge_notion.moves import ClassMoves
 from syncbridge_notion.pacing import Clock
 from syncbridge_notion.page_writes import PageWriter, props_without_key
 from syncbridge_notion.reading import PageReader
 from syncbridge_notion.recovery import LostCreates
+from syncbridge_notion.relations import RelationLinks
+from syncbridge_notion.schema import ClassLayout
 from syncbridge_notion.session import JSON, NotionSession, stamp
 
 __all__ = ["NotionAdapter"]
@@ -91,6 +96,8 @@ class NotionAdapter(Adapter):
         self.writer = PageWriter(self.session, self.layouts, self.reader)
         self.blocks = BlockWriter(self.session, self.reader)
         self.creates = LostCreates(self.session, self.blocks)
+        self.relations = RelationLinks(self.session, self.layouts, self.reader, self.writer)
+        self.moves = ClassMoves(self.session, self.writer)
 
     @property
     def api(self) -> NotionAPI:
@@ -130,8 +137,12 @@ class NotionAdapter(Adapter):
 
     def refresh(self) -> None:
         """Finish what an interrupted run left: creates whose answer was lost are looked
-        up by key, pages whose deeper blocks were not all appended get them."""
+        up by key, pages whose deeper blocks were not all appended get them, pages moved
+        to another class's database get their properties there (:mod:`.moves`),
+        relations whose linked pages exist now are filled in (:mod:`.relations`)."""
         self.creates.finish_pending()
+        self.moves.finish_pending()
+        self.relations.fill(check=True)
 
     def list(self) -> Iterator[RecordRef]:
         """Every live page of our databases. An incremental run queries each data source
@@ -151,7 +162,7 @@ class NotionAdapter(Adapter):
         """Create the page (properties and the first three block levels in one request;
         deeper levels and blocks past 100 in later appends). The create key is journaled
         before the request, the page id before the next one."""
-        layout = self.layouts.layout_for(record)
+        layout = self.relations.prepare(record, self.layouts.layout_for(record))
         key = uuid.uuid4().hex
         props = self.writer.properties(record, layout, create_key=key)
         items = record_items(record)
@@ -167,7 +178,9 @@ class NotionAdapter(Adapter):
         ).hexdigest()
         found = self.creates.earlier_send(fingerprint, record.title or "this note")
         if found is not None:
-            return self.writer.after_write(self.api.page(found), layout, record)
+            ref = self.writer.after_write(self.api.page(found), layout, record)
+            self.relations.note(found, record, layout, props)
+            return ref
         cache.begin_create(key, layout.class_name, layout.data_source_id, deferred, fingerprint)
         body: JSON = {
             "parent": {"type": "data_source_id", "data_source_id": layout.data_source_id},
@@ -176,40 +189,47 @@ class NotionAdapter(Adapter):
         if first:
             body["children"] = first
         what = f"creating {record.title or 'a page'!r}"
-        page = self.creates.create_page(body, layout.data_source_id, key, what)
+        with self._schema_checked(layout):
+            page = self.creates.create_page(body, layout.data_source_id, key, what)
         page_id = str(page["id"])
         cache.created(key, page_id, deferred)
         if deferred:
             self.blocks.append_deferred(page_id, deferred)
             page = self.api.page(page_id)
         cache.finish_create(key)
-        return self.writer.after_write(page, layout, record)
+        ref = self.writer.after_write(page, layout, record)
+        self.relations.note(page_id, record, layout, props)
+        return ref
 
     def update(self, record: Record, *, expected_version: str) -> RecordRef:
         """Send the properties that changed (one PATCH) and the minimal block edit for a
-        changed body. ``StaleVersion`` if the page changed since ``expected_version``."""
+        changed body; a note whose class changed moves its page to that class's database
+        (:mod:`.moves`). ``StaleVersion`` if the page changed since ``expected_version``."""
         if record.id is None:
             raise RecordError("update() needs a record id")
         page_id = record.id
         session = self.session
         old, old_blocks = self.reader.current(page_id, expected_version)
-        if record.class_name != old.class_name:
-            raise RecordError(
-                f"{record.title or page_id}: moving a note from class {old.class_name!r} to "
-                f"{record.class_name!r} is not supported in Notion yet; the page stays"
-            )
-        layout = self.layouts.layout_for(record)
-        new_props = self.writer.properties(record, layout)
-        old_props = self.writer.properties(
-            Record(
-                old.class_name, old.fields, old.body, old.id, title=old.title, extra=record.extra
-            ),
-            layout,
-        )
-        changed = {k: v for k, v in new_props.items() if old_props.get(k) != v}
+        layout = self.relations.prepare(record, self.layouts.layout_for(record))
         page: JSON | None = None
-        if changed:
-            page = self.writer.patch(page_id, {"properties": changed})
+        if record.class_name != old.class_name:
+            # the note's class changed: the page moves to the other database (moves.py)
+            with self._schema_checked(layout):
+                page, new_props = self.moves.move(page_id, record, layout)
+        else:
+            new_props = self.writer.properties(record, layout)
+            old_props = self.writer.properties(
+                Record(
+                    old.class_name, old.fields, old.body, old.id, title=old.title,
+                    extra=record.extra,
+                ),
+                layout,
+            )
+            changed = {k: v for k, v in new_props.items() if old_props.get(k) != v}
+            changed.update(self.relations.stale(page_id, new_props, layout))
+            if changed:
+                with self._schema_checked(layout):
+                    page = self.writer.patch(page_id, {"properties": changed})
         if record.body != old.body:
             if old_blocks is None:
                 old_blocks = self.reader.read_blocks(page_id)
@@ -226,7 +246,20 @@ class NotionAdapter(Adapter):
             )
         if page_id not in session.written_blocks:
             session.written_blocks[page_id] = old_blocks
-        return self.writer.after_write(page, layout, record)
+        ref = self.writer.after_write(page, layout, record)
+        self.relations.note(page_id, record, layout, new_props)
+        return ref
+
+    @contextlib.contextmanager
+    def _schema_checked(self, layout: ClassLayout) -> Iterator[None]:
+        """A page write of ``layout``'s class: if Notion refuses it, :class:`.SchemaDrift`
+        names the property someone changed in Notion (one more ``GET``), else the
+        refusal is raised as it is."""
+        try:
+            yield
+        except RecordError as exc:
+            self.layouts.explain_refusal(layout, exc)
+            raise
 
     def delete(self, record_id: str, *, expected_version: str) -> None:
         """Move the page to Notion's trash (``in_trash``); restorable there for 30 days.
@@ -251,6 +284,15 @@ class NotionAdapter(Adapter):
         self.cache.drop_pages([record_id])
         self.session.recent.pop(record_id, None)
         self.session.refs.pop(record_id, None)
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """A run of writes; when it ends without an error, the second pass of
+        :mod:`.relations`: links to pages created in it (or earlier) are filled in, before
+        the engine reads the writes back. Never raises for that: what fails is reported
+        (:attr:`problems`) and stays journaled for the next batch or run."""
+        yield
+        self.relations.finish_batch()
 
     # -- lifecycle ---------------------------------------------------------------------------
 

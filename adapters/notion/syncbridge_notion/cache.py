@@ -12,7 +12,12 @@ adapter keeps, per target:
   answers, before any other request: a create whose answer was lost is looked up by its
   key, never sent twice; a page whose deeper blocks were not all appended is finished
   before it is read;
+- ``moves``: pages being moved to another class's database (the note's class changed),
+  journaled with the properties to write there before the move is sent (:mod:`.moves`);
 - ``layouts``: the database and data source of each class, and the property ids seen;
+- ``links_pending``: pages written with links (File, MultiFile fields) that named no synced
+  page yet, with the relation values sent: once such a page exists (later in the same
+  run, or in a later run) the relation is filled in (:mod:`.relations`);
 - ``meta``: the listing cursor and the run counter.
 
 Every write commits at once (the journal must survive a kill). Losing the file loses
@@ -45,6 +50,11 @@ CREATE TABLE IF NOT EXISTS creates (
     key TEXT PRIMARY KEY, class TEXT NOT NULL, source TEXT NOT NULL, page_id TEXT,
     deferred TEXT, fingerprint TEXT NOT NULL DEFAULT '',
     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ')));
+CREATE TABLE IF NOT EXISTS links_pending (
+    page_id TEXT PRIMARY KEY, targets TEXT NOT NULL, sent TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS moves (
+    page_id TEXT PRIMARY KEY, class TEXT NOT NULL, source TEXT NOT NULL,
+    properties TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS layouts (
     class TEXT PRIMARY KEY, database_id TEXT NOT NULL, source TEXT NOT NULL,
     property_ids TEXT NOT NULL DEFAULT '{}');
@@ -132,6 +142,7 @@ class NotionCache:
             for page_id in ids:
                 self._conn.execute("DELETE FROM pages WHERE id=?", (page_id,))
                 self._conn.execute("DELETE FROM bodies WHERE page_id=?", (page_id,))
+                self._conn.execute("DELETE FROM links_pending WHERE page_id=?", (page_id,))
 
     def pages_titled(self, title: str) -> list[CachedPage]:
         rows = self._conn.execute(
@@ -239,6 +250,53 @@ class NotionCache:
         ).fetchall()
         for key, cls, source, page_id, deferred, age in rows:
             yield PendingCreate(key, cls, source, page_id, json.loads(deferred or "[]"), float(age))
+
+    # -- links waiting for their page ------------------------------------------------------
+
+    def put_links_pending(self, page_id: str, targets: list[Any], sent: dict[str, Any]) -> None:
+        """``page_id`` links to ``targets`` (note names) that are no synced page yet;
+        ``sent``: its relation and fallback property values as last written."""
+        self._conn.execute(
+            "INSERT OR REPLACE INTO links_pending VALUES (?, ?, ?)",
+            (page_id, json.dumps(targets, ensure_ascii=False),
+             json.dumps(sent, ensure_ascii=False, sort_keys=True)),
+        )
+
+    def drop_links_pending(self, page_id: str) -> None:
+        self._conn.execute("DELETE FROM links_pending WHERE page_id=?", (page_id,))
+
+    def links_pending(
+        self, page_id: str | None = None
+    ) -> dict[str, tuple[list[Any], dict[str, Any]]]:
+        """page id → (targets, properties sent) of every page waiting for linked pages
+        (of ``page_id`` only, when given)."""
+        if page_id is None:
+            rows = self._conn.execute("SELECT page_id, targets, sent FROM links_pending")
+        else:
+            rows = self._conn.execute(
+                "SELECT page_id, targets, sent FROM links_pending WHERE page_id=?", (page_id,)
+            )
+        return {str(r[0]): (json.loads(r[1]), json.loads(r[2])) for r in rows.fetchall()}
+
+    # -- moves to another class ------------------------------------------------------------
+
+    def begin_move(
+        self, page_id: str, class_name: str, source: str, properties: dict[str, Any]
+    ) -> None:
+        """Journal a move of ``page_id`` into class ``class_name`` (data source ``source``)
+        with the properties to write there, before the move is sent."""
+        self._conn.execute(
+            "INSERT OR REPLACE INTO moves VALUES (?, ?, ?, ?)",
+            (page_id, class_name, source, json.dumps(properties, ensure_ascii=False)),
+        )
+
+    def finish_move(self, page_id: str) -> None:
+        self._conn.execute("DELETE FROM moves WHERE page_id=?", (page_id,))
+
+    def pending_moves(self) -> list[tuple[str, str, str, dict[str, Any]]]:
+        """(page id, class, data source, properties) of every journaled move."""
+        rows = self._conn.execute("SELECT page_id, class, source, properties FROM moves")
+        return [(str(r[0]), str(r[1]), str(r[2]), json.loads(r[3])) for r in rows.fetchall()]
 
     # -- layouts ---------------------------------------------------------------------------
 

@@ -311,11 +311,19 @@ class NotionAPI:
         """PATCH /pages/{id}: setting values (or in_trash) is safe to repeat."""
         return self.call("PATCH", f"pages/{page_id}", body=body, safe=True, what=f"page {page_id}")
 
+    def move_page(self, page_id: str, data_source_id: str, what: str) -> JSON:
+        """POST /pages/{id}/move into a data source: the page keeps its id, blocks and
+        child pages. Safe to repeat (moving to the parent it has is a no-op)."""
+        body = {"parent": {"type": "data_source_id", "data_source_id": data_source_id}}
+        return self.call("POST", f"pages/{page_id}/move", body=body, safe=True, what=what)
+
     def property_items(self, page_id: str, property_id: str) -> Iterator[JSON]:
-        """Every item of a paginated page property (relations over 25 items)."""
+        """Every item of a paginated page property (relations over 25 items). Property
+        ids come URL-encoded from Notion (``"aX%3AN"``) and go into the path as they are,
+        as Notion's own SDKs send them (encoding them again names another property)."""
         return self.paginate(
             "GET",
-            f"pages/{page_id}/properties/{quote(property_id, safe='')}",
+            f"pages/{page_id}/properties/{quote(property_id, safe='%')}",
             what=f"page {page_id} property {property_id}",
         )
 

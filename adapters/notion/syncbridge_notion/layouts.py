@@ -9,6 +9,7 @@ deleted or retyped in Notion raises :class:`.SchemaDrift`, naming it and the cla
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,6 +25,7 @@ from syncbridge_notion.schema import (
     bookkeeping_properties,
     check_drift,
     desired_properties,
+    missing_properties,
     schema_additions,
 )
 from syncbridge_notion.session import JSON, NotionSession
@@ -51,6 +53,7 @@ class ClassLayouts:
         self.session = session
         self._layouts: dict[str, ClassLayout] | None = None
         self._schemas: dict[str, dict[str, JSON]] = {}  # data source → properties (as read)
+        self._waiting: dict[str, dict[str, PropertyPlan]] = {}
         self.computed: dict[str, frozenset[str]] = {}
         """Class → its Formula/Lookup fields (never pushed)."""
 
@@ -59,22 +62,23 @@ class ClassLayouts:
         if self._layouts is None:
             self._layouts = {}
             for cls, (database_id, source, prop_ids) in self.session.cache.layouts().items():
-                self._layouts[cls] = ClassLayout(
-                    cls, database_id, source, cls, _props_from_ids(prop_ids), {}
-                )
+                props, waiting = _props_from_ids(prop_ids)
+                self._layouts[cls] = ClassLayout(cls, database_id, source, cls, props, {})
+                self._waiting[cls] = waiting
         return self._layouts
+
+    def waiting(self, class_name: str) -> dict[str, PropertyPlan]:
+        """Link fields (File, MultiFile) of the class whose relation has no target yet:
+        no link of theirs named a synced note so far (see :meth:`add_relation`)."""
+        self.all()
+        return self._waiting.setdefault(class_name, {})
 
     def store(self, layout: ClassLayout) -> None:
         """Keep ``layout`` (in the cache and in memory)."""
-        prop_ids = {
-            f: {
-                "name": p.name,
-                "type": p.ntype,
-                "single": p.single,
-                "relation_class": p.relation_class,
-            }
-            for f, p in layout.props.items()
-        }
+        prop_ids = {f: _plan_entry(p) for f, p in layout.props.items()}
+        for f, p in self.waiting(layout.class_name).items():
+            if f not in prop_ids:
+                prop_ids[f] = {**_plan_entry(p), "waiting": True}
         self.session.cache.put_layout(
             layout.class_name, layout.database_id, layout.data_source_id, prop_ids
         )
@@ -112,7 +116,8 @@ class ClassLayouts:
         when it has them all already)."""
         layouts = self.all()
         layout = layouts.get(class_name)
-        if layout is not None and all(f in layout.props for f in wanted):
+        waiting = self.waiting(class_name)
+        if layout is not None and all(f in layout.props or f in waiting for f in wanted):
             return layout  # nothing to add: no request at all
         if layout is None:
             found = None
@@ -156,14 +161,35 @@ class ClassLayouts:
         return self._schemas[source]
 
     def _add_properties(
-        self, layout: ClassLayout, wanted: Mapping[str, PropertyPlan]
+        self, layout: ClassLayout, wanted: Mapping[str, PropertyPlan], *, fresh: bool = True
     ) -> ClassLayout:
+        """Add what ``wanted`` lacks to the class's data source (schema read again first
+        unless ``fresh`` is false and this run read it already)."""
         config = self.session.config
-        existing = self.source_schema(layout.data_source_id, fresh=True)
+        existing = self.source_schema(layout.data_source_id, fresh=fresh)
         problems = check_drift(layout.class_name, existing, wanted, config)
         if problems:
             raise SchemaDrift("; ".join(problems))
-        adds = schema_additions(existing, wanted, config, layout.data_source_id)
+        by_name = {n.casefold(): n for n in existing}
+        wanted = {
+            f: _adopt_relation(plan, existing.get(by_name.get(plan.name.casefold(), "")))
+            for f, plan in wanted.items()
+        }
+        for fieldname, plan in list(wanted.items()):
+            known = layout.props.get(fieldname)
+            if plan.ntype == "relation" and plan.relation_source is None and known is not None:
+                # a relation we made before (deleted in Notion since: it is made again)
+                source = self.relation_source(known, layout)
+                wanted[fieldname] = dataclasses.replace(
+                    plan, relation_class=known.relation_class, relation_source=source
+                )
+        waiting = self.waiting(layout.class_name)
+        for fieldname, plan in wanted.items():
+            if plan.ntype == "relation" and plan.relation_source is None:
+                waiting[fieldname] = plan  # added once a link names a synced note
+            else:
+                waiting.pop(fieldname, None)
+        adds = schema_additions(existing, wanted, config)
         if adds:
             result = self.session.api.update_data_source(
                 layout.data_source_id, {"properties": adds}
@@ -175,19 +201,58 @@ class ClassLayouts:
         by_name = {n.casefold(): n for n in existing}
         props = dict(layout.props)
         for fieldname, plan in wanted.items():
-            if plan.name.casefold() in by_name:
-                props[fieldname] = PropertyPlan(
-                    fieldname,
-                    by_name[plan.name.casefold()],
-                    plan.ntype,
-                    plan.single,
-                    plan.relation_class,
+            if plan.name.casefold() in by_name and fieldname not in waiting:
+                props[fieldname] = dataclasses.replace(
+                    plan, field=fieldname, name=by_name[plan.name.casefold()], choices=()
                 )
         new = ClassLayout(
             layout.class_name, layout.database_id, layout.data_source_id, layout.title, props, {}
         )
         self.store(new)
         return new
+
+    def add_relations(self, layout: ClassLayout, targets: Mapping[str, str]) -> ClassLayout:
+        """Give the waiting link fields of ``targets`` (field → class) their relation
+        properties, each pointing at the database of its class: one ``PATCH`` of the
+        data source for all (and one ``GET`` if its schema was not read in this run);
+        the new layout. A property of that name someone made meanwhile is adopted as it
+        is."""
+        waiting = self.waiting(layout.class_name)
+        wanted = {
+            fieldname: dataclasses.replace(
+                waiting[fieldname],
+                relation_class=target_class,
+                relation_source=self.all()[target_class].data_source_id,
+            )
+            for fieldname, target_class in targets.items()
+            if fieldname in waiting
+        }
+        if not wanted:
+            return layout
+        return self._add_properties(layout, wanted, fresh=False)
+
+    def relation_source(self, plan: PropertyPlan, layout: ClassLayout) -> str:
+        """The data source a relation property points at (caches written before
+        relations crossed classes: the class's own)."""
+        if plan.relation_source is not None:
+            return plan.relation_source
+        target = self.all().get(plan.relation_class or "")
+        return target.data_source_id if target is not None else layout.data_source_id
+
+    def explain_refusal(self, layout: ClassLayout, refused: RecordError) -> None:
+        """After Notion refused a page write of ``layout``'s class: read the data source
+        again (one ``GET``) and raise :class:`.SchemaDrift` naming each property someone
+        retyped, renamed or deleted in Notion and what to do; nothing when the schema is
+        as we left it (the caller re-raises ``refused``)."""
+        existing = self.source_schema(layout.data_source_id, fresh=True)
+        config = self.session.config
+        problems = check_drift(layout.class_name, existing, layout.props, config)
+        problems += missing_properties(layout.class_name, existing, layout.props)
+        if problems:
+            raise SchemaDrift(
+                "; ".join(problems) + ". The sync of this target stops until then; "
+                "nothing was written for the note, and the notes keep their values"
+            ) from refused
 
     def held_fields(self, class_name: str) -> frozenset[str] | None:
         """The fields with a property in the class's database (``None`` before it has
@@ -236,7 +301,7 @@ class ClassLayouts:
             if ntype not in EMPTY_CELLS:
                 continue
             fieldname = name[: -len(" (field)")] if name.endswith(" (field)") else name
-            out[fieldname] = PropertyPlan(fieldname, name, ntype)
+            out[fieldname] = _adopt_relation(PropertyPlan(fieldname, name, ntype), entry)
         return out
 
     def layout_of(self, page: Mapping[str, Any]) -> ClassLayout:
@@ -253,10 +318,12 @@ class ClassLayouts:
         """The record's class layout, with properties for fields it has none for."""
         layout = self.all().get(record.class_name)
         computed = self.computed.get(record.class_name, frozenset())
+        waiting = self.waiting(record.class_name)
         unknown = {
             k: v
             for k, v in record.fields.items()
             if (layout is None or k not in layout.props) and k not in computed
+            and k not in waiting
         }
         if layout is not None and not unknown:
             return layout
@@ -269,15 +336,43 @@ class ClassLayouts:
         return self.ensure(record.class_name, wanted)
 
 
-def _props_from_ids(prop_ids: Mapping[str, Any]) -> dict[str, PropertyPlan]:
-    out = {}
+def _plan_entry(plan: PropertyPlan) -> JSON:
+    return {
+        "name": plan.name,
+        "type": plan.ntype,
+        "single": plan.single,
+        "relation_class": plan.relation_class,
+        "relation_source": plan.relation_source,
+    }
+
+
+def _props_from_ids(
+    prop_ids: Mapping[str, Any],
+) -> tuple[dict[str, PropertyPlan], dict[str, PropertyPlan]]:
+    """(properties that exist, link fields waiting for their relation's target)."""
+    out: dict[str, PropertyPlan] = {}
+    waiting: dict[str, PropertyPlan] = {}
     for fieldname, entry in prop_ids.items():
         if isinstance(entry, dict):
-            out[fieldname] = PropertyPlan(
+            plan = PropertyPlan(
                 field=fieldname,
                 name=str(entry["name"]),
                 ntype=str(entry["type"]),
                 single=bool(entry.get("single")),
                 relation_class=entry.get("relation_class"),
+                relation_source=entry.get("relation_source"),
             )
-    return out
+            (waiting if entry.get("waiting") else out)[fieldname] = plan
+    return out, waiting
+
+
+def _adopt_relation(plan: PropertyPlan, entry: Mapping[str, Any] | None) -> PropertyPlan:
+    """``plan`` pointing where the existing relation property ``entry`` points (a
+    relation made by an earlier run, or by someone in Notion, keeps its target)."""
+    if plan.ntype != "relation" or not isinstance(entry, Mapping):
+        return plan
+    config = entry.get("relation")
+    source = config.get("data_source_id") if isinstance(config, Mapping) else None
+    if entry.get("type") != "relation" or not isinstance(source, str):
+        return plan
+    return dataclasses.replace(plan, relation_source=source)

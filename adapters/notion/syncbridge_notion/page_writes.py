@@ -51,13 +51,16 @@ class PageWriter:
         for fieldname, plan in layout.props.items():
             value = record.fields.get(fieldname, MISSING)
             empty = EMPTY_CELLS.get(plan.ntype)
+            source = (
+                self.layouts.relation_source(plan, layout) if plan.ntype == "relation" else ""
+            )
             if value is MISSING:
-                enc = encode(plan.ntype, None, ctx, source=layout.data_source_id)
+                enc = encode(plan.ntype, None, ctx, source=source)
                 if empty is False:
                     fallback.absent.append(fieldname)
                 out[plan.name] = enc.request
                 continue
-            enc = encode(plan.ntype, value, ctx, source=layout.data_source_id)
+            enc = encode(plan.ntype, value, ctx, source=source)
             out[plan.name] = enc.request
             if plan.ntype in ("relation", "files") and isinstance(value, str):
                 fallback.one.append(fieldname)
@@ -71,8 +74,12 @@ class PageWriter:
         for fieldname, value in record.fields.items():
             if fieldname in computed:
                 continue  # Formula / Lookup: the vault computes them, never pushed
-            if fieldname not in layout.props and value is not None:
-                fallback.exact[fieldname] = [None, value]  # no property could be added
+            if fieldname in layout.props:
+                continue
+            if value is None:
+                fallback.null.append(fieldname)  # a property added later reads empty
+            else:
+                fallback.exact[fieldname] = [None, value]  # no property (yet)
         fallback.body = bodies.layout_of(record.body)
         text = fallback.to_text()
         runs = text_runs(text)

@@ -434,7 +434,12 @@ class Fallback:
         """The canonical value of field ``name`` whose property reads ``cell`` (``MISSING``
         when the field is absent from the note)."""
         entry = self.exact.get(name)
-        if entry is not None and exact_equal(entry[0], cell):
+        if entry is not None and (
+            exact_equal(entry[0], cell)
+            # written while the field had no property (one was added since, and nobody
+            # set it): the value as written
+            or (entry[0] is None and exact_equal(cell, empty))
+        ):
             return entry[1]
         if exact_equal(cell, empty) or (cell is None and empty is not False):
             if name in self.null:

@@ -119,6 +119,9 @@ class PageReader:
         for name, entry in fallback.exact.items():
             if name not in layout.props and name not in fields:
                 fields[name] = entry[1]  # a field with no property: carried in full
+        for name in fallback.null:
+            if name not in layout.props and name not in fields:
+                fields[name] = None  # present but empty, with no property
         if missing:
             raise SchemaDrift(_drift_message(layout, missing, props))
         path_prop = props.get(config.path_property) or {}

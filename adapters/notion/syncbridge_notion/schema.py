@@ -27,6 +27,7 @@ __all__ = [
     "PropertyPlan",
     "check_drift",
     "desired_properties",
+    "missing_properties",
     "notion_type",
     "option_color",
     "property_config",
@@ -98,7 +99,8 @@ def option_color(name: str) -> str:
 @dataclass(frozen=True)
 class PropertyPlan:
     """The property holding one field: its Notion name and type, whether the field holds
-    one value (File, Media) and, for a relation, the class whose database it points at."""
+    one value (File, Media) and, for a relation, the class and data source it points at
+    (``None`` until the first link that names a synced note decides it)."""
 
     field: str
     name: str
@@ -106,6 +108,7 @@ class PropertyPlan:
     single: bool = False
     relation_class: str | None = None
     choices: tuple[str, ...] = ()
+    relation_source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -161,14 +164,14 @@ def desired_properties(cls: ClassSchema, config: NotionConfig) -> dict[str, Prop
             name=name,
             ntype=ntype,
             single=single,
-            relation_class=cls.name if ntype == "relation" else None,
             choices=spec.choices,
         )
     return out
 
 
-def property_config(plan: PropertyPlan, relation_source: str | None = None) -> dict[str, Any]:
-    """The data-source schema entry that creates ``plan``'s property."""
+def property_config(plan: PropertyPlan) -> dict[str, Any]:
+    """The data-source schema entry that creates ``plan``'s property (a relation's target
+    must be known: :attr:`PropertyPlan.relation_source`)."""
     if plan.ntype in ("select", "multi_select"):
         options = [
             {"name": c, "color": option_color(c)}
@@ -179,9 +182,9 @@ def property_config(plan: PropertyPlan, relation_source: str | None = None) -> d
     if plan.ntype == "number":
         return {"number": {"format": "number"}}
     if plan.ntype == "relation":
-        if relation_source is None:
+        if plan.relation_source is None:
             raise ValueError("a relation needs its data source id")
-        return {"relation": {"data_source_id": relation_source, "single_property": {}}}
+        return {"relation": {"data_source_id": plan.relation_source, "single_property": {}}}
     return {plan.ntype: {}}
 
 
@@ -198,19 +201,21 @@ def schema_additions(
     existing: Mapping[str, Mapping[str, Any]],
     wanted: Mapping[str, PropertyPlan],
     config: NotionConfig,
-    relation_source: str | None,
 ) -> dict[str, dict[str, Any]]:
     """Properties to add to a data source whose schema is ``existing`` (name → response
-    entry): the wanted ones and our bookkeeping ones it lacks. Existing properties are
-    never changed here (see :func:`check_drift`)."""
+    entry): the wanted ones and our bookkeeping ones it lacks. A relation whose target is
+    not known yet is left out (it is added once a link decides it). Existing properties
+    are never changed here (see :func:`check_drift`)."""
     have = {name.casefold() for name in existing}
     adds: dict[str, dict[str, Any]] = {}
     for name, entry in bookkeeping_properties(config).items():
         if name.casefold() not in have:
             adds[name] = entry
     for plan in wanted.values():
+        if plan.ntype == "relation" and plan.relation_source is None:
+            continue
         if plan.name.casefold() not in have:
-            adds[plan.name] = property_config(plan, relation_source)
+            adds[plan.name] = property_config(plan)
     return adds
 
 
@@ -247,9 +252,23 @@ def check_drift(
 def _retyped(class_name: str, name: str, entry: Mapping[str, Any], wanted: str) -> str:
     return (
         f"class {class_name!r}: property {name!r} is of type {entry.get('type')!r} in "
-        f"Notion, syncbridge needs {wanted!r}; change its type back in Notion (or rename "
-        "it, and syncbridge adds a new one)"
+        f"Notion, syncbridge needs {wanted!r}; change its type back to {wanted!r} in Notion "
+        "(its values there are converted back), then sync again"
     )
+
+
+def missing_properties(
+    class_name: str, existing: Mapping[str, Mapping[str, Any]], held: Mapping[str, PropertyPlan]
+) -> list[str]:
+    """Problems for properties we hold that are gone from the data source (renamed or
+    deleted in Notion), each naming the property and the class and what to do."""
+    have = {name.casefold() for name in existing}
+    return [
+        f"class {class_name!r}: property {plan.name!r} is gone from Notion (renamed or "
+        f"deleted); rename it back, or re-create it as a {plan.ntype!r} property"
+        for plan in held.values()
+        if plan.name.casefold() not in have
+    ]
 
 
 class SchemaDrift(FatalError):

@@ -38,10 +38,23 @@ def stamp(text: str) -> dt.datetime:
 
 def page_version(page: Mapping[str, Any]) -> str:
     """``"<last_edited_time>/<hash of the properties>"``: Notion rounds
-    ``last_edited_time`` to the minute, the hash tells two edits in one minute apart."""
-    props = json.dumps(page.get("properties", {}), sort_keys=True, ensure_ascii=False)
+    ``last_edited_time`` to the minute, the hash tells two edits in one minute apart.
+    Empty properties are left out of the hash: a property added to the database (a
+    relation once a link decides its target) shows empty on every page, and changes none
+    of their versions; a value set or cleared does."""
+    shown = page.get("properties") or {}
+    kept = {k: v for k, v in shown.items() if not _empty_property(v)}
+    props = json.dumps(kept, sort_keys=True, ensure_ascii=False)
     digest = hashlib.sha256(props.encode()).hexdigest()[:16]
     return f"{page.get('last_edited_time', '')}/{digest}"
+
+
+def _empty_property(value: Any) -> bool:
+    """A property value that holds nothing (``[]``, ``null``, ``false``, ``""``)."""
+    if not isinstance(value, Mapping):
+        return False
+    held = value.get(str(value.get("type")))
+    return held is None or held is False or held == [] or held == ""
 
 
 def title_of(page: Mapping[str, Any]) -> str:

@@ -109,8 +109,6 @@ def test_deleted_property_stops_with_its_name_and_class(
         _sync(tmp_path, notion_server, monkeypatch, state)
         with adapter_for(notion_server, tmp_path, monkeypatch) as remote:
             source = remote.cache.layouts()["wound"][1]
-            # (retyping is checked by the unit test of check_drift: the local server drops
-            # the connection when asked to render values of a retyped property)
             remote.api.update_data_source(source, {"properties": {"intensity": None}})
         before = (tmp_path / "vault" / "Psyche" / "Wounds" / "Shame Wound.md").read_bytes()
         from syncbridge_notion.schema import SchemaDrift
@@ -120,6 +118,30 @@ def test_deleted_property_stops_with_its_name_and_class(
             _sync(tmp_path, notion_server, monkeypatch, state)
         after = (tmp_path / "vault" / "Psyche" / "Wounds" / "Shame Wound.md").read_bytes()
         assert after == before
+
+
+def test_retyped_property_stops_with_its_name_class_and_what_to_do(
+    tmp_path: Path, notion_server: NotionFakeServer, monkeypatch: Any
+) -> None:
+    """A property retyped in Notion (number → text): the pages read with it stop the sync
+    with the property, the class and what to do; no note changes."""
+    shutil.copytree(EXAMPLE, tmp_path / "vault")
+    with StateStore.open(tmp_path / "state.db") as state:
+        _sync(tmp_path, notion_server, monkeypatch, state)
+        with adapter_for(notion_server, tmp_path, monkeypatch) as remote:
+            source = remote.cache.layouts()["wound"][1]
+            remote.api.update_data_source(source, {"properties": {"intensity": {"rich_text": {}}}})
+        before = notes(tmp_path / "vault")
+        from syncbridge_notion.schema import SchemaDrift
+
+        with pytest.raises(SchemaDrift, match=r"class 'wound'.*property 'intensity' is now of "
+                           r"type 'rich_text'; change it back to 'number'"):
+            _sync(tmp_path, notion_server, monkeypatch, state)
+        assert notes(tmp_path / "vault") == before
+
+
+def notes(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*.md"))}
 
 
 def test_child_pages_and_foreign_blocks_survive_ten_rounds_of_edits(

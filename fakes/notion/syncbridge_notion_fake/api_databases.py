@@ -14,7 +14,7 @@ from .api_common import (
     trash_flag,
 )
 from .errors import body_error, not_found, validation_error
-from .properties import apply_schema_update, initial_schema
+from .properties import apply_schema_update, convert_value, initial_schema
 from .query import compile_filter, paginate, sort_pages
 from .richtext import parse_rich_text, plain_text
 from .store import NotionStore
@@ -194,14 +194,23 @@ def update_data_source(store: NotionStore, request: ApiRequest) -> JSON:
     trash = trash_flag(body)
     if trash is not None:
         changes["in_trash"] = trash
+    before = source["schema"]
     source.update(changes)
     if "schema" in changes:
+        schema = changes["schema"]
+        retyped = [
+            pid for pid, prop in schema.items()
+            if pid in before and before[pid]["type"] != prop["type"]
+        ]
         for page in store.pages.values():
             if page["parent"].get("data_source_id") == source["id"]:
-                # Values of deleted properties are gone, as in Notion.
-                page["properties"] = {
-                    k: v for k, v in page["properties"].items() if k in changes["schema"]
-                }
+                # Values of deleted properties are gone, as in Notion; values of retyped
+                # ones are converted (through their text), as Notion does.
+                values = {k: v for k, v in page["properties"].items() if k in schema}
+                for pid in retyped:
+                    if pid in values:
+                        values[pid] = convert_value(before[pid], schema[pid], values[pid])
+                page["properties"] = values
     source["edited"] = store.clock.now()
     return store.render_data_source(source)
 

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from .clock import parse_iso
 from .errors import body_error, validation_error
-from .richtext import COLORS, parse_rich_text, truncate_page_mentions
+from .richtext import COLORS, parse_rich_text, plain_text, text_item, truncate_page_mentions
 from .validation import (
     MAX_ARRAY_ITEMS,
     MAX_EMAIL_LENGTH,
@@ -33,6 +33,7 @@ __all__ = [
     "PAGE_REFERENCE_LIMIT",
     "PROPERTY_TYPES",
     "apply_schema_update",
+    "convert_value",
     "new_property",
     "parse_value",
     "render_schema",
@@ -372,6 +373,65 @@ def parse_value(prop: JSON, path: str, raw: Any, titles: dict[str, str]) -> Any:
             result.append({"name": name, "type": "external", "external": {"url": url}})
         return result
     raise validation_error(f"{prop['name']} has an unsupported property type {kind}.")
+
+
+def _plain(prop: JSON, stored: Any) -> str:
+    """The text a stored value shows as (what a retype to a text property keeps)."""
+    kind = prop["type"]
+    if stored is None:
+        return ""
+    if kind in ("title", "rich_text"):
+        return plain_text(stored)
+    if kind == "number":
+        number = float(stored)
+        return str(int(number)) if number.is_integer() else repr(number)
+    if kind == "checkbox":
+        return "Yes" if stored else ""
+    if kind in ("select", "status"):
+        option = _option(prop, stored)
+        return option["name"] if option else ""
+    if kind == "multi_select":
+        return ", ".join(o["name"] for o in (_option(prop, i) for i in stored) if o)
+    if kind == "date":
+        return str(stored.get("start") or "")
+    if kind in ("url", "email", "phone_number"):
+        return str(stored)
+    return ""
+
+
+def convert_value(old: JSON, new: JSON, stored: Any) -> Any:
+    """A stored value of property ``old`` as property ``new`` (same id, retyped in the
+    UI): converted through its text as Notion does, best effort (``"12"`` → 12, 7 →
+    ``"7"``, a select → a multi_select of that option); what does not convert is empty.
+    Options the values need are added to ``new``."""
+    kind = new["type"]
+    if kind == old["type"]:
+        return stored
+    text = _plain(old, stored).strip()
+    if kind in ("title", "rich_text"):
+        return [text_item(text)] if text else []
+    if kind == "number":
+        try:
+            number = float(text.replace(",", ""))
+        except ValueError:
+            return None
+        if not math.isfinite(number):
+            return None
+        return int(number) if number.is_integer() else number
+    if kind == "checkbox":
+        return text.casefold() in ("yes", "true", "checked", "1", "x")
+    if kind in ("select", "multi_select"):
+        names = [n.strip() for n in text.split(",")] if kind == "multi_select" else [text]
+        names = [n for n in names if n and len(n) <= MAX_SELECT_OPTION_LENGTH]
+        ids = [_select_option(new, "conversion", {"name": n}) for n in names]
+        if kind == "select":
+            return ids[0] if ids else None
+        return list(dict.fromkeys(ids))
+    if kind == "date":
+        return {"start": text, "end": None, "time_zone": None} if parse_iso(text) else None
+    if kind in ("url", "email", "phone_number"):
+        return text or None
+    return default_value(kind)
 
 
 def default_value(kind: str) -> Any:

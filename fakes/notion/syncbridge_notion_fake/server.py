@@ -73,6 +73,7 @@ ROUTES = (
     _route("POST", "/v1/pages", pg.create_page, True),
     _route("GET", f"/v1/pages/{_ID}", pg.get_page),
     _route("PATCH", f"/v1/pages/{_ID}", pg.update_page, True),
+    _route("POST", f"/v1/pages/{_ID}/move", pg.move_page, True),
     _route("GET", f"/v1/pages/{_ID}/properties/(?P<property_id>[^/]+)", pg.get_property_item),
     _route("GET", f"/v1/blocks/{_ID}/children", pg.list_children),
     _route("PATCH", f"/v1/blocks/{_ID}/children", pg.append_children, True),

@@ -118,6 +118,15 @@ def test_replayed_responses_have_the_recorded_shape(cassette: Path) -> None:
         assert replay(cassette, server) == []
 
 
+NOT_RECORDED = {
+    # The copied cassettes (cassettes/SOURCE) predate the endpoint. notion-sdk-py's later
+    # test_move_pages cassette shows a page object with the new parent, the shape
+    # test_client_endpoints checks; it is not copied here.
+    "POST /v1/pages/{id}/move",
+}
+"""Endpoints served although no copied cassette replays them (each says why)."""
+
+
 def test_every_served_endpoint_is_replayed_by_some_cassette() -> None:
     from syncbridge_notion_fake.server import ROUTES
 
@@ -128,7 +137,8 @@ def test_every_served_endpoint_is_replayed_by_some_cassette() -> None:
             method = interaction["request"]["method"]
             path = urlsplit(interaction["request"]["uri"]).path
             replayed |= {r.label for r in ROUTES if r.method == method and r.pattern.match(path)}
-    assert sorted(r.label for r in ROUTES if r.label not in replayed) == []
+    missing = sorted(r.label for r in ROUTES if r.label not in replayed)
+    assert missing == sorted(NOT_RECORDED), missing
 
 
 def test_shape_differences_reports_keys_types_and_lengths() -> None:

@@ -121,6 +121,74 @@ def test_page_under_page_and_retrieve_with_filter_properties(
     assert list(limited["properties"]) == ["Name"]
 
 
+def test_retyped_properties_render_their_values_converted(
+    notion: Client, data_source: str
+) -> None:
+    """Retyping a property in Notion converts the values it holds (through their text);
+    every page of the data source still renders (it used to drop the connection)."""
+    page = notion.pages.create(
+        parent={"data_source_id": data_source},
+        properties={"Name": {"title": text("p")}, "Score": {"number": 7},
+                    "Notes": {"rich_text": text("12")}, "Kind": {"select": {"name": "idea"}},
+                    "Tags": {"multi_select": [{"name": "a"}, {"name": "b"}]},
+                    "Done": {"checkbox": True}, "Due": {"date": {"start": "2025-01-02"}}},
+    )
+    notion.data_sources.update(data_source, properties={
+        "Score": {"rich_text": {}}, "Notes": {"number": {}}, "Kind": {"multi_select": {}},
+        "Tags": {"rich_text": {}}, "Done": {"rich_text": {}}, "Due": {"rich_text": {}},
+    })
+    props = notion.pages.retrieve(page["id"])["properties"]
+    assert props["Score"]["rich_text"][0]["plain_text"] == "7"
+    assert props["Notes"]["number"] == 12
+    assert [o["name"] for o in props["Kind"]["multi_select"]] == ["idea"]
+    assert props["Tags"]["rich_text"][0]["plain_text"] == "a, b"
+    assert props["Done"]["rich_text"][0]["plain_text"] == "Yes"
+    assert props["Due"]["rich_text"][0]["plain_text"] == "2025-01-02"
+    # and back: text that is no number reads as empty
+    notion.data_sources.update(data_source, properties={"Tags": {"number": {}},
+                                                        "Score": {"number": {}}})
+    props = notion.pages.retrieve(page["id"])["properties"]
+    assert props["Tags"]["number"] is None and props["Score"]["number"] == 7
+    assert notion.data_sources.query(data_source)["results"][0]["id"] == page["id"]
+
+
+def test_page_move_into_another_data_source_keeps_its_id_blocks_and_matching_values(
+    notion: Client, notion_server: NotionFakeServer, data_source: str
+) -> None:
+    _, other = make_database(
+        notion, notion_server, {"Title": {"title": {}}, "Score": {"number": {}},
+                                "Kind": {"select": {"options": [{"name": "task"}]}},
+                                "Notes": {"number": {}}},
+        title="Other",
+    )
+    page = notion.pages.create(
+        parent={"type": "data_source_id", "data_source_id": data_source},
+        properties={"Name": {"title": text("Moving")}, "Score": {"number": 4},
+                    "Kind": {"select": {"name": "task"}}, "Notes": {"rich_text": text("n")},
+                    "Done": {"checkbox": True}},
+        children=[paragraph("kept")],
+    )
+    moved = notion.pages.move(page["id"], parent={"type": "data_source_id",
+                                                  "data_source_id": other})
+    assert moved["id"] == page["id"] and moved["parent"]["data_source_id"] == other
+    props = moved["properties"]
+    assert props["Title"]["title"][0]["plain_text"] == "Moving"  # the title always
+    assert props["Score"]["number"] == 4 and props["Kind"]["select"]["name"] == "task"
+    assert props["Notes"]["number"] is None  # same name, another type: not carried
+    assert "Done" not in props
+    children = notion.blocks.children.list(page["id"])["results"]
+    assert [c["paragraph"]["rich_text"][0]["plain_text"] for c in children] == ["kept"]
+    # moving again to the same parent changes nothing; a page parent works too
+    again = notion.pages.move(page["id"], parent={"data_source_id": other})
+    assert again["last_edited_time"] == moved["last_edited_time"]
+    under = notion.pages.move(page["id"], parent={"page_id": notion_server.root_page_id})
+    assert under["parent"] == {"type": "page_id", "page_id": notion_server.root_page_id}
+    kids = notion.blocks.children.list(notion_server.root_page_id)["results"]
+    assert page["id"] in [k["id"] for k in kids]
+    with pytest.raises(APIResponseError):
+        notion.pages.move(page["id"], parent={"nowhere": True})
+
+
 def test_property_item_endpoint(notion: Client, data_source: str) -> None:
     page = notion.pages.create(
         parent={"data_source_id": data_source},
