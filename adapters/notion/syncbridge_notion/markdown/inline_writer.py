@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .inline import MEANINGFUL_ESCAPES, STRUCTURAL_ESCAPES
+
 __all__ = ["LinkTargetLookup", "Segment", "rich_text_to_markdown", "segments"]
 
 LinkTargetLookup = Callable[[str], "str | None"]
@@ -138,16 +140,29 @@ def _escape_text(text: str, level: int, at_line_start: bool) -> str:
                 prefix = line[:cut] + "\\" + line[cut]
                 line = line[cut + 1 :]
         chars = []
+        starts = number > 0 or at_line_start
         for index, char in enumerate(line):
-            after = line[index + 1 : index + 2]
-            if char in _ESCAPE_1 or (char == "\\" and (
-                after in _ESCAPE_1 or after in ("\\", "") or (index == 0 and after in "#>-+=")
-            )):
+            if char in _ESCAPE_1 or (
+                char == "\\" and _escape_read(prefix + line[:index], line[index + 1 :], starts)
+            ):
                 chars.append("\\" + char)
             else:
                 chars.append(char)
         out.append(prefix + "".join(chars))
     return "".join(out)
+
+
+def _escape_read(before: str, after: str, line_start: bool) -> bool:
+    """Whether a backslash with ``before`` on its line and ``after`` after it would be
+    read as an escape (and so must be escaped itself to stay a backslash): the reader's
+    rule, :func:`~.inline._meaningful`, and a backslash at a line's end (a hard break)."""
+    char = after[:1]
+    if char == "" or char == "\\" or char in MEANINGFUL_ESCAPES:
+        return True
+    if char not in STRUCTURAL_ESCAPES or not line_start:
+        return False
+    prior = before.strip(" \t")
+    return prior == "" or (char in ".)" and prior.isdigit())
 
 
 def _code_span(text: str) -> str:
