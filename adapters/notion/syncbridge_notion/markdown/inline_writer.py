@@ -109,6 +109,13 @@ def segments(items: list[dict[str, Any]]) -> list[Segment]:
         seg = _item_segment(item)
         if seg is None:
             continue
+        if seg.kind == "text" and seg.code and "\n" in seg.value:
+            # a line break in code is a plain break between code runs (see .inline)
+            for number, piece in enumerate(seg.value.split("\n")):
+                if number:
+                    add(Segment("text", "\n", frozenset(), False, seg.link, seg.marks))
+                add(Segment("text", piece, seg.marks, True, seg.link))
+            continue
         if seg.kind == "text" and seg.marks and not seg.code:
             core = seg.value.strip()
             if not core:
