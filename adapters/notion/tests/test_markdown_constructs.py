@@ -325,6 +325,15 @@ def test_style() -> None:
     assert infer_style([]) == MarkdownStyle()
 
 
+def test_bold_style_and_a_base_style() -> None:
+    """``__bold__`` is a style point; what the texts do not say comes from ``base``."""
+    blocks = markdown_to_blocks("**b** and *i*\n")
+    style = MarkdownStyle(bold="__", italic="_")
+    assert blocks_to_markdown(blocks, style=style) == "__b__ and _i_\n"
+    inferred = infer_style(["__x__ and __y__ but **z**\n"], MarkdownStyle(bullet="+"))
+    assert (inferred.bold, inferred.bullet, inferred.italic) == ("__", "+", "*")
+
+
 def test_spans_with_carriage_returns() -> None:
     """Lines ending in a lone ``\\r`` are lines for markdown-it, and for the spans."""
     text = "a\rb\r\r- c\r"

@@ -199,10 +199,11 @@ def rich_text_to_markdown(
     link_target: LinkTargetLookup | None = None,
     at_line_start: bool = True,
     italic: str = "*",
+    bold: str = "**",
 ) -> str:
-    """Inline Markdown for rich-text ``items`` (see the module docstring); ``italic`` is
-    the italic delimiter (``*`` or ``_``)."""
-    delims = {**_DELIMS, "italic": italic}
+    """Inline Markdown for rich-text ``items`` (see the module docstring); ``italic`` and
+    ``bold`` are the delimiters to use (``*`` or ``_``, ``**`` or ``__``)."""
+    delims = {**_DELIMS, "italic": italic, "bold": bold}
     segs = segments(items)
     out: list[str] = []
     groups = _link_groups(segs)
@@ -212,7 +213,7 @@ def rich_text_to_markdown(
         if link is None:
             out.append(body)
             continue
-        out.append(_render_link(link, members, body, link_target))
+        out.append(_render_link(link, members, body, link_target, delims))
     return "".join(out)
 
 
@@ -228,14 +229,18 @@ def _link_groups(segs: list[Segment]) -> list[tuple[str | None, list[Segment]]]:
 
 
 def _render_link(
-    url: str, members: list[Segment], body: str, link_target: LinkTargetLookup | None
+    url: str,
+    members: list[Segment],
+    body: str,
+    link_target: LinkTargetLookup | None,
+    delims: dict[str, str],
 ) -> str:
     page = page_id_of_url(url)
     target = _target(link_target, page) if page is not None else None
     plain = "".join(seg.value for seg in members if seg.kind == "text")
     if target is not None:
         shared = frozenset.intersection(*(seg.marks for seg in members)) if members else frozenset()
-        opening = "".join(_DELIMS[m] for m in sorted(shared))
+        opening = "".join(delims[m] for m in sorted(shared))
         return f"{opening}[[{target}|{plain}]]{opening[::-1]}"
     return f"[{body}]({_link_dest(url)})"
 

@@ -114,6 +114,8 @@ class MarkdownStyle:
     bullet: str = "-"
     italic: str = "*"
     """Italic delimiter, ``*`` or ``_`` (``*`` wherever ``_`` would not read back)."""
+    bold: str = "**"
+    """Bold delimiter, ``**`` or ``__`` (``**`` wherever ``__`` would not read back)."""
     blank_after_heading: bool = True
     """A blank line between a heading and the block after it."""
     padded_tables: bool = True
@@ -125,15 +127,16 @@ _NESTED_RE = re.compile(r"^(\t+| +)[-*+] ", re.M)
 _BULLET_RE = re.compile(r"^[ \t]*([-*+]) (?!\[)", re.M)
 _HEADING_GAP_RE = re.compile(r"^#{1,6} [^\n]*\n(\n?)(?=\S)", re.M)
 _ITALIC_RE = re.compile(r"(?<![\w*_])([*_])(?![\s*_])[^*_\n]+?(?<![\s*_])\1(?![\w*_])")
+_BOLD_RE = re.compile(r"(?<![\w*_])(\*\*|__)(?![\s*_])[^*_\n]+?(?<![\s*_])\1(?![\w*_])")
 _TABLE_DELIM_RE = re.compile(r"^\|( ?)-+( ?)\|", re.M)
 _PADDED_RE = re.compile(r"^\| [^|\n]*?  \|", re.M)
 
 
-def infer_style(texts: Iterable[str]) -> MarkdownStyle:
-    """The most common spelling of each style point in ``texts`` (note bodies); the
-    default wherever the texts do not say."""
+def infer_style(texts: Iterable[str], base: MarkdownStyle | None = None) -> MarkdownStyle:
+    """The most common spelling of each style point in ``texts`` (note bodies); ``base``
+    (Obsidian's defaults when ``None``) wherever the texts do not say."""
     counts: dict[str, Counter[Any]] = {name: Counter() for name in (
-        "quote", "indent", "bullet", "gap", "table", "italic")}
+        "quote", "indent", "bullet", "gap", "table", "italic", "bold")}
     for text in texts:
         for match in _QUOTE_RE.finditer(text):
             counts["quote"][">" + match.group(2)] += 1
@@ -146,9 +149,11 @@ def infer_style(texts: Iterable[str]) -> MarkdownStyle:
             counts["gap"][bool(match.group(1))] += 1
         for match in _ITALIC_RE.finditer(text):
             counts["italic"][match.group(1)] += 1
+        for match in _BOLD_RE.finditer(text):
+            counts["bold"][match.group(1)] += 1
         for match in _TABLE_DELIM_RE.finditer(text):
             counts["table"][bool(match.group(1))] += 1
-    default = MarkdownStyle()
+    default = base or MarkdownStyle()
 
     def top(name: str, fallback: Any) -> Any:
         common = counts[name].most_common(1)
@@ -161,4 +166,5 @@ def infer_style(texts: Iterable[str]) -> MarkdownStyle:
         blank_after_heading=top("gap", default.blank_after_heading),
         padded_tables=top("table", default.padded_tables),
         italic=top("italic", default.italic),
+        bold=top("bold", default.bold),
     )

@@ -134,6 +134,7 @@ class _Writer:
             link_target=self.style.link_target,
             at_line_start=at_line_start,
             italic=self.style.md.italic if self.style.escape == 0 else "*",
+            bold=self.style.md.bold if self.style.escape == 0 else "**",
         )
 
     def sequence(self, blocks: list[dict[str, Any]], contained: bool = False) -> str:
