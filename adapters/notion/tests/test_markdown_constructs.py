@@ -362,3 +362,13 @@ def test_a_line_break_first_in_a_list_item_stays_a_line_break() -> None:
         written = blocks_to_markdown(blocks)
         assert markdown_to_blocks(written) == blocks, (text, written)
         assert blocks_to_markdown(markdown_to_blocks(written)) == written
+
+
+def test_callouts_keep_their_own_quote_marker_style() -> None:
+    """A note writing callouts ``>[!note]`` and quotes ``> q``: each kind keeps its own;
+    one long callout counts as one vote, not one per line."""
+    text = ">[!note] a\n>b\n\n> q\n"
+    style = infer_style([text + "\n> c\n> d\n> e\n> f\n\n>[!tip] t\n"])
+    assert (style.quote, style.callout) == ("> ", ">")
+    assert blocks_to_markdown(markdown_to_blocks(text), style=style) == text
+    assert infer_style([">[!note] a\n\n>q\n"]).callout is None  # the same as quotes

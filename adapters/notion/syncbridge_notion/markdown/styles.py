@@ -108,7 +108,9 @@ class MarkdownStyle:
     own."""
 
     quote: str = "> "
-    """Quote and callout line prefix: ``"> "`` or ``">"``."""
+    """Quote line prefix: ``"> "`` or ``">"``."""
+    callout: str | None = None
+    """Callout (and foldable callout) line prefix; ``None``: the same as ``quote``."""
     indent: str = "\t"
     """One level of list indentation: a tab, or spaces (widened to the marker if needed)."""
     bullet: str = "-"
@@ -123,6 +125,8 @@ class MarkdownStyle:
 
 
 _QUOTE_RE = re.compile(r"^(>+)( ?)\S", re.M)
+_QUOTE_BLOCK_RE = re.compile(r"^>.*(?:\n>.*)*", re.M)
+_CALLOUT_HEAD_RE = re.compile(r">+ ?\[![^\]\n]+\]")
 _NESTED_RE = re.compile(r"^(\t+| +)[-*+] ", re.M)
 _BULLET_RE = re.compile(r"^[ \t]*([-*+]) (?!\[)", re.M)
 _HEADING_GAP_RE = re.compile(r"^#{1,6} [^\n]*\n(\n?)(?=\S)", re.M)
@@ -136,10 +140,13 @@ def infer_style(texts: Iterable[str], base: MarkdownStyle | None = None) -> Mark
     """The most common spelling of each style point in ``texts`` (note bodies); ``base``
     (Obsidian's defaults when ``None``) wherever the texts do not say."""
     counts: dict[str, Counter[Any]] = {name: Counter() for name in (
-        "quote", "indent", "bullet", "gap", "table", "italic", "bold")}
+        "quote", "callout", "indent", "bullet", "gap", "table", "italic", "bold")}
     for text in texts:
-        for match in _QUOTE_RE.finditer(text):
-            counts["quote"][">" + match.group(2)] += 1
+        for block in _QUOTE_BLOCK_RE.finditer(text):
+            name = "callout" if _CALLOUT_HEAD_RE.match(block.group(0)) else "quote"
+            lines = Counter(">" + m.group(2) for m in _QUOTE_RE.finditer(block.group(0)))
+            if lines:  # one vote per quote or callout: a long one is not worth more
+                counts[name][lines.most_common(1)[0][0]] += 1
         for match in _NESTED_RE.finditer(text):
             unit = match.group(1)
             counts["indent"]["\t" if unit.startswith("\t") else " " * min(len(unit), 4)] += 1
@@ -159,8 +166,11 @@ def infer_style(texts: Iterable[str], base: MarkdownStyle | None = None) -> Mark
         common = counts[name].most_common(1)
         return common[0][0] if common else fallback
 
+    quote = top("quote", default.quote)
+    callout = top("callout", default.callout)
     return MarkdownStyle(
-        quote=top("quote", default.quote),
+        quote=quote,
+        callout=None if callout == quote else callout,
         indent=top("indent", default.indent),
         bullet=top("bullet", default.bullet),
         blank_after_heading=top("gap", default.blank_after_heading),

@@ -247,7 +247,8 @@ class _Writer:
             inner += "\n" + body  # starts right under the title (a paragraph joins it)
         else:  # after blank lines, or an equation, divider, table...: a blank line first
             inner += "\n\n" + body
-        return _indent(inner, self.style.md.quote, self.style.md.quote)
+        prefix = self.style.md.callout or self.style.md.quote
+        return _indent(inner, prefix, prefix)
 
     def w_toggle(self, body: dict[str, Any], children: list[dict[str, Any]], _n: int) -> str:
         text = self.rich(body.get("rich_text"), at_line_start=False)
