@@ -174,7 +174,10 @@ def unspaced(text: str) -> str:
     return "".join(text.split())
 
 
-def measure(show: int, infer: bool) -> dict[str, Any]:
+def measure(show: int, infer: str | None) -> dict[str, Any]:
+    """One run over the corpus; ``infer``: ``None`` (Obsidian's default style),
+    ``"vault"`` (the style of each vault's notes) or ``"note"`` (each note's own style,
+    over its vault's where the note does not say)."""
     notes = corpus_notes()
     styles: dict[str, MarkdownStyle] = {}
     if infer:
@@ -206,7 +209,10 @@ def measure(show: int, infer: bool) -> dict[str, Any]:
             returned = response_tree(blocks, build, resolver.titles)
         else:
             returned = blocks
-        output = blocks_to_markdown(returned, resolver.link_target, styles.get(vault))
+        style = styles.get(vault)
+        if infer == "note":
+            style = infer_style([body], style)
+        output = blocks_to_markdown(returned, resolver.link_target, style)
         name = f"{vault}/{path.relative_to(CORPUS / vault)}"
         counts["notes"] += 1
         counts["bytes"] += len(body.encode("utf-8"))
@@ -244,8 +250,8 @@ def pct(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "–"
 
 
-def report(default: dict[str, Any], vault: dict[str, Any]) -> str:
-    c, v = default["counts"], vault["counts"]
+def report(default: dict[str, Any], vault: dict[str, Any], note: dict[str, Any]) -> str:
+    c, v, o = default["counts"], vault["counts"], note["counts"]
     n = c["notes"]
     fake = default["fake"]
     multi = sum(k > 1 for k in default["requests"].elements())
@@ -260,7 +266,7 @@ def report(default: dict[str, Any], vault: dict[str, Any]) -> str:
 
     def row(label: str, key: str, goal: str = "") -> str:
         return (f"| {label} | {c[key]:,} ({pct(c[key], n)}) | {v[key]:,} ({pct(v[key], n)}) "
-                f"| {goal} |")
+                f"| {o[key]:,} ({pct(o[key], n)}) | {goal} |")
 
     return f"""## Markdown ⇄ Notion blocks converter (`benchmarks/notion_converter.py`)
 
@@ -268,12 +274,16 @@ Machine: {machine()}. Corpus: {n:,} note bodies from `../shared/corpus` ({c['byt
 bytes; frontmatter split off by syncbridge), {c['blocks']:,} blocks, as on a fresh machine
 (no span map, no sync state): body → `markdown_to_blocks` (wikilinks to the vault's own
 notes become page mentions) → requests from `split_for_requests`, each checked with
-`check_blocks`; {fake_line} → `blocks_to_markdown` → compared with the body. Two runs:
-Obsidian's default style, and the style `infer_style` reads from each vault's notes (what
-the adapter uses for notes it writes). One run took {c['seconds_ms'] / 1000:.0f} s.
+`check_blocks`; {fake_line} → `blocks_to_markdown` → compared with the body. Three runs:
+Obsidian's default style (what a machine with no sync state writes, before the layout the
+adapter keeps in Notion's fallback property is applied), the style `infer_style` reads from
+each vault's notes, and each note's own style over its vault's (the style the adapter's pull
+path writes blocks changed in Notion in, read from the body last synced). Blocks carry no
+style: the note-style column shows what the writer reproduces once the style is known. One
+run took {c['seconds_ms'] / 1000:.0f} s.
 
-| measure (notes) | default style | vault style | goal |
-|---|---:|---:|---|
+| measure (notes) | default style | vault style | note style | goal |
+|---|---:|---:|---:|---|
 {row("byte-identical", "identical", "reported")}
 {row("identical ignoring trailing whitespace and blank lines", "loose")}
 {row("identical after whitespace normalisation: runs of whitespace → one space", "squeezed",
@@ -282,13 +292,16 @@ the adapter uses for notes it writes). One run took {c['seconds_ms'] / 1000:.0f}
 {row("text lost (a word or a non-punctuation character of the source missing)", "lost", "0")}
 {row("a request Notion would reject", "rejected", "0")}
 
-What still differs, by cause (from the diffs): most of the notes that differ only in
-whitespace write quotes as `>text` (no space after `>`, 211 notes, mostly one vault, often
-mixed with `> ` in the same note): Notion has no place to keep that, and the writer uses
-`> `. The rest: the widths of table delimiter rows (`|---|` vs padded), `_italic_` where the
-default writes `*italic*`, adjacent bold spans or links Notion merges into one, escapes of
-syntax characters that did not need one (`a \\* b`), list numbers that skip (`1. 1. 2.`,
-Notion numbers from 1), and blank lines in quotes where the writer needs none.
+What still differs, by cause (a classification of the diffs, default style): most of the
+notes that differ only in whitespace write quotes as `>text` (no space after `>`, about 200
+notes, mostly one vault): a Notion quote has no place to keep it, and the default writes
+`> `. With each note's own style (`infer_style` of the note over its vault's: what the
+pull path uses) about 45 notes still differ that way, because they mix `>` and `> ` within
+their callouts or quotes. The rest: delimiter rows `|---|` without spaces under cells that
+are not padded, `_italic_` and `__bold__` where the default writes `*`/`**`, a paragraph line
+right after a table (GFM reads it as a row), list numbers that skip (`1. 1. 2.`, Notion
+numbers from 1), escapes of syntax characters that did not need one (`a \\* b`), and lazy
+continuation lines written indented.
 
 Peers on the same kind of corpus (issue 10): 11% byte-identical, 32–37% after whitespace
 normalisation, text lost in 11–19% of notes, 9–11% of notes with a rejected request.
@@ -304,15 +317,16 @@ def main() -> None:
     args = parser.parse_args()
     if not CORPUS.is_dir():
         sys.exit(f"no corpus at {CORPUS}: nothing to measure")
-    result = measure(args.show, False)
-    styled = measure(0, True)
-    for run in (result, styled):
+    result = measure(args.show, None)
+    styled = measure(0, "vault")
+    own = measure(0, "note")
+    for run in (result, styled, own):
         for kind in ("lost", "rejected"):
             for line in run["examples"][kind][:20]:
                 print(f"{kind}: {line}")
     for text in result["examples"]["differs"]:
         print("----", text)
-    section = report(result, styled)
+    section = report(result, styled, own)
     print(section)
     if not args.no_report:
         write_section("notion-converter", section)

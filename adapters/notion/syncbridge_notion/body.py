@@ -34,9 +34,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from syncbridge_notion.markdown import (
+    MarkdownStyle,
     blocks_to_markdown,
     comparable,
     convert_markdown,
+    infer_style,
     markdown_to_blocks,
     split_for_requests,
 )
@@ -195,22 +197,27 @@ class Prior:
         return cls(text, spans)
 
 
-def _render(item: PageBlock) -> str:
+def _render(item: PageBlock, style: MarkdownStyle | None = None) -> str:
     if not item.owned:
         return _placeholder_of(item)
-    return blocks_to_markdown([dict(item.block)]).rstrip("\n")
+    return blocks_to_markdown([dict(item.block)], style=style).rstrip("\n")
 
 
-def body_from_blocks(blocks: Sequence[PageBlock], prior: Prior | None = None) -> str:
+def body_from_blocks(
+    blocks: Sequence[PageBlock], prior: Prior | None = None, style: MarkdownStyle | None = None
+) -> str:
     """The note body of a page: each owned block through the converter, a placeholder
     line for each block we do not own. With ``prior`` (the body last synced), a run of
     blocks whose keys match it comes back as its original bytes, with the original text
     between and around them; blocks new or changed in Notion are rendered and set apart
-    by a blank line where no original separator applies."""
+    by a blank line where no original separator applies, in the note's own style (its
+    bullets, emphasis, quote markers... as :func:`~.markdown.infer_style` reads them from
+    ``prior``; ``style``, when given, wherever the note does not say)."""
     if prior is None or not prior.spans:
         if not blocks:
             return ""
-        return blocks_to_markdown_run(blocks)
+        return blocks_to_markdown_run(blocks, style)
+    style = infer_style([prior.text], style)
     old = prior.spans
     text = prior.text
     matcher = difflib.SequenceMatcher(
@@ -222,7 +229,9 @@ def body_from_blocks(blocks: Sequence[PageBlock], prior: Prior | None = None) ->
         if tag == "equal":
             pieces.append((text[old[i1][1] : old[i2 - 1][2]], i1, i2))
         elif j2 > j1:
-            rendered = _join_rendered([_render(b) for b in blocks[j1:j2]], blocks[j1:j2])
+            rendered = _join_rendered(
+                [_render(b, style) for b in blocks[j1:j2]], blocks[j1:j2], style
+            )
             pieces.append((rendered, i1, i2))
         elif pieces:
             prev = pieces[-1]
@@ -248,16 +257,21 @@ def body_from_blocks(blocks: Sequence[PageBlock], prior: Prior | None = None) ->
     return "".join(out)
 
 
-def _join_rendered(parts: list[str], items: Sequence[PageBlock]) -> str:
+def _join_rendered(
+    parts: list[str], items: Sequence[PageBlock], style: MarkdownStyle | None = None
+) -> str:
     """Rendered blocks in a row: items of one list on consecutive lines."""
     if all(i.owned for i in items):
-        return blocks_to_markdown([dict(i.block) for i in items]).rstrip("\n")
+        return blocks_to_markdown([dict(i.block) for i in items], style=style).rstrip("\n")
     return _SEPARATOR.join(parts)
 
 
-def blocks_to_markdown_run(blocks: Sequence[PageBlock]) -> str:
-    """The body of ``blocks`` with no prior: runs of owned blocks through the converter,
-    placeholder lines between them, ending with a line break."""
+def blocks_to_markdown_run(
+    blocks: Sequence[PageBlock], style: MarkdownStyle | None = None
+) -> str:
+    """The body of ``blocks`` with no prior: runs of owned blocks through the converter
+    (in ``style``, Obsidian's default when ``None``), placeholder lines between them,
+    ending with a line break."""
     segments: list[str] = []
     run: list[Mapping[str, Any]] = []
     for item in blocks:
@@ -265,11 +279,11 @@ def blocks_to_markdown_run(blocks: Sequence[PageBlock]) -> str:
             run.append(item.block)
             continue
         if run:
-            segments.append(blocks_to_markdown([dict(b) for b in run]).rstrip("\n"))
+            segments.append(blocks_to_markdown([dict(b) for b in run], style=style).rstrip("\n"))
             run = []
         segments.append(_placeholder_of(item))
     if run:
-        segments.append(blocks_to_markdown([dict(b) for b in run]).rstrip("\n"))
+        segments.append(blocks_to_markdown([dict(b) for b in run], style=style).rstrip("\n"))
     return _SEPARATOR.join(segments) + "\n"
 
 

@@ -325,6 +325,15 @@ def test_style() -> None:
     assert infer_style([]) == MarkdownStyle()
 
 
+def test_bold_style_and_a_base_style() -> None:
+    """``__bold__`` is a style point; what the texts do not say comes from ``base``."""
+    blocks = markdown_to_blocks("**b** and *i*\n")
+    style = MarkdownStyle(bold="__", italic="_")
+    assert blocks_to_markdown(blocks, style=style) == "__b__ and _i_\n"
+    inferred = infer_style(["__x__ and __y__ but **z**\n"], MarkdownStyle(bullet="+"))
+    assert (inferred.bold, inferred.bullet, inferred.italic) == ("__", "+", "*")
+
+
 def test_spans_with_carriage_returns() -> None:
     """Lines ending in a lone ``\\r`` are lines for markdown-it, and for the spans."""
     text = "a\rb\r\r- c\r"
@@ -353,3 +362,13 @@ def test_a_line_break_first_in_a_list_item_stays_a_line_break() -> None:
         written = blocks_to_markdown(blocks)
         assert markdown_to_blocks(written) == blocks, (text, written)
         assert blocks_to_markdown(markdown_to_blocks(written)) == written
+
+
+def test_callouts_keep_their_own_quote_marker_style() -> None:
+    """A note writing callouts ``>[!note]`` and quotes ``> q``: each kind keeps its own;
+    one long callout counts as one vote, not one per line."""
+    text = ">[!note] a\n>b\n\n> q\n"
+    style = infer_style([text + "\n> c\n> d\n> e\n> f\n\n>[!tip] t\n"])
+    assert (style.quote, style.callout) == ("> ", ">")
+    assert blocks_to_markdown(markdown_to_blocks(text), style=style) == text
+    assert infer_style([">[!note] a\n\n>q\n"]).callout is None  # the same as quotes

@@ -285,3 +285,48 @@ def test_a_rich_body_becomes_real_blocks_and_comes_back_byte_for_byte(setup: Set
     expected = before.decode("utf-8").replace("Last  paragraph here.", "Edited in Notion.")
     _, body_after = after.split("\n---\n", 1)
     assert body_after == expected.split("\n---\n", 1)[1]
+
+
+STYLED_BODY = """
+A __bold__ start and an _italic_ word.
+
+* first item
+* second item
+
+>a quote without a space
+"""
+
+
+def test_a_block_edited_in_notion_comes_back_in_the_notes_own_style(setup: Setup) -> None:
+    """A changed block is written the way the note writes Markdown (``*`` bullets,
+    ``__bold__``, ``_italic_``, ``>`` quotes), not in Obsidian's default spelling."""
+    source = (setup.root / "vault" / "Psyche" / "Wounds" / "Shame Wound.md").read_text(
+        encoding="utf-8"
+    )
+    head = source.split("\n---\n", 1)[0]
+    head = head.replace("title: Shame Wound", "title: Styled Body").replace(
+        "id: 1752069904121", "id: 1752069904998"
+    )
+    note = setup.root / "vault" / "Psyche" / "Wounds" / "Styled Body.md"
+    note.write_text(head + "\n---\n" + STYLED_BODY, encoding="utf-8")
+    setup.sync()
+    tree = _tree(setup, setup.page_of("Styled Body")["id"])
+    assert [b["type"] for b in tree] == ["paragraph", "bulleted_list_item",
+                                         "bulleted_list_item", "quote"]
+    setup.server.clock.advance(120)
+    bold = {"bold": True}
+    italic = {"italic": True}
+    setup.remote.api.update_block(tree[2]["id"], {"bulleted_list_item": {"rich_text": [
+        {"type": "text", "text": {"content": "second "}},
+        {"type": "text", "text": {"content": "edited"}, "annotations": bold},
+        {"type": "text", "text": {"content": " in "}},
+        {"type": "text", "text": {"content": "Notion"}, "annotations": italic}]}})
+    setup.remote.api.update_block(tree[3]["id"], {"quote": {"rich_text": [
+        {"type": "text", "text": {"content": "a quote edited"}}]}})
+    setup.server.clock.advance(120)
+    report = setup.sync()
+    assert report["vault"]["updated"] == 1, report
+    _, body_after = note.read_text(encoding="utf-8").split("\n---\n", 1)
+    assert body_after == STYLED_BODY.replace(
+        "* second item", "* second __edited__ in _Notion_"
+    ).replace(">a quote without a space", ">a quote edited")

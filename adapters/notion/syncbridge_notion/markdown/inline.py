@@ -4,7 +4,10 @@ What maps, and how (see ``docs/notion.md``, "Bodies: Markdown and blocks"):
 
 * ``**bold**``, ``*italic*``, ``~~strike~~``, ``` `code` ``` → annotations; a code
   span keeps its inner text as written (one space of padding around a backtick is
-  dropped, as CommonMark does).
+  dropped, as CommonMark does). A line break inside a code span is a plain line break
+  between two code runs: Markdown cannot hold a break inside code (CommonMark shows it
+  as a space, and the next line is read for block syntax first), so the writer writes
+  one code span per line and the way back is the same.
 * ``[text](https://...)`` (http, https or mailto, no title, within 2,000 characters) and
   ``<https://...>`` → a link (written back as ``[text](url)``). Any other link (relative,
   with a title, a reference link, one right after a link to the same URL, which Notion
@@ -215,7 +218,10 @@ def inline_to_rich_text(
         elif kind in ("softbreak", "hardbreak"):
             builder.text(_break_text(src, token))
         elif kind == "code_inline":
-            builder.text(_code_inner(raw, token.markup), code=True)
+            for number, piece in enumerate(_code_inner(raw, token.markup).split("\n")):
+                if number:
+                    builder.text("\n")  # a line break is never code (see the docstring)
+                builder.text(piece, code=True)
         elif kind == "math_inline" and utf16_len(token.content) <= MAX_EQUATION and token.content:
             builder.other({"type": "equation", "equation": {"expression": token.content}})
         elif kind == "wikilink":

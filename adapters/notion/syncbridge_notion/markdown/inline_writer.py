@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .inline import MEANINGFUL_ESCAPES, STRUCTURAL_ESCAPES
+
 __all__ = ["LinkTargetLookup", "Segment", "rich_text_to_markdown", "segments"]
 
 LinkTargetLookup = Callable[[str], "str | None"]
@@ -107,6 +109,13 @@ def segments(items: list[dict[str, Any]]) -> list[Segment]:
         seg = _item_segment(item)
         if seg is None:
             continue
+        if seg.kind == "text" and seg.code and "\n" in seg.value:
+            # a line break in code is a plain break between code runs (see .inline)
+            for number, piece in enumerate(seg.value.split("\n")):
+                if number:
+                    add(Segment("text", "\n", frozenset(), False, seg.link, seg.marks))
+                add(Segment("text", piece, seg.marks, True, seg.link))
+            continue
         if seg.kind == "text" and seg.marks and not seg.code:
             core = seg.value.strip()
             if not core:
@@ -138,16 +147,29 @@ def _escape_text(text: str, level: int, at_line_start: bool) -> str:
                 prefix = line[:cut] + "\\" + line[cut]
                 line = line[cut + 1 :]
         chars = []
+        starts = number > 0 or at_line_start
         for index, char in enumerate(line):
-            after = line[index + 1 : index + 2]
-            if char in _ESCAPE_1 or (char == "\\" and (
-                after in _ESCAPE_1 or after in ("\\", "") or (index == 0 and after in "#>-+=")
-            )):
+            if char in _ESCAPE_1 or (
+                char == "\\" and _escape_read(prefix + line[:index], line[index + 1 :], starts)
+            ):
                 chars.append("\\" + char)
             else:
                 chars.append(char)
         out.append(prefix + "".join(chars))
     return "".join(out)
+
+
+def _escape_read(before: str, after: str, line_start: bool) -> bool:
+    """Whether a backslash with ``before`` on its line and ``after`` after it would be
+    read as an escape (and so must be escaped itself to stay a backslash): the reader's
+    rule, :func:`~.inline._meaningful`, and a backslash at a line's end (a hard break)."""
+    char = after[:1]
+    if char == "" or char == "\\" or char in MEANINGFUL_ESCAPES:
+        return True
+    if char not in STRUCTURAL_ESCAPES or not line_start:
+        return False
+    prior = before.strip(" \t")
+    return prior == "" or (char in ".)" and prior.isdigit())
 
 
 def _code_span(text: str) -> str:
@@ -177,10 +199,11 @@ def rich_text_to_markdown(
     link_target: LinkTargetLookup | None = None,
     at_line_start: bool = True,
     italic: str = "*",
+    bold: str = "**",
 ) -> str:
-    """Inline Markdown for rich-text ``items`` (see the module docstring); ``italic`` is
-    the italic delimiter (``*`` or ``_``)."""
-    delims = {**_DELIMS, "italic": italic}
+    """Inline Markdown for rich-text ``items`` (see the module docstring); ``italic`` and
+    ``bold`` are the delimiters to use (``*`` or ``_``, ``**`` or ``__``)."""
+    delims = {**_DELIMS, "italic": italic, "bold": bold}
     segs = segments(items)
     out: list[str] = []
     groups = _link_groups(segs)
@@ -190,7 +213,7 @@ def rich_text_to_markdown(
         if link is None:
             out.append(body)
             continue
-        out.append(_render_link(link, members, body, link_target))
+        out.append(_render_link(link, members, body, link_target, delims))
     return "".join(out)
 
 
@@ -206,14 +229,18 @@ def _link_groups(segs: list[Segment]) -> list[tuple[str | None, list[Segment]]]:
 
 
 def _render_link(
-    url: str, members: list[Segment], body: str, link_target: LinkTargetLookup | None
+    url: str,
+    members: list[Segment],
+    body: str,
+    link_target: LinkTargetLookup | None,
+    delims: dict[str, str],
 ) -> str:
     page = page_id_of_url(url)
     target = _target(link_target, page) if page is not None else None
     plain = "".join(seg.value for seg in members if seg.kind == "text")
     if target is not None:
         shared = frozenset.intersection(*(seg.marks for seg in members)) if members else frozenset()
-        opening = "".join(_DELIMS[m] for m in sorted(shared))
+        opening = "".join(delims[m] for m in sorted(shared))
         return f"{opening}[[{target}|{plain}]]{opening[::-1]}"
     return f"[{body}]({_link_dest(url)})"
 

@@ -119,6 +119,33 @@ def _with_inline_spans(fn: Callable[..., bool]) -> Callable[..., bool]:
     return rule
 
 
+def _container_lines(state: StateBlock, begin: int, end: int) -> str:
+    """Lines ``begin`` to ``end`` as written, without the container's indentation
+    (``state.blkIndent`` columns), like ``StateBlock.getLines``, except that a tab that
+    crosses the container's content column counts as reaching it: ``- a`` followed by
+    ``\t<div>`` holds ``<div>``, not ``  <div>`` (Obsidian indents list content with one
+    tab per level, and a writer that indents with a tab gets the same lines back)."""
+    indent = state.blkIndent
+    src = state.src
+    out = []
+    for line in range(begin, end):
+        first, last = state.bMarks[line], state.eMarks[line]
+        if line + 1 < end:
+            last += 1
+        column = 0
+        while first < last and column < indent:
+            char = src[first]
+            if char == "\t":
+                column += 4 - (column + state.bsCount[line]) % 4
+            elif char == " " or first - state.bMarks[line] < state.tShift[line]:
+                column += 1
+            else:
+                break
+            first += 1
+        out.append(src[first:last])
+    return "".join(out)
+
+
 def _with_raw_lines(fn: Callable[..., bool]) -> Callable[..., bool]:
     def rule(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
         count = len(state.tokens)
@@ -126,7 +153,7 @@ def _with_raw_lines(fn: Callable[..., bool]) -> Callable[..., bool]:
         if ok and not silent and len(state.tokens) > count:
             first = state.tokens[count]
             meta = first.meta if isinstance(first.meta, dict) else {}
-            meta["raw"] = state.getLines(start_line, state.line, state.blkIndent, False)
+            meta["raw"] = _container_lines(state, start_line, state.line)
             first.meta = meta
         return ok
 

@@ -108,12 +108,16 @@ class MarkdownStyle:
     own."""
 
     quote: str = "> "
-    """Quote and callout line prefix: ``"> "`` or ``">"``."""
+    """Quote line prefix: ``"> "`` or ``">"``."""
+    callout: str | None = None
+    """Callout (and foldable callout) line prefix; ``None``: the same as ``quote``."""
     indent: str = "\t"
     """One level of list indentation: a tab, or spaces (widened to the marker if needed)."""
     bullet: str = "-"
     italic: str = "*"
     """Italic delimiter, ``*`` or ``_`` (``*`` wherever ``_`` would not read back)."""
+    bold: str = "**"
+    """Bold delimiter, ``**`` or ``__`` (``**`` wherever ``__`` would not read back)."""
     blank_after_heading: bool = True
     """A blank line between a heading and the block after it."""
     padded_tables: bool = True
@@ -121,22 +125,28 @@ class MarkdownStyle:
 
 
 _QUOTE_RE = re.compile(r"^(>+)( ?)\S", re.M)
+_QUOTE_BLOCK_RE = re.compile(r"^>.*(?:\n>.*)*", re.M)
+_CALLOUT_HEAD_RE = re.compile(r">+ ?\[![^\]\n]+\]")
 _NESTED_RE = re.compile(r"^(\t+| +)[-*+] ", re.M)
 _BULLET_RE = re.compile(r"^[ \t]*([-*+]) (?!\[)", re.M)
 _HEADING_GAP_RE = re.compile(r"^#{1,6} [^\n]*\n(\n?)(?=\S)", re.M)
 _ITALIC_RE = re.compile(r"(?<![\w*_])([*_])(?![\s*_])[^*_\n]+?(?<![\s*_])\1(?![\w*_])")
+_BOLD_RE = re.compile(r"(?<![\w*_])(\*\*|__)(?![\s*_])[^*_\n]+?(?<![\s*_])\1(?![\w*_])")
 _TABLE_DELIM_RE = re.compile(r"^\|( ?)-+( ?)\|", re.M)
 _PADDED_RE = re.compile(r"^\| [^|\n]*?  \|", re.M)
 
 
-def infer_style(texts: Iterable[str]) -> MarkdownStyle:
-    """The most common spelling of each style point in ``texts`` (note bodies); the
-    default wherever the texts do not say."""
+def infer_style(texts: Iterable[str], base: MarkdownStyle | None = None) -> MarkdownStyle:
+    """The most common spelling of each style point in ``texts`` (note bodies); ``base``
+    (Obsidian's defaults when ``None``) wherever the texts do not say."""
     counts: dict[str, Counter[Any]] = {name: Counter() for name in (
-        "quote", "indent", "bullet", "gap", "table", "italic")}
+        "quote", "callout", "indent", "bullet", "gap", "table", "italic", "bold")}
     for text in texts:
-        for match in _QUOTE_RE.finditer(text):
-            counts["quote"][">" + match.group(2)] += 1
+        for block in _QUOTE_BLOCK_RE.finditer(text):
+            name = "callout" if _CALLOUT_HEAD_RE.match(block.group(0)) else "quote"
+            lines = Counter(">" + m.group(2) for m in _QUOTE_RE.finditer(block.group(0)))
+            if lines:  # one vote per quote or callout: a long one is not worth more
+                counts[name][lines.most_common(1)[0][0]] += 1
         for match in _NESTED_RE.finditer(text):
             unit = match.group(1)
             counts["indent"]["\t" if unit.startswith("\t") else " " * min(len(unit), 4)] += 1
@@ -146,19 +156,25 @@ def infer_style(texts: Iterable[str]) -> MarkdownStyle:
             counts["gap"][bool(match.group(1))] += 1
         for match in _ITALIC_RE.finditer(text):
             counts["italic"][match.group(1)] += 1
+        for match in _BOLD_RE.finditer(text):
+            counts["bold"][match.group(1)] += 1
         for match in _TABLE_DELIM_RE.finditer(text):
             counts["table"][bool(match.group(1))] += 1
-    default = MarkdownStyle()
+    default = base or MarkdownStyle()
 
     def top(name: str, fallback: Any) -> Any:
         common = counts[name].most_common(1)
         return common[0][0] if common else fallback
 
+    quote = top("quote", default.quote)
+    callout = top("callout", default.callout)
     return MarkdownStyle(
-        quote=top("quote", default.quote),
+        quote=quote,
+        callout=None if callout == quote else callout,
         indent=top("indent", default.indent),
         bullet=top("bullet", default.bullet),
         blank_after_heading=top("gap", default.blank_after_heading),
         padded_tables=top("table", default.padded_tables),
         italic=top("italic", default.italic),
+        bold=top("bold", default.bold),
     )

@@ -145,6 +145,20 @@ def carrier(raw: str) -> list[dict[str, Any]]:
     ]
 
 
+def _callout_marker(header: str) -> re.Match[str] | None:
+    """The ``[!type]`` marker a quote's first line starts with, when it is literal text
+    there: ``[!tip](url)`` is a link and ``[!tip]`` inside ``**...**`` bold text, not a
+    marker (Obsidian reads the marker from the text as rendered)."""
+    match = _CALLOUT_RE.match(header)
+    if match is None:
+        return None
+    tokens = parse_inline(header)
+    first = tokens[0] if tokens else None
+    if first is None or first.type != "text" or not first.content.startswith(match.group(0)):
+        return None
+    return match
+
+
 class _Converter:
     def __init__(self, page_id: PageIdLookup | None) -> None:
         self.page_id = page_id
@@ -301,7 +315,7 @@ class _Converter:
         if first is not None and first.type == "paragraph" and first.children:
             content = first.children[0].open.content
             header, _, rest = content.partition("\n")
-            match = _CALLOUT_RE.match(header)
+            match = _callout_marker(header)
             if match is not None:
                 if rest:
                     more = self.spaced(children[1:], self._content_end(first), end)

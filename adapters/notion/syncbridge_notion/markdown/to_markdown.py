@@ -39,6 +39,8 @@ def _tight(previous: str | None, kind: str) -> bool:
     return previous in family and family.get(kind) == family[previous]
 _SAME_LINE = (*_LIST, "code", "quote", "callout", "toggle", "heading_1", "heading_2",
               "heading_3")
+_THEMATIC_RE = re.compile(r"[ ]{0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*(?:\n|\Z)")
+"""A line Markdown reads as a thematic break (a divider)."""
 _FENCE_RE = re.compile(r"(`{3,}|~{3,})([^\n]*)\Z")
 _CALLOUT_RE = re.compile(r"\[![^\]\n]+\][+-]?")
 
@@ -132,6 +134,7 @@ class _Writer:
             link_target=self.style.link_target,
             at_line_start=at_line_start,
             italic=self.style.md.italic if self.style.escape == 0 else "*",
+            bold=self.style.md.bold if self.style.escape == 0 else "**",
         )
 
     def sequence(self, blocks: list[dict[str, Any]], contained: bool = False) -> str:
@@ -195,7 +198,9 @@ class _Writer:
             return _indent(text, marker, unit) if text else marker.rstrip()
         first = str(children[0].get("type"))
         if not text and first in _SAME_LINE:
-            return _indent(nested, marker, unit)
+            joined = _indent(nested, marker, unit)
+            if not _THEMATIC_RE.match(joined):  # "- - -" would be a divider
+                return joined
         head = _indent(text, marker, unit) if text else marker.rstrip()
         sep = "\n" if first in _LIST or not text else "\n\n"
         return head + sep + _indent(nested, unit, unit)
@@ -242,7 +247,8 @@ class _Writer:
             inner += "\n" + body  # starts right under the title (a paragraph joins it)
         else:  # after blank lines, or an equation, divider, table...: a blank line first
             inner += "\n\n" + body
-        return _indent(inner, self.style.md.quote, self.style.md.quote)
+        prefix = self.style.md.callout or self.style.md.quote
+        return _indent(inner, prefix, prefix)
 
     def w_toggle(self, body: dict[str, Any], children: list[dict[str, Any]], _n: int) -> str:
         text = self.rich(body.get("rich_text"), at_line_start=False)
