@@ -704,7 +704,7 @@ class Daemon:
             "at": _utcnow(),
             "seconds": round(seconds, 3),
             "scan": scan,
-            "ok": not report.errors,
+            "ok": not report.blocked,  # as `syncbridge sync` would exit 0
             "vault": data["vault"],
             "remote": data["remote"],
             "errors": len(report.errors),
