@@ -251,6 +251,20 @@ class Bridge:
             except SafetyStop as exc:
                 return SyncReport(target=target.name, dry_run=dry_run, safety_stop=str(exc))
 
+    def begin_run(self) -> dict[str, str]:
+        """End this sync run and start the next; returns what the ending run held (vault
+        path → why). A note found emptied is held, skipped by every sync of the run that
+        first saw it, in case a save was caught halfway (:meth:`Vault.held`), and taken as
+        the user's edit from the next run on. A process is one run; a caller that lives
+        across runs (the daemon, after each round of syncs) calls this between them. No
+        I/O; nothing to do before the vault is scanned."""
+        if self._vault is None:
+            return {}
+        vault = self._vault.vault
+        held = vault.held()
+        vault.begin_run()
+        return held
+
     # -- status and conflicts -------------------------------------------------------------
 
     def status(

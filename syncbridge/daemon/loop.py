@@ -439,6 +439,7 @@ class Daemon:
                 t.pending_local = True
         if now >= self._next_full_scan and not self._full_scan:
             self._scan_in_full()
+        ran = False
         for t in list(self._targets.values()):
             self._run_jobs()
             if self._stop_signal is not None:
@@ -449,6 +450,29 @@ class Daemon:
             why = self._why_sync(t, now)
             if why is not None:
                 self._sync(t, why)
+                ran = True
+        if ran:
+            self._end_run()
+
+    def _end_run(self) -> None:
+        """The syncs of one wake-up are one run (``Bridge.begin_run``): a note found emptied
+        was held by each of them, in case a save was caught halfway; the next run, a
+        debounce from now, takes it as the user's edit (a note still saving has settled
+        by then). Without this the daemon held it until it restarted."""
+        held = self._bridge.begin_run()
+        if not held:
+            return
+        log.info(
+            "%d note(s) found emptied, held for this run in case a save was caught halfway "
+            "(%s); the next sync takes them as they are then",
+            len(held),
+            ", ".join(sorted(held)[:5]) + (" ..." if len(held) > 5 else ""),
+            extra={"event": "held", "notes": sorted(held)},
+        )
+        soon = time.monotonic() + self.config.daemon.debounce_ms / 1000
+        for t in self._targets.values():
+            t.token_known = False  # the next poll syncs, whatever the target says
+            t.next_poll = min(t.next_poll, soon)
 
     def _why_sync(self, t: TargetRuntime, now: float) -> str | None:
         if t.requested:
