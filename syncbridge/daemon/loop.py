@@ -712,7 +712,8 @@ class Daemon:
     def _succeeded(self, t: TargetRuntime, report: SyncReport, seconds: float, scan: str) -> None:
         """Record a sync that ran (``scan``: ``"full"`` or ``"incremental"``, how the
         vault was rescanned); log it if it wrote something, publish its events."""
-        if t.condition != "ok":
+        back = t.condition != "ok"
+        if back:
             log.info(
                 "target %s is back: synced again after %d failed tr%s",
                 t.name,
@@ -720,7 +721,6 @@ class Daemon:
                 "y" if t.backoff.failures == 1 else "ies",
                 extra={"event": "target_ok", "target": t.name},
             )
-            self.events.publish("state", target=t.name, state="ok")
         t.condition, t.reason, t.retry_at = "ok", None, None
         t.backoff.reset()
         data = report.to_dict()
@@ -749,6 +749,9 @@ class Daemon:
                     "scan": scan,
                 },
             )
+        self._write_status()  # before the events: GET /status then agrees with them
+        if back:
+            self.events.publish("state", target=t.name, state="ok")
         self.events.publish(
             "sync_finished",
             target=t.name,
@@ -778,7 +781,9 @@ class Daemon:
         delay = t.backoff.next_delay(retry_after if isinstance(retry_after, int | float) else None)
         t.retry_at = time.monotonic() + delay
         message = str(exc) or type(exc).__name__
-        if t.condition != "backoff":
+        was, t.condition, t.reason = t.condition, "backoff", message
+        if was != "backoff":
+            self._write_status()  # a subscriber that asks GET /status sees what it heard
             kind = "unavailable" if isinstance(exc, RetryableError) else "failing"
             log.warning(
                 "target %s is %s, retrying with backoff (local changes are kept): %s",
@@ -790,11 +795,12 @@ class Daemon:
             self.events.publish("error", target=t.name, message=message)
         else:
             log.debug("target %s still failing; next try in %.1f s", t.name, delay)
-        t.condition, t.reason = "backoff", message
 
     def _pause(self, t: TargetRuntime, why: str) -> None:
         t.retry_at = time.monotonic() + t.interval_s
-        if t.condition != "paused":
+        was, t.condition, t.reason = t.condition, "paused", why
+        if was != "paused":
+            self._write_status()  # a subscriber that asks GET /status sees what it heard
             log.warning(
                 "target %s paused, nothing written: %s. It resumes by itself when this clears",
                 t.name,
@@ -802,7 +808,6 @@ class Daemon:
                 extra={"event": "target_paused", "target": t.name},
             )
             self.events.publish("error", target=t.name, message=why)
-        t.condition, t.reason = "paused", why
 
     # -- reload ---------------------------------------------------------------------------
 
