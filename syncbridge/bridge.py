@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
@@ -149,6 +149,7 @@ class Bridge:
         force_delete: bool = ...,
         restored: RestoredChoice = ...,
         progress: ProgressFn | None = ...,
+        changed: Collection[str] | None = ...,
     ) -> SyncReport: ...
 
     @overload
@@ -160,6 +161,7 @@ class Bridge:
         force_delete: bool = ...,
         restored: RestoredChoice = ...,
         progress: ProgressFn | None = ...,
+        changed: Collection[str] | None = ...,
     ) -> dict[str, SyncReport]: ...
 
     def sync(
@@ -170,6 +172,7 @@ class Bridge:
         force_delete: bool = False,
         restored: RestoredChoice = "stop",
         progress: ProgressFn | None = None,
+        changed: Collection[str] | None = None,
     ) -> SyncReport | dict[str, SyncReport]:
         """Sync the vault with ``target`` (its :class:`SyncReport`), or with every enabled
         target in config order (target name → report).
@@ -183,8 +186,16 @@ class Bridge:
         ``--take-target`` / ``--push-vault``). Raises :class:`~syncbridge.errors.SyncLocked`
         when another run of the target holds its lock, ``RemoteUnavailable`` when a target
         cannot be reached, ``ConfigError`` for an unknown target.
+
+        ``changed``: the vault paths that are the only ones that can have changed since the
+        bridge last scanned the vault (the daemon's file events): the incremental pass,
+        which rescans those notes alone (:meth:`syncbridge.vault.Vault.rescan` with
+        ``paths``) and plans and executes as a full one does. ``None`` (the default, and
+        the first call always): every note is looked at.
         """
         targets = self.targets(target)
+        if self._vault is None:
+            changed = None  # the first scan of this bridge reads the whole vault anyway
         cache = not dry_run or self.config.state_path.parent.exists()
         vault = self.vault(progress=progress, cache=cache)
         reports: dict[str, SyncReport] = {}
@@ -199,6 +210,7 @@ class Bridge:
                     force_delete=force_delete,
                     restored=restored,
                     progress=progress,
+                    changed=changed,
                 )
         return reports[target] if target is not None else reports
 
@@ -212,6 +224,7 @@ class Bridge:
         force_delete: bool,
         progress: ProgressFn | None,
         restored: RestoredChoice = "stop",
+        changed: Collection[str] | None = None,
     ) -> SyncReport:
         from syncbridge.engine import SyncReport, run_sync
 
@@ -222,18 +235,35 @@ class Bridge:
         # Rescan before taking the schema: a schema built from the index of the last run
         # would be stale (a class a note just gained), and the run's own rescan would then
         # build it a second time. The run's rescan finds nothing more to read.
-        vault.refresh()
-        try:
-            return run_sync(
-                vault,
-                self.remote(target.name),
-                state,
-                options,
-                progress=(lambda done, total: progress(label, done, total)) if progress else None,
-                schema=vault.vault.schema,
-            )
-        except SafetyStop as exc:
-            return SyncReport(target=target.name, dry_run=dry_run, safety_stop=str(exc))
+        with vault.scoped(changed):
+            vault.refresh()
+            try:
+                return run_sync(
+                    vault,
+                    self.remote(target.name),
+                    state,
+                    options,
+                    progress=(lambda done, total: progress(label, done, total))
+                    if progress
+                    else None,
+                    schema=vault.vault.schema,
+                )
+            except SafetyStop as exc:
+                return SyncReport(target=target.name, dry_run=dry_run, safety_stop=str(exc))
+
+    def begin_run(self) -> dict[str, str]:
+        """End this sync run and start the next; returns what the ending run held (vault
+        path → why). A note found emptied is held, skipped by every sync of the run that
+        first saw it, in case a save was caught halfway (:meth:`Vault.held`), and taken as
+        the user's edit from the next run on. A process is one run; a caller that lives
+        across runs (the daemon, after each round of syncs) calls this between them. No
+        I/O; nothing to do before the vault is scanned."""
+        if self._vault is None:
+            return {}
+        vault = self._vault.vault
+        held = vault.held()
+        vault.begin_run()
+        return held
 
     # -- status and conflicts -------------------------------------------------------------
 

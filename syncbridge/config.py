@@ -167,6 +167,13 @@ class DaemonSection(_Strict):
     poll_interval_s: float = Field(
         30.0, gt=0, le=86_400, description="How often each target is checked for changes."
     )
+    full_scan_interval_s: float = Field(
+        300.0,
+        gt=0,
+        le=86_400,
+        description="Seconds between full rescans of the vault; in between, a sync rescans"
+        " only the notes its file events named (lost events are caught here).",
+    )
     polling: bool = Field(
         False,
         description="Watch the vault by polling instead of the OS's file events (network"

@@ -35,8 +35,9 @@ import fnmatch
 import json
 import os
 import secrets
+import stat
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -155,6 +156,9 @@ class Vault:
         # every note it found changed, right after the scan): see read().
         self._scanned: dict[str, FileSnapshot] = {}
         self._scanned_bytes = 0
+        # What the cached schema was built from besides the index (see _keeps_schema).
+        self._schema_settings: tuple[tuple[int, int, int, int] | None, ...] = ()
+        self._schema_notes: frozenset[str] = frozenset()
         if self.cache_path is not None:
             self._load_cache()
 
@@ -246,15 +250,30 @@ class Vault:
         self._problems[rel] = ScanProblem("unreadable", _cannot_read(what, exc))
         self._blocked.append("" if rel == "./" else rel)
 
-    def rescan(self, progress: ProgressFn | None = None) -> ScanReport:
-        """Bring the index up to date with the files on disk; saves the cache if any."""
+    def rescan(self, progress: ProgressFn | None = None, *,
+               paths: Collection[str] | None = None) -> ScanReport:
+        """Bring the index up to date with the files on disk; saves the cache if any.
+
+        ``paths``: the only vault-relative paths that can have changed since the last scan
+        (what a watcher's file events named): only they are looked at, one ``lstat`` each
+        (plus their folders), and read under the same rules as in a full scan (the settle
+        wait, notes held as emptied). A path that is not a plain note in a plain folder
+        (a symbolic link, a folder, a name that is not UTF-8, a folder we may not read), or
+        a vault with unreadable folders, makes it a full scan: the cases only the walk
+        decides. Whatever a scoped scan was not told about stays as the index knew it, so
+        the caller must pass every path with an event, and still rescan in full now and
+        then (events can be lost). A scoped scan does not move the racy-timestamp mark
+        (only a full scan, which looks at every file, may), so a later full scan re-checks
+        as much as it would have without it."""
         started = time.perf_counter()
         scan_ns = time.time_ns()
         trusted_before = self._scanned_ns - _RACY_NS
         seen: set[str] = set()
         added = changed = unchanged = read = 0
-        listing = list(self._walk())
-        if self._blocked:
+        scope = None if paths is None else self._list_paths(paths)
+        listing = scope[0] if scope is not None else list(self._walk())
+        schema_inputs = False  # a change that can change the schema (see _keeps_schema)
+        if self._blocked and scope is None:
             # Notes under a folder (or at a path) that could not be read are still there, as
             # far as anyone can tell: keep them, unreadable, so a sync skips them instead of
             # taking them for deleted. mtime -1: read again as soon as they can be.
@@ -299,20 +318,107 @@ class Vault:
                     added += 1
                 else:
                     changed += 1
+                    schema_inputs = schema_inputs or not self._keeps_schema(old, fresh)
             if progress is not None and (i % 500 == 499 or i == len(to_read) - 1):
                 progress(unchanged + added + changed, total)
         seen.update(rel for rel, _ in to_read)
-        removed = [rel for rel in self._index if rel not in seen]
+        if scope is None:
+            removed = [rel for rel in self._index if rel not in seen]
+            self._scanned_ns = scan_ns
+        else:
+            removed = [rel for rel in scope[1] if rel in self._index and rel not in seen]
         for rel in removed:
             del self._index[rel]
             self._forget_scanned(rel)
-        self._scanned_ns = scan_ns
-        if added or changed or removed:
+        if added or removed or schema_inputs or self._settings_moved():
             self.__dict__.pop("schema", None)
         if self.cache_path is not None and (added or changed or removed or read):
             self._save_cache()
         return ScanReport(added, changed, len(removed), unchanged, read,
                           time.perf_counter() - started)
+
+    def _list_paths(self, paths: Collection[str]
+                    ) -> tuple[list[tuple[str, os.stat_result]], list[str]] | None:
+        """What :meth:`_walk` would list of ``paths`` alone: (the notes present, with their
+        ``lstat``; the paths looked at), or None when only a full walk can tell (see
+        :meth:`rescan`). System calls: an ``lstat`` of each path and of its folders."""
+        if self._blocked:
+            return None
+        present: list[tuple[str, os.stat_result]] = []
+        looked: list[str] = []
+        folders: dict[str, bool] = {"": True}  # folder → a plain folder the walk enters
+        for rel in sorted(set(paths)):
+            parts = rel.split("/")
+            if not rel or not _utf8(rel) or any(p in ("", ".", "..") for p in parts):
+                return None
+            if not parts[-1].endswith(".md"):
+                continue  # never a note; a folder's events are the caller's structural ones
+            walked = True
+            for depth in range(1, len(parts)):
+                folder = "/".join(parts[:depth])
+                if folder not in folders:
+                    entered = not parts[depth - 1].startswith(".") and not (
+                        self.ignore and self._ignored(folder))
+                    if entered:
+                        try:
+                            mode = os.lstat(f"{self._root_str}/{folder}").st_mode
+                        except FileNotFoundError:
+                            entered = False
+                        except OSError:
+                            return None  # unreadable: the walk records the problem
+                        else:
+                            if stat.S_ISLNK(mode):
+                                return None  # the walk reports a linked folder
+                            entered = stat.S_ISDIR(mode)
+                    folders[folder] = entered
+                if not folders[folder]:
+                    walked = False
+                    break
+            if not walked or (self.ignore and self._ignored(rel)):
+                continue  # not a note the walk would list (nor one the index holds)
+            looked.append(rel)
+            try:
+                st = os.lstat(f"{self._root_str}/{rel}")
+            except FileNotFoundError:
+                self._problems.pop(rel, None)
+                continue
+            except OSError:
+                return None
+            if stat.S_ISLNK(st.st_mode) or stat.S_ISDIR(st.st_mode):
+                return None  # a linked note (a problem) or a folder called *.md: the walk's
+            self._problems.pop(rel, None)
+            if stat.S_ISREG(st.st_mode):
+                present.append((rel, st))
+        return present, looked
+
+    def _keeps_schema(self, old: IndexEntry, new: IndexEntry) -> bool:
+        """Whether the schema built with ``old`` in the index holds with ``new`` in its place:
+        the same values (in the same order: inference reads them in order), and not a note
+        the schema reads itself (a fileClass definition, a values-list note)."""
+        if old.error != new.error or old.has_frontmatter != new.has_frontmatter:
+            return False
+        if not _same_values(old.fields, new.fields):
+            return False
+        schema = self.__dict__.get("schema")
+        if schema is None:
+            return True
+        folder = (schema.fileclass_folder or "").strip("/")
+        if folder and new.path.startswith(folder + "/"):
+            return False
+        return new.path not in self._schema_notes
+
+    def _settings_moved(self) -> bool:
+        """Whether a settings file the schema was built from changed since (stat keys)."""
+        return "schema" in self.__dict__ and self._settings_stat() != self._schema_settings
+
+    def _settings_stat(self) -> tuple[tuple[int, int, int, int] | None, ...]:
+        out: list[tuple[int, int, int, int] | None] = []
+        for rel in _SCHEMA_SETTINGS:
+            try:
+                out.append(stat_key(os.stat(f"{self._root_str}/{rel}")))
+            except OSError:
+                out.append(None)
+        return tuple(out)
 
     def scan_problems(self) -> dict[str, ScanProblem]:
         """What the last scan could not index, by vault-relative path (folders end in
@@ -465,9 +571,13 @@ class Vault:
         """The vault's schema (Metadata Menu, types.json, inference), from the index."""
         from syncbridge.schema import build_vault_schema
 
-        return build_vault_schema(self.root, {p: e.fields for p, e in self._index.items()},
-                                  default_class=self.default_class,
-                                  extra_template_folders=self.template_folders)
+        self._schema_settings = self._settings_stat()  # before reading them: a change
+        # made meanwhile is seen next time
+        schema = build_vault_schema(self.root, {p: e.fields for p, e in self._index.items()},
+                                    default_class=self.default_class,
+                                    extra_template_folders=self.template_folders)
+        self._schema_notes = _values_list_notes(schema)
+        return schema
 
     # --- reading and writing -------------------------------------------------------------
 
@@ -524,8 +634,9 @@ class Vault:
         path = self.abspath(rel)
         with _environment(path, "writing the note"):
             snap = write_atomic(path, data, expected=expected)
-        self._index[rel] = _index_entry(rel, snap)
-        self.__dict__.pop("schema", None)
+        old, self._index[rel] = self._index.get(rel), _index_entry(rel, snap)
+        if old is None or not self._keeps_schema(old, self._index[rel]):
+            self.__dict__.pop("schema", None)
         return snap
 
     def create(self, rel: str, note: Note) -> FileSnapshot:
@@ -766,3 +877,38 @@ def _decode(obj: dict[str, Any]) -> Any:
 
 def _hashable(key: Any) -> Any:
     return tuple(_hashable(k) for k in key) if isinstance(key, list) else key
+
+
+_SCHEMA_SETTINGS = (
+    ".obsidian/plugins/metadata-menu/data.json",
+    ".obsidian/types.json",
+    ".obsidian/templates.json",
+    ".obsidian/plugins/templater-obsidian/data.json",
+)
+"""Settings files the schema reads (Metadata Menu, Obsidian's property types, the template
+folders): a change to one rebuilds it at the next scan."""
+
+
+def _values_list_notes(schema: VaultSchema) -> frozenset[str]:
+    """The notes whose bodies give a field's options (Metadata Menu ``ValuesListNotePath``)."""
+    out: set[str] = set()
+    stack = [spec for cls in schema.classes.values() for spec in cls.fields.values()]
+    while stack:
+        spec = stack.pop()
+        stack.extend(spec.children)
+        rel = spec.options.get("valuesListNotePath")
+        if isinstance(rel, str) and rel:
+            out.add(rel if rel.endswith(".md") else f"{rel}.md")
+    return frozenset(out)
+
+
+def _same_values(a: Any, b: Any) -> bool:
+    """``a == b``, types and the order of mapping keys included (the schema's inference
+    sees both)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_same_values(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same_values(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)

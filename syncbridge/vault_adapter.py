@@ -23,11 +23,12 @@ Conventions (the engine relies on them):
 from __future__ import annotations
 
 import builtins
+import contextlib
 import dataclasses
 import datetime as dt
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -136,6 +137,7 @@ class VaultAdapter(Adapter):
         # (schema, path → (fields, class)) of the last list(), so that reads need not
         # classify the same notes again
         self._listed_classes: tuple[object, dict[str, _Listed]] = (None, {})
+        self._scope: frozenset[str] | None = None  # see scoped()
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -175,15 +177,38 @@ class VaultAdapter(Adapter):
         """Nothing to do: a vault holds notes of every class."""
 
     def refresh(self) -> None:
-        """Rescan the vault (the engine calls this before listing)."""
-        self.vault.rescan()
+        """Rescan the vault (the engine calls this before listing): only the paths of
+        :meth:`scoped` while in it, else in full."""
+        self.vault.rescan(paths=self._scope)
+
+    @contextlib.contextmanager
+    def scoped(self, paths: Collection[str] | None) -> Iterator[None]:
+        """Within: :meth:`refresh` rescans only ``paths``, the notes known to be the only
+        ones changed since the last scan (``None``: in full; see :meth:`Vault.rescan`,
+        whose rules they are read under)."""
+        before, self._scope = self._scope, None if paths is None else frozenset(paths)
+        try:
+            yield
+        finally:
+            self._scope = before
 
     def list(self) -> Iterator[RecordRef]:
         schema = self.vault.schema
         listed: dict[str, _Listed] = {}
+        last_schema, last = self._listed_classes
+        if last_schema is not schema:
+            last = {}
         self._listed_classes = (schema, listed)
         for entry in self.vault.entries().values():
             if not self._listed(entry):
+                continue
+            known = last.get(entry.path)
+            if known is not None and known[0] is entry.fields and known[2] == entry.mtime_ns:
+                # The same values and mtime under the same schema: what the last list found
+                # (class and modified time are functions of these; index entries get new
+                # values objects when their note changes, never edited in place).
+                listed[entry.path] = known
+                yield RecordRef(entry.path, entry.sha256, known[3], known[1])
                 continue
             class_name = self._class_of(entry.path, entry.fields)
             modified = self._modified(class_name, entry.fields, self._mtime(entry))

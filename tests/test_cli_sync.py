@@ -547,3 +547,23 @@ def test_a_deleted_database_stops_with_what_to_check_first(
     assert code == 3 and "the remote side is empty but" in out
     assert "moved, deleted or replaced" in out and "--force-delete" in out
     assert tree_digest(project / "vault") == before  # no note went to the trash
+
+
+def test_json_ok_agrees_with_the_exit_code(
+    capsys: pytest.CaptureFixture[str], project: Path
+) -> None:
+    """A note the sync must skip until it is fixed (broken frontmatter) makes exit code 1
+    (problems): ``"ok"`` says false then, in ``sync`` and in ``doctor``; and true with 0."""
+    code, out = run_cli(capsys, project, "sync", "--json")
+    assert (code, json.loads(out)["ok"]) == (0, True)
+    (project / "vault" / "Broken.md").write_text("---\ntitle: [unclosed\n---\nbody\n")
+    code, out = run_cli(capsys, project, "sync", "--json")
+    data = json.loads(out)
+    assert data["targets"]["local"]["errors"] == []  # skipped, not an error of the run
+    assert any(s["id"] == "Broken.md" for s in data["targets"]["local"]["skipped"])
+    assert (code, data["ok"]) == (1, False)
+    code = main(["doctor", "--json", str(project / "vault")])
+    assert (code, json.loads(capsys.readouterr().out)["ok"]) == (1, False)
+    (project / "vault" / "Broken.md").unlink()
+    code = main(["doctor", "--json", str(project / "vault")])
+    assert (code, json.loads(capsys.readouterr().out)["ok"]) == (0, True)

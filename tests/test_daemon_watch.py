@@ -426,3 +426,17 @@ def test_mass_delete_in_the_vault_pauses_and_deletes_nothing(tmp_path: Path) -> 
         assert daemon.stop() == 0
     finally:
         daemon.kill()
+
+
+def test_a_note_emptied_is_held_for_one_run_then_synced(running) -> None:  # type: ignore[no-untyped-def]
+    """Issue 8's rule in the daemon: the run that first finds a note emptied holds it (a
+    save may have been caught halfway); the next run, without any other change, takes
+    the emptiness as the user's edit. The daemon held it until restarted before."""
+    config, daemon, db = running
+    daemon.wait_event("synced")
+    _note(config, 3).write_bytes(b"")
+    daemon.wait_event("held")
+    assert daemon.events("held")[0]["notes"] == ["Notes/Note 00003.md"]
+    wait_until(lambda: ("Note 00003", None) in db_rows(db), "the emptied note in SQLite")
+    assert len(db_rows(db)) == 5  # emptied, not deleted
+    assert daemon.stop() == 0

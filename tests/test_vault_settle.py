@@ -445,3 +445,25 @@ def test_a_recent_file_with_the_bytes_the_index_knows_is_not_waited_for(
     (root / "a.md").write_bytes(NEW)  # new bytes just now: waited for
     assert vault.rescan().changed == 1
     assert slept and max(slept) > 0.5
+
+
+def test_a_long_lived_bridge_holds_an_emptied_note_until_its_run_ends(project: Path) -> None:
+    """The daemon keeps one Bridge (and one Vault) across runs and ends each run with
+    ``Bridge.begin_run``: the note is held by every sync of the run that first saw it
+    emptied, and taken as the user's edit by the next run."""
+    import syncbridge
+
+    with syncbridge.open(project / "syncbridge.toml") as bridge:
+        bridge.sync()
+        note = _note(project, "Abandonment Wound")
+        note.write_bytes(b"")
+        for _ in range(2):  # one run: every sync in it holds the note
+            held = bridge.sync()["local"]
+            assert held.remote.updated == 0
+            assert any("emptied" in s.get("message", "") for s in held.skipped)
+            assert _row(project, "wound", "Abandonment Wound")["intensity"] == 8
+        assert list(bridge.begin_run()) == ["Psyche/Wounds/Abandonment Wound.md"]
+        taken = bridge.sync()["local"]
+        assert taken.remote.updated == 1 and taken.skipped == []
+        assert bridge.begin_run() == {}
+    assert "Abandonment Wound" not in _titles(project, "wound")

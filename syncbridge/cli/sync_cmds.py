@@ -160,6 +160,8 @@ def _cmd_sync(args: argparse.Namespace) -> int:
         reports = [(t, synced[t.name]) for t in targets]
     else:
         reports = [(targets[0], synced)]
+    stops = [r.safety_stop for _, r in reports if r.safety_stop]
+    code = _exit_code(reports)
     if args.json:
         payload: dict[str, Any] = {
             "config": str(config.path),
@@ -171,7 +173,7 @@ def _cmd_sync(args: argparse.Namespace) -> int:
             if args.dry_run and report.plan is not None:
                 entry["plan"] = report.plan.render().splitlines() + report.links.render()
             payload["targets"][target.name] = entry
-        payload["ok"] = all(not r.errors and not r.safety_stop for _, r in reports)
+        payload["ok"] = code == ExitCode.OK  # the exit code's word, never another one
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
     else:
         for target, report in reports:
@@ -180,10 +182,15 @@ def _cmd_sync(args: argparse.Namespace) -> int:
                 for line in report.links.render():
                     sys.stdout.write(line + "\n")
             _print_report(report, target, sys.stdout)
-    stops = [r.safety_stop for _, r in reports if r.safety_stop]
-    if stops:
-        if args.json:
-            sys.stderr.write(f"syncbridge: stopped: {stops[0]}\n")
+    if stops and args.json:
+        sys.stderr.write(f"syncbridge: stopped: {stops[0]}\n")
+    return code
+
+
+def _exit_code(reports: list[tuple[Target, SyncReport]]) -> ExitCode:
+    """``STOPPED`` when a target's safety stop held, ``PROBLEMS`` when an entry could not be
+    synced until the user fixes it, else ``OK``."""
+    if any(r.safety_stop for _, r in reports):
         return ExitCode.STOPPED
     return ExitCode.PROBLEMS if any(r.blocked for _, r in reports) else ExitCode.OK
 

@@ -135,11 +135,12 @@ def run_doctor(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     if args.json:
-        data = report.to_dict()
+        code = ExitCode.DAMAGED if setup_problems else (0 if report.ok else 1)
+        data = {"ok": code == 0, **report.to_dict()}  # the exit code's word
         if setup_problems or setup_fine:
             data["setup"] = {"problems": setup_problems, "ok": setup_fine}
         print(json.dumps(data, ensure_ascii=False, indent=2))
-        return ExitCode.DAMAGED if setup_problems else (0 if report.ok else 1)
+        return code
     for line in setup_fine:
         print(line)
     for line in setup_problems:

@@ -181,6 +181,15 @@ class Daemon:
         self._next_vault_check = 0.0
         self._settle_until = 0.0  # due vault changes wait for their notes to settle
         self._settling_since: float | None = None
+        # The incremental pass: the notes with file events since the vault was last
+        # scanned (a sync rescans only those), unless a full scan is due (at the start, after
+        # a folder moved or the watcher restarted, for a requested sync, and every
+        # full_scan_interval_s, which catches what lost events missed).
+        self._unscanned: set[str] = set()
+        self._full_scan = True
+        self._next_full_scan = 0.0
+        self.full_scans = 0
+        """Full rescans of the vault so far (tests)."""
         self._lock: DaemonLock | None = None
         self._control: Any = None
         self._status_lock = threading.Lock()
@@ -392,6 +401,8 @@ class Daemon:
     def _sleep_for(self) -> float:
         now = time.monotonic()
         deadlines = [self._next_vault_check]
+        if not self._full_scan:  # else the next sync scans in full: nothing to wake for
+            deadlines.append(self._next_full_scan)
         if not self._vault_present:  # nothing runs until it is back
             return max(0.0, self._next_vault_check - now) + 0.01
         due = self._buffer.deadline()
@@ -420,9 +431,15 @@ class Daemon:
         due = self._buffer.take_due() if now >= self._settle_until else None
         if due is not None and self._must_settle(due):
             due = None
+        if due is not None:
+            self._unscanned.update(due.paths)
+            self._full_scan = self._full_scan or due.structural
         if due is not None and self._vault_changed(due):
             for t in self._targets.values():
                 t.pending_local = True
+        if now >= self._next_full_scan and not self._full_scan:
+            self._scan_in_full()
+        ran = False
         for t in list(self._targets.values()):
             self._run_jobs()
             if self._stop_signal is not None:
@@ -433,9 +450,33 @@ class Daemon:
             why = self._why_sync(t, now)
             if why is not None:
                 self._sync(t, why)
+                ran = True
+        if ran:
+            self._end_run()
+
+    def _end_run(self) -> None:
+        """The syncs of one wake-up are one run (``Bridge.begin_run``): a note found emptied
+        was held by each of them, in case a save was caught halfway; the next run, a
+        debounce from now, takes it as the user's edit (a note still saving has settled
+        by then). Without this the daemon held it until it restarted."""
+        held = self._bridge.begin_run()
+        if not held:
+            return
+        log.info(
+            "%d note(s) found emptied, held for this run in case a save was caught halfway "
+            "(%s); the next sync takes them as they are then",
+            len(held),
+            ", ".join(sorted(held)[:5]) + (" ..." if len(held) > 5 else ""),
+            extra={"event": "held", "notes": sorted(held)},
+        )
+        soon = time.monotonic() + self.config.daemon.debounce_ms / 1000
+        for t in self._targets.values():
+            t.token_known = False  # the next poll syncs, whatever the target says
+            t.next_poll = min(t.next_poll, soon)
 
     def _why_sync(self, t: TargetRuntime, now: float) -> str | None:
         if t.requested:
+            self._full_scan = True  # asked for: look at every note, not only the events'
             return "requested"
         if t.retry_at is not None:
             return "retry"
@@ -507,8 +548,10 @@ class Daemon:
                 log.error("cannot watch %s: %s", self.config.vault_path, exc)
                 self._vault_present = False
                 return
+            restarted = self._vault_inode is not None
             self._vault_inode = inode
-            self._buffer.add((), structural=True)
+            if restarted:  # events may have been lost meanwhile (the first sync is full)
+                self._buffer.add((), structural=True)
             if was_missing:
                 for t in self._targets.values():
                     if t.reason == "the vault folder is gone":
@@ -519,6 +562,29 @@ class Daemon:
                     self.config.vault_path,
                     extra={"event": "vault_back"},
                 )
+
+    def _scan_in_full(self) -> None:
+        """The periodic full rescan (``full_scan_interval_s``): brings the vault's index up
+        to date with every note, also those whose file events were lost (a watcher's
+        queue overflowing, a network drive); when it finds a change, every target syncs."""
+        self._next_full_scan = time.monotonic() + self.config.daemon.full_scan_interval_s
+        try:
+            vault = self._bridge.vault()
+            report = vault.vault.rescan()
+        except (SyncbridgeError, OSError) as exc:
+            log.debug("full rescan failed (%s): the next sync scans in full", exc)
+            self._full_scan = True
+            return
+        self.full_scans += 1
+        self._unscanned.clear()
+        if report.added or report.changed or report.removed:
+            log.info(
+                "a full rescan of the vault found %d change(s) no file event announced",
+                report.added + report.changed + report.removed,
+                extra={"event": "missed_changes"},
+            )
+            for t in self._targets.values():
+                t.pending_local = True
 
     def _must_settle(self, due: DueChanges) -> bool:
         """Put ``due`` back (and return True) while one of its notes is younger than the
@@ -582,8 +648,9 @@ class Daemon:
         self.events.publish("sync_started", target=t.name, reason=why)
         log.debug("sync %s (%s)", t.name, why)
         started = time.monotonic()
+        changed = None if self._full_scan else frozenset(self._unscanned)
         try:
-            report = self._bridge.sync(t.name, progress=self._progress)
+            report = self._bridge.sync(t.name, progress=self._progress, changed=changed)
         except _Stopping:
             log.info(
                 "sync of %s stopped after its last committed chunk",
@@ -603,6 +670,7 @@ class Daemon:
             return
         finally:
             self._syncing = None
+        self._scanned(changed)
         t.next_poll = time.monotonic() + t.interval_s
         self._keep_index_in_memory()
         if report.safety_stop:
@@ -610,9 +678,25 @@ class Daemon:
             return
         # Entries that failed (a note edited while we wrote it, a record we cannot map) keep
         # their old base: the next poll syncs again even if nothing else moves.
-        t.token, t.token_known = token, not report.errors
+        # A token that moved during the sync (the file created by it, replaced meanwhile)
+        # is not known: the next poll syncs again rather than trust an "absent" taken
+        # before the file existed, which an absent file would match again later.
+        t.token, t.token_known = token, not report.errors and self._token(t.name) == token
         t.pending_local = False
-        self._succeeded(t, report, time.monotonic() - started)
+        self._succeeded(
+            t, report, time.monotonic() - started, "full" if changed is None else "incremental"
+        )
+
+    def _scanned(self, changed: frozenset[str] | None) -> None:
+        """A sync returned: the vault was rescanned (at ``changed``, or in full). Paths
+        whose sync failed stay in ``_unscanned`` (read again next time: idempotent)."""
+        if changed is None:
+            self._unscanned.clear()
+            self._full_scan = False
+            self.full_scans += 1
+            self._next_full_scan = time.monotonic() + self.config.daemon.full_scan_interval_s
+        else:
+            self._unscanned.difference_update(changed)
 
     def _keep_index_in_memory(self) -> None:
         """After the first sync, stop rewriting the vault's index cache on every rescan.
@@ -625,8 +709,11 @@ class Daemon:
         if vault.cache_path is not None:
             vault.cache_path = None
 
-    def _succeeded(self, t: TargetRuntime, report: SyncReport, seconds: float) -> None:
-        if t.condition != "ok":
+    def _succeeded(self, t: TargetRuntime, report: SyncReport, seconds: float, scan: str) -> None:
+        """Record a sync that ran (``scan``: ``"full"`` or ``"incremental"``, how the
+        vault was rescanned); log it if it wrote something, publish its events."""
+        back = t.condition != "ok"
+        if back:
             log.info(
                 "target %s is back: synced again after %d failed tr%s",
                 t.name,
@@ -634,14 +721,14 @@ class Daemon:
                 "y" if t.backoff.failures == 1 else "ies",
                 extra={"event": "target_ok", "target": t.name},
             )
-            self.events.publish("state", target=t.name, state="ok")
         t.condition, t.reason, t.retry_at = "ok", None, None
         t.backoff.reset()
         data = report.to_dict()
         t.last_sync = {
             "at": _utcnow(),
             "seconds": round(seconds, 3),
-            "ok": not report.errors,
+            "scan": scan,
+            "ok": not report.blocked,  # as `syncbridge sync` would exit 0
             "vault": data["vault"],
             "remote": data["remote"],
             "errors": len(report.errors),
@@ -655,8 +742,16 @@ class Daemon:
                 t.name,
                 _counts(data["vault"]),
                 _counts(data["remote"]),
-                extra={"event": "synced", "target": t.name, "writes": report.writes},
+                extra={
+                    "event": "synced",
+                    "target": t.name,
+                    "writes": report.writes,
+                    "scan": scan,
+                },
             )
+        self._write_status()  # before the events: GET /status then agrees with them
+        if back:
+            self.events.publish("state", target=t.name, state="ok")
         self.events.publish(
             "sync_finished",
             target=t.name,
@@ -686,7 +781,9 @@ class Daemon:
         delay = t.backoff.next_delay(retry_after if isinstance(retry_after, int | float) else None)
         t.retry_at = time.monotonic() + delay
         message = str(exc) or type(exc).__name__
-        if t.condition != "backoff":
+        was, t.condition, t.reason = t.condition, "backoff", message
+        if was != "backoff":
+            self._write_status()  # a subscriber that asks GET /status sees what it heard
             kind = "unavailable" if isinstance(exc, RetryableError) else "failing"
             log.warning(
                 "target %s is %s, retrying with backoff (local changes are kept): %s",
@@ -698,11 +795,12 @@ class Daemon:
             self.events.publish("error", target=t.name, message=message)
         else:
             log.debug("target %s still failing; next try in %.1f s", t.name, delay)
-        t.condition, t.reason = "backoff", message
 
     def _pause(self, t: TargetRuntime, why: str) -> None:
         t.retry_at = time.monotonic() + t.interval_s
-        if t.condition != "paused":
+        was, t.condition, t.reason = t.condition, "paused", why
+        if was != "paused":
+            self._write_status()  # a subscriber that asks GET /status sees what it heard
             log.warning(
                 "target %s paused, nothing written: %s. It resumes by itself when this clears",
                 t.name,
@@ -710,7 +808,6 @@ class Daemon:
                 extra={"event": "target_paused", "target": t.name},
             )
             self.events.publish("error", target=t.name, message=why)
-        t.condition, t.reason = "paused", why
 
     # -- reload ---------------------------------------------------------------------------
 
@@ -737,6 +834,7 @@ class Daemon:
         self.config = config
         self._bridge = Bridge(config)
         pending = self._buffer.take()
+        self._full_scan = True  # a new bridge: it scans the vault in full anyway
         self._buffer = self._new_buffer()
         self._buffer.put_back(pending)
         self._build_targets()
