@@ -19,12 +19,10 @@ command for that case.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -139,12 +137,10 @@ def migrate_to(
         progress=progress, cache=not dry_run or bridge.config.state_path.parent.exists()
     )
     report = MigrationReport(target=t.name, adapter=t.section.adapter, dry_run=dry_run)
-    with _state(bridge, writes=not dry_run) as state:
+    with bridge.state_scope(writes=not dry_run) as state:
         pending = bool(state.pending_journal(t.name))
         linked_before = len(state.links(t.name))
-        preview = bridge._sync_one(
-            t, vault, state, dry_run=True, force_delete=False, progress=None
-        )
+        preview = bridge.run(t.name, state, dry_run=True)
         if preview.safety_stop:
             raise SafetyStop(preview.safety_stop)
         _check_one_direction(preview, t.name, allow_vault_creates=pending)
@@ -153,9 +149,7 @@ def migrate_to(
         if dry_run:
             _fill(report, preview, preview)
         else:
-            done = bridge._sync_one(
-                t, vault, state, dry_run=False, force_delete=False, progress=progress
-            )
+            done = bridge.run(t.name, state, progress=progress)
             if done.safety_stop:
                 raise SafetyStop(done.safety_stop)
             _fill(report, preview, done)
@@ -165,12 +159,6 @@ def migrate_to(
         folder = report_dir or bridge.config.state_path.parent
         report.saved_to = str(_save(report, folder))
     return report
-
-
-@contextlib.contextmanager
-def _state(bridge: Bridge, *, writes: bool) -> Iterator[Any]:
-    with bridge._state_for(writes=writes) as state:  # the Bridge's own helper
-        yield state
 
 
 def _check_one_direction(preview: SyncReport, target: str, *, allow_vault_creates: bool) -> None:
