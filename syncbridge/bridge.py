@@ -385,4 +385,5 @@ def _open_vault(config: Config, *, cache: bool, progress: ProgressFn | None) -> 
         vault,
         timezone=config.vault.timezone,
         last_modified_field=config.sync.last_modified_field,  # "": no such field
+        class_folders=config.vault.class_folders,
     )
