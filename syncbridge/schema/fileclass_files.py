@@ -48,10 +48,13 @@ def classes_from_records(
 ) -> dict[str, ClassSchema]:
     """Class name → :class:`ClassSchema` (``source="remote"``) of every class in
     ``records``, fields in order of first appearance, each typed from its values; fields
-    named in ``skip`` (the class key, the id field) are left out."""
+    named in ``skip`` (the class key, the id field) are left out. The records are taken
+    fullest first (then by title and id), so the order does not depend on the order a
+    remote lists them in."""
     skipped = set(skip)
     values: dict[str, dict[str, list[Any]]] = {}
-    for record in records:
+    ordered = sorted(records, key=lambda r: (-len(r.fields), r.title or "", r.id or ""))
+    for record in ordered:
         per_class = values.setdefault(record.class_name, {})
         for name, value in record.fields.items():
             if name not in skipped:
