@@ -32,6 +32,7 @@ from syncbridge.errors import SafetyStop, SyncbridgeError
 from syncbridge.wikilinks import LinkResolver, links_in_value
 
 if TYPE_CHECKING:
+    from syncbridge.adapter import Adapter
     from syncbridge.bridge import Bridge, ProgressFn
     from syncbridge.engine import SyncReport
     from syncbridge.vault import Vault
@@ -189,6 +190,10 @@ def migrate_to(
         report.warnings.extend(_unresolved_links(vault))
         if dry_run:
             _fill(report, preview, preview)
+            report.not_transferred.extend(_rejected(bridge.remote(t.name), vault, preview))
+            rejected = {item["id"] for item in report.not_transferred}
+            report.classes = dict(Counter(_classes_sent(preview, rejected)))
+            report.created = sum(report.classes.values())
         else:
             done = bridge.run(t.name, state, progress=progress)
             if done.safety_stop:
@@ -237,17 +242,53 @@ def _fill(report: MigrationReport, preview: SyncReport, run: SyncReport) -> None
     report.classes = dict(classes)
     report.created = run.remote.created if not run.dry_run else sum(classes.values())
     report.recovered = run.recovered
-    for e in run.errors:
+    class_of = _classes_by_label(preview)
+    for e in [*run.errors, *run.skipped]:
+        note = str(e.get("id", "?"))
         report.not_transferred.append(
-            {"id": str(e.get("id", "?")), "reason": str(e.get("message", ""))}
-        )
-    for s in run.skipped:
-        report.not_transferred.append(
-            {"id": str(s.get("id", "?")), "reason": str(s.get("message", ""))}
+            {"id": note, "class": class_of.get(note, ""), "reason": str(e.get("message", ""))}
         )
     for n in run.notices:
         report.warnings.append({"id": str(n.get("id", "?")), "class": "", "kind": "notice",
                                 "message": str(n.get("message"))})
+
+
+def _classes_by_label(preview: SyncReport) -> dict[str, str]:
+    """Entry label (the note's path) → its class, for every action of the plan."""
+    out: dict[str, str] = {}
+    if preview.plan is None:
+        return out
+    for action in preview.plan.actions:
+        record = action.a if action.a is not None else action.b
+        if record is not None:
+            out[action.label] = record.class_name
+    return out
+
+
+def _classes_sent(preview: SyncReport, failed: set[str]) -> list[str]:
+    """The class of every note the plan creates on the target, less ``failed`` ids."""
+    if preview.plan is None:
+        return []
+    return [w.record.class_name or "" for a in preview.plan.actions for w in a.writes
+            if w.side == "remote" and w.op == "create" and w.record is not None
+            and a.label not in failed]
+
+
+def _rejected(remote: Adapter, vault: VaultAdapter, preview: SyncReport) -> list[dict[str, str]]:
+    """Notes the plan creates whose values the target would refuse
+    (:meth:`Adapter.check`), each with its reason and class; nothing is sent."""
+    out: list[dict[str, str]] = []
+    if preview.plan is None:
+        return out
+    classes = vault.vault.schema.classes
+    for action in preview.plan.actions:
+        for w in action.writes:
+            if w.side != "remote" or w.op != "create" or w.record is None:
+                continue
+            for problem in remote.check(w.record, classes.get(w.record.class_name)):
+                out.append({"id": action.label, "class": w.record.class_name,
+                            "reason": f"the target would refuse it: {problem}"})
+    return out
 
 
 def _unresolved_links(vault: VaultAdapter) -> list[dict[str, str]]:

@@ -65,6 +65,7 @@ from syncbridge_notion.schema import (
     bookkeeping_properties,
     check_drift,
     desired_properties,
+    notion_type,
     schema_additions,
 )
 
@@ -96,6 +97,12 @@ def _inferred_spec(name: str, value: Any) -> FieldSpec:
     if isinstance(value, dict):
         return FieldSpec(name, FieldType.JSON, FieldKind.JSON, origin="inferred")
     return FieldSpec(name, FieldType.INPUT, FieldKind.TEXT, origin="inferred")
+
+
+def _inferred_type(name: str, value: Any) -> str:
+    """The property type :meth:`NotionAdapter._layout_for` would add for a field."""
+    spec = _inferred_spec(name, value)
+    return str(notion_type(spec) or "rich_text")
 
 
 class NotionAdapter(Adapter):
@@ -337,6 +344,28 @@ class NotionAdapter(Adapter):
         )
         self._store_layout(new)
         return new
+
+    def check(self, record: Record, cls: ClassSchema | None = None) -> builtins.list[str]:
+        """What a create of ``record`` would be refused for (the fallback property over its
+        200,000 characters), by the very code a create runs, with the class's database as
+        the cache knows it or as :func:`desired_properties` would make it. Sends nothing;
+        reads the cache only when its file exists (a dry run creates no file)."""
+        known = self._load_layouts() if self.cache_path.exists() else {}
+        layout = known.get(record.class_name)
+        if layout is None:
+            wanted = desired_properties(
+                cls or ClassSchema(record.class_name, {}, source="inferred"), self.notion_config
+            )
+            layout = ClassLayout(record.class_name, "", "", record.class_name, wanted, {})
+        extra = {k: PropertyPlan(k, k, _inferred_type(k, v)) for k, v in record.fields.items()
+                 if k not in layout.props and v is not None}
+        if extra:
+            layout = dataclasses.replace(layout, props={**layout.props, **extra})
+        try:
+            self._properties(record, layout, ctx=PropertyContext(self.notion_config.timezone))
+        except RecordError as exc:
+            return [str(exc)]
+        return []
 
     def held_fields(self, class_name: str) -> frozenset[str] | None:
         """The fields with a property in the class's database (``None`` before it has
@@ -745,11 +774,13 @@ class NotionAdapter(Adapter):
         return self._ensure(record.class_name, wanted)
 
     def _properties(
-        self, record: Record, layout: ClassLayout, *, create_key: str | None = None
+        self, record: Record, layout: ClassLayout, *, create_key: str | None = None,
+        ctx: PropertyContext | None = None,
     ) -> JSON:
-        """The page properties for ``record`` (every held one, plus ours)."""
+        """The page properties for ``record`` (every held one, plus ours); ``ctx``: how
+        links resolve (default: through the cache)."""
         config = self.notion_config
-        ctx = self._ctx()
+        ctx = ctx or self._ctx()
         out: JSON = {}
         fallback = Fallback()
         for fieldname, plan in layout.props.items():
