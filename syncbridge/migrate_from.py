@@ -10,8 +10,8 @@ Metadata Menu fileClass definitions. The steps:
    ``VAULT/.syncbridge/state.db`` (a dot-folder: never scanned), so the config's own
    vault and its links are left alone; the target's settings (and the Notion adapter's
    cache, which gives unchanged bodies back byte for byte) are the config's.
-2. **Classes.** When the vault has no Metadata Menu class, one fileClass note per class of
-   the target's records is written (:mod:`syncbridge.schema.fileclass_files`) into
+2. **Classes.** For every class of the target's records the vault does not define (all of
+   them in a vault without Metadata Menu classes), one fileClass note is written (:mod:`syncbridge.schema.fileclass_files`) into
    Metadata Menu's class folder (``Classes/`` and the plugin's ``data.json`` when the
    vault has no settings), each created only if no file has its name: a user's file is
    never replaced. The vault is rescanned, so the notes are typed by them.
@@ -179,18 +179,18 @@ def _remote_records(remote: Adapter) -> list[Record]:
 def _fileclasses(
     vault: VaultAdapter, records: Sequence[Record], config: Config, *, dry_run: bool
 ) -> list[tuple[str, str]]:
-    """Write a fileClass note per class of ``records`` when the vault defines none:
-    ``(path, "")`` per note written (or that would be), ``(path, why)`` per note not
-    written (a file is there). The default class gets none (notes without a class key
-    are of it). Rescans the vault after writing."""
+    """Write a fileClass note per class of ``records`` the vault does not define (all of
+    them in a vault without classes): ``(path, "")`` per note written (or that would be),
+    ``(path, why)`` per note not written (a file is there). The default class gets none
+    (notes without a class key are of it); a class the vault defines keeps its own
+    definition. Rescans the vault after writing."""
     schema = vault.vault.schema
-    if any(c.source == "metadata-menu" for c in schema.classes.values()):
-        return []  # the vault has its own classes: they type the notes
+    defined = {n for n, c in schema.classes.items() if c.source == "metadata-menu"}
     skip = {schema.class_key}
     if config.sync.id_field:
         skip.add(config.sync.id_field)
     classes = {name: cls for name, cls in classes_from_records(records, skip=skip).items()
-               if name != schema.default_class}
+               if name != schema.default_class and name not in defined}
     if not classes:
         return []
     root = vault.vault.root

@@ -244,3 +244,42 @@ def test_usage_errors(capsys: pytest.CaptureFixture[str], proj: Path) -> None:
     assert main(["migrate", "--from", "local", "--into", str(proj / "afile"),
                  "--config", str(proj / "syncbridge.toml")]) == ExitCode.USAGE
     assert "is a file" in capsys.readouterr()[1]
+
+
+def test_into_the_configs_own_vault_uses_its_state_and_finds_everything_there(
+    capsys: pytest.CaptureFixture[str], proj: Path
+) -> None:
+    before = digest(proj / "vault")
+    code, data = back(capsys, proj, proj / "vault")
+    assert code == ExitCode.OK, data
+    assert data["created"] == 0 and data["already"] == 22 and not data["fileclasses"]
+    assert digest(proj / "vault") == before
+
+
+def test_a_class_the_existing_vault_lacks_gets_its_fileclass_note(
+    capsys: pytest.CaptureFixture[str], proj: Path
+) -> None:
+    into = proj / "mine"
+    shutil.copytree(EXAMPLE / ".obsidian", into / ".obsidian")
+    (into / "Classes").mkdir()
+    shutil.copy(EXAMPLE / "Classes" / "emotion.md", into / "Classes" / "emotion.md")
+    own = (into / "Classes" / "emotion.md").read_bytes()
+    code, data = back(capsys, proj, into)
+    assert code == ExitCode.OK, data
+    assert sorted(data["fileclasses"]) == ["Classes/attachment_theory.md",
+                                           "Classes/healing_pathway.md", "Classes/wound.md"]
+    assert (into / "Classes" / "emotion.md").read_bytes() == own  # the user's, kept
+    assert "fileClass: wound" in (into / "Abandonment Wound.md").read_text("utf-8")
+
+
+@pytest.mark.parametrize("folder", ["../out", "/abs", ".hidden/x", "a/../b"])
+def test_class_folders_must_stay_inside_the_vault(tmp_path: Path, folder: str) -> None:
+    from syncbridge.config import load_config
+    from syncbridge.errors import ConfigError
+
+    (tmp_path / "vault").mkdir()
+    path = tmp_path / "syncbridge.toml"
+    path.write_text(CONFIG.replace('timezone = "UTC"\n', 'timezone = "UTC"\n'
+                                   f'class_folders = {{ wound = "{folder}" }}\n'), "utf-8")
+    with pytest.raises(ConfigError, match="class_folders"):
+        load_config(path)
