@@ -12,8 +12,8 @@ Metadata Menu fileClass definitions. The steps:
    cache, which gives unchanged bodies back byte for byte) are the config's.
 2. **Classes.** For every class of the target's records the vault does not define (all of
    them in a vault without Metadata Menu classes), one fileClass note is written
-   (:mod:`syncbridge.schema.fileclass_files`) into Metadata Menu's class folder (``Classes/`` and the plugin's ``data.json`` when the
-   vault has no settings), each created only if no file has its name: a user's file is
+   (:mod:`syncbridge.schema.fileclass_files`) into Metadata Menu's class folder
+   (``Classes/`` and the plugin's ``data.json`` when the vault has no settings), each created only if no file has its name: a user's file is
    never replaced. The vault is rescanned, so the notes are typed by them.
 3. **Check.** The run is planned without writing. Names are checked (a title that makes
    no valid file name, two titles that make the same name, a name taken by an existing
