@@ -13,8 +13,9 @@ Metadata Menu fileClass definitions. The steps:
 2. **Classes.** For every class of the target's records the vault does not define (all of
    them in a vault without Metadata Menu classes), one fileClass note is written
    (:mod:`syncbridge.schema.fileclass_files`) into Metadata Menu's class folder
-   (``Classes/`` and the plugin's ``data.json`` when the vault has no settings), each created only if no file has its name: a user's file is
-   never replaced. The vault is rescanned, so the notes are typed by them.
+   (``Classes/`` and the plugin's ``data.json`` when the vault has no settings), each
+   created only if no file has its name: a user's file is never replaced. The vault is
+   rescanned, so the notes are typed by them.
 3. **Check.** The run is planned without writing. Names are checked (a title that makes
    no valid file name, two titles that make the same name, a name taken by an existing
    note: the note gets a numbered name, and each is a warning) and links (a link value
