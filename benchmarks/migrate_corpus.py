@@ -44,19 +44,20 @@ def main() -> int:
     rows = []
     exceptions: list[str] = []
     for f in sorted(trips, key=lambda f: f["vault"]):
-        sent = f["notes"] - len(f["not_sent"])
+        sent = f["compared"]
         computed = [e for e in f["fields_exceptions"] if e["cause"].startswith("computed")]
         other = [e for e in f["fields_exceptions"] if e not in computed]
         rows.append(
             f"| {f['vault']} | {f['notes']} | {len(f['not_sent'])} | {f['back']} | "
             f"{f['body_identical']} / {sent} ({100 * f['body_identical'] / max(sent, 1):.1f}%) | "
-            f"{len(other)} | {len(computed)} |"
+            f"{len(other)} | {len(computed)} | {len(f['renamed'])} |"
         )
         exceptions += [f"- `{f['vault']}/{d['id']}`: body {d['cause']}" for d in f["body_diffs"]]
         exceptions += [f"- `{f['vault']}/{e['id']}` `{e['field']}`: {e['cause']}" for e in other]
+        exceptions += [f"- `{f['vault']}/{r['id']}`: {r['cause']}" for r in f["renamed"]]
         exceptions += [f"- `{f['vault']}/{n}`: not sent (the forward report says why)"
                        for n in f["not_sent"]]
-    total = sum(f["notes"] - len(f["not_sent"]) for f in trips)
+    total = sum(f["compared"] for f in trips)
     same = sum(f["body_identical"] for f in trips)
     lines = [
         "## Migration there and back, and SIGKILLs (`benchmarks/migrate_corpus.py`)",
@@ -68,13 +69,17 @@ def main() -> int:
         "notion-client over HTTP; every field value (canonical) and every body compared.",
         "",
         "| vault | notes | not sent | notes back | bodies byte-identical | field values "
-        "differing | computed fields not read back |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "differing | computed fields not read back | renamed |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
         *rows,
         "",
         f"All vaults: bodies byte-identical for {same} of {total} notes sent "
-        f"({100 * same / max(total, 1):.2f}%; goal 99%). Computed fields (Metadata Menu "
-        "Lookup, Formula) go vault → target only and Metadata Menu recomputes them.",
+        f"({100 * same / max(total, 1):.2f}%; goal 99%). Field values are compared as the "
+        "original vault types them (its fileClass notes, `types.json`, inference), the "
+        "copy's frontmatter read through the same types. Computed fields (Metadata Menu "
+        "Lookup, Formula) go vault → target only and Metadata Menu recomputes them. A note "
+        "whose name holds characters no portable file name can (`?`, `:`) comes back under "
+        "a sanitized name (`renamed`), which the reverse migration's report warns about.",
         "",
         "Every exception, with its cause:" if exceptions else "No exception.",
         "",

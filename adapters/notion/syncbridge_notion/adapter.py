@@ -637,6 +637,9 @@ class NotionAdapter(Adapter):
         for name, entry in fallback.exact.items():
             if name not in layout.props and name not in fields:
                 fields[name] = entry[1]  # a field with no property: carried in full
+        for name in fallback.null:
+            if name not in layout.props and name not in fields:
+                fields[name] = None  # a null field with no property (never had a value)
         if missing:
             raise SchemaDrift(self._drift_message(layout, missing, props))
         path_prop = props.get(config.path_property) or {}
@@ -806,7 +809,11 @@ class NotionAdapter(Adapter):
         for fieldname, value in record.fields.items():
             if fieldname in computed:
                 continue  # Formula / Lookup: the vault computes them, never pushed
-            if fieldname not in layout.props and value is not None:
+            if fieldname in layout.props:
+                continue
+            if value is None:
+                fallback.null.append(fieldname)  # null, with no property: still present
+            else:
                 fallback.exact[fieldname] = [None, value]  # no property could be added
         fallback.body = bodies.layout_of(record.body)
         text = fallback.to_text()

@@ -158,3 +158,24 @@ def test_sigkilled_migration_from_notion_resumes_without_a_duplicate_note(
     assert digest(into) == digest(clean)
     again = json.loads(run_cli(root, notion_server, into, None).stdout)
     assert again["created"] == 0 and again["already"] == NOTES
+
+
+def test_a_field_null_in_every_note_comes_back_null(
+    tmp_path: Path, notion_server: NotionFakeServer, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A field no note gives a value has no Notion property; it still comes back, null
+    (the corpus's ``fileClass:`` lines were lost before)."""
+    monkeypatch.setenv(TOKEN_ENV, notion_server.token)
+    root = make_project(tmp_path, notion_server)
+    shutil.rmtree(root / "vault")
+    (root / "vault").mkdir()
+    for name in ("A", "B"):
+        (root / "vault" / f"{name}.md").write_text(
+            f"---\nfileClass:\nreviewed:\ncreated: 2024-09-17, 14:35\n---\n{name}\n",
+            encoding="utf-8")
+    assert cli(root, capsys, "--to", "notion")[0] == ExitCode.OK
+    into = tmp_path / "copy"
+    assert cli(root, capsys, "--from", "notion", "--into", str(into))[0] == ExitCode.OK
+    assert (into / "A.md").read_text("utf-8").startswith("---\nfileClass:\nreviewed:\n")
+    assert entries(into)["A.md"][0] == entries(root / "vault")["A.md"][0]
