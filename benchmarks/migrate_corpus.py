@@ -46,14 +46,16 @@ def main() -> int:
     for f in sorted(trips, key=lambda f: f["vault"]):
         sent = f["compared"]
         computed = [e for e in f["fields_exceptions"] if e["cause"].startswith("computed")]
-        other = [e for e in f["fields_exceptions"] if e not in computed]
+        formats = [e for e in f["fields_exceptions"] if e["cause"].startswith("same value")]
+        other = [e for e in f["fields_exceptions"] if e not in computed and e not in formats]
         rows.append(
             f"| {f['vault']} | {f['notes']} | {len(f['not_sent'])} | {f['back']} | "
             f"{f['body_identical']} / {sent} ({100 * f['body_identical'] / max(sent, 1):.1f}%) | "
-            f"{len(other)} | {len(computed)} | {len(f['renamed'])} |"
+            f"{len(other)} | {len(formats)} | {len(computed)} | {len(f['renamed'])} |"
         )
         exceptions += [f"- `{f['vault']}/{d['id']}`: body {d['cause']}" for d in f["body_diffs"]]
-        exceptions += [f"- `{f['vault']}/{e['id']}` `{e['field']}`: {e['cause']}" for e in other]
+        exceptions += [f"- `{f['vault']}/{e['id']}` `{e['field']}`: {e['cause']}"
+                       for e in [*other, *formats]]
         exceptions += [f"- `{f['vault']}/{r['id']}`: {r['cause']}" for r in f["renamed"]]
         exceptions += [f"- `{f['vault']}/{n}`: not sent (the forward report says why)"
                        for n in f["not_sent"]]
@@ -69,8 +71,8 @@ def main() -> int:
         "notion-client over HTTP; every field value (canonical) and every body compared.",
         "",
         "| vault | notes | not sent | notes back | bodies byte-identical | field values "
-        "differing | computed fields not read back | renamed |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "differing | same value, other form | computed fields not read back | renamed |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         *rows,
         "",
         f"All vaults: bodies byte-identical for {same} of {total} notes sent "
@@ -83,8 +85,8 @@ def main() -> int:
         "",
         "Every exception, with its cause:" if exceptions else "No exception.",
         "",
-        *exceptions[:60],
-        *([f"- … and {len(exceptions) - 60} more"] if len(exceptions) > 60 else []),
+        *exceptions[:150],
+        *([f"- … and {len(exceptions) - 150} more"] if len(exceptions) > 150 else []),
         "",
     ]
     for k in kills:
