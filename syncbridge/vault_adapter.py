@@ -294,8 +294,31 @@ class VaultAdapter(Adapter):
         remote's path hint when usable, else the class folder and the title as a safe,
         free file name. Reads the folder listing; writes nothing."""
         title = record.title or str(record.fields.get("title") or "") or "Untitled"
+        folder = self._hinted_folder(record)
         return self._hinted_path(record, title, taken=taken) or self._note_path(
-            self._folder_for(record.class_name), title, taken=taken)
+            folder if folder is not None else self._folder_for(record.class_name), title,
+            taken=taken)
+
+    def _hinted_folder(self, record: Record) -> str | None:
+        """The folder of the remote's path hint (``""`` or ``"a/b/"``) when it is inside
+        the vault, no dot-folder and not a template or fileClass folder, and the class
+        has no configured folder; ``None`` otherwise. A name the hint cannot keep (``?``
+        in it) is then sanitized in that folder, not moved elsewhere."""
+        hint = record.extra.get("path")
+        if not isinstance(hint, str) or not hint.endswith(".md") \
+                or record.class_name in self.class_folders:
+            return None
+        parent = PurePosixPath(hint).parent
+        if str(parent) == ".":
+            return ""
+        if any(p.startswith(".") or p in ("..", "/") for p in parent.parts) \
+                or not self.vault.schema.is_entry(f"{parent}/x.md"):
+            return None
+        try:
+            self.vault.abspath(f"{parent}/x.md")
+        except UnsafePath:
+            return None
+        return f"{parent}/"
 
     def _hinted_path(self, record: Record, title: str, *,
                      taken: Collection[str] = ()) -> str | None:

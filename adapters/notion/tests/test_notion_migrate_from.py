@@ -179,3 +179,20 @@ def test_a_field_null_in_every_note_comes_back_null(
     assert cli(root, capsys, "--from", "notion", "--into", str(into))[0] == ExitCode.OK
     assert (into / "A.md").read_text("utf-8").startswith("---\nfileClass:\nreviewed:\n")
     assert entries(into)["A.md"][0] == entries(root / "vault")["A.md"][0]
+
+
+def test_a_name_no_portable_file_can_hold_comes_back_sanitized_in_its_folder(
+    tmp_path: Path, notion_server: NotionFakeServer, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv(TOKEN_ENV, notion_server.token)
+    root = make_project(tmp_path, notion_server)
+    (root / "vault" / "Pathways" / "Why me?.md").write_text("---\nmood: low\n---\nasked\n",
+                                                           encoding="utf-8")
+    assert cli(root, capsys, "--to", "notion")[0] == ExitCode.OK
+    into = tmp_path / "copy"
+    code, data = cli(root, capsys, "--from", "notion", "--into", str(into))
+    assert code == ExitCode.OK, data
+    assert (into / "Pathways" / "Why me.md").read_text("utf-8").endswith("---\nasked\n")
+    assert any(w["kind"] == "name" and w["id"] == "Pathways/Why me.md"
+               for w in data["warnings"])
