@@ -243,6 +243,15 @@ class Adapter(abc.ABC):
         """
         return {}
 
+    def check(self, record: Record, cls: ClassSchema | None = None) -> builtins.list[str]:
+        """What this side would refuse of ``record`` were it created now, one message per
+        problem naming the field, found without sending anything (``syncbridge migrate
+        --dry-run`` asks it for every note); ``cls`` is the record's class as the vault
+        defines it. Default: nothing (every value can be stored). Reads nothing remote
+        and writes nothing.
+        """
+        return []
+
     def held_fields(self, class_name: str) -> frozenset[str] | None:
         """The fields this side can store for ``class_name`` (its columns, properties), or
         ``None`` when it cannot tell (the default) or stores any field.

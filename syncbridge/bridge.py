@@ -123,9 +123,11 @@ class Bridge:
         return self._state
 
     @contextlib.contextmanager
-    def _state_for(self, *, writes: bool) -> Iterator[StateStore]:
-        """The state store; a call that writes nothing, before any state file exists,
-        gets a throwaway one (so a dry run leaves no file behind)."""
+    def state_scope(self, *, writes: bool) -> Iterator[StateStore]:
+        """The state store for a stretch of calls of :meth:`run`: the bridge's own (created
+        on first use) when ``writes``, or when a state file exists already; otherwise a
+        throwaway one in a temporary folder, removed on exit, so a dry run before any sync
+        leaves no file behind. Side effects: may create the state file (``writes``)."""
         from syncbridge.state import StateStore
 
         if writes or self._state is not None or self.config.state_path.exists():
@@ -197,14 +199,13 @@ class Bridge:
         if self._vault is None:
             changed = None  # the first scan of this bridge reads the whole vault anyway
         cache = not dry_run or self.config.state_path.parent.exists()
-        vault = self.vault(progress=progress, cache=cache)
+        self.vault(progress=progress, cache=cache)  # scanned once, before any target
         reports: dict[str, SyncReport] = {}
-        with self._state_for(writes=not dry_run) as state:
+        with self.state_scope(writes=not dry_run) as state:
             for t in targets:
                 # run_sync rescans the vault first, so each target sees what the previous wrote
-                reports[t.name] = self._sync_one(
-                    t,
-                    vault,
+                reports[t.name] = self.run(
+                    t.name,
                     state,
                     dry_run=dry_run,
                     force_delete=force_delete,
@@ -214,24 +215,40 @@ class Bridge:
                 )
         return reports[target] if target is not None else reports
 
-    def _sync_one(
+    def run(
         self,
-        target: Target,
-        vault: VaultAdapter,
+        target: str,
         state: StateStore,
         *,
-        dry_run: bool,
-        force_delete: bool,
-        progress: ProgressFn | None,
+        dry_run: bool = False,
+        force_delete: bool = False,
         restored: RestoredChoice = "stop",
+        progress: ProgressFn | None = None,
+        keep_out: Collection[str] = (),
         changed: Collection[str] | None = None,
     ) -> SyncReport:
+        """One engine run (:func:`syncbridge.engine.run_sync`) of ``target`` with ``state``
+        (from :meth:`state_scope`): what :meth:`sync` does for each target, for callers
+        that plan and then run with one state (``syncbridge migrate``).
+
+        The vault is rescanned first (only the ``changed`` paths when given: see
+        :meth:`sync`). ``keep_out``: vault paths kept out of this run only
+        (never sent, never paired, as a target's ``exclude`` would). A safety stop writes
+        nothing and is returned in the report's ``safety_stop``. Side effects and errors as
+        :meth:`sync` (nothing written under ``dry_run``).
+        """
         from syncbridge.engine import SyncReport, run_sync
 
-        options = self.config.sync_options(target, dry_run=dry_run, force_delete=force_delete)
+        t = self.config.target(target)
+        cache = not dry_run or self.config.state_path.parent.exists()
+        vault = self.vault(progress=progress, cache=cache)
+        options = self.config.sync_options(t, dry_run=dry_run, force_delete=force_delete)
         if restored != "stop":
             options = replace(options, restored=restored)
-        label = f"syncing {target.name}"
+        if keep_out:
+            filters = replace(options.filters, exclude_paths=frozenset(keep_out))
+            options = replace(options, filters=filters)
+        label = f"syncing {t.name}"
         # Rescan before taking the schema: a schema built from the index of the last run
         # would be stale (a class a note just gained), and the run's own rescan would then
         # build it a second time. The run's rescan finds nothing more to read.
@@ -240,7 +257,7 @@ class Bridge:
             try:
                 return run_sync(
                     vault,
-                    self.remote(target.name),
+                    self.remote(t.name),
                     state,
                     options,
                     progress=(lambda done, total: progress(label, done, total))
@@ -249,7 +266,7 @@ class Bridge:
                     schema=vault.vault.schema,
                 )
             except SafetyStop as exc:
-                return SyncReport(target=target.name, dry_run=dry_run, safety_stop=str(exc))
+                return SyncReport(target=t.name, dry_run=dry_run, safety_stop=str(exc))
 
     def begin_run(self) -> dict[str, str]:
         """End this sync run and start the next; returns what the ending run held (vault
@@ -273,13 +290,11 @@ class Bridge:
         """Per target (``target``, or every enabled one): links, open conflicts and what a
         sync would change now. Writes nothing (a dry run of each target)."""
         targets = self.targets(target)
-        vault = self.vault(progress=progress, cache=self.config.state_path.parent.exists())
+        self.vault(progress=progress, cache=self.config.state_path.parent.exists())
         out: dict[str, TargetStatus] = {}
-        with self._state_for(writes=False) as state:
+        with self.state_scope(writes=False) as state:
             for t in targets:
-                report = self._sync_one(
-                    t, vault, state, dry_run=True, force_delete=False, progress=progress
-                )
+                report = self.run(t.name, state, dry_run=True, progress=progress)
                 open_conflicts = [c for c in state.conflicts(t.name) if c.restored_at is None]
                 out[t.name] = TargetStatus(
                     target=t.name,
@@ -299,7 +314,7 @@ class Bridge:
 
         if target is not None:
             self.config.target(target)  # an unknown name is an error, not an empty list
-        with self._state_for(writes=False) as state:
+        with self.state_scope(writes=False) as state:
             entries = list_conflicts(state, target)
         return entries if include_restored else [c for c in entries if c.restored_at is None]
 
@@ -307,7 +322,7 @@ class Bridge:
         """One logged conflict; ``SyncbridgeError`` naming the id when there is none."""
         from syncbridge.engine import get_conflict
 
-        with self._state_for(writes=False) as state:
+        with self.state_scope(writes=False) as state:
             return get_conflict(state, conflict_id)
 
     def restore(self, conflict_id: int) -> ConflictEntry:
@@ -401,4 +416,5 @@ def _open_vault(config: Config, *, cache: bool, progress: ProgressFn | None) -> 
         vault,
         timezone=config.vault.timezone,
         last_modified_field=config.sync.last_modified_field,  # "": no such field
+        class_folders=config.vault.class_folders,
     )

@@ -86,6 +86,28 @@ class VaultSection(_Strict):
         " the links to it in other notes, as Obsidian does; false: leave them and report"
         " them as broken.",
     )
+    class_folders: dict[str, str] = Field(
+        default_factory=dict,
+        description="Class name → vault folder for notes that sync and 'migrate --from'"
+        " create from new remote records ({ wound = 'Psyche/Wounds' }); a class not listed"
+        " goes where the remote says the note came from, else beside the notes of its"
+        " class, else in its fileClass's first filesPaths folder, else the vault root.",
+    )
+
+    @field_validator("class_folders")
+    @classmethod
+    def _relative_folders(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, folder in value.items():
+            clean = folder.strip().strip("/")
+            parts = clean.split("/")
+            if "\\" in folder or folder.strip().startswith("/") or any(
+                p in ("..", "") or p.startswith(".") for p in parts if clean
+            ):
+                raise ValueError(
+                    f"class {name!r}: {folder!r} is not a folder inside the vault "
+                    "(a relative path such as 'Psyche/Wounds', no '..', no dot-folders)"
+                )
+        return {name: folder.strip().strip("/") for name, folder in value.items()}
 
     @field_validator("timezone")
     @classmethod

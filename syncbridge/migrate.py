@@ -19,12 +19,10 @@ command for that case.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,11 +32,13 @@ from syncbridge.errors import SafetyStop, SyncbridgeError
 from syncbridge.wikilinks import LinkResolver, links_in_value
 
 if TYPE_CHECKING:
+    from syncbridge.adapter import Adapter
     from syncbridge.bridge import Bridge, ProgressFn
     from syncbridge.engine import SyncReport
+    from syncbridge.vault import Vault
     from syncbridge.vault_adapter import VaultAdapter
 
-__all__ = ["MigrationReport", "migrate_to"]
+__all__ = ["MigrationReport", "migrate_to", "save_report"]
 
 
 @dataclass
@@ -50,13 +50,23 @@ class MigrationReport:
     ``already``: notes linked by an earlier (interrupted) run and left as they are.
     ``not_transferred``: ``{"id", "reason"}`` per note that is not on the target after the
     run. ``warnings``: ``{"id", "message"}`` of things sent but worth a look (a link
-    that resolves to no note). ``recovered``: interrupted writes of an earlier run
-    finished by this one. ``saved_to``: the report file (not in a dry run).
+    that resolves to no note), with its ``class`` and ``kind`` (``link``, ``name``,
+    ``value``, ...). ``recovered``: interrupted writes of an earlier run finished by this
+    one. ``saved_to``: the report file (not in a dry run).
+
+    ``direction``: ``"to"`` (vault → target, :func:`migrate_to`) or ``"from"`` (target →
+    the vault ``vault``, :func:`syncbridge.migrate_from.migrate_from`; then ``created``
+    counts notes, ``fileclasses`` the fileClass notes written, ``kept_out`` the notes of
+    the vault the target does not hold, left out of the run).
     """
 
     target: str
     adapter: str
     dry_run: bool = False
+    direction: str = "to"
+    vault: str | None = None
+    fileclasses: list[str] = field(default_factory=list)
+    kept_out: int = 0
     notes: int = 0
     created: int = 0
     classes: dict[str, int] = field(default_factory=dict)
@@ -72,11 +82,23 @@ class MigrationReport:
         """Every note is (or would be) on the target."""
         return not self.not_transferred
 
+    def problems_per_class(self) -> dict[str, dict[str, int]]:
+        """Class → problem kind → count, over the warnings and the notes not transferred
+        (kind ``not_transferred``; a note of no known class counts under ``""``)."""
+        out: dict[str, Counter[str]] = {}
+        for w in self.warnings:
+            out.setdefault(w.get("class", ""), Counter())[w.get("kind", "warning")] += 1
+        for item in self.not_transferred:
+            out.setdefault(item.get("class", ""), Counter())["not_transferred"] += 1
+        return {cls: dict(sorted(c.items())) for cls, c in sorted(out.items())}
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (the shape of ``syncbridge migrate --json``)."""
         return {
             "target": self.target,
             "adapter": self.adapter,
+            "direction": self.direction,
+            "vault": self.vault,
             "dry_run": self.dry_run,
             "ok": self.ok,
             "notes": self.notes,
@@ -86,6 +108,9 @@ class MigrationReport:
             "recovered": self.recovered,
             "not_transferred": list(self.not_transferred),
             "warnings": list(self.warnings),
+            "problems_per_class": self.problems_per_class(),
+            "fileclasses": list(self.fileclasses),
+            "kept_out": self.kept_out,
             "elapsed_s": round(self.elapsed_s, 3),
             "report": self.saved_to,
         }
@@ -93,15 +118,24 @@ class MigrationReport:
     def render(self) -> str:
         """The report as text (printed, and saved as the report file)."""
         verb = "would create" if self.dry_run else "created"
+        head = (f"migration of the vault to {self.target} ({self.adapter})"
+                if self.direction == "to" else
+                f"migration of {self.target} ({self.adapter}) into the vault {self.vault}")
         lines = [
-            f"migration of the vault to {self.target} ({self.adapter})"
-            + (" - dry run, nothing sent" if self.dry_run else ""),
-            f"  notes:    {self.notes}",
+            head + (" - dry run, nothing sent" if self.dry_run and self.direction == "to"
+                    else " - dry run, nothing written" if self.dry_run else ""),
+            f"  {'notes' if self.direction == 'to' else 'records'}:    {self.notes}",
             f"  {verb}: {self.created}"
             + (f" ({self.already} already there from an earlier run)" if self.already else ""),
         ]
         for cls, n in sorted(self.classes.items()):
             lines.append(f"    {cls or '(no class)'}: {n}")
+        if self.fileclasses:
+            lines.append(f"  fileClass notes {'to write' if self.dry_run else 'written'}: "
+                         + ", ".join(self.fileclasses))
+        if self.kept_out:
+            lines.append(f"  {self.kept_out} note(s) of the vault not on the target: left "
+                         "as they are, not sent")
         if self.recovered:
             lines.append(f"  recovered {self.recovered} interrupted write(s) of an earlier run")
         if not self.dry_run:
@@ -112,6 +146,12 @@ class MigrationReport:
         lines.append(f"  warnings: {len(self.warnings)}")
         for item in self.warnings:
             lines.append(f"    {item['id']}: {item['message']}")
+        per_class = self.problems_per_class()
+        if per_class:
+            lines.append("  problems per class:")
+            for cls, counts in per_class.items():
+                what = ", ".join(f"{kind} {n}" for kind, n in counts.items())
+                lines.append(f"    {cls or '(no class)'}: {what}")
         return "\n".join(lines) + "\n"
 
 
@@ -139,12 +179,10 @@ def migrate_to(
         progress=progress, cache=not dry_run or bridge.config.state_path.parent.exists()
     )
     report = MigrationReport(target=t.name, adapter=t.section.adapter, dry_run=dry_run)
-    with _state(bridge, writes=not dry_run) as state:
+    with bridge.state_scope(writes=not dry_run) as state:
         pending = bool(state.pending_journal(t.name))
         linked_before = len(state.links(t.name))
-        preview = bridge._sync_one(
-            t, vault, state, dry_run=True, force_delete=False, progress=None
-        )
+        preview = bridge.run(t.name, state, dry_run=True)
         if preview.safety_stop:
             raise SafetyStop(preview.safety_stop)
         _check_one_direction(preview, t.name, allow_vault_creates=pending)
@@ -152,10 +190,12 @@ def migrate_to(
         report.warnings.extend(_unresolved_links(vault))
         if dry_run:
             _fill(report, preview, preview)
+            report.not_transferred.extend(_rejected(bridge.remote(t.name), vault, preview))
+            rejected = {item["id"] for item in report.not_transferred}
+            report.classes = dict(Counter(_classes_sent(preview, rejected)))
+            report.created = sum(report.classes.values())
         else:
-            done = bridge._sync_one(
-                t, vault, state, dry_run=False, force_delete=False, progress=progress
-            )
+            done = bridge.run(t.name, state, progress=progress)
             if done.safety_stop:
                 raise SafetyStop(done.safety_stop)
             _fill(report, preview, done)
@@ -163,14 +203,8 @@ def migrate_to(
     report.elapsed_s = time.monotonic() - started
     if not dry_run:
         folder = report_dir or bridge.config.state_path.parent
-        report.saved_to = str(_save(report, folder))
+        report.saved_to = str(save_report(report, folder))
     return report
-
-
-@contextlib.contextmanager
-def _state(bridge: Bridge, *, writes: bool) -> Iterator[Any]:
-    with bridge._state_for(writes=writes) as state:  # the Bridge's own helper
-        yield state
 
 
 def _check_one_direction(preview: SyncReport, target: str, *, allow_vault_creates: bool) -> None:
@@ -208,16 +242,53 @@ def _fill(report: MigrationReport, preview: SyncReport, run: SyncReport) -> None
     report.classes = dict(classes)
     report.created = run.remote.created if not run.dry_run else sum(classes.values())
     report.recovered = run.recovered
-    for e in run.errors:
+    class_of = _classes_by_label(preview)
+    for e in [*run.errors, *run.skipped]:
+        note = str(e.get("id", "?"))
         report.not_transferred.append(
-            {"id": str(e.get("id", "?")), "reason": str(e.get("message", ""))}
-        )
-    for s in run.skipped:
-        report.not_transferred.append(
-            {"id": str(s.get("id", "?")), "reason": str(s.get("message", ""))}
+            {"id": note, "class": class_of.get(note, ""), "reason": str(e.get("message", ""))}
         )
     for n in run.notices:
-        report.warnings.append({"id": str(n.get("id", "?")), "message": str(n.get("message"))})
+        report.warnings.append({"id": str(n.get("id", "?")), "class": "", "kind": "notice",
+                                "message": str(n.get("message"))})
+
+
+def _classes_by_label(preview: SyncReport) -> dict[str, str]:
+    """Entry label (the note's path) → its class, for every action of the plan."""
+    out: dict[str, str] = {}
+    if preview.plan is None:
+        return out
+    for action in preview.plan.actions:
+        record = action.a if action.a is not None else action.b
+        if record is not None:
+            out[action.label] = record.class_name
+    return out
+
+
+def _classes_sent(preview: SyncReport, failed: set[str]) -> list[str]:
+    """The class of every note the plan creates on the target, less ``failed`` ids."""
+    if preview.plan is None:
+        return []
+    return [w.record.class_name or "" for a in preview.plan.actions for w in a.writes
+            if w.side == "remote" and w.op == "create" and w.record is not None
+            and a.label not in failed]
+
+
+def _rejected(remote: Adapter, vault: VaultAdapter, preview: SyncReport) -> list[dict[str, str]]:
+    """Notes the plan creates whose values the target would refuse
+    (:meth:`Adapter.check`), each with its reason and class; nothing is sent."""
+    out: list[dict[str, str]] = []
+    if preview.plan is None:
+        return out
+    classes = vault.vault.schema.classes
+    for action in preview.plan.actions:
+        for w in action.writes:
+            if w.side != "remote" or w.op != "create" or w.record is None:
+                continue
+            for problem in remote.check(w.record, classes.get(w.record.class_name)):
+                out.append({"id": action.label, "class": w.record.class_name,
+                            "reason": f"the target would refuse it: {problem}"})
+    return out
 
 
 def _unresolved_links(vault: VaultAdapter) -> list[dict[str, str]]:
@@ -237,14 +308,18 @@ def _unresolved_links(vault: VaultAdapter) -> list[dict[str, str]]:
                 if link.target and resolver.resolve(link.target, path or None) is None:
                     out.append({
                         "id": path,
+                        "class": _class_of(v, path, fields),
+                        "kind": "link",
                         "message": f"{key}: [[{link.target}]] resolves to no note; it is "
                         "sent as text, not as a relation",
                     })
     return out
 
 
-def _save(report: MigrationReport, folder: Path) -> Path:
-    """Write the report (text, then the JSON form) as a new file of mode 0600."""
+def save_report(report: MigrationReport, folder: Path) -> Path:
+    """Write the report (text, then the JSON form) as a new file of mode 0600 in
+    ``folder`` (created if missing), ``migrate-TARGET-STAMP.txt`` (``-N`` when taken);
+    sets ``report.saved_to``."""
     folder.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     path = folder / f"migrate-{report.target}-{stamp}.txt"
@@ -259,3 +334,7 @@ def _save(report: MigrationReport, folder: Path) -> Path:
         fh.write(text + "\n")
     return path
 
+
+
+def _class_of(vault: Vault, path: str, fields: dict[str, Any]) -> str:
+    return vault.schema.class_of(path, fields)

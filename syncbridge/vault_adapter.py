@@ -50,7 +50,7 @@ from syncbridge.errors import (
     UnsafePath,
     WriteConflict,
 )
-from syncbridge.filenames import safe_filename
+from syncbridge.filenames import name_key, safe_filename
 from syncbridge.fsio import ABSENT, read_snapshot
 from syncbridge.note import Note
 from syncbridge.relink import LinkStyle, NoteRelink, RelinkPlanner, apply_relink
@@ -128,12 +128,15 @@ class VaultAdapter(Adapter):
     )
 
     def __init__(self, vault: Vault, *, timezone: str | None = None,
-                 last_modified_field: str = "last_modified") -> None:
+                 last_modified_field: str = "last_modified",
+                 class_folders: Mapping[str, str] | None = None) -> None:
         super().__init__(VaultAdapterConfig(path=str(vault.root), timezone=timezone),
                          base_dir=vault.root)
         self.vault = vault
         self.timezone = timezone
         self.last_modified_field = last_modified_field
+        self.class_folders = {k: v.strip("/") for k, v in (class_folders or {}).items()}
+        """Class → folder of the notes :meth:`create` makes (``[vault] class_folders``)."""
         # (schema, path → (fields, class)) of the last list(), so that reads need not
         # classify the same notes again
         self._listed_classes: tuple[object, dict[str, _Listed]] = (None, {})
@@ -293,31 +296,115 @@ class VaultAdapter(Adapter):
         note.body = record.body
 
     def _folder_for(self, class_name: str) -> str:
-        # Where most notes of this class live already; the vault root for a new class.
+        """The folder (``""`` or ``"a/b/"``) a new note of ``class_name`` goes to: the
+        configured class folder, else where most notes of this class live already, else
+        its fileClass's first ``filesPaths`` folder, else the vault root."""
+        configured = self.class_folders.get(class_name)
+        if configured is not None:
+            return configured + "/" if configured else ""
         folders: Counter[str] = Counter()
         for entry in self.vault.entries().values():
             if self._listed(entry) and self._class_of(entry.path, entry.fields) == class_name:
                 folders[str(PurePosixPath(entry.path).parent)] += 1
         if not folders:
-            return ""
+            cls = self.vault.schema.classes.get(class_name)
+            mapped = [f.strip("/") for f in (cls.files_paths if cls else ()) if f.strip("/")]
+            return mapped[0] + "/" if mapped else ""
         folder = folders.most_common(1)[0][0]
         return "" if folder == "." else folder + "/"
 
-    def _note_path(self, folder: str, title: str, *, replacing: str | None = None) -> str:
+    def path_for(self, record: Record, *, taken: Collection[str] = ()) -> str:
+        """The vault path :meth:`create` gives a note made from ``record``, the vault as
+        it is now plus the paths ``taken`` (notes a dry run would create first): the
+        remote's path hint when usable, else the class folder and the title as a safe,
+        free file name. Reads the folder listing; writes nothing."""
+        title = record.title or str(record.fields.get("title") or "") or "Untitled"
+        folder = self._hinted_folder(record)
+        return self._hinted_path(record, title, taken=taken) or self._note_path(
+            folder if folder is not None else self._folder_for(record.class_name), title,
+            taken=taken)
+
+    def _hinted_folder(self, record: Record) -> str | None:
+        """The folder of the remote's path hint (``""`` or ``"a/b/"``) when it is inside
+        the vault, no dot-folder and not a template or fileClass folder, and the class
+        has no configured folder; ``None`` otherwise. A name the hint cannot keep (``?``
+        in it) is then sanitized in that folder, not moved elsewhere."""
+        hint = record.extra.get("path")
+        if not isinstance(hint, str) or not hint.endswith(".md") \
+                or record.class_name in self.class_folders:
+            return None
+        parent = PurePosixPath(hint).parent
+        if str(parent) == ".":
+            return ""
+        if any(p.startswith(".") or p in ("..", "/") for p in parent.parts) \
+                or not self.vault.schema.is_entry(f"{parent}/x.md"):
+            return None
+        try:
+            self.vault.abspath(f"{parent}/x.md")
+        except UnsafePath:
+            return None
+        return f"{parent}/"
+
+    def _hinted_path(self, record: Record, title: str, *,
+                     taken: Collection[str] = ()) -> str | None:
+        """The path the remote says the note had (``extra["path"]``: Notion keeps the
+        vault path a page came from), when it is usable as it is: inside the vault, a
+        portable ``.md`` name whose stem is the title, no dot-folder, an entry of the
+        schema, free, and not the class's configured folder's business. ``None`` else."""
+        hint = record.extra.get("path")
+        if not isinstance(hint, str) or not hint.endswith(".md") or record.class_name in \
+                self.class_folders:
+            return None
+        pure = PurePosixPath(hint)
+        if pure.stem != title or any(p.startswith(".") for p in pure.parts) \
+                or safe_filename(pure.stem, link_safe=False) != pure.name \
+                or not self.vault.schema.is_entry(hint) or CONFLICT_COPY.search(hint):
+            return None
+        try:
+            if self.vault.abspath(hint).exists():
+                return None  # taken: never overwritten, a free name is picked instead
+        except UnsafePath:
+            return None
+        existing = {name_key(p) for p in [*self.vault.paths(), *taken]}
+        return None if name_key(hint) in existing else hint
+
+    def _in_class_order(self, class_name: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """``fields`` in the order of the class's definition (the class key first); a
+        field it does not define (one only inferred from notes) stays right after the
+        field it followed. Pure."""
+        cls = self.vault.schema.classes.get(class_name)
+        if cls is None:
+            return dict(fields)
+        defined = [n for n, spec in cls.fields.items() if spec.origin != "inferred"]
+        order = {name: i for i, name in enumerate(defined)}
+        order[self.vault.schema.class_key] = -2  # first, wherever the record had it
+        keys: list[tuple[tuple[int, int], str]] = []
+        anchor = -1
+        for seq, key in enumerate(fields):
+            if key in order:
+                anchor = order[key]
+                keys.append(((anchor, -1), key))
+            else:
+                keys.append(((anchor, seq), key))
+        return {key: fields[key] for _, key in sorted(keys)}
+
+    def _note_path(self, folder: str, title: str, *, replacing: str | None = None,
+                   taken: Collection[str] = ()) -> str:
         """:meth:`_new_path` for a note that syncs: a title shaped like one of our conflict
         copies (``Grief (conflict 2026-01-01 0000)``, typed in the remote) loses those
         parentheses in its file name (``Grief conflict 2026-01-01 0000.md``), because such
         files are never synced and the entry would look deleted."""
-        path = self._new_path(folder, title, replacing=replacing)
+        path = self._new_path(folder, title, replacing=replacing, taken=taken)
         if CONFLICT_COPY.search(path):
             path = self._new_path(folder, _CONFLICT_PART.sub(r" conflict \1", title),
-                                  replacing=replacing)
+                                  replacing=replacing, taken=taken)
         return path
 
-    def _new_path(self, folder: str, title: str, *, replacing: str | None = None) -> str:
+    def _new_path(self, folder: str, title: str, *, replacing: str | None = None,
+                  taken: Collection[str] = ()) -> str:
         """A free note path in ``folder`` for ``title``; ``replacing`` is the note being
         renamed, whose own name does not count as taken (a change of case is a rename)."""
-        existing = {PurePosixPath(p).name for p in self.vault.paths()
+        existing = {PurePosixPath(p).name for p in [*self.vault.paths(), *taken]
                     if str(PurePosixPath(p).parent) == (folder.rstrip("/") or ".")}
         existing |= {p.name for p in (self.vault.root / folder).glob("*.md")} \
             if (self.vault.root / folder).is_dir() else set()
@@ -327,14 +414,13 @@ class VaultAdapter(Adapter):
 
     def create(self, record: Record) -> RecordRef:
         schema = self.vault.schema
-        folder = self._folder_for(record.class_name)
-        title = record.title or str(record.fields.get("title") or "") or "Untitled"
-        path = self._note_path(folder, title)
+        path = self.path_for(record)
         note = Note.new(path=path)
         fields = dict(record.fields)
         if record.class_name != schema.default_class and schema.class_key not in fields \
                 and record.class_name in schema.classes:
             fields = {schema.class_key: record.class_name, **fields}
+        fields = self._in_class_order(record.class_name, fields)
         self._apply(note, Record(record.class_name, fields, record.body), delete_missing=False)
         snap = self.vault.create(path, note)
         return RecordRef(path, snap.sha256, self._read(path).modified or _now(),

@@ -110,3 +110,28 @@ def test_a_kept_bridge_sees_a_class_a_note_just_gained(project: Path) -> None:
         assert report.errors == [] and report.remote.created == 1
     with sqlite3.connect(project / "syncbridge-demo.db") as conn:
         assert conn.execute("SELECT servings FROM recipe").fetchall() == [(4,)]
+
+
+def test_run_with_one_state_plans_then_sends_and_keeps_notes_out(project: Path) -> None:
+    """The surface ``syncbridge migrate`` uses: one state scope, a dry run, then a run;
+    ``keep_out`` keeps named notes out of that run only."""
+    state_file = project / ".syncbridge" / "state.db"
+    with syncbridge.open(project / "syncbridge.toml") as bridge:
+        with bridge.state_scope(writes=False) as state:
+            preview = bridge.run("local", state, dry_run=True)
+            assert preview.remote.created == 22 and not state.links("local")
+        assert not state_file.exists()  # a throwaway state: the dry run left no file
+        kept = "Psyche/Wounds/Abandonment Wound.md"
+        with bridge.state_scope(writes=True) as state:
+            done = bridge.run("local", state, keep_out=[kept])
+            assert done.remote.created == 21
+            assert kept not in {link.a_id for link in state.links("local").values()}
+            assert bridge.run("local", state).remote.created == 1  # not kept out again
+        assert state_file.exists()
+
+
+def test_migrate_uses_no_private_member_of_the_bridge() -> None:
+    source = (ROOT / "syncbridge" / "migrate.py").read_text(encoding="utf-8")
+    assert not re.search(r"bridge\._[a-z]", source)
+    for name in ("run", "state_scope"):
+        assert getattr(syncbridge.Bridge, name).__doc__

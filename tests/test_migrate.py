@@ -225,3 +225,19 @@ def test_counts_per_class_of_a_run_too_big_to_plan_at_once(
     assert code == ExitCode.OK
     assert data["created"] == 205 and sum(data["classes"].values()) == 205
     assert "(streamed)" not in data["classes"]
+
+
+def test_dry_run_counts_every_problem_per_class(
+    capsys: pytest.CaptureFixture[str], proj: Path
+) -> None:
+    bad = proj / "vault" / "Psyche" / "Emotions" / "Broken.md"
+    bad.write_text("---\nfileClass: emotion\ntitle: [unclosed\n---\nbody\n", encoding="utf-8")
+    code, dry = migrate(capsys, proj, "--dry-run")
+    assert code == ExitCode.PROBLEMS
+    per_class = dry["problems_per_class"]
+    assert per_class["healing_pathway"] == {"link": 1}  # [[inner-child-drawing.png]]
+    assert sum(c.get("not_transferred", 0) for c in per_class.values()) == 1
+    assert all("class" in w and "kind" in w for w in dry["warnings"])
+    main(["migrate", "--to", "local", "--dry-run", "--config", str(proj / "syncbridge.toml")])
+    out = capsys.readouterr()[0]
+    assert "problems per class:" in out and "healing_pathway: link 1" in out

@@ -12,7 +12,8 @@ import syncbridge
 MODULES = ["syncbridge", "syncbridge.adapter", "syncbridge.errors", "syncbridge.note",
            "syncbridge.vault", "syncbridge.vault_adapter", "syncbridge.schema",
            "syncbridge.engine", "syncbridge.relink", "syncbridge.wikilinks", "syncbridge.bridge",
-           "syncbridge.daemon", "syncbridge.testing.contract", "syncbridge.testing.memory"]
+           "syncbridge.daemon", "syncbridge.testing.contract", "syncbridge.testing.memory",
+           "syncbridge.migrate", "syncbridge.migrate_from", "syncbridge.schema.fileclass_files"]
 
 
 @pytest.mark.parametrize("name", MODULES)

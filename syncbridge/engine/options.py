@@ -76,10 +76,15 @@ class Filters:
     classes: tuple[str, ...] = ()
     exclude_classes: tuple[str, ...] = ()
     exclude_values: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    exclude_paths: frozenset[str] = frozenset()
+    """Exact vault paths kept out (no glob): one run's own, not a config key
+    (:meth:`syncbridge.bridge.Bridge.run`'s ``keep_out``)."""
 
     def reason_excluded(self, record: Record, *, path: str | None) -> str | None:
         """Why ``record`` (a vault note at ``path``) is not an entry of the target, or None."""
         if path is not None:
+            if path in self.exclude_paths:
+                return "kept out of this run"
             if self.include and not any(path_matches(path, p) for p in self.include):
                 return "path not included"
             for pattern in self.exclude:

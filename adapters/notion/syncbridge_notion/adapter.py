@@ -47,6 +47,7 @@ from syncbridge_notion.listing import PageListing
 from syncbridge_notion.moves import ClassMoves
 from syncbridge_notion.pacing import Clock
 from syncbridge_notion.page_writes import PageWriter, props_without_key
+from syncbridge_notion.properties import PropertyContext
 from syncbridge_notion.reading import PageReader
 from syncbridge_notion.recovery import LostCreates
 from syncbridge_notion.relations import RelationLinks
@@ -127,6 +128,20 @@ class NotionAdapter(Adapter):
         :class:`.SchemaDrift` naming the property and class when someone changed one of
         ours in Notion."""
         self.layouts.ensure_collection(cls)
+
+    def check(self, record: Record, cls: ClassSchema | None = None) -> builtins.list[str]:
+        """What a create of ``record`` would be refused for (the fallback property over its
+        200,000 characters), by the very property encoding a create runs, with the class's
+        database as the cache knows it or as the schema would make it. Sends nothing;
+        reads the cache only when its file exists (a dry run creates no file)."""
+        layout = self.layouts.planned_for(record, cls)
+        try:
+            self.writer.properties(
+                record, layout, ctx=PropertyContext(self.notion_config.timezone)
+            )
+        except RecordError as exc:
+            return [str(exc)]
+        return []
 
     def held_fields(self, class_name: str) -> frozenset[str] | None:
         """The fields with a property in the class's database (``None`` before it has

@@ -335,6 +335,31 @@ class ClassLayouts:
         wanted = desired_properties(cls, self.session.config)
         return self.ensure(record.class_name, wanted)
 
+    def planned_for(self, record: Record, cls: ClassSchema | None) -> ClassLayout:
+        """The layout a create of ``record`` would use, without creating or adding
+        anything: the class's as the cache knows it (only when the cache file exists),
+        else as :func:`desired_properties` makes it from ``cls``; plus the properties
+        :meth:`layout_for` would add for its other fields. No request, no file."""
+        known = self.all() if self.session.cache_path.exists() else {}
+        layout = known.get(record.class_name)
+        if layout is None:
+            wanted = desired_properties(
+                cls or ClassSchema(record.class_name, {}, source="inferred"),
+                self.session.config,
+            )
+            layout = ClassLayout(record.class_name, "", "", record.class_name, wanted, {})
+        computed = self.computed.get(record.class_name, frozenset())
+        waiting = self.waiting(record.class_name)
+        unknown = ClassSchema(record.class_name, {
+            k: inferred_spec(k, v) for k, v in record.fields.items()
+            if k not in layout.props and k not in computed and k not in waiting
+            and v is not None
+        }, source="inferred")
+        extra = desired_properties(unknown, self.session.config)
+        if extra:
+            layout = dataclasses.replace(layout, props={**layout.props, **extra})
+        return layout
+
 
 def _plan_entry(plan: PropertyPlan) -> JSON:
     return {

@@ -17,7 +17,14 @@ from syncbridge_notion import body as bodies
 from syncbridge_notion.cache import CachedPage
 from syncbridge_notion.config import NotionConfig
 from syncbridge_notion.layouts import ClassLayouts
-from syncbridge_notion.properties import EMPTY_CELLS, Fallback, encode, exact_equal, text_runs
+from syncbridge_notion.properties import (
+    EMPTY_CELLS,
+    Fallback,
+    PropertyContext,
+    encode,
+    exact_equal,
+    text_runs,
+)
 from syncbridge_notion.reading import PageReader
 from syncbridge_notion.schema import ClassLayout
 from syncbridge_notion.session import JSON, NotionSession, page_version, stamp, title_of
@@ -41,11 +48,13 @@ class PageWriter:
         self.reader = reader
 
     def properties(
-        self, record: Record, layout: ClassLayout, *, create_key: str | None = None
+        self, record: Record, layout: ClassLayout, *, create_key: str | None = None,
+        ctx: PropertyContext | None = None,
     ) -> JSON:
-        """The page properties for ``record`` (every held one, plus ours)."""
+        """The page properties for ``record`` (every held one, plus ours); ``ctx``: how
+        links resolve (default: through the cache)."""
         config = self.session.config
-        ctx = self.session.ctx()
+        ctx = ctx or self.session.ctx()
         out: JSON = {}
         fallback = Fallback()
         for fieldname, plan in layout.props.items():

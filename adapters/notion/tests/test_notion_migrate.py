@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from notion_adapter_support import TOKEN_ENV, request_counts, reset_counts
+from notion_adapter_support import TOKEN_ENV, request_counts, reset_counts, writes
 from syncbridge_notion_fake import NotionFakeServer
 
 from syncbridge.cli import ExitCode, main
@@ -117,3 +117,27 @@ def test_sigkilled_migration_into_notion_resumes_without_a_duplicate_page(
     again = json.loads(run_cli(root, notion_server, None).stdout)
     assert again["created"] == 0 and again["already"] == NOTES
     assert live_titles(notion_server) == titles
+
+
+def test_dry_run_finds_the_values_notion_would_refuse_before_anything_is_sent(
+    tmp_path: Path, notion_server: NotionFakeServer, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv(TOKEN_ENV, notion_server.token)
+    root = make_project(tmp_path, notion_server)
+    huge = root / "vault" / "Psyche" / "Emotions" / "Huge.md"
+    huge.write_text("---\nfileClass: emotion\nnotes: " + json.dumps("x" * 250_000)
+                    + "\n---\nbody\n", encoding="utf-8")
+    reset_counts(notion_server)
+    code, dry = migrate(root, capsys, "--dry-run")
+    assert code == ExitCode.PROBLEMS
+    assert [n["id"] for n in dry["not_transferred"]] == ["Psyche/Emotions/Huge.md"]
+    item = dry["not_transferred"][0]
+    assert item["class"] == "emotion" and "200,000 characters" in item["reason"]
+    assert dry["created"] == NOTES and dry["problems_per_class"]["emotion"] == {
+        "not_transferred": 1}
+    assert not writes(request_counts(notion_server)) and not live_titles(notion_server)
+    # the run agrees with the dry run: the same note is not sent, the others are
+    code, data = migrate(root, capsys)
+    assert code == ExitCode.PROBLEMS and data["created"] == NOTES
+    assert [n["id"] for n in data["not_transferred"]] == ["Psyche/Emotions/Huge.md"]

@@ -1,0 +1,198 @@
+"""``syncbridge migrate --from notion --into VAULT``: the example vault sent to the local
+Notion server and brought back into empty vaults through the real notion-client over HTTP,
+as the CLI runs it; in process, and as a SIGKILLed process run again."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from notion_adapter_support import TOKEN_ENV, request_counts, reset_counts, writes
+from syncbridge_notion_fake import NotionFakeServer
+
+from syncbridge.cli import ExitCode, main
+from syncbridge.vault import Vault
+from syncbridge.vault_adapter import VaultAdapter
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "vault"
+NOTES = 22
+
+
+def make_project(root: Path, server: NotionFakeServer) -> Path:
+    shutil.copytree(EXAMPLE, root / "vault")
+    (root / "syncbridge.toml").write_text(
+        '[vault]\npath = "vault"\ntimezone = "UTC"\n\n'
+        '[[targets]]\nname = "notion"\nadapter = "notion"\n'
+        f'parent_page = "{server.root_page_id}"\ntoken_env = "{TOKEN_ENV}"\n'
+        f'base_url = "{server.url}"\nrequests_per_s = 1000.0\nburst = 100\n',
+        encoding="utf-8",
+    )
+    return root
+
+
+def cli(root: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, Any]:
+    code = main(["migrate", *args, "--json", "--config", str(root / "syncbridge.toml")])
+    return code, json.loads(capsys.readouterr()[0])
+
+
+def entries(folder: Path) -> dict[str, tuple[dict[str, Any], str, str]]:
+    """Vault path → (canonical fields, body, class) of every entry."""
+    adapter = VaultAdapter(Vault.open(folder), timezone="UTC")
+    out = {}
+    for ref in adapter.list():
+        record = adapter.read(ref.id)
+        out[ref.id] = (dict(record.fields), record.body, record.class_name)
+    return out
+
+
+def computed(folder: Path) -> dict[str, set[str]]:
+    """Class → its computed fields (Metadata Menu Lookup, Formula): vault → target only,
+    so the Notion adapter does not read them back; Metadata Menu computes them again."""
+    schema = Vault.open(folder).schema
+    return {c.name: {k for k, f in c.fields.items() if f.read_only}
+            for c in schema.classes.values()}
+
+
+def same_entries(original: Path, copy: Path) -> None:
+    want, got = entries(original), entries(copy)
+    lookups = computed(original)
+    assert got.keys() == want.keys()  # each note where it was: Notion kept its path
+    for path, (fields, body, cls) in want.items():
+        fields_back = dict(got[path][0])
+        if "fileClass" not in fields:  # classed by its folder there: by its key here
+            assert fields_back.pop("fileClass", cls) == cls
+        fields = {k: v for k, v in fields.items() if k not in lookups.get(cls, set())}
+        assert fields_back == fields, path
+        assert got[path][1:] == (body, cls), path
+
+
+def test_there_and_back_through_notion_with_the_same_config(
+    tmp_path: Path, notion_server: NotionFakeServer, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv(TOKEN_ENV, notion_server.token)
+    root = make_project(tmp_path, notion_server)
+    code, sent = cli(root, capsys, "--to", "notion")
+    assert code == ExitCode.OK, sent
+    into = tmp_path / "copy"
+    code, dry = cli(root, capsys, "--from", "notion", "--into", str(into), "--dry-run")
+    assert code == ExitCode.OK, dry
+    assert dry["created"] == NOTES and dry["classes"] == sent["classes"] and not into.exists()
+    reset_counts(notion_server)
+    code, data = cli(root, capsys, "--from", "notion", "--into", str(into))
+    assert code == ExitCode.OK, data
+    assert data["created"] == NOTES and data["classes"] == sent["classes"]
+    assert not writes(request_counts(notion_server))  # Notion is only read
+    same_entries(root / "vault", into)
+    assert {p.name for p in (into / "Classes").iterdir()} == {
+        "attachment_theory.md", "emotion.md", "healing_pathway.md", "wound.md"}
+    # a rerun creates nothing
+    code, again = cli(root, capsys, "--from", "notion", "--into", str(into))
+    assert code == ExitCode.OK and again["created"] == 0 and again["already"] == NOTES
+
+
+def test_without_the_adapter_cache_bodies_come_from_the_converter(
+    tmp_path: Path, notion_server: NotionFakeServer, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Another machine: no cache of the bodies sent. Every note still arrives, with every
+    field value; bodies are the converter's Markdown, or the layout Notion carries."""
+    monkeypatch.setenv(TOKEN_ENV, notion_server.token)
+    root = make_project(tmp_path, notion_server)
+    assert cli(root, capsys, "--to", "notion")[0] == ExitCode.OK
+    for cache in (root / ".syncbridge").glob("notion-*.db*"):
+        cache.unlink()
+    into = tmp_path / "elsewhere"
+    code, data = cli(root, capsys, "--from", "notion", "--into", str(into))
+    assert code == ExitCode.OK, data
+    want, got = entries(root / "vault"), entries(into)
+    lookups = computed(root / "vault")
+    assert got.keys() == want.keys()
+    for path, (fields, _body, cls) in want.items():
+        back = dict(got[path][0])
+        if "fileClass" not in fields:
+            back.pop("fileClass", None)
+        fields = {k: v for k, v in fields.items() if k not in lookups.get(cls, set())}
+        assert back == fields, path
+        assert got[path][2] == cls
+
+
+def run_cli(root: Path, server: NotionFakeServer, into: Path, kill_at: str | None) -> Any:
+    env = {k: v for k, v in os.environ.items() if k != "SYNCBRIDGE_TEST_KILL_AT"}
+    env[TOKEN_ENV] = server.token
+    if kill_at:
+        env["SYNCBRIDGE_TEST_KILL_AT"] = kill_at
+    return subprocess.run(
+        [sys.executable, "-m", "syncbridge", "migrate", "--from", "notion", "--into",
+         str(into), "--json", "--config", str(root / "syncbridge.toml")],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )
+
+
+def digest(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and ".syncbridge" not in p.parts}
+
+
+@pytest.mark.parametrize("kill_at", ["write:2:after", "write:15:before"])
+def test_sigkilled_migration_from_notion_resumes_without_a_duplicate_note(
+    tmp_path: Path, notion_server: NotionFakeServer, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str], kill_at: str,
+) -> None:
+    monkeypatch.setenv(TOKEN_ENV, notion_server.token)
+    root = make_project(tmp_path, notion_server)
+    assert cli(root, capsys, "--to", "notion")[0] == ExitCode.OK
+    clean = tmp_path / "clean"
+    assert run_cli(root, notion_server, clean, None).returncode == 0
+    into = tmp_path / "killed"
+    killed = run_cli(root, notion_server, into, kill_at)
+    assert killed.returncode == -9, killed.stderr
+    resumed = run_cli(root, notion_server, into, None)
+    assert resumed.returncode == 0, resumed.stderr
+    assert digest(into) == digest(clean)
+    again = json.loads(run_cli(root, notion_server, into, None).stdout)
+    assert again["created"] == 0 and again["already"] == NOTES
+
+
+def test_a_field_null_in_every_note_comes_back_null(
+    tmp_path: Path, notion_server: NotionFakeServer, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A field no note gives a value has no Notion property; it still comes back, null
+    (the corpus's ``fileClass:`` lines were lost before)."""
+    monkeypatch.setenv(TOKEN_ENV, notion_server.token)
+    root = make_project(tmp_path, notion_server)
+    shutil.rmtree(root / "vault")
+    (root / "vault").mkdir()
+    for name in ("A", "B"):
+        (root / "vault" / f"{name}.md").write_text(
+            f"---\nfileClass:\nreviewed:\ncreated: 2024-09-17, 14:35\n---\n{name}\n",
+            encoding="utf-8")
+    assert cli(root, capsys, "--to", "notion")[0] == ExitCode.OK
+    into = tmp_path / "copy"
+    assert cli(root, capsys, "--from", "notion", "--into", str(into))[0] == ExitCode.OK
+    assert (into / "A.md").read_text("utf-8").startswith("---\nfileClass:\nreviewed:\n")
+    assert entries(into)["A.md"][0] == entries(root / "vault")["A.md"][0]
+
+
+def test_a_name_no_portable_file_can_hold_comes_back_sanitized_in_its_folder(
+    tmp_path: Path, notion_server: NotionFakeServer, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv(TOKEN_ENV, notion_server.token)
+    root = make_project(tmp_path, notion_server)
+    (root / "vault" / "Pathways" / "Why me?.md").write_text("---\nmood: low\n---\nasked\n",
+                                                           encoding="utf-8")
+    assert cli(root, capsys, "--to", "notion")[0] == ExitCode.OK
+    into = tmp_path / "copy"
+    code, data = cli(root, capsys, "--from", "notion", "--into", str(into))
+    assert code == ExitCode.OK, data
+    assert (into / "Pathways" / "Why me.md").read_text("utf-8").endswith("---\nasked\n")
+    assert any(w["kind"] == "name" and w["id"] == "Pathways/Why me.md"
+               for w in data["warnings"])

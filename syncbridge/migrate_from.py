@@ -1,0 +1,321 @@
+"""The reverse migration: a whole target into a vault, ``syncbridge migrate --from TARGET
+--into VAULT``.
+
+Like :func:`syncbridge.migrate.migrate_to`, it is the engine's first sync in one direction
+with a check before and a report after; nothing here writes a note itself except the
+Metadata Menu fileClass definitions. The steps:
+
+1. **The vault.** ``VAULT`` is the config's vault, or another folder (created if missing,
+   may hold notes already). Another folder gets its own state file,
+   ``VAULT/.syncbridge/state.db`` (a dot-folder: never scanned), so the config's own
+   vault and its links are left alone; the target's settings (and the Notion adapter's
+   cache, which gives unchanged bodies back byte for byte) are the config's.
+2. **Classes.** For every class of the target's records the vault does not define (all of
+   them in a vault without Metadata Menu classes), one fileClass note is written
+   (:mod:`syncbridge.schema.fileclass_files`) into Metadata Menu's class folder
+   (``Classes/`` and the plugin's ``data.json`` when the vault has no settings), each
+   created only if no file has its name: a user's file is never replaced. The vault is
+   rescanned, so the notes are typed by them.
+3. **Check.** The run is planned without writing. Names are checked (a title that makes
+   no valid file name, two titles that make the same name, a name taken by an existing
+   note: the note gets a numbered name, and each is a warning) and links (a link value
+   that resolves to no note of the vault as it will be). Notes of the vault that the
+   target does not hold are kept out of the run (never sent); if the plan would change
+   or delete a note that exists, or write anything to the target, the migration stops
+   before any write (:class:`~syncbridge.errors.SafetyStop`).
+4. **Create.** Every record becomes a note through the vault adapter's create path:
+   named from its title (or the vault path the remote kept, when it is free and fits the
+   title), in its class folder (``[vault] class_folders``), frontmatter in the class's
+   field order in Obsidian's styles, the body as the adapter converted it, each create
+   compare-and-swap against an absent file and journaled in the state first, so a rerun
+   after SIGKILL finds and links what was created and creates nothing twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from syncbridge.adapter import Adapter, Record
+from syncbridge.errors import ConfigError, SafetyStop, SkipError
+from syncbridge.filenames import safe_filename
+from syncbridge.fsio import ABSENT, write_atomic
+from syncbridge.migrate import MigrationReport, save_report
+from syncbridge.schema.fileclass_files import classes_from_records, fileclass_text
+from syncbridge.schema.metadata_menu import SETTINGS_PATH, read_settings
+from syncbridge.wikilinks import LinkResolver, links_in_value
+
+if TYPE_CHECKING:
+    from syncbridge.bridge import ProgressFn
+    from syncbridge.config import Config
+    from syncbridge.engine import SyncReport
+    from syncbridge.vault_adapter import VaultAdapter
+
+__all__ = ["DEFAULT_CLASS_FOLDER", "config_for_vault", "migrate_from"]
+
+DEFAULT_CLASS_FOLDER = "Classes"
+"""Where fileClass notes go in a vault without Metadata Menu settings."""
+
+READ_CHUNK = 100
+"""Records read per ``read_many`` call when the classes are taken from the records."""
+
+
+def config_for_vault(config: Config, vault: Path) -> Config:
+    """``config`` for the vault folder ``vault``: the same config when it is the config's
+    vault, else a copy whose vault is ``vault`` and whose state file is
+    ``vault/.syncbridge/state.db`` (targets, sync settings and adapter caches unchanged).
+    Pure."""
+    folder = vault.expanduser().absolute()
+    if folder.resolve() == config.vault_path.resolve():
+        return config
+    return dataclasses.replace(
+        config,
+        vault=config.vault.model_copy(update={"path": folder}),
+        state=config.state.model_copy(update={"path": folder / ".syncbridge" / "state.db"}),
+    )
+
+
+def migrate_from(
+    config: Config,
+    target: str,
+    into: Path,
+    *,
+    dry_run: bool = False,
+    progress: ProgressFn | None = None,
+    report_dir: Path | None = None,
+) -> MigrationReport:
+    """Create a note in the vault ``into`` for every record of ``target`` (see the module
+    docstring), or under ``dry_run`` say what would be created and every problem found,
+    writing nothing.
+
+    Side effects (not under ``dry_run``): creates ``into`` if missing, the fileClass notes
+    (and Metadata Menu's ``data.json`` when absent), the notes, the state file of that
+    vault, and the report file (mode 0600) in ``report_dir`` (default: that state file's
+    folder). The target is only read. Raises :class:`ConfigError` for an unknown target
+    or an ``into`` that is a file; :class:`SafetyStop` before any write when the run
+    would change a note that exists or write to the target; what
+    :meth:`~syncbridge.bridge.Bridge.run` raises (``SyncLocked``, ``RemoteUnavailable``).
+    """
+    import syncbridge.bridge
+
+    started = time.monotonic()
+    t = config.target(target)
+    into = into.expanduser().absolute()
+    if into.exists() and not into.is_dir():
+        raise ConfigError(f"--into {into}: is a file; give the vault folder")
+    with contextlib.ExitStack() as stack:
+        root = into
+        if not into.exists():
+            if dry_run:  # an empty stand-in: the dry run writes nothing, not even a folder
+                root = Path(stack.enter_context(
+                    tempfile.TemporaryDirectory(prefix="syncbridge-dry-run-vault-")))
+            else:
+                into.mkdir(parents=True)
+        vault_config = config_for_vault(config, root)
+        if root is not into:
+            vault_config = dataclasses.replace(vault_config, state=vault_config.state.model_copy(
+                update={"path": into / ".syncbridge" / "state.db"}))
+        bridge = stack.enter_context(syncbridge.bridge.open(vault_config))
+        report = MigrationReport(target=t.name, adapter=t.section.adapter, dry_run=dry_run,
+                                 direction="from", vault=str(into))
+        vault = bridge.vault(progress=progress,
+                             cache=not dry_run or vault_config.state_path.parent.exists())
+        records = _remote_records(bridge.remote(t.name))
+        written = _fileclasses(vault, records, vault_config, dry_run=dry_run)
+        report.fileclasses = [path for path, _ in written]
+        report.warnings.extend(
+            {"id": path, "class": "", "kind": "fileclass", "message": why}
+            for path, why in written if why
+        )
+        report.fileclasses = [path for path, why in written if not why]
+        with bridge.state_scope(writes=not dry_run) as state:
+            pending = bool(state.pending_journal(t.name))
+            report.already = len(state.links(t.name))
+            preview = bridge.run(t.name, state, dry_run=True)
+            keep_out = _check_into_vault(preview, t.name, resuming=pending)
+            if keep_out:
+                preview = bridge.run(t.name, state, dry_run=True, keep_out=keep_out)
+                _check_into_vault(preview, t.name, resuming=pending, kept=keep_out)
+            report.kept_out = len(keep_out)
+            report.warnings.extend(_name_and_link_problems(vault, preview))
+            if dry_run:
+                _fill_from(report, preview, preview)
+            else:
+                done = bridge.run(t.name, state, progress=progress, keep_out=keep_out)
+                if done.safety_stop:
+                    raise SafetyStop(done.safety_stop)
+                _fill_from(report, preview, done)
+        report.notes = len(records)
+    report.elapsed_s = time.monotonic() - started
+    if not dry_run:
+        report.saved_to = str(save_report(report, report_dir or vault_config.state_path.parent))
+    return report
+
+
+def _remote_records(remote: Adapter) -> list[Record]:
+    """Every record of ``remote``, read in chunks (an adapter keeps what it read for the
+    run: the Notion adapter serves the engine's reads from memory). A record gone between
+    list and read is left out."""
+    remote.refresh()
+    ids = [ref.id for ref in remote.list()]
+    out: list[Record] = []
+    for start in range(0, len(ids), READ_CHUNK):
+        chunk = ids[start : start + READ_CHUNK]
+        try:
+            out.extend(remote.read_many(chunk))
+        except SkipError:
+            for record_id in chunk:
+                with contextlib.suppress(SkipError):
+                    out.append(remote.read(record_id))
+    return out
+
+
+def _fileclasses(
+    vault: VaultAdapter, records: Sequence[Record], config: Config, *, dry_run: bool
+) -> list[tuple[str, str]]:
+    """Write a fileClass note per class of ``records`` the vault does not define (all of
+    them in a vault without classes): ``(path, "")`` per note written (or that would be),
+    ``(path, why)`` per note not written (a file is there). The default class gets none
+    (notes without a class key are of it); a class the vault defines keeps its own
+    definition. Rescans the vault after writing."""
+    schema = vault.vault.schema
+    defined = {n for n, c in schema.classes.items() if c.source == "metadata-menu"}
+    skip = {schema.class_key}
+    if config.sync.id_field:
+        skip.add(config.sync.id_field)
+    classes = {name: cls for name, cls in classes_from_records(records, skip=skip).items()
+               if name != schema.default_class and name not in defined}
+    if not classes:
+        return []
+    root = vault.vault.root
+    settings = read_settings(root)
+    if settings is not None and settings.class_files_path is None:
+        return [(SETTINGS_PATH, "Metadata Menu has no class folder set (classFilesPath): "
+                 "no fileClass note was written; set one and rerun")]
+    folder = DEFAULT_CLASS_FOLDER if settings is None else str(settings.class_files_path)
+    out: list[tuple[str, str]] = []
+    if settings is None and not dry_run:
+        data = {"classFilesPath": folder + "/", "fileClassAlias": schema.class_key}
+        with contextlib.suppress(FileExistsError, OSError):
+            write_atomic(root / SETTINGS_PATH,
+                         (json.dumps(data, indent=2) + "\n").encode(), expected=ABSENT)
+    for name, cls in sorted(classes.items()):
+        rel = f"{folder}/{safe_filename(name)}"
+        if (root / rel).exists():
+            out.append((rel, f"{rel} exists already: class {name!r} was not written"))
+            continue
+        out.append((rel, ""))
+        if not dry_run:
+            write_atomic(root / rel, fileclass_text(cls).encode(), expected=ABSENT)
+    if not dry_run:
+        vault.refresh()
+    return out
+
+
+def _check_into_vault(
+    preview: SyncReport, target: str, *, resuming: bool, kept: Sequence[str] = ()
+) -> list[str]:
+    """The vault notes to keep out of the run (new in the vault: never sent to the
+    target); :class:`SafetyStop` when the plan would change a note that exists, delete
+    one, or write to the target in any other way. ``resuming``: an interrupted run's
+    creates pair with their records (the run links them first), so pairs pass."""
+    if preview.safety_stop:
+        raise SafetyStop(preview.safety_stop)
+    plan = preview.plan
+    if plan is None:
+        return []
+    keep: list[str] = []
+    blocked: list[str] = []
+    for action in plan.actions:
+        for w in action.writes:
+            if w.side == "vault" and w.op == "create":
+                continue  # a record becomes a note: what a migration into a vault does
+            if resuming and action.kind == "pair":
+                continue
+            if (w.side == "remote" and w.op == "create" and action.kind == "create"
+                    and action.a is not None and action.a.id is not None
+                    and action.a.id not in kept):
+                keep.append(action.a.id)  # a note the target lacks: left out, not sent
+                continue
+            what = {"vault": "change" if w.op == "update" else w.op,
+                    "remote": f"{w.op} on the target"}[w.side]
+            blocked.append(f"{action.label} ({what}: {action.why})")
+    if blocked:
+        shown = "; ".join(blocked[:5]) + (f"; and {len(blocked) - 5} more" if
+                                           len(blocked) > 5 else "")
+        raise SafetyStop(
+            f"a migration from {target} only creates notes, but this one would also touch "
+            f"{len(blocked)} note(s) that exist: {shown}. Nothing was written. Move them "
+            "aside, or run 'syncbridge sync --dry-run' to see a two-way sync instead"
+        )
+    return sorted(set(keep))
+
+
+def _creates(preview: SyncReport) -> list[Record]:
+    """The records the plan creates as notes, in plan order."""
+    if preview.plan is None:
+        return []
+    return [w.record for w in preview.plan.writes("vault")
+            if w.op == "create" and w.record is not None]
+
+
+def _name_and_link_problems(vault: VaultAdapter, preview: SyncReport) -> list[dict[str, str]]:
+    """A warning per note whose name is not its title (characters no file name can
+    hold, or a name taken: the note gets a numbered one) and per link value that
+    resolves to no note of the vault as it will be; each names the record."""
+    out: list[dict[str, str]] = []
+    planned: list[str] = []
+    for record in _creates(preview):
+        path = vault.path_for(record, taken=planned)
+        planned.append(path)
+        title = record.title or "Untitled"
+        stem = PurePosixPath(path).stem
+        if stem == title:
+            continue
+        clean = PurePosixPath(safe_filename(title)).stem
+        if stem == clean:
+            message = (f"title {title!r} holds characters a file name cannot: the note is "
+                       f"{path}; links [[{title}]] will not find it")
+        else:
+            message = (f"title {title!r} names a note that exists or another record's: "
+                       f"this one is {path}")
+        out.append({"id": path, "class": record.class_name, "kind": "name", "message": message})
+    resolver = LinkResolver([*vault.vault.paths(), *planned])
+    for record, path in zip(_creates(preview), planned, strict=True):
+        for key, value in record.fields.items():
+            for link in links_in_value(value):
+                if link.target and resolver.resolve(link.target, path) is None:
+                    out.append({"id": path, "class": record.class_name, "kind": "link",
+                                "message": f"{key}: [[{link.target}]] resolves to no note"})
+    return out
+
+
+def _fill_from(report: MigrationReport, preview: SyncReport, run: SyncReport) -> None:
+    """Counts per class from the fully planned ``preview``, what failed from ``run``."""
+    failed = {str(e.get("id")) for e in [*run.errors, *run.skipped]}
+    classes: Counter[str] = Counter(
+        r.class_name for r in _creates(preview) if r.id not in failed
+    )
+    report.classes = dict(classes)
+    report.created = run.vault.created if not run.dry_run else sum(classes.values())
+    report.recovered = run.recovered
+    for e in [*run.errors, *run.skipped]:
+        if str(e.get("message", "")).startswith("filtered out: kept out of this run"):
+            continue
+        report.not_transferred.append(
+            {"id": str(e.get("id", "?")), "reason": str(e.get("message", ""))}
+        )
+    report.warnings.extend(_notices(run.notices))
+
+
+def _notices(notices: Sequence[Mapping[str, Any]]) -> Iterator[dict[str, str]]:
+    for n in notices:
+        yield {"id": str(n.get("id", "?")), "class": "", "kind": "notice",
+               "message": str(n.get("message"))}

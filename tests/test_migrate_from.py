@@ -1,0 +1,285 @@
+"""``syncbridge migrate --from TARGET --into VAULT`` against a real SQLite file: the example
+vault there and back (values, bodies, fileClass notes, field order), into an existing
+vault (nothing of the user's replaced or sent), the one-direction guard, the dry run's
+problems, class folders, hostile titles, and resuming after SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from syncbridge.cli import ExitCode, main
+from syncbridge.schema.build import read_fileclass_frontmatter
+from syncbridge.vault import Vault
+from syncbridge.vault_adapter import VaultAdapter
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "vault"
+CONFIG = (
+    '[vault]\npath = "vault"\ntimezone = "UTC"\n\n'
+    '[[targets]]\nname = "local"\nadapter = "sqlite"\npath = "local.db"\n'
+)
+CLASSES = {"attachment_theory": 4, "emotion": 5, "healing_pathway": 5, "note": 3, "wound": 5}
+
+
+def make_project(root: Path, config: str = CONFIG) -> Path:
+    shutil.copytree(EXAMPLE, root / "vault")
+    (root / "syncbridge.toml").write_text(config, encoding="utf-8")
+    return root
+
+
+def cli(capsys: pytest.CaptureFixture[str], root: Path, *args: str) -> tuple[int, Any]:
+    code = main(["migrate", *args, "--json", "--config", str(root / "syncbridge.toml")])
+    out, _ = capsys.readouterr()
+    return code, json.loads(out) if out.strip() else None
+
+
+def to_target(capsys: pytest.CaptureFixture[str], root: Path) -> None:
+    code, data = cli(capsys, root, "--to", "local")
+    assert code == ExitCode.OK, data
+
+
+def back(capsys: pytest.CaptureFixture[str], root: Path, into: Path, *extra: str) -> tuple[int, Any]:
+    return cli(capsys, root, "--from", "local", "--into", str(into), *extra)
+
+
+def entries(folder: Path) -> dict[str, tuple[dict[str, Any], str, str]]:
+    """Title → (canonical fields, body, class) of every entry, as the vault adapter reads
+    them."""
+    adapter = VaultAdapter(Vault.open(folder), timezone="UTC")
+    out = {}
+    for ref in adapter.list():
+        record = adapter.read(ref.id)
+        assert record.title not in out, record.title
+        out[record.title or ""] = (dict(record.fields), record.body, record.class_name)
+    return out
+
+
+def digest(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and ".syncbridge" not in p.parts}
+
+
+def rows(db: Path) -> list[str]:
+    out = []
+    with sqlite3.connect(db) as conn:
+        for (table,) in conn.execute("SELECT table_name FROM _meta").fetchall():
+            cur = conn.execute(f'SELECT * FROM "{table}"')
+            names = [d[0] for d in cur.description]
+            out.extend(json.dumps(dict(zip(names, r, strict=True)), sort_keys=True) for r in cur)
+    return sorted(out)
+
+
+@pytest.fixture
+def proj(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    root = make_project(tmp_path / "p")
+    to_target(capsys, root)
+    return root
+
+
+def test_there_and_back_into_an_empty_vault_keeps_every_value_and_body(
+    capsys: pytest.CaptureFixture[str], proj: Path
+) -> None:
+    into = proj / "copy"
+    code, data = back(capsys, proj, into)
+    assert code == ExitCode.OK, data
+    assert data["direction"] == "from" and data["created"] == 22 and data["classes"] == CLASSES
+    original, copy = entries(proj / "vault"), entries(into)
+    assert copy.keys() == original.keys()
+    for title, (fields, body, cls) in original.items():
+        got = dict(copy[title][0])
+        if "fileClass" not in fields:  # classed by its folder there: by its key here
+            assert got.pop("fileClass", cls) == cls
+        assert got == fields, title
+        assert copy[title][1:] == (body, cls), title  # the body byte for byte
+    # fileClass notes for the target's classes (the new vault had none), read by the schema
+    assert sorted(data["fileclasses"]) == [f"Classes/{c}.md" for c in sorted(CLASSES)
+                                           if c != "note"]
+    wound = read_fileclass_frontmatter(into / "Classes" / "wound.md")
+    assert wound is not None
+    names = [f["name"] for f in wound["fields"]]
+    assert names[:3] == ["created", "last_modified", "title"]
+    assert Vault.open(into).schema.classes["wound"].source == "metadata-menu"
+    # frontmatter in the class's field order, the class key first, Obsidian's list style
+    text = (into / "Abandonment Wound.md").read_text("utf-8")
+    keys = [line.split(":")[0] for line in text.split("---")[1].splitlines()
+            if line and not line.startswith(" ")]
+    assert keys[0] == "fileClass"
+    defined = [k for k in keys if k in names]
+    assert defined == [n for n in names if n in defined]
+    assert '  - "[[Earned Security]]"' in text
+    saved = Path(data["report"])
+    assert saved.parent == into / ".syncbridge" and stat.S_IMODE(saved.stat().st_mode) == 0o600
+    # the config's own vault and state are untouched by a migration into another vault
+    code, again = back(capsys, proj, into)
+    assert code == ExitCode.OK and again["created"] == 0 and again["already"] == 22
+    assert len(list(into.glob("*.md"))) == 22
+
+
+def test_into_an_existing_vault_replaces_and_sends_nothing_of_the_users(
+    capsys: pytest.CaptureFixture[str], proj: Path
+) -> None:
+    into = proj / "mine"
+    into.mkdir()
+    (into / "Grief.md").write_text("my own grief note\n", encoding="utf-8")
+    (into / "Ideas.md").write_text("---\nstatus: draft\n---\nideas\n", encoding="utf-8")
+    before_rows = rows(proj / "local.db")
+    code, data = back(capsys, proj, into)
+    assert code == ExitCode.OK, data
+    assert data["created"] == 22 and data["kept_out"] == 2
+    assert (into / "Grief.md").read_text("utf-8") == "my own grief note\n"
+    assert (into / "Ideas.md").read_text("utf-8") == "---\nstatus: draft\n---\nideas\n"
+    assert "fileClass: emotion" in (into / "Grief 2.md").read_text("utf-8")
+    assert any(w["kind"] == "name" and w["id"] == "Grief 2.md" for w in data["warnings"])
+    assert rows(proj / "local.db") == before_rows  # the target is only read
+
+
+def test_a_record_that_would_change_an_existing_note_stops_before_any_write(
+    capsys: pytest.CaptureFixture[str], proj: Path
+) -> None:
+    into = proj / "mine"
+    into.mkdir()
+    # the same entry (same id) with another value: pairing it would rewrite the user's note
+    (into / "Grief.md").write_text("---\nid: 1752583140660\nfileClass: emotion\n"
+                                   "intensity: 2\n---\nmine\n", encoding="utf-8")
+    before = digest(into)
+    before_rows = rows(proj / "local.db")
+    code = main(["migrate", "--from", "local", "--into", str(into),
+                 "--config", str(proj / "syncbridge.toml")])
+    _, err = capsys.readouterr()
+    assert code == ExitCode.STOPPED
+    assert "only creates notes" in err and "Grief.md" in err and "Nothing was written" in err
+    assert {k for k in digest(into) if not k.startswith(("Classes/", ".obsidian/"))} == \
+        set(before)
+    assert (into / "Grief.md").read_bytes() == before["Grief.md"]
+    assert rows(proj / "local.db") == before_rows
+
+
+def test_dry_run_lists_names_that_collide_and_links_to_no_note_writing_nothing(
+    capsys: pytest.CaptureFixture[str], proj: Path
+) -> None:
+    with sqlite3.connect(proj / "local.db") as conn:  # two rows whose titles make one name
+        conn.execute("UPDATE emotion SET title = 'Fear: the old one' WHERE title = 'Fear'")
+        conn.execute("UPDATE emotion SET title = 'Fear  the old one' WHERE title = 'Anger'")
+    into = proj / "new"
+    code, data = back(capsys, proj, into, "--dry-run")
+    assert code == ExitCode.OK, data
+    assert not into.exists()  # not even the folder
+    assert data["dry_run"] is True and data["created"] == 22 and data["classes"] == CLASSES
+    names = {w["id"]: w["message"] for w in data["warnings"] if w["kind"] == "name"}
+    assert "cannot" in names["Fear the old one.md"]
+    assert "Fear the old one 2.md" in names
+    links = [w for w in data["warnings"] if w["kind"] == "link"]
+    assert any("[[Fear]]" in w["message"] for w in links)  # the note is named otherwise now
+    assert data["problems_per_class"]["emotion"]["name"] == 2
+    assert data["problems_per_class"]["wound"]["link"] >= 1
+    text_code = main(["migrate", "--from", "local", "--into", str(into), "--dry-run",
+                      "--config", str(proj / "syncbridge.toml")])
+    out = capsys.readouterr()[0]
+    assert text_code == ExitCode.OK and "problems per class:" in out and "emotion: " in out
+
+
+def test_class_folders_and_hostile_titles(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    root = make_project(tmp_path / "p", CONFIG.replace(
+        'timezone = "UTC"\n', 'timezone = "UTC"\nclass_folders = { wound = "Psyche/Wounds" }\n'))
+    to_target(capsys, root)
+    with sqlite3.connect(root / "local.db") as conn:
+        conn.execute("UPDATE emotion SET title = '../../escape' WHERE title = 'Fear'")
+        conn.execute("UPDATE emotion SET title = 'CON' WHERE title = 'Anger'")
+    into = tmp_path / "out"
+    code, data = back(capsys, root, into)
+    assert code == ExitCode.OK, data
+    assert sorted(p.name for p in (into / "Psyche" / "Wounds").iterdir()) == [
+        "Abandonment Wound.md", "Betrayal Wound.md", "Engulfment Wound.md",
+        "Rejection Wound.md", "Shame Wound.md"]
+    assert (into / "escape.md").is_file() and (into / "CON_.md").is_file()
+    assert not (tmp_path / "escape.md").exists()
+
+
+def run_cli(root: Path, into: Path, kill_at: str | None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "SYNCBRIDGE_TEST_KILL_AT"}
+    if kill_at:
+        env["SYNCBRIDGE_TEST_KILL_AT"] = kill_at
+    return subprocess.run(
+        [sys.executable, "-m", "syncbridge", "migrate", "--from", "local", "--into", str(into),
+         "--json", "--config", str(root / "syncbridge.toml")],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )
+
+
+@pytest.mark.parametrize("kill_at", ["write:1:after", "write:11:before", "write:22:after"])
+def test_sigkilled_migration_into_a_vault_resumes_without_a_duplicate_note(
+    capsys: pytest.CaptureFixture[str], proj: Path, kill_at: str
+) -> None:
+    clean = proj / "clean"
+    assert run_cli(proj, clean, None).returncode == 0
+    into = proj / "killed"
+    killed = run_cli(proj, into, kill_at)
+    assert killed.returncode == -9, (killed.returncode, killed.stderr)
+    resumed = run_cli(proj, into, None)
+    assert resumed.returncode == 0, resumed.stderr
+    assert digest(into) == digest(clean)  # the same notes, byte for byte, none twice
+    again = json.loads(run_cli(proj, into, None).stdout)
+    assert again["created"] == 0 and again["already"] == 22
+
+
+def test_usage_errors(capsys: pytest.CaptureFixture[str], proj: Path) -> None:
+    assert main(["migrate", "--from", "local", "--config", str(proj / "syncbridge.toml")]) == \
+        ExitCode.USAGE
+    assert "--into" in capsys.readouterr()[1]
+    code = main(["migrate", "--to", "local", "--from", "local", "--into", "x",
+                 "--config", str(proj / "syncbridge.toml")])
+    assert code == ExitCode.USAGE
+    (proj / "afile").write_text("x", encoding="utf-8")
+    assert main(["migrate", "--from", "local", "--into", str(proj / "afile"),
+                 "--config", str(proj / "syncbridge.toml")]) == ExitCode.USAGE
+    assert "is a file" in capsys.readouterr()[1]
+
+
+def test_into_the_configs_own_vault_uses_its_state_and_finds_everything_there(
+    capsys: pytest.CaptureFixture[str], proj: Path
+) -> None:
+    before = digest(proj / "vault")
+    code, data = back(capsys, proj, proj / "vault")
+    assert code == ExitCode.OK, data
+    assert data["created"] == 0 and data["already"] == 22 and not data["fileclasses"]
+    assert digest(proj / "vault") == before
+
+
+def test_a_class_the_existing_vault_lacks_gets_its_fileclass_note(
+    capsys: pytest.CaptureFixture[str], proj: Path
+) -> None:
+    into = proj / "mine"
+    shutil.copytree(EXAMPLE / ".obsidian", into / ".obsidian")
+    (into / "Classes").mkdir()
+    shutil.copy(EXAMPLE / "Classes" / "emotion.md", into / "Classes" / "emotion.md")
+    own = (into / "Classes" / "emotion.md").read_bytes()
+    code, data = back(capsys, proj, into)
+    assert code == ExitCode.OK, data
+    assert sorted(data["fileclasses"]) == ["Classes/attachment_theory.md",
+                                           "Classes/healing_pathway.md", "Classes/wound.md"]
+    assert (into / "Classes" / "emotion.md").read_bytes() == own  # the user's, kept
+    assert "fileClass: wound" in (into / "Abandonment Wound.md").read_text("utf-8")
+
+
+@pytest.mark.parametrize("folder", ["../out", "/abs", ".hidden/x", "a/../b"])
+def test_class_folders_must_stay_inside_the_vault(tmp_path: Path, folder: str) -> None:
+    from syncbridge.config import load_config
+    from syncbridge.errors import ConfigError
+
+    (tmp_path / "vault").mkdir()
+    path = tmp_path / "syncbridge.toml"
+    path.write_text(CONFIG.replace('timezone = "UTC"\n', 'timezone = "UTC"\n'
+                                   f'class_folders = {{ wound = "{folder}" }}\n'), "utf-8")
+    with pytest.raises(ConfigError, match="class_folders"):
+        load_config(path)
