@@ -185,9 +185,10 @@ class VaultAdapter(Adapter):
         for entry in self.vault.entries().values():
             if not self._listed(entry):
                 continue
-            class_name = self._class_of(entry.path, entry.fields)
-            modified = self._modified(class_name, entry.fields, self._mtime(entry))
-            listed[entry.path] = (entry.fields, class_name, entry.mtime_ns, modified)
+            fields = entry.fields  # decoded once here, not kept (see IndexEntry.values)
+            class_name = self._class_of(entry.path, fields)
+            modified = self._modified(class_name, fields, self._mtime(entry))
+            listed[entry.path] = (entry.sha256, class_name, entry.mtime_ns, modified)
             yield RecordRef(entry.path, entry.sha256, modified, class_name)
 
     def unreadable(self) -> dict[str, str]:
@@ -212,18 +213,19 @@ class VaultAdapter(Adapter):
             note, snap = self.vault.read(path)
             entry = self.vault.entries().get(path)
             # The index parsed these very bytes already (same hash): reuse its values.
-            fields = entry.fields if entry is not None and entry.sha256 == snap.sha256 \
-                and entry.ok else note.fields
+            from_index = entry is not None and entry.sha256 == snap.sha256 and entry.ok
+            fields = entry.fields if from_index else note.fields
         except FileNotFoundError:
             raise RecordError(f"{path}: the note no longer exists") from None
         except SyncbridgeError as exc:
             raise RecordError(str(exc)) from exc
         mtime = dt.datetime.fromtimestamp(snap.mtime_ns / 1e9, tz=dt.UTC)
-        # What list() found for these very values under the same schema (and, for the
-        # time, the same mtime), else anew.
+        # What list() found for these very values (the index's, of the same bytes) under
+        # the same schema (and, for the time, the same mtime), else anew.
         schema, listed = self._listed_classes
         known = listed.get(path)
-        if known is not None and known[0] is fields and schema is self.vault.schema:
+        if known is not None and from_index and known[0] == snap.sha256 \
+                and schema is self.vault.schema:
             class_name = known[1]
             if known[2] == snap.mtime_ns:
                 modified = known[3]
@@ -454,8 +456,9 @@ class VaultAdapter(Adapter):
         return path
 
 
-_Listed = tuple[Any, str, int, dt.datetime]
-"""What :meth:`VaultAdapter.list` found for a note: its fields, class, mtime_ns, modified."""
+_Listed = tuple[str, str, int, dt.datetime]
+"""What :meth:`VaultAdapter.list` found for a note: its SHA-256 (the index's values of
+those bytes), class, mtime_ns, modified."""
 
 
 def _stem(path: str) -> str:
