@@ -35,6 +35,7 @@ import fnmatch
 import json
 import os
 import secrets
+import sys
 import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -597,6 +598,8 @@ class Vault:
                     if zlib.crc32(values.encode()) != fields.pop("crc"):
                         return
                     entry = IndexEntry(**fields, values=values)
+                    # shared with the state's links (StateStore.links interns them too)
+                    entry.path, entry.sha256 = sys.intern(entry.path), sys.intern(entry.sha256)
                     index[entry.path] = entry
         except (OSError, ValueError, TypeError, AttributeError, KeyError):
             return  # no cache or an unreadable one: a cold scan rebuilds it
