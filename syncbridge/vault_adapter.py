@@ -214,7 +214,7 @@ class VaultAdapter(Adapter):
             entry = self.vault.entries().get(path)
             # The index parsed these very bytes already (same hash): reuse its values.
             from_index = entry is not None and entry.sha256 == snap.sha256 and entry.ok
-            fields = entry.fields if from_index else note.fields
+            fields = entry.fields if entry is not None and from_index else note.fields
         except FileNotFoundError:
             raise RecordError(f"{path}: the note no longer exists") from None
         except SyncbridgeError as exc:
