@@ -273,20 +273,12 @@ class Vault:
         trusted_before = self._scanned_ns - _RACY_NS
         seen: set[str] = set()
         added = changed = unchanged = read = 0
-        listing = list(self._walk())
-        if self._blocked:
-            # Notes under a folder (or at a path) that could not be read are still there, as
-            # far as anyone can tell: keep them, unreadable, so a sync skips them instead of
-            # taking them for deleted. mtime -1: read again as soon as they can be.
-            for rel, entry in self._index.items():
-                problem = _blocked_by(rel, self._blocked)
-                if problem is not None:
-                    seen.add(rel)
-                    entry.mtime_ns = -1
-                    entry.error, entry.error_line = self._problems[problem].message, None
-        total = len(listing)
+        total = 0
         to_read: list[tuple[str, os.stat_result]] = []
-        for rel, st in listing:
+        for rel, st in self._walk():
+            # Compared as the walk goes: only the stats of notes to read are kept (30,000
+            # stat results held at once made the scan a no-op sync's peak, issue 14).
+            total += 1
             seen.add(rel)
             old = self._index.get(rel)
             # The skip key: (size, mtime, ctime, inode), the mtime not racy (see the module
@@ -299,6 +291,16 @@ class Vault:
                 unchanged += 1
             else:
                 to_read.append((rel, st))
+        if self._blocked:
+            # Notes under a folder (or at a path) that could not be read are still there, as
+            # far as anyone can tell: keep them, unreadable, so a sync skips them instead of
+            # taking them for deleted. mtime -1: read again as soon as they can be.
+            for rel, entry in self._index.items():
+                problem = _blocked_by(rel, self._blocked)
+                if problem is not None:
+                    seen.add(rel)
+                    entry.mtime_ns = -1
+                    entry.error, entry.error_line = self._problems[problem].message, None
         if progress is not None:
             progress(unchanged, total)
         for i, (fresh, snap) in enumerate(self._read_entries(to_read)):
