@@ -40,7 +40,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -110,6 +110,17 @@ class IndexEntry:
         values = self.values
         if type(values) is str:
             return _decode_values(values)
+        assert isinstance(values, dict)
+        return values
+
+    def lazy_fields(self) -> Mapping[str, Any]:
+        """:attr:`fields` as a read-only mapping that decodes the cache text only when a
+        value it may hold is asked for: ``get(key)`` of a key the text does not name is
+        answered without decoding (the schema build and the listing ask most notes for a
+        few keys only: fileClass, tags, last_modified). The same values as :attr:`fields`."""
+        values = self.values
+        if type(values) is str:
+            return _LazyValues(values)
         assert isinstance(values, dict)
         return values
 
@@ -657,13 +668,60 @@ class _IndexValues(Mapping[str, Mapping[str, Any]]):
         self._index = index
 
     def __getitem__(self, path: str) -> Mapping[str, Any]:
-        return self._index[path].fields
+        return self._index[path].lazy_fields()
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._index)
 
     def __len__(self) -> int:
         return len(self._index)
+
+
+class _LazyValues(Mapping[str, Any]):
+    """An entry's values from their cache text (see :meth:`IndexEntry.lazy_fields`),
+    decoded on the first access that needs them, then kept by this object only."""
+
+    __slots__ = ("_text", "_values")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._values: dict[str, Any] | None = None
+
+    def _decoded(self) -> dict[str, Any]:
+        if self._values is None:
+            self._values = _decode_values(self._text)
+        return self._values
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if self._values is None and not _may_name(self._text, key):
+            return default
+        return self._decoded().get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        if self._values is None and isinstance(key, str) and not _may_name(self._text, key):
+            return False
+        return key in self._decoded()
+
+    def __getitem__(self, key: str) -> Any:
+        return self._decoded()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._decoded())
+
+    def __len__(self) -> int:
+        return len(self._decoded())
+
+
+def _may_name(text: str, key: str) -> bool:
+    """Whether values text ``text`` (see :func:`_encode`) may hold top-level ``key``: its
+    JSON form followed by a colon occurs, or the mapping is stored as pairs (``$map``)."""
+    return text.startswith('{"$map"') or _json_key(key) in text
+
+
+@lru_cache(maxsize=256)
+def _json_key(key: str) -> str:
+    """``key`` as :func:`_encode` writes it in a mapping: its JSON string and a colon."""
+    return json.dumps(key) + ":"
 
 
 _BAD_NAME = ScanProblem("name", "the name is not valid UTF-8, so it cannot be synced; rename it")

@@ -185,7 +185,8 @@ class VaultAdapter(Adapter):
         for entry in self.vault.entries().values():
             if not self._listed(entry):
                 continue
-            fields = entry.fields  # decoded once here, not kept (see IndexEntry.values)
+            # decoded only if it names a key asked for, and not kept (IndexEntry.values)
+            fields = entry.lazy_fields()
             class_name = self._class_of(entry.path, fields)
             modified = self._modified(class_name, fields, self._mtime(entry))
             listed[entry.path] = (entry.sha256, class_name, entry.mtime_ns, modified)

@@ -84,3 +84,32 @@ def test_the_state_links_share_strings_with_the_index_and_listing(project: Path)
             assert link.a_hash == link.b_hash and link.a_hash is link.b_hash
     finally:
         bridge.close()
+
+
+def test_lazy_values_answer_as_the_decoded_values(tmp_path: Path) -> None:
+    # get() of a key the cache text does not name skips the decoding: never a wrong answer
+    # for keys nested deeper, escaped, stored as pairs ($map), or spelled like a value.
+    root = tmp_path / "vault"
+    root.mkdir()
+    notes = {
+        "plain.md": "status: done\n",
+        "nested.md": "meta: {tags: [x]}\nnote: 'tags:'\n",
+        "escaped.md": "\"caf\u00e9\": 1\n\"q\\\"uote\": 2\n",
+        "pairs.md": "1: one\ntags: [a]\n",
+        "dollar.md": "$tags: a\ntags: [b]\n",
+        "empty.md": "",
+    }
+    for name, fm in notes.items():
+        (root / name).write_text(f"---\n{fm}---\nBody\n", encoding="utf-8")
+    cache = tmp_path / "index.json"
+    fresh = vault_module.Vault.open(root, cache_path=cache)
+    cached = vault_module.Vault.open(root, cache_path=cache)
+    asked = ["tags", "status", "meta", "note", "caf\u00e9", 'q"uote', "1", "$tags", "x", ""]
+    for name in notes:
+        entry = cached.entry(name)
+        assert isinstance(entry.values, str)
+        lazy, full = entry.lazy_fields(), fresh.entry(name).fields
+        for key in asked:
+            assert lazy.get(key) == full.get(key), (name, key)
+            assert (key in lazy) == (key in full), (name, key)
+        assert dict(entry.lazy_fields()) == full
