@@ -90,7 +90,7 @@ def canonical(value: Any) -> Any:
     raise TypeError(f"no canonical form for {type(value).__name__}: {value!r}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: one per entry of each side in every run
 class RecordRef:
     """A listing entry: what an adapter can tell cheaply about one record.
 

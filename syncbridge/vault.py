@@ -36,10 +36,12 @@ import json
 import os
 import secrets
 import stat
+import sys
 import time
+import zlib
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -70,7 +72,8 @@ if TYPE_CHECKING:
 __all__ = ["IndexEntry", "ScanProblem", "ScanReport", "Vault"]
 
 ALWAYS_SKIPPED = (".obsidian", ".trash", ".git")
-_CACHE_VERSION = 4  # 4: one JSON line per note, with ctime_ns, inode and emptied_in; older
+_CACHE_VERSION = 5  # 5: one line per note, its entry as JSON, a tab, then its values as JSON
+# (kept as that text in memory, see IndexEntry.values) and their CRC-32 in the entry; older
 # caches are ignored (a cold scan)
 _RACY_NS = 2_000_000_000  # mtimes this close to the last scan are re-checked by content
 _SCANNED_BYTES_MAX = 64 * 1024 * 1024  # bytes of scanned notes kept for the next read()
@@ -80,19 +83,47 @@ _SCANNED_BYTES_MAX = 64 * 1024 * 1024  # bytes of scanned notes kept for the nex
 class IndexEntry:
     """What the index knows about one note, without keeping its text. ``emptied_in``: the
     :attr:`Vault.run_id` of the run that first found this note emptied (0 bytes where the
-    index last knew content), kept while it stays empty."""
+    index last knew content), kept while it stays empty.
+
+    ``values``: the frontmatter values as the scan parsed them, or, for an entry loaded
+    from the index cache, their compact JSON text (the cache's own form), decoded by
+    :attr:`fields` on each access and never kept: a no-op sync of a large vault looks at
+    most entries once (schema, listing), so holding the text instead of the values keeps
+    its memory small (issue 14)."""
 
     path: str
     size: int
     mtime_ns: int
     sha256: str
     has_frontmatter: bool = False
-    fields: dict[str, Any] = field(default_factory=dict)
+    values: dict[str, Any] | str = field(default_factory=dict)
     error: str | None = None
     error_line: int | None = None
     ctime_ns: int = 0
     inode: int = 0
     emptied_in: str | None = None
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        """The frontmatter values (``{}`` without frontmatter): a new dict decoded from the
+        cache text on every access for an entry loaded from the cache (counted in
+        :data:`VALUES_DECODED`), so a caller that mutates it changes no other copy."""
+        values = self.values
+        if type(values) is str:
+            return _decode_values(values)
+        assert isinstance(values, dict)
+        return values
+
+    def lazy_fields(self) -> Mapping[str, Any]:
+        """:attr:`fields` as a read-only mapping that decodes the cache text only when a
+        value it may hold is asked for: ``get(key)`` of a key the text does not name is
+        answered without decoding (the schema build and the listing ask most notes for a
+        few keys only: fileClass, tags, last_modified). The same values as :attr:`fields`."""
+        values = self.values
+        if type(values) is str:
+            return _LazyValues(values)
+        assert isinstance(values, dict)
+        return values
 
     @property
     def stat_key(self) -> tuple[int, int, int, int]:
@@ -271,21 +302,13 @@ class Vault:
         seen: set[str] = set()
         added = changed = unchanged = read = 0
         scope = None if paths is None else self._list_paths(paths)
-        listing = scope[0] if scope is not None else list(self._walk())
         schema_inputs = False  # a change that can change the schema (see _keeps_schema)
-        if self._blocked and scope is None:
-            # Notes under a folder (or at a path) that could not be read are still there, as
-            # far as anyone can tell: keep them, unreadable, so a sync skips them instead of
-            # taking them for deleted. mtime -1: read again as soon as they can be.
-            for rel, entry in self._index.items():
-                problem = _blocked_by(rel, self._blocked)
-                if problem is not None:
-                    seen.add(rel)
-                    entry.mtime_ns = -1
-                    entry.error, entry.error_line = self._problems[problem].message, None
-        total = len(listing)
+        total = 0
         to_read: list[tuple[str, os.stat_result]] = []
-        for rel, st in listing:
+        for rel, st in scope[0] if scope is not None else self._walk():
+            # Compared as the walk goes: only the stats of notes to read are kept (30,000
+            # stat results held at once made the scan a no-op sync's peak, issue 14).
+            total += 1
             seen.add(rel)
             old = self._index.get(rel)
             # The skip key: (size, mtime, ctime, inode), the mtime not racy (see the module
@@ -298,6 +321,16 @@ class Vault:
                 unchanged += 1
             else:
                 to_read.append((rel, st))
+        if self._blocked and scope is None:
+            # Notes under a folder (or at a path) that could not be read are still there, as
+            # far as anyone can tell: keep them, unreadable, so a sync skips them instead of
+            # taking them for deleted. mtime -1: read again as soon as they can be.
+            for rel, entry in self._index.items():
+                problem = _blocked_by(rel, self._blocked)
+                if problem is not None:
+                    seen.add(rel)
+                    entry.mtime_ns = -1
+                    entry.error, entry.error_line = self._problems[problem].message, None
         if progress is not None:
             progress(unchanged, total)
         for i, (fresh, snap) in enumerate(self._read_entries(to_read)):
@@ -573,7 +606,7 @@ class Vault:
 
         self._schema_settings = self._settings_stat()  # before reading them: a change
         # made meanwhile is seen next time
-        schema = build_vault_schema(self.root, {p: e.fields for p, e in self._index.items()},
+        schema = build_vault_schema(self.root, _IndexValues(self._index),
                                     default_class=self.default_class,
                                     extra_template_folders=self.template_folders)
         self._schema_notes = _values_list_notes(schema)
@@ -668,45 +701,52 @@ class Vault:
     # --- cache ---------------------------------------------------------------------------
 
     def _load_cache(self) -> None:
-        """Read the index cache: a header line, then one JSON line per note, read one line
-        at a time (the whole file is never held in memory at once)."""
+        """Read the index cache: a header line, then one line per note (its entry as JSON,
+        a tab, its values as JSON), read one line at a time (the whole file is never held
+        in memory at once). The values stay text (see :class:`IndexEntry`), checked
+        against their CRC-32: a torn or damaged cache is ignored (a cold scan)."""
         assert self.cache_path is not None
-        # One key string for all notes (as json.loads of one document shares them): a
-        # vault's notes mostly have the same field names.
-        keys: dict[str, str] = {}
-
-        def pairs(items: list[tuple[str, Any]]) -> Any:
-            return _decode({keys.setdefault(k, k): v for k, v in items})
-
-        decoder = json.JSONDecoder(object_pairs_hook=pairs)
+        loads = json.JSONDecoder().decode
         index: dict[str, IndexEntry] = {}
         try:
             with open(self.cache_path, encoding="utf-8") as handle:
-                head = decoder.decode(handle.readline())
+                head = loads(handle.readline())
                 if head.get("version") != _CACHE_VERSION or head.get("root") != str(self.root):
                     return
                 for line in handle:
-                    entry = IndexEntry(**decoder.decode(line))
+                    meta, tab, values = line.partition("\t")
+                    if not tab or not values.endswith("\n"):
+                        return  # torn: a line is only ever written whole
+                    values = values[:-1]
+                    fields = loads(meta)
+                    if zlib.crc32(values.encode()) != fields.pop("crc"):
+                        return
+                    entry = IndexEntry(**fields, values=values)
+                    # shared with the state's links (StateStore.links interns them too)
+                    entry.path, entry.sha256 = sys.intern(entry.path), sys.intern(entry.sha256)
                     index[entry.path] = entry
-        except (OSError, ValueError, TypeError, AttributeError):
+        except (OSError, ValueError, TypeError, AttributeError, KeyError):
             return  # no cache or an unreadable one: a cold scan rebuilds it
         self._scanned_ns = int(head["scanned_ns"])
         self._index = index
 
     def _cache_lines(self) -> Iterator[bytes]:
-        """The cache file's lines (see :meth:`_load_cache`), made one at a time."""
+        """The cache file's lines (see :meth:`_load_cache`), made one at a time; values
+        loaded from the cache are written back as the text they were read as."""
         dumps = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
         head = {"version": _CACHE_VERSION, "root": str(self.root),
                 "scanned_ns": self._scanned_ns}
         yield dumps(head).encode() + b"\n"
         for e in self._index.values():
+            values = e.values if type(e.values) is str else dumps(_encode(e.values))
+            data = values.encode()  # ASCII: JSON escapes the rest
             entry = {"path": e.path, "size": e.size, "mtime_ns": e.mtime_ns, "sha256": e.sha256,
-                     "has_frontmatter": e.has_frontmatter, "fields": _encode(e.fields),
-                     "error": e.error, "error_line": e.error_line, "ctime_ns": e.ctime_ns,
-                     "inode": e.inode}
+                     "has_frontmatter": e.has_frontmatter, "error": e.error,
+                     "error_line": e.error_line, "ctime_ns": e.ctime_ns, "inode": e.inode,
+                     "crc": zlib.crc32(data)}
             if e.emptied_in is not None:  # rare: left out otherwise (the default)
                 entry["emptied_in"] = e.emptied_in
-            yield dumps(entry).encode() + b"\n"
+            yield dumps(entry).encode() + b"\t" + data + b"\n"
 
     def _save_cache(self) -> None:
         assert self.cache_path is not None
@@ -729,6 +769,70 @@ class Vault:
                 os.unlink(temp)
             if not isinstance(exc, OSError):  # a full disk: no cache this time
                 raise
+
+
+class _IndexValues(Mapping[str, Mapping[str, Any]]):
+    """Path → frontmatter values of an index, each decoded when looked up (see
+    :attr:`IndexEntry.fields`), so a caller walking the vault holds one note's at a time."""
+
+    def __init__(self, index: Mapping[str, IndexEntry]) -> None:
+        self._index = index
+
+    def __getitem__(self, path: str) -> Mapping[str, Any]:
+        return self._index[path].lazy_fields()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._index)
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+
+class _LazyValues(Mapping[str, Any]):
+    """An entry's values from their cache text (see :meth:`IndexEntry.lazy_fields`),
+    decoded on the first access that needs them, then kept by this object only."""
+
+    __slots__ = ("_text", "_values")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._values: dict[str, Any] | None = None
+
+    def _decoded(self) -> dict[str, Any]:
+        if self._values is None:
+            self._values = _decode_values(self._text)
+        return self._values
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if self._values is None and not _may_name(self._text, key):
+            return default
+        return self._decoded().get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        if self._values is None and isinstance(key, str) and not _may_name(self._text, key):
+            return False
+        return key in self._decoded()
+
+    def __getitem__(self, key: str) -> Any:
+        return self._decoded()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._decoded())
+
+    def __len__(self) -> int:
+        return len(self._decoded())
+
+
+def _may_name(text: str, key: str) -> bool:
+    """Whether values text ``text`` (see :func:`_encode`) may hold top-level ``key``: its
+    JSON form followed by a colon occurs, or the mapping is stored as pairs (``$map``)."""
+    return text.startswith('{"$map"') or _json_key(key) in text
+
+
+@lru_cache(maxsize=256)
+def _json_key(key: str) -> str:
+    """``key`` as :func:`_encode` writes it in a mapping: its JSON string and a colon."""
+    return json.dumps(key) + ":"
 
 
 _BAD_NAME = ScanProblem("name", "the name is not valid UTF-8, so it cannot be synced; rename it")
@@ -838,7 +942,7 @@ def _index_entry(rel: str, snap: FileSnapshot) -> IndexEntry:
                 values = {}
             if not isinstance(values, dict):
                 raise NoteError("frontmatter is not a mapping of fields", path=rel, line=2)
-            entry.fields = values
+            entry.values = values
     except NoteError as exc:
         entry.error, entry.error_line = exc.reason, exc.line
     return entry
@@ -862,6 +966,31 @@ def _encode(value: Any) -> Any:
     if isinstance(value, dt.date):
         return {"$date": value.isoformat()}
     return value
+
+
+VALUES_DECODED = 0
+"""How many times :attr:`IndexEntry.fields` decoded an entry's cached values (one counter
+for the process; tests read it to check which entries a sync looks into)."""
+
+# One key string for all notes (as json.loads of one document shares them): a vault's
+# notes mostly have the same field names. Bounded by the vault's distinct keys.
+_KEYS: dict[str, str] = {}
+
+
+def _shared_keys(items: list[tuple[str, Any]]) -> Any:
+    keys = _KEYS
+    return _decode({keys.setdefault(k, k): v for k, v in items})
+
+
+_VALUES_DECODER = json.JSONDecoder(object_pairs_hook=_shared_keys)
+
+
+def _decode_values(text: str) -> dict[str, Any]:
+    """The values of an index entry from their cache text (see :func:`_encode`)."""
+    global VALUES_DECODED
+    VALUES_DECODED += 1
+    values: dict[str, Any] = _VALUES_DECODER.decode(text)
+    return values
 
 
 def _decode(obj: dict[str, Any]) -> Any:

@@ -206,16 +206,18 @@ class VaultAdapter(Adapter):
             if not self._listed(entry):
                 continue
             known = last.get(entry.path)
-            if known is not None and known[0] is entry.fields and known[2] == entry.mtime_ns:
-                # The same values and mtime under the same schema: what the last list found
-                # (class and modified time are functions of these; index entries get new
-                # values objects when their note changes, never edited in place).
+            if known is not None and known[0] == entry.sha256 and known[2] == entry.mtime_ns:
+                # The same bytes and mtime under the same schema: what the last list found
+                # (class and modified time are functions of the values, parsed from the
+                # bytes, and of the mtime).
                 listed[entry.path] = known
                 yield RecordRef(entry.path, entry.sha256, known[3], known[1])
                 continue
-            class_name = self._class_of(entry.path, entry.fields)
-            modified = self._modified(class_name, entry.fields, self._mtime(entry))
-            listed[entry.path] = (entry.fields, class_name, entry.mtime_ns, modified)
+            # decoded only if it names a key asked for, and not kept (IndexEntry.values)
+            fields = entry.lazy_fields()
+            class_name = self._class_of(entry.path, fields)
+            modified = self._modified(class_name, fields, self._mtime(entry))
+            listed[entry.path] = (entry.sha256, class_name, entry.mtime_ns, modified)
             yield RecordRef(entry.path, entry.sha256, modified, class_name)
 
     def unreadable(self) -> dict[str, str]:
@@ -240,18 +242,19 @@ class VaultAdapter(Adapter):
             note, snap = self.vault.read(path)
             entry = self.vault.entries().get(path)
             # The index parsed these very bytes already (same hash): reuse its values.
-            fields = entry.fields if entry is not None and entry.sha256 == snap.sha256 \
-                and entry.ok else note.fields
+            from_index = entry is not None and entry.sha256 == snap.sha256 and entry.ok
+            fields = entry.fields if entry is not None and from_index else note.fields
         except FileNotFoundError:
             raise RecordError(f"{path}: the note no longer exists") from None
         except SyncbridgeError as exc:
             raise RecordError(str(exc)) from exc
         mtime = dt.datetime.fromtimestamp(snap.mtime_ns / 1e9, tz=dt.UTC)
-        # What list() found for these very values under the same schema (and, for the
-        # time, the same mtime), else anew.
+        # What list() found for these very values (the index's, of the same bytes) under
+        # the same schema (and, for the time, the same mtime), else anew.
         schema, listed = self._listed_classes
         known = listed.get(path)
-        if known is not None and known[0] is fields and schema is self.vault.schema:
+        if known is not None and from_index and known[0] == snap.sha256 \
+                and schema is self.vault.schema:
             class_name = known[1]
             if known[2] == snap.mtime_ns:
                 modified = known[3]
@@ -565,8 +568,9 @@ class VaultAdapter(Adapter):
         return path
 
 
-_Listed = tuple[Any, str, int, dt.datetime]
-"""What :meth:`VaultAdapter.list` found for a note: its fields, class, mtime_ns, modified."""
+_Listed = tuple[str, str, int, dt.datetime]
+"""What :meth:`VaultAdapter.list` found for a note: its SHA-256 (the index's values of
+those bytes), class, mtime_ns, modified."""
 
 
 def _stem(path: str) -> str:

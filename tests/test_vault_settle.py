@@ -13,6 +13,7 @@ import os
 import sqlite3
 import threading
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -296,11 +297,41 @@ def test_an_index_cache_of_an_older_version_is_ignored(tmp_path: Path) -> None:
     head, *entries = cache.read_text().splitlines()
     assert json.loads(head)["version"] == vault_module._CACHE_VERSION
     # a cache of this version with an entry it does not understand: a cold scan too
-    first = json.loads(entries[0])
-    first["fields"] = {"status": "stale"}
+    meta, _ = entries[0].split("\t")
+    first = json.loads(meta)
+    stale = json.dumps({"status": "stale"})
+    first["crc"] = zlib.crc32(stale.encode())
     first["unknown"] = 1
-    cache.write_text("\n".join([head, json.dumps(first), *entries[1:]]) + "\n")
+    cache.write_text("\n".join([head, json.dumps(first) + "\t" + stale, *entries[1:]]) + "\n")
     assert Vault.open(root, cache_path=cache).entry(first["path"]).fields["status"] == "draft"
+
+
+@pytest.mark.parametrize("damage", ["values", "crc", "torn", "no tab"])
+def test_a_damaged_index_cache_is_ignored(tmp_path: Path, damage: str) -> None:
+    # The values stay text until looked at (IndexEntry.values): damage to them must be
+    # caught when the cache is read (a cold scan), never met later in the middle of a sync.
+    root = tmp_path / "vault"
+    _old(root / "a.md", FULL)
+    _old(root / "b.md", FULL)
+    cache = tmp_path / "index.json"
+    Vault.open(root, cache_path=cache)
+    head, *lines = cache.read_text().splitlines()
+    meta, values = lines[0].split("\t")
+    if damage == "values":  # a byte flipped inside the values, still valid JSON
+        lines[0] = meta + "\t" + values.replace("draft", "dreft")
+    elif damage == "crc":
+        entry = json.loads(meta)
+        entry["crc"] += 1
+        lines[0] = json.dumps(entry) + "\t" + values
+    elif damage == "no tab":
+        lines[0] = meta + values
+    text = "\n".join([head, *lines]) + "\n"
+    if damage == "torn":  # the file ends halfway through the last line
+        text = text[: -len(lines[-1]) // 2]
+    cache.write_text(text)
+    cached = Vault(root, cache_path=cache)
+    assert cached.rescan().read == 2  # cold: every note read again
+    assert {cached.entry(p).fields["status"] for p in ("a.md", "b.md")} == {"draft"}
 
 
 # --- reading every note serves what the scan read ------------------------------------------

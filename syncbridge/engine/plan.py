@@ -319,17 +319,12 @@ def plan_sync(
     # `syncbridge doctor` reports): a linked one is frozen, an unlinked one neither paired
     # nor created — else a copied note, or a row inserted with an existing id, would be
     # synced as a second entry carrying the same id.
-    current = {
-        link.link_id: (new_a or link.a_id, new_b or link.b_id)
-        for link in links.values()
-        for new_a, new_b in [renamed.get(link.link_id, (None, None))]
-    }
-    dup_a, dup_b = _duplicate_holders(A, B, links.values(), current, id_field)
+    dup_a, dup_b = _duplicate_holders(A, B, links.values(), renamed, id_field)
 
     unchanged = 0
     for link in links.values():
         new_a, new_b = renamed.get(link.link_id, (None, None))
-        a_id, b_id = current[link.link_id]
+        a_id, b_id = new_a or link.a_id, new_b or link.b_id
         problem = dup_a.get(a_id) or dup_b.get(b_id)
         if problem is not None:
             # shares its id with another record: frozen (link and base kept) until fixed
@@ -450,23 +445,30 @@ def _duplicate_holders(
     A: Listing,
     B: Listing,
     links: Iterable[Link],
-    current: Mapping[int, tuple[str, str]],
+    renamed: Mapping[int, tuple[str | None, str | None]],
     id_field: str | None,
 ) -> tuple[dict[str, str], dict[str, str]]:
     """Per side, record id → the skip message of every record sharing its id-field value
     with another record of that side (:func:`identity.duplicate_ids`), and of every
     unlinked record whose id a *linked* record of the other side holds (creating it would
     give that side the id twice). A record not read (unchanged since its base) has its
-    link's key."""
+    link's key (``renamed``: link id → its new ids, None where unchanged)."""
     if id_field is None:
         return {}, {}
-    linked_key_a = {current[lk.link_id][0]: lk.key for lk in links}
-    linked_key_b = {current[lk.link_id][1]: lk.key for lk in links}
-    partner_of_b = {b_id: a_id for a_id, b_id in current.values()}
+    linked_key_a: dict[str, str | None] = {}
+    linked_key_b: dict[str, str | None] = {}
+    partner_of_b: dict[str, str] = {}
+    for lk in links:
+        new_a, new_b = renamed.get(lk.link_id, (None, None))
+        a_id, b_id = new_a or lk.a_id, new_b or lk.b_id
+        linked_key_a[a_id] = linked_key_b[b_id] = lk.key
+        partner_of_b[b_id] = a_id
     sides = ((A, linked_key_a), (B, linked_key_b))
+    # records without an id are left out: they share nothing
     keys = [
-        {rid: key_of(r.fields, id_field) if isinstance(r, Record) else linked_key.get(rid)
-         for rid, r in listing.items()}
+        {rid: k for rid, r in listing.items()
+         if (k := key_of(r.fields, id_field) if isinstance(r, Record) else linked_key.get(rid))
+         is not None}
         for listing, linked_key in sides
     ]
 

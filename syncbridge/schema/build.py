@@ -75,7 +75,7 @@ def _fileclass_definitions(
     display: str,
 ) -> dict[str, FileClassDefinition]:
     paths: dict[str, Mapping[str, Any] | None] = {
-        p: fm for p, fm in frontmatters.items() if _under(p, folder) and p.endswith(".md")
+        p: frontmatters[p] for p in frontmatters if _under(p, folder) and p.endswith(".md")
     }
     base = root / folder
     if base.is_dir():
@@ -243,10 +243,12 @@ def build_vault_schema(
 
     # Classes named in notes but never defined get an (inferred) class of their own.
     probe = schema_with(classes)
-    entries = {p: fm for p, fm in sorted(frontmatters.items()) if probe.is_entry(p)}
+    # Paths only: ``frontmatters`` may decode each note's values on access (the vault
+    # index), so they are looked up one note at a time and never all held at once.
+    entries = [p for p in sorted(frontmatters) if probe.is_entry(p)]
     placeholders: dict[str, ClassSchema] = {}
-    for fm in entries.values():
-        names = fileclass_names(fm.get(class_key))
+    for path in entries:
+        names = fileclass_names(frontmatters[path].get(class_key))
         if names and not any(n in classes for n in names) and names[0] not in placeholders:
             placeholders[names[0]] = ClassSchema(name=names[0], fields={}, source="inferred")
     if default_class not in classes:
@@ -259,7 +261,8 @@ def build_vault_schema(
     probe = schema_with({**classes, **placeholders})
 
     values_by_class: dict[str, dict[str, list[Any]]] = {name: {} for name in probe.classes}
-    for path, fm in entries.items():
+    for path in entries:
+        fm = frontmatters[path]
         bucket = values_by_class[probe.class_of(path, fm)]
         for key, value in fm.items():
             if isinstance(key, str) and key != class_key:

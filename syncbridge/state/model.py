@@ -284,7 +284,7 @@ class BaseSnapshot:
     b: SideSnapshot
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: every link is loaded in every run
 class Link:
     """A linked entry, cheap to load for 10,000 entries (no contents).
 

@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import sqlite3
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -557,7 +558,7 @@ class SQLiteAdapter(Adapter):
                     f" typeof(title) = 'blob' OR typeof(body) = 'blob' FROM {table.q}"
                 )
                 for record_id, version, modified, blob in rows:
-                    key = str(record_id)
+                    key = sys.intern(str(record_id))  # shared with the state's links
                     if blob:
                         problem = self._blob_problem(table, key)
                         if problem is not None:
@@ -575,7 +576,10 @@ class SQLiteAdapter(Adapter):
                     where[key] = table
                     refs.append(
                         RecordRef(
-                            key, f"{version}@{modified}", parse_stamp(modified), table.class_name
+                            key,
+                            sys.intern(f"{version}@{modified}"),
+                            parse_stamp(modified),
+                            table.class_name,
                         )
                     )
         self._where = where
