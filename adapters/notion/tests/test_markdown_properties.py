@@ -183,6 +183,7 @@ def words(text: str) -> Counter[str]:
 @given(st.lists(MD_LINE, min_size=1, max_size=14))
 @example(["- %%"])  # explore run: a tab under "-" gained two spaces at each trip
 @example(["- * *"])  # explore run: three empty nested items written "- - -", a divider
+@example(["0", "0", "- 0."])  # explore run: the carried "0." moved under "-" (word test)
 # explore run: a code span's second line, lazy in the source, became a list in the quote
 @example(["0", "> 0", "0 0 0 0 0 `", "\t- `"])
 def test_markdown_round_trip_is_stable_and_loses_no_word(lines: list[str]) -> None:

@@ -351,7 +351,8 @@ def test_unchanged_blocks_come_back_as_written_and_one_edit_changes_its_lines() 
     changed[2] = {**changed[2], "bulleted_list_item": {
         "rich_text": [{"type": "text", "text": {"content": "TWO"}}]}}
     again = bodies.body_from_blocks(bodies.page_blocks(changed), prior)
-    assert again == "#  Title  \n\n* one\n- TWO\n\n\nSome __bold__ text.\n\n"
+    # the changed item is written in the note's own style: "*" bullets, like its neighbour
+    assert again == "#  Title  \n\n* one\n* TWO\n\n\nSome __bold__ text.\n\n"
 
 
 def test_a_paragraph_holding_a_foreign_block_is_not_owned() -> None:

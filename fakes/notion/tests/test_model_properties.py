@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -10,7 +11,10 @@ from notion_client import Client, collect_paginated_api
 from notion_fake_support import make_database, paragraph, text
 from syncbridge_notion_fake import NotionFakeServer
 
-SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# SYNCBRIDGE_PROPERTY_EXAMPLES=500 (with SYNCBRIDGE_HYPOTHESIS=explore) runs a longer search.
+EXAMPLES = int(os.environ.get("SYNCBRIDGE_PROPERTY_EXAMPLES", "25"))
+SETTINGS = settings(max_examples=EXAMPLES, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
 
 # An append: where ("end", "start" or "after" the n-th existing block) and how many blocks.
 appends = st.lists(

@@ -179,9 +179,15 @@ class _Writer:
         return self._heading(4, body, children)
 
     def _item(
-        self, marker: str, body: dict[str, Any], children: list[dict[str, Any]], width: int = 0
+        self,
+        marker: str,
+        body: dict[str, Any],
+        children: list[dict[str, Any]],
+        width: int = 0,
+        kind: str = "",
     ) -> str:
-        """A list item; ``width`` is where its content starts (the marker's width)."""
+        """A list item of type ``kind``; ``width`` is where its content starts (the
+        marker's width)."""
         text = self.rich(body.get("rich_text"))
         if text.startswith("\n"):
             # a line break first: an empty first line would end the item's text, so the
@@ -201,6 +207,12 @@ class _Writer:
             joined = _indent(nested, marker, unit)
             if not _THEMATIC_RE.match(joined):  # "- - -" would be a divider
                 return joined
+        if not text and first == "paragraph" and kind:
+            # a paragraph carried verbatim (``%%``, ``0.``) may start on the marker's line
+            # when it does not read back as the item's text there: as it was written
+            joined = _indent(nested, marker, unit)
+            if _reads_as_item(joined, kind, body, children):
+                return joined
         head = _indent(text, marker, unit) if text else marker.rstrip()
         sep = "\n" if first in _LIST or not text else "\n\n"
         return head + sep + _indent(nested, unit, unit)
@@ -208,7 +220,7 @@ class _Writer:
     def w_bulleted_list_item(
         self, body: dict[str, Any], children: list[dict[str, Any]], _n: int
     ) -> str:
-        return self._item(self.style.md.bullet + " ", body, children)
+        return self._item(self.style.md.bullet + " ", body, children, kind="bulleted_list_item")
 
     def w_numbered_list_item(
         self, body: dict[str, Any], children: list[dict[str, Any]], number: int
@@ -308,6 +320,16 @@ class _Writer:
         lines = [line(rows[0]), line(["-" * w for w in widths])]
         lines.extend(line(r) for r in rows[1:])
         return "\n".join(lines)
+
+
+def _reads_as_item(
+    text: str, kind: str, body: dict[str, Any], children: list[dict[str, Any]]
+) -> bool:
+    """``text`` reads back as one list item of type ``kind`` with ``body``'s text and
+    these ``children``."""
+    parsed, _spans = convert(text)
+    want = comparable({"type": kind, kind: {**body, "children": children}})
+    return len(parsed) == 1 and comparable(parsed[0]) == want
 
 
 def _placeholder(block: dict[str, Any], kind: str) -> str:
