@@ -93,6 +93,8 @@ class FakeStats:
 
     def reset(self) -> None:
         self.requests: Counter[str] = Counter()
+        self.applied: Counter[str] = Counter()
+        """Requests the store carried out, per route (answered or dropped after)."""
         self.errors: Counter[str] = Counter()
         self.faults: Counter[str] = Counter()
         self.rate_limited = 0
@@ -112,6 +114,7 @@ class FakeStats:
             return {
                 "requests_total": sum(self.requests.values()),
                 "requests": dict(self.requests),
+                "applied": dict(self.applied),
                 "rate_limited": self.rate_limited,
                 "faults": dict(self.faults),
                 "errors": dict(self.errors),
@@ -290,6 +293,7 @@ class NotionFakeServer:
             check_request_body(version, request.body)
             with self.store.lock:
                 payload = shape_response(version, route.handler(self.store, request))
+                self.stats.count("applied", route.label)
                 if route.writes:
                     self.stats.count("writes_applied")
                     if self.persist is not None:

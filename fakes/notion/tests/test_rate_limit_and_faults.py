@@ -184,6 +184,23 @@ def test_409_conflict_is_not_retried() -> None:
         assert stats(server)["writes_applied"] == 0
 
 
+def test_applied_counts_what_the_store_carried_out_not_every_request() -> None:
+    """A request answered 503 is received but changes nothing; one dropped after its write
+    was carried out. Tests count creates by ``applied``: retries' timing varies."""
+    faults = [FaultRule("status", status=503, method="POST", times=1),
+              FaultRule("drop_after", method="POST", times=1)]
+    with NotionFakeServer(faults=faults) as server:
+        client = client_for(server, retry=FAST_RETRIES)
+        parent = {"page_id": server.root_page_id}
+        for _ in range(2):  # the 503, then the write whose answer is lost
+            with pytest.raises(Exception):  # noqa: B017 (either way the client fails)
+                client.pages.create(parent=parent, properties={"title": text("x")})
+        client.pages.create(parent=parent, properties={"title": text("y")})
+        got = stats(server)
+        assert got["requests"]["POST /v1/pages"] == 3
+        assert got["applied"]["POST /v1/pages"] == 2
+
+
 def test_504_is_a_gateway_timeout_not_retried() -> None:
     with NotionFakeServer(faults=[FaultRule("status", status=504)]) as server:
         client = client_for(server, retry=FAST_RETRIES)
