@@ -36,7 +36,7 @@ from syncbridge.wikilinks import LinkResolver, links_in_value
 if TYPE_CHECKING:
     from syncbridge.bridge import Bridge, ProgressFn
     from syncbridge.engine import SyncReport
-    from syncbridge.vault_adapter import VaultAdapter
+    from syncbridge.vault.adapter import VaultAdapter
 
 __all__ = ["MigrationReport", "migrate_to"]
 

@@ -55,8 +55,8 @@ def db_dump(path: Path) -> list[str]:
 
 
 def entry_count(project: Path) -> int:
-    from syncbridge.vault import Vault
-    from syncbridge.vault_adapter import VaultAdapter
+    from syncbridge.vault.adapter import VaultAdapter
+    from syncbridge.vault.vault import Vault
 
     return len(list(VaultAdapter(Vault.open(project / "vault")).list()))
 

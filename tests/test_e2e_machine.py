@@ -53,10 +53,10 @@ from syncbridge.engine import (
     list_conflicts,
     run_sync,
 )
-from syncbridge.note import Note
+from syncbridge.note.note import Note
 from syncbridge.state import StateStore
-from syncbridge.vault import Vault
-from syncbridge.vault_adapter import CONFLICT_COPY, VaultAdapter
+from syncbridge.vault.adapter import CONFLICT_COPY, VaultAdapter
+from syncbridge.vault.vault import Vault
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "vault"
 TARGET = "e2e"

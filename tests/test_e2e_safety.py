@@ -27,11 +27,11 @@ from syncbridge.adapter import Record, RecordRef
 from syncbridge.cli import main
 from syncbridge.engine import SyncOptions, SyncReport, list_conflicts, run_sync
 from syncbridge.engine.options import Filters
-from syncbridge.fsio import FileSnapshot
-from syncbridge.note import Note
+from syncbridge.note.note import Note
 from syncbridge.state import StateStore
-from syncbridge.vault import Vault
-from syncbridge.vault_adapter import CONFLICT_COPY, VaultAdapter
+from syncbridge.vault.adapter import CONFLICT_COPY, VaultAdapter
+from syncbridge.vault.fsio import FileSnapshot
+from syncbridge.vault.vault import Vault
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "vault"

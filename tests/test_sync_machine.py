@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from syncbridge.adapter import Capabilities
-from syncbridge.engine import FaultInjector, SimulatedCrash, SyncOptions, run_sync
+from syncbridge.engine import SyncOptions, run_sync
 from syncbridge.state import StateStore
+from syncbridge.testing import FaultInjector, SimulatedCrash
 from syncbridge.testing.memory import ManualClock, MemoryAdapter, MemoryConfig
 
 FIELDS = ("a", "b", "c")

@@ -28,8 +28,8 @@ from syncbridge.engine import SyncOptions, run_sync
 from syncbridge.engine.faults import FaultInjector, SimulatedCrash
 from syncbridge.registry import load_adapter
 from syncbridge.state import StateStore
-from syncbridge.vault import Vault
-from syncbridge.vault_adapter import VaultAdapter
+from syncbridge.vault.adapter import VaultAdapter
+from syncbridge.vault.vault import Vault
 from syncbridge.wikilinks import LinkResolver, find_links, find_markdown_links
 
 OLD, NEW = "Wounds/Old Wound.md", "Wounds/New Name.md"
@@ -297,8 +297,8 @@ from pathlib import Path
 from syncbridge.engine import SyncOptions, run_sync
 from syncbridge.registry import load_adapter
 from syncbridge.state import StateStore
-from syncbridge.vault import Vault
-from syncbridge.vault_adapter import VaultAdapter
+from syncbridge.vault.vault import Vault
+from syncbridge.vault.adapter import VaultAdapter
 d = Path(sys.argv[1])
 vault = VaultAdapter(Vault.open(d / "vault"), timezone="UTC")
 cls = load_adapter("sqlite")

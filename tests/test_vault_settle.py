@@ -18,12 +18,12 @@ from typing import Any
 
 import pytest
 
-import syncbridge.fsio as fsio_module
-import syncbridge.vault as vault_module
+import syncbridge.vault.fsio as fsio_module
+import syncbridge.vault.vault as vault_module
 from syncbridge.errors import RetryableError
-from syncbridge.fsio import read_settled
-from syncbridge.vault import Vault
-from syncbridge.vault_adapter import VaultAdapter
+from syncbridge.vault.adapter import VaultAdapter
+from syncbridge.vault.fsio import read_settled
+from syncbridge.vault.vault import Vault
 from tests.test_cli_sync import run_cli, sync_json
 
 OLD = time.time() - 3600  # an mtime well past every settle and racy window

@@ -10,8 +10,8 @@ from typing import Any
 
 from syncbridge.cli import ExitCode
 from syncbridge.cli.progress import ProgressBar
-from syncbridge.doctor import diagnose
-from syncbridge.vault import Vault
+from syncbridge.vault.doctor import diagnose
+from syncbridge.vault.vault import Vault
 
 __all__ = ["register"]
 

@@ -50,7 +50,7 @@ from syncbridge.daemon.files import DaemonLock, daemon_files, write_json_atomic
 from syncbridge.daemon.watcher import VaultWatcher
 from syncbridge.engine import SyncReport
 from syncbridge.errors import ConfigError, RetryableError, SyncbridgeError
-from syncbridge.fsio import SETTLE_WAIT_MAX_NS
+from syncbridge.vault.fsio import SETTLE_WAIT_MAX_NS
 
 __all__ = ["Daemon", "EventBus", "TargetRuntime"]
 
