@@ -336,7 +336,7 @@ class _Terminal(io.StringIO):
 
 
 def test_progress_bar_draws_only_on_a_terminal() -> None:
-    from syncbridge.cli.sync_cmds import ProgressBar
+    from syncbridge.cli.progress import ProgressBar
 
     quiet = io.StringIO()
     assert ProgressBar(quiet, enabled=True).callback() is None  # not a terminal

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import syncbridge.bridge
 from syncbridge.cli import ExitCode, exit_codes_text
-from syncbridge.cli.sync_cmds import ProgressBar, _formatter
+from syncbridge.cli.progress import ProgressBar
+from syncbridge.cli.sync_cmds import _formatter
 from syncbridge.errors import ConfigError
 from syncbridge.migrate import migrate_to
 
