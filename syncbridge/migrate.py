@@ -199,7 +199,7 @@ def _check_one_direction(preview: SyncReport, target: str, *, allow_vault_create
 def _fill(report: MigrationReport, preview: SyncReport, run: SyncReport) -> None:
     """Counts per class (from the fully planned ``preview``: a real run of many new notes
     plans them a chunk at a time) and the notes not transferred, from ``run``."""
-    failed = {str(e.get("id")) for e in [*run.errors, *run.skipped]}
+    failed = {e.id for e in [*run.errors, *run.skipped]}
     classes: Counter[str] = Counter()
     if preview.plan is not None:
         for w in preview.plan.writes("remote"):
@@ -208,16 +208,10 @@ def _fill(report: MigrationReport, preview: SyncReport, run: SyncReport) -> None
     report.classes = dict(classes)
     report.created = run.remote.created if not run.dry_run else sum(classes.values())
     report.recovered = run.recovered
-    for e in run.errors:
-        report.not_transferred.append(
-            {"id": str(e.get("id", "?")), "reason": str(e.get("message", ""))}
-        )
-    for s in run.skipped:
-        report.not_transferred.append(
-            {"id": str(s.get("id", "?")), "reason": str(s.get("message", ""))}
-        )
+    for problem in [*run.errors, *run.skipped]:
+        report.not_transferred.append({"id": problem.id, "reason": problem.message})
     for n in run.notices:
-        report.warnings.append({"id": str(n.get("id", "?")), "message": str(n.get("message"))})
+        report.warnings.append({"id": n.id, "message": n.message})
 
 
 def _unresolved_links(vault: VaultAdapter) -> list[dict[str, str]]:

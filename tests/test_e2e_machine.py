@@ -47,14 +47,13 @@ from syncbridge_sqlite import SQLiteAdapter
 from syncbridge_sqlite.adapter import SQLiteConfig
 
 from syncbridge.engine import (
-    FaultInjector,
-    SimulatedCrash,
     SyncOptions,
     list_conflicts,
     run_sync,
 )
 from syncbridge.note.note import Note
 from syncbridge.state import StateStore
+from syncbridge.testing import FaultInjector, SimulatedCrash
 from syncbridge.vault.adapter import CONFLICT_COPY, VaultAdapter
 from syncbridge.vault.vault import Vault
 

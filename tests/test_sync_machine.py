@@ -225,7 +225,7 @@ class SyncMachine(RuleBasedStateMachine):
             report = run_sync(self.vault, self.remote, self.state, self.options)
         finally:
             adapter.before_write = None
-        assert all("no longer" in e["message"] or " is at " in e["message"] for e in report.errors)
+        assert all("no longer" in e.message or " is at " in e.message for e in report.errors)
 
     @rule()
     def sync(self) -> None:

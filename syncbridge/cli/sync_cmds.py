@@ -66,12 +66,12 @@ def _print_report(report: SyncReport, target: Target, out: IO[str]) -> None:
                   "rewritten; the next sync rewrites them over the new version\n")
     for b in links.broken:
         out.write(f"  broken link: {b.path}:{b.line}: {b.link} (to {b.target}): {b.reason}\n")
-    for item in report.errors:
-        out.write(f"  error: {item.get('id', '?')}: {item.get('message', '')}\n")
-    for item in report.skipped:
-        out.write(f"  skipped: {item.get('id', '?')}: {item.get('message', '')}\n")
-    for item in report.notices:
-        out.write(f"  note: {item.get('id', '?')}: {item.get('message', '')}\n")
+    for problem in report.errors:
+        out.write(f"  error: {problem.id}: {problem.message}\n")
+    for problem in report.skipped:
+        out.write(f"  skipped: {problem.id}: {problem.message}\n")
+    for notice in report.notices:
+        out.write(f"  note: {notice.id}: {notice.message}\n")
 
 
 def _cmd_sync(args: argparse.Namespace) -> int:

@@ -673,12 +673,12 @@ class Daemon:
             log.warning(
                 "%s: %s: %s",
                 t.name,
-                item.get("id"),
-                item.get("message"),
+                item.id,
+                item.message,
                 extra={"event": "entry_error", "target": t.name},
             )
             self.events.publish(
-                "error", target=t.name, message=item.get("message"), entry=item.get("id")
+                "error", target=t.name, message=item.message, entry=item.id
             )
 
     def _failed(self, t: TargetRuntime, exc: BaseException) -> None:

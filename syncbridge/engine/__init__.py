@@ -19,6 +19,7 @@ from syncbridge.engine.plan import (
     records_to_read,
 )
 from syncbridge.engine.relink import LinkReport
+from syncbridge.engine.report import EntryProblem, Notice
 
 __all__ = [
     "BODY",
@@ -26,10 +27,12 @@ __all__ = [
     "BaseState",
     "EntryAction",
     "EntryMerge",
+    "EntryProblem",
     "FieldChange",
     "FieldConflict",
     "Filters",
     "LinkReport",
+    "Notice",
     "Plan",
     "Side",
     "SideCounts",

@@ -49,7 +49,14 @@ from syncbridge.engine.relink import (
     move_intent,
     preview_relinks,
 )
-from syncbridge.engine.report import SIDES, SideCounts, SyncReport, count_plan
+from syncbridge.engine.report import (
+    SIDES,
+    EntryProblem,
+    Notice,
+    SideCounts,
+    SyncReport,
+    count_plan,
+)
 from syncbridge.errors import SafetyStop, SkipError
 from syncbridge.schema.model import VaultSchema
 from syncbridge.state import ConflictEntry, JournalEntry, Link, SideSnapshot, StateStore
@@ -342,7 +349,7 @@ class _Executor:
         if staged.error is not None:
             # Not every write succeeded: keep the old base, so the next run sees both
             # sides' edits again and merges them (the edit made meanwhile is not lost).
-            self.report.errors.append({"id": action.label, "message": staged.error})
+            self.report.errors.append(EntryProblem(action.label, staged.error))
             return
         if any(w.op == "delete" for w in action.writes):
             assert action.link is not None
@@ -402,7 +409,7 @@ class _Executor:
                     f"; records {', '.join(ids[1:])} carry that {field} too and were left "
                     "alone: delete the duplicates"
                 )
-            self.report.notices.append({"id": action.label, "message": notice})
+            self.report.notices.append(Notice(action.label, notice))
         return out
 
     def run_chunk(self, actions: Sequence[EntryAction]) -> None:
@@ -598,7 +605,7 @@ def _run_sync(
         try:
             last = _sync_pass(vault, remote, state, options, progress, schema, injector, locked)
         except SafetyStop as exc:
-            report.errors.append({"id": "(links)", "message": str(exc)})
+            report.errors.append(EntryProblem("(links)", str(exc)))
             break
         _merge_follow_up(report, last)
     return report
@@ -688,10 +695,10 @@ def _sync_pass(
     if rebase:
         base = rebase_restored(options.restored, links, base.snapshots, full_a, full_b)
         side = "the target's" if options.restored == "take_target" else "the vault's"
-        report.notices.append({"id": target, "message": (
+        report.notices.append(Notice(target, (
             f"the target looked restored from an older copy; {side} values were taken "
             "(every value overwritten is in the conflict log: syncbridge conflicts list)"
-        )})
+        )))
     plan = plan_sync(
         [full_a.get(r.id, r) for r in listings["vault"]
          if r.id in full_a or (r.id not in read_a and r.id not in streamed)],
@@ -813,17 +820,17 @@ def _set_stale_state_aside(
         "an older copy"
     )
     if dry_run:
-        report.notices.append({"id": lineage.target, "message": (
+        report.notices.append(Notice(lineage.target, (
             f"{behind}; a sync would set its links aside and pair the vault and the target "
-            "again by id, path and content")})
+            "again by id, path and content")))
         return {}
     copy = state.backup("stale")
     count = state.forget_target(lineage.target)
     state.set_generation(lineage.target, lineage.target_generation or 0)
-    report.notices.append({"id": lineage.target, "message": (
+    report.notices.append(Notice(lineage.target, (
         f"{behind}; its {count} links were set aside (a copy of the old file is kept as "
         f"{copy}) and the vault and the target paired again by id, path and content"
-    )})
+    )))
     return {}
 
 
