@@ -1,0 +1,170 @@
+"""Writing a page's blocks: appends in request-sized pieces, and minimal body edits.
+
+Notion takes at most 100 blocks and three levels per request, so a body is sent as a
+first request and deferred ``[path, blocks]`` appends (``path``: indexes from the page
+down to the parent block). An append whose answer was lost is checked (the blocks are
+looked for) before anything is sent again. A body edit updates changed blocks in place,
+inserts with a position, and deletes only blocks we own: never a child page, a child
+database, or anything else the converter cannot represent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from typing import Any
+
+from syncbridge.adapter import Record
+from syncbridge.errors import RecordError, RemoteUnavailable
+from syncbridge_notion import body as bodies
+from syncbridge_notion.markdown import split_for_requests
+from syncbridge_notion.pacing import AmbiguousWrite
+from syncbridge_notion.reading import PageReader
+from syncbridge_notion.session import JSON, NotionSession
+
+__all__ = ["BlockWriter", "record_items", "split_blocks"]
+
+
+def split_blocks(blocks: Sequence[JSON]) -> tuple[list[JSON], list[Any]]:
+    """Blocks for the first request (the converter's :func:`split_for_requests`: up to
+    three levels, a table always with its rows) and the rest as deferred
+    ``[path, blocks]`` appends, in the order they must be sent (``path``: indexes from
+    the page down to the parent; ``[]`` the page itself, appended at its end)."""
+    batches = split_for_requests([dict(b) for b in blocks])
+    if not batches:
+        return [], []
+    first = batches[0].children if batches[0].parent == () else []
+    rest = batches[1:] if batches[0].parent == () else batches
+    return first, [[list(b.parent), b.children] for b in rest]
+
+
+def record_items(record: Record) -> list[bodies.Item]:
+    """The record's body as converter items (``RecordError`` naming the note if it
+    cannot be converted)."""
+    try:
+        return bodies.body_to_items(record.body)
+    except ValueError as exc:
+        raise RecordError(f"{record.title or record.id}: {exc}") from exc
+
+
+class BlockWriter:
+    """Appends and edits blocks of pages (see the module docstring)."""
+
+    def __init__(self, session: NotionSession, reader: PageReader) -> None:
+        self.session = session
+        self.reader = reader
+
+    def append_deferred(self, page_id: str, deferred: Sequence[Any]) -> None:
+        """Append blocks left out of a create: ``[path, blocks]`` entries, ``path`` the
+        indexes from the page down to the parent block (``[]``: the page itself)."""
+        api = self.session.api
+        for path, blocks in deferred:
+            parent = self._block_at(page_id, path)
+            existing = [b for b in api.children(parent) if not b.get("in_trash")]
+            have = [bodies.block_key(b) for b in existing]
+            want = [bodies.block_key(b) for b in blocks]
+            if have[-len(want) :] == want:
+                continue  # appended before the answer was lost
+            after = existing[-1]["id"] if existing else None
+            for start in range(0, len(blocks), 100):
+                chunk = blocks[start : start + 100]
+                result = self._append(parent, chunk, after, f"appending blocks to {page_id}")
+                after = result[-1] if result else after
+
+    def _block_at(self, page_id: str, path: Sequence[int]) -> str:
+        block_id = page_id
+        for index in path:
+            kids = [b for b in self.session.api.children(block_id) if not b.get("in_trash")]
+            block_id = kids[index]["id"]
+        return block_id
+
+    def _append(self, parent: str, blocks: list[JSON], after: str | None, what: str) -> list[str]:
+        """Append ``blocks`` after ``after``; ids of the new top-level blocks. A lost
+        answer is checked (the blocks are looked for) before anything is sent again."""
+        api = self.session.api
+        try:
+            result = api.append_children(parent, blocks, after, what)
+        except AmbiguousWrite as exc:
+            existing = [b for b in api.children(parent) if not b.get("in_trash")]
+            keys = [bodies.block_key(b) for b in existing]
+            want = [bodies.block_key(b) for b in blocks]
+            start = 0
+            if after is not None:
+                ids = [b["id"] for b in existing]
+                start = ids.index(after) + 1 if after in ids else len(ids)
+            if keys[start : start + len(want)] == want:
+                return [b["id"] for b in existing[start : start + len(want)]]
+            raise RemoteUnavailable(
+                f"Notion: {what}: no answer ({exc.reason}) and the blocks are not there; "
+                "the next sync writes the body again"
+            ) from exc
+        return [str(b["id"]) for b in result.get("results", [])]
+
+    def edit_body(self, page_id: str, old_blocks: Sequence[JSON], record: Record) -> list[JSON]:
+        """Apply the minimal block edit; the page's top-level blocks afterwards (as
+        request/response shapes, for the cache)."""
+        session = self.session
+        api = session.api
+        current = bodies.page_blocks(old_blocks)
+        edit = bodies.plan_body_edit(current, record_items(record))
+        label = record.title or page_id
+        for block_id in edit.kept_foreign:
+            kind = next((b.type for b in current if b.id == block_id), "block")
+            session.problem(
+                f"{label}: the placeholder of Notion block {block_id} ({kind}) was removed "
+                "in the note; the block is kept in Notion (delete it there if intended)"
+            )
+        for block_id in edit.unknown_placeholders:
+            session.problem(f"{label}: placeholder of unknown Notion block {block_id} ignored")
+        for block_id, payload in edit.updates:
+            api.update_block(block_id, payload)
+        for block_id in edit.deletes:
+            kind = next((b.type for b in current if b.id == block_id), "")
+            if kind in bodies.NEVER_DELETE or not next(
+                (b.owned for b in current if b.id == block_id), False
+            ):
+                continue  # never: deleting these trashes what we do not own
+            with contextlib.suppress(RecordError):  # already gone (a retried delete landed)
+                api.delete_block(block_id)
+        placed: dict[int, str] = {}
+        for anchor_index, anchor_id, blocks in edit.inserts:
+            after = anchor_id
+            if after is not None and after.startswith("@"):
+                after = placed.get(int(after[1:]))
+            elif anchor_id is None and anchor_index is not None:
+                after = placed.get(anchor_index)
+            first, deferred = split_blocks(blocks)
+            ids = self._append(page_id, first, after, f"editing the body of {label}")
+            for path, kids in deferred:
+                if not path:
+                    # top-level blocks past the first request: right after those sent
+                    last = ids[-1] if ids else after
+                    ids.extend(self._append(page_id, kids, last, f"editing the body of {label}"))
+                    continue
+                self._append_deferred_under(ids[path[0]], path[1:], kids)
+            start = (anchor_index + 1) if anchor_index is not None else 0
+            for k, new_id in enumerate(ids):
+                placed[start + k] = new_id
+        if edit.inserts:
+            return self.reader.read_blocks(page_id)  # the new blocks' ids, for the next edit
+        # updates and deletes only: the page's blocks are known without asking
+        updated = dict(edit.updates)
+        deleted = set(edit.deletes)
+        out: list[JSON] = []
+        for block in old_blocks:
+            if block["id"] in deleted:
+                continue
+            change = updated.get(str(block["id"]))
+            if change is not None:
+                kind = str(block["type"])
+                block = {**block, kind: {**(block.get(kind) or {}), **change[kind]}}
+            out.append(dict(block))
+        return out
+
+    def _append_deferred_under(self, block_id: str, path: Sequence[int], blocks: Any) -> None:
+        parent = block_id
+        for index in path:
+            kids = [b for b in self.session.api.children(parent) if not b.get("in_trash")]
+            parent = kids[index]["id"]
+        for start in range(0, len(blocks), 100):
+            self._append(parent, blocks[start : start + 100], None, f"appending under {parent}")

@@ -1,0 +1,99 @@
+"""Creates whose answer was lost: looked up by their create key, never blindly resent.
+
+Each create carries a random create key in the id property; the key is journaled (the
+cache's ``creates`` table) before the request, and the page id the moment Notion
+answers. A create with no answer (timeout, dropped connection) may still land: it is
+looked up by its key, and if it cannot be found yet, the note is reported and the next
+run looks again before anything is created. **No duplicate pages, ever.**
+"""
+
+from __future__ import annotations
+
+from syncbridge.errors import RemoteUnavailable
+from syncbridge_notion.block_writes import BlockWriter
+from syncbridge_notion.pacing import AmbiguousWrite
+from syncbridge_notion.session import JSON, NotionSession
+
+__all__ = ["LostCreates"]
+
+
+class LostCreates:
+    """Finds journaled creates in Notion and finishes them (see the module docstring)."""
+
+    def __init__(self, session: NotionSession, blocks: BlockWriter) -> None:
+        self.session = session
+        self.blocks = blocks
+
+    def finish_pending(self) -> None:
+        """Finish what an interrupted run left: creates whose answer was lost are looked
+        up by key, pages whose deeper blocks were not all appended get them. A create not
+        found after the grace period never reached Notion and is forgotten."""
+        cache = self.session.cache
+        for pending in list(cache.pending_creates()):
+            page_id = pending.page_id or self.lookup(pending.source, pending.key)
+            if page_id is None:
+                if pending.age_s > self.grace_s():
+                    cache.finish_create(pending.key)  # it never reached Notion
+                continue  # it may still land: create() looks again before sending
+            cache.created(pending.key, page_id, pending.deferred)
+            self.blocks.append_deferred(page_id, pending.deferred)
+            cache.finish_create(pending.key)
+
+    def grace_s(self) -> float:
+        """How long a create that got no answer may still land, seconds."""
+        config = self.session.config
+        return max(config.create_grace_s, config.timeout_s)
+
+    def lookup(self, source: str, key: str) -> str | None:
+        """The id of the page in data source ``source`` created with ``key``, if any."""
+        body = {
+            "filter": {"property": self.session.config.id_property, "rich_text": {"equals": key}}
+        }
+        for page in self.session.api.query(source, body, f"looking up create {key}"):
+            return str(page["id"])
+        return None
+
+    def earlier_send(self, fingerprint: str, label: str) -> str | None:
+        """The page an earlier, unanswered create of the same content made (its id), or
+        ``None`` when there is none to wait for. :class:`RemoteUnavailable` while such a
+        create may still land."""
+        cache = self.session.cache
+        for old_key, source, age in cache.unresolved_creates(fingerprint):
+            # the same content was sent before and got no answer: find it, never resend
+            found = self.lookup(source, old_key)
+            if found is not None:
+                cache.finish_create(old_key)
+                return found
+            if age <= self.grace_s():
+                raise RemoteUnavailable(
+                    f"Notion: an earlier create of {label!r} got no "
+                    "answer and may still land; the next sync looks for it again"
+                )
+            cache.finish_create(old_key)
+        return None
+
+    def create_page(self, body: JSON, source: str, key: str, what: str) -> JSON:
+        """POST the page; on a lost answer, look it up by its create key first. A create
+        the server answered with an error status and that is not there is sent once
+        more (same key); one with no answer at all (timeout, dropped connection) is not:
+        it may still land, and the next run looks for it before creating anything."""
+        api = self.session.api
+        for attempt in range(2):
+            try:
+                return api.create_page(body, what)
+            except AmbiguousWrite as exc:
+                found = self.lookup(source, key)
+                if found is not None:
+                    return api.page(found)
+                if exc.answered and attempt == 0:
+                    api.pacer.limiter.pause_until(api.pacer.backoff(0))
+                    continue
+                if exc.answered:
+                    # Notion answered an error twice and the page is not there: it was
+                    # not created, and the next run may create it without waiting
+                    self.session.cache.finish_create(key)
+                raise RemoteUnavailable(
+                    f"Notion: {what}: no answer ({exc.reason}); not retried, the next sync "
+                    "looks for the page before creating it again"
+                ) from exc
+        raise AssertionError("unreachable")
