@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syncbridge import fsio
+from syncbridge.vault import fsio
 from syncbridge.errors import SkipError, UnsafePath, WriteConflict
 from syncbridge.vault.fsio import ABSENT, FileSnapshot, move_to_trash, read_snapshot, write_atomic
 
