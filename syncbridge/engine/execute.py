@@ -23,6 +23,7 @@ from typing import Any
 from syncbridge.adapter import Adapter, ConflictCopies, Record, RecordRef
 from syncbridge.engine import faults
 from syncbridge.engine.faults import FaultInjector
+from syncbridge.engine.journal import ActionIntent, CreateIntent, SentContent, UpdateIntent
 from syncbridge.engine.lineage import (
     Lineage,
     check_lineage,
@@ -249,51 +250,36 @@ class _Executor:
                 key=action.key,
                 has_base=False,
             )
-        payload: dict[str, Any] = {
-            "kind": action.kind,
-            "link_id": link_id,
-            "writes": [{"side": w.side, "op": w.op, "id": w.record_id} for w in action.writes],
-        }
         creates = [w for w in action.writes if w.op == "create"]
         source = action.a if creates and creates[0].side == "remote" else action.b
+        create = None
         if creates and isinstance(source, Record):
             sent = creates[0].record
             assert sent is not None
             snap = SideSnapshot.from_record(source)
             same = (sent.body == snap.body and sent.title == snap.title
                     and same_json(dict(sent.fields), snap.fields))
-            payload["create"] = {
-                "side": creates[0].side,
-                "key": action.key,
-                "source": snap,  # stored as its to_json()
-                # the source's own content, usually: then it is stored once
-                "sent": "source" if same else {
-                    "fields": dict(sent.fields), "body": sent.body, "title": sent.title
-                },
-            }
+            # the source's own content, usually: then it is stored once
+            create = CreateIntent(creates[0].side, action.key, snap,
+                                  None if same else SentContent.of(sent, with_class=False))
+        update = None
         updates = [w for w in action.writes if w.op == "update"]
         if updates and isinstance(action.a, Record) and isinstance(action.b, Record):
             # enough to redo the commit if every write landed (see recover._recover_update)
-            payload["update"] = {
-                "plan_time": {
-                    "vault": SideSnapshot.from_record(action.a),
-                    "remote": SideSnapshot.from_record(action.b),
-                },
-                "sent": {
-                    w.side: {
-                        "fields": dict(w.record.fields),
-                        "body": w.record.body,
-                        "title": w.record.title,
-                        "class": w.record.class_name,
-                    }
-                    for w in updates
-                    if w.record is not None
-                },
-                "key": action.key,
-                "hold": action.hold,
-            }
+            update = UpdateIntent(
+                plan_time={"vault": SideSnapshot.from_record(action.a),
+                           "remote": SideSnapshot.from_record(action.b)},
+                sent={w.side: SentContent.of(w.record, with_class=True)
+                      for w in updates if w.record is not None},
+                key=action.key,
+                hold=action.hold,
+            )
+        intent = ActionIntent(
+            action.kind, link_id, tuple((w.side, w.op, w.record_id) for w in action.writes),
+            create=create, update=update,
+        )
         journal_id = self.state.journal_begin(
-            target, action.kind, payload, self._conflict_entries(action, link_id)
+            target, action.kind, intent.to_payload(), self._conflict_entries(action, link_id)
         )
         return _Staged(action, link_id, journal_id)
 
