@@ -49,10 +49,10 @@ from _report import machine, write_section  # noqa: E402
 from ruamel.yaml import YAML  # noqa: E402
 
 from syncbridge.errors import NoteError  # noqa: E402
-from syncbridge.splice import comparable, key_spans  # noqa: E402
-from syncbridge.split import split_text  # noqa: E402
-from syncbridge.vault import Vault  # noqa: E402
-from syncbridge.yamlio import load_values  # noqa: E402
+from syncbridge.note.splice import comparable, key_spans  # noqa: E402
+from syncbridge.note.split import split_text  # noqa: E402
+from syncbridge.note.yamlio import load_values  # noqa: E402
+from syncbridge.vault.vault import Vault  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 MTIME_AGE_S = 10  # well past the rescan's 2 s racy-mtime window
@@ -205,7 +205,7 @@ def phases(root: Path) -> dict[str, float]:
     """Seconds spent in each step of a serial cold scan, measured step by step."""
     import hashlib
 
-    from syncbridge.split import decode
+    from syncbridge.note.split import decode
 
     vault = Vault(root)
     out: dict[str, float] = {}
@@ -239,7 +239,7 @@ def phases(root: Path) -> dict[str, float]:
 _SUBPROCESS_OPEN = """
 import json, sys, time
 started = time.perf_counter()
-from syncbridge.vault import Vault
+from syncbridge.vault.vault import Vault
 imported = time.perf_counter()
 vault = Vault.open(sys.argv[1], cache_path=sys.argv[2])
 report = vault.rescan()

@@ -45,8 +45,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from _report import machine, write_section  # noqa: E402
 
 from syncbridge.cli import main as cli_main  # noqa: E402
-from syncbridge.vault import Vault  # noqa: E402
-from syncbridge.vault_adapter import VaultAdapter  # noqa: E402
+from syncbridge.vault.adapter import VaultAdapter  # noqa: E402
+from syncbridge.vault.vault import Vault  # noqa: E402
 
 TARGET = "Hub/Target Note.md"
 RENAMED = "Hub/Renamed Target.md"

@@ -49,7 +49,7 @@ from syncbridge_notion.markdown import (  # noqa: E402
     split_for_requests,
 )
 
-from syncbridge.split import decode, split_text  # noqa: E402
+from syncbridge.note.split import decode, split_text  # noqa: E402
 from syncbridge.wikilinks import LinkResolver, find_links  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus"

@@ -25,8 +25,8 @@ from syncbridge_notion_fake import NotionFakeServer, RateLimitConfig
 
 from syncbridge.engine import SyncOptions, run_sync
 from syncbridge.state import StateStore
-from syncbridge.vault import Vault
-from syncbridge.vault_adapter import VaultAdapter
+from syncbridge.vault.adapter import VaultAdapter
+from syncbridge.vault.vault import Vault
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import machine, write_section

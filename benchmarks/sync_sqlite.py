@@ -170,8 +170,8 @@ def breakdown(vault_dir: Path, db: Path) -> dict[str, float]:
     and reading every note through the vault adapter, and the SQLite adapter's creates."""
     from syncbridge_sqlite import SQLiteAdapter, SQLiteConfig
 
-    from syncbridge.vault import Vault
-    from syncbridge.vault_adapter import VaultAdapter
+    from syncbridge.vault.adapter import VaultAdapter
+    from syncbridge.vault.vault import Vault
 
     started = time.perf_counter()
     vault = VaultAdapter(Vault.open(vault_dir))

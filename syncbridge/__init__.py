@@ -27,9 +27,9 @@ from syncbridge.errors import (
     SyncbridgeError,
     WriteConflict,
 )
-from syncbridge.note import Note
-from syncbridge.vault import Vault
-from syncbridge.vault_adapter import VaultAdapter
+from syncbridge.note.note import Note
+from syncbridge.vault.adapter import VaultAdapter
+from syncbridge.vault.vault import Vault
 
 __all__ = [
     "MISSING",

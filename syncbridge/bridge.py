@@ -30,7 +30,7 @@ from syncbridge.errors import ConfigError, SafetyStop
 if TYPE_CHECKING:
     from syncbridge.engine import SyncReport
     from syncbridge.state import ConflictEntry, StateStore
-    from syncbridge.vault_adapter import VaultAdapter
+    from syncbridge.vault.adapter import VaultAdapter
 
 __all__ = ["Bridge", "ProgressFn", "TargetStatus", "conflict_to_dict", "open"]
 
@@ -396,8 +396,8 @@ def conflict_to_dict(c: ConflictEntry) -> dict[str, Any]:
 
 def _open_vault(config: Config, *, cache: bool, progress: ProgressFn | None) -> VaultAdapter:
     """Scan the vault and wrap it in the vault adapter, with the config's classes setup."""
-    from syncbridge.vault import Vault
-    from syncbridge.vault_adapter import VaultAdapter
+    from syncbridge.vault.adapter import VaultAdapter
+    from syncbridge.vault.vault import Vault
 
     if not config.vault_path.is_dir():
         raise ConfigError(f"{config.path}: vault.path: {config.vault_path} is not a folder")

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from syncbridge.bridge import Bridge, ProgressFn
     from syncbridge.engine import SyncReport
     from syncbridge.vault import Vault
-    from syncbridge.vault_adapter import VaultAdapter
+    from syncbridge.vault.adapter import VaultAdapter
 
 __all__ = ["MigrationReport", "migrate_to", "save_report"]
 
@@ -233,7 +233,7 @@ def _check_one_direction(preview: SyncReport, target: str, *, allow_vault_create
 def _fill(report: MigrationReport, preview: SyncReport, run: SyncReport) -> None:
     """Counts per class (from the fully planned ``preview``: a real run of many new notes
     plans them a chunk at a time) and the notes not transferred, from ``run``."""
-    failed = {str(e.get("id")) for e in [*run.errors, *run.skipped]}
+    failed = {e.id for e in [*run.errors, *run.skipped]}
     classes: Counter[str] = Counter()
     if preview.plan is not None:
         for w in preview.plan.writes("remote"):
@@ -244,13 +244,12 @@ def _fill(report: MigrationReport, preview: SyncReport, run: SyncReport) -> None
     report.recovered = run.recovered
     class_of = _classes_by_label(preview)
     for e in [*run.errors, *run.skipped]:
-        note = str(e.get("id", "?"))
         report.not_transferred.append(
-            {"id": note, "class": class_of.get(note, ""), "reason": str(e.get("message", ""))}
+            {"id": e.id, "class": class_of.get(e.id, ""), "reason": e.message}
         )
     for n in run.notices:
-        report.warnings.append({"id": str(n.get("id", "?")), "class": "", "kind": "notice",
-                                "message": str(n.get("message"))})
+        report.warnings.append({"id": n.id or "?", "class": "", "kind": "notice",
+                                "message": n.message})
 
 
 def _classes_by_label(preview: SyncReport) -> dict[str, str]:

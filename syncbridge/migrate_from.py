@@ -39,24 +39,25 @@ import json
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from syncbridge.adapter import Adapter, Record
 from syncbridge.errors import ConfigError, SafetyStop, SkipError
-from syncbridge.filenames import safe_filename
-from syncbridge.fsio import ABSENT, write_atomic
 from syncbridge.migrate import MigrationReport, save_report
 from syncbridge.schema.fileclass_files import classes_from_records, fileclass_text
 from syncbridge.schema.metadata_menu import SETTINGS_PATH, read_settings
+from syncbridge.vault.filenames import safe_filename
+from syncbridge.vault.fsio import ABSENT, write_atomic
 from syncbridge.wikilinks import LinkResolver, links_in_value
 
 if TYPE_CHECKING:
     from syncbridge.bridge import ProgressFn
     from syncbridge.config import Config
     from syncbridge.engine import SyncReport
-    from syncbridge.vault_adapter import VaultAdapter
+    from syncbridge.engine.report import Notice
+    from syncbridge.vault.adapter import VaultAdapter
 
 __all__ = ["DEFAULT_CLASS_FOLDER", "config_for_vault", "migrate_from"]
 
@@ -299,7 +300,7 @@ def _name_and_link_problems(vault: VaultAdapter, preview: SyncReport) -> list[di
 
 def _fill_from(report: MigrationReport, preview: SyncReport, run: SyncReport) -> None:
     """Counts per class from the fully planned ``preview``, what failed from ``run``."""
-    failed = {str(e.get("id")) for e in [*run.errors, *run.skipped]}
+    failed = {e.id for e in [*run.errors, *run.skipped]}
     classes: Counter[str] = Counter(
         r.class_name for r in _creates(preview) if r.id not in failed
     )
@@ -307,15 +308,14 @@ def _fill_from(report: MigrationReport, preview: SyncReport, run: SyncReport) ->
     report.created = run.vault.created if not run.dry_run else sum(classes.values())
     report.recovered = run.recovered
     for e in [*run.errors, *run.skipped]:
-        if str(e.get("message", "")).startswith("filtered out: kept out of this run"):
+        if e.message.startswith("filtered out: kept out of this run"):
             continue
         report.not_transferred.append(
-            {"id": str(e.get("id", "?")), "reason": str(e.get("message", ""))}
+            {"id": e.id, "reason": e.message}
         )
     report.warnings.extend(_notices(run.notices))
 
 
-def _notices(notices: Sequence[Mapping[str, Any]]) -> Iterator[dict[str, str]]:
+def _notices(notices: Sequence[Notice]) -> Iterator[dict[str, str]]:
     for n in notices:
-        yield {"id": str(n.get("id", "?")), "class": "", "kind": "notice",
-               "message": str(n.get("message"))}
+        yield {"id": n.id or "?", "class": "", "kind": "notice", "message": n.message}

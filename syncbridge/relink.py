@@ -35,7 +35,7 @@ percent-encoded as before.
 Frontmatter: the link's characters are replaced in the YAML text (escaped for the quotes
 around it), and the result must read back as exactly the old values with the links
 rewritten; otherwise an unquoted link is quoted (``"[[New, Name]]"``), and as a last resort
-the field is re-rendered with :func:`~syncbridge.splice.set_key` (only that field's lines
+the field is re-rendered with :func:`~syncbridge.note.splice.set_key` (only that field's lines
 change). A frontmatter that cannot be read is left alone, and its links are reported.
 
 Everything here is pure: bytes in, bytes out, no file access.
@@ -56,8 +56,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from syncbridge.errors import SyncbridgeError
-from syncbridge.splice import comparable, set_key
-from syncbridge.split import decode, split_text
+from syncbridge.note.splice import comparable, set_key
+from syncbridge.note.split import decode, split_text
+from syncbridge.note.yamlio import load_values
 from syncbridge.wikilinks import (
     LinkResolver,
     MarkdownLink,
@@ -65,7 +66,6 @@ from syncbridge.wikilinks import (
     find_links,
     find_markdown_links,
 )
-from syncbridge.yamlio import load_values
 
 __all__ = [
     "BrokenLink",

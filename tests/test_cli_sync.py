@@ -55,8 +55,8 @@ def db_dump(path: Path) -> list[str]:
 
 
 def entry_count(project: Path) -> int:
-    from syncbridge.vault import Vault
-    from syncbridge.vault_adapter import VaultAdapter
+    from syncbridge.vault.adapter import VaultAdapter
+    from syncbridge.vault.vault import Vault
 
     return len(list(VaultAdapter(Vault.open(project / "vault")).list()))
 
@@ -336,7 +336,7 @@ class _Terminal(io.StringIO):
 
 
 def test_progress_bar_draws_only_on_a_terminal() -> None:
-    from syncbridge.cli.sync_cmds import ProgressBar
+    from syncbridge.cli.progress import ProgressBar
 
     quiet = io.StringIO()
     assert ProgressBar(quiet, enabled=True).callback() is None  # not a terminal

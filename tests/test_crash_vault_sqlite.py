@@ -32,8 +32,8 @@ from pathlib import Path
 from syncbridge.engine import SyncOptions, run_sync
 from syncbridge.registry import load_adapter
 from syncbridge.state import StateStore
-from syncbridge.vault import Vault
-from syncbridge.vault_adapter import VaultAdapter
+from syncbridge.vault.vault import Vault
+from syncbridge.vault.adapter import VaultAdapter
 d = Path(sys.argv[1])
 reports = []
 for _ in range(int(sys.argv[2])):

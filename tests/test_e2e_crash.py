@@ -42,10 +42,10 @@ from syncbridge_sqlite.adapter import SQLiteConfig
 from syncbridge.cli import main
 from syncbridge.config import load_config
 from syncbridge.engine import list_conflicts, run_sync
-from syncbridge.note import Note
+from syncbridge.note.note import Note
 from syncbridge.state import StateStore
-from syncbridge.vault import Vault
-from syncbridge.vault_adapter import CONFLICT_COPY, VaultAdapter
+from syncbridge.vault.adapter import CONFLICT_COPY, VaultAdapter
+from syncbridge.vault.vault import Vault
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "vault"
 TOKEN = re.compile(r"§[\w-]+§")
@@ -60,7 +60,7 @@ RETITLED = "Psyche/Attachment/Anxious Style.md"
 # The worker for "during": the CLI, with a kill point inside each real write.
 DURING_WORKER = r"""
 import sys
-import syncbridge.fsio as fsio
+import syncbridge.vault.fsio as fsio
 from syncbridge.engine import faults
 from syncbridge_sqlite.adapter import SQLiteAdapter
 

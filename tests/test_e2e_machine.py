@@ -47,16 +47,15 @@ from syncbridge_sqlite import SQLiteAdapter
 from syncbridge_sqlite.adapter import SQLiteConfig
 
 from syncbridge.engine import (
-    FaultInjector,
-    SimulatedCrash,
     SyncOptions,
     list_conflicts,
     run_sync,
 )
-from syncbridge.note import Note
+from syncbridge.note.note import Note
 from syncbridge.state import StateStore
-from syncbridge.vault import Vault
-from syncbridge.vault_adapter import CONFLICT_COPY, VaultAdapter
+from syncbridge.testing import FaultInjector, SimulatedCrash
+from syncbridge.vault.adapter import CONFLICT_COPY, VaultAdapter
+from syncbridge.vault.vault import Vault
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "vault"
 TARGET = "e2e"

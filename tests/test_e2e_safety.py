@@ -27,11 +27,11 @@ from syncbridge.adapter import Record, RecordRef
 from syncbridge.cli import main
 from syncbridge.engine import SyncOptions, SyncReport, list_conflicts, run_sync
 from syncbridge.engine.options import Filters
-from syncbridge.fsio import FileSnapshot
-from syncbridge.note import Note
+from syncbridge.note.note import Note
 from syncbridge.state import StateStore
-from syncbridge.vault import Vault
-from syncbridge.vault_adapter import CONFLICT_COPY, VaultAdapter
+from syncbridge.vault.adapter import CONFLICT_COPY, VaultAdapter
+from syncbridge.vault.fsio import FileSnapshot
+from syncbridge.vault.vault import Vault
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "vault"
@@ -183,8 +183,8 @@ def test_note_edited_between_read_and_write_is_not_overwritten(tmp_path: Path, w
     users = Note.from_bytes(racy.note(GRIEF).read_bytes())
     # the user's save stands as they made it; the stale write was refused and reported
     assert users["notes"] == "typed while syncing" and users["intensity"] == 6
-    assert [e["id"] for e in report.errors] == [GRIEF]
-    assert "changed since" in report.errors[0]["message"]
+    assert [e.id for e in report.errors] == [GRIEF]
+    assert "changed since" in report.errors[0].message
     user_bytes = racy.note(GRIEF).read_bytes()
 
     again = Project(tmp_path)
@@ -232,7 +232,7 @@ def test_note_edited_while_sync_deletes_it_is_kept_and_its_row_comes_back(
     report = racy.sync()
     racy.close()
     assert EditsBeforeDelete.racing == {}, "the race was not staged: sync never deleted the note"
-    assert [e["id"] for e in report.errors] == [GRIEF]
+    assert [e.id for e in report.errors] == [GRIEF]
     assert racy.note(GRIEF).is_file()  # not moved to the trash under the user's hands
     assert not list((racy.vault_dir / ".trash").rglob("Grief*"))
     assert Note.from_bytes(racy.note(GRIEF).read_bytes())["notes"] == "still grieving"
@@ -260,8 +260,8 @@ def test_note_with_broken_yaml_is_skipped_not_deleted_and_syncs_once_fixed(
     rows_before = project.query("SELECT _id FROM wound ORDER BY _id")
 
     report = project.sync()
-    assert [s["id"] for s in report.skipped] == [SHAME_WOUND]
-    assert "unreadable" in report.skipped[0]["message"]
+    assert [s.id for s in report.skipped] == [SHAME_WOUND]
+    assert "unreadable" in report.skipped[0].message
     assert report.remote.deleted == 0 and report.vault.deleted == 0
     assert project.query("SELECT _id FROM wound ORDER BY _id") == rows_before
     assert project.remote.trash() == []
@@ -283,7 +283,7 @@ def test_new_note_with_broken_yaml_is_not_sent_until_fixed(project: Project) -> 
     path = project.note("Psyche/Wounds/Half typed.md")
     path.write_text("---\nfileClass: wound\ntriggers: [criticism\n---\nbody\n", "utf-8")
     report = project.sync()
-    assert [s["id"] for s in report.skipped] == ["Psyche/Wounds/Half typed.md"]
+    assert [s.id for s in report.skipped] == ["Psyche/Wounds/Half typed.md"]
     assert report.remote.created == 0
     assert project.query("SELECT count(*) FROM wound WHERE title = 'Half typed'") == [(0,)]
     path.write_text("---\nfileClass: wound\ntriggers: [criticism]\n---\nbody\n", "utf-8")
@@ -519,7 +519,7 @@ def test_note_made_private_is_frozen_and_resumes_when_public_again(project: Proj
     project.sql(f"UPDATE healing_pathway SET modality = 'somatic' WHERE _id = '{row_id}';")
     frozen = path.read_bytes()
     report = project.sync(filters=private)
-    assert [s["id"] for s in report.skipped if s["id"] == EARNED] == [EARNED]
+    assert [s.id for s in report.skipped if s.id == EARNED] == [EARNED]
     assert report.remote.deleted == 0
     # frozen: neither side written, the row is kept
     assert project.query(
@@ -529,7 +529,7 @@ def test_note_made_private_is_frozen_and_resumes_when_public_again(project: Proj
 
     edit_note(path, visibility="🌐 public")
     report = project.sync(filters=private)
-    assert report.errors == [] and all(s["id"] != EARNED for s in report.skipped)
+    assert report.errors == [] and all(s.id != EARNED for s in report.skipped)
     note = Note.from_bytes(path.read_bytes())
     assert (note["notes"], note["modality"]) == ("kept to myself", "somatic")
     assert project.query("SELECT notes, modality FROM healing_pathway WHERE _id = ?", row_id) == [

@@ -10,9 +10,7 @@ import pytest
 
 from syncbridge.adapter import Capabilities, Record, RecordRef
 from syncbridge.engine import (
-    FaultInjector,
     Filters,
-    SimulatedCrash,
     SyncOptions,
     get_conflict,
     list_conflicts,
@@ -21,6 +19,7 @@ from syncbridge.engine import (
 )
 from syncbridge.errors import SafetyStop, SyncbridgeError
 from syncbridge.state import StateStore
+from syncbridge.testing import FaultInjector, SimulatedCrash
 from syncbridge.testing.memory import ManualClock, MemoryAdapter, MemoryConfig
 
 OPTS = SyncOptions(target="t", timezone="UTC")

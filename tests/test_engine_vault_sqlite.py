@@ -19,8 +19,8 @@ from syncbridge.adapter import Adapter
 from syncbridge.engine import SyncOptions, list_conflicts, run_sync
 from syncbridge.registry import load_adapter
 from syncbridge.state import StateStore
-from syncbridge.vault import Vault
-from syncbridge.vault_adapter import VaultAdapter
+from syncbridge.vault.adapter import VaultAdapter
+from syncbridge.vault.vault import Vault
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "vault"
 TZ = "Europe/Paris"

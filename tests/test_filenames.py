@@ -10,9 +10,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from syncbridge import filenames
 from syncbridge.errors import SkipError, UnsafePath
-from syncbridge.filenames import name_key, safe_filename, safe_join
+from syncbridge.vault import filenames
+from syncbridge.vault.filenames import name_key, safe_filename, safe_join
 
 
 def test_public_surface() -> None:

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syncbridge import fsio
 from syncbridge.errors import SkipError, UnsafePath, WriteConflict
-from syncbridge.fsio import ABSENT, FileSnapshot, move_to_trash, read_snapshot, write_atomic
+from syncbridge.vault import fsio
+from syncbridge.vault.fsio import ABSENT, FileSnapshot, move_to_trash, read_snapshot, write_atomic
 
 NOTE = (
     "\ufeff---\r\nstatus: 🟩 complete\r\ntags: [a, b]\r\n---\r\nBody, trailing space \r\n"

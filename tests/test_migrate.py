@@ -192,12 +192,12 @@ class _Tty(io.StringIO):
 def test_progress_bar_shows_the_time_left_from_the_measured_rate(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from syncbridge.cli import sync_cmds
+    from syncbridge.cli import progress
 
     now = [100.0]
-    monkeypatch.setattr(sync_cmds.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(progress.time, "monotonic", lambda: now[0])
     stream = _Tty()
-    bar = sync_cmds.ProgressBar(stream, enabled=True, delay_s=0.0, eta=True)
+    bar = progress.ProgressBar(stream, enabled=True, delay_s=0.0, eta=True)
     draw = bar.callback()
     assert draw is not None
     draw("syncing notion", 0, 100)

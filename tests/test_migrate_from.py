@@ -20,7 +20,7 @@ import pytest
 from syncbridge.cli import ExitCode, main
 from syncbridge.schema.build import read_fileclass_frontmatter
 from syncbridge.vault import Vault
-from syncbridge.vault_adapter import VaultAdapter
+from syncbridge.vault.adapter import VaultAdapter
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "vault"
 CONFIG = (

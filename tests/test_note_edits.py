@@ -11,7 +11,7 @@ import pytest
 
 from syncbridge import Note
 from syncbridge.errors import EditError, NoteError
-from syncbridge.splice import comparable, key_spans
+from syncbridge.note.splice import comparable, key_spans
 from tests.torture import TORTURE
 
 

@@ -29,8 +29,8 @@ from ruamel.yaml.error import YAMLError as RuamelError
 
 from syncbridge import Note
 from syncbridge.errors import EditError, EncodingError, FrontmatterError
-from syncbridge.splice import key_spans
-from syncbridge.yamlio import compose_rt, load_values, plain, rt_yaml
+from syncbridge.note.splice import key_spans
+from syncbridge.note.yamlio import compose_rt, load_values, plain, rt_yaml
 from tests.torture import UNSAFE
 
 # Per-test settings, not a global profile: loading a profile here would change every other

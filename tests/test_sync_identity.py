@@ -19,10 +19,10 @@ import pytest
 import syncbridge.engine.identity as identity
 from syncbridge.adapter import Record
 from syncbridge.cli import main
-from syncbridge.doctor import diagnose
 from syncbridge.engine import SyncOptions, plan_sync
 from syncbridge.engine.identity import pair_unlinked
-from syncbridge.vault import Vault
+from syncbridge.vault.doctor import diagnose
+from syncbridge.vault.vault import Vault
 from tests import test_engine_plan as P
 
 CONFIG = (

@@ -108,8 +108,8 @@ def _report(r: SyncReport) -> dict[str, Any]:
     return {
         "vault": data["vault"],
         "remote": data["remote"],
-        "errors": sorted(str(e.get("id")) for e in r.errors),
-        "skipped": sorted(str(s.get("id")) for s in r.skipped),
+        "errors": sorted(e.id for e in r.errors),
+        "skipped": sorted(s.id for s in r.skipped),
         "safety_stop": r.safety_stop,
         "links": (r.links.notes, r.links.links),
     }

@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from syncbridge.adapter import Capabilities
-from syncbridge.engine import FaultInjector, SimulatedCrash, SyncOptions, run_sync
+from syncbridge.engine import SyncOptions, run_sync
 from syncbridge.state import StateStore
+from syncbridge.testing import FaultInjector, SimulatedCrash
 from syncbridge.testing.memory import ManualClock, MemoryAdapter, MemoryConfig
 
 FIELDS = ("a", "b", "c")
@@ -224,7 +225,7 @@ class SyncMachine(RuleBasedStateMachine):
             report = run_sync(self.vault, self.remote, self.state, self.options)
         finally:
             adapter.before_write = None
-        assert all("no longer" in e["message"] or " is at " in e["message"] for e in report.errors)
+        assert all("no longer" in e.message or " is at " in e.message for e in report.errors)
 
     @rule()
     def sync(self) -> None:

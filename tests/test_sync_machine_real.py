@@ -19,12 +19,13 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, rule
 
-from syncbridge.engine import FaultInjector, SimulatedCrash, SyncOptions, run_sync
-from syncbridge.note import Note
+from syncbridge.engine import SyncOptions, run_sync
+from syncbridge.note.note import Note
 from syncbridge.registry import load_adapter
 from syncbridge.state import StateStore
-from syncbridge.vault import Vault
-from syncbridge.vault_adapter import VaultAdapter
+from syncbridge.testing import FaultInjector, SimulatedCrash
+from syncbridge.vault.adapter import VaultAdapter
+from syncbridge.vault.vault import Vault
 
 FIELDS = ("a", "b")
 TOKEN = re.compile(r"t\d+x")

@@ -28,8 +28,8 @@ from syncbridge.engine import SyncOptions, run_sync
 from syncbridge.engine.faults import FaultInjector, SimulatedCrash
 from syncbridge.registry import load_adapter
 from syncbridge.state import StateStore
-from syncbridge.vault import Vault
-from syncbridge.vault_adapter import VaultAdapter
+from syncbridge.vault.adapter import VaultAdapter
+from syncbridge.vault.vault import Vault
 from syncbridge.wikilinks import LinkResolver, find_links, find_markdown_links
 
 OLD, NEW = "Wounds/Old Wound.md", "Wounds/New Name.md"
@@ -297,8 +297,8 @@ from pathlib import Path
 from syncbridge.engine import SyncOptions, run_sync
 from syncbridge.registry import load_adapter
 from syncbridge.state import StateStore
-from syncbridge.vault import Vault
-from syncbridge.vault_adapter import VaultAdapter
+from syncbridge.vault.vault import Vault
+from syncbridge.vault.adapter import VaultAdapter
 d = Path(sys.argv[1])
 vault = VaultAdapter(Vault.open(d / "vault"), timezone="UTC")
 cls = load_adapter("sqlite")
@@ -409,19 +409,19 @@ def test_a_name_ambiguous_after_the_rename_gets_a_path_in_the_vaults_link_format
 
 def test_the_follow_up_pass_adds_its_counts_and_lists_a_problem_once() -> None:
     from syncbridge.engine.execute import _merge_follow_up
-    from syncbridge.engine.report import SyncReport
+    from syncbridge.engine.report import EntryProblem, Notice, SyncReport
 
     first = SyncReport(target="local")
     first.remote.unchanged, first.vault.updated = 10, 1
     first.links.notes = 3
-    first.skipped.append({"id": "Bad.md", "message": "unreadable", "blocking": True})
+    first.skipped.append(EntryProblem("Bad.md", "unreadable", blocking=True))
     follow = SyncReport(target="local")
     follow.remote.updated, follow.remote.unchanged = 3, 7
-    follow.skipped += [{"id": "Bad.md", "message": "unreadable", "blocking": True},
-                       {"id": "New.md", "message": "unreadable", "blocking": True}]
-    follow.notices.append({"id": "x", "message": "computed"})
+    follow.skipped += [EntryProblem("Bad.md", "unreadable", blocking=True),
+                       EntryProblem("New.md", "unreadable", blocking=True)]
+    follow.notices.append(Notice("x", "computed"))
     _merge_follow_up(first, follow)
     # the three notes rewritten were "unchanged" on the remote in the first pass
     assert (first.remote.updated, first.remote.unchanged, first.vault.updated) == (3, 7, 1)
-    assert [s["id"] for s in first.skipped] == ["Bad.md", "New.md"]
-    assert first.notices == [{"id": "x", "message": "computed"}]
+    assert [s.id for s in first.skipped] == ["Bad.md", "New.md"]
+    assert first.notices == [Notice("x", "computed")]

@@ -11,8 +11,8 @@ import pytest
 
 from syncbridge import Note
 from syncbridge.errors import WriteConflict
-from syncbridge.fsio import ABSENT
-from syncbridge.vault import Vault
+from syncbridge.vault.fsio import ABSENT
+from syncbridge.vault.vault import Vault
 from tests.conftest import EXAMPLE_VAULT
 
 OLD = time.time() - 3600  # an mtime far enough in the past to be trusted by a rescan
@@ -180,7 +180,7 @@ def test_cache_keeps_every_value_exactly(tmp_path: Path) -> None:
     fresh = Vault.open(root, cache_path=cache).entry("odd.md").fields
     cached = Vault(root, cache_path=cache)
     assert cached.rescan().read == 0
-    from syncbridge.splice import comparable
+    from syncbridge.note.splice import comparable
     assert comparable(cached.entry("odd.md").fields) == comparable(fresh)
     assert list(cached.entry("odd.md").fields) == list(fresh)
     assert {type(k) for k in fresh} == {type(k) for k in cached.entry("odd.md").fields}
@@ -204,7 +204,7 @@ def test_rescan_removes_temp_files_left_by_a_killed_write(vault_dir: Path) -> No
 
 
 def _count_disk_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    import syncbridge.vault as vault_module
+    import syncbridge.vault.vault as vault_module
 
     reads: list[str] = []
     real = vault_module.read_snapshot

@@ -193,7 +193,7 @@ def test_canonical_fields_equal_to_canonical_for_every_kind(ftype: FieldType, ra
     from syncbridge.schema import to_canonical
     from syncbridge.schema.metadata_menu import kind_of
     from syncbridge.schema.model import FieldSpec
-    from syncbridge.vault_adapter import canonical_fields
+    from syncbridge.vault.adapter import canonical_fields
 
     spec = FieldSpec("f", ftype, kind_of(ftype))
     expected = to_canonical(spec, raw)

@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-import syncbridge.fsio as fsio_module
-import syncbridge.vault as vault_module
-from syncbridge.doctor import diagnose
-from syncbridge.vault import Vault
+import syncbridge.vault.fsio as fsio_module
+import syncbridge.vault.vault as vault_module
+from syncbridge.vault.doctor import diagnose
+from syncbridge.vault.vault import Vault
 from tests.test_cli_sync import run_cli, tree_digest
 
 WOUNDS = "Psyche/Wounds"

@@ -19,12 +19,12 @@ from typing import Any
 
 import pytest
 
-import syncbridge.fsio as fsio_module
-import syncbridge.vault as vault_module
+import syncbridge.vault.fsio as fsio_module
+import syncbridge.vault.vault as vault_module
 from syncbridge.errors import RetryableError
-from syncbridge.fsio import read_settled
-from syncbridge.vault import Vault
-from syncbridge.vault_adapter import VaultAdapter
+from syncbridge.vault.adapter import VaultAdapter
+from syncbridge.vault.fsio import read_settled
+from syncbridge.vault.vault import Vault
 from tests.test_cli_sync import run_cli, sync_json
 
 OLD = time.time() - 3600  # an mtime well past every settle and racy window
@@ -491,7 +491,7 @@ def test_a_long_lived_bridge_holds_an_emptied_note_until_its_run_ends(project: P
         for _ in range(2):  # one run: every sync in it holds the note
             held = bridge.sync()["local"]
             assert held.remote.updated == 0
-            assert any("emptied" in s.get("message", "") for s in held.skipped)
+            assert any("emptied" in s.message for s in held.skipped)
             assert _row(project, "wound", "Abandonment Wound")["intensity"] == 8
         assert list(bridge.begin_run()) == ["Psyche/Wounds/Abandonment Wound.md"]
         taken = bridge.sync()["local"]

@@ -10,8 +10,8 @@ import pytest
 
 from syncbridge import Note
 from syncbridge.errors import FrontmatterError
-from syncbridge.splice import comparable
-from syncbridge.yamlio import load_values, plain, rt_yaml
+from syncbridge.note.splice import comparable
+from syncbridge.note.yamlio import load_values, plain, rt_yaml
 
 
 def _rt(text: str) -> Any:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from syncbridge import Note
 from syncbridge.errors import FrontmatterError
-from syncbridge.yamlio import _load_flat, _load_libyaml, load_values
+from syncbridge.note.yamlio import _load_flat, _load_libyaml, load_values
 from tests.test_note_properties import PROPERTY, strict
 
 

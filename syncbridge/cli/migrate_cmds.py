@@ -16,7 +16,8 @@ from pathlib import Path
 
 import syncbridge.bridge
 from syncbridge.cli import ExitCode, exit_codes_text
-from syncbridge.cli.sync_cmds import ProgressBar, _formatter
+from syncbridge.cli.progress import ProgressBar
+from syncbridge.cli.sync_cmds import _formatter
 from syncbridge.config import find_config, load_config
 from syncbridge.errors import ConfigError
 from syncbridge.migrate import MigrationReport, migrate_to

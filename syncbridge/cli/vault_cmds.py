@@ -10,8 +10,8 @@ from typing import Any
 
 from syncbridge.cli import ExitCode
 from syncbridge.cli.progress import ProgressBar
-from syncbridge.doctor import diagnose
-from syncbridge.vault import Vault
+from syncbridge.vault.doctor import diagnose
+from syncbridge.vault.vault import Vault
 
 __all__ = ["register"]
 
@@ -84,9 +84,9 @@ def register(sub: Any) -> None:
 
 
 def _open(path: str, ignore: list[str], quiet: bool) -> Vault:
-    bar = ProgressBar("Scanning", enabled=not quiet)
+    bar = ProgressBar(sys.stderr, enabled=not quiet)
     try:
-        return Vault.open(path, ignore=ignore, progress=bar)
+        return Vault.open(path, ignore=ignore, progress=bar.phase("Scanning"))
     finally:
         bar.close()
 
@@ -128,10 +128,10 @@ def run_doctor(args: argparse.Namespace) -> int:
     vault_path, setup_problems, setup_fine = _setup_findings(args)
     assert vault_path is not None
     vault = _open(vault_path, args.ignore, args.json)
-    bar = ProgressBar("Checking", enabled=not args.json)
+    bar = ProgressBar(sys.stderr, enabled=not args.json)
     try:
         report = diagnose(vault, id_field=args.id_field, check_edits=not args.quick,
-                          progress=bar)
+                          progress=bar.phase("Checking"))
     finally:
         bar.close()
     if args.json:

@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from syncbridge.engine.options import path_matches
-from syncbridge.fsio import settle_delay_ns
-from syncbridge.vault import ALWAYS_SKIPPED
-from syncbridge.vault_adapter import CONFLICT_COPY
+from syncbridge.vault.adapter import CONFLICT_COPY
+from syncbridge.vault.fsio import settle_delay_ns
+from syncbridge.vault.vault import ALWAYS_SKIPPED
 
 __all__ = ["ChangeBuffer", "DueChanges", "VaultEventFilter", "settle_wait_s"]
 
@@ -155,6 +155,6 @@ class ChangeBuffer:
 def settle_wait_s(mtimes_ns: Iterable[int], now_ns: int, settle_ns: int) -> float:
     """Seconds until every file last modified at ``mtimes_ns`` has settled: the vault's
     "a note caught mid-save is read once it has been left alone" rule
-    (:func:`syncbridge.fsio.settle_delay_ns`), applied to a batch of events so the sync
+    (:func:`syncbridge.vault.fsio.settle_delay_ns`), applied to a batch of events so the sync
     they start reads settled notes. 0: every one has settled."""
     return max((settle_delay_ns(m, now_ns, settle_ns) for m in mtimes_ns), default=0) / 1e9

@@ -50,7 +50,7 @@ from syncbridge.daemon.files import DaemonLock, daemon_files, write_json_atomic
 from syncbridge.daemon.watcher import VaultWatcher
 from syncbridge.engine import SyncReport
 from syncbridge.errors import ConfigError, RetryableError, SyncbridgeError
-from syncbridge.fsio import SETTLE_WAIT_MAX_NS
+from syncbridge.vault.fsio import SETTLE_WAIT_MAX_NS
 
 __all__ = ["Daemon", "EventBus", "TargetRuntime"]
 
@@ -768,12 +768,12 @@ class Daemon:
             log.warning(
                 "%s: %s: %s",
                 t.name,
-                item.get("id"),
-                item.get("message"),
+                item.id,
+                item.message,
                 extra={"event": "entry_error", "target": t.name},
             )
             self.events.publish(
-                "error", target=t.name, message=item.get("message"), entry=item.get("id")
+                "error", target=t.name, message=item.message, entry=item.id
             )
 
     def _failed(self, t: TargetRuntime, exc: BaseException) -> None:

@@ -2,12 +2,12 @@
 
 ``run_sync(vault, remote, state, options)`` is what the CLI and the daemon call;
 ``plan_sync`` is the pure decision function behind it (and behind ``--dry-run``). The
-semantics and the decision table are in ``docs/sync.md``.
+semantics and the decision table are in ``docs/sync.md``. The crash-injection hooks the
+executor calls are test support: :class:`syncbridge.testing.FaultInjector`.
 """
 
 from syncbridge.engine.conflicts import get_conflict, list_conflicts, restore_conflict
 from syncbridge.engine.execute import SideCounts, SyncReport, run_sync
-from syncbridge.engine.faults import FaultInjector, SimulatedCrash
 from syncbridge.engine.merge import BODY, TITLE, EntryMerge, FieldChange, FieldConflict, merge_entry
 from syncbridge.engine.options import Filters, Side, SyncOptions
 from syncbridge.engine.plan import (
@@ -19,6 +19,7 @@ from syncbridge.engine.plan import (
     records_to_read,
 )
 from syncbridge.engine.relink import LinkReport
+from syncbridge.engine.report import EntryProblem, Notice
 
 __all__ = [
     "BODY",
@@ -26,15 +27,15 @@ __all__ = [
     "BaseState",
     "EntryAction",
     "EntryMerge",
-    "FaultInjector",
+    "EntryProblem",
     "FieldChange",
     "FieldConflict",
     "Filters",
     "LinkReport",
+    "Notice",
     "Plan",
     "Side",
     "SideCounts",
-    "SimulatedCrash",
     "SyncOptions",
     "SyncReport",
     "Write",

@@ -23,6 +23,7 @@ from typing import Any
 from syncbridge.adapter import Adapter, ConflictCopies, Record, RecordRef
 from syncbridge.engine import faults
 from syncbridge.engine.faults import FaultInjector
+from syncbridge.engine.journal import ActionIntent, CreateIntent, SentContent, UpdateIntent
 from syncbridge.engine.lineage import (
     Lineage,
     check_lineage,
@@ -49,7 +50,14 @@ from syncbridge.engine.relink import (
     move_intent,
     preview_relinks,
 )
-from syncbridge.engine.report import SIDES, SideCounts, SyncReport, count_plan
+from syncbridge.engine.report import (
+    SIDES,
+    EntryProblem,
+    Notice,
+    SideCounts,
+    SyncReport,
+    count_plan,
+)
 from syncbridge.errors import SafetyStop, SkipError
 from syncbridge.schema.model import VaultSchema
 from syncbridge.state import ConflictEntry, JournalEntry, Link, SideSnapshot, StateStore
@@ -242,51 +250,36 @@ class _Executor:
                 key=action.key,
                 has_base=False,
             )
-        payload: dict[str, Any] = {
-            "kind": action.kind,
-            "link_id": link_id,
-            "writes": [{"side": w.side, "op": w.op, "id": w.record_id} for w in action.writes],
-        }
         creates = [w for w in action.writes if w.op == "create"]
         source = action.a if creates and creates[0].side == "remote" else action.b
+        create = None
         if creates and isinstance(source, Record):
             sent = creates[0].record
             assert sent is not None
             snap = SideSnapshot.from_record(source)
             same = (sent.body == snap.body and sent.title == snap.title
                     and same_json(dict(sent.fields), snap.fields))
-            payload["create"] = {
-                "side": creates[0].side,
-                "key": action.key,
-                "source": snap,  # stored as its to_json()
-                # the source's own content, usually: then it is stored once
-                "sent": "source" if same else {
-                    "fields": dict(sent.fields), "body": sent.body, "title": sent.title
-                },
-            }
+            # the source's own content, usually: then it is stored once
+            create = CreateIntent(creates[0].side, action.key, snap,
+                                  None if same else SentContent.of(sent, with_class=False))
+        update = None
         updates = [w for w in action.writes if w.op == "update"]
         if updates and isinstance(action.a, Record) and isinstance(action.b, Record):
             # enough to redo the commit if every write landed (see recover._recover_update)
-            payload["update"] = {
-                "plan_time": {
-                    "vault": SideSnapshot.from_record(action.a),
-                    "remote": SideSnapshot.from_record(action.b),
-                },
-                "sent": {
-                    w.side: {
-                        "fields": dict(w.record.fields),
-                        "body": w.record.body,
-                        "title": w.record.title,
-                        "class": w.record.class_name,
-                    }
-                    for w in updates
-                    if w.record is not None
-                },
-                "key": action.key,
-                "hold": action.hold,
-            }
+            update = UpdateIntent(
+                plan_time={"vault": SideSnapshot.from_record(action.a),
+                           "remote": SideSnapshot.from_record(action.b)},
+                sent={w.side: SentContent.of(w.record, with_class=True)
+                      for w in updates if w.record is not None},
+                key=action.key,
+                hold=action.hold,
+            )
+        intent = ActionIntent(
+            action.kind, link_id, tuple((w.side, w.op, w.record_id) for w in action.writes),
+            create=create, update=update,
+        )
         journal_id = self.state.journal_begin(
-            target, action.kind, payload, self._conflict_entries(action, link_id)
+            target, action.kind, intent.to_payload(), self._conflict_entries(action, link_id)
         )
         return _Staged(action, link_id, journal_id)
 
@@ -342,7 +335,7 @@ class _Executor:
         if staged.error is not None:
             # Not every write succeeded: keep the old base, so the next run sees both
             # sides' edits again and merges them (the edit made meanwhile is not lost).
-            self.report.errors.append({"id": action.label, "message": staged.error})
+            self.report.errors.append(EntryProblem(action.label, staged.error))
             return
         if any(w.op == "delete" for w in action.writes):
             assert action.link is not None
@@ -402,7 +395,7 @@ class _Executor:
                     f"; records {', '.join(ids[1:])} carry that {field} too and were left "
                     "alone: delete the duplicates"
                 )
-            self.report.notices.append({"id": action.label, "message": notice})
+            self.report.notices.append(Notice(action.label, notice))
         return out
 
     def run_chunk(self, actions: Sequence[EntryAction]) -> None:
@@ -598,7 +591,7 @@ def _run_sync(
         try:
             last = _sync_pass(vault, remote, state, options, progress, schema, injector, locked)
         except SafetyStop as exc:
-            report.errors.append({"id": "(links)", "message": str(exc)})
+            report.errors.append(EntryProblem("(links)", str(exc)))
             break
         _merge_follow_up(report, last)
     return report
@@ -688,10 +681,10 @@ def _sync_pass(
     if rebase:
         base = rebase_restored(options.restored, links, base.snapshots, full_a, full_b)
         side = "the target's" if options.restored == "take_target" else "the vault's"
-        report.notices.append({"id": target, "message": (
+        report.notices.append(Notice(target, (
             f"the target looked restored from an older copy; {side} values were taken "
             "(every value overwritten is in the conflict log: syncbridge conflicts list)"
-        )})
+        )))
     plan = plan_sync(
         [full_a.get(r.id, r) for r in listings["vault"]
          if r.id in full_a or (r.id not in read_a and r.id not in streamed)],
@@ -813,17 +806,17 @@ def _set_stale_state_aside(
         "an older copy"
     )
     if dry_run:
-        report.notices.append({"id": lineage.target, "message": (
+        report.notices.append(Notice(lineage.target, (
             f"{behind}; a sync would set its links aside and pair the vault and the target "
-            "again by id, path and content")})
+            "again by id, path and content")))
         return {}
     copy = state.backup("stale")
     count = state.forget_target(lineage.target)
     state.set_generation(lineage.target, lineage.target_generation or 0)
-    report.notices.append({"id": lineage.target, "message": (
+    report.notices.append(Notice(lineage.target, (
         f"{behind}; its {count} links were set aside (a copy of the old file is kept as "
         f"{copy}) and the vault and the target paired again by id, path and content"
-    )})
+    )))
     return {}
 
 

@@ -174,6 +174,49 @@ def format_local_time(t: dt.datetime, timezone: str | None, precision: dt.timede
     return local.isoformat()
 
 
+class _Merging:
+    """One entry's merge in progress: each side's new fields and the changes and conflicts
+    found so far, shared by the phases of :func:`merge_entry`."""
+
+    def __init__(
+        self,
+        a: Record,
+        b: Record,
+        base: BaseSnapshot | None,
+        options: SyncOptions,
+        caps: tuple[Capabilities, Capabilities],
+    ) -> None:
+        self.a, self.b, self.base, self.options, self.caps = a, b, base, options, caps
+        self.base_a_fields: Mapping[str, Any] = base.a.fields if base else {}
+        self.base_b_fields: Mapping[str, Any] = base.b.fields if base else {}
+        self.a_fields, self.b_fields = dict(a.fields), dict(b.fields)
+        self.a_changes: list[FieldChange] = []
+        self.b_changes: list[FieldChange] = []
+        self.conflicts: list[FieldConflict] = []
+        self.hold = False
+        self._decided: tuple[Side | None, str] | None = None
+
+    def winner(self) -> tuple[Side | None, str]:
+        """Who wins a true conflict on this entry, decided once (on ``last_modified``)."""
+        if self._decided is None:
+            self._decided = decide_winner(self.a, self.b, self.base, self.options, self.caps)
+        return self._decided
+
+    def put(self, side: Side, key: str, value: Any) -> None:
+        """Set ``key`` on ``side``'s new fields (``MISSING`` deletes it), noting the change."""
+        target, changes = (
+            (self.a_fields, self.a_changes) if side == "vault" else (self.b_fields, self.b_changes)
+        )
+        old = target.get(key, MISSING)
+        if old == value:
+            return
+        changes.append(FieldChange(key, old, value))
+        if value is MISSING:
+            del target[key]
+        else:
+            target[key] = value
+
+
 def merge_entry(
     a: Record,
     b: Record,
@@ -187,49 +230,64 @@ def merge_entry(
     ``remote_holds``: the fields the remote stores for this record's class
     (:meth:`Adapter.held_fields`), or ``None`` when unknown. Returns the contents each side
     should hold; nothing is written here.
+
+    The phases, in order, each a table of ``docs/sync.md``: the fields (the field-level
+    table), the body (the body rules), the title and class, and last the ``last_modified``
+    stamp.
     """
-    base_a_fields: Mapping[str, Any] = base.a.fields if base else {}
-    base_b_fields: Mapping[str, Any] = base.b.fields if base else {}
-    a_fields, b_fields = dict(a.fields), dict(b.fields)
-    a_changes: list[FieldChange] = []
-    b_changes: list[FieldChange] = []
-    conflicts: list[FieldConflict] = []
-    hold = False
-    decided: tuple[Side | None, str] | None = None
+    m = _Merging(a, b, base, options, caps)
+    _merge_fields(m, remote_holds)
+    a_body, b_body, body_conflict, body_hold = _merge_body(a, b, base, caps, m.winner)
+    if body_conflict is not None:
+        m.conflicts.append(body_conflict)
+    m.hold = m.hold or body_hold
+    if a_body != a.body:
+        m.a_changes.append(FieldChange(BODY, a.body, a_body))
+    if b_body != b.body:
+        m.b_changes.append(FieldChange(BODY, b.body, b_body))
+    a_title, b_title = _merge_titles(m)
+    b_class = _follow_class(m)
+    if a_title != a.title:
+        m.a_changes.append(FieldChange(TITLE, a.title, a_title))
+    if b_title != b.title:
+        m.b_changes.append(FieldChange(TITLE, b.title, b_title))
+    _stamp_last_modified(m)
+    return EntryMerge(
+        a_fields=m.a_fields,
+        a_body=a_body,
+        a_title=a_title,
+        b_fields=m.b_fields,
+        b_body=b_body,
+        b_title=b_title,
+        a_changes=tuple(m.a_changes),
+        b_changes=tuple(m.b_changes),
+        conflicts=tuple(m.conflicts),
+        hold=m.hold,
+        b_class=b_class,
+    )
 
-    def winner() -> tuple[Side | None, str]:
-        nonlocal decided
-        if decided is None:
-            decided = decide_winner(a, b, base, options, caps)
-        return decided
 
-    def put(target: dict[str, Any], changes: list[FieldChange], key: str, value: Any) -> None:
-        old = target.get(key, MISSING)
-        if old == value:
-            return
-        changes.append(FieldChange(key, old, value))
-        if value is MISSING:
-            del target[key]
-        else:
-            target[key] = value
-
-    lm = options.last_modified_field
-    computed = frozenset(options.computed_fields.get(a.class_name, ()))
-    keys = list(dict.fromkeys([*a.fields, *b.fields, *base_a_fields, *base_b_fields]))
+def _merge_fields(m: _Merging, remote_holds: frozenset[str] | None) -> None:
+    """The field-level table, key by key (``da``/``db``: the vault's / remote's value
+    differs from its base)."""
+    a, b = m.a, m.b
+    lm = m.options.last_modified_field
+    computed = frozenset(m.options.computed_fields.get(a.class_name, ()))
+    keys = list(dict.fromkeys([*a.fields, *b.fields, *m.base_a_fields, *m.base_b_fields]))
     for key in keys:
         va, vb = a.fields.get(key, MISSING), b.fields.get(key, MISSING)
-        ba, bb = base_a_fields.get(key, MISSING), base_b_fields.get(key, MISSING)
+        ba, bb = m.base_a_fields.get(key, MISSING), m.base_b_fields.get(key, MISSING)
         da, db = va != ba, vb != bb
         if not da and not db:
             continue  # neither side changed it since the last agreement
         if key in computed:
             if da or vb != va:
-                if (db or base is None) and vb is not MISSING and vb != va \
+                if (db or m.base is None) and vb is not MISSING and vb != va \
                         and vb not in (None, "", []):
                     # typed on the remote into a field the vault computes: the vault's
                     # value is put back, and the typed one kept in the conflict log
-                    conflicts.append(FieldConflict(key, va, vb, "vault", COMPUTED))
-                put(b_fields, b_changes, key, va)  # computed in the vault: the note's value rules
+                    m.conflicts.append(FieldConflict(key, va, vb, "vault", COMPUTED))
+                m.put("remote", key, va)  # computed in the vault: the note's value rules
             continue
         held = remote_holds is not None and key in remote_holds
         if da and not db:
@@ -237,49 +295,45 @@ def merge_entry(
                 vb is MISSING
                 and bb is MISSING
                 and ba is not MISSING
-                and base is not None
+                and m.base is not None
                 and not held
             ):
                 continue  # the remote could not hold this field last time either: keep it local
-            put(b_fields, b_changes, key, va)  # only the vault changed it
+            m.put("remote", key, va)  # only the vault changed it
             continue
         if db and not da:
             if vb is MISSING and not held:
                 continue  # a field vanishing from the remote never deletes a vault value
             # only the remote changed it (a cleared cell of a field it holds: cleared here too)
-            put(a_fields, a_changes, key, vb)
+            m.put("vault", key, vb)
             continue
         if va == vb:
             continue  # both changed it to the same value: no conflict
         if vb is MISSING and not held:
             # gone from a remote that may no longer hold it while the vault edited it: the
             # edit wins and is sent again (a remote that cannot hold it drops it)
-            put(b_fields, b_changes, key, va)
+            m.put("remote", key, va)
             continue
-        side, how = winner()
+        side, how = m.winner()
         if key == lm:
             # The stamp itself is derived data: take the winner's, or the later one, unlogged.
             value = max(str(va), str(vb)) if side is None else (va if side == "vault" else vb)
-            put(a_fields, a_changes, key, value)
-            put(b_fields, b_changes, key, value)
+            m.put("vault", key, value)
+            m.put("remote", key, value)
             continue
-        conflicts.append(FieldConflict(key, va, vb, side, how))
+        m.conflicts.append(FieldConflict(key, va, vb, side, how))
         if side is None:
-            hold = True  # manual: both keep their value until the user decides
+            m.hold = True  # manual: both keep their value until the user decides
         elif side == "vault":
-            put(b_fields, b_changes, key, va)  # true conflict, the vault's value won
+            m.put("remote", key, va)  # true conflict, the vault's value won
         else:
-            put(a_fields, a_changes, key, vb)  # true conflict, the remote's value won
+            m.put("vault", key, vb)  # true conflict, the remote's value won
 
-    a_body, b_body, body_conflict, body_hold = _merge_body(a, b, base, caps, winner)
-    if body_conflict is not None:
-        conflicts.append(body_conflict)
-    hold = hold or body_hold
-    if a_body != a.body:
-        a_changes.append(FieldChange(BODY, a.body, a_body))
-    if b_body != b.body:
-        b_changes.append(FieldChange(BODY, b.body, b_body))
 
+def _merge_titles(m: _Merging) -> tuple[str | None, str | None]:
+    """The title each side should have: a rename on one side is carried to the other; a
+    rename on both is a conflict decided like a field's."""
+    a, b, base = m.a, m.b, m.base
     a_title, b_title = a.title, b.title
     ta, tb = (base.a.title, base.b.title) if base else (None, None)
     if a.title == b.title or base is None:
@@ -289,44 +343,37 @@ def merge_entry(
     elif b.title != tb and a.title == ta and b.title is not None:
         a_title = b.title  # retitled on the remote only (the vault may keep its file name)
     elif a.title != ta and b.title != tb:
-        side, how = winner()
+        side, how = m.winner()
         if side is not None:
-            conflicts.append(FieldConflict(TITLE, a.title, b.title, side, how))
+            m.conflicts.append(FieldConflict(TITLE, a.title, b.title, side, how))
             a_title = b_title = a.title if side == "vault" else b.title
-    b_class = None
-    if base is not None and a.class_name != base.a.class_name and a.class_name != b.class_name:
-        # the note changed class: the remote record follows (an adapter moves it to the
-        # new class's collection); a class change on the remote side is not carried back
-        b_class = a.class_name
-        b_changes.append(FieldChange(CLASS, b.class_name, a.class_name))
-    if a_title != a.title:
-        a_changes.append(FieldChange(TITLE, a.title, a_title))
-    if b_title != b.title:
-        b_changes.append(FieldChange(TITLE, b.title, b_title))
+    return a_title, b_title
 
-    # When remote changes land in a note carrying the last_modified field, stamp it with
-    # the remote's time (at the vault's precision) so both sides agree on when it changed.
-    remote_wrote_vault = any(c.field not in (lm, TITLE) for c in a_changes)
-    if lm is not None and lm in a_fields and remote_wrote_vault and b.modified is not None:
-        stamp = format_local_time(b.modified, options.timezone, caps[0].timestamp_precision)
-        own = a.fields.get(lm)
-        if not (isinstance(own, str) and own > stamp and a.fields.get(lm) != base_a_fields.get(lm)):
-            put(a_fields, a_changes, lm, stamp)
-            if lm in b_fields:
-                put(b_fields, b_changes, lm, stamp)
-    return EntryMerge(
-        a_fields=a_fields,
-        a_body=a_body,
-        a_title=a_title,
-        b_fields=b_fields,
-        b_body=b_body,
-        b_title=b_title,
-        a_changes=tuple(a_changes),
-        b_changes=tuple(b_changes),
-        conflicts=tuple(conflicts),
-        hold=hold,
-        b_class=b_class,
-    )
+
+def _follow_class(m: _Merging) -> str | None:
+    """The class the remote record moves to when the note changed class, else ``None``: an
+    adapter moves it to the new class's collection; a class change on the remote side is
+    not carried back."""
+    a, b, base = m.a, m.b, m.base
+    if base is not None and a.class_name != base.a.class_name and a.class_name != b.class_name:
+        m.b_changes.append(FieldChange(CLASS, b.class_name, a.class_name))
+        return a.class_name
+    return None
+
+
+def _stamp_last_modified(m: _Merging) -> None:
+    """When remote changes land in a note carrying the last_modified field, stamp it with
+    the remote's time (at the vault's precision) so both sides agree on when it changed."""
+    lm = m.options.last_modified_field
+    remote_wrote_vault = any(c.field not in (lm, TITLE) for c in m.a_changes)
+    if lm is not None and lm in m.a_fields and remote_wrote_vault and m.b.modified is not None:
+        stamp = format_local_time(m.b.modified, m.options.timezone,
+                                  m.caps[0].timestamp_precision)
+        own = m.a.fields.get(lm)
+        if not (isinstance(own, str) and own > stamp and own != m.base_a_fields.get(lm)):
+            m.put("vault", lm, stamp)
+            if lm in m.b_fields:
+                m.put("remote", lm, stamp)
 
 
 def _merge_body(

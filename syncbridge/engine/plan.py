@@ -237,6 +237,27 @@ class _RenameIndex:
         return found[0] if len(found) == 1 else None
 
 
+@dataclass
+class _Planning:
+    """What the phases of :func:`plan_sync` share: both listings, the links still to plan,
+    the records no link claims yet (``free_*``) and the actions decided so far."""
+
+    A: dict[str, Record | RecordRef]
+    B: dict[str, Record | RecordRef]
+    base: BaseState
+    options: SyncOptions
+    capabilities: tuple[Capabilities, Capabilities]
+    remote_fields: Mapping[str, frozenset[str]]
+    bad_a: Mapping[str, str]
+    bad_b: Mapping[str, str]
+    links: dict[int, Link] = field(default_factory=dict)
+    free_a: dict[str, Record | RecordRef] = field(default_factory=dict)
+    free_b: dict[str, Record | RecordRef] = field(default_factory=dict)
+    actions: list[EntryAction] = field(default_factory=list)
+    renamed: dict[int, tuple[str | None, str | None]] = field(default_factory=dict)
+    unchanged: int = 0
+
+
 def plan_sync(
     vault_records: Iterable[Record | RecordRef],
     remote_records: Iterable[Record | RecordRef],
@@ -255,53 +276,85 @@ def plan_sync(
     entries are skipped, never taken for deleted. ``remote_fields``: class → the fields the
     remote holds (:meth:`Adapter.held_fields`); a class left out is unknown.
     Raises ``ValueError`` when a record it must look into was passed as a ref only.
+
+    The phases run in this order, each one the rows of the decision table in
+    ``docs/sync.md`` it is named after: unreadable entries, renames, linked entries (with
+    records sharing an id), filtered-out new notes, re-pairing of unlinked records, new
+    entries, and last the safety stops.
     """
-    A: dict[str, Record | RecordRef] = {r.id: r for r in vault_records if r.id is not None}
-    B: dict[str, Record | RecordRef] = {r.id: r for r in remote_records if r.id is not None}
-    bad_a, bad_b = unreadable
-    actions: list[EntryAction] = []
-    links: dict[int, Link] = {}
-    for link in base.links.values():
-        problem = bad_a.get(link.a_id) or bad_b.get(link.b_id)
+    p = _Planning(
+        A={r.id: r for r in vault_records if r.id is not None},
+        B={r.id: r for r in remote_records if r.id is not None},
+        base=base,
+        options=options,
+        capabilities=capabilities,
+        remote_fields=remote_fields or {},
+        bad_a=unreadable[0],
+        bad_b=unreadable[1],
+    )
+    _skip_unreadable(p)
+    _find_renames(p)
+    _plan_linked(p)
+    _keep_filtered_out(p)
+    _pair_unlinked(p)
+    _plan_new(p)
+    # unreadable records are present: a side holding only those is not "empty"
+    n_a, n_b = len(p.A) + len(p.bad_a), len(p.B) + len(p.bad_b)
+    plan = Plan(tuple(p.actions), unchanged=p.unchanged, vault_count=n_a, remote_count=n_b)
+    return Plan(
+        plan.actions,
+        unchanged=p.unchanged,
+        vault_count=n_a,
+        remote_count=n_b,
+        safety_stop=_safety_stop(plan, len(base.links), options),
+    )
+
+
+def _skip_unreadable(p: _Planning) -> None:
+    """Rows "unreadable (broken frontmatter)": an entry that exists but cannot be read is
+    skipped and reported, never taken for deleted. Sets the links still to plan and the
+    records no link claims."""
+    for link in p.base.links.values():
+        problem = p.bad_a.get(link.a_id) or p.bad_b.get(link.b_id)
         if problem is not None:
             # exists but cannot be read (broken frontmatter): skip it, never delete it
-            actions.append(
+            p.actions.append(
                 EntryAction("skip", f"unreadable: {problem}", link=link, subject=link.a_id,
                             blocking=True)
             )
         else:
-            links[link.link_id] = link
-    linked_a = {link.a_id for link in base.links.values()}
-    linked_b = {link.b_id for link in base.links.values()}
-    for bad, linked in ((bad_a, linked_a), (bad_b, linked_b)):
+            p.links[link.link_id] = link
+    linked_a = {link.a_id for link in p.base.links.values()}
+    linked_b = {link.b_id for link in p.base.links.values()}
+    for bad, linked in ((p.bad_a, linked_a), (p.bad_b, linked_b)):
         for bad_id, problem in bad.items():
             if bad_id not in linked:
                 # new and unreadable: nothing to send until it can be read
-                actions.append(EntryAction("skip", f"unreadable: {problem}", subject=bad_id,
-                                           blocking=True))
-    free_a = {i: r for i, r in A.items() if i not in linked_a}
-    free_b = {i: r for i, r in B.items() if i not in linked_b}
-    id_field = options.id_field
+                p.actions.append(EntryAction("skip", f"unreadable: {problem}", subject=bad_id,
+                                             blocking=True))
+    p.free_a = {i: r for i, r in p.A.items() if i not in linked_a}
+    p.free_b = {i: r for i, r in p.B.items() if i not in linked_b}
 
-    # Renames: a linked id gone from its side, and exactly one unlinked record there that is
-    # the same entry (same id-field value, same version, or same content) → move the link.
-    # Indexed once per side, so a folder of 1,000 moved notes costs 1,000 lookups.
+
+def _find_renames(p: _Planning) -> None:
+    """Row "renamed": a linked id gone from its side, and exactly one unlinked record there
+    that is the same entry (same id-field value, same version, or same content) → move the
+    link. Indexed once per side, so a folder of 1,000 moved notes costs 1,000 lookups."""
     indexes: list[_RenameIndex | None] = [None, None]  # built on the first missing link
-    renamed: dict[int, tuple[str | None, str | None]] = {}
-    for link in links.values():
+    for link in p.links.values():
         moved: list[str | None] = [None, None]
-        snap = base.snapshots.get(link.link_id)
+        snap = p.base.snapshots.get(link.link_id)
         for i, (ids, free, old, version, chash) in enumerate(
             (
-                (A, free_a, link.a_id, link.a_version, link.a_hash),
-                (B, free_b, link.b_id, link.b_version, link.b_hash),
+                (p.A, p.free_a, link.a_id, link.a_version, link.a_hash),
+                (p.B, p.free_b, link.b_id, link.b_version, link.b_hash),
             )
         ):
             if old in ids or not free:
                 continue
             index = indexes[i]
             if index is None:
-                index = indexes[i] = _RenameIndex(free, id_field)
+                index = indexes[i] = _RenameIndex(free, p.options.id_field)
             side_base = (snap.a if i == 0 else snap.b) if snap else None
             match = (
                 index.unique(index.by_key, link.key, free)  # same id-field value: strongest
@@ -313,132 +366,136 @@ def plan_sync(
                 moved[i] = match
                 del free[match]
         if moved != [None, None]:
-            renamed[link.link_id] = (moved[0], moved[1])
+            p.renamed[link.link_id] = (moved[0], moved[1])
 
+
+def _plan_linked(p: _Planning) -> None:
+    """The rows of linked entries (unchanged, changed on one or both sides, deleted), and
+    the two rows of records sharing an id with another."""
     # Records of one side sharing an id are all skipped until each has its own (the rule
     # `syncbridge doctor` reports): a linked one is frozen, an unlinked one neither paired
     # nor created — else a copied note, or a row inserted with an existing id, would be
     # synced as a second entry carrying the same id.
-    dup_a, dup_b = _duplicate_holders(A, B, links.values(), renamed, id_field)
+    dup_a, dup_b = _duplicate_holders(p.A, p.B, p.links.values(), p.renamed, p.options.id_field)
 
-    unchanged = 0
-    for link in links.values():
-        new_a, new_b = renamed.get(link.link_id, (None, None))
+    for link in p.links.values():
+        new_a, new_b = p.renamed.get(link.link_id, (None, None))
         a_id, b_id = new_a or link.a_id, new_b or link.b_id
         problem = dup_a.get(a_id) or dup_b.get(b_id)
         if problem is not None:
             # shares its id with another record: frozen (link and base kept) until fixed
-            actions.append(
-                EntryAction("skip", problem, link=link, subject=a_id if a_id in A else b_id,
+            p.actions.append(
+                EntryAction("skip", problem, link=link, subject=a_id if a_id in p.A else b_id,
                             blocking=True)
             )
             continue
-        a, b = A.get(a_id), B.get(b_id)
-        snap = base.snapshots.get(link.link_id)
+        a, b = p.A.get(a_id), p.B.get(b_id)
+        snap = p.base.snapshots.get(link.link_id)
         rename = link.a_id if new_a else (link.b_id if new_b else None)
         same_a = a is not None and a.version == link.a_version and bool(link.a_version)
         same_b = b is not None and b.version == link.b_version and bool(link.b_version)
         if same_a and same_b and rename is None:
-            unchanged += 1  # both versions equal the base: unchanged, not even read
+            p.unchanged += 1  # both versions equal the base: unchanged, not even read
             continue
-        action = _plan_link(link, a, b, snap, options, capabilities, rename, remote_fields or {})
-        actions.append(action)
+        p.actions.append(
+            _plan_link(link, a, b, snap, p.options, p.capabilities, rename, p.remote_fields)
+        )
 
-    for rid in [rid for rid in free_a if rid in dup_a]:
+    for rid in [rid for rid in p.free_a if rid in dup_a]:
         # shares its id with another note: neither paired nor created
-        actions.append(EntryAction("skip", dup_a[rid], a=free_a.pop(rid), blocking=True))
-    for rid in [rid for rid in free_b if rid in dup_b]:
-        rec_b = free_b.pop(rid)
-        actions.append(EntryAction("skip", dup_b[rid], b=rec_b, blocking=True,
-                                   subject=_remote_name(rec_b, None)))
+        p.actions.append(EntryAction("skip", dup_a[rid], a=p.free_a.pop(rid), blocking=True))
+    for rid in [rid for rid in p.free_b if rid in dup_b]:
+        rec_b = p.free_b.pop(rid)
+        p.actions.append(EntryAction("skip", dup_b[rid], b=rec_b, blocking=True,
+                                     subject=_remote_name(rec_b, None)))
 
-    # A new note the target's filters keep out is never sent, not even by pairing.
+
+def _keep_filtered_out(p: _Planning) -> None:
+    """Rows "new, filtered out" and "new, same id as a filtered-out note": a new note the
+    target's filters keep out is never sent, not even by pairing."""
     filtered_keys: set[str] = set()
-    for a_id, r in list(free_a.items()):
+    for a_id, r in list(p.free_a.items()):
         rec = _need(r, f"new vault record {a_id}")
-        reason = options.filters.reason_excluded(
-            rec, path=a_id if options.vault_ids_are_paths else None
+        reason = p.options.filters.reason_excluded(
+            rec, path=a_id if p.options.vault_ids_are_paths else None
         )
         if reason is not None:
-            actions.append(EntryAction("skip", f"filtered out: {reason}", a=rec))  # never sent
-            del free_a[a_id]
-            key = key_of(rec.fields, id_field)
+            p.actions.append(EntryAction("skip", f"filtered out: {reason}", a=rec))  # never sent
+            del p.free_a[a_id]
+            key = key_of(rec.fields, p.options.id_field)
             if key is not None:
                 filtered_keys.add(key)
-    for b_id, r in list(free_b.items()):
+    for b_id, r in list(p.free_b.items()):
         rec = _need(r, f"new remote record {b_id}")
-        if key_of(rec.fields, id_field) in filtered_keys:
+        if key_of(rec.fields, p.options.id_field) in filtered_keys:
             # the same entry as a note kept out of this target: importing (or pairing) it
             # would duplicate that note, so leave both alone
-            actions.append(
+            p.actions.append(
                 EntryAction("skip", "same id as a note filtered out of this target", b=rec)
             )
-            del free_b[b_id]
+            del p.free_b[b_id]
 
-    # Re-pairing (identity.pair_unlinked): unlinked records on both sides that are the same
-    # entry — an interrupted first sync, a lost state file — are paired by id, exact title,
-    # then content, never duplicated; a group with no one-to-one answer is neither paired
-    # nor created, and reported.
-    if free_a and free_b:
-        pairing = pair_unlinked(
-            {i: _need(r, f"new vault record {i}") for i, r in free_a.items()},
-            {i: _need(r, f"new remote record {i}") for i, r in free_b.items()},
-            id_field,
-        )
-        for rec_a, rec_b in pairing.pairs:
-            assert rec_a.id is not None and rec_b.id is not None
-            del free_a[rec_a.id]
-            del free_b[rec_b.id]
-            held = (remote_fields or {}).get(rec_b.class_name)
-            actions.append(_plan_pair(rec_a, rec_b, options, capabilities, held))
-        for amb in pairing.ambiguous:
-            for a_id in amb.vault_ids:
-                actions.append(EntryAction("skip", amb.message(a_id, "vault"),
-                                           a=free_a.pop(a_id), blocking=True))
-            for b_id in amb.remote_ids:
-                actions.append(EntryAction("skip", amb.message(b_id, "remote"),
-                                           b=free_b.pop(b_id), subject=amb.remote_label(b_id),
-                                           blocking=True))
 
-    for a_id, r in free_a.items():
+def _pair_unlinked(p: _Planning) -> None:
+    """Rows "unlinked / unlinked, same entry" and "several equally likely"
+    (:func:`~syncbridge.engine.identity.pair_unlinked`): unlinked records on both sides that
+    are the same entry — an interrupted first sync, a lost state file — are paired by id,
+    exact title, then content, never duplicated; a group with no one-to-one answer is
+    neither paired nor created, and reported."""
+    if not (p.free_a and p.free_b):
+        return
+    pairing = pair_unlinked(
+        {i: _need(r, f"new vault record {i}") for i, r in p.free_a.items()},
+        {i: _need(r, f"new remote record {i}") for i, r in p.free_b.items()},
+        p.options.id_field,
+    )
+    for rec_a, rec_b in pairing.pairs:
+        assert rec_a.id is not None and rec_b.id is not None
+        del p.free_a[rec_a.id]
+        del p.free_b[rec_b.id]
+        held = p.remote_fields.get(rec_b.class_name)
+        p.actions.append(_plan_pair(rec_a, rec_b, p.options, p.capabilities, held))
+    for amb in pairing.ambiguous:
+        for a_id in amb.vault_ids:
+            p.actions.append(EntryAction("skip", amb.message(a_id, "vault"),
+                                         a=p.free_a.pop(a_id), blocking=True))
+        for b_id in amb.remote_ids:
+            p.actions.append(EntryAction("skip", amb.message(b_id, "remote"),
+                                         b=p.free_b.pop(b_id), subject=amb.remote_label(b_id),
+                                         blocking=True))
+
+
+def _plan_new(p: _Planning) -> None:
+    """Rows "new / —" and "— / new": what only one side has is created on the other (unless
+    that side takes no writes)."""
+    for a_id, r in p.free_a.items():
         rec = _need(r, f"new vault record {a_id}")
-        if capabilities[1].read_only:
+        if p.capabilities[1].read_only:
             continue  # the remote takes no writes
-        actions.append(
+        p.actions.append(
             EntryAction(
                 "create",
                 "new in the vault",  # only the vault has it: create it on the remote
                 a=rec,
                 writes=(Write("remote", "create", record=_copy_for(rec)),),
-                key=key_of(rec.fields, id_field),
+                key=key_of(rec.fields, p.options.id_field),
             )
         )
-    for b_id, r in free_b.items():
+    for b_id, r in p.free_b.items():
         rec = _need(r, f"new remote record {b_id}")
-        if capabilities[0].read_only:
+        if p.capabilities[0].read_only:
             continue  # the vault takes no writes
-        writes, conflicts = _note_from_remote(rec, None, options, capabilities)
-        actions.append(
+        writes, conflicts = _note_from_remote(rec, None, p.options, p.capabilities)
+        p.actions.append(
             EntryAction(
                 "create",
                 "new on the remote",  # only the remote has it: create the note
                 b=rec,
                 writes=writes,
                 conflicts=conflicts,
-                key=key_of(rec.fields, id_field),
+                key=key_of(rec.fields, p.options.id_field),
             )
         )
-
-    # unreadable records are present: a side holding only those is not "empty"
-    n_a, n_b = len(A) + len(bad_a), len(B) + len(bad_b)
-    plan = Plan(tuple(actions), unchanged=unchanged, vault_count=n_a, remote_count=n_b)
-    return Plan(
-        plan.actions,
-        unchanged=unchanged,
-        vault_count=n_a,
-        remote_count=n_b,
-        safety_stop=_safety_stop(plan, len(base.links), options),
-    )
 
 
 def _duplicate_holders(

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 
 from syncbridge.adapter import MISSING, Adapter, Record, RecordRef
 from syncbridge.engine.identity import key_of
+from syncbridge.engine.journal import NOT_JOURNALED, ActionIntent, SentContent, UpdateIntent
 from syncbridge.engine.options import Side, SyncOptions
 from syncbridge.engine.report import SIDES
 from syncbridge.errors import SkipError
@@ -40,7 +40,7 @@ def read_existing(adapter: Adapter, ids: Iterable[str]) -> dict[str, Record]:
 
 def _sent_matches(
     candidate: Record,
-    sent: Mapping[str, Any],
+    sent: SentContent,
     key: str | None,
     id_field: str | None,
     supports_body: bool,
@@ -49,14 +49,14 @@ def _sent_matches(
     fields it cannot hold, or the body if it stores none, but kept nothing else)."""
     if key is not None:
         return key_of(candidate.fields, id_field) == key
-    fields = sent["fields"]
-    if supports_body and candidate.body != sent["body"]:
+    fields = sent.fields
+    if supports_body and candidate.body != sent.body:
         return False
     if any(fields.get(k, MISSING) != v for k, v in candidate.fields.items()):
         return False
     # All it holds is what we sent. A side may drop fields it cannot hold, but then the
     # title must be ours too: a user's note that merely holds a subset is not our create.
-    return dict(candidate.fields) == fields or candidate.title == sent.get("title")
+    return dict(candidate.fields) == fields or candidate.title == sent.title
 
 
 def recover(
@@ -80,7 +80,8 @@ def recover(
     """
     target = options.target
     caps = {side: adapter.capabilities.supports_body for side, adapter in adapters.items()}
-    creates = [(e, e.payload["create"]) for e in pending if e.payload.get("create")]
+    intents = [(e, ActionIntent.from_payload(e.payload)) for e in pending]
+    creates = [(e, i.create) for e, i in intents if i.create is not None]
     pools: dict[Side, list[Record]] = {}
     if creates:
         links = state.links(target).values()
@@ -88,28 +89,25 @@ def recover(
             "vault": {lk.a_id for lk in links},
             "remote": {lk.b_id for lk in links},
         }
-        for side in {c["side"] for _, c in creates}:
+        for side in {c.side for _, c in creates}:
             free = [r.id for r in listings[side] if r.id not in linked[side]]
             found = read_existing(adapters[side], free)
             pools[side] = [found[i] for i in sorted(found)]
+    intent_of = {entry.id: intent for entry, intent in intents}
     with state.batch():
         for entry, create in creates:
-            side = create["side"]
-            source = SideSnapshot.from_json(create["source"])
-            sent = create["sent"]
-            if sent == "source":  # the record sent was the source's content (execute._begin)
-                sent = {"fields": dict(source.fields), "body": source.body, "title": source.title}
+            side, source, sent = create.side, create.source, create.content
             candidates = [
                 r
                 for r in pools[side]
-                if _sent_matches(r, sent, create["key"], options.id_field, caps[side])
+                if _sent_matches(r, sent, create.key, options.id_field, caps[side])
             ]
-            titled = [r for r in candidates if r.title == sent.get("title")]
+            titled = [r for r in candidates if r.title == sent.title]
             if not candidates:
                 continue  # the create never reached its side: the planner creates it again
             match = (titled or candidates)[0]
             pools[side].remove(match)
-            exact = dict(match.fields) == sent["fields"] and match.body == sent["body"]
+            exact = dict(match.fields) == sent.fields and match.body == sent.body
             if exact:
                 found_snap = SideSnapshot.from_record(match)  # untouched since we created it
             else:
@@ -120,23 +118,24 @@ def recover(
                     id=match.id,
                     version="",
                     class_name=match.class_name,
-                    fields=sent["fields"],
-                    body=sent["body"],
-                    title=sent.get("title"),
+                    fields=dict(sent.fields),
+                    body=sent.body,
+                    title=sent.title,
                 )
             a, b = (found_snap, source) if side == "vault" else (source, found_snap)
             state.save_link(
                 target,
-                entry.payload.get("link_id"),
+                intent_of[entry.id].link_id,
                 a,
                 b,
-                key=create["key"],
+                key=create.key,
                 vault_path=a.id if options.vault_ids_are_paths else None,
                 hold_versions=not exact,
             )
-        for entry in pending:
-            if entry.payload.get("update") and entry.payload.get("link_id") is not None:
-                _recover_update(entry.payload, adapters, state, options, listings)
+        for entry, intent in intents:
+            if intent.update is not None and intent.link_id is not None:
+                _recover_update(intent.link_id, intent.update, adapters, state, options,
+                                listings)
             state.journal_done(entry.id)
 
 
@@ -144,7 +143,7 @@ def _find_moved(
     adapter: Adapter,
     listing: Sequence[RecordRef],
     linked: set[str],
-    sent: Mapping[str, Any],
+    sent: SentContent,
 ) -> Record | None:
     """The record an update that also retitled it moved to (the vault renames the note):
     the one unlinked record holding exactly what was sent, if there is exactly one."""
@@ -152,12 +151,12 @@ def _find_moved(
     found = [
         r
         for r in read_existing(adapter, free).values()
-        if dict(r.fields) == sent["fields"] and r.body == sent["body"]
+        if dict(r.fields) == sent.fields and r.body == sent.body
     ]
     return found[0] if len(found) == 1 else None
 
 
-def _holds_sent(found: Record, sent: Mapping[str, Any], *, moved: bool) -> bool:
+def _holds_sent(found: Record, sent: SentContent, *, moved: bool) -> bool:
     """Whether an update's write landed: ``found`` holds all of what was sent, its fields,
     body, class and title.
 
@@ -167,16 +166,16 @@ def _holds_sent(found: Record, sent: Mapping[str, Any], *, moved: bool) -> bool:
     is not compared; nor are the title and class of a journal written before they were
     journaled.
     """
-    if dict(found.fields) != sent["fields"] or found.body != sent["body"]:
+    if dict(found.fields) != sent.fields or found.body != sent.body:
         return False
-    if sent.get("class", found.class_name) != found.class_name:
+    if sent.class_name is not NOT_JOURNALED and sent.class_name != found.class_name:
         return False
-    title = sent.get("title")
-    return title is None or found.title == title or moved
+    return sent.title is None or found.title == sent.title or moved
 
 
 def _recover_update(
-    payload: Mapping[str, Any],
+    link_id: int,
+    update: UpdateIntent,
     adapters: Mapping[Side, Adapter],
     state: StateStore,
     options: SyncOptions,
@@ -190,12 +189,11 @@ def _recover_update(
     Why not always leave it to the planner: our own landed write would look like an edit of
     that side, and a key it removed like a key the remote can no longer hold.
     """
-    update = payload["update"]
     bases: dict[Side, SideSnapshot] = {}
     moved_to: str | None = None
     for side in SIDES:
-        plan_time = SideSnapshot.from_json(update["plan_time"][side])
-        sent = update["sent"].get(side)
+        plan_time = update.plan_time[side]
+        sent = update.sent.get(side)
         if sent is None:
             bases[side] = plan_time
             continue
@@ -212,38 +210,38 @@ def _recover_update(
             # A retitle that did not land counts too: stored as landed, the base would say
             # the side holds the new title, and the rename would never reach it.
             if moved_to is not None:
-                _move_link(state, options, payload, update, moved_to)
+                _move_link(state, options, link_id, update, moved_to)
             return
         bases[side] = SideSnapshot.from_record(found)
     state.save_link(
         options.target,
-        payload["link_id"],
+        link_id,
         bases["vault"],
         bases["remote"],
-        key=update["key"],
+        key=update.key,
         vault_path=bases["vault"].id if options.vault_ids_are_paths else None,
-        hold_versions=bool(update["hold"]),
+        hold_versions=update.hold,
     )
 
 
 def _move_link(
     state: StateStore,
     options: SyncOptions,
-    payload: Mapping[str, Any],
-    update: Mapping[str, Any],
+    link_id: int,
+    update: UpdateIntent,
     vault_id: str,
 ) -> None:
     """Point the link at the note's new path, keeping its base (unversioned, so the note
     is read again and compared by content)."""
-    base = state.snapshots(options.target, [payload["link_id"]]).get(payload["link_id"])
+    base = state.snapshots(options.target, [link_id]).get(link_id)
     if base is None:
         return
     state.save_link(
         options.target,
-        payload["link_id"],
+        link_id,
         dataclasses.replace(base.a, id=vault_id, version=""),
         base.b,
-        key=update["key"],
+        key=update.key,
         vault_path=vault_id,
-        hold_versions=bool(update["hold"]),
+        hold_versions=update.hold,
     )

@@ -12,7 +12,7 @@ from syncbridge.engine.options import Side
 from syncbridge.engine.plan import EntryAction, Plan
 from syncbridge.engine.relink import LinkReport
 
-__all__ = ["SIDES", "SideCounts", "SyncReport", "count_plan"]
+__all__ = ["SIDES", "EntryProblem", "Notice", "SideCounts", "SyncReport", "count_plan"]
 
 SIDES: tuple[Side, ...] = ("vault", "remote")
 
@@ -37,6 +37,40 @@ class SideCounts:
         }
 
 
+@dataclass(frozen=True)
+class EntryProblem:
+    """An entry this run did not sync: in :attr:`SyncReport.errors` (a write failed; the
+    entry syncs again next run) or :attr:`SyncReport.skipped` (``blocking``: the user must fix
+    something first, and the command exits 1). ``id`` names the note or the record."""
+
+    id: str
+    message: str
+    blocking: bool = False
+
+    def to_dict(self, *, with_blocking: bool = True) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "message": self.message}
+        if with_blocking:
+            out["blocking"] = self.blocking
+        return out
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the user should know that is not an error (:attr:`SyncReport.notices`):
+    e.g. a value typed into a computed field and replaced, kept in the conflict log.
+    ``field`` names the field when it is about one."""
+
+    id: str
+    message: str
+    field: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "message": self.message}
+        if self.field is not None:
+            out["field"] = self.field
+        return out
+
+
 @dataclass
 class SyncReport:
     """The outcome of one run of one target (or what it would do, under ``dry_run``)."""
@@ -45,11 +79,11 @@ class SyncReport:
     dry_run: bool = False
     vault: SideCounts = field(default_factory=SideCounts)
     remote: SideCounts = field(default_factory=SideCounts)
-    errors: list[dict[str, str]] = field(default_factory=list)
-    notices: list[dict[str, str]] = field(default_factory=list)
+    errors: list[EntryProblem] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
     """Things the user should know that are not errors: a value typed into a computed
     field and replaced (kept in the conflict log)."""
-    skipped: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[EntryProblem] = field(default_factory=list)
     recovered: int = 0
     safety_stop: str | None = None
     plan: Plan | None = None
@@ -57,11 +91,9 @@ class SyncReport:
     """Links rewritten because a note was renamed (or, turned off, left broken)."""
 
     def skip(self, action: EntryAction) -> None:
-        """Report a skipped entry: ``{"id", "message", "blocking"}`` (blocking: the user
-        must fix something before it syncs, and the command exits 1)."""
-        self.skipped.append(
-            {"id": action.label, "message": action.why, "blocking": action.blocking}
-        )
+        """Report a skipped entry (blocking: the user must fix something before it syncs,
+        and the command exits 1)."""
+        self.skipped.append(EntryProblem(action.label, action.why, action.blocking))
 
     def count_conflicts(self, action: EntryAction) -> None:
         """Count the action's conflicts against the sides that lost them, and add a notice
@@ -71,21 +103,21 @@ class SyncReport:
                 if c.winner != side:
                     self.side(side).conflicts += 1
             if c.decided_by == COMPUTED:
-                self.notices.append({
-                    "id": _name(action),
-                    "field": c.field,
-                    "message": (
+                self.notices.append(Notice(
+                    id=_name(action),
+                    field=c.field,
+                    message=(
                         f"{c.field} is computed in the vault (vault → target only): the "
                         f"remote's {_value(c.remote_value)} was replaced by the vault's "
                         f"{_value(c.vault_value)} and is kept in the conflict log "
                         "(syncbridge conflicts list)"
                     ),
-                })
+                ))
 
     @property
     def blocked(self) -> bool:
         """Some entry could not be synced until the user fixes it (errors included)."""
-        return bool(self.errors) or any(s.get("blocking") for s in self.skipped)
+        return bool(self.errors) or any(s.blocking for s in self.skipped)
 
     def side(self, side: Side) -> SideCounts:
         return self.vault if side == "vault" else self.remote
@@ -102,9 +134,9 @@ class SyncReport:
             "dry_run": self.dry_run,
             "vault": self.vault.to_dict(),
             "remote": self.remote.to_dict(),
-            "errors": list(self.errors),
-            "skipped": list(self.skipped),
-            "notices": list(self.notices),
+            "errors": [e.to_dict(with_blocking=False) for e in self.errors],
+            "skipped": [s.to_dict() for s in self.skipped],
+            "notices": [n.to_dict() for n in self.notices],
             "recovered": self.recovered,
             "safety_stop": self.safety_stop,
             "links": self.links.to_dict(),

@@ -1,6 +1,6 @@
 """Derive a vault's :class:`~syncbridge.schema.model.VaultSchema` from its settings and notes.
 
-The vault scanner (``syncbridge.vault``) parses the notes; this module only receives their
+The vault scanner (``syncbridge.vault.vault``) parses the notes; this module only receives their
 frontmatter as plain values, so it stays independent of note parsing. Precedence for a
 field's type: the note's Metadata Menu fileClass, then MDM preset fields, then Obsidian's
 ``types.json``, then inference from the values seen in that class's notes.

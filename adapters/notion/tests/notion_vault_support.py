@@ -15,7 +15,7 @@ from syncbridge_notion_fake import NotionFakeServer
 from syncbridge.engine import SyncOptions, run_sync
 from syncbridge.state import StateStore
 from syncbridge.vault import Vault
-from syncbridge.vault_adapter import VaultAdapter
+from syncbridge.vault.adapter import VaultAdapter
 
 TZ = "Europe/Paris"
 

@@ -23,7 +23,7 @@ from syncbridge_notion.markdown import (
 )
 
 from syncbridge.errors import SyncbridgeError
-from syncbridge.split import decode, split_text
+from syncbridge.note.split import decode, split_text
 
 CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "corpus"
 STEP = 1 if os.environ.get("SYNCBRIDGE_FULL_CORPUS") == "1" else 8

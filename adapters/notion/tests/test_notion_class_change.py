@@ -16,7 +16,7 @@ from notion_vault_support import TZ, Run, notes
 from syncbridge.engine import SyncOptions, run_sync
 from syncbridge.errors import RemoteUnavailable
 from syncbridge.vault import Vault
-from syncbridge.vault_adapter import VaultAdapter
+from syncbridge.vault.adapter import VaultAdapter
 
 
 def _live(run: Run) -> dict[str, str]:

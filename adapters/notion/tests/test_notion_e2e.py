@@ -19,8 +19,8 @@ from syncbridge_notion_fake import ManualClock, NotionFakeServer
 
 from syncbridge.engine import SyncOptions, run_sync
 from syncbridge.state import StateStore
-from syncbridge.vault import Vault
-from syncbridge.vault_adapter import VaultAdapter
+from syncbridge.vault.adapter import VaultAdapter
+from syncbridge.vault.vault import Vault
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "vault"
 TZ = "Europe/Paris"

@@ -22,8 +22,8 @@ from syncbridge_notion_fake import NotionFakeServer
 from syncbridge.engine import SyncOptions, run_sync
 from syncbridge.errors import RetryableError
 from syncbridge.state import StateStore
-from syncbridge.vault import Vault
-from syncbridge.vault_adapter import VaultAdapter
+from syncbridge.vault.adapter import VaultAdapter
+from syncbridge.vault.vault import Vault
 
 N = 300
 WRITES = r"^/v1/(pages|blocks|databases|data_sources)"

@@ -27,9 +27,9 @@ from notion_adapter_support import TOKEN_ENV
 from syncbridge_notion_fake import NotionFakeServer
 
 from syncbridge.cli import ExitCode, main
-from syncbridge.filenames import safe_filename
 from syncbridge.vault import Vault
-from syncbridge.vault_adapter import VaultAdapter, canonical_fields
+from syncbridge.vault.adapter import VaultAdapter, canonical_fields
+from syncbridge.vault.filenames import safe_filename
 
 CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "corpus"
 VAULTS = sorted(p.name for p in CORPUS.iterdir() if p.is_dir()) if CORPUS.is_dir() else []

@@ -18,7 +18,7 @@ from syncbridge_notion_fake import NotionFakeServer
 
 from syncbridge.cli import ExitCode, main
 from syncbridge.vault import Vault
-from syncbridge.vault_adapter import VaultAdapter
+from syncbridge.vault.adapter import VaultAdapter
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "vault"
 NOTES = 22

@@ -18,7 +18,7 @@ from notion_adapter_support import request_counts, reset_counts, writes
 from notion_vault_support import TZ, Run, _note, notes
 
 from syncbridge.vault import Vault
-from syncbridge.vault_adapter import VaultAdapter
+from syncbridge.vault.adapter import VaultAdapter
 
 
 def test_links_become_relations_to_the_linked_class_both_ways(run: Run) -> None:

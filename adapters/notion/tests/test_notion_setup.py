@@ -15,8 +15,8 @@ from syncbridge_notion_fake import NotionFakeServer
 from syncbridge.cli import main
 from syncbridge.engine import SyncOptions, run_sync
 from syncbridge.state import StateStore
-from syncbridge.vault import Vault
-from syncbridge.vault_adapter import VaultAdapter
+from syncbridge.vault.adapter import VaultAdapter
+from syncbridge.vault.vault import Vault
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "vault"
 ENV = "SB_TEST_NOTION_SETUP_TOKEN"

@@ -21,12 +21,12 @@ from typing import Any
 
 from syncbridge.engine.identity import duplicate_id_message, duplicate_ids, key_of
 from syncbridge.errors import NoteError
-from syncbridge.fsio import read_snapshot
-from syncbridge.note import Note
+from syncbridge.note.note import Note
+from syncbridge.note.splice import key_spans
 from syncbridge.schema.validate import validate_note
-from syncbridge.splice import key_spans
-from syncbridge.vault import Vault
-from syncbridge.vault_adapter import CONFLICT_COPY, canonical_fields
+from syncbridge.vault.adapter import CONFLICT_COPY, canonical_fields
+from syncbridge.vault.fsio import read_snapshot
+from syncbridge.vault.vault import Vault
 from syncbridge.wikilinks import LinkResolver, links_in_value
 
 __all__ = ["DoctorReport", "Finding", "diagnose"]

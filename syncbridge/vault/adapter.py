@@ -50,13 +50,13 @@ from syncbridge.errors import (
     UnsafePath,
     WriteConflict,
 )
-from syncbridge.filenames import name_key, safe_filename
-from syncbridge.fsio import ABSENT, read_snapshot
-from syncbridge.note import Note
+from syncbridge.note.note import Note
 from syncbridge.relink import LinkStyle, NoteRelink, RelinkPlanner, apply_relink
 from syncbridge.schema import FieldSpec, parse_vault_datetime, to_canonical, to_yaml_value
 from syncbridge.schema.model import ClassSchema, FieldKind
-from syncbridge.vault import IndexEntry, Vault
+from syncbridge.vault.filenames import name_key, safe_filename
+from syncbridge.vault.fsio import ABSENT, read_snapshot
+from syncbridge.vault.vault import IndexEntry, Vault
 
 if TYPE_CHECKING:
     from syncbridge.engine.relink import RelinkOutcome
@@ -123,7 +123,7 @@ class VaultAdapter(Adapter):
         supports_trash=True,
         timestamp_precision=dt.timedelta(minutes=1),
         # POSIX has no "replace only if unchanged": the last check runs right before the
-        # rename, a window of microseconds (syncbridge.fsio). Trashing is atomic.
+        # rename, a window of microseconds (syncbridge.vault.fsio). Trashing is atomic.
         atomic_writes=False,
     )
 

@@ -61,7 +61,7 @@ from pathlib import Path
 from typing import Final
 
 from syncbridge.errors import RetryableError, UnsafePath, WriteConflict
-from syncbridge.filenames import name_key, safe_join
+from syncbridge.vault.filenames import name_key, safe_join
 
 __all__ = [
     "ABSENT",

@@ -13,7 +13,7 @@ the previous scan to be trusted (the "racy timestamp" case git also guards again
 whose bytes hash the same is not re-parsed. With ``cache_path`` the index survives between
 processes.
 
-Notes caught mid-save (see :mod:`syncbridge.fsio`, "Mid-save reads"): a file that changed
+Notes caught mid-save (see :mod:`syncbridge.vault.fsio`, "Mid-save reads"): a file that changed
 while it was read, or whose mtime is younger than ``settle_ms``, is read again once it has
 settled (one wait for the whole scan, at most ``SETTLE_WAIT_MAX_NS``); one still changing
 then is indexed as unreadable for this scan (skipped, never taken for deleted). A note that
@@ -21,7 +21,7 @@ the index knew with content and that now reads 0 bytes is *held* for the run tha
 it (:meth:`Vault.held`): the sync skips it, and takes the emptiness as an edit only in a
 later run (a later process, or after :meth:`Vault.begin_run`).
 
-Writes go through :mod:`syncbridge.fsio`: atomic (temp file, fsync, rename) and
+Writes go through :mod:`syncbridge.vault.fsio`: atomic (temp file, fsync, rename) and
 compare-and-swap against the bytes that were read. Deletes move notes to ``.trash/``.
 Skipped: ``.obsidian/``, ``.trash/``, ``.git/``, every other dot-folder (Obsidian does not
 show them) and the configured ``ignore`` globs.
@@ -46,7 +46,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from syncbridge.errors import NoteError, SyncbridgeError
-from syncbridge.fsio import (
+from syncbridge.note.note import Note
+from syncbridge.note.split import decode, split_text
+from syncbridge.note.yamlio import load_values
+from syncbridge.storage import os_failure
+from syncbridge.vault.fsio import (
     ABSENT,
     SETTLE_NS,
     SETTLE_WAIT_MAX_NS,
@@ -61,10 +65,6 @@ from syncbridge.fsio import (
     stat_key,
     write_atomic,
 )
-from syncbridge.note import Note
-from syncbridge.split import decode, split_text
-from syncbridge.storage import os_failure
-from syncbridge.yamlio import load_values
 
 if TYPE_CHECKING:
     from syncbridge.schema.model import VaultSchema
@@ -619,7 +619,7 @@ class Vault:
         vault. Paths the scan itself found (no symlinks followed) skip the check."""
         if rel in self._index:
             return self.root / rel
-        from syncbridge.filenames import safe_join
+        from syncbridge.vault.filenames import safe_join
 
         return safe_join(self.root, rel)
 
@@ -915,7 +915,7 @@ _HELD_EMPTIED = ("emptied since syncbridge last read it (0 bytes now); left alon
 
 def _read_file(root: str, rel: str, st: os.stat_result | None = None
                ) -> tuple[FileSnapshot, bool] | IndexEntry | None:
-    """One read of note ``rel`` (:func:`~syncbridge.fsio.read_once`, ``st`` its ``before``);
+    """One read of note ``rel`` (:func:`~syncbridge.vault.fsio.read_once`, ``st`` its ``before``);
     an unreadable entry for a file that may not be read; None if it was deleted since the
     walk (the next scan drops it)."""
     try:

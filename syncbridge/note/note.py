@@ -12,7 +12,7 @@ Guarantees:
 * ``Note.from_bytes(data).to_bytes() == data`` for every input that is valid UTF-8, whatever
   its frontmatter looks like (even invalid YAML: it is kept, just not editable).
 * Setting, adding or deleting a key changes only that key's lines (see
-  :mod:`syncbridge.splice`); a note without frontmatter gets one when a key is added.
+  :mod:`syncbridge.note.splice`); a note without frontmatter gets one when a key is added.
 * Values read with YAML 1.2 semantics (``yes`` is a string, ``0755`` is 755). Reading a
   value returns a plain Python object (``str``, ``int``, ``list`` ...); a list or mapping
   is a fresh copy (immutable values need none): mutate it and assign it back.
@@ -26,9 +26,9 @@ from collections.abc import Iterator, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from syncbridge.errors import FrontmatterError
-from syncbridge.splice import delete_key, set_key
-from syncbridge.split import Parts, decode, split_text
-from syncbridge.yamlio import load_values
+from syncbridge.note.splice import delete_key, set_key
+from syncbridge.note.split import Parts, decode, split_text
+from syncbridge.note.yamlio import load_values
 
 if TYPE_CHECKING:
     import frontmatter

@@ -35,7 +35,7 @@ from ruamel.yaml.scalarstring import (
 )
 
 from syncbridge.errors import EditError
-from syncbridge.yamlio import compose_rt, load_values, rt_yaml
+from syncbridge.note.yamlio import compose_rt, load_values, rt_yaml
 
 __all__ = ["KeySpan", "comparable", "delete_key", "key_spans", "set_key"]
 
