@@ -128,7 +128,7 @@ def migrate_from(
                                  direction="from", vault=str(into))
         vault = bridge.vault(progress=progress,
                              cache=not dry_run or vault_config.state_path.parent.exists())
-        records = _remote_records(bridge.remote(t.name))
+        records = _remote_records(bridge.remote(t.name), dry_run=dry_run)
         written = _fileclasses(vault, records, vault_config, dry_run=dry_run)
         report.fileclasses = [path for path, _ in written]
         report.warnings.extend(
@@ -160,10 +160,17 @@ def migrate_from(
     return report
 
 
-def _remote_records(remote: Adapter) -> list[Record]:
+def _remote_records(remote: Adapter, *, dry_run: bool) -> list[Record]:
     """Every record of ``remote``, read in chunks (an adapter keeps what it read for the
     run: the Notion adapter serves the engine's reads from memory). A record gone between
-    list and read is left out."""
+    list and read is left out. ``dry_run``: read inside :meth:`Adapter.dry_run`, so the
+    adapter's refresh finishes nothing (the dry run's notices say what it would)."""
+    with remote.dry_run() if dry_run else contextlib.nullcontext():
+        return _read_all(remote)
+
+
+def _read_all(remote: Adapter) -> list[Record]:
+    """:func:`_remote_records`' reads: refresh, list, then ``read_many`` in chunks."""
     remote.refresh()
     ids = [ref.id for ref in remote.list()]
     out: list[Record] = []

@@ -154,10 +154,39 @@ class NotionAdapter(Adapter):
         """Finish what an interrupted run left: creates whose answer was lost are looked
         up by key, pages whose deeper blocks were not all appended get them, pages moved
         to another class's database get their properties there (:mod:`.moves`),
-        relations whose linked pages exist now are filled in (:mod:`.relations`)."""
+        relations whose linked pages exist now are filled in (:mod:`.relations`).
+        Inside :meth:`dry_run`: nothing (no request, the journal stays); what it would
+        finish is told by :meth:`unfinished`."""
+        if self.in_dry_run:
+            return
         self.creates.finish_pending()
         self.moves.finish_pending()
         self.relations.fill(check=True)
+
+    @contextlib.contextmanager
+    def dry_run(self) -> Iterator[None]:
+        """A dry run: :meth:`refresh` finishes nothing, the listing moves neither the
+        pull cursor nor the run counter; the engine only reads (see
+        :meth:`Adapter.dry_run`)."""
+        with super().dry_run():
+            before, self.session.dry_run = self.session.dry_run, True
+            try:
+                yield
+            finally:
+                self.session.dry_run = before
+
+    def unfinished(self) -> builtins.list[str]:
+        """The work :meth:`refresh` would finish now, one line each: lost creates (one
+        query per create whose page is unknown), interrupted moves and relation second
+        passes (one ``GET`` per page concerned). Sends no write; nothing (and no cache
+        file made) when the adapter has no cache yet."""
+        if not self.session.has_cache():
+            return []
+        return [
+            *self.creates.unfinished(),
+            *self.moves.unfinished(),
+            *self.relations.unfinished(),
+        ]
 
     def list(self) -> Iterator[RecordRef]:
         """Every live page of our databases. An incremental run queries each data source

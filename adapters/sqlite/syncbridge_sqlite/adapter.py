@@ -293,11 +293,14 @@ class SQLiteAdapter(Adapter):
     def _begin_reading(self) -> None:
         """BEGIN a read snapshot with the layout up to date. A layout another tool broke
         (lost triggers, a dropped column) is mended first, in a write transaction of its
-        own: a read snapshot cannot write, and what is read must come after the repair."""
+        own: a read snapshot cannot write, and what is read must come after the repair.
+        Not in a dry run (:meth:`dry_run`): the layout is read as it is, and
+        :meth:`unfinished` says what a sync would repair."""
         conn = self._conn
         conn.execute("BEGIN")
         self._refresh_layout()
-        if self._layout.damaged and self._schema_version != self._unmendable:
+        if (self._layout.damaged and self._schema_version != self._unmendable
+                and not self.in_dry_run):  # a dry run reads the layout as it is
             conn.execute("COMMIT")
             self._mend_alone()
             conn.execute("BEGIN")
@@ -537,6 +540,17 @@ class SQLiteAdapter(Adapter):
             f" as it is; store text there, e.g. UPDATE {table.q} SET {bad[0]} = '...'"
             f" WHERE _id = '{record_id}'"
         )
+
+    def unfinished(self) -> builtins.list[str]:
+        """The repair of a layout another tool broke (lost triggers, dropped columns)
+        that the next read outside a dry run makes, in words; read only."""
+        if self._absent():
+            return []
+        with self._reading():
+            if self._layout.damaged:
+                return [f"{self.path}: the layout would be repaired: "
+                        f"{self._layout.damage_summary()}"]
+        return []
 
     def unreadable(self) -> dict[str, str]:
         """Rows that exist but cannot be synced now, found by the last :meth:`list` (and
