@@ -289,6 +289,22 @@ class Adapter(abc.ABC):
         """
         return []
 
+    def declared_classes(self) -> Mapping[str, ClassSchema] | None:
+        """The classes as this side declares them in its own schema (a Notion database's
+        properties), class name → :class:`~syncbridge.schema.model.ClassSchema` with the
+        fields it holds in its order, each typed by what the side declares (a number
+        column is Number even when every value is empty) and with the options it declares
+        (a select's options, used or not; ``choices``). A File or MultiFile field whose
+        side knows the class its links point at names it in ``options["class"]``. Types
+        the side cannot tell apart (text that held JSON or a time, a date with or without
+        a time) are the plainest (Input, Date); the caller may refine them from values.
+
+        ``None`` (the default) when the side declares no schema of its own: the caller
+        infers the classes from the records (``syncbridge migrate --from`` does). Reads
+        only (requests that read the remote are allowed), writes nothing.
+        """
+        return None
+
     def held_fields(self, class_name: str) -> frozenset[str] | None:
         """The fields this side can store for ``class_name`` (its columns, properties), or
         ``None`` when it cannot tell (the default) or stores any field.

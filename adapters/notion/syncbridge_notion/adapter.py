@@ -51,7 +51,7 @@ from syncbridge_notion.properties import PropertyContext
 from syncbridge_notion.reading import PageReader
 from syncbridge_notion.recovery import LostCreates
 from syncbridge_notion.relations import RelationLinks
-from syncbridge_notion.schema import ClassLayout
+from syncbridge_notion.schema import ClassLayout, declared_class
 from syncbridge_notion.session import JSON, NotionSession, stamp
 
 __all__ = ["NotionAdapter"]
@@ -142,6 +142,22 @@ class NotionAdapter(Adapter):
         except RecordError as exc:
             return [str(exc)]
         return []
+
+    def declared_classes(self) -> dict[str, ClassSchema]:
+        """Every class with a database, as its data source declares it now (one ``GET``
+        of each data source; :func:`.schema.declared_class`): property types, select
+        and multi-select options, relations pointing at their class. Reads only."""
+        layouts = self.layouts.all()
+        class_of_source = {lay.data_source_id: name for name, lay in layouts.items()}
+        return {
+            name: declared_class(
+                layout,
+                self.layouts.waiting(name),
+                self.layouts.source_schema(layout.data_source_id, fresh=True),
+                class_of_source,
+            )
+            for name, layout in sorted(layouts.items())
+        }
 
     def held_fields(self, class_name: str) -> frozenset[str] | None:
         """The fields with a property in the class's database (``None`` before it has
