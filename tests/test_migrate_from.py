@@ -320,6 +320,11 @@ def test_declared_types_win_and_values_refine_what_a_declaration_cannot_tell() -
     assert item["state"].choices == ("a", "b")
     assert item["parent"].options["class"] == "item"
     assert out["empty"].fields["n"].type is FieldType.NUMBER
+    # a value the declared property cannot hold (kept aside by the remote) is not typed
+    # by it: the values decide
+    odd = [Record("item", {"count": "twelve", "state": ["a", "b"]})]
+    fields = classes_from_records(odd, declared=declared)["item"].fields
+    assert fields["count"].type is FieldType.INPUT and fields["state"].type is FieldType.MULTI
     # without a declaration, the values alone (the fallback): an all-empty field is Input
     alone = classes_from_records(records, skip={"fileClass"})["item"].fields
     assert alone["state"].type is FieldType.INPUT and alone["count"].type is FieldType.INPUT

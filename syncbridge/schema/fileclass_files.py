@@ -96,6 +96,26 @@ def _inferred(name: str, seen: list[Any]) -> FieldSpec:
     return spec
 
 
+def _fits(declared: FieldSpec, seen: list[Any]) -> bool:
+    """Whether every value in ``seen`` has the shape ``declared`` says (a number for
+    Number, a string for Select...): a value a remote kept aside because its property
+    could not hold it (Notion's fallback property) must not be typed by that property."""
+    def one(value: Any) -> bool:
+        if value is None:
+            return True
+        if declared.type is FieldType.NUMBER:
+            return isinstance(value, int | float) and not isinstance(value, bool)
+        if declared.type is FieldType.BOOLEAN:
+            return isinstance(value, bool)
+        if declared.type in (FieldType.MULTI, FieldType.MULTIFILE, FieldType.MULTIMEDIA):
+            return isinstance(value, str) or (isinstance(value, list) and all(
+                isinstance(i, str | int | float) for i in value))
+        if declared.type is FieldType.INPUT:
+            return not isinstance(value, list)  # JSON-ish text is refined below
+        return isinstance(value, str)
+    return all(one(v) for v in seen)
+
+
 _TEXT_SHAPES = frozenset({FieldType.TIME, FieldType.JSON, FieldType.YAML, FieldType.OBJECT,
                           FieldType.OBJECT_LIST})
 """Types a remote keeps as plain text: a declared Input holding them is refined."""
@@ -108,6 +128,8 @@ def _refined(declared: FieldSpec, seen: list[Any]) -> FieldSpec:
     if not any(v is not None and v != "" for v in seen):
         return declared
     inferred = infer_field(declared.name, seen)
+    if not _fits(declared, seen):
+        return _inferred(declared.name, seen)  # values the declaration cannot describe
     keep = dataclasses.replace(inferred, options={**inferred.options, **declared.options},
                                choices=declared.choices, origin=declared.origin)
     if declared.type is FieldType.INPUT and inferred.type in _TEXT_SHAPES:

@@ -146,18 +146,21 @@ class NotionAdapter(Adapter):
     def declared_classes(self) -> dict[str, ClassSchema]:
         """Every class with a database, as its data source declares it now (one ``GET``
         of each data source; :func:`.schema.declared_class`): property types, select
-        and multi-select options, relations pointing at their class. Reads only."""
+        and multi-select options, relations pointing at their class. A database Notion
+        no longer shows (deleted, unshared: a ``RecordError``) is left out: its records,
+        if any, are typed from their values. Reads only."""
         layouts = self.layouts.all()
         class_of_source = {lay.data_source_id: name for name, lay in layouts.items()}
-        return {
-            name: declared_class(
-                layout,
-                self.layouts.waiting(name),
-                self.layouts.source_schema(layout.data_source_id, fresh=True),
-                class_of_source,
-            )
-            for name, layout in sorted(layouts.items())
-        }
+        out: dict[str, ClassSchema] = {}
+        for name, layout in sorted(layouts.items()):
+            try:
+                properties = self.layouts.source_schema(layout.data_source_id, fresh=True)
+            except RecordError as exc:
+                self.session.problem(f"class {name!r}: its database's schema: {exc}")
+                continue
+            out[name] = declared_class(layout, self.layouts.waiting(name), properties,
+                                       class_of_source)
+        return out
 
     def held_fields(self, class_name: str) -> frozenset[str] | None:
         """The fields with a property in the class's database (``None`` before it has
