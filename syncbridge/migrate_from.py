@@ -307,9 +307,10 @@ def _creates(preview: SyncReport) -> list[Record]:
 
 @dataclasses.dataclass
 class _Names:
-    """The names a migration gives its notes (:func:`_plan_names`): remote id → planned
-    note path, link target as the remote writes it → the vault link target of the note
-    it got (for the titles whose note got another name), and a warning per problem."""
+    """The names a migration gives its notes (:func:`_plan_names`), for the titles held
+    by one record whose note gets another name: title → planned note path, and link
+    target as the remote writes it → the vault link target of that note; a warning per
+    problem."""
 
     paths: dict[str, str]
     links: dict[str, str]
@@ -338,8 +339,6 @@ def _plan_names(
     for record in _creates(preview):
         path = vault.path_for(record, taken=planned)
         planned.append(path)
-        if record.id is not None:
-            out.paths[record.id] = path
         title = record.title or "Untitled"
         by_title.setdefault(title, []).append(path)
         stem = PurePosixPath(path).stem
@@ -356,8 +355,10 @@ def _plan_names(
                              "message": message})
     resolver = LinkResolver([*vault.vault.paths(), *planned])
     for title, paths in by_title.items():
-        if len(paths) != 1 or PurePosixPath(paths[0]).stem == title \
-                or resolver.resolve(title) is not None:
+        if len(paths) != 1 or PurePosixPath(paths[0]).stem == title:
+            continue
+        out.paths[title] = paths[0]
+        if resolver.resolve(title) is not None:
             continue
         stem = PurePosixPath(paths[0]).stem
         out.links[title] = stem if resolver.resolve(stem) == paths[0] else paths[0][:-3]

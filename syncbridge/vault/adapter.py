@@ -199,14 +199,14 @@ class VaultAdapter(Adapter):
 
     @contextlib.contextmanager
     def planned(self, paths: Mapping[str, str], links: Mapping[str, str]) -> Iterator[None]:
-        """Within: :meth:`create` puts a note made from the record with (remote) id ``k``
-        of ``paths`` at ``paths[k]`` when that path is still free (the name a dry run
-        planned, so that links can be written to it), and writes each wikilink of its
-        field values whose target is a key of ``links`` (a note name as the remote
-        writes it, e.g. a title no file name can hold) to ``links[target]`` (the vault
-        link target of the note that title got), the name written before kept as the
-        alias: ``[[A/B]]`` becomes ``[[A B|A/B]]``. ``syncbridge migrate --from`` uses
-        it (:mod:`syncbridge.migrate_from`)."""
+        """Within: :meth:`create` puts a note made from a record titled ``t`` of ``paths``
+        at ``paths[t]`` when that path is still free (the name a dry run planned, so
+        that links can be written to it whatever order the notes are created in), and
+        writes each wikilink of its field values whose target is a key of ``links`` (a
+        note name as the remote writes it, e.g. a title no file name can hold) to
+        ``links[target]`` (the vault link target of the note that title got), the name
+        written before kept as the alias: ``[[A/B]]`` becomes ``[[A B|A/B]]``.
+        ``syncbridge migrate --from`` uses it (:mod:`syncbridge.migrate_from`)."""
         before, self._planned = self._planned, (dict(paths), dict(links))
         try:
             yield
@@ -436,7 +436,7 @@ class VaultAdapter(Adapter):
     def create(self, record: Record) -> RecordRef:
         schema = self.vault.schema
         paths, links = self._planned
-        path = self._free_planned(paths.get(record.id or "")) or self.path_for(record)
+        path = self._free_planned(paths.get(record.title or "")) or self.path_for(record)
         note = Note.new(path=path)
         fields = dict(record.fields)
         if links:
