@@ -426,3 +426,25 @@ def test_a_dry_run_reports_the_repair_and_leaves_the_database_as_it_is(
     assert {p.name: p.read_bytes() for p in project.glob("demo.db*")} == before
     sync(capsys, project)  # a real run repairs it
     assert _triggers(db, "emotion") == {"emotion__touch", "emotion__deleted"}
+
+
+def test_a_dry_run_against_a_database_of_ones_own_adds_nothing_to_it(
+    capsys: pytest.CaptureFixture[str], project: Path
+) -> None:
+    """``path`` names a database syncbridge never wrote (the user's own): ``status`` and
+    ``--dry-run`` read it as empty and add nothing to it, not even the bookkeeping
+    tables; the first real sync does."""
+    db = project / "demo.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE mine (a TEXT)")
+        conn.execute("INSERT INTO mine VALUES ('kept')")
+    conn.close()
+    before = db.read_bytes()
+    for args in (["sync", "--dry-run"], ["status"], ["migrate", "--to", "local", "--dry-run"]):
+        assert main([*args, "--config", str(project / "syncbridge.toml")]) == 0, args
+        capsys.readouterr()
+        assert db.read_bytes() == before, args
+        assert [n for (n,) in query(db, "SELECT name FROM sqlite_master")] == ["mine"]
+    assert counts(sync(capsys, project))[:4] == [0, 0, 0, 0]
+    assert {"_meta", "_trash", "mine"} <= {n for (n,) in query(db, "SELECT name FROM sqlite_master")}
+    assert query(db, "SELECT a FROM mine") == [("kept",)]
