@@ -217,10 +217,47 @@ class Adapter(abc.ABC):
         """
 
     def refresh(self) -> None:  # noqa: B027 - optional hook
-        """Bring the adapter's view up to date before a run lists it (the vault rescans).
+        """Bring the adapter's view up to date before a run lists it (the vault rescans),
+        and finish what an interrupted run of this adapter left half done (the Notion
+        adapter's page moves, relation second passes and lost creates).
 
-        The engine calls it once per run, before :meth:`list`. Default: nothing.
+        The engine calls it once per run, before :meth:`list`. Inside :meth:`dry_run` it
+        must only read: the work it would finish is told by :meth:`unfinished` instead.
+        Default: nothing.
         """
+
+    @contextmanager
+    def dry_run(self) -> Iterator[None]:
+        """Within: a dry run is going on (``sync --dry-run``, ``migrate --dry-run``,
+        ``status``): the engine only reads this side, and the adapter must write nothing
+        anywhere either: no record, no request that changes the remote, no repair of a
+        damaged layout, no journal of its own finished. :meth:`refresh` only reads, and
+        the earlier work it would have finished is told by :meth:`unfinished`.
+
+        The engine enters it around every dry run (:func:`syncbridge.engine.run_sync`);
+        a caller that reads an adapter for a dry run on its own enters it too. Nestable.
+        Default: :attr:`in_dry_run` is ``True`` inside; an adapter whose reads or
+        :meth:`refresh` can write checks it.
+        """
+        depth = getattr(self, "_dry_run_depth", 0)
+        self._dry_run_depth = depth + 1
+        try:
+            yield
+        finally:
+            self._dry_run_depth = depth
+
+    @property
+    def in_dry_run(self) -> bool:
+        """Whether a :meth:`dry_run` block is open: write nothing anywhere."""
+        return getattr(self, "_dry_run_depth", 0) > 0
+
+    def unfinished(self) -> builtins.list[str]:
+        """What an earlier, interrupted run left that :meth:`refresh` would finish now,
+        one line each naming the record and the work (a dry run prints them as notices).
+        Reads only (requests that read the remote are allowed), writes nothing. Default:
+        nothing left.
+        """
+        return []
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -251,6 +288,22 @@ class Adapter(abc.ABC):
         and writes nothing.
         """
         return []
+
+    def declared_classes(self) -> Mapping[str, ClassSchema] | None:
+        """The classes as this side declares them in its own schema (a Notion database's
+        properties), class name → :class:`~syncbridge.schema.model.ClassSchema` with the
+        fields it holds in its order, each typed by what the side declares (a number
+        column is Number even when every value is empty) and with the options it declares
+        (a select's options, used or not; ``choices``). A File or MultiFile field whose
+        side knows the class its links point at names it in ``options["class"]``. Types
+        the side cannot tell apart (text that held JSON or a time, a date with or without
+        a time) are the plainest (Input, Date); the caller may refine them from values.
+
+        ``None`` (the default) when the side declares no schema of its own: the caller
+        infers the classes from the records (``syncbridge migrate --from`` does). Reads
+        only (requests that read the remote are allowed), writes nothing.
+        """
+        return None
 
     def held_fields(self, class_name: str) -> frozenset[str] | None:
         """The fields this side can store for ``class_name`` (its columns, properties), or

@@ -182,6 +182,11 @@ def migrate_to(
     with bridge.state_scope(writes=not dry_run) as state:
         pending = bool(state.pending_journal(t.name))
         linked_before = len(state.links(t.name))
+        if not dry_run:
+            # the check below is a dry run, which finishes nothing an interrupted run left
+            # to the adapter (a Notion move, a second pass): the real run finishes it
+            # first, so that the check sees the target as the run will
+            bridge.remote(t.name).refresh()
         preview = bridge.run(t.name, state, dry_run=True)
         if preview.safety_stop:
             raise SafetyStop(preview.safety_stop)

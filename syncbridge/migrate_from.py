@@ -39,7 +39,7 @@ import json
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -48,6 +48,7 @@ from syncbridge.errors import ConfigError, SafetyStop, SkipError
 from syncbridge.migrate import MigrationReport, save_report
 from syncbridge.schema.fileclass_files import classes_from_records, fileclass_text
 from syncbridge.schema.metadata_menu import SETTINGS_PATH, read_settings
+from syncbridge.schema.model import ClassSchema, FieldKind
 from syncbridge.vault.filenames import safe_filename
 from syncbridge.vault.fsio import ABSENT, write_atomic
 from syncbridge.wikilinks import LinkResolver, links_in_value
@@ -128,8 +129,11 @@ def migrate_from(
                                  direction="from", vault=str(into))
         vault = bridge.vault(progress=progress,
                              cache=not dry_run or vault_config.state_path.parent.exists())
-        records = _remote_records(bridge.remote(t.name))
-        written = _fileclasses(vault, records, vault_config, dry_run=dry_run)
+        remote = bridge.remote(t.name)
+        records = _remote_records(remote, dry_run=dry_run)
+        declared = remote.declared_classes()  # None: the classes come from the records
+        written = _fileclasses(vault, records, vault_config, dry_run=dry_run,
+                               declared=declared)
         report.fileclasses = [path for path, _ in written]
         report.warnings.extend(
             {"id": path, "class": "", "kind": "fileclass", "message": why}
@@ -145,11 +149,14 @@ def migrate_from(
                 preview = bridge.run(t.name, state, dry_run=True, keep_out=keep_out)
                 _check_into_vault(preview, t.name, resuming=pending, kept=keep_out)
             report.kept_out = len(keep_out)
-            report.warnings.extend(_name_and_link_problems(vault, preview))
+            linked = {link.b_id: link.a_id for link in state.links(t.name).values()}
+            names = _plan_names(vault, preview, records, linked)
+            report.warnings.extend(names.warnings)
             if dry_run:
                 _fill_from(report, preview, preview)
             else:
-                done = bridge.run(t.name, state, progress=progress, keep_out=keep_out)
+                with vault.planned(names.paths, names.links):
+                    done = bridge.run(t.name, state, progress=progress, keep_out=keep_out)
                 if done.safety_stop:
                     raise SafetyStop(done.safety_stop)
                 _fill_from(report, preview, done)
@@ -160,10 +167,17 @@ def migrate_from(
     return report
 
 
-def _remote_records(remote: Adapter) -> list[Record]:
+def _remote_records(remote: Adapter, *, dry_run: bool) -> list[Record]:
     """Every record of ``remote``, read in chunks (an adapter keeps what it read for the
     run: the Notion adapter serves the engine's reads from memory). A record gone between
-    list and read is left out."""
+    list and read is left out. ``dry_run``: read inside :meth:`Adapter.dry_run`, so the
+    adapter's refresh finishes nothing (the dry run's notices say what it would)."""
+    with remote.dry_run() if dry_run else contextlib.nullcontext():
+        return _read_all(remote)
+
+
+def _read_all(remote: Adapter) -> list[Record]:
+    """:func:`_remote_records`' reads: refresh, list, then ``read_many`` in chunks."""
     remote.refresh()
     ids = [ref.id for ref in remote.list()]
     out: list[Record] = []
@@ -179,19 +193,28 @@ def _remote_records(remote: Adapter) -> list[Record]:
 
 
 def _fileclasses(
-    vault: VaultAdapter, records: Sequence[Record], config: Config, *, dry_run: bool
+    vault: VaultAdapter,
+    records: Sequence[Record],
+    config: Config,
+    *,
+    dry_run: bool,
+    declared: Mapping[str, ClassSchema] | None = None,
 ) -> list[tuple[str, str]]:
-    """Write a fileClass note per class of ``records`` the vault does not define (all of
-    them in a vault without classes): ``(path, "")`` per note written (or that would be),
-    ``(path, why)`` per note not written (a file is there). The default class gets none
-    (notes without a class key are of it); a class the vault defines keeps its own
-    definition. Rescans the vault after writing."""
+    """Write a fileClass note per class of ``records`` (and of ``declared``, the remote's
+    own schema when it has one: its types and options win over values) the vault does
+    not define (all of them in a vault without classes): ``(path, "")`` per note written
+    (or that would be), ``(path, why)`` per note not written (a file is there). The
+    default class gets none (notes without a class key are of it); a class the vault
+    defines keeps its own definition. A link field whose remote names the class it
+    points at suggests that class's notes in Metadata Menu (``dvQueryString``). Rescans
+    the vault after writing."""
     schema = vault.vault.schema
     defined = {n for n, c in schema.classes.items() if c.source == "metadata-menu"}
     skip = {schema.class_key}
     if config.sync.id_field:
         skip.add(config.sync.id_field)
-    classes = {name: cls for name, cls in classes_from_records(records, skip=skip).items()
+    found = classes_from_records(records, skip=skip, declared=declared)
+    classes = {name: _link_queries(cls, schema.class_key) for name, cls in found.items()
                if name != schema.default_class and name not in defined}
     if not classes:
         return []
@@ -218,6 +241,21 @@ def _fileclasses(
     if not dry_run:
         vault.refresh()
     return out
+
+
+def _link_queries(cls: ClassSchema, class_key: str) -> ClassSchema:
+    """``cls`` with each link field that names its class (``options["class"]``, from
+    :meth:`Adapter.declared_classes`) given Metadata Menu's ``dvQueryString`` for that
+    class's notes (those whose ``class_key`` is that class, as migrated notes say)."""
+    fields = {}
+    for name, spec in cls.fields.items():
+        target = spec.options.get("class")
+        if spec.kind in (FieldKind.LINK, FieldKind.LINKS) and isinstance(target, str):
+            query = (f"dv.pages().where(p => p[{json.dumps(class_key)}] == "
+                     f"{json.dumps(target, ensure_ascii=False)})")
+            spec = dataclasses.replace(spec, options={"dvQueryString": query})
+        fields[name] = spec
+    return dataclasses.replace(cls, fields=fields)
 
 
 def _check_into_vault(
@@ -267,34 +305,72 @@ def _creates(preview: SyncReport) -> list[Record]:
             if w.op == "create" and w.record is not None]
 
 
-def _name_and_link_problems(vault: VaultAdapter, preview: SyncReport) -> list[dict[str, str]]:
-    """A warning per note whose name is not its title (characters no file name can
-    hold, or a name taken: the note gets a numbered one) and per link value that
-    resolves to no note of the vault as it will be; each names the record."""
-    out: list[dict[str, str]] = []
+@dataclasses.dataclass
+class _Names:
+    """The names a migration gives its notes (:func:`_plan_names`), for the titles held
+    by one record whose note gets another name: title → planned note path, and link
+    target as the remote writes it → the vault link target of that note; a warning per
+    problem."""
+
+    paths: dict[str, str]
+    links: dict[str, str]
+    warnings: list[dict[str, str]]
+
+
+def _plan_names(
+    vault: VaultAdapter, preview: SyncReport, records: Sequence[Record],
+    linked: Mapping[str, str],
+) -> _Names:
+    """Plan every note's name and the links to notes whose name is not their title.
+
+    A title no file name can hold (``A/B: c``) or taken (by a note that exists or
+    another record: numbered) names its note otherwise; a warning says which. Links to
+    such a title (a link ``[[A/B: c]]`` in a field) are written to the note it got
+    (``[[A B c|A/B: c]]``: :meth:`VaultAdapter.planned`), unless the link resolves to a
+    note already or the title is held by more than one record (Obsidian could not tell
+    which); a warning remains for each link that resolves to no note. ``linked``: remote
+    id → vault path of the records a run created before (their notes exist)."""
+    out = _Names({}, {}, [])
     planned: list[str] = []
+    by_title: dict[str, list[str]] = {}
+    for record in records:
+        if record.id is not None and record.id in linked:
+            by_title.setdefault(record.title or "Untitled", []).append(linked[record.id])
     for record in _creates(preview):
         path = vault.path_for(record, taken=planned)
         planned.append(path)
         title = record.title or "Untitled"
+        by_title.setdefault(title, []).append(path)
         stem = PurePosixPath(path).stem
         if stem == title:
             continue
         clean = PurePosixPath(safe_filename(title)).stem
         if stem == clean:
             message = (f"title {title!r} holds characters a file name cannot: the note is "
-                       f"{path}; links [[{title}]] will not find it")
+                       f"{path}; links [[{title}]] in fields are written to it")
         else:
             message = (f"title {title!r} names a note that exists or another record's: "
                        f"this one is {path}")
-        out.append({"id": path, "class": record.class_name, "kind": "name", "message": message})
+        out.warnings.append({"id": path, "class": record.class_name, "kind": "name",
+                             "message": message})
     resolver = LinkResolver([*vault.vault.paths(), *planned])
+    for title, paths in by_title.items():
+        if len(paths) != 1 or PurePosixPath(paths[0]).stem == title:
+            continue
+        out.paths[title] = paths[0]
+        if resolver.resolve(title) is not None:
+            continue
+        stem = PurePosixPath(paths[0]).stem
+        out.links[title] = stem if resolver.resolve(stem) == paths[0] else paths[0][:-3]
     for record, path in zip(_creates(preview), planned, strict=True):
         for key, value in record.fields.items():
             for link in links_in_value(value):
-                if link.target and resolver.resolve(link.target, path) is None:
-                    out.append({"id": path, "class": record.class_name, "kind": "link",
-                                "message": f"{key}: [[{link.target}]] resolves to no note"})
+                target = out.links.get(link.target, link.target)
+                if link.target and resolver.resolve(target, path) is None:
+                    out.warnings.append({"id": path, "class": record.class_name,
+                                         "kind": "link",
+                                         "message": f"{key}: [[{link.target}]] resolves "
+                                                    "to no note"})
     return out
 
 

@@ -57,6 +57,7 @@ import unicodedata
 import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "LinkResolver",
@@ -68,6 +69,7 @@ __all__ = [
     "format_link",
     "iter_value_links",
     "links_in_value",
+    "relink_value",
     "resolve_links",
     "searchable_ranges",
 ]
@@ -400,6 +402,37 @@ def iter_value_links(
     elif isinstance(value, (list, tuple)):
         for index, item in enumerate(value):
             yield from iter_value_links(item, (*path, index))
+
+
+def relink_value(value: Any, targets: Mapping[str, str]) -> Any:
+    """``value`` (a frontmatter value) with each wikilink whose target is a key of
+    ``targets`` pointed at ``targets[target]`` instead, its heading and block kept and
+    the text written before kept as its alias when it had none and is no embed
+    (``[[A/B#H]]`` → ``[[A B#H|A/B#H]]``). Strings inside lists and dict values are rewritten alike;
+    anything else is returned as it is. Pure."""
+    if isinstance(value, str):
+        out: list[str] = []
+        last = 0
+        for link in _scan(value):
+            new = targets.get(link.target)
+            if new is None or new == link.target:
+                continue
+            alias = link.alias
+            if alias is None and not link.embed:  # an embed's alias would be its size
+                alias = link.linkpath
+            try:
+                text = format_link(new, heading=link.heading, block=link.block, alias=alias,
+                                   embed=link.embed)
+            except ValueError:
+                continue  # what cannot be written as a link is left as it was
+            out.append(value[last:link.start] + text)
+            last = link.end
+        return "".join(out) + value[last:] if out else value
+    if isinstance(value, Mapping):
+        return {k: relink_value(v, targets) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [relink_value(v, targets) for v in value]
+    return value
 
 
 def _key(text: str) -> str:

@@ -467,3 +467,25 @@ def test_cell_cleared_on_the_remote_clears_the_note_field(
     report = sync(vault, remote, state_store)
     assert report["vault"]["updated"] == 1
     assert vault.contents()["N.md"][0] == {"status": "a", "local": "kept"}
+
+
+def test_a_dry_run_after_an_interrupted_run_says_so_and_recovers_nothing(
+    vault: MemoryAdapter, memory_remote: MemoryAdapter, state_store: StateStore
+) -> None:
+    """The engine's own journal recovery is the real run's: a dry run leaves the journal
+    and the links as they are, writes nothing, and says a sync would reconcile them."""
+    from dataclasses import replace
+
+    vault.put("A.md", {"status": "a"}, "body a\n")
+    with pytest.raises(SimulatedCrash):
+        run_sync(vault, memory_remote, state_store, OPTS, faults_at=FaultInjector(1, "after"))
+    writes = vault.write_count + memory_remote.write_count
+    dry = run_sync(vault, memory_remote, state_store, replace(OPTS, dry_run=True))
+    assert dry.recovered == 0 and vault.write_count + memory_remote.write_count == writes
+    assert len(state_store.pending_journal("t")) == 1 and state_store.links("t") == {}
+    assert [n.message for n in dry.notices] == [
+        "an interrupted run left 1 action(s) in the journal; a sync would reconcile them "
+        "first (the plan above does not count them)"]
+    report = run_sync(vault, memory_remote, state_store, OPTS)
+    assert report.recovered == 1 and report.remote.created == 0
+    assert state_store.pending_journal("t") == []

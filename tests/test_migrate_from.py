@@ -283,3 +283,96 @@ def test_class_folders_must_stay_inside_the_vault(tmp_path: Path, folder: str) -
                                    f'class_folders = {{ wound = "{folder}" }}\n'), "utf-8")
     with pytest.raises(ConfigError, match="class_folders"):
         load_config(path)
+
+
+def test_declared_types_win_and_values_refine_what_a_declaration_cannot_tell() -> None:
+    """``classes_from_records`` with a remote's own schema (Notion's is tested against
+    the local server): declared types and options first, in the declared order; text
+    holding JSON, a date holding date-times, one link or several are refined from the
+    values; a field only records hold is inferred; a class with no record still has one."""
+    from syncbridge.adapter import Record
+    from syncbridge.schema.fileclass_files import classes_from_records
+    from syncbridge.schema.model import ClassSchema, FieldKind, FieldSpec, FieldType
+
+    def spec(name: str, ftype: FieldType, kind: FieldKind, **kw: Any) -> FieldSpec:
+        return FieldSpec(name, ftype, kind, origin="remote", **kw)
+
+    declared = {
+        "item": ClassSchema("item", {
+            "state": spec("state", FieldType.SELECT, FieldKind.TEXT, choices=("a", "b")),
+            "count": spec("count", FieldType.NUMBER, FieldKind.NUMBER),
+            "meta": spec("meta", FieldType.INPUT, FieldKind.TEXT),
+            "at": spec("at", FieldType.DATE, FieldKind.DATE),
+            "parent": spec("parent", FieldType.MULTIFILE, FieldKind.LINKS,
+                           options={"class": "item"}),
+        }, source="remote"),
+        "empty": ClassSchema("empty", {"n": spec("n", FieldType.NUMBER, FieldKind.NUMBER)},
+                             source="remote"),
+    }
+    records = [Record("item", {"state": "a", "count": None, "meta": {"k": [1]},
+                               "at": "2026-01-05T10:30", "parent": "[[X]]", "extra": 3})]
+    out = classes_from_records(records, skip={"fileClass"}, declared=declared)
+    item = out["item"].fields
+    assert list(item) == ["state", "count", "meta", "at", "parent", "extra"]
+    assert [item[k].type for k in item] == [
+        FieldType.SELECT, FieldType.NUMBER, FieldType.YAML, FieldType.DATETIME,
+        FieldType.FILE, FieldType.NUMBER]
+    assert item["state"].choices == ("a", "b")
+    assert item["parent"].options["class"] == "item"
+    assert out["empty"].fields["n"].type is FieldType.NUMBER
+    # a value the declared property cannot hold (kept aside by the remote) is not typed
+    # by it: the values decide
+    odd = [Record("item", {"count": "twelve", "state": ["a", "b"]})]
+    fields = classes_from_records(odd, declared=declared)["item"].fields
+    assert fields["count"].type is FieldType.INPUT and fields["state"].type is FieldType.MULTI
+    # without a declaration, the values alone (the fallback): an all-empty field is Input
+    alone = classes_from_records(records, skip={"fileClass"})["item"].fields
+    assert alone["state"].type is FieldType.INPUT and alone["count"].type is FieldType.INPUT
+
+
+def test_links_to_a_record_whose_note_got_another_name_are_written_to_that_note(
+    capsys: pytest.CaptureFixture[str], proj: Path
+) -> None:
+    """Two titles no file name holds as they are, and that make one name: each note is
+    named otherwise ("Fear the old one", "... 2"), and every link field naming them is
+    written to the note its record got (the title kept as alias), so Obsidian resolves
+    it; no report line for them; a sync afterwards finds nothing to do on either side."""
+    from syncbridge.wikilinks import LinkResolver, links_in_value
+
+    renames = {"Fear": "Fear: the old one", "Anger": "Fear  the old one"}
+    with sqlite3.connect(proj / "local.db") as conn:
+        for old, new in renames.items():
+            conn.execute("UPDATE emotion SET title = ? WHERE title = ?", (new, old))
+            conn.execute("UPDATE wound SET linked_emotions = replace(linked_emotions, ?, ?)",
+                         (f"[[{old}]]", f"[[{new}]]"))
+    into = proj / "new"
+    code, dry = back(capsys, proj, into, "--dry-run")
+    assert code == ExitCode.OK, dry
+    unresolved = [w["message"] for w in dry["warnings"] if w["kind"] == "link"]
+    assert not [m for m in unresolved if "the old one" in m], unresolved
+    code, data = back(capsys, proj, into)
+    assert code == ExitCode.OK, data
+    notes = Vault.open(into)
+    resolver = LinkResolver(notes.paths())
+    betrayal = entries(into)["Betrayal Wound"][0]["linked_emotions"]
+    targets = {}
+    for link in links_in_value(betrayal):
+        path = resolver.resolve(link.target, "Psyche/Wounds/Betrayal Wound.md")
+        assert path is not None, (link, betrayal)
+        targets[link.alias] = path
+    # each link reaches the note of the record it named (its body tells which)
+    for old, new in renames.items():
+        source = EXAMPLE / "Psyche" / "Emotions" / f"{old}.md"
+        body = source.read_text(encoding="utf-8").split("---\n", 2)[2]
+        assert (into / targets[new]).read_text(encoding="utf-8").endswith(body), new
+    assert sorted(Path(p).name for p in targets.values()) == [
+        "Fear the old one 2.md", "Fear the old one.md"]
+    # the two sides agree as they are: a two-way sync of that vault changes nothing
+    config = proj / "new.toml"
+    config.write_text(CONFIG.replace('path = "vault"', 'path = "new"').replace(
+        '[[targets]]', '[state]\npath = "new/.syncbridge/state.db"\n\n[[targets]]'))
+    assert main(["sync", "--json", "--config", str(config)]) == ExitCode.OK
+    report = json.loads(capsys.readouterr()[0])["targets"]["local"]
+    for side in ("vault", "remote"):
+        assert {k: v for k, v in report[side].items() if k != "unchanged"} == {
+            "created": 0, "updated": 0, "deleted": 0, "conflicts": 0}, report

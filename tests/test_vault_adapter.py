@@ -225,3 +225,25 @@ def test_a_key_yaml_reads_as_no_string_keeps_its_spelling_through_an_update(
     assert (tmp_path / "n.md").read_bytes() == data.replace(b"x: 1", b"x: 2")
     (again,) = adapter.read_many(["n.md"])
     assert again.fields == fields
+
+
+def test_planned_names_and_links_hold_whatever_the_order_of_creates(
+    example: VaultAdapter,
+) -> None:
+    """Inside ``planned`` (migrate --from): a record goes to the path planned for its
+    title even when it is created in another order than planned, and field links to a
+    title whose note is named otherwise are written to that note, the title as alias."""
+    paths = {"Fear: a": "Fear a 2.md", "Fear  a": "Fear a.md"}
+    links = {"Fear: a": "Fear a 2", "Fear  a": "Fear a"}
+    with example.planned(paths, links):
+        ref = example.create(Record("note", {"see": ["[[Fear  a]]", "[[Fear: a#Top]]"]},
+                                    body="x\n", title="Links"))
+        first = example.create(Record("note", {}, body="colon\n", title="Fear: a"))
+        second = example.create(Record("note", {}, body="spaces\n", title="Fear  a"))
+    assert (first.id, second.id) == ("Fear a 2.md", "Fear a.md")
+    assert example.read(ref.id).fields["see"] == ["[[Fear a|Fear  a]]",
+                                                  "[[Fear a 2#Top|Fear: a#Top]]"]
+    # outside it, names are picked as always
+    third = example.create(Record("note", {"see": ["[[Fear: a]]"]}, title="Fear: a"))
+    assert third.id == "Fear a 3.md"
+    assert example.read(third.id).fields["see"] == ["[[Fear: a]]"]

@@ -86,8 +86,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--from TARGET --into VAULT: the reverse, into an empty or existing vault folder: "
         "a note per record, named from its title (sanitized; a taken name gets a number, "
         "an existing note is never replaced), in its class folder ([vault] class_folders), "
-        "frontmatter in the class's field order, relations as \"[[links]]\"; Metadata Menu "
-        "fileClass notes for the target's classes when the vault has none. Notes of the "
+        "frontmatter in the class's field order, relations as \"[[links]]\" (to the name "
+        "the linked note got); Metadata Menu fileClass notes for the target's classes "
+        "when the vault has none, typed by the target's own schema when it has one "
+        "(Notion: property types, select options), else from the values. Notes of the "
         "vault the target lacks are left alone; a record that would change an existing "
         "note stops the migration before any write. A vault other than the config's gets "
         "its own state file, VAULT/.syncbridge/state.db.",
@@ -118,7 +120,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument(
         "--dry-run",
         action="store_true",
-        help="write and send nothing: print what would be created (counts per class) and "
+        help="write and send nothing (work an interrupted run left to the target is "
+        "listed, not finished): print what would be created (counts per class) and "
         "every problem found, counted per class (notes that cannot be sent, values the "
         "target would reject, links to no note, names that collide)",
     )

@@ -298,7 +298,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     sync.add_argument(
         "--dry-run", action="store_true",
         help="print what would change, per note and field, and the diff of each note whose "
-        "links would be rewritten; write nothing"
+        "links would be rewritten; write and send nothing anywhere (work an interrupted "
+        "run left, such as a Notion page move, is listed, not finished)"
     )
     sync.add_argument(
         "--json",

@@ -552,7 +552,9 @@ def run_sync(
     ``SyncReport.errors``; those entries sync next run.
     """
     if options.dry_run:
-        return _run_sync(vault, remote, state, options, progress, schema, faults_at)
+        # both adapters are told: their refresh only reads and says what it would finish
+        with vault.dry_run(), remote.dry_run():
+            return _run_sync(vault, remote, state, options, progress, schema, faults_at)
     owner = {"state": str(state.path), "target": options.target}
     with state.run_lock(options.target), remote.exclusive(owner) as locked:
         return _run_sync(vault, remote, state, options, progress, schema, faults_at, locked)
@@ -640,6 +642,8 @@ def _sync_pass(
     adapters: dict[Side, Adapter] = {"vault": vault, "remote": remote}
     vault.refresh()
     remote.refresh()
+    if options.dry_run:
+        _tell_unfinished(adapters, target, report)
     listings: dict[Side, list[RecordRef]] = {
         "vault": list(vault.list()),
         "remote": list(remote.list()),
@@ -657,6 +661,10 @@ def _sync_pass(
         # the last run ended after marking the target: its generation is ours
         state.set_generation(target, lineage.target_generation)
     pending = state.pending_journal(target)
+    if pending and options.dry_run:
+        report.notices.append(Notice(target, (
+            f"an interrupted run left {len(pending)} action(s) in the journal; a sync "
+            "would reconcile them first (the plan above does not count them)")))
     if pending and not options.dry_run:
         # An interrupted run's link rewrites (relink entries) are finished after this
         # run's plan is executed, with this run's own (_finish_relinks below), not before
@@ -752,6 +760,15 @@ def _sync_pass(
     if generation is not None:
         state.set_generation(target, generation)
     return report
+
+
+def _tell_unfinished(adapters: Mapping[Side, Adapter], target: str, report: SyncReport) -> None:
+    """A dry run's notices for the work an interrupted run left to each adapter
+    (:meth:`Adapter.unfinished`): what a sync's refresh would finish first."""
+    for side, adapter in adapters.items():
+        label = target if side == "remote" else "vault"
+        for line in adapter.unfinished():
+            report.notices.append(Notice(label, f"a sync would first finish: {line}"))
 
 
 def _new_notes_to_stream(

@@ -96,7 +96,8 @@ class FieldSpec:
     """Sub-fields of an Object / ObjectList field (MDM ``path`` = this field's id)."""
     origin: str = "metadata-menu"
     """Where the field's type came from: ``"metadata-menu"``, ``"types.json"``,
-    ``"inferred"`` (keys seen in a class's notes that its definition does not list)."""
+    ``"inferred"`` (keys seen in a class's notes that its definition does not list),
+    ``"remote"`` (a target's own schema: :meth:`syncbridge.adapter.Adapter.declared_classes`)."""
 
     @property
     def date_format(self) -> str | None:

@@ -22,7 +22,8 @@ What it pins down, beyond reading and writing: compare-and-swap on ``update`` an
 ``delete`` (a stale version changes nothing; updating a missing record creates nothing;
 deleting one is harmless), ``create`` choosing its own id, batches (a failed write inside
 leaves nothing, a block left by an exception keeps all of its writes or none), titles
-with newlines and special characters, and values at the edge of every field kind. A
+with newlines and special characters, values at the edge of every field kind, and a dry
+run (``Adapter.dry_run``) that changes nothing. A
 remote without atomic writes (``Capabilities.atomic_writes = False``) must pass it too.
 """
 
@@ -263,6 +264,26 @@ class AdapterContract:
             assert copy is None or isinstance(copy, str)
             adapter.refresh()
         assert [r.id for r in adapter.list()] == [ref.id]  # a conflict copy is never listed
+
+    def test_a_dry_run_reads_and_changes_nothing(self, adapter: Adapter) -> None:
+        """Inside ``dry_run()`` (nestable) the adapter knows it (``in_dry_run``); refresh,
+        listing, reading and ``unfinished()`` leave every record as it was."""
+        ref = self._create(adapter, name="dry")
+        before = sorted((r.id, r.version) for r in adapter.list())
+        record = adapter.read(ref.id)
+        assert not adapter.in_dry_run
+        with adapter.dry_run():
+            with adapter.dry_run():
+                assert adapter.in_dry_run
+            assert adapter.in_dry_run
+            adapter.refresh()
+            lines = adapter.unfinished()
+            assert isinstance(lines, list) and all(isinstance(x, str) for x in lines)
+            assert sorted((r.id, r.version) for r in adapter.list()) == before
+            assert adapter.read(ref.id) == record
+        assert not adapter.in_dry_run
+        adapter.refresh()
+        assert sorted((r.id, r.version) for r in adapter.list()) == before
 
     def test_delete_with_stale_version_raises_and_keeps_the_edit(self, adapter: Adapter) -> None:
         ref = self._create(adapter, name="x")

@@ -57,6 +57,7 @@ from syncbridge.schema.model import ClassSchema, FieldKind
 from syncbridge.vault.filenames import name_key, safe_filename
 from syncbridge.vault.fsio import ABSENT, read_snapshot
 from syncbridge.vault.vault import IndexEntry, Vault
+from syncbridge.wikilinks import relink_value
 
 if TYPE_CHECKING:
     from syncbridge.engine.relink import RelinkOutcome
@@ -141,6 +142,7 @@ class VaultAdapter(Adapter):
         # classify the same notes again
         self._listed_classes: tuple[object, dict[str, _Listed]] = (None, {})
         self._scope: frozenset[str] | None = None  # see scoped()
+        self._planned: tuple[Mapping[str, str], Mapping[str, str]] = ({}, {})  # planned()
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -194,6 +196,22 @@ class VaultAdapter(Adapter):
             yield
         finally:
             self._scope = before
+
+    @contextlib.contextmanager
+    def planned(self, paths: Mapping[str, str], links: Mapping[str, str]) -> Iterator[None]:
+        """Within: :meth:`create` puts a note made from a record titled ``t`` of ``paths``
+        at ``paths[t]`` when that path is still free (the name a dry run planned, so
+        that links can be written to it whatever order the notes are created in), and
+        writes each wikilink of its field values whose target is a key of ``links`` (a
+        note name as the remote writes it, e.g. a title no file name can hold) to
+        ``links[target]`` (the vault link target of the note that title got), the name
+        written before kept as the alias: ``[[A/B]]`` becomes ``[[A B|A/B]]``.
+        ``syncbridge migrate --from`` uses it (:mod:`syncbridge.migrate_from`)."""
+        before, self._planned = self._planned, (dict(paths), dict(links))
+        try:
+            yield
+        finally:
+            self._planned = before
 
     def list(self) -> Iterator[RecordRef]:
         schema = self.vault.schema
@@ -417,9 +435,12 @@ class VaultAdapter(Adapter):
 
     def create(self, record: Record) -> RecordRef:
         schema = self.vault.schema
-        path = self.path_for(record)
+        paths, links = self._planned
+        path = self._free_planned(paths.get(record.title or "")) or self.path_for(record)
         note = Note.new(path=path)
         fields = dict(record.fields)
+        if links:
+            fields = {k: relink_value(v, links) for k, v in fields.items()}
         if record.class_name != schema.default_class and schema.class_key not in fields \
                 and record.class_name in schema.classes:
             fields = {schema.class_key: record.class_name, **fields}
@@ -428,6 +449,18 @@ class VaultAdapter(Adapter):
         snap = self.vault.create(path, note)
         return RecordRef(path, snap.sha256, self._read(path).modified or _now(),
                          record.class_name)
+
+    def _free_planned(self, path: str | None) -> str | None:
+        """``path`` (planned by :meth:`planned`) when no note or file has it or a name
+        equal but for case; else ``None``."""
+        if path is None:
+            return None
+        try:
+            if self.vault.abspath(path).exists():
+                return None
+        except UnsafePath:
+            return None
+        return None if name_key(path) in {name_key(p) for p in self.vault.paths()} else path
 
     def update(self, record: Record, *, expected_version: str) -> RecordRef:
         if record.id is None:

@@ -51,7 +51,7 @@ from syncbridge_notion.properties import PropertyContext
 from syncbridge_notion.reading import PageReader
 from syncbridge_notion.recovery import LostCreates
 from syncbridge_notion.relations import RelationLinks
-from syncbridge_notion.schema import ClassLayout
+from syncbridge_notion.schema import ClassLayout, declared_class
 from syncbridge_notion.session import JSON, NotionSession, stamp
 
 __all__ = ["NotionAdapter"]
@@ -143,6 +143,25 @@ class NotionAdapter(Adapter):
             return [str(exc)]
         return []
 
+    def declared_classes(self) -> dict[str, ClassSchema]:
+        """Every class with a database, as its data source declares it now (one ``GET``
+        of each data source; :func:`.schema.declared_class`): property types, select
+        and multi-select options, relations pointing at their class. A database Notion
+        no longer shows (deleted, unshared: a ``RecordError``) is left out: its records,
+        if any, are typed from their values. Reads only."""
+        layouts = self.layouts.all()
+        class_of_source = {lay.data_source_id: name for name, lay in layouts.items()}
+        out: dict[str, ClassSchema] = {}
+        for name, layout in sorted(layouts.items()):
+            try:
+                properties = self.layouts.source_schema(layout.data_source_id, fresh=True)
+            except RecordError as exc:
+                self.session.problem(f"class {name!r}: its database's schema: {exc}")
+                continue
+            out[name] = declared_class(layout, self.layouts.waiting(name), properties,
+                                       class_of_source)
+        return out
+
     def held_fields(self, class_name: str) -> frozenset[str] | None:
         """The fields with a property in the class's database (``None`` before it has
         one): a held field missing from a page is a cleared value."""
@@ -154,10 +173,39 @@ class NotionAdapter(Adapter):
         """Finish what an interrupted run left: creates whose answer was lost are looked
         up by key, pages whose deeper blocks were not all appended get them, pages moved
         to another class's database get their properties there (:mod:`.moves`),
-        relations whose linked pages exist now are filled in (:mod:`.relations`)."""
+        relations whose linked pages exist now are filled in (:mod:`.relations`).
+        Inside :meth:`dry_run`: nothing (no request, the journal stays); what it would
+        finish is told by :meth:`unfinished`."""
+        if self.in_dry_run:
+            return
         self.creates.finish_pending()
         self.moves.finish_pending()
         self.relations.fill(check=True)
+
+    @contextlib.contextmanager
+    def dry_run(self) -> Iterator[None]:
+        """A dry run: :meth:`refresh` finishes nothing, the listing moves neither the
+        pull cursor nor the run counter; the engine only reads (see
+        :meth:`Adapter.dry_run`)."""
+        with super().dry_run():
+            before, self.session.dry_run = self.session.dry_run, True
+            try:
+                yield
+            finally:
+                self.session.dry_run = before
+
+    def unfinished(self) -> builtins.list[str]:
+        """The work :meth:`refresh` would finish now, one line each: lost creates (one
+        query per create whose page is unknown), interrupted moves and relation second
+        passes (one ``GET`` per page concerned). Sends no write; nothing (and no cache
+        file made) when the adapter has no cache yet."""
+        if not self.session.has_cache():
+            return []
+        return [
+            *self.creates.unfinished(),
+            *self.moves.unfinished(),
+            *self.relations.unfinished(),
+        ]
 
     def list(self) -> Iterator[RecordRef]:
         """Every live page of our databases. An incremental run queries each data source

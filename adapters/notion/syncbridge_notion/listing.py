@@ -31,7 +31,8 @@ class PageListing:
         self.reader = reader
 
     def refs(self) -> Iterator[RecordRef]:
-        """Every live page of our databases; moves the cursor and the run counter."""
+        """Every live page of our databases; moves the cursor and the run counter (not
+        in a dry run)."""
         session = self.session
         cache = session.cache
         layouts = self.layouts.all()
@@ -88,9 +89,10 @@ class PageListing:
                 for page_id in gone:
                     known.pop(page_id, None)
                     session.recent.pop(page_id, None)
-        cache.set("runs", str(runs))
-        if newest is not None:
-            cache.set("cursor", newest)
+        if not session.dry_run:  # a dry run is no run: the schedule stays as it was
+            cache.set("runs", str(runs))
+            if newest is not None:
+                cache.set("cursor", newest)
         for entry in known.values():
             yield RecordRef(entry.id, entry.version, stamp(entry.modified), entry.class_name)
 

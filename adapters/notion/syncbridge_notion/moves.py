@@ -50,6 +50,31 @@ class ClassMoves:
         cache.finish_move(page_id)
         return page, props
 
+    def unfinished(self) -> list[str]:
+        """What :meth:`finish_pending` would do now, one line per journaled move, found
+        by reading only (one ``GET`` per moved page); writes nothing, the journal stays."""
+        session = self.session
+        out: list[str] = []
+        for page_id, class_name, source, _props in session.cache.pending_moves():
+            cached = session.cache.page(page_id)
+            label = repr(cached.title) if cached and cached.title else f"page {page_id}"
+            try:
+                page = session.api.page(page_id)
+            except RecordError:
+                continue  # gone: nothing to finish (the real run forgets the entry)
+            parent = page.get("parent") or {}
+            if parent.get("data_source_id") == source and not page.get("in_trash"):
+                out.append(
+                    f"{label}: an interrupted run moved its page to class {class_name!r}; "
+                    "its properties there would be written (one PATCH)"
+                )
+            else:
+                out.append(
+                    f"{label}: an interrupted move to class {class_name!r} never landed; "
+                    "the engine would send the update again"
+                )
+        return out
+
     def finish_pending(self) -> None:
         """Finish the moves an interrupted run left: a page that reached its new database
         gets the journaled properties; one that did not (the move never landed), or

@@ -26,8 +26,9 @@ class LostCreates:
 
     def finish_pending(self) -> None:
         """Finish what an interrupted run left: creates whose answer was lost are looked
-        up by key, pages whose deeper blocks were not all appended get them. A create not
-        found after the grace period never reached Notion and is forgotten."""
+        up by key, pages whose deeper blocks were not all appended get them (and their
+        cached body is dropped). A create not found after the grace period never reached
+        Notion and is forgotten."""
         cache = self.session.cache
         for pending in list(cache.pending_creates()):
             page_id = pending.page_id or self.lookup(pending.source, pending.key)
@@ -36,8 +37,35 @@ class LostCreates:
                     cache.finish_create(pending.key)  # it never reached Notion
                 continue  # it may still land: create() looks again before sending
             cache.created(pending.key, page_id, pending.deferred)
-            self.blocks.append_deferred(page_id, pending.deferred)
+            if pending.deferred:
+                self.blocks.append_deferred(page_id, pending.deferred)
+                # a body read before (a dry run's) lacks them, and appends in the minute
+                # of that read leave the page's version as it was: read it again
+                cache.drop_body(page_id)
+                self.session.recent.pop(page_id, None)
             cache.finish_create(pending.key)
+
+    def unfinished(self) -> list[str]:
+        """What :meth:`finish_pending` would do now, one line per journaled create,
+        found by reading only (one query per create whose page id is not known);
+        writes nothing, the journal stays."""
+        out: list[str] = []
+        for pending in list(self.session.cache.pending_creates()):
+            what = f"a create in class {pending.class_name!r}"
+            page_id = pending.page_id or self.lookup(pending.source, pending.key)
+            if page_id is None:
+                if pending.age_s > self.grace_s():
+                    out.append(f"{what} got no answer and never reached Notion; it would "
+                               "be forgotten (the note is created again)")
+                else:
+                    out.append(f"{what} got no answer and may still land; it would be "
+                               "looked for again before anything is created")
+                continue
+            blocks = sum(len(item[1]) for item in pending.deferred)
+            more = (f"; {blocks} deeper block(s) would be appended" if blocks else "")
+            out.append(f"{what} whose answer was lost is page {page_id} in Notion: it "
+                       f"would be taken as created{more}")
+        return out
 
     def grace_s(self) -> float:
         """How long a create that got no answer may still land, seconds."""

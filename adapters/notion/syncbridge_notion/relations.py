@@ -186,6 +186,46 @@ class RelationLinks:
             self.writer.after_write(page, layout, record)
         self.note(page_id, record, layout, props)
 
+    def unfinished(self) -> list[str]:
+        """What :meth:`fill` (with the check, as a run's start does it) would send now,
+        one line per waiting page it would fill in, found by reading only (one ``GET``
+        per such page); writes nothing, the journal stays."""
+        out: list[str] = []
+        for page_id, (targets, _sent) in sorted(self.session.cache.links_pending().items()):
+            line = self._would_fill(page_id, targets)
+            if line is not None:
+                out.append(line)
+        return out
+
+    def _would_fill(self, page_id: str, targets: list[list[str]]) -> str | None:
+        """The line for one waiting page that :meth:`_fill_one` would write, else
+        ``None`` (nothing new, gone, or edited in Notion: left to the engine)."""
+        session = self.session
+        cached = session.cache.page(page_id)
+        loaded = self._load(page_id)
+        layout = self.layouts.all().get(loaded[0].class_name) if loaded else None
+        if cached is None or loaded is None or layout is None:
+            return None
+        record = loaded[0]
+        now = self.unresolved(record, layout)
+        adds = self._targets_of(record, layout)
+        if sorted(now) == sorted(targets) and not adds:
+            return None
+        try:
+            page = session.api.page(page_id)
+        except RecordError:
+            return None
+        if page.get("in_trash") or page_version(page) != cached.version.split("+")[0]:
+            return None  # edited (or trashed) in Notion: the engine reads it first
+        held = [t for t in targets if t not in now]
+        names = ", ".join(f"[[{t}]] ({f})" for f, t in held) or "its links"
+        extra = (f"; relation propert{'ies' if len(adds) > 1 else 'y'} "
+                 f"{', '.join(sorted(adds))} would be added to class {layout.class_name!r}"
+                 if adds else "")
+        label = record.title or page_id
+        return (f"{label!r}: an interrupted run left its relations to fill in: {names} "
+                f"(one PATCH){extra}")
+
     def _add_waiting_relations(self, pending: Mapping[str, Any]) -> None:
         """The relation properties the waiting pages can get now, added together: one
         schema update per class (instead of one per page)."""

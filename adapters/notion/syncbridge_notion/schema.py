@@ -4,7 +4,8 @@
 turns a :class:`~syncbridge.schema.model.ClassSchema` into the properties its database
 needs, :func:`schema_additions` into the request that adds what an existing data source
 lacks, and :func:`check_drift` names the properties someone renamed, deleted or retyped in
-Notion. Besides one property per field, every database has the title, the create key
+Notion; :func:`declared_class` reads a data source back into the class it declares.
+Besides one property per field, every database has the title, the create key
 (:attr:`.NotionConfig.id_property`, used to find a create whose answer was lost), the
 vault path and the fallback text property of :mod:`.properties`.
 
@@ -26,6 +27,7 @@ __all__ = [
     "ClassLayout",
     "PropertyPlan",
     "check_drift",
+    "declared_class",
     "desired_properties",
     "missing_properties",
     "notion_type",
@@ -87,6 +89,72 @@ def notion_type(spec: FieldSpec) -> str | None:
     if spec.origin == "inferred" and spec.type is FieldType.INPUT:
         return _BY_KIND.get(spec.kind, "rich_text")
     return _BY_TYPE.get(spec.type, _BY_KIND.get(spec.kind, "rich_text"))
+
+
+_DECLARED: Mapping[str, tuple[FieldType, FieldKind]] = {
+    "rich_text": (FieldType.INPUT, FieldKind.TEXT),
+    "url": (FieldType.INPUT, FieldKind.TEXT),
+    "number": (FieldType.NUMBER, FieldKind.NUMBER),
+    "select": (FieldType.SELECT, FieldKind.TEXT),
+    "multi_select": (FieldType.MULTI, FieldKind.LIST),
+    "checkbox": (FieldType.BOOLEAN, FieldKind.BOOLEAN),
+    "date": (FieldType.DATE, FieldKind.DATE),
+}
+
+
+def declared_class(
+    layout: ClassLayout,
+    waiting: Mapping[str, PropertyPlan],
+    properties: Mapping[str, Mapping[str, Any]],
+    class_of_source: Mapping[str, str],
+) -> ClassSchema:
+    """The class as its data source declares it (``properties``: the data source's
+    schema as Notion answers it): one field per property of ``layout`` (and per link
+    field still ``waiting`` for its relation), in the layout's order, typed by the
+    property's type now, select and multi-select options as declared (used or not). A
+    relation is File (single) or MultiFile, ``options["class"]`` the class whose data
+    source it points at (``class_of_source``); files are Media / MultiMedia. Text and
+    dates are Input and Date (Notion does not tell JSON, Time or a date-time apart).
+    Properties gone from Notion, or of a type we do not map, are left out. Pure."""
+    fields: dict[str, FieldSpec] = {}
+    by_name = {n.casefold(): entry for n, entry in properties.items()}
+    for fieldname, plan in [*layout.props.items(), *waiting.items()]:
+        if fieldname in fields:
+            continue
+        entry = by_name.get(plan.name.casefold())
+        ntype = str(entry.get("type")) if entry is not None else None
+        if fieldname in waiting and fieldname not in layout.props:
+            ntype = "relation"  # no property yet: no link named a synced note so far
+            entry = entry or {}
+        if entry is None or ntype is None:
+            continue
+        config = entry.get(ntype)
+        config = config if isinstance(config, Mapping) else {}
+        if ntype == "relation":
+            ftype, kind = ((FieldType.FILE, FieldKind.LINK) if plan.single
+                           else (FieldType.MULTIFILE, FieldKind.LINKS))
+            target = class_of_source.get(str(config.get("data_source_id") or ""))
+            target = target or plan.relation_class
+            options: dict[str, Any] = {"class": target} if target else {}
+            fields[fieldname] = FieldSpec(fieldname, ftype, kind, options=options,
+                                          origin="remote")
+            continue
+        if ntype == "files":
+            ftype, kind = ((FieldType.MEDIA, FieldKind.LINK) if plan.single
+                           else (FieldType.MULTIMEDIA, FieldKind.LINKS))
+            fields[fieldname] = FieldSpec(fieldname, ftype, kind, origin="remote")
+            continue
+        if ntype not in _DECLARED:
+            continue
+        ftype, kind = _DECLARED[ntype]
+        choices: tuple[str, ...] = ()
+        if ntype in ("select", "multi_select"):
+            choices = tuple(
+                str(o["name"]) for o in config.get("options") or []
+                if isinstance(o, Mapping) and o.get("name")
+            )
+        fields[fieldname] = FieldSpec(fieldname, ftype, kind, choices=choices, origin="remote")
+    return ClassSchema(name=layout.class_name, fields=fields, source="remote")
 
 
 def option_color(name: str) -> str:

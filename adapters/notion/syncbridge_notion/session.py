@@ -92,6 +92,8 @@ class NotionSession:
         self.refs: dict[str, RecordRef] = {}
         self.problems: list[str] = []
         """What the adapter kept or could not do, by note (also logged as warnings)."""
+        self.dry_run = False
+        """A dry run is going on (:meth:`.NotionAdapter.dry_run`): finish nothing."""
 
     @property
     def api(self) -> NotionAPI:
@@ -112,6 +114,10 @@ class NotionSession:
         if self._cache is None:
             self._cache = NotionCache(self.cache_path)
         return self._cache
+
+    def has_cache(self) -> bool:
+        """Whether the cache is open or its file exists (a read; makes no file)."""
+        return self._cache is not None or self.cache_path.exists()
 
     @property
     def cache_path(self) -> Path:

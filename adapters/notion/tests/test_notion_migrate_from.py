@@ -196,3 +196,111 @@ def test_a_name_no_portable_file_can_hold_comes_back_sanitized_in_its_folder(
     assert (into / "Pathways" / "Why me.md").read_text("utf-8").endswith("---\nasked\n")
     assert any(w["kind"] == "name" and w["id"] == "Pathways/Why me.md"
                for w in data["warnings"])
+
+
+SCHEMA_PROJECT = """---
+fields:
+  - name: phase
+    type: Select
+    options:
+      sourceType: ValuesList
+      valuesList: {"1": plan, "2": build, "3": done}
+    path: ""
+    id: s1Phas
+  - name: budget
+    type: Number
+    options: {}
+    path: ""
+    id: s2Budg
+  - name: labels
+    type: Multi
+    options:
+      sourceType: ValuesList
+      valuesList: {"1": red, "2": green, "3": blue}
+    path: ""
+    id: s3Labl
+  - name: due
+    type: Date
+    options: {dateFormat: YYYY-MM-DD}
+    path: ""
+    id: s4Due0
+  - name: lead_task
+    type: File
+    options: {}
+    path: ""
+    id: s5Lead
+  - name: tasks
+    type: MultiFile
+    options: {}
+    path: ""
+    id: s6Task
+---
+"""
+SCHEMA_TASK = """---
+fields:
+  - name: estimate
+    type: Number
+    options: {}
+    path: ""
+    id: t1Estm
+  - name: project
+    type: File
+    options: {}
+    path: ""
+    id: t2Proj
+---
+"""
+
+
+def test_fileclasses_from_notion_take_its_declared_types_and_options(
+    tmp_path: Path, notion_server: NotionFakeServer, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The fileClass notes ``migrate --from notion`` writes follow the databases' own
+    schema, not only the values: a select option no page uses, a number no page fills,
+    multi-select options, a date, relations as File / MultiFile suggesting their class."""
+    monkeypatch.setenv(TOKEN_ENV, notion_server.token)
+    root = tmp_path
+    vault = root / "vault"
+    (vault / ".obsidian" / "plugins" / "metadata-menu").mkdir(parents=True)
+    (vault / ".obsidian" / "plugins" / "metadata-menu" / "data.json").write_text(
+        json.dumps({"classFilesPath": "Classes/", "fileClassAlias": "fileClass"}))
+    (vault / "Classes").mkdir()
+    (vault / "Classes" / "project.md").write_text(SCHEMA_PROJECT, encoding="utf-8")
+    (vault / "Classes" / "task.md").write_text(SCHEMA_TASK, encoding="utf-8")
+    (vault / "Alpha.md").write_text(
+        '---\nfileClass: project\nphase: plan\nlabels:\n  - red\ndue: 2026-01-05\n'
+        'lead_task: "[[Write spec]]"\ntasks:\n  - "[[Write spec]]"\n  - "[[Ship]]"\n---\nA.\n',
+        encoding="utf-8")
+    for title in ("Write spec", "Ship"):
+        (vault / f"{title}.md").write_text(
+            f'---\nfileClass: task\nproject: "[[Alpha]]"\n---\n{title}.\n', encoding="utf-8")
+    (root / "syncbridge.toml").write_text(
+        '[vault]\npath = "vault"\ntimezone = "UTC"\n\n[sync]\nid_field = ""\n\n'
+        '[[targets]]\nname = "notion"\nadapter = "notion"\n'
+        f'parent_page = "{notion_server.root_page_id}"\ntoken_env = "{TOKEN_ENV}"\n'
+        f'base_url = "{notion_server.url}"\nrequests_per_s = 1000.0\nburst = 100\n',
+        encoding="utf-8",
+    )
+    code, sent = cli(root, capsys, "--to", "notion")
+    assert code == ExitCode.OK, sent
+    into = tmp_path / "copy"
+    code, data = cli(root, capsys, "--from", "notion", "--into", str(into))
+    assert code == ExitCode.OK, data
+    classes = Vault.open(into).schema.classes
+    project, task = classes["project"].fields, classes["task"].fields
+    assert {k: f.type.value for k, f in project.items()} == {
+        "phase": "Select", "budget": "Number", "labels": "Multi", "due": "Date",
+        "lead_task": "File", "tasks": "MultiFile"}
+    assert project["phase"].choices == ("plan", "build", "done")  # build, done: unused
+    assert project["labels"].choices == ("red", "green", "blue")
+    assert {k: f.type.value for k, f in task.items()} == {"estimate": "Number",
+                                                          "project": "File"}
+    assert project["tasks"].options["dvQueryString"] == (
+        'dv.pages().where(p => p["fileClass"] == "task")')
+    assert task["project"].options["dvQueryString"] == (
+        'dv.pages().where(p => p["fileClass"] == "project")')
+    # the notes are typed by them: values came back as they were sent
+    back = entries(into)
+    assert back["Alpha.md"][0]["phase"] == "plan"
+    assert back["Alpha.md"][0]["tasks"] == ["[[Write spec]]", "[[Ship]]"]

@@ -144,6 +144,7 @@ class SQLiteAdapter(Adapter):
         self._unmendable = -2  # the schema_version a repair failed at (read-only file)
         self._layout = Layout(config.table_prefix)
         self._lease: Lease | None = None  # held while a sync run has the database
+        self._bookkept = False  # the file has our bookkeeping tables (see _connect)
         self._check_leftovers()
         if self.path.exists():
             self._connect()
@@ -163,7 +164,9 @@ class SQLiteAdapter(Adapter):
             )
 
     def _connect(self) -> sqlite3.Connection:
-        """Open (creating if needed) the file and its bookkeeping tables."""
+        """Open (creating if needed) the file. A file that exists without our bookkeeping
+        tables (someone's own database) is opened as it is: its journal mode becomes WAL
+        and the tables are made by the first write (:meth:`transaction`)."""
         if self._closed:
             raise FatalError(f"{self.path}: the adapter is closed")
         self._check_leftovers()
@@ -178,17 +181,14 @@ class SQLiteAdapter(Adapter):
                 cached_statements=_STATEMENTS + 64,
             )
             conn.execute(f"PRAGMA busy_timeout = {int(config.busy_timeout_ms)}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
             self._layout.bind(conn)
-            if not self._layout.has_bookkeeping():  # else: no write lock just to open
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    self._layout.create_bookkeeping()
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    raise
-                conn.execute("COMMIT")
+            # a file without our bookkeeping tables (someone's own database) gets them,
+            # and WAL, with the first write (transaction()), not on open: reads, status
+            # and dry runs leave it as it is
+            self._bookkept = self._layout.has_bookkeeping()
+            if self._bookkept:
+                conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.OperationalError as exc:
             raise self._translate(exc) from exc
         except sqlite3.Error as exc:
@@ -221,11 +221,16 @@ class SQLiteAdapter(Adapter):
             conn = self._conn
             outer = self._depth == 0
             try:
+                if outer and not self._bookkept:
+                    conn.execute("PRAGMA journal_mode = WAL")  # not inside a transaction
                 conn.execute("BEGIN IMMEDIATE" if outer else "SAVEPOINT sb_write")
             except sqlite3.Error as exc:
                 raise self._translate(exc) from exc
             self._depth += 1
             try:
+                if outer and not self._bookkept:
+                    self._layout.create_bookkeeping()  # the first write to this file
+                    self._bookkept = True
                 if outer:
                     self._refresh_layout()
                     if self._layout.damaged:
@@ -261,6 +266,7 @@ class SQLiteAdapter(Adapter):
 
     def _forget(self) -> None:
         """Drop what may describe rolled-back work: layout, statements, recent records."""
+        self._bookkept = self._layout.has_bookkeeping()  # a first write's tables too
         self._layout.load()  # DDL of the failed write is gone too
         self._sql.clear()
         self._inserts.clear()
@@ -293,11 +299,14 @@ class SQLiteAdapter(Adapter):
     def _begin_reading(self) -> None:
         """BEGIN a read snapshot with the layout up to date. A layout another tool broke
         (lost triggers, a dropped column) is mended first, in a write transaction of its
-        own: a read snapshot cannot write, and what is read must come after the repair."""
+        own: a read snapshot cannot write, and what is read must come after the repair.
+        Not in a dry run (:meth:`dry_run`): the layout is read as it is, and
+        :meth:`unfinished` says what a sync would repair."""
         conn = self._conn
         conn.execute("BEGIN")
         self._refresh_layout()
-        if self._layout.damaged and self._schema_version != self._unmendable:
+        if (self._layout.damaged and self._schema_version != self._unmendable
+                and not self.in_dry_run):  # a dry run reads the layout as it is
             conn.execute("COMMIT")
             self._mend_alone()
             conn.execute("BEGIN")
@@ -537,6 +546,17 @@ class SQLiteAdapter(Adapter):
             f" as it is; store text there, e.g. UPDATE {table.q} SET {bad[0]} = '...'"
             f" WHERE _id = '{record_id}'"
         )
+
+    def unfinished(self) -> builtins.list[str]:
+        """The repair of a layout another tool broke (lost triggers, dropped columns)
+        that the next read outside a dry run makes, in words; read only."""
+        if self._absent():
+            return []
+        with self._reading():
+            if self._layout.damaged:
+                return [f"{self.path}: the layout would be repaired: "
+                        f"{self._layout.damage_summary()}"]
+        return []
 
     def unreadable(self) -> dict[str, str]:
         """Rows that exist but cannot be synced now, found by the last :meth:`list` (and
@@ -890,14 +910,14 @@ class SQLiteAdapter(Adapter):
         """Rows deleted from class tables (by default only by other tools), oldest first,
         optionally only those deleted at or after ``since`` (tz-aware)."""
         with self._reading():
-            if self._connection is None:
+            if self._connection is None or not self._bookkept:
                 return []
             return read_deletions(self._conn, self._layout, since, include_own)
 
     def trash(self) -> builtins.list[TrashEntry]:
         """Rows syncbridge deleted and nobody restored, oldest first."""
         with self._reading():
-            if self._connection is None:
+            if self._connection is None or not self._bookkept:
                 return []
             return read_trash(self._conn, self._layout)
 

@@ -202,6 +202,8 @@ class Layout:
         self.gone_columns = []
         by_table: dict[str, Table] = {}
         existing = self._existing_tables()
+        if _fold(self.meta) not in existing or _fold(self.meta_columns) not in existing:
+            return  # no bookkeeping yet (created by the first write): no class table
         for table_name, class_name in self.conn.execute(
             f"SELECT table_name, class_name FROM {quote(self.meta)} ORDER BY rowid"
         ):

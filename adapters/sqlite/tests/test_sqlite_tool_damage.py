@@ -407,3 +407,44 @@ def test_a_write_mends_the_layout_first_in_its_own_transaction(
     assert refs[second.id].version == second.version  # written after the repair
     external_sql(db_path, f"UPDATE emotion SET intensity = 3 WHERE _id = '{first.id}';")
     assert next(r for r in adapter.list() if r.id == first.id).version != refs[first.id].version
+
+
+def test_a_dry_run_reports_the_repair_and_leaves_the_database_as_it_is(
+    capsys: pytest.CaptureFixture[str], project: Path, external_sql: ExternalSQL
+) -> None:
+    """Reads repair a layout another tool broke; a dry run reads without repairing (not
+    one byte of the database changes) and says what a sync would repair."""
+    sync(capsys, project)
+    db = project / "demo.db"
+    external_sql(db, "DROP TRIGGER emotion__touch;\n")
+    before = {p.name: p.read_bytes() for p in project.glob("demo.db*")}
+    for args in (["sync", "--dry-run"], ["status"]):
+        assert main([*args, "--config", str(project / "syncbridge.toml")]) == 0
+        out = capsys.readouterr().out
+        assert "emotion has lost syncbridge's triggers" in out or args == ["status"], out
+        assert _triggers(db, "emotion") == {"emotion__deleted"}
+    assert {p.name: p.read_bytes() for p in project.glob("demo.db*")} == before
+    sync(capsys, project)  # a real run repairs it
+    assert _triggers(db, "emotion") == {"emotion__touch", "emotion__deleted"}
+
+
+def test_a_dry_run_against_a_database_of_ones_own_adds_nothing_to_it(
+    capsys: pytest.CaptureFixture[str], project: Path
+) -> None:
+    """``path`` names a database syncbridge never wrote (the user's own): ``status`` and
+    ``--dry-run`` read it as empty and add nothing to it, not even the bookkeeping
+    tables; the first real sync does."""
+    db = project / "demo.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE mine (a TEXT)")
+        conn.execute("INSERT INTO mine VALUES ('kept')")
+    conn.close()
+    before = db.read_bytes()
+    for args in (["sync", "--dry-run"], ["status"], ["migrate", "--to", "local", "--dry-run"]):
+        assert main([*args, "--config", str(project / "syncbridge.toml")]) == 0, args
+        capsys.readouterr()
+        assert db.read_bytes() == before, args
+        assert [n for (n,) in query(db, "SELECT name FROM sqlite_master")] == ["mine"]
+    assert counts(sync(capsys, project))[:4] == [0, 0, 0, 0]
+    assert {"_meta", "_trash", "mine"} <= {n for (n,) in query(db, "SELECT name FROM sqlite_master")}
+    assert query(db, "SELECT a FROM mine") == [("kept",)]

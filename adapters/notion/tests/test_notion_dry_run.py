@@ -1,0 +1,174 @@
+"""A dry run against Notion sends no write, even when an earlier run was interrupted.
+
+The Notion adapter's refresh finishes what an interrupted run left: a page move whose
+properties were not written yet (``moves.py``), a relation second pass that did not run
+(``relations.py``), a create whose answer was lost (``recovery.py``). A dry run
+(``syncbridge sync --dry-run``, ``syncbridge migrate --dry-run`` both ways, the engine's
+``dry_run`` option) must only *say* so: each scenario is set up for real against the
+local server through the real notion-client, then every dry run is made and the server's
+request counts show no write at all, the adapter's journal is left as it was, and the
+dry-run output names the work; a real run afterwards still finishes it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from notion_adapter_support import TOKEN_ENV, request_counts, reset_counts, writes
+from notion_vault_support import TZ, Run
+
+from syncbridge.cli import main
+from syncbridge.engine import SyncOptions, run_sync
+from syncbridge.errors import RemoteUnavailable
+from syncbridge.vault import Vault
+from syncbridge.vault.adapter import VaultAdapter
+
+
+def _config(run: Run) -> Path:
+    """A config file for the run's vault, state and adapter cache (what the CLI reads)."""
+    path = run.root / "syncbridge.toml"
+    path.write_text(
+        f'[vault]\npath = "vault"\ntimezone = "{TZ}"\n\n[sync]\nid_field = ""\n\n'
+        '[[targets]]\nname = "notion"\nadapter = "notion"\n'
+        f'parent_page = "{run.server.root_page_id}"\ntoken_env = "{TOKEN_ENV}"\n'
+        f'base_url = "{run.server.url}"\nrequests_per_s = 1000.0\nburst = 100\n'
+        f'timezone = "{TZ}"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def _journal(run: Run) -> tuple[Any, ...]:
+    """The adapter's journal of unfinished work (moves, waiting links, creates)."""
+    cache = run.remote.cache
+    creates = sorted((c.key, c.page_id, json.dumps(c.deferred)) for c in cache.pending_creates())
+    return cache.pending_moves(), cache.links_pending(), creates
+
+
+def _dry_runs(run: Run, capsys: pytest.CaptureFixture[str]) -> list[str]:
+    """Every kind of dry run, one after the other; the text each printed."""
+    config = str(_config(run))
+    out: list[str] = []
+    vault = VaultAdapter(Vault.open(run.root / "vault"), timezone=TZ)
+    report = run_sync(vault, run.remote, run.state,
+                      SyncOptions(target="notion", timezone=TZ, dry_run=True),
+                      schema=vault.vault.schema)
+    out.append("\n".join(n.message for n in report.notices))
+    commands = [
+        ["sync", "--dry-run", "--config", config],
+        ["migrate", "--to", "notion", "--dry-run", "--config", config],
+        ["migrate", "--from", "notion", "--into", str(run.root / "copy"), "--dry-run",
+         "--config", config],
+    ]
+    for args in commands:
+        main(args)
+        printed = capsys.readouterr()
+        out.append(printed.out + printed.err)
+    assert not (run.root / "copy").exists()
+    return out
+
+
+def _check_dry(run: Run, capsys: pytest.CaptureFixture[str], said: str) -> None:
+    """Every dry run: no write request, the journal unchanged, ``said`` in each output."""
+    journal = _journal(run)
+    reset_counts(run.server)
+    printed = _dry_runs(run, capsys)
+    assert writes(request_counts(run.server)) == {}
+    assert _journal(run) == journal
+    for text in printed:
+        assert said in text, text
+
+
+def _interrupted_move(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ship's class changed; its page moved, then the connection went before its
+    properties were written there."""
+    from syncbridge_notion.page_writes import PageWriter
+
+    note = run.root / "vault" / "Tasks" / "Ship.md"
+    note.write_text(note.read_text(encoding="utf-8").replace("fileClass: task",
+                                                             "fileClass: project"))
+
+    def lost(self: PageWriter, pid: str, body: dict[str, object]) -> dict[str, object]:
+        raise RemoteUnavailable("Notion: connection dropped (test)")
+
+    with monkeypatch.context() as m:
+        m.setattr(PageWriter, "patch", lost)
+        with pytest.raises(RemoteUnavailable):
+            run.sync()
+
+
+def test_a_dry_run_reports_an_interrupted_move_and_sends_nothing(
+    run: Run, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run.sync()
+    _interrupted_move(run, monkeypatch)
+    assert run.remote.cache.pending_moves()
+    source = run.source_of("project")
+    assert run.page("Ship")["parent"]["data_source_id"] == source  # moved, not finished
+    _check_dry(run, capsys, "moved its page to class 'project'")
+    run.sync()  # the real run finishes the move
+    assert not run.remote.cache.pending_moves()
+    assert run.page("Ship")["properties"]["estimate"]["number"] == 5
+
+
+def test_a_dry_run_reports_an_unfinished_second_pass_and_sends_nothing(
+    run: Run, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from syncbridge_notion.relations import RelationLinks
+
+    with monkeypatch.context() as m:
+        m.setattr(RelationLinks, "finish_batch", lambda self: None)
+        run.sync()
+    assert run.remote.cache.links_pending()
+    assert not all(run.related(t, "project") for t in ("Write spec", "Ship"))
+    _check_dry(run, capsys, "left its relations to fill in")
+    run.sync()
+    for title in ("Write spec", "Ship"):
+        assert run.related(title, "project") == ["Alpha"]
+    assert run.related("Alpha", "tasks") == ["Write spec", "Ship"]
+
+
+DEEP = "".join(f"{'    ' * level}- level {level}\n" for level in range(6))
+
+
+def test_a_dry_run_reports_a_lost_create_and_sends_nothing(
+    run: Run, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A create that reached Notion, then the process stopped before the answer was
+    taken in (Ctrl-C): its page holds three list levels, the rest is still to append."""
+    from syncbridge_notion.recovery import LostCreates
+
+    run.sync()
+    (run.root / "vault" / "Tasks" / "Deep.md").write_text(
+        '---\nfileClass: task\nproject: "[[Alpha]]"\nestimate: 1\n---\n' + DEEP,
+        encoding="utf-8",
+    )
+    real = LostCreates.create_page
+
+    def stopped(self: LostCreates, *args: Any) -> dict[str, Any]:
+        real(self, *args)
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(LostCreates, "create_page", stopped)
+        with pytest.raises(KeyboardInterrupt):
+            run.sync()
+    assert [c.page_id for c in run.remote.cache.pending_creates()] == [None]
+    _check_dry(run, capsys, "whose answer was lost is page")
+    run.sync()
+    assert not list(run.remote.cache.pending_creates())
+    page = run.page("Deep")  # one page, not two
+    vault = VaultAdapter(Vault.open(run.root / "vault"), timezone=TZ)
+    assert [p for p in vault.vault.paths() if "Deep" in p] == ["Tasks/Deep.md"]
+    assert _depth(run.remote.api.children, page["id"]) == 6
+
+
+def _depth(children: Callable[[str], list[dict[str, Any]]], block_id: str) -> int:
+    kids = [b for b in children(block_id) if b.get("has_children") or b.get("type")]
+    return 0 if not kids else 1 + max(
+        (_depth(children, b["id"]) if b.get("has_children") else 0) for b in kids
+    )
