@@ -19,8 +19,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
-from .inline import MEANINGFUL_ESCAPES, STRUCTURAL_ESCAPES
+from .inline import MEANINGFUL_ESCAPES, STRUCTURAL_ESCAPES, notion_page_url
 
 __all__ = ["LinkTargetLookup", "Segment", "rich_text_to_markdown", "segments"]
 
@@ -33,6 +34,10 @@ _NOTION_URL_RE = re.compile(
     r"https?://(?:www\.)?notion\.so/(?:[^/?#]*/)?(?:[^/?#]*-)?([0-9a-f]{32})(?:[?#].*)?\Z", re.I
 )
 _ESCAPE_1 = set("*_`[]<>$~|%")
+_WIKI_TEXT_RE = re.compile(r"[^\[\]\n]+")
+"""Text a wikilink's alias or heading can hold."""
+_MENTION_TITLE_RE = re.compile(r"[\\\[\]*_`<>$~%]")
+"""Characters of a page title escaped in the label of a link standing for a mention."""
 _ASCII_PUNCT = set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 _LINE_START_RE = re.compile(r"([ \t]*)([#>+=|-]|\d{1,9}[.)]|`{3}|~{3})")
 
@@ -60,6 +65,19 @@ def page_id_of_url(url: str) -> str | None:
     """The dashed page id a notion.so URL points at, or ``None``."""
     match = _NOTION_URL_RE.match(url)
     return _dashed(match.group(1)) if match else None
+
+
+def page_link_of_url(url: str) -> tuple[str | None, str | None]:
+    """The dashed page id a notion.so URL points at (or ``None``) and the heading or block
+    a wikilink named in its fragment (``#Heading``, ``#%5Eblock``; ``None`` for none, or
+    for the fragment of a Notion block link, a 32-digit block id)."""
+    page = page_id_of_url(url)
+    if page is None:
+        return None, None
+    _, hashed, fragment = url.partition("#")
+    if not hashed or not fragment or re.fullmatch(r"[0-9a-fA-F]{32}", fragment):
+        return page, None
+    return page, unquote(fragment)
 
 
 def _item_segment(item: dict[str, Any]) -> Segment | None:
@@ -235,13 +253,21 @@ def _render_link(
     link_target: LinkTargetLookup | None,
     delims: dict[str, str],
 ) -> str:
-    page = page_id_of_url(url)
+    page, sub = page_link_of_url(url)
     target = _target(link_target, page) if page is not None else None
     plain = "".join(seg.value for seg in members if seg.kind == "text")
-    if target is not None:
+    if target is not None and _WIKI_TEXT_RE.fullmatch(plain) and (
+        sub is None or _WIKI_TEXT_RE.fullmatch(sub)
+    ):
         shared = frozenset.intersection(*(seg.marks for seg in members)) if members else frozenset()
         opening = "".join(delims[m] for m in sorted(shared))
-        return f"{opening}[[{target}|{plain}]]{opening[::-1]}"
+        if sub is None:
+            inner = f"{target}|{plain}"
+        elif plain.endswith("#" + sub) and plain[: -len(sub) - 1].strip() == target.strip():
+            inner = plain  # [[Note#Heading]] as written
+        else:
+            inner = f"{target}#{sub}|{plain}"
+        return f"{opening}[[{inner}]]{opening[::-1]}"
     return f"[{body}]({_link_dest(url)})"
 
 
@@ -258,10 +284,15 @@ def _atom(seg: Segment, escape: int, link_target: LinkTargetLookup | None, start
         return f"${seg.value}$"
     if seg.kind == "mention":
         target = _target(link_target, seg.value)
-        title = seg.link or seg.value
-        if target is None and any(c in title for c in "[]|#^\n"):
-            return _escape_text(title, 1, start)  # a title no wikilink can hold: as text
-        return f"[[{target if target is not None else title}]]"
+        if target is not None:
+            return f"[[{target}]]"
+        # a page the vault does not know: a link to it, which reads back as this mention
+        title = " ".join((seg.link or "Untitled").split()) or "Untitled"
+        url = notion_page_url(seg.value)
+        if not re.fullmatch(r"https://www\.notion\.so/[0-9a-fA-F]{32}", url):
+            return _escape_text(title, 1, start)  # no page id to link to: the title as text
+        label = _MENTION_TITLE_RE.sub(lambda m: "\\" + m.group(0), title)
+        return f"[@{label}]({url})"
     if seg.code:
         return _code_span(seg.value)
     return _escape_text(seg.value, escape, start)
