@@ -44,6 +44,7 @@ from syncbridge_notion.client import NotionAPI
 from syncbridge_notion.config import NotionConfig
 from syncbridge_notion.layouts import ClassLayouts
 from syncbridge_notion.listing import PageListing
+from syncbridge_notion.mentions import BodyMentions
 from syncbridge_notion.moves import ClassMoves
 from syncbridge_notion.pacing import Clock
 from syncbridge_notion.page_writes import PageWriter, props_without_key
@@ -52,7 +53,7 @@ from syncbridge_notion.reading import PageReader
 from syncbridge_notion.recovery import LostCreates
 from syncbridge_notion.relations import RelationLinks
 from syncbridge_notion.schema import ClassLayout
-from syncbridge_notion.session import JSON, NotionSession, stamp
+from syncbridge_notion.session import JSON, NotionSession, source_path, stamp
 
 __all__ = ["NotionAdapter"]
 
@@ -99,6 +100,9 @@ class NotionAdapter(Adapter):
         self.creates = LostCreates(self.session, self.blocks)
         self.relations = RelationLinks(self.session, self.layouts, self.reader, self.writer)
         self.moves = ClassMoves(self.session, self.writer)
+        self.mentions = BodyMentions(
+            self.session, self.layouts, self.reader, self.writer, self.blocks
+        )
 
     @property
     def api(self) -> NotionAPI:
@@ -154,9 +158,11 @@ class NotionAdapter(Adapter):
         """Finish what an interrupted run left: creates whose answer was lost are looked
         up by key, pages whose deeper blocks were not all appended get them, pages moved
         to another class's database get their properties there (:mod:`.moves`),
-        relations whose linked pages exist now are filled in (:mod:`.relations`)."""
+        relations whose linked pages exist now are filled in (:mod:`.relations`), and body
+        links to them become page mentions (:mod:`.mentions`)."""
         self.creates.finish_pending()
         self.moves.finish_pending()
+        self.mentions.fill(check=True)
         self.relations.fill(check=True)
 
     def list(self) -> Iterator[RecordRef]:
@@ -180,7 +186,7 @@ class NotionAdapter(Adapter):
         layout = self.relations.prepare(record, self.layouts.layout_for(record))
         key = uuid.uuid4().hex
         props = self.writer.properties(record, layout, create_key=key)
-        items = record_items(record)
+        items = record_items(record, self.session.links.page_id(source_path(record)))
         children = [i.block for i in items if i.block is not None]
         first, deferred = split_blocks(children)
         cache = self.cache
@@ -195,6 +201,7 @@ class NotionAdapter(Adapter):
         if found is not None:
             ref = self.writer.after_write(self.api.page(found), layout, record)
             self.relations.note(found, record, layout, props)
+            self.mentions.note(found, record)
             return ref
         cache.begin_create(key, layout.class_name, layout.data_source_id, deferred, fingerprint)
         body: JSON = {
@@ -214,6 +221,7 @@ class NotionAdapter(Adapter):
         cache.finish_create(key)
         ref = self.writer.after_write(page, layout, record)
         self.relations.note(page_id, record, layout, props)
+        self.mentions.note(page_id, record)
         return ref
 
     def update(self, record: Record, *, expected_version: str) -> RecordRef:
@@ -263,6 +271,8 @@ class NotionAdapter(Adapter):
             session.written_blocks[page_id] = old_blocks
         ref = self.writer.after_write(page, layout, record)
         self.relations.note(page_id, record, layout, new_props)
+        if record.body != old.body:
+            self.mentions.note(page_id, record)
         return ref
 
     @contextlib.contextmanager
@@ -302,11 +312,13 @@ class NotionAdapter(Adapter):
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
-        """A run of writes; when it ends without an error, the second pass of
-        :mod:`.relations`: links to pages created in it (or earlier) are filled in, before
-        the engine reads the writes back. Never raises for that: what fails is reported
-        (:attr:`problems`) and stays journaled for the next batch or run."""
+        """A run of writes; when it ends without an error, the second passes of
+        :mod:`.mentions` and :mod:`.relations`: body links and relations to pages created
+        in it (or earlier) are filled in, before the engine reads the writes back. Never
+        raises for that: what fails is reported (:attr:`problems`) and stays journaled for
+        the next batch or run."""
         yield
+        self.mentions.finish_batch()
         self.relations.finish_batch()
 
     # -- lifecycle ---------------------------------------------------------------------------

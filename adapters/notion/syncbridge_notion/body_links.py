@@ -1,0 +1,131 @@
+"""Which synced page a body wikilink names, and which wikilink a page mention stands for.
+
+The converter is pure: it takes a ``page_id(target)`` lookup for writing and a
+``link_target(page_id)`` lookup for reading. :class:`BodyLinks` makes both from what
+this target has recorded: every page in the cache with the vault path of its note (the
+path property as last read or written; the title and ``.md`` when none is known).
+
+- **Writing** (:meth:`BodyLinks.page_id`): a wikilink's target resolves by the vault's own
+  rules (:class:`syncbridge.wikilinks.LinkResolver`: the exact path, then relative to the
+  note's folder, then the file name or a path suffix, the note's own folder first) among
+  the synced notes. A target naming no synced note stays text.
+- **Reading** (:meth:`BodyLinks.link_target`): a mention of a page is written as the body
+  last synced spelled its link to that page, while that spelling still resolves to it
+  (so ``[[note]]``, ``[[Folder/Note]]`` come back as written, and a page retitled in
+  Notion keeps the links in unchanged text as they are: the engine's relink rewrites
+  them when it renames the note); else as the note's name, or its path without ``.md``
+  when the name alone would resolve to another note. A page that is no synced note gets
+  ``None``: the converter writes ``[@title](page URL)``, which reads back as the mention.
+
+The index is rebuilt from the cache when a lookup misses and the cache's pages changed
+since (:attr:`.NotionCache.generation`): a page created earlier in the run resolves.
+Reads the cache; sends nothing.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable
+
+from syncbridge.wikilinks import LinkResolver, find_links
+from syncbridge_notion.cache import NotionCache
+
+__all__ = ["BodyLinks", "is_note_target"]
+
+
+def is_note_target(target: str) -> bool:
+    """Whether a wikilink target can name a note (not ``[[#Heading]]`` of the note
+    itself, nor an attachment such as ``image.png``)."""
+    name = target.strip().rsplit("/", 1)[-1]
+    if not name:
+        return False
+    extension = posixpath.splitext(name)[1].lower()
+    return extension in ("", ".md") or not extension[1:].isalnum()
+
+
+def _normal(page_id: str) -> str:
+    compact = page_id.replace("-", "").lower()
+    return f"{compact[:8]}-{compact[8:12]}-{compact[12:16]}-{compact[16:20]}-{compact[20:]}"
+
+
+class BodyLinks:
+    """Body wikilink resolution against the synced pages (see the module docstring)."""
+
+    def __init__(self, cache: Callable[[], NotionCache]) -> None:
+        """``cache``: the target's cache, opened on first use."""
+        self._cache = cache
+        self._generation = -1
+        self._paths: dict[str, str] = {}
+        self._ids: dict[str, str] = {}
+        self._resolver = LinkResolver([])
+
+    def _index(self, *, fresh: bool) -> None:
+        cache = self._cache()
+        if self._generation == cache.generation or (not fresh and self._generation >= 0):
+            return
+        self._generation = cache.generation
+        self._paths = {_normal(k): v for k, v in cache.page_paths().items()}
+        ids: dict[str, str] = {}
+        for page_id, path in sorted(self._paths.items()):
+            ids.setdefault(path, page_id)  # two pages of one path: the first, always
+        self._ids = ids
+        self._resolver = LinkResolver(ids)
+
+    def _resolve(self, target: str, source_path: str | None) -> str | None:
+        path = self._resolver.resolve(target, source_path)
+        return self._ids.get(path) if path is not None else None
+
+    def resolve(self, target: str, source_path: str | None) -> str | None:
+        """The page id of the synced note ``target`` names from the note at
+        ``source_path`` (vault-relative), or ``None``."""
+        if not is_note_target(target):
+            return None
+        self._index(fresh=False)
+        found = self._resolve(target, source_path)
+        if found is None and self._generation != self._cache().generation:
+            self._index(fresh=True)  # pages came or went since: look again
+            found = self._resolve(target, source_path)
+        return found
+
+    def page_id(self, source_path: str | None) -> Callable[[str], str | None]:
+        """The converter's ``page_id`` lookup for the body of the note at
+        ``source_path``."""
+        return lambda target: self.resolve(target, source_path)
+
+    def link_target(
+        self, source_path: str | None, prior: str | None = None
+    ) -> Callable[[str], str | None]:
+        """The converter's ``link_target`` lookup for the body of the note at
+        ``source_path``; ``prior``: that body as last synced (its spellings win)."""
+        spellings: dict[str, str] = {}
+        for link in find_links(prior or "", skip_comments=True):
+            if link.target.strip() and link.target not in spellings.values():
+                found = self.resolve(link.target, source_path)
+                if found is not None:
+                    spellings.setdefault(found, link.target)
+
+        def lookup(page_id: str) -> str | None:
+            key = _normal(page_id)
+            spelled = spellings.get(key)
+            return spelled if spelled is not None else self.name_of(key, source_path)
+
+        return lookup
+
+    def name_of(self, page_id: str, source_path: str | None) -> str | None:
+        """The shortest wikilink target that names page ``page_id`` from
+        ``source_path``: the note's name, else its path without ``.md``; ``None`` for a
+        page that is no synced note."""
+        key = _normal(page_id)
+        self._index(fresh=False)
+        path = self._paths.get(key)
+        if path is None:
+            self._index(fresh=True)
+            path = self._paths.get(key)
+        if path is None:
+            return None
+        stem = path[:-3] if path.lower().endswith(".md") else path
+        name = stem.rsplit("/", 1)[-1]
+        for candidate in (name, stem):
+            if self._resolve(candidate, source_path) == key:
+                return candidate
+        return None
