@@ -30,7 +30,7 @@ from collections.abc import Callable
 from syncbridge.wikilinks import LinkResolver, find_links
 from syncbridge_notion.cache import NotionCache
 
-__all__ = ["BodyLinks", "is_note_target"]
+__all__ = ["BodyLinks", "Spellings", "is_note_target"]
 
 
 def is_note_target(target: str) -> bool:
@@ -92,24 +92,21 @@ class BodyLinks:
         ``source_path``."""
         return lambda target: self.resolve(target, source_path)
 
-    def link_target(
-        self, source_path: str | None, prior: str | None = None
-    ) -> Callable[[str], str | None]:
+    def link_target(self, source_path: str | None, prior: str | None = None) -> Spellings:
         """The converter's ``link_target`` lookup for the body of the note at
         ``source_path``; ``prior``: that body as last synced (its spellings win)."""
-        spellings: dict[str, str] = {}
+        spellings = Spellings(self, source_path)
         for link in find_links(prior or "", skip_comments=True):
-            if link.target.strip() and link.target not in spellings.values():
-                found = self.resolve(link.target, source_path)
-                if found is not None:
-                    spellings.setdefault(found, link.target)
-
-        def lookup(page_id: str) -> str | None:
-            key = _normal(page_id)
-            spelled = spellings.get(key)
-            return spelled if spelled is not None else self.name_of(key, source_path)
-
-        return lookup
+            target = link.target
+            found = self.resolve(target, source_path) if target.strip() else None
+            if found is None:
+                continue
+            if link.alias is not None:
+                spellings.aliased.setdefault((found, link.alias), target)
+            elif link.heading is None and link.block is None:
+                spellings.plain.setdefault(found, target)
+            spellings.any.setdefault(found, target)
+        return spellings
 
     def name_of(self, page_id: str, source_path: str | None) -> str | None:
         """The shortest wikilink target that names page ``page_id`` from
@@ -129,3 +126,27 @@ class BodyLinks:
             if self._resolve(candidate, source_path) == key:
                 return candidate
         return None
+
+
+class Spellings:
+    """How a body spelled its links to each page (the converter's ``link_target``):
+    called with a page id, the target of a plain ``[[...]]`` link to it (for a mention);
+    :meth:`for_text`, the target of a link to it showing a text (an alias)."""
+
+    def __init__(self, links: BodyLinks, source_path: str | None) -> None:
+        self.links = links
+        self.source_path = source_path
+        self.plain: dict[str, str] = {}
+        self.aliased: dict[tuple[str, str], str] = {}
+        self.any: dict[str, str] = {}
+
+    def __call__(self, page_id: str) -> str | None:
+        key = _normal(page_id)
+        spelled = self.plain.get(key) or self.any.get(key)
+        return spelled if spelled is not None else self.links.name_of(key, self.source_path)
+
+    def for_text(self, page_id: str, text: str) -> str | None:
+        """The target of a link to ``page_id`` that shows ``text``: as the body spelled
+        the link with that alias, else as for a mention."""
+        spelled = self.aliased.get((_normal(page_id), text))
+        return spelled if spelled is not None else self(page_id)

@@ -163,18 +163,20 @@ class NotionCache:
         return [CachedPage(*r) for r in rows]
 
     def page_paths(self) -> dict[str, str]:
-        """Page id → the vault path of its note (as last read or written; the title with
-        ``.md`` when no path is known): what body wikilinks resolve against."""
+        """Page id → the vault path of its note: the folder of its path as last read or
+        written, and its title now (retitled in Notion, the note is renamed to it) with
+        ``.md``. What body wikilinks resolve against."""
         rows = self._conn.execute(
             "SELECT p.id, p.title, json_extract(b.record, '$.extra.path') FROM pages p"
             " LEFT JOIN bodies b ON b.page_id = p.id"
         )
         out = {}
         for page_id, title, path in rows:
-            if isinstance(path, str) and path:
+            folder = path.rsplit("/", 1)[0] + "/" if isinstance(path, str) and "/" in path else ""
+            if title:
+                out[str(page_id)] = f"{folder}{title}.md"  # a page retitled: its new name
+            elif isinstance(path, str) and path:
                 out[str(page_id)] = path
-            elif title:
-                out[str(page_id)] = f"{title}.md"
         return out
 
     # -- bodies ----------------------------------------------------------------------------

@@ -23,10 +23,19 @@ from urllib.parse import unquote
 
 from .inline import MEANINGFUL_ESCAPES, STRUCTURAL_ESCAPES, notion_page_url
 
-__all__ = ["LinkTargetLookup", "Segment", "rich_text_to_markdown", "segments"]
+__all__ = [
+    "LinkTargetLookup",
+    "Segment",
+    "rich_text_to_markdown",
+    "segments",
+    "shown_target",
+    "target_for",
+]
 
 LinkTargetLookup = Callable[[str], "str | None"]
-"""Notion page id (dashed) → wikilink target for ``[[...]]``, or ``None`` when unknown."""
+"""Notion page id (dashed) → wikilink target for ``[[...]]``, or ``None`` when unknown. It
+may also have a method ``for_text(page_id, text)``: the target for a link to that page
+showing ``text`` (see :func:`target_for`)."""
 
 _EMPHASIS = ("bold", "italic", "strikethrough")
 _DELIMS = {"bold": "**", "italic": "*", "strikethrough": "~~"}
@@ -254,8 +263,8 @@ def _render_link(
     delims: dict[str, str],
 ) -> str:
     page, sub = page_link_of_url(url)
-    target = _target(link_target, page) if page is not None else None
     plain = "".join(seg.value for seg in members if seg.kind == "text")
+    target = _target(link_target, page, plain) if page is not None else None
     if target is not None and _WIKI_TEXT_RE.fullmatch(plain) and (
         sub is None or _WIKI_TEXT_RE.fullmatch(sub)
     ):
@@ -263,7 +272,7 @@ def _render_link(
         opening = "".join(delims[m] for m in sorted(shared))
         if sub is None:
             inner = f"{target}|{plain}"
-        elif plain.endswith("#" + sub) and plain[: -len(sub) - 1].strip() == target.strip():
+        elif shown_target(plain, sub, target) is not None:
             inner = plain  # [[Note#Heading]] as written
         else:
             inner = f"{target}#{sub}|{plain}"
@@ -271,9 +280,41 @@ def _render_link(
     return f"[{body}]({_link_dest(url)})"
 
 
-def _target(link_target: LinkTargetLookup | None, page_id: str) -> str | None:
+def shown_target(plain: str, sub: str, target: str) -> str | None:
+    """For a link to a page's heading or block whose text is ``plain``: the target part
+    when the text is the wikilink as written (``Note#Heading`` for the target ``Note``,
+    or ``Folder/Note``: the same note's name), else ``None`` (the text is an alias)."""
+    if not plain.endswith("#" + sub):
+        return None
+    name = plain[: -len(sub) - 1].strip()
+    if not name:
+        return None
+    same = name == target.strip() or (
+        name.rsplit("/", 1)[-1].casefold() == target.strip().rsplit("/", 1)[-1].casefold()
+    )
+    return name if same else None
+
+
+def target_for(
+    link_target: LinkTargetLookup | None, page_id: str, shown: str | None = None
+) -> str | None:
+    """What ``link_target`` answers for ``page_id``: for a link showing the text
+    ``shown``, its ``for_text(page_id, shown)`` when it has that method (a lookup that
+    knows how each link was spelled: ``[[Folder/Note|alias]]`` beside ``[[Note]]``)."""
+    if link_target is None:
+        return None
+    spelled = getattr(link_target, "for_text", None)
+    if shown is not None and callable(spelled):
+        found = spelled(page_id, shown)
+        return found if isinstance(found, str) else None
+    return link_target(page_id)
+
+
+def _target(
+    link_target: LinkTargetLookup | None, page_id: str, shown: str | None = None
+) -> str | None:
     """The wikilink target for ``page_id``, if the lookup gives one a wikilink can hold."""
-    target = link_target(page_id) if link_target is not None else None
+    target = target_for(link_target, page_id, shown)
     if target is None or not target.strip() or any(c in target for c in "[]|#^\n"):
         return None
     return target
