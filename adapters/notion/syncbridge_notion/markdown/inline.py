@@ -14,8 +14,13 @@ What maps, and how (see ``docs/notion.md``, "Bodies: Markdown and blocks"):
   would merge with it) stays literal text.
 * ``$x$`` → an inline equation (within 1,000 characters); otherwise literal.
 * ``[[Target]]`` → a page mention when ``page_id("Target")`` knows the page;
-  ``[[Target|alias]]`` → the alias, linked to the page's URL; anything else (embeds,
-  headings, block links, unsynced targets) stays literal text.
+  ``[[Target|alias]]`` → the alias, linked to the page's URL; ``[[Target#Heading]]``,
+  ``[[Target#^block]]`` → their text (or alias) linked to the page's URL with the heading
+  or block, percent-encoded, as its fragment; ``![[...]]`` → ``!`` before any of these.
+  Links to targets ``page_id`` does not know (attachments, notes that are not synced,
+  ``[[#Heading]]`` of the note itself) stay literal text. ``[@Title](https://www.notion.so/
+  <32 hex digits>)``, the way the writer spells a mention of a page no note stands for,
+  is that page mention again.
 * Everything else (``%%comments%%``, HTML, ``==highlights==``, ``#tags``, ``^block-ids``,
   footnote references, images inside text) is literal text: it is shown in Notion as
   written and comes back as written. A backslash escape of a character that is inline

@@ -4,7 +4,10 @@
 Annotations become ``**``, ``*``, ``~~`` and backticks (Obsidian's spelling); underline
 and colours have no Markdown and are not written. Links become ``[text](url)``, or
 ``<url>`` when the text is the URL; a link to a synced Notion page becomes
-``[[target|text]]``, a page mention ``[[target]]``; an equation ``$x$``.
+``[[target|text]]`` (``[[target#Heading]]`` or ``[[target#Heading|text]]`` when its URL
+names a heading or block), a page mention ``[[target]]``, a mention of a page
+``link_target`` does not know ``[@title](https://www.notion.so/<id>)`` (which reads back
+as the mention); an equation ``$x$``.
 
 ``escape`` says how much plain text is protected: ``0`` writes it as it is (literal
 Obsidian syntax a note carried through Notion comes back as written), ``1`` backslash-
