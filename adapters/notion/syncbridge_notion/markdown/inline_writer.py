@@ -56,7 +56,8 @@ _LINE_START_RE = re.compile(r"([ \t]*)([#>+=|-]|\d{1,9}[.)]|`{3}|~{3})")
 
 @dataclass(frozen=True)
 class Segment:
-    """One piece of inline content: ``kind`` is ``text``, ``equation`` or ``mention``."""
+    """One piece of inline content: ``kind`` is ``text``, ``equation``, ``mention`` or
+    ``wiki`` (a link to a known page, as its ``[[...]]``, made by the writer)."""
 
     kind: str
     value: str
@@ -234,7 +235,7 @@ def rich_text_to_markdown(
     """Inline Markdown for rich-text ``items`` (see the module docstring); ``italic`` and
     ``bold`` are the delimiters to use (``*`` or ``_``, ``**`` or ``__``)."""
     delims = {**_DELIMS, "italic": italic, "bold": bold}
-    segs = segments(items)
+    segs = _wikilinks(segments(items), link_target)
     out: list[str] = []
     groups = _link_groups(segs)
     for link, members in groups:
@@ -245,6 +246,39 @@ def rich_text_to_markdown(
             continue
         out.append(_render_link(link, members, body, link_target, delims))
     return "".join(out)
+
+
+def _wikilinks(segs: list[Segment], link_target: LinkTargetLookup | None) -> list[Segment]:
+    """``segs`` with each link to a page ``link_target`` knows, all in one formatting,
+    made one ``wiki`` segment holding its ``[[...]]``: formatting around it is written
+    around the wikilink with the text next to it (``**[[Note|alias]] and more**``)."""
+    if link_target is None:
+        return segs
+    out: list[Segment] = []
+    for link, members in _link_groups(segs):
+        wiki = _wiki_inner(link, members, link_target) if link is not None else None
+        marks = {m.marks for m in members if m.value.strip()}
+        if wiki is None or len(marks) != 1 or any(m.code for m in members):
+            out.extend(members)
+            continue
+        out.append(Segment("wiki", f"[[{wiki}]]", marks.pop()))
+    return out
+
+
+def _wiki_inner(url: str, members: list[Segment], link_target: LinkTargetLookup) -> str | None:
+    """What goes between ``[[`` and ``]]`` for a link to a known page, or ``None``."""
+    page, sub = page_link_of_url(url)
+    plain = "".join(seg.value for seg in members if seg.kind == "text")
+    target = _target(link_target, page, plain) if page is not None else None
+    if target is None or not _WIKI_TEXT_RE.fullmatch(plain) or (
+        sub is not None and not _WIKI_TEXT_RE.fullmatch(sub)
+    ):
+        return None
+    if sub is None:
+        return f"{target}|{plain}"
+    if shown_target(plain, sub, target) is not None:
+        return plain  # [[Note#Heading]] as written
+    return f"{target}#{sub}|{plain}"
 
 
 def _link_groups(segs: list[Segment]) -> list[tuple[str | None, list[Segment]]]:
@@ -265,20 +299,10 @@ def _render_link(
     link_target: LinkTargetLookup | None,
     delims: dict[str, str],
 ) -> str:
-    page, sub = page_link_of_url(url)
-    plain = "".join(seg.value for seg in members if seg.kind == "text")
-    target = _target(link_target, page, plain) if page is not None else None
-    if target is not None and _WIKI_TEXT_RE.fullmatch(plain) and (
-        sub is None or _WIKI_TEXT_RE.fullmatch(sub)
-    ):
+    inner = _wiki_inner(url, members, link_target) if link_target is not None else None
+    if inner is not None:  # a link to a known page in mixed formatting: the shared part
         shared = frozenset.intersection(*(seg.marks for seg in members)) if members else frozenset()
         opening = "".join(delims[m] for m in sorted(shared))
-        if sub is None:
-            inner = f"{target}|{plain}"
-        elif shown_target(plain, sub, target) is not None:
-            inner = plain  # [[Note#Heading]] as written
-        else:
-            inner = f"{target}#{sub}|{plain}"
         return f"{opening}[[{inner}]]{opening[::-1]}"
     return f"[{body}]({_link_dest(url)})"
 
@@ -326,6 +350,8 @@ def _target(
 def _atom(seg: Segment, escape: int, link_target: LinkTargetLookup | None, start: bool) -> str:
     if seg.kind == "equation":
         return f"${seg.value}$"
+    if seg.kind == "wiki":
+        return seg.value
     if seg.kind == "mention":
         target = _target(link_target, seg.value)
         if target is not None:
