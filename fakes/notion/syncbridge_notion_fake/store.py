@@ -266,7 +266,7 @@ class NotionStore:
             "in_trash": page["in_trash"],
             "is_archived": False,
             "is_locked": page["is_locked"],
-            "properties": properties,
+            "properties": current_mentions(properties, self.mention_title),
             "url": f"https://app.notion.com/p/{slug + '-' if slug else ''}{hex_id}",
             "public_url": None,
             "archived": page["in_trash"],

@@ -191,6 +191,12 @@ def test_a_page_mention_in_a_block_shows_the_pages_title_when_read(
     assert read["plain_text"] == "New title"
     listed = client.blocks.children.list(server.root_page_id)["results"]
     assert listed[-1]["paragraph"]["rich_text"][1]["plain_text"] == "New title"
+    holder = client.pages.create(
+        parent={"page_id": server.root_page_id}, properties={"title": {"title": [mention]}}
+    )
+    client.pages.update(target["id"], properties={"title": {"title": text("Third")}})
+    shown = client.pages.retrieve(holder["id"])["properties"]["title"]["title"]
+    assert [i["plain_text"] for i in shown] == ["Third"]
 
 
 # -- trash ---------------------------------------------------------------------------------
