@@ -215,13 +215,13 @@ class NotionAdapter(Adapter):
             page = self.creates.create_page(body, layout.data_source_id, key, what)
         page_id = str(page["id"])
         cache.created(key, page_id, deferred)
+        self.mentions.note(page_id, record)  # journaled before any other request
         if deferred:
             self.blocks.append_deferred(page_id, deferred)
             page = self.api.page(page_id)
         cache.finish_create(key)
         ref = self.writer.after_write(page, layout, record)
         self.relations.note(page_id, record, layout, props)
-        self.mentions.note(page_id, record)
         return ref
 
     def update(self, record: Record, *, expected_version: str) -> RecordRef:
@@ -256,6 +256,7 @@ class NotionAdapter(Adapter):
         if record.body != old.body:
             if old_blocks is None:
                 old_blocks = self.reader.read_blocks(page_id)
+            self.mentions.note(page_id, record)  # journaled before the blocks change
             blocks = self.blocks.edit_body(page_id, old_blocks, record)
             page = self.api.page(page_id)
             session.written_blocks[page_id] = blocks
@@ -271,8 +272,6 @@ class NotionAdapter(Adapter):
             session.written_blocks[page_id] = old_blocks
         ref = self.writer.after_write(page, layout, record)
         self.relations.note(page_id, record, layout, new_props)
-        if record.body != old.body:
-            self.mentions.note(page_id, record)
         return ref
 
     @contextlib.contextmanager
