@@ -17,9 +17,9 @@ path property as last read or written; the title and ``.md`` when none is known)
   when the name alone would resolve to another note. A page that is no synced note gets
   ``None``: the converter writes ``[@title](page URL)``, which reads back as the mention.
 
-The index is rebuilt from the cache when a lookup misses and the cache's pages changed
-since (:attr:`.NotionCache.generation`): a page created earlier in the run resolves.
-Reads the cache; sends nothing.
+The index is rebuilt from the cache whenever its pages changed since the last lookup
+(:attr:`.NotionCache.generation`): a page created earlier in the run resolves, a page
+retitled resolves by its new name only. Reads the cache; sends nothing.
 """
 
 from __future__ import annotations
@@ -30,17 +30,27 @@ from collections.abc import Callable
 from syncbridge.wikilinks import LinkResolver, find_links
 from syncbridge_notion.cache import NotionCache
 
-__all__ = ["BodyLinks", "Spellings", "is_note_target"]
+__all__ = ["ATTACHMENT_EXTENSIONS", "BodyLinks", "Spellings", "is_note_target"]
+
+
+ATTACHMENT_EXTENSIONS = frozenset({
+    "png", "jpg", "jpeg", "gif", "bmp", "svg", "webp", "avif", "heic", "tif", "tiff", "ico",
+    "pdf", "mp3", "wav", "m4a", "ogg", "oga", "flac", "3gp", "webm", "mp4", "mov", "mkv",
+    "ogv", "avi", "canvas", "excalidraw", "base", "zip", "csv", "xlsx", "docx", "pptx",
+})
+"""File types a wikilink names as an attachment (Obsidian's, and a few common ones): such a
+link never waits for a page."""
 
 
 def is_note_target(target: str) -> bool:
-    """Whether a wikilink target can name a note (not ``[[#Heading]]`` of the note
-    itself, nor an attachment such as ``image.png``)."""
+    """Whether a wikilink target can name a note: not ``[[#Heading]]`` of the note
+    itself, nor an attachment (``image.png``; a note named ``v1.2`` or ``2025.07.12`` can
+    be one)."""
     name = target.strip().rsplit("/", 1)[-1]
     if not name:
         return False
     extension = posixpath.splitext(name)[1].lower()
-    return extension in ("", ".md") or not extension[1:].isalnum()
+    return extension[1:] not in ATTACHMENT_EXTENSIONS
 
 
 def _normal(page_id: str) -> str:
@@ -59,9 +69,9 @@ class BodyLinks:
         self._ids: dict[str, str] = {}
         self._resolver = LinkResolver([])
 
-    def _index(self, *, fresh: bool) -> None:
+    def _index(self) -> None:
         cache = self._cache()
-        if self._generation == cache.generation or (not fresh and self._generation >= 0):
+        if self._generation == cache.generation:
             return
         self._generation = cache.generation
         self._paths = {_normal(k): v for k, v in cache.page_paths().items()}
@@ -80,12 +90,8 @@ class BodyLinks:
         ``source_path`` (vault-relative), or ``None``."""
         if not is_note_target(target):
             return None
-        self._index(fresh=False)
-        found = self._resolve(target, source_path)
-        if found is None and self._generation != self._cache().generation:
-            self._index(fresh=True)  # pages came or went since: look again
-            found = self._resolve(target, source_path)
-        return found
+        self._index()
+        return self._resolve(target, source_path)
 
     def page_id(self, source_path: str | None) -> Callable[[str], str | None]:
         """The converter's ``page_id`` lookup for the body of the note at
@@ -113,11 +119,8 @@ class BodyLinks:
         ``source_path``: the note's name, else its path without ``.md``; ``None`` for a
         page that is no synced note."""
         key = _normal(page_id)
-        self._index(fresh=False)
+        self._index()
         path = self._paths.get(key)
-        if path is None:
-            self._index(fresh=True)
-            path = self._paths.get(key)
         if path is None:
             return None
         stem = path[:-3] if path.lower().endswith(".md") else path

@@ -104,6 +104,8 @@ class NotionCache:
         path.chmod(0o600)
         self.generation = 0
         """Moves on with every change of a page's title or path (:meth:`page_paths`)."""
+        self._names: dict[str, tuple[str, str]] | None = None
+        """page id → (folder of its path, title), loaded on first use, kept up to date."""
 
     def close(self) -> None:
         self._conn.close()
@@ -129,15 +131,29 @@ class NotionCache:
         ).fetchone()
         return None if row is None else CachedPage(*row)
 
+    def _name(self, page_id: str, *, title: str | None = None, path: str | None = None) -> None:
+        """Keep the in-memory names up to date (a change moves :attr:`generation`)."""
+        if self._names is None:
+            return
+        folder, known = self._names.get(page_id, ("", ""))
+        if path is not None:
+            folder = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
+        if title is not None:
+            known = title
+        if self._names.get(page_id) != (folder, known):
+            self._names[page_id] = (folder, known)
+            self.generation += 1
+
     def put_page(self, page: CachedPage) -> None:
-        self.generation += 1
+        self._name(page.id, title=page.title)
         self._conn.execute(
             "INSERT OR REPLACE INTO pages VALUES (?, ?, ?, ?, ?, ?)",
             (page.id, page.class_name, page.source, page.version, page.modified, page.title),
         )
 
     def put_pages(self, pages: list[CachedPage]) -> None:
-        self.generation += 1
+        for page in pages:
+            self._name(page.id, title=page.title)
         with self._conn:
             self._conn.execute("BEGIN")
             self._conn.executemany(
@@ -146,7 +162,10 @@ class NotionCache:
             )
 
     def drop_pages(self, ids: list[str]) -> None:
-        self.generation += 1
+        if self._names is not None:
+            for page_id in ids:
+                if self._names.pop(page_id, None) is not None:
+                    self.generation += 1
         with self._conn:
             self._conn.execute("BEGIN")
             for page_id in ids:
@@ -165,19 +184,21 @@ class NotionCache:
     def page_paths(self) -> dict[str, str]:
         """Page id → the vault path of its note: the folder of its path as last read or
         written, and its title now (retitled in Notion, the note is renamed to it) with
-        ``.md``. What body wikilinks resolve against."""
-        rows = self._conn.execute(
-            "SELECT p.id, p.title, json_extract(b.record, '$.extra.path') FROM pages p"
-            " LEFT JOIN bodies b ON b.page_id = p.id"
-        )
-        out = {}
-        for page_id, title, path in rows:
-            folder = path.rsplit("/", 1)[0] + "/" if isinstance(path, str) and "/" in path else ""
-            if title:
-                out[str(page_id)] = f"{folder}{title}.md"  # a page retitled: its new name
-            elif isinstance(path, str) and path:
-                out[str(page_id)] = path
-        return out
+        ``.md``. What body wikilinks resolve against. Read from the file once, then kept
+        in memory (:attr:`generation` moves when it changes)."""
+        if self._names is None:
+            rows = self._conn.execute(
+                "SELECT p.id, p.title, json_extract(b.record, '$.extra.path') FROM pages p"
+                " LEFT JOIN bodies b ON b.page_id = p.id"
+            ).fetchall()
+            names = {}
+            for page_id, title, path in rows:
+                held = path if isinstance(path, str) else ""
+                folder = held.rsplit("/", 1)[0] + "/" if "/" in held else ""
+                names[str(page_id)] = (folder, str(title or ""))
+            self._names = names
+            self.generation += 1
+        return {k: f"{folder}{title}.md" for k, (folder, title) in self._names.items() if title}
 
     # -- bodies ----------------------------------------------------------------------------
 
@@ -202,7 +223,10 @@ class NotionCache:
     ) -> None:
         """Keep a page as read (``seen_at`` = now) or as we wrote it (``seen_at`` empty:
         we know what we wrote)."""
-        self.generation += 1
+        extra = record.get("extra")
+        path = extra.get("path") if isinstance(extra, dict) else None
+        if isinstance(path, str) and path:
+            self._name(page_id, path=path)
         self._conn.execute(
             "INSERT OR REPLACE INTO bodies (page_id, version, blocks, record, seen_at)"
             " VALUES (?, ?, ?, ?, CASE WHEN ? THEN '' ELSE strftime('%Y-%m-%dT%H:%M:%fZ') END)",
