@@ -8,6 +8,11 @@ of ``docs/benchmarks.md``.
 
     .venv/bin/python benchmarks/notion_sync.py            # 1,000 notes (about 6 minutes)
     .venv/bin/python benchmarks/notion_sync.py --notes 100 --no-write
+    .venv/bin/python benchmarks/notion_sync.py --notes 200 --forward-links
+
+``--forward-links``: each note also links to the note after it, which does not exist yet
+when the note is created, so every page gets its page mention in the second pass
+(``syncbridge_notion/mentions.py``); writes the ``notion-sync-forward`` section.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 from syncbridge_notion import NotionAdapter, NotionConfig
@@ -34,21 +40,24 @@ from _report import machine, write_section
 ENV = "SYNCBRIDGE_BENCH_NOTION_TOKEN"
 
 
-def make_vault(root: Path, n: int) -> None:
+def make_vault(root: Path, n: int, forward: bool = False) -> None:
     root.mkdir(parents=True)
     for i in range(n):
+        after = f" and [[Note {i + 1:04d}]]" if forward else ""
         (root / f"Note {i:04d}.md").write_text(
             f"---\nid: {10_000 + i}\nscore: {i % 17}\ntags: [t{i % 9}, bench]\n"
             f"done: {str(i % 2 == 0).lower()}\nday: 2025-07-{1 + i % 28:02d}\n---\n"
-            f"# Note {i}\n\nA paragraph of note {i} with *emphasis* and a [[Note {i - 1:04d}]].\n"
+            f"# Note {i}\n\nA paragraph of note {i} with *emphasis* and a [[Note {i - 1:04d}]]"
+            f"{after}.\n"
             f"\n- one\n- two\n",
             encoding="utf-8",
         )
 
 
-def stats(server: NotionFakeServer) -> dict[str, int]:
+def stats(server: NotionFakeServer) -> dict[str, Any]:
     data = httpx.get(f"{server.url}/__fake__/stats").json()
-    return {"requests": int(data["requests_total"]), "rate_limited": int(data["rate_limited"])}
+    return {"requests": int(data["requests_total"]), "rate_limited": int(data["rate_limited"]),
+            "by_endpoint": data.get("requests") or {}}
 
 
 def reset(server: NotionFakeServer) -> None:
@@ -74,18 +83,22 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--notes", type=int, default=1000)
     parser.add_argument("--no-write", action="store_true", help="print, do not write docs")
+    parser.add_argument("--forward-links", action="store_true",
+                        help="each note also links to the next one (the second pass)")
     args = parser.parse_args()
     rate = RateLimitConfig(enabled=True, rate=3.0, burst=10)
     with tempfile.TemporaryDirectory() as tmp, NotionFakeServer(rate_limit=rate) as server:
         root = Path(tmp)
         os.environ[ENV] = server.token
-        make_vault(root / "vault", args.notes)
+        make_vault(root / "vault", args.notes, args.forward_links)
         with StateStore.open(root / "state.db") as state:
             first, t_first = one_sync(root, server, state)
             s_first = stats(server)
             second, t_second = one_sync(root, server, state)
             s_second = stats(server)
     created = first["remote"]["created"]
+    if args.forward_links:
+        return _forward_report(args, created, s_first, t_first, s_second, t_second)
     lines = [
         "## Notion sync (`benchmarks/notion_sync.py`)",
         "",
@@ -101,15 +114,66 @@ def main() -> int:
         f"| no-op re-sync | {second['remote']['created']} | {s_second['requests']} | "
         f"{s_second['rate_limited']} | {t_second:.1f} s | {s_second['requests'] / 3:.1f} s |",
         "",
-        "The initial sync needs one request per note (the page with its properties and "
-        "blocks), plus one database, one schema update and one listing per class. The no-op "
-        "re-sync lists each data source (100 pages per request) and reads nothing else: "
-        "unchanged pages come from the local cache.",
+        "Requests of the initial sync by endpoint: " + ", ".join(
+            f"`{name}` {count}" for name, count in sorted(s_first["by_endpoint"].items())
+        ) + ".",
+        "",
+        "Each note is one `POST /v1/pages` (the page with its properties and blocks), plus one "
+        "database, one schema update and one listing per class. Each note's wikilink to the "
+        "note before it is a page mention; the engine creates notes in the order the vault "
+        "lists them (the file system's, not by name), so a note created before the note it "
+        "links to has its link sent as text, and the second pass at the end of the batch "
+        "makes it a mention: one listing of the page's blocks, one `PATCH` of the paragraph, "
+        "one read of the page's new version (the `GET /v1/blocks/{id}/children`, "
+        "`PATCH /v1/blocks/{id}` and `GET /v1/pages/{id}` counts above, less the few of the "
+        "setup). The no-op re-sync lists each data source (100 pages per request) and reads "
+        "nothing else: unchanged pages come from the local cache.",
     ]
     text = "\n".join(lines)
     print(text)
     if not args.no_write:
         write_section("notion-sync", text)
+    return 0
+
+
+def _forward_report(
+    args: argparse.Namespace, created: int, s_first: dict[str, Any], t_first: float,
+    s_second: dict[str, Any], t_second: float,
+) -> int:
+    endpoints = ", ".join(
+        f"`{name}` {count}" for name, count in sorted(s_first["by_endpoint"].items())
+    )
+    lines = [
+        "## Notion sync, links to notes created later (`benchmarks/notion_sync.py "
+        "--forward-links`)",
+        "",
+        f"{args.notes} generated notes as above, each paragraph also linking to the next note "
+        "(which does not exist yet when the note is created), synced with the rate limit on. "
+        f"{machine()}.",
+        "",
+        "| run | pages created | requests | requests per note | 429s served | wall time | "
+        "requests ÷ 3/s |",
+        "|---|---|---|---|---|---|---|",
+        f"| initial sync | {created} | {s_first['requests']} | "
+        f"{s_first['requests'] / max(created, 1):.2f} | {s_first['rate_limited']} | "
+        f"{t_first:.1f} s | {s_first['requests'] / 3:.1f} s |",
+        f"| no-op re-sync | 0 | {s_second['requests']} | | {s_second['rate_limited']} | "
+        f"{t_second:.1f} s | {s_second['requests'] / 3:.1f} s |",
+        "",
+        f"Requests of the initial sync by endpoint: {endpoints}.",
+        "",
+        "A link to a note that exists when the linking note is created is sent as a page "
+        "mention; one to a note created after it (the engine creates notes in the order the "
+        "vault lists them, the file system's) is sent as text, and the second pass at the "
+        "batch's end lists the page's blocks, updates the paragraph in place and reads the "
+        "page's new version: three requests more per note whose body links to a note "
+        "created after it (here most notes: each links both ways). The no-op re-sync finds "
+        "nothing left to do.",
+    ]
+    text = "\n".join(lines)
+    print(text)
+    if not args.no_write:
+        write_section("notion-sync-forward", text)
     return 0
 
 

@@ -44,6 +44,7 @@ from syncbridge_notion.client import NotionAPI
 from syncbridge_notion.config import NotionConfig
 from syncbridge_notion.layouts import ClassLayouts
 from syncbridge_notion.listing import PageListing
+from syncbridge_notion.mentions import BodyMentions
 from syncbridge_notion.moves import ClassMoves
 from syncbridge_notion.pacing import Clock
 from syncbridge_notion.page_writes import PageWriter, props_without_key
@@ -52,7 +53,7 @@ from syncbridge_notion.reading import PageReader
 from syncbridge_notion.recovery import LostCreates
 from syncbridge_notion.relations import RelationLinks
 from syncbridge_notion.schema import ClassLayout, declared_class
-from syncbridge_notion.session import JSON, NotionSession, stamp
+from syncbridge_notion.session import JSON, NotionSession, source_path, stamp
 
 __all__ = ["NotionAdapter"]
 
@@ -99,6 +100,9 @@ class NotionAdapter(Adapter):
         self.creates = LostCreates(self.session, self.blocks)
         self.relations = RelationLinks(self.session, self.layouts, self.reader, self.writer)
         self.moves = ClassMoves(self.session, self.writer)
+        self.mentions = BodyMentions(
+            self.session, self.layouts, self.reader, self.writer, self.blocks
+        )
 
     @property
     def api(self) -> NotionAPI:
@@ -173,13 +177,15 @@ class NotionAdapter(Adapter):
         """Finish what an interrupted run left: creates whose answer was lost are looked
         up by key, pages whose deeper blocks were not all appended get them, pages moved
         to another class's database get their properties there (:mod:`.moves`),
-        relations whose linked pages exist now are filled in (:mod:`.relations`).
-        Inside :meth:`dry_run`: nothing (no request, the journal stays); what it would
-        finish is told by :meth:`unfinished`."""
+        relations whose linked pages exist now are filled in (:mod:`.relations`), and body
+        links to them become page mentions (:mod:`.mentions`). Inside :meth:`dry_run`:
+        nothing (no request, the journal stays); what it would finish is told by
+        :meth:`unfinished`."""
         if self.in_dry_run:
             return
         self.creates.finish_pending()
         self.moves.finish_pending()
+        self.mentions.fill(check=True)
         self.relations.fill(check=True)
 
     @contextlib.contextmanager
@@ -197,13 +203,15 @@ class NotionAdapter(Adapter):
     def unfinished(self) -> builtins.list[str]:
         """The work :meth:`refresh` would finish now, one line each: lost creates (one
         query per create whose page is unknown), interrupted moves and relation second
-        passes (one ``GET`` per page concerned). Sends no write; nothing (and no cache
+        passes (one ``GET`` per page concerned), page mentions' second passes (from the
+        cache, no request). Sends no write; nothing (and no cache
         file made) when the adapter has no cache yet."""
         if not self.session.has_cache():
             return []
         return [
             *self.creates.unfinished(),
             *self.moves.unfinished(),
+            *self.mentions.unfinished(),
             *self.relations.unfinished(),
         ]
 
@@ -228,7 +236,7 @@ class NotionAdapter(Adapter):
         layout = self.relations.prepare(record, self.layouts.layout_for(record))
         key = uuid.uuid4().hex
         props = self.writer.properties(record, layout, create_key=key)
-        items = record_items(record)
+        items = record_items(record, self.session.links.page_id(source_path(record)))
         children = [i.block for i in items if i.block is not None]
         first, deferred = split_blocks(children)
         cache = self.cache
@@ -243,6 +251,7 @@ class NotionAdapter(Adapter):
         if found is not None:
             ref = self.writer.after_write(self.api.page(found), layout, record)
             self.relations.note(found, record, layout, props)
+            self.mentions.note(found, record)
             return ref
         cache.begin_create(key, layout.class_name, layout.data_source_id, deferred, fingerprint)
         body: JSON = {
@@ -256,6 +265,7 @@ class NotionAdapter(Adapter):
             page = self.creates.create_page(body, layout.data_source_id, key, what)
         page_id = str(page["id"])
         cache.created(key, page_id, deferred)
+        self.mentions.note(page_id, record)  # journaled before any other request
         if deferred:
             self.blocks.append_deferred(page_id, deferred)
             page = self.api.page(page_id)
@@ -296,6 +306,7 @@ class NotionAdapter(Adapter):
         if record.body != old.body:
             if old_blocks is None:
                 old_blocks = self.reader.read_blocks(page_id)
+            self.mentions.note(page_id, record)  # journaled before the blocks change
             blocks = self.blocks.edit_body(page_id, old_blocks, record)
             page = self.api.page(page_id)
             session.written_blocks[page_id] = blocks
@@ -350,11 +361,13 @@ class NotionAdapter(Adapter):
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
-        """A run of writes; when it ends without an error, the second pass of
-        :mod:`.relations`: links to pages created in it (or earlier) are filled in, before
-        the engine reads the writes back. Never raises for that: what fails is reported
-        (:attr:`problems`) and stays journaled for the next batch or run."""
+        """A run of writes; when it ends without an error, the second passes of
+        :mod:`.mentions` and :mod:`.relations`: body links and relations to pages created
+        in it (or earlier) are filled in, before the engine reads the writes back. Never
+        raises for that: what fails is reported (:attr:`problems`) and stays journaled for
+        the next batch or run."""
         yield
+        self.mentions.finish_batch()
         self.relations.finish_batch()
 
     # -- lifecycle ---------------------------------------------------------------------------

@@ -17,10 +17,10 @@ from typing import Any
 from syncbridge.adapter import Record
 from syncbridge.errors import RecordError, RemoteUnavailable
 from syncbridge_notion import body as bodies
-from syncbridge_notion.markdown import split_for_requests
+from syncbridge_notion.markdown import PageIdLookup, split_for_requests
 from syncbridge_notion.pacing import AmbiguousWrite
 from syncbridge_notion.reading import PageReader
-from syncbridge_notion.session import JSON, NotionSession
+from syncbridge_notion.session import JSON, NotionSession, source_path
 
 __all__ = ["BlockWriter", "record_items", "split_blocks"]
 
@@ -38,11 +38,11 @@ def split_blocks(blocks: Sequence[JSON]) -> tuple[list[JSON], list[Any]]:
     return first, [[list(b.parent), b.children] for b in rest]
 
 
-def record_items(record: Record) -> list[bodies.Item]:
-    """The record's body as converter items (``RecordError`` naming the note if it
-    cannot be converted)."""
+def record_items(record: Record, page_id: PageIdLookup | None = None) -> list[bodies.Item]:
+    """The record's body as converter items, wikilinks that ``page_id`` resolves as page
+    mentions (``RecordError`` naming the note if it cannot be converted)."""
     try:
-        return bodies.body_to_items(record.body)
+        return bodies.body_to_items(record.body, page_id)
     except ValueError as exc:
         raise RecordError(f"{record.title or record.id}: {exc}") from exc
 
@@ -106,7 +106,8 @@ class BlockWriter:
         session = self.session
         api = session.api
         current = bodies.page_blocks(old_blocks)
-        edit = bodies.plan_body_edit(current, record_items(record))
+        lookup = session.links.page_id(source_path(record))
+        edit = bodies.plan_body_edit(current, record_items(record, lookup))
         label = record.title or page_id
         for block_id in edit.kept_foreign:
             kind = next((b.type for b in current if b.id == block_id), "block")

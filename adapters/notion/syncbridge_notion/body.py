@@ -34,7 +34,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from syncbridge_notion.markdown import (
+    LinkTargetLookup,
     MarkdownStyle,
+    PageIdLookup,
     blocks_to_markdown,
     comparable,
     convert_markdown,
@@ -174,10 +176,11 @@ class Prior:
     spans: list[tuple[str, int, int]]
 
     @classmethod
-    def of(cls, text: str) -> Prior | None:
-        """The span map of ``text`` (``None`` for a body Notion cannot hold)."""
+    def of(cls, text: str, page_id: PageIdLookup | None = None) -> Prior | None:
+        """The span map of ``text`` (``None`` for a body Notion cannot hold), its wikilinks
+        resolved by ``page_id`` as they were when the body was sent."""
         try:
-            items = body_to_items(text)
+            items = body_to_items(text, page_id)
         except ValueError:
             return None
         return cls(text, [(i.key, i.start, i.end) for i in items])
@@ -197,14 +200,19 @@ class Prior:
         return cls(text, spans)
 
 
-def _render(item: PageBlock, style: MarkdownStyle | None = None) -> str:
+def _render(
+    item: PageBlock, style: MarkdownStyle | None = None, link_target: LinkTargetLookup | None = None
+) -> str:
     if not item.owned:
         return _placeholder_of(item)
-    return blocks_to_markdown([dict(item.block)], style=style).rstrip("\n")
+    return blocks_to_markdown([dict(item.block)], link_target, style).rstrip("\n")
 
 
 def body_from_blocks(
-    blocks: Sequence[PageBlock], prior: Prior | None = None, style: MarkdownStyle | None = None
+    blocks: Sequence[PageBlock],
+    prior: Prior | None = None,
+    style: MarkdownStyle | None = None,
+    link_target: LinkTargetLookup | None = None,
 ) -> str:
     """The note body of a page: each owned block through the converter, a placeholder
     line for each block we do not own. With ``prior`` (the body last synced), a run of
@@ -212,11 +220,12 @@ def body_from_blocks(
     between and around them; blocks new or changed in Notion are rendered and set apart
     by a blank line where no original separator applies, in the note's own style (its
     bullets, emphasis, quote markers... as :func:`~.markdown.infer_style` reads them from
-    ``prior``; ``style``, when given, wherever the note does not say)."""
+    ``prior``; ``style``, when given, wherever the note does not say). ``link_target``:
+    the wikilink target to write for a mentioned page (the converter's)."""
     if prior is None or not prior.spans:
         if not blocks:
             return ""
-        return blocks_to_markdown_run(blocks, style)
+        return blocks_to_markdown_run(blocks, style, link_target)
     style = infer_style([prior.text], style)
     old = prior.spans
     text = prior.text
@@ -230,7 +239,8 @@ def body_from_blocks(
             pieces.append((text[old[i1][1] : old[i2 - 1][2]], i1, i2))
         elif j2 > j1:
             rendered = _join_rendered(
-                [_render(b, style) for b in blocks[j1:j2]], blocks[j1:j2], style
+                [_render(b, style, link_target) for b in blocks[j1:j2]], blocks[j1:j2], style,
+                link_target,
             )
             pieces.append((rendered, i1, i2))
         elif pieces:
@@ -258,16 +268,23 @@ def body_from_blocks(
 
 
 def _join_rendered(
-    parts: list[str], items: Sequence[PageBlock], style: MarkdownStyle | None = None
+    parts: list[str],
+    items: Sequence[PageBlock],
+    style: MarkdownStyle | None = None,
+    link_target: LinkTargetLookup | None = None,
 ) -> str:
     """Rendered blocks in a row: items of one list on consecutive lines."""
     if all(i.owned for i in items):
-        return blocks_to_markdown([dict(i.block) for i in items], style=style).rstrip("\n")
+        return blocks_to_markdown(
+            [dict(i.block) for i in items], link_target, style
+        ).rstrip("\n")
     return _SEPARATOR.join(parts)
 
 
 def blocks_to_markdown_run(
-    blocks: Sequence[PageBlock], style: MarkdownStyle | None = None
+    blocks: Sequence[PageBlock],
+    style: MarkdownStyle | None = None,
+    link_target: LinkTargetLookup | None = None,
 ) -> str:
     """The body of ``blocks`` with no prior: runs of owned blocks through the converter
     (in ``style``, Obsidian's default when ``None``), placeholder lines between them,
@@ -279,11 +296,13 @@ def blocks_to_markdown_run(
             run.append(item.block)
             continue
         if run:
-            segments.append(blocks_to_markdown([dict(b) for b in run], style=style).rstrip("\n"))
+            segments.append(blocks_to_markdown([dict(b) for b in run], link_target, style)
+                            .rstrip("\n"))
             run = []
         segments.append(_placeholder_of(item))
     if run:
-        segments.append(blocks_to_markdown([dict(b) for b in run], style=style).rstrip("\n"))
+        segments.append(blocks_to_markdown([dict(b) for b in run], link_target, style)
+                        .rstrip("\n"))
     return _SEPARATOR.join(segments) + "\n"
 
 
@@ -299,27 +318,28 @@ class Item:
     end: int = 0
 
 
-def body_to_items(text: str) -> list[Item]:
-    """The top-level blocks a body asks for: converted Markdown, and placeholder lines
-    naming blocks to keep. Raises ``ValueError`` for a body Notion cannot hold."""
+def body_to_items(text: str, page_id: PageIdLookup | None = None) -> list[Item]:
+    """The top-level blocks a body asks for: converted Markdown (wikilinks that
+    ``page_id`` resolves as page mentions), and placeholder lines naming blocks to keep.
+    Raises ``ValueError`` for a body Notion cannot hold."""
     items: list[Item] = []
     pos = 0
     for match in _PLACEHOLDER_RE.finditer(text):
-        items.extend(_converted(text[pos : match.start()], pos))
+        items.extend(_converted(text[pos : match.start()], pos, page_id))
         block_id = match.group("id") or match.group("old")
         items.append(
             Item(key=f"foreign:{block_id}", foreign_id=block_id, start=match.start(),
                  end=match.end())
         )
         pos = match.end()
-    items.extend(_converted(text[pos:], pos))
+    items.extend(_converted(text[pos:], pos, page_id))
     return items
 
 
-def _converted(markdown: str, offset: int) -> list[Item]:
+def _converted(markdown: str, offset: int, page_id: PageIdLookup | None) -> list[Item]:
     if not markdown.strip():
         return []
-    conversion = convert_markdown(markdown)
+    conversion = convert_markdown(markdown, page_id)
     return [
         Item(key=block_key(b), block=b, start=offset + span.start, end=offset + span.end)
         for b, span in zip(conversion.blocks, conversion.spans, strict=True)
@@ -444,11 +464,14 @@ def _update_body(block: Mapping[str, Any]) -> dict[str, Any]:
     return {kind: content}
 
 
-def canonical_body(text: str) -> str | None:
+def canonical_body(
+    text: str, page_id: PageIdLookup | None = None, link_target: LinkTargetLookup | None = None
+) -> str | None:
     """The body a machine with no prior would read back for ``text`` once written
-    (``None`` for a body Notion cannot hold)."""
+    (``None`` for a body Notion cannot hold), wikilinks sent as ``page_id`` resolves them
+    and mentions read back as ``link_target`` names them."""
     try:
-        items = body_to_items(text)
+        items = body_to_items(text, page_id)
     except ValueError:
         return None
     blocks = page_blocks(
@@ -459,16 +482,19 @@ def canonical_body(text: str) -> str | None:
             for i in items
         ]
     )
-    return body_from_blocks(blocks)
+    return body_from_blocks(blocks, link_target=link_target)
 
 
-def layout_of(text: str) -> dict[str, Any] | None:
+def layout_of(
+    text: str, page_id: PageIdLookup | None = None, link_target: LinkTargetLookup | None = None
+) -> dict[str, Any] | None:
     """How ``text`` differs from the canonical rendering of its blocks, for a reader with
     no prior (a fresh machine): the canonical text's line count and line-range edits
     that turn it into ``text``, each with a hash of the canonical lines it replaces (so
     an edit elsewhere that keeps the line count leaves it valid, and writes nothing).
-    ``None``: nothing to carry."""
-    canonical = canonical_body(text)
+    ``None``: nothing to carry. ``page_id``, ``link_target``: as for
+    :func:`canonical_body`."""
+    canonical = canonical_body(text, page_id, link_target)
     if canonical is None or canonical == text:
         return None
     a = canonical.splitlines(keepends=True)

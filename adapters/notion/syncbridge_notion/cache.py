@@ -18,6 +18,9 @@ adapter keeps, per target:
 - ``links_pending``: pages written with links (File, MultiFile fields) that named no synced
   page yet, with the relation values sent: once such a page exists (later in the same
   run, or in a later run) the relation is filled in (:mod:`.relations`);
+- ``mentions_pending``: pages whose body has wikilinks that named no synced page when it
+  was written (sent as text): once such a page exists, the body gets its page mentions
+  (:mod:`.mentions`);
 - ``meta``: the listing cursor and the run counter.
 
 Every write commits at once (the journal must survive a kill). Losing the file loses
@@ -52,6 +55,8 @@ CREATE TABLE IF NOT EXISTS creates (
     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ')));
 CREATE TABLE IF NOT EXISTS links_pending (
     page_id TEXT PRIMARY KEY, targets TEXT NOT NULL, sent TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS mentions_pending (
+    page_id TEXT PRIMARY KEY, targets TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS moves (
     page_id TEXT PRIMARY KEY, class TEXT NOT NULL, source TEXT NOT NULL,
     properties TEXT NOT NULL);
@@ -97,6 +102,10 @@ class NotionCache:
         except (OSError, sqlite3.Error) as exc:
             raise FatalError(f"{path}: cannot open the Notion cache: {exc}") from exc
         path.chmod(0o600)
+        self.generation = 0
+        """Moves on with every change of a page's title or path (:meth:`page_paths`)."""
+        self._names: dict[str, tuple[str, str]] | None = None
+        """page id → (folder of its path, title), loaded on first use, kept up to date."""
 
     def close(self) -> None:
         self._conn.close()
@@ -122,13 +131,29 @@ class NotionCache:
         ).fetchone()
         return None if row is None else CachedPage(*row)
 
+    def _name(self, page_id: str, *, title: str | None = None, path: str | None = None) -> None:
+        """Keep the in-memory names up to date (a change moves :attr:`generation`)."""
+        if self._names is None:
+            return
+        folder, known = self._names.get(page_id, ("", ""))
+        if path is not None:
+            folder = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
+        if title is not None:
+            known = title
+        if self._names.get(page_id) != (folder, known):
+            self._names[page_id] = (folder, known)
+            self.generation += 1
+
     def put_page(self, page: CachedPage) -> None:
+        self._name(page.id, title=page.title)
         self._conn.execute(
             "INSERT OR REPLACE INTO pages VALUES (?, ?, ?, ?, ?, ?)",
             (page.id, page.class_name, page.source, page.version, page.modified, page.title),
         )
 
     def put_pages(self, pages: list[CachedPage]) -> None:
+        for page in pages:
+            self._name(page.id, title=page.title)
         with self._conn:
             self._conn.execute("BEGIN")
             self._conn.executemany(
@@ -137,12 +162,17 @@ class NotionCache:
             )
 
     def drop_pages(self, ids: list[str]) -> None:
+        if self._names is not None:
+            for page_id in ids:
+                if self._names.pop(page_id, None) is not None:
+                    self.generation += 1
         with self._conn:
             self._conn.execute("BEGIN")
             for page_id in ids:
                 self._conn.execute("DELETE FROM pages WHERE id=?", (page_id,))
                 self._conn.execute("DELETE FROM bodies WHERE page_id=?", (page_id,))
                 self._conn.execute("DELETE FROM links_pending WHERE page_id=?", (page_id,))
+                self._conn.execute("DELETE FROM mentions_pending WHERE page_id=?", (page_id,))
 
     def pages_titled(self, title: str) -> list[CachedPage]:
         rows = self._conn.execute(
@@ -150,6 +180,25 @@ class NotionCache:
             (title,),
         )
         return [CachedPage(*r) for r in rows]
+
+    def page_paths(self) -> dict[str, str]:
+        """Page id → the vault path of its note: the folder of its path as last read or
+        written, and its title now (retitled in Notion, the note is renamed to it) with
+        ``.md``. What body wikilinks resolve against. Read from the file once, then kept
+        in memory (:attr:`generation` moves when it changes)."""
+        if self._names is None:
+            rows = self._conn.execute(
+                "SELECT p.id, p.title, json_extract(b.record, '$.extra.path') FROM pages p"
+                " LEFT JOIN bodies b ON b.page_id = p.id"
+            ).fetchall()
+            names = {}
+            for page_id, title, path in rows:
+                held = path if isinstance(path, str) else ""
+                folder = held.rsplit("/", 1)[0] + "/" if "/" in held else ""
+                names[str(page_id)] = (folder, str(title or ""))
+            self._names = names
+            self.generation += 1
+        return {k: f"{folder}{title}.md" for k, (folder, title) in self._names.items() if title}
 
     # -- bodies ----------------------------------------------------------------------------
 
@@ -174,6 +223,10 @@ class NotionCache:
     ) -> None:
         """Keep a page as read (``seen_at`` = now) or as we wrote it (``seen_at`` empty:
         we know what we wrote)."""
+        extra = record.get("extra")
+        path = extra.get("path") if isinstance(extra, dict) else None
+        if isinstance(path, str) and path:
+            self._name(page_id, path=path)
         self._conn.execute(
             "INSERT OR REPLACE INTO bodies (page_id, version, blocks, record, seen_at)"
             " VALUES (?, ?, ?, ?, CASE WHEN ? THEN '' ELSE strftime('%Y-%m-%dT%H:%M:%fZ') END)",
@@ -277,6 +330,22 @@ class NotionCache:
                 "SELECT page_id, targets, sent FROM links_pending WHERE page_id=?", (page_id,)
             )
         return {str(r[0]): (json.loads(r[1]), json.loads(r[2])) for r in rows.fetchall()}
+
+    def put_mentions_pending(self, page_id: str, targets: list[str]) -> None:
+        """``page_id``'s body links to ``targets`` that named no synced page when it was
+        written (they are text in Notion)."""
+        self._conn.execute(
+            "INSERT OR REPLACE INTO mentions_pending VALUES (?, ?)",
+            (page_id, json.dumps(targets, ensure_ascii=False)),
+        )
+
+    def drop_mentions_pending(self, page_id: str) -> None:
+        self._conn.execute("DELETE FROM mentions_pending WHERE page_id=?", (page_id,))
+
+    def mentions_pending(self) -> dict[str, list[str]]:
+        """page id → the body link targets that named no synced page when it was written."""
+        rows = self._conn.execute("SELECT page_id, targets FROM mentions_pending").fetchall()
+        return {str(r[0]): list(json.loads(r[1])) for r in rows}
 
     # -- moves to another class ------------------------------------------------------------
 

@@ -27,7 +27,14 @@ from syncbridge_notion.properties import (
 )
 from syncbridge_notion.reading import PageReader
 from syncbridge_notion.schema import ClassLayout
-from syncbridge_notion.session import JSON, NotionSession, page_version, stamp, title_of
+from syncbridge_notion.session import (
+    JSON,
+    NotionSession,
+    page_version,
+    source_path,
+    stamp,
+    title_of,
+)
 
 __all__ = ["PageWriter", "props_without_key"]
 
@@ -54,6 +61,7 @@ class PageWriter:
         """The page properties for ``record`` (every held one, plus ours); ``ctx``: how
         links resolve (default: through the cache)."""
         config = self.session.config
+        links = self.session.links if ctx is None else None  # a check() reads no cache
         ctx = ctx or self.session.ctx()
         out: JSON = {}
         fallback = Fallback()
@@ -89,7 +97,12 @@ class PageWriter:
                 fallback.null.append(fieldname)  # a property added later reads empty
             else:
                 fallback.exact[fieldname] = [None, value]  # no property (yet)
-        fallback.body = bodies.layout_of(record.body)
+        src = source_path(record)
+        fallback.body = bodies.layout_of(
+            record.body,
+            links.page_id(src) if links is not None else None,
+            links.link_target(src) if links is not None else None,
+        )
         text = fallback.to_text()
         runs = text_runs(text)
         if len(runs) > 100 and fallback.body is not None:
@@ -142,11 +155,14 @@ class PageWriter:
         stored = self._record_as_written(page, layout, record)
         blocks = session.written_blocks.pop(page_id, None)
         if blocks is not None:
+            src = source_path(record)
             stored = Record(
                 stored.class_name,
                 stored.fields,
                 bodies.body_from_blocks(
-                    bodies.page_blocks(blocks), bodies.Prior.of(record.body)
+                    bodies.page_blocks(blocks),
+                    bodies.Prior.of(record.body, session.links.page_id(src)),
+                    link_target=session.links.link_target(src, record.body),
                 ),
                 stored.id,
                 stored.version,

@@ -19,26 +19,36 @@ from syncbridge.adapter import MISSING, Record
 from syncbridge.errors import RecordError, StaleVersion
 from syncbridge_notion import body as bodies
 from syncbridge_notion.layouts import ClassLayouts
+from syncbridge_notion.markdown import PageIdLookup
 from syncbridge_notion.properties import EMPTY_CELLS, Fallback, decode, join_rich_text
 from syncbridge_notion.schema import ClassLayout, SchemaDrift
-from syncbridge_notion.session import JSON, NotionSession, page_version, stamp, title_of
+from syncbridge_notion.session import (
+    JSON,
+    NotionSession,
+    page_version,
+    source_path,
+    stamp,
+    title_of,
+)
 
 __all__ = ["PageReader", "prior_of", "spans_of"]
 
 
-def prior_of(data: Mapping[str, Any]) -> bodies.Prior | None:
-    """The span map stored with a cached body (``None`` if there is none)."""
+def prior_of(data: Mapping[str, Any], page_id: PageIdLookup | None = None) -> bodies.Prior | None:
+    """The span map stored with a cached body (``None`` if there is none; made with
+    ``page_id`` resolving wikilinks when none was stored)."""
     text = data.get("body")
     if not isinstance(text, str):
         return None
     stored = data.get("spans")
     if stored is None:
-        return bodies.Prior.of(text)
+        return bodies.Prior.of(text, page_id)
     return bodies.Prior.from_json(text, stored)
 
 
-def spans_of(text: str) -> list[Any] | None:
-    prior = bodies.Prior.of(text)
+def spans_of(text: str, page_id: PageIdLookup | None = None) -> list[Any] | None:
+    """The span map of ``text`` to store, its wikilinks resolved by ``page_id``."""
+    prior = bodies.Prior.of(text, page_id)
     return prior.to_json() if prior is not None else None
 
 
@@ -127,8 +137,13 @@ class PageReader:
         path_prop = props.get(config.path_property) or {}
         path = join_rich_text(path_prop.get("rich_text") or [])
         last = session.cache.body(str(page["id"]))
-        prior = prior_of(last[2]) if last is not None else None
-        body = bodies.body_from_blocks(bodies.page_blocks(blocks), prior)
+        links = session.links
+        prior = prior_of(last[2], links.page_id(path or None)) if last is not None else None
+        body = bodies.body_from_blocks(
+            bodies.page_blocks(blocks),
+            prior,
+            link_target=links.link_target(path or None, prior.text if prior else None),
+        )
         if prior is None and fallback.body is not None:
             # no local prior (a fresh machine): the layout carried in Notion, if the
             # blocks are still those it was made for
@@ -177,7 +192,7 @@ class PageReader:
                 "class": record.class_name,
                 "fields": dict(record.fields),
                 "body": record.body,
-                "spans": spans_of(record.body),
+                "spans": spans_of(record.body, self.session.links.page_id(source_path(record))),
                 "title": record.title,
                 "extra": dict(record.extra),
                 "modified": modified,
@@ -213,6 +228,20 @@ class PageReader:
         )
         self.session.recent[page_id] = (record, blocks)
         return True
+
+    def last_seen(self, page_id: str) -> tuple[Record, list[JSON] | None] | None:
+        """The page's record and blocks as last written or read (memory, else the cache),
+        or ``None`` when it is not cached at its current version (listed as changed in
+        Notion since). No request."""
+        cached = self.session.cache.page(page_id)
+        if cached is None:
+            return None
+        recent = self.session.recent.get(page_id)
+        if recent is not None and recent[0].version == cached.version:
+            return recent
+        if self.from_cache(page_id, cached.version):
+            return self.session.recent[page_id]
+        return None
 
     def current(self, page_id: str, expected_version: str) -> tuple[Record, list[JSON] | None]:
         """The page as last read (reading it if needed), after checking that it is still

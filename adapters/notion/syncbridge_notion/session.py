@@ -18,13 +18,14 @@ from typing import Any
 
 from syncbridge.adapter import Record, RecordRef
 from syncbridge.errors import FatalError
+from syncbridge_notion.body_links import BodyLinks
 from syncbridge_notion.cache import NotionCache
 from syncbridge_notion.client import NotionAPI, NotionNotShared, read_token
 from syncbridge_notion.config import NotionConfig
 from syncbridge_notion.pacing import Clock
 from syncbridge_notion.properties import PropertyContext, join_rich_text
 
-__all__ = ["JSON", "NotionSession", "page_version", "stamp", "title_of"]
+__all__ = ["JSON", "NotionSession", "page_version", "source_path", "stamp", "title_of"]
 
 log = logging.getLogger("syncbridge_notion.adapter")
 
@@ -55,6 +56,12 @@ def _empty_property(value: Any) -> bool:
         return False
     held = value.get(str(value.get("type")))
     return held is None or held is False or held == [] or held == ""
+
+
+def source_path(record: Record) -> str | None:
+    """The vault path of ``record``'s note, when known (body wikilinks resolve from it)."""
+    path = record.extra.get("path") if record.extra else None
+    return path if isinstance(path, str) and path else None
 
 
 def title_of(page: Mapping[str, Any]) -> str:
@@ -94,6 +101,8 @@ class NotionSession:
         """What the adapter kept or could not do, by note (also logged as warnings)."""
         self.dry_run = False
         """A dry run is going on (:meth:`.NotionAdapter.dry_run`): finish nothing."""
+        self.links = BodyLinks(lambda: self.cache)
+        """Body wikilinks ⇄ page mentions: which synced page a link names, and back."""
 
     @property
     def api(self) -> NotionAPI:

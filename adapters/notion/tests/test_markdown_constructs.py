@@ -202,11 +202,58 @@ def test_wikilinks_to_synced_pages_are_mentions() -> None:
         "See [[Note]], [[Folder/Other|that one]] and [[Gone]].\n")
 
 
-def test_mention_of_an_unknown_page_uses_its_title() -> None:
+def test_mention_of_an_unknown_page_is_a_link_that_reads_back_as_the_mention() -> None:
+    """A page the vault does not know (mentioned in Notion by hand) is never written as
+    ``[[its title]]``, which would be a dangling link, or one to another note of that
+    name: it is a link to the page labelled ``@title``, which becomes the mention again."""
     block = {"type": "paragraph", "paragraph": {"rich_text": [
         {"type": "mention", "mention": {"type": "page", "page": {"id": PAGE}},
          "plain_text": "Some Page", "href": None}]}}
-    assert blocks_to_markdown([block]) == "[[Some Page]]\n"
+    markdown = blocks_to_markdown([block])
+    assert markdown == "[@Some Page](https://www.notion.so/11111111222233334444555555555555)\n"
+    assert markdown_to_blocks(markdown)[0]["paragraph"]["rich_text"] == [
+        {"type": "mention", "mention": {"type": "page", "page": {"id": PAGE}}}]
+    assert blocks_to_markdown(markdown_to_blocks(markdown)) == (
+        "[@Untitled](https://www.notion.so/11111111222233334444555555555555)\n")
+
+
+WIKI_FORMS = [
+    "See [[Note]] here.\n",
+    "[[Note|an alias]] then text\n",
+    "[[Note#Heading]] and [[Note#Two words]]\n",
+    "[[Note#^block1]]\n",
+    "[[Note#Heading|shown]]\n",
+    "![[Note]]\n",
+    "![[Note#Sec|Al]]\n",
+    "**bold [[Note]]** and *[[Note|it]]* and ~~[[Note#H]]~~\n",
+    "| a            | b        |\n| ------------ | -------- |\n| [[Note\\|al]] | [[Note]] |\n",
+    "> [!note] Title [[Note]]\n> with [[Note#H h]] in\n",
+    "- item [[Note]]\n\t- nested [[Note|N]]\n",
+    "[[Folder/Other#x]] and [[Gone]] and ![[img.png]] and [[#Local heading]]\n",
+    "# Heading with [[Note]]\n",
+]
+
+
+def test_every_wikilink_form_to_a_synced_page_comes_back_byte_identical() -> None:
+    """``[[Note]]`` is a page mention; an alias, a heading or a block is text linked to the
+    page (the heading or block in the URL's fragment); an embed is a ``!`` before it."""
+    for text in WIKI_FORMS:
+        blocks = markdown_to_blocks(text, PAGES.get)
+        assert blocks_to_markdown(blocks, TARGETS.get) == text, text
+    (block,) = markdown_to_blocks("[[Note#^b1|see]] ![[Note]]\n", PAGES.get)
+    items = block["paragraph"]["rich_text"]
+    url = "https://www.notion.so/" + PAGE.replace("-", "")
+    assert items[0]["text"] == {"content": "see", "link": {"url": url + "#%5Eb1"}}
+    assert items[1]["text"] == {"content": " !"}
+    assert items[2] == {"type": "mention", "mention": {"type": "page", "page": {"id": PAGE}}}
+
+
+def test_a_notion_block_link_is_a_link_to_its_page() -> None:
+    """A link Notion made to a block of a page (``#<block id>``) is no heading of ours."""
+    url = "https://www.notion.so/" + PAGE.replace("-", "") + "#" + "ab" * 16
+    block = {"type": "paragraph", "paragraph": {"rich_text": [
+        {"type": "text", "text": {"content": "there", "link": {"url": url}}}]}}
+    assert blocks_to_markdown([block], TARGETS.get) == "[[Note|there]]\n"
 
 
 def test_verbatim_constructs_are_plain_text_in_notion() -> None:
@@ -351,7 +398,8 @@ def test_resolvers_that_answer_nonsense_change_nothing() -> None:
         {"type": "mention", "mention": {"type": "page", "page": {"id": PAGE}},
          "plain_text": "A [weird] | title"}]}}
     markdown = blocks_to_markdown([mention], {PAGE: "bad]]target"}.get)
-    assert markdown == "A \\[weird\\] \\| title\n"
+    assert markdown == (
+        "[@A \\[weird\\] | title](https://www.notion.so/11111111222233334444555555555555)\n")
 
 
 def test_a_line_break_first_in_a_list_item_stays_a_line_break() -> None:

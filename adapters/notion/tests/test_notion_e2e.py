@@ -261,9 +261,10 @@ def test_a_rich_body_becomes_real_blocks_and_comes_back_byte_for_byte(setup: Set
     assert kinds == ["heading_1", "paragraph", "bulleted_list_item", "callout", "code",
                      "table", "paragraph"], kinds
     intro = tree[1]["paragraph"]["rich_text"]
-    # the wikilink is carried as its text (page mentions need a title -> page id lookup
-    # the adapter does not pass the converter yet)
-    assert "[[Shame Wound]]" in "".join(item["plain_text"] for item in intro), intro
+    # the wikilink to a synced note is a page mention of its page
+    shame = setup.page_of("Shame Wound")["id"]
+    mentions = [i["mention"]["page"]["id"] for i in intro if i["type"] == "mention"]
+    assert mentions == [shame], intro
     level, depth = tree[2], 1
     while level["kids"]:
         level, depth = level["kids"][0], depth + 1

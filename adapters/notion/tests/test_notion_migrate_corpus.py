@@ -214,6 +214,7 @@ def notion_state(server: NotionFakeServer) -> list[Any]:
     migration compare equal; a duplicate page shows twice."""
     store = server.store
     names = {pid: store.page_title(p) for pid, p in store.pages.items()}
+    compact_names = {pid.replace("-", ""): name for pid, name in names.items()}
     db_title = {sid: json.dumps(store.databases[s["database_id"]]["title"], sort_keys=True)
                 for sid, s in store.data_sources.items() if "database_id" in s}
 
@@ -225,6 +226,10 @@ def notion_state(server: NotionFakeServer) -> list[Any]:
             return [clean(v) for v in value]
         if isinstance(value, str) and value in names:
             return "page:" + names[value]
+        if isinstance(value, str) and value.startswith("https://www.notion.so/"):
+            # a page mention's href, a link to a page (wikilinks): the page by its title
+            compact = value[len("https://www.notion.so/"):][:32]
+            return value.replace(compact, "page:" + compact_names.get(compact, compact), 1)
         return value
 
     def blocks(parent: str) -> list[Any]:

@@ -6,6 +6,7 @@ Request items may omit ``type``, ``annotations`` and ``link``; responses always 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .errors import body_error
@@ -21,7 +22,14 @@ from .validation import (
     require_id,
 )
 
-__all__ = ["COLORS", "count_page_mentions", "parse_rich_text", "plain_text", "text_item"]
+__all__ = [
+    "COLORS",
+    "count_page_mentions",
+    "current_mentions",
+    "parse_rich_text",
+    "plain_text",
+    "text_item",
+]
 
 BASE_COLORS = (
     "default",
@@ -174,6 +182,29 @@ def parse_rich_text(
         else:
             raise body_error(f"{where}.text", "should be defined", item.get("text", ...))
     return result
+
+
+def current_mentions(value: Any, title_of: Callable[[str, str], str | None]) -> Any:
+    """``value`` (a block's content, or any JSON holding rich text) with the
+    ``plain_text`` of each page and database mention as Notion shows it when read: the
+    mentioned page's or database's title now (``title_of(kind, id)``; ``None`` keeps the
+    label stored with the mention). A page retitled after the mention was written shows
+    its new title. Returns ``value`` itself when it holds no mention."""
+    if isinstance(value, list):
+        items = [current_mentions(item, title_of) for item in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    if not isinstance(value, dict):
+        return value
+    if value.get("type") == "mention" and isinstance(value.get("mention"), dict):
+        mention = value["mention"]
+        kind = mention.get("type")
+        ref = mention.get(kind) if kind in ("page", "database") else None
+        title = title_of(str(kind), str(ref.get("id"))) if isinstance(ref, dict) else None
+        if title is None or title == value.get("plain_text"):
+            return value
+        return {**value, "plain_text": title}
+    changed = {k: current_mentions(v, title_of) for k, v in value.items()}
+    return value if all(changed[k] is value[k] for k in value) else changed
 
 
 def plain_text(items: list[dict[str, Any]]) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 from .clock import Clock, format_database_time, format_minute
 from .errors import not_found
 from .properties import default_value, find_property, render_schema, render_value
-from .richtext import plain_text, text_item
+from .richtext import current_mentions, plain_text, text_item
 
 __all__ = ["NotionStore"]
 
@@ -266,7 +266,7 @@ class NotionStore:
             "in_trash": page["in_trash"],
             "is_archived": False,
             "is_locked": page["is_locked"],
-            "properties": properties,
+            "properties": current_mentions(properties, self.mention_title),
             "url": f"https://app.notion.com/p/{slug + '-' if slug else ''}{hex_id}",
             "public_url": None,
             "archived": page["in_trash"],
@@ -343,9 +343,18 @@ class NotionStore:
             "has_children": bool(self.live_children(block_id)),
             "in_trash": record["in_trash"],
             "type": block_type,
-            block_type: content,
+            block_type: current_mentions(content, self.mention_title),
             "archived": record["in_trash"],
         }
+
+    def mention_title(self, kind: str, ref_id: str) -> str | None:
+        """The title a mention of page or database ``ref_id`` shows now (``None``: one
+        this server does not hold; the label stored with the mention stays)."""
+        if kind == "page" and ref_id in self.pages:
+            return self.page_title(self.pages[ref_id])
+        if kind == "database" and ref_id in self.databases:
+            return plain_text(self.databases[ref_id]["title"])
+        return None
 
     def property_of(self, page: JSON, key: str) -> JSON | None:
         return find_property(self.schema_of(page), key)

@@ -169,6 +169,36 @@ def test_page_mentions_over_25_are_truncated_in_page_objects(
     assert len(items) == 30
 
 
+def test_a_page_mention_in_a_block_shows_the_pages_title_when_read(
+    client: Client, server: NotionFakeServer
+) -> None:
+    """Notion computes a page mention's ``plain_text`` when it is read: a page retitled
+    after the mention was written shows its new title (``href`` is the page's URL)."""
+    target = client.pages.create(
+        parent={"page_id": server.root_page_id}, properties={"title": text("Old title")}
+    )
+    mention = {"type": "mention", "mention": {"type": "page", "page": {"id": target["id"]}}}
+    made = client.blocks.children.append(
+        server.root_page_id,
+        children=[{"type": "paragraph", "paragraph": {"rich_text": [*text("see "), mention]}}],
+    )["results"][0]
+    item = made["paragraph"]["rich_text"][1]
+    assert item["plain_text"] == "Old title"
+    assert item["href"] == "https://www.notion.so/" + target["id"].replace("-", "")
+    assert item["mention"] == {"type": "page", "page": {"id": target["id"]}}
+    client.pages.update(target["id"], properties={"title": {"title": text("New title")}})
+    read = client.blocks.retrieve(made["id"])["paragraph"]["rich_text"][1]
+    assert read["plain_text"] == "New title"
+    listed = client.blocks.children.list(server.root_page_id)["results"]
+    assert listed[-1]["paragraph"]["rich_text"][1]["plain_text"] == "New title"
+    holder = client.pages.create(
+        parent={"page_id": server.root_page_id}, properties={"title": {"title": [mention]}}
+    )
+    client.pages.update(target["id"], properties={"title": {"title": text("Third")}})
+    shown = client.pages.retrieve(holder["id"])["properties"]["title"]["title"]
+    assert [i["plain_text"] for i in shown] == ["Third"]
+
+
 # -- trash ---------------------------------------------------------------------------------
 
 

@@ -60,9 +60,10 @@ class Conversion:
 def convert_markdown(text: str, page_id: PageIdLookup | None = None) -> Conversion:
     """Blocks of Markdown ``text`` with their source spans (see :class:`SourceSpan`).
 
-    ``page_id`` maps a wikilink target (``[[Target]]``, as written, trimmed) to the Notion
-    page id of the synced note it names, or ``None``: such links become page mentions,
-    all others stay literal text.
+    ``page_id`` maps a wikilink target (``[[Target]]``, ``[[Target|alias]]``,
+    ``[[Target#Heading]]``: the part before ``|`` and ``#``, as written, trimmed) to the
+    Notion page id of the synced note it names, or ``None``: such links become page
+    mentions (or text linked to the page), all others stay literal text.
     """
     blocks, spans = convert(text, page_id)
     return Conversion(text, blocks, spans)
@@ -84,8 +85,10 @@ def blocks_to_markdown(
     under the type object or on the block as ``children``).
 
     ``link_target`` maps a Notion page id to the wikilink target to write for it (mentions
-    and links to that page become ``[[target]]`` / ``[[target|text]]``); without it, a
-    mention is written with the page title Notion gave. ``style`` says how to spell what
-    has several spellings (Obsidian's defaults; :func:`infer_style` reads a vault's).
+    and links to that page become ``[[target]]``, ``[[target|text]]``,
+    ``[[target#Heading]]``); a mention of a page it does not know (or without it) is
+    written ``[@title](https://www.notion.so/<id>)``, which reads back as that mention.
+    ``style`` says how to spell what has several spellings (Obsidian's defaults;
+    :func:`infer_style` reads a vault's).
     """
     return render_blocks(blocks, link_target, style)

@@ -14,8 +14,13 @@ What maps, and how (see ``docs/notion.md``, "Bodies: Markdown and blocks"):
   would merge with it) stays literal text.
 * ``$x$`` → an inline equation (within 1,000 characters); otherwise literal.
 * ``[[Target]]`` → a page mention when ``page_id("Target")`` knows the page;
-  ``[[Target|alias]]`` → the alias, linked to the page's URL; anything else (embeds,
-  headings, block links, unsynced targets) stays literal text.
+  ``[[Target|alias]]`` → the alias, linked to the page's URL; ``[[Target#Heading]]``,
+  ``[[Target#^block]]`` → their text (or alias) linked to the page's URL with the heading
+  or block, percent-encoded, as its fragment; ``![[...]]`` → ``!`` before any of these.
+  Links to targets ``page_id`` does not know (attachments, notes that are not synced,
+  ``[[#Heading]]`` of the note itself) stay literal text. ``[@Title](https://www.notion.so/
+  <32 hex digits>)``, the way the writer spells a mention of a page no note stands for,
+  is that page mention again.
 * Everything else (``%%comments%%``, HTML, ``==highlights==``, ``#tags``, ``^block-ids``,
   footnote references, images inside text) is literal text: it is shown in Notion as
   written and comes back as written. A backslash escape of a character that is inline
@@ -32,6 +37,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 from markdown_it.token import Token
 
@@ -47,6 +53,7 @@ _MARKS = {"strong": "bold", "em": "italic", "s": "strikethrough"}
 _LINK_RE = re.compile(r"\[(?P<label>.*)\]\((?P<dest>[^\s<>]*)\)\Z", re.S)
 _PAGE_ID_RE = re.compile(r"[0-9a-fA-F]{8}-?(?:[0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}")
 _URL_RE = re.compile(r"(?:https?://|mailto:)\S+\Z", re.I)
+_MENTION_URL_RE = re.compile(r"https://www\.notion\.so/[0-9a-fA-F]{32}")
 
 
 def notion_page_url(page_id: str) -> str:
@@ -159,28 +166,53 @@ def _break_text(src: str, token: Token) -> str:
 
 
 def _wikilink(builder: _Builder, raw: str, page_id: PageIdLookup | None) -> None:
-    if page_id is None or raw.startswith("!"):
-        builder.text(raw)
-        return
-    inner = raw[2:-2]
+    """A wikilink to a synced note (``page_id`` knows its target): ``[[Target]]`` a page
+    mention; ``[[Target|alias]]`` the alias linked to the page's URL; ``[[Target#Heading]]``
+    and ``[[Target#^block]]`` their text (or alias) linked to the page's URL with the
+    heading or block as its fragment; an embed ``![[...]]`` a ``!`` before any of these.
+    Anything else (unsynced targets, attachments, links within the note) stays text."""
+    embed = raw.startswith("!")
+    inner = raw[3:-2] if embed else raw[2:-2]
     alias: str | None = None
     if "|" in inner:
         inner, alias = inner.split("|", 1)
         inner = inner.removesuffix("\\")
-    target = inner.strip()
-    found = page_id(target) if target and "#" not in target else None
+    name, hashed, sub = inner.partition("#")
+    target = name.strip()
+    found = page_id(target) if page_id is not None and target else None
     if found is not None and not _PAGE_ID_RE.fullmatch(found):
         found = None  # not a Notion id: Notion would reject the mention, keep the text
-    if found is None:
+    if found is None or alias == "" or (hashed and not sub.strip()):
         builder.text(raw)
-    elif alias is None:
+        return
+    if embed:
+        builder.text("!")
+    if not hashed and alias is None:
         builder.other({"type": "mention", "mention": {"type": "page", "page": {"id": found}}})
-    elif alias:
-        saved, builder.link = builder.link, notion_page_url(found)
-        builder.text(alias)
-        builder.link = saved
-    else:
-        builder.text(raw)
+        return
+    url = notion_page_url(found) + ("#" + quote(sub, safe="") if hashed else "")
+    if not valid_url(url):
+        builder.text(raw[1:] if embed else raw)
+        return
+    saved, builder.link = builder.link, url
+    builder.text(alias if alias is not None else inner)
+    builder.link = saved
+
+
+def _page_mention(tokens: list[Token], index: int, dest: str | None) -> dict[str, Any] | None:
+    """``[@Title](https://www.notion.so/<id>)``, the way a mention of a page the vault does
+    not know is written: that page mention again (the title is Notion's to show)."""
+    if dest is None or not _MENTION_URL_RE.fullmatch(dest):
+        return None
+    first = tokens[index + 1] if index + 1 < len(tokens) else None
+    if first is None or first.type != "text" or not first.content.startswith("@"):
+        return None
+    close = _skip_to_close(tokens, index)
+    if any(t.type in ("link_open", "wikilink") for t in tokens[index + 1 : close]):
+        return None
+    compact = dest.rsplit("/", 1)[-1].lower()
+    page = f"{compact[:8]}-{compact[8:12]}-{compact[12:16]}-{compact[16:20]}-{compact[20:]}"
+    return {"type": "mention", "mention": {"type": "page", "page": {"id": page}}}
 
 
 def _link_dest(raw: str, token: Token) -> str | None:
@@ -233,7 +265,11 @@ def inline_to_rich_text(
                 (last["text"].get("link") or {}).get("url") == dest
             ):
                 dest = None  # right after a link to the same URL: Notion would merge them
-            if dest is None or builder.link is not None:
+            mention = _page_mention(tokens, index, dest) if builder.link is None else None
+            if mention is not None:
+                builder.other(mention)
+                index = _skip_to_close(tokens, index)
+            elif dest is None or builder.link is not None:
                 builder.text(raw)
                 index = _skip_to_close(tokens, index)
             else:

@@ -4,7 +4,10 @@
 Annotations become ``**``, ``*``, ``~~`` and backticks (Obsidian's spelling); underline
 and colours have no Markdown and are not written. Links become ``[text](url)``, or
 ``<url>`` when the text is the URL; a link to a synced Notion page becomes
-``[[target|text]]``, a page mention ``[[target]]``; an equation ``$x$``.
+``[[target|text]]`` (``[[target#Heading]]`` or ``[[target#Heading|text]]`` when its URL
+names a heading or block), a page mention ``[[target]]``, a mention of a page
+``link_target`` does not know ``[@title](https://www.notion.so/<id>)`` (which reads back
+as the mention); an equation ``$x$``.
 
 ``escape`` says how much plain text is protected: ``0`` writes it as it is (literal
 Obsidian syntax a note carried through Notion comes back as written), ``1`` backslash-
@@ -19,13 +22,23 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
-from .inline import MEANINGFUL_ESCAPES, STRUCTURAL_ESCAPES
+from .inline import MEANINGFUL_ESCAPES, STRUCTURAL_ESCAPES, notion_page_url
 
-__all__ = ["LinkTargetLookup", "Segment", "rich_text_to_markdown", "segments"]
+__all__ = [
+    "LinkTargetLookup",
+    "Segment",
+    "rich_text_to_markdown",
+    "segments",
+    "shown_target",
+    "target_for",
+]
 
 LinkTargetLookup = Callable[[str], "str | None"]
-"""Notion page id (dashed) → wikilink target for ``[[...]]``, or ``None`` when unknown."""
+"""Notion page id (dashed) → wikilink target for ``[[...]]``, or ``None`` when unknown. It
+may also have a method ``for_text(page_id, text)``: the target for a link to that page
+showing ``text`` (see :func:`target_for`)."""
 
 _EMPHASIS = ("bold", "italic", "strikethrough")
 _DELIMS = {"bold": "**", "italic": "*", "strikethrough": "~~"}
@@ -33,13 +46,18 @@ _NOTION_URL_RE = re.compile(
     r"https?://(?:www\.)?notion\.so/(?:[^/?#]*/)?(?:[^/?#]*-)?([0-9a-f]{32})(?:[?#].*)?\Z", re.I
 )
 _ESCAPE_1 = set("*_`[]<>$~|%")
+_WIKI_TEXT_RE = re.compile(r"[^\[\]\n]+")
+"""Text a wikilink's alias or heading can hold."""
+_MENTION_TITLE_RE = re.compile(r"[\\\[\]*_`<>$~%]")
+"""Characters of a page title escaped in the label of a link standing for a mention."""
 _ASCII_PUNCT = set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 _LINE_START_RE = re.compile(r"([ \t]*)([#>+=|-]|\d{1,9}[.)]|`{3}|~{3})")
 
 
 @dataclass(frozen=True)
 class Segment:
-    """One piece of inline content: ``kind`` is ``text``, ``equation`` or ``mention``."""
+    """One piece of inline content: ``kind`` is ``text``, ``equation``, ``mention`` or
+    ``wiki`` (a link to a known page, as its ``[[...]]``, made by the writer)."""
 
     kind: str
     value: str
@@ -60,6 +78,19 @@ def page_id_of_url(url: str) -> str | None:
     """The dashed page id a notion.so URL points at, or ``None``."""
     match = _NOTION_URL_RE.match(url)
     return _dashed(match.group(1)) if match else None
+
+
+def page_link_of_url(url: str) -> tuple[str | None, str | None]:
+    """The dashed page id a notion.so URL points at (or ``None``) and the heading or block
+    a wikilink named in its fragment (``#Heading``, ``#%5Eblock``; ``None`` for none, or
+    for the fragment of a Notion block link, a 32-digit block id)."""
+    page = page_id_of_url(url)
+    if page is None:
+        return None, None
+    _, hashed, fragment = url.partition("#")
+    if not hashed or not fragment or re.fullmatch(r"[0-9a-fA-F]{32}", fragment):
+        return page, None
+    return page, unquote(fragment)
 
 
 def _item_segment(item: dict[str, Any]) -> Segment | None:
@@ -204,7 +235,7 @@ def rich_text_to_markdown(
     """Inline Markdown for rich-text ``items`` (see the module docstring); ``italic`` and
     ``bold`` are the delimiters to use (``*`` or ``_``, ``**`` or ``__``)."""
     delims = {**_DELIMS, "italic": italic, "bold": bold}
-    segs = segments(items)
+    segs = _wikilinks(segments(items), link_target)
     out: list[str] = []
     groups = _link_groups(segs)
     for link, members in groups:
@@ -215,6 +246,39 @@ def rich_text_to_markdown(
             continue
         out.append(_render_link(link, members, body, link_target, delims))
     return "".join(out)
+
+
+def _wikilinks(segs: list[Segment], link_target: LinkTargetLookup | None) -> list[Segment]:
+    """``segs`` with each link to a page ``link_target`` knows, all in one formatting,
+    made one ``wiki`` segment holding its ``[[...]]``: formatting around it is written
+    around the wikilink with the text next to it (``**[[Note|alias]] and more**``)."""
+    if link_target is None:
+        return segs
+    out: list[Segment] = []
+    for link, members in _link_groups(segs):
+        wiki = _wiki_inner(link, members, link_target) if link is not None else None
+        marks = {m.marks for m in members if m.value.strip()}
+        if wiki is None or len(marks) != 1 or any(m.code for m in members):
+            out.extend(members)
+            continue
+        out.append(Segment("wiki", f"[[{wiki}]]", marks.pop()))
+    return out
+
+
+def _wiki_inner(url: str, members: list[Segment], link_target: LinkTargetLookup) -> str | None:
+    """What goes between ``[[`` and ``]]`` for a link to a known page, or ``None``."""
+    page, sub = page_link_of_url(url)
+    plain = "".join(seg.value for seg in members if seg.kind == "text")
+    target = _target(link_target, page, plain) if page is not None else None
+    if target is None or not _WIKI_TEXT_RE.fullmatch(plain) or (
+        sub is not None and not _WIKI_TEXT_RE.fullmatch(sub)
+    ):
+        return None
+    if sub is None:
+        return f"{target}|{plain}"
+    if shown_target(plain, sub, target) is not None:
+        return plain  # [[Note#Heading]] as written
+    return f"{target}#{sub}|{plain}"
 
 
 def _link_groups(segs: list[Segment]) -> list[tuple[str | None, list[Segment]]]:
@@ -235,19 +299,49 @@ def _render_link(
     link_target: LinkTargetLookup | None,
     delims: dict[str, str],
 ) -> str:
-    page = page_id_of_url(url)
-    target = _target(link_target, page) if page is not None else None
-    plain = "".join(seg.value for seg in members if seg.kind == "text")
-    if target is not None:
+    inner = _wiki_inner(url, members, link_target) if link_target is not None else None
+    if inner is not None:  # a link to a known page in mixed formatting: the shared part
         shared = frozenset.intersection(*(seg.marks for seg in members)) if members else frozenset()
         opening = "".join(delims[m] for m in sorted(shared))
-        return f"{opening}[[{target}|{plain}]]{opening[::-1]}"
+        return f"{opening}[[{inner}]]{opening[::-1]}"
     return f"[{body}]({_link_dest(url)})"
 
 
-def _target(link_target: LinkTargetLookup | None, page_id: str) -> str | None:
+def shown_target(plain: str, sub: str, target: str) -> str | None:
+    """For a link to a page's heading or block whose text is ``plain``: the target part
+    when the text is the wikilink as written (``Note#Heading`` for the target ``Note``,
+    or ``Folder/Note``: the same note's name), else ``None`` (the text is an alias)."""
+    if not plain.endswith("#" + sub):
+        return None
+    name = plain[: -len(sub) - 1].strip()
+    if not name:
+        return None
+    same = name == target.strip() or (
+        name.rsplit("/", 1)[-1].casefold() == target.strip().rsplit("/", 1)[-1].casefold()
+    )
+    return name if same else None
+
+
+def target_for(
+    link_target: LinkTargetLookup | None, page_id: str, shown: str | None = None
+) -> str | None:
+    """What ``link_target`` answers for ``page_id``: for a link showing the text
+    ``shown``, its ``for_text(page_id, shown)`` when it has that method (a lookup that
+    knows how each link was spelled: ``[[Folder/Note|alias]]`` beside ``[[Note]]``)."""
+    if link_target is None:
+        return None
+    spelled = getattr(link_target, "for_text", None)
+    if shown is not None and callable(spelled):
+        found = spelled(page_id, shown)
+        return found if isinstance(found, str) else None
+    return link_target(page_id)
+
+
+def _target(
+    link_target: LinkTargetLookup | None, page_id: str, shown: str | None = None
+) -> str | None:
     """The wikilink target for ``page_id``, if the lookup gives one a wikilink can hold."""
-    target = link_target(page_id) if link_target is not None else None
+    target = target_for(link_target, page_id, shown)
     if target is None or not target.strip() or any(c in target for c in "[]|#^\n"):
         return None
     return target
@@ -256,12 +350,19 @@ def _target(link_target: LinkTargetLookup | None, page_id: str) -> str | None:
 def _atom(seg: Segment, escape: int, link_target: LinkTargetLookup | None, start: bool) -> str:
     if seg.kind == "equation":
         return f"${seg.value}$"
+    if seg.kind == "wiki":
+        return seg.value
     if seg.kind == "mention":
         target = _target(link_target, seg.value)
-        title = seg.link or seg.value
-        if target is None and any(c in title for c in "[]|#^\n"):
-            return _escape_text(title, 1, start)  # a title no wikilink can hold: as text
-        return f"[[{target if target is not None else title}]]"
+        if target is not None:
+            return f"[[{target}]]"
+        # a page the vault does not know: a link to it, which reads back as this mention
+        title = " ".join((seg.link or "Untitled").split()) or "Untitled"
+        url = notion_page_url(seg.value)
+        if not re.fullmatch(r"https://www\.notion\.so/[0-9a-fA-F]{32}", url):
+            return _escape_text(title, 1, start)  # no page id to link to: the title as text
+        label = _MENTION_TITLE_RE.sub(lambda m: "\\" + m.group(0), title)
+        return f"[@{label}]({url})"
     if seg.code:
         return _code_span(seg.value)
     return _escape_text(seg.value, escape, start)

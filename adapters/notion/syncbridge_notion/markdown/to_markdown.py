@@ -533,7 +533,7 @@ def _verified(
 def _collect_targets(
     blocks: list[dict[str, Any]], link_target: LinkTargetLookup, inverse: dict[str, str]
 ) -> None:
-    from .inline_writer import page_id_of_url
+    from .inline_writer import page_link_of_url, shown_target, target_for
 
     for block in blocks:
         body = _body(block)
@@ -542,13 +542,19 @@ def _collect_targets(
         for items in groups:
             for item in items:
                 page: str | None = None
+                sub: str | None = None
                 if item.get("type") == "mention":
                     page = str(((item.get("mention") or {}).get("page") or {}).get("id", ""))
                 else:
                     url = ((item.get("text") or {}).get("link") or {}).get("url")
-                    page = page_id_of_url(url) if url else None
+                    page, sub = page_link_of_url(url) if url else (None, None)
                 if page:
-                    target = link_target(page)
+                    text = str((item.get("text") or {}).get("content", ""))
+                    shown = text if item.get("type", "text") == "text" else None
+                    target = target_for(link_target, page, shown)
                     if target is not None:
                         inverse.setdefault(target.strip(), page)
+                        name = shown_target(text, sub, target) if sub else None
+                        if name is not None:
+                            inverse.setdefault(name, page)  # [[Note#Heading]] as written
         _collect_targets(_children(block), link_target, inverse)
