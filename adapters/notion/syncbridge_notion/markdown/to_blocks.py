@@ -328,7 +328,16 @@ class _Converter:
                 if items is not None:
                     body = self.spaced(children[1:], self._content_end(first), end)
                     return _block("quote", {"rich_text": items}, body)
-        return _block("quote", {"rich_text": []}, self.spaced(children, None, end))
+        body = self.spaced(children, None, end)
+        head = body[0] if body else None
+        if head is not None and head["type"] == "paragraph" and set(head["paragraph"]) == {
+            "rich_text"
+        } and head["paragraph"]["rich_text"]:
+            # A paragraph first (one carried verbatim: HTML, a setext heading, `####`...)
+            # is the quote's text, as Markdown writes a quote's text: a quote with no text
+            # and a paragraph under it has no Markdown of its own.
+            return _block("quote", {"rich_text": head["paragraph"]["rich_text"]}, body[1:])
+        return _block("quote", {"rich_text": []}, body)
 
     def callout(
         self, match: re.Match[str], header: str, rest: str, more: list[dict[str, Any]]
