@@ -41,3 +41,10 @@ def test_a_quote_whose_first_block_is_carried_holds_it_as_its_text() -> None:
     assert "".join(i["text"]["content"] for i in body["rich_text"]) == "b\n    - f\n===\n==="
     reads_back("> b\n\t- f\n===\n> ===\n")
     assert roundtrip("> <div>\n>\n> y\n") == "> <div>\n>\n> y\n"
+
+
+def test_an_items_own_lines_line_up_under_its_text_with_spaces() -> None:
+    # Written with a tab, "\t1. b" + "\n\t\tc" reached a column past the text's, and the
+    # column past it read back as a space in the text: the item was written with spaces.
+    for src in ("1. a\n\t1. b\n\t   c\n", "- a\n\t- b\n\t  c\n", "- [ ] a\n\t- [x] b\n\t  c\n"):
+        assert reads_back(src) == src
