@@ -48,3 +48,32 @@ def test_an_items_own_lines_line_up_under_its_text_with_spaces() -> None:
     # column past it read back as a space in the text: the item was written with spaces.
     for src in ("1. a\n\t1. b\n\t   c\n", "- a\n\t- b\n\t  c\n", "- [ ] a\n\t- [x] b\n\t  c\n"):
         assert reads_back(src) == src
+
+
+def test_a_line_break_at_a_code_spans_edge_is_a_space_in_the_code() -> None:
+    # "`r" + break + "`": the text ended with a line break, which a quote wrote as a
+    # blank ">" line, read back as an empty paragraph (explore run)
+    assert reads_back("> `r\n`\n") == "> `r `\n"
+    assert reads_back("`\n`\n") == "` `\n"
+    assert reads_back("x `a\nb` y\n") == "x `a`\n`b` y\n"
+
+
+def test_a_paragraph_starting_with_a_hard_break_keeps_it() -> None:
+    # "\" alone on the first line: a paragraph whose text starts with a line break,
+    # written with an empty first line (a blank line) and read back without it
+    assert reads_back("\\\na\n") == "\\\na\n"
+    assert reads_back("\\\n| - | - |\n") == "\\\n| - | - |\n"
+
+
+def test_an_empty_line_inside_escaped_text_is_a_hard_break() -> None:
+    # "j*", then "\" alone: the text holds an empty line; escaped, it was written as a
+    # backslash and a blank line, which ends the paragraph
+    assert reads_back("j*\n\\\na\n") == "j\\*\n\\\na\n"
+
+
+def test_blank_lines_of_a_nested_quote_count_once() -> None:
+    # "> >" is blank for both quotes; the outer quote counted it again after the inner
+    assert reads_back("> > d\n> > \n") == "> > d\n> >\n"
+    assert reads_back("> a\n>\n> > b\n> >\n>\n> c\n") == "> a\n>\n> > b\n> >\n>\n> c\n"
+    # "> >" inside a comment block is its text, not a blank line after it
+    assert reads_back("> %%\n> > \n") == "> %%\n> > \n"

@@ -279,7 +279,12 @@ class _Converter:
         return _QUOTE_BLANK_RE.fullmatch(self.lines[index]) is not None
 
     def _content_end(self, node: Node) -> int:
+        """The line after ``node``'s last line of content. A list's map may run over the
+        blank lines after it; a quote's blank ``>`` lines and a leaf's lines (``> >``
+        inside a comment block is text) are the node's own, never a gap after it."""
         begin, end = node.open.map or (0, 0)
+        if node.type not in ("bullet_list", "ordered_list"):
+            return end
         while end > begin + 1 and self._blank(end - 1):
             end -= 1
         return end

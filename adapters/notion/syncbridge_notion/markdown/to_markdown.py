@@ -160,7 +160,12 @@ class _Writer:
         return head + "\n\n" + self.sequence(children)
 
     def w_paragraph(self, body: dict[str, Any], children: list[dict[str, Any]], _n: int) -> str:
-        return self._then(self.rich(body.get("rich_text")), children)
+        text = self.rich(body.get("rich_text"))
+        if text.startswith("\n") and text.strip():
+            # a line break first: an empty first line would be a blank line, so the break
+            # is written as Markdown's hard break (a backslash), as it was read
+            text = "\\" + text
+        return self._then(text, children)
 
     def _heading(self, level: int, body: dict[str, Any], children: list[dict[str, Any]]) -> str:
         text = self.rich(body.get("rich_text"), at_line_start=False)
