@@ -7,7 +7,8 @@ What maps, and how (see ``docs/notion.md``, "Bodies: Markdown and blocks"):
   dropped, as CommonMark does). A line break inside a code span is a plain line break
   between two code runs: Markdown cannot hold a break inside code (CommonMark shows it
   as a space, and the next line is read for block syntax first), so the writer writes
-  one code span per line and the way back is the same.
+  one code span per line and the way back is the same (a break with nothing on one side
+  within the span is CommonMark's space, inside the code).
 * ``[text](https://...)`` (http, https or mailto, no title, within 2,000 characters) and
   ``<https://...>`` → a link (written back as ``[text](url)``). Any other link (relative,
   with a title, a reference link, one right after a link to the same URL, which Notion

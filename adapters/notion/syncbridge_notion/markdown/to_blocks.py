@@ -12,7 +12,8 @@ paragraph                                   ``paragraph`` (a paragraph that is o
                                             external image: ``image``)
 ``-``/``*``/``+`` items, ``1.`` items       ``bulleted_list_item``, ``numbered_list_item``
 ``- [ ]`` / ``- [x]``                       ``to_do``
-``>`` quote                                 ``quote`` (first paragraph is its text)
+``>`` quote                                 ``quote`` (first paragraph, or a block carried
+                                            verbatim first, is its text)
 ``> [!type] title``                         ``callout`` (type ↔ icon)
 ``> [!type]- title`` / ``+``                ``toggle``
 fenced code                                 ``code`` (language mapped, opener kept in the
