@@ -77,3 +77,6 @@ def test_blank_lines_of_a_nested_quote_count_once() -> None:
     assert reads_back("> a\n>\n> > b\n> >\n>\n> c\n") == "> a\n>\n> > b\n> >\n>\n> c\n"
     # "> >" inside a comment block is its text, not a blank line after it
     assert reads_back("> %%\n> > \n") == "> %%\n> > \n"
+    # blank ">" lines after an unclosed comment or fence are still blank lines after it
+    assert reads_back("> %%\n> x\n>\n>\n") == "> %%\n> x\n>\n>\n"
+    assert reads_back("> ```\n> x\n>\n>\n") == "> ```\n> x\n>\n>\n"

@@ -280,11 +280,20 @@ class _Converter:
         return _QUOTE_BLANK_RE.fullmatch(self.lines[index]) is not None
 
     def _content_end(self, node: Node) -> int:
-        """The line after ``node``'s last line of content. A list's map may run over the
-        blank lines after it; a quote's blank ``>`` lines and a leaf's lines (``> >``
-        inside a comment block is text) are the node's own, never a gap after it."""
+        """The line after ``node``'s last line of content: its map without the blank lines
+        at its end. Blank at the node's own level: a quote's blank ``>`` lines are its own,
+        and a line blank only for an outer quote (``> >`` in a comment block inside a
+        quote) is the node's text."""
         begin, end = node.open.map or (0, 0)
-        if node.type not in ("bullet_list", "ordered_list"):
+        if node.type == "blockquote":
+            return end
+        meta = node.open.meta if isinstance(node.open.meta, dict) else {}
+        raw = meta.get("raw")
+        if isinstance(raw, str):
+            lines = raw.split("\n")
+            while end > begin + 1 and len(lines) > 1 and not lines[-1].strip():
+                lines.pop()
+                end -= 1
             return end
         while end > begin + 1 and self._blank(end - 1):
             end -= 1
