@@ -186,6 +186,16 @@ def words(text: str) -> Counter[str]:
 @example(["0", "0", "- 0."])  # explore run: the carried "0." moved under "-" (word test)
 # explore run: a code span's second line, lazy in the source, became a list in the quote
 @example(["0", "> 0", "0 0 0 0 0 `", "\t- `"])
+# explore runs (fidelity): a lazy "\t- f" in a carried quote became a list item; a code
+# span's edge break, a first-line hard break and an empty line in escaped text did not
+# read back; a nested quote's blank "> >" line counted twice
+@example(["> a", "\t- f", "> ==="])
+@example(["> b", "\t- f", "===", "> ==="])
+@example(["> `r", "`"])
+@example(["\\", "| - | - |"])
+@example(["j*", "\\", "a"])
+@example(["> > d", "> > "])
+@example(["> %%", "> > "])
 def test_markdown_round_trip_is_stable_and_loses_no_word(lines: list[str]) -> None:
     text = "\n".join(lines) + "\n"
     blocks = markdown_to_blocks(text)

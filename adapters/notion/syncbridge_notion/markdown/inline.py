@@ -7,7 +7,8 @@ What maps, and how (see ``docs/notion.md``, "Bodies: Markdown and blocks"):
   dropped, as CommonMark does). A line break inside a code span is a plain line break
   between two code runs: Markdown cannot hold a break inside code (CommonMark shows it
   as a space, and the next line is read for block syntax first), so the writer writes
-  one code span per line and the way back is the same.
+  one code span per line and the way back is the same (a break with nothing on one side
+  within the span is CommonMark's space, inside the code).
 * ``[text](https://...)`` (http, https or mailto, no title, within 2,000 characters) and
   ``<https://...>`` → a link (written back as ``[text](url)``). Any other link (relative,
   with a title, a reference link, one right after a link to the same URL, which Notion
@@ -156,6 +157,24 @@ def _code_inner(raw: str, markup: str) -> str:
     return inner
 
 
+def _code_lines(builder: _Builder, inner: str) -> None:
+    """A code span's text: one code run per line, a plain line break between them (see
+    the module docstring). A line break with nothing on one side within the span (``a``
+    then a break just before the closing backticks) is CommonMark's space instead, inside
+    the code: a paragraph's text cannot start or end with a line break, nor hold an empty
+    line, so a break there would not read back."""
+    pieces = inner.split("\n")
+    text = pieces[0]
+    for piece in pieces[1:]:
+        if text and piece:
+            builder.text(text, code=True)
+            builder.text("\n")  # a line break is never code
+            text = piece
+        else:
+            text += " " + piece
+    builder.text(text, code=True)
+
+
 def _break_text(src: str, token: Token) -> str:
     start, end = token.meta["span"]
     if src[start] == "\\":  # backslash hard break: the backslash is syntax
@@ -250,10 +269,7 @@ def inline_to_rich_text(
         elif kind in ("softbreak", "hardbreak"):
             builder.text(_break_text(src, token))
         elif kind == "code_inline":
-            for number, piece in enumerate(_code_inner(raw, token.markup).split("\n")):
-                if number:
-                    builder.text("\n")  # a line break is never code (see the docstring)
-                builder.text(piece, code=True)
+            _code_lines(builder, _code_inner(raw, token.markup))
         elif kind == "math_inline" and utf16_len(token.content) <= MAX_EQUATION and token.content:
             builder.other({"type": "equation", "equation": {"expression": token.content}})
         elif kind == "wikilink":

@@ -169,7 +169,12 @@ def _escape_text(text: str, level: int, at_line_start: bool) -> str:
     lines = text.split("\n")
     for number, line in enumerate(lines):
         if number > 0:
-            out.append("\\\n" if not line.strip() and number < len(lines) - 1 else "\n")
+            out.append("\n")
+        if not line.strip() and 0 < number < len(lines) - 1:
+            # an empty line inside the text would end the paragraph: a backslash makes
+            # its line break a hard break, which reads back as this line break
+            out.append(line + "\\")
+            continue
         prefix = ""
         if number > 0 or at_line_start:
             match = _LINE_START_RE.match(line)

@@ -132,6 +132,9 @@ def _container_lines(state: StateBlock, begin: int, end: int) -> str:
         first, last = state.bMarks[line], state.eMarks[line]
         if line + 1 < end:
             last += 1
+        if state.sCount[line] < 0:
+            out.append(_lazy_line(src[first:last], state.bsCount[line]))
+            continue
         column = 0
         while first < last and column < indent:
             char = src[first]
@@ -144,6 +147,21 @@ def _container_lines(state: StateBlock, begin: int, end: int) -> str:
             first += 1
         out.append(src[first:last])
     return "".join(out)
+
+
+def _lazy_line(line: str, column: int) -> str:
+    """A lazy continuation line of a quote (one without its ``>``), its leading tabs
+    widened to the spaces they stand for where it starts (``column``). Written back it
+    gets the quote's ``> ``, and a tab after that marker would stand for fewer columns:
+    ``\\t- x``, a paragraph line, would become a list item inside the quote."""
+    body = line.lstrip(" \t")
+    lead = line[: len(line) - len(body)]
+    if "\t" not in lead:
+        return line
+    width = column
+    for char in lead:
+        width += 4 - width % 4 if char == "\t" else 1
+    return " " * (width - column) + body
 
 
 def _with_raw_lines(fn: Callable[..., bool]) -> Callable[..., bool]:

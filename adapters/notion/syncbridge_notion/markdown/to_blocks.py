@@ -12,7 +12,8 @@ paragraph                                   ``paragraph`` (a paragraph that is o
                                             external image: ``image``)
 ``-``/``*``/``+`` items, ``1.`` items       ``bulleted_list_item``, ``numbered_list_item``
 ``- [ ]`` / ``- [x]``                       ``to_do``
-``>`` quote                                 ``quote`` (first paragraph is its text)
+``>`` quote                                 ``quote`` (first paragraph, or a block carried
+                                            verbatim first, is its text)
 ``> [!type] title``                         ``callout`` (type ↔ icon)
 ``> [!type]- title`` / ``+``                ``toggle``
 fenced code                                 ``code`` (language mapped, opener kept in the
@@ -279,7 +280,21 @@ class _Converter:
         return _QUOTE_BLANK_RE.fullmatch(self.lines[index]) is not None
 
     def _content_end(self, node: Node) -> int:
+        """The line after ``node``'s last line of content: its map without the blank lines
+        at its end. Blank at the node's own level: a quote's blank ``>`` lines are its own,
+        and a line blank only for an outer quote (``> >`` in a comment block inside a
+        quote) is the node's text."""
         begin, end = node.open.map or (0, 0)
+        if node.type == "blockquote":
+            return end
+        meta = node.open.meta if isinstance(node.open.meta, dict) else {}
+        raw = meta.get("raw")
+        if isinstance(raw, str):
+            lines = raw.split("\n")
+            while end > begin + 1 and len(lines) > 1 and not lines[-1].strip():
+                lines.pop()
+                end -= 1
+            return end
         while end > begin + 1 and self._blank(end - 1):
             end -= 1
         return end
@@ -328,7 +343,16 @@ class _Converter:
                 if items is not None:
                     body = self.spaced(children[1:], self._content_end(first), end)
                     return _block("quote", {"rich_text": items}, body)
-        return _block("quote", {"rich_text": []}, self.spaced(children, None, end))
+        body = self.spaced(children, None, end)
+        head = body[0] if body else None
+        if head is not None and head["type"] == "paragraph" and set(head["paragraph"]) == {
+            "rich_text"
+        } and head["paragraph"]["rich_text"]:
+            # A paragraph first (one carried verbatim: HTML, a setext heading, `####`...)
+            # is the quote's text, as Markdown writes a quote's text: a quote with no text
+            # and a paragraph under it has no Markdown of its own.
+            return _block("quote", {"rich_text": head["paragraph"]["rich_text"]}, body[1:])
+        return _block("quote", {"rich_text": []}, body)
 
     def callout(
         self, match: re.Match[str], header: str, rest: str, more: list[dict[str, Any]]

@@ -160,7 +160,12 @@ class _Writer:
         return head + "\n\n" + self.sequence(children)
 
     def w_paragraph(self, body: dict[str, Any], children: list[dict[str, Any]], _n: int) -> str:
-        return self._then(self.rich(body.get("rich_text")), children)
+        text = self.rich(body.get("rich_text"))
+        if text.startswith("\n") and text.strip():
+            # a line break first: an empty first line would be a blank line, so the break
+            # is written as Markdown's hard break (a backslash), as it was read
+            text = "\\" + text
+        return self._then(text, children)
 
     def _heading(self, level: int, body: dict[str, Any], children: list[dict[str, Any]]) -> str:
         text = self.rich(body.get("rich_text"), at_line_start=False)
@@ -200,8 +205,12 @@ class _Writer:
         elif self.style.spaces or (unit != "\t" and len(unit) < width) or width > 4:
             unit = " " * width
         nested = self.sequence(children).rstrip("\n") if children else ""
+        # The item's own lines line up under its text, with spaces (as Obsidian writes
+        # them): a tab there would reach past the text's column, and the columns past it
+        # read back as spaces in the text.
+        lines = " " * width
         if not nested.strip():  # no children, or only empty paragraphs (nothing to write)
-            return _indent(text, marker, unit) if text else marker.rstrip()
+            return _indent(text, marker, lines) if text else marker.rstrip()
         first = str(children[0].get("type"))
         if not text and first in _SAME_LINE:
             joined = _indent(nested, marker, unit)
@@ -213,7 +222,7 @@ class _Writer:
             joined = _indent(nested, marker, unit)
             if _reads_as_item(joined, kind, body, children):
                 return joined
-        head = _indent(text, marker, unit) if text else marker.rstrip()
+        head = _indent(text, marker, lines) if text else marker.rstrip()
         sep = "\n" if first in _LIST or not text else "\n\n"
         return head + sep + _indent(nested, unit, unit)
 
