@@ -66,6 +66,10 @@ def test_the_flat_path_agrees_with_libyaml_on_every_corpus_note(corpus: list[Pat
          {"status": "🟩 complete", "visibility": "🔒 private"}),
         ("my key: a, b\n", {"my key": "a, b"}),
         ("a: -x\n", {"a": "-x"}),
+        ('tags: ["clipping", "web page"]\n', {"tags": ["clipping", "web page"]}),
+        ("tags: ['a', \"b\", 3, c]\n", {"tags": ["a", "b", 3, "c"]}),
+        ("a: 2024-02-29\nb: 0042\nc: FALSE\nd: Null\n",
+         {"a": dt.date(2024, 2, 29), "b": 42, "c": False, "d": None}),
     ],
 )
 def test_flat_frontmatter_is_read_by_the_flat_path(text: str, expected: dict[str, Any]) -> None:
@@ -86,6 +90,11 @@ def test_flat_frontmatter_is_read_by_the_flat_path(text: str, expected: dict[str
         'a: "with \\" escape"\n',
         "a: 'it''s'\n",
         "a: [x, [y]]\n",
+        'a: ["x, y"]\n',
+        'a: ["x\\"y"]\n',
+        "a: ['it''s']\n",
+        'a: ["x"y]\n',
+        "a: 2024-02-30\n",
         "a: [x,\n  y]\n",
         "a: {x: 1}\n",
         "a: |\n  block\n",
@@ -138,6 +147,8 @@ LINES = st.sampled_from(
         "", "  ", "a b: c, d", "k: v w", "x: [[Note]]", "y: {a: 1}", "z: a: b", "# c",
         "w: v # c", "  nested: 1", "...", "---", "k: 'a''b'", 'k: "a\\tb"', "1: x",
         "bad: 2024-02-30", "hex: 0x_", "  more", "\xa0", "  \u3000",
+        'lq: ["a b", c]', "lq2: ['x', \"y\", 3]", 'lq3: ["", " s "]', "z0: 007", "z1: 12345",
+        "d2: 2024-02-29", "d3: 1999-12-31", "nul: NULL", "f0: FALSE", "nan: .nan",
     ]
 )
 INSERTS = st.sampled_from(
