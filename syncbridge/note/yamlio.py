@@ -352,10 +352,16 @@ _KEY = r"(?!\.\.\.|\.:)[^\s\-?:,\[\]{}#&*!|>'\"%@`][^:#\[\]{}\n]*(?<!\s)"
 ``...`` first (a document end); greedy, so a line is matched without backtracking."""
 _VALUE = r"[^\n]*[^ \n]"  # the rest of the line without its trailing spaces
 _FLAT_LINE = re.compile(
-    rf"^(?:({_KEY}):(?: +({_VALUE}))?|( *)(-)(?: +({_VALUE}))?)? *\n", re.M
+    rf"^(?:({_KEY}):(?: +({_VALUE}))?|( *)(-)(?:( +)({_VALUE}))?|( +)({_KEY}):(?: +({_VALUE}))?)?"
+    r" *\n",
+    re.M,
 )
-"""One line of flat frontmatter: (key, its inline value) of a key line, (indent, "-", the
-value) of a list item; all empty for a blank line (spaces only)."""
+"""One line of flat frontmatter: (key, its inline value) of a key line; (indent, "-", the
+spaces after it, the value) of a list item; (indent, key, value) of an indented key line
+(a field of a mapping: a list item's or a key's); all empty for a blank line (spaces
+only)."""
+_ITEM_KEY = re.compile(rf"({_KEY}):(?: +({_VALUE}))?")
+"""A list item that opens a mapping (``- type: steam``): its first key and value."""
 # Characters YAML does not allow (C0 but LF, DEL, C1, surrogates, U+FFFE/U+FFFF), tab, CR
 # and what libyaml reads as a line break (LS, PS) or skips (BOM): the flat path declines.
 _FLAT_DECLINES = re.compile(
@@ -476,7 +482,13 @@ def _flat_key(text: str) -> str:
 
 
 def _load_flat(text: str) -> dict[str, Any] | None:
-    """The values of flat frontmatter ``text`` (see above), or ``None`` to decline."""
+    """The values of flat frontmatter ``text`` (see above), or ``None`` to decline.
+
+    Besides ``key: value`` lines and lists, one level of mappings is read, each of its
+    fields a ``key: value`` line with an inline value, all at one indent: under a key
+    (``parent:`` then ``  child: x``) and as list items (``- type: steam`` then
+    ``  appid: '1'`` aligned with ``type``), the two shapes YAML tools write for nested
+    properties. Anything deeper declines."""
     if _FLAT_DECLINES.search(text):
         return None
     if text[-1:] != "\n":
@@ -490,12 +502,16 @@ def _load_flat(text: str) -> dict[str, Any] | None:
     listed: str | None = None  # the key with no inline value that items may follow
     items: list[Any] | None = None
     indent = ""
+    fields: dict[str, Any] | None = None  # the mapping indented key lines add to
+    fields_at = 0  # the column of that mapping's keys
     try:
-        for key_text, raw, item_indent, dash, item in lines:
+        for key_text, raw, item_indent, dash, gap, item, sub_indent, sub_key, sub_raw \
+                in lines:
             if key_text:
                 key = keys.get(key_text) or _flat_key(key_text)
                 if key in out:
                     return None  # a duplicate: libyaml names both lines
+                fields = None
                 if raw:
                     # inline: the common case of _flat_value, a string no resolver claims
                     out[key] = raw if raw[0] not in careful and ": " not in raw and \
@@ -503,7 +519,7 @@ def _load_flat(text: str) -> dict[str, Any] | None:
                         _flat_value(raw, in_sequence=False)
                     listed = None
                 else:
-                    out[key] = None  # null, unless list items follow
+                    out[key] = None  # null, unless list items or indented fields follow
                     listed, items = key, None
             elif dash:
                 if listed is None:
@@ -513,13 +529,46 @@ def _load_flat(text: str) -> dict[str, Any] | None:
                     out[listed] = items
                 elif item_indent != indent:
                     return None
-                items.append(
-                    (item if item[0] not in careful and ": " not in item and " #" not in item
-                     and item[-1] != ":" else _flat_value(item, in_sequence=True))
-                    if item else None)
+                fields = None
+                if not item:
+                    items.append(None)
+                elif item[0] not in careful and " #" not in item and item[-1] != ":" and \
+                        ": " not in item:
+                    items.append(item)
+                else:
+                    opened = _ITEM_KEY.fullmatch(item)
+                    if opened is None:
+                        items.append(_flat_value(item, in_sequence=True))
+                        continue
+                    # "- key: value": a mapping whose keys are aligned with this first one
+                    if not opened.group(2):
+                        return None  # "- key:" (a null, or a nested block): libyaml's
+                    fields = {}
+                    fields_at = len(item_indent) + 1 + len(gap)
+                    _add_field(fields, opened.group(1), opened.group(2))
+                    items.append(fields)
+            elif sub_key:
+                if fields is None:
+                    if listed is None or items is not None:
+                        return None  # indented under an inline value, or amid list items
+                    # "parent:" then "  child: x": a mapping under the key
+                    fields, fields_at = {}, len(sub_indent)
+                    out[listed] = fields
+                    listed = None
+                if len(sub_indent) != fields_at or not sub_raw:
+                    return None  # another indent, or a nested block: libyaml's
+                _add_field(fields, sub_key, sub_raw)
     except _Decline:
         return None
     return out or None
+
+
+def _add_field(fields: dict[str, Any], key_text: str, raw: str) -> None:
+    """Add ``key_text: raw`` (an inline value) to a nested mapping of the flat path."""
+    key = _FLAT_KEYS.get(key_text) or _flat_key(key_text)
+    if key in fields:
+        raise _Decline  # a duplicate: libyaml names both lines
+    fields[key] = _flat_value(raw, in_sequence=False)
 
 
 def load_values(text: str, *, path: str | None = None, line_offset: int = 1) -> Any:
