@@ -33,6 +33,7 @@ class _Denied:
         self.stat: set[str] = set()  # DirEntry.stat raises (folder without execute bit)
         self.files: set[str] = set()  # open raises
         real_scandir, real_open = os.scandir, open
+        real_open_to_read = fsio_module._open_to_read
 
         def scandir(path: Any) -> Iterator[Any]:
             if os.fspath(path) in self.folders:
@@ -45,9 +46,14 @@ class _Denied:
                 raise PermissionError(13, "Permission denied", os.fspath(file))
             return real_open(file, *args, **kw)
 
+        def open_to_read(file: Any) -> int:
+            if os.fspath(file) in self.files:
+                raise PermissionError(13, "Permission denied", os.fspath(file))
+            return real_open_to_read(file)
+
         monkeypatch.setattr(vault_module.os, "scandir", scandir)
         monkeypatch.setattr(vault_module, "open", opener, raising=False)
-        monkeypatch.setattr(fsio_module, "open", opener, raising=False)  # the scan's reads
+        monkeypatch.setattr(fsio_module, "_open_to_read", open_to_read)  # every note read
 
 
 class _Listing:

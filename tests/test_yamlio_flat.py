@@ -172,6 +172,7 @@ LINES = st.sampled_from(
         "- k: v", "  k2: 2", "  -   k: [a]", "      k3: 2024-01-01", "  k:", "  - k:",
         'lq: ["a b", c]', "lq2: ['x', \"y\", 3]", 'lq3: ["", " s "]', "z0: 007", "z1: 12345",
         "d2: 2024-02-29", "d3: 1999-12-31", "nul: NULL", "f0: FALSE", "nan: .nan",
+        "pinf: +.inf", "ninf: -.Inf", "nan2: .NaN", "m: 5 mins", "ts: 2025-12-15T17:38:29.447-08:00",
     ]
 )
 INSERTS = st.sampled_from(
@@ -252,3 +253,11 @@ def test_nested_shapes_are_read_as_libyaml_and_ruamel_read_them(text: str) -> No
     note(repr(text))
     if _agrees(text):
         assert strict(_load_flat(text)) == strict(plain(rt_yaml().load(text)))
+
+
+def test_every_character_read_with_ruamel_is_one_the_flat_path_declines() -> None:
+    # load_values looks for ruamel's characters only in text where it found these
+    from syncbridge.note.yamlio import _FLAT_DECLINES, _RUAMEL_READS
+
+    ruamel = [chr(c) for c in range(0x110000) if _RUAMEL_READS.match(chr(c))]
+    assert ruamel and all(_FLAT_DECLINES.match(c) for c in ruamel)

@@ -245,6 +245,7 @@ _Yaml12Loader.add_implicit_resolver(
 
 
 # Characters on which libyaml and ruamel read differently; notes holding them go to ruamel.
+# Each is one of _FLAT_DECLINES too (load_values looks for those first; a test checks it).
 _RUAMEL_READS = re.compile("[\t\x85\u2028\u2029\ufeff]")
 
 # A document that is a block scalar (``|`` or ``>`` first, after blank and comment lines).
@@ -395,9 +396,32 @@ _FIXED_SCALARS: dict[str, Any] = {
     **dict.fromkeys(("true", "True", "TRUE"), True),
     **dict.fromkeys(("false", "False", "FALSE"), False),
     **dict.fromkeys(("~", "null", "Null", "NULL"), None),
+    **dict.fromkeys((".nan", ".NaN", ".NAN"), float("nan")),
+    **dict.fromkeys((".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"), float("inf")),
+    **dict.fromkeys(("-.inf", "-.Inf", "-.INF"), float("-inf")),
 }
-"""Every plain scalar the bool and null resolvers match (see _RESOLVERS_12), and its value."""
+"""Every plain scalar the bool and null resolvers match, and the float resolver's NaN and
+infinities (see _RESOLVERS_12), with the value its constructor gives."""
 _NOT_FIXED = object()
+
+
+def _resolvers_by_first() -> dict[str, tuple[re.Pattern[str], tuple[str, ...]]]:
+    """First character → one pattern trying that character's resolvers in their order (a
+    group per resolver), and the tags of those groups: one regex call resolves a scalar."""
+    out: dict[str, tuple[re.Pattern[str], tuple[str, ...]]] = {}
+    for first, resolvers in _Yaml12Loader.yaml_implicit_resolvers.items():
+        if not first or not resolvers:
+            continue
+        tags = tuple(str(tag) for tag, _ in resolvers)
+        pattern = re.compile(
+            "|".join(f"((?:{regexp.pattern}))" for _, regexp in resolvers), re.X)
+        if pattern.groups != len(tags):  # a resolver with a group of its own: keep it apart
+            raise AssertionError(f"resolver patterns for {first!r} have capture groups")
+        out[first] = (pattern, tags)
+    return out
+
+
+_RESOLVE_BY_FIRST = _resolvers_by_first()
 
 
 def _flat_scalar(value: str) -> Any:
@@ -416,21 +440,23 @@ def _flat_scalar(value: str) -> Any:
             return dt.date(int(value[:4]), int(value[5:7]), int(value[8:]))
         except ValueError:
             raise _Decline from None  # "2024-02-30": the full parser names the line
-    for tag, regexp in _Yaml12Loader.yaml_implicit_resolvers.get(value[:1], ()):
-        if regexp.match(value):
-            if tag == _STR_TAG:
-                return value
-            construct = _SCALAR_CONSTRUCTORS.get(tag)
-            if construct is None:
-                raise _Decline  # "<<" (merge)
-            global _SCALAR_LOADER
-            if _SCALAR_LOADER is None:
-                _SCALAR_LOADER = _Yaml12Loader("")
-            try:
-                return construct(_SCALAR_LOADER, yaml.ScalarNode(tag, value))
-            except _SCALAR_ERRORS:
-                raise _Decline from None  # the full parser names the line (or reads on)
-    return value
+    resolvers = _RESOLVE_BY_FIRST.get(value[:1])
+    if resolvers is None:
+        return value
+    matched = resolvers[0].match(value)
+    if matched is None:
+        return value  # "5 mins", "2025-07-05 16:56": no resolver's, a string
+    tag = resolvers[1][matched.lastindex - 1]  # type: ignore[operator]
+    construct = _SCALAR_CONSTRUCTORS.get(tag)
+    if construct is None:
+        raise _Decline  # "<<" (merge)
+    global _SCALAR_LOADER
+    if _SCALAR_LOADER is None:
+        _SCALAR_LOADER = _Yaml12Loader("")
+    try:
+        return construct(_SCALAR_LOADER, yaml.ScalarNode(tag, value))
+    except _SCALAR_ERRORS:
+        raise _Decline from None  # the full parser names the line (or reads on)
 
 
 def _flat_value(text: str, *, in_sequence: bool) -> Any:
@@ -481,15 +507,16 @@ def _flat_key(text: str) -> str:
     return text
 
 
-def _load_flat(text: str) -> dict[str, Any] | None:
+def _load_flat(text: str, *, checked: bool = False) -> dict[str, Any] | None:
     """The values of flat frontmatter ``text`` (see above), or ``None`` to decline.
 
     Besides ``key: value`` lines and lists, one level of mappings is read, each of its
     fields a ``key: value`` line with an inline value, all at one indent: under a key
     (``parent:`` then ``  child: x``) and as list items (``- type: steam`` then
     ``  appid: '1'`` aligned with ``type``), the two shapes YAML tools write for nested
-    properties. Anything deeper declines."""
-    if _FLAT_DECLINES.search(text):
+    properties. Anything deeper declines. ``checked``: the caller found no
+    :data:`_FLAT_DECLINES` character in ``text``."""
+    if not checked and _FLAT_DECLINES.search(text):
         return None
     if text[-1:] != "\n":
         text += "\n"
@@ -578,14 +605,15 @@ def load_values(text: str, *, path: str | None = None, line_offset: int = 1) -> 
     so error lines are file lines. Returns ``None`` for an empty document. Raises
     FrontmatterError for anything listed in the module docstring. No side effects.
     """
-    if _RUAMEL_READS.search(text) or ("&" in text and _ANCHOR.search(text)) \
+    declines = _FLAT_DECLINES.search(text)  # what _RUAMEL_READS finds, and more
+    if (declines and _RUAMEL_READS.search(text)) or ("&" in text and _ANCHOR.search(text)) \
             or _TOP_BLOCK_SCALAR.match(text):
         # libyaml accepts some tabs ruamel rejects, breaks lines on NEL/LS/PS, skips a BOM
         # anywhere, ends anchor names at the first character outside [A-Za-z0-9_-] and
         # reads a "#" line of a top-level block scalar as a comment: read such (rare)
         # notes the way edits will.
         return _load_with_ruamel(text, path, line_offset)
-    flat = _load_flat(text)
+    flat = None if declines else _load_flat(text, checked=True)
     if flat is not None:
         return flat
     return _load_libyaml(text, path, line_offset)

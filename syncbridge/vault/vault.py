@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 
 from syncbridge.errors import NoteError, SyncbridgeError
 from syncbridge.note.note import Note
-from syncbridge.note.split import decode, split_text
+from syncbridge.note.split import decode, frontmatter_of
 from syncbridge.note.yamlio import load_values
 from syncbridge.storage import os_failure
 from syncbridge.vault.fsio import (
@@ -919,7 +919,7 @@ def _read_file(root: str, rel: str, st: os.stat_result | None = None
     an unreadable entry for a file that may not be read; None if it was deleted since the
     walk (the next scan drops it)."""
     try:
-        return read_once(os.path.join(root, rel), before=st)  # not pathlib: a hot loop
+        return read_once(f"{root}/{rel}", before=st)  # not pathlib nor join: a hot loop
     except FileNotFoundError:
         return None
     except OSError as exc:
@@ -934,10 +934,10 @@ def _index_entry(rel: str, snap: FileSnapshot) -> IndexEntry:
     entry = IndexEntry(rel, snap.size, snap.mtime_ns, snap.sha256, ctime_ns=snap.ctime_ns,
                        inode=snap.inode)
     try:
-        parts = split_text(decode(data, path=rel))
-        entry.has_frontmatter = parts.frontmatter is not None
-        if parts.frontmatter is not None:
-            values = load_values(parts.frontmatter, path=rel)
+        fm = frontmatter_of(decode(data, path=rel))
+        entry.has_frontmatter = fm is not None
+        if fm is not None:
+            values = load_values(fm, path=rel)
             if values is None:
                 values = {}
             if not isinstance(values, dict):
