@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import syncbridge
-import syncbridge.vault as vault_module
+import syncbridge.vault.vault as vault_module
 from syncbridge.vault import IndexEntry
+from syncbridge.vault.cachefile import StoredValues
 
 
 def _dicts_under(obj: Any, depth: int) -> int:
@@ -53,9 +54,10 @@ def test_a_no_op_sync_keeps_no_note_values_in_memory(project: Path) -> None:
         adapter = bridge.vault()
         entries = list(adapter.vault.entries().values())
         assert len(entries) > 20
-        # Every entry still holds its values as the cache's text, not as parsed values
-        # (a dict of fields each, what a no-op of 30,000 notes used to hold at once).
+        # Every entry leaves its values in the cache file, neither parsed values (a dict of
+        # fields each, what a no-op of 30,000 notes used to hold at once) nor their text.
         assert [e.path for e in entries if _dicts_under(e, 3)] == []
+        assert [e.path for e in entries if type(e.values) is not StoredValues] == []
         assert all(e.fields == adapter.vault.entry(e.path).fields for e in entries)
         # The listing remembers, per note, its hash and class, not its values.
         _schema, listed = adapter._listed_classes
@@ -107,7 +109,7 @@ def test_lazy_values_answer_as_the_decoded_values(tmp_path: Path) -> None:
     asked = ["tags", "status", "meta", "note", "caf\u00e9", 'q"uote', "1", "$tags", "x", ""]
     for name in notes:
         entry = cached.entry(name)
-        assert isinstance(entry.values, str)
+        assert isinstance(entry.values, StoredValues)
         lazy, full = entry.lazy_fields(), fresh.entry(name).fields
         for key in asked:
             assert lazy.get(key) == full.get(key), (name, key)
