@@ -59,10 +59,15 @@ def test_a_no_op_sync_keeps_no_note_values_in_memory(project: Path) -> None:
         assert [e.path for e in entries if _dicts_under(e, 3)] == []
         assert [e.path for e in entries if type(e.values) is not StoredValues] == []
         assert all(e.fields == adapter.vault.entry(e.path).fields for e in entries)
-        # The listing remembers, per note, its hash and class, not its values.
-        _schema, listed = adapter._listed_classes
+        # The listing remembers, per note, its class and modified time in the index entry
+        # (the very RecordRef it listed, one object per note, no second table), not its
+        # values.
+        listed = [e.listed for e in entries if e.listed is not None]
         assert len(listed) > 20
-        assert _dicts_under(listed, 3) == 0
+        assert sum(_dicts_under(ref, 3) for ref in listed) == 0
+        refs = {r.id: r for r in adapter.list()}
+        assert all(refs[ref.id] is ref for ref in listed)
+        assert not hasattr(adapter, "_listed_classes")
         # Looked at a bounded number of times: the schema build (its two passes) and the
         # listing, each one note at a time.
         assert 0 < vault_module.VALUES_DECODED - decoded_before <= 3 * 2 * len(entries)

@@ -68,6 +68,7 @@ from syncbridge.vault.fsio import (
 )
 
 if TYPE_CHECKING:
+    from syncbridge.adapter import RecordRef
     from syncbridge.schema.model import VaultSchema
 
 __all__ = ["IndexEntry", "ScanProblem", "ScanReport", "Vault"]
@@ -91,7 +92,13 @@ class IndexEntry:
     (:class:`~syncbridge.vault.cachefile.StoredValues`), read and decoded by :attr:`fields`
     on each access and never kept: a no-op sync of a large vault looks at most entries once
     or twice (schema, listing), so leaving the values on disk keeps its memory small (issue
-    14). (A ``str``, that text itself, is read the same way.)"""
+    14). (A ``str``, that text itself, is read the same way.)
+
+    ``listed``: what the vault adapter's listing made of this entry (its
+    :class:`~syncbridge.adapter.RecordRef`: class and modified time), kept here so that the
+    index and the listing share one object per note instead of a second table; None until
+    listed, and again whenever the entry's bytes or mtime change (a new entry) or it
+    moves."""
 
     path: str
     size: int
@@ -104,6 +111,7 @@ class IndexEntry:
     ctime_ns: int = 0
     inode: int = 0
     emptied_in: str | None = None
+    listed: RecordRef | None = field(default=None, repr=False, compare=False)
 
     @property
     def fields(self) -> dict[str, Any]:
@@ -349,6 +357,8 @@ class Vault:
                 # run, in case a save was caught halfway (see held()); still empty: as it was.
                 fresh.emptied_in = self.run_id if old.size != 0 else old.emptied_in
             if old is not None and old.sha256 == fresh.sha256 and old.error == fresh.error:
+                if old.mtime_ns != fresh.mtime_ns:
+                    old.listed = None  # its modified time may come from the mtime
                 old.size, old.mtime_ns = fresh.size, fresh.mtime_ns
                 old.ctime_ns, old.inode = fresh.ctime_ns, fresh.inode
                 unchanged += 1
@@ -692,7 +702,7 @@ class Vault:
         self._forget_scanned(rel)
         entry = self._index.pop(rel, None)
         if entry is not None:
-            entry.path = new_rel
+            entry.path, entry.listed = new_rel, None
             self._index[new_rel] = entry
         self.__dict__.pop("schema", None)
 
