@@ -119,7 +119,7 @@ def test_an_unreadable_folder_is_skipped_never_taken_for_deleted(
 
     code, report = _sync(capsys, project)
     assert code == 1  # some notes could not be synced
-    assert report["remote"]["deleted"] == 0 and report["vault"]["created"] == 0
+    assert report["remote"]["deleted"] == 0 and report["vault"]["created"] == 0, report
     messages = [s["message"] for s in report["skipped"]]
     assert any(f"{WOUNDS}/: cannot read this folder (Permission denied)" in m
                for m in messages), messages

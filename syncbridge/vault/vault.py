@@ -728,7 +728,7 @@ class Vault:
         index: dict[str, IndexEntry] = {}
         try:
             stored = CacheFile(self.cache_path)  # the values are read from this one
-            with open(stored.fd, "rb", closefd=False) as handle:
+            with os.fdopen(stored.fd, "rb", closefd=False) as handle:
                 first = handle.readline()
                 head = loads(first.decode())
                 if head.get("version") != _CACHE_VERSION or head.get("root") != str(self.root):
