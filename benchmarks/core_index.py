@@ -584,9 +584,9 @@ def render(**f: Any) -> str:
         "text); the rest go to libyaml's C parser plus a lean Python resolver and "
         "constructor (docs/design.md §2). python-frontmatter runs libyaml with PyYAML's "
         "generic constructor (and YAML 1.1 types). ruamel.yaml's pure-Python round-trip "
-        "loader cannot do the reading at this speed (its row above: about 20× the naive "
-        "loop), so it is used only where bytes must be kept: to locate and splice an edited "
-        "key.",
+        "loader cannot do the reading at this speed (its row above: an order of magnitude "
+        "slower than the naive loop), so it is used only where bytes must be kept: to locate "
+        "and splice an edited key.",
         "* A process fan-out of the cold scan was tried and removed: on this 2-core machine it "
         "was slower than the serial loop (1,309 ms vs 1,066 ms median in the last run that "
         "had it), because every index entry has to be pickled back from the workers.",
