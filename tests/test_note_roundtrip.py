@@ -5,9 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from syncbridge import Note
 from syncbridge.errors import EncodingError, FrontmatterError, NoteError
+from syncbridge.note.split import frontmatter_of, split_text
+from tests.test_note_properties import PROPERTY
 from tests.torture import TORTURE, UNSAFE
 
 
@@ -103,3 +107,26 @@ def test_corpus_round_trip_is_byte_exact(corpus: list[Path]) -> None:
             failures.append(path)
     assert failures == []
     assert len(corpus) >= 1000
+
+
+_SPLIT_PIECES = st.sampled_from(
+    ["---", "---\n", "---\r\n", "\ufeff", "a: 1\n", "\n", "\r\n", "----\n", " ---\n", "x",
+     "---\r", "--- \n", "body\n"]
+)
+
+
+@PROPERTY
+@given(st.lists(_SPLIT_PIECES, max_size=8))
+@example(["\ufeff", "---\n", "---"])
+def test_the_scan_finds_the_frontmatter_the_note_splits_off(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert frontmatter_of(text) == split_text(text).frontmatter
+
+
+def test_the_scan_finds_the_frontmatter_of_every_torture_and_corpus_note(
+    corpus: list[Path],
+) -> None:
+    texts = [data.decode("utf-8", "replace") for data in [*TORTURE.values(), *UNSAFE.values()]]
+    texts += [path.read_bytes().decode("utf-8", "replace") for path in corpus]
+    for text in texts:
+        assert frontmatter_of(text) == split_text(text).frontmatter

@@ -16,6 +16,7 @@ from typing import Any
 import syncbridge
 import syncbridge.vault.vault as vault_module
 from syncbridge.vault import IndexEntry
+from syncbridge.vault.cachefile import StoredValues
 
 
 def _dicts_under(obj: Any, depth: int) -> int:
@@ -53,14 +54,20 @@ def test_a_no_op_sync_keeps_no_note_values_in_memory(project: Path) -> None:
         adapter = bridge.vault()
         entries = list(adapter.vault.entries().values())
         assert len(entries) > 20
-        # Every entry still holds its values as the cache's text, not as parsed values
-        # (a dict of fields each, what a no-op of 30,000 notes used to hold at once).
+        # Every entry leaves its values in the cache file, neither parsed values (a dict of
+        # fields each, what a no-op of 30,000 notes used to hold at once) nor their text.
         assert [e.path for e in entries if _dicts_under(e, 3)] == []
+        assert [e.path for e in entries if type(e.values) is not StoredValues] == []
         assert all(e.fields == adapter.vault.entry(e.path).fields for e in entries)
-        # The listing remembers, per note, its hash and class, not its values.
-        _schema, listed = adapter._listed_classes
+        # The listing remembers, per note, its class and modified time in the index entry
+        # (the very RecordRef it listed, one object per note, no second table), not its
+        # values.
+        listed = [e.listed for e in entries if e.listed is not None]
         assert len(listed) > 20
-        assert _dicts_under(listed, 3) == 0
+        assert sum(_dicts_under(ref, 3) for ref in listed) == 0
+        refs = {r.id: r for r in adapter.list()}
+        assert all(refs[ref.id] is ref for ref in listed)
+        assert not hasattr(adapter, "_listed_classes")
         # Looked at a bounded number of times: the schema build (its two passes) and the
         # listing, each one note at a time.
         assert 0 < vault_module.VALUES_DECODED - decoded_before <= 3 * 2 * len(entries)
@@ -107,7 +114,7 @@ def test_lazy_values_answer_as_the_decoded_values(tmp_path: Path) -> None:
     asked = ["tags", "status", "meta", "note", "caf\u00e9", 'q"uote', "1", "$tags", "x", ""]
     for name in notes:
         entry = cached.entry(name)
-        assert isinstance(entry.values, str)
+        assert isinstance(entry.values, StoredValues)
         lazy, full = entry.lazy_fields(), fresh.entry(name).fields
         for key in asked:
             assert lazy.get(key) == full.get(key), (name, key)

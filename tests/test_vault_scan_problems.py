@@ -33,6 +33,7 @@ class _Denied:
         self.stat: set[str] = set()  # DirEntry.stat raises (folder without execute bit)
         self.files: set[str] = set()  # open raises
         real_scandir, real_open = os.scandir, open
+        real_open_to_read = fsio_module._open_to_read
 
         def scandir(path: Any) -> Iterator[Any]:
             if os.fspath(path) in self.folders:
@@ -45,9 +46,14 @@ class _Denied:
                 raise PermissionError(13, "Permission denied", os.fspath(file))
             return real_open(file, *args, **kw)
 
+        def open_to_read(file: Any) -> int:
+            if os.fspath(file) in self.files:
+                raise PermissionError(13, "Permission denied", os.fspath(file))
+            return real_open_to_read(file)
+
         monkeypatch.setattr(vault_module.os, "scandir", scandir)
         monkeypatch.setattr(vault_module, "open", opener, raising=False)
-        monkeypatch.setattr(fsio_module, "open", opener, raising=False)  # the scan's reads
+        monkeypatch.setattr(fsio_module, "_open_to_read", open_to_read)  # every note read
 
 
 class _Listing:
@@ -113,7 +119,7 @@ def test_an_unreadable_folder_is_skipped_never_taken_for_deleted(
 
     code, report = _sync(capsys, project)
     assert code == 1  # some notes could not be synced
-    assert report["remote"]["deleted"] == 0 and report["vault"]["created"] == 0
+    assert report["remote"]["deleted"] == 0 and report["vault"]["created"] == 0, report
     messages = [s["message"] for s in report["skipped"]]
     assert any(f"{WOUNDS}/: cannot read this folder (Permission denied)" in m
                for m in messages), messages

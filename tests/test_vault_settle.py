@@ -342,13 +342,13 @@ class _CountedOpens:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.paths: list[str] = []
-        real_open = open
+        real_open = fsio_module._open_to_read
 
-        def counted(file: Any, *args: Any, **kw: Any) -> Any:
+        def counted(file: Any) -> int:
             self.paths.append(os.fspath(file))
-            return real_open(file, *args, **kw)
+            return real_open(file)
 
-        monkeypatch.setattr(fsio_module, "open", counted, raising=False)
+        monkeypatch.setattr(fsio_module, "_open_to_read", counted)
 
 
 def test_reading_every_note_after_open_serves_the_scans_bytes(

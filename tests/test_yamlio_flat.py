@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from syncbridge import Note
 from syncbridge.errors import FrontmatterError
-from syncbridge.note.yamlio import _load_flat, _load_libyaml, load_values
+from syncbridge.note.yamlio import _load_flat, _load_libyaml, load_values, plain, rt_yaml
 from tests.test_note_properties import PROPERTY, strict
 
 
@@ -42,8 +42,9 @@ def test_the_flat_path_agrees_with_libyaml_on_every_corpus_note(corpus: list[Pat
             continue
         total += 1
         read += _agrees(text)
-    # it is the path most notes take (else it would not be worth having)
-    assert read > 0.8 * total, (read, total)
+    # it is the path almost every note takes (lists of mappings and mappings under a key
+    # included): else a cold scan falls back to libyaml's slower reading
+    assert read > 0.95 * total, (read, total)
 
 
 @pytest.mark.parametrize(
@@ -66,6 +67,18 @@ def test_the_flat_path_agrees_with_libyaml_on_every_corpus_note(corpus: list[Pat
          {"status": "🟩 complete", "visibility": "🔒 private"}),
         ("my key: a, b\n", {"my key": "a, b"}),
         ("a: -x\n", {"a": "-x"}),
+        ('tags: ["clipping", "web page"]\n', {"tags": ["clipping", "web page"]}),
+        ("tags: ['a', \"b\", 3, c]\n", {"tags": ["a", "b", 3, "c"]}),
+        ("parent:\n  child: x\n  n: 1\n\nnext: [a]\n",
+         {"parent": {"child": "x", "n": 1}, "next": ["a"]}),
+        ("ids:\n  - type: steam\n    appid: '523780'\n  - plain\n  -   type: gog\n"
+         "\n      at: 2024-10-10\n",
+         {"ids": [{"type": "steam", "appid": "523780"}, "plain",
+                  {"type": "gog", "at": dt.date(2024, 10, 10)}]}),
+        ("ids:\n- type: steam\n  tags: [a, b]\nname: Duck Game\n",
+         {"ids": [{"type": "steam", "tags": ["a", "b"]}], "name": "Duck Game"}),
+        ("a: 2024-02-29\nb: 0042\nc: FALSE\nd: Null\n",
+         {"a": dt.date(2024, 2, 29), "b": 42, "c": False, "d": None}),
     ],
 )
 def test_flat_frontmatter_is_read_by_the_flat_path(text: str, expected: dict[str, Any]) -> None:
@@ -80,12 +93,29 @@ def test_flat_frontmatter_is_read_by_the_flat_path(text: str, expected: dict[str
         "",  # empty: libyaml's None
         "# a comment\na: 1\n",
         "a: 1 # a comment\n",
-        "parent:\n  child: x\n",
+        "parent:\n  child: x\n  - y\n",
+        "parent:\n  child:\n    deeper: x\n",
+        "parent:\n  child: x\n   other: y\n",
+        "a: 1\n  child: x\n",
+        "tags:\n  - a\n  child: x\n",
+        "tags:\n  - a\n- b\n",
+        "ids:\n  - type: steam\n   appid: 1\n",
+        "ids:\n  - type: steam\n      appid: 1\n",
+        "ids:\n  - type:\n",
+        "ids:\n  - type: steam\n    type: gog\n",
+        "ids:\n  - type: a: b\n",
+        "ids:\n  - 1: x\n",
+        "ids:\n  - type: steam\n    sub:\n      - x\n",
         "a: first line\n  continued\n",
         "a: b: c\n",
         'a: "with \\" escape"\n',
         "a: 'it''s'\n",
         "a: [x, [y]]\n",
+        'a: ["x, y"]\n',
+        'a: ["x\\"y"]\n',
+        "a: ['it''s']\n",
+        'a: ["x"y]\n',
+        "a: 2024-02-30\n",
         "a: [x,\n  y]\n",
         "a: {x: 1}\n",
         "a: |\n  block\n",
@@ -138,6 +168,11 @@ LINES = st.sampled_from(
         "", "  ", "a b: c, d", "k: v w", "x: [[Note]]", "y: {a: 1}", "z: a: b", "# c",
         "w: v # c", "  nested: 1", "...", "---", "k: 'a''b'", 'k: "a\\tb"', "1: x",
         "bad: 2024-02-30", "hex: 0x_", "  more", "\xa0", "  \u3000",
+        "parent:", "  child: x", "    child: y", "  - type: steam", "    appid: '1'",
+        "- k: v", "  k2: 2", "  -   k: [a]", "      k3: 2024-01-01", "  k:", "  - k:",
+        'lq: ["a b", c]', "lq2: ['x', \"y\", 3]", 'lq3: ["", " s "]', "z0: 007", "z1: 12345",
+        "d2: 2024-02-29", "d3: 1999-12-31", "nul: NULL", "f0: FALSE", "nan: .nan",
+        "pinf: +.inf", "ninf: -.Inf", "nan2: .NaN", "m: 5 mins", "ts: 2025-12-15T17:38:29.447-08:00",
     ]
 )
 INSERTS = st.sampled_from(
@@ -160,3 +195,69 @@ def test_the_flat_path_never_disagrees_with_libyaml(
         text = text[:at] + insert + text[at:]
     note(repr(text))
     _agrees(text)
+
+
+# Shapes of nested properties (mappings under a key, lists of mappings), drawn mostly from
+# ordinary keys and values so that most documents are read by the flat path, with the odd
+# key, value, indent or inserted character that must make it decline.
+KEYS = st.one_of(
+    st.sampled_from(["a", "b", "type", "name", "my key", "é", "x.y"]),
+    st.sampled_from(["true", "1", "null", "~", "<<", "..", ".a", "a'b", "on"]),
+)
+SCALARS = st.one_of(
+    st.sampled_from(["steam", "1", "2024-10-10", "true", "[a, b]", "'q'", "a b", '"d"']),
+    st.sampled_from(["0755", "-3", "1.5", ".nan", "2024-02-30", "2024-10-10T12:00:00Z",
+                     "yes", "~", "''", '["a b", c]', "- x", "a: b", "a #b", "x:", "0x1F",
+                     "🟩 done", "!tag", "&a", "*a", "|", "{a: 1}", "[[Note]]", "a, b"]),
+)
+
+
+@st.composite
+def nested_frontmatter(draw: st.DrawFn) -> str:
+    lines: list[str] = []
+    for _ in range(draw(st.integers(0, 5))):
+        kind = draw(st.sampled_from(["scalar", "list", "map", "blank"]))
+        key = draw(KEYS)
+        if kind == "scalar":
+            lines.append(f"{key}: {draw(SCALARS)}")
+        elif kind == "blank":
+            lines.append("")
+        elif kind == "map":
+            lines.append(f"{key}:")
+            indent = draw(st.sampled_from([" ", "  ", "    "]))
+            for _ in range(draw(st.integers(1, 3))):
+                lines.append(f"{indent}{draw(KEYS)}: {draw(SCALARS)}")
+        else:
+            lines.append(f"{key}:")
+            indent = draw(st.sampled_from(["", "  ", "    "]))
+            for _ in range(draw(st.integers(0, 3))):
+                if draw(st.booleans()):
+                    lines.append(f"{indent}- {draw(SCALARS)}")
+                    continue
+                gap = draw(st.sampled_from([" ", "  ", "   "]))
+                lines.append(f"{indent}-{gap}{draw(KEYS)}: {draw(SCALARS)}")
+                column = len(indent) + 1 + len(gap) + draw(st.sampled_from([0, 0, 0, 1, -1]))
+                for _ in range(draw(st.integers(0, 3))):
+                    lines.append(" " * column + f"{draw(KEYS)}: {draw(SCALARS)}")
+    text = "".join(line + "\n" for line in lines)
+    for pos, insert in draw(st.lists(st.tuples(st.integers(0, 10**6), INSERTS), max_size=1)):
+        at = pos % (len(text) + 1)
+        text = text[:at] + insert + text[at:]
+    return text
+
+
+@PROPERTY
+@given(nested_frontmatter())
+@example("ids:\n  - type: steam\n    appid: '1'\n  - x\nparent:\n  child: 2024-10-10\n")
+def test_nested_shapes_are_read_as_libyaml_and_ruamel_read_them(text: str) -> None:
+    note(repr(text))
+    if _agrees(text):
+        assert strict(_load_flat(text)) == strict(plain(rt_yaml().load(text)))
+
+
+def test_every_character_read_with_ruamel_is_one_the_flat_path_declines() -> None:
+    # load_values looks for ruamel's characters only in text where it found these
+    from syncbridge.note.yamlio import _FLAT_DECLINES, _RUAMEL_READS
+
+    ruamel = [chr(c) for c in range(0x110000) if _RUAMEL_READS.match(chr(c))]
+    assert ruamel and all(_FLAT_DECLINES.match(c) for c in ruamel)

@@ -12,7 +12,7 @@ decision table.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -169,16 +169,22 @@ def records_to_read(
     """
     va = {r.id: r.version for r in vault}
     vb = {r.id: r.version for r in remote}
-    read_a, read_b, link_ids = set(va), set(vb), set()
+    unchanged: list[Link] = []
+    link_ids: set[int] = set()
     for link in links.values():
         # an empty version means "unknown": read it
         same_a = bool(link.a_version) and va.get(link.a_id) == link.a_version
         if same_a and vb.get(link.b_id) == link.b_version:
-            read_a.discard(link.a_id)
-            read_b.discard(link.b_id)
+            unchanged.append(link)
             continue
         link_ids.add(link.link_id)
-    return read_a, read_b, link_ids
+    for link in unchanged:
+        va.pop(link.a_id, None)
+        vb.pop(link.b_id, None)
+    # The sets are made of what is left, not as every id minus the unchanged ones: a set
+    # keeps its size when emptied, and the caller holds these through planning (issue 14:
+    # a no-op's memory).
+    return set(va), set(vb), link_ids
 
 
 def _need(ref: Record | RecordRef | None, what: str) -> Record:
@@ -501,7 +507,7 @@ def _plan_new(p: _Planning) -> None:
 def _duplicate_holders(
     A: Listing,
     B: Listing,
-    links: Iterable[Link],
+    links: Collection[Link],
     renamed: Mapping[int, tuple[str | None, str | None]],
     id_field: str | None,
 ) -> tuple[dict[str, str], dict[str, str]]:
@@ -514,12 +520,9 @@ def _duplicate_holders(
         return {}, {}
     linked_key_a: dict[str, str | None] = {}
     linked_key_b: dict[str, str | None] = {}
-    partner_of_b: dict[str, str] = {}
     for lk in links:
         new_a, new_b = renamed.get(lk.link_id, (None, None))
-        a_id, b_id = new_a or lk.a_id, new_b or lk.b_id
-        linked_key_a[a_id] = linked_key_b[b_id] = lk.key
-        partner_of_b[b_id] = a_id
+        linked_key_a[new_a or lk.a_id] = linked_key_b[new_b or lk.b_id] = lk.key
     sides = ((A, linked_key_a), (B, linked_key_b))
     # records without an id are left out: they share nothing
     keys = [
@@ -529,8 +532,18 @@ def _duplicate_holders(
         for listing, linked_key in sides
     ]
 
+    partner_of_b: dict[str, str] | None = None  # built only to name a duplicate (rare)
+
     def name(i: int, rid: str) -> str:
-        return rid if i == 0 else _remote_name(B[rid], partner_of_b.get(rid))
+        nonlocal partner_of_b
+        if i == 0:
+            return rid
+        if partner_of_b is None:
+            partner_of_b = {}
+            for lk in links:
+                new_a, new_b = renamed.get(lk.link_id, (None, None))
+                partner_of_b[new_b or lk.b_id] = new_a or lk.a_id
+        return _remote_name(B[rid], partner_of_b.get(rid))
 
     out: list[dict[str, str]] = [{}, {}]
     for i, (_, linked_key) in enumerate(sides):

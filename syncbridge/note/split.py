@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from syncbridge.errors import EncodingError
 
-__all__ = ["Parts", "decode", "split_text"]
+__all__ = ["Parts", "decode", "frontmatter_of", "split_text"]
 
 _BOM = "\ufeff"
 _OPEN = re.compile(r"---(\r?\n)")
@@ -69,6 +69,19 @@ def decode(data: bytes, *, path: str | None = None) -> str:
             path=path,
             line=line,
         ) from None
+
+
+def frontmatter_of(text: str) -> str | None:
+    """The frontmatter text of decoded note ``text``, as :func:`split_text` finds it, without
+    building the other parts (the vault's scan needs only this; pure; never fails)."""
+    start = 4 if text.startswith("---\n") else 0
+    if not start:
+        opening = _OPEN.match(text, 1 if text.startswith(_BOM) else 0)
+        if opening is None:
+            return None
+        start = opening.end()
+    close = _CLOSE.search(text, start)
+    return None if close is None else text[start:close.start()]
 
 
 def split_text(text: str) -> Parts:

@@ -138,9 +138,9 @@ class VaultAdapter(Adapter):
         self.last_modified_field = last_modified_field
         self.class_folders = {k: v.strip("/") for k, v in (class_folders or {}).items()}
         """Class → folder of the notes :meth:`create` makes (``[vault] class_folders``)."""
-        # (schema, path → (fields, class)) of the last list(), so that reads need not
-        # classify the same notes again
-        self._listed_classes: tuple[object, dict[str, _Listed]] = (None, {})
+        # The schema of the last list(): the RecordRefs it left in the index entries
+        # (IndexEntry.listed) hold for that schema only. Reads reuse their classes.
+        self._listed_schema: object = None
         self._scope: frozenset[str] | None = None  # see scoped()
         self._planned: tuple[Mapping[str, str], Mapping[str, str]] = ({}, {})  # planned()
 
@@ -215,28 +215,24 @@ class VaultAdapter(Adapter):
 
     def list(self) -> Iterator[RecordRef]:
         schema = self.vault.schema
-        listed: dict[str, _Listed] = {}
-        last_schema, last = self._listed_classes
-        if last_schema is not schema:
-            last = {}
-        self._listed_classes = (schema, listed)
+        same_schema = self._listed_schema is schema
+        self._listed_schema = schema
         for entry in self.vault.entries().values():
             if not self._listed(entry):
                 continue
-            known = last.get(entry.path)
-            if known is not None and known[0] == entry.sha256 and known[2] == entry.mtime_ns:
-                # The same bytes and mtime under the same schema: what the last list found
-                # (class and modified time are functions of the values, parsed from the
-                # bytes, and of the mtime).
-                listed[entry.path] = known
-                yield RecordRef(entry.path, entry.sha256, known[3], known[1])
+            known = entry.listed
+            if known is not None and same_schema and known.version == entry.sha256:
+                # The same bytes and mtime (else the index dropped it) under the same
+                # schema: what the last list found (class and modified time are functions
+                # of the values, parsed from the bytes, and of the mtime).
+                yield known
                 continue
             # decoded only if it names a key asked for, and not kept (IndexEntry.values)
             fields = entry.lazy_fields()
             class_name = self._class_of(entry.path, fields)
             modified = self._modified(class_name, fields, self._mtime(entry))
-            listed[entry.path] = (entry.sha256, class_name, entry.mtime_ns, modified)
-            yield RecordRef(entry.path, entry.sha256, modified, class_name)
+            entry.listed = RecordRef(entry.path, entry.sha256, modified, class_name)
+            yield entry.listed
 
     def unreadable(self) -> dict[str, str]:
         """Entries present on disk that cannot be read (broken frontmatter, no permission),
@@ -269,13 +265,13 @@ class VaultAdapter(Adapter):
         mtime = dt.datetime.fromtimestamp(snap.mtime_ns / 1e9, tz=dt.UTC)
         # What list() found for these very values (the index's, of the same bytes) under
         # the same schema (and, for the time, the same mtime), else anew.
-        schema, listed = self._listed_classes
-        known = listed.get(path)
-        if known is not None and from_index and known[0] == snap.sha256 \
-                and schema is self.vault.schema:
-            class_name = known[1]
-            if known[2] == snap.mtime_ns:
-                modified = known[3]
+        known = entry.listed if entry is not None else None
+        if known is not None and from_index and known.version == snap.sha256 \
+                and self._listed_schema is self.vault.schema:
+            assert entry is not None
+            class_name = known.class_name
+            if entry.mtime_ns == snap.mtime_ns:  # the mtime it was listed with
+                modified = known.modified
             else:
                 modified = self._modified(class_name, fields, mtime)
         else:
@@ -601,7 +597,6 @@ class VaultAdapter(Adapter):
         return path
 
 
-_Listed = tuple[str, str, int, dt.datetime]
 """What :meth:`VaultAdapter.list` found for a note: its SHA-256 (the index's values of
 those bytes), class, mtime_ns, modified."""
 

@@ -88,6 +88,7 @@ TRASH_DIR: Final = ".trash"
 
 _TEMP_PREFIX: Final = ".sb-"  # dot-files are hidden from Obsidian and most sync clients
 _READ_ATTEMPTS: Final = 5
+_READ_FLAGS: Final = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 SETTLE_NS: Final = 1_000_000_000
 """A file whose mtime is younger than this (nanoseconds) may be mid-save: read it again
 once it is this old (see "Mid-save reads")."""
@@ -167,14 +168,32 @@ def read_once(path: os.PathLike[str] | str, *,
     its size). ``before``: a ``stat`` of ``path`` taken earlier (a scan's ``lstat``), then
     the file must not have changed since that either (and one ``stat`` is saved). Raises
     the usual ``OSError`` subclasses. Writes nothing."""
-    with open(path, "rb") as handle:
+    # os.open and os.read, not open(): no file object is built (a vault scan calls this for
+    # every note it reads, so it is a hot path), and one read() takes a file that did not
+    # grow since ``before``: a short read is caught by the size check below.
+    fd = _open_to_read(path)
+    try:
         if before is None:
-            before = os.fstat(handle.fileno())
-        data = handle.read()
-        after = os.fstat(handle.fileno())
+            before = os.fstat(fd)
+        want = max(before.st_size, 0) + 1
+        data = os.read(fd, want)
+        if len(data) == want:  # grew since: read on to the end
+            chunks = [data]
+            while chunk := os.read(fd, 1 << 20):
+                chunks.append(chunk)
+            data = b"".join(chunks)
+        after = os.fstat(fd)
+    finally:
+        os.close(fd)
     steady = stat_key(before) == stat_key(after) and len(data) == after.st_size
     return FileSnapshot.of(data, after.st_mtime_ns, ctime_ns=after.st_ctime_ns,
                            inode=after.st_ino), steady
+
+
+def _open_to_read(path: os.PathLike[str] | str) -> int:
+    """A file descriptor open for reading ``path`` (following symlinks): every read of a
+    note starts here (tests count and refuse reads through it)."""
+    return os.open(path, _READ_FLAGS)
 
 
 def read_snapshot(path: os.PathLike[str] | str) -> FileSnapshot:

@@ -47,9 +47,10 @@ from typing import TYPE_CHECKING, Any
 
 from syncbridge.errors import NoteError, SyncbridgeError
 from syncbridge.note.note import Note
-from syncbridge.note.split import decode, split_text
+from syncbridge.note.split import decode, frontmatter_of
 from syncbridge.note.yamlio import load_values
 from syncbridge.storage import os_failure
+from syncbridge.vault.cachefile import CacheFile, StoredValues
 from syncbridge.vault.fsio import (
     ABSENT,
     SETTLE_NS,
@@ -67,14 +68,15 @@ from syncbridge.vault.fsio import (
 )
 
 if TYPE_CHECKING:
+    from syncbridge.adapter import RecordRef
     from syncbridge.schema.model import VaultSchema
 
 __all__ = ["IndexEntry", "ScanProblem", "ScanReport", "Vault"]
 
 ALWAYS_SKIPPED = (".obsidian", ".trash", ".git")
 _CACHE_VERSION = 5  # 5: one line per note, its entry as JSON, a tab, then its values as JSON
-# (kept as that text in memory, see IndexEntry.values) and their CRC-32 in the entry; older
-# caches are ignored (a cold scan)
+# (left in the file and read back when asked for, see IndexEntry.values) and their CRC-32 in
+# the entry; older caches are ignored (a cold scan)
 _RACY_NS = 2_000_000_000  # mtimes this close to the last scan are re-checked by content
 _SCANNED_BYTES_MAX = 64 * 1024 * 1024  # bytes of scanned notes kept for the next read()
 
@@ -86,29 +88,40 @@ class IndexEntry:
     index last knew content), kept while it stays empty.
 
     ``values``: the frontmatter values as the scan parsed them, or, for an entry loaded
-    from the index cache, their compact JSON text (the cache's own form), decoded by
-    :attr:`fields` on each access and never kept: a no-op sync of a large vault looks at
-    most entries once (schema, listing), so holding the text instead of the values keeps
-    its memory small (issue 14)."""
+    from the index cache, where their compact JSON text is in the cache file
+    (:class:`~syncbridge.vault.cachefile.StoredValues`), read and decoded by :attr:`fields`
+    on each access and never kept: a no-op sync of a large vault looks at most entries once
+    or twice (schema, listing), so leaving the values on disk keeps its memory small (issue
+    14). (A ``str``, that text itself, is read the same way.)
+
+    ``listed``: what the vault adapter's listing made of this entry (its
+    :class:`~syncbridge.adapter.RecordRef`: class and modified time), kept here so that the
+    index and the listing share one object per note instead of a second table; None until
+    listed, and again whenever the entry's bytes or mtime change (a new entry) or it
+    moves."""
 
     path: str
     size: int
     mtime_ns: int
     sha256: str
     has_frontmatter: bool = False
-    values: dict[str, Any] | str = field(default_factory=dict)
+    values: dict[str, Any] | StoredValues | str = field(default_factory=dict)
     error: str | None = None
     error_line: int | None = None
     ctime_ns: int = 0
     inode: int = 0
     emptied_in: str | None = None
+    listed: RecordRef | None = field(default=None, repr=False, compare=False)
 
     @property
     def fields(self) -> dict[str, Any]:
-        """The frontmatter values (``{}`` without frontmatter): a new dict decoded from the
-        cache text on every access for an entry loaded from the cache (counted in
-        :data:`VALUES_DECODED`), so a caller that mutates it changes no other copy."""
+        """The frontmatter values (``{}`` without frontmatter): a new dict read from the
+        cache file and decoded on every access for an entry loaded from the cache (counted
+        in :data:`VALUES_DECODED`), so a caller that mutates it changes no other copy.
+        Raises RetryableError if the cache file was changed in place meanwhile."""
         values = self.values
+        if type(values) is StoredValues:
+            return _decode_values(values.text())
         if type(values) is str:
             return _decode_values(values)
         assert isinstance(values, dict)
@@ -120,6 +133,8 @@ class IndexEntry:
         answered without decoding (the schema build and the listing ask most notes for a
         few keys only: fileClass, tags, last_modified). The same values as :attr:`fields`."""
         values = self.values
+        if type(values) is StoredValues:
+            return _LazyValues(values.text())
         if type(values) is str:
             return _LazyValues(values)
         assert isinstance(values, dict)
@@ -342,6 +357,8 @@ class Vault:
                 # run, in case a save was caught halfway (see held()); still empty: as it was.
                 fresh.emptied_in = self.run_id if old.size != 0 else old.emptied_in
             if old is not None and old.sha256 == fresh.sha256 and old.error == fresh.error:
+                if old.mtime_ns != fresh.mtime_ns:
+                    old.listed = None  # its modified time may come from the mtime
                 old.size, old.mtime_ns = fresh.size, fresh.mtime_ns
                 old.ctime_ns, old.inode = fresh.ctime_ns, fresh.inode
                 unchanged += 1
@@ -685,7 +702,7 @@ class Vault:
         self._forget_scanned(rel)
         entry = self._index.pop(rel, None)
         if entry is not None:
-            entry.path = new_rel
+            entry.path, entry.listed = new_rel, None
             self._index[new_rel] = entry
         self.__dict__.pop("schema", None)
 
@@ -703,52 +720,76 @@ class Vault:
     def _load_cache(self) -> None:
         """Read the index cache: a header line, then one line per note (its entry as JSON,
         a tab, its values as JSON), read one line at a time (the whole file is never held
-        in memory at once). The values stay text (see :class:`IndexEntry`), checked
-        against their CRC-32: a torn or damaged cache is ignored (a cold scan)."""
+        in memory at once). The values are left in the file (see :class:`IndexEntry`),
+        their CRC-32 checked now and on every later read: a torn or damaged cache is
+        ignored (a cold scan)."""
         assert self.cache_path is not None
         loads = json.JSONDecoder().decode
         index: dict[str, IndexEntry] = {}
         try:
-            with open(self.cache_path, encoding="utf-8") as handle:
-                head = loads(handle.readline())
+            stored = CacheFile(self.cache_path)  # the values are read from this one
+            with os.fdopen(stored.fd, "rb", closefd=False) as handle:
+                first = handle.readline()
+                head = loads(first.decode())
                 if head.get("version") != _CACHE_VERSION or head.get("root") != str(self.root):
                     return
+                offset = len(first)
                 for line in handle:
-                    meta, tab, values = line.partition("\t")
-                    if not tab or not values.endswith("\n"):
+                    tab = line.find(b"\t")
+                    if tab < 0 or not line.endswith(b"\n"):
                         return  # torn: a line is only ever written whole
-                    values = values[:-1]
-                    fields = loads(meta)
-                    if zlib.crc32(values.encode()) != fields.pop("crc"):
+                    values = line[tab + 1 : -1]
+                    fields = loads(line[:tab].decode())
+                    crc = zlib.crc32(values)
+                    if crc != fields.pop("crc"):
                         return
-                    entry = IndexEntry(**fields, values=values)
+                    entry = IndexEntry(
+                        **fields, values=stored.stored(offset + tab + 1, len(values), crc))
                     # shared with the state's links (StateStore.links interns them too)
                     entry.path, entry.sha256 = sys.intern(entry.path), sys.intern(entry.sha256)
                     index[entry.path] = entry
+                    offset += len(line)
         except (OSError, ValueError, TypeError, AttributeError, KeyError):
             return  # no cache or an unreadable one: a cold scan rebuilds it
         self._scanned_ns = int(head["scanned_ns"])
         self._index = index
 
-    def _cache_lines(self) -> Iterator[bytes]:
+    def _cache_lines(self, placed: list[tuple[IndexEntry, int, int, int]]
+                     ) -> Iterator[bytes]:
         """The cache file's lines (see :meth:`_load_cache`), made one at a time; values
-        loaded from the cache are written back as the text they were read as."""
+        loaded from the cache are written back as the text they were read as, and their
+        entries added to ``placed`` with the values' new (offset, length, CRC-32)."""
         dumps = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
         head = {"version": _CACHE_VERSION, "root": str(self.root),
                 "scanned_ns": self._scanned_ns}
-        yield dumps(head).encode() + b"\n"
+        line = dumps(head).encode() + b"\n"
+        offset = len(line)
+        yield line
         for e in self._index.values():
-            values = e.values if type(e.values) is str else dumps(_encode(e.values))
-            data = values.encode()  # ASCII: JSON escapes the rest
+            values = e.values
+            if type(values) is StoredValues:
+                text = values.text()
+            else:
+                text = values if type(values) is str else dumps(_encode(values))
+            data = text.encode()  # ASCII: JSON escapes the rest
+            crc = zlib.crc32(data)
             entry = {"path": e.path, "size": e.size, "mtime_ns": e.mtime_ns, "sha256": e.sha256,
                      "has_frontmatter": e.has_frontmatter, "error": e.error,
                      "error_line": e.error_line, "ctime_ns": e.ctime_ns, "inode": e.inode,
-                     "crc": zlib.crc32(data)}
+                     "crc": crc}
             if e.emptied_in is not None:  # rare: left out otherwise (the default)
                 entry["emptied_in"] = e.emptied_in
-            yield dumps(entry).encode() + b"\t" + data + b"\n"
+            meta = dumps(entry).encode() + b"\t"
+            if type(values) is not dict:
+                placed.append((e, offset + len(meta), len(data), crc))
+            line = meta + data + b"\n"
+            offset += len(line)
+            yield line
 
     def _save_cache(self) -> None:
+        """Write the index cache (atomically); entries whose values were left in the old
+        cache file then point into the new one (the old one is closed once nothing points
+        into it)."""
         assert self.cache_path is not None
         # A cache, not user data: atomic (temp file + rename) but not fsynced; a torn or
         # missing cache only means the next scan reads every note again. So a folder we
@@ -759,9 +800,13 @@ class Vault:
             fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         except OSError:
             return
+        placed: list[tuple[IndexEntry, int, int, int]] = []
         try:
             with os.fdopen(fd, "wb", buffering=1 << 16) as handle:
-                handle.writelines(self._cache_lines())
+                # opened before the rename: it reads these very bytes, whoever replaces
+                # the cache afterwards
+                written = CacheFile(temp)
+                handle.writelines(self._cache_lines(placed))
             os.chmod(temp, 0o600)
             os.replace(temp, self.cache_path)
         except BaseException as exc:
@@ -769,6 +814,9 @@ class Vault:
                 os.unlink(temp)
             if not isinstance(exc, OSError):  # a full disk: no cache this time
                 raise
+            return
+        for entry, offset, length, crc in placed:
+            entry.values = written.stored(offset, length, crc)
 
 
 class _IndexValues(Mapping[str, Mapping[str, Any]]):
@@ -919,7 +967,7 @@ def _read_file(root: str, rel: str, st: os.stat_result | None = None
     an unreadable entry for a file that may not be read; None if it was deleted since the
     walk (the next scan drops it)."""
     try:
-        return read_once(os.path.join(root, rel), before=st)  # not pathlib: a hot loop
+        return read_once(f"{root}/{rel}", before=st)  # not pathlib nor join: a hot loop
     except FileNotFoundError:
         return None
     except OSError as exc:
@@ -934,10 +982,10 @@ def _index_entry(rel: str, snap: FileSnapshot) -> IndexEntry:
     entry = IndexEntry(rel, snap.size, snap.mtime_ns, snap.sha256, ctime_ns=snap.ctime_ns,
                        inode=snap.inode)
     try:
-        parts = split_text(decode(data, path=rel))
-        entry.has_frontmatter = parts.frontmatter is not None
-        if parts.frontmatter is not None:
-            values = load_values(parts.frontmatter, path=rel)
+        fm = frontmatter_of(decode(data, path=rel))
+        entry.has_frontmatter = fm is not None
+        if fm is not None:
+            values = load_values(fm, path=rel)
             if values is None:
                 values = {}
             if not isinstance(values, dict):
