@@ -245,9 +245,9 @@ def test_mass_delete_guard_stops_and_force_delete_lifts_it() -> None:
     # row: more than max_delete_fraction of linked entries deleted → SafetyStop
     pairs = [linked(rec(f"N{i}.md", f"a{i}", n=i), rec(f"r{i}", f"b{i}", n=i), i) for i in range(4)]
     base = base_of(*pairs)
-    keep = [pairs[0][1].a]
+    keep = [pairs[0][1].vault]
     vault = [rec(s.id, s.version, **s.fields) for s in keep]
-    remote = [rec(lk.b_id, lk.b_version, n=i) for i, (lk, _) in enumerate(pairs)]
+    remote = [rec(lk.remote_id, lk.remote_version, n=i) for i, (lk, _) in enumerate(pairs)]
     plan = plan_sync(vault, remote, base, OPTS)
     assert plan.safety_stop is not None and "--force-delete" in plan.safety_stop
     assert "3 of 4" in plan.safety_stop

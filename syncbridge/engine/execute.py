@@ -763,8 +763,8 @@ def _new_notes_to_stream(
     remote holds no unlinked record (nothing to pair them with) and no linked note is
     missing from the vault (nothing they could be a rename of). Returns their ids, in
     listing order; empty when the whole run must be planned together."""
-    linked_a = {link.a_id for link in links.values()}
-    linked_b = {link.b_id for link in links.values()}
+    linked_a = {link.vault_id for link in links.values()}
+    linked_b = {link.remote_id for link in links.values()}
     if any(r.id not in linked_b for r in listings["remote"]):
         return []
     listed_a = {r.id for r in listings["vault"]}

@@ -216,11 +216,11 @@ def _content_candidates(
     for ra in free_a.values():
         by_body.setdefault(ra.body, []).append(ra)
     out: dict[str, list[Record]] = {}
-    for b_id, rb in free_b.items():
+    for remote_id, rb in free_b.items():
         found = [ra for ra in by_body.get(rb.body, ())
                  if _same_content(ra, rb) and _compatible(ra, rb, id_field)]
         if found:
-            out[b_id] = found
+            out[remote_id] = found
     return out
 
 
@@ -233,8 +233,8 @@ def _content_one_to_one(
         for ra in found:
             claims[ra.id] = claims.get(ra.id, 0) + 1
     return [
-        (found[0], free_b[b_id])
-        for b_id, found in candidates.items()
+        (found[0], free_b[remote_id])
+        for remote_id, found in candidates.items()
         if len(found) == 1 and claims[found[0].id] == 1
     ]
 
@@ -248,17 +248,17 @@ def _ambiguities(
         return ()
     edges: list[tuple[str, str, str]] = []
     names: dict[Hashable, list[str]] = {}
-    for a_id, ra in free_a.items():
+    for vault_id, ra in free_a.items():
         value = _name(ra)
         if value is not None:
-            names.setdefault(value, []).append(a_id)
-    for b_id, rb in free_b.items():
+            names.setdefault(value, []).append(vault_id)
+    for remote_id, rb in free_b.items():
         value = _name(rb)
-        for a_id in names.get(value, ()) if value is not None else ():
-            if _compatible(free_a[a_id], rb, id_field):
-                edges.append((a_id, b_id, "the same title"))
-    for b_id, found in _content_candidates(free_a, free_b, id_field).items():
-        edges.extend((str(ra.id), b_id, "the same content") for ra in found)
+        for vault_id in names.get(value, ()) if value is not None else ():
+            if _compatible(free_a[vault_id], rb, id_field):
+                edges.append((vault_id, remote_id, "the same title"))
+    for remote_id, found in _content_candidates(free_a, free_b, id_field).items():
+        edges.extend((str(ra.id), remote_id, "the same content") for ra in found)
     if not edges:
         return ()
     # connected groups (union-find over "vault:<id>" / "remote:<id>")
@@ -270,13 +270,13 @@ def _ambiguities(
             node = parent[node]
         return node
 
-    for a_id, b_id, _ in edges:
-        parent[root("vault:" + a_id)] = root("remote:" + b_id)
+    for vault_id, remote_id, _ in edges:
+        parent[root("vault:" + vault_id)] = root("remote:" + remote_id)
     groups: dict[str, tuple[set[str], set[str], set[str]]] = {}
-    for a_id, b_id, evidence in edges:
-        in_a, in_b, kinds = groups.setdefault(root("vault:" + a_id), (set(), set(), set()))
-        in_a.add(a_id)
-        in_b.add(b_id)
+    for vault_id, remote_id, evidence in edges:
+        in_a, in_b, kinds = groups.setdefault(root("vault:" + vault_id), (set(), set(), set()))
+        in_a.add(vault_id)
+        in_b.add(remote_id)
         kinds.add(evidence)
     return tuple(
         Ambiguity(

@@ -131,7 +131,7 @@ def decide_winner(
         return "vault", "vault_wins"
     if options.conflict == "remote_wins":
         return "remote", "remote_wins"
-    t_a, how = _vault_time(a, base.a if base else None, options)
+    t_a, how = _vault_time(a, base.vault if base else None, options)
     t_b = b.modified
     if t_a is None or t_b is None:
         return options.tie_breaker, "tie_breaker"  # a side without a time cannot be compared
@@ -187,8 +187,8 @@ class _Merging:
         caps: tuple[Capabilities, Capabilities],
     ) -> None:
         self.a, self.b, self.base, self.options, self.caps = a, b, base, options, caps
-        self.base_a_fields: Mapping[str, Any] = base.a.fields if base else {}
-        self.base_b_fields: Mapping[str, Any] = base.b.fields if base else {}
+        self.base_a_fields: Mapping[str, Any] = base.vault.fields if base else {}
+        self.base_b_fields: Mapping[str, Any] = base.remote.fields if base else {}
         self.a_fields, self.b_fields = dict(a.fields), dict(b.fields)
         self.a_changes: list[FieldChange] = []
         self.b_changes: list[FieldChange] = []
@@ -335,7 +335,7 @@ def _merge_titles(m: _Merging) -> tuple[str | None, str | None]:
     rename on both is a conflict decided like a field's."""
     a, b, base = m.a, m.b, m.base
     a_title, b_title = a.title, b.title
-    ta, tb = (base.a.title, base.b.title) if base else (None, None)
+    ta, tb = (base.vault.title, base.remote.title) if base else (None, None)
     if a.title == b.title or base is None:
         pass  # same title, or no base to tell who renamed: titles only name new records
     elif a.title != ta and b.title == tb and a.title is not None:
@@ -355,7 +355,7 @@ def _follow_class(m: _Merging) -> str | None:
     adapter moves it to the new class's collection; a class change on the remote side is
     not carried back."""
     a, b, base = m.a, m.b, m.base
-    if base is not None and a.class_name != base.a.class_name and a.class_name != b.class_name:
+    if base is not None and a.class_name != base.vault.class_name and a.class_name != b.class_name:
         m.b_changes.append(FieldChange(CLASS, b.class_name, a.class_name))
         return a.class_name
     return None
@@ -386,7 +386,7 @@ def _merge_body(
     """Merge the bodies: (vault body, remote body, conflict or None, manual hold)."""
     if not (caps[0].supports_body and caps[1].supports_body):
         return a.body, b.body, None, False  # one side stores no body: nothing to carry
-    ba, bb = (base.a.body, base.b.body) if base else (None, None)
+    ba, bb = (base.vault.body, base.remote.body) if base else (None, None)
     da, db = a.body != ba, b.body != bb
     if a.body == b.body:
         return a.body, b.body, None, False  # equal (both unchanged or same edit)

@@ -101,7 +101,7 @@ class EntryAction:
             if ref is not None and ref.id is not None:
                 return ref.id
         if self.link is not None:
-            return self.link.a_id
+            return self.link.vault_id
         return "?"
 
 
@@ -172,10 +172,10 @@ def records_to_read(
     read_a, read_b, link_ids = set(va), set(vb), set()
     for link in links.values():
         # an empty version means "unknown": read it
-        same_a = bool(link.a_version) and va.get(link.a_id) == link.a_version
-        if same_a and vb.get(link.b_id) == link.b_version:
-            read_a.discard(link.a_id)
-            read_b.discard(link.b_id)
+        same_a = bool(link.vault_version) and va.get(link.vault_id) == link.vault_version
+        if same_a and vb.get(link.remote_id) == link.remote_version:
+            read_a.discard(link.vault_id)
+            read_b.discard(link.remote_id)
             continue
         link_ids.add(link.link_id)
     return read_a, read_b, link_ids
@@ -315,17 +315,17 @@ def _skip_unreadable(p: _Planning) -> None:
     skipped and reported, never taken for deleted. Sets the links still to plan and the
     records no link claims."""
     for link in p.base.links.values():
-        problem = p.bad_a.get(link.a_id) or p.bad_b.get(link.b_id)
+        problem = p.bad_a.get(link.vault_id) or p.bad_b.get(link.remote_id)
         if problem is not None:
             # exists but cannot be read (broken frontmatter): skip it, never delete it
             p.actions.append(
-                EntryAction("skip", f"unreadable: {problem}", link=link, subject=link.a_id,
+                EntryAction("skip", f"unreadable: {problem}", link=link, subject=link.vault_id,
                             blocking=True)
             )
         else:
             p.links[link.link_id] = link
-    linked_a = {link.a_id for link in p.base.links.values()}
-    linked_b = {link.b_id for link in p.base.links.values()}
+    linked_a = {link.vault_id for link in p.base.links.values()}
+    linked_b = {link.remote_id for link in p.base.links.values()}
     for bad, linked in ((p.bad_a, linked_a), (p.bad_b, linked_b)):
         for bad_id, problem in bad.items():
             if bad_id not in linked:
@@ -346,8 +346,8 @@ def _find_renames(p: _Planning) -> None:
         snap = p.base.snapshots.get(link.link_id)
         for i, (ids, free, old, version, chash) in enumerate(
             (
-                (p.A, p.free_a, link.a_id, link.a_version, link.a_hash),
-                (p.B, p.free_b, link.b_id, link.b_version, link.b_hash),
+                (p.A, p.free_a, link.vault_id, link.vault_version, link.vault_hash),
+                (p.B, p.free_b, link.remote_id, link.remote_version, link.remote_hash),
             )
         ):
             if old in ids or not free:
@@ -355,7 +355,7 @@ def _find_renames(p: _Planning) -> None:
             index = indexes[i]
             if index is None:
                 index = indexes[i] = _RenameIndex(free, p.options.id_field)
-            side_base = (snap.a if i == 0 else snap.b) if snap else None
+            side_base = (snap.vault if i == 0 else snap.remote) if snap else None
             match = (
                 index.unique(index.by_key, link.key, free)  # same id-field value: strongest
                 or index.unique(index.by_version, version, free)  # bytes untouched by the move
@@ -380,20 +380,20 @@ def _plan_linked(p: _Planning) -> None:
 
     for link in p.links.values():
         new_a, new_b = p.renamed.get(link.link_id, (None, None))
-        a_id, b_id = new_a or link.a_id, new_b or link.b_id
-        problem = dup_a.get(a_id) or dup_b.get(b_id)
+        vault_id, remote_id = new_a or link.vault_id, new_b or link.remote_id
+        problem = dup_a.get(vault_id) or dup_b.get(remote_id)
         if problem is not None:
             # shares its id with another record: frozen (link and base kept) until fixed
             p.actions.append(
-                EntryAction("skip", problem, link=link, subject=a_id if a_id in p.A else b_id,
-                            blocking=True)
+                EntryAction("skip", problem, link=link,
+                            subject=vault_id if vault_id in p.A else remote_id, blocking=True)
             )
             continue
-        a, b = p.A.get(a_id), p.B.get(b_id)
+        a, b = p.A.get(vault_id), p.B.get(remote_id)
         snap = p.base.snapshots.get(link.link_id)
-        rename = link.a_id if new_a else (link.b_id if new_b else None)
-        same_a = a is not None and a.version == link.a_version and bool(link.a_version)
-        same_b = b is not None and b.version == link.b_version and bool(link.b_version)
+        rename = link.vault_id if new_a else (link.remote_id if new_b else None)
+        same_a = a is not None and a.version == link.vault_version and bool(link.vault_version)
+        same_b = b is not None and b.version == link.remote_version and bool(link.remote_version)
         if same_a and same_b and rename is None:
             p.unchanged += 1  # both versions equal the base: unchanged, not even read
             continue
@@ -414,26 +414,26 @@ def _keep_filtered_out(p: _Planning) -> None:
     """Rows "new, filtered out" and "new, same id as a filtered-out note": a new note the
     target's filters keep out is never sent, not even by pairing."""
     filtered_keys: set[str] = set()
-    for a_id, r in list(p.free_a.items()):
-        rec = _need(r, f"new vault record {a_id}")
+    for vault_id, r in list(p.free_a.items()):
+        rec = _need(r, f"new vault record {vault_id}")
         reason = p.options.filters.reason_excluded(
-            rec, path=a_id if p.options.vault_ids_are_paths else None
+            rec, path=vault_id if p.options.vault_ids_are_paths else None
         )
         if reason is not None:
             p.actions.append(EntryAction("skip", f"filtered out: {reason}", a=rec))  # never sent
-            del p.free_a[a_id]
+            del p.free_a[vault_id]
             key = key_of(rec.fields, p.options.id_field)
             if key is not None:
                 filtered_keys.add(key)
-    for b_id, r in list(p.free_b.items()):
-        rec = _need(r, f"new remote record {b_id}")
+    for remote_id, r in list(p.free_b.items()):
+        rec = _need(r, f"new remote record {remote_id}")
         if key_of(rec.fields, p.options.id_field) in filtered_keys:
             # the same entry as a note kept out of this target: importing (or pairing) it
             # would duplicate that note, so leave both alone
             p.actions.append(
                 EntryAction("skip", "same id as a note filtered out of this target", b=rec)
             )
-            del p.free_b[b_id]
+            del p.free_b[remote_id]
 
 
 def _pair_unlinked(p: _Planning) -> None:
@@ -456,20 +456,20 @@ def _pair_unlinked(p: _Planning) -> None:
         held = p.remote_fields.get(rec_b.class_name)
         p.actions.append(_plan_pair(rec_a, rec_b, p.options, p.capabilities, held))
     for amb in pairing.ambiguous:
-        for a_id in amb.vault_ids:
-            p.actions.append(EntryAction("skip", amb.message(a_id, "vault"),
-                                         a=p.free_a.pop(a_id), blocking=True))
-        for b_id in amb.remote_ids:
-            p.actions.append(EntryAction("skip", amb.message(b_id, "remote"),
-                                         b=p.free_b.pop(b_id), subject=amb.remote_label(b_id),
-                                         blocking=True))
+        for vault_id in amb.vault_ids:
+            p.actions.append(EntryAction("skip", amb.message(vault_id, "vault"),
+                                         a=p.free_a.pop(vault_id), blocking=True))
+        for remote_id in amb.remote_ids:
+            p.actions.append(EntryAction("skip", amb.message(remote_id, "remote"),
+                                         b=p.free_b.pop(remote_id),
+                                         subject=amb.remote_label(remote_id), blocking=True))
 
 
 def _plan_new(p: _Planning) -> None:
     """Rows "new / —" and "— / new": what only one side has is created on the other (unless
     that side takes no writes)."""
-    for a_id, r in p.free_a.items():
-        rec = _need(r, f"new vault record {a_id}")
+    for vault_id, r in p.free_a.items():
+        rec = _need(r, f"new vault record {vault_id}")
         if p.capabilities[1].read_only:
             continue  # the remote takes no writes
         p.actions.append(
@@ -481,8 +481,8 @@ def _plan_new(p: _Planning) -> None:
                 key=key_of(rec.fields, p.options.id_field),
             )
         )
-    for b_id, r in p.free_b.items():
-        rec = _need(r, f"new remote record {b_id}")
+    for remote_id, r in p.free_b.items():
+        rec = _need(r, f"new remote record {remote_id}")
         if p.capabilities[0].read_only:
             continue  # the vault takes no writes
         writes, conflicts = _note_from_remote(rec, None, p.options, p.capabilities)
@@ -517,9 +517,9 @@ def _duplicate_holders(
     partner_of_b: dict[str, str] = {}
     for lk in links:
         new_a, new_b = renamed.get(lk.link_id, (None, None))
-        a_id, b_id = new_a or lk.a_id, new_b or lk.b_id
-        linked_key_a[a_id] = linked_key_b[b_id] = lk.key
-        partner_of_b[b_id] = a_id
+        vault_id, remote_id = new_a or lk.vault_id, new_b or lk.remote_id
+        linked_key_a[vault_id] = linked_key_b[remote_id] = lk.key
+        partner_of_b[remote_id] = vault_id
     sides = ((A, linked_key_a), (B, linked_key_b))
     # records without an id are left out: they share nothing
     keys = [
@@ -677,8 +677,8 @@ def _plan_link(
     remote_fields: Mapping[str, frozenset[str]],
 ) -> EntryAction:
     """One linked entry that is not trivially unchanged."""
-    changed_a = a is None or a.version != link.a_version or not link.has_base
-    changed_b = b is None or b.version != link.b_version or not link.has_base
+    changed_a = a is None or a.version != link.vault_version or not link.has_base
+    changed_b = b is None or b.version != link.remote_version or not link.has_base
     if a is None and b is None:
         return EntryAction("forget", "deleted on both sides", link=link)  # nothing left to sync
     if a is None:
@@ -686,9 +686,8 @@ def _plan_link(
         if not changed_b and not _deletes_safely(caps[1]):
             # a check-then-delete remote without a trash could destroy an edit made between
             # its check and its delete: keep the record, say so (every run, until resolved)
-            return EntryAction(
-                "skip", f"deleted in the vault; {UNSAFE_DELETE}", link=link, b=b, subject=link.a_id
-            )
+            return EntryAction("skip", f"deleted in the vault; {UNSAFE_DELETE}", link=link, b=b,
+                               subject=link.vault_id)
         if not changed_b:
             # deleted in the vault, untouched on the remote: delete there (to its trash)
             return EntryAction(
@@ -700,7 +699,7 @@ def _plan_link(
             )
         rec_b = _need(b, f"remote record {b.id}")
         writes, conflicts = _note_from_remote(
-            rec_b, snap.b if snap is not None and link.has_base else None, options, caps
+            rec_b, snap.remote if snap is not None and link.has_base else None, options, caps
         )
         # deleted in the vault but edited on the remote: the edit wins, re-create the note
         return EntryAction(
