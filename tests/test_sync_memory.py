@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import syncbridge
-import syncbridge.vault as vault_module
+import syncbridge.vault.vault as vault_module
 from syncbridge.vault import IndexEntry
 
 
