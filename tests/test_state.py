@@ -98,7 +98,7 @@ def test_a_base_whose_sides_agree_stores_the_content_once(state_store: StateStor
 
 
 @pytest.mark.parametrize(
-    "b_fields, b_body",
+    "remote_fields, remote_body",
     [
         ({"id": 17, "tags": ["x"]}, "other body\n"),
         ({"id": 17, "tags": ["y"]}, "body\n"),
@@ -107,16 +107,16 @@ def test_a_base_whose_sides_agree_stores_the_content_once(state_store: StateStor
     ],
 )
 def test_a_base_whose_sides_differ_stores_both(
-    state_store: StateStore, b_fields: dict[str, object], b_body: str
+    state_store: StateStore, remote_fields: dict[str, object], remote_body: str
 ) -> None:
     a = SideSnapshot("A.md", "va", "note", {"id": 17, "tags": ["x"]}, "body\n")
-    b = SideSnapshot("r1", "vb", "note", b_fields, b_body)
+    b = SideSnapshot("r1", "vb", "note", remote_fields, remote_body)
     link_id = state_store.save_link("t", None, a, b)
     stored = _stored_base(state_store, link_id)
     assert "content" not in stored["b"]  # type: ignore[operator]
     base = state_store.snapshots("t", [link_id])[link_id]
-    assert base.remote == b and list(base.remote.fields) == list(b_fields)
-    assert [type(v) for v in base.remote.fields.values()] == [type(v) for v in b_fields.values()]
+    assert base.remote == b and list(base.remote.fields) == list(remote_fields)
+    assert [type(v) for v in base.remote.fields.values()] == [type(v) for v in remote_fields.values()]
 
 
 def test_a_version_1_state_file_is_migrated_and_its_bases_still_read(tmp_path: Path) -> None:

@@ -780,7 +780,7 @@ def _action_from_merge(
     rename: str | None,
 ) -> EntryAction:
     writes: list[Write] = []
-    a_dirty, b_dirty = bool(merged.a_changes), bool(merged.b_changes)
+    a_dirty, b_dirty = bool(merged.vault_changes), bool(merged.remote_changes)
     if a_dirty and not caps[0].read_only:
         writes.append(
             Write(
@@ -788,16 +788,16 @@ def _action_from_merge(
                 "update",
                 record=Record(
                     class_name=a.class_name,
-                    fields=merged.a_fields,
-                    body=merged.a_body,
+                    fields=merged.vault_fields,
+                    body=merged.vault_body,
                     id=a.id,
                     version=a.version,
-                    title=merged.a_title,
+                    title=merged.vault_title,
                     extra=a.extra,
                 ),
                 record_id=a.id,
                 expected_version=a.version,
-                changes=merged.a_changes,
+                changes=merged.vault_changes,
             )
         )
     if b_dirty and not caps[1].read_only:
@@ -806,17 +806,17 @@ def _action_from_merge(
                 "remote",
                 "update",
                 record=Record(
-                    class_name=merged.b_class or b.class_name,
-                    fields=merged.b_fields,
-                    body=merged.b_body,
+                    class_name=merged.remote_class or b.class_name,
+                    fields=merged.remote_fields,
+                    body=merged.remote_body,
                     id=b.id,
                     version=b.version,
-                    title=merged.b_title,
+                    title=merged.remote_title,
                     extra=b.extra,
                 ),
                 record_id=b.id,
                 expected_version=b.version,
-                changes=merged.b_changes,
+                changes=merged.remote_changes,
             )
         )
     if not writes and kind == "update":
