@@ -241,9 +241,9 @@ def _check_into_vault(
             if resuming and action.kind == "pair":
                 continue
             if (w.side == "remote" and w.op == "create" and action.kind == "create"
-                    and action.a is not None and action.a.id is not None
-                    and action.a.id not in kept):
-                keep.append(action.a.id)  # a note the target lacks: left out, not sent
+                    and action.vault is not None and action.vault.id is not None
+                    and action.vault.id not in kept):
+                keep.append(action.vault.id)  # a note the target lacks: left out, not sent
                 continue
             what = {"vault": "change" if w.op == "update" else w.op,
                     "remote": f"{w.op} on the target"}[w.side]

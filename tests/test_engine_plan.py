@@ -187,7 +187,7 @@ def test_rename_with_same_version_moves_the_link() -> None:
     # row: the linked path vanished and one new path has the same version → rename
     moved = rec("Folder/A2.md", "a1", status="x")
     action = only(plan_sync([moved], [B0], base_of(linked(A0, B0)), OPTS))
-    assert action.renamed_from == "A.md" and action.a is moved
+    assert action.renamed_from == "A.md" and action.vault is moved
     # the title follows to the remote; nothing is created or deleted
     assert ops(action) == [("remote", "update")]
     assert action.writes[0].record is not None and action.writes[0].record.title == "A2"

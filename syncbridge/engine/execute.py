@@ -182,8 +182,8 @@ class _Executor:
             entry = ConflictEntry(
                 target=self.options.target,
                 link_id=link_id,
-                vault_id=action.a.id if action.a else None,
-                remote_id=action.b.id if action.b else None,
+                vault_id=action.vault.id if action.vault else None,
+                remote_id=action.remote.id if action.remote else None,
                 field=c.field,
                 vault_value=c.vault_value,
                 remote_value=c.remote_value,
@@ -193,24 +193,24 @@ class _Executor:
             if self.state.open_conflict_id(entry) is not None:
                 continue  # seen before and still open (manual): logged and copied already
             vault = self.adapters["vault"]  # conflict copies are the vault side's extra
-            if c.field == BODY and isinstance(action.a, Record) and (
+            if c.field == BODY and isinstance(action.vault, Record) and (
                 isinstance(vault, ConflictCopies)
             ):
                 loser = c.remote_value if c.winner != "remote" else c.vault_value
                 label = dt.datetime.now().strftime("%Y-%m-%d %H%M")
                 copy = Record(
-                    class_name=action.a.class_name,
-                    fields=dict(action.a.fields),
+                    class_name=action.vault.class_name,
+                    fields=dict(action.vault.fields),
                     body=loser,
-                    id=action.a.id,
-                    title=action.a.title,
+                    id=action.vault.id,
+                    title=action.vault.title,
                 )
                 copy_id = vault.write_conflict_copy(copy, label)
             entries.append(replace(entry, copy_id=copy_id))
         return entries
 
     def _count_unchanged(self, action: EntryAction) -> None:
-        for side, rec in (("vault", action.a), ("remote", action.b)):
+        for side, rec in (("vault", action.vault), ("remote", action.remote)):
             if rec is not None and not any(w.side == side for w in action.writes):
                 self.report.side(side).unchanged += 1  # type: ignore[arg-type]
 
@@ -241,17 +241,17 @@ class _Executor:
             return None
         if action.kind == "pair":
             # link first, without a base: if the run dies mid-way, the pair stays paired
-            assert isinstance(action.a, Record) and isinstance(action.b, Record)
+            assert isinstance(action.vault, Record) and isinstance(action.remote, Record)
             link_id = self.state.save_link(
                 target,
                 None,
-                SideSnapshot.from_record(action.a),
-                SideSnapshot.from_record(action.b),
+                SideSnapshot.from_record(action.vault),
+                SideSnapshot.from_record(action.remote),
                 key=action.key,
                 has_base=False,
             )
         creates = [w for w in action.writes if w.op == "create"]
-        source = action.a if creates and creates[0].side == "remote" else action.b
+        source = action.vault if creates and creates[0].side == "remote" else action.remote
         create = None
         if creates and isinstance(source, Record):
             sent = creates[0].record
@@ -264,11 +264,11 @@ class _Executor:
                                   None if same else SentContent.of(sent, with_class=False))
         update = None
         updates = [w for w in action.writes if w.op == "update"]
-        if updates and isinstance(action.a, Record) and isinstance(action.b, Record):
+        if updates and isinstance(action.vault, Record) and isinstance(action.remote, Record):
             # enough to redo the commit if every write landed (see recover._recover_update)
             update = UpdateIntent(
-                plan_time={"vault": SideSnapshot.from_record(action.a),
-                           "remote": SideSnapshot.from_record(action.b)},
+                plan_time={"vault": SideSnapshot.from_record(action.vault),
+                           "remote": SideSnapshot.from_record(action.remote)},
                 sent={w.side: SentContent.of(w.record, with_class=True)
                       for w in updates if w.record is not None},
                 key=action.key,
@@ -299,7 +299,10 @@ class _Executor:
         written: Mapping[Side, tuple[Write, RecordRef | None]] | None = None,
     ) -> int:
         """Store the entry's new base (both sides as they are now); return the link id."""
-        final: dict[Side, Record | RecordRef | None] = {"vault": action.a, "remote": action.b}
+        final: dict[Side, Record | RecordRef | None] = {
+            "vault": action.vault,
+            "remote": action.remote,
+        }
         for side, (w, ref) in (written or {}).items():
             if ref is None:
                 continue
@@ -372,13 +375,13 @@ class _Executor:
         for action in actions:
             found_ids = fresh.get(action.key or "") if action.key in wanted else None
             other = read_existing(remote, found_ids[:1]).get(found_ids[0]) if found_ids else None
-            if not found_ids or other is None or not isinstance(action.a, Record):
+            if not found_ids or other is None or not isinstance(action.vault, Record):
                 out.append(action)
                 continue
             self.state.save_link(
                 self.options.target,
                 None,
-                SideSnapshot.from_record(action.a),
+                SideSnapshot.from_record(action.vault),
                 SideSnapshot.from_record(other),
                 key=action.key,
                 has_base=False,
@@ -530,7 +533,7 @@ def run_sync(
     schema: VaultSchema | None = None,
     faults_at: FaultInjector | None = None,
 ) -> SyncReport:
-    """Sync ``vault`` (side A) with ``remote`` (side B) for ``options.target``.
+    """Sync ``vault`` with ``remote`` for ``options.target``.
 
     Side effects: writes both adapters (creates, updates with compare-and-swap, deletes to
     trash, conflict copies in the vault) and the state store, unless ``options.dry_run``
