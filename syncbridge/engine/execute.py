@@ -316,16 +316,16 @@ class _Executor:
                 # gone: what we sent is the base, so the change made meanwhile is seen as
                 # an edit next run and synced, never taken for agreed.
                 final[side] = _as_sent(w, ref)
-        a, b = final["vault"], final["remote"]
-        assert isinstance(a, Record) and isinstance(b, Record), "both sides must be read"
+        vault, remote = final["vault"], final["remote"]
+        assert isinstance(vault, Record) and isinstance(remote, Record), "both sides must be read"
         return self.state.save_link(
             self.options.target,
             link_id,
-            SideSnapshot.from_record(a),
-            SideSnapshot.from_record(b),
+            SideSnapshot.from_record(vault),
+            SideSnapshot.from_record(remote),
             key=action.key,
             has_base=True,
-            vault_path=a.id if self.options.vault_ids_are_paths else None,
+            vault_path=vault.id if self.options.vault_ids_are_paths else None,
             hold_versions=action.hold,
         )
 
@@ -672,26 +672,27 @@ def _sync_pass(
     if pending and not options.dry_run:
         links = state.links(target)  # recovery linked or moved entries
     rebase = options.restored != "stop" and lineage.target_behind
-    read_a, read_b, link_ids = records_to_read(
+    read_vault, read_remote, link_ids = records_to_read(
         listings["vault"], listings["remote"], unread_links(links) if rebase else links
     )
     streamed = [] if options.dry_run or rebase else _new_notes_to_stream(listings, links)
     if streamed:
         streamed = _without_shared_ids(vault, streamed, links, options.id_field)
-    read_a.difference_update(streamed)
-    full_a, full_b = read_existing(vault, read_a), read_existing(remote, read_b)
+    read_vault.difference_update(streamed)
+    full_vault, full_remote = read_existing(vault, read_vault), read_existing(remote, read_remote)
     base = BaseState(links, state.snapshots(target, link_ids))
     if rebase:
-        base = rebase_restored(options.restored, links, base.snapshots, full_a, full_b)
+        base = rebase_restored(options.restored, links, base.snapshots, full_vault, full_remote)
         side = "the target's" if options.restored == "take_target" else "the vault's"
         report.notices.append(Notice(target, (
             f"the target looked restored from an older copy; {side} values were taken "
             "(every value overwritten is in the conflict log: syncbridge conflicts list)"
         )))
     plan = plan_sync(
-        [full_a.get(r.id, r) for r in listings["vault"]
-         if r.id in full_a or (r.id not in read_a and r.id not in streamed)],
-        [full_b.get(r.id, r) for r in listings["remote"] if r.id in full_b or r.id not in read_b],
+        [full_vault.get(r.id, r) for r in listings["vault"]
+         if r.id in full_vault or (r.id not in read_vault and r.id not in streamed)],
+        [full_remote.get(r.id, r) for r in listings["remote"]
+         if r.id in full_remote or r.id not in read_remote],
         base,
         options,
         capabilities=(vault.capabilities, remote.capabilities),
@@ -766,14 +767,14 @@ def _new_notes_to_stream(
     remote holds no unlinked record (nothing to pair them with) and no linked note is
     missing from the vault (nothing they could be a rename of). Returns their ids, in
     listing order; empty when the whole run must be planned together."""
-    linked_a = {link.vault_id for link in links.values()}
-    linked_b = {link.remote_id for link in links.values()}
-    if any(r.id not in linked_b for r in listings["remote"]):
+    linked_vault = {link.vault_id for link in links.values()}
+    linked_remote = {link.remote_id for link in links.values()}
+    if any(r.id not in linked_remote for r in listings["remote"]):
         return []
-    listed_a = {r.id for r in listings["vault"]}
-    if not linked_a <= listed_a:
+    listed_vault = {r.id for r in listings["vault"]}
+    if not linked_vault <= listed_vault:
         return []
-    new = [r.id for r in listings["vault"] if r.id not in linked_a]
+    new = [r.id for r in listings["vault"] if r.id not in linked_vault]
     return new if len(new) > CHUNK else []
 
 

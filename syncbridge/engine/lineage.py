@@ -162,24 +162,30 @@ def rebase_restored(
     out_links: dict[int, Link] = {}
     out_snaps: dict[int, BaseSnapshot] = {}
     for link_id, link in links.items():
-        a, b = vault.get(link.vault_id), remote.get(link.remote_id)
+        vault_rec, remote_rec = vault.get(link.vault_id), remote.get(link.remote_id)
         old = snapshots.get(link_id)
-        a_side = SideSnapshot.from_record(a) if a is not None else (old.vault if old else None)
-        b_side = SideSnapshot.from_record(b) if b is not None else (old.remote if old else None)
-        if a_side is None or b_side is None:
+        vault_side = (
+            SideSnapshot.from_record(vault_rec) if vault_rec is not None
+            else (old.vault if old else None)
+        )
+        remote_side = (
+            SideSnapshot.from_record(remote_rec) if remote_rec is not None
+            else (old.remote if old else None)
+        )
+        if vault_side is None or remote_side is None:
             out_links[link_id] = replace(link, vault_version="", remote_version="")
             continue
         if choice == "take_target":
-            source = a if a is not None else b
+            source = vault_rec if vault_rec is not None else remote_rec
             assert source is not None
-            snap = BaseSnapshot(_content_of(a_side, source), _content_of(b_side, source))
-            out_links[link_id] = replace(link, vault_version=a_side.version, remote_version="",
+            snap = BaseSnapshot(_content_of(vault_side, source), _content_of(remote_side, source))
+            out_links[link_id] = replace(link, vault_version=vault_side.version, remote_version="",
                                          has_base=True)
         else:
-            source = b if b is not None else a
+            source = remote_rec if remote_rec is not None else vault_rec
             assert source is not None
-            snap = BaseSnapshot(_content_of(a_side, source), _content_of(b_side, source))
-            out_links[link_id] = replace(link, vault_version="", remote_version=b_side.version,
+            snap = BaseSnapshot(_content_of(vault_side, source), _content_of(remote_side, source))
+            out_links[link_id] = replace(link, vault_version="", remote_version=remote_side.version,
                                          has_base=True)
         out_snaps[link_id] = snap
     return BaseState(out_links, out_snaps)

@@ -122,14 +122,14 @@ def recover(
                     body=sent.body,
                     title=sent.title,
                 )
-            a, b = (found_snap, source) if side == "vault" else (source, found_snap)
+            vault, remote = (found_snap, source) if side == "vault" else (source, found_snap)
             state.save_link(
                 target,
                 intent_of[entry.id].link_id,
-                a,
-                b,
+                vault,
+                remote,
                 key=create.key,
-                vault_path=a.id if options.vault_ids_are_paths else None,
+                vault_path=vault.id if options.vault_ids_are_paths else None,
                 hold_versions=not exact,
             )
         for entry, intent in intents:
