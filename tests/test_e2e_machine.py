@@ -624,25 +624,25 @@ class VaultSqliteMachine(RuleBasedStateMachine):
         vault_records = {r.id: r for r in self.vault.read_many(paths)}
         remote_records = {r.id: r for r in self.remote.read_many(list(rows))}
         for link in links:
-            a, b = vault_records[link.vault_id], remote_records[link.remote_id]
-            vault_fields, remote_fields = dict(a.fields), dict(b.fields)
-            if CLASS_KEY not in b.fields:
+            vault, remote = vault_records[link.vault_id], remote_records[link.remote_id]
+            vault_fields, remote_fields = dict(vault.fields), dict(remote.fields)
+            if CLASS_KEY not in remote.fields:
                 # a row typed into a class table has its class in the table, not a cell;
                 # the note gets a fileClass key (it must, to keep its class)
                 vault_fields.pop(CLASS_KEY, None)
-            for key in computed.get(a.class_name, ()):
+            for key in computed.get(vault.class_name, ()):
                 if key not in vault_fields:
                     # Formula / Lookup: the vault computes it, and a note re-created from
                     # its row is written without it (Metadata Menu fills it in again)
                     remote_fields.pop(key, None)
             assert vault_fields == remote_fields, (
-                f"{link.vault_id} and row {link.remote_id} disagree:\n{a.fields}\n{b.fields}\n"
+                f"{link.vault_id} and row {link.remote_id} disagree:\n{vault.fields}\n{remote.fields}\n"
                 f"{(self.root / link.vault_id).read_text('utf-8')}\n{plan}"
             )
-            assert a.body == b.body, (link.vault_id, a.body, b.body)
+            assert vault.body == remote.body, (link.vault_id, vault.body, remote.body)
             snap = snaps[link.link_id]
-            assert (dict(snap.vault.fields), snap.vault.body) == (dict(a.fields), a.body), link.vault_id
-            assert (dict(snap.remote.fields), snap.remote.body) == (dict(b.fields), b.body), link.remote_id
+            assert (dict(snap.vault.fields), snap.vault.body) == (dict(vault.fields), vault.body), link.vault_id
+            assert (dict(snap.remote.fields), snap.remote.body) == (dict(remote.fields), remote.body), link.remote_id
 
         # 3. no edit lost: on both sides, or in the conflict log, or in a conflict copy
         both = set()

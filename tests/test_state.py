@@ -64,17 +64,17 @@ def test_garbage_file_is_a_damaged_file_with_the_repair_command(tmp_path: Path) 
 
 
 def test_links_and_snapshots_round_trip(state_store: StateStore) -> None:
-    a = snap("Notes/A.md", "va", id=17, status="🟩 complete", tags=["x"])
-    b = snap("r1", "vb", id=17, status="🟩 complete")
-    link_id = state_store.save_link("t", None, a, b, key="17", vault_path="Notes/A.md")
+    vault = snap("Notes/A.md", "va", id=17, status="🟩 complete", tags=["x"])
+    remote = snap("r1", "vb", id=17, status="🟩 complete")
+    link_id = state_store.save_link("t", None, vault, remote, key="17", vault_path="Notes/A.md")
     links = state_store.links("t")
     link = links[link_id]
     assert (link.vault_id, link.remote_id) == ("Notes/A.md", "r1")
     assert (link.vault_version, link.remote_version) == ("va", "vb")
-    assert link.key == "17" and link.has_base and link.vault_hash == a.content_hash
+    assert link.key == "17" and link.has_base and link.vault_hash == vault.content_hash
     assert state_store.links("other") == {}
     base = state_store.snapshots("t", [link_id])[link_id]
-    assert base.vault == a and base.remote == b
+    assert base.vault == vault and base.remote == remote
 
 
 def _stored_base(store: StateStore, link_id: int) -> dict[str, object]:
@@ -86,14 +86,14 @@ def _stored_base(store: StateStore, link_id: int) -> dict[str, object]:
 
 
 def test_a_base_whose_sides_agree_stores_the_content_once(state_store: StateStore) -> None:
-    a = SideSnapshot("Notes/A.md", "va", "note", {"id": 17, "tags": ["x"]}, "body\n" * 50, "A")
-    b = SideSnapshot("r1", "vb", "note", {"id": 17, "tags": ["x"]}, "body\n" * 50, "A")
-    link_id = state_store.save_link("t", None, a, b)
+    vault = SideSnapshot("Notes/A.md", "va", "note", {"id": 17, "tags": ["x"]}, "body\n" * 50, "A")
+    remote = SideSnapshot("r1", "vb", "note", {"id": 17, "tags": ["x"]}, "body\n" * 50, "A")
+    link_id = state_store.save_link("t", None, vault, remote)
     stored = _stored_base(state_store, link_id)
     assert stored["b"] == {"id": "r1", "version": "vb", "class": "note", "content": "a",
                            "title": "A", "modified": None}
     base = state_store.snapshots("t", [link_id])[link_id]
-    assert base.vault == a and base.remote == b
+    assert base.vault == vault and base.remote == remote
     assert base.remote.fields is not base.vault.fields  # two snapshots never share a dict
 
 
@@ -109,13 +109,13 @@ def test_a_base_whose_sides_agree_stores_the_content_once(state_store: StateStor
 def test_a_base_whose_sides_differ_stores_both(
     state_store: StateStore, remote_fields: dict[str, object], remote_body: str
 ) -> None:
-    a = SideSnapshot("A.md", "va", "note", {"id": 17, "tags": ["x"]}, "body\n")
-    b = SideSnapshot("r1", "vb", "note", remote_fields, remote_body)
-    link_id = state_store.save_link("t", None, a, b)
+    vault = SideSnapshot("A.md", "va", "note", {"id": 17, "tags": ["x"]}, "body\n")
+    remote = SideSnapshot("r1", "vb", "note", remote_fields, remote_body)
+    link_id = state_store.save_link("t", None, vault, remote)
     stored = _stored_base(state_store, link_id)
     assert "content" not in stored["b"]  # type: ignore[operator]
     base = state_store.snapshots("t", [link_id])[link_id]
-    assert base.remote == b and list(base.remote.fields) == list(remote_fields)
+    assert base.remote == remote and list(base.remote.fields) == list(remote_fields)
     assert [type(v) for v in base.remote.fields.values()] == [type(v) for v in remote_fields.values()]
 
 
