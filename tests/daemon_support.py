@@ -106,6 +106,10 @@ class DaemonProcess:
         self.config = config
         self.log = config.parent / log_name
         env = dict(os.environ, PYTHONUNBUFFERED="1")
+        # its output goes to a file, never to a pipe nobody reads while it runs: a full
+        # pipe (64 KiB of warnings under load) would block the daemon mid-write
+        self.output = config.parent / f"{log_name}.out"
+        self._out = self.output.open("wb")
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -120,8 +124,8 @@ class DaemonProcess:
                 str(self.log),
                 *args,
             ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
             env=env,
             cwd=config.parent,
         )
@@ -155,9 +159,9 @@ class DaemonProcess:
     def check_alive(self) -> bool:
         """False while running; raises with its output when it exited."""
         if self.proc.poll() is not None:
-            _, err = self.proc.communicate()
+            err = self.output.read_bytes()
             raise AssertionError(
-                f"daemon exited with {self.proc.returncode}:\n{err.decode()}\n"
+                f"daemon exited with {self.proc.returncode}:\n{err.decode(errors='replace')}\n"
                 + "\n".join(json.dumps(r) for r in self.records()[-20:])
             )
         return False
@@ -184,11 +188,11 @@ class DaemonProcess:
             self.proc.kill()
             self.proc.wait()
             raise AssertionError("the daemon did not stop") from None
-        self.proc.communicate()
+        self._out.close()
         return self.proc.returncode
 
     def kill(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
-        self.proc.communicate()
+        self._out.close()

@@ -377,9 +377,7 @@ def test_sigkill_at_random_moments_then_restart_loses_and_duplicates_nothing(
             _note(config, new).write_text(note_text(new, 0), encoding="utf-8")
             threading.Event().wait(rng.uniform(0.05, 1.5))
         finally:
-            daemon.proc.kill()  # SIGKILL: no handler runs
-            daemon.proc.wait()
-            daemon.proc.communicate()
+            daemon.kill()  # SIGKILL: no handler runs
     final = DaemonProcess(config, log_name="final.log")
     try:
 

@@ -10,13 +10,13 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 from pathlib import Path
 from typing import Any
 
 from syncbridge.errors import DaemonRunning, StateError
+from syncbridge.portable import try_lock, unlock
 
 __all__ = ["DaemonLock", "daemon_files", "read_json", "write_json_atomic"]
 
@@ -60,8 +60,8 @@ def read_json(path: Path) -> Any:
 
 
 class DaemonLock:
-    """The one-daemon-per-state lock (advisory ``flock`` on ``daemon.lock``); released when
-    the process ends, however it ends."""
+    """The one-daemon-per-state lock (an advisory lock on ``daemon.lock``, see
+    :func:`syncbridge.portable.try_lock`); released when the process ends, however it ends."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -79,9 +79,7 @@ class DaemonLock:
                 f"{self.path}: cannot create the daemon's lock ({exc.strerror or exc}); "
                 "choose a state folder you may write in ([state] path in the config)"
             ) from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not try_lock(fd):
             os.close(fd)
             running = read_json(self.path) or {}
             raise DaemonRunning(
@@ -101,6 +99,7 @@ class DaemonLock:
         if fd is not None:
             with contextlib.suppress(OSError):
                 os.ftruncate(fd, 0)
+            unlock(fd)
             os.close(fd)
 
     @staticmethod
@@ -111,9 +110,9 @@ class DaemonLock:
         except OSError:
             return False
         try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
+            if not try_lock(fd, shared=True):
+                return True
+            unlock(fd)
         finally:
             os.close(fd)
         return False

@@ -50,6 +50,7 @@ from syncbridge.daemon.files import DaemonLock, daemon_files, write_json_atomic
 from syncbridge.daemon.watcher import VaultWatcher
 from syncbridge.engine import SyncReport
 from syncbridge.errors import ConfigError, RetryableError, SyncbridgeError
+from syncbridge.portable import reload_signal
 from syncbridge.vault.fsio import SETTLE_WAIT_MAX_NS
 
 __all__ = ["Daemon", "EventBus", "TargetRuntime"]
@@ -340,11 +341,11 @@ class Daemon:
             self.request_reload()
 
         previous: dict[int, Any] = {}
-        for signum, handler in (
-            (signal.SIGINT, stop),
-            (signal.SIGTERM, stop),
-            (signal.SIGHUP, reload),
-        ):
+        handlers: list[tuple[int, Any]] = [(signal.SIGINT, stop), (signal.SIGTERM, stop)]
+        hup = reload_signal()
+        if hup is not None:  # none on Windows: restart the task to reload
+            handlers.append((hup, reload))
+        for signum, handler in handlers:
             previous[signum] = signal.signal(signum, handler)
         return previous
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import hashlib
 import json
 import os
@@ -18,6 +17,7 @@ from typing import Any, Self
 
 from syncbridge.adapter import MISSING, Missing
 from syncbridge.errors import DamagedFile, StateError, StorageFailure, SyncLocked
+from syncbridge.portable import try_lock, unlock
 from syncbridge.state.model import (
     BaseSnapshot,
     ConflictEntry,
@@ -674,23 +674,25 @@ class StateStore:
     @contextmanager
     def run_lock(self, target: str) -> Iterator[None]:
         """Hold the exclusive lock of one run of ``target`` (a ``.lock`` file next to the
-        state, mode 0600, advisory ``flock``); released when the block ends or the process
-        dies. Raises :class:`~syncbridge.errors.SyncLocked` at once if it is held.
+        state, mode 0600, an advisory lock, :func:`syncbridge.portable.try_lock`); released
+        when the block ends or the process dies. Raises
+        :class:`~syncbridge.errors.SyncLocked` at once if it is held.
         """
         digest = hashlib.sha256(target.encode("utf-8")).hexdigest()[:16]
         lock_path = self.path.with_name(f"{self.path.name}.{digest}.lock")
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError as exc:
+            if not try_lock(fd):
                 raise SyncLocked(
                     f"another sync of target {target!r} is running (lock {lock_path}); "
                     "run again when it has finished"
-                ) from exc
-            yield
+                )
+            try:
+                yield
+            finally:
+                unlock(fd)
         finally:
-            os.close(fd)  # closing the descriptor releases the lock
+            os.close(fd)
 
     # -- identity and generations -------------------------------------------------------
 

@@ -61,6 +61,7 @@ from pathlib import Path
 from typing import Final
 
 from syncbridge.errors import RetryableError, UnsafePath, WriteConflict
+from syncbridge.portable import LINK_NOFOLLOW, process_alive
 from syncbridge.vault.filenames import name_key, safe_join
 
 __all__ = [
@@ -270,7 +271,7 @@ def _rename_noreplace(source: Path, target: Path) -> None:
     are not supported, falls back to check-then-rename (tiny window, documented above).
     """
     try:
-        os.link(source, target, follow_symlinks=False)
+        os.link(source, target, **LINK_NOFOLLOW)
     except FileExistsError:
         raise
     except OSError as exc:
@@ -327,13 +328,7 @@ def is_stale_temp(name: str) -> bool:
     pid = int(match.group(1))
     if pid == os.getpid():
         return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except OSError:
-        return False  # alive but not ours (PermissionError), or cannot tell
-    return False
+    return process_alive(pid) is False  # alive, or cannot tell: kept
 
 
 def write_atomic(

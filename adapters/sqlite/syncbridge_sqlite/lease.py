@@ -27,6 +27,8 @@ import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
+from syncbridge.portable import process_alive
+
 __all__ = [
     "LEASE_S",
     "RENEW_S",
@@ -63,12 +65,8 @@ def process_token(pid: int) -> str | None:
 
 def _alive(pid: int, token: str | None) -> bool:
     """Whether process ``pid`` (started at ``token``, when known) still runs here."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    if process_alive(pid) is False:
         return False
-    except PermissionError:
-        pass  # exists, owned by someone else
     if token is None:
         return True
     now = process_token(pid)
