@@ -263,7 +263,7 @@ def _classes_by_label(preview: SyncReport) -> dict[str, str]:
     if preview.plan is None:
         return out
     for action in preview.plan.actions:
-        record = action.a if action.a is not None else action.b
+        record = action.vault if action.vault is not None else action.remote
         if record is not None:
             out[action.label] = record.class_name
     return out

@@ -149,7 +149,7 @@ def migrate_from(
                 preview = bridge.run(t.name, state, dry_run=True, keep_out=keep_out)
                 _check_into_vault(preview, t.name, resuming=pending, kept=keep_out)
             report.kept_out = len(keep_out)
-            linked = {link.b_id: link.a_id for link in state.links(t.name).values()}
+            linked = {link.remote_id: link.vault_id for link in state.links(t.name).values()}
             names = _plan_names(vault, preview, records, linked)
             report.warnings.extend(names.warnings)
             if dry_run:
@@ -279,9 +279,9 @@ def _check_into_vault(
             if resuming and action.kind == "pair":
                 continue
             if (w.side == "remote" and w.op == "create" and action.kind == "create"
-                    and action.a is not None and action.a.id is not None
-                    and action.a.id not in kept):
-                keep.append(action.a.id)  # a note the target lacks: left out, not sent
+                    and action.vault is not None and action.vault.id is not None
+                    and action.vault.id not in kept):
+                keep.append(action.vault.id)  # a note the target lacks: left out, not sent
                 continue
             what = {"vault": "change" if w.op == "update" else w.op,
                     "remote": f"{w.op} on the target"}[w.side]

@@ -125,7 +125,7 @@ def test_run_with_one_state_plans_then_sends_and_keeps_notes_out(project: Path) 
         with bridge.state_scope(writes=True) as state:
             done = bridge.run("local", state, keep_out=[kept])
             assert done.remote.created == 21
-            assert kept not in {link.a_id for link in state.links("local").values()}
+            assert kept not in {link.vault_id for link in state.links("local").values()}
             assert bridge.run("local", state).remote.created == 1  # not kept out again
         assert state_file.exists()
 

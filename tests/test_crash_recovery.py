@@ -121,12 +121,12 @@ def assert_converged(d: Path, edits: set[str]) -> None:
     vc, rc = vault.contents(), remote.contents()
     # no duplicates: every record on each side is linked exactly once
     assert len(links) == len(vc) == len(rc), (links, vc, rc)
-    assert {lk.a_id for lk in links.values()} == set(vc)
-    assert {lk.b_id for lk in links.values()} == set(rc)
+    assert {lk.vault_id for lk in links.values()} == set(vc)
+    assert {lk.remote_id for lk in links.values()} == set(rc)
     for link in links.values():
-        assert vc[link.a_id] == rc[link.b_id]
+        assert vc[link.vault_id] == rc[link.remote_id]
         # the title too: a rename that never reached the other side is not converged
-        assert PurePosixPath(link.a_id).stem == remote.records[link.b_id].title, link
+        assert PurePosixPath(link.vault_id).stem == remote.records[link.remote_id].title, link
     lost = edits - (tokens(vault) | tokens(remote) | logged)
     assert not lost, f"edits lost: {lost}"
 

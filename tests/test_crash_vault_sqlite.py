@@ -152,7 +152,7 @@ def titles_by_path(d: Path) -> dict[str, str | None]:
             for rid, title in conn.execute(f'SELECT _id, title FROM "{t}"')
         }
     for link in links:
-        out[link.a_id] = titles.get(link.b_id)
+        out[link.vault_id] = titles.get(link.remote_id)
     return out
 
 

@@ -214,8 +214,8 @@ def assert_converged(root: Path, tokens: set[str]) -> None:
             )
     # no duplicates: each note and each row linked exactly once
     assert len(links) == len(notes) == len(rows), (len(links), sorted(notes), len(rows))
-    assert {lk.a_id for lk in links} == set(notes)
-    assert {lk.b_id for lk in links} == set(rows)
+    assert {lk.vault_id for lk in links} == set(notes)
+    assert {lk.remote_id for lk in links} == set(rows)
     titles = [Path(p).stem for p in notes]
     assert len(titles) == len(set(titles)), sorted(titles)
     # the user's deletes and rename happened, once
@@ -233,15 +233,15 @@ def assert_converged(root: Path, tokens: set[str]) -> None:
     # move killed half-way must still reach the other side
     note_classes = {r.id: r.class_name for r in VaultAdapter(Vault.open(vault)).list()}
     for link in links:
-        title = json.loads(rows[link.b_id][1])["title"]
-        assert Path(link.a_id).stem == title, (link.a_id, title)
-        assert note_classes[link.a_id] == remote_classes[link.b_id], link.a_id
+        title = json.loads(rows[link.remote_id][1])["title"]
+        assert Path(link.vault_id).stem == title, (link.vault_id, title)
+        assert note_classes[link.vault_id] == remote_classes[link.remote_id], link.vault_id
     # no lost edit: on both sides of a link, or kept as a loser
     both: set[str] = set()
     for link in links:
-        in_note = set(TOKEN.findall(notes[link.a_id]))
-        in_row = set(TOKEN.findall(rows[link.b_id][1]))
-        assert in_note == in_row, (link.a_id, in_note, in_row)
+        in_note = set(TOKEN.findall(notes[link.vault_id]))
+        in_row = set(TOKEN.findall(rows[link.remote_id][1]))
+        assert in_note == in_row, (link.vault_id, in_note, in_row)
         both |= in_note
     copies = "".join(
         p.read_text("utf-8") for p in vault.rglob("*.md") if CONFLICT_COPY.search(p.name)

@@ -148,7 +148,7 @@ class VaultSqliteMachine(RuleBasedStateMachine):
         assert first.remote.created == len(self.entry_paths()) > 15, first.to_dict()
         self.user = sqlite3.connect(self.db, timeout=5, isolation_level=None)  # DB Browser
         self.entities: list[Entity] = [
-            Entity(lk.a_id, lk.b_id) for lk in self.state.links(TARGET).values()
+            Entity(lk.vault_id, lk.remote_id) for lk in self.state.links(TARGET).values()
         ]
         self.touched: set[str] = set()  # vault paths the user changed, or whose row changed
         self.agreed = self.live_tokens()  # tokens both sides hold after the last sync
@@ -547,18 +547,18 @@ class VaultSqliteMachine(RuleBasedStateMachine):
         version that moved by itself would make sync see an edit nobody made."""
         versions = {r.id: r.version for r in self.remote.list()}
         for link in self.state.links(TARGET).values():
-            e = self.entity_of_path(link.a_id) or next(
-                (x for x in self.entities if x.row == link.b_id), None
+            e = self.entity_of_path(link.vault_id) or next(
+                (x for x in self.entities if x.row == link.remote_id), None
             )
             if e is None or e.remote_edited or e.remote_deleted or e.path in self.touched:
                 continue
-            assert versions.get(link.b_id) == link.b_version, (
-                f"row {link.b_id} ({link.a_id}) moved from version {link.b_version} to "
-                f"{versions.get(link.b_id)} with no edit"
+            assert versions.get(link.remote_id) == link.remote_version, (
+                f"row {link.remote_id} ({link.vault_id}) moved from version {link.remote_version} to "
+                f"{versions.get(link.remote_id)} with no edit"
             )
-            if e.path == link.a_id and not e.vault_edited:
-                data = (self.root / link.a_id).read_bytes()
-                assert hashlib.sha256(data).hexdigest() == link.a_version, link
+            if e.path == link.vault_id and not e.vault_edited:
+                data = (self.root / link.vault_id).read_bytes()
+                assert hashlib.sha256(data).hexdigest() == link.vault_version, link
 
     @rule()
     def sync(self, crash: FaultInjector | None = None) -> None:
@@ -590,8 +590,8 @@ class VaultSqliteMachine(RuleBasedStateMachine):
         plan = report.plan.render() if report.plan else ""
 
         links = list(self.state.links(TARGET).values())
-        by_path = {lk.a_id: lk for lk in links}
-        by_row = {lk.b_id: lk for lk in links}
+        by_path = {lk.vault_id: lk for lk in links}
+        by_row = {lk.remote_id: lk for lk in links}
         # 1. entries are what the user's actions predict, each linked exactly once
         survivors = [e for e in self.entities if e.survives()]
         matched: set[int] = set()
@@ -602,15 +602,15 @@ class VaultSqliteMachine(RuleBasedStateMachine):
             assert link is not None, f"entry {e} is not linked after sync"
             assert link.link_id not in matched, f"two entries share link {link}"
             matched.add(link.link_id)
-            e.path, e.row = link.a_id, link.b_id
+            e.path, e.row = link.vault_id, link.remote_id
         paths, rows = self.entry_paths(), self.rows()
         unexpected = [lk for lk in links if lk.link_id not in matched]
         assert len(links) == len(survivors) == len(paths) == len(rows), (
             f"{len(links)} links, {len(survivors)} expected entries, "
             f"{len(paths)} notes, {len(rows)} rows; unexpected: {unexpected}\n{plan}"
         )
-        assert {lk.a_id for lk in links} == set(paths)
-        assert {lk.b_id for lk in links} == set(rows)
+        assert {lk.vault_id for lk in links} == set(paths)
+        assert {lk.remote_id for lk in links} == set(rows)
         ids = [self.read_note(p).get("id") for p in paths]
         ids = [i for i in ids if i is not None]
         assert len(ids) == len(set(ids)), "a note was duplicated (same id twice)"
@@ -624,33 +624,33 @@ class VaultSqliteMachine(RuleBasedStateMachine):
         vault_records = {r.id: r for r in self.vault.read_many(paths)}
         remote_records = {r.id: r for r in self.remote.read_many(list(rows))}
         for link in links:
-            a, b = vault_records[link.a_id], remote_records[link.b_id]
-            vault_fields, remote_fields = dict(a.fields), dict(b.fields)
-            if CLASS_KEY not in b.fields:
+            vault, remote = vault_records[link.vault_id], remote_records[link.remote_id]
+            vault_fields, remote_fields = dict(vault.fields), dict(remote.fields)
+            if CLASS_KEY not in remote.fields:
                 # a row typed into a class table has its class in the table, not a cell;
                 # the note gets a fileClass key (it must, to keep its class)
                 vault_fields.pop(CLASS_KEY, None)
-            for key in computed.get(a.class_name, ()):
+            for key in computed.get(vault.class_name, ()):
                 if key not in vault_fields:
                     # Formula / Lookup: the vault computes it, and a note re-created from
                     # its row is written without it (Metadata Menu fills it in again)
                     remote_fields.pop(key, None)
             assert vault_fields == remote_fields, (
-                f"{link.a_id} and row {link.b_id} disagree:\n{a.fields}\n{b.fields}\n"
-                f"{(self.root / link.a_id).read_text('utf-8')}\n{plan}"
+                f"{link.vault_id} and row {link.remote_id} disagree:\n{vault.fields}\n{remote.fields}\n"
+                f"{(self.root / link.vault_id).read_text('utf-8')}\n{plan}"
             )
-            assert a.body == b.body, (link.a_id, a.body, b.body)
+            assert vault.body == remote.body, (link.vault_id, vault.body, remote.body)
             snap = snaps[link.link_id]
-            assert (dict(snap.a.fields), snap.a.body) == (dict(a.fields), a.body), link.a_id
-            assert (dict(snap.b.fields), snap.b.body) == (dict(b.fields), b.body), link.b_id
+            assert (dict(snap.vault.fields), snap.vault.body) == (dict(vault.fields), vault.body), link.vault_id
+            assert (dict(snap.remote.fields), snap.remote.body) == (dict(remote.fields), remote.body), link.remote_id
 
         # 3. no edit lost: on both sides, or in the conflict log, or in a conflict copy
         both = set()
         for link in links:
             both.update(
-                TOKEN.findall(json.dumps(vault_records[link.a_id].fields, ensure_ascii=False))
+                TOKEN.findall(json.dumps(vault_records[link.vault_id].fields, ensure_ascii=False))
             )
-            both.update(TOKEN.findall(vault_records[link.a_id].body))
+            both.update(TOKEN.findall(vault_records[link.vault_id].body))
         kept = set(both)
         conflicts = list_conflicts(self.state, TARGET)
         for c in conflicts[conflicts_before:]:
@@ -696,7 +696,7 @@ class VaultSqliteMachine(RuleBasedStateMachine):
     @invariant()
     def state_links_are_unique(self) -> None:
         links = self.state.links(TARGET).values()
-        assert len({lk.a_id for lk in links}) == len({lk.b_id for lk in links}) == len(links)
+        assert len({lk.vault_id for lk in links}) == len({lk.remote_id for lk in links}) == len(links)
         assert self.state.pending_journal(TARGET) == []
 
 

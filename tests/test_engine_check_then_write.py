@@ -159,8 +159,8 @@ def test_the_planner_keeps_records_a_side_cannot_delete_safely(side: str) -> Non
     caps = (unsafe, Capabilities()) if side == "vault" else (Capabilities(), unsafe)
     link = Link(1, "N.md", "m1", "va", "vb")
     now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    ref_a, ref_b = RecordRef("N.md", "va", now, "note"), RecordRef("m1", "vb", now, "note")
-    left = ([], [ref_b]) if side == "remote" else ([ref_a], [])
+    vault_ref, remote_ref = RecordRef("N.md", "va", now, "note"), RecordRef("m1", "vb", now, "note")
+    left = ([], [remote_ref]) if side == "remote" else ([vault_ref], [])
     plan = plan_sync(*left, BaseState({1: link}), OPTS, capabilities=caps)
     (action,) = plan.actions
     assert action.kind == "skip" and action.writes == ()

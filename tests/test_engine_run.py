@@ -260,7 +260,7 @@ def test_rename_updates_link_never_recreates(
     assert set(memory_remote.records) == ids
     titles = {s.title for s in memory_remote.records.values()}
     assert titles == {"Old Wound", "Secure2"}
-    links = {lk.a_id for lk in state_store.links("t").values()}
+    links = {lk.vault_id for lk in state_store.links("t").values()}
     assert links == {"Archive/Old Wound.md", "Secure2.md"}
 
 
@@ -341,7 +341,7 @@ def test_identical_notes_created_together_recover_one_to_one(
     titles = sorted(s.title or "" for s in memory_remote.records.values())
     assert titles == ["A", "B", "C"]
     links = {
-        lk.a_id: memory_remote.records[lk.b_id].title for lk in state_store.links("t").values()
+        lk.vault_id: memory_remote.records[lk.remote_id].title for lk in state_store.links("t").values()
     }
     assert links == {"A.md": "A", "B.md": "B", "C.md": "C"}
 
@@ -414,7 +414,7 @@ def test_folder_move_relinks_every_note(
         "unchanged": 100,
     }
     assert set(memory_remote.records) == remote_ids
-    assert {lk.a_id.split("/")[0] for lk in state_store.links("t").values()} == {"New"}
+    assert {lk.vault_id.split("/")[0] for lk in state_store.links("t").values()} == {"New"}
 
 
 class FailsMidRun(MemoryAdapter):

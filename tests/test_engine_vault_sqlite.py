@@ -125,10 +125,10 @@ def test_bases_carry_the_versions_both_sides_list_after_creates_and_updates(
     links = list(setup.state.links("local").values())
     assert len(links) == len(remote_versions) > 10
     for link in links:
-        assert (link.a_version, link.b_version) == (
-            vault_versions[link.a_id],
-            remote_versions[link.b_id],
-        ), link.a_id
+        assert (link.vault_version, link.remote_version) == (
+            vault_versions[link.vault_id],
+            remote_versions[link.remote_id],
+        ), link.vault_id
 
 
 def test_conflict_between_note_and_row_keeps_the_loser(setup: Setup) -> None:

@@ -64,17 +64,17 @@ def test_garbage_file_is_a_damaged_file_with_the_repair_command(tmp_path: Path) 
 
 
 def test_links_and_snapshots_round_trip(state_store: StateStore) -> None:
-    a = snap("Notes/A.md", "va", id=17, status="🟩 complete", tags=["x"])
-    b = snap("r1", "vb", id=17, status="🟩 complete")
-    link_id = state_store.save_link("t", None, a, b, key="17", vault_path="Notes/A.md")
+    vault = snap("Notes/A.md", "va", id=17, status="🟩 complete", tags=["x"])
+    remote = snap("r1", "vb", id=17, status="🟩 complete")
+    link_id = state_store.save_link("t", None, vault, remote, key="17", vault_path="Notes/A.md")
     links = state_store.links("t")
     link = links[link_id]
-    assert (link.a_id, link.b_id) == ("Notes/A.md", "r1")
-    assert (link.a_version, link.b_version) == ("va", "vb")
-    assert link.key == "17" and link.has_base and link.a_hash == a.content_hash
+    assert (link.vault_id, link.remote_id) == ("Notes/A.md", "r1")
+    assert (link.vault_version, link.remote_version) == ("va", "vb")
+    assert link.key == "17" and link.has_base and link.vault_hash == vault.content_hash
     assert state_store.links("other") == {}
     base = state_store.snapshots("t", [link_id])[link_id]
-    assert base.a == a and base.b == b
+    assert base.vault == vault and base.remote == remote
 
 
 def _stored_base(store: StateStore, link_id: int) -> dict[str, object]:
@@ -86,19 +86,19 @@ def _stored_base(store: StateStore, link_id: int) -> dict[str, object]:
 
 
 def test_a_base_whose_sides_agree_stores_the_content_once(state_store: StateStore) -> None:
-    a = SideSnapshot("Notes/A.md", "va", "note", {"id": 17, "tags": ["x"]}, "body\n" * 50, "A")
-    b = SideSnapshot("r1", "vb", "note", {"id": 17, "tags": ["x"]}, "body\n" * 50, "A")
-    link_id = state_store.save_link("t", None, a, b)
+    vault = SideSnapshot("Notes/A.md", "va", "note", {"id": 17, "tags": ["x"]}, "body\n" * 50, "A")
+    remote = SideSnapshot("r1", "vb", "note", {"id": 17, "tags": ["x"]}, "body\n" * 50, "A")
+    link_id = state_store.save_link("t", None, vault, remote)
     stored = _stored_base(state_store, link_id)
     assert stored["b"] == {"id": "r1", "version": "vb", "class": "note", "content": "a",
                            "title": "A", "modified": None}
     base = state_store.snapshots("t", [link_id])[link_id]
-    assert base.a == a and base.b == b
-    assert base.b.fields is not base.a.fields  # two snapshots never share a dict
+    assert base.vault == vault and base.remote == remote
+    assert base.remote.fields is not base.vault.fields  # two snapshots never share a dict
 
 
 @pytest.mark.parametrize(
-    "b_fields, b_body",
+    "remote_fields, remote_body",
     [
         ({"id": 17, "tags": ["x"]}, "other body\n"),
         ({"id": 17, "tags": ["y"]}, "body\n"),
@@ -107,16 +107,16 @@ def test_a_base_whose_sides_agree_stores_the_content_once(state_store: StateStor
     ],
 )
 def test_a_base_whose_sides_differ_stores_both(
-    state_store: StateStore, b_fields: dict[str, object], b_body: str
+    state_store: StateStore, remote_fields: dict[str, object], remote_body: str
 ) -> None:
-    a = SideSnapshot("A.md", "va", "note", {"id": 17, "tags": ["x"]}, "body\n")
-    b = SideSnapshot("r1", "vb", "note", b_fields, b_body)
-    link_id = state_store.save_link("t", None, a, b)
+    vault = SideSnapshot("A.md", "va", "note", {"id": 17, "tags": ["x"]}, "body\n")
+    remote = SideSnapshot("r1", "vb", "note", remote_fields, remote_body)
+    link_id = state_store.save_link("t", None, vault, remote)
     stored = _stored_base(state_store, link_id)
     assert "content" not in stored["b"]  # type: ignore[operator]
     base = state_store.snapshots("t", [link_id])[link_id]
-    assert base.b == b and list(base.b.fields) == list(b_fields)
-    assert [type(v) for v in base.b.fields.values()] == [type(v) for v in b_fields.values()]
+    assert base.remote == remote and list(base.remote.fields) == list(remote_fields)
+    assert [type(v) for v in base.remote.fields.values()] == [type(v) for v in remote_fields.values()]
 
 
 def test_a_version_1_state_file_is_migrated_and_its_bases_still_read(tmp_path: Path) -> None:
@@ -140,16 +140,42 @@ def test_a_version_1_state_file_is_migrated_and_its_bases_still_read(tmp_path: P
         assert store.schema_version == len(MIGRATIONS) == 2
         (link_id,) = store.links("t")
         base = store.snapshots("t", [link_id])[link_id]
-        assert base.b.id == "r1" and base.b.fields == {"n": 1} and base.b.body == "b"
+        assert base.remote.id == "r1" and base.remote.fields == {"n": 1} and base.remote.body == "b"
+
+
+def test_the_file_keeps_its_column_and_key_names_for_the_two_sides(tmp_path: Path) -> None:
+    """The code says vault/remote; the state file keeps a_*/b_* columns and "a"/"b" base
+    keys (mapped in the store), so a file written before the rename and one written after
+    read the same, by this syncbridge and an older one."""
+    path = tmp_path / "s.db"
+    vault, remote = snap("Notes/A.md", "vv", n=1), snap("r1", "rv", n=2)
+    with StateStore.open(path) as store:
+        link_id = store.save_link("t", None, vault, remote, key="7")
+    conn = sqlite3.connect(path)
+    row = conn.execute(
+        "SELECT a_id, b_id, a_version, b_version, a_hash, b_hash, base FROM links"
+    ).fetchone()
+    conn.close()
+    assert row[:4] == ("Notes/A.md", "r1", "vv", "rv")
+    assert (row[4], row[5]) == (vault.content_hash, remote.content_hash)
+    base = json.loads(row[6])
+    assert list(base) == ["a", "b"]
+    assert (base["a"]["id"], base["a"]["fields"]) == ("Notes/A.md", {"n": 1})
+    assert (base["b"]["id"], base["b"]["fields"]) == ("r1", {"n": 2})
+    with StateStore.open(path) as store:
+        link = store.links("t")[link_id]
+        assert (link.vault_id, link.remote_id) == ("Notes/A.md", "r1")
+        assert (link.vault_version, link.remote_version) == ("vv", "rv")
+        assert store.snapshots("t", [link_id])[link_id].vault == vault
 
 
 def test_link_without_base_and_held_versions(state_store: StateStore) -> None:
     lid = state_store.save_link("t", None, snap("a"), snap("b"), has_base=False)
     link = state_store.links("t")[lid]
-    assert not link.has_base and link.a_version == "" and state_store.snapshots("t", [lid]) == {}
+    assert not link.has_base and link.vault_version == "" and state_store.snapshots("t", [lid]) == {}
     state_store.save_link("t", lid, snap("a"), snap("b"), hold_versions=True)
     link = state_store.links("t")[lid]
-    assert link.has_base and link.a_version == "" and link.b_version == ""
+    assert link.has_base and link.vault_version == "" and link.remote_version == ""
 
 
 def test_saving_a_link_takes_over_ids_of_a_stale_link(state_store: StateStore) -> None:

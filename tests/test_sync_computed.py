@@ -127,14 +127,14 @@ def test_a_value_the_vault_recomputes_goes_out_without_a_conflict(
 def test_merge_logs_the_typed_value_only_when_the_remote_changed_it() -> None:
     # row: a computed field: the note's value rules; what the remote typed is a conflict
     opts = SyncOptions(target="t", computed_fields={"note": ("total",)})
-    a0, b0 = rec("A.md", {"total": 3}), rec("r1", {"total": 3})
-    typed = merge_entry(a0, rec("r1", {"total": 99}), base(a0, b0), opts)
+    vault0, remote0 = rec("A.md", {"total": 3}), rec("r1", {"total": 3})
+    typed = merge_entry(vault0, rec("r1", {"total": 99}), base(vault0, remote0), opts)
     assert [(c.field, c.vault_value, c.remote_value, c.winner, c.decided_by)
             for c in typed.conflicts] == [("total", 3, 99, "vault", COMPUTED)]
-    assert typed.b_fields["total"] == 3
-    recomputed = merge_entry(rec("A.md", {"total": 4}), b0, base(a0, b0), opts)
-    assert recomputed.conflicts == () and recomputed.b_fields["total"] == 4
-    cleared = merge_entry(a0, rec("r1", {}), base(a0, b0), opts)
-    assert cleared.conflicts == () and cleared.b_fields["total"] == 3  # nothing typed is lost
+    assert typed.remote_fields["total"] == 3
+    recomputed = merge_entry(rec("A.md", {"total": 4}), remote0, base(vault0, remote0), opts)
+    assert recomputed.conflicts == () and recomputed.remote_fields["total"] == 4
+    cleared = merge_entry(vault0, rec("r1", {}), base(vault0, remote0), opts)
+    assert cleared.conflicts == () and cleared.remote_fields["total"] == 3  # nothing typed is lost
     paired = merge_entry(rec("A.md", {"total": 3}), rec("r1", {"total": 5}), None, opts)
     assert [c.decided_by for c in paired.conflicts] == [COMPUTED]  # no base: still logged

@@ -147,7 +147,7 @@ def test_plan_never_creates_a_record_carrying_the_id_of_a_linked_entry() -> None
     plan = plan_sync([a0], [b, stray], P.base_of(P.linked(a0, b0, key="5")),
                      SyncOptions(target="t"))
     (skip,) = [a for a in plan.actions if a.kind == "skip"]
-    assert skip.b is stray and skip.blocking and "also used by A.md" in skip.why
+    assert skip.remote is stray and skip.blocking and "also used by A.md" in skip.why
     assert not [w for w in plan.writes() if w.op == "create"]
 
 

@@ -117,7 +117,7 @@ def _report(r: SyncReport) -> dict[str, Any]:
 
 def _state(c: Copy) -> tuple[Any, ...]:
     state = c.bridge.state()
-    links = sorted(link.a_id for link in state.links("local").values())
+    links = sorted(link.vault_id for link in state.links("local").values())
     conflicts = sorted(
         (e.vault_id, e.field, e.winner, repr(e.vault_value), repr(e.remote_value))
         for e in c.bridge.conflicts("local", include_restored=True)

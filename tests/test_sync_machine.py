@@ -129,7 +129,7 @@ class SyncMachine(RuleBasedStateMachine):
             (
                 lk
                 for lk in self.state.links("m").values()
-                if lk.a_id in self.vault.records and lk.b_id in self.remote.records
+                if lk.vault_id in self.vault.records and lk.remote_id in self.remote.records
             ),
             key=lambda lk: lk.link_id,
         )
@@ -138,7 +138,7 @@ class SyncMachine(RuleBasedStateMachine):
         link = links[index % len(links)]
         order = ["vault", "remote"] if later == "remote" else ["remote", "vault"]
         for name in order:
-            record_id = link.a_id if name == "vault" else link.b_id
+            record_id = link.vault_id if name == "vault" else link.remote_id
             adapter = self.side(name)
             current = adapter.records[record_id]
             self.drop(current.body if field == "body" else current.fields.get(field))
@@ -180,7 +180,7 @@ class SyncMachine(RuleBasedStateMachine):
         found: set[str] = set()
         links = self.state.links("m")
         for snap in self.state.snapshots("m", links).values():
-            for side in (snap.a, snap.b):
+            for side in (snap.vault, snap.remote):
                 found.update(t for v in side.fields.values() for t in TOKEN.findall(str(v)))
                 found.update(TOKEN.findall(side.body))
         return found
@@ -249,7 +249,7 @@ class SyncMachine(RuleBasedStateMachine):
         snaps = self.state.snapshots("m", links)
         held = self.held_conflicts()
         for link in links.values():
-            (fa, ba), (fb, bb) = vault[link.a_id], remote[link.b_id]
+            (fa, ba), (fb, bb) = vault[link.vault_id], remote[link.remote_id]
             skip = held.get(link.link_id, set())
             if not skip:
                 assert (fa, ba) == (fb, bb), (link, vault, remote)
@@ -259,8 +259,8 @@ class SyncMachine(RuleBasedStateMachine):
                 }
                 assert "body" in skip or ba == bb
             snap = snaps[link.link_id]
-            assert (dict(snap.a.fields), snap.a.body) == vault[link.a_id]
-            assert (dict(snap.b.fields), snap.b.body) == remote[link.b_id]
+            assert (dict(snap.vault.fields), snap.vault.body) == vault[link.vault_id]
+            assert (dict(snap.remote.fields), snap.remote.body) == remote[link.remote_id]
         assert self.state.pending_journal("m") == []
 
     def held_conflicts(self) -> dict[int, set[str]]:
@@ -274,7 +274,7 @@ class SyncMachine(RuleBasedStateMachine):
     @invariant()
     def no_duplicate_links(self) -> None:
         links = self.state.links("m").values()
-        assert len({lk.a_id for lk in links}) == len({lk.b_id for lk in links}) == len(links)
+        assert len({lk.vault_id for lk in links}) == len({lk.remote_id for lk in links}) == len(links)
 
 
 SyncMachine.TestCase.settings = settings(

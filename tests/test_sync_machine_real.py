@@ -159,7 +159,7 @@ class RealSyncMachine(RuleBasedStateMachine):
         links = self.state.links("r")
         found: set[str] = set()
         for snap in self.state.snapshots("r", links).values():
-            found.update(TOKEN.findall(repr([snap.a.fields, snap.a.body, snap.b.fields])))
+            found.update(TOKEN.findall(repr([snap.vault.fields, snap.vault.body, snap.remote.fields])))
         return found
 
     def logged_tokens(self) -> set[str]:
@@ -175,9 +175,9 @@ class RealSyncMachine(RuleBasedStateMachine):
         notes = {str(p.relative_to(self.root / "vault")): p for p in self.notes()}
         assert len(links) == len(rows) == len(notes), (links, rows, notes)
         for link in links.values():
-            note = Note.from_bytes(notes[link.a_id].read_bytes())
+            note = Note.from_bytes(notes[link.vault_id].read_bytes())
             for f in FIELDS:
-                assert note.get(f) == rows[link.b_id].get(f), (link, f, dict(note))
+                assert note.get(f) == rows[link.remote_id].get(f), (link, f, dict(note))
 
 
 RealSyncMachine.TestCase.settings = settings(

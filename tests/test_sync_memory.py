@@ -83,12 +83,12 @@ def test_the_state_links_share_strings_with_the_index_and_listing(project: Path)
         remote = {r.id: r for r in bridge.remote("local").list()}
         assert len(links) > 20
         for link in links:
-            entry = index[link.a_id]
+            entry = index[link.vault_id]
             # one object each, not a copy per structure (interned on both sides)
-            assert link.a_id is entry.path and link.a_version is entry.sha256
-            ref = remote[link.b_id]
-            assert link.b_id is ref.id and link.b_version is ref.version
-            assert link.a_hash == link.b_hash and link.a_hash is link.b_hash
+            assert link.vault_id is entry.path and link.vault_version is entry.sha256
+            ref = remote[link.remote_id]
+            assert link.remote_id is ref.id and link.remote_version is ref.version
+            assert link.vault_hash == link.remote_hash and link.vault_hash is link.remote_hash
     finally:
         bridge.close()
 

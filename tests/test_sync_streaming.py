@@ -56,7 +56,7 @@ def test_notes_sharing_an_id_in_two_chunks_are_not_linked_to_each_other(
         report = run_sync(vault, remote, state, SyncOptions(target="t"))
         links = state.links("t")
     assert not any("another run created" in str(n) for n in report.notices)
-    assert len({link.b_id for link in links.values()}) == len(links)
+    assert len({link.remote_id for link in links.values()}) == len(links)
 
 
 def test_notes_sharing_an_id_across_chunks_meet_the_duplicate_id_rule_together(

@@ -173,7 +173,7 @@ def test_a_create_on_an_unlockable_target_links_the_record_another_run_made(
         assert any("another run created remote record other-1" in n and "other-2" in n
                    for n in (m.message for m in report.notices))
         links = state.links("t")
-        assert {(link.a_id, link.b_id) for link in links.values()} >= {("Note.md", "other-1")}
+        assert {(link.vault_id, link.remote_id) for link in links.values()} >= {("Note.md", "other-1")}
         again = run_sync(vault, remote, state, SyncOptions(target="t"))
     assert again.remote.created == 0
     assert sorted(s.fields.get("id") for s in remote.records.values()) == [7, 7, 8]

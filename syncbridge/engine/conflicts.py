@@ -44,8 +44,8 @@ def restore_conflict(
         raise SyncbridgeError(f"conflict {conflict_id} was already restored")
     link = state.link_by_id(entry.link_id) if entry.link_id is not None else None
     value = entry.loser_value
-    vault_id = link.a_id if link else entry.vault_id
-    remote_id = link.b_id if link else entry.remote_id
+    vault_id = link.vault_id if link else entry.vault_id
+    remote_id = link.remote_id if link else entry.remote_id
     adapter, record_id = vault, vault_id
     if record_id is None or record_id not in set(vault.list_ids()):
         adapter, record_id = remote, remote_id

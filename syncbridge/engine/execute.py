@@ -182,8 +182,8 @@ class _Executor:
             entry = ConflictEntry(
                 target=self.options.target,
                 link_id=link_id,
-                vault_id=action.a.id if action.a else None,
-                remote_id=action.b.id if action.b else None,
+                vault_id=action.vault.id if action.vault else None,
+                remote_id=action.remote.id if action.remote else None,
                 field=c.field,
                 vault_value=c.vault_value,
                 remote_value=c.remote_value,
@@ -193,24 +193,24 @@ class _Executor:
             if self.state.open_conflict_id(entry) is not None:
                 continue  # seen before and still open (manual): logged and copied already
             vault = self.adapters["vault"]  # conflict copies are the vault side's extra
-            if c.field == BODY and isinstance(action.a, Record) and (
+            if c.field == BODY and isinstance(action.vault, Record) and (
                 isinstance(vault, ConflictCopies)
             ):
                 loser = c.remote_value if c.winner != "remote" else c.vault_value
                 label = dt.datetime.now().strftime("%Y-%m-%d %H%M")
                 copy = Record(
-                    class_name=action.a.class_name,
-                    fields=dict(action.a.fields),
+                    class_name=action.vault.class_name,
+                    fields=dict(action.vault.fields),
                     body=loser,
-                    id=action.a.id,
-                    title=action.a.title,
+                    id=action.vault.id,
+                    title=action.vault.title,
                 )
                 copy_id = vault.write_conflict_copy(copy, label)
             entries.append(replace(entry, copy_id=copy_id))
         return entries
 
     def _count_unchanged(self, action: EntryAction) -> None:
-        for side, rec in (("vault", action.a), ("remote", action.b)):
+        for side, rec in (("vault", action.vault), ("remote", action.remote)):
             if rec is not None and not any(w.side == side for w in action.writes):
                 self.report.side(side).unchanged += 1  # type: ignore[arg-type]
 
@@ -241,17 +241,17 @@ class _Executor:
             return None
         if action.kind == "pair":
             # link first, without a base: if the run dies mid-way, the pair stays paired
-            assert isinstance(action.a, Record) and isinstance(action.b, Record)
+            assert isinstance(action.vault, Record) and isinstance(action.remote, Record)
             link_id = self.state.save_link(
                 target,
                 None,
-                SideSnapshot.from_record(action.a),
-                SideSnapshot.from_record(action.b),
+                SideSnapshot.from_record(action.vault),
+                SideSnapshot.from_record(action.remote),
                 key=action.key,
                 has_base=False,
             )
         creates = [w for w in action.writes if w.op == "create"]
-        source = action.a if creates and creates[0].side == "remote" else action.b
+        source = action.vault if creates and creates[0].side == "remote" else action.remote
         create = None
         if creates and isinstance(source, Record):
             sent = creates[0].record
@@ -264,11 +264,11 @@ class _Executor:
                                   None if same else SentContent.of(sent, with_class=False))
         update = None
         updates = [w for w in action.writes if w.op == "update"]
-        if updates and isinstance(action.a, Record) and isinstance(action.b, Record):
+        if updates and isinstance(action.vault, Record) and isinstance(action.remote, Record):
             # enough to redo the commit if every write landed (see recover._recover_update)
             update = UpdateIntent(
-                plan_time={"vault": SideSnapshot.from_record(action.a),
-                           "remote": SideSnapshot.from_record(action.b)},
+                plan_time={"vault": SideSnapshot.from_record(action.vault),
+                           "remote": SideSnapshot.from_record(action.remote)},
                 sent={w.side: SentContent.of(w.record, with_class=True)
                       for w in updates if w.record is not None},
                 key=action.key,
@@ -299,7 +299,10 @@ class _Executor:
         written: Mapping[Side, tuple[Write, RecordRef | None]] | None = None,
     ) -> int:
         """Store the entry's new base (both sides as they are now); return the link id."""
-        final: dict[Side, Record | RecordRef | None] = {"vault": action.a, "remote": action.b}
+        final: dict[Side, Record | RecordRef | None] = {
+            "vault": action.vault,
+            "remote": action.remote,
+        }
         for side, (w, ref) in (written or {}).items():
             if ref is None:
                 continue
@@ -313,16 +316,16 @@ class _Executor:
                 # gone: what we sent is the base, so the change made meanwhile is seen as
                 # an edit next run and synced, never taken for agreed.
                 final[side] = _as_sent(w, ref)
-        a, b = final["vault"], final["remote"]
-        assert isinstance(a, Record) and isinstance(b, Record), "both sides must be read"
+        vault, remote = final["vault"], final["remote"]
+        assert isinstance(vault, Record) and isinstance(remote, Record), "both sides must be read"
         return self.state.save_link(
             self.options.target,
             link_id,
-            SideSnapshot.from_record(a),
-            SideSnapshot.from_record(b),
+            SideSnapshot.from_record(vault),
+            SideSnapshot.from_record(remote),
             key=action.key,
             has_base=True,
-            vault_path=a.id if self.options.vault_ids_are_paths else None,
+            vault_path=vault.id if self.options.vault_ids_are_paths else None,
             hold_versions=action.hold,
         )
 
@@ -372,13 +375,13 @@ class _Executor:
         for action in actions:
             found_ids = fresh.get(action.key or "") if action.key in wanted else None
             other = read_existing(remote, found_ids[:1]).get(found_ids[0]) if found_ids else None
-            if not found_ids or other is None or not isinstance(action.a, Record):
+            if not found_ids or other is None or not isinstance(action.vault, Record):
                 out.append(action)
                 continue
             self.state.save_link(
                 self.options.target,
                 None,
-                SideSnapshot.from_record(action.a),
+                SideSnapshot.from_record(action.vault),
                 SideSnapshot.from_record(other),
                 key=action.key,
                 has_base=False,
@@ -530,7 +533,7 @@ def run_sync(
     schema: VaultSchema | None = None,
     faults_at: FaultInjector | None = None,
 ) -> SyncReport:
-    """Sync ``vault`` (side A) with ``remote`` (side B) for ``options.target``.
+    """Sync ``vault`` with ``remote`` for ``options.target``.
 
     Side effects: writes both adapters (creates, updates with compare-and-swap, deletes to
     trash, conflict copies in the vault) and the state store, unless ``options.dry_run``
@@ -677,26 +680,27 @@ def _sync_pass(
     if pending and not options.dry_run:
         links = state.links(target)  # recovery linked or moved entries
     rebase = options.restored != "stop" and lineage.target_behind
-    read_a, read_b, link_ids = records_to_read(
+    read_vault, read_remote, link_ids = records_to_read(
         listings["vault"], listings["remote"], unread_links(links) if rebase else links
     )
     streamed = [] if options.dry_run or rebase else _new_notes_to_stream(listings, links)
     if streamed:
         streamed = _without_shared_ids(vault, streamed, links, options.id_field)
-    read_a.difference_update(streamed)
-    full_a, full_b = read_existing(vault, read_a), read_existing(remote, read_b)
+    read_vault.difference_update(streamed)
+    full_vault, full_remote = read_existing(vault, read_vault), read_existing(remote, read_remote)
     base = BaseState(links, state.snapshots(target, link_ids))
     if rebase:
-        base = rebase_restored(options.restored, links, base.snapshots, full_a, full_b)
+        base = rebase_restored(options.restored, links, base.snapshots, full_vault, full_remote)
         side = "the target's" if options.restored == "take_target" else "the vault's"
         report.notices.append(Notice(target, (
             f"the target looked restored from an older copy; {side} values were taken "
             "(every value overwritten is in the conflict log: syncbridge conflicts list)"
         )))
     plan = plan_sync(
-        [full_a.get(r.id, r) for r in listings["vault"]
-         if r.id in full_a or (r.id not in read_a and r.id not in streamed)],
-        [full_b.get(r.id, r) for r in listings["remote"] if r.id in full_b or r.id not in read_b],
+        [full_vault.get(r.id, r) for r in listings["vault"]
+         if r.id in full_vault or (r.id not in read_vault and r.id not in streamed)],
+        [full_remote.get(r.id, r) for r in listings["remote"]
+         if r.id in full_remote or r.id not in read_remote],
         base,
         options,
         capabilities=(vault.capabilities, remote.capabilities),
@@ -780,14 +784,14 @@ def _new_notes_to_stream(
     remote holds no unlinked record (nothing to pair them with) and no linked note is
     missing from the vault (nothing they could be a rename of). Returns their ids, in
     listing order; empty when the whole run must be planned together."""
-    linked_a = {link.a_id for link in links.values()}
-    linked_b = {link.b_id for link in links.values()}
-    if any(r.id not in linked_b for r in listings["remote"]):
+    linked_vault = {link.vault_id for link in links.values()}
+    linked_remote = {link.remote_id for link in links.values()}
+    if any(r.id not in linked_remote for r in listings["remote"]):
         return []
-    listed_a = {r.id for r in listings["vault"]}
-    if not linked_a <= listed_a:
+    listed_vault = {r.id for r in listings["vault"]}
+    if not linked_vault <= listed_vault:
         return []
-    new = [r.id for r in listings["vault"] if r.id not in linked_a]
+    new = [r.id for r in listings["vault"] if r.id not in linked_vault]
     return new if len(new) > CHUNK else []
 
 

@@ -16,7 +16,7 @@ Three pure pieces the planner (and ``syncbridge doctor``) share, no I/O:
 ...          "B.md": Record("note", {"s": 1}, "same\\n", id="B.md", title="B")}
 >>> remote = {"r1": Record("note", {"s": 1}, "same\\n", id="r1", title="B"),
 ...           "r2": Record("note", {"s": 1}, "same\\n", id="r2", title="A")}
->>> sorted((a.id, b.id) for a, b in pair_unlinked(vault, remote, "id").pairs)
+>>> sorted((note.id, record.id) for note, record in pair_unlinked(vault, remote, "id").pairs)
 [('A.md', 'r2'), ('B.md', 'r1')]
 """
 
@@ -119,18 +119,18 @@ class Pairing:
     ambiguous: tuple[Ambiguity, ...] = ()
 
 
-def _compatible(a: Record, b: Record, id_field: str | None) -> bool:
+def _compatible(vault: Record, remote: Record, id_field: str | None) -> bool:
     """False when both carry an id and the ids differ: then they are two entries."""
-    ka, kb = key_of(a.fields, id_field), key_of(b.fields, id_field)
-    return ka is None or kb is None or ka == kb
+    vault_key, remote_key = key_of(vault.fields, id_field), key_of(remote.fields, id_field)
+    return vault_key is None or remote_key is None or vault_key == remote_key
 
 
-def _same_content(a: Record, b: Record) -> bool:
+def _same_content(vault: Record, remote: Record) -> bool:
     """The remote record holds the note's body and only values the note holds (a side may
     hold fewer fields); an empty record is no evidence."""
-    if not (b.fields or b.body) or a.body != b.body:
+    if not (remote.fields or remote.body) or vault.body != remote.body:
         return False
-    return all(a.fields.get(k, MISSING) == v for k, v in b.fields.items())
+    return all(vault.fields.get(k, MISSING) == v for k, v in remote.fields.items())
 
 
 def _name(r: Record) -> Hashable | None:
@@ -162,103 +162,104 @@ def pair_unlinked(
     Pure: the mappings are not changed. Cost: linear in the records (per body, in the
     records sharing that body).
     """
-    free_a, free_b = dict(vault), dict(remote)
+    free_vault, free_remote = dict(vault), dict(remote)
     pairs: list[tuple[Record, Record]] = []
 
     def take(found: list[tuple[Record, Record]]) -> bool:
-        for ra, rb in found:
-            assert ra.id is not None and rb.id is not None
-            pairs.append((ra, rb))
-            del free_a[ra.id]
-            del free_b[rb.id]
+        for vault_rec, remote_rec in found:
+            assert vault_rec.id is not None and remote_rec.id is not None
+            pairs.append((vault_rec, remote_rec))
+            del free_vault[vault_rec.id]
+            del free_remote[remote_rec.id]
         return bool(found)
 
-    take(_one_to_one(free_a, free_b, lambda r: key_of(r.fields, id_field), id_field))
-    while free_a and free_b and (
-        take(_one_to_one(free_a, free_b, _name, id_field))
-        or take(_content_one_to_one(free_a, free_b, id_field))
+    take(_one_to_one(free_vault, free_remote, lambda r: key_of(r.fields, id_field), id_field))
+    while free_vault and free_remote and (
+        take(_one_to_one(free_vault, free_remote, _name, id_field))
+        or take(_content_one_to_one(free_vault, free_remote, id_field))
     ):
         pass
-    return Pairing(tuple(pairs), _ambiguities(free_a, free_b, id_field))
+    return Pairing(tuple(pairs), _ambiguities(free_vault, free_remote, id_field))
 
 
 def _one_to_one(
-    free_a: Mapping[str, Record],
-    free_b: Mapping[str, Record],
+    free_vault: Mapping[str, Record],
+    free_remote: Mapping[str, Record],
     label: Callable[[Record], Hashable | None],
     id_field: str | None,
 ) -> list[tuple[Record, Record]]:
     """Pairs of records that are alone under the same (non-None) label on both sides."""
-    by_a: dict[Hashable, list[Record]] = {}
-    for ra in free_a.values():
-        value = label(ra)
+    by_vault: dict[Hashable, list[Record]] = {}
+    for vault_rec in free_vault.values():
+        value = label(vault_rec)
         if value is not None:
-            by_a.setdefault(value, []).append(ra)
-    by_b: dict[Hashable, list[Record]] = {}
-    for rb in free_b.values():
-        value = label(rb)
-        if value is not None and value in by_a:
-            by_b.setdefault(value, []).append(rb)
+            by_vault.setdefault(value, []).append(vault_rec)
+    by_remote: dict[Hashable, list[Record]] = {}
+    for remote_rec in free_remote.values():
+        value = label(remote_rec)
+        if value is not None and value in by_vault:
+            by_remote.setdefault(value, []).append(remote_rec)
     return [
-        (group_a[0], group_b[0])
-        for value, group_b in by_b.items()
-        if len(group_b) == 1
-        and len(group_a := by_a[value]) == 1
-        and _compatible(group_a[0], group_b[0], id_field)
+        (group_vault[0], group_remote[0])
+        for value, group_remote in by_remote.items()
+        if len(group_remote) == 1
+        and len(group_vault := by_vault[value]) == 1
+        and _compatible(group_vault[0], group_remote[0], id_field)
     ]
 
 
 def _content_candidates(
-    free_a: Mapping[str, Record], free_b: Mapping[str, Record], id_field: str | None
+    free_vault: Mapping[str, Record], free_remote: Mapping[str, Record], id_field: str | None
 ) -> dict[str, list[Record]]:
     """Remote id → the notes whose content it matches (:func:`_same_content`)."""
     by_body: dict[str, list[Record]] = {}
-    for ra in free_a.values():
-        by_body.setdefault(ra.body, []).append(ra)
+    for vault_rec in free_vault.values():
+        by_body.setdefault(vault_rec.body, []).append(vault_rec)
     out: dict[str, list[Record]] = {}
-    for b_id, rb in free_b.items():
-        found = [ra for ra in by_body.get(rb.body, ())
-                 if _same_content(ra, rb) and _compatible(ra, rb, id_field)]
+    for remote_id, remote_rec in free_remote.items():
+        found = [vault_rec for vault_rec in by_body.get(remote_rec.body, ())
+                 if _same_content(vault_rec, remote_rec)
+                 and _compatible(vault_rec, remote_rec, id_field)]
         if found:
-            out[b_id] = found
+            out[remote_id] = found
     return out
 
 
 def _content_one_to_one(
-    free_a: Mapping[str, Record], free_b: Mapping[str, Record], id_field: str | None
+    free_vault: Mapping[str, Record], free_remote: Mapping[str, Record], id_field: str | None
 ) -> list[tuple[Record, Record]]:
-    candidates = _content_candidates(free_a, free_b, id_field)
+    candidates = _content_candidates(free_vault, free_remote, id_field)
     claims: dict[str | None, int] = {}
     for found in candidates.values():
-        for ra in found:
-            claims[ra.id] = claims.get(ra.id, 0) + 1
+        for vault_rec in found:
+            claims[vault_rec.id] = claims.get(vault_rec.id, 0) + 1
     return [
-        (found[0], free_b[b_id])
-        for b_id, found in candidates.items()
+        (found[0], free_remote[remote_id])
+        for remote_id, found in candidates.items()
         if len(found) == 1 and claims[found[0].id] == 1
     ]
 
 
 def _ambiguities(
-    free_a: Mapping[str, Record], free_b: Mapping[str, Record], id_field: str | None
+    free_vault: Mapping[str, Record], free_remote: Mapping[str, Record], id_field: str | None
 ) -> tuple[Ambiguity, ...]:
     """The groups (connected by a shared title or content) left without a one-to-one
     answer."""
-    if not free_a or not free_b:
+    if not free_vault or not free_remote:
         return ()
     edges: list[tuple[str, str, str]] = []
     names: dict[Hashable, list[str]] = {}
-    for a_id, ra in free_a.items():
-        value = _name(ra)
+    for vault_id, vault_rec in free_vault.items():
+        value = _name(vault_rec)
         if value is not None:
-            names.setdefault(value, []).append(a_id)
-    for b_id, rb in free_b.items():
-        value = _name(rb)
-        for a_id in names.get(value, ()) if value is not None else ():
-            if _compatible(free_a[a_id], rb, id_field):
-                edges.append((a_id, b_id, "the same title"))
-    for b_id, found in _content_candidates(free_a, free_b, id_field).items():
-        edges.extend((str(ra.id), b_id, "the same content") for ra in found)
+            names.setdefault(value, []).append(vault_id)
+    for remote_id, remote_rec in free_remote.items():
+        value = _name(remote_rec)
+        for vault_id in names.get(value, ()) if value is not None else ():
+            if _compatible(free_vault[vault_id], remote_rec, id_field):
+                edges.append((vault_id, remote_id, "the same title"))
+    for remote_id, found in _content_candidates(free_vault, free_remote, id_field).items():
+        edges.extend((str(vault_rec.id), remote_id, "the same content") for vault_rec in found)
     if not edges:
         return ()
     # connected groups (union-find over "vault:<id>" / "remote:<id>")
@@ -270,20 +271,22 @@ def _ambiguities(
             node = parent[node]
         return node
 
-    for a_id, b_id, _ in edges:
-        parent[root("vault:" + a_id)] = root("remote:" + b_id)
+    for vault_id, remote_id, _ in edges:
+        parent[root("vault:" + vault_id)] = root("remote:" + remote_id)
     groups: dict[str, tuple[set[str], set[str], set[str]]] = {}
-    for a_id, b_id, evidence in edges:
-        in_a, in_b, kinds = groups.setdefault(root("vault:" + a_id), (set(), set(), set()))
-        in_a.add(a_id)
-        in_b.add(b_id)
+    for vault_id, remote_id, evidence in edges:
+        in_vault, in_remote, kinds = groups.setdefault(
+            root("vault:" + vault_id), (set(), set(), set())
+        )
+        in_vault.add(vault_id)
+        in_remote.add(remote_id)
         kinds.add(evidence)
     return tuple(
         Ambiguity(
-            vault_ids=tuple(sorted(in_a)),
-            remote_ids=tuple(sorted(in_b)),
+            vault_ids=tuple(sorted(in_vault)),
+            remote_ids=tuple(sorted(in_remote)),
             evidence=tuple(sorted(kinds, reverse=True)),  # title before content
-            remote_titles={r: free_b[r].title for r in in_b},
+            remote_titles={r: free_remote[r].title for r in in_remote},
         )
-        for in_a, in_b, kinds in sorted(groups.values(), key=lambda g: sorted(g[0]))
+        for in_vault, in_remote, kinds in sorted(groups.values(), key=lambda g: sorted(g[0]))
     )

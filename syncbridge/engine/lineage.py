@@ -105,7 +105,9 @@ def check_lineage(
     """Read both generations and look for records whose version went back. No writes,
     except the state's id the first time one is needed (never in a dry run)."""
     done, pending = state.generation(target)
-    base_versions = {link.b_id: link.b_version for link in links.values() if link.b_version}
+    base_versions = {
+        link.remote_id: link.remote_version for link in links.values() if link.remote_version
+    }
     predating = tuple(
         r.id
         for r in remote_listing
@@ -126,13 +128,13 @@ def stop_if_restored(lineage: Lineage, remote: Adapter, choice: RestoredChoice,
     if not remote_listing and lineage.target_generation is None:
         return  # an empty or new database: the planner's empty-side guard says it better
     present = {r.id for r in remote_listing}
-    missing = sum(1 for link in links.values() if link.b_id not in present)
+    missing = sum(1 for link in links.values() if link.remote_id not in present)
     raise TargetRestored(lineage.restored_message(remote, missing))
 
 
 def unread_links(links: Mapping[int, Link]) -> dict[int, Link]:
     """The links with unknown versions, so that every linked record is read in full."""
-    return {i: replace(link, a_version="", b_version="") for i, link in links.items()}
+    return {i: replace(link, vault_version="", remote_version="") for i, link in links.items()}
 
 
 def _content_of(side: SideSnapshot, record: Record) -> SideSnapshot:
@@ -160,24 +162,30 @@ def rebase_restored(
     out_links: dict[int, Link] = {}
     out_snaps: dict[int, BaseSnapshot] = {}
     for link_id, link in links.items():
-        a, b = vault.get(link.a_id), remote.get(link.b_id)
+        vault_rec, remote_rec = vault.get(link.vault_id), remote.get(link.remote_id)
         old = snapshots.get(link_id)
-        a_side = SideSnapshot.from_record(a) if a is not None else (old.a if old else None)
-        b_side = SideSnapshot.from_record(b) if b is not None else (old.b if old else None)
-        if a_side is None or b_side is None:
-            out_links[link_id] = replace(link, a_version="", b_version="")
+        vault_side = (
+            SideSnapshot.from_record(vault_rec) if vault_rec is not None
+            else (old.vault if old else None)
+        )
+        remote_side = (
+            SideSnapshot.from_record(remote_rec) if remote_rec is not None
+            else (old.remote if old else None)
+        )
+        if vault_side is None or remote_side is None:
+            out_links[link_id] = replace(link, vault_version="", remote_version="")
             continue
         if choice == "take_target":
-            source = a if a is not None else b
+            source = vault_rec if vault_rec is not None else remote_rec
             assert source is not None
-            snap = BaseSnapshot(_content_of(a_side, source), _content_of(b_side, source))
-            out_links[link_id] = replace(link, a_version=a_side.version, b_version="",
+            snap = BaseSnapshot(_content_of(vault_side, source), _content_of(remote_side, source))
+            out_links[link_id] = replace(link, vault_version=vault_side.version, remote_version="",
                                          has_base=True)
         else:
-            source = b if b is not None else a
+            source = remote_rec if remote_rec is not None else vault_rec
             assert source is not None
-            snap = BaseSnapshot(_content_of(a_side, source), _content_of(b_side, source))
-            out_links[link_id] = replace(link, a_version="", b_version=b_side.version,
+            snap = BaseSnapshot(_content_of(vault_side, source), _content_of(remote_side, source))
+            out_links[link_id] = replace(link, vault_version="", remote_version=remote_side.version,
                                          has_base=True)
         out_snaps[link_id] = snap
     return BaseState(out_links, out_snaps)

@@ -71,21 +71,21 @@ class FieldConflict:
 class EntryMerge:
     """The merged contents each side should hold, with what changed and what conflicted.
 
-    ``a_*`` is the vault side, ``b_*`` the remote. ``hold`` is true when a manual conflict
-    stays open (the base must not advance past it).
+    ``vault_*`` is what the vault should hold, ``remote_*`` the remote. ``hold`` is true
+    when a manual conflict stays open (the base must not advance past it).
     """
 
-    a_fields: Mapping[str, Any]
-    a_body: str
-    a_title: str | None
-    b_fields: Mapping[str, Any]
-    b_body: str
-    b_title: str | None
-    a_changes: tuple[FieldChange, ...] = ()
-    b_changes: tuple[FieldChange, ...] = ()
+    vault_fields: Mapping[str, Any]
+    vault_body: str
+    vault_title: str | None
+    remote_fields: Mapping[str, Any]
+    remote_body: str
+    remote_title: str | None
+    vault_changes: tuple[FieldChange, ...] = ()
+    remote_changes: tuple[FieldChange, ...] = ()
     conflicts: tuple[FieldConflict, ...] = ()
     hold: bool = False
-    b_class: str | None = None
+    remote_class: str | None = None
     """The remote record's new class when the note changed class (None: unchanged)."""
     notes: tuple[str, ...] = field(default=())
 
@@ -98,7 +98,7 @@ def _floor(t: dt.datetime, precision: dt.timedelta) -> int:
 
 
 def _vault_time(
-    a: Record, base_a: SideSnapshot | None, options: SyncOptions
+    vault: Record, vault_base: SideSnapshot | None, options: SyncOptions
 ) -> tuple[dt.datetime | None, str]:
     """The vault's modification time for conflicts, and which clock it came from.
 
@@ -107,19 +107,19 @@ def _vault_time(
     counts.
     """
     lm = options.last_modified_field
-    mtime = a.extra.get("mtime")
+    mtime = vault.extra.get("mtime")
     if not isinstance(mtime, dt.datetime):
-        return a.modified, "last_modified"  # an adapter without file times: its own time
-    if lm is None or lm not in a.fields:
+        return vault.modified, "last_modified"  # an adapter without file times: its own time
+    if lm is None or lm not in vault.fields:
         return mtime, "file_mtime"  # a note without the field: its file time is all there is
-    if base_a is not None and a.fields[lm] == base_a.fields.get(lm, MISSING):
+    if vault_base is not None and vault.fields[lm] == vault_base.fields.get(lm, MISSING):
         return mtime, "file_mtime"  # stale field: edited without a stamp
-    return a.modified, "last_modified"
+    return vault.modified, "last_modified"
 
 
 def decide_winner(
-    a: Record,
-    b: Record,
+    vault: Record,
+    remote: Record,
     base: BaseSnapshot | None,
     options: SyncOptions,
     caps: tuple[Capabilities, Capabilities],
@@ -131,34 +131,37 @@ def decide_winner(
         return "vault", "vault_wins"
     if options.conflict == "remote_wins":
         return "remote", "remote_wins"
-    t_a, how = _vault_time(a, base.a if base else None, options)
-    t_b = b.modified
-    if t_a is None or t_b is None:
+    vault_time, how = _vault_time(vault, base.vault if base else None, options)
+    remote_time = remote.modified
+    if vault_time is None or remote_time is None:
         return options.tie_breaker, "tie_breaker"  # a side without a time cannot be compared
     precision = max(caps[0].timestamp_precision, caps[1].timestamp_precision)
-    fa, fb = _floor(t_a, precision), _floor(t_b, precision)
-    if fa == fb:
+    vault_floor, remote_floor = _floor(vault_time, precision), _floor(remote_time, precision)
+    if vault_floor == remote_floor:
         return options.tie_breaker, "tie_breaker"  # equal at the coarser side's precision
-    return ("vault" if fa > fb else "remote"), how
+    return ("vault" if vault_floor > remote_floor else "remote"), how
 
 
-def merge_text(base: str, a: str, b: str) -> str | None:
+def merge_text(base: str, vault: str, remote: str) -> str | None:
     """Three-way merge of text by lines (merge3); ``None`` when edits overlap."""
     m = merge3.Merge3(
-        base.splitlines(keepends=True), a.splitlines(keepends=True), b.splitlines(keepends=True)
+        base.splitlines(keepends=True),
+        vault.splitlines(keepends=True),
+        remote.splitlines(keepends=True),
     )
-    al, bl, basel = m.a, m.b, m.base
+    # merge3 calls its two sides "a" (here the vault) and "b" (the remote)
+    vault_lines, remote_lines, base_lines = m.a, m.b, m.base
     out: list[str] = []
     for region in m.merge_regions():
         kind = region[0]
         if kind == "conflict":
             return None
         if kind == "unchanged":
-            out.extend(basel[region[1] : region[2]])
+            out.extend(base_lines[region[1] : region[2]])
         elif kind in ("a", "same"):
-            out.extend(al[region[1] : region[2]])
-        else:  # "b"
-            out.extend(bl[region[1] : region[2]])
+            out.extend(vault_lines[region[1] : region[2]])
+        else:  # "b": the remote's lines
+            out.extend(remote_lines[region[1] : region[2]])
     return "".join(out)
 
 
@@ -180,18 +183,19 @@ class _Merging:
 
     def __init__(
         self,
-        a: Record,
-        b: Record,
+        vault: Record,
+        remote: Record,
         base: BaseSnapshot | None,
         options: SyncOptions,
         caps: tuple[Capabilities, Capabilities],
     ) -> None:
-        self.a, self.b, self.base, self.options, self.caps = a, b, base, options, caps
-        self.base_a_fields: Mapping[str, Any] = base.a.fields if base else {}
-        self.base_b_fields: Mapping[str, Any] = base.b.fields if base else {}
-        self.a_fields, self.b_fields = dict(a.fields), dict(b.fields)
-        self.a_changes: list[FieldChange] = []
-        self.b_changes: list[FieldChange] = []
+        self.vault, self.remote, self.base = vault, remote, base
+        self.options, self.caps = options, caps
+        self.base_vault_fields: Mapping[str, Any] = base.vault.fields if base else {}
+        self.base_remote_fields: Mapping[str, Any] = base.remote.fields if base else {}
+        self.vault_fields, self.remote_fields = dict(vault.fields), dict(remote.fields)
+        self.vault_changes: list[FieldChange] = []
+        self.remote_changes: list[FieldChange] = []
         self.conflicts: list[FieldConflict] = []
         self.hold = False
         self._decided: tuple[Side | None, str] | None = None
@@ -199,13 +203,17 @@ class _Merging:
     def winner(self) -> tuple[Side | None, str]:
         """Who wins a true conflict on this entry, decided once (on ``last_modified``)."""
         if self._decided is None:
-            self._decided = decide_winner(self.a, self.b, self.base, self.options, self.caps)
+            self._decided = decide_winner(
+                self.vault, self.remote, self.base, self.options, self.caps
+            )
         return self._decided
 
     def put(self, side: Side, key: str, value: Any) -> None:
         """Set ``key`` on ``side``'s new fields (``MISSING`` deletes it), noting the change."""
         target, changes = (
-            (self.a_fields, self.a_changes) if side == "vault" else (self.b_fields, self.b_changes)
+            (self.vault_fields, self.vault_changes)
+            if side == "vault"
+            else (self.remote_fields, self.remote_changes)
         )
         old = target.get(key, MISSING)
         if old == value:
@@ -218,8 +226,8 @@ class _Merging:
 
 
 def merge_entry(
-    a: Record,
-    b: Record,
+    vault: Record,
+    remote: Record,
     base: BaseSnapshot | None,
     options: SyncOptions,
     caps: tuple[Capabilities, Capabilities] = (Capabilities(), Capabilities()),
@@ -235,129 +243,145 @@ def merge_entry(
     table), the body (the body rules), the title and class, and last the ``last_modified``
     stamp.
     """
-    m = _Merging(a, b, base, options, caps)
+    m = _Merging(vault, remote, base, options, caps)
     _merge_fields(m, remote_holds)
-    a_body, b_body, body_conflict, body_hold = _merge_body(a, b, base, caps, m.winner)
+    vault_body, remote_body, body_conflict, body_hold = _merge_body(
+        vault, remote, base, caps, m.winner
+    )
     if body_conflict is not None:
         m.conflicts.append(body_conflict)
     m.hold = m.hold or body_hold
-    if a_body != a.body:
-        m.a_changes.append(FieldChange(BODY, a.body, a_body))
-    if b_body != b.body:
-        m.b_changes.append(FieldChange(BODY, b.body, b_body))
-    a_title, b_title = _merge_titles(m)
-    b_class = _follow_class(m)
-    if a_title != a.title:
-        m.a_changes.append(FieldChange(TITLE, a.title, a_title))
-    if b_title != b.title:
-        m.b_changes.append(FieldChange(TITLE, b.title, b_title))
+    if vault_body != vault.body:
+        m.vault_changes.append(FieldChange(BODY, vault.body, vault_body))
+    if remote_body != remote.body:
+        m.remote_changes.append(FieldChange(BODY, remote.body, remote_body))
+    vault_title, remote_title = _merge_titles(m)
+    remote_class = _follow_class(m)
+    if vault_title != vault.title:
+        m.vault_changes.append(FieldChange(TITLE, vault.title, vault_title))
+    if remote_title != remote.title:
+        m.remote_changes.append(FieldChange(TITLE, remote.title, remote_title))
     _stamp_last_modified(m)
     return EntryMerge(
-        a_fields=m.a_fields,
-        a_body=a_body,
-        a_title=a_title,
-        b_fields=m.b_fields,
-        b_body=b_body,
-        b_title=b_title,
-        a_changes=tuple(m.a_changes),
-        b_changes=tuple(m.b_changes),
+        vault_fields=m.vault_fields,
+        vault_body=vault_body,
+        vault_title=vault_title,
+        remote_fields=m.remote_fields,
+        remote_body=remote_body,
+        remote_title=remote_title,
+        vault_changes=tuple(m.vault_changes),
+        remote_changes=tuple(m.remote_changes),
         conflicts=tuple(m.conflicts),
         hold=m.hold,
-        b_class=b_class,
+        remote_class=remote_class,
     )
 
 
 def _merge_fields(m: _Merging, remote_holds: frozenset[str] | None) -> None:
-    """The field-level table, key by key (``da``/``db``: the vault's / remote's value
-    differs from its base)."""
-    a, b = m.a, m.b
+    """The field-level table, key by key (``vault_changed`` / ``remote_changed``: that
+    side's value differs from its base)."""
+    vault, remote = m.vault, m.remote
     lm = m.options.last_modified_field
-    computed = frozenset(m.options.computed_fields.get(a.class_name, ()))
-    keys = list(dict.fromkeys([*a.fields, *b.fields, *m.base_a_fields, *m.base_b_fields]))
+    computed = frozenset(m.options.computed_fields.get(vault.class_name, ()))
+    keys = list(
+        dict.fromkeys([*vault.fields, *remote.fields, *m.base_vault_fields, *m.base_remote_fields])
+    )
     for key in keys:
-        va, vb = a.fields.get(key, MISSING), b.fields.get(key, MISSING)
-        ba, bb = m.base_a_fields.get(key, MISSING), m.base_b_fields.get(key, MISSING)
-        da, db = va != ba, vb != bb
-        if not da and not db:
+        vault_value = vault.fields.get(key, MISSING)
+        remote_value = remote.fields.get(key, MISSING)
+        vault_base = m.base_vault_fields.get(key, MISSING)
+        remote_base = m.base_remote_fields.get(key, MISSING)
+        vault_changed, remote_changed = vault_value != vault_base, remote_value != remote_base
+        if not vault_changed and not remote_changed:
             continue  # neither side changed it since the last agreement
         if key in computed:
-            if da or vb != va:
-                if (db or m.base is None) and vb is not MISSING and vb != va \
-                        and vb not in (None, "", []):
+            if vault_changed or remote_value != vault_value:
+                if (remote_changed or m.base is None) and remote_value is not MISSING \
+                        and remote_value != vault_value and remote_value not in (None, "", []):
                     # typed on the remote into a field the vault computes: the vault's
                     # value is put back, and the typed one kept in the conflict log
-                    m.conflicts.append(FieldConflict(key, va, vb, "vault", COMPUTED))
-                m.put("remote", key, va)  # computed in the vault: the note's value rules
+                    m.conflicts.append(
+                        FieldConflict(key, vault_value, remote_value, "vault", COMPUTED)
+                    )
+                m.put("remote", key, vault_value)  # computed in the vault: the note's value rules
             continue
         held = remote_holds is not None and key in remote_holds
-        if da and not db:
+        if vault_changed and not remote_changed:
             if (
-                vb is MISSING
-                and bb is MISSING
-                and ba is not MISSING
+                remote_value is MISSING
+                and remote_base is MISSING
+                and vault_base is not MISSING
                 and m.base is not None
                 and not held
             ):
                 continue  # the remote could not hold this field last time either: keep it local
-            m.put("remote", key, va)  # only the vault changed it
+            m.put("remote", key, vault_value)  # only the vault changed it
             continue
-        if db and not da:
-            if vb is MISSING and not held:
+        if remote_changed and not vault_changed:
+            if remote_value is MISSING and not held:
                 continue  # a field vanishing from the remote never deletes a vault value
             # only the remote changed it (a cleared cell of a field it holds: cleared here too)
-            m.put("vault", key, vb)
+            m.put("vault", key, remote_value)
             continue
-        if va == vb:
+        if vault_value == remote_value:
             continue  # both changed it to the same value: no conflict
-        if vb is MISSING and not held:
+        if remote_value is MISSING and not held:
             # gone from a remote that may no longer hold it while the vault edited it: the
             # edit wins and is sent again (a remote that cannot hold it drops it)
-            m.put("remote", key, va)
+            m.put("remote", key, vault_value)
             continue
         side, how = m.winner()
         if key == lm:
             # The stamp itself is derived data: take the winner's, or the later one, unlogged.
-            value = max(str(va), str(vb)) if side is None else (va if side == "vault" else vb)
+            if side is None:
+                value = max(str(vault_value), str(remote_value))
+            else:
+                value = vault_value if side == "vault" else remote_value
             m.put("vault", key, value)
             m.put("remote", key, value)
             continue
-        m.conflicts.append(FieldConflict(key, va, vb, side, how))
+        m.conflicts.append(FieldConflict(key, vault_value, remote_value, side, how))
         if side is None:
             m.hold = True  # manual: both keep their value until the user decides
         elif side == "vault":
-            m.put("remote", key, va)  # true conflict, the vault's value won
+            m.put("remote", key, vault_value)  # true conflict, the vault's value won
         else:
-            m.put("vault", key, vb)  # true conflict, the remote's value won
+            m.put("vault", key, remote_value)  # true conflict, the remote's value won
 
 
 def _merge_titles(m: _Merging) -> tuple[str | None, str | None]:
     """The title each side should have: a rename on one side is carried to the other; a
     rename on both is a conflict decided like a field's."""
-    a, b, base = m.a, m.b, m.base
-    a_title, b_title = a.title, b.title
-    ta, tb = (base.a.title, base.b.title) if base else (None, None)
-    if a.title == b.title or base is None:
+    vault, remote, base = m.vault, m.remote, m.base
+    vault_title, remote_title = vault.title, remote.title
+    vault_base, remote_base = (base.vault.title, base.remote.title) if base else (None, None)
+    if vault.title == remote.title or base is None:
         pass  # same title, or no base to tell who renamed: titles only name new records
-    elif a.title != ta and b.title == tb and a.title is not None:
-        b_title = a.title  # renamed in the vault only: carry the new title over
-    elif b.title != tb and a.title == ta and b.title is not None:
-        a_title = b.title  # retitled on the remote only (the vault may keep its file name)
-    elif a.title != ta and b.title != tb:
+    elif vault.title != vault_base and remote.title == remote_base and vault.title is not None:
+        remote_title = vault.title  # renamed in the vault only: carry the new title over
+    elif remote.title != remote_base and vault.title == vault_base and remote.title is not None:
+        # retitled on the remote only (the vault may keep its file name)
+        vault_title = remote.title
+    elif vault.title != vault_base and remote.title != remote_base:
         side, how = m.winner()
         if side is not None:
-            m.conflicts.append(FieldConflict(TITLE, a.title, b.title, side, how))
-            a_title = b_title = a.title if side == "vault" else b.title
-    return a_title, b_title
+            m.conflicts.append(FieldConflict(TITLE, vault.title, remote.title, side, how))
+            vault_title = remote_title = vault.title if side == "vault" else remote.title
+    return vault_title, remote_title
 
 
 def _follow_class(m: _Merging) -> str | None:
     """The class the remote record moves to when the note changed class, else ``None``: an
     adapter moves it to the new class's collection; a class change on the remote side is
     not carried back."""
-    a, b, base = m.a, m.b, m.base
-    if base is not None and a.class_name != base.a.class_name and a.class_name != b.class_name:
-        m.b_changes.append(FieldChange(CLASS, b.class_name, a.class_name))
-        return a.class_name
+    vault, remote, base = m.vault, m.remote, m.base
+    if (
+        base is not None
+        and vault.class_name != base.vault.class_name
+        and vault.class_name != remote.class_name
+    ):
+        m.remote_changes.append(FieldChange(CLASS, remote.class_name, vault.class_name))
+        return vault.class_name
     return None
 
 
@@ -365,44 +389,51 @@ def _stamp_last_modified(m: _Merging) -> None:
     """When remote changes land in a note carrying the last_modified field, stamp it with
     the remote's time (at the vault's precision) so both sides agree on when it changed."""
     lm = m.options.last_modified_field
-    remote_wrote_vault = any(c.field not in (lm, TITLE) for c in m.a_changes)
-    if lm is not None and lm in m.a_fields and remote_wrote_vault and m.b.modified is not None:
-        stamp = format_local_time(m.b.modified, m.options.timezone,
+    remote_wrote_vault = any(c.field not in (lm, TITLE) for c in m.vault_changes)
+    if (
+        lm is not None
+        and lm in m.vault_fields
+        and remote_wrote_vault
+        and m.remote.modified is not None
+    ):
+        stamp = format_local_time(m.remote.modified, m.options.timezone,
                                   m.caps[0].timestamp_precision)
-        own = m.a.fields.get(lm)
-        if not (isinstance(own, str) and own > stamp and own != m.base_a_fields.get(lm)):
+        own = m.vault.fields.get(lm)
+        if not (isinstance(own, str) and own > stamp and own != m.base_vault_fields.get(lm)):
             m.put("vault", lm, stamp)
-            if lm in m.b_fields:
+            if lm in m.remote_fields:
                 m.put("remote", lm, stamp)
 
 
 def _merge_body(
-    a: Record,
-    b: Record,
+    vault: Record,
+    remote: Record,
     base: BaseSnapshot | None,
     caps: tuple[Capabilities, Capabilities],
     winner: Any,
 ) -> tuple[str, str, FieldConflict | None, bool]:
     """Merge the bodies: (vault body, remote body, conflict or None, manual hold)."""
     if not (caps[0].supports_body and caps[1].supports_body):
-        return a.body, b.body, None, False  # one side stores no body: nothing to carry
-    ba, bb = (base.a.body, base.b.body) if base else (None, None)
-    da, db = a.body != ba, b.body != bb
-    if a.body == b.body:
-        return a.body, b.body, None, False  # equal (both unchanged or same edit)
-    if base is not None and da and not db:
-        return a.body, a.body, None, False  # only the vault edited the body
-    if base is not None and db and not da:
-        return b.body, b.body, None, False  # only the remote edited the body
-    if base is None and (not a.body or not b.body):
-        return (a.body or b.body,) * 2 + (None, False)  # no base: an empty body loses nothing
-    if base is not None and ba == bb:
-        merged = merge_text(ba or "", a.body, b.body)
+        # one side stores no body: nothing to carry
+        return vault.body, remote.body, None, False
+    vault_base, remote_base = (base.vault.body, base.remote.body) if base else (None, None)
+    vault_changed, remote_changed = vault.body != vault_base, remote.body != remote_base
+    if vault.body == remote.body:
+        return vault.body, remote.body, None, False  # equal (both unchanged or same edit)
+    if base is not None and vault_changed and not remote_changed:
+        return vault.body, vault.body, None, False  # only the vault edited the body
+    if base is not None and remote_changed and not vault_changed:
+        return remote.body, remote.body, None, False  # only the remote edited the body
+    if base is None and (not vault.body or not remote.body):
+        # no base: an empty body loses nothing
+        return (vault.body or remote.body,) * 2 + (None, False)
+    if base is not None and vault_base == remote_base:
+        merged = merge_text(vault_base or "", vault.body, remote.body)
         if merged is not None:
             return merged, merged, None, False  # both edited, edits do not overlap
     side, how = winner()
-    conflict = FieldConflict(BODY, a.body, b.body, side, how)
+    conflict = FieldConflict(BODY, vault.body, remote.body, side, how)
     if side is None:
-        return a.body, b.body, conflict, True  # manual: keep both until decided
-    body = a.body if side == "vault" else b.body
+        return vault.body, remote.body, conflict, True  # manual: keep both until decided
+    body = vault.body if side == "vault" else remote.body
     return body, body, conflict, False  # overlapping edits: the winner's body, loser logged

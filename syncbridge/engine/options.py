@@ -102,7 +102,7 @@ class Filters:
 
 @dataclass(frozen=True)
 class SyncOptions:
-    """How one target is synced. Side A is the vault, side B the remote.
+    """How one target is synced: the vault with one remote (the target).
 
     ``id_field``: frontmatter key identifying a note across sides (``None``: paths and
     content only). ``last_modified_field``: the note's modification-time key, stamped when

@@ -73,15 +73,15 @@ class EntryAction:
     """Everything to do for one entry, applied by the executor as one unit.
 
     ``kind``: create | update | delete | recreate | pair | refresh | forget | skip.
-    ``a`` / ``b``: the entry's vault / remote record as read (None when absent).
+    ``vault`` / ``remote``: the entry's vault / remote record as read (None when absent).
     ``why``: the decision-table row that chose this action.
     """
 
     kind: str
     why: str
     link: Link | None = None
-    a: Record | RecordRef | None = None
-    b: Record | RecordRef | None = None
+    vault: Record | RecordRef | None = None
+    remote: Record | RecordRef | None = None
     writes: tuple[Write, ...] = ()
     conflicts: tuple[FieldConflict, ...] = ()
     hold: bool = False
@@ -97,11 +97,11 @@ class EntryAction:
         """A human name for the entry: the vault id (path) when known, else the remote id."""
         if self.subject is not None:
             return self.subject
-        for ref in (self.a, self.b):
+        for ref in (self.vault, self.remote):
             if ref is not None and ref.id is not None:
                 return ref.id
         if self.link is not None:
-            return self.link.a_id
+            return self.link.vault_id
         return "?"
 
 
@@ -167,24 +167,26 @@ def records_to_read(
     An entry whose two versions equal the base's is skipped (the fast path); everything
     else present on a side, and every unlinked record, is read.
     """
-    va = {r.id: r.version for r in vault}
-    vb = {r.id: r.version for r in remote}
+    vault_versions = {r.id: r.version for r in vault}
+    remote_versions = {r.id: r.version for r in remote}
     unchanged: list[Link] = []
     link_ids: set[int] = set()
     for link in links.values():
         # an empty version means "unknown": read it
-        same_a = bool(link.a_version) and va.get(link.a_id) == link.a_version
-        if same_a and vb.get(link.b_id) == link.b_version:
+        same_vault = (
+            bool(link.vault_version) and vault_versions.get(link.vault_id) == link.vault_version
+        )
+        if same_vault and remote_versions.get(link.remote_id) == link.remote_version:
             unchanged.append(link)
             continue
         link_ids.add(link.link_id)
     for link in unchanged:
-        va.pop(link.a_id, None)
-        vb.pop(link.b_id, None)
+        vault_versions.pop(link.vault_id, None)
+        remote_versions.pop(link.remote_id, None)
     # The sets are made of what is left, not as every id minus the unchanged ones: a set
     # keeps its size when emptied, and the caller holds these through planning (issue 14:
     # a no-op's memory).
-    return set(va), set(vb), link_ids
+    return set(vault_versions), set(remote_versions), link_ids
 
 
 def _need(ref: Record | RecordRef | None, what: str) -> Record:
@@ -248,17 +250,17 @@ class _Planning:
     """What the phases of :func:`plan_sync` share: both listings, the links still to plan,
     the records no link claims yet (``free_*``) and the actions decided so far."""
 
-    A: dict[str, Record | RecordRef]
-    B: dict[str, Record | RecordRef]
+    vault: dict[str, Record | RecordRef]
+    remote: dict[str, Record | RecordRef]
     base: BaseState
     options: SyncOptions
     capabilities: tuple[Capabilities, Capabilities]
     remote_fields: Mapping[str, frozenset[str]]
-    bad_a: Mapping[str, str]
-    bad_b: Mapping[str, str]
+    bad_vault: Mapping[str, str]
+    bad_remote: Mapping[str, str]
     links: dict[int, Link] = field(default_factory=dict)
-    free_a: dict[str, Record | RecordRef] = field(default_factory=dict)
-    free_b: dict[str, Record | RecordRef] = field(default_factory=dict)
+    free_vault: dict[str, Record | RecordRef] = field(default_factory=dict)
+    free_remote: dict[str, Record | RecordRef] = field(default_factory=dict)
     actions: list[EntryAction] = field(default_factory=list)
     renamed: dict[int, tuple[str | None, str | None]] = field(default_factory=dict)
     unchanged: int = 0
@@ -289,14 +291,14 @@ def plan_sync(
     entries, and last the safety stops.
     """
     p = _Planning(
-        A={r.id: r for r in vault_records if r.id is not None},
-        B={r.id: r for r in remote_records if r.id is not None},
+        vault={r.id: r for r in vault_records if r.id is not None},
+        remote={r.id: r for r in remote_records if r.id is not None},
         base=base,
         options=options,
         capabilities=capabilities,
         remote_fields=remote_fields or {},
-        bad_a=unreadable[0],
-        bad_b=unreadable[1],
+        bad_vault=unreadable[0],
+        bad_remote=unreadable[1],
     )
     _skip_unreadable(p)
     _find_renames(p)
@@ -305,13 +307,13 @@ def plan_sync(
     _pair_unlinked(p)
     _plan_new(p)
     # unreadable records are present: a side holding only those is not "empty"
-    n_a, n_b = len(p.A) + len(p.bad_a), len(p.B) + len(p.bad_b)
-    plan = Plan(tuple(p.actions), unchanged=p.unchanged, vault_count=n_a, remote_count=n_b)
+    n_vault, n_remote = len(p.vault) + len(p.bad_vault), len(p.remote) + len(p.bad_remote)
+    plan = Plan(tuple(p.actions), unchanged=p.unchanged, vault_count=n_vault, remote_count=n_remote)
     return Plan(
         plan.actions,
         unchanged=p.unchanged,
-        vault_count=n_a,
-        remote_count=n_b,
+        vault_count=n_vault,
+        remote_count=n_remote,
         safety_stop=_safety_stop(plan, len(base.links), options),
     )
 
@@ -321,25 +323,25 @@ def _skip_unreadable(p: _Planning) -> None:
     skipped and reported, never taken for deleted. Sets the links still to plan and the
     records no link claims."""
     for link in p.base.links.values():
-        problem = p.bad_a.get(link.a_id) or p.bad_b.get(link.b_id)
+        problem = p.bad_vault.get(link.vault_id) or p.bad_remote.get(link.remote_id)
         if problem is not None:
             # exists but cannot be read (broken frontmatter): skip it, never delete it
             p.actions.append(
-                EntryAction("skip", f"unreadable: {problem}", link=link, subject=link.a_id,
+                EntryAction("skip", f"unreadable: {problem}", link=link, subject=link.vault_id,
                             blocking=True)
             )
         else:
             p.links[link.link_id] = link
-    linked_a = {link.a_id for link in p.base.links.values()}
-    linked_b = {link.b_id for link in p.base.links.values()}
-    for bad, linked in ((p.bad_a, linked_a), (p.bad_b, linked_b)):
+    linked_vault = {link.vault_id for link in p.base.links.values()}
+    linked_remote = {link.remote_id for link in p.base.links.values()}
+    for bad, linked in ((p.bad_vault, linked_vault), (p.bad_remote, linked_remote)):
         for bad_id, problem in bad.items():
             if bad_id not in linked:
                 # new and unreadable: nothing to send until it can be read
                 p.actions.append(EntryAction("skip", f"unreadable: {problem}", subject=bad_id,
                                              blocking=True))
-    p.free_a = {i: r for i, r in p.A.items() if i not in linked_a}
-    p.free_b = {i: r for i, r in p.B.items() if i not in linked_b}
+    p.free_vault = {i: r for i, r in p.vault.items() if i not in linked_vault}
+    p.free_remote = {i: r for i, r in p.remote.items() if i not in linked_remote}
 
 
 def _find_renames(p: _Planning) -> None:
@@ -352,8 +354,8 @@ def _find_renames(p: _Planning) -> None:
         snap = p.base.snapshots.get(link.link_id)
         for i, (ids, free, old, version, chash) in enumerate(
             (
-                (p.A, p.free_a, link.a_id, link.a_version, link.a_hash),
-                (p.B, p.free_b, link.b_id, link.b_version, link.b_hash),
+                (p.vault, p.free_vault, link.vault_id, link.vault_version, link.vault_hash),
+                (p.remote, p.free_remote, link.remote_id, link.remote_version, link.remote_hash),
             )
         ):
             if old in ids or not free:
@@ -361,7 +363,7 @@ def _find_renames(p: _Planning) -> None:
             index = indexes[i]
             if index is None:
                 index = indexes[i] = _RenameIndex(free, p.options.id_field)
-            side_base = (snap.a if i == 0 else snap.b) if snap else None
+            side_base = (snap.vault if i == 0 else snap.remote) if snap else None
             match = (
                 index.unique(index.by_key, link.key, free)  # same id-field value: strongest
                 or index.unique(index.by_version, version, free)  # bytes untouched by the move
@@ -382,64 +384,77 @@ def _plan_linked(p: _Planning) -> None:
     # `syncbridge doctor` reports): a linked one is frozen, an unlinked one neither paired
     # nor created — else a copied note, or a row inserted with an existing id, would be
     # synced as a second entry carrying the same id.
-    dup_a, dup_b = _duplicate_holders(p.A, p.B, p.links.values(), p.renamed, p.options.id_field)
+    dup_vault, dup_remote = _duplicate_holders(
+        p.vault, p.remote, p.links.values(), p.renamed, p.options.id_field
+    )
 
     for link in p.links.values():
-        new_a, new_b = p.renamed.get(link.link_id, (None, None))
-        a_id, b_id = new_a or link.a_id, new_b or link.b_id
-        problem = dup_a.get(a_id) or dup_b.get(b_id)
+        new_vault, new_remote = p.renamed.get(link.link_id, (None, None))
+        vault_id, remote_id = new_vault or link.vault_id, new_remote or link.remote_id
+        problem = dup_vault.get(vault_id) or dup_remote.get(remote_id)
         if problem is not None:
             # shares its id with another record: frozen (link and base kept) until fixed
             p.actions.append(
-                EntryAction("skip", problem, link=link, subject=a_id if a_id in p.A else b_id,
-                            blocking=True)
+                EntryAction("skip", problem, link=link,
+                            subject=vault_id if vault_id in p.vault else remote_id, blocking=True)
             )
             continue
-        a, b = p.A.get(a_id), p.B.get(b_id)
+        vault, remote = p.vault.get(vault_id), p.remote.get(remote_id)
         snap = p.base.snapshots.get(link.link_id)
-        rename = link.a_id if new_a else (link.b_id if new_b else None)
-        same_a = a is not None and a.version == link.a_version and bool(link.a_version)
-        same_b = b is not None and b.version == link.b_version and bool(link.b_version)
-        if same_a and same_b and rename is None:
+        rename = link.vault_id if new_vault else (link.remote_id if new_remote else None)
+        same_vault = (
+            vault is not None and vault.version == link.vault_version and bool(link.vault_version)
+        )
+        same_remote = (
+            remote is not None
+            and remote.version == link.remote_version
+            and bool(link.remote_version)
+        )
+        if same_vault and same_remote and rename is None:
             p.unchanged += 1  # both versions equal the base: unchanged, not even read
             continue
         p.actions.append(
-            _plan_link(link, a, b, snap, p.options, p.capabilities, rename, p.remote_fields)
+            _plan_link(
+                link, vault, remote, snap, p.options, p.capabilities, rename, p.remote_fields
+            )
         )
 
-    for rid in [rid for rid in p.free_a if rid in dup_a]:
+    for rid in [rid for rid in p.free_vault if rid in dup_vault]:
         # shares its id with another note: neither paired nor created
-        p.actions.append(EntryAction("skip", dup_a[rid], a=p.free_a.pop(rid), blocking=True))
-    for rid in [rid for rid in p.free_b if rid in dup_b]:
-        rec_b = p.free_b.pop(rid)
-        p.actions.append(EntryAction("skip", dup_b[rid], b=rec_b, blocking=True,
-                                     subject=_remote_name(rec_b, None)))
+        p.actions.append(
+            EntryAction("skip", dup_vault[rid], vault=p.free_vault.pop(rid), blocking=True)
+        )
+    for rid in [rid for rid in p.free_remote if rid in dup_remote]:
+        remote_rec = p.free_remote.pop(rid)
+        p.actions.append(EntryAction("skip", dup_remote[rid], remote=remote_rec, blocking=True,
+                                     subject=_remote_name(remote_rec, None)))
 
 
 def _keep_filtered_out(p: _Planning) -> None:
     """Rows "new, filtered out" and "new, same id as a filtered-out note": a new note the
     target's filters keep out is never sent, not even by pairing."""
     filtered_keys: set[str] = set()
-    for a_id, r in list(p.free_a.items()):
-        rec = _need(r, f"new vault record {a_id}")
+    for vault_id, r in list(p.free_vault.items()):
+        rec = _need(r, f"new vault record {vault_id}")
         reason = p.options.filters.reason_excluded(
-            rec, path=a_id if p.options.vault_ids_are_paths else None
+            rec, path=vault_id if p.options.vault_ids_are_paths else None
         )
         if reason is not None:
-            p.actions.append(EntryAction("skip", f"filtered out: {reason}", a=rec))  # never sent
-            del p.free_a[a_id]
+            # never sent
+            p.actions.append(EntryAction("skip", f"filtered out: {reason}", vault=rec))
+            del p.free_vault[vault_id]
             key = key_of(rec.fields, p.options.id_field)
             if key is not None:
                 filtered_keys.add(key)
-    for b_id, r in list(p.free_b.items()):
-        rec = _need(r, f"new remote record {b_id}")
+    for remote_id, r in list(p.free_remote.items()):
+        rec = _need(r, f"new remote record {remote_id}")
         if key_of(rec.fields, p.options.id_field) in filtered_keys:
             # the same entry as a note kept out of this target: importing (or pairing) it
             # would duplicate that note, so leave both alone
             p.actions.append(
-                EntryAction("skip", "same id as a note filtered out of this target", b=rec)
+                EntryAction("skip", "same id as a note filtered out of this target", remote=rec)
             )
-            del p.free_b[b_id]
+            del p.free_remote[remote_id]
 
 
 def _pair_unlinked(p: _Planning) -> None:
@@ -448,47 +463,47 @@ def _pair_unlinked(p: _Planning) -> None:
     are the same entry — an interrupted first sync, a lost state file — are paired by id,
     exact title, then content, never duplicated; a group with no one-to-one answer is
     neither paired nor created, and reported."""
-    if not (p.free_a and p.free_b):
+    if not (p.free_vault and p.free_remote):
         return
     pairing = pair_unlinked(
-        {i: _need(r, f"new vault record {i}") for i, r in p.free_a.items()},
-        {i: _need(r, f"new remote record {i}") for i, r in p.free_b.items()},
+        {i: _need(r, f"new vault record {i}") for i, r in p.free_vault.items()},
+        {i: _need(r, f"new remote record {i}") for i, r in p.free_remote.items()},
         p.options.id_field,
     )
-    for rec_a, rec_b in pairing.pairs:
-        assert rec_a.id is not None and rec_b.id is not None
-        del p.free_a[rec_a.id]
-        del p.free_b[rec_b.id]
-        held = p.remote_fields.get(rec_b.class_name)
-        p.actions.append(_plan_pair(rec_a, rec_b, p.options, p.capabilities, held))
+    for vault_rec, remote_rec in pairing.pairs:
+        assert vault_rec.id is not None and remote_rec.id is not None
+        del p.free_vault[vault_rec.id]
+        del p.free_remote[remote_rec.id]
+        held = p.remote_fields.get(remote_rec.class_name)
+        p.actions.append(_plan_pair(vault_rec, remote_rec, p.options, p.capabilities, held))
     for amb in pairing.ambiguous:
-        for a_id in amb.vault_ids:
-            p.actions.append(EntryAction("skip", amb.message(a_id, "vault"),
-                                         a=p.free_a.pop(a_id), blocking=True))
-        for b_id in amb.remote_ids:
-            p.actions.append(EntryAction("skip", amb.message(b_id, "remote"),
-                                         b=p.free_b.pop(b_id), subject=amb.remote_label(b_id),
-                                         blocking=True))
+        for vault_id in amb.vault_ids:
+            p.actions.append(EntryAction("skip", amb.message(vault_id, "vault"),
+                                         vault=p.free_vault.pop(vault_id), blocking=True))
+        for remote_id in amb.remote_ids:
+            p.actions.append(EntryAction("skip", amb.message(remote_id, "remote"),
+                                         remote=p.free_remote.pop(remote_id),
+                                         subject=amb.remote_label(remote_id), blocking=True))
 
 
 def _plan_new(p: _Planning) -> None:
     """Rows "new / —" and "— / new": what only one side has is created on the other (unless
     that side takes no writes)."""
-    for a_id, r in p.free_a.items():
-        rec = _need(r, f"new vault record {a_id}")
+    for vault_id, r in p.free_vault.items():
+        rec = _need(r, f"new vault record {vault_id}")
         if p.capabilities[1].read_only:
             continue  # the remote takes no writes
         p.actions.append(
             EntryAction(
                 "create",
                 "new in the vault",  # only the vault has it: create it on the remote
-                a=rec,
+                vault=rec,
                 writes=(Write("remote", "create", record=_copy_for(rec)),),
                 key=key_of(rec.fields, p.options.id_field),
             )
         )
-    for b_id, r in p.free_b.items():
-        rec = _need(r, f"new remote record {b_id}")
+    for remote_id, r in p.free_remote.items():
+        rec = _need(r, f"new remote record {remote_id}")
         if p.capabilities[0].read_only:
             continue  # the vault takes no writes
         writes, conflicts = _note_from_remote(rec, None, p.options, p.capabilities)
@@ -496,7 +511,7 @@ def _plan_new(p: _Planning) -> None:
             EntryAction(
                 "create",
                 "new on the remote",  # only the remote has it: create the note
-                b=rec,
+                remote=rec,
                 writes=writes,
                 conflicts=conflicts,
                 key=key_of(rec.fields, p.options.id_field),
@@ -505,8 +520,8 @@ def _plan_new(p: _Planning) -> None:
 
 
 def _duplicate_holders(
-    A: Listing,
-    B: Listing,
+    vault: Listing,
+    remote: Listing,
     links: Collection[Link],
     renamed: Mapping[int, tuple[str | None, str | None]],
     id_field: str | None,
@@ -518,12 +533,13 @@ def _duplicate_holders(
     link's key (``renamed``: link id → its new ids, None where unchanged)."""
     if id_field is None:
         return {}, {}
-    linked_key_a: dict[str, str | None] = {}
-    linked_key_b: dict[str, str | None] = {}
+    linked_key_vault: dict[str, str | None] = {}
+    linked_key_remote: dict[str, str | None] = {}
     for lk in links:
-        new_a, new_b = renamed.get(lk.link_id, (None, None))
-        linked_key_a[new_a or lk.a_id] = linked_key_b[new_b or lk.b_id] = lk.key
-    sides = ((A, linked_key_a), (B, linked_key_b))
+        new_vault, new_remote = renamed.get(lk.link_id, (None, None))
+        vault_id, remote_id = new_vault or lk.vault_id, new_remote or lk.remote_id
+        linked_key_vault[vault_id] = linked_key_remote[remote_id] = lk.key
+    sides = ((vault, linked_key_vault), (remote, linked_key_remote))
     # records without an id are left out: they share nothing
     keys = [
         {rid: k for rid, r in listing.items()
@@ -532,18 +548,18 @@ def _duplicate_holders(
         for listing, linked_key in sides
     ]
 
-    partner_of_b: dict[str, str] | None = None  # built only to name a duplicate (rare)
+    partner_of_remote: dict[str, str] | None = None  # built only to name a duplicate (rare)
 
     def name(i: int, rid: str) -> str:
-        nonlocal partner_of_b
+        nonlocal partner_of_remote
         if i == 0:
             return rid
-        if partner_of_b is None:
-            partner_of_b = {}
+        if partner_of_remote is None:
+            partner_of_remote = {}
             for lk in links:
-                new_a, new_b = renamed.get(lk.link_id, (None, None))
-                partner_of_b[new_b or lk.b_id] = new_a or lk.a_id
-        return _remote_name(B[rid], partner_of_b.get(rid))
+                new_vault, new_remote = renamed.get(lk.link_id, (None, None))
+                partner_of_remote[new_remote or lk.remote_id] = new_vault or lk.vault_id
+        return _remote_name(remote[rid], partner_of_remote.get(rid))
 
     out: list[dict[str, str]] = [{}, {}]
     for i, (_, linked_key) in enumerate(sides):
@@ -681,8 +697,8 @@ def _deletes_safely(caps: Capabilities) -> bool:
 
 def _plan_link(
     link: Link,
-    a: Record | RecordRef | None,
-    b: Record | RecordRef | None,
+    vault: Record | RecordRef | None,
+    remote: Record | RecordRef | None,
     snap: BaseSnapshot | None,
     options: SyncOptions,
     caps: tuple[Capabilities, Capabilities],
@@ -690,95 +706,107 @@ def _plan_link(
     remote_fields: Mapping[str, frozenset[str]],
 ) -> EntryAction:
     """One linked entry that is not trivially unchanged."""
-    changed_a = a is None or a.version != link.a_version or not link.has_base
-    changed_b = b is None or b.version != link.b_version or not link.has_base
-    if a is None and b is None:
+    vault_changed = vault is None or vault.version != link.vault_version or not link.has_base
+    remote_changed = remote is None or remote.version != link.remote_version or not link.has_base
+    if vault is None and remote is None:
         return EntryAction("forget", "deleted on both sides", link=link)  # nothing left to sync
-    if a is None:
-        assert b is not None
-        if not changed_b and not _deletes_safely(caps[1]):
+    if vault is None:
+        assert remote is not None
+        if not remote_changed and not _deletes_safely(caps[1]):
             # a check-then-delete remote without a trash could destroy an edit made between
             # its check and its delete: keep the record, say so (every run, until resolved)
-            return EntryAction(
-                "skip", f"deleted in the vault; {UNSAFE_DELETE}", link=link, b=b, subject=link.a_id
-            )
-        if not changed_b:
+            return EntryAction("skip", f"deleted in the vault; {UNSAFE_DELETE}", link=link,
+                               remote=remote, subject=link.vault_id)
+        if not remote_changed:
             # deleted in the vault, untouched on the remote: delete there (to its trash)
             return EntryAction(
                 "delete",
                 "deleted in the vault",
                 link=link,
-                b=b,
-                writes=(Write("remote", "delete", record_id=b.id, expected_version=b.version),),
+                remote=remote,
+                writes=(
+                    Write("remote", "delete", record_id=remote.id,
+                          expected_version=remote.version),
+                ),
             )
-        rec_b = _need(b, f"remote record {b.id}")
+        remote_rec = _need(remote, f"remote record {remote.id}")
         writes, conflicts = _note_from_remote(
-            rec_b, snap.b if snap is not None and link.has_base else None, options, caps
+            remote_rec, snap.remote if snap is not None and link.has_base else None, options, caps
         )
         # deleted in the vault but edited on the remote: the edit wins, re-create the note
         return EntryAction(
             "recreate",
             "deleted in the vault, edited on the remote: the edit wins",
             link=link,
-            b=rec_b,
+            remote=remote_rec,
             writes=writes,
             conflicts=conflicts,
-            key=key_of(rec_b.fields, options.id_field),
+            key=key_of(remote_rec.fields, options.id_field),
         )
-    if b is None:
-        if not changed_a and not _deletes_safely(caps[0]):
+    if remote is None:
+        if not vault_changed and not _deletes_safely(caps[0]):
             # the same rule for a vault side that checks, then deletes, without a trash
-            return EntryAction("skip", f"deleted on the remote; {UNSAFE_DELETE}", link=link, a=a)
-        if not changed_a:
+            return EntryAction("skip", f"deleted on the remote; {UNSAFE_DELETE}", link=link,
+                               vault=vault)
+        if not vault_changed:
             # deleted on the remote, untouched in the vault: delete the note (to .trash)
             return EntryAction(
                 "delete",
                 "deleted on the remote",
                 link=link,
-                a=a,
-                writes=(Write("vault", "delete", record_id=a.id, expected_version=a.version),),
+                vault=vault,
+                writes=(
+                    Write("vault", "delete", record_id=vault.id, expected_version=vault.version),
+                ),
             )
-        rec_a = _need(a, f"vault record {a.id}")
+        vault_rec = _need(vault, f"vault record {vault.id}")
         # deleted on the remote but edited in the vault: the edit wins, re-create remotely
         return EntryAction(
             "recreate",
             "deleted on the remote, edited in the vault: the edit wins",
             link=link,
-            a=rec_a,
-            writes=(Write("remote", "create", record=_copy_for(rec_a)),),
-            key=key_of(rec_a.fields, options.id_field),
+            vault=vault_rec,
+            writes=(Write("remote", "create", record=_copy_for(vault_rec)),),
+            key=key_of(vault_rec.fields, options.id_field),
         )
-    rec_a, rec_b = _need(a, f"vault record {a.id}"), _need(b, f"remote record {b.id}")
+    vault_rec = _need(vault, f"vault record {vault.id}")
+    remote_rec = _need(remote, f"remote record {remote.id}")
     reason = options.filters.reason_excluded(
-        rec_a, path=rec_a.id if options.vault_ids_are_paths else None
+        vault_rec, path=vault_rec.id if options.vault_ids_are_paths else None
     )
     if reason is not None:
         # filtered out after being linked: frozen, the remote record is kept, not deleted
-        return EntryAction("skip", f"filtered out: {reason}", link=link, a=rec_a, b=rec_b)
-    held = remote_fields.get(rec_b.class_name)
-    merged = merge_entry(rec_a, rec_b, snap if link.has_base else None, options, caps, held)
+        return EntryAction("skip", f"filtered out: {reason}", link=link, vault=vault_rec,
+                           remote=remote_rec)
+    held = remote_fields.get(remote_rec.class_name)
+    merged = merge_entry(
+        vault_rec, remote_rec, snap if link.has_base else None, options, caps, held
+    )
     why = {
         (True, False): "changed in the vault",
         (False, True): "changed on the remote",
         (True, True): "changed on both sides",
         (False, False): "renamed",
-    }[(changed_a, changed_b)]
+    }[(vault_changed, remote_changed)]
     if not link.has_base:
         why = "linked, never agreed: merged without a base"
-    return _action_from_merge("update", why, link, rec_a, rec_b, merged, options, caps, rename)
+    return _action_from_merge(
+        "update", why, link, vault_rec, remote_rec, merged, options, caps, rename
+    )
 
 
 def _plan_pair(
-    a: Record,
-    b: Record,
+    vault: Record,
+    remote: Record,
     options: SyncOptions,
     caps: tuple[Capabilities, Capabilities],
     held: frozenset[str] | None,
 ) -> EntryAction:
     """Two unlinked records found to be the same entry: link them and merge with no base."""
-    merged = merge_entry(a, b, None, options, caps, held)
+    merged = merge_entry(vault, remote, None, options, caps, held)
     return _action_from_merge(
-        "pair", "same entry on both sides, not linked yet", None, a, b, merged, options, caps, None
+        "pair", "same entry on both sides, not linked yet", None, vault, remote, merged, options,
+        caps, None,
     )
 
 
@@ -786,51 +814,51 @@ def _action_from_merge(
     kind: str,
     why: str,
     link: Link | None,
-    a: Record,
-    b: Record,
+    vault: Record,
+    remote: Record,
     merged: EntryMerge,
     options: SyncOptions,
     caps: tuple[Capabilities, Capabilities],
     rename: str | None,
 ) -> EntryAction:
     writes: list[Write] = []
-    a_dirty, b_dirty = bool(merged.a_changes), bool(merged.b_changes)
-    if a_dirty and not caps[0].read_only:
+    vault_dirty, remote_dirty = bool(merged.vault_changes), bool(merged.remote_changes)
+    if vault_dirty and not caps[0].read_only:
         writes.append(
             Write(
                 "vault",
                 "update",
                 record=Record(
-                    class_name=a.class_name,
-                    fields=merged.a_fields,
-                    body=merged.a_body,
-                    id=a.id,
-                    version=a.version,
-                    title=merged.a_title,
-                    extra=a.extra,
+                    class_name=vault.class_name,
+                    fields=merged.vault_fields,
+                    body=merged.vault_body,
+                    id=vault.id,
+                    version=vault.version,
+                    title=merged.vault_title,
+                    extra=vault.extra,
                 ),
-                record_id=a.id,
-                expected_version=a.version,
-                changes=merged.a_changes,
+                record_id=vault.id,
+                expected_version=vault.version,
+                changes=merged.vault_changes,
             )
         )
-    if b_dirty and not caps[1].read_only:
+    if remote_dirty and not caps[1].read_only:
         writes.append(
             Write(
                 "remote",
                 "update",
                 record=Record(
-                    class_name=merged.b_class or b.class_name,
-                    fields=merged.b_fields,
-                    body=merged.b_body,
-                    id=b.id,
-                    version=b.version,
-                    title=merged.b_title,
-                    extra=b.extra,
+                    class_name=merged.remote_class or remote.class_name,
+                    fields=merged.remote_fields,
+                    body=merged.remote_body,
+                    id=remote.id,
+                    version=remote.version,
+                    title=merged.remote_title,
+                    extra=remote.extra,
                 ),
-                record_id=b.id,
-                expected_version=b.version,
-                changes=merged.b_changes,
+                record_id=remote.id,
+                expected_version=remote.version,
+                changes=merged.remote_changes,
             )
         )
     if not writes and kind == "update":
@@ -839,13 +867,13 @@ def _action_from_merge(
         kind, why = "refresh", "no content change"
         if rename:
             kind, why = "rename", "renamed, content unchanged"
-    key = key_of(a.fields, options.id_field) or key_of(b.fields, options.id_field)
+    key = key_of(vault.fields, options.id_field) or key_of(remote.fields, options.id_field)
     return EntryAction(
         kind,
         why,
         link=link,
-        a=a,
-        b=b,
+        vault=vault,
+        remote=remote,
         writes=tuple(writes),
         conflicts=merged.conflicts,
         hold=merged.hold,

@@ -86,8 +86,8 @@ def recover(
     if creates:
         links = state.links(target).values()
         linked: dict[Side, set[str]] = {
-            "vault": {lk.a_id for lk in links},
-            "remote": {lk.b_id for lk in links},
+            "vault": {lk.vault_id for lk in links},
+            "remote": {lk.remote_id for lk in links},
         }
         for side in {c.side for _, c in creates}:
             free = [r.id for r in listings[side] if r.id not in linked[side]]
@@ -122,14 +122,14 @@ def recover(
                     body=sent.body,
                     title=sent.title,
                 )
-            a, b = (found_snap, source) if side == "vault" else (source, found_snap)
+            vault, remote = (found_snap, source) if side == "vault" else (source, found_snap)
             state.save_link(
                 target,
                 intent_of[entry.id].link_id,
-                a,
-                b,
+                vault,
+                remote,
                 key=create.key,
-                vault_path=a.id if options.vault_ids_are_paths else None,
+                vault_path=vault.id if options.vault_ids_are_paths else None,
                 hold_versions=not exact,
             )
         for entry, intent in intents:
@@ -201,7 +201,7 @@ def _recover_update(
         if found is None and side == "vault" and options.vault_ids_are_paths:
             # Retitled (so renamed) before the kill: the note lives under its new name now.
             links = state.links(options.target).values()
-            linked = {lk.a_id if side == "vault" else lk.b_id for lk in links}
+            linked = {lk.vault_id if side == "vault" else lk.remote_id for lk in links}
             found = _find_moved(adapters[side], listings[side], linked, sent)
             moved_to = found.id if found is not None else None
         if found is None or not _holds_sent(found, sent, moved=moved_to is not None):
@@ -239,8 +239,8 @@ def _move_link(
     state.save_link(
         options.target,
         link_id,
-        dataclasses.replace(base.a, id=vault_id, version=""),
-        base.b,
+        dataclasses.replace(base.vault, id=vault_id, version=""),
+        base.remote,
         key=update.key,
         vault_path=vault_id,
         hold_versions=update.hold,

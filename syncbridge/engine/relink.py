@@ -125,9 +125,9 @@ def _resolve(move: Mapping[str, Any], rewriter: LinkRewriter, state: StateStore,
     if rewriter.note_exists(old):
         return None  # not moved: the next plan retitles it again, with its rewrites
     link = state.link_by_id(move["link_id"]) if move.get("link_id") is not None else None
-    if link is not None and link.a_id != old and link.a_id not in claimed \
-            and rewriter.note_exists(link.a_id):
-        return link.a_id  # recovery already found the note under its new name
+    if link is not None and link.vault_id != old and link.vault_id not in claimed \
+            and rewriter.note_exists(link.vault_id):
+        return link.vault_id  # recovery already found the note under its new name
     if to and to not in claimed and rewriter.note_exists(to):
         return str(to)  # the name predicted before the move, free then: ours
     return None

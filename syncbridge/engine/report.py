@@ -145,11 +145,11 @@ class SyncReport:
 
 def _name(action: EntryAction) -> str:
     """The entry's note path, or ``remote record ID ("Title")`` before it has a note."""
-    if action.a is not None or action.b is None:
+    if action.vault is not None or action.remote is None:
         return action.label
-    title = getattr(action.b, "title", None)
+    title = getattr(action.remote, "title", None)
     named = f" ({json.dumps(title, ensure_ascii=False)})" if title else ""
-    return f"remote record {action.b.id}{named}"
+    return f"remote record {action.remote.id}{named}"
 
 
 def _value(value: Any) -> str:
@@ -167,7 +167,7 @@ def count_plan(plan: Plan, report: SyncReport) -> None:
         if action.kind == "skip":
             report.skip(action)
             continue
-        for side, rec in (("vault", action.a), ("remote", action.b)):
+        for side, rec in (("vault", action.vault), ("remote", action.remote)):
             if rec is not None and not any(w.side == side for w in action.writes):
                 report.side(side).unchanged += 1  # type: ignore[arg-type]
         for w in action.writes:

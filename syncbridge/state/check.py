@@ -145,7 +145,8 @@ def _check_base(conn: sqlite3.Connection, path: Path, where: str, link_id: objec
     row = conn.execute("SELECT a_hash, b_hash FROM links WHERE link_id = ?",
                        (link_id,)).fetchone()
     hashes = tuple(_text(h) for h in row)
-    for side, snap, stored in (("vault", base.a, hashes[0]), ("remote", base.b, hashes[1])):
+    sides = (("vault", base.vault, hashes[0]), ("remote", base.remote, hashes[1]))
+    for side, snap, stored in sides:
         if stored and content_hash(snap.fields, snap.body) != stored:
             result.problems.append(
                 f"{path}: {where}: the saved {side} content does not match its checksum "

@@ -278,29 +278,33 @@ class SideSnapshot:
 
 @dataclass(frozen=True)
 class BaseSnapshot:
-    """Both sides of a linked entry as last agreed (``a`` = vault, ``b`` = remote)."""
+    """Both sides of a linked entry as last agreed: the vault's and the remote's snapshot.
 
-    a: SideSnapshot
-    b: SideSnapshot
+    Stored as JSON under the keys ``"a"`` (vault) and ``"b"`` (remote), the names the state
+    file has always used (see :class:`~syncbridge.state.store.StateStore`)."""
+
+    vault: SideSnapshot
+    remote: SideSnapshot
 
 
 @dataclass(frozen=True, slots=True)  # slots: every link is loaded in every run
 class Link:
     """A linked entry, cheap to load for 10,000 entries (no contents).
 
-    ``a_version`` / ``b_version`` are the versions at the last agreement; an empty string
-    means "unknown, read it again". ``a_hash`` / ``b_hash`` are the content hashes of the
+    ``vault_id`` / ``remote_id`` name the entry on each side. ``vault_version`` /
+    ``remote_version`` are the versions at the last agreement; an empty string means
+    "unknown, read it again". ``vault_hash`` / ``remote_hash`` are the content hashes of the
     base (empty without a base). ``key`` is the id-field value as JSON (``"1751752568955"``)
     when the entry has one. ``has_base`` is false for a pair linked but never agreed.
     """
 
     link_id: int
-    a_id: str
-    b_id: str
-    a_version: str
-    b_version: str
-    a_hash: str = ""
-    b_hash: str = ""
+    vault_id: str
+    remote_id: str
+    vault_version: str
+    remote_version: str
+    vault_hash: str = ""
+    remote_hash: str = ""
     key: str | None = None
     has_base: bool = True
 

@@ -38,6 +38,13 @@ def default_state_path(config_dir: Path) -> Path:
 
 
 # Named migrations, applied in order; ``meta.schema_version`` is how many have run.
+#
+# The code calls the two sides ``vault`` and ``remote`` (docs/sync.md, "Names"); the file
+# keeps the names it was created with: columns ``a_*`` hold the vault side and ``b_*`` the
+# remote (``a_id`` is the vault id, ``b_version`` the remote version ...), and a base's
+# JSON has the keys ``"a"`` (vault) and ``"b"`` (remote). They are mapped here, in the
+# queries and in ``_load_base`` / ``StateStore._base``, and nowhere else; renaming them
+# would rewrite every row of an existing state file for no change in behaviour.
 MIGRATIONS: tuple[tuple[str, str], ...] = (
     (
         "0001_initial",
@@ -116,13 +123,15 @@ def _load_value(text: str) -> Any:
 
 
 def _load_base(text: str) -> BaseSnapshot:
-    """The base stored as ``text`` (see :meth:`StateStore._base`)."""
+    """The base stored as ``text`` (see :meth:`StateStore._base`): ``"a"`` is the vault's
+    snapshot, ``"b"`` the remote's."""
     data = json.loads(text)
-    a_data, b_data = data["a"], data["b"]
-    if b_data.get("content") == "a":
+    vault_data, remote_data = data["a"], data["b"]
+    if remote_data.get("content") == "a":
         # a copy of the fields: the two snapshots must not share a dict
-        b_data = {**b_data, "fields": dict(a_data["fields"]), "body": a_data["body"]}
-    return BaseSnapshot(SideSnapshot.from_json(a_data), SideSnapshot.from_json(b_data))
+        remote_data = {**remote_data, "fields": dict(vault_data["fields"]),
+                       "body": vault_data["body"]}
+    return BaseSnapshot(SideSnapshot.from_json(vault_data), SideSnapshot.from_json(remote_data))
 
 
 REPAIR_HINT = (
@@ -415,42 +424,46 @@ class StateStore:
             return "?"
 
     @staticmethod
-    def _base(a: SideSnapshot, b: SideSnapshot, enc: SharedEncoder) -> str:
-        """The JSON text of a base. When both sides hold the same content (the usual case
-        right after a sync), the remote side's fields and body are stored once, as
-        ``"content": "a"``: half the bytes to encode, write and read back."""
-        a_text = enc.snapshot(a)
-        if a.body == b.body and same_json(a.fields, b.fields):
-            return '{"a": ' + a_text + ', "b": ' + enc.snapshot(b, content="a") + "}"
-        return '{"a": ' + a_text + ', "b": ' + enc.snapshot(b) + "}"
+    def _base(vault: SideSnapshot, remote: SideSnapshot, enc: SharedEncoder) -> str:
+        """The JSON text of a base: the vault's snapshot under ``"a"``, the remote's under
+        ``"b"`` (the file's names, see :data:`MIGRATIONS`). When both sides hold the same
+        content (the usual case right after a sync), the remote side's fields and body are
+        stored once, as ``"content": "a"``: half the bytes to encode, write and read back."""
+        vault_text = enc.snapshot(vault)
+        if vault.body == remote.body and same_json(vault.fields, remote.fields):
+            return '{"a": ' + vault_text + ', "b": ' + enc.snapshot(remote, content="a") + "}"
+        return '{"a": ' + vault_text + ', "b": ' + enc.snapshot(remote) + "}"
 
     def _save_link(
         self,
         target: str,
         link_id: int | None,
-        a: SideSnapshot,
-        b: SideSnapshot,
+        vault: SideSnapshot,
+        remote: SideSnapshot,
         *,
         key: str | None,
         has_base: bool,
         vault_path: str | None,
         hold_versions: bool = False,
     ) -> int:
-        a_version, b_version = ("", "") if hold_versions or not has_base else (a.version, b.version)
+        vault_version, remote_version = (
+            ("", "") if hold_versions or not has_base else (vault.version, remote.version)
+        )
         base: str | None = None
-        a_hash = b_hash = ""
+        vault_hash = remote_hash = ""
         if has_base:
             # both sides mostly hold the same content: one encoder encodes it once
             enc = SharedEncoder()
-            base = self._base(a, b, enc)
-            a_hash, b_hash = enc.content_hash(a.fields, a.body), enc.content_hash(b.fields, b.body)
-        values = (a.id, b.id, vault_path, a_version, b_version, a_hash, b_hash, key, base,
-                  self._stamp)
+            base = self._base(vault, remote, enc)
+            vault_hash = enc.content_hash(vault.fields, vault.body)
+            remote_hash = enc.content_hash(remote.fields, remote.body)
+        values = (vault.id, remote.id, vault_path, vault_version, remote_version, vault_hash,
+                  remote_hash, key, base, self._stamp)
         c = self._conn
         if link_id is None:
-            # OR REPLACE frees the ids first: the other links of this target holding a_id or
-            # b_id (unique indexes links_a, links_b) are deleted, as a rename may take over
-            # an id another, now deleted, link still holds within this commit.
+            # OR REPLACE frees the ids first: the other links of this target holding this
+            # vault id or remote id (unique indexes links_a, links_b) are deleted, as a rename
+            # may take over an id another, now deleted, link still holds within this commit.
             cur = c.execute(
                 "INSERT OR REPLACE INTO links (target, a_id, b_id, vault_path, a_version,"
                 " b_version, a_hash, b_hash, key, base, updated_at)"
@@ -462,7 +475,7 @@ class StateStore:
         # The same for an existing link (which keeps its row even if it is gone meanwhile).
         c.execute(
             "DELETE FROM links WHERE target=? AND (a_id=? OR b_id=?) AND link_id IS NOT ?",
-            (target, a.id, b.id, link_id),
+            (target, vault.id, remote.id, link_id),
         )
         c.execute(
             "UPDATE links SET a_id=?, b_id=?, vault_path=?, a_version=?, b_version=?,"
@@ -475,8 +488,8 @@ class StateStore:
         self,
         target: str,
         link_id: int | None,
-        a: SideSnapshot,
-        b: SideSnapshot,
+        vault: SideSnapshot,
+        remote: SideSnapshot,
         *,
         key: str | None = None,
         has_base: bool = True,
@@ -495,8 +508,8 @@ class StateStore:
             new_id = self._save_link(
                 target,
                 link_id,
-                a,
-                b,
+                vault,
+                remote,
                 key=key,
                 has_base=has_base,
                 vault_path=vault_path,
