@@ -641,8 +641,13 @@ class VaultSqliteMachine(RuleBasedStateMachine):
             )
             assert vault.body == remote.body, (link.vault_id, vault.body, remote.body)
             snap = snaps[link.link_id]
-            assert (dict(snap.vault.fields), snap.vault.body) == (dict(vault.fields), vault.body), link.vault_id
-            assert (dict(snap.remote.fields), snap.remote.body) == (dict(remote.fields), remote.body), link.remote_id
+            assert (dict(snap.vault.fields), snap.vault.body) == (dict(vault.fields), vault.body), (
+                link.vault_id
+            )
+            assert (dict(snap.remote.fields), snap.remote.body) == (
+                dict(remote.fields),
+                remote.body,
+            ), link.remote_id
 
         # 3. no edit lost: on both sides, or in the conflict log, or in a conflict copy
         both = set()
@@ -672,8 +677,10 @@ class VaultSqliteMachine(RuleBasedStateMachine):
                 # only a link to a renamed note may change (links follow renames); every
                 # byte outside the link spans stays
                 now = (self.root / path).read_bytes() if path in after else None
-                assert now is not None and renamed_this_sync and (
-                    LINK.sub(b"[[]]", now) == LINK.sub(b"[[]]", before_bytes[path])
+                assert (
+                    now is not None
+                    and renamed_this_sync
+                    and (LINK.sub(b"[[]]", now) == LINK.sub(b"[[]]", before_bytes[path]))
                 ), f"{path} was rewritten but nobody touched it"
         for path in set(after) - set(before):
             assert path in by_path or CONFLICT_COPY.search(path), f"stray file {path}"
@@ -696,7 +703,9 @@ class VaultSqliteMachine(RuleBasedStateMachine):
     @invariant()
     def state_links_are_unique(self) -> None:
         links = self.state.links(TARGET).values()
-        assert len({lk.vault_id for lk in links}) == len({lk.remote_id for lk in links}) == len(links)
+        assert (
+            len({lk.vault_id for lk in links}) == len({lk.remote_id for lk in links}) == len(links)
+        )
         assert self.state.pending_journal(TARGET) == []
 
 

@@ -88,8 +88,12 @@ def test_different_fields_changed_on_each_side_merge_without_conflict() -> None:
 
 
 def test_true_conflict_later_side_wins_and_loser_is_reported() -> None:
-    vault = rec("A.md", {**BASE_VAULT.fields, "s": "vault"}, BASE_VAULT.body, modified=T0, title="A")
-    remote = rec("r1", {"s": "remote", "n": 1}, BASE_REMOTE.body, modified=T0 + dt.timedelta(hours=1))
+    vault = rec(
+        "A.md", {**BASE_VAULT.fields, "s": "vault"}, BASE_VAULT.body, modified=T0, title="A"
+    )
+    remote = rec(
+        "r1", {"s": "remote", "n": 1}, BASE_REMOTE.body, modified=T0 + dt.timedelta(hours=1)
+    )
     m = merge_entry(vault, remote, BASE, OPTS)
     (c,) = m.conflicts
     assert (c.field, c.vault_value, c.remote_value, c.winner) == ("s", "vault", "remote", "remote")
@@ -98,7 +102,9 @@ def test_true_conflict_later_side_wins_and_loser_is_reported() -> None:
 
 
 def test_vault_deleting_a_field_the_remote_edited_is_a_conflict() -> None:
-    vault = rec("A.md", {"n": 1, "only_vault": "keep"}, BASE_VAULT.body, modified=T0 + dt.timedelta(hours=1))
+    vault = rec(
+        "A.md", {"n": 1, "only_vault": "keep"}, BASE_VAULT.body, modified=T0 + dt.timedelta(hours=1)
+    )
     remote = rec("r1", {"s": "remote", "n": 1}, BASE_REMOTE.body, modified=T0)
     (c,) = merge_entry(vault, remote, BASE, OPTS).conflicts
     assert c.vault_value is MISSING and c.winner == "vault"
@@ -124,7 +130,10 @@ def test_equal_times_at_the_coarser_precision_use_the_tie_breaker() -> None:
     # the remote (Notion-like) only knows minutes: 12:00:50 and 12:00:10 are equal
     assert decide_winner(vault, remote, BASE, OPTS, (FINE, MINUTE)) == ("vault", "tie_breaker")
     remote_tb = SyncOptions(tie_breaker="remote")
-    assert decide_winner(vault, remote, BASE, remote_tb, (FINE, MINUTE)) == ("remote", "tie_breaker")
+    assert decide_winner(vault, remote, BASE, remote_tb, (FINE, MINUTE)) == (
+        "remote",
+        "tie_breaker",
+    )
     # at full precision the vault is later
     assert decide_winner(vault, remote, BASE, OPTS, (FINE, FINE)) == ("vault", "last_modified")
 
@@ -167,7 +176,9 @@ def test_body_edits_on_both_sides_that_do_not_overlap_merge() -> None:
 
 def test_overlapping_body_edits_are_a_conflict_winner_takes_body() -> None:
     vault = rec("A.md", BASE_VAULT.fields, "one\nTWO vault\nthree\n", modified=T0, title="A")
-    remote = rec("r1", BASE_REMOTE.fields, "one\nTWO remote\nthree\n", modified=T0 + dt.timedelta(minutes=5))
+    remote = rec(
+        "r1", BASE_REMOTE.fields, "one\nTWO remote\nthree\n", modified=T0 + dt.timedelta(minutes=5)
+    )
     m = merge_entry(vault, remote, BASE, OPTS)
     (c,) = m.conflicts
     assert c.field == BODY and c.winner == "remote" and c.vault_value == "one\nTWO vault\nthree\n"
@@ -221,7 +232,9 @@ def test_remote_changes_stamp_the_notes_last_modified_with_remote_time() -> None
 def test_stamp_is_copied_to_a_remote_that_holds_the_field() -> None:
     fields = {"s": "x", "last_modified": "2026-01-01T10:00"}
     vault0, remote0 = rec("A.md", fields), rec("r1", fields)
-    remote = rec("r1", {**fields, "s": "remote"}, modified=dt.datetime(2026, 1, 1, 13, 0, tzinfo=UTC))
+    remote = rec(
+        "r1", {**fields, "s": "remote"}, modified=dt.datetime(2026, 1, 1, 13, 0, tzinfo=UTC)
+    )
     m = merge_entry(vault0, remote, base(vault0, remote0), OPTS, (MINUTE, FINE))
     assert m.vault_fields["last_modified"] == m.remote_fields["last_modified"] == "2026-01-01T13:00"
 
@@ -270,7 +283,9 @@ def test_a_cleared_value_of_a_field_the_remote_holds_is_cleared_in_the_note() ->
 
 
 def test_cleared_on_the_remote_while_edited_in_the_vault_is_a_true_conflict() -> None:
-    remote = rec("r1", {"s": "x"}, BASE_REMOTE.body, modified=T0 + dt.timedelta(hours=1))  # n cleared, later
+    remote = rec(
+        "r1", {"s": "x"}, BASE_REMOTE.body, modified=T0 + dt.timedelta(hours=1)
+    )  # n cleared, later
     vault = rec("A.md", {**BASE_VAULT.fields, "n": 5}, BASE_VAULT.body, modified=T0, title="A")
     m = merge_entry(vault, remote, BASE, OPTS, remote_holds=frozenset({"s", "n"}))
     (c,) = m.conflicts
@@ -282,5 +297,7 @@ def test_a_field_the_remote_holds_is_sent_even_if_it_lacked_it_last_time() -> No
     # the remote added the column since: the vault's edit now goes out
     vault0, remote0 = rec("A.md", {"s": "x", "new": 1}), rec("r1", {"s": "x"})
     vault = rec("A.md", {"s": "x", "new": 2})
-    m = merge_entry(vault, remote0, base(vault0, remote0), OPTS, remote_holds=frozenset({"s", "new"}))
+    m = merge_entry(
+        vault, remote0, base(vault0, remote0), OPTS, remote_holds=frozenset({"s", "new"})
+    )
     assert m.remote_fields["new"] == 2

@@ -31,7 +31,14 @@ def linked(
 ) -> tuple[Link, BaseSnapshot]:
     vault_snap, remote_snap = SideSnapshot.from_record(vault), SideSnapshot.from_record(remote)
     link = Link(
-        link_id, vault_snap.id, remote_snap.id, vault_snap.version, remote_snap.version, vault_snap.content_hash, remote_snap.content_hash, key
+        link_id,
+        vault_snap.id,
+        remote_snap.id,
+        vault_snap.version,
+        remote_snap.version,
+        vault_snap.content_hash,
+        remote_snap.content_hash,
+        key,
     )
     return link, BaseSnapshot(vault_snap, remote_snap)
 
@@ -103,7 +110,9 @@ def test_unchanged_remote_ref_suffices_when_only_vault_changed() -> None:
 
 def test_deleted_in_vault_untouched_remote_is_deleted() -> None:
     # row: deleted in the vault, remote unchanged → delete remote (to trash)
-    plan = plan_sync([rec("Z.md", "z", q=1)], [ref(REMOTE0)], base_of(linked(VAULT0, REMOTE0)), OPTS)
+    plan = plan_sync(
+        [rec("Z.md", "z", q=1)], [ref(REMOTE0)], base_of(linked(VAULT0, REMOTE0)), OPTS
+    )
     delete = [action for action in plan.actions if action.kind == "delete"]
     assert len(delete) == 1 and ops(delete[0]) == [("remote", "delete")]
     assert delete[0].writes[0].expected_version == "b1"
@@ -120,19 +129,31 @@ def test_delete_versus_edit_the_edit_wins_on_both_sides() -> None:
     # row: deleted on one side, edited on the other → re-create on the deleting side
     remote = rec("r1", "b2", status="edited")
     action = only(
-        plan_sync([], [remote], base_of(linked(VAULT0, REMOTE0)), SyncOptions(target="t", force_delete=True))
+        plan_sync(
+            [],
+            [remote],
+            base_of(linked(VAULT0, REMOTE0)),
+            SyncOptions(target="t", force_delete=True),
+        )
     )
     assert action.kind == "recreate" and ops(action) == [("vault", "create")]
     vault = rec("A.md", "a2", status="edited")
     action = only(
-        plan_sync([vault], [], base_of(linked(VAULT0, REMOTE0)), SyncOptions(target="t", force_delete=True))
+        plan_sync(
+            [vault],
+            [],
+            base_of(linked(VAULT0, REMOTE0)),
+            SyncOptions(target="t", force_delete=True),
+        )
     )
     assert action.kind == "recreate" and ops(action) == [("remote", "create")]
 
 
 def test_deleted_on_both_sides_forgets_the_link() -> None:
     # row: gone from both sides → forget the link, write nothing
-    plan = plan_sync([], [], base_of(linked(VAULT0, REMOTE0)), SyncOptions(target="t", force_delete=True))
+    plan = plan_sync(
+        [], [], base_of(linked(VAULT0, REMOTE0)), SyncOptions(target="t", force_delete=True)
+    )
     assert only(plan).kind == "forget"
 
 
@@ -212,7 +233,9 @@ def test_rename_found_by_content_hash() -> None:
 def test_ambiguous_rename_is_not_guessed() -> None:
     # two candidates with the same content: no rename; delete guard + creates instead
     c1, c2 = rec("C1.md", "c1", status="x"), rec("C2.md", "c2", status="x")
-    plan = plan_sync([c1, c2], [REMOTE0], base_of(linked(VAULT0, REMOTE0)), SyncOptions(force_delete=True))
+    plan = plan_sync(
+        [c1, c2], [REMOTE0], base_of(linked(VAULT0, REMOTE0)), SyncOptions(force_delete=True)
+    )
     assert not any(x.renamed_from for x in plan.actions)
 
 

@@ -274,7 +274,9 @@ class SyncMachine(RuleBasedStateMachine):
     @invariant()
     def no_duplicate_links(self) -> None:
         links = self.state.links("m").values()
-        assert len({lk.vault_id for lk in links}) == len({lk.remote_id for lk in links}) == len(links)
+        assert (
+            len({lk.vault_id for lk in links}) == len({lk.remote_id for lk in links}) == len(links)
+        )
 
 
 SyncMachine.TestCase.settings = settings(

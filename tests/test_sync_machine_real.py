@@ -159,7 +159,9 @@ class RealSyncMachine(RuleBasedStateMachine):
         links = self.state.links("r")
         found: set[str] = set()
         for snap in self.state.snapshots("r", links).values():
-            found.update(TOKEN.findall(repr([snap.vault.fields, snap.vault.body, snap.remote.fields])))
+            found.update(
+                TOKEN.findall(repr([snap.vault.fields, snap.vault.body, snap.remote.fields]))
+            )
         return found
 
     def logged_tokens(self) -> set[str]:

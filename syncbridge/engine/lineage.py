@@ -74,13 +74,15 @@ class Lineage:
         where = getattr(remote, "path", None) or f"the {remote.name} target"
         found = []
         if self.predating:
-            found.append(f"{len(self.predating)} record(s) hold an older version than at the"
-                         " last sync")
+            found.append(
+                f"{len(self.predating)} record(s) hold an older version than at the last sync"
+            )
         if self.target_generation is None:
             found.append("it has no record of the syncs made with this state")
         elif self.target_generation < self.state_done:
-            found.append(f"its sync generation is {self.target_generation}, the state's"
-                         f" {self.state_done}")
+            found.append(
+                f"its sync generation is {self.target_generation}, the state's {self.state_done}"
+            )
         if missing:
             found.append(f"{missing} linked record(s) are missing from it")
         return (
@@ -120,8 +122,13 @@ def check_lineage(
     return Lineage(target, done, pending, generation, predating)
 
 
-def stop_if_restored(lineage: Lineage, remote: Adapter, choice: RestoredChoice,
-                     links: Mapping[int, Link], remote_listing: Sequence[RecordRef]) -> None:
+def stop_if_restored(
+    lineage: Lineage,
+    remote: Adapter,
+    choice: RestoredChoice,
+    links: Mapping[int, Link],
+    remote_listing: Sequence[RecordRef],
+) -> None:
     """Raise :class:`TargetRestored` when the target moved back and no choice was made."""
     if choice != "stop" or not lineage.target_behind:
         return
@@ -139,8 +146,13 @@ def unread_links(links: Mapping[int, Link]) -> dict[int, Link]:
 
 def _content_of(side: SideSnapshot, record: Record) -> SideSnapshot:
     """``side``'s ids and version with ``record``'s content."""
-    return replace(side, fields=dict(record.fields), body=record.body, title=record.title,
-                   class_name=record.class_name)
+    return replace(
+        side,
+        fields=dict(record.fields),
+        body=record.body,
+        title=record.title,
+        class_name=record.class_name,
+    )
 
 
 def rebase_restored(
@@ -165,11 +177,13 @@ def rebase_restored(
         vault_rec, remote_rec = vault.get(link.vault_id), remote.get(link.remote_id)
         old = snapshots.get(link_id)
         vault_side = (
-            SideSnapshot.from_record(vault_rec) if vault_rec is not None
+            SideSnapshot.from_record(vault_rec)
+            if vault_rec is not None
             else (old.vault if old else None)
         )
         remote_side = (
-            SideSnapshot.from_record(remote_rec) if remote_rec is not None
+            SideSnapshot.from_record(remote_rec)
+            if remote_rec is not None
             else (old.remote if old else None)
         )
         if vault_side is None or remote_side is None:
@@ -179,14 +193,16 @@ def rebase_restored(
             source = vault_rec if vault_rec is not None else remote_rec
             assert source is not None
             snap = BaseSnapshot(_content_of(vault_side, source), _content_of(remote_side, source))
-            out_links[link_id] = replace(link, vault_version=vault_side.version, remote_version="",
-                                         has_base=True)
+            out_links[link_id] = replace(
+                link, vault_version=vault_side.version, remote_version="", has_base=True
+            )
         else:
             source = remote_rec if remote_rec is not None else vault_rec
             assert source is not None
             snap = BaseSnapshot(_content_of(vault_side, source), _content_of(remote_side, source))
-            out_links[link_id] = replace(link, vault_version="", remote_version=remote_side.version,
-                                         has_base=True)
+            out_links[link_id] = replace(
+                link, vault_version="", remote_version=remote_side.version, has_base=True
+            )
         out_snaps[link_id] = snap
     return BaseState(out_links, out_snaps)
 
@@ -204,11 +220,16 @@ def log_overwritten(plan: Plan, choice: RestoredChoice) -> Plan:
                 continue
             for change in w.changes:
                 if choice == "take_target":
-                    extra.append(FieldConflict(change.field, change.old, change.new,
-                                               "remote", "restored_target"))
+                    extra.append(
+                        FieldConflict(
+                            change.field, change.old, change.new, "remote", "restored_target"
+                        )
+                    )
                 else:
-                    extra.append(FieldConflict(change.field, change.new, change.old,
-                                               "vault", "restored_target"))
-        actions.append(replace(action, conflicts=(*action.conflicts, *extra)) if extra
-                       else action)
+                    extra.append(
+                        FieldConflict(
+                            change.field, change.new, change.old, "vault", "restored_target"
+                        )
+                    )
+        actions.append(replace(action, conflicts=(*action.conflicts, *extra)) if extra else action)
     return replace(plan, actions=tuple(actions))

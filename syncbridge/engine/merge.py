@@ -296,8 +296,12 @@ def _merge_fields(m: _Merging, remote_holds: frozenset[str] | None) -> None:
             continue  # neither side changed it since the last agreement
         if key in computed:
             if vault_changed or remote_value != vault_value:
-                if (remote_changed or m.base is None) and remote_value is not MISSING \
-                        and remote_value != vault_value and remote_value not in (None, "", []):
+                if (
+                    (remote_changed or m.base is None)
+                    and remote_value is not MISSING
+                    and remote_value != vault_value
+                    and remote_value not in (None, "", [])
+                ):
                     # typed on the remote into a field the vault computes: the vault's
                     # value is put back, and the typed one kept in the conflict log
                     m.conflicts.append(
@@ -396,8 +400,9 @@ def _stamp_last_modified(m: _Merging) -> None:
         and remote_wrote_vault
         and m.remote.modified is not None
     ):
-        stamp = format_local_time(m.remote.modified, m.options.timezone,
-                                  m.caps[0].timestamp_precision)
+        stamp = format_local_time(
+            m.remote.modified, m.options.timezone, m.caps[0].timestamp_precision
+        )
         own = m.vault.fields.get(lm)
         if not (isinstance(own, str) and own > stamp and own != m.base_vault_fields.get(lm)):
             m.put("vault", lm, stamp)

@@ -327,8 +327,13 @@ def _skip_unreadable(p: _Planning) -> None:
         if problem is not None:
             # exists but cannot be read (broken frontmatter): skip it, never delete it
             p.actions.append(
-                EntryAction("skip", f"unreadable: {problem}", link=link, subject=link.vault_id,
-                            blocking=True)
+                EntryAction(
+                    "skip",
+                    f"unreadable: {problem}",
+                    link=link,
+                    subject=link.vault_id,
+                    blocking=True,
+                )
             )
         else:
             p.links[link.link_id] = link
@@ -338,8 +343,9 @@ def _skip_unreadable(p: _Planning) -> None:
         for bad_id, problem in bad.items():
             if bad_id not in linked:
                 # new and unreadable: nothing to send until it can be read
-                p.actions.append(EntryAction("skip", f"unreadable: {problem}", subject=bad_id,
-                                             blocking=True))
+                p.actions.append(
+                    EntryAction("skip", f"unreadable: {problem}", subject=bad_id, blocking=True)
+                )
     p.free_vault = {i: r for i, r in p.vault.items() if i not in linked_vault}
     p.free_remote = {i: r for i, r in p.remote.items() if i not in linked_remote}
 
@@ -395,8 +401,13 @@ def _plan_linked(p: _Planning) -> None:
         if problem is not None:
             # shares its id with another record: frozen (link and base kept) until fixed
             p.actions.append(
-                EntryAction("skip", problem, link=link,
-                            subject=vault_id if vault_id in p.vault else remote_id, blocking=True)
+                EntryAction(
+                    "skip",
+                    problem,
+                    link=link,
+                    subject=vault_id if vault_id in p.vault else remote_id,
+                    blocking=True,
+                )
             )
             continue
         vault, remote = p.vault.get(vault_id), p.remote.get(remote_id)
@@ -426,8 +437,15 @@ def _plan_linked(p: _Planning) -> None:
         )
     for rid in [rid for rid in p.free_remote if rid in dup_remote]:
         remote_rec = p.free_remote.pop(rid)
-        p.actions.append(EntryAction("skip", dup_remote[rid], remote=remote_rec, blocking=True,
-                                     subject=_remote_name(remote_rec, None)))
+        p.actions.append(
+            EntryAction(
+                "skip",
+                dup_remote[rid],
+                remote=remote_rec,
+                blocking=True,
+                subject=_remote_name(remote_rec, None),
+            )
+        )
 
 
 def _keep_filtered_out(p: _Planning) -> None:
@@ -478,12 +496,24 @@ def _pair_unlinked(p: _Planning) -> None:
         p.actions.append(_plan_pair(vault_rec, remote_rec, p.options, p.capabilities, held))
     for amb in pairing.ambiguous:
         for vault_id in amb.vault_ids:
-            p.actions.append(EntryAction("skip", amb.message(vault_id, "vault"),
-                                         vault=p.free_vault.pop(vault_id), blocking=True))
+            p.actions.append(
+                EntryAction(
+                    "skip",
+                    amb.message(vault_id, "vault"),
+                    vault=p.free_vault.pop(vault_id),
+                    blocking=True,
+                )
+            )
         for remote_id in amb.remote_ids:
-            p.actions.append(EntryAction("skip", amb.message(remote_id, "remote"),
-                                         remote=p.free_remote.pop(remote_id),
-                                         subject=amb.remote_label(remote_id), blocking=True))
+            p.actions.append(
+                EntryAction(
+                    "skip",
+                    amb.message(remote_id, "remote"),
+                    remote=p.free_remote.pop(remote_id),
+                    subject=amb.remote_label(remote_id),
+                    blocking=True,
+                )
+            )
 
 
 def _plan_new(p: _Planning) -> None:
@@ -542,9 +572,12 @@ def _duplicate_holders(
     sides = ((vault, linked_key_vault), (remote, linked_key_remote))
     # records without an id are left out: they share nothing
     keys = [
-        {rid: k for rid, r in listing.items()
-         if (k := key_of(r.fields, id_field) if isinstance(r, Record) else linked_key.get(rid))
-         is not None}
+        {
+            rid: k
+            for rid, r in listing.items()
+            if (k := key_of(r.fields, id_field) if isinstance(r, Record) else linked_key.get(rid))
+            is not None
+        }
         for listing, linked_key in sides
     ]
 
@@ -570,8 +603,9 @@ def _duplicate_holders(
                 out[i][holder] = duplicate_id_message(id_field, key, others, what=what)
         # an unlinked record carrying the id of an entry linked on the other side
         other_linked = sides[1 - i][1]
-        linked_other = {k: rid for rid, k in keys[1 - i].items()
-                        if k is not None and rid in other_linked}
+        linked_other = {
+            k: rid for rid, k in keys[1 - i].items() if k is not None and rid in other_linked
+        }
         for rid, held in keys[i].items():
             if held is None or rid in linked_key or rid in out[i] or held not in linked_other:
                 continue
@@ -715,8 +749,13 @@ def _plan_link(
         if not remote_changed and not _deletes_safely(caps[1]):
             # a check-then-delete remote without a trash could destroy an edit made between
             # its check and its delete: keep the record, say so (every run, until resolved)
-            return EntryAction("skip", f"deleted in the vault; {UNSAFE_DELETE}", link=link,
-                               remote=remote, subject=link.vault_id)
+            return EntryAction(
+                "skip",
+                f"deleted in the vault; {UNSAFE_DELETE}",
+                link=link,
+                remote=remote,
+                subject=link.vault_id,
+            )
         if not remote_changed:
             # deleted in the vault, untouched on the remote: delete there (to its trash)
             return EntryAction(
@@ -725,8 +764,7 @@ def _plan_link(
                 link=link,
                 remote=remote,
                 writes=(
-                    Write("remote", "delete", record_id=remote.id,
-                          expected_version=remote.version),
+                    Write("remote", "delete", record_id=remote.id, expected_version=remote.version),
                 ),
             )
         remote_rec = _need(remote, f"remote record {remote.id}")
@@ -746,8 +784,9 @@ def _plan_link(
     if remote is None:
         if not vault_changed and not _deletes_safely(caps[0]):
             # the same rule for a vault side that checks, then deletes, without a trash
-            return EntryAction("skip", f"deleted on the remote; {UNSAFE_DELETE}", link=link,
-                               vault=vault)
+            return EntryAction(
+                "skip", f"deleted on the remote; {UNSAFE_DELETE}", link=link, vault=vault
+            )
         if not vault_changed:
             # deleted on the remote, untouched in the vault: delete the note (to .trash)
             return EntryAction(
@@ -776,8 +815,9 @@ def _plan_link(
     )
     if reason is not None:
         # filtered out after being linked: frozen, the remote record is kept, not deleted
-        return EntryAction("skip", f"filtered out: {reason}", link=link, vault=vault_rec,
-                           remote=remote_rec)
+        return EntryAction(
+            "skip", f"filtered out: {reason}", link=link, vault=vault_rec, remote=remote_rec
+        )
     held = remote_fields.get(remote_rec.class_name)
     merged = merge_entry(
         vault_rec, remote_rec, snap if link.has_base else None, options, caps, held
@@ -805,8 +845,15 @@ def _plan_pair(
     """Two unlinked records found to be the same entry: link them and merge with no base."""
     merged = merge_entry(vault, remote, None, options, caps, held)
     return _action_from_merge(
-        "pair", "same entry on both sides, not linked yet", None, vault, remote, merged, options,
-        caps, None,
+        "pair",
+        "same entry on both sides, not linked yet",
+        None,
+        vault,
+        remote,
+        merged,
+        options,
+        caps,
+        None,
     )
 
 

@@ -129,8 +129,11 @@ def _load_base(text: str) -> BaseSnapshot:
     vault_data, remote_data = data["a"], data["b"]
     if remote_data.get("content") == "a":
         # a copy of the fields: the two snapshots must not share a dict
-        remote_data = {**remote_data, "fields": dict(vault_data["fields"]),
-                       "body": vault_data["body"]}
+        remote_data = {
+            **remote_data,
+            "fields": dict(vault_data["fields"]),
+            "body": vault_data["body"],
+        }
     return BaseSnapshot(SideSnapshot.from_json(vault_data), SideSnapshot.from_json(remote_data))
 
 
@@ -172,8 +175,9 @@ class _Guard:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: object) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: object
+    ) -> None:
         if exc is None or isinstance(exc, StateError | DamagedFile | StorageFailure):
             return
         if isinstance(exc, sqlite3.Error | OSError | ValueError | KeyError | TypeError):
@@ -204,8 +208,9 @@ class _Transaction:
         store._depth += 1
         return store._conn
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: object) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: object
+    ) -> None:
         store = self._store
         store._depth -= 1
         if not self._outer:
@@ -389,8 +394,17 @@ class StateStore:
             # loaded in every run, so this is most of what a no-op sync holds (issue 14).
             intern = sys.intern
             return {
-                r[0]: Link(r[0], intern(r[1]), intern(r[2]), intern(r[3]), intern(r[4]),
-                           r[5], r[5] if r[6] == r[5] else r[6], r[7], bool(r[8]))
+                r[0]: Link(
+                    r[0],
+                    intern(r[1]),
+                    intern(r[2]),
+                    intern(r[3]),
+                    intern(r[4]),
+                    r[5],
+                    r[5] if r[6] == r[5] else r[6],
+                    r[7],
+                    bool(r[8]),
+                )
                 for r in rows
             }
 
@@ -408,8 +422,10 @@ class StateStore:
                     (target, *chunk),
                 ).fetchall()
             for link_id, base in rows:
-                with _Guard(self.path, f"reading the saved state of link {link_id}"
-                            f" ({self._link_name(link_id)})"):
+                with _Guard(
+                    self.path,
+                    f"reading the saved state of link {link_id} ({self._link_name(link_id)})",
+                ):
                     out[link_id] = _load_base(base)
         return out
 
@@ -457,8 +473,18 @@ class StateStore:
             base = self._base(vault, remote, enc)
             vault_hash = enc.content_hash(vault.fields, vault.body)
             remote_hash = enc.content_hash(remote.fields, remote.body)
-        values = (vault.id, remote.id, vault_path, vault_version, remote_version, vault_hash,
-                  remote_hash, key, base, self._stamp)
+        values = (
+            vault.id,
+            remote.id,
+            vault_path,
+            vault_version,
+            remote_version,
+            vault_hash,
+            remote_hash,
+            key,
+            base,
+            self._stamp,
+        )
         c = self._conn
         if link_id is None:
             # OR REPLACE frees the ids first: the other links of this target holding this
