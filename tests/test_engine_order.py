@@ -1,0 +1,88 @@
+"""Creates in link order (syncbridge.engine.order): targets first, cycles kept whole."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from syncbridge.adapter import Record
+from syncbridge.engine.order import creates_in_link_order, link_order, link_targets
+from syncbridge.engine.plan import EntryAction, Write
+from syncbridge.wikilinks import LinkResolver
+
+
+def _rec(path: str, body: str = "", **fields: object) -> Record:
+    return Record(class_name="note", fields=fields, body=body, id=path)
+
+
+def test_link_targets_reads_body_and_fields_as_obsidian_resolves_them() -> None:
+    resolver = LinkResolver(["A.md", "Sub/B.md", "C.md", "D.md"])
+    rec = _rec(
+        "A.md",
+        "see [[B]] and [[C#Heading|c]], `[[D]]` in code, [[A]] itself, [[Nowhere]]",
+        related=["[[D]]", "[[B]]"],
+    )
+    assert link_targets(rec, resolver) == ["Sub/B.md", "C.md", "D.md"]
+
+
+def test_link_order_puts_targets_first_and_keeps_the_rest_in_place() -> None:
+    links = {"a": ["c"], "b": [], "c": ["d"], "d": [], "e": ["b"]}
+    assert link_order(list(links), links.__getitem__) == ["d", "c", "a", "b", "e"]
+
+
+def test_a_cycle_is_placed_once_and_nothing_is_lost() -> None:
+    links = {"a": ["b"], "b": ["a"], "c": ["a"]}
+    assert link_order(list(links), links.__getitem__) == ["b", "a", "c"]
+
+
+def test_links_outside_the_ids_are_ignored() -> None:
+    assert link_order(["x", "y"], lambda i: ["elsewhere", i]) == ["x", "y"]
+
+
+def test_a_long_chain_needs_no_recursion() -> None:
+    ids = [f"n{i}" for i in range(5000)]
+    order = link_order(ids, lambda i: [f"n{int(i[1:]) + 1}"])
+    assert order == list(reversed(ids))
+
+
+@given(st.dictionaries(st.integers(0, 30), st.lists(st.integers(0, 30), max_size=4),
+                       max_size=25))
+def test_every_id_once_and_acyclic_links_are_honoured(graph: dict[int, list[int]]) -> None:
+    ids = [str(i) for i in graph]
+    targets = {str(k): [str(v) for v in vs] for k, vs in graph.items()}
+    order = link_order(ids, lambda i: targets[i])
+    assert sorted(order) == sorted(ids)
+    pos = {i: n for n, i in enumerate(order)}
+
+    def reaches(src: str, dst: str) -> bool:
+        seen, todo = set(), [src]
+        while todo:
+            node = todo.pop()
+            for t in targets.get(node, []):
+                if t == dst:
+                    return True
+                if t in pos and t not in seen:
+                    seen.add(t)
+                    todo.append(t)
+        return False
+
+    for src, outs in targets.items():
+        for dst in outs:
+            if dst in pos and dst != src and not reaches(dst, src):
+                assert pos[dst] < pos[src], (src, dst, order)
+
+
+def test_only_remote_creates_move_and_only_among_their_own_places() -> None:
+    def create(path: str) -> EntryAction:
+        rec = _rec(path)
+        return EntryAction("create", "new", a=rec, writes=(Write("remote", "create", rec),))
+
+    update = EntryAction("update", "changed", a=_rec("U.md"),
+                         writes=(Write("remote", "update", _rec("U.md")),))
+    vault_create = EntryAction("create", "new on the remote", b=_rec("r1"),
+                               writes=(Write("vault", "create", _rec("V.md")),))
+    actions = [create("A.md"), update, create("B.md"), vault_create, create("C.md")]
+    rank = {"C.md": 0, "A.md": 1, "B.md": 2}
+    out = creates_in_link_order(actions, rank)
+    assert [a.a.id if a.a else a.b.id for a in out] == ["C.md", "U.md", "A.md", "r1", "B.md"]
+    assert out[1] is update and out[3] is vault_create
