@@ -31,8 +31,33 @@ def test_link_order_puts_targets_first_and_keeps_the_rest_in_place() -> None:
 
 
 def test_a_cycle_is_placed_once_and_nothing_is_lost() -> None:
+    # a is linked to most (by b and c): it goes first and alone waits for its target
     links = {"a": ["b"], "b": ["a"], "c": ["a"]}
-    assert link_order(list(links), links.__getitem__) == ["b", "a", "c"]
+    assert link_order(list(links), links.__getitem__) == ["a", "b", "c"]
+
+
+def _waiting(order: list[str], links: dict[str, list[str]]) -> list[str]:
+    pos = {i: n for n, i in enumerate(order)}
+    return [i for i in order if any(pos[t] > pos[i] for t in links[i] if t in pos)]
+
+
+def test_a_chain_of_mutual_links_leaves_every_other_note_waiting() -> None:
+    """Each note links to the one before and after it (benchmarks/notion_sync.py
+    --forward-links): one of each pair must wait, and no more than one of each pair
+    does (a depth-first order would leave all but the last waiting)."""
+    n = 40
+    ids = [f"n{i:02d}" for i in range(n)]
+    links = {ids[i]: [ids[j] for j in (i - 1, i + 1) if 0 <= j < n] for i in range(n)}
+    order = link_order(ids, links.__getitem__)
+    assert sorted(order) == ids
+    assert len(_waiting(order, links)) == n // 2
+
+
+def test_a_cycle_waits_for_nothing_outside_it() -> None:
+    links = {"x": ["a"], "a": ["b", "d"], "b": ["a"], "d": []}
+    order = link_order(list(links), links.__getitem__)
+    assert order.index("d") < order.index("a") and order[-1] == "x"
+    assert len(_waiting(order, links)) == 1
 
 
 def test_links_outside_the_ids_are_ignored() -> None:

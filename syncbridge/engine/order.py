@@ -16,13 +16,16 @@ they held.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import heapq
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 from syncbridge.adapter import Record
 from syncbridge.engine.plan import EntryAction
 from syncbridge.wikilinks import LinkResolver, find_links, links_in_value
 
-__all__ = ["creates_in_link_order", "link_order", "link_targets", "remote_create_id"]
+__all__ = [
+    "create_rank", "creates_in_link_order", "link_order", "link_targets", "remote_create_id",
+]
 
 
 def link_targets(record: Record, resolver: LinkResolver) -> list[str]:
@@ -46,33 +49,104 @@ def link_targets(record: Record, resolver: LinkResolver) -> list[str]:
 
 def link_order(ids: Sequence[str], targets_of: Callable[[str], Iterable[str]]) -> list[str]:
     """``ids`` ordered so that each comes after the ids among ``ids`` it links to
-    (``targets_of``), depth first; where links form a cycle, the id met first in ``ids``
-    waits for the rest of the cycle only as far as the cycle allows. Ids that link to
-    nothing among ``ids`` keep their relative order. Iterative (no recursion limit)."""
+    (``targets_of``, asked once per id). Links that go round in a cycle cannot all be
+    honoured: within each group of ids that reach one another, the ids whose targets are
+    all placed go next, and when none is left, the id the most unplaced ones link to goes
+    (it will wait for some of its own targets), so few ids wait: of a chain of notes each
+    linking to the one before and after it, every other one instead of all but one.
+    Groups come after the groups they link to; ids that link to nothing among ``ids``
+    keep their relative order. Iterative (no recursion limit)."""
     rank = {record_id: n for n, record_id in enumerate(ids)}
-
-    def deps(record_id: str) -> list[str]:
-        return sorted({t for t in targets_of(record_id) if t in rank and t != record_id},
-                      key=rank.__getitem__)
-
+    deps = {
+        record_id: sorted({t for t in targets_of(record_id) if t in rank and t != record_id},
+                          key=rank.__getitem__)
+        for record_id in ids
+    }
     out: list[str] = []
-    state: dict[str, int] = {}  # 1 on the path being walked, 2 placed
+    for group in _groups(ids, deps):
+        out.extend(group if len(group) == 1 else _break_cycles(group, deps, rank))
+    return out
+
+
+def _groups(ids: Sequence[str], deps: Mapping[str, Sequence[str]]) -> Iterator[list[str]]:
+    """The strongly connected components of the link graph (Tarjan's algorithm, without
+    recursion), each after every component it links to."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
     for root in ids:
-        if root in state:
+        if root in index:
             continue
-        state[root] = 1
-        stack = [(root, iter(deps(root)))]
-        while stack:
-            node, pending = stack[-1]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        work = [(root, iter(deps[root]))]
+        while work:
+            node, pending = work[-1]
             for dep in pending:
-                if dep not in state:
-                    state[dep] = 1
-                    stack.append((dep, iter(deps(dep))))
+                if dep not in index:
+                    index[dep] = low[dep] = len(index)
+                    stack.append(dep)
+                    on_stack.add(dep)
+                    work.append((dep, iter(deps[dep])))
                     break
+                if dep in on_stack:
+                    low[node] = min(low[node], index[dep])
             else:
-                stack.pop()
-                state[node] = 2
-                out.append(node)
+                work.pop()
+                if work:
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[node])
+                if low[node] == index[node]:
+                    group: list[str] = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        group.append(member)
+                        if member == node:
+                            break
+                    yield group
+
+
+def _break_cycles(
+    group: list[str], deps: Mapping[str, Sequence[str]], rank: Mapping[str, int]
+) -> list[str]:
+    """The ids of one strongly connected ``group`` in an order that leaves few of them
+    placed before one of their targets (see :func:`link_order`); ties by ``rank``."""
+    members = set(group)
+    inner = {m: [d for d in deps[m] if d in members] for m in group}
+    linkers: dict[str, list[str]] = {m: [] for m in group}
+    for m in group:
+        for d in inner[m]:
+            linkers[d].append(m)
+    unplaced_targets = {m: len(inner[m]) for m in group}
+    wanted = {m: len(linkers[m]) for m in group}
+    ready: list[tuple[int, str]] = []  # every target placed: by rank
+    most_wanted = [(-wanted[m], rank[m], m) for m in group]
+    heapq.heapify(most_wanted)
+    placed: set[str] = set()
+    out: list[str] = []
+    while len(out) < len(group):
+        if ready:
+            node = heapq.heappop(ready)[1]
+            if node in placed:
+                continue
+        else:
+            count, _, node = heapq.heappop(most_wanted)
+            if node in placed or -count != wanted[node]:
+                continue  # placed, or an outdated count
+        placed.add(node)
+        out.append(node)
+        for linker in linkers[node]:
+            if linker not in placed:
+                unplaced_targets[linker] -= 1
+                if unplaced_targets[linker] == 0:
+                    heapq.heappush(ready, (rank[linker], linker))
+        for target in inner[node]:
+            if target not in placed:
+                wanted[target] -= 1
+                heapq.heappush(most_wanted, (-wanted[target], rank[target], target))
     return out
 
 
@@ -96,3 +170,11 @@ def creates_in_link_order(
     for n, action in zip(slots, ordered, strict=True):
         out[n] = action
     return out
+
+
+def create_rank(records: Iterable[Record], resolver: LinkResolver) -> dict[str, int]:
+    """Each of ``records``' ids → its place in link order (:func:`link_order` over the
+    records' :func:`link_targets`, in the order given). Consumes ``records`` once, keeping
+    only each one's link targets (a caller may read them a chunk at a time)."""
+    targets = {r.id: link_targets(r, resolver) for r in records if r.id is not None}
+    return {i: n for n, i in enumerate(link_order(list(targets), targets.__getitem__))}
