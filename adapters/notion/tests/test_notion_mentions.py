@@ -10,6 +10,7 @@ not know comes back as a link to it; renames on either side keep the mentions.
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -289,7 +290,7 @@ def test_notes_linked_to_are_created_first_so_no_second_pass_is_needed(run: Run)
     written with its mention at once: no second pass updates a block."""
     vault = run.root / "vault"
     chain = [f"Step {n}" for n in range(6)]
-    for here, there in zip(chain, chain[1:], strict=False):
+    for here, there in pairwise(chain):
         (vault / "Tasks" / f"{here}.md").write_text(
             f"---\nfileClass: task\n---\nThen [[{there}]].\n", encoding="utf-8")
     (vault / "Tasks" / f"{chain[-1]}.md").write_text(
@@ -303,7 +304,7 @@ def test_notes_linked_to_are_created_first_so_no_second_pass_is_needed(run: Run)
     ids = {t: run.page(t)["id"] for t in chain}
     created = [p["id"] for p in run.server.store.pages.values() if p["id"] in ids.values()]
     assert created == [ids[t] for t in reversed(chain)]
-    for here, there in zip(chain, chain[1:], strict=False):
+    for here, there in pairwise(chain):
         assert _mentioned(_rich(_blocks(run, ids[here])[0])) == [ids[there]]
     assert run.remote.cache.mentions_pending() == {}
     assert notes(vault) == before
