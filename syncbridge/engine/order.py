@@ -113,19 +113,34 @@ def _break_cycles(
     group: list[str], deps: Mapping[str, Sequence[str]], rank: Mapping[str, int]
 ) -> list[str]:
     """The ids of one strongly connected ``group`` in an order that leaves few of them
-    placed before one of their targets (see :func:`link_order`); ties by ``rank``."""
+    placed before one of their targets (see :func:`link_order`). When no id has all its
+    targets placed, the next is the one the most unplaced ids link to, then the one that
+    is the last unplaced target of the most ids (placing it lets them follow), then by
+    ``rank``."""
     members = set(group)
     inner = {m: [d for d in deps[m] if d in members] for m in group}
     linkers: dict[str, list[str]] = {m: [] for m in group}
     for m in group:
         for d in inner[m]:
             linkers[d].append(m)
-    unplaced_targets = {m: len(inner[m]) for m in group}
-    wanted = {m: len(linkers[m]) for m in group}
-    ready: list[tuple[int, str]] = []  # every target placed: by rank
-    most_wanted = [(-wanted[m], rank[m], m) for m in group]
-    heapq.heapify(most_wanted)
+    left = {m: len(inner[m]) for m in group}  # targets not placed yet
+    wanted = {m: len(linkers[m]) for m in group}  # unplaced ids linking to it
+    last_of = {m: 0 for m in group}  # unplaced ids it is the last unplaced target of
     placed: set[str] = set()
+
+    def last_target(linker: str) -> str:
+        return next(t for t in inner[linker] if t not in placed)
+
+    for m in group:
+        if left[m] == 1:
+            last_of[last_target(m)] += 1
+    ready: list[tuple[int, str]] = []  # every target placed: by rank
+    best = [(-wanted[m], -last_of[m], rank[m], m) for m in group]
+    heapq.heapify(best)
+
+    def push(node: str) -> None:
+        heapq.heappush(best, (-wanted[node], -last_of[node], rank[node], node))
+
     out: list[str] = []
     while len(out) < len(group):
         if ready:
@@ -133,20 +148,29 @@ def _break_cycles(
             if node in placed:
                 continue
         else:
-            count, _, node = heapq.heappop(most_wanted)
-            if node in placed or -count != wanted[node]:
-                continue  # placed, or an outdated count
+            w, n_last, _, node = heapq.heappop(best)
+            if node in placed or -w != wanted[node] or -n_last != last_of[node]:
+                continue  # placed, or outdated counts
+            if left[node] == 1:  # it waits for its last target, counted there
+                target = last_target(node)
+                last_of[target] -= 1
+                push(target)
         placed.add(node)
         out.append(node)
         for linker in linkers[node]:
-            if linker not in placed:
-                unplaced_targets[linker] -= 1
-                if unplaced_targets[linker] == 0:
-                    heapq.heappush(ready, (rank[linker], linker))
+            if linker in placed:
+                continue
+            left[linker] -= 1
+            if left[linker] == 0:
+                heapq.heappush(ready, (rank[linker], linker))
+            elif left[linker] == 1:
+                target = last_target(linker)
+                last_of[target] += 1
+                push(target)
         for target in inner[node]:
             if target not in placed:
                 wanted[target] -= 1
-                heapq.heappush(most_wanted, (-wanted[target], rank[target], target))
+                push(target)
     return out
 
 
