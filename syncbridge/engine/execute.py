@@ -777,8 +777,10 @@ def _in_link_order(
     (:mod:`syncbridge.engine.order`), and that order (id → place). Reads the streamed notes
     once more, a chunk at a time, for their links only (nothing is kept but their link
     targets); the planned creates' records are in the plan already."""
-    resolver = LinkResolver([r.id for r in listed])
     planned = [a.a for a in plan.actions if remote_create_id(a) and isinstance(a.a, Record)]
+    if len(planned) + len(streamed) < 2:
+        return plan, streamed, {}  # nothing to order (the daemon's usual pass)
+    resolver = LinkResolver([r.id for r in listed])
 
     def records() -> Iterator[Record]:
         yield from planned
