@@ -254,7 +254,10 @@ def subprocess_open(root: Path, cache: Path) -> dict[str, float]:
     started = time.perf_counter()
     out = subprocess.run(
         [sys.executable, "-c", _SUBPROCESS_OPEN, str(root), str(cache)],
-        check=True, capture_output=True, text=True, cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     wall = time.perf_counter() - started
     result: dict[str, float] = json.loads(out.stdout)
@@ -292,8 +295,10 @@ def edit_targets(vault: Vault, n: int) -> list[tuple[str, str]]:
         data = vault.abspath(rel).read_bytes()
         if data in seen:
             continue  # a copy of a note already chosen: pick distinct notes
-        key = next((k for k, v in entry.fields.items()
-                    if isinstance(k, str) and not isinstance(v, dict)), None)
+        key = next(
+            (k for k, v in entry.fields.items() if isinstance(k, str) and not isinstance(v, dict)),
+            None,
+        )
         if key is None:
             continue
         seen.add(data)
@@ -318,8 +323,11 @@ def _outside_span_kept(before: str, after: str, key: str) -> bool:
     start = before.rfind("\n", 0, fm_start + span.start) + 1
     eol = before.find("\n", fm_start + span.end - 1 if span.ends_line else fm_start + span.end)
     end = len(before) if eol < 0 else eol + 1
-    return after.startswith(before[:start]) and after.endswith(before[end:]) and \
-        len(after) >= start + len(before) - end
+    return (
+        after.startswith(before[:start])
+        and after.endswith(before[end:])
+        and len(after) >= start + len(before) - end
+    )
 
 
 def _changed_lines(before: str, after: str) -> int:
@@ -357,8 +365,13 @@ def naive_edits(targets: list[tuple[str, str]], originals: dict[str, bytes]) -> 
     times: list[float] = []
     kept = failed = 0
     lines: list[int] = []
-    damage = {"keys reordered": 0, "comment lines dropped": 0, "other values re-typed": 0,
-              "flow lists turned into block lists": 0, "body or final newline changed": 0}
+    damage = {
+        "keys reordered": 0,
+        "comment lines dropped": 0,
+        "other values re-typed": 0,
+        "flow lists turned into block lists": 0,
+        "body or final newline changed": 0,
+    }
     for rel, key in targets:
         text = originals[rel].decode()
         started = time.perf_counter()
@@ -383,7 +396,8 @@ def naive_edits(targets: list[tuple[str, str]], originals: dict[str, bytes]) -> 
         damage["keys reordered"] += [k for k in new_values if k != key] != others
         damage["comment lines dropped"] += _comments(new_fm) < _comments(old_fm)
         damage["other values re-typed"] += any(
-            comparable(new_values.get(k)) != comparable(old_values[k]) for k in others)
+            comparable(new_values.get(k)) != comparable(old_values[k]) for k in others
+        )
         damage["flow lists turned into block lists"] += ": [" in old_fm and ": [" not in new_fm
         damage["body or final newline changed"] += after.body != before.body
     return {"times": times, "kept": kept, "failed": failed, "lines": lines, "damage": damage}
@@ -446,18 +460,34 @@ def run(n: int, runs: int) -> str:
             cached=lambda: library_read_all(root, cache),
             naive=lambda: naive_load_all(files),
         )
-        print(f"open + read every field: { {k: t.runs for k, t in read_all.items()} }",
-              file=sys.stderr)
+        print(
+            f"open + read every field: { {k: t.runs for k, t in read_all.items()} }",
+            file=sys.stderr,
+        )
 
         breakdown = phases(root)
         readable = sum(1 for e in vault.entries().values() if e.ok)
         with_fm = sum(1 for e in vault.entries().values() if e.has_frontmatter)
         return render(
-            n=len(files), size=size, readable=readable, with_fm=with_fm,
-            serial=serial, rescan=rescan, cached=cached,
-            cache_bytes=cache_bytes, fresh=fresh, pf=pf, pf_failed=pf_failed, rt=rt,
-            rt_failed=rt_failed, ours=ours, naive=naive, runs=runs, phases=breakdown,
-            load=load, read_all=read_all,
+            n=len(files),
+            size=size,
+            readable=readable,
+            with_fm=with_fm,
+            serial=serial,
+            rescan=rescan,
+            cached=cached,
+            cache_bytes=cache_bytes,
+            fresh=fresh,
+            pf=pf,
+            pf_failed=pf_failed,
+            rt=rt,
+            rt_failed=rt_failed,
+            ours=ours,
+            naive=naive,
+            runs=runs,
+            phases=breakdown,
+            load=load,
+            read_all=read_all,
         )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -486,14 +516,26 @@ def render(**f: Any) -> str:
 
     rows = [
         ("cold index, serial (`Vault.open`, no cache, 1 process)", serial, ""),
-        ("warm rescan, nothing changed (`rescan()`, same process)", rescan,
-         f"{rescan.median / cold:.1%} of cold; 0 files read"),
-        ("warm open from the cache file (fresh `Vault`, same process)", cached,
-         f"{cached.median / cold:.1%} of cold; 0 files read"),
-        ("naive python-frontmatter loop (`frontmatter.loads` of every file)", pf,
-         f"{f['pf_failed']} files raise; file list given"),
-        ("naive ruamel round-trip loop (`YAML(typ='rt').load`, 1 run)", rt,
-         f"{f['rt_failed']} frontmatters raise; file list given"),
+        (
+            "warm rescan, nothing changed (`rescan()`, same process)",
+            rescan,
+            f"{rescan.median / cold:.1%} of cold; 0 files read",
+        ),
+        (
+            "warm open from the cache file (fresh `Vault`, same process)",
+            cached,
+            f"{cached.median / cold:.1%} of cold; 0 files read",
+        ),
+        (
+            "naive python-frontmatter loop (`frontmatter.loads` of every file)",
+            pf,
+            f"{f['pf_failed']} files raise; file list given",
+        ),
+        (
+            "naive ruamel round-trip loop (`YAML(typ='rt').load`, 1 run)",
+            rt,
+            f"{f['rt_failed']} frontmatters raise; file list given",
+        ),
     ]
     lines = [
         "## Core index (`benchmarks/core_index.py`)",
@@ -502,20 +544,21 @@ def render(**f: Any) -> str:
         f"{len(corpus_notes()):,} corpus notes in 50 folders, in a temporary folder; "
         f"{f['with_fm']:,} have frontmatter, {n - f['readable']:,} are reported as unreadable "
         "(invalid YAML, duplicate keys, template placeholders). Every file was read once "
-        "before timing, so \"cold\" means no index cache, not a cold disk cache. "
+        'before timing, so "cold" means no index cache, not a cold disk cache. '
         f"Wall-clock best and median of {f['runs']} runs unless noted, and the median CPU "
         "time (user + system, worker processes included). Load average (1 min) when the "
         f"run started: {f['load']:.1f}, when it ended: {os.getloadavg()[0]:.1f} (other "
         "work on this shared machine slows every row alike, the baselines' included; "
         "compare rows of one run, and the CPU column).",
         "",
-        "| measurement | wall, best | wall, median | CPU, median | per note (wall median) "
-        "| note |",
+        "| measurement | wall, best | wall, median | CPU, median | per note (wall median) | note |",
         "|---|---:|---:|---:|---:|---|",
     ]
     for label, t, note in rows:
-        lines.append(f"| {label} | {_ms(t.best)} | {_ms(t.median)} | {_ms(t.cpu_median)} | "
-                     f"{t.median * per_note:,.1f} µs | {note} |")
+        lines.append(
+            f"| {label} | {_ms(t.best)} | {_ms(t.median)} | {_ms(t.cpu_median)} | "
+            f"{t.median * per_note:,.1f} µs | {note} |"
+        )
     lines += [
         f"| warm open from the cache in a fresh subprocess (`Vault.open` only; median of "
         f"{len(fresh)}) | {_ms(min(x['open'] for x in fresh))} | {_ms(fresh_open)} | – | "
@@ -533,7 +576,8 @@ def render(**f: Any) -> str:
         f"{statistics.median(naive['lines']) if naive['lines'] else 0:g} |",
         "",
         f"What else the naive edit changed, out of {n_naive} notes: "
-        + "; ".join(f"{what} in {count}" for what, count in naive["damage"].items()) + ".",
+        + "; ".join(f"{what} in {count}" for what, count in naive["damage"].items())
+        + ".",
         "",
         "Open the vault and read every field of every note, the README's library loop "
         "(`Vault.open`, then `dict(note)` for every note of `vault.notes()`), beside the naive "
@@ -542,14 +586,18 @@ def render(**f: Any) -> str:
         "",
         "| loop | wall, best | wall, median | CPU, median | × naive (median) |",
         "|---|---:|---:|---:|---:|",
-        *(f"| {label} | {_ms(t.best)} | {_ms(t.median)} | {_ms(t.cpu_median)} | "
-          f"{t.median / all_naive.median:.2f}× |"
-          for label, t in (
-              ("syncbridge, cold (`Vault.open(root)`, no cache)", all_cold),
-              ("syncbridge, from the index cache (`Vault.open(root, cache_path=...)`)",
-               all_cached),
-              ("naive python-frontmatter loop", all_naive),
-          )),
+        *(
+            f"| {label} | {_ms(t.best)} | {_ms(t.median)} | {_ms(t.cpu_median)} | "
+            f"{t.median / all_naive.median:.2f}× |"
+            for label, t in (
+                ("syncbridge, cold (`Vault.open(root)`, no cache)", all_cold),
+                (
+                    "syncbridge, from the index cache (`Vault.open(root, cache_path=...)`)",
+                    all_cached,
+                ),
+                ("naive python-frontmatter loop", all_naive),
+            )
+        ),
         "",
         "Goals of issue 2:",
         "",
@@ -615,7 +663,8 @@ def render(**f: Any) -> str:
             f"* This run was made at a load average of about {f['load']:.0f} on "
             f"{os.cpu_count()} cores (other work at once): every wall-clock figure is "
             "several times the idle machine's, and even the CPU figures are inflated; the "
-            "ratios between rows of this run are what it shows.")
+            "ratios between rows of this run are what it shows."
+        )
     if ours["refused"]:
         lines.append(f"\n{ours['refused']} edits were refused (EditError).")
     if naive["failed"]:
@@ -631,8 +680,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--notes", type=int, default=10_000, help="notes in the vault")
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement")
-    parser.add_argument("--no-report", action="store_true",
-                        help="print the table instead of writing docs/benchmarks.md")
+    parser.add_argument(
+        "--no-report",
+        action="store_true",
+        help="print the table instead of writing docs/benchmarks.md",
+    )
     args = parser.parse_args(argv)
     markdown = run(args.notes, args.runs)
     print(markdown)

@@ -124,8 +124,10 @@ def main() -> None:
     args = parser.parse_args()
 
     clock = ShiftedClock()
-    with tempfile.TemporaryDirectory(prefix="syncbridge-bench-daemon-notion-") as tmp, \
-            NotionFakeServer(clock=clock, rate_limit=LIMIT) as server:
+    with (
+        tempfile.TemporaryDirectory(prefix="syncbridge-bench-daemon-notion-") as tmp,
+        NotionFakeServer(clock=clock, rate_limit=LIMIT) as server,
+    ):
         root = Path(tmp)
         notes = root / "vault" / "Notes"
         notes.mkdir(parents=True)
@@ -145,9 +147,21 @@ def main() -> None:
         env = dict(os.environ, **{TOKEN_ENV: server.token})
         started = time.perf_counter()
         proc = subprocess.Popen(
-            [sys.executable, "-m", "syncbridge", "watch", "--config", str(config),
-             "--log-format", "json", "--log-file", str(log)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+            [
+                sys.executable,
+                "-m",
+                "syncbridge",
+                "watch",
+                "--config",
+                str(config),
+                "--log-format",
+                "json",
+                "--log-file",
+                str(log),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=env,
         )
         client = Client(auth=server.token, base_url=server.url)
         try:
@@ -174,8 +188,9 @@ def main() -> None:
                 time.sleep(rng.uniform(0, POLL_INTERVAL_S))
                 clock.shift(120)
                 saved = time.perf_counter()
-                client.pages.update(page_id=pages[f"Note {i:05d}"],
-                                    properties={"n": {"number": 500 + k}})
+                client.pages.update(
+                    page_id=pages[f"Note {i:05d}"], properties={"n": {"number": 500 + k}}
+                )
                 path = notes / f"Note {i:05d}.md"
                 _wait(lambda p=path, v=500 + k: _n_in_note(p) == v, f"Notion edit {k}", 120)
                 to_vault.append(time.perf_counter() - saved)
@@ -187,8 +202,7 @@ def main() -> None:
             _, err = proc.communicate(timeout=120)
         if proc.returncode != 0:
             raise SystemExit(f"the daemon exited with {proc.returncode}: {err.decode()}")
-        synced = [json.loads(line) for line in log.read_text().splitlines()
-                  if '"synced"' in line]
+        synced = [json.loads(line) for line in log.read_text().splitlines() if '"synced"' in line]
 
     load = os.getloadavg()
     goal = DEBOUNCE_MS / 1000 + 1

@@ -50,24 +50,27 @@ from syncbridge.vault.vault import Vault  # noqa: E402
 
 TARGET = "Hub/Target Note.md"
 RENAMED = "Hub/Renamed Target.md"
-FILLER = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor "
-          "incididunt ut labore et dolore magna aliqua. ")
+FILLER = (
+    "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor "
+    "incididunt ut labore et dolore magna aliqua. "
+)
 
 
 def _note(i: int, links_target: bool) -> bytes:
     nl = "\r\n" if i % 5 == 0 else "\n"
     other = f"[[Note {(i * 7) % 500:05}]]"
     up = '"[[Target Note]]"' if links_target else f'"{other}"'
-    lines = ["---", f"id: {100000 + i}", "status: draft", f"up: {up}", "related:",
-             f'  - "{other}"']
+    lines = ["---", f"id: {100000 + i}", "status: draft", f"up: {up}", "related:", f'  - "{other}"']
     if links_target:
         lines.append('  - "[[Target Note#Roots|roots]]"')
     lines += ["---", f"# Note {i:05}", "", FILLER * 6, ""]
     if links_target:
-        lines += ["See [[Target Note]], [[Target Note|the hub]] and [[Target Note#Roots]].",
-                  "![[Target Note]] and [[Hub/Target Note]].",
-                  "Markdown: [hub](Hub/Target%20Note.md).",
-                  "Code stays: `[[Target Note]]`."]
+        lines += [
+            "See [[Target Note]], [[Target Note|the hub]] and [[Target Note#Roots]].",
+            "![[Target Note]] and [[Hub/Target Note]].",
+            "Markdown: [hub](Hub/Target%20Note.md).",
+            "Code stays: `[[Target Note]]`.",
+        ]
     lines += [f"Also {other}.", FILLER * 4, ""]
     return nl.join(lines).encode()
 
@@ -103,22 +106,29 @@ def _sync(config: Path, *extra: str, step: str = "") -> tuple[float, dict[str, A
 
 def _retitle(db: Path) -> None:
     with sqlite3.connect(db) as conn:
-        n = conn.execute("UPDATE note SET title = 'Renamed Target' "
-                         "WHERE title = 'Target Note'").rowcount
+        n = conn.execute(
+            "UPDATE note SET title = 'Renamed Target' WHERE title = 'Target Note'"
+        ).rowcount
     assert n == 1
 
 
 def _files(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*.md")
-            if ".trash" not in p.parts}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in root.rglob("*.md")
+        if ".trash" not in p.parts
+    }
 
 
 def _project(d: Path, notes: int, linking: int, *, update_links: bool = True) -> Path:
     build(d / "vault", notes, linking)
     extra = "" if update_links else "update_links = false\n"
     config = d / "syncbridge.toml"
-    config.write_text(f'[vault]\npath = "vault"\n{extra}\n[[targets]]\nname = "local"\n'
-                      'adapter = "sqlite"\npath = "demo.db"\n', encoding="utf-8")
+    config.write_text(
+        f'[vault]\npath = "vault"\n{extra}\n[[targets]]\nname = "local"\n'
+        'adapter = "sqlite"\npath = "demo.db"\n',
+        encoding="utf-8",
+    )
     return config
 
 
@@ -167,8 +177,12 @@ def run(notes: int, linking: int) -> dict[str, Any]:
         CPU["plan"] = time.process_time() - cpu
         start, cpu = time.perf_counter(), time.process_time()
         for relink in planned:
-            adapter.apply_relink(relink.path, relink.old_sha256,
-                                 hashlib.sha256(relink.data).hexdigest(), relink.mapping)
+            adapter.apply_relink(
+                relink.path,
+                relink.old_sha256,
+                hashlib.sha256(relink.data).hexdigest(),
+                relink.mapping,
+            )
         write_s = time.perf_counter() - start
         CPU["write"] = time.process_time() - cpu
     return {
@@ -183,8 +197,9 @@ def run(notes: int, linking: int) -> dict[str, Any]:
         "remote_updated": report["remote"]["updated"],
         "changed_files": changed,
         "quiet_s": quiet,
-        "quiet_writes": sum(again[s][k] for s in ("vault", "remote")
-                            for k in ("created", "updated", "deleted")),
+        "quiet_writes": sum(
+            again[s][k] for s in ("vault", "remote") for k in ("created", "updated", "deleted")
+        ),
         "off_s": off,
         "off_broken": len(off_report["links"]["broken"]),
         "plan_s": plan_s,
@@ -197,24 +212,54 @@ def run(notes: int, linking: int) -> dict[str, Any]:
 def report(r: dict[str, Any]) -> str:
     cpu = r["cpu_s"]
     rows = [
-        ("initial sync (for scale)", r["initial_s"], cpu["initial"],
-         f"{r['notes']:,} rows created"),
-        ("`sync --dry-run`", r["dry_run_s"], cpu["dry_run"],
-         f"{r['preview_notes']:,} notes listed with their diffs"),
-        ("`sync`", r["sync_s"], cpu["sync"],
-         f"the rename, {r['rewritten_links']:,} links rewritten in {r['rewritten_notes']:,}"
-         f" notes, {r['remote_updated']:,} rows updated by the follow-up pass"),
-        ("`sync` again", r["quiet_s"], cpu["quiet"],
-         f"{r['quiet_writes']} writes (both sides agree)"),
-        ("`sync` with `update_links = false`", r["off_s"], cpu["off"],
-         f"the rename only; {r['off_broken']:,} broken links named"),
-        ("rewrite step alone: plan", r["plan_s"], cpu["plan"],
-         f"every note read and prefiltered, {r['planned_notes']:,} rewritten in memory"),
-        ("rewrite step alone: writes", r["write_s"], cpu["write"],
-         f"{r['planned_notes']:,} compare-and-swap atomic writes (each fsynced)"),
+        (
+            "initial sync (for scale)",
+            r["initial_s"],
+            cpu["initial"],
+            f"{r['notes']:,} rows created",
+        ),
+        (
+            "`sync --dry-run`",
+            r["dry_run_s"],
+            cpu["dry_run"],
+            f"{r['preview_notes']:,} notes listed with their diffs",
+        ),
+        (
+            "`sync`",
+            r["sync_s"],
+            cpu["sync"],
+            f"the rename, {r['rewritten_links']:,} links rewritten in {r['rewritten_notes']:,}"
+            f" notes, {r['remote_updated']:,} rows updated by the follow-up pass",
+        ),
+        (
+            "`sync` again",
+            r["quiet_s"],
+            cpu["quiet"],
+            f"{r['quiet_writes']} writes (both sides agree)",
+        ),
+        (
+            "`sync` with `update_links = false`",
+            r["off_s"],
+            cpu["off"],
+            f"the rename only; {r['off_broken']:,} broken links named",
+        ),
+        (
+            "rewrite step alone: plan",
+            r["plan_s"],
+            cpu["plan"],
+            f"every note read and prefiltered, {r['planned_notes']:,} rewritten in memory",
+        ),
+        (
+            "rewrite step alone: writes",
+            r["write_s"],
+            cpu["write"],
+            f"{r['planned_notes']:,} compare-and-swap atomic writes (each fsynced)",
+        ),
     ]
-    table = "\n".join(f"| {step} | {seconds:.2f} s | {busy:.2f} s | {what} |"
-                      for step, seconds, busy, what in rows)
+    table = "\n".join(
+        f"| {step} | {seconds:.2f} s | {busy:.2f} s | {what} |"
+        for step, seconds, busy, what in rows
+    )
     return f"""## Link rewrite after a rename (`benchmarks/link_rewrite.py`)
 
 {machine()}. A {r["notes"]:,}-note generated vault, {r["linking"]:,} notes linking to one note

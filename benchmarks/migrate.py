@@ -43,8 +43,9 @@ def one_migration(root: Path, server: NotionFakeServer, rps: float) -> tuple[dic
     out = io.StringIO()
     start = time.perf_counter()
     with contextlib.redirect_stdout(out):
-        code = cli(["migrate", "--to", "notion", "--json",
-                    "--config", str(root / "syncbridge.toml")])
+        code = cli(
+            ["migrate", "--to", "notion", "--json", "--config", str(root / "syncbridge.toml")]
+        )
     elapsed = time.perf_counter() - start
     report = json.loads(out.getvalue())
     if code != 0:
@@ -78,9 +79,10 @@ def main() -> int:
                 f"{int(stats['rate_limited'])} | {elapsed:.1f} s | {ideal:.1f} s | {off} |"
             )
             if rate is not None:
-                verdict = ("met" if abs(elapsed / ideal - 1) <= 0.10 else "not met")
-            by_endpoint.append(f"{label}: " + ", ".join(
-                f"`{k}` {v}" for k, v in sorted(stats["requests"].items())))
+                verdict = "met" if abs(elapsed / ideal - 1) <= 0.10 else "not met"
+            by_endpoint.append(
+                f"{label}: " + ", ".join(f"`{k}` {v}" for k, v in sorted(stats["requests"].items()))
+            )
             print(label, json.dumps(stats["requests"]), f"{elapsed:.1f}s", flush=True)
     lines = [
         "## Migration into Notion (`benchmarks/migrate.py`)",

@@ -30,15 +30,25 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         figures_file = Path(tmp) / "figures.jsonl"
-        env = {**os.environ, "SYNCBRIDGE_SLOW": "1",
-               "SYNCBRIDGE_MIGRATE_FIGURES": str(figures_file)}
+        env = {
+            **os.environ,
+            "SYNCBRIDGE_SLOW": "1",
+            "SYNCBRIDGE_MIGRATE_FIGURES": str(figures_file),
+        }
         result = subprocess.run(
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(TESTS)],
-            cwd=TESTS.parent.parent, env=env, check=False, capture_output=True, text=True,
+            cwd=TESTS.parent.parent,
+            env=env,
+            check=False,
+            capture_output=True,
+            text=True,
         )
         print(result.stdout[-3000:], result.stderr[-2000:], flush=True)
-        figures = [json.loads(line) for line in figures_file.read_text("utf-8").splitlines()] \
-            if figures_file.exists() else []
+        figures = (
+            [json.loads(line) for line in figures_file.read_text("utf-8").splitlines()]
+            if figures_file.exists()
+            else []
+        )
     trips = [f for f in figures if f["kind"] == "roundtrip"]
     kills = [f for f in figures if f["kind"] == "kills"]
     rows = []
@@ -54,11 +64,13 @@ def main() -> int:
             f"{len(other)} | {len(formats)} | {len(computed)} | {len(f['renamed'])} |"
         )
         exceptions += [f"- `{f['vault']}/{d['id']}`: body {d['cause']}" for d in f["body_diffs"]]
-        exceptions += [f"- `{f['vault']}/{e['id']}` `{e['field']}`: {e['cause']}"
-                       for e in [*other, *formats]]
+        exceptions += [
+            f"- `{f['vault']}/{e['id']}` `{e['field']}`: {e['cause']}" for e in [*other, *formats]
+        ]
         exceptions += [f"- `{f['vault']}/{r['id']}`: {r['cause']}" for r in f["renamed"]]
-        exceptions += [f"- `{f['vault']}/{n}`: not sent (the forward report says why)"
-                       for n in f["not_sent"]]
+        exceptions += [
+            f"- `{f['vault']}/{n}`: not sent (the forward report says why)" for n in f["not_sent"]
+        ]
     total = sum(f["compared"] for f in trips)
     same = sum(f["body_identical"] for f in trips)
     lines = [

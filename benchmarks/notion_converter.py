@@ -120,9 +120,23 @@ def _fake_validator() -> tuple[Callable[..., Any], Callable[..., Any], int] | No
         except ImportError:
             continue
         parse, build = module.parse_children, module.build_content
-        three = [{"type": "toggle", "toggle": {"rich_text": [], "children": [
-            {"type": "toggle", "toggle": {"rich_text": [], "children": [
-                {"type": "paragraph", "paragraph": {"rich_text": []}}]}}]}}]
+        three = [
+            {
+                "type": "toggle",
+                "toggle": {
+                    "rich_text": [],
+                    "children": [
+                        {
+                            "type": "toggle",
+                            "toggle": {
+                                "rich_text": [],
+                                "children": [{"type": "paragraph", "paragraph": {"rich_text": []}}],
+                            },
+                        }
+                    ],
+                },
+            }
+        ]
         try:
             parse("body.children", three, {})
             depth = 3
@@ -132,8 +146,9 @@ def _fake_validator() -> tuple[Callable[..., Any], Callable[..., Any], int] | No
     return None
 
 
-def response_tree(blocks: list[dict[str, Any]], build: Callable[..., Any],
-                  titles: dict[str, str]) -> list[dict[str, Any]]:
+def response_tree(
+    blocks: list[dict[str, Any]], build: Callable[..., Any], titles: dict[str, str]
+) -> list[dict[str, Any]]:
     """Response-shaped copies of request ``blocks`` as the fake server builds them."""
     out = []
     for block in blocks:
@@ -143,8 +158,15 @@ def response_tree(blocks: list[dict[str, Any]], build: Callable[..., Any],
         content = build(kind, f"body.{kind}", body, titles)
         if children:
             content["children"] = response_tree(children, build, titles)
-        out.append({"object": "block", "id": str(uuid.uuid4()), "type": kind,
-                    "has_children": bool(children), kind: content})
+        out.append(
+            {
+                "object": "block",
+                "id": str(uuid.uuid4()),
+                "type": kind,
+                "has_children": bool(children),
+                kind: content,
+            }
+        )
     return out
 
 
@@ -231,7 +253,8 @@ def measure(show: int, infer: str | None) -> dict[str, Any]:
         counts["squeezed"] += squeeze(output) == squeeze(body)
         counts["unspaced"] += unspaced(output) == unspaced(body)
         counts["quote_space"] += squeeze(output) != squeeze(body) and squeeze(
-            quote_markers(output)) == squeeze(quote_markers(body))
+            quote_markers(output)
+        ) == squeeze(quote_markers(body))
         missing = lost(body, output)
         if missing:
             counts["lost"] += 1
@@ -243,8 +266,13 @@ def measure(show: int, infer: str | None) -> dict[str, Any]:
             diff = difflib.unified_diff(body.splitlines(), output.splitlines(), lineterm="", n=0)
             examples["differs"].append(name + "\n" + "\n".join(list(diff)[2:14]))
     counts["seconds_ms"] = int((time.perf_counter() - started) * 1000)
-    return {"counts": counts, "types": types, "requests": requests, "examples": examples,
-            "fake": fake[2] if fake else None}
+    return {
+        "counts": counts,
+        "types": types,
+        "requests": requests,
+        "examples": examples,
+        "fake": fake[2] if fake else None,
+    }
 
 
 def _count_types(blocks: list[dict[str, Any]], types: Counter[str]) -> None:
@@ -271,31 +299,33 @@ def report(default: dict[str, Any], vault: dict[str, Any], note: dict[str, Any])
         f"every request was also parsed by the fake Notion server's own validator (it "
         f"accepts {fake} block levels per request, so the requests it saw were split for "
         f"that depth) and the response-shaped blocks it builds were converted back"
-        if fake else "the fake server could not be imported: request-shaped blocks were "
-        "converted back"
+        if fake
+        else "the fake server could not be imported: request-shaped blocks were converted back"
     )
 
     def row(label: str, key: str, goal: str = "") -> str:
-        return (f"| {label} | {c[key]:,} ({pct(c[key], n)}) | {v[key]:,} ({pct(v[key], n)}) "
-                f"| {o[key]:,} ({pct(o[key], n)}) | {goal} |")
+        return (
+            f"| {label} | {c[key]:,} ({pct(c[key], n)}) | {v[key]:,} ({pct(v[key], n)}) "
+            f"| {o[key]:,} ({pct(o[key], n)}) | {goal} |"
+        )
 
     squeezed_short = n - c["squeezed"]
     share = pct(c["squeezed"], n)
     verdict = (
         f"**Goal met by the converter alone:** {share} after whitespace normalisation in "
         "the default style (90% asked)."
-        if c["squeezed"] >= 0.9 * n else
-        f"**Goal not met by the converter alone:** {share} after whitespace normalisation "
+        if c["squeezed"] >= 0.9 * n
+        else f"**Goal not met by the converter alone:** {share} after whitespace normalisation "
         "in the default style, under the 90% asked."
     )
     return f"""## Markdown ⇄ Notion blocks converter (`benchmarks/notion_converter.py`)
 
-Machine: {machine()}. Corpus: {n:,} note bodies from `../shared/corpus` ({c['bytes']:,}
-bytes; frontmatter split off by syncbridge), {c['blocks']:,} blocks, as on a fresh machine
+Machine: {machine()}. Corpus: {n:,} note bodies from `../shared/corpus` ({c["bytes"]:,}
+bytes; frontmatter split off by syncbridge), {c["blocks"]:,} blocks, as on a fresh machine
 (no span map, no sync state): body → `markdown_to_blocks` (wikilinks to the vault's own
 notes become page mentions) → requests from `split_for_requests`, each checked with
 `check_blocks`; {fake_line} → `blocks_to_markdown` → compared with the body. One run took
-{c['seconds_ms'] / 1000:.0f} s.
+{c["seconds_ms"] / 1000:.0f} s.
 
 **The converter alone on a fresh machine is the default-style column.** Blocks carry no
 spelling (`>` or `> `, `_` or `*`, `___` or `---`, padded tables or not), and a machine that
@@ -311,8 +341,13 @@ which gives a fresh machine the exact lines back while the blocks are unchanged.
 |---|---:|---:|---:|---|
 {row("byte-identical", "identical", "reported")}
 {row("identical ignoring trailing whitespace and blank lines", "loose")}
-{row("identical after whitespace normalisation: runs of whitespace → one space", "squeezed",
-     "≥ 90% (aim 97%)")}
+{
+        row(
+            "identical after whitespace normalisation: runs of whitespace → one space",
+            "squeezed",
+            "≥ 90% (aim 97%)",
+        )
+    }
 {row("identical ignoring whitespace altogether", "unspaced")}
 {row("differ (after normalisation) only in the space after `>`", "quote_space")}
 {row("text lost (a word or a non-punctuation character of the source missing)", "lost", "0")}

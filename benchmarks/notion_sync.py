@@ -57,8 +57,11 @@ def make_vault(root: Path, n: int, forward: bool = False) -> None:
 
 def stats(server: NotionFakeServer) -> dict[str, Any]:
     data = httpx.get(f"{server.url}/__fake__/stats").json()
-    return {"requests": int(data["requests_total"]), "rate_limited": int(data["rate_limited"]),
-            "by_endpoint": data.get("requests") or {}}
+    return {
+        "requests": int(data["requests_total"]),
+        "rate_limited": int(data["rate_limited"]),
+        "by_endpoint": data.get("requests") or {},
+    }
 
 
 def reset(server: NotionFakeServer) -> None:
@@ -67,9 +70,7 @@ def reset(server: NotionFakeServer) -> None:
 
 def one_sync(root: Path, server: NotionFakeServer, state: StateStore) -> tuple[dict, float]:
     vault = VaultAdapter(Vault.open(root / "vault"))
-    config = NotionConfig(
-        parent_page=server.root_page_id, token_env=ENV, base_url=server.url
-    )
+    config = NotionConfig(parent_page=server.root_page_id, token_env=ENV, base_url=server.url)
     reset(server)
     start = time.perf_counter()
     with NotionAdapter(config, base_dir=root) as remote:
@@ -84,8 +85,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--notes", type=int, default=1000)
     parser.add_argument("--no-write", action="store_true", help="print, do not write docs")
-    parser.add_argument("--forward-links", action="store_true",
-                        help="each note also links to the next one (the second pass)")
+    parser.add_argument(
+        "--forward-links",
+        action="store_true",
+        help="each note also links to the next one (the second pass)",
+    )
     args = parser.parse_args()
     rate = RateLimitConfig(enabled=True, rate=3.0, burst=10)
     with tempfile.TemporaryDirectory() as tmp, NotionFakeServer(rate_limit=rate) as server:
@@ -115,9 +119,9 @@ def main() -> int:
         f"| no-op re-sync | {second['remote']['created']} | {s_second['requests']} | "
         f"{s_second['rate_limited']} | {t_second:.1f} s | {s_second['requests'] / 3:.1f} s |",
         "",
-        "Requests of the initial sync by endpoint: " + ", ".join(
-            f"`{name}` {count}" for name, count in sorted(s_first["by_endpoint"].items())
-        ) + ".",
+        "Requests of the initial sync by endpoint: "
+        + ", ".join(f"`{name}` {count}" for name, count in sorted(s_first["by_endpoint"].items()))
+        + ".",
         "",
         "Each note is one `POST /v1/pages` (the page with its properties and blocks), plus one "
         "database, one schema update and one listing per class. Each note's wikilink to the "
@@ -140,8 +144,12 @@ def main() -> int:
 
 
 def _forward_report(
-    args: argparse.Namespace, created: int, s_first: dict[str, Any], t_first: float,
-    s_second: dict[str, Any], t_second: float,
+    args: argparse.Namespace,
+    created: int,
+    s_first: dict[str, Any],
+    t_first: float,
+    s_second: dict[str, Any],
+    t_second: float,
 ) -> int:
     endpoints = ", ".join(
         f"`{name}` {count}" for name, count in sorted(s_first["by_endpoint"].items())

@@ -100,8 +100,10 @@ class VaultSection(_Strict):
         for name, folder in value.items():
             clean = folder.strip().strip("/")
             parts = clean.split("/")
-            if "\\" in folder or folder.strip().startswith("/") or any(
-                p in ("..", "") or p.startswith(".") for p in parts if clean
+            if (
+                "\\" in folder
+                or folder.strip().startswith("/")
+                or any(p in ("..", "") or p.startswith(".") for p in parts if clean)
             ):
                 raise ValueError(
                     f"class {name!r}: {folder!r} is not a folder inside the vault "

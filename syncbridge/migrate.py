@@ -118,12 +118,20 @@ class MigrationReport:
     def render(self) -> str:
         """The report as text (printed, and saved as the report file)."""
         verb = "would create" if self.dry_run else "created"
-        head = (f"migration of the vault to {self.target} ({self.adapter})"
-                if self.direction == "to" else
-                f"migration of {self.target} ({self.adapter}) into the vault {self.vault}")
+        head = (
+            f"migration of the vault to {self.target} ({self.adapter})"
+            if self.direction == "to"
+            else f"migration of {self.target} ({self.adapter}) into the vault {self.vault}"
+        )
         lines = [
-            head + (" - dry run, nothing sent" if self.dry_run and self.direction == "to"
-                    else " - dry run, nothing written" if self.dry_run else ""),
+            head
+            + (
+                " - dry run, nothing sent"
+                if self.dry_run and self.direction == "to"
+                else " - dry run, nothing written"
+                if self.dry_run
+                else ""
+            ),
             f"  {'notes' if self.direction == 'to' else 'records'}:    {self.notes}",
             f"  {verb}: {self.created}"
             + (f" ({self.already} already there from an earlier run)" if self.already else ""),
@@ -131,11 +139,15 @@ class MigrationReport:
         for cls, n in sorted(self.classes.items()):
             lines.append(f"    {cls or '(no class)'}: {n}")
         if self.fileclasses:
-            lines.append(f"  fileClass notes {'to write' if self.dry_run else 'written'}: "
-                         + ", ".join(self.fileclasses))
+            lines.append(
+                f"  fileClass notes {'to write' if self.dry_run else 'written'}: "
+                + ", ".join(self.fileclasses)
+            )
         if self.kept_out:
-            lines.append(f"  {self.kept_out} note(s) of the vault not on the target: left "
-                         "as they are, not sent")
+            lines.append(
+                f"  {self.kept_out} note(s) of the vault not on the target: left "
+                "as they are, not sent"
+            )
         if self.recovered:
             lines.append(f"  recovered {self.recovered} interrupted write(s) of an earlier run")
         if not self.dry_run:
@@ -253,8 +265,9 @@ def _fill(report: MigrationReport, preview: SyncReport, run: SyncReport) -> None
             {"id": e.id, "class": class_of.get(e.id, ""), "reason": e.message}
         )
     for n in run.notices:
-        report.warnings.append({"id": n.id or "?", "class": "", "kind": "notice",
-                                "message": n.message})
+        report.warnings.append(
+            {"id": n.id or "?", "class": "", "kind": "notice", "message": n.message}
+        )
 
 
 def _classes_by_label(preview: SyncReport) -> dict[str, str]:
@@ -273,9 +286,15 @@ def _classes_sent(preview: SyncReport, failed: set[str]) -> list[str]:
     """The class of every note the plan creates on the target, less ``failed`` ids."""
     if preview.plan is None:
         return []
-    return [w.record.class_name or "" for a in preview.plan.actions for w in a.writes
-            if w.side == "remote" and w.op == "create" and w.record is not None
-            and a.label not in failed]
+    return [
+        w.record.class_name or ""
+        for a in preview.plan.actions
+        for w in a.writes
+        if w.side == "remote"
+        and w.op == "create"
+        and w.record is not None
+        and a.label not in failed
+    ]
 
 
 def _rejected(remote: Adapter, vault: VaultAdapter, preview: SyncReport) -> list[dict[str, str]]:
@@ -290,8 +309,13 @@ def _rejected(remote: Adapter, vault: VaultAdapter, preview: SyncReport) -> list
             if w.side != "remote" or w.op != "create" or w.record is None:
                 continue
             for problem in remote.check(w.record, classes.get(w.record.class_name)):
-                out.append({"id": action.label, "class": w.record.class_name,
-                            "reason": f"the target would refuse it: {problem}"})
+                out.append(
+                    {
+                        "id": action.label,
+                        "class": w.record.class_name,
+                        "reason": f"the target would refuse it: {problem}",
+                    }
+                )
     return out
 
 
@@ -310,13 +334,15 @@ def _unresolved_links(vault: VaultAdapter) -> list[dict[str, str]]:
         for key, value in fields.items():
             for link in links_in_value(value):
                 if link.target and resolver.resolve(link.target, path or None) is None:
-                    out.append({
-                        "id": path,
-                        "class": _class_of(v, path, fields),
-                        "kind": "link",
-                        "message": f"{key}: [[{link.target}]] resolves to no note; it is "
-                        "sent as text, not as a relation",
-                    })
+                    out.append(
+                        {
+                            "id": path,
+                            "class": _class_of(v, path, fields),
+                            "kind": "link",
+                            "message": f"{key}: [[{link.target}]] resolves to no note; it is "
+                            "sent as text, not as a relation",
+                        }
+                    )
     return out
 
 
@@ -337,7 +363,6 @@ def save_report(report: MigrationReport, folder: Path) -> Path:
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text + "\n")
     return path
-
 
 
 def _class_of(vault: Vault, path: str, fields: dict[str, Any]) -> str:

@@ -116,28 +116,41 @@ def migrate_from(
         root = into
         if not into.exists():
             if dry_run:  # an empty stand-in: the dry run writes nothing, not even a folder
-                root = Path(stack.enter_context(
-                    tempfile.TemporaryDirectory(prefix="syncbridge-dry-run-vault-")))
+                root = Path(
+                    stack.enter_context(
+                        tempfile.TemporaryDirectory(prefix="syncbridge-dry-run-vault-")
+                    )
+                )
             else:
                 into.mkdir(parents=True)
         vault_config = config_for_vault(config, root)
         if root is not into:
-            vault_config = dataclasses.replace(vault_config, state=vault_config.state.model_copy(
-                update={"path": into / ".syncbridge" / "state.db"}))
+            vault_config = dataclasses.replace(
+                vault_config,
+                state=vault_config.state.model_copy(
+                    update={"path": into / ".syncbridge" / "state.db"}
+                ),
+            )
         bridge = stack.enter_context(syncbridge.bridge.open(vault_config))
-        report = MigrationReport(target=t.name, adapter=t.section.adapter, dry_run=dry_run,
-                                 direction="from", vault=str(into))
-        vault = bridge.vault(progress=progress,
-                             cache=not dry_run or vault_config.state_path.parent.exists())
+        report = MigrationReport(
+            target=t.name,
+            adapter=t.section.adapter,
+            dry_run=dry_run,
+            direction="from",
+            vault=str(into),
+        )
+        vault = bridge.vault(
+            progress=progress, cache=not dry_run or vault_config.state_path.parent.exists()
+        )
         remote = bridge.remote(t.name)
         records = _remote_records(remote, dry_run=dry_run)
         declared = remote.declared_classes()  # None: the classes come from the records
-        written = _fileclasses(vault, records, vault_config, dry_run=dry_run,
-                               declared=declared)
+        written = _fileclasses(vault, records, vault_config, dry_run=dry_run, declared=declared)
         report.fileclasses = [path for path, _ in written]
         report.warnings.extend(
             {"id": path, "class": "", "kind": "fileclass", "message": why}
-            for path, why in written if why
+            for path, why in written
+            if why
         )
         report.fileclasses = [path for path, why in written if not why]
         with bridge.state_scope(writes=not dry_run) as state:
@@ -214,22 +227,31 @@ def _fileclasses(
     if config.sync.id_field:
         skip.add(config.sync.id_field)
     found = classes_from_records(records, skip=skip, declared=declared)
-    classes = {name: _link_queries(cls, schema.class_key) for name, cls in found.items()
-               if name != schema.default_class and name not in defined}
+    classes = {
+        name: _link_queries(cls, schema.class_key)
+        for name, cls in found.items()
+        if name != schema.default_class and name not in defined
+    }
     if not classes:
         return []
     root = vault.vault.root
     settings = read_settings(root)
     if settings is not None and settings.class_files_path is None:
-        return [(SETTINGS_PATH, "Metadata Menu has no class folder set (classFilesPath): "
-                 "no fileClass note was written; set one and rerun")]
+        return [
+            (
+                SETTINGS_PATH,
+                "Metadata Menu has no class folder set (classFilesPath): "
+                "no fileClass note was written; set one and rerun",
+            )
+        ]
     folder = DEFAULT_CLASS_FOLDER if settings is None else str(settings.class_files_path)
     out: list[tuple[str, str]] = []
     if settings is None and not dry_run:
         data = {"classFilesPath": folder + "/", "fileClassAlias": schema.class_key}
         with contextlib.suppress(FileExistsError, OSError):
-            write_atomic(root / SETTINGS_PATH,
-                         (json.dumps(data, indent=2) + "\n").encode(), expected=ABSENT)
+            write_atomic(
+                root / SETTINGS_PATH, (json.dumps(data, indent=2) + "\n").encode(), expected=ABSENT
+            )
     for name, cls in sorted(classes.items()):
         rel = f"{folder}/{safe_filename(name)}"
         if (root / rel).exists():
@@ -251,8 +273,10 @@ def _link_queries(cls: ClassSchema, class_key: str) -> ClassSchema:
     for name, spec in cls.fields.items():
         target = spec.options.get("class")
         if spec.kind in (FieldKind.LINK, FieldKind.LINKS) and isinstance(target, str):
-            query = (f"dv.pages().where(p => p[{json.dumps(class_key)}] == "
-                     f"{json.dumps(target, ensure_ascii=False)})")
+            query = (
+                f"dv.pages().where(p => p[{json.dumps(class_key)}] == "
+                f"{json.dumps(target, ensure_ascii=False)})"
+            )
             spec = dataclasses.replace(spec, options={"dvQueryString": query})
         fields[name] = spec
     return dataclasses.replace(cls, fields=fields)
@@ -278,17 +302,25 @@ def _check_into_vault(
                 continue  # a record becomes a note: what a migration into a vault does
             if resuming and action.kind == "pair":
                 continue
-            if (w.side == "remote" and w.op == "create" and action.kind == "create"
-                    and action.a is not None and action.a.id is not None
-                    and action.a.id not in kept):
+            if (
+                w.side == "remote"
+                and w.op == "create"
+                and action.kind == "create"
+                and action.a is not None
+                and action.a.id is not None
+                and action.a.id not in kept
+            ):
                 keep.append(action.a.id)  # a note the target lacks: left out, not sent
                 continue
-            what = {"vault": "change" if w.op == "update" else w.op,
-                    "remote": f"{w.op} on the target"}[w.side]
+            what = {
+                "vault": "change" if w.op == "update" else w.op,
+                "remote": f"{w.op} on the target",
+            }[w.side]
             blocked.append(f"{action.label} ({what}: {action.why})")
     if blocked:
-        shown = "; ".join(blocked[:5]) + (f"; and {len(blocked) - 5} more" if
-                                           len(blocked) > 5 else "")
+        shown = "; ".join(blocked[:5]) + (
+            f"; and {len(blocked) - 5} more" if len(blocked) > 5 else ""
+        )
         raise SafetyStop(
             f"a migration from {target} only creates notes, but this one would also touch "
             f"{len(blocked)} note(s) that exist: {shown}. Nothing was written. Move them "
@@ -301,8 +333,9 @@ def _creates(preview: SyncReport) -> list[Record]:
     """The records the plan creates as notes, in plan order."""
     if preview.plan is None:
         return []
-    return [w.record for w in preview.plan.writes("vault")
-            if w.op == "create" and w.record is not None]
+    return [
+        w.record for w in preview.plan.writes("vault") if w.op == "create" and w.record is not None
+    ]
 
 
 @dataclasses.dataclass
@@ -318,7 +351,9 @@ class _Names:
 
 
 def _plan_names(
-    vault: VaultAdapter, preview: SyncReport, records: Sequence[Record],
+    vault: VaultAdapter,
+    preview: SyncReport,
+    records: Sequence[Record],
     linked: Mapping[str, str],
 ) -> _Names:
     """Plan every note's name and the links to notes whose name is not their title.
@@ -346,13 +381,17 @@ def _plan_names(
             continue
         clean = PurePosixPath(safe_filename(title)).stem
         if stem == clean:
-            message = (f"title {title!r} holds characters a file name cannot: the note is "
-                       f"{path}; links [[{title}]] in fields are written to it")
+            message = (
+                f"title {title!r} holds characters a file name cannot: the note is "
+                f"{path}; links [[{title}]] in fields are written to it"
+            )
         else:
-            message = (f"title {title!r} names a note that exists or another record's: "
-                       f"this one is {path}")
-        out.warnings.append({"id": path, "class": record.class_name, "kind": "name",
-                             "message": message})
+            message = (
+                f"title {title!r} names a note that exists or another record's: this one is {path}"
+            )
+        out.warnings.append(
+            {"id": path, "class": record.class_name, "kind": "name", "message": message}
+        )
     resolver = LinkResolver([*vault.vault.paths(), *planned])
     for title, paths in by_title.items():
         if len(paths) != 1 or PurePosixPath(paths[0]).stem == title:
@@ -367,28 +406,28 @@ def _plan_names(
             for link in links_in_value(value):
                 target = out.links.get(link.target, link.target)
                 if link.target and resolver.resolve(target, path) is None:
-                    out.warnings.append({"id": path, "class": record.class_name,
-                                         "kind": "link",
-                                         "message": f"{key}: [[{link.target}]] resolves "
-                                                    "to no note"})
+                    out.warnings.append(
+                        {
+                            "id": path,
+                            "class": record.class_name,
+                            "kind": "link",
+                            "message": f"{key}: [[{link.target}]] resolves to no note",
+                        }
+                    )
     return out
 
 
 def _fill_from(report: MigrationReport, preview: SyncReport, run: SyncReport) -> None:
     """Counts per class from the fully planned ``preview``, what failed from ``run``."""
     failed = {e.id for e in [*run.errors, *run.skipped]}
-    classes: Counter[str] = Counter(
-        r.class_name for r in _creates(preview) if r.id not in failed
-    )
+    classes: Counter[str] = Counter(r.class_name for r in _creates(preview) if r.id not in failed)
     report.classes = dict(classes)
     report.created = run.vault.created if not run.dry_run else sum(classes.values())
     report.recovered = run.recovered
     for e in [*run.errors, *run.skipped]:
         if e.message.startswith("filtered out: kept out of this run"):
             continue
-        report.not_transferred.append(
-            {"id": e.id, "reason": e.message}
-        )
+        report.not_transferred.append({"id": e.id, "reason": e.message})
     report.warnings.extend(_notices(run.notices))
 
 

@@ -132,8 +132,13 @@ class BrokenLink:
     reason: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"note": self.path, "link": self.link, "line": self.line,
-                "target": self.target, "reason": self.reason}
+        return {
+            "note": self.path,
+            "link": self.link,
+            "line": self.line,
+            "target": self.target,
+            "reason": self.reason,
+        }
 
 
 @dataclass(frozen=True)
@@ -188,13 +193,15 @@ class _Occurrence:
 
 
 def _occurrences(text: str, *, body: bool) -> list[_Occurrence]:
-    out = [_Occurrence(w.start, w.end, text[w.start:w.end], w, None)
-           for w in find_links(text, skip_code=body, skip_comments=body)]
+    out = [
+        _Occurrence(w.start, w.end, text[w.start : w.end], w, None)
+        for w in find_links(text, skip_code=body, skip_comments=body)
+    ]
     taken = [(o.start, o.end) for o in out]
     for m in find_markdown_links(text, skip_code=body, skip_comments=body):
         if any(s < m.end and m.start < e for s, e in taken):
             continue  # "[[a]](b)": the wikilink is the link
-        out.append(_Occurrence(m.start, m.end, text[m.start:m.end], None, m))
+        out.append(_Occurrence(m.start, m.end, text[m.start : m.end], None, m))
     return sorted(out, key=lambda o: o.start)
 
 
@@ -213,8 +220,11 @@ def _map_links(text: str, mapping: Mapping[str, str], *, body: bool) -> str:
     """``text`` with every link whose text is in ``mapping`` replaced."""
     if not mapping:
         return text
-    edits = [(o.start, o.end, mapping[o.text]) for o in _occurrences(text, body=body)
-             if o.text in mapping]
+    edits = [
+        (o.start, o.end, mapping[o.text])
+        for o in _occurrences(text, body=body)
+        if o.text in mapping
+    ]
     return _replace(text, edits) if edits else text
 
 
@@ -225,8 +235,12 @@ def _canon(value: Any) -> Any:
     """A value with every unquoted ``[[x]]`` (YAML reads it as ``[["x"]]``) as the string
     ``"[[x]]"``, so a rewritten link compares equal whether or not it was quoted."""
     if isinstance(value, list):
-        if len(value) == 1 and isinstance(value[0], list) and len(value[0]) == 1 \
-                and isinstance(value[0][0], str):
+        if (
+            len(value) == 1
+            and isinstance(value[0], list)
+            and len(value[0]) == 1
+            and isinstance(value[0][0], str)
+        ):
             return "[[" + value[0][0] + "]]"
         return [_canon(v) for v in value]
     if isinstance(value, dict):
@@ -263,7 +277,7 @@ def _reads_as(fm: str, expected: Mapping[Any, Any]) -> bool:
 
 def _escaped(fm: str, start: int, end: int, new: str) -> str:
     """``new`` escaped for the YAML quotes right around ``fm[start:end]``, if any."""
-    before, after = fm[start - 1:start], fm[end:end + 1]
+    before, after = fm[start - 1 : start], fm[end : end + 1]
     if before == after == '"':
         return new.replace("\\", "\\\\").replace('"', '\\"')
     if before == after == "'":
@@ -281,15 +295,14 @@ def _quoted(fm: str, start: int, end: int, new: str) -> str | None:
     line_start = fm.rfind("\n", 0, start) + 1
     line_end = fm.find("\n", end)
     line_end = len(fm) if line_end < 0 else line_end
-    if not _WHOLE_NODE_BEFORE.search(fm[line_start:start]) \
-            or not _WHOLE_NODE_AFTER.match(fm[end:line_end].rstrip("\r")):
+    if not _WHOLE_NODE_BEFORE.search(fm[line_start:start]) or not _WHOLE_NODE_AFTER.match(
+        fm[end:line_end].rstrip("\r")
+    ):
         return None
     return '"' + new.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _rewrite_frontmatter(
-    fm: str, edits: Sequence[tuple[_Occurrence, str]]
-) -> tuple[str, bool]:
+def _rewrite_frontmatter(fm: str, edits: Sequence[tuple[_Occurrence, str]]) -> tuple[str, bool]:
     """Apply link ``edits`` to frontmatter text ``fm``; (new text, done). Not done: the
     text is unchanged (the YAML could not be read, or no edit reads back as intended)."""
     old = _read(fm)
@@ -302,8 +315,13 @@ def _rewrite_frontmatter(
     if _reads_as(plain, expected):
         return plain, True
     # 2. an unquoted link whose new name YAML would misread (", " in a flow list) gets quotes
-    quoted = _replace(fm, [(o.start, o.end, _quoted(fm, o.start, o.end, new)
-                            or _escaped(fm, o.start, o.end, new)) for o, new in edits])
+    quoted = _replace(
+        fm,
+        [
+            (o.start, o.end, _quoted(fm, o.start, o.end, new) or _escaped(fm, o.start, o.end, new))
+            for o, new in edits
+        ],
+    )
     if _reads_as(quoted, expected):
         return quoted, True
     # 3. re-render each changed field in its own style (only its lines change)
@@ -356,8 +374,9 @@ class _NoteEdits:
     mapping: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
-def _rewrite(path: str, data: bytes, decide: Decide,
-             target_of: Callable[[_Occurrence, Region], str]) -> tuple[bytes, _NoteEdits]:
+def _rewrite(
+    path: str, data: bytes, decide: Decide, target_of: Callable[[_Occurrence, Region], str]
+) -> tuple[bytes, _NoteEdits]:
     """The note's bytes with the links ``decide`` changes rewritten, and what changed."""
     text = decode(data, path=path)
     parts = split_text(text)
@@ -396,8 +415,9 @@ def _rewrite(path: str, data: bytes, decide: Decide,
             new = decide_once(occ, region)
             line = line_of(offset + occ.start)
             if isinstance(new, _Broken):
-                result.broken.append(BrokenLink(path, occ.text, line, target_once(occ, region),
-                                                new.reason))
+                result.broken.append(
+                    BrokenLink(path, occ.text, line, target_once(occ, region), new.reason)
+                )
             elif new is not None and new != occ.text:
                 edits.append((occ, new))
         if not edits:
@@ -407,9 +427,15 @@ def _rewrite(path: str, data: bytes, decide: Decide,
             if not done:
                 for occ, _ in edits:
                     line = line_of(offset + occ.start)
-                    result.broken.append(BrokenLink(
-                        path, occ.text, line, target_once(occ, region),
-                        "the frontmatter cannot be edited safely"))
+                    result.broken.append(
+                        BrokenLink(
+                            path,
+                            occ.text,
+                            line,
+                            target_once(occ, region),
+                            "the frontmatter cannot be edited safely",
+                        )
+                    )
                 continue
         else:
             new_chunk = _replace(chunk, [(o.start, o.end, new) for o, new in edits])
@@ -420,8 +446,13 @@ def _rewrite(path: str, data: bytes, decide: Decide,
             result.changes.append(LinkChange(occ.text, new, line, target_once(occ, region)))
     if not new_regions:
         return data, result
-    out = (parts.bom + parts.opening + new_regions.get("frontmatter", fm or "")
-           + parts.closing + new_regions.get("body", parts.body))
+    out = (
+        parts.bom
+        + parts.opening
+        + new_regions.get("frontmatter", fm or "")
+        + parts.closing
+        + new_regions.get("body", parts.body)
+    )
     return out.encode("utf-8"), result
 
 
@@ -450,8 +481,9 @@ class RelinkPlanner:
         self.after = LinkResolver(after, aliases)
         self.before = LinkResolver(before, {self._back.get(p, p): a for p, a in aliases.items()})
         self._cache: dict[tuple[int, str, str], list[str]] = {}
-        self._names = {_key(posixpath.basename(_stem(p)))
-                       for move in self.moves.items() for p in move}
+        self._names = {
+            _key(posixpath.basename(_stem(p))) for move in self.moves.items() for p in move
+        }
         needles: set[str] = set()
         for old, new in self.moves.items():
             for p in (old, new):
@@ -490,8 +522,10 @@ class RelinkPlanner:
         does as written); (None, True) for a link that is not ours to change."""
         if not target.strip():
             return None, True  # [[#Heading]]: this very note, wherever it is
-        if source not in self._back \
-                and _key(posixpath.basename(_stem(target.strip()))) not in self._names:
+        if (
+            source not in self._back
+            and _key(posixpath.basename(_stem(target.strip()))) not in self._names
+        ):
             return None, True  # names no moved note, from a note that stayed: unchanged
         before = self._resolve(self.before, target, self._back.get(source, source))
         if before is None:
@@ -524,12 +558,11 @@ class RelinkPlanner:
         """A target for ``dest`` in the form of ``written``; (target, changed shape)."""
         core = written.strip()
         lead = written[: len(written) - len(written.lstrip())]
-        trail = written[len(written.rstrip()):]
+        trail = written[len(written.rstrip()) :]
         had_md = core.lower().endswith(".md")
         stem = _stem(dest)
         ext = ".md" if had_md else ""
-        before = self._resolve(self.before, core, self._back.get(source, source)) \
-            if core else None
+        before = self._resolve(self.before, core, self._back.get(source, source)) if core else None
         if core.startswith(("./", "../")):
             rel = posixpath.relpath(stem, posixpath.dirname(source) or ".") + ext
             same = [rel if rel.startswith("../") or not core.startswith("./") else "./" + rel]
@@ -560,15 +593,17 @@ class RelinkPlanner:
 
         return decide
 
-    def _decide_wiki(self, occ: _Occurrence, link: WikiLink, source: str,
-                     region: Region) -> str | _Broken | None:
+    def _decide_wiki(
+        self, occ: _Occurrence, link: WikiLink, source: str, region: Region
+    ) -> str | _Broken | None:
         dest, fine = self._dest(link.target, source)
         if dest is None or fine:
             return None
         target, reshaped = self._target_for(link.target, dest, source)
         wiki_ok = target is not None and not (_WIKI_FORBIDDEN & set(target))
         to_markdown = region == "body" and (
-            not wiki_ok or (reshaped and self.style.use_markdown_links))
+            not wiki_ok or (reshaped and self.style.use_markdown_links)
+        )
         if to_markdown:
             return self._wiki_as_markdown(link, dest, source) or _NO_TEXT
         if target is None:
@@ -576,13 +611,12 @@ class RelinkPlanner:
         if not wiki_ok:
             return _NOT_WIKI
         head = (1 if link.embed else 0) + 2
-        return occ.text[:head] + target + occ.text[head + len(link.target):]
+        return occ.text[:head] + target + occ.text[head + len(link.target) :]
 
     def _wiki_as_markdown(self, link: WikiLink, dest: str, source: str) -> str | None:
         for candidate in self._shapes(dest, source, True):
             if self._resolves(candidate, source, dest):
-                label = link.alias if link.alias is not None \
-                    else posixpath.basename(_stem(dest))
+                label = link.alias if link.alias is not None else posixpath.basename(_stem(dest))
                 if link.embed and link.alias is None:
                     label = ""
                 fragment = ""
@@ -603,7 +637,7 @@ class RelinkPlanner:
         target, _ = self._target_for(link.path, dest, source)
         if target is None:
             return _NO_TEXT
-        raw = occ.text[link.path_start - link.start:link.path_end - link.start]
+        raw = occ.text[link.path_start - link.start : link.path_end - link.start]
         if link.angle:
             if "<" in target or ">" in target:
                 return _Broken("the new name cannot be written between < >")
@@ -616,8 +650,11 @@ class RelinkPlanner:
 
     def _target_of(self, source: str) -> Callable[[_Occurrence, Region], str]:
         def target_of(occ: _Occurrence, region: Region) -> str:
-            target = occ.wiki.target if occ.wiki is not None else (
-                occ.markdown.path if occ.markdown is not None else "")
+            target = (
+                occ.wiki.target
+                if occ.wiki is not None
+                else (occ.markdown.path if occ.markdown is not None else "")
+            )
             dest, _ = self._dest(target, source)
             return dest or target
 
@@ -629,8 +666,9 @@ class RelinkPlanner:
         """The note at ``path`` (its path after the moves) holding ``data``, with its links
         rewritten. ``NoteError`` if it is not UTF-8 (then it is left alone)."""
         new, edits = _rewrite(path, data, self._decide(path), self._target_of(path))
-        return NoteRelink(path, sha256, new, tuple(edits.changes), edits.mapping,
-                          tuple(edits.broken), old=data)
+        return NoteRelink(
+            path, sha256, new, tuple(edits.changes), edits.mapping, tuple(edits.broken), old=data
+        )
 
 
 def apply_relink(path: str, data: bytes, mapping: Mapping[str, Mapping[str, str]]) -> bytes:

@@ -123,5 +123,6 @@ def leftover_wal(path: os.PathLike[str] | str) -> list[Path]:
     db = Path(path)
     if db.exists():
         return []
-    return [p for p in (db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm"))
-            if p.exists()]
+    return [
+        p for p in (db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")) if p.exists()
+    ]

@@ -251,8 +251,10 @@ def _outside_code(text: str) -> list[tuple[int, int]]:
     pos = 0
     for fence_start, fence_end in [*_fenced_ranges(text), (len(text), len(text))]:
         seg_pos = pos
-        for span_start, span_end in [*_code_span_ranges(text, pos, fence_start),
-                                     (fence_start, fence_start)]:
+        for span_start, span_end in [
+            *_code_span_ranges(text, pos, fence_start),
+            (fence_start, fence_start),
+        ]:
             if seg_pos < span_start:
                 out.append((seg_pos, span_start))
             seg_pos = span_end
@@ -291,9 +293,7 @@ def searchable_ranges(
     return _outside_comments(segments, text) if skip_comments else segments
 
 
-def find_links(
-    text: str, *, skip_code: bool = True, skip_comments: bool = False
-) -> list[WikiLink]:
+def find_links(text: str, *, skip_code: bool = True, skip_comments: bool = False) -> list[WikiLink]:
     """All wikilinks in a Markdown ``text``, in order of appearance.
 
     With ``skip_code`` (the default, for note bodies) links inside fenced code blocks and
@@ -421,11 +421,12 @@ def relink_value(value: Any, targets: Mapping[str, str]) -> Any:
             if alias is None and not link.embed:  # an embed's alias would be its size
                 alias = link.linkpath
             try:
-                text = format_link(new, heading=link.heading, block=link.block, alias=alias,
-                                   embed=link.embed)
+                text = format_link(
+                    new, heading=link.heading, block=link.block, alias=alias, embed=link.embed
+                )
             except ValueError:
                 continue  # what cannot be written as a link is left as it was
-            out.append(value[last:link.start] + text)
+            out.append(value[last : link.start] + text)
             last = link.end
         return "".join(out) + value[last:] if out else value
     if isinstance(value, Mapping):

@@ -54,8 +54,10 @@ def test_a_configuration_error_with_json_is_an_error_object(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     config = tmp_path / "syncbridge.toml"
-    config.write_text('[vault]\npath = "missing"\n\n[[targets]]\nname = "x"\n'
-                      'adapter = "sqlite"\npath = "x.db"\n', encoding="utf-8")
+    config.write_text(
+        '[vault]\npath = "missing"\n\n[[targets]]\nname = "x"\nadapter = "sqlite"\npath = "x.db"\n',
+        encoding="utf-8",
+    )
     code = main(["sync", "--json", "--config", str(config)])
     out, err = capsys.readouterr()
     assert code == ExitCode.USAGE

@@ -470,12 +470,16 @@ def test_fields_past_sqlites_column_limit_stay_in_the_note(
     first = sync_json(capsys, project)["targets"]["local"]
     assert first["errors"] == [] and first["remote"]["created"] >= 16
     with sqlite3.connect(project / "syncbridge-demo.db") as conn:
-        (table,) = [r[0] for r in conn.execute(
-            "SELECT table_name FROM _meta_columns WHERE field_name = 'k0'")]
+        (table,) = [
+            r[0]
+            for r in conn.execute("SELECT table_name FROM _meta_columns WHERE field_name = 'k0'")
+        ]
         columns = len(conn.execute(f'PRAGMA table_info("{table}")').fetchall())
         assert columns == conn.getlimit(sqlite3.SQLITE_LIMIT_COLUMN)
         assert conn.execute(f'SELECT k0, body FROM "{table}" WHERE k0 = 0').fetchone() == (
-            0, "wide\n")
+            0,
+            "wide\n",
+        )
         with conn:  # an edit of a held field flows back; the others stay as they are
             conn.execute(f'UPDATE "{table}" SET k1 = 11 WHERE k0 = 0')
     second = sync_json(capsys, project)["targets"]["local"]
@@ -492,10 +496,12 @@ def test_a_remote_title_shaped_like_a_conflict_copy_never_makes_the_entry_look_d
     # like one must still be a synced note, so its file name loses the parentheses.
     sync_json(capsys, project)
     with sqlite3.connect(project / "syncbridge-demo.db") as conn, conn:
-        conn.execute("UPDATE emotion SET title = 'Grief (conflict 2026-01-01 0000)'"
-                     " WHERE title = 'Grief'")
-        conn.execute("INSERT INTO emotion (title, body) VALUES"
-                     " ('Joy (conflict 2026-01-01 0000)', 'joy\n')")
+        conn.execute(
+            "UPDATE emotion SET title = 'Grief (conflict 2026-01-01 0000)' WHERE title = 'Grief'"
+        )
+        conn.execute(
+            "INSERT INTO emotion (title, body) VALUES ('Joy (conflict 2026-01-01 0000)', 'joy\n')"
+        )
     first = sync_json(capsys, project)["targets"]["local"]
     assert first["vault"]["created"] == 1 and first["vault"]["updated"] == 1
     emotions = project / "vault" / "Psyche" / "Emotions"

@@ -15,8 +15,9 @@ from tests.conftest import EXAMPLE_VAULT
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "syncbridge", *args], capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "syncbridge", *args], capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.fixture
@@ -63,8 +64,11 @@ def test_doctor_warns_once_about_a_fileclass_nothing_defines(vault: Path) -> Non
     assert len(found) == 1 and found[0]["severity"] == "warning"
     assert "fileClass 'wuond' has no definition note in Classes/ (a typo?)" in found[0]["message"]
     assert result.returncode == 0  # a warning: the notes still sync
-    assert not [f for f in json.loads(run("doctor", str(EXAMPLE_VAULT), "--json").stdout)[
-        "findings"] if f["kind"] == "undefined-class"]
+    assert not [
+        f
+        for f in json.loads(run("doctor", str(EXAMPLE_VAULT), "--json").stdout)["findings"]
+        if f["kind"] == "undefined-class"
+    ]
 
 
 def test_doctor_flags_notes_it_will_not_edit(vault: Path) -> None:

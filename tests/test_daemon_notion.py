@@ -76,9 +76,11 @@ class Setup:
         # the test's own reads meet the server's rate limit too: they wait it out (only
         # the daemon's requests are under test)
         self.client = notion_client.Client(
-            auth=server.token, base_url=server.url,
-            retry=notion_client.RetryOptions(max_retries=20, initial_retry_delay_ms=50,
-                                             max_retry_delay_ms=500),
+            auth=server.token,
+            base_url=server.url,
+            retry=notion_client.RetryOptions(
+                max_retries=20, initial_retry_delay_ms=50, max_retry_delay_ms=500
+            ),
         )
         self.daemon: DaemonProcess | None = None
 

@@ -52,8 +52,11 @@ def rows(db: Path) -> int:
 
 
 def notes(vault: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(vault)): p.read_bytes() for p in sorted(vault.rglob("*.md"))
-            if ".trash" not in p.parts}
+    return {
+        str(p.relative_to(vault)): p.read_bytes()
+        for p in sorted(vault.rglob("*.md"))
+        if ".trash" not in p.parts
+    }
 
 
 def one_line_diagnosis(err: str) -> str:
@@ -79,8 +82,11 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A real 400 KB tmpfs, mounted for the test (needs root; skipped elsewhere)."""
     mount = tmp_path / "disk"
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=400k", "tmpfs", str(mount)],
-                          capture_output=True, check=False)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=400k", "tmpfs", str(mount)],
+        capture_output=True,
+        check=False,
+    )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
     try:
@@ -143,18 +149,37 @@ def _limit_file_size() -> None:  # runs in the child, before exec
 def test_a_file_size_limit_is_a_diagnosis_not_a_traceback(tmp_path: Path) -> None:
     project = make_project(tmp_path)
     done = subprocess.run(
-        [sys.executable, "-m", "syncbridge", "sync", "--json", "--config",
-         str(project / "syncbridge.toml")],
-        capture_output=True, text=True, preexec_fn=_limit_file_size, check=False,
+        [
+            sys.executable,
+            "-m",
+            "syncbridge",
+            "sync",
+            "--json",
+            "--config",
+            str(project / "syncbridge.toml"),
+        ],
+        capture_output=True,
+        text=True,
+        preexec_fn=_limit_file_size,
+        check=False,
     )
     assert done.returncode == 5, done.stderr
     line = one_line_diagnosis(done.stderr)
     assert str(tmp_path) in line and "run again" in line
     assert json_error(done.stdout)["code"] == 5
     again = subprocess.run(
-        [sys.executable, "-m", "syncbridge", "sync", "--json", "--config",
-         str(project / "syncbridge.toml")],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "syncbridge",
+            "sync",
+            "--json",
+            "--config",
+            str(project / "syncbridge.toml"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert again.returncode == 0, again.stderr
     assert rows(project / DB) == 22
@@ -217,7 +242,8 @@ def test_damaged_bytes_in_a_state_row_are_diagnosed_and_repaired(
     # paired without a base: the edit either won or is kept in the conflict log
     with sqlite3.connect(project / DB) as conn:
         (value,) = conn.execute(
-            "SELECT intensity FROM wound WHERE title = 'Abandonment Wound'").fetchone()
+            "SELECT intensity FROM wound WHERE title = 'Abandonment Wound'"
+        ).fetchone()
     if value != 3:
         logged = json.loads(cli(capsys, project, "conflicts", "list", "--json")[1])
         assert ("intensity", 3) in {(c["field"], c["vault_value"]) for c in logged}

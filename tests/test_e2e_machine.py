@@ -672,8 +672,10 @@ class VaultSqliteMachine(RuleBasedStateMachine):
                 # only a link to a renamed note may change (links follow renames); every
                 # byte outside the link spans stays
                 now = (self.root / path).read_bytes() if path in after else None
-                assert now is not None and renamed_this_sync and (
-                    LINK.sub(b"[[]]", now) == LINK.sub(b"[[]]", before_bytes[path])
+                assert (
+                    now is not None
+                    and renamed_this_sync
+                    and (LINK.sub(b"[[]]", now) == LINK.sub(b"[[]]", before_bytes[path]))
                 ), f"{path} was rewritten but nobody touched it"
         for path in set(after) - set(before):
             assert path in by_path or CONFLICT_COPY.search(path), f"stray file {path}"

@@ -167,4 +167,3 @@ def test_the_planner_keeps_records_a_side_cannot_delete_safely(side: str) -> Non
     assert "has no trash" in action.why
     safe = plan_sync(*left, BaseState({1: link}), OPTS)
     assert [w.op for w in safe.actions[0].writes] == ["delete"]
-

@@ -71,8 +71,7 @@ def test_a_long_chain_needs_no_recursion() -> None:
     assert order == list(reversed(ids))
 
 
-@given(st.dictionaries(st.integers(0, 30), st.lists(st.integers(0, 30), max_size=4),
-                       max_size=25))
+@given(st.dictionaries(st.integers(0, 30), st.lists(st.integers(0, 30), max_size=4), max_size=25))
 def test_every_id_once_and_acyclic_links_are_honoured(graph: dict[int, list[int]]) -> None:
     ids = [str(i) for i in graph]
     targets = {str(k): [str(v) for v in vs] for k, vs in graph.items()}
@@ -103,10 +102,15 @@ def test_only_remote_creates_move_and_only_among_their_own_places() -> None:
         rec = _rec(path)
         return EntryAction("create", "new", a=rec, writes=(Write("remote", "create", rec),))
 
-    update = EntryAction("update", "changed", a=_rec("U.md"),
-                         writes=(Write("remote", "update", _rec("U.md")),))
-    vault_create = EntryAction("create", "new on the remote", b=_rec("r1"),
-                               writes=(Write("vault", "create", _rec("V.md")),))
+    update = EntryAction(
+        "update", "changed", a=_rec("U.md"), writes=(Write("remote", "update", _rec("U.md")),)
+    )
+    vault_create = EntryAction(
+        "create",
+        "new on the remote",
+        b=_rec("r1"),
+        writes=(Write("vault", "create", _rec("V.md")),),
+    )
     actions = [create("A.md"), update, create("B.md"), vault_create, create("C.md")]
     rank = {"C.md": 0, "A.md": 1, "B.md": 2}
     out = creates_in_link_order(actions, rank)

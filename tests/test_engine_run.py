@@ -305,8 +305,10 @@ def test_a_journaled_create_stores_the_content_once_unless_trimmed(
     opts = SyncOptions(target="t", timezone="UTC", computed_fields={"note": ("total",)})
     with pytest.raises(SimulatedCrash):
         run_sync(vault, memory_remote, state_store, opts, faults_at=FaultInjector(2, "after"))
-    sent = {e.payload["create"]["source"]["id"]: e.payload["create"]["sent"]
-            for e in state_store.pending_journal("t")}
+    sent = {
+        e.payload["create"]["source"]["id"]: e.payload["create"]["sent"]
+        for e in state_store.pending_journal("t")
+    }
     # A's record is its source's content: stored once; B's lost the computed field
     assert sent == {
         "A.md": "source",
@@ -318,8 +320,11 @@ def test_a_journaled_create_stores_the_content_once_unless_trimmed(
     assert vault.contents()["B.md"] == ({"status": "b"}, "body b\n")
     assert sorted(f["status"] for f, _ in memory_remote.contents().values()) == ["a", "b"]
     again = run_sync(vault, memory_remote, state_store, opts).to_dict()
-    assert all(again[side][k] == 0 for side in ("vault", "remote")
-               for k in ("created", "updated", "deleted", "conflicts"))
+    assert all(
+        again[side][k] == 0
+        for side in ("vault", "remote")
+        for k in ("created", "updated", "deleted", "conflicts")
+    )
 
 
 def test_state_file_relative_to_tmp(tmp_path: Path) -> None:
@@ -485,7 +490,8 @@ def test_a_dry_run_after_an_interrupted_run_says_so_and_recovers_nothing(
     assert len(state_store.pending_journal("t")) == 1 and state_store.links("t") == {}
     assert [n.message for n in dry.notices] == [
         "an interrupted run left 1 action(s) in the journal; a sync would reconcile them "
-        "first (the plan above does not count them)"]
+        "first (the plan above does not count them)"
+    ]
     report = run_sync(vault, memory_remote, state_store, OPTS)
     assert report.recovered == 1 and report.remote.created == 0
     assert state_store.pending_journal("t") == []

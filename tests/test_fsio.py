@@ -480,8 +480,12 @@ def test_temp_file_of_a_dead_process_is_stale(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                           capture_output=True, text=True, check=True)
+    child = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     dead = int(child.stdout)
     assert fsio.is_stale_temp(f".sb-{dead}-0123456789abcdef.tmp")
     assert not fsio.is_stale_temp(f".sb-{os.getpid()}-0123456789abcdef.tmp")

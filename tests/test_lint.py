@@ -10,8 +10,12 @@ import pytest
 
 from tests.conftest import ROOT
 
-PACKAGES = ["syncbridge", "adapters/sqlite/syncbridge_sqlite", "adapters/notion/syncbridge_notion",
-            "fakes/notion/syncbridge_notion_fake"]
+PACKAGES = [
+    "syncbridge",
+    "adapters/sqlite/syncbridge_sqlite",
+    "adapters/notion/syncbridge_notion",
+    "fakes/notion/syncbridge_notion_fake",
+]
 
 
 def _tool(name: str) -> str:
@@ -22,13 +26,23 @@ def _tool(name: str) -> str:
 
 
 def test_ruff_is_clean() -> None:
-    result = subprocess.run([_tool("ruff"), "check", "--output-format", "concise", "."],
-                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [_tool("ruff"), "check", "--output-format", "concise", "."],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("package", PACKAGES)
 def test_mypy_strict_is_clean(package: str) -> None:
-    result = subprocess.run([sys.executable, "-m", "mypy", "--strict", package], cwd=ROOT,
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", package],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stdout + result.stderr

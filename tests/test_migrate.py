@@ -38,12 +38,15 @@ def proj(tmp_path: Path) -> Path:
 
 
 def digest(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
 
 
 def migrate(capsys: pytest.CaptureFixture[str], root: Path, *extra: str) -> tuple[int, Any]:
-    code = main(["migrate", "--to", "local", "--json", *extra,
-                 "--config", str(root / "syncbridge.toml")])
+    code = main(
+        ["migrate", "--to", "local", "--json", *extra, "--config", str(root / "syncbridge.toml")]
+    )
     out, _ = capsys.readouterr()
     return code, json.loads(out)
 
@@ -147,9 +150,22 @@ def run_cli(root: Path, kill_at: str | None) -> subprocess.CompletedProcess[str]
     if kill_at:
         env["SYNCBRIDGE_TEST_KILL_AT"] = kill_at
     return subprocess.run(
-        [sys.executable, "-m", "syncbridge", "migrate", "--to", "local", "--json",
-         "--config", str(root / "syncbridge.toml")],
-        env=env, capture_output=True, text=True, timeout=120, check=False,
+        [
+            sys.executable,
+            "-m",
+            "syncbridge",
+            "migrate",
+            "--to",
+            "local",
+            "--json",
+            "--config",
+            str(root / "syncbridge.toml"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -162,8 +178,14 @@ def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, s
 
 
 # write N of the 22 creates, at each of the engine's fault points
-KILLS = ["write:1:before", "write:1:after", "write:7:committed", "write:12:after",
-         "write:22:before", "write:22:after"]
+KILLS = [
+    "write:1:before",
+    "write:1:after",
+    "write:7:committed",
+    "write:12:after",
+    "write:22:before",
+    "write:22:after",
+]
 
 
 @pytest.mark.parametrize("kill_at", KILLS)

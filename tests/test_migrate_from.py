@@ -47,7 +47,9 @@ def to_target(capsys: pytest.CaptureFixture[str], root: Path) -> None:
     assert code == ExitCode.OK, data
 
 
-def back(capsys: pytest.CaptureFixture[str], root: Path, into: Path, *extra: str) -> tuple[int, Any]:
+def back(
+    capsys: pytest.CaptureFixture[str], root: Path, into: Path, *extra: str
+) -> tuple[int, Any]:
     return cli(capsys, root, "--from", "local", "--into", str(into), *extra)
 
 
@@ -64,8 +66,11 @@ def entries(folder: Path) -> dict[str, tuple[dict[str, Any], str, str]]:
 
 
 def digest(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and ".syncbridge" not in p.parts}
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".syncbridge" not in p.parts
+    }
 
 
 def rows(db: Path) -> list[str]:
@@ -101,8 +106,9 @@ def test_there_and_back_into_an_empty_vault_keeps_every_value_and_body(
         assert got == fields, title
         assert copy[title][1:] == (body, cls), title  # the body byte for byte
     # fileClass notes for the target's classes (the new vault had none), read by the schema
-    assert sorted(data["fileclasses"]) == [f"Classes/{c}.md" for c in sorted(CLASSES)
-                                           if c != "note"]
+    assert sorted(data["fileclasses"]) == [
+        f"Classes/{c}.md" for c in sorted(CLASSES) if c != "note"
+    ]
     wound = read_fileclass_frontmatter(into / "Classes" / "wound.md")
     assert wound is not None
     names = [f["name"] for f in wound["fields"]]
@@ -110,8 +116,11 @@ def test_there_and_back_into_an_empty_vault_keeps_every_value_and_body(
     assert Vault.open(into).schema.classes["wound"].source == "metadata-menu"
     # frontmatter in the class's field order, the class key first, Obsidian's list style
     text = (into / "Abandonment Wound.md").read_text("utf-8")
-    keys = [line.split(":")[0] for line in text.split("---")[1].splitlines()
-            if line and not line.startswith(" ")]
+    keys = [
+        line.split(":")[0]
+        for line in text.split("---")[1].splitlines()
+        if line and not line.startswith(" ")
+    ]
     assert keys[0] == "fileClass"
     defined = [k for k in keys if k in names]
     assert defined == [n for n in names if n in defined]
@@ -148,17 +157,26 @@ def test_a_record_that_would_change_an_existing_note_stops_before_any_write(
     into = proj / "mine"
     into.mkdir()
     # the same entry (same id) with another value: pairing it would rewrite the user's note
-    (into / "Grief.md").write_text("---\nid: 1752583140660\nfileClass: emotion\n"
-                                   "intensity: 2\n---\nmine\n", encoding="utf-8")
+    (into / "Grief.md").write_text(
+        "---\nid: 1752583140660\nfileClass: emotion\nintensity: 2\n---\nmine\n", encoding="utf-8"
+    )
     before = digest(into)
     before_rows = rows(proj / "local.db")
-    code = main(["migrate", "--from", "local", "--into", str(into),
-                 "--config", str(proj / "syncbridge.toml")])
+    code = main(
+        [
+            "migrate",
+            "--from",
+            "local",
+            "--into",
+            str(into),
+            "--config",
+            str(proj / "syncbridge.toml"),
+        ]
+    )
     _, err = capsys.readouterr()
     assert code == ExitCode.STOPPED
     assert "only creates notes" in err and "Grief.md" in err and "Nothing was written" in err
-    assert {k for k in digest(into) if not k.startswith(("Classes/", ".obsidian/"))} == \
-        set(before)
+    assert {k for k in digest(into) if not k.startswith(("Classes/", ".obsidian/"))} == set(before)
     assert (into / "Grief.md").read_bytes() == before["Grief.md"]
     assert rows(proj / "local.db") == before_rows
 
@@ -181,8 +199,18 @@ def test_dry_run_lists_names_that_collide_and_links_to_no_note_writing_nothing(
     assert any("[[Fear]]" in w["message"] for w in links)  # the note is named otherwise now
     assert data["problems_per_class"]["emotion"]["name"] == 2
     assert data["problems_per_class"]["wound"]["link"] >= 1
-    text_code = main(["migrate", "--from", "local", "--into", str(into), "--dry-run",
-                      "--config", str(proj / "syncbridge.toml")])
+    text_code = main(
+        [
+            "migrate",
+            "--from",
+            "local",
+            "--into",
+            str(into),
+            "--dry-run",
+            "--config",
+            str(proj / "syncbridge.toml"),
+        ]
+    )
     out = capsys.readouterr()[0]
     assert text_code == ExitCode.OK and "problems per class:" in out and "emotion: " in out
 
@@ -190,8 +218,12 @@ def test_dry_run_lists_names_that_collide_and_links_to_no_note_writing_nothing(
 def test_class_folders_and_hostile_titles(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    root = make_project(tmp_path / "p", CONFIG.replace(
-        'timezone = "UTC"\n', 'timezone = "UTC"\nclass_folders = { wound = "Psyche/Wounds" }\n'))
+    root = make_project(
+        tmp_path / "p",
+        CONFIG.replace(
+            'timezone = "UTC"\n', 'timezone = "UTC"\nclass_folders = { wound = "Psyche/Wounds" }\n'
+        ),
+    )
     to_target(capsys, root)
     with sqlite3.connect(root / "local.db") as conn:
         conn.execute("UPDATE emotion SET title = '../../escape' WHERE title = 'Fear'")
@@ -200,8 +232,12 @@ def test_class_folders_and_hostile_titles(
     code, data = back(capsys, root, into)
     assert code == ExitCode.OK, data
     assert sorted(p.name for p in (into / "Psyche" / "Wounds").iterdir()) == [
-        "Abandonment Wound.md", "Betrayal Wound.md", "Engulfment Wound.md",
-        "Rejection Wound.md", "Shame Wound.md"]
+        "Abandonment Wound.md",
+        "Betrayal Wound.md",
+        "Engulfment Wound.md",
+        "Rejection Wound.md",
+        "Shame Wound.md",
+    ]
     assert (into / "escape.md").is_file() and (into / "CON_.md").is_file()
     assert not (tmp_path / "escape.md").exists()
 
@@ -211,9 +247,24 @@ def run_cli(root: Path, into: Path, kill_at: str | None) -> subprocess.Completed
     if kill_at:
         env["SYNCBRIDGE_TEST_KILL_AT"] = kill_at
     return subprocess.run(
-        [sys.executable, "-m", "syncbridge", "migrate", "--from", "local", "--into", str(into),
-         "--json", "--config", str(root / "syncbridge.toml")],
-        env=env, capture_output=True, text=True, timeout=120, check=False,
+        [
+            sys.executable,
+            "-m",
+            "syncbridge",
+            "migrate",
+            "--from",
+            "local",
+            "--into",
+            str(into),
+            "--json",
+            "--config",
+            str(root / "syncbridge.toml"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -234,15 +285,40 @@ def test_sigkilled_migration_into_a_vault_resumes_without_a_duplicate_note(
 
 
 def test_usage_errors(capsys: pytest.CaptureFixture[str], proj: Path) -> None:
-    assert main(["migrate", "--from", "local", "--config", str(proj / "syncbridge.toml")]) == \
-        ExitCode.USAGE
+    assert (
+        main(["migrate", "--from", "local", "--config", str(proj / "syncbridge.toml")])
+        == ExitCode.USAGE
+    )
     assert "--into" in capsys.readouterr()[1]
-    code = main(["migrate", "--to", "local", "--from", "local", "--into", "x",
-                 "--config", str(proj / "syncbridge.toml")])
+    code = main(
+        [
+            "migrate",
+            "--to",
+            "local",
+            "--from",
+            "local",
+            "--into",
+            "x",
+            "--config",
+            str(proj / "syncbridge.toml"),
+        ]
+    )
     assert code == ExitCode.USAGE
     (proj / "afile").write_text("x", encoding="utf-8")
-    assert main(["migrate", "--from", "local", "--into", str(proj / "afile"),
-                 "--config", str(proj / "syncbridge.toml")]) == ExitCode.USAGE
+    assert (
+        main(
+            [
+                "migrate",
+                "--from",
+                "local",
+                "--into",
+                str(proj / "afile"),
+                "--config",
+                str(proj / "syncbridge.toml"),
+            ]
+        )
+        == ExitCode.USAGE
+    )
     assert "is a file" in capsys.readouterr()[1]
 
 
@@ -266,8 +342,11 @@ def test_a_class_the_existing_vault_lacks_gets_its_fileclass_note(
     own = (into / "Classes" / "emotion.md").read_bytes()
     code, data = back(capsys, proj, into)
     assert code == ExitCode.OK, data
-    assert sorted(data["fileclasses"]) == ["Classes/attachment_theory.md",
-                                           "Classes/healing_pathway.md", "Classes/wound.md"]
+    assert sorted(data["fileclasses"]) == [
+        "Classes/attachment_theory.md",
+        "Classes/healing_pathway.md",
+        "Classes/wound.md",
+    ]
     assert (into / "Classes" / "emotion.md").read_bytes() == own  # the user's, kept
     assert "fileClass: wound" in (into / "Abandonment Wound.md").read_text("utf-8")
 
@@ -279,8 +358,12 @@ def test_class_folders_must_stay_inside_the_vault(tmp_path: Path, folder: str) -
 
     (tmp_path / "vault").mkdir()
     path = tmp_path / "syncbridge.toml"
-    path.write_text(CONFIG.replace('timezone = "UTC"\n', 'timezone = "UTC"\n'
-                                   f'class_folders = {{ wound = "{folder}" }}\n'), "utf-8")
+    path.write_text(
+        CONFIG.replace(
+            'timezone = "UTC"\n', f'timezone = "UTC"\nclass_folders = {{ wound = "{folder}" }}\n'
+        ),
+        "utf-8",
+    )
     with pytest.raises(ConfigError, match="class_folders"):
         load_config(path)
 
@@ -298,25 +381,47 @@ def test_declared_types_win_and_values_refine_what_a_declaration_cannot_tell() -
         return FieldSpec(name, ftype, kind, origin="remote", **kw)
 
     declared = {
-        "item": ClassSchema("item", {
-            "state": spec("state", FieldType.SELECT, FieldKind.TEXT, choices=("a", "b")),
-            "count": spec("count", FieldType.NUMBER, FieldKind.NUMBER),
-            "meta": spec("meta", FieldType.INPUT, FieldKind.TEXT),
-            "at": spec("at", FieldType.DATE, FieldKind.DATE),
-            "parent": spec("parent", FieldType.MULTIFILE, FieldKind.LINKS,
-                           options={"class": "item"}),
-        }, source="remote"),
-        "empty": ClassSchema("empty", {"n": spec("n", FieldType.NUMBER, FieldKind.NUMBER)},
-                             source="remote"),
+        "item": ClassSchema(
+            "item",
+            {
+                "state": spec("state", FieldType.SELECT, FieldKind.TEXT, choices=("a", "b")),
+                "count": spec("count", FieldType.NUMBER, FieldKind.NUMBER),
+                "meta": spec("meta", FieldType.INPUT, FieldKind.TEXT),
+                "at": spec("at", FieldType.DATE, FieldKind.DATE),
+                "parent": spec(
+                    "parent", FieldType.MULTIFILE, FieldKind.LINKS, options={"class": "item"}
+                ),
+            },
+            source="remote",
+        ),
+        "empty": ClassSchema(
+            "empty", {"n": spec("n", FieldType.NUMBER, FieldKind.NUMBER)}, source="remote"
+        ),
     }
-    records = [Record("item", {"state": "a", "count": None, "meta": {"k": [1]},
-                               "at": "2026-01-05T10:30", "parent": "[[X]]", "extra": 3})]
+    records = [
+        Record(
+            "item",
+            {
+                "state": "a",
+                "count": None,
+                "meta": {"k": [1]},
+                "at": "2026-01-05T10:30",
+                "parent": "[[X]]",
+                "extra": 3,
+            },
+        )
+    ]
     out = classes_from_records(records, skip={"fileClass"}, declared=declared)
     item = out["item"].fields
     assert list(item) == ["state", "count", "meta", "at", "parent", "extra"]
     assert [item[k].type for k in item] == [
-        FieldType.SELECT, FieldType.NUMBER, FieldType.YAML, FieldType.DATETIME,
-        FieldType.FILE, FieldType.NUMBER]
+        FieldType.SELECT,
+        FieldType.NUMBER,
+        FieldType.YAML,
+        FieldType.DATETIME,
+        FieldType.FILE,
+        FieldType.NUMBER,
+    ]
     assert item["state"].choices == ("a", "b")
     assert item["parent"].options["class"] == "item"
     assert out["empty"].fields["n"].type is FieldType.NUMBER
@@ -343,8 +448,10 @@ def test_links_to_a_record_whose_note_got_another_name_are_written_to_that_note(
     with sqlite3.connect(proj / "local.db") as conn:
         for old, new in renames.items():
             conn.execute("UPDATE emotion SET title = ? WHERE title = ?", (new, old))
-            conn.execute("UPDATE wound SET linked_emotions = replace(linked_emotions, ?, ?)",
-                         (f"[[{old}]]", f"[[{new}]]"))
+            conn.execute(
+                "UPDATE wound SET linked_emotions = replace(linked_emotions, ?, ?)",
+                (f"[[{old}]]", f"[[{new}]]"),
+            )
     into = proj / "new"
     code, dry = back(capsys, proj, into, "--dry-run")
     assert code == ExitCode.OK, dry
@@ -366,13 +473,22 @@ def test_links_to_a_record_whose_note_got_another_name_are_written_to_that_note(
         body = source.read_text(encoding="utf-8").split("---\n", 2)[2]
         assert (into / targets[new]).read_text(encoding="utf-8").endswith(body), new
     assert sorted(Path(p).name for p in targets.values()) == [
-        "Fear the old one 2.md", "Fear the old one.md"]
+        "Fear the old one 2.md",
+        "Fear the old one.md",
+    ]
     # the two sides agree as they are: a two-way sync of that vault changes nothing
     config = proj / "new.toml"
-    config.write_text(CONFIG.replace('path = "vault"', 'path = "new"').replace(
-        '[[targets]]', '[state]\npath = "new/.syncbridge/state.db"\n\n[[targets]]'))
+    config.write_text(
+        CONFIG.replace('path = "vault"', 'path = "new"').replace(
+            "[[targets]]", '[state]\npath = "new/.syncbridge/state.db"\n\n[[targets]]'
+        )
+    )
     assert main(["sync", "--json", "--config", str(config)]) == ExitCode.OK
     report = json.loads(capsys.readouterr()[0])["targets"]["local"]
     for side in ("vault", "remote"):
         assert {k: v for k, v in report[side].items() if k != "unchanged"} == {
-            "created": 0, "updated": 0, "deleted": 0, "conflicts": 0}, report
+            "created": 0,
+            "updated": 0,
+            "deleted": 0,
+            "conflicts": 0,
+        }, report

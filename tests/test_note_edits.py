@@ -46,8 +46,15 @@ def _other_kind(value: Any, rng: random.Random) -> Any:
 _SPANS: dict[str, dict[str, Any]] = {}
 
 
-def _check_edit(before: str, after: str, before_values: dict[str, Any], key: str,
-                new: Any, *, deleted: bool = False) -> None:
+def _check_edit(
+    before: str,
+    after: str,
+    before_values: dict[str, Any],
+    key: str,
+    new: Any,
+    *,
+    deleted: bool = False,
+) -> None:
     if before not in _SPANS:
         _SPANS.clear()
         _SPANS[before] = {s.key: s for s in key_spans(before)}
@@ -65,7 +72,9 @@ def _check_edit(before: str, after: str, before_values: dict[str, Any], key: str
             assert len(after) >= len(before[:start]) + len(before[end:])
     else:  # added after the last key: only insertions
         assert len(after) > len(before)
-        prefix = next(i for i, (a, b) in enumerate(zip(after, before + "\0", strict=False)) if a != b)
+        prefix = next(
+            i for i, (a, b) in enumerate(zip(after, before + "\0", strict=False)) if a != b
+        )
         assert after.endswith(before[prefix:])
     values = Note.from_text("---\n" + after + "---\n").fields
     expected = dict(before_values)
@@ -101,8 +110,9 @@ def _edit_note(data: bytes, rng: random.Random, path: str) -> int:
             edits += 1
     note = Note.from_bytes(data, path=path)
     note["syncbridge_added"] = ["[[Added]]", "two"]
-    _check_edit(note_fm(data), note.frontmatter_text or "", fields, "syncbridge_added",
-                ["[[Added]]", "two"])
+    _check_edit(
+        note_fm(data), note.frontmatter_text or "", fields, "syncbridge_added", ["[[Added]]", "two"]
+    )
     note = Note.from_bytes(data, path=path)
     victim = rng.choice(keys)
     try:
@@ -172,7 +182,10 @@ def test_crlf_edits_stay_crlf() -> None:
     note = Note.from_bytes(TORTURE["crlf"])
     note["list"] = ["x", "y"]
     note["b"] = "two"
-    assert note.to_bytes() == b"---\r\na: 1\r\nlist:\r\n  - x\r\n  - y\r\nb: two\r\n---\r\nbody\r\nline 2\r\n"
+    assert (
+        note.to_bytes()
+        == b"---\r\na: 1\r\nlist:\r\n  - x\r\n  - y\r\nb: two\r\n---\r\nbody\r\nline 2\r\n"
+    )
 
 
 def test_inline_comment_and_trailing_space_survive() -> None:

@@ -37,7 +37,8 @@ from tests.torture import UNSAFE
 # Hypothesis test of the session. SYNCBRIDGE_PROPERTY_EXAMPLES=2000 runs a longer search.
 EXAMPLES = int(os.environ.get("SYNCBRIDGE_PROPERTY_EXAMPLES", "120"))
 PROPERTY = settings(
-    max_examples=EXAMPLES, deadline=None,
+    max_examples=EXAMPLES,
+    deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
@@ -73,21 +74,79 @@ class Rendered:
 
 
 KEY_POOL = [
-    "status", "tags", "aliases", "created", "id", "fileClass", "cssclasses", "Related Notes",
-    "date modified", "日本語", "🔥 mood", "linked_wounds", "core_fears", "überschrift", "a",
-    "x_1", "healing pathways", "🟩 done",
+    "status",
+    "tags",
+    "aliases",
+    "created",
+    "id",
+    "fileClass",
+    "cssclasses",
+    "Related Notes",
+    "date modified",
+    "日本語",
+    "🔥 mood",
+    "linked_wounds",
+    "core_fears",
+    "überschrift",
+    "a",
+    "x_1",
+    "healing pathways",
+    "🟩 done",
 ]
-NEW_KEYS = [*KEY_POOL, "new field", "🆕", "with: colon", "#hash", "123", "true", "null",
-            "- dash", "[bracket]", "quote\"d", "  padded", "ключ"]
-WORDS = ["draft", "🟩 complete", "🟨 in progress", "日本語のノート", "yes", "no", "on", "off", "y",
-         "hello world", "a#b", "C++", "x-y", "café", "Being Forgotten", "😀", "path/to/note",
-         "trailing.", "100%", "e.g.", "2025-07"]
+NEW_KEYS = [
+    *KEY_POOL,
+    "new field",
+    "🆕",
+    "with: colon",
+    "#hash",
+    "123",
+    "true",
+    "null",
+    "- dash",
+    "[bracket]",
+    'quote"d',
+    "  padded",
+    "ключ",
+]
+WORDS = [
+    "draft",
+    "🟩 complete",
+    "🟨 in progress",
+    "日本語のノート",
+    "yes",
+    "no",
+    "on",
+    "off",
+    "y",
+    "hello world",
+    "a#b",
+    "C++",
+    "x-y",
+    "café",
+    "Being Forgotten",
+    "😀",
+    "path/to/note",
+    "trailing.",
+    "100%",
+    "e.g.",
+    "2025-07",
+]
 FLOW_WORDS = [w for w in WORDS if "#" not in w]
-LINES = ["Grow.", "日本語の文です。", "key: not a key", "# not a comment", "- not a list", "---",
-         "text with  two spaces", "🟩 emoji line", "..."]
+LINES = [
+    "Grow.",
+    "日本語の文です。",
+    "key: not a key",
+    "# not a comment",
+    "- not a list",
+    "---",
+    "text with  two spaces",
+    "🟩 emoji line",
+    "...",
+]
 
-chars = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"),
-                      exclude_characters="\u2028\u2029\ufeff\x85")
+chars = st.characters(
+    codec="utf-8", exclude_categories=("Cs", "Cc"), exclude_characters="\u2028\u2029\ufeff\x85"
+)
 safe_text = st.text(chars, max_size=12)
 
 
@@ -99,45 +158,74 @@ def _sq(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
-plain_strings = st.lists(st.sampled_from(WORDS), min_size=1, max_size=3).map(" ".join).map(
-    lambda s: Rendered(s, s))
+plain_strings = (
+    st.lists(st.sampled_from(WORDS), min_size=1, max_size=3)
+    .map(" ".join)
+    .map(lambda s: Rendered(s, s))
+)
 quoted_strings = st.one_of(
     safe_text.map(lambda s: Rendered(_dq(s), s)),
     safe_text.map(lambda s: Rendered(_sq(s), s)),
-    st.sampled_from(["2.14", "0042", "yes", "", "true", "[[Note]]"]).map(lambda s: Rendered(_dq(s), s)),
+    st.sampled_from(["2.14", "0042", "yes", "", "true", "[[Note]]"]).map(
+        lambda s: Rendered(_dq(s), s)
+    ),
 )
-links = st.sampled_from(["[[Note]]", "[[Secure Attachment|secure]]", "![[img.png]]",
-                         "[[Folder/Deep Note#Heading]]"]).flatmap(
-    lambda s: st.sampled_from([Rendered(_dq(s), s), Rendered(_sq(s), s)]))
+links = st.sampled_from(
+    ["[[Note]]", "[[Secure Attachment|secure]]", "![[img.png]]", "[[Folder/Deep Note#Heading]]"]
+).flatmap(lambda s: st.sampled_from([Rendered(_dq(s), s), Rendered(_sq(s), s)]))
 ints = st.one_of(
     st.integers(-(10**15), 10**15).map(lambda i: Rendered(str(i), i)),
-    st.sampled_from([("0755", 755), ("0o17", 15), ("0x1F", 31), ("+1", 1), ("1_000", 1000),
-                     ("1751752568955", 1751752568955)]).map(lambda t: Rendered(*t)),
+    st.sampled_from(
+        [
+            ("0755", 755),
+            ("0o17", 15),
+            ("0x1F", 31),
+            ("+1", 1),
+            ("1_000", 1000),
+            ("1751752568955", 1751752568955),
+        ]
+    ).map(lambda t: Rendered(*t)),
 )
 floats = st.one_of(
     st.floats(allow_nan=False, allow_infinity=False).map(lambda f: Rendered(repr(f), f)),
-    st.sampled_from([(".inf", math.inf), ("-.inf", -math.inf), (".nan", math.nan),
-                     ("1.50", 1.5), (".5", 0.5), ("1e3", 1000.0)]).map(lambda t: Rendered(*t)),
+    st.sampled_from(
+        [
+            (".inf", math.inf),
+            ("-.inf", -math.inf),
+            (".nan", math.nan),
+            ("1.50", 1.5),
+            (".5", 0.5),
+            ("1e3", 1000.0),
+        ]
+    ).map(lambda t: Rendered(*t)),
 )
 bools = st.sampled_from(["true", "false", "True", "FALSE"]).map(
-    lambda s: Rendered(s, s.lower() == "true"))
+    lambda s: Rendered(s, s.lower() == "true")
+)
 nulls = st.sampled_from(["", " ", "~", "null", "Null"]).map(lambda s: Rendered(s, None))
 dates = st.dates(dt.date(1900, 1, 1), dt.date(2100, 12, 31))
 date_values = st.one_of(
     dates.map(lambda d: Rendered(d.isoformat(), d)),
-    st.datetimes(dt.datetime(1970, 1, 1), dt.datetime(2100, 1, 1)).map(
-        lambda d: d.replace(second=0, microsecond=0)).flatmap(lambda d: st.sampled_from([
-            Rendered(d.strftime("%Y-%m-%d %H:%M"), d.strftime("%Y-%m-%d %H:%M")),  # a str
-            Rendered(d.strftime("%Y-%m-%dT%H:%M:%S"), d),
-            Rendered(d.strftime("%Y-%m-%d %H:%M:%S"), d),
-        ])),
+    st.datetimes(dt.datetime(1970, 1, 1), dt.datetime(2100, 1, 1))
+    .map(lambda d: d.replace(second=0, microsecond=0))
+    .flatmap(
+        lambda d: st.sampled_from(
+            [
+                Rendered(d.strftime("%Y-%m-%d %H:%M"), d.strftime("%Y-%m-%d %H:%M")),  # a str
+                Rendered(d.strftime("%Y-%m-%dT%H:%M:%S"), d),
+                Rendered(d.strftime("%Y-%m-%d %H:%M:%S"), d),
+            ]
+        )
+    ),
 )
 scalars = st.one_of(plain_strings, quoted_strings, links, ints, floats, bools, date_values)
 
 flow_items = st.one_of(
     st.sampled_from(FLOW_WORDS).map(lambda s: Rendered(s, s)),
     links.filter(lambda r: r.inline.startswith('"')),
-    ints, bools, safe_text.map(lambda s: Rendered(_dq(s), s)),
+    ints,
+    bools,
+    safe_text.map(lambda s: Rendered(_dq(s), s)),
 )
 
 
@@ -147,16 +235,18 @@ def flow_lists(draw: st.DrawFn) -> Rendered:
     sep, pad = draw(st.sampled_from([(", ", ""), (",", ""), (", ", " ")]))
     if not items:
         return Rendered(draw(st.sampled_from(["[]", "[ ]"])), [])
-    return Rendered("[" + pad + sep.join(i.inline for i in items) + pad + "]",
-                    [i.value for i in items])
+    return Rendered(
+        "[" + pad + sep.join(i.inline for i in items) + pad + "]", [i.value for i in items]
+    )
 
 
 @st.composite
 def block_lists(draw: st.DrawFn) -> Rendered:
     items = draw(st.lists(st.one_of(scalars, flow_lists()), min_size=1, max_size=4))
     indent = draw(st.sampled_from(["", "  "]))
-    lines = tuple(f"{indent}- {i.inline}".rstrip() if i.inline.strip() else f"{indent}-"
-                  for i in items)
+    lines = tuple(
+        f"{indent}- {i.inline}".rstrip() if i.inline.strip() else f"{indent}-" for i in items
+    )
     return Rendered("", [i.value for i in items], lines)
 
 
@@ -168,20 +258,27 @@ def block_scalars(draw: st.DrawFn) -> Rendered:
     if style.startswith("|"):
         # Blank lines inside a literal scalar are content; never first (that would set the
         # indentation from a later line and is a different construct).
-        content = content[:1] + [line for c in content[1:] for line in draw(
-            st.sampled_from([[c], ["", c]]))]
+        content = content[:1] + [
+            line for c in content[1:] for line in draw(st.sampled_from([[c], ["", c]]))
+        ]
     trailing = draw(st.integers(0, 2))
     body = "\n".join(content)
-    value = {"|": body + "\n", "|-": body, "|+": body + "\n" + "\n" * trailing,
-             ">": " ".join(content) + "\n", ">-": " ".join(content)}[style]
+    value = {
+        "|": body + "\n",
+        "|-": body,
+        "|+": body + "\n" + "\n" * trailing,
+        ">": " ".join(content) + "\n",
+        ">-": " ".join(content),
+    }[style]
     lines = tuple(indent + c if c else "" for c in content) + ("",) * trailing
     return Rendered(style, value, lines, commentable=False)
 
 
 @st.composite
 def nested_maps(draw: st.DrawFn) -> Rendered:
-    keys = draw(st.lists(st.sampled_from(["sub", "name", "v", "🔑"]), min_size=1, max_size=3,
-                         unique=True))
+    keys = draw(
+        st.lists(st.sampled_from(["sub", "name", "v", "🔑"]), min_size=1, max_size=3, unique=True)
+    )
     values = [draw(st.one_of(plain_strings, ints, links)) for _ in keys]
     lines = tuple(f"  {k}: {v.inline}" for k, v in zip(keys, values, strict=True))
     return Rendered("", {k: v.value for k, v in zip(keys, values, strict=True)}, lines)
@@ -199,13 +296,15 @@ def list_of_maps(draw: st.DrawFn) -> Rendered:
     return Rendered("", [i.value for i in items], tuple(lines))
 
 
-multi_line_scalars = st.sampled_from([
-    ("this is a long", "  continued line", "this is a long continued line"),
-    ('"first', '  second"', "first second"),
-    ("'it''s", "  wrapped'", "it's wrapped"),
-    ("[a,", "  b]", ["a", "b"]),
-    ("{x: 1,", "  y: two}", {"x": 1, "y": "two"}),
-]).map(lambda t: Rendered(t[0], t[2], (t[1],), commentable=False))
+multi_line_scalars = st.sampled_from(
+    [
+        ("this is a long", "  continued line", "this is a long continued line"),
+        ('"first', '  second"', "first second"),
+        ("'it''s", "  wrapped'", "it's wrapped"),
+        ("[a,", "  b]", ["a", "b"]),
+        ("{x: 1,", "  y: two}", {"x": 1, "y": "two"}),
+    ]
+).map(lambda t: Rendered(t[0], t[2], (t[1],), commentable=False))
 
 other_styles = st.one_of(
     st.just(Rendered("{a: 1, b: two}", {"a": 1, "b": "two"})),
@@ -217,8 +316,17 @@ other_styles = st.one_of(
 )
 
 rendered_values = st.one_of(
-    scalars, scalars, nulls, flow_lists(), block_lists(), block_scalars(), nested_maps(),
-    list_of_maps(), multi_line_scalars, other_styles)
+    scalars,
+    scalars,
+    nulls,
+    flow_lists(),
+    block_lists(),
+    block_scalars(),
+    nested_maps(),
+    list_of_maps(),
+    multi_line_scalars,
+    other_styles,
+)
 
 
 @dataclass
@@ -264,16 +372,37 @@ def frontmatters(draw: st.DrawFn, min_keys: int = 0) -> Frontmatter:
         while own and not own[-1] and not value.inline.startswith("|+"):
             own.pop()
         fm.own_lines[key] = (first, first + 1 + len(own))
-    fm.lines += draw(st.lists(st.sampled_from(["# end comment", ""]), max_size=1).filter(
-        lambda end: not (after_block_scalar and end == [""])))
+    fm.lines += draw(
+        st.lists(st.sampled_from(["# end comment", ""]), max_size=1).filter(
+            lambda end: not (after_block_scalar and end == [""])
+        )
+    )
     return fm
 
 
 body_lines = st.one_of(
-    st.sampled_from(["", "---", "```", "```python", "# Heading", "Some text.", "日本語の本文。",
-                     "key: value", "- item", "...", "--- ", "----", "😀 emoji", "> quote"]),
-    st.text(st.characters(codec="utf-8", exclude_categories=["Cs"],
-                          exclude_characters="\r\n"), max_size=20),
+    st.sampled_from(
+        [
+            "",
+            "---",
+            "```",
+            "```python",
+            "# Heading",
+            "Some text.",
+            "日本語の本文。",
+            "key: value",
+            "- item",
+            "...",
+            "--- ",
+            "----",
+            "😀 emoji",
+            "> quote",
+        ]
+    ),
+    st.text(
+        st.characters(codec="utf-8", exclude_categories=["Cs"], exclude_characters="\r\n"),
+        max_size=20,
+    ),
 )
 
 
@@ -309,9 +438,30 @@ def notes(draw: st.DrawFn, min_keys: int = 0, frontmatter: bool | None = None) -
 
 written_strings = st.one_of(
     st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=15),
-    st.sampled_from(["[[Note]]", "🟨 in progress", "", "yes", "123", "null", "a: b", "# x",
-                     "multi\nline\n", "keep\n\n", "trailing  ", " leading", "- item", "[x]",
-                     "2025-07-05", "2025-07-05 16:56", "~", "'quoted'", '"dq"', "日本語"]),
+    st.sampled_from(
+        [
+            "[[Note]]",
+            "🟨 in progress",
+            "",
+            "yes",
+            "123",
+            "null",
+            "a: b",
+            "# x",
+            "multi\nline\n",
+            "keep\n\n",
+            "trailing  ",
+            " leading",
+            "- item",
+            "[x]",
+            "2025-07-05",
+            "2025-07-05 16:56",
+            "~",
+            "'quoted'",
+            '"dq"',
+            "日本語",
+        ]
+    ),
 )
 written_scalars = st.one_of(
     written_strings,
@@ -326,8 +476,7 @@ written_values = st.recursive(
     written_scalars,
     lambda inner: st.one_of(
         st.lists(inner, max_size=4),
-        st.dictionaries(st.sampled_from(["sub", "name", "🔑", "with space"]), inner,
-                        max_size=3),
+        st.dictionaries(st.sampled_from(["sub", "name", "🔑", "with space"]), inner, max_size=3),
     ),
     max_leaves=6,
 )
@@ -394,8 +543,11 @@ def test_any_bytes_round_trip_or_are_refused_as_invalid_utf8(data: bytes) -> Non
 
 
 @PROPERTY
-@given(st.text(st.sampled_from(["-", "\n", "\r", "\ufeff", "a", ":", " ", "#", "|", "[", "]"]),
-               max_size=40))
+@given(
+    st.text(
+        st.sampled_from(["-", "\n", "\r", "\ufeff", "a", ":", " ", "#", "|", "[", "]"]), max_size=40
+    )
+)
 def test_delimiter_soup_round_trips(text: str) -> None:
     for candidate in (text, "---\n" + text, "---\r\n" + text + "\n---\n" + text):
         data = candidate.encode()
@@ -409,15 +561,21 @@ def test_delimiter_soup_round_trips(text: str) -> None:
 
 COMMENT_LIKE_CONTENT = GeneratedNote(
     b"---\ntags: x\naliases: |\n  Grow.\n  # not a comment\n---\n",
-    {"tags": "x", "aliases": "Grow.\n# not a comment\n"}, "\n", True,
-    Frontmatter(["tags: x", "aliases: |", "  Grow.", "  # not a comment"],
-                {"tags": "x", "aliases": "Grow.\n# not a comment\n"},
-                {"tags": (0, 1), "aliases": (1, 4)}))
+    {"tags": "x", "aliases": "Grow.\n# not a comment\n"},
+    "\n",
+    True,
+    Frontmatter(
+        ["tags: x", "aliases: |", "  Grow.", "  # not a comment"],
+        {"tags": "x", "aliases": "Grow.\n# not a comment\n"},
+        {"tags": (0, 1), "aliases": (1, 4)},
+    ),
+)
 
 
 LITERAL = GeneratedNote(b"---\na: |\n  Grow.\nb: 1\n---\n", {"a": "Grow.\n", "b": 1}, "\n", True)
-PLAIN_CRLF = GeneratedNote(b"---\r\na: x\r\nb: [y]\r\n---\r\n", {"a": "x", "b": ["y"]},
-                           "\r\n", True)
+PLAIN_CRLF = GeneratedNote(
+    b"---\r\na: x\r\nb: [y]\r\n---\r\n", {"a": "x", "b": ["y"]}, "\r\n", True
+)
 
 
 @PROPERTY
@@ -429,8 +587,7 @@ PLAIN_CRLF = GeneratedNote(b"---\r\na: x\r\nb: [y]\r\n---\r\n", {"a": "x", "b": 
 @example(PLAIN_CRLF, 0, "\x85")
 @example(PLAIN_CRLF, 1, ["ok", "\x85", "\x00"])
 @example(COMMENT_LIKE_CONTENT, 0, "new text")
-def test_set_existing_key_changes_only_its_span(gen: GeneratedNote, index: int,
-                                                value: Any) -> None:
+def test_set_existing_key_changes_only_its_span(gen: GeneratedNote, index: int, value: Any) -> None:
     before = Note.from_bytes(gen.data, path="gen.md")
     key = sorted(gen.values)[index % len(gen.values)]
     spans = {s.key: s for s in key_spans(_fm(before))}
@@ -440,7 +597,7 @@ def test_set_existing_key_changes_only_its_span(gen: GeneratedNote, index: int,
     note(f"frontmatter after:\n{fm_after}")
     span = spans[key]
     assert fm_after.startswith(fm_before[: span.start])
-    assert fm_after.endswith(fm_before[span.end:])
+    assert fm_after.endswith(fm_before[span.end :])
     _check_frame(before, after)
     _check_newlines(fm_after, gen.newline)
     expected = {**gen.values, key: value}
@@ -479,8 +636,9 @@ def test_add_key_only_inserts(gen: GeneratedNote, key: str, value: Any) -> None:
         _check_frame(before, after)
     else:
         assert after.body == before.body
-        assert after.to_bytes().startswith(("\ufeff" if gen.data[:3] == b"\xef\xbb\xbf" else "")
-                                           .encode() + b"---")
+        assert after.to_bytes().startswith(
+            ("\ufeff" if gen.data[:3] == b"\xef\xbb\xbf" else "").encode() + b"---"
+        )
     fields = _reread(after)
     assert list(fields)[-1] == key
     assert strict(fields) == strict({**gen.values, key: value})
@@ -509,7 +667,8 @@ def test_delete_removes_only_its_lines(gen: GeneratedNote, index: int) -> None:
         first, last = gen.fm.own_lines[key]
         naive = "".join(line + "\n" for line in gen.fm.lines[:first] + gen.fm.lines[last:])
         assert strict(load_values(naive) or {}) != strict(
-            {k: v for k, v in gen.values.items() if k != key})
+            {k: v for k, v in gen.values.items() if k != key}
+        )
         return
     start = fm_before.rfind("\n", 0, span.start) + 1
     end = span.end
@@ -580,8 +739,11 @@ class EditSequence(RuleBasedStateMachine):
         assert self.note_.body == self.body
         if self.note_.has_frontmatter:
             # A note created without frontmatter takes its first line's ending (else LF).
-            newline = self.gen.newline if self.gen.has_frontmatter else \
-                Note.from_bytes(self.gen.data).newline
+            newline = (
+                self.gen.newline
+                if self.gen.has_frontmatter
+                else Note.from_bytes(self.gen.data).newline
+            )
             _check_newlines(_fm(self.note_), newline)
 
 
@@ -611,12 +773,14 @@ def test_fast_reader_agrees_with_ruamel_round_trip(fm: Frontmatter) -> None:
 # No "!": an empty value tagged with the non-specific "!" reads as "" in libyaml and None in
 # ruamel (``a: !``); no note writes that, and routing every "!" to ruamel would be slow.
 fuzz_inserts = st.sampled_from(
-    [*" -:#[]{},'\"|>&*?%@`\n\t\\", "\u2028", "\x85", "\ufeff", "0", "a", "  ", "- ", ": "])
+    [*" -:#[]{},'\"|>&*?%@`\n\t\\", "\u2028", "\x85", "\ufeff", "0", "a", "  ", "- ", ": "]
+)
 
 
 @PROPERTY
-@given(frontmatters(), st.lists(st.tuples(st.integers(0, 10**6), fuzz_inserts), min_size=1,
-                                max_size=3))
+@given(
+    frontmatters(), st.lists(st.tuples(st.integers(0, 10**6), fuzz_inserts), min_size=1, max_size=3)
+)
 # Regressions: a BOM or a Unicode line break (NEL, LS, PS) inside the frontmatter made the
 # fast reader (libyaml, YAML 1.1 line breaks) and ruamel read different values.
 @example(Frontmatter(["", "\ufeff"]), [(0, "\n")])
@@ -626,8 +790,9 @@ fuzz_inserts = st.sampled_from(
 # Regression: libyaml read the "#" line of a top-level block scalar as a comment ("" where
 # ruamel reads "#").
 @example(Frontmatter([""]), [(0, "|"), (102026, "#")])
-def test_readers_agree_whenever_both_accept(fm: Frontmatter,
-                                            inserts: list[tuple[int, str]]) -> None:
+def test_readers_agree_whenever_both_accept(
+    fm: Frontmatter, inserts: list[tuple[int, str]]
+) -> None:
     """On damaged frontmatter the readers may refuse differently (libyaml accepts ``>#c``,
     which ruamel rejects; ruamel reads ``:`` as ``{None: None}``), but never disagree on
     values."""
@@ -680,13 +845,16 @@ def test_edit_path_refuses_an_alias_bomb_before_walking_it() -> None:
         load_values(UNSAFE["alias bomb"][4:-4].decode())
 
 
-@pytest.mark.parametrize(("data", "key"), [
-    (b"---\n1: x\nb: 2\n---\n", 1),
-    (b"---\ntrue: x\nb: 2\n---\n", True),
-    (b"---\n2025-01-01: x\nb: 2\n---\n", dt.date(2025, 1, 1)),
-    (b"---\nnull: x\nb: 2\n---\n", None),
-    (b"---\n'1': x\nb: 2\n---\n", "1"),
-])
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        (b"---\n1: x\nb: 2\n---\n", 1),
+        (b"---\ntrue: x\nb: 2\n---\n", True),
+        (b"---\n2025-01-01: x\nb: 2\n---\n", dt.date(2025, 1, 1)),
+        (b"---\nnull: x\nb: 2\n---\n", None),
+        (b"---\n'1': x\nb: 2\n---\n", "1"),
+    ],
+)
 def test_keys_yaml_reads_as_non_strings_can_be_edited(data: bytes, key: Any) -> None:
     # Keys were matched by their text, so ``1:`` could not be set (a duplicate was added,
     # EditError) or deleted (KeyError) although ``1 in note``.
@@ -704,8 +872,14 @@ def test_keys_yaml_reads_as_non_strings_can_be_edited(data: bytes, key: Any) -> 
 @given(notes())
 # Regressions: fields were passed as keyword arguments, so a field named "content" raised
 # TypeError, one named "handler" became the Post's YAML handler, and ``1:`` raised TypeError.
-@example(GeneratedNote(b"---\ncontent: x\nhandler: y\n1: z\n---\nbody\n",
-                       {"content": "x", "handler": "y", 1: "z"}, "\n", True))
+@example(
+    GeneratedNote(
+        b"---\ncontent: x\nhandler: y\n1: z\n---\nbody\n",
+        {"content": "x", "handler": "y", 1: "z"},
+        "\n",
+        True,
+    )
+)
 def test_post_interop_keeps_every_field(gen: GeneratedNote) -> None:
     note_ = Note.from_bytes(gen.data)
     post = note_.to_post()

@@ -110,8 +110,21 @@ def test_corpus_round_trip_is_byte_exact(corpus: list[Path]) -> None:
 
 
 _SPLIT_PIECES = st.sampled_from(
-    ["---", "---\n", "---\r\n", "\ufeff", "a: 1\n", "\n", "\r\n", "----\n", " ---\n", "x",
-     "---\r", "--- \n", "body\n"]
+    [
+        "---",
+        "---\n",
+        "---\r\n",
+        "\ufeff",
+        "a: 1\n",
+        "\n",
+        "\r\n",
+        "----\n",
+        " ---\n",
+        "x",
+        "---\r",
+        "--- \n",
+        "body\n",
+    ]
 )
 
 

@@ -59,7 +59,9 @@ def run_windows(code: str, *args: str) -> subprocess.CompletedProcess[str]:
     """Run ``code`` in a fresh interpreter that has no fcntl and the stand-in msvcrt."""
     return subprocess.run(
         [sys.executable, "-c", STAND_IN + textwrap.dedent(code), *args],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -104,7 +106,9 @@ def test_without_fcntl_every_lock_works_and_the_lock_file_stays_readable(
     )
     proc = subprocess.Popen(
         [sys.executable, "-c", script, str(tmp_path)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         for _ in range(600):

@@ -9,12 +9,28 @@ import pytest
 
 import syncbridge
 
-MODULES = ["syncbridge", "syncbridge.adapter", "syncbridge.errors", "syncbridge.note.note",
-           "syncbridge.vault.vault", "syncbridge.vault.adapter", "syncbridge.schema",
-           "syncbridge.engine", "syncbridge.relink", "syncbridge.wikilinks", "syncbridge.bridge",
-           "syncbridge.daemon", "syncbridge.testing", "syncbridge.testing.contract",
-           "syncbridge.testing.memory", "syncbridge.note", "syncbridge.vault",
-           "syncbridge.migrate", "syncbridge.migrate_from", "syncbridge.schema.fileclass_files"]
+MODULES = [
+    "syncbridge",
+    "syncbridge.adapter",
+    "syncbridge.errors",
+    "syncbridge.note.note",
+    "syncbridge.vault.vault",
+    "syncbridge.vault.adapter",
+    "syncbridge.schema",
+    "syncbridge.engine",
+    "syncbridge.relink",
+    "syncbridge.wikilinks",
+    "syncbridge.bridge",
+    "syncbridge.daemon",
+    "syncbridge.testing",
+    "syncbridge.testing.contract",
+    "syncbridge.testing.memory",
+    "syncbridge.note",
+    "syncbridge.vault",
+    "syncbridge.migrate",
+    "syncbridge.migrate_from",
+    "syncbridge.schema.fileclass_files",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)
@@ -30,8 +46,16 @@ def test_all_names_exist_are_public_and_documented(name: str) -> None:
             assert obj.__doc__, f"{name}.{member} has no docstring"
 
 
-PACKAGES = ["syncbridge", "syncbridge.note", "syncbridge.vault", "syncbridge.engine",
-            "syncbridge.schema", "syncbridge.state", "syncbridge.daemon", "syncbridge.testing"]
+PACKAGES = [
+    "syncbridge",
+    "syncbridge.note",
+    "syncbridge.vault",
+    "syncbridge.engine",
+    "syncbridge.schema",
+    "syncbridge.state",
+    "syncbridge.daemon",
+    "syncbridge.testing",
+]
 
 
 @pytest.mark.parametrize("name", PACKAGES)
@@ -39,8 +63,11 @@ def test_all_equals_the_public_names(name: str) -> None:
     """As httpx guards its surface: ``__all__`` is exactly the package's public names, so a
     name imported for use but not meant for users (or a new class left out) fails here."""
     module = importlib.import_module(name)
-    public = {member for member in dir(module)
-              if not member.startswith("_") and not inspect.ismodule(getattr(module, member))}
+    public = {
+        member
+        for member in dir(module)
+        if not member.startswith("_") and not inspect.ismodule(getattr(module, member))
+    }
     assert sorted(module.__all__) == sorted(public)
 
 
@@ -49,8 +76,13 @@ def test_testing_helpers_and_crash_hooks() -> None:
     import syncbridge.engine
     import syncbridge.testing as testing
 
-    assert {"AdapterContract", "MemoryAdapter", "ManualClock", "FaultInjector",
-            "SimulatedCrash"} <= set(testing.__all__)
+    assert {
+        "AdapterContract",
+        "MemoryAdapter",
+        "ManualClock",
+        "FaultInjector",
+        "SimulatedCrash",
+    } <= set(testing.__all__)
     assert testing.AdapterContract.__name__ == "AdapterContract"
     assert not {"FaultInjector", "SimulatedCrash"} & set(syncbridge.engine.__all__)
     assert not hasattr(syncbridge.engine, "FaultInjector")
@@ -96,4 +128,5 @@ def test_the_note_model_depends_only_on_errors() -> None:
             for name in names:
                 if name.split(".")[0] == "syncbridge":
                     assert name == "syncbridge.errors" or name.startswith("syncbridge.note"), (
-                        f"{source.name} imports {name}")
+                        f"{source.name} imports {name}"
+                    )

@@ -17,8 +17,13 @@ from syncbridge.wikilinks import LinkResolver, find_links, find_markdown_links
 EXAMPLES = int(os.environ.get("SYNCBRIDGE_PROPERTY_EXAMPLES", "120"))
 
 
-def rewrite(text: str, paths: list[str], moves: dict[str, str], source: str = "x.md",
-            style: LinkStyle | None = None) -> str:
+def rewrite(
+    text: str,
+    paths: list[str],
+    moves: dict[str, str],
+    source: str = "x.md",
+    style: LinkStyle | None = None,
+) -> str:
     planner = RelinkPlanner(paths, moves, style=style)
     return planner.relink(source, text.encode()).data.decode()
 
@@ -41,7 +46,7 @@ MOVE = {"A/Old.md": "A/New.md"}
         ("[[old]]", "[[New]]"),  # resolved case-insensitively
         ("| [[Old\\|a]] |", "| [[New\\|a]] |"),
         ("[t](Old.md)", "[t](New.md)"),
-        ("[t](A/Old.md#H \"title\")", "[t](A/New.md#H \"title\")"),
+        ('[t](A/Old.md#H "title")', '[t](A/New.md#H "title")'),
         ("![t](<A/Old.md>)", "![t](<A/New.md>)"),
     ],
 )
@@ -55,8 +60,10 @@ def test_relative_links_stay_relative_from_their_folder() -> None:
 
 
 def test_code_fences_comments_and_urls_are_left_alone() -> None:
-    text = ("`[[Old]]` %%[[Old]]%% [w](https://e.org/Old.md)\n%%\n[[Old]]\n%%\n"
-            "```\n[[Old]]\n```\n~~~\n[x](Old.md)\n~~~\n")
+    text = (
+        "`[[Old]]` %%[[Old]]%% [w](https://e.org/Old.md)\n%%\n[[Old]]\n%%\n"
+        "```\n[[Old]]\n```\n~~~\n[x](Old.md)\n~~~\n"
+    )
     assert rewrite(text, PATHS, MOVE) == text
 
 
@@ -77,23 +84,32 @@ def test_a_name_made_ambiguous_gets_a_path_in_the_configured_format() -> None:
     paths = ["A/New.md", "Other/New.md", "Sub/y.md"]
     assert rewrite("[[Old|a]]\n", paths, MOVE, source="Sub/y.md") == "[[A/New|a]]\n"
     relative = LinkStyle("relative")
-    assert rewrite("[[Old|a]]\n", paths, MOVE, source="Sub/y.md",
-                   style=relative) == "[[../A/New|a]]\n"
+    assert (
+        rewrite("[[Old|a]]\n", paths, MOVE, source="Sub/y.md", style=relative) == "[[../A/New|a]]\n"
+    )
     absolute = LinkStyle("absolute")
-    assert rewrite("[[Old]]\n", ["Deep/A/New.md", "New.md", "y.md"],
-                   {"Deep/A/Old.md": "Deep/A/New.md"}, source="y.md",
-                   style=absolute) == "[[Deep/A/New]]\n"
+    assert (
+        rewrite(
+            "[[Old]]\n",
+            ["Deep/A/New.md", "New.md", "y.md"],
+            {"Deep/A/Old.md": "Deep/A/New.md"},
+            source="y.md",
+            style=absolute,
+        )
+        == "[[Deep/A/New]]\n"
+    )
     markdown = LinkStyle(use_markdown_links=True)
-    assert rewrite("[[Old#H|shown]] ![[Old]]\n", paths, MOVE, source="Sub/y.md",
-                   style=markdown) == "[shown](A/New.md#H) ![](A/New.md)\n"
+    assert (
+        rewrite("[[Old#H|shown]] ![[Old]]\n", paths, MOVE, source="Sub/y.md", style=markdown)
+        == "[shown](A/New.md#H) ![](A/New.md)\n"
+    )
 
 
 def test_a_link_the_new_name_would_capture_gets_a_path_to_keep_its_note() -> None:
     # [[New]] meant B/New.md; after A/Old.md becomes A/New.md it would resolve to the
     # note in the source's own folder, so it is given its path.
     paths = ["A/New.md", "A/src.md", "B/New.md"]
-    assert rewrite("[[New]] [[Old]]\n", paths, MOVE, source="A/src.md") \
-        == "[[B/New]] [[New]]\n"
+    assert rewrite("[[New]] [[Old]]\n", paths, MOVE, source="A/src.md") == "[[B/New]] [[New]]\n"
 
 
 def test_markdown_links_are_percent_encoded_like_before() -> None:
@@ -103,8 +119,10 @@ def test_markdown_links_are_percent_encoded_like_before() -> None:
     # a link that had its non-ASCII letters encoded gets them encoded again
     assert rewrite("[a](A/Old%20Name.md)\n", paths, {"A/Old Name.md": "A/Café Noir.md"})
     paths2 = ["A/Été Noir.md", "x.md"]
-    assert rewrite("[a](A/%C3%89t%C3%A9%20Old.md)\n", paths2, {"A/Été Old.md": "A/Été Noir.md"}) \
+    assert (
+        rewrite("[a](A/%C3%89t%C3%A9%20Old.md)\n", paths2, {"A/Été Old.md": "A/Été Noir.md"})
         == "[a](A/%C3%89t%C3%A9%20Noir.md)\n"
+    )
     assert rewrite("[a](<A/Old Name.md>)\n", paths, moves) == "[a](<A/Café Noir.md>)\n"
 
 
@@ -143,21 +161,21 @@ def test_escapes_are_written_for_the_quotes_around_a_link() -> None:
     moves = {"A/Old.md": 'A/It\'s "so".md'}
     text = "---\nd: \"[[Old]]\"\ns: '[[Old]]'\n---\n"
     out = rewrite(text, paths, moves)
-    assert out == "---\nd: \"[[It's \\\"so\\\"]]\"\ns: '[[It''s \"so\"]]'\n---\n"
+    assert out == '---\nd: "[[It\'s \\"so\\"]]"\ns: \'[[It\'\'s "so"]]\'\n---\n'
 
 
 def test_unreadable_frontmatter_is_left_alone_and_its_links_reported() -> None:
     planner = RelinkPlanner(PATHS, MOVE)
-    data = b"---\nup: \"[[Old]]\"\nup: dup\n---\n[[Old]]\n"
+    data = b'---\nup: "[[Old]]"\nup: dup\n---\n[[Old]]\n'
     result = planner.relink("x.md", data)
-    assert result.data == b"---\nup: \"[[Old]]\"\nup: dup\n---\n[[New]]\n"
+    assert result.data == b'---\nup: "[[Old]]"\nup: dup\n---\n[[New]]\n'
     assert [b.reason for b in result.broken] == ["the frontmatter cannot be edited safely"]
 
 
 def test_crlf_and_bom_are_kept() -> None:
-    data = "\ufeff---\r\nup: \"[[Old]]\"\r\n---\r\n[[Old]]\r\n".encode()
+    data = '\ufeff---\r\nup: "[[Old]]"\r\n---\r\n[[Old]]\r\n'.encode()
     out = RelinkPlanner(PATHS, MOVE).relink("x.md", data).data
-    assert out == "\ufeff---\r\nup: \"[[New]]\"\r\n---\r\n[[New]]\r\n".encode()
+    assert out == '\ufeff---\r\nup: "[[New]]"\r\n---\r\n[[New]]\r\n'.encode()
 
 
 def test_the_moved_note_rewrites_its_own_links_from_its_new_folder() -> None:
@@ -170,10 +188,12 @@ def test_the_moved_note_rewrites_its_own_links_from_its_new_folder() -> None:
 
 def test_replaying_a_rewrite_keeps_an_edit_made_since() -> None:
     planner = RelinkPlanner(PATHS, MOVE)
-    result = planner.relink("x.md", b"---\nup: \"[[Old]]\"\n---\nOne [[Old]].\n")
-    edited = b"---\nup: \"[[Old]]\"\nnew: key\n---\nOne [[Old]]. Two [[Old]].\n"
-    assert apply_relink("x.md", edited, result.mapping) \
-        == b"---\nup: \"[[New]]\"\nnew: key\n---\nOne [[New]]. Two [[New]].\n"
+    result = planner.relink("x.md", b'---\nup: "[[Old]]"\n---\nOne [[Old]].\n')
+    edited = b'---\nup: "[[Old]]"\nnew: key\n---\nOne [[Old]]. Two [[Old]].\n'
+    assert (
+        apply_relink("x.md", edited, result.mapping)
+        == b'---\nup: "[[New]]"\nnew: key\n---\nOne [[New]]. Two [[New]].\n'
+    )
     assert apply_relink("x.md", result.data, result.mapping) == result.data  # idempotent
 
 
@@ -204,10 +224,21 @@ def test_diff_lists_the_changed_lines() -> None:
 # --- properties --------------------------------------------------------------------------
 
 _filler = st.text(st.sampled_from(list("ab #|^[]()`%!-:\"'\n\r\t é")), max_size=12)
-_links = st.sampled_from([
-    "[[Old]]", "[[Old|x]]", "[[Old#H]]", "![[Old]]", "[[A/Old]]", "[t](Old.md)",
-    "[t](A/Old.md#H)", "[[Keep]]", "[[B/Old]]", "`[[Old]]`", "%%[[Old]]%%",
-])
+_links = st.sampled_from(
+    [
+        "[[Old]]",
+        "[[Old|x]]",
+        "[[Old#H]]",
+        "![[Old]]",
+        "[[A/Old]]",
+        "[t](Old.md)",
+        "[t](A/Old.md#H)",
+        "[[Keep]]",
+        "[[B/Old]]",
+        "`[[Old]]`",
+        "%%[[Old]]%%",
+    ]
+)
 
 
 @settings(max_examples=EXAMPLES, deadline=None)
@@ -226,7 +257,7 @@ def test_only_link_characters_change_and_every_changed_link_resolves(
     for old, replacement in reversed(old_links):
         idx = rebuilt.rfind(replacement)
         assert idx >= 0
-        rebuilt = rebuilt[:idx] + old + rebuilt[idx + len(replacement):]
+        rebuilt = rebuilt[:idx] + old + rebuilt[idx + len(replacement) :]
     assert rebuilt == text
     after = LinkResolver(paths)
     for c in result.changes:

@@ -61,8 +61,11 @@ def new_note(project: Path) -> Path:
 
 def entry_rows(project: Path) -> list[str]:
     """The database's dump without its bookkeeping of sync runs (lease, generations)."""
-    return [line for line in sqlite3.connect(project / DB).iterdump()
-            if "_sync_generations" not in line and "_sync_lease" not in line]
+    return [
+        line
+        for line in sqlite3.connect(project / DB).iterdump()
+        if "_sync_generations" not in line and "_sync_lease" not in line
+    ]
 
 
 def intensity(project: Path) -> str:
@@ -115,10 +118,12 @@ def test_push_vault_writes_the_vault_state_back_into_the_restored_database(
     assert local["remote"]["created"] == 1 and local["remote"]["updated"] >= 1
     assert intensity(project) == "intensity: 2" and created.exists()
     with sqlite3.connect(project / DB) as conn:
-        assert conn.execute("SELECT intensity FROM wound WHERE title = 'Abandonment Wound'"
-                            ).fetchone() == (2,)
-        assert conn.execute("SELECT count(*) FROM wound WHERE title = 'Brand New Wound'"
-                            ).fetchone() == (1,)
+        assert conn.execute(
+            "SELECT intensity FROM wound WHERE title = 'Abandonment Wound'"
+        ).fetchone() == (2,)
+        assert conn.execute(
+            "SELECT count(*) FROM wound WHERE title = 'Brand New Wound'"
+        ).fetchone() == (1,)
     # the restored database's old value is kept too
     conflicts = json.loads(_cli(capsys, project, "conflicts", "list", "--json"))
     assert {(c["field"], c["remote_value"], c["winner"]) for c in conflicts} >= {
@@ -177,13 +182,15 @@ def test_a_row_replaced_with_insert_or_replace_is_an_edit_not_a_restore(
     edit_note(project, "intensity: 8", "intensity: 7")
     assert sync(capsys, project)[0] == 0  # the row is at _version 2 now
     with sqlite3.connect(project / DB) as conn:  # the whole row replaced: _version 1 again
-        conn.execute("CREATE TEMP TABLE w AS SELECT * FROM wound"
-                     " WHERE title = 'Abandonment Wound'")
-        conn.execute("UPDATE w SET intensity = 5, _version = 1,"
-                     " _modified = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+1 second')")
+        conn.execute("CREATE TEMP TABLE w AS SELECT * FROM wound WHERE title = 'Abandonment Wound'")
+        conn.execute(
+            "UPDATE w SET intensity = 5, _version = 1,"
+            " _modified = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+1 second')"
+        )
         conn.execute("INSERT OR REPLACE INTO wound SELECT * FROM w")
-        assert conn.execute("SELECT _version FROM wound WHERE title = 'Abandonment Wound'"
-                            ).fetchone() == (1,)
+        assert conn.execute(
+            "SELECT _version FROM wound WHERE title = 'Abandonment Wound'"
+        ).fetchone() == (1,)
     code, data, _ = sync(capsys, project)
     assert code == 0 and data["targets"]["local"]["vault"]["updated"] == 1
     assert intensity(project) == "intensity: 5"
@@ -219,8 +226,10 @@ def test_a_state_folder_put_back_from_an_older_copy_is_recognised_and_re_paired(
     code, data, err = sync(capsys, project)
     assert code == 0, err
     local = data["targets"]["local"]
-    assert any("the state is behind target 'local'" in n and "paired again" in n
-               for n in (m["message"] for m in local["notices"]))
+    assert any(
+        "the state is behind target 'local'" in n and "paired again" in n
+        for n in (m["message"] for m in local["notices"])
+    )
     assert local["remote"]["created"] == local["vault"]["created"] == 0
     assert local["remote"]["updated"] == local["vault"]["updated"] == 0
     assert intensity(project) == "intensity: 4"  # the database's edit is not undone
@@ -246,6 +255,8 @@ def test_a_dry_run_says_the_state_is_behind_and_writes_nothing(
     before = (state / "state.db").read_bytes()
     code, data, err = sync(capsys, project, "--dry-run")
     assert code == 0, (data, err)
-    assert any("a sync would set its links aside" in n
-               for n in (m["message"] for m in data["targets"]["local"]["notices"]))
+    assert any(
+        "a sync would set its links aside" in n
+        for n in (m["message"] for m in data["targets"]["local"]["notices"])
+    )
     assert (state / "state.db").read_bytes() == before

@@ -59,7 +59,9 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
 def test_garbage_file_is_a_damaged_file_with_the_repair_command(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     path.write_bytes(b"this is not sqlite at all" * 100)
-    with pytest.raises(DamagedFile, match=r"s\.db: the database file is damaged .*syncbridge repair"):
+    with pytest.raises(
+        DamagedFile, match=r"s\.db: the database file is damaged .*syncbridge repair"
+    ):
         StateStore.open(path)
 
 
@@ -90,8 +92,14 @@ def test_a_base_whose_sides_agree_stores_the_content_once(state_store: StateStor
     b = SideSnapshot("r1", "vb", "note", {"id": 17, "tags": ["x"]}, "body\n" * 50, "A")
     link_id = state_store.save_link("t", None, a, b)
     stored = _stored_base(state_store, link_id)
-    assert stored["b"] == {"id": "r1", "version": "vb", "class": "note", "content": "a",
-                           "title": "A", "modified": None}
+    assert stored["b"] == {
+        "id": "r1",
+        "version": "vb",
+        "class": "note",
+        "content": "a",
+        "title": "A",
+        "modified": None,
+    }
     base = state_store.snapshots("t", [link_id])[link_id]
     assert base.a == a and base.b == b
     assert base.b.fields is not base.a.fields  # two snapshots never share a dict
@@ -127,8 +135,15 @@ def test_a_version_1_state_file_is_migrated_and_its_bases_still_read(tmp_path: P
     conn.executescript(MIGRATIONS[0][1])
     conn.execute("INSERT INTO migrations VALUES (?, '2026-01-01')", (MIGRATIONS[0][0],))
     conn.execute("INSERT INTO meta VALUES ('schema_version', '1')")
-    full = {"id": "x", "version": "v", "class": "note", "fields": {"n": 1}, "body": "b",
-            "title": None, "modified": None}
+    full = {
+        "id": "x",
+        "version": "v",
+        "class": "note",
+        "fields": {"n": 1},
+        "body": "b",
+        "title": None,
+        "modified": None,
+    }
     conn.execute(
         "INSERT INTO links (target, a_id, b_id, a_version, b_version, base, updated_at)"
         " VALUES ('t', 'A.md', 'r1', 'v', 'v', ?, '2026-01-01')",

@@ -55,8 +55,10 @@ def sql(project: Path, statement: str, *args: Any) -> list[tuple[Any, ...]]:
 
 def conflicts(project: Path) -> list[tuple[str, Any, Any, str | None, str]]:
     with StateStore.open(project / ".syncbridge" / "state.db") as state:
-        return [(c.field, c.vault_value, c.remote_value, c.winner, c.decided_by)
-                for c in list_conflicts(state, "local")]
+        return [
+            (c.field, c.vault_value, c.remote_value, c.winner, c.decided_by)
+            for c in list_conflicts(state, "local")
+        ]
 
 
 def test_a_computed_field_edited_in_the_target_is_kept_in_the_conflict_log(
@@ -74,8 +76,9 @@ def test_a_computed_field_edited_in_the_target_is_kept_in_the_conflict_log(
     assert notice["id"] == SHAME and "computed in the vault" in notice["message"]
     assert "[[Typed by hand]]" in notice["message"] and "conflict log" in notice["message"]
     # the vault's value is back in the row; the typed one is logged; the note is untouched
-    assert sql(project, "SELECT backlinked_emotions FROM wound WHERE title = 'Shame Wound'") \
-        == [(None,)]
+    assert sql(project, "SELECT backlinked_emotions FROM wound WHERE title = 'Shame Wound'") == [
+        (None,)
+    ]
     assert conflicts(project) == [
         ("backlinked_emotions", MISSING, ["[[Typed by hand]]"], "vault", COMPUTED)
     ]
@@ -92,8 +95,11 @@ def test_a_computed_field_edited_in_the_target_is_kept_in_the_conflict_log(
 def test_a_row_inserted_with_a_computed_value_logs_it_and_mirrors_the_vault(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    sql(project, "INSERT INTO healing_pathway (title, body, status, weekly_minutes)"
-                 " VALUES ('Walking', 'walk\n', 'x', 99)")
+    sql(
+        project,
+        "INSERT INTO healing_pathway (title, body, status, weekly_minutes)"
+        " VALUES ('Walking', 'walk\n', 'x', 99)",
+    )
     report = sync(project, capsys)
     assert report["vault"]["created"] == 1 and report["remote"]["conflicts"] == 1, report
     (notice,) = report["notices"]
@@ -101,27 +107,33 @@ def test_a_row_inserted_with_a_computed_value_logs_it_and_mirrors_the_vault(
     walking = (project / "vault" / "Pathways" / "Walking.md").read_text("utf-8")
     assert "weekly_minutes" not in walking  # never written into a note
     # the target mirrors the vault (no value yet); the typed value is in the log
-    assert sql(project, "SELECT weekly_minutes FROM healing_pathway WHERE title = 'Walking'") \
-        == [(None,)]
+    assert sql(project, "SELECT weekly_minutes FROM healing_pathway WHERE title = 'Walking'") == [
+        (None,)
+    ]
     [(field, vault_value, remote_value, winner, how)] = conflicts(project)
     assert (field, vault_value, winner, how) == ("weekly_minutes", MISSING, "vault", COMPUTED)
     assert remote_value in (99, "99")
     again = sync(project, capsys)
-    assert all(again[s][k] == 0 for s in ("vault", "remote")
-               for k in ("created", "updated", "deleted", "conflicts")), again
+    assert all(
+        again[s][k] == 0
+        for s in ("vault", "remote")
+        for k in ("created", "updated", "deleted", "conflicts")
+    ), again
 
 
 def test_a_value_the_vault_recomputes_goes_out_without_a_conflict(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     note = project / "vault" / SOMATIC
-    note.write_text(note.read_text("utf-8").replace("weekly_minutes: 70", "weekly_minutes: 77"),
-                    "utf-8")
+    note.write_text(
+        note.read_text("utf-8").replace("weekly_minutes: 70", "weekly_minutes: 77"), "utf-8"
+    )
     report = sync(project, capsys)
     assert report["remote"]["updated"] == 1 and report["remote"]["conflicts"] == 0, report
     assert report["notices"] == [] and conflicts(project) == []
-    assert sql(project, "SELECT weekly_minutes FROM healing_pathway"
-                        " WHERE title = 'Somatic Grounding'") in ([(77,)], [("77",)])
+    assert sql(
+        project, "SELECT weekly_minutes FROM healing_pathway WHERE title = 'Somatic Grounding'"
+    ) in ([(77,)], [("77",)])
 
 
 def test_merge_logs_the_typed_value_only_when_the_remote_changed_it() -> None:
@@ -129,8 +141,9 @@ def test_merge_logs_the_typed_value_only_when_the_remote_changed_it() -> None:
     opts = SyncOptions(target="t", computed_fields={"note": ("total",)})
     a0, b0 = rec("A.md", {"total": 3}), rec("r1", {"total": 3})
     typed = merge_entry(a0, rec("r1", {"total": 99}), base(a0, b0), opts)
-    assert [(c.field, c.vault_value, c.remote_value, c.winner, c.decided_by)
-            for c in typed.conflicts] == [("total", 3, 99, "vault", COMPUTED)]
+    assert [
+        (c.field, c.vault_value, c.remote_value, c.winner, c.decided_by) for c in typed.conflicts
+    ] == [("total", 3, 99, "vault", COMPUTED)]
     assert typed.b_fields["total"] == 3
     recomputed = merge_entry(rec("A.md", {"total": 4}), b0, base(a0, b0), opts)
     assert recomputed.conflicts == () and recomputed.b_fields["total"] == 4

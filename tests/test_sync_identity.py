@@ -33,8 +33,9 @@ TWIN = "---\nstatus: same\n---\nsame body\n"
 SECURE = "Psyche/Attachment/Secure Attachment.md"
 
 
-def rec(rid: str, title: str, fields: dict[str, Any] | None = None, body: str = "b\n",
-        cls: str = "note") -> Record:
+def rec(
+    rid: str, title: str, fields: dict[str, Any] | None = None, body: str = "b\n", cls: str = "note"
+) -> Record:
     return Record(cls, fields or {}, body, id=rid, title=title)
 
 
@@ -91,7 +92,10 @@ def test_content_pairs_what_titles_do_not_name() -> None:
 def test_a_pair_made_by_content_leaves_a_title_group_one_to_one() -> None:
     # two "Index" notes in different folders, two "Index" rows: the title alone is
     # ambiguous; content pairs one, then the title pairs the other (edited on both sides)
-    vault = [rec("A/Index.md", "Index", {"s": 1}, "a\n"), rec("B/Index.md", "Index", {"s": 2}, "b\n")]
+    vault = [
+        rec("A/Index.md", "Index", {"s": 1}, "a\n"),
+        rec("B/Index.md", "Index", {"s": 2}, "b\n"),
+    ]
     remote = [rec("r1", "Index", {"s": 1}, "a\n"), rec("r2", "Index", {"s": 9}, "changed\n")]
     assert pairs_of(vault, remote) == {("A/Index.md", "r1"), ("B/Index.md", "r2")}
 
@@ -129,8 +133,12 @@ def test_unrelated_new_records_are_neither_paired_nor_ambiguous() -> None:
 def test_plan_skips_every_note_sharing_an_id_linked_or_not() -> None:
     a0, b0 = P.rec("A.md", "a1", id=5, s="x"), P.rec("r1", "b1", id=5, s="x")
     copy = P.rec("Copy.md", "c1", id=5, s="x")
-    plan = plan_sync([P.ref(a0), copy], [P.ref(b0)], P.base_of(P.linked(a0, b0, key="5")),
-                     SyncOptions(target="t"))
+    plan = plan_sync(
+        [P.ref(a0), copy],
+        [P.ref(b0)],
+        P.base_of(P.linked(a0, b0, key="5")),
+        SyncOptions(target="t"),
+    )
     skips = {a.label: a for a in plan.actions}
     assert set(skips) == {"A.md", "Copy.md"} and plan.writes() == []
     assert all(a.kind == "skip" and a.blocking for a in skips.values())
@@ -144,8 +152,9 @@ def test_plan_never_creates_a_record_carrying_the_id_of_a_linked_entry() -> None
     a0, b0 = P.rec("A.md", "a1", id=5), P.rec("r1", "b1", id=5)
     b = P.rec("r1", "b2", id=7)
     stray = P.rec("r2", "b9", id=5, s="new")
-    plan = plan_sync([a0], [b, stray], P.base_of(P.linked(a0, b0, key="5")),
-                     SyncOptions(target="t"))
+    plan = plan_sync(
+        [a0], [b, stray], P.base_of(P.linked(a0, b0, key="5")), SyncOptions(target="t")
+    )
     (skip,) = [a for a in plan.actions if a.kind == "skip"]
     assert skip.b is stray and skip.blocking and "also used by A.md" in skip.why
     assert not [w for w in plan.writes() if w.op == "create"]
@@ -166,8 +175,9 @@ def rows(project: Path, table: str) -> list[tuple[Any, ...]]:
 
 
 def notes(project: Path) -> list[str]:
-    return sorted(p.relative_to(project / "vault").as_posix()
-                  for p in (project / "vault").rglob("*.md"))
+    return sorted(
+        p.relative_to(project / "vault").as_posix() for p in (project / "vault").rglob("*.md")
+    )
 
 
 @pytest.fixture
@@ -192,8 +202,9 @@ def test_identical_notes_are_paired_again_when_the_state_is_lost(
     assert notes(twins) == ["A.md", "B.md"]
     assert rows(twins, "note") == [("A", "same body\n"), ("B", "same body\n")]
     code, again = sync(twins, capsys)
-    assert code == 0 and all(again[s][k] == 0 for s in ("vault", "remote")
-                             for k in ("created", "updated", "deleted")), again
+    assert code == 0 and all(
+        again[s][k] == 0 for s in ("vault", "remote") for k in ("created", "updated", "deleted")
+    ), again
 
 
 def test_truly_ambiguous_notes_are_reported_and_never_duplicated(
@@ -223,8 +234,9 @@ def test_truly_ambiguous_notes_are_reported_and_never_duplicated(
 
 @pytest.fixture
 def example(tmp_path: Path) -> Path:
-    shutil.copytree(Path(__file__).resolve().parent.parent / "examples" / "vault",
-                    tmp_path / "vault")
+    shutil.copytree(
+        Path(__file__).resolve().parent.parent / "examples" / "vault", tmp_path / "vault"
+    )
     (tmp_path / "syncbridge.toml").write_text(CONFIG, "utf-8")
     return tmp_path
 
@@ -267,8 +279,9 @@ def test_a_linked_note_copied_with_its_id_freezes_both_until_fixed(
     assert sync(example, capsys)[0] == 0
     shutil.copy(vault / SECURE, vault / "Psyche/Twin.md")
     with sqlite3.connect(example / "local.db") as conn:  # an edit waiting on the remote
-        conn.execute("UPDATE attachment_theory SET status = 'edited' WHERE title = ?",
-                     ("Secure Attachment",))
+        conn.execute(
+            "UPDATE attachment_theory SET status = 'edited' WHERE title = ?", ("Secure Attachment",)
+        )
     code, report = sync(example, capsys)
     assert code == 1
     assert {s["id"] for s in report["skipped"]} == {SECURE, "Psyche/Twin.md"}
@@ -288,8 +301,9 @@ def test_a_row_inserted_with_an_existing_id_creates_no_second_note(
         (the_id,) = conn.execute(
             "SELECT id FROM attachment_theory WHERE title = 'Secure Attachment'"
         ).fetchone()
-        conn.execute("INSERT INTO attachment_theory (title, id, body) VALUES ('Impostor', ?, 'x')",
-                     (the_id,))
+        conn.execute(
+            "INSERT INTO attachment_theory (title, id, body) VALUES ('Impostor', ?, 'x')", (the_id,)
+        )
     before = notes(example)
     code, report = sync(example, capsys)
     assert code == 1, report

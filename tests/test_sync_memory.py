@@ -49,8 +49,11 @@ def test_a_no_op_sync_keeps_no_note_values_in_memory(project: Path) -> None:
     bridge, report = _no_op(project)
     try:
         assert report["vault"]["unchanged"] > 20
-        assert all(report[s][k] == 0 for s in ("vault", "remote")
-                   for k in ("created", "updated", "deleted", "conflicts"))
+        assert all(
+            report[s][k] == 0
+            for s in ("vault", "remote")
+            for k in ("created", "updated", "deleted", "conflicts")
+        )
         adapter = bridge.vault()
         entries = list(adapter.vault.entries().values())
         assert len(entries) > 20
@@ -101,7 +104,7 @@ def test_lazy_values_answer_as_the_decoded_values(tmp_path: Path) -> None:
     notes = {
         "plain.md": "status: done\n",
         "nested.md": "meta: {tags: [x]}\nnote: 'tags:'\n",
-        "escaped.md": "\"caf\u00e9\": 1\n\"q\\\"uote\": 2\n",
+        "escaped.md": '"caf\u00e9": 1\n"q\\"uote": 2\n',
         "pairs.md": "1: one\ntags: [a]\n",
         "dollar.md": "$tags: a\ntags: [b]\n",
         "empty.md": "",

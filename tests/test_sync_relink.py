@@ -47,45 +47,79 @@ def T(text: str) -> Segment:
 
 def _frontmatter(variant: int) -> list[list[Segment]]:
     if variant == 0:
-        return [[T("---")], [T("up: "), L('"[[Old Wound]]"', '"[[New Name]]"')],
-                [T("related: ["), L('"[[Old Wound|w]]"', '"[[New Name|w]]"'),
-                 T(', "[[Other Note]]"]')], [T("tags: [a, b]")], [T("---")]]
+        return [
+            [T("---")],
+            [T("up: "), L('"[[Old Wound]]"', '"[[New Name]]"')],
+            [T("related: ["), L('"[[Old Wound|w]]"', '"[[New Name|w]]"'), T(', "[[Other Note]]"]')],
+            [T("tags: [a, b]")],
+            [T("---")],
+        ]
     if variant == 1:
-        return [[T("---")], [T("related:")],
-                [T('  - "'), L("[[Old Wound#Roots]]", "[[New Name#Roots]]"), T('"')],
-                [T("  - "), L("[[Old Wound]]", "[[New Name]]")],
-                [T('  - "[[Other Note]]"')],
-                [T("plain: "), L("[[Old Wound]]", "[[New Name]]")],
-                [T("quoted: '"), L("[[Wounds/Old Wound]]", "[[Wounds/New Name]]"), T("'")],
-                [T("---")]]
+        return [
+            [T("---")],
+            [T("related:")],
+            [T('  - "'), L("[[Old Wound#Roots]]", "[[New Name#Roots]]"), T('"')],
+            [T("  - "), L("[[Old Wound]]", "[[New Name]]")],
+            [T('  - "[[Other Note]]"')],
+            [T("plain: "), L("[[Old Wound]]", "[[New Name]]")],
+            [T("quoted: '"), L("[[Wounds/Old Wound]]", "[[Wounds/New Name]]"), T("'")],
+            [T("---")],
+        ]
     if variant == 2:
-        return [[T("---")], [T("status: draft  # keep me")], [T("related:")],
-                [T("- '"), L("[[Old Wound|the wound]]", "[[New Name|the wound]]"), T("'")],
-                [T('- "[[Archive/Old Wound]]"')], [T("key: ")], [T("---")]]
+        return [
+            [T("---")],
+            [T("status: draft  # keep me")],
+            [T("related:")],
+            [T("- '"), L("[[Old Wound|the wound]]", "[[New Name|the wound]]"), T("'")],
+            [T('- "[[Archive/Old Wound]]"')],
+            [T("key: ")],
+            [T("---")],
+        ]
     return []
 
 
 BODY: list[list[Segment]] = [
     [T("# Linker")],
     [T("")],
-    [T("See "), L("[[Old Wound]]", "[[New Name]]"), T(", "),
-     L("[[Old Wound|the wound]]", "[[New Name|the wound]]"), T(", "),
-     L("[[Old Wound#Roots]]", "[[New Name#Roots]]"), T(" and "),
-     L("[[Old Wound#^abc123]]", "[[New Name#^abc123]]"), T(".")],
+    [
+        T("See "),
+        L("[[Old Wound]]", "[[New Name]]"),
+        T(", "),
+        L("[[Old Wound|the wound]]", "[[New Name|the wound]]"),
+        T(", "),
+        L("[[Old Wound#Roots]]", "[[New Name#Roots]]"),
+        T(" and "),
+        L("[[Old Wound#^abc123]]", "[[New Name#^abc123]]"),
+        T("."),
+    ],
     [L("![[Old Wound]]", "![[New Name]]")],
-    [T("Paths: "), L("[[Wounds/Old Wound]]", "[[Wounds/New Name]]"), T(" "),
-     L("[[Wounds/Old Wound.md|full]]", "[[Wounds/New Name.md|full]]"), T(" "),
-     L("[[../Wounds/Old Wound]]", "[[../Wounds/New Name]]")],
-    [T("Markdown: "), L("[the wound](../Wounds/Old%20Wound.md)",
-                        "[the wound](../Wounds/New%20Name.md)"), T(" "),
-     L("[roots](../Wounds/Old%20Wound.md#Roots)", "[roots](../Wounds/New%20Name.md#Roots)"),
-     T(" "), L("[angle](<../Wounds/Old Wound.md>)", "[angle](<../Wounds/New Name.md>)"),
-     T(" "), L("![short](Old%20Wound.md)", "![short](New%20Name.md)")],
+    [
+        T("Paths: "),
+        L("[[Wounds/Old Wound]]", "[[Wounds/New Name]]"),
+        T(" "),
+        L("[[Wounds/Old Wound.md|full]]", "[[Wounds/New Name.md|full]]"),
+        T(" "),
+        L("[[../Wounds/Old Wound]]", "[[../Wounds/New Name]]"),
+    ],
+    [
+        T("Markdown: "),
+        L("[the wound](../Wounds/Old%20Wound.md)", "[the wound](../Wounds/New%20Name.md)"),
+        T(" "),
+        L("[roots](../Wounds/Old%20Wound.md#Roots)", "[roots](../Wounds/New%20Name.md#Roots)"),
+        T(" "),
+        L("[angle](<../Wounds/Old Wound.md>)", "[angle](<../Wounds/New Name.md>)"),
+        T(" "),
+        L("![short](Old%20Wound.md)", "![short](New%20Name.md)"),
+    ],
     [T("| col | link |")],
     [T("|---|---|")],
     [T("| a | "), L("[[Old Wound\\|alias]]", "[[New Name\\|alias]]"), T(" |")],
-    [T("Untouched: `[[Old Wound]]` %%[[Old Wound]]%% [[Archive/Old Wound]] [[Other Note]]"
-       " [web](https://example.com/Old%20Wound.md)")],
+    [
+        T(
+            "Untouched: `[[Old Wound]]` %%[[Old Wound]]%% [[Archive/Old Wound]] [[Other Note]]"
+            " [web](https://example.com/Old%20Wound.md)"
+        )
+    ],
     [T("%%")],
     [T("[[Old Wound]] in a block comment")],
     [T("%%")],
@@ -95,19 +129,22 @@ BODY: list[list[Segment]] = [
     [T("")],
 ]
 
-TARGET = ("---\nstatus: open\n---\n# Old Wound\n\n## Roots\nThe roots. ^abc123\n\n"
-          "See [[Old Wound#Roots]] and [[Other Note]].\n")
+TARGET = (
+    "---\nstatus: open\n---\n# Old Wound\n\n## Roots\nThe roots. ^abc123\n\n"
+    "See [[Old Wound#Roots]] and [[Other Note]].\n"
+)
 TARGET_AFTER = TARGET.replace("[[Old Wound#Roots]]", "[[New Name#Roots]]")
 UNTOUCHED = {
     "Archive/Old Wound.md": "# The other Old Wound\n\nLinks to [[Old Wound]] stay here.\n",
-    "Archive/Linker.md": "---\nup: \"[[Old Wound]]\"\n---\nSame folder: [[Old Wound]].\n",
+    "Archive/Linker.md": '---\nup: "[[Old Wound]]"\n---\nSame folder: [[Old Wound]].\n',
     "Other Note.md": "---\nstatus: ok\n---\n# Other\n\nNo link to the renamed note.\n",
 }
 
 
 def _render(lines: list[list[Segment]], which: int, newline: str) -> str:
-    return newline.join("".join(seg[which if seg[0] == "link" else 1] for seg in line)
-                        for line in lines)
+    return newline.join(
+        "".join(seg[which if seg[0] == "link" else 1] for seg in line) for line in lines
+    )
 
 
 def linker(i: int) -> tuple[bytes, bytes, list[str]]:
@@ -142,8 +179,11 @@ def make_vault(root: Path, count: int) -> dict[str, bytes]:
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*.md"))
-            if ".trash" not in p.parts and ".obsidian" not in p.parts}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*.md"))
+        if ".trash" not in p.parts and ".obsidian" not in p.parts
+    }
 
 
 def rows(db: Path) -> list[tuple[str, str]]:
@@ -153,16 +193,20 @@ def rows(db: Path) -> list[tuple[str, str]]:
 
 def retitle(db: Path) -> None:
     with sqlite3.connect(db) as conn:
-        changed = conn.execute("UPDATE note SET title = 'New Name' "
-                               "WHERE title = 'Old Wound' AND body LIKE '%abc123%'").rowcount
+        changed = conn.execute(
+            "UPDATE note SET title = 'New Name' WHERE title = 'Old Wound' AND body LIKE '%abc123%'"
+        ).rowcount
     assert changed == 1
 
 
 def _config(d: Path, *, update_links: bool = True) -> Path:
     config = d / "syncbridge.toml"
     extra = "" if update_links else "update_links = false\n"
-    config.write_text(f'[vault]\npath = "vault"\n{extra}\n[[targets]]\nname = "local"\n'
-                      'adapter = "sqlite"\npath = "demo.db"\n', encoding="utf-8")
+    config.write_text(
+        f'[vault]\npath = "vault"\n{extra}\n[[targets]]\nname = "local"\n'
+        'adapter = "sqlite"\npath = "demo.db"\n',
+        encoding="utf-8",
+    )
     return config
 
 
@@ -183,10 +227,11 @@ def test_fifty_notes_linking_in_every_form_follow_a_retitle(tmp_path: Path, caps
     preview = _sync(config, capsys, "--dry-run")
     assert preview["links"]["notes"] == 51  # the 50 linkers and the note's own self-link
     relinked = [line for line in preview["plan"] if line.startswith("relink ")]
-    assert len(relinked) == 51 and "relink Notes/Linker 00.md: links to a renamed note" \
-        in relinked
-    assert "    +See [[New Name]], [[New Name|the wound]], [[New Name#Roots]] and " \
+    assert len(relinked) == 51 and "relink Notes/Linker 00.md: links to a renamed note" in relinked
+    assert (
+        "    +See [[New Name]], [[New Name|the wound]], [[New Name#Roots]] and "
         "[[New Name#^abc123]]." in preview["plan"]
+    )
     assert (tmp_path / "vault" / OLD).exists()  # a dry run wrote nothing
 
     report = _sync(config, capsys)
@@ -202,16 +247,21 @@ def test_fifty_notes_linking_in_every_form_follow_a_retitle(tmp_path: Path, caps
         path = f"Notes/Linker {i:02}.md"
         text = (tmp_path / "vault" / path).read_text(encoding="utf-8")
         wanted = [link.strip("\"'") for link in linker(i)[2]]
-        found = [text[w.start:w.end] for w in find_links(text, skip_comments=True)
-                 if resolver.resolve(w.target, path) == NEW]
-        found += [text[m.start:m.end] for m in find_markdown_links(text, skip_comments=True)
-                  if resolver.resolve(m.path, path) == NEW]
+        found = [
+            text[w.start : w.end]
+            for w in find_links(text, skip_comments=True)
+            if resolver.resolve(w.target, path) == NEW
+        ]
+        found += [
+            text[m.start : m.end]
+            for m in find_markdown_links(text, skip_comments=True)
+            if resolver.resolve(m.path, path) == NEW
+        ]
         assert sorted(found) == sorted(wanted), path
     assert {t for t, _ in rows(tmp_path / "demo.db")} >= {"New Name", "Old Wound"}
     quiet = _sync(config, capsys)
     for side in ("vault", "remote"):
-        assert (quiet[side]["created"], quiet[side]["updated"], quiet[side]["deleted"]) \
-            == (0, 0, 0)
+        assert (quiet[side]["created"], quiet[side]["updated"], quiet[side]["deleted"]) == (0, 0, 0)
     assert quiet["links"]["notes"] == 0
 
 
@@ -228,8 +278,10 @@ def test_turned_off_only_the_renamed_note_changes_and_broken_links_are_named(
     after = snapshot(tmp_path / "vault")
     assert after.pop(NEW) == before.pop(OLD)  # moved, its bytes as they were
     assert after == before  # no other note changed
-    assert "broken link: Notes/Linker 00.md:2: [[Old Wound]] (to Wounds/New Name.md): " \
+    assert (
+        "broken link: Notes/Linker 00.md:2: [[Old Wound]] (to Wounds/New Name.md): "
         "links are not updated (vault.update_links is off)" in text.replace("\r", "")
+    )
     assert "broken link: Wounds/New Name.md:9: [[Old Wound#Roots]]" in text
     assert "[[Archive/Old Wound]]" not in text and "Archive/Linker.md" not in text
     report = _sync(config, capsys)
@@ -242,8 +294,14 @@ def _run(d: Path, injector: FaultInjector | None = None) -> dict[str, Any]:
     remote = cls(cls.config_model(path="demo.db"), base_dir=d)
     try:
         with StateStore.open(d / "state.db") as state:
-            report = run_sync(vault, remote, state, SyncOptions(target="local", timezone="UTC"),
-                              schema=vault.vault.schema, faults_at=injector)
+            report = run_sync(
+                vault,
+                remote,
+                state,
+                SyncOptions(target="local", timezone="UTC"),
+                schema=vault.vault.schema,
+                faults_at=injector,
+            )
     finally:
         remote.close()
     return report.to_dict()
@@ -266,8 +324,12 @@ def reference(tmp_path: Path) -> tuple[dict[str, bytes], list[tuple[str, str]], 
     return snapshot(d / "vault"), rows(d / "demo.db"), counter.count
 
 
-def _crash_then_converge(tmp_path: Path, n: int, point: str,
-                         reference: tuple[dict[str, bytes], list[tuple[str, str]], int]) -> None:
+def _crash_then_converge(
+    tmp_path: Path,
+    n: int,
+    point: str,
+    reference: tuple[dict[str, bytes], list[tuple[str, str]], int],
+) -> None:
     files, table, _ = reference
     d = _prepared(tmp_path, f"crash-{n}-{point}", 4)
     with pytest.raises(SimulatedCrash):
@@ -282,7 +344,8 @@ def _crash_then_converge(tmp_path: Path, n: int, point: str,
 
 @pytest.mark.parametrize("point", ["before", "after", "committed"])
 def test_a_crash_at_every_write_of_the_rename_and_its_rewrites_converges(
-    tmp_path: Path, point: str,
+    tmp_path: Path,
+    point: str,
     reference: tuple[dict[str, bytes], list[tuple[str, str]], int],
 ) -> None:
     writes = reference[2]
@@ -311,23 +374,36 @@ with StateStore.open(d / "state.db") as state:
 
 # A sample of the writes (the rename, the rewrites, the follow-up pass) in CI; every write at
 # every point with SYNCBRIDGE_KILL_EVERY_WRITE=1 (the in-process test above covers them all).
-KILLS = ["write:1:before", "write:1:after", "write:3:before", "write:4:after", "write:6:committed",
-         "write:7:before"]
+KILLS = [
+    "write:1:before",
+    "write:1:after",
+    "write:3:before",
+    "write:4:after",
+    "write:6:committed",
+    "write:7:before",
+]
 if os.environ.get("SYNCBRIDGE_KILL_EVERY_WRITE"):
-    KILLS = [f"write:{n}:{point}" for n in range(1, 12)
-             for point in ("before", "after", "committed")]
+    KILLS = [
+        f"write:{n}:{point}" for n in range(1, 12) for point in ("before", "after", "committed")
+    ]
 
 
 @pytest.mark.parametrize("kill_at", KILLS)
 def test_sigkill_in_the_rename_and_rewrite_run_then_a_rerun_converges(
-    tmp_path: Path, kill_at: str,
+    tmp_path: Path,
+    kill_at: str,
     reference: tuple[dict[str, bytes], list[tuple[str, str]], int],
 ) -> None:
     files, table, _ = reference
     d = _prepared(tmp_path, "killed", 4)
     env = {**os.environ, "SYNCBRIDGE_TEST_KILL_AT": kill_at}
-    killed = subprocess.run([sys.executable, "-c", WORKER, str(d)], env=env, check=False,
-                            capture_output=True, timeout=300)
+    killed = subprocess.run(
+        [sys.executable, "-c", WORKER, str(d)],
+        env=env,
+        check=False,
+        capture_output=True,
+        timeout=300,
+    )
     assert killed.returncode == -9, killed.stderr
     _run(d)
     assert snapshot(d / "vault") == files
@@ -417,8 +493,10 @@ def test_the_follow_up_pass_adds_its_counts_and_lists_a_problem_once() -> None:
     first.skipped.append(EntryProblem("Bad.md", "unreadable", blocking=True))
     follow = SyncReport(target="local")
     follow.remote.updated, follow.remote.unchanged = 3, 7
-    follow.skipped += [EntryProblem("Bad.md", "unreadable", blocking=True),
-                       EntryProblem("New.md", "unreadable", blocking=True)]
+    follow.skipped += [
+        EntryProblem("Bad.md", "unreadable", blocking=True),
+        EntryProblem("New.md", "unreadable", blocking=True),
+    ]
     follow.notices.append(Notice("x", "computed"))
     _merge_follow_up(first, follow)
     # the three notes rewritten were "unchanged" on the remote in the first pass

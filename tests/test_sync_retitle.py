@@ -21,20 +21,28 @@ def _sync(config: Path, capsys: object) -> dict[str, object]:
 def test_title_edited_in_sqlite_renames_the_note(tmp_path: Path, capsys: object) -> None:
     shutil.copytree(EXAMPLE_VAULT, tmp_path / "vault")
     config = tmp_path / "syncbridge.toml"
-    config.write_text('[vault]\npath = "vault"\n\n[[targets]]\nname = "local"\n'
-                      'adapter = "sqlite"\npath = "demo.db"\n', encoding="utf-8")
+    config.write_text(
+        '[vault]\npath = "vault"\n\n[[targets]]\nname = "local"\n'
+        'adapter = "sqlite"\npath = "demo.db"\n',
+        encoding="utf-8",
+    )
     _sync(config, capsys)
     old = tmp_path / "vault/Psyche/Attachment/Secure Attachment.md"
     data = old.read_bytes()
     with sqlite3.connect(tmp_path / "demo.db") as db:
-        db.execute("UPDATE attachment_theory SET title = 'Earned Security Base' "
-                   "WHERE title = 'Secure Attachment'")
+        db.execute(
+            "UPDATE attachment_theory SET title = 'Earned Security Base' "
+            "WHERE title = 'Secure Attachment'"
+        )
     report = _sync(config, capsys)
     new = tmp_path / "vault/Psyche/Attachment/Earned Security Base.md"
     assert new.exists() and not old.exists()
     # Only the last_modified stamp changed in the note's bytes.
-    changed = [(a, b) for a, b in zip(data.splitlines(), new.read_bytes().splitlines(), strict=True)
-               if a != b]
+    changed = [
+        (a, b)
+        for a, b in zip(data.splitlines(), new.read_bytes().splitlines(), strict=True)
+        if a != b
+    ]
     assert [a.split(b":")[0] for a, _ in changed] in ([], [b"last_modified"])
     assert report["vault"]["updated"] == 1  # type: ignore[index]
     # The five notes linking to it had their links rewritten, and reached SQLite in the

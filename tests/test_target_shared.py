@@ -71,8 +71,7 @@ def rows(db: Path) -> int:
 
 
 def notes(vault: Path) -> list[str]:
-    return sorted(str(p.relative_to(vault)) for p in vault.rglob("*.md")
-                  if ".trash" not in p.parts)
+    return sorted(str(p.relative_to(vault)) for p in vault.rglob("*.md") if ".trash" not in p.parts)
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
@@ -170,8 +169,10 @@ def test_a_create_on_an_unlockable_target_links_the_record_another_run_made(
         report = run_sync(vault, remote, state, SyncOptions(target="t"))
         assert report.remote.created == 1  # Other.md only: Note.md was linked, not doubled
         assert sorted(s.fields.get("id") for s in remote.records.values()) == [7, 7, 8]
-        assert any("another run created remote record other-1" in n and "other-2" in n
-                   for n in (m.message for m in report.notices))
+        assert any(
+            "another run created remote record other-1" in n and "other-2" in n
+            for n in (m.message for m in report.notices)
+        )
         links = state.links("t")
         assert {(link.a_id, link.b_id) for link in links.values()} >= {("Note.md", "other-1")}
         again = run_sync(vault, remote, state, SyncOptions(target="t"))

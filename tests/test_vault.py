@@ -172,15 +172,21 @@ def test_move_is_compare_and_swap_and_never_replaces(vault_dir: Path) -> None:
 
 def test_cache_keeps_every_value_exactly(tmp_path: Path) -> None:
     root = tmp_path / "vault"
-    _write(root, "odd.md", (
-        b"---\n1: int key\n2025-01-01: date key\ntrue: bool key\nx: {$date: '2025-01-01'}\n"
-        b"y: {$map: [1]}\nwhen: 2025-07-05T16:56:00+02:00\nday: 2025-07-05\nnan: .nan\n"
-        b"nested: {a: [1, {b: 2}]}\n---\n"))
+    _write(
+        root,
+        "odd.md",
+        (
+            b"---\n1: int key\n2025-01-01: date key\ntrue: bool key\nx: {$date: '2025-01-01'}\n"
+            b"y: {$map: [1]}\nwhen: 2025-07-05T16:56:00+02:00\nday: 2025-07-05\nnan: .nan\n"
+            b"nested: {a: [1, {b: 2}]}\n---\n"
+        ),
+    )
     cache = tmp_path / "index.json"
     fresh = Vault.open(root, cache_path=cache).entry("odd.md").fields
     cached = Vault(root, cache_path=cache)
     assert cached.rescan().read == 0
     from syncbridge.note.splice import comparable
+
     assert comparable(cached.entry("odd.md").fields) == comparable(fresh)
     assert list(cached.entry("odd.md").fields) == list(fresh)
     assert {type(k) for k in fresh} == {type(k) for k in cached.entry("odd.md").fields}
@@ -190,8 +196,14 @@ def test_rescan_removes_temp_files_left_by_a_killed_write(vault_dir: Path) -> No
     import subprocess
     import sys
 
-    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                              capture_output=True, text=True, check=True).stdout)
+    dead = int(
+        subprocess.run(
+            [sys.executable, "-c", "import os; print(os.getpid())"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
     stale = vault_dir / "Folder" / f".sb-{dead}-0123456789abcdef.tmp"
     stale.write_bytes(b"partial")
     live = vault_dir / "Folder" / f".sb-{os.getpid()}-fedcba9876543210.tmp"

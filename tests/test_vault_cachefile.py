@@ -52,8 +52,9 @@ def test_after_a_save_the_values_are_read_from_the_new_cache(tmp_path: Path) -> 
     assert _open_fds() <= before
     # and a vault opened from the saved cache reads the same
     again = Vault.open(root, cache_path=cache)
-    assert {e.path: e.fields for e in again.entries().values()} == \
-        {e.path: e.fields for e in vault.entries().values()}
+    assert {e.path: e.fields for e in again.entries().values()} == {
+        e.path: e.fields for e in vault.entries().values()
+    }
 
 
 def test_a_cache_replaced_by_another_process_leaves_the_open_vault_right(tmp_path: Path) -> None:

@@ -111,8 +111,9 @@ def test_an_unreadable_folder_is_skipped_never_taken_for_deleted(
     assert code == 0
     rows = _rows(project)
     with sqlite3.connect(project / "syncbridge-demo.db") as conn, conn:
-        conn.execute("UPDATE wound SET body = body || 'edited in SQLite' WHERE title = ?",
-                     ("Shame Wound",))
+        conn.execute(
+            "UPDATE wound SET body = body || 'edited in SQLite' WHERE title = ?", ("Shame Wound",)
+        )
     before = tree_digest(project / "vault")
     denied = _Denied(monkeypatch)
     denied.folders.add(str(project / "vault" / WOUNDS))
@@ -121,8 +122,9 @@ def test_an_unreadable_folder_is_skipped_never_taken_for_deleted(
     assert code == 1  # some notes could not be synced
     assert report["remote"]["deleted"] == 0 and report["vault"]["created"] == 0, report
     messages = [s["message"] for s in report["skipped"]]
-    assert any(f"{WOUNDS}/: cannot read this folder (Permission denied)" in m
-               for m in messages), messages
+    assert any(f"{WOUNDS}/: cannot read this folder (Permission denied)" in m for m in messages), (
+        messages
+    )
     assert sum(WOUNDS in s["id"] for s in report["skipped"]) == 5 + 1  # its notes + itself
     monkeypatch.undo()  # permissions fixed: the edit made meanwhile arrives, nothing doubled
     assert _rows(project) == rows and tree_digest(project / "vault") == before
@@ -192,9 +194,13 @@ def test_symbolic_links_are_reported_not_followed(tmp_path: Path) -> None:
     assert vault.paths() == ["real.md"]
     problems = vault.scan_problems()
     assert {p: v.kind for p, v in problems.items()} == {
-        "link.md": "symlink", "linked folder/": "symlink"}
+        "link.md": "symlink",
+        "linked folder/": "symlink",
+    }
     assert "vault.ignore" in problems["link.md"].message
     report = diagnose(vault, check_edits=False)
     assert {(f.severity, f.path) for f in report.findings if f.kind == "symlink"} == {
-        ("warning", "link.md"), ("warning", "linked folder/")}
+        ("warning", "link.md"),
+        ("warning", "linked folder/"),
+    }
     assert Vault.open(tmp_path, ignore=["link.md", "linked folder"]).scan_problems() == {}

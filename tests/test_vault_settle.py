@@ -286,12 +286,28 @@ def test_an_index_cache_of_an_older_version_is_ignored(tmp_path: Path) -> None:
     cache = tmp_path / "index.json"
     st = (root / "a.md").stat()
     # what version 2 wrote: no ctime or inode, so it cannot vouch for an unchanged file
-    cache.write_text(json.dumps({
-        "version": 2, "root": str(root.resolve()), "scanned_ns": time.time_ns(),
-        "entries": [{"path": p, "size": st.st_size, "mtime_ns": st.st_mtime_ns,
-                     "sha256": "0" * 64, "has_frontmatter": True, "fields": {"status": "stale"},
-                     "error": None, "error_line": None} for p in ("a.md", "b.md")],
-    }))
+    cache.write_text(
+        json.dumps(
+            {
+                "version": 2,
+                "root": str(root.resolve()),
+                "scanned_ns": time.time_ns(),
+                "entries": [
+                    {
+                        "path": p,
+                        "size": st.st_size,
+                        "mtime_ns": st.st_mtime_ns,
+                        "sha256": "0" * 64,
+                        "has_frontmatter": True,
+                        "fields": {"status": "stale"},
+                        "error": None,
+                        "error_line": None,
+                    }
+                    for p in ("a.md", "b.md")
+                ],
+            }
+        )
+    )
     vault = Vault.open(root, cache_path=cache)
     assert vault.entry("a.md").fields["status"] == "draft"
     head, *entries = cache.read_text().splitlines()

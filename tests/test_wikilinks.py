@@ -39,12 +39,22 @@ def test_public_surface() -> None:
 
 def test_relink_value_points_links_at_the_note_a_title_got() -> None:
     targets = {"A/B: c": "A B c", "Fear": "Fear 2"}
-    value = ["[[A/B: c]]", "[[A/B: c#Part|shown]]", "see [[Fear]] and ![[Fear#^x]]", "[[Other]]",
-             {"k": "[[Fear]]"}, 3]
+    value = [
+        "[[A/B: c]]",
+        "[[A/B: c#Part|shown]]",
+        "see [[Fear]] and ![[Fear#^x]]",
+        "[[Other]]",
+        {"k": "[[Fear]]"},
+        3,
+    ]
     assert wikilinks.relink_value(value, targets) == [
-        "[[A B c|A/B: c]]", "[[A B c#Part|shown]]",
-        "see [[Fear 2|Fear]] and ![[Fear 2#^x]]", "[[Other]]", {"k": "[[Fear 2|Fear]]"},
-        3]
+        "[[A B c|A/B: c]]",
+        "[[A B c#Part|shown]]",
+        "see [[Fear 2|Fear]] and ![[Fear 2#^x]]",
+        "[[Other]]",
+        {"k": "[[Fear 2|Fear]]"},
+        3,
+    ]
     assert wikilinks.relink_value("[[Other]]", targets) == "[[Other]]"
 
 

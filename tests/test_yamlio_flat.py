@@ -58,27 +58,42 @@ def test_the_flat_path_agrees_with_libyaml_on_every_corpus_note(corpus: list[Pat
         ("ok: yes\ndone: true\n", {"ok": "yes", "done": True}),
         ("n: 0755\nx: 0x1F\nf: 1.50\nneg: -3\n", {"n": 755, "x": 31, "f": 1.5, "neg": -3}),
         ("a:\nb: ~\nc: null\n", {"a": None, "b": None, "c": None}),
-        ('link: "[[Note]]"\nq: \'it\'\n', {"link": "[[Note]]", "q": "it"}),
+        ("link: \"[[Note]]\"\nq: 'it'\n", {"link": "[[Note]]", "q": "it"}),
         ("tags:\n  - a\n  - 2\n  -\n", {"tags": ["a", 2, None]}),
         ("tags:\n- a\n- b\nnext: 1\n", {"tags": ["a", "b"], "next": 1}),
         ("tags: [a, b, 3]\nempty: []\n", {"tags": ["a", "b", 3], "empty": []}),
         ("url: https://example.com/a#b\n", {"url": "https://example.com/a#b"}),
-        ("status: 🟩 complete\nvisibility: 🔒 private\n",
-         {"status": "🟩 complete", "visibility": "🔒 private"}),
+        (
+            "status: 🟩 complete\nvisibility: 🔒 private\n",
+            {"status": "🟩 complete", "visibility": "🔒 private"},
+        ),
         ("my key: a, b\n", {"my key": "a, b"}),
         ("a: -x\n", {"a": "-x"}),
         ('tags: ["clipping", "web page"]\n', {"tags": ["clipping", "web page"]}),
         ("tags: ['a', \"b\", 3, c]\n", {"tags": ["a", "b", 3, "c"]}),
-        ("parent:\n  child: x\n  n: 1\n\nnext: [a]\n",
-         {"parent": {"child": "x", "n": 1}, "next": ["a"]}),
-        ("ids:\n  - type: steam\n    appid: '523780'\n  - plain\n  -   type: gog\n"
-         "\n      at: 2024-10-10\n",
-         {"ids": [{"type": "steam", "appid": "523780"}, "plain",
-                  {"type": "gog", "at": dt.date(2024, 10, 10)}]}),
-        ("ids:\n- type: steam\n  tags: [a, b]\nname: Duck Game\n",
-         {"ids": [{"type": "steam", "tags": ["a", "b"]}], "name": "Duck Game"}),
-        ("a: 2024-02-29\nb: 0042\nc: FALSE\nd: Null\n",
-         {"a": dt.date(2024, 2, 29), "b": 42, "c": False, "d": None}),
+        (
+            "parent:\n  child: x\n  n: 1\n\nnext: [a]\n",
+            {"parent": {"child": "x", "n": 1}, "next": ["a"]},
+        ),
+        (
+            "ids:\n  - type: steam\n    appid: '523780'\n  - plain\n  -   type: gog\n"
+            "\n      at: 2024-10-10\n",
+            {
+                "ids": [
+                    {"type": "steam", "appid": "523780"},
+                    "plain",
+                    {"type": "gog", "at": dt.date(2024, 10, 10)},
+                ]
+            },
+        ),
+        (
+            "ids:\n- type: steam\n  tags: [a, b]\nname: Duck Game\n",
+            {"ids": [{"type": "steam", "tags": ["a", "b"]}], "name": "Duck Game"},
+        ),
+        (
+            "a: 2024-02-29\nb: 0042\nc: FALSE\nd: Null\n",
+            {"a": dt.date(2024, 2, 29), "b": 42, "c": False, "d": None},
+        ),
     ],
 )
 def test_flat_frontmatter_is_read_by_the_flat_path(text: str, expected: dict[str, Any]) -> None:
@@ -161,29 +176,104 @@ def test_anything_else_declines_to_libyaml(text: str) -> None:
 
 LINES = st.sampled_from(
     [
-        "title: A note", "id: 1751752568955", "n: 0755", "f: 1.5e3", "b: True", "c: yes",
-        "d: 2025-07-05", "t: 2025-07-05T16:56:00", "lm: 2025-07-05 16:56", "e:", "e2: ~",
-        'q: "[[Link]]"', "s: 'single'", "tags:", "  - a", "- b", "    - 7", "  -", "l: [a, 2]",
-        "l2: []", "u: https://x.y/#z", "emoji: 🟩 complete", "neg: -3", "dash: -x",
-        "", "  ", "a b: c, d", "k: v w", "x: [[Note]]", "y: {a: 1}", "z: a: b", "# c",
-        "w: v # c", "  nested: 1", "...", "---", "k: 'a''b'", 'k: "a\\tb"', "1: x",
-        "bad: 2024-02-30", "hex: 0x_", "  more", "\xa0", "  \u3000",
-        "parent:", "  child: x", "    child: y", "  - type: steam", "    appid: '1'",
-        "- k: v", "  k2: 2", "  -   k: [a]", "      k3: 2024-01-01", "  k:", "  - k:",
-        'lq: ["a b", c]', "lq2: ['x', \"y\", 3]", 'lq3: ["", " s "]', "z0: 007", "z1: 12345",
-        "d2: 2024-02-29", "d3: 1999-12-31", "nul: NULL", "f0: FALSE", "nan: .nan",
-        "pinf: +.inf", "ninf: -.Inf", "nan2: .NaN", "m: 5 mins", "ts: 2025-12-15T17:38:29.447-08:00",
+        "title: A note",
+        "id: 1751752568955",
+        "n: 0755",
+        "f: 1.5e3",
+        "b: True",
+        "c: yes",
+        "d: 2025-07-05",
+        "t: 2025-07-05T16:56:00",
+        "lm: 2025-07-05 16:56",
+        "e:",
+        "e2: ~",
+        'q: "[[Link]]"',
+        "s: 'single'",
+        "tags:",
+        "  - a",
+        "- b",
+        "    - 7",
+        "  -",
+        "l: [a, 2]",
+        "l2: []",
+        "u: https://x.y/#z",
+        "emoji: 🟩 complete",
+        "neg: -3",
+        "dash: -x",
+        "",
+        "  ",
+        "a b: c, d",
+        "k: v w",
+        "x: [[Note]]",
+        "y: {a: 1}",
+        "z: a: b",
+        "# c",
+        "w: v # c",
+        "  nested: 1",
+        "...",
+        "---",
+        "k: 'a''b'",
+        'k: "a\\tb"',
+        "1: x",
+        "bad: 2024-02-30",
+        "hex: 0x_",
+        "  more",
+        "\xa0",
+        "  \u3000",
+        "parent:",
+        "  child: x",
+        "    child: y",
+        "  - type: steam",
+        "    appid: '1'",
+        "- k: v",
+        "  k2: 2",
+        "  -   k: [a]",
+        "      k3: 2024-01-01",
+        "  k:",
+        "  - k:",
+        'lq: ["a b", c]',
+        "lq2: ['x', \"y\", 3]",
+        'lq3: ["", " s "]',
+        "z0: 007",
+        "z1: 12345",
+        "d2: 2024-02-29",
+        "d3: 1999-12-31",
+        "nul: NULL",
+        "f0: FALSE",
+        "nan: .nan",
+        "pinf: +.inf",
+        "ninf: -.Inf",
+        "nan2: .NaN",
+        "m: 5 mins",
+        "ts: 2025-12-15T17:38:29.447-08:00",
     ]
 )
 INSERTS = st.sampled_from(
-    [*" -:#[]{},'\"|>&*?%@`!~.\n\t\\", "\r", "0", "a", "  ", "- ", ": ", " #", "\x01", "é",
-     "\xa0", "\u3000", "\u2028", "\u2029", "\ufeff", "\u200b"]
+    [
+        *" -:#[]{},'\"|>&*?%@`!~.\n\t\\",
+        "\r",
+        "0",
+        "a",
+        "  ",
+        "- ",
+        ": ",
+        " #",
+        "\x01",
+        "é",
+        "\xa0",
+        "\u3000",
+        "\u2028",
+        "\u2029",
+        "\ufeff",
+        "\u200b",
+    ]
 )
 
 
 @PROPERTY
-@given(st.lists(LINES, max_size=10), st.lists(st.tuples(st.integers(0, 10**6), INSERTS),
-                                              max_size=3))
+@given(
+    st.lists(LINES, max_size=10), st.lists(st.tuples(st.integers(0, 10**6), INSERTS), max_size=3)
+)
 @example(["tags:", "  - a", "- b"], [])
 @example(["title: A note"], [(7, "]")])
 def test_the_flat_path_never_disagrees_with_libyaml(
@@ -206,9 +296,33 @@ KEYS = st.one_of(
 )
 SCALARS = st.one_of(
     st.sampled_from(["steam", "1", "2024-10-10", "true", "[a, b]", "'q'", "a b", '"d"']),
-    st.sampled_from(["0755", "-3", "1.5", ".nan", "2024-02-30", "2024-10-10T12:00:00Z",
-                     "yes", "~", "''", '["a b", c]', "- x", "a: b", "a #b", "x:", "0x1F",
-                     "🟩 done", "!tag", "&a", "*a", "|", "{a: 1}", "[[Note]]", "a, b"]),
+    st.sampled_from(
+        [
+            "0755",
+            "-3",
+            "1.5",
+            ".nan",
+            "2024-02-30",
+            "2024-10-10T12:00:00Z",
+            "yes",
+            "~",
+            "''",
+            '["a b", c]',
+            "- x",
+            "a: b",
+            "a #b",
+            "x:",
+            "0x1F",
+            "🟩 done",
+            "!tag",
+            "&a",
+            "*a",
+            "|",
+            "{a: 1}",
+            "[[Note]]",
+            "a, b",
+        ]
+    ),
 )
 
 

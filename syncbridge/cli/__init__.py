@@ -131,6 +131,7 @@ def _fail(exc: BaseException, args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps({"ok": False, "error": error}, ensure_ascii=False) + "\n")
     return int(code)
 
+
 # Modules of this package that register commands, in --help order.
 COMMAND_MODULES = ("vault_cmds", "sync_cmds", "migrate_cmds", "watch_cmds", "repair_cmds")
 

@@ -30,22 +30,36 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     if args.to is not None and (args.source is not None or args.into is not None):
         raise ConfigError("migrate takes either --to TARGET or --from TARGET --into VAULT")
     if (args.source is None) != (args.into is None):
-        raise ConfigError("migrate --from TARGET needs --into VAULT (the vault folder), "
-                          "and --into needs --from")
+        raise ConfigError(
+            "migrate --from TARGET needs --into VAULT (the vault folder), and --into needs --from"
+        )
     if args.to is None and args.source is None:
-        raise ConfigError("migrate needs --to TARGET (a [[targets]] name of the config), "
-                          "or --from TARGET --into VAULT")
+        raise ConfigError(
+            "migrate needs --to TARGET (a [[targets]] name of the config), "
+            "or --from TARGET --into VAULT"
+        )
     bar = ProgressBar(sys.stderr, enabled=not args.json, eta=True)
     report: MigrationReport
     try:
         if args.source is not None:
             config = load_config(args.config if args.config is not None else find_config())
-            report = migrate_from(config, args.source, args.into, dry_run=args.dry_run,
-                                  progress=bar.callback(), report_dir=args.report_dir)
+            report = migrate_from(
+                config,
+                args.source,
+                args.into,
+                dry_run=args.dry_run,
+                progress=bar.callback(),
+                report_dir=args.report_dir,
+            )
         else:
             with syncbridge.bridge.open(args.config) as bridge:
-                report = migrate_to(bridge, args.to, dry_run=args.dry_run,
-                                    progress=bar.callback(), report_dir=args.report_dir)
+                report = migrate_to(
+                    bridge,
+                    args.to,
+                    dry_run=args.dry_run,
+                    progress=bar.callback(),
+                    report_dir=args.report_dir,
+                )
     finally:
         bar.close()
     if args.json:
@@ -86,7 +100,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--from TARGET --into VAULT: the reverse, into an empty or existing vault folder: "
         "a note per record, named from its title (sanitized; a taken name gets a number, "
         "an existing note is never replaced), in its class folder ([vault] class_folders), "
-        "frontmatter in the class's field order, relations as \"[[links]]\" (to the name "
+        'frontmatter in the class\'s field order, relations as "[[links]]" (to the name '
         "the linked note got); Metadata Menu fileClass notes for the target's classes "
         "when the vault has none, typed by the target's own schema when it has one "
         "(Notion: property types, select options), else from the values. Notes of the "
@@ -112,11 +126,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument("--to", metavar="TARGET", help="the [[targets]] name to migrate into")
     p.add_argument(
-        "--from", dest="source", metavar="TARGET",
+        "--from",
+        dest="source",
+        metavar="TARGET",
         help="the [[targets]] name to migrate from, into the vault of --into",
     )
-    p.add_argument("--into", metavar="VAULT", type=Path,
-                   help="with --from: the vault folder (created if missing; may hold notes)")
+    p.add_argument(
+        "--into",
+        metavar="VAULT",
+        type=Path,
+        help="with --from: the vault folder (created if missing; may hold notes)",
+    )
     p.add_argument(
         "--dry-run",
         action="store_true",

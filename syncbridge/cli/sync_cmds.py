@@ -59,11 +59,14 @@ def _print_report(report: SyncReport, target: Target, out: IO[str]) -> None:
     links = report.links
     if links.notes:
         would = "would rewrite" if report.dry_run else "rewrote"
-        out.write(f"  links:  {would} {links.links} link(s) to renamed notes in "
-                  f"{links.notes} note(s)\n")
+        out.write(
+            f"  links:  {would} {links.links} link(s) to renamed notes in {links.notes} note(s)\n"
+        )
     if links.pending:
-        out.write(f"  links:  {links.pending} note(s) changed while their links were being "
-                  "rewritten; the next sync rewrites them over the new version\n")
+        out.write(
+            f"  links:  {links.pending} note(s) changed while their links were being "
+            "rewritten; the next sync rewrites them over the new version\n"
+        )
     for b in links.broken:
         out.write(f"  broken link: {b.path}:{b.line}: {b.link} (to {b.target}): {b.reason}\n")
     for problem in report.errors:
@@ -296,10 +299,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     _common(sync)
     sync.add_argument(
-        "--dry-run", action="store_true",
+        "--dry-run",
+        action="store_true",
         help="print what would change, per note and field, and the diff of each note whose "
         "links would be rewritten; write and send nothing anywhere (work an interrupted "
-        "run left, such as a Notion page move, is listed, not finished)"
+        "run left, such as a Notion page move, is listed, not finished)",
     )
     sync.add_argument(
         "--json",

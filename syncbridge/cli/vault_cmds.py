@@ -50,19 +50,40 @@ def register(sub: Any) -> None:
         epilog=DOCTOR_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    doctor.add_argument("vault", metavar="VAULT", nargs="?",
-                        help="path of the Obsidian vault (default: the config's)")
-    doctor.add_argument("--config", metavar="FILE", type=Path,
-                        help="also check this config's state file and targets")
+    doctor.add_argument(
+        "vault",
+        metavar="VAULT",
+        nargs="?",
+        help="path of the Obsidian vault (default: the config's)",
+    )
+    doctor.add_argument(
+        "--config",
+        metavar="FILE",
+        type=Path,
+        help="also check this config's state file and targets",
+    )
     doctor.add_argument("--json", action="store_true", help="print one JSON object")
-    doctor.add_argument("--id-field", default="id", metavar="KEY",
-                        help="frontmatter key holding each note's id (default: id)")
-    doctor.add_argument("--ignore", action="append", default=[], metavar="GLOB",
-                        help="skip notes whose vault-relative path matches GLOB (repeatable)")
-    doctor.add_argument("--quick", action="store_true",
-                        help="skip the (slower) check that every frontmatter can be edited")
-    doctor.add_argument("--all", action="store_true",
-                        help="also list info findings (unresolved links)")
+    doctor.add_argument(
+        "--id-field",
+        default="id",
+        metavar="KEY",
+        help="frontmatter key holding each note's id (default: id)",
+    )
+    doctor.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="skip notes whose vault-relative path matches GLOB (repeatable)",
+    )
+    doctor.add_argument(
+        "--quick",
+        action="store_true",
+        help="skip the (slower) check that every frontmatter can be edited",
+    )
+    doctor.add_argument(
+        "--all", action="store_true", help="also list info findings (unresolved links)"
+    )
     doctor.set_defaults(func=run_doctor)
 
     schema = sub.add_parser(
@@ -74,12 +95,14 @@ def register(sub: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     schema.add_argument("vault", metavar="VAULT", help="path of the Obsidian vault")
-    schema.add_argument("--class", dest="class_name", metavar="NAME",
-                        help="only this class")
+    schema.add_argument("--class", dest="class_name", metavar="NAME", help="only this class")
     out = schema.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print the schema as JSON")
-    out.add_argument("--json-schema", action="store_true",
-                     help="print the JSON Schema of one class (needs --class)")
+    out.add_argument(
+        "--json-schema",
+        action="store_true",
+        help="print the JSON Schema of one class (needs --class)",
+    )
     schema.set_defaults(func=run_schema)
 
 
@@ -107,12 +130,16 @@ def _setup_findings(args: argparse.Namespace) -> tuple[str | None, list[str], li
     if not state.exists and state.ok:
         fine.append(f"state: {config.state_path} does not exist yet (no sync has run)")
     elif state.ok:
-        fine.append(f"state: {config.state_path}: sound ({state.links} links,"
-                    f" {state.conflicts} logged conflicts)")
+        fine.append(
+            f"state: {config.state_path}: sound ({state.links} links,"
+            f" {state.conflicts} logged conflicts)"
+        )
     else:
         problems += [f"state: {p}" for p in state.problems]
-        problems.append(f"state: run 'syncbridge repair --config {config.path}' to rebuild it"
-                        " (the damaged file is kept as a backup)")
+        problems.append(
+            f"state: run 'syncbridge repair --config {config.path}' to rebuild it"
+            " (the damaged file is kept as a backup)"
+        )
     for target in config.targets:
         try:
             with target.open():
@@ -130,8 +157,12 @@ def run_doctor(args: argparse.Namespace) -> int:
     vault = _open(vault_path, args.ignore, args.json)
     bar = ProgressBar(sys.stderr, enabled=not args.json)
     try:
-        report = diagnose(vault, id_field=args.id_field, check_edits=not args.quick,
-                          progress=bar.phase("Checking"))
+        report = diagnose(
+            vault,
+            id_field=args.id_field,
+            check_edits=not args.quick,
+            progress=bar.phase("Checking"),
+        )
     finally:
         bar.close()
     if args.json:
@@ -150,9 +181,11 @@ def run_doctor(args: argparse.Namespace) -> int:
         print(finding)
     classes = ", ".join(f"{name} {n}" for name, n in report.classes.items()) or "none"
     print(f"{report.notes} notes, {report.entries} entries ({classes})")
-    print(f"{report.count('error')} errors, {report.count('warning')} warnings, "
-          f"{report.count('info')} unresolved links"
-          + ("" if args.all or not report.count("info") else " (--all lists them)"))
+    print(
+        f"{report.count('error')} errors, {report.count('warning')} warnings, "
+        f"{report.count('info')} unresolved links"
+        + ("" if args.all or not report.count("info") else " (--all lists them)")
+    )
     if setup_problems:
         print("The state file or a target is damaged: see the errors above.", file=sys.stderr)
         return ExitCode.DAMAGED
@@ -173,11 +206,14 @@ def run_schema(args: argparse.Namespace) -> int:
     if args.class_name is not None:
         if args.class_name not in schema.classes:
             known = ", ".join(sorted(schema.classes)) or "none"
-            print(f"syncbridge: no class {args.class_name!r} in {args.vault} (known: {known})",
-                  file=sys.stderr)
+            print(
+                f"syncbridge: no class {args.class_name!r} in {args.vault} (known: {known})",
+                file=sys.stderr,
+            )
             return 2
-        schema = VaultSchema(**{**schema.__dict__,
-                                "classes": {args.class_name: schema.classes[args.class_name]}})
+        schema = VaultSchema(
+            **{**schema.__dict__, "classes": {args.class_name: schema.classes[args.class_name]}}
+        )
     if args.json_schema:
         if args.class_name is None:
             print("syncbridge: --json-schema needs --class NAME", file=sys.stderr)

@@ -773,9 +773,7 @@ class Daemon:
                 item.message,
                 extra={"event": "entry_error", "target": t.name},
             )
-            self.events.publish(
-                "error", target=t.name, message=item.message, entry=item.id
-            )
+            self.events.publish("error", target=t.name, message=item.message, entry=item.id)
 
     def _failed(self, t: TargetRuntime, exc: BaseException) -> None:
         retry_after = getattr(exc, "retry_after_s", None)

@@ -196,8 +196,10 @@ class _Executor:
             if self.state.open_conflict_id(entry) is not None:
                 continue  # seen before and still open (manual): logged and copied already
             vault = self.adapters["vault"]  # conflict copies are the vault side's extra
-            if c.field == BODY and isinstance(action.a, Record) and (
-                isinstance(vault, ConflictCopies)
+            if (
+                c.field == BODY
+                and isinstance(action.a, Record)
+                and (isinstance(vault, ConflictCopies))
             ):
                 loser = c.remote_value if c.winner != "remote" else c.vault_value
                 label = dt.datetime.now().strftime("%Y-%m-%d %H%M")
@@ -260,26 +262,41 @@ class _Executor:
             sent = creates[0].record
             assert sent is not None
             snap = SideSnapshot.from_record(source)
-            same = (sent.body == snap.body and sent.title == snap.title
-                    and same_json(dict(sent.fields), snap.fields))
+            same = (
+                sent.body == snap.body
+                and sent.title == snap.title
+                and same_json(dict(sent.fields), snap.fields)
+            )
             # the source's own content, usually: then it is stored once
-            create = CreateIntent(creates[0].side, action.key, snap,
-                                  None if same else SentContent.of(sent, with_class=False))
+            create = CreateIntent(
+                creates[0].side,
+                action.key,
+                snap,
+                None if same else SentContent.of(sent, with_class=False),
+            )
         update = None
         updates = [w for w in action.writes if w.op == "update"]
         if updates and isinstance(action.a, Record) and isinstance(action.b, Record):
             # enough to redo the commit if every write landed (see recover._recover_update)
             update = UpdateIntent(
-                plan_time={"vault": SideSnapshot.from_record(action.a),
-                           "remote": SideSnapshot.from_record(action.b)},
-                sent={w.side: SentContent.of(w.record, with_class=True)
-                      for w in updates if w.record is not None},
+                plan_time={
+                    "vault": SideSnapshot.from_record(action.a),
+                    "remote": SideSnapshot.from_record(action.b),
+                },
+                sent={
+                    w.side: SentContent.of(w.record, with_class=True)
+                    for w in updates
+                    if w.record is not None
+                },
                 key=action.key,
                 hold=action.hold,
             )
         intent = ActionIntent(
-            action.kind, link_id, tuple((w.side, w.op, w.record_id) for w in action.writes),
-            create=create, update=update,
+            action.kind,
+            link_id,
+            tuple((w.side, w.op, w.record_id) for w in action.writes),
+            create=create,
+            update=update,
         )
         journal_id = self.state.journal_begin(
             target, action.kind, intent.to_payload(), self._conflict_entries(action, link_id)
@@ -491,8 +508,13 @@ class _Executor:
         done: dict[str, str] = {}
         for st in staged:
             for side, (w, ref) in st.written.items():
-                if side == "vault" and w.op == "update" and ref is not None \
-                        and w.record_id is not None and ref.id != w.record_id:
+                if (
+                    side == "vault"
+                    and w.op == "update"
+                    and ref is not None
+                    and w.record_id is not None
+                    and ref.id != w.record_id
+                ):
                     done[w.record_id] = ref.id
         moves: list[dict[str, Any]] = [
             {"from": old, "to": new, "resolved": True} for old, new in done.items()
@@ -652,8 +674,9 @@ def _sync_pass(
         "remote": list(remote.list()),
     }
     links = state.links(target)
-    lineage = check_lineage(state, remote, target, links, listings["remote"],
-                            dry_run=options.dry_run)
+    lineage = check_lineage(
+        state, remote, target, links, listings["remote"], dry_run=options.dry_run
+    )
     stop_if_restored(lineage, remote, options.restored, links, listings["remote"])
     repaired = lineage.state_behind
     if repaired:
@@ -665,17 +688,22 @@ def _sync_pass(
         state.set_generation(target, lineage.target_generation)
     pending = state.pending_journal(target)
     if pending and options.dry_run:
-        report.notices.append(Notice(target, (
-            f"an interrupted run left {len(pending)} action(s) in the journal; a sync "
-            "would reconcile them first (the plan above does not count them)")))
+        report.notices.append(
+            Notice(
+                target,
+                (
+                    f"an interrupted run left {len(pending)} action(s) in the journal; a sync "
+                    "would reconcile them first (the plan above does not count them)"
+                ),
+            )
+        )
     if pending and not options.dry_run:
         # An interrupted run's link rewrites (relink entries) are finished after this
         # run's plan is executed, with this run's own (_finish_relinks below), not before
         # planning: a rewrite made first would look like the user's edit of the note, and
         # an edit wins against a delete, so a note whose record was deleted on the remote
         # would be sent back to it instead of going to the trash.
-        recover([e for e in pending if e.kind != JOURNAL_KIND], adapters, listings, state,
-                options)
+        recover([e for e in pending if e.kind != JOURNAL_KIND], adapters, listings, state, options)
         report.recovered = len(pending)
     if pending and not options.dry_run:
         links = state.links(target)  # recovery linked or moved entries
@@ -692,13 +720,21 @@ def _sync_pass(
     if rebase:
         base = rebase_restored(options.restored, links, base.snapshots, full_a, full_b)
         side = "the target's" if options.restored == "take_target" else "the vault's"
-        report.notices.append(Notice(target, (
-            f"the target looked restored from an older copy; {side} values were taken "
-            "(every value overwritten is in the conflict log: syncbridge conflicts list)"
-        )))
+        report.notices.append(
+            Notice(
+                target,
+                (
+                    f"the target looked restored from an older copy; {side} values were taken "
+                    "(every value overwritten is in the conflict log: syncbridge conflicts list)"
+                ),
+            )
+        )
     plan = plan_sync(
-        [full_a.get(r.id, r) for r in listings["vault"]
-         if r.id in full_a or (r.id not in read_a and r.id not in streamed)],
+        [
+            full_a.get(r.id, r)
+            for r in listings["vault"]
+            if r.id in full_a or (r.id not in read_a and r.id not in streamed)
+        ],
         [full_b.get(r.id, r) for r in listings["remote"] if r.id in full_b or r.id not in read_b],
         base,
         options,
@@ -758,8 +794,9 @@ def _sync_pass(
                 options,
                 capabilities=(vault.capabilities, remote.capabilities),
             )
-            executor.run_chunk(part.actions if rank is None
-                               else creates_in_link_order(part.actions, rank))
+            executor.run_chunk(
+                part.actions if rank is None else creates_in_link_order(part.actions, rank)
+            )
             if progress is not None:
                 progress(len(plan.actions) + min(start + CHUNK, len(streamed)), total)
         _finish_relinks(vault, state, options, report, None, injector)
@@ -836,8 +873,9 @@ def _without_shared_ids(
             if key is not None:
                 holders.setdefault(key, []).append(rid)
     linked_keys = {link.key for link in links.values() if link.key}
-    shared = {rid for key, ids in holders.items() if len(ids) > 1 or key in linked_keys
-              for rid in ids}
+    shared = {
+        rid for key, ids in holders.items() if len(ids) > 1 or key in linked_keys for rid in ids
+    }
     return [rid for rid in streamed if rid not in shared]
 
 
@@ -853,17 +891,28 @@ def _set_stale_state_aside(
         "an older copy"
     )
     if dry_run:
-        report.notices.append(Notice(lineage.target, (
-            f"{behind}; a sync would set its links aside and pair the vault and the target "
-            "again by id, path and content")))
+        report.notices.append(
+            Notice(
+                lineage.target,
+                (
+                    f"{behind}; a sync would set its links aside and pair the vault and the target "
+                    "again by id, path and content"
+                ),
+            )
+        )
         return {}
     copy = state.backup("stale")
     count = state.forget_target(lineage.target)
     state.set_generation(lineage.target, lineage.target_generation or 0)
-    report.notices.append(Notice(lineage.target, (
-        f"{behind}; its {count} links were set aside (a copy of the old file is kept as "
-        f"{copy}) and the vault and the target paired again by id, path and content"
-    )))
+    report.notices.append(
+        Notice(
+            lineage.target,
+            (
+                f"{behind}; its {count} links were set aside (a copy of the old file is kept as "
+                f"{copy}) and the vault and the target paired again by id, path and content"
+            ),
+        )
+    )
     return {}
 
 
@@ -878,8 +927,9 @@ def _finish_relinks(
     """Rewrite the links of the notes this run (or an interrupted one) moved; True if
     notes were written. A vault that cannot rewrite links drops such entries."""
     if isinstance(vault, LinkRewriter):
-        return finish_relinks(vault, state, options, report.links, injector=injector,
-                              entries=entries)
+        return finish_relinks(
+            vault, state, options, report.links, injector=injector, entries=entries
+        )
     if entries:
         state.journal_done(*(e.id for e in entries))
     return False

@@ -68,8 +68,9 @@ def duplicate_ids(keys: Mapping[str, str | None]) -> dict[str, list[str]]:
     return {k: sorted(ids) for k, ids in shared.items()}
 
 
-def duplicate_id_message(id_field: str, key: str, others: Sequence[str], *,
-                         what: str = "note") -> str:
+def duplicate_id_message(
+    id_field: str, key: str, others: Sequence[str], *, what: str = "note"
+) -> str:
     """What ``doctor`` and ``sync`` say about a record whose id ``key`` ``others`` share."""
     return (
         f"{id_field} {key} is also used by {', '.join(others)}; sync skips every {what} "
@@ -101,8 +102,11 @@ class Ambiguity:
     def message(self, record_id: str, side: str) -> str:
         """Why ``record_id`` (of ``side``, ``"vault"`` or ``"remote"``) was not synced."""
         others = [v for v in self.vault_ids if not (side == "vault" and v == record_id)]
-        others += [self.remote_label(r) for r in self.remote_ids
-                   if not (side == "remote" and r == record_id)]
+        others += [
+            self.remote_label(r)
+            for r in self.remote_ids
+            if not (side == "remote" and r == record_id)
+        ]
         return (
             f"may be the same entry as {', '.join(others)} ({' and '.join(self.evidence)});"
             " syncbridge will not guess which is which and created nothing for it: give "
@@ -174,9 +178,13 @@ def pair_unlinked(
         return bool(found)
 
     take(_one_to_one(free_a, free_b, lambda r: key_of(r.fields, id_field), id_field))
-    while free_a and free_b and (
-        take(_one_to_one(free_a, free_b, _name, id_field))
-        or take(_content_one_to_one(free_a, free_b, id_field))
+    while (
+        free_a
+        and free_b
+        and (
+            take(_one_to_one(free_a, free_b, _name, id_field))
+            or take(_content_one_to_one(free_a, free_b, id_field))
+        )
     ):
         pass
     return Pairing(tuple(pairs), _ambiguities(free_a, free_b, id_field))
@@ -217,8 +225,11 @@ def _content_candidates(
         by_body.setdefault(ra.body, []).append(ra)
     out: dict[str, list[Record]] = {}
     for b_id, rb in free_b.items():
-        found = [ra for ra in by_body.get(rb.body, ())
-                 if _same_content(ra, rb) and _compatible(ra, rb, id_field)]
+        found = [
+            ra
+            for ra in by_body.get(rb.body, ())
+            if _same_content(ra, rb) and _compatible(ra, rb, id_field)
+        ]
         if found:
             out[b_id] = found
     return out

@@ -44,12 +44,15 @@ class SentContent:
 
     @classmethod
     def of(cls, record: Record, *, with_class: bool) -> SentContent:
-        return cls(dict(record.fields), record.body, record.title,
-                   record.class_name if with_class else NOT_JOURNALED)
+        return cls(
+            dict(record.fields),
+            record.body,
+            record.title,
+            record.class_name if with_class else NOT_JOURNALED,
+        )
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"fields": dict(self.fields), "body": self.body,
-                               "title": self.title}
+        out: dict[str, Any] = {"fields": dict(self.fields), "body": self.body, "title": self.title}
         if not isinstance(self.class_name, _NotJournaled):
             out["class"] = self.class_name
         return out
@@ -123,10 +126,14 @@ class UpdateIntent:
     @classmethod
     def from_payload(cls, data: Mapping[str, Any]) -> UpdateIntent:
         return cls(
-            plan_time={cast(Side, side): SideSnapshot.from_json(snap)
-                       for side, snap in data["plan_time"].items()},
-            sent={cast(Side, side): SentContent.from_json(content)
-                  for side, content in data["sent"].items()},
+            plan_time={
+                cast(Side, side): SideSnapshot.from_json(snap)
+                for side, snap in data["plan_time"].items()
+            },
+            sent={
+                cast(Side, side): SentContent.from_json(content)
+                for side, content in data["sent"].items()
+            },
             key=data["key"],
             hold=bool(data["hold"]),
         )
@@ -162,8 +169,9 @@ class ActionIntent:
         return cls(
             kind=str(data.get("kind", "")),
             link_id=data.get("link_id"),
-            writes=tuple((cast(Side, w["side"]), str(w["op"]), w.get("id"))
-                         for w in data.get("writes") or ()),
+            writes=tuple(
+                (cast(Side, w["side"]), str(w["op"]), w.get("id")) for w in data.get("writes") or ()
+            ),
             create=CreateIntent.from_payload(create) if create else None,
             update=UpdateIntent.from_payload(update) if update else None,
         )

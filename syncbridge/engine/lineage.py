@@ -74,13 +74,15 @@ class Lineage:
         where = getattr(remote, "path", None) or f"the {remote.name} target"
         found = []
         if self.predating:
-            found.append(f"{len(self.predating)} record(s) hold an older version than at the"
-                         " last sync")
+            found.append(
+                f"{len(self.predating)} record(s) hold an older version than at the last sync"
+            )
         if self.target_generation is None:
             found.append("it has no record of the syncs made with this state")
         elif self.target_generation < self.state_done:
-            found.append(f"its sync generation is {self.target_generation}, the state's"
-                         f" {self.state_done}")
+            found.append(
+                f"its sync generation is {self.target_generation}, the state's {self.state_done}"
+            )
         if missing:
             found.append(f"{missing} linked record(s) are missing from it")
         return (
@@ -118,8 +120,13 @@ def check_lineage(
     return Lineage(target, done, pending, generation, predating)
 
 
-def stop_if_restored(lineage: Lineage, remote: Adapter, choice: RestoredChoice,
-                     links: Mapping[int, Link], remote_listing: Sequence[RecordRef]) -> None:
+def stop_if_restored(
+    lineage: Lineage,
+    remote: Adapter,
+    choice: RestoredChoice,
+    links: Mapping[int, Link],
+    remote_listing: Sequence[RecordRef],
+) -> None:
     """Raise :class:`TargetRestored` when the target moved back and no choice was made."""
     if choice != "stop" or not lineage.target_behind:
         return
@@ -137,8 +144,13 @@ def unread_links(links: Mapping[int, Link]) -> dict[int, Link]:
 
 def _content_of(side: SideSnapshot, record: Record) -> SideSnapshot:
     """``side``'s ids and version with ``record``'s content."""
-    return replace(side, fields=dict(record.fields), body=record.body, title=record.title,
-                   class_name=record.class_name)
+    return replace(
+        side,
+        fields=dict(record.fields),
+        body=record.body,
+        title=record.title,
+        class_name=record.class_name,
+    )
 
 
 def rebase_restored(
@@ -171,14 +183,16 @@ def rebase_restored(
             source = a if a is not None else b
             assert source is not None
             snap = BaseSnapshot(_content_of(a_side, source), _content_of(b_side, source))
-            out_links[link_id] = replace(link, a_version=a_side.version, b_version="",
-                                         has_base=True)
+            out_links[link_id] = replace(
+                link, a_version=a_side.version, b_version="", has_base=True
+            )
         else:
             source = b if b is not None else a
             assert source is not None
             snap = BaseSnapshot(_content_of(a_side, source), _content_of(b_side, source))
-            out_links[link_id] = replace(link, a_version="", b_version=b_side.version,
-                                         has_base=True)
+            out_links[link_id] = replace(
+                link, a_version="", b_version=b_side.version, has_base=True
+            )
         out_snaps[link_id] = snap
     return BaseState(out_links, out_snaps)
 
@@ -196,11 +210,16 @@ def log_overwritten(plan: Plan, choice: RestoredChoice) -> Plan:
                 continue
             for change in w.changes:
                 if choice == "take_target":
-                    extra.append(FieldConflict(change.field, change.old, change.new,
-                                               "remote", "restored_target"))
+                    extra.append(
+                        FieldConflict(
+                            change.field, change.old, change.new, "remote", "restored_target"
+                        )
+                    )
                 else:
-                    extra.append(FieldConflict(change.field, change.new, change.old,
-                                               "vault", "restored_target"))
-        actions.append(replace(action, conflicts=(*action.conflicts, *extra)) if extra
-                       else action)
+                    extra.append(
+                        FieldConflict(
+                            change.field, change.new, change.old, "vault", "restored_target"
+                        )
+                    )
+        actions.append(replace(action, conflicts=(*action.conflicts, *extra)) if extra else action)
     return replace(plan, actions=tuple(actions))

@@ -282,8 +282,12 @@ def _merge_fields(m: _Merging, remote_holds: frozenset[str] | None) -> None:
             continue  # neither side changed it since the last agreement
         if key in computed:
             if da or vb != va:
-                if (db or m.base is None) and vb is not MISSING and vb != va \
-                        and vb not in (None, "", []):
+                if (
+                    (db or m.base is None)
+                    and vb is not MISSING
+                    and vb != va
+                    and vb not in (None, "", [])
+                ):
                     # typed on the remote into a field the vault computes: the vault's
                     # value is put back, and the typed one kept in the conflict log
                     m.conflicts.append(FieldConflict(key, va, vb, "vault", COMPUTED))
@@ -367,8 +371,7 @@ def _stamp_last_modified(m: _Merging) -> None:
     lm = m.options.last_modified_field
     remote_wrote_vault = any(c.field not in (lm, TITLE) for c in m.a_changes)
     if lm is not None and lm in m.a_fields and remote_wrote_vault and m.b.modified is not None:
-        stamp = format_local_time(m.b.modified, m.options.timezone,
-                                  m.caps[0].timestamp_precision)
+        stamp = format_local_time(m.b.modified, m.options.timezone, m.caps[0].timestamp_precision)
         own = m.a.fields.get(lm)
         if not (isinstance(own, str) and own > stamp and own != m.base_a_fields.get(lm)):
             m.put("vault", lm, stamp)

@@ -24,7 +24,11 @@ from syncbridge.engine.plan import EntryAction
 from syncbridge.wikilinks import LinkResolver, find_links, links_in_value
 
 __all__ = [
-    "create_rank", "creates_in_link_order", "link_order", "link_targets", "remote_create_id",
+    "create_rank",
+    "creates_in_link_order",
+    "link_order",
+    "link_targets",
+    "remote_create_id",
 ]
 
 
@@ -35,8 +39,10 @@ def link_targets(record: Record, resolver: LinkResolver) -> list[str]:
     source = record.id
     found: list[str] = []
     seen: set[str] = set()
-    links = [*find_links(record.body or ""),
-             *(link for value in record.fields.values() for link in links_in_value(value))]
+    links = [
+        *find_links(record.body or ""),
+        *(link for value in record.fields.values() for link in links_in_value(value)),
+    ]
     for link in links:
         if not link.target:
             continue
@@ -58,8 +64,9 @@ def link_order(ids: Sequence[str], targets_of: Callable[[str], Iterable[str]]) -
     keep their relative order. Iterative (no recursion limit)."""
     rank = {record_id: n for n, record_id in enumerate(ids)}
     deps = {
-        record_id: sorted({t for t in targets_of(record_id) if t in rank and t != record_id},
-                          key=rank.__getitem__)
+        record_id: sorted(
+            {t for t in targets_of(record_id) if t in rank and t != record_id}, key=rank.__getitem__
+        )
         for record_id in ids
     }
     out: list[str] = []

@@ -325,8 +325,9 @@ def _skip_unreadable(p: _Planning) -> None:
         if problem is not None:
             # exists but cannot be read (broken frontmatter): skip it, never delete it
             p.actions.append(
-                EntryAction("skip", f"unreadable: {problem}", link=link, subject=link.a_id,
-                            blocking=True)
+                EntryAction(
+                    "skip", f"unreadable: {problem}", link=link, subject=link.a_id, blocking=True
+                )
             )
         else:
             p.links[link.link_id] = link
@@ -336,8 +337,9 @@ def _skip_unreadable(p: _Planning) -> None:
         for bad_id, problem in bad.items():
             if bad_id not in linked:
                 # new and unreadable: nothing to send until it can be read
-                p.actions.append(EntryAction("skip", f"unreadable: {problem}", subject=bad_id,
-                                             blocking=True))
+                p.actions.append(
+                    EntryAction("skip", f"unreadable: {problem}", subject=bad_id, blocking=True)
+                )
     p.free_a = {i: r for i, r in p.A.items() if i not in linked_a}
     p.free_b = {i: r for i, r in p.B.items() if i not in linked_b}
 
@@ -391,8 +393,9 @@ def _plan_linked(p: _Planning) -> None:
         if problem is not None:
             # shares its id with another record: frozen (link and base kept) until fixed
             p.actions.append(
-                EntryAction("skip", problem, link=link, subject=a_id if a_id in p.A else b_id,
-                            blocking=True)
+                EntryAction(
+                    "skip", problem, link=link, subject=a_id if a_id in p.A else b_id, blocking=True
+                )
             )
             continue
         a, b = p.A.get(a_id), p.B.get(b_id)
@@ -412,8 +415,11 @@ def _plan_linked(p: _Planning) -> None:
         p.actions.append(EntryAction("skip", dup_a[rid], a=p.free_a.pop(rid), blocking=True))
     for rid in [rid for rid in p.free_b if rid in dup_b]:
         rec_b = p.free_b.pop(rid)
-        p.actions.append(EntryAction("skip", dup_b[rid], b=rec_b, blocking=True,
-                                     subject=_remote_name(rec_b, None)))
+        p.actions.append(
+            EntryAction(
+                "skip", dup_b[rid], b=rec_b, blocking=True, subject=_remote_name(rec_b, None)
+            )
+        )
 
 
 def _keep_filtered_out(p: _Planning) -> None:
@@ -463,12 +469,19 @@ def _pair_unlinked(p: _Planning) -> None:
         p.actions.append(_plan_pair(rec_a, rec_b, p.options, p.capabilities, held))
     for amb in pairing.ambiguous:
         for a_id in amb.vault_ids:
-            p.actions.append(EntryAction("skip", amb.message(a_id, "vault"),
-                                         a=p.free_a.pop(a_id), blocking=True))
+            p.actions.append(
+                EntryAction("skip", amb.message(a_id, "vault"), a=p.free_a.pop(a_id), blocking=True)
+            )
         for b_id in amb.remote_ids:
-            p.actions.append(EntryAction("skip", amb.message(b_id, "remote"),
-                                         b=p.free_b.pop(b_id), subject=amb.remote_label(b_id),
-                                         blocking=True))
+            p.actions.append(
+                EntryAction(
+                    "skip",
+                    amb.message(b_id, "remote"),
+                    b=p.free_b.pop(b_id),
+                    subject=amb.remote_label(b_id),
+                    blocking=True,
+                )
+            )
 
 
 def _plan_new(p: _Planning) -> None:
@@ -526,9 +539,12 @@ def _duplicate_holders(
     sides = ((A, linked_key_a), (B, linked_key_b))
     # records without an id are left out: they share nothing
     keys = [
-        {rid: k for rid, r in listing.items()
-         if (k := key_of(r.fields, id_field) if isinstance(r, Record) else linked_key.get(rid))
-         is not None}
+        {
+            rid: k
+            for rid, r in listing.items()
+            if (k := key_of(r.fields, id_field) if isinstance(r, Record) else linked_key.get(rid))
+            is not None
+        }
         for listing, linked_key in sides
     ]
 
@@ -554,8 +570,9 @@ def _duplicate_holders(
                 out[i][holder] = duplicate_id_message(id_field, key, others, what=what)
         # an unlinked record carrying the id of an entry linked on the other side
         other_linked = sides[1 - i][1]
-        linked_other = {k: rid for rid, k in keys[1 - i].items()
-                        if k is not None and rid in other_linked}
+        linked_other = {
+            k: rid for rid, k in keys[1 - i].items() if k is not None and rid in other_linked
+        }
         for rid, held in keys[i].items():
             if held is None or rid in linked_key or rid in out[i] or held not in linked_other:
                 continue

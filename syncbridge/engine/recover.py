@@ -134,8 +134,7 @@ def recover(
             )
         for entry, intent in intents:
             if intent.update is not None and intent.link_id is not None:
-                _recover_update(intent.link_id, intent.update, adapters, state, options,
-                                listings)
+                _recover_update(intent.link_id, intent.update, adapters, state, options, listings)
             state.journal_done(entry.id)
 
 

@@ -69,8 +69,9 @@ class LinkRewriter(Protocol):
         bytes; ``applied``: the moves happened already (else the vault is read as it is
         and the notes listed under their current paths). Reads every note; writes nothing."""
 
-    def apply_relink(self, path: str, before: str, after: str,
-                     mapping: Mapping[str, Mapping[str, str]]) -> RelinkOutcome:
+    def apply_relink(
+        self, path: str, before: str, after: str, mapping: Mapping[str, Mapping[str, str]]
+    ) -> RelinkOutcome:
         """Replay ``mapping`` on the note at ``path`` and write it with compare-and-swap:
         ``done`` when it already holds ``after``, ``changed`` when it changed during the
         write (left as it is), ``gone`` when it is no longer there."""
@@ -116,8 +117,9 @@ def move_intent(
     return {"from": record.id, "to": to, "link_id": link_id}
 
 
-def _resolve(move: Mapping[str, Any], rewriter: LinkRewriter, state: StateStore,
-             claimed: set[str]) -> str | None:
+def _resolve(
+    move: Mapping[str, Any], rewriter: LinkRewriter, state: StateStore, claimed: set[str]
+) -> str | None:
     """Where an unresolved move went, or None (it did not happen, or cannot be told).
     ``claimed``: destinations already given to other moves (two notes retitled alike: the
     second got `` 2``)."""
@@ -125,8 +127,12 @@ def _resolve(move: Mapping[str, Any], rewriter: LinkRewriter, state: StateStore,
     if rewriter.note_exists(old):
         return None  # not moved: the next plan retitles it again, with its rewrites
     link = state.link_by_id(move["link_id"]) if move.get("link_id") is not None else None
-    if link is not None and link.a_id != old and link.a_id not in claimed \
-            and rewriter.note_exists(link.a_id):
+    if (
+        link is not None
+        and link.a_id != old
+        and link.a_id not in claimed
+        and rewriter.note_exists(link.a_id)
+    ):
         return link.a_id  # recovery already found the note under its new name
     if to and to not in claimed and rewriter.note_exists(to):
         return str(to)  # the name predicted before the move, free then: ours
@@ -145,8 +151,9 @@ def _apply(
         if injector is not None:
             injector.count += 1
             injector.hit("before")
-        outcome = rewriter.apply_relink(note["path"], note["before"], note["after"],
-                                        note["mapping"])
+        outcome = rewriter.apply_relink(
+            note["path"], note["before"], note["after"], note["mapping"]
+        )
         if injector is not None:
             injector.hit("after")
         if outcome == "written":
@@ -174,8 +181,11 @@ def finish_relinks(
     Returns whether any note was written (the caller's vault listing is then stale).
     """
     target = options.target
-    pending = [e for e in (entries if entries is not None else state.pending_journal(target))
-               if e.kind == JOURNAL_KIND]
+    pending = [
+        e
+        for e in (entries if entries is not None else state.pending_journal(target))
+        if e.kind == JOURNAL_KIND
+    ]
     if not pending:
         return False
     moves: dict[str, str] = {}
@@ -205,8 +215,9 @@ def finish_relinks(
     done_moves = [{"from": k, "to": v, "resolved": True} for k, v in moves.items()]
     with state.batch():
         state.journal_done(*(e.id for e in pending))
-        entry_id = state.journal_begin(target, JOURNAL_KIND,
-                                       {"moves": done_moves, "notes": planned})
+        entry_id = state.journal_begin(
+            target, JOURNAL_KIND, {"moves": done_moves, "notes": planned}
+        )
     first_write = injector.count + 1 if injector is not None else 0
     left = _apply(planned, rewriter, report, injector)
     with state.batch():
@@ -231,9 +242,16 @@ def _planned(relink: NoteRelink) -> dict[str, Any]:
 
 def _as_broken(relink: NoteRelink) -> list[BrokenLink]:
     """Every link of ``relink`` as a broken link (the rewrite is turned off)."""
-    out = [BrokenLink(relink.path, c.old, c.line, c.target,
-                      "links are not updated (vault.update_links is off)")
-           for c in relink.changes]
+    out = [
+        BrokenLink(
+            relink.path,
+            c.old,
+            c.line,
+            c.target,
+            "links are not updated (vault.update_links is off)",
+        )
+        for c in relink.changes
+    ]
     return out + list(relink.broken)
 
 

@@ -103,16 +103,18 @@ class SyncReport:
                 if c.winner != side:
                     self.side(side).conflicts += 1
             if c.decided_by == COMPUTED:
-                self.notices.append(Notice(
-                    id=_name(action),
-                    field=c.field,
-                    message=(
-                        f"{c.field} is computed in the vault (vault → target only): the "
-                        f"remote's {_value(c.remote_value)} was replaced by the vault's "
-                        f"{_value(c.vault_value)} and is kept in the conflict log "
-                        "(syncbridge conflicts list)"
-                    ),
-                ))
+                self.notices.append(
+                    Notice(
+                        id=_name(action),
+                        field=c.field,
+                        message=(
+                            f"{c.field} is computed in the vault (vault → target only): the "
+                            f"remote's {_value(c.remote_value)} was replaced by the vault's "
+                            f"{_value(c.vault_value)} and is kept in the conflict log "
+                            "(syncbridge conflicts list)"
+                        ),
+                    )
+                )
 
     @property
     def blocked(self) -> bool:

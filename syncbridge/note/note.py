@@ -44,8 +44,7 @@ class Note(MutableMapping[str, Any]):
 
     __slots__ = ("_data", "_split", "_values", "path")
 
-    def __init__(self, parts: Parts | None, *, path: str | None = None,
-                 data: bytes | None = None):
+    def __init__(self, parts: Parts | None, *, path: str | None = None, data: bytes | None = None):
         self._split = parts  # None: split ``data`` when first needed (see from_bytes)
         self._data = data
         self._values: dict[str, Any] | None = None
@@ -65,8 +64,9 @@ class Note(MutableMapping[str, Any]):
     # --- construction --------------------------------------------------------------------
 
     @classmethod
-    def from_bytes(cls, data: bytes, *, path: str | None = None,
-                   values: dict[str, Any] | None = None) -> Note:
+    def from_bytes(
+        cls, data: bytes, *, path: str | None = None, values: dict[str, Any] | None = None
+    ) -> Note:
         """Parse a note from its file bytes. Raises EncodingError for invalid UTF-8 only.
 
         ``values``: the frontmatter values already read from these exact bytes, which
@@ -83,8 +83,9 @@ class Note(MutableMapping[str, Any]):
         return cls(split_text(text), path=path)
 
     @classmethod
-    def new(cls, fields: Mapping[str, Any] | None = None, body: str = "", *,
-            path: str | None = None) -> Note:
+    def new(
+        cls, fields: Mapping[str, Any] | None = None, body: str = "", *, path: str | None = None
+    ) -> Note:
         """A new note with ``fields`` (written in Obsidian's style, in order) and ``body``."""
         note = cls(Parts("", "", None, "", body), path=path)
         for key, value in (fields or {}).items():
@@ -174,7 +175,8 @@ class Note(MutableMapping[str, Any]):
             if not isinstance(values, dict):
                 raise FrontmatterError(
                     f"frontmatter is a {type(values).__name__}, not a mapping of fields",
-                    path=self.path, line=2,
+                    path=self.path,
+                    line=2,
                 )
             self._values = values
         return self._values

@@ -65,7 +65,7 @@ def _keeps_trailing_lines(text: str, node: Node) -> bool:
         return False
     idx = node.start_mark.index
     eol = text.find("\n", idx)
-    header = text[idx: eol if eol >= 0 else len(text)]
+    header = text[idx : eol if eol >= 0 else len(text)]
     return "+" in header
 
 
@@ -107,25 +107,31 @@ def key_spans(text: str, *, path: str | None = None, line_offset: int = 1) -> li
     if not isinstance(root, MappingNode):
         raise EditError(
             "frontmatter is not a mapping of keys to values; syncbridge will not edit it",
-            path=path, line=line_offset + 1,
+            path=path,
+            line=line_offset + 1,
         )
     if root.flow_style:
         raise EditError(
             "frontmatter is a single flow mapping ({...}); syncbridge will not edit it",
-            path=path, line=line_offset + 1,
+            path=path,
+            line=line_offset + 1,
         )
     spans: list[KeySpan] = []
     seen: dict[str, int] = {}
     for key_node, value_node in root.value:
         if not isinstance(key_node, ScalarNode):
-            raise EditError("a complex (non-scalar) key cannot be edited", path=path,
-                            line=key_node.start_mark.line + 1 + line_offset)
+            raise EditError(
+                "a complex (non-scalar) key cannot be edited",
+                path=path,
+                line=key_node.start_mark.line + 1 + line_offset,
+            )
         key = str(key_node.value)
         line = key_node.start_mark.line + 1 + line_offset
         if key in seen:
             raise EditError(
                 f"duplicate key {key!r} (lines {seen[key]} and {line}); remove one, then sync",
-                path=path, line=line,
+                path=path,
+                line=line,
             )
         seen[key] = line
         start = key_node.start_mark.index
@@ -135,10 +141,18 @@ def key_spans(text: str, *, path: str | None = None, line_offset: int = 1) -> li
             alias = text.find("*" + str(value_node.anchor), key_node.end_mark.index)
             if alias < 0:
                 raise EditError(f"cannot locate the alias value of {key!r}", path=path, line=line)
-            spans.append(KeySpan(key, start, key_node.end_mark.index,
-                                 alias + 1 + len(str(value_node.anchor)), value_node, False))
+            spans.append(
+                KeySpan(
+                    key,
+                    start,
+                    key_node.end_mark.index,
+                    alias + 1 + len(str(value_node.anchor)),
+                    value_node,
+                    False,
+                )
+            )
             continue
-        ends_line = text[end - 1: end] == "\n" if end > 0 else False
+        ends_line = text[end - 1 : end] == "\n" if end > 0 else False
         if ends_line:
             end = _trim_trailing_lines(text, start, end, value_node)
         spans.append(KeySpan(key, start, key_node.end_mark.index, end, value_node, ends_line))
@@ -199,8 +213,10 @@ def _style_scalar(value: Any, old: Node | None) -> Any:
 def _style_item(value: Any, old_items: list[Node]) -> Any:
     if isinstance(value, str):
         quoted = [n.style for n in old_items if isinstance(n, ScalarNode)]
-        if _NEEDS_ESCAPES.search(value) or _is_link(value) or (
-            quoted and all(s == '"' for s in quoted)
+        if (
+            _NEEDS_ESCAPES.search(value)
+            or _is_link(value)
+            or (quoted and all(s == '"' for s in quoted))
         ):
             return DoubleQuotedScalarString(value)
         if quoted and all(s == "'" for s in quoted):
@@ -290,13 +306,22 @@ def comparable(value: Any) -> Any:
     return value
 
 
-def _verify(new_text: str, old_values: dict[str, Any], key: str, expected: Any, *,
-            deleted: bool, path: str | None, line_offset: int) -> None:
+def _verify(
+    new_text: str,
+    old_values: dict[str, Any],
+    key: str,
+    expected: Any,
+    *,
+    deleted: bool,
+    path: str | None,
+    line_offset: int,
+) -> None:
     try:
         new_values = load_values(new_text, path=path, line_offset=line_offset) or {}
     except Exception as exc:  # the rendered text must parse; anything else is our bug
-        raise EditError(f"editing {key!r} would produce invalid YAML ({exc}); nothing changed",
-                        path=path) from exc
+        raise EditError(
+            f"editing {key!r} would produce invalid YAML ({exc}); nothing changed", path=path
+        ) from exc
     want = comparable(dict(old_values))
     if deleted:
         want.pop(key, None)
@@ -316,8 +341,15 @@ def _newline_of(text: str, default: str) -> str:
     return "\r\n" if idx > 0 and text[idx - 1] == "\r" else "\n"
 
 
-def set_key(text: str, key: str, value: Any, *, path: str | None = None, line_offset: int = 1,
-            newline: str = "\n") -> str:
+def set_key(
+    text: str,
+    key: str,
+    value: Any,
+    *,
+    path: str | None = None,
+    line_offset: int = 1,
+    newline: str = "\n",
+) -> str:
     """Return ``text`` with top-level ``key`` set to ``value`` (added at the end if absent).
 
     Pure. Raises EditError / FrontmatterError when the edit cannot be made losslessly.
@@ -329,8 +361,15 @@ def set_key(text: str, key: str, value: Any, *, path: str | None = None, line_of
     newline = _newline_of(text, newline)
     span = _span_of(text, spans, key)
     if span is None:
-        rendered = render_key(_key_text(key), value, old=None, text=text, spans=spans,
-                              newline=newline, null_space=False)
+        rendered = render_key(
+            _key_text(key),
+            value,
+            old=None,
+            text=text,
+            spans=spans,
+            newline=newline,
+            null_space=False,
+        )
         # After the last key's lines: trailing comments and a "..." marker stay last.
         at = len(text)
         if spans:
@@ -345,18 +384,29 @@ def set_key(text: str, key: str, value: Any, *, path: str | None = None, line_of
             raise EditError(
                 f"{key!r} carries the YAML anchor &{span.node.anchor} that other keys may refer "
                 "to; syncbridge will not rewrite it — edit it by hand",
-                path=path, line=line_offset + text.count("\n", 0, span.start) + 1,
+                path=path,
+                line=line_offset + text.count("\n", 0, span.start) + 1,
             )
-        key_node_text = text[span.start: span.key_end]
-        segment = text[span.start: span.end]
-        null_space = isinstance(span.node, ScalarNode) and span.node.value == "" and \
-            segment.rstrip("\r\n").endswith(": ")
-        rendered = render_key(key_node_text, value, old=span.node, text=text, spans=spans,
-                              newline=newline, null_space=null_space)
+        key_node_text = text[span.start : span.key_end]
+        segment = text[span.start : span.end]
+        null_space = (
+            isinstance(span.node, ScalarNode)
+            and span.node.value == ""
+            and segment.rstrip("\r\n").endswith(": ")
+        )
+        rendered = render_key(
+            key_node_text,
+            value,
+            old=span.node,
+            text=text,
+            spans=spans,
+            newline=newline,
+            null_space=null_space,
+        )
         if not span.ends_line:
             # An inline value: keep the rest of its line (comment, trailing spaces, newline).
             rendered = rendered[: -len(newline)]
-        new_text = text[: span.start] + rendered + text[span.end:]
+        new_text = text[: span.start] + rendered + text[span.end :]
     _verify(new_text, old_values, key, value, deleted=False, path=path, line_offset=line_offset)
     return new_text
 
@@ -390,7 +440,7 @@ def _span_of(text: str, spans: list[KeySpan], key: Any) -> KeySpan | None:
     for span in spans:
         found: Any = span.key
         if text[span.start] in _MAYBE_TYPED:  # a plain key such as 1, true, null, 2025-01-01
-            read = load_values(text[span.start: span.key_end] + ": 0")
+            read = load_values(text[span.start : span.key_end] + ": 0")
             if isinstance(read, dict) and len(read) == 1:
                 found = next(iter(read))
         if type(found) is type(key) and found == key:

@@ -81,13 +81,13 @@ def frontmatter_of(text: str) -> str | None:
             return None
         start = opening.end()
     close = _CLOSE.search(text, start)
-    return None if close is None else text[start:close.start()]
+    return None if close is None else text[start : close.start()]
 
 
 def split_text(text: str) -> Parts:
     """Split decoded note text into :class:`Parts` (pure; never fails)."""
     bom = _BOM if text.startswith(_BOM) else ""
-    rest = text[len(bom):]
+    rest = text[len(bom) :]
     opening = _OPEN.match(rest)
     if opening is None:
         return Parts(bom, "", None, "", rest)
@@ -95,5 +95,5 @@ def split_text(text: str) -> Parts:
     close = _CLOSE.search(rest, start)
     if close is None:
         return Parts(bom, "", None, "", rest)
-    fm = rest[start:close.start()]
-    return Parts(bom, opening.group(0), fm, close.group(0), rest[close.end():])
+    fm = rest[start : close.start()]
+    return Parts(bom, opening.group(0), fm, close.group(0), rest[close.end() :])

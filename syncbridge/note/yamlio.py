@@ -77,8 +77,7 @@ class _Yaml12Loader(_BASE_LOADER):  # type: ignore[misc]
         own = node.value
         has_merge = any(k.tag == "tag:yaml.org,2002:merge" for k, _ in own)
         if has_merge:
-            self._check_duplicates([k for k, _ in own if k.tag != "tag:yaml.org,2002:merge"],
-                                   node)
+            self._check_duplicates([k for k, _ in own if k.tag != "tag:yaml.org,2002:merge"], node)
             self.flatten_mapping(node)
         mapping: dict[Hashable, Any] = {}
         construct = self.construct_object
@@ -86,8 +85,10 @@ class _Yaml12Loader(_BASE_LOADER):  # type: ignore[misc]
             key = construct(key_node, deep=deep)
             if not isinstance(key, Hashable):
                 raise yaml.constructor.ConstructorError(
-                    "while constructing a mapping", node.start_mark,
-                    "found an unhashable key (a {{template}} placeholder?)", key_node.start_mark,
+                    "while constructing a mapping",
+                    node.start_mark,
+                    "found an unhashable key (a {{template}} placeholder?)",
+                    key_node.start_mark,
                 )
             if key in mapping and not has_merge:
                 self._check_duplicates([k for k, _ in node.value], node)
@@ -150,15 +151,18 @@ class _Yaml12Loader(_BASE_LOADER):  # type: ignore[misc]
             return self.construct_object(node, deep=True)
         if cls is yaml.SequenceNode and tag == _SEQ_TAG:
             return [self.construct_tree(item) for item in node.value]
-        if cls is yaml.MappingNode and tag == _MAP_TAG and not any(
-            k.tag == _MERGE_TAG for k, _ in node.value
+        if (
+            cls is yaml.MappingNode
+            and tag == _MAP_TAG
+            and not any(k.tag == _MERGE_TAG for k, _ in node.value)
         ):
             mapping: dict[Hashable, Any] = {}
             for key_node, value_node in node.value:
                 key = self.construct_tree(key_node)
                 if not isinstance(key, Hashable):
                     raise yaml.constructor.ConstructorError(
-                        "while constructing a mapping", node.start_mark,
+                        "while constructing a mapping",
+                        node.start_mark,
                         "found an unhashable key (a {{template}} placeholder?)",
                         key_node.start_mark,
                     )
@@ -190,7 +194,8 @@ def _invalid_scalar(node: Any, exc: Exception) -> yaml.MarkedYAMLError:
     kind = node.tag.rsplit(":", 1)[-1]
     kind = {"timestamp": "a date", "int": "an integer", "float": "a number"}.get(kind, kind)
     return yaml.constructor.ConstructorError(
-        None, None,
+        None,
+        None,
         f"{node.value!r} reads as {kind} but is not a valid one ({exc}); fix it, or quote "
         "it to keep it as text",
         node.start_mark,
@@ -239,9 +244,7 @@ _RESOLVERS_12: list[tuple[str, str, str]] = [
 for _tag, _pattern, _first in _RESOLVERS_12:
     _Yaml12Loader.add_implicit_resolver(_tag, re.compile(_pattern, re.X), list(_first))
 # Empty plain scalars resolve to null (PyYAML keys the empty string under None).
-_Yaml12Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:null", re.compile(r"^$"), [""]
-)
+_Yaml12Loader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^$"), [""])
 
 
 # Characters on which libyaml and ruamel read differently; notes holding them go to ruamel.
@@ -413,8 +416,7 @@ def _resolvers_by_first() -> dict[str, tuple[re.Pattern[str], tuple[str, ...]]]:
         if not first or not resolvers:
             continue
         tags = tuple(str(tag) for tag, _ in resolvers)
-        pattern = re.compile(
-            "|".join(f"((?:{regexp.pattern}))" for _, regexp in resolvers), re.X)
+        pattern = re.compile("|".join(f"((?:{regexp.pattern}))" for _, regexp in resolvers), re.X)
         if pattern.groups != len(tags):  # a resolver with a group of its own: keep it apart
             raise AssertionError(f"resolver patterns for {first!r} have capture groups")
         out[first] = (pattern, tags)
@@ -532,8 +534,7 @@ def _load_flat(text: str, *, checked: bool = False) -> dict[str, Any] | None:
     fields: dict[str, Any] | None = None  # the mapping indented key lines add to
     fields_at = 0  # the column of that mapping's keys
     try:
-        for key_text, raw, item_indent, dash, gap, item, sub_indent, sub_key, sub_raw \
-                in lines:
+        for key_text, raw, item_indent, dash, gap, item, sub_indent, sub_key, sub_raw in lines:
             if key_text:
                 key = keys.get(key_text) or _flat_key(key_text)
                 if key in out:
@@ -541,9 +542,14 @@ def _load_flat(text: str, *, checked: bool = False) -> dict[str, Any] | None:
                 fields = None
                 if raw:
                     # inline: the common case of _flat_value, a string no resolver claims
-                    out[key] = raw if raw[0] not in careful and ": " not in raw and \
-                        " #" not in raw and raw[-1] != ":" else \
-                        _flat_value(raw, in_sequence=False)
+                    out[key] = (
+                        raw
+                        if raw[0] not in careful
+                        and ": " not in raw
+                        and " #" not in raw
+                        and raw[-1] != ":"
+                        else _flat_value(raw, in_sequence=False)
+                    )
                     listed = None
                 else:
                     out[key] = None  # null, unless list items or indented fields follow
@@ -559,8 +565,12 @@ def _load_flat(text: str, *, checked: bool = False) -> dict[str, Any] | None:
                 fields = None
                 if not item:
                     items.append(None)
-                elif item[0] not in careful and " #" not in item and item[-1] != ":" and \
-                        ": " not in item:
+                elif (
+                    item[0] not in careful
+                    and " #" not in item
+                    and item[-1] != ":"
+                    and ": " not in item
+                ):
                     items.append(item)
                 else:
                     opened = _ITEM_KEY.fullmatch(item)
@@ -606,8 +616,11 @@ def load_values(text: str, *, path: str | None = None, line_offset: int = 1) -> 
     FrontmatterError for anything listed in the module docstring. No side effects.
     """
     declines = _FLAT_DECLINES.search(text)  # what _RUAMEL_READS finds, and more
-    if (declines and _RUAMEL_READS.search(text)) or ("&" in text and _ANCHOR.search(text)) \
-            or _TOP_BLOCK_SCALAR.match(text):
+    if (
+        (declines and _RUAMEL_READS.search(text))
+        or ("&" in text and _ANCHOR.search(text))
+        or _TOP_BLOCK_SCALAR.match(text)
+    ):
         # libyaml accepts some tabs ruamel rejects, breaks lines on NEL/LS/PS, skips a BOM
         # anywhere, ends anchor names at the first character outside [A-Za-z0-9_-] and
         # reads a "#" line of a top-level block scalar as a comment: read such (rare)
@@ -681,12 +694,14 @@ def _check_rt_tags(node: RtNode, path: str | None, line_offset: int, depth: int 
     tag = getattr(node.tag, "value", node.tag)
     if tag is not None and tag not in _CORE_TAGS and not str(tag).startswith("tag:yaml.org,2002:"):
         raise FrontmatterError(
-            f"tag {tag!r} is not allowed in frontmatter", path=path,
+            f"tag {tag!r} is not allowed in frontmatter",
+            path=path,
             line=_line_of(node.start_mark, line_offset),
         )
     if depth > MAX_DEPTH:
         raise FrontmatterError(
-            f"collections nested more than {MAX_DEPTH} levels deep", path=path,
+            f"collections nested more than {MAX_DEPTH} levels deep",
+            path=path,
             line=_line_of(node.start_mark, line_offset),
         )
     if isinstance(node, RtMappingNode):
@@ -751,7 +766,13 @@ def plain(value: Any) -> Any:
         return str(value.value)  # "=" (the YAML "value" tag) is plain text in Obsidian
     if isinstance(value, dt.datetime):
         return dt.datetime(
-            value.year, value.month, value.day, value.hour, value.minute, value.second,
-            value.microsecond, value.tzinfo,
+            value.year,
+            value.month,
+            value.day,
+            value.hour,
+            value.minute,
+            value.second,
+            value.microsecond,
+            value.tzinfo,
         )
     return value

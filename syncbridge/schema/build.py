@@ -170,9 +170,11 @@ def _settings_problem(root: Path, rel: str, owner: str) -> str | None:
         ):
             return None
         reason = "not the JSON object expected"
-    return (f"{rel} cannot be read ({reason}); without it notes would be classified and "
-            f"typed wrongly. Fix it ({owner} rewrites it when you change a setting) or "
-            "remove it, then sync again")
+    return (
+        f"{rel} cannot be read ({reason}); without it notes would be classified and "
+        f"typed wrongly. Fix it ({owner} rewrites it when you change a setting) or "
+        "remove it, then sync again"
+    )
 
 
 def build_vault_schema(
@@ -198,9 +200,14 @@ def build_vault_schema(
     in definitions are
     collected in ``VaultSchema.problems``; this function does not raise on bad input.
     """
-    unreadable = [m for m in (_settings_problem(root, SETTINGS_PATH, "Metadata Menu"),
-                              _settings_problem(root, ".obsidian/types.json", "Obsidian"))
-                  if m is not None]
+    unreadable = [
+        m
+        for m in (
+            _settings_problem(root, SETTINGS_PATH, "Metadata Menu"),
+            _settings_problem(root, ".obsidian/types.json", "Obsidian"),
+        )
+        if m is not None
+    ]
     settings = read_settings(root) or MetadataMenuSettings()
     class_key = settings.file_class_alias
     folder = settings.class_files_path

@@ -100,6 +100,7 @@ def _fits(declared: FieldSpec, seen: list[Any]) -> bool:
     """Whether every value in ``seen`` has the shape ``declared`` says (a number for
     Number, a string for Select...): a value a remote kept aside because its property
     could not hold it (Notion's fallback property) must not be typed by that property."""
+
     def one(value: Any) -> bool:
         if value is None:
             return True
@@ -108,16 +109,19 @@ def _fits(declared: FieldSpec, seen: list[Any]) -> bool:
         if declared.type is FieldType.BOOLEAN:
             return isinstance(value, bool)
         if declared.type in (FieldType.MULTI, FieldType.MULTIFILE, FieldType.MULTIMEDIA):
-            return isinstance(value, str) or (isinstance(value, list) and all(
-                isinstance(i, str | int | float) for i in value))
+            return isinstance(value, str) or (
+                isinstance(value, list) and all(isinstance(i, str | int | float) for i in value)
+            )
         if declared.type is FieldType.INPUT:
             return not isinstance(value, list)  # JSON-ish text is refined below
         return isinstance(value, str)
+
     return all(one(v) for v in seen)
 
 
-_TEXT_SHAPES = frozenset({FieldType.TIME, FieldType.JSON, FieldType.YAML, FieldType.OBJECT,
-                          FieldType.OBJECT_LIST})
+_TEXT_SHAPES = frozenset(
+    {FieldType.TIME, FieldType.JSON, FieldType.YAML, FieldType.OBJECT, FieldType.OBJECT_LIST}
+)
 """Types a remote keeps as plain text: a declared Input holding them is refined."""
 
 
@@ -130,18 +134,23 @@ def _refined(declared: FieldSpec, seen: list[Any]) -> FieldSpec:
     inferred = infer_field(declared.name, seen)
     if not _fits(declared, seen):
         return _inferred(declared.name, seen)  # values the declaration cannot describe
-    keep = dataclasses.replace(inferred, options={**inferred.options, **declared.options},
-                               choices=declared.choices, origin=declared.origin)
+    keep = dataclasses.replace(
+        inferred,
+        options={**inferred.options, **declared.options},
+        choices=declared.choices,
+        origin=declared.origin,
+    )
     if declared.type is FieldType.INPUT and inferred.type in _TEXT_SHAPES:
         return keep
-    if declared.type is FieldType.DATE and inferred.type in (FieldType.DATE,
-                                                             FieldType.DATETIME):
+    if declared.type is FieldType.DATE and inferred.type in (FieldType.DATE, FieldType.DATETIME):
         return keep
     links = (FieldType.FILE, FieldType.MULTIFILE)
     if declared.type in links and inferred.type in links:
         return keep
-    media = {FieldType.FILE: (FieldType.MEDIA, FieldKind.LINK),
-             FieldType.MULTIFILE: (FieldType.MULTIMEDIA, FieldKind.LINKS)}
+    media = {
+        FieldType.FILE: (FieldType.MEDIA, FieldKind.LINK),
+        FieldType.MULTIFILE: (FieldType.MULTIMEDIA, FieldKind.LINKS),
+    }
     if declared.type in (FieldType.MEDIA, FieldType.MULTIMEDIA) and inferred.type in media:
         ftype, kind = media[inferred.type]
         return dataclasses.replace(declared, type=ftype, kind=kind)
@@ -164,11 +173,17 @@ def _choices(seen: Iterable[Any]) -> tuple[str, ...] | None:
 def _options(spec: FieldSpec) -> dict[str, Any]:
     """Metadata Menu's options object for ``spec``."""
     if spec.type in (FieldType.MULTI, FieldType.SELECT, FieldType.CYCLE):
-        return {"sourceType": "ValuesList",
-                "valuesList": {str(i): c for i, c in enumerate(spec.choices, start=1)}}
+        return {
+            "sourceType": "ValuesList",
+            "valuesList": {str(i): c for i, c in enumerate(spec.choices, start=1)},
+        }
     if spec.type in (FieldType.DATE, FieldType.DATETIME, FieldType.TIME):
-        return {"dateFormat": spec.date_format or _DEFAULT_FORMATS[spec.type],
-                "defaultInsertAsLink": False, "dateShiftInterval": "1 day", "linkPath": ""}
+        return {
+            "dateFormat": spec.date_format or _DEFAULT_FORMATS[spec.type],
+            "defaultInsertAsLink": False,
+            "dateShiftInterval": "1 day",
+            "linkPath": "",
+        }
     if spec.type in (FieldType.FILE, FieldType.MULTIFILE):
         query = spec.options.get("dvQueryString")
         return {"dvQueryString": query if isinstance(query, str) else ""}
@@ -189,8 +204,11 @@ def fileclass_text(cls: ClassSchema) -> str:
     them."""
     fields = []
     for spec in cls.fields.values():
-        entry: dict[str, Any] = {"name": spec.name, "type": spec.type.value,
-                                 "options": _options(spec)}
+        entry: dict[str, Any] = {
+            "name": spec.name,
+            "type": spec.type.value,
+            "options": _options(spec),
+        }
         if spec.kind in (FieldKind.LIST, FieldKind.LINKS):
             entry["display"] = "asList"
         entry["path"] = ""
@@ -211,8 +229,10 @@ def fileclass_text(cls: ClassSchema) -> str:
         "version": "2.5",
         "fields": fields,
     }
-    body = (f"Class {cls.name!r}, written by syncbridge migrate from the target's schema "
-            "and records (edit it in Metadata Menu like any fileClass).\n")
+    body = (
+        f"Class {cls.name!r}, written by syncbridge migrate from the target's schema "
+        "and records (edit it in Metadata Menu like any fileClass).\n"
+    )
     yaml = YAML(typ="rt", pure=True)
     yaml.default_flow_style = False
     yaml.indent(mapping=2, sequence=4, offset=2)

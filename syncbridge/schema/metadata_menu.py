@@ -321,7 +321,7 @@ def resolve_classes(
         parent = definition.extends
         if parent is not None:
             if parent in stack:
-                cycle = (*stack[stack.index(parent):], name, parent)
+                cycle = (*stack[stack.index(parent) :], name, parent)
                 problems.append(f"{name}: extends cycle {' → '.join(cycle)}")
             elif parent not in definitions:
                 problems.append(f"{name}: extends unknown class {parent!r}")

@@ -23,8 +23,12 @@ __all__ = ["StateCheck", "check_state"]
 # (table, its key column, the columns that hold text, those of them that hold JSON)
 _TABLES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("links", "link_id", ("target", "a_id", "b_id", "a_version", "b_version", "base"), ("base",)),
-    ("conflicts", "id", ("target", "field", "vault_value", "remote_value"),
-     ("vault_value", "remote_value")),
+    (
+        "conflicts",
+        "id",
+        ("target", "field", "vault_value", "remote_value"),
+        ("vault_value", "remote_value"),
+    ),
     ("journal", "id", ("target", "kind", "payload"), ("payload",)),
     ("meta", "key", ("key", "value"), ()),
 )
@@ -95,7 +99,7 @@ def _check_rows(
     extra = ", a_id" if table == "links" else ""
     rows = conn.execute(f"SELECT {key}{extra}, {names} FROM {table}")
     for row in rows:
-        row_key, cells = row[0], row[1 + bool(extra):]
+        row_key, cells = row[0], row[1 + bool(extra) :]
         where = f"{table} row {_text(row_key)}"
         if extra:
             where += f" ({_text(row[1])})"
@@ -117,8 +121,7 @@ def _check_rows(
                     json.loads(text)
                 except ValueError as exc:
                     result.problems.append(
-                        f"{path}: {where}: column {column} is not the JSON syncbridge wrote "
-                        f"({exc})"
+                        f"{path}: {where}: column {column} is not the JSON syncbridge wrote ({exc})"
                     )
                     continue
                 if table == "links" and column == "base":
@@ -131,8 +134,9 @@ def _text(cell: object) -> str:
     return str(cell)
 
 
-def _check_base(conn: sqlite3.Connection, path: Path, where: str, link_id: object, text: str,
-                result: StateCheck) -> None:
+def _check_base(
+    conn: sqlite3.Connection, path: Path, where: str, link_id: object, text: str, result: StateCheck
+) -> None:
     """A base must read as one and hold the content its stored hashes describe (damaged
     bytes that still spell valid JSON change a body: the hash tells)."""
     from syncbridge.state.store import _load_base
@@ -142,8 +146,7 @@ def _check_base(conn: sqlite3.Connection, path: Path, where: str, link_id: objec
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         result.problems.append(f"{path}: {where}: the saved base cannot be read ({exc!r})")
         return
-    row = conn.execute("SELECT a_hash, b_hash FROM links WHERE link_id = ?",
-                       (link_id,)).fetchone()
+    row = conn.execute("SELECT a_hash, b_hash FROM links WHERE link_id = ?", (link_id,)).fetchone()
     hashes = tuple(_text(h) for h in row)
     for side, snap, stored in (("vault", base.a, hashes[0]), ("remote", base.b, hashes[1])):
         if stored and content_hash(snap.fields, snap.body) != stored:

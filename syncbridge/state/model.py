@@ -182,10 +182,14 @@ class SharedEncoder:
             fields = snap.fields if type(snap.fields) is dict else dict(snap.fields)
             body = snap.body
             stored = (
-                ', "fields": ' + self._leaf(fields)
+                ', "fields": '
+                + self._leaf(fields)
                 + ', "body": '
-                + (_string_text(body) if type(body) is str and len(body) >= _SHARED_MIN
-                   else self._leaf(body))
+                + (
+                    _string_text(body)
+                    if type(body) is str and len(body) >= _SHARED_MIN
+                    else self._leaf(body)
+                )
             )
         return (
             '{"id": ' + _short(snap.id)

@@ -163,8 +163,9 @@ class _Guard:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: object) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: object
+    ) -> None:
         if exc is None or isinstance(exc, StateError | DamagedFile | StorageFailure):
             return
         if isinstance(exc, sqlite3.Error | OSError | ValueError | KeyError | TypeError):
@@ -195,8 +196,9 @@ class _Transaction:
         store._depth += 1
         return store._conn
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: object) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: object
+    ) -> None:
         store = self._store
         store._depth -= 1
         if not self._outer:
@@ -380,8 +382,17 @@ class StateStore:
             # loaded in every run, so this is most of what a no-op sync holds (issue 14).
             intern = sys.intern
             return {
-                r[0]: Link(r[0], intern(r[1]), intern(r[2]), intern(r[3]), intern(r[4]),
-                           r[5], r[5] if r[6] == r[5] else r[6], r[7], bool(r[8]))
+                r[0]: Link(
+                    r[0],
+                    intern(r[1]),
+                    intern(r[2]),
+                    intern(r[3]),
+                    intern(r[4]),
+                    r[5],
+                    r[5] if r[6] == r[5] else r[6],
+                    r[7],
+                    bool(r[8]),
+                )
                 for r in rows
             }
 
@@ -399,8 +410,10 @@ class StateStore:
                     (target, *chunk),
                 ).fetchall()
             for link_id, base in rows:
-                with _Guard(self.path, f"reading the saved state of link {link_id}"
-                            f" ({self._link_name(link_id)})"):
+                with _Guard(
+                    self.path,
+                    f"reading the saved state of link {link_id} ({self._link_name(link_id)})",
+                ):
                     out[link_id] = _load_base(base)
         return out
 
@@ -444,8 +457,18 @@ class StateStore:
             enc = SharedEncoder()
             base = self._base(a, b, enc)
             a_hash, b_hash = enc.content_hash(a.fields, a.body), enc.content_hash(b.fields, b.body)
-        values = (a.id, b.id, vault_path, a_version, b_version, a_hash, b_hash, key, base,
-                  self._stamp)
+        values = (
+            a.id,
+            b.id,
+            vault_path,
+            a_version,
+            b_version,
+            a_hash,
+            b_hash,
+            key,
+            base,
+            self._stamp,
+        )
         c = self._conn
         if link_id is None:
             # OR REPLACE frees the ids first: the other links of this target holding a_id or

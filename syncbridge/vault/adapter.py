@@ -96,8 +96,8 @@ def canonical_fields(specs: Mapping[str, FieldSpec], fields: Mapping[str, Any]) 
         elif raw_type is str and spec.kind in _STR_AS_IS:
             out[name] = raw  # what to_canonical returns for it, without the calls
             continue
-        elif raw_type is list and spec.kind in _LIST_KINDS and all(
-            type(item) is str for item in raw
+        elif (
+            raw_type is list and spec.kind in _LIST_KINDS and all(type(item) is str for item in raw)
         ):
             out[name] = list(raw)  # the same: a list of plain strings stays as it is
             continue
@@ -128,11 +128,17 @@ class VaultAdapter(Adapter):
         atomic_writes=False,
     )
 
-    def __init__(self, vault: Vault, *, timezone: str | None = None,
-                 last_modified_field: str = "last_modified",
-                 class_folders: Mapping[str, str] | None = None) -> None:
-        super().__init__(VaultAdapterConfig(path=str(vault.root), timezone=timezone),
-                         base_dir=vault.root)
+    def __init__(
+        self,
+        vault: Vault,
+        *,
+        timezone: str | None = None,
+        last_modified_field: str = "last_modified",
+        class_folders: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(
+            VaultAdapterConfig(path=str(vault.root), timezone=timezone), base_dir=vault.root
+        )
         self.vault = vault
         self.timezone = timezone
         self.last_modified_field = last_modified_field
@@ -154,21 +160,26 @@ class VaultAdapter(Adapter):
         return self.vault.schema.class_of(path, fields)
 
     def _listed(self, entry: IndexEntry) -> bool:
-        return (entry.ok and entry.emptied_in != self.vault.run_id
-                and self.vault.schema.is_entry(entry.path)
-                and not CONFLICT_COPY.search(entry.path))
+        return (
+            entry.ok
+            and entry.emptied_in != self.vault.run_id
+            and self.vault.schema.is_entry(entry.path)
+            and not CONFLICT_COPY.search(entry.path)
+        )
 
     def _mtime(self, entry: IndexEntry) -> dt.datetime:
         return dt.datetime.fromtimestamp(entry.mtime_ns / 1e9, tz=dt.UTC)
 
-    def _modified(self, class_name: str, fields: Mapping[str, Any],
-                  mtime: dt.datetime) -> dt.datetime:
+    def _modified(
+        self, class_name: str, fields: Mapping[str, Any], mtime: dt.datetime
+    ) -> dt.datetime:
         raw = fields.get(self.last_modified_field)
         if raw is None:
             return mtime
         try:
-            return parse_vault_datetime(self._spec(class_name, self.last_modified_field), raw,
-                                        self.timezone)
+            return parse_vault_datetime(
+                self._spec(class_name, self.last_modified_field), raw, self.timezone
+            )
         except (ValueError, TypeError):
             return mtime
 
@@ -238,9 +249,13 @@ class VaultAdapter(Adapter):
         """Entries present on disk that cannot be read (broken frontmatter, no permission),
         and what the scan could not index (unreadable folders, names that are not UTF-8,
         symbolic links): path → message."""
-        out = {e.path: f"{e.path}:{e.error_line}: {e.error}" if e.error_line
-               else f"{e.path}: {e.error}"
-               for e in self.vault.errors() if self.vault.schema.is_entry(e.path)}
+        out = {
+            e.path: f"{e.path}:{e.error_line}: {e.error}"
+            if e.error_line
+            else f"{e.path}: {e.error}"
+            for e in self.vault.errors()
+            if self.vault.schema.is_entry(e.path)
+        }
         for path, why in self.vault.held().items():
             if self.vault.schema.is_entry(path) and not CONFLICT_COPY.search(path):
                 out[path] = f"{path}: {why}"
@@ -266,8 +281,12 @@ class VaultAdapter(Adapter):
         # What list() found for these very values (the index's, of the same bytes) under
         # the same schema (and, for the time, the same mtime), else anew.
         known = entry.listed if entry is not None else None
-        if known is not None and from_index and known.version == snap.sha256 \
-                and self._listed_schema is self.vault.schema:
+        if (
+            known is not None
+            and from_index
+            and known.version == snap.sha256
+            and self._listed_schema is self.vault.schema
+        ):
             assert entry is not None
             class_name = known.class_name
             if entry.mtime_ns == snap.mtime_ns:  # the mtime it was listed with
@@ -338,8 +357,10 @@ class VaultAdapter(Adapter):
         title = record.title or str(record.fields.get("title") or "") or "Untitled"
         folder = self._hinted_folder(record)
         return self._hinted_path(record, title, taken=taken) or self._note_path(
-            folder if folder is not None else self._folder_for(record.class_name), title,
-            taken=taken)
+            folder if folder is not None else self._folder_for(record.class_name),
+            title,
+            taken=taken,
+        )
 
     def _hinted_folder(self, record: Record) -> str | None:
         """The folder of the remote's path hint (``""`` or ``"a/b/"``) when it is inside
@@ -347,14 +368,18 @@ class VaultAdapter(Adapter):
         has no configured folder; ``None`` otherwise. A name the hint cannot keep (``?``
         in it) is then sanitized in that folder, not moved elsewhere."""
         hint = record.extra.get("path")
-        if not isinstance(hint, str) or not hint.endswith(".md") \
-                or record.class_name in self.class_folders:
+        if (
+            not isinstance(hint, str)
+            or not hint.endswith(".md")
+            or record.class_name in self.class_folders
+        ):
             return None
         parent = PurePosixPath(hint).parent
         if str(parent) == ".":
             return ""
-        if any(p.startswith(".") or p in ("..", "/") for p in parent.parts) \
-                or not self.vault.schema.is_entry(f"{parent}/x.md"):
+        if any(
+            p.startswith(".") or p in ("..", "/") for p in parent.parts
+        ) or not self.vault.schema.is_entry(f"{parent}/x.md"):
             return None
         try:
             self.vault.abspath(f"{parent}/x.md")
@@ -362,20 +387,28 @@ class VaultAdapter(Adapter):
             return None
         return f"{parent}/"
 
-    def _hinted_path(self, record: Record, title: str, *,
-                     taken: Collection[str] = ()) -> str | None:
+    def _hinted_path(
+        self, record: Record, title: str, *, taken: Collection[str] = ()
+    ) -> str | None:
         """The path the remote says the note had (``extra["path"]``: Notion keeps the
         vault path a page came from), when it is usable as it is: inside the vault, a
         portable ``.md`` name whose stem is the title, no dot-folder, an entry of the
         schema, free, and not the class's configured folder's business. ``None`` else."""
         hint = record.extra.get("path")
-        if not isinstance(hint, str) or not hint.endswith(".md") or record.class_name in \
-                self.class_folders:
+        if (
+            not isinstance(hint, str)
+            or not hint.endswith(".md")
+            or record.class_name in self.class_folders
+        ):
             return None
         pure = PurePosixPath(hint)
-        if pure.stem != title or any(p.startswith(".") for p in pure.parts) \
-                or safe_filename(pure.stem, link_safe=False) != pure.name \
-                or not self.vault.schema.is_entry(hint) or CONFLICT_COPY.search(hint):
+        if (
+            pure.stem != title
+            or any(p.startswith(".") for p in pure.parts)
+            or safe_filename(pure.stem, link_safe=False) != pure.name
+            or not self.vault.schema.is_entry(hint)
+            or CONFLICT_COPY.search(hint)
+        ):
             return None
         try:
             if self.vault.abspath(hint).exists():
@@ -405,26 +438,35 @@ class VaultAdapter(Adapter):
                 keys.append(((anchor, seq), key))
         return {key: fields[key] for _, key in sorted(keys)}
 
-    def _note_path(self, folder: str, title: str, *, replacing: str | None = None,
-                   taken: Collection[str] = ()) -> str:
+    def _note_path(
+        self, folder: str, title: str, *, replacing: str | None = None, taken: Collection[str] = ()
+    ) -> str:
         """:meth:`_new_path` for a note that syncs: a title shaped like one of our conflict
         copies (``Grief (conflict 2026-01-01 0000)``, typed in the remote) loses those
         parentheses in its file name (``Grief conflict 2026-01-01 0000.md``), because such
         files are never synced and the entry would look deleted."""
         path = self._new_path(folder, title, replacing=replacing, taken=taken)
         if CONFLICT_COPY.search(path):
-            path = self._new_path(folder, _CONFLICT_PART.sub(r" conflict \1", title),
-                                  replacing=replacing, taken=taken)
+            path = self._new_path(
+                folder, _CONFLICT_PART.sub(r" conflict \1", title), replacing=replacing, taken=taken
+            )
         return path
 
-    def _new_path(self, folder: str, title: str, *, replacing: str | None = None,
-                  taken: Collection[str] = ()) -> str:
+    def _new_path(
+        self, folder: str, title: str, *, replacing: str | None = None, taken: Collection[str] = ()
+    ) -> str:
         """A free note path in ``folder`` for ``title``; ``replacing`` is the note being
         renamed, whose own name does not count as taken (a change of case is a rename)."""
-        existing = {PurePosixPath(p).name for p in [*self.vault.paths(), *taken]
-                    if str(PurePosixPath(p).parent) == (folder.rstrip("/") or ".")}
-        existing |= {p.name for p in (self.vault.root / folder).glob("*.md")} \
-            if (self.vault.root / folder).is_dir() else set()
+        existing = {
+            PurePosixPath(p).name
+            for p in [*self.vault.paths(), *taken]
+            if str(PurePosixPath(p).parent) == (folder.rstrip("/") or ".")
+        }
+        existing |= (
+            {p.name for p in (self.vault.root / folder).glob("*.md")}
+            if (self.vault.root / folder).is_dir()
+            else set()
+        )
         if replacing is not None:
             existing.discard(PurePosixPath(replacing).name)
         return folder + safe_filename(title, existing=existing)
@@ -437,14 +479,16 @@ class VaultAdapter(Adapter):
         fields = dict(record.fields)
         if links:
             fields = {k: relink_value(v, links) for k, v in fields.items()}
-        if record.class_name != schema.default_class and schema.class_key not in fields \
-                and record.class_name in schema.classes:
+        if (
+            record.class_name != schema.default_class
+            and schema.class_key not in fields
+            and record.class_name in schema.classes
+        ):
             fields = {schema.class_key: record.class_name, **fields}
         fields = self._in_class_order(record.class_name, fields)
         self._apply(note, Record(record.class_name, fields, record.body), delete_missing=False)
         snap = self.vault.create(path, note)
-        return RecordRef(path, snap.sha256, self._read(path).modified or _now(),
-                         record.class_name)
+        return RecordRef(path, snap.sha256, self._read(path).modified or _now(), record.class_name)
 
     def _free_planned(self, path: str | None) -> str | None:
         """``path`` (planned by :meth:`planned`) when no note or file has it or a name
@@ -465,11 +509,15 @@ class VaultAdapter(Adapter):
         try:
             note, snap = self.vault.read(path)
         except FileNotFoundError:
-            raise StaleVersion(f"{path}: the note was moved or deleted since it was read; "
-                               "the next sync will pick that up") from None
+            raise StaleVersion(
+                f"{path}: the note was moved or deleted since it was read; "
+                "the next sync will pick that up"
+            ) from None
         if snap.sha256 != expected_version:
-            raise StaleVersion(f"{path}: the note changed since syncbridge read it; it was "
-                               "left as it is and the next sync will merge the new version")
+            raise StaleVersion(
+                f"{path}: the note changed since syncbridge read it; it was "
+                "left as it is and the next sync will merge the new version"
+            )
         self._apply(note, record, delete_missing=True)
         if note.changed:
             try:
@@ -498,8 +546,10 @@ class VaultAdapter(Adapter):
         except FileNotFoundError:
             return  # already gone: deleting is idempotent
         if snap.sha256 != expected_version:
-            raise StaleVersion(f"{record_id}: the note changed since syncbridge read it; "
-                               "it was not moved to the trash")
+            raise StaleVersion(
+                f"{record_id}: the note changed since syncbridge read it; "
+                "it was not moved to the trash"
+            )
         try:
             self.vault.trash(record_id, expected=snap)
         except WriteConflict as exc:
@@ -542,9 +592,12 @@ class VaultAdapter(Adapter):
                 aliases[after_of(p)] = [value]
             elif isinstance(value, builtins.list):
                 aliases[after_of(p)] = [a for a in value if isinstance(a, str)]
-        planner = RelinkPlanner([after_of(p) for p in current], moves,
-                                style=LinkStyle.from_vault(self.vault.root),
-                                aliases_after=aliases)
+        planner = RelinkPlanner(
+            [after_of(p) for p in current],
+            moves,
+            style=LinkStyle.from_vault(self.vault.root),
+            aliases_after=aliases,
+        )
         out: builtins.list[NoteRelink] = []
         for p in current:
             try:
@@ -561,8 +614,9 @@ class VaultAdapter(Adapter):
                 out.append(relink if applied else dataclasses.replace(relink, path=p))
         return out
 
-    def apply_relink(self, path: str, before: str, after: str,
-                     mapping: Mapping[str, Mapping[str, str]]) -> RelinkOutcome:
+    def apply_relink(
+        self, path: str, before: str, after: str, mapping: Mapping[str, Mapping[str, str]]
+    ) -> RelinkOutcome:
         """Replay a planned link rewrite on the note at ``path`` as it is now and write it
         with compare-and-swap (see :meth:`~syncbridge.engine.relink.LinkRewriter.apply_relink`)."""
         try:

@@ -72,8 +72,13 @@ class DoctorReport:
         }
 
 
-def diagnose(vault: Vault, *, id_field: str = "id", check_edits: bool = True,
-             progress: Callable[[int, int], None] | None = None) -> DoctorReport:
+def diagnose(
+    vault: Vault,
+    *,
+    id_field: str = "id",
+    check_edits: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> DoctorReport:
     """Examine every note of ``vault`` (already scanned). Reads files; writes nothing.
 
     ``check_edits`` also composes every frontmatter with ruamel (about 3 ms a note) to
@@ -81,10 +86,13 @@ def diagnose(vault: Vault, *, id_field: str = "id", check_edits: bool = True,
     """
     report = DoctorReport(notes=len(vault))
     schema = vault.schema
-    report.findings.extend(Finding("warning", "schema", schema.fileclass_folder or ".", p)
-                           for p in schema.problems)
-    report.findings.extend(Finding("error", "settings", m.split(" ", 1)[0], m.split(" ", 1)[1])
-                           for m in schema.unreadable_settings)
+    report.findings.extend(
+        Finding("warning", "schema", schema.fileclass_folder or ".", p) for p in schema.problems
+    )
+    report.findings.extend(
+        Finding("error", "settings", m.split(" ", 1)[0], m.split(" ", 1)[1])
+        for m in schema.unreadable_settings
+    )
     blocked = set()
     for path, problem in sorted(vault.scan_problems().items()):
         # what the scan could not index; a link is only a warning (ignore it to silence it)
@@ -113,10 +121,15 @@ def diagnose(vault: Vault, *, id_field: str = "id", check_edits: bool = True,
                 for b in blocked
             ):
                 continue  # under an unreadable folder: reported once, above
-            report.findings.append(Finding(
-                "error", "unreadable", path,
-                f"{entry.error} — syncbridge will skip this note until it is fixed",
-                entry.error_line))
+            report.findings.append(
+                Finding(
+                    "error",
+                    "unreadable",
+                    path,
+                    f"{entry.error} — syncbridge will skip this note until it is fixed",
+                    entry.error_line,
+                )
+            )
             continue
         _check_file(vault, path, check_edits, report)
         if not schema.is_entry(path):
@@ -125,34 +138,58 @@ def diagnose(vault: Vault, *, id_field: str = "id", check_edits: bool = True,
         cls_name = schema.class_of(path, entry.fields)
         classes[cls_name] += 1
         cls = schema.classes.get(cls_name)
-        if (classes[cls_name] == 1 and cls is not None and schema.fileclass_folder
-                and cls.source == "inferred" and cls_name != schema.default_class
-                and cls_name != schema.global_class):
-            report.findings.append(Finding(
-                "warning", "undefined-class", path,
-                f"fileClass {cls_name!r} has no definition note in {schema.fileclass_folder}/ "
-                "(a typo?); its notes sync as a class of their own, typed by their values"))
+        if (
+            classes[cls_name] == 1
+            and cls is not None
+            and schema.fileclass_folder
+            and cls.source == "inferred"
+            and cls_name != schema.default_class
+            and cls_name != schema.global_class
+        ):
+            report.findings.append(
+                Finding(
+                    "warning",
+                    "undefined-class",
+                    path,
+                    f"fileClass {cls_name!r} has no definition note in {schema.fileclass_folder}/ "
+                    "(a typo?); its notes sync as a class of their own, typed by their values",
+                )
+            )
         if cls is not None:
             for issue in validate_note(cls, entry.fields):
-                report.findings.append(Finding(
-                    "warning", "invalid-value", path,
-                    f"{issue} (class {cls_name}; the value is kept as it is)"))
+                report.findings.append(
+                    Finding(
+                        "warning",
+                        "invalid-value",
+                        path,
+                        f"{issue} (class {cls_name}; the value is kept as it is)",
+                    )
+                )
         if id_field in entry.fields and not CONFLICT_COPY.search(path):
             # the very identity sync uses: the canonical value, typed by the class
             spec = {id_field: cls.fields[id_field]} if cls and id_field in cls.fields else {}
-            keys[path] = key_of(canonical_fields(spec, {id_field: entry.fields[id_field]}),
-                                id_field)
+            keys[path] = key_of(
+                canonical_fields(spec, {id_field: entry.fields[id_field]}), id_field
+            )
         for link in links_in_value(entry.fields):
             if link.target and resolver.resolve(link.target, path) is None:
-                report.findings.append(Finding(
-                    "info", "unresolved-link", path,
-                    f"[[{link.target}]] in the frontmatter matches no note"))
+                report.findings.append(
+                    Finding(
+                        "info",
+                        "unresolved-link",
+                        path,
+                        f"[[{link.target}]] in the frontmatter matches no note",
+                    )
+                )
     for key, holders in duplicate_ids(keys).items():
         # one rule with sync (engine.identity): every note sharing an id is skipped
         for holder in holders:
             others = [h for h in holders if h != holder]
-            report.findings.append(Finding(
-                "error", "duplicate-id", holder, duplicate_id_message(id_field, key, others)))
+            report.findings.append(
+                Finding(
+                    "error", "duplicate-id", holder, duplicate_id_message(id_field, key, others)
+                )
+            )
     report.classes = dict(sorted(classes.items()))
     return report
 
@@ -179,13 +216,24 @@ def _check_file(vault: Vault, path: str, check_edits: bool, report: DoctorReport
         report.findings.append(Finding("error", "unreadable", path, str(exc)))
         return
     if note.text.encode("utf-8") != snap.data:
-        report.findings.append(Finding(
-            "error", "round-trip", path,
-            "this file would not be written back byte for byte; please report it"))
+        report.findings.append(
+            Finding(
+                "error",
+                "round-trip",
+                path,
+                "this file would not be written back byte for byte; please report it",
+            )
+        )
     if check_edits and note.frontmatter_text is not None:
         try:
             key_spans(note.frontmatter_text, path=path)
         except NoteError as exc:
-            report.findings.append(Finding(
-                "error", "not-editable", path,
-                f"{exc.reason} — syncbridge can read this note but will not edit it", exc.line))
+            report.findings.append(
+                Finding(
+                    "error",
+                    "not-editable",
+                    path,
+                    f"{exc.reason} — syncbridge can read this note but will not edit it",
+                    exc.line,
+                )
+            )

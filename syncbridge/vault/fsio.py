@@ -131,11 +131,11 @@ class FileSnapshot:
     inode: int = field(default=0, compare=False)
 
     @classmethod
-    def of(cls, data: bytes, mtime_ns: int, *, ctime_ns: int = 0,
-           inode: int = 0) -> FileSnapshot:
+    def of(cls, data: bytes, mtime_ns: int, *, ctime_ns: int = 0, inode: int = 0) -> FileSnapshot:
         """Snapshot of ``data`` with the given ``mtime_ns``; size and hash are computed."""
-        return cls(bytes(data), len(data), mtime_ns, hashlib.sha256(data).hexdigest(),
-                   ctime_ns, inode)
+        return cls(
+            bytes(data), len(data), mtime_ns, hashlib.sha256(data).hexdigest(), ctime_ns, inode
+        )
 
     @property
     def stat_key(self) -> StatKey:
@@ -161,8 +161,9 @@ def settle_delay_ns(mtime_ns: int, now_ns: int, settle_ns: int = SETTLE_NS) -> i
     return delay if 0 < delay <= settle_ns else 0
 
 
-def read_once(path: os.PathLike[str] | str, *,
-              before: os.stat_result | None = None) -> tuple[FileSnapshot, bool]:
+def read_once(
+    path: os.PathLike[str] | str, *, before: os.stat_result | None = None
+) -> tuple[FileSnapshot, bool]:
     """Read ``path`` whole (following symlinks), once: its snapshot, and whether the file
     stood still while it was read (same :data:`StatKey` before and after, as many bytes as
     its size). ``before``: a ``stat`` of ``path`` taken earlier (a scan's ``lstat``), then
@@ -186,8 +187,9 @@ def read_once(path: os.PathLike[str] | str, *,
     finally:
         os.close(fd)
     steady = stat_key(before) == stat_key(after) and len(data) == after.st_size
-    return FileSnapshot.of(data, after.st_mtime_ns, ctime_ns=after.st_ctime_ns,
-                           inode=after.st_ino), steady
+    return FileSnapshot.of(
+        data, after.st_mtime_ns, ctime_ns=after.st_ctime_ns, inode=after.st_ino
+    ), steady
 
 
 def _open_to_read(path: os.PathLike[str] | str) -> int:
@@ -417,8 +419,9 @@ def write_atomic(
             os.unlink(temp)
         raise
     _fsync_dir(folder)
-    return FileSnapshot.of(payload, stored.st_mtime_ns, ctime_ns=stored.st_ctime_ns,
-                           inode=stored.st_ino)
+    return FileSnapshot.of(
+        payload, stored.st_mtime_ns, ctime_ns=stored.st_ctime_ns, inode=stored.st_ino
+    )
 
 
 def _numbered_names(name: str) -> Iterator[str]:

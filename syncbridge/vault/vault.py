@@ -177,15 +177,20 @@ ProgressFn = Callable[[int, int], None]
 class Vault:
     """A vault rooted at ``root``. Construct with :meth:`open`, which scans it."""
 
-    def __init__(self, root: os.PathLike[str] | str, *, ignore: Sequence[str] = (),
-                 cache_path: os.PathLike[str] | str | None = None,
-                 default_class: str = "note", template_folders: Sequence[str] = (),
-                 settle_ms: int | None = None) -> None:
+    def __init__(
+        self,
+        root: os.PathLike[str] | str,
+        *,
+        ignore: Sequence[str] = (),
+        cache_path: os.PathLike[str] | str | None = None,
+        default_class: str = "note",
+        template_folders: Sequence[str] = (),
+        settle_ms: int | None = None,
+    ) -> None:
         self.root = Path(root).resolve()
         self._root_str = str(self.root)
         if not self.root.is_dir():
-            raise NoteError("is not a folder; give the path of your Obsidian vault",
-                            path=str(root))
+            raise NoteError("is not a folder; give the path of your Obsidian vault", path=str(root))
         self.ignore = tuple(ignore)
         self.default_class = default_class
         self.template_folders = tuple(template_folders)
@@ -209,10 +214,17 @@ class Vault:
             self._load_cache()
 
     @classmethod
-    def open(cls, root: os.PathLike[str] | str, *, ignore: Sequence[str] = (),
-             cache_path: os.PathLike[str] | str | None = None,
-             progress: ProgressFn | None = None, default_class: str = "note",
-             template_folders: Sequence[str] = (), settle_ms: int | None = None) -> Vault:
+    def open(
+        cls,
+        root: os.PathLike[str] | str,
+        *,
+        ignore: Sequence[str] = (),
+        cache_path: os.PathLike[str] | str | None = None,
+        progress: ProgressFn | None = None,
+        default_class: str = "note",
+        template_folders: Sequence[str] = (),
+        settle_ms: int | None = None,
+    ) -> Vault:
         """Open and scan the vault (reads every note not already in the cache).
 
         ``default_class`` names the class of notes no fileClass, tag or folder maps;
@@ -220,16 +232,24 @@ class Vault:
         less than ``settle_ms`` milliseconds ago is read again once it is that old (the
         scan sleeps, see the module docstring; 0: never wait; default 1000, or
         ``$SYNCBRIDGE_TEST_SETTLE_MS``, which the test suite sets to 0 to run fast)."""
-        vault = cls(root, ignore=ignore, cache_path=cache_path, default_class=default_class,
-                    template_folders=template_folders, settle_ms=settle_ms)
+        vault = cls(
+            root,
+            ignore=ignore,
+            cache_path=cache_path,
+            default_class=default_class,
+            template_folders=template_folders,
+            settle_ms=settle_ms,
+        )
         vault.rescan(progress=progress)
         return vault
 
     # --- scanning ------------------------------------------------------------------------
 
     def _ignored(self, rel: str) -> bool:
-        return any(fnmatch.fnmatchcase(rel, pat) or fnmatch.fnmatchcase(rel + "/", pat)
-                   for pat in self.ignore)
+        return any(
+            fnmatch.fnmatchcase(rel, pat) or fnmatch.fnmatchcase(rel + "/", pat)
+            for pat in self.ignore
+        )
 
     def _walk(self) -> Iterator[tuple[str, os.stat_result]]:
         """Every note to index: (vault-relative path, ``lstat``). What cannot be listed is
@@ -281,9 +301,11 @@ class Vault:
                         stack.append((Path(entry.path), rel + "/"))
                     elif is_link and (is_note or entry.is_dir(follow_symlinks=True)):
                         self._problems[rel + ("" if is_note else "/")] = ScanProblem(
-                            "symlink", "a symbolic link: syncbridge does not follow links "
+                            "symlink",
+                            "a symbolic link: syncbridge does not follow links "
                             "(it never writes through them), so this is not synced; add it "
-                            "to vault.ignore to silence this")
+                            "to vault.ignore to silence this",
+                        )
                 except FileNotFoundError:
                     continue
                 except OSError as exc:
@@ -296,8 +318,9 @@ class Vault:
         self._problems[rel] = ScanProblem("unreadable", _cannot_read(what, exc))
         self._blocked.append("" if rel == "./" else rel)
 
-    def rescan(self, progress: ProgressFn | None = None, *,
-               paths: Collection[str] | None = None) -> ScanReport:
+    def rescan(
+        self, progress: ProgressFn | None = None, *, paths: Collection[str] | None = None
+    ) -> ScanReport:
         """Bring the index up to date with the files on disk; saves the cache if any.
 
         ``paths``: the only vault-relative paths that can have changed since the last scan
@@ -330,9 +353,14 @@ class Vault:
             # docstring; as in git, the ctime is not: a same-size edit whose mtime was put
             # back changes the ctime, which a stored ctime can only match if the file had
             # already changed within the same clock tick). Field by field: the hot loop.
-            if old is not None and old.mtime_ns == st.st_mtime_ns and old.size == st.st_size \
-                    and old.ctime_ns == st.st_ctime_ns and old.inode == st.st_ino \
-                    and st.st_mtime_ns < trusted_before:
+            if (
+                old is not None
+                and old.mtime_ns == st.st_mtime_ns
+                and old.size == st.st_size
+                and old.ctime_ns == st.st_ctime_ns
+                and old.inode == st.st_ino
+                and st.st_mtime_ns < trusted_before
+            ):
                 unchanged += 1
             else:
                 to_read.append((rel, st))
@@ -384,11 +412,13 @@ class Vault:
             self.__dict__.pop("schema", None)
         if self.cache_path is not None and (added or changed or removed or read):
             self._save_cache()
-        return ScanReport(added, changed, len(removed), unchanged, read,
-                          time.perf_counter() - started)
+        return ScanReport(
+            added, changed, len(removed), unchanged, read, time.perf_counter() - started
+        )
 
-    def _list_paths(self, paths: Collection[str]
-                    ) -> tuple[list[tuple[str, os.stat_result]], list[str]] | None:
+    def _list_paths(
+        self, paths: Collection[str]
+    ) -> tuple[list[tuple[str, os.stat_result]], list[str]] | None:
         """What :meth:`_walk` would list of ``paths`` alone: (the notes present, with their
         ``lstat``; the paths looked at), or None when only a full walk can tell (see
         :meth:`rescan`). System calls: an ``lstat`` of each path and of its folders."""
@@ -408,7 +438,8 @@ class Vault:
                 folder = "/".join(parts[:depth])
                 if folder not in folders:
                     entered = not parts[depth - 1].startswith(".") and not (
-                        self.ignore and self._ignored(folder))
+                        self.ignore and self._ignored(folder)
+                    )
                     if entered:
                         try:
                             mode = os.lstat(f"{self._root_str}/{folder}").st_mode
@@ -480,8 +511,11 @@ class Vault:
         where the index knew content) by this run's scans. A sync skips them (never
         deletes or clears anything for them); a later run (another process, or after
         :meth:`begin_run`) takes the emptiness as the user's edit."""
-        return {e.path: _HELD_EMPTIED for e in self._index.values()
-                if e.emptied_in == self.run_id and e.ok}
+        return {
+            e.path: _HELD_EMPTIED
+            for e in self._index.values()
+            if e.emptied_in == self.run_id and e.ok
+        }
 
     def begin_run(self) -> None:
         """Start a new sync run in this process (a long-running caller, the daemon, calls
@@ -503,8 +537,9 @@ class Vault:
             self._scanned_bytes -= snap.size
         return snap
 
-    def _read_entries(self, to_read: list[tuple[str, os.stat_result]]
-                      ) -> Iterator[tuple[IndexEntry, FileSnapshot]]:
+    def _read_entries(
+        self, to_read: list[tuple[str, os.stat_result]]
+    ) -> Iterator[tuple[IndexEntry, FileSnapshot]]:
         """Read and parse ``to_read`` (vault-relative paths, with the walk's ``lstat``: a
         file changed since is read again), in this process; files that vanished meanwhile
         are left out. Sleeps while notes settle (see the module
@@ -524,8 +559,10 @@ class Vault:
                 continue
             snap, steady = read
             known = self._index.get(rel)
-            if steady and (not settle_delay_ns(snap.mtime_ns, started, self.settle_ns)
-                           or (known is not None and known.sha256 == snap.sha256)):
+            if steady and (
+                not settle_delay_ns(snap.mtime_ns, started, self.settle_ns)
+                or (known is not None and known.sha256 == snap.sha256)
+            ):
                 # Settled, or the very bytes the index knows (a touch, our own write, a
                 # second scan in one run): nothing half-saved to take for an edit.
                 yield _index_entry(rel, snap), snap
@@ -537,8 +574,9 @@ class Vault:
             else:
                 yield _index_entry(rel, outcome), outcome
 
-    def _settle(self, root: str, young: dict[str, tuple[FileSnapshot, bool]]
-                ) -> dict[str, FileSnapshot | IndexEntry]:
+    def _settle(
+        self, root: str, young: dict[str, tuple[FileSnapshot, bool]]
+    ) -> dict[str, FileSnapshot | IndexEntry]:
         """``young`` (path → first read, and whether the file stood still meanwhile) read
         again until settled: the bytes of a file left alone for ``settle_ns`` since it was
         read, or an unreadable entry for one still changing after ``SETTLE_WAIT_MAX_NS``
@@ -548,8 +586,10 @@ class Vault:
         retry_ns = max(self.settle_ns // 10, 10_000_000)
         while young:
             now = time.time_ns()
-            wake = max(now + (settle_delay_ns(snap.mtime_ns, now, self.settle_ns)
-                              if steady else retry_ns) for snap, steady in young.values())
+            wake = max(
+                now + (settle_delay_ns(snap.mtime_ns, now, self.settle_ns) if steady else retry_ns)
+                for snap, steady in young.values()
+            )
             time.sleep(max(0, min(wake, deadline) - now) / 1e9)
             now = time.time_ns()
             for rel, (snap, steady) in list(young.items()):
@@ -561,8 +601,12 @@ class Vault:
                     continue
                 except OSError:
                     st = None
-                if steady and st is not None and stat_key(st) == snap.stat_key \
-                        and not settle_delay_ns(snap.mtime_ns, now, self.settle_ns):
+                if (
+                    steady
+                    and st is not None
+                    and stat_key(st) == snap.stat_key
+                    and not settle_delay_ns(snap.mtime_ns, now, self.settle_ns)
+                ):
                     done[rel] = snap  # unchanged since it was read, and old enough now
                     del young[rel]
                     continue
@@ -623,9 +667,12 @@ class Vault:
 
         self._schema_settings = self._settings_stat()  # before reading them: a change
         # made meanwhile is seen next time
-        schema = build_vault_schema(self.root, _IndexValues(self._index),
-                                    default_class=self.default_class,
-                                    extra_template_folders=self.template_folders)
+        schema = build_vault_schema(
+            self.root,
+            _IndexValues(self._index),
+            default_class=self.default_class,
+            extra_template_folders=self.template_folders,
+        )
         self._schema_notes = _values_list_notes(schema)
         return schema
 
@@ -744,7 +791,8 @@ class Vault:
                     if crc != fields.pop("crc"):
                         return
                     entry = IndexEntry(
-                        **fields, values=stored.stored(offset + tab + 1, len(values), crc))
+                        **fields, values=stored.stored(offset + tab + 1, len(values), crc)
+                    )
                     # shared with the state's links (StateStore.links interns them too)
                     entry.path, entry.sha256 = sys.intern(entry.path), sys.intern(entry.sha256)
                     index[entry.path] = entry
@@ -754,14 +802,12 @@ class Vault:
         self._scanned_ns = int(head["scanned_ns"])
         self._index = index
 
-    def _cache_lines(self, placed: list[tuple[IndexEntry, int, int, int]]
-                     ) -> Iterator[bytes]:
+    def _cache_lines(self, placed: list[tuple[IndexEntry, int, int, int]]) -> Iterator[bytes]:
         """The cache file's lines (see :meth:`_load_cache`), made one at a time; values
         loaded from the cache are written back as the text they were read as, and their
         entries added to ``placed`` with the values' new (offset, length, CRC-32)."""
         dumps = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
-        head = {"version": _CACHE_VERSION, "root": str(self.root),
-                "scanned_ns": self._scanned_ns}
+        head = {"version": _CACHE_VERSION, "root": str(self.root), "scanned_ns": self._scanned_ns}
         line = dumps(head).encode() + b"\n"
         offset = len(line)
         yield line
@@ -773,10 +819,18 @@ class Vault:
                 text = values if type(values) is str else dumps(_encode(values))
             data = text.encode()  # ASCII: JSON escapes the rest
             crc = zlib.crc32(data)
-            entry = {"path": e.path, "size": e.size, "mtime_ns": e.mtime_ns, "sha256": e.sha256,
-                     "has_frontmatter": e.has_frontmatter, "error": e.error,
-                     "error_line": e.error_line, "ctime_ns": e.ctime_ns, "inode": e.inode,
-                     "crc": crc}
+            entry = {
+                "path": e.path,
+                "size": e.size,
+                "mtime_ns": e.mtime_ns,
+                "sha256": e.sha256,
+                "has_frontmatter": e.has_frontmatter,
+                "error": e.error,
+                "error_line": e.error_line,
+                "ctime_ns": e.ctime_ns,
+                "inode": e.inode,
+                "crc": crc,
+            }
             if e.emptied_in is not None:  # rare: left out otherwise (the default)
                 entry["emptied_in"] = e.emptied_in
             meta = dumps(entry).encode() + b"\t"
@@ -903,10 +957,14 @@ def _cannot_read(what: str, exc: OSError) -> str:
     """The message for a ``"folder"`` or ``"note"`` the scan may not read."""
     reason = exc.strerror or str(exc)
     if what == "folder":
-        return (f"cannot read this folder ({reason}); its notes are left alone, neither "
-                "synced nor deleted, until its permissions are fixed")
-    return (f"cannot read this note ({reason}); it is left alone, neither synced nor "
-            "deleted, until its permissions are fixed")
+        return (
+            f"cannot read this folder ({reason}); its notes are left alone, neither "
+            "synced nor deleted, until its permissions are fixed"
+        )
+    return (
+        f"cannot read this note ({reason}); it is left alone, neither synced nor "
+        "deleted, until its permissions are fixed"
+    )
 
 
 def _utf8(rel: str) -> bool:
@@ -953,16 +1011,21 @@ def _default_settle_ms() -> int:
 
 
 _NO_BYTES = FileSnapshot(b"", 0, -1, "")
-_UNSETTLED = ("kept changing while syncbridge read it (an editor or a sync client still "
-              "saving it?); it is left alone, neither synced nor deleted, and read again on "
-              "the next sync")
-_HELD_EMPTIED = ("emptied since syncbridge last read it (0 bytes now); left alone in this "
-                 "run in case a save was caught halfway: if you emptied it on purpose, the "
-                 "next sync applies it")
+_UNSETTLED = (
+    "kept changing while syncbridge read it (an editor or a sync client still "
+    "saving it?); it is left alone, neither synced nor deleted, and read again on "
+    "the next sync"
+)
+_HELD_EMPTIED = (
+    "emptied since syncbridge last read it (0 bytes now); left alone in this "
+    "run in case a save was caught halfway: if you emptied it on purpose, the "
+    "next sync applies it"
+)
 
 
-def _read_file(root: str, rel: str, st: os.stat_result | None = None
-               ) -> tuple[FileSnapshot, bool] | IndexEntry | None:
+def _read_file(
+    root: str, rel: str, st: os.stat_result | None = None
+) -> tuple[FileSnapshot, bool] | IndexEntry | None:
     """One read of note ``rel`` (:func:`~syncbridge.vault.fsio.read_once`, ``st`` its ``before``);
     an unreadable entry for a file that may not be read; None if it was deleted since the
     walk (the next scan drops it)."""
@@ -979,8 +1042,9 @@ def _read_file(root: str, rel: str, st: os.stat_result | None = None
 def _index_entry(rel: str, snap: FileSnapshot) -> IndexEntry:
     """The index entry of note ``rel`` read as ``snap`` (its values parsed)."""
     data = snap.data
-    entry = IndexEntry(rel, snap.size, snap.mtime_ns, snap.sha256, ctime_ns=snap.ctime_ns,
-                       inode=snap.inode)
+    entry = IndexEntry(
+        rel, snap.size, snap.mtime_ns, snap.sha256, ctime_ns=snap.ctime_ns, inode=snap.inode
+    )
     try:
         fm = frontmatter_of(decode(data, path=rel))
         entry.has_frontmatter = fm is not None

@@ -142,9 +142,7 @@ class NotionAdapter(Adapter):
         reads the cache only when its file exists (a dry run creates no file)."""
         layout = self.layouts.planned_for(record, cls)
         try:
-            self.writer.properties(
-                record, layout, ctx=PropertyContext(self.notion_config.timezone)
-            )
+            self.writer.properties(record, layout, ctx=PropertyContext(self.notion_config.timezone))
         except RecordError as exc:
             return [str(exc)]
         return []
@@ -164,8 +162,9 @@ class NotionAdapter(Adapter):
             except RecordError as exc:
                 self.session.problem(f"class {name!r}: its database's schema: {exc}")
                 continue
-            out[name] = declared_class(layout, self.layouts.waiting(name), properties,
-                                       class_of_source)
+            out[name] = declared_class(
+                layout, self.layouts.waiting(name), properties, class_of_source
+            )
         return out
 
     def held_fields(self, class_name: str) -> frozenset[str] | None:
@@ -295,7 +294,11 @@ class NotionAdapter(Adapter):
             new_props = self.writer.properties(record, layout)
             old_props = self.writer.properties(
                 Record(
-                    old.class_name, old.fields, old.body, old.id, title=old.title,
+                    old.class_name,
+                    old.fields,
+                    old.body,
+                    old.id,
+                    title=old.title,
                     extra=record.extra,
                 ),
                 layout,

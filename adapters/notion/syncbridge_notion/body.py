@@ -239,7 +239,9 @@ def body_from_blocks(
             pieces.append((text[old[i1][1] : old[i2 - 1][2]], i1, i2))
         elif j2 > j1:
             rendered = _join_rendered(
-                [_render(b, style, link_target) for b in blocks[j1:j2]], blocks[j1:j2], style,
+                [_render(b, style, link_target) for b in blocks[j1:j2]],
+                blocks[j1:j2],
+                style,
                 link_target,
             )
             pieces.append((rendered, i1, i2))
@@ -275,9 +277,7 @@ def _join_rendered(
 ) -> str:
     """Rendered blocks in a row: items of one list on consecutive lines."""
     if all(i.owned for i in items):
-        return blocks_to_markdown(
-            [dict(i.block) for i in items], link_target, style
-        ).rstrip("\n")
+        return blocks_to_markdown([dict(i.block) for i in items], link_target, style).rstrip("\n")
     return _SEPARATOR.join(parts)
 
 
@@ -296,13 +296,13 @@ def blocks_to_markdown_run(
             run.append(item.block)
             continue
         if run:
-            segments.append(blocks_to_markdown([dict(b) for b in run], link_target, style)
-                            .rstrip("\n"))
+            segments.append(
+                blocks_to_markdown([dict(b) for b in run], link_target, style).rstrip("\n")
+            )
             run = []
         segments.append(_placeholder_of(item))
     if run:
-        segments.append(blocks_to_markdown([dict(b) for b in run], link_target, style)
-                        .rstrip("\n"))
+        segments.append(blocks_to_markdown([dict(b) for b in run], link_target, style).rstrip("\n"))
     return _SEPARATOR.join(segments) + "\n"
 
 
@@ -328,8 +328,9 @@ def body_to_items(text: str, page_id: PageIdLookup | None = None) -> list[Item]:
         items.extend(_converted(text[pos : match.start()], pos, page_id))
         block_id = match.group("id") or match.group("old")
         items.append(
-            Item(key=f"foreign:{block_id}", foreign_id=block_id, start=match.start(),
-                 end=match.end())
+            Item(
+                key=f"foreign:{block_id}", foreign_id=block_id, start=match.start(), end=match.end()
+            )
         )
         pos = match.end()
     items.extend(_converted(text[pos:], pos, page_id))

@@ -33,11 +33,44 @@ from syncbridge_notion.cache import NotionCache
 __all__ = ["ATTACHMENT_EXTENSIONS", "BodyLinks", "Spellings", "is_note_target"]
 
 
-ATTACHMENT_EXTENSIONS = frozenset({
-    "png", "jpg", "jpeg", "gif", "bmp", "svg", "webp", "avif", "heic", "tif", "tiff", "ico",
-    "pdf", "mp3", "wav", "m4a", "ogg", "oga", "flac", "3gp", "webm", "mp4", "mov", "mkv",
-    "ogv", "avi", "canvas", "excalidraw", "base", "zip", "csv", "xlsx", "docx", "pptx",
-})
+ATTACHMENT_EXTENSIONS = frozenset(
+    {
+        "png",
+        "jpg",
+        "jpeg",
+        "gif",
+        "bmp",
+        "svg",
+        "webp",
+        "avif",
+        "heic",
+        "tif",
+        "tiff",
+        "ico",
+        "pdf",
+        "mp3",
+        "wav",
+        "m4a",
+        "ogg",
+        "oga",
+        "flac",
+        "3gp",
+        "webm",
+        "mp4",
+        "mov",
+        "mkv",
+        "ogv",
+        "avi",
+        "canvas",
+        "excalidraw",
+        "base",
+        "zip",
+        "csv",
+        "xlsx",
+        "docx",
+        "pptx",
+    }
+)
 """File types a wikilink names as an attachment (Obsidian's, and a few common ones): such a
 link never waits for a page."""
 

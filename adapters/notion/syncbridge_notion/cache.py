@@ -311,8 +311,11 @@ class NotionCache:
         ``sent``: its relation and fallback property values as last written."""
         self._conn.execute(
             "INSERT OR REPLACE INTO links_pending VALUES (?, ?, ?)",
-            (page_id, json.dumps(targets, ensure_ascii=False),
-             json.dumps(sent, ensure_ascii=False, sort_keys=True)),
+            (
+                page_id,
+                json.dumps(targets, ensure_ascii=False),
+                json.dumps(sent, ensure_ascii=False, sort_keys=True),
+            ),
         )
 
     def drop_links_pending(self, page_id: str) -> None:

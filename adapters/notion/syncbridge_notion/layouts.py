@@ -155,9 +155,7 @@ class ClassLayouts:
     def source_schema(self, source: str, *, fresh: bool = False) -> dict[str, JSON]:
         """The data source's properties as last read (read again when ``fresh``)."""
         if fresh or source not in self._schemas:
-            self._schemas[source] = dict(
-                self.session.api.data_source(source).get("properties", {})
-            )
+            self._schemas[source] = dict(self.session.api.data_source(source).get("properties", {}))
         return self._schemas[source]
 
     def _add_properties(
@@ -322,8 +320,7 @@ class ClassLayouts:
         unknown = {
             k: v
             for k, v in record.fields.items()
-            if (layout is None or k not in layout.props) and k not in computed
-            and k not in waiting
+            if (layout is None or k not in layout.props) and k not in computed and k not in waiting
         }
         if layout is not None and not unknown:
             return layout
@@ -350,11 +347,18 @@ class ClassLayouts:
             layout = ClassLayout(record.class_name, "", "", record.class_name, wanted, {})
         computed = self.computed.get(record.class_name, frozenset())
         waiting = self.waiting(record.class_name)
-        unknown = ClassSchema(record.class_name, {
-            k: inferred_spec(k, v) for k, v in record.fields.items()
-            if k not in layout.props and k not in computed and k not in waiting
-            and v is not None
-        }, source="inferred")
+        unknown = ClassSchema(
+            record.class_name,
+            {
+                k: inferred_spec(k, v)
+                for k, v in record.fields.items()
+                if k not in layout.props
+                and k not in computed
+                and k not in waiting
+                and v is not None
+            },
+            source="inferred",
+        )
         extra = desired_properties(unknown, self.session.config)
         if extra:
             layout = dataclasses.replace(layout, props={**layout.props, **extra})

@@ -133,7 +133,8 @@ class PageListing:
             base = entry.version.split("+", 1)[0]
             version = f"{base}+b{uuid.uuid4().hex[:8]}"
             out.append(
-                CachedPage(page_id, entry.class_name, entry.source, version, entry.modified,
-                           entry.title)
+                CachedPage(
+                    page_id, entry.class_name, entry.source, version, entry.modified, entry.title
+                )
             )
         return out

@@ -102,8 +102,10 @@ class BodyMentions:
             now = sorted(t for t in targets if self.session.links.resolve(t, src) is not None)
             if now:
                 names = ", ".join(f"[[{t}]]" for t in now)
-                out.append(f"{record.title or page_id!r}: an interrupted run left body links "
-                           f"to make page mentions: {names}")
+                out.append(
+                    f"{record.title or page_id!r}: an interrupted run left body links "
+                    f"to make page mentions: {names}"
+                )
         return out
 
     def _fill_one(self, page_id: str, targets: list[str], *, check: bool) -> None:

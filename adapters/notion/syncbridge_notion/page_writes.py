@@ -47,15 +47,17 @@ def props_without_key(props: Mapping[str, Any], config: NotionConfig) -> dict[st
 class PageWriter:
     """Encodes records as page properties and records what a write left in Notion."""
 
-    def __init__(
-        self, session: NotionSession, layouts: ClassLayouts, reader: PageReader
-    ) -> None:
+    def __init__(self, session: NotionSession, layouts: ClassLayouts, reader: PageReader) -> None:
         self.session = session
         self.layouts = layouts
         self.reader = reader
 
     def properties(
-        self, record: Record, layout: ClassLayout, *, create_key: str | None = None,
+        self,
+        record: Record,
+        layout: ClassLayout,
+        *,
+        create_key: str | None = None,
         ctx: PropertyContext | None = None,
     ) -> JSON:
         """The page properties for ``record`` (every held one, plus ours); ``ctx``: how
@@ -68,9 +70,7 @@ class PageWriter:
         for fieldname, plan in layout.props.items():
             value = record.fields.get(fieldname, MISSING)
             empty = EMPTY_CELLS.get(plan.ntype)
-            source = (
-                self.layouts.relation_source(plan, layout) if plan.ntype == "relation" else ""
-            )
+            source = self.layouts.relation_source(plan, layout) if plan.ntype == "relation" else ""
             if value is MISSING:
                 enc = encode(plan.ntype, None, ctx, source=source)
                 if empty is False:

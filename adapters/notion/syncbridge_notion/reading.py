@@ -287,6 +287,7 @@ def _drift_message(layout: ClassLayout, missing: Sequence[str], props: Mapping[s
                 f"re-create it as a {plan.ntype!r} property"
             )
     return (
-        f"Notion database of class {layout.class_name!r} changed: " + "; ".join(parts)
+        f"Notion database of class {layout.class_name!r} changed: "
+        + "; ".join(parts)
         + ". Nothing was synced for this target (the notes keep their values)."
     )

@@ -55,16 +55,22 @@ class LostCreates:
             page_id = pending.page_id or self.lookup(pending.source, pending.key)
             if page_id is None:
                 if pending.age_s > self.grace_s():
-                    out.append(f"{what} got no answer and never reached Notion; it would "
-                               "be forgotten (the note is created again)")
+                    out.append(
+                        f"{what} got no answer and never reached Notion; it would "
+                        "be forgotten (the note is created again)"
+                    )
                 else:
-                    out.append(f"{what} got no answer and may still land; it would be "
-                               "looked for again before anything is created")
+                    out.append(
+                        f"{what} got no answer and may still land; it would be "
+                        "looked for again before anything is created"
+                    )
                 continue
             blocks = sum(len(item[1]) for item in pending.deferred)
-            more = (f"; {blocks} deeper block(s) would be appended" if blocks else "")
-            out.append(f"{what} whose answer was lost is page {page_id} in Notion: it "
-                       f"would be taken as created{more}")
+            more = f"; {blocks} deeper block(s) would be appended" if blocks else ""
+            out.append(
+                f"{what} whose answer was lost is page {page_id} in Notion: it "
+                f"would be taken as created{more}"
+            )
         return out
 
     def grace_s(self) -> float:

@@ -151,9 +151,7 @@ class RelationLinks:
             except RecordError as exc:
                 self.session.problem(f"filling in the relations of page {page_id}: {exc}")
 
-    def _fill_one(
-        self, page_id: str, targets: list[list[str]], sent: JSON, *, check: bool
-    ) -> None:
+    def _fill_one(self, page_id: str, targets: list[list[str]], sent: JSON, *, check: bool) -> None:
         """Fill one waiting page's relations if its links name pages now."""
         session = self.session
         cache = session.cache
@@ -219,12 +217,17 @@ class RelationLinks:
             return None  # edited (or trashed) in Notion: the engine reads it first
         held = [t for t in targets if t not in now]
         names = ", ".join(f"[[{t}]] ({f})" for f, t in held) or "its links"
-        extra = (f"; relation propert{'ies' if len(adds) > 1 else 'y'} "
-                 f"{', '.join(sorted(adds))} would be added to class {layout.class_name!r}"
-                 if adds else "")
+        extra = (
+            f"; relation propert{'ies' if len(adds) > 1 else 'y'} "
+            f"{', '.join(sorted(adds))} would be added to class {layout.class_name!r}"
+            if adds
+            else ""
+        )
         label = record.title or page_id
-        return (f"{label!r}: an interrupted run left its relations to fill in: {names} "
-                f"(one PATCH){extra}")
+        return (
+            f"{label!r}: an interrupted run left its relations to fill in: {names} "
+            f"(one PATCH){extra}"
+        )
 
     def _add_waiting_relations(self, pending: Mapping[str, Any]) -> None:
         """The relation properties the waiting pages can get now, added together: one

@@ -131,17 +131,22 @@ def declared_class(
         config = entry.get(ntype)
         config = config if isinstance(config, Mapping) else {}
         if ntype == "relation":
-            ftype, kind = ((FieldType.FILE, FieldKind.LINK) if plan.single
-                           else (FieldType.MULTIFILE, FieldKind.LINKS))
+            ftype, kind = (
+                (FieldType.FILE, FieldKind.LINK)
+                if plan.single
+                else (FieldType.MULTIFILE, FieldKind.LINKS)
+            )
             target = class_of_source.get(str(config.get("data_source_id") or ""))
             target = target or plan.relation_class
             options: dict[str, Any] = {"class": target} if target else {}
-            fields[fieldname] = FieldSpec(fieldname, ftype, kind, options=options,
-                                          origin="remote")
+            fields[fieldname] = FieldSpec(fieldname, ftype, kind, options=options, origin="remote")
             continue
         if ntype == "files":
-            ftype, kind = ((FieldType.MEDIA, FieldKind.LINK) if plan.single
-                           else (FieldType.MULTIMEDIA, FieldKind.LINKS))
+            ftype, kind = (
+                (FieldType.MEDIA, FieldKind.LINK)
+                if plan.single
+                else (FieldType.MULTIMEDIA, FieldKind.LINKS)
+            )
             fields[fieldname] = FieldSpec(fieldname, ftype, kind, origin="remote")
             continue
         if ntype not in _DECLARED:
@@ -150,7 +155,8 @@ def declared_class(
         choices: tuple[str, ...] = ()
         if ntype in ("select", "multi_select"):
             choices = tuple(
-                str(o["name"]) for o in config.get("options") or []
+                str(o["name"])
+                for o in config.get("options") or []
                 if isinstance(o, Mapping) and o.get("name")
             )
         fields[fieldname] = FieldSpec(fieldname, ftype, kind, choices=choices, origin="remote")

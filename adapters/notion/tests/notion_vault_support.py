@@ -94,9 +94,12 @@ def two_class_vault(root: Path) -> None:
     (root / "Tasks").mkdir()
     files = {
         "Projects/Alpha.md": _note(
-            {"fileClass": "project", "tasks": ["[[Write spec]]", "[[Tasks/Ship|Ship it]]",
-                                               "[[Ghost]]"],
-             "lead_task": "[[Write spec]]", "budget": 10},
+            {
+                "fileClass": "project",
+                "tasks": ["[[Write spec]]", "[[Tasks/Ship|Ship it]]", "[[Ghost]]"],
+                "lead_task": "[[Write spec]]",
+                "budget": 10,
+            },
             "Alpha project.\n",
         ),
         "Projects/Beta.md": _note(
@@ -107,8 +110,12 @@ def two_class_vault(root: Path) -> None:
             "Spec it.\n",
         ),
         "Tasks/Ship.md": _note(
-            {"fileClass": "task", "project": "[[Alpha]]", "blocked_by": ["[[Write spec]]"],
-             "estimate": 5},
+            {
+                "fileClass": "task",
+                "project": "[[Alpha]]",
+                "blocked_by": ["[[Write spec]]"],
+                "estimate": 5,
+            },
             "Ship it.\n",
         ),
     }
@@ -144,7 +151,8 @@ class Run:
 
     def page(self, title: str) -> dict[str, Any]:
         hits = [
-            p for p in self.server.store.pages.values()
+            p
+            for p in self.server.store.pages.values()
             if not p.get("in_trash") and self.server.store.page_title(p) == title
         ]
         assert len(hits) == 1, f"{len(hits)} pages titled {title!r}"

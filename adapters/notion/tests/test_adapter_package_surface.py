@@ -11,8 +11,12 @@ import syncbridge_notion
 
 def test_exported_members() -> None:
     assert sorted(syncbridge_notion.__all__) == [
-        "NotionAdapter", "NotionConfig", "NotionRateLimiter", "blocks_to_markdown",
-        "markdown_to_blocks", "parse_notion_id",
+        "NotionAdapter",
+        "NotionConfig",
+        "NotionRateLimiter",
+        "blocks_to_markdown",
+        "markdown_to_blocks",
+        "parse_notion_id",
     ]
 
 
@@ -22,13 +26,27 @@ def test_converter_members() -> None:
     import syncbridge_notion.markdown as markdown
 
     assert sorted(markdown.__all__) == [
-        "AppendBatch", "Conversion", "LinkTargetLookup", "MarkdownStyle",
-        "PLACEHOLDER_RE", "PageIdLookup", "SourceSpan", "blocks_to_markdown", "check_blocks", "comparable",
-        "convert_markdown", "infer_style", "markdown_to_blocks", "notion_page_url",
-        "placeholder_of", "split_for_requests",
+        "AppendBatch",
+        "Conversion",
+        "LinkTargetLookup",
+        "MarkdownStyle",
+        "PLACEHOLDER_RE",
+        "PageIdLookup",
+        "SourceSpan",
+        "blocks_to_markdown",
+        "check_blocks",
+        "comparable",
+        "convert_markdown",
+        "infer_style",
+        "markdown_to_blocks",
+        "notion_page_url",
+        "placeholder_of",
+        "split_for_requests",
     ]
     for name in markdown.__all__:
         assert hasattr(markdown, name)
-    code = ("import sys, syncbridge_notion.markdown; "
-            "sys.exit(any(m.startswith('syncbridge_notion_fake') for m in sys.modules))")
+    code = (
+        "import sys, syncbridge_notion.markdown; "
+        "sys.exit(any(m.startswith('syncbridge_notion_fake') for m in sys.modules))"
+    )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

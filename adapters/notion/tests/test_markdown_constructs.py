@@ -72,7 +72,7 @@ EXACT = [
     "#### Deep heading\n\n###### Deeper\n",
     "Setext heading\n---\n",
     "    indented code\n",
-    "[relative](Folder/Note.md) and [titled](https://x.org \"Title\")\n",
+    '[relative](Folder/Note.md) and [titled](https://x.org "Title")\n',
     "<% tp.file.cursor() %>\n",
     "first\n\n\n\nafter two empty lines\n",
     "line one  \nline two\n",
@@ -129,7 +129,10 @@ def test_nested_lists_nest_under_the_type_object() -> None:
 def test_to_do_checked() -> None:
     blocks = markdown_to_blocks("- [ ] a\n- [x] b\n- [/] custom status\n")
     assert [(b["type"], b[b["type"]].get("checked")) for b in blocks] == [
-        ("to_do", False), ("to_do", True), ("bulleted_list_item", None)]
+        ("to_do", False),
+        ("to_do", True),
+        ("bulleted_list_item", None),
+    ]
     assert text_of(blocks[2]) == "[/] custom status"
 
 
@@ -162,8 +165,14 @@ def test_code_language_mapping() -> None:
 
 
 def test_code_block_from_notion_uses_its_language() -> None:
-    block = {"type": "code", "code": {"language": "rust", "caption": [],
-                                      "rich_text": [{"text": {"content": "fn main() {}"}}]}}
+    block = {
+        "type": "code",
+        "code": {
+            "language": "rust",
+            "caption": [],
+            "rich_text": [{"text": {"content": "fn main() {}"}}],
+        },
+    }
     assert blocks_to_markdown([block]) == "```rust\nfn main() {}\n```\n"
 
 
@@ -178,10 +187,15 @@ def test_table_block() -> None:
 
 def test_equations() -> None:
     blocks = markdown_to_blocks("$$\na^2\n$$\n\nInline $b$.\n")
-    assert blocks[0] == {"object": "block", "type": "equation",
-                         "equation": {"expression": "\na^2\n"}}
+    assert blocks[0] == {
+        "object": "block",
+        "type": "equation",
+        "equation": {"expression": "\na^2\n"},
+    }
     assert blocks[1]["paragraph"]["rich_text"][1] == {
-        "type": "equation", "equation": {"expression": "b"}}
+        "type": "equation",
+        "equation": {"expression": "b"},
+    }
 
 
 def test_external_image_and_local_embed() -> None:
@@ -191,30 +205,46 @@ def test_external_image_and_local_embed() -> None:
 
 
 def test_wikilinks_to_synced_pages_are_mentions() -> None:
-    (block,) = markdown_to_blocks("See [[Note]], [[Folder/Other|that one]] and [[Gone]].\n",
-                                  PAGES.get)
+    (block,) = markdown_to_blocks(
+        "See [[Note]], [[Folder/Other|that one]] and [[Gone]].\n", PAGES.get
+    )
     items = block["paragraph"]["rich_text"]
     assert items[1] == {"type": "mention", "mention": {"type": "page", "page": {"id": PAGE}}}
-    assert items[3]["text"] == {"content": "that one",
-                                "link": {"url": "https://www.notion.so/" + OTHER.replace("-", "")}}
+    assert items[3]["text"] == {
+        "content": "that one",
+        "link": {"url": "https://www.notion.so/" + OTHER.replace("-", "")},
+    }
     assert items[4]["text"]["content"] == " and [[Gone]]."
     assert blocks_to_markdown([block], TARGETS.get) == (
-        "See [[Note]], [[Folder/Other|that one]] and [[Gone]].\n")
+        "See [[Note]], [[Folder/Other|that one]] and [[Gone]].\n"
+    )
 
 
 def test_mention_of_an_unknown_page_is_a_link_that_reads_back_as_the_mention() -> None:
     """A page the vault does not know (mentioned in Notion by hand) is never written as
     ``[[its title]]``, which would be a dangling link, or one to another note of that
     name: it is a link to the page labelled ``@title``, which becomes the mention again."""
-    block = {"type": "paragraph", "paragraph": {"rich_text": [
-        {"type": "mention", "mention": {"type": "page", "page": {"id": PAGE}},
-         "plain_text": "Some Page", "href": None}]}}
+    block = {
+        "type": "paragraph",
+        "paragraph": {
+            "rich_text": [
+                {
+                    "type": "mention",
+                    "mention": {"type": "page", "page": {"id": PAGE}},
+                    "plain_text": "Some Page",
+                    "href": None,
+                }
+            ]
+        },
+    }
     markdown = blocks_to_markdown([block])
     assert markdown == "[@Some Page](https://www.notion.so/11111111222233334444555555555555)\n"
     assert markdown_to_blocks(markdown)[0]["paragraph"]["rich_text"] == [
-        {"type": "mention", "mention": {"type": "page", "page": {"id": PAGE}}}]
+        {"type": "mention", "mention": {"type": "page", "page": {"id": PAGE}}}
+    ]
     assert blocks_to_markdown(markdown_to_blocks(markdown)) == (
-        "[@Untitled](https://www.notion.so/11111111222233334444555555555555)\n")
+        "[@Untitled](https://www.notion.so/11111111222233334444555555555555)\n"
+    )
 
 
 WIKI_FORMS = [
@@ -251,8 +281,12 @@ def test_every_wikilink_form_to_a_synced_page_comes_back_byte_identical() -> Non
 def test_a_notion_block_link_is_a_link_to_its_page() -> None:
     """A link Notion made to a block of a page (``#<block id>``) is no heading of ours."""
     url = "https://www.notion.so/" + PAGE.replace("-", "") + "#" + "ab" * 16
-    block = {"type": "paragraph", "paragraph": {"rich_text": [
-        {"type": "text", "text": {"content": "there", "link": {"url": url}}}]}}
+    block = {
+        "type": "paragraph",
+        "paragraph": {
+            "rich_text": [{"type": "text", "text": {"content": "there", "link": {"url": url}}}]
+        },
+    }
     assert blocks_to_markdown([block], TARGETS.get) == "[[Note|there]]\n"
 
 
@@ -270,12 +304,22 @@ def test_escapes() -> None:
 
 
 def test_text_typed_in_notion_that_looks_like_markdown_is_escaped() -> None:
-    for typed in ("*not italic*", "# not a heading", "- not a list", "1. not a list",
-                  "[[not a link]]", "> not a quote", "`not code`", "back\\slash *"):
+    for typed in (
+        "*not italic*",
+        "# not a heading",
+        "- not a list",
+        "1. not a list",
+        "[[not a link]]",
+        "> not a quote",
+        "`not code`",
+        "back\\slash *",
+    ):
         block = {"type": "paragraph", "paragraph": {"rich_text": [{"text": {"content": typed}}]}}
         markdown = blocks_to_markdown([block])
         assert [comparable(b) for b in markdown_to_blocks(markdown)] == [comparable(block)], (
-            typed, markdown)
+            typed,
+            markdown,
+        )
 
 
 def test_text_typed_in_notion_never_swallows_the_next_block() -> None:
@@ -285,7 +329,8 @@ def test_text_typed_in_notion_never_swallows_the_next_block() -> None:
     blocks = [para("a"), para("%%"), para("b"), para("$$"), para("```"), para("c")]
     markdown = blocks_to_markdown(blocks)
     assert [comparable(b) for b in markdown_to_blocks(markdown)] == [
-        comparable(b) for b in blocks], markdown
+        comparable(b) for b in blocks
+    ], markdown
 
 
 def test_long_text_is_split_into_runs() -> None:
@@ -313,8 +358,9 @@ def test_overlong_url_and_equation_stay_text() -> None:
     url = "https://x.org/" + "a" * 2100
     src = f"[l]({url}) and ${'x' * 1100}$\n"
     (block,) = markdown_to_blocks(src)
-    assert all(i["type"] == "text" and "link" not in i["text"]
-               for i in block["paragraph"]["rich_text"])
+    assert all(
+        i["type"] == "text" and "link" not in i["text"] for i in block["paragraph"]["rich_text"]
+    )
     assert check_blocks([block]) == []
     assert blocks_to_markdown([block]) == src
 
@@ -323,10 +369,19 @@ def test_spans_cover_each_top_level_block() -> None:
     text = "# H\n\npara one\nline two\n\n- a\n\t- nested\n- b\n\n\n\n```\ncode\n```"
     conversion = convert_markdown(text)
     sources = [conversion.source(i) for i in range(len(conversion.blocks))]
-    assert sources == ["# H", "para one\nline two", "- a\n\t- nested", "- b", "", "",
-                       "```\ncode\n```"]
+    assert sources == [
+        "# H",
+        "para one\nline two",
+        "- a\n\t- nested",
+        "- b",
+        "",
+        "",
+        "```\ncode\n```",
+    ]
     for span in conversion.spans:
-        assert text.encode()[span.byte_start:span.byte_end].decode() == text[span.start:span.end]
+        assert (
+            text.encode()[span.byte_start : span.byte_end].decode() == text[span.start : span.end]
+        )
 
 
 def test_spans_in_bytes_with_multibyte_text() -> None:
@@ -336,8 +391,10 @@ def test_spans_in_bytes_with_multibyte_text() -> None:
 
 
 def test_placeholder_for_blocks_markdown_cannot_hold() -> None:
-    blocks = [{"type": "child_page", "id": PAGE, "child_page": {"title": "Sub page"}},
-              {"type": "synced_block", "id": OTHER, "synced_block": {}}]
+    blocks = [
+        {"type": "child_page", "id": PAGE, "child_page": {"title": "Sub page"}},
+        {"type": "synced_block", "id": OTHER, "synced_block": {}},
+    ]
     markdown = blocks_to_markdown(blocks)
     assert markdown == f"%%notion:child_page:{PAGE} Sub page%%\n\n%%notion:synced_block:{OTHER}%%\n"
     assert placeholder_of(markdown.split("\n\n")[0]) == ("child_page", PAGE)
@@ -347,16 +404,35 @@ def test_placeholder_for_blocks_markdown_cannot_hold() -> None:
 
 def test_response_shaped_blocks() -> None:
     block = {
-        "object": "block", "id": PAGE, "type": "bulleted_list_item", "has_children": True,
+        "object": "block",
+        "id": PAGE,
+        "type": "bulleted_list_item",
+        "has_children": True,
         "bulleted_list_item": {
             "color": "default",
-            "rich_text": [{"type": "text", "text": {"content": "item", "link": None},
-                           "annotations": {"bold": True, "italic": False,
-                                           "strikethrough": False, "underline": False,
-                                           "code": False, "color": "default"},
-                           "plain_text": "item", "href": None}],
-            "children": [{"object": "block", "type": "paragraph", "paragraph": {
-                "rich_text": [], "color": "default"}}],
+            "rich_text": [
+                {
+                    "type": "text",
+                    "text": {"content": "item", "link": None},
+                    "annotations": {
+                        "bold": True,
+                        "italic": False,
+                        "strikethrough": False,
+                        "underline": False,
+                        "code": False,
+                        "color": "default",
+                    },
+                    "plain_text": "item",
+                    "href": None,
+                }
+            ],
+            "children": [
+                {
+                    "object": "block",
+                    "type": "paragraph",
+                    "paragraph": {"rich_text": [], "color": "default"},
+                }
+            ],
         },
     }
     assert blocks_to_markdown([block]) == "- **item**\n"
@@ -368,7 +444,11 @@ def test_style() -> None:
     assert blocks_to_markdown(blocks, style=style) == ">quote\n\n* a\n  * b\n\n_it_\n"
     inferred = infer_style([">q\n", "* a\n    * b\n", "_x_ and _y_\n"])
     assert (inferred.quote, inferred.indent, inferred.bullet, inferred.italic) == (
-        ">", "    ", "*", "_")
+        ">",
+        "    ",
+        "*",
+        "_",
+    )
     assert infer_style([]) == MarkdownStyle()
 
 
@@ -394,12 +474,22 @@ def test_resolvers_that_answer_nonsense_change_nothing() -> None:
     target or title no wikilink can hold is written as text."""
     (block,) = markdown_to_blocks("[[Note]]\n", {"Note": "not-an-id"}.get)
     assert block["paragraph"]["rich_text"] == [{"type": "text", "text": {"content": "[[Note]]"}}]
-    mention = {"type": "paragraph", "paragraph": {"rich_text": [
-        {"type": "mention", "mention": {"type": "page", "page": {"id": PAGE}},
-         "plain_text": "A [weird] | title"}]}}
+    mention = {
+        "type": "paragraph",
+        "paragraph": {
+            "rich_text": [
+                {
+                    "type": "mention",
+                    "mention": {"type": "page", "page": {"id": PAGE}},
+                    "plain_text": "A [weird] | title",
+                }
+            ]
+        },
+    }
     markdown = blocks_to_markdown([mention], {PAGE: "bad]]target"}.get)
     assert markdown == (
-        "[@A \\[weird\\] | title](https://www.notion.so/11111111222233334444555555555555)\n")
+        "[@A \\[weird\\] | title](https://www.notion.so/11111111222233334444555555555555)\n"
+    )
 
 
 def test_a_line_break_first_in_a_list_item_stays_a_line_break() -> None:

@@ -72,6 +72,6 @@ def test_corpus_note(name: str) -> None:
     assert [comparable(b) for b in again] == [comparable(b) for b in conversion.blocks], name
     position = 0
     for span in conversion.spans:
-        assert body[position:span.start].strip() == ""
+        assert body[position : span.start].strip() == ""
         position = span.end
     assert body[position:].strip() == ""

@@ -19,7 +19,8 @@ def reads_back(src: str) -> str:
     blocks = markdown_to_blocks(src)
     written = blocks_to_markdown(blocks)
     assert [comparable(b) for b in markdown_to_blocks(written)] == [
-        comparable(b) for b in blocks], written
+        comparable(b) for b in blocks
+    ], written
     assert blocks_to_markdown(markdown_to_blocks(written)) == written
     return written
 

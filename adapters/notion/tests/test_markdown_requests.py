@@ -71,17 +71,23 @@ def test_fourth_level_goes_to_a_later_request() -> None:
 
 
 def test_more_than_100_children_are_split() -> None:
-    blocks = [item(str(i)) for i in range(250)] + [item("parent", [item(str(i)) for i in
-                                                                    range(150)])]
+    blocks = [item(str(i)) for i in range(250)] + [
+        item("parent", [item(str(i)) for i in range(150)])
+    ]
     batches = split_for_requests(blocks)
     assert [(b.parent, b.first_index, len(b.children)) for b in batches] == [
-        ((), 0, 100), ((), 100, 100), ((), 200, 51), ((250,), 100, 50)]
+        ((), 0, 100),
+        ((), 100, 100),
+        ((), 200, 51),
+        ((250,), 100, 50),
+    ]
     assert rebuild(batches) == blocks
 
 
 def test_block_and_byte_budget() -> None:
-    wide = [item("p", [item("c", [item("g") for _ in range(9)]) for _ in range(9)])
-            for _ in range(20)]  # 20 × 91 blocks
+    wide = [
+        item("p", [item("c", [item("g") for _ in range(9)]) for _ in range(9)]) for _ in range(20)
+    ]  # 20 × 91 blocks
     batches = split_for_requests(wide)
     assert rebuild(batches) == wide
     for batch in batches:
@@ -118,8 +124,14 @@ def test_check_blocks_reports_each_limit() -> None:
     bad = [
         {"type": "paragraph", "paragraph": {"rich_text": [{"text": {"content": "x" * 2001}}]}},
         {"type": "paragraph", "paragraph": {"rich_text": [{"text": {"content": "x"}}] * 101}},
-        {"type": "paragraph", "paragraph": {"rich_text": [
-            {"text": {"content": "l", "link": {"url": "https://x.org/" + "a" * 2000}}}]}},
+        {
+            "type": "paragraph",
+            "paragraph": {
+                "rich_text": [
+                    {"text": {"content": "l", "link": {"url": "https://x.org/" + "a" * 2000}}}
+                ]
+            },
+        },
         {"type": "equation", "equation": {"expression": "x" * 1001}},
         {"type": "code", "code": {"rich_text": [], "language": "dataview"}},
         {"type": "table", "table": {"table_width": 2}},
@@ -155,10 +167,12 @@ def test_the_fake_server_accepts_every_batch() -> None:
     module = fake_blocks_module()
     limit = fake_depth(module)
     src = (
-        "# Title\n\n" + "".join(f"- item {i}\n\t- sub\n\t\t- subsub\n\t\t\t- deep\n"
-                                for i in range(60))
+        "# Title\n\n"
+        + "".join(f"- item {i}\n\t- sub\n\t\t- subsub\n\t\t\t- deep\n" for i in range(60))
         + "\n| a | b |\n| --- | --- |\n| 1 | 2 |\n\n```py\nx\n```\n\n$$\nx\n$$\n\n"
-        + "> [!tip] t\n> body\n\n" + "long " * 1000 + "\n"
+        + "> [!tip] t\n> body\n\n"
+        + "long " * 1000
+        + "\n"
     )
     for batch in split_for_requests(markdown_to_blocks(src), max_depth=limit):
         module.parse_children("body.children", batch.children, {})

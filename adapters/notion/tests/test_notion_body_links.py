@@ -16,8 +16,11 @@ C = "99999999-8888-7777-6666-555555555555"
 
 def _cache(tmp_path: Path) -> NotionCache:
     cache = NotionCache(tmp_path / "cache.db")
-    for page_id, title, path in ((A, "Note", "Area/Note.md"), (B, "Note", "Other/Note.md"),
-                                 (C, "v1.2 plan", "Plans/v1.2 plan.md")):
+    for page_id, title, path in (
+        (A, "Note", "Area/Note.md"),
+        (B, "Note", "Other/Note.md"),
+        (C, "v1.2 plan", "Plans/v1.2 plan.md"),
+    ):
         cache.put_page(CachedPage(page_id, "note", "src", "v", "2026-01-01", title))
         cache.put_body(page_id, "v", None, {"extra": {"path": path}, "body": ""})
     return cache

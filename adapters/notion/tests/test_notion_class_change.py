@@ -46,8 +46,10 @@ def test_a_note_whose_class_changed_moves_its_page_without_loss(run: Run, tmp_pa
     before = run.page("Ship")
     # Notion-only content under the page: a child page someone made there
     child = run.remote.api.create_page(
-        {"parent": {"page_id": before["id"]},
-         "properties": {"title": {"title": [{"text": {"content": "Meeting notes"}}]}}},
+        {
+            "parent": {"page_id": before["id"]},
+            "properties": {"title": {"title": [{"text": {"content": "Meeting notes"}}]}},
+        },
         "test",
     )
     run.server.clock.advance(120)
@@ -92,7 +94,7 @@ def test_a_note_whose_class_changed_moves_its_page_without_loss(run: Run, tmp_pa
     # the body as written, and (the vault not having pulled it: the page was written, not
     # read, in the run that moved it) the child page's placeholder line
     assert twin.body.startswith(ship.body)
-    assert twin.body[len(ship.body):].strip() == (
+    assert twin.body[len(ship.body) :].strip() == (
         f"%%notion:child_page:{child['id']} Meeting notes%%"
     )
 
@@ -117,8 +119,13 @@ def test_a_run_stopped_between_the_move_and_its_properties_finishes_next_time(
     run.remote = run.open_remote()
     vault = VaultAdapter(Vault.open(run.root / "vault"), timezone=TZ)
     with pytest.raises(RemoteUnavailable):
-        run_sync(vault, run.remote, run.state, SyncOptions(target="notion", timezone=TZ),
-                 schema=vault.vault.schema)
+        run_sync(
+            vault,
+            run.remote,
+            run.state,
+            SyncOptions(target="notion", timezone=TZ),
+            schema=vault.vault.schema,
+        )
     assert run.remote.cache.pending_moves()  # journaled before the move was sent
     assert _live(run)["Ship"] == run.source_of("project")  # moved, values not yet there
     monkeypatch.setattr(PageWriter, "patch", real_patch)

@@ -54,15 +54,27 @@ def _dry_runs(run: Run, capsys: pytest.CaptureFixture[str]) -> list[str]:
     config = str(_config(run))
     out: list[str] = []
     vault = VaultAdapter(Vault.open(run.root / "vault"), timezone=TZ)
-    report = run_sync(vault, run.remote, run.state,
-                      SyncOptions(target="notion", timezone=TZ, dry_run=True),
-                      schema=vault.vault.schema)
+    report = run_sync(
+        vault,
+        run.remote,
+        run.state,
+        SyncOptions(target="notion", timezone=TZ, dry_run=True),
+        schema=vault.vault.schema,
+    )
     out.append("\n".join(n.message for n in report.notices))
     commands = [
         ["sync", "--dry-run", "--config", config],
         ["migrate", "--to", "notion", "--dry-run", "--config", config],
-        ["migrate", "--from", "notion", "--into", str(run.root / "copy"), "--dry-run",
-         "--config", config],
+        [
+            "migrate",
+            "--from",
+            "notion",
+            "--into",
+            str(run.root / "copy"),
+            "--dry-run",
+            "--config",
+            config,
+        ],
     ]
     for args in commands:
         main(args)
@@ -89,8 +101,9 @@ def _interrupted_move(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
     from syncbridge_notion.page_writes import PageWriter
 
     note = run.root / "vault" / "Tasks" / "Ship.md"
-    note.write_text(note.read_text(encoding="utf-8").replace("fileClass: task",
-                                                             "fileClass: project"))
+    note.write_text(
+        note.read_text(encoding="utf-8").replace("fileClass: task", "fileClass: project")
+    )
 
     def lost(self: PageWriter, pid: str, body: dict[str, object]) -> dict[str, object]:
         raise RemoteUnavailable("Notion: connection dropped (test)")
@@ -125,8 +138,10 @@ def test_a_dry_run_reports_an_unfinished_second_pass_and_sends_nothing(
         run.sync()
     assert run.remote.cache.links_pending()
     # Alpha and its tasks link to each other: one side was created first and waits
-    assert not (all(run.related(t, "project") == ["Alpha"] for t in ("Write spec", "Ship"))
-                and run.related("Alpha", "tasks") == ["Write spec", "Ship"])
+    assert not (
+        all(run.related(t, "project") == ["Alpha"] for t in ("Write spec", "Ship"))
+        and run.related("Alpha", "tasks") == ["Write spec", "Ship"]
+    )
     _check_dry(run, capsys, "left its relations to fill in")
     run.sync()
     for title in ("Write spec", "Ship"):
@@ -171,6 +186,8 @@ def test_a_dry_run_reports_a_lost_create_and_sends_nothing(
 
 def _depth(children: Callable[[str], list[dict[str, Any]]], block_id: str) -> int:
     kids = [b for b in children(block_id) if b.get("has_children") or b.get("type")]
-    return 0 if not kids else 1 + max(
-        (_depth(children, b["id"]) if b.get("has_children") else 0) for b in kids
+    return (
+        0
+        if not kids
+        else 1 + max((_depth(children, b["id"]) if b.get("has_children") else 0) for b in kids)
     )

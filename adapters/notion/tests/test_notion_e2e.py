@@ -258,8 +258,15 @@ def test_a_rich_body_becomes_real_blocks_and_comes_back_byte_for_byte(setup: Set
     page = setup.page_of("Rich Body")
     tree = _tree(setup, page["id"])
     kinds = [b["type"] for b in tree]
-    assert kinds == ["heading_1", "paragraph", "bulleted_list_item", "callout", "code",
-                     "table", "paragraph"], kinds
+    assert kinds == [
+        "heading_1",
+        "paragraph",
+        "bulleted_list_item",
+        "callout",
+        "code",
+        "table",
+        "paragraph",
+    ], kinds
     intro = tree[1]["paragraph"]["rich_text"]
     # the wikilink to a synced note is a page mention of its page
     shame = setup.page_of("Shame Wound")["id"]
@@ -277,8 +284,10 @@ def test_a_rich_body_becomes_real_blocks_and_comes_back_byte_for_byte(setup: Set
     # one block edited in Notion: only its lines change in the note
     last = tree[-1]
     setup.server.clock.advance(120)
-    setup.remote.api.update_block(last["id"], {"paragraph": {"rich_text": [
-        {"type": "text", "text": {"content": "Edited in Notion."}}]}})
+    setup.remote.api.update_block(
+        last["id"],
+        {"paragraph": {"rich_text": [{"type": "text", "text": {"content": "Edited in Notion."}}]}},
+    )
     setup.server.clock.advance(120)
     report = setup.sync()
     assert report["vault"]["updated"] == 1, report
@@ -312,18 +321,32 @@ def test_a_block_edited_in_notion_comes_back_in_the_notes_own_style(setup: Setup
     note.write_text(head + "\n---\n" + STYLED_BODY, encoding="utf-8")
     setup.sync()
     tree = _tree(setup, setup.page_of("Styled Body")["id"])
-    assert [b["type"] for b in tree] == ["paragraph", "bulleted_list_item",
-                                         "bulleted_list_item", "quote"]
+    assert [b["type"] for b in tree] == [
+        "paragraph",
+        "bulleted_list_item",
+        "bulleted_list_item",
+        "quote",
+    ]
     setup.server.clock.advance(120)
     bold = {"bold": True}
     italic = {"italic": True}
-    setup.remote.api.update_block(tree[2]["id"], {"bulleted_list_item": {"rich_text": [
-        {"type": "text", "text": {"content": "second "}},
-        {"type": "text", "text": {"content": "edited"}, "annotations": bold},
-        {"type": "text", "text": {"content": " in "}},
-        {"type": "text", "text": {"content": "Notion"}, "annotations": italic}]}})
-    setup.remote.api.update_block(tree[3]["id"], {"quote": {"rich_text": [
-        {"type": "text", "text": {"content": "a quote edited"}}]}})
+    setup.remote.api.update_block(
+        tree[2]["id"],
+        {
+            "bulleted_list_item": {
+                "rich_text": [
+                    {"type": "text", "text": {"content": "second "}},
+                    {"type": "text", "text": {"content": "edited"}, "annotations": bold},
+                    {"type": "text", "text": {"content": " in "}},
+                    {"type": "text", "text": {"content": "Notion"}, "annotations": italic},
+                ]
+            }
+        },
+    )
+    setup.remote.api.update_block(
+        tree[3]["id"],
+        {"quote": {"rich_text": [{"type": "text", "text": {"content": "a quote edited"}}]}},
+    )
     setup.server.clock.advance(120)
     report = setup.sync()
     assert report["vault"]["updated"] == 1, report

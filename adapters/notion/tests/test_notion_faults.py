@@ -179,9 +179,7 @@ def test_faults_during_a_300_note_sync_make_no_duplicates_and_lose_no_edit(
         assert f"score: {-number}" in text, number
 
 
-def test_a_429_storm_is_waited_out_without_duplicates(
-    tmp_path: Path, monkeypatch: Any
-) -> None:
+def test_a_429_storm_is_waited_out_without_duplicates(tmp_path: Path, monkeypatch: Any) -> None:
     """The server's own rate limit (real seconds) against an adapter that paces far too
     fast: every 429 is honoured (Retry-After), nothing is lost or sent twice."""
     from syncbridge_notion_fake import RateLimitConfig
@@ -199,8 +197,9 @@ def test_a_429_storm_is_waited_out_without_duplicates(
         world.log = []
         try:
             vault = VaultAdapter(Vault.open(tmp_path / "vault"))
-            with adapter_for(server, tmp_path, monkeypatch, real_clock=True,
-                             max_backoff_s=5.0) as remote:
+            with adapter_for(
+                server, tmp_path, monkeypatch, real_clock=True, max_backoff_s=5.0
+            ) as remote:
                 report = run_sync(vault, remote, world.state, SyncOptions(target="notion"))
             assert report.errors == []
             assert report.remote.created == 40

@@ -44,7 +44,12 @@ def _store_token(env: dict[str, str], token: str) -> None:
     """``keyring set`` as a user would run it (the library's own command line)."""
     subprocess.run(
         [sys.executable, "-m", "keyring", "set", "syncbridge", TOKEN_ENV],
-        input=token + "\n", text=True, env=env, check=True, capture_output=True, timeout=120,
+        input=token + "\n",
+        text=True,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
 
 
@@ -64,7 +69,11 @@ def _project(root: Path, server: NotionFakeServer, *, use_keyring: bool) -> Path
 def _sync(config: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "syncbridge", "sync", "--json", "--config", str(config)],
-        env=env, text=True, capture_output=True, timeout=600, check=False,
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=600,
+        check=False,
     )
 
 
@@ -110,8 +119,11 @@ def test_an_empty_keyring_says_where_the_token_was_looked_for(
     monkeypatch.setattr(keyring, "get_password", backend.get_password)
     remote = adapter_for(notion_server, tmp_path, monkeypatch, keyring=True)
     monkeypatch.delenv(TOKEN_ENV)
-    with pytest.raises(NotionAuthError, match=rf"the environment variable {TOKEN_ENV} or the "
-                       rf"keyring \(service 'syncbridge', user '{TOKEN_ENV}'\)"):
+    with pytest.raises(
+        NotionAuthError,
+        match=rf"the environment variable {TOKEN_ENV} or the "
+        rf"keyring \(service 'syncbridge', user '{TOKEN_ENV}'\)",
+    ):
         read_token(remote.notion_config)
     backend.set_password("syncbridge", TOKEN_ENV, " " + notion_server.token + "\n")
     assert read_token(remote.notion_config) == notion_server.token  # trimmed

@@ -80,14 +80,17 @@ def test_body_links_become_page_mentions_and_come_back_byte_for_byte(linked: Run
     assert links == [ship, ship + "#Steps"]
     second = _rich(alpha[1])
     assert _mentioned(second) == [ids["Write spec"], ids["Beta"]]
-    assert any(i["type"] == "text" and i["text"]["link"] and
-               i["text"]["link"]["url"] == ship + "#%5Eb1" for i in second)
+    assert any(
+        i["type"] == "text" and i["text"]["link"] and i["text"]["link"]["url"] == ship + "#%5Eb1"
+        for i in second
+    )
     bold = next(i for i in second if i["type"] == "mention" and i["annotations"]["bold"])
     assert bold["mention"]["page"]["id"] == ids["Beta"]
     # links to what is not synced stay text, as written
     assert _mentioned(_rich(alpha[2])) == []
     assert "[[Ghost]], ![[diagram.png]] and [[#Local heading]]" in "".join(
-        i["plain_text"] for i in _rich(alpha[2]))
+        i["plain_text"] for i in _rich(alpha[2])
+    )
     assert _mentioned(_rich(_blocks(run, ids["Ship"])[0])) == [ids["Alpha"]]
     # the next run: nothing to do, no write; only the link to Ghost waits for its note
     assert run.remote.cache.mentions_pending() == {ids["Alpha"]: ["Ghost"]}
@@ -132,13 +135,18 @@ def test_a_block_edited_in_notion_keeps_every_link_in_it_as_written(linked: Run)
         .replace("[[#Local heading]].\n", "[[#Local heading]]. Edited\n")
         .replace("> [!note] Callout with [[Beta]]\n", "> [!note] Callout with [[Beta]] Edited\n")
         .replace("- item [[Ship]]\n", "- item [[Ship]] Edited\n")
-        .replace("> and [[Write spec#Goal|the goal]] inside.\n",
-                 "> and [[Write spec#Goal|the goal]] inside. too\n")
+        .replace(
+            "> and [[Write spec#Goal|the goal]] inside.\n",
+            "> and [[Write spec#Goal|the goal]] inside. too\n",
+        )
     )
     # the table edited in Notion is written padded to its new column widths
     table = [line for line in after.splitlines() if line.startswith("|")]
-    assert table == ["| link        | text     |", "| ----------- | -------- |",
-                     "| [[Beta\\|B]] | x Edited |"]
+    assert table == [
+        "| link        | text     |",
+        "| ----------- | -------- |",
+        "| [[Beta\\|B]] | x Edited |",
+    ]
     unpadded = [line for line in expected.splitlines() if not line.startswith("|")]
     assert [line for line in after.splitlines() if not line.startswith("|")] == unpadded
     reset_counts(run.server)
@@ -151,18 +159,28 @@ def test_a_mention_of_a_page_the_vault_does_not_know_is_kept(linked: Run) -> Non
     that page, and stays a mention in Notion when the note is edited later."""
     run = linked
     run.sync()
-    outside = run.remote.api.create_page({
-        "parent": {"type": "page_id", "page_id": run.server.root_page_id},
-        "properties": {"title": {"title": [{"text": {"content": "Team [wiki]"}}]}},
-    }, "creating a page by hand")
+    outside = run.remote.api.create_page(
+        {
+            "parent": {"type": "page_id", "page_id": run.server.root_page_id},
+            "properties": {"title": {"title": [{"text": {"content": "Team [wiki]"}}]}},
+        },
+        "creating a page by hand",
+    )
     run.server.clock.advance(120)
     beta_id = run.page("Beta")["id"]
     (block,) = _blocks(run, beta_id)
-    run.remote.api.update_block(block["id"], {"paragraph": {"rich_text": [
-        {"type": "text", "text": {"content": "Beta, see "}},
-        {"type": "mention", "mention": {"type": "page", "page": {"id": outside["id"]}}},
-        {"type": "text", "text": {"content": "."}},
-    ]}})
+    run.remote.api.update_block(
+        block["id"],
+        {
+            "paragraph": {
+                "rich_text": [
+                    {"type": "text", "text": {"content": "Beta, see "}},
+                    {"type": "mention", "mention": {"type": "page", "page": {"id": outside["id"]}}},
+                    {"type": "text", "text": {"content": "."}},
+                ]
+            }
+        },
+    )
     run.server.clock.advance(120)
     run.sync()
     beta = run.root / "vault" / "Projects" / "Beta.md"
@@ -187,8 +205,10 @@ def test_renames_on_either_side_keep_the_mentions(linked: Run) -> None:
     # Obsidian does); the mentions in Notion keep pointing at the page, nothing is sent
     # for Alpha's blocks
     run.server.clock.advance(120)
-    run.remote.api.update_page(ids["Write spec"], {"properties": {
-        "Name": {"title": [{"text": {"content": "Write the spec"}}]}}})
+    run.remote.api.update_page(
+        ids["Write spec"],
+        {"properties": {"Name": {"title": [{"text": {"content": "Write the spec"}}]}}},
+    )
     run.server.clock.advance(120)
     reset_counts(run.server)
     run.sync()
@@ -201,8 +221,11 @@ def test_renames_on_either_side_keep_the_mentions(linked: Run) -> None:
     # page, retitled; the mentions keep pointing at it
     (vault / "Tasks" / "Ship.md").rename(vault / "Tasks" / "Ship it now.md")
     text = (vault / "Projects" / "Alpha.md").read_text(encoding="utf-8")
-    text = text.replace("[[Tasks/Ship|", "[[Tasks/Ship it now|").replace(
-        "[[Ship#", "[[Ship it now#").replace("[[Ship]]", "[[Ship it now]]")
+    text = (
+        text.replace("[[Tasks/Ship|", "[[Tasks/Ship it now|")
+        .replace("[[Ship#", "[[Ship it now#")
+        .replace("[[Ship]]", "[[Ship it now]]")
+    )
     (vault / "Projects" / "Alpha.md").write_text(text, encoding="utf-8")
     before = notes(vault)
     run.sync()
@@ -210,8 +233,9 @@ def test_renames_on_either_side_keep_the_mentions(linked: Run) -> None:
     assert notes(vault) == before
     ship = "https://www.notion.so/" + ids["Ship"].replace("-", "")
     first = _rich(_blocks(run, ids["Alpha"])[0])
-    assert [i["text"]["link"]["url"] for i in first
-            if i["type"] == "text" and i["text"]["link"]] == [ship, ship + "#Steps"]
+    assert [
+        i["text"]["link"]["url"] for i in first if i["type"] == "text" and i["text"]["link"]
+    ] == [ship, ship + "#Steps"]
     reset_counts(run.server)
     again = run.sync()
     assert again["remote"]["updated"] == again["vault"]["updated"] == 0, again
@@ -228,8 +252,9 @@ def test_a_link_to_a_note_created_later_costs_a_listing_a_block_update_and_a_rea
     vault = run.root / "vault"
     _set_body(vault / "Projects" / "Beta.md", "Beta links [[Review]].\n\nAnd [[Review|it]].\n")
     (vault / "Tasks" / "Review.md").write_text(
-        (vault / "Tasks" / "Ship.md").read_text(encoding="utf-8").replace(
-            "Ship it.\n", "Review it, for [[Beta]].\n"),
+        (vault / "Tasks" / "Ship.md")
+        .read_text(encoding="utf-8")
+        .replace("Ship it.\n", "Review it, for [[Beta]].\n"),
         encoding="utf-8",
     )
     reset_counts(run.server)
@@ -281,8 +306,6 @@ def test_a_run_ended_before_the_second_pass_is_finished_by_the_next(
     assert writes(request_counts(run.server)) == {}
 
 
-
-
 def test_notes_linked_to_are_created_first_so_no_second_pass_is_needed(run: Run) -> None:
     """A chain of new task notes, each linking in its body to the next: whatever order
     the file system lists them in, the engine creates each after the one it links to
@@ -292,9 +315,11 @@ def test_notes_linked_to_are_created_first_so_no_second_pass_is_needed(run: Run)
     chain = [f"Step {n}" for n in range(6)]
     for here, there in pairwise(chain):
         (vault / "Tasks" / f"{here}.md").write_text(
-            f"---\nfileClass: task\n---\nThen [[{there}]].\n", encoding="utf-8")
+            f"---\nfileClass: task\n---\nThen [[{there}]].\n", encoding="utf-8"
+        )
     (vault / "Tasks" / f"{chain[-1]}.md").write_text(
-        "---\nfileClass: task\n---\nThe end.\n", encoding="utf-8")
+        "---\nfileClass: task\n---\nThe end.\n", encoding="utf-8"
+    )
     before = notes(vault)
     reset_counts(run.server)
     report = run.sync()

@@ -43,19 +43,23 @@ def make_project(root: Path, server: NotionFakeServer) -> Path:
 def live_titles(server: NotionFakeServer) -> Counter[str]:
     store = server.store
     return Counter(
-        store.page_title(p) for p in store.pages.values()
+        store.page_title(p)
+        for p in store.pages.values()
         if not p.get("in_trash") and p["id"] != server.root_page_id
     )
 
 
 def migrate(root: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, Any]:
-    code = main(["migrate", "--to", "notion", "--json", *extra,
-                 "--config", str(root / "syncbridge.toml")])
+    code = main(
+        ["migrate", "--to", "notion", "--json", *extra, "--config", str(root / "syncbridge.toml")]
+    )
     return code, json.loads(capsys.readouterr()[0])
 
 
 def test_migrate_into_notion_once_within_the_request_budget(
-    tmp_path: Path, notion_server: NotionFakeServer, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    notion_server: NotionFakeServer,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv(TOKEN_ENV, notion_server.token)
@@ -106,9 +110,22 @@ def run_cli(root: Path, server: NotionFakeServer, kill_at: str | None) -> Any:
     if kill_at:
         env["SYNCBRIDGE_TEST_KILL_AT"] = kill_at
     return subprocess.run(
-        [sys.executable, "-m", "syncbridge", "migrate", "--to", "notion", "--json",
-         "--config", str(root / "syncbridge.toml")],
-        env=env, capture_output=True, text=True, timeout=120, check=False,
+        [
+            sys.executable,
+            "-m",
+            "syncbridge",
+            "migrate",
+            "--to",
+            "notion",
+            "--json",
+            "--config",
+            str(root / "syncbridge.toml"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -129,14 +146,18 @@ def test_sigkilled_migration_into_notion_resumes_without_a_duplicate_page(
 
 
 def test_dry_run_finds_the_values_notion_would_refuse_before_anything_is_sent(
-    tmp_path: Path, notion_server: NotionFakeServer, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    notion_server: NotionFakeServer,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv(TOKEN_ENV, notion_server.token)
     root = make_project(tmp_path, notion_server)
     huge = root / "vault" / "Psyche" / "Emotions" / "Huge.md"
-    huge.write_text("---\nfileClass: emotion\nnotes: " + json.dumps("x" * 250_000)
-                    + "\n---\nbody\n", encoding="utf-8")
+    huge.write_text(
+        "---\nfileClass: emotion\nnotes: " + json.dumps("x" * 250_000) + "\n---\nbody\n",
+        encoding="utf-8",
+    )
     reset_counts(notion_server)
     code, dry = migrate(root, capsys, "--dry-run")
     assert code == ExitCode.PROBLEMS
@@ -144,7 +165,8 @@ def test_dry_run_finds_the_values_notion_would_refuse_before_anything_is_sent(
     item = dry["not_transferred"][0]
     assert item["class"] == "emotion" and "200,000 characters" in item["reason"]
     assert dry["created"] == NOTES and dry["problems_per_class"]["emotion"] == {
-        "not_transferred": 1}
+        "not_transferred": 1
+    }
     assert not writes(request_counts(notion_server)) and not live_titles(notion_server)
     # the run agrees with the dry run: the same note is not sent, the others are
     code, data = migrate(root, capsys)

@@ -70,7 +70,9 @@ def entries(folder: Path) -> dict[str, tuple[dict[str, Any], str, str, frozenset
     for ref in adapter.list():
         record = adapter.read(ref.id)
         cls = vault.schema.classes.get(record.class_name)
-        computed = frozenset(k for k, f in cls.fields.items() if f.read_only) if cls else frozenset()
+        computed = (
+            frozenset(k for k, f in cls.fields.items() if f.read_only) if cls else frozenset()
+        )
         out[ref.id] = (dict(record.fields), record.body, record.class_name, computed)
     return out
 
@@ -120,8 +122,13 @@ def compare(original: Path, copy: Path, sent_problems: set[str]) -> dict[str, An
                 fields_exceptions.append({"id": path, "field": "*", "cause": cause})
                 continue
             extra.remove(there)
-            renamed.append({"id": path, "cause": f"named {there}: its name holds characters "
-                            "no portable file name can (the report warns)"})
+            renamed.append(
+                {
+                    "id": path,
+                    "cause": f"named {there}: its name holds characters "
+                    "no portable file name can (the report warns)",
+                }
+            )
         compared += 1
         _, back_body, back_cls, _ = got[there]
         back = typed_as_in(vault_a, vault_b, there, cls)
@@ -134,26 +141,43 @@ def compare(original: Path, copy: Path, sent_problems: set[str]) -> dict[str, An
             if key in computed:
                 cause = "computed by Metadata Menu (vault → target only)"
             elif fields.get(key, "<absent>") == own.get(key, "<absent>"):
-                cause = (f"same value, written as {entry_raw(vault_b, there, key)!r}: the copy "
-                         "types the field by its own notes (the original's types.json or "
-                         "date format is not on the target)")
+                cause = (
+                    f"same value, written as {entry_raw(vault_b, there, key)!r}: the copy "
+                    "types the field by its own notes (the original's types.json or "
+                    "date format is not on the target)"
+                )
             else:
-                cause = (f"{fields.get(key, '<absent>')!r} came back as "
-                         f"{back.get(key, '<absent>')!r}")
+                cause = (
+                    f"{fields.get(key, '<absent>')!r} came back as {back.get(key, '<absent>')!r}"
+                )
             fields_exceptions.append({"id": path, "field": key, "cause": cause})
         if back_cls != cls:
-            fields_exceptions.append({"id": path, "field": "(class)",
-                                      "cause": f"{cls} came back as {back_cls}"})
+            fields_exceptions.append(
+                {"id": path, "field": "(class)", "cause": f"{cls} came back as {back_cls}"}
+            )
         if back_body != body:
             a, b = body.splitlines(True), back_body.splitlines(True)
-            line = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y),
-                        min(len(a), len(b)))
-            body_diffs.append({"id": path, "cause": f"line {line + 1}: "
-                               f"{(a[line] if line < len(a) else '<end>')!r} came back as "
-                               f"{(b[line] if line < len(b) else '<end>')!r}"})
-    return {"notes": len(want), "compared": compared, "fields_exceptions": fields_exceptions,
-            "body_identical": compared - len(body_diffs), "body_diffs": body_diffs,
-            "renamed": renamed, "extra_notes": extra}
+            line = next(
+                (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y),
+                min(len(a), len(b)),
+            )
+            body_diffs.append(
+                {
+                    "id": path,
+                    "cause": f"line {line + 1}: "
+                    f"{(a[line] if line < len(a) else '<end>')!r} came back as "
+                    f"{(b[line] if line < len(b) else '<end>')!r}",
+                }
+            )
+    return {
+        "notes": len(want),
+        "compared": compared,
+        "fields_exceptions": fields_exceptions,
+        "body_identical": compared - len(body_diffs),
+        "body_diffs": body_diffs,
+        "renamed": renamed,
+        "extra_notes": extra,
+    }
 
 
 def record_figures(kind: str, data: dict[str, Any]) -> None:
@@ -162,8 +186,9 @@ def record_figures(kind: str, data: dict[str, Any]) -> None:
             fh.write(json.dumps({"kind": kind, **data}, ensure_ascii=False) + "\n")
 
 
-def roundtrip(vault: str, tmp_path: Path, server: NotionFakeServer,
-              capsys: pytest.CaptureFixture[str]) -> None:
+def roundtrip(
+    vault: str, tmp_path: Path, server: NotionFakeServer, capsys: pytest.CaptureFixture[str]
+) -> None:
     root = make_project(tmp_path, vault, server)
     code, sent = cli(root, capsys, "--to", "notion")
     not_sent = {n["id"] for n in sent["not_transferred"]}
@@ -173,13 +198,21 @@ def roundtrip(vault: str, tmp_path: Path, server: NotionFakeServer,
     code, back = cli(root, capsys, "--from", "notion", "--into", str(into))
     assert code == ExitCode.OK, back
     figures = compare(root / "vault", into, not_sent)
-    figures.update(vault=vault, sent=sent["created"], not_sent=sorted(not_sent),
-                   back=back["created"], fileclasses=back["fileclasses"])
+    figures.update(
+        vault=vault,
+        sent=sent["created"],
+        not_sent=sorted(not_sent),
+        back=back["created"],
+        fileclasses=back["fileclasses"],
+    )
     record_figures("roundtrip", figures)
     # every field value equal, but for the exceptions each with its reason: computed
     # fields (Metadata Menu recomputes them) and notes the report named as not sent
-    unexplained = [e for e in figures["fields_exceptions"]
-                   if not e["cause"].startswith(("computed by", "not sent", "same value"))]
+    unexplained = [
+        e
+        for e in figures["fields_exceptions"]
+        if not e["cause"].startswith(("computed by", "not sent", "same value"))
+    ]
     assert not unexplained, unexplained[:10]
     assert not figures["extra_notes"]
     assert figures["body_identical"] >= 0.99 * figures["compared"], figures["body_diffs"][:10]
@@ -187,7 +220,9 @@ def roundtrip(vault: str, tmp_path: Path, server: NotionFakeServer,
 
 @needs_corpus
 def test_a_corpus_vault_there_and_back(
-    tmp_path: Path, notion_server: NotionFakeServer, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    notion_server: NotionFakeServer,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv(TOKEN_ENV, notion_server.token)
@@ -198,8 +233,11 @@ def test_a_corpus_vault_there_and_back(
 @needs_corpus
 @pytest.mark.parametrize("vault", [v for v in VAULTS if v != CI_VAULT])
 def test_every_corpus_vault_there_and_back(
-    vault: str, tmp_path: Path, notion_server: NotionFakeServer,
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    vault: str,
+    tmp_path: Path,
+    notion_server: NotionFakeServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv(TOKEN_ENV, notion_server.token)
     roundtrip(vault, tmp_path, notion_server, capsys)
@@ -215,20 +253,26 @@ def notion_state(server: NotionFakeServer) -> list[Any]:
     store = server.store
     names = {pid: store.page_title(p) for pid, p in store.pages.items()}
     compact_names = {pid.replace("-", ""): name for pid, name in names.items()}
-    db_title = {sid: json.dumps(store.databases[s["database_id"]]["title"], sort_keys=True)
-                for sid, s in store.data_sources.items() if "database_id" in s}
+    db_title = {
+        sid: json.dumps(store.databases[s["database_id"]]["title"], sort_keys=True)
+        for sid, s in store.data_sources.items()
+        if "database_id" in s
+    }
 
     def clean(value: Any) -> Any:
         if isinstance(value, dict):
-            return {k: clean(v) for k, v in sorted(value.items())
-                    if k not in ("id", "created", "edited", "parent")}
+            return {
+                k: clean(v)
+                for k, v in sorted(value.items())
+                if k not in ("id", "created", "edited", "parent")
+            }
         if isinstance(value, list):
             return [clean(v) for v in value]
         if isinstance(value, str) and value in names:
             return "page:" + names[value]
         if isinstance(value, str) and value.startswith("https://www.notion.so/"):
             # a page mention's href, a link to a page (wikilinks): the page by its title
-            compact = value[len("https://www.notion.so/"):][:32]
+            compact = value[len("https://www.notion.so/") :][:32]
             return value.replace(compact, "page:" + compact_names.get(compact, compact), 1)
         return value
 
@@ -246,10 +290,18 @@ def notion_state(server: NotionFakeServer) -> list[Any]:
             continue
         source = (page["parent"] or {}).get("data_source_id", "")
         schema = store.schema_of(page)
-        props = {schema[k]["name"]: clean(v) for k, v in page["properties"].items()
-                 if k in schema and schema[k]["name"] != "syncbridge id"}
-        pages.append(json.dumps([db_title.get(source, ""), names[pid], props, blocks(pid)],
-                                sort_keys=True, ensure_ascii=False))
+        props = {
+            schema[k]["name"]: clean(v)
+            for k, v in page["properties"].items()
+            if k in schema and schema[k]["name"] != "syncbridge id"
+        }
+        pages.append(
+            json.dumps(
+                [db_title.get(source, ""), names[pid], props, blocks(pid)],
+                sort_keys=True,
+                ensure_ascii=False,
+            )
+        )
     return sorted(pages)
 
 
@@ -257,14 +309,27 @@ def start(root: Path, server: NotionFakeServer) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if k != "SYNCBRIDGE_TEST_KILL_AT"}
     env[TOKEN_ENV] = server.token
     return subprocess.Popen(
-        [sys.executable, "-m", "syncbridge", "migrate", "--to", "notion", "--json",
-         "--config", str(root / "syncbridge.toml")],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "syncbridge",
+            "migrate",
+            "--to",
+            "notion",
+            "--json",
+            "--config",
+            str(root / "syncbridge.toml"),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
-def killed_and_resumed(root: Path, server: NotionFakeServer, kills: int, seed: int,
-                       startup_s: float, work_s: float) -> tuple[int, Any]:
+def killed_and_resumed(
+    root: Path, server: NotionFakeServer, kills: int, seed: int, startup_s: float, work_s: float
+) -> tuple[int, Any]:
     """Run the migration ``kills`` times, each SIGKILLed at a random moment of its work
     (after ``startup_s``, within twice its share of ``work_s``, so the kills spread over
     the whole migration), then to the end; (kills that hit a running process, the last
@@ -282,8 +347,9 @@ def killed_and_resumed(root: Path, server: NotionFakeServer, kills: int, seed: i
         proc = start(root, server)
         out, err = proc.communicate(timeout=600)
         report = json.loads(out)
-        if proc.returncode == 0 or not any("may still land" in n["reason"]
-                                           for n in report["not_transferred"]):
+        if proc.returncode == 0 or not any(
+            "may still land" in n["reason"] for n in report["not_transferred"]
+        ):
             break
         time.sleep(GRACE_S)
     assert proc.returncode in (0, 1), err
@@ -296,9 +362,12 @@ def kill_run(kills: int, seed: int, tmp_path: Path, capsys: pytest.CaptureFixtur
         settings = f"create_grace_s = {GRACE_S}\ntimeout_s = {GRACE_S}\n"
         clean = make_project(tmp_path / "clean", KILL_VAULT, clean_server, settings)
         for path in (clean / "syncbridge.toml",):
-            path.write_text(path.read_text("utf-8").replace(
-                "requests_per_s = 1000.0\nburst = 100", "requests_per_s = 30.0\nburst = 5"),
-                encoding="utf-8")
+            path.write_text(
+                path.read_text("utf-8").replace(
+                    "requests_per_s = 1000.0\nburst = 100", "requests_per_s = 30.0\nburst = 5"
+                ),
+                encoding="utf-8",
+            )
         began = time.monotonic()
         proc = start(clean, clean_server)
         out, err = proc.communicate(timeout=600)
@@ -309,24 +378,39 @@ def kill_run(kills: int, seed: int, tmp_path: Path, capsys: pytest.CaptureFixtur
         start(clean, clean_server).communicate(timeout=600)  # nothing to do: start-up
         noop_s = time.monotonic() - began
         root = make_project(tmp_path / "killed", KILL_VAULT, server, settings)
-        (root / "syncbridge.toml").write_text((clean / "syncbridge.toml").read_text(
-            "utf-8").replace(clean_server.url, server.url).replace(
-            clean_server.root_page_id, server.root_page_id), encoding="utf-8")
-        hit, report = killed_and_resumed(root, server, kills, seed, 0.8 * noop_s,
-                                         max(clean_s - noop_s, 1.0))
+        (root / "syncbridge.toml").write_text(
+            (clean / "syncbridge.toml")
+            .read_text("utf-8")
+            .replace(clean_server.url, server.url)
+            .replace(clean_server.root_page_id, server.root_page_id),
+            encoding="utf-8",
+        )
+        hit, report = killed_and_resumed(
+            root, server, kills, seed, 0.8 * noop_s, max(clean_s - noop_s, 1.0)
+        )
         got = notion_state(server)
         titles = [json.loads(p)[1] for p in got]
-        record_figures("kills", {"vault": KILL_VAULT, "kills": kills, "hit": hit,
-                                 "clean_s": round(clean_s, 1), "noop_s": round(noop_s, 1),
-                                 "pages": len(got), "equal": got == expected,
-                                 "duplicates": len(titles) - len(set(titles))})
+        record_figures(
+            "kills",
+            {
+                "vault": KILL_VAULT,
+                "kills": kills,
+                "hit": hit,
+                "clean_s": round(clean_s, 1),
+                "noop_s": round(noop_s, 1),
+                "pages": len(got),
+                "equal": got == expected,
+                "duplicates": len(titles) - len(set(titles)),
+            },
+        )
         assert hit >= kills // 2  # most kills landed inside a run
         assert len(got) == len(expected)  # no duplicate page, none missing
         assert got == expected  # the same pages, properties and blocks
         # what could not be sent is what an uninterrupted run could not send either
         clean_report = json.loads(out)
         assert sorted(n["id"] for n in report["not_transferred"]) == sorted(
-            n["id"] for n in clean_report["not_transferred"])
+            n["id"] for n in clean_report["not_transferred"]
+        )
 
 
 @needs_corpus

@@ -55,8 +55,9 @@ def computed(folder: Path) -> dict[str, set[str]]:
     """Class → its computed fields (Metadata Menu Lookup, Formula): vault → target only,
     so the Notion adapter does not read them back; Metadata Menu computes them again."""
     schema = Vault.open(folder).schema
-    return {c.name: {k for k, f in c.fields.items() if f.read_only}
-            for c in schema.classes.values()}
+    return {
+        c.name: {k for k, f in c.fields.items() if f.read_only} for c in schema.classes.values()
+    }
 
 
 def same_entries(original: Path, copy: Path) -> None:
@@ -73,7 +74,9 @@ def same_entries(original: Path, copy: Path) -> None:
 
 
 def test_there_and_back_through_notion_with_the_same_config(
-    tmp_path: Path, notion_server: NotionFakeServer, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    notion_server: NotionFakeServer,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv(TOKEN_ENV, notion_server.token)
@@ -91,14 +94,20 @@ def test_there_and_back_through_notion_with_the_same_config(
     assert not writes(request_counts(notion_server))  # Notion is only read
     same_entries(root / "vault", into)
     assert {p.name for p in (into / "Classes").iterdir()} == {
-        "attachment_theory.md", "emotion.md", "healing_pathway.md", "wound.md"}
+        "attachment_theory.md",
+        "emotion.md",
+        "healing_pathway.md",
+        "wound.md",
+    }
     # a rerun creates nothing
     code, again = cli(root, capsys, "--from", "notion", "--into", str(into))
     assert code == ExitCode.OK and again["created"] == 0 and again["already"] == NOTES
 
 
 def test_without_the_adapter_cache_bodies_come_from_the_converter(
-    tmp_path: Path, notion_server: NotionFakeServer, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    notion_server: NotionFakeServer,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Another machine: no cache of the bodies sent. Every note still arrives, with every
@@ -129,21 +138,42 @@ def run_cli(root: Path, server: NotionFakeServer, into: Path, kill_at: str | Non
     if kill_at:
         env["SYNCBRIDGE_TEST_KILL_AT"] = kill_at
     return subprocess.run(
-        [sys.executable, "-m", "syncbridge", "migrate", "--from", "notion", "--into",
-         str(into), "--json", "--config", str(root / "syncbridge.toml")],
-        env=env, capture_output=True, text=True, timeout=120, check=False,
+        [
+            sys.executable,
+            "-m",
+            "syncbridge",
+            "migrate",
+            "--from",
+            "notion",
+            "--into",
+            str(into),
+            "--json",
+            "--config",
+            str(root / "syncbridge.toml"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
 def digest(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and ".syncbridge" not in p.parts}
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".syncbridge" not in p.parts
+    }
 
 
 @pytest.mark.parametrize("kill_at", ["write:2:after", "write:15:before"])
 def test_sigkilled_migration_from_notion_resumes_without_a_duplicate_note(
-    tmp_path: Path, notion_server: NotionFakeServer, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str], kill_at: str,
+    tmp_path: Path,
+    notion_server: NotionFakeServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    kill_at: str,
 ) -> None:
     monkeypatch.setenv(TOKEN_ENV, notion_server.token)
     root = make_project(tmp_path, notion_server)
@@ -161,7 +191,9 @@ def test_sigkilled_migration_from_notion_resumes_without_a_duplicate_note(
 
 
 def test_a_field_null_in_every_note_comes_back_null(
-    tmp_path: Path, notion_server: NotionFakeServer, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    notion_server: NotionFakeServer,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """A field no note gives a value has no Notion property; it still comes back, null
@@ -173,7 +205,8 @@ def test_a_field_null_in_every_note_comes_back_null(
     for name in ("A", "B"):
         (root / "vault" / f"{name}.md").write_text(
             f"---\nfileClass:\nreviewed:\ncreated: 2024-09-17, 14:35\n---\n{name}\n",
-            encoding="utf-8")
+            encoding="utf-8",
+        )
     assert cli(root, capsys, "--to", "notion")[0] == ExitCode.OK
     into = tmp_path / "copy"
     assert cli(root, capsys, "--from", "notion", "--into", str(into))[0] == ExitCode.OK
@@ -182,20 +215,22 @@ def test_a_field_null_in_every_note_comes_back_null(
 
 
 def test_a_name_no_portable_file_can_hold_comes_back_sanitized_in_its_folder(
-    tmp_path: Path, notion_server: NotionFakeServer, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    notion_server: NotionFakeServer,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv(TOKEN_ENV, notion_server.token)
     root = make_project(tmp_path, notion_server)
-    (root / "vault" / "Pathways" / "Why me?.md").write_text("---\nmood: low\n---\nasked\n",
-                                                           encoding="utf-8")
+    (root / "vault" / "Pathways" / "Why me?.md").write_text(
+        "---\nmood: low\n---\nasked\n", encoding="utf-8"
+    )
     assert cli(root, capsys, "--to", "notion")[0] == ExitCode.OK
     into = tmp_path / "copy"
     code, data = cli(root, capsys, "--from", "notion", "--into", str(into))
     assert code == ExitCode.OK, data
     assert (into / "Pathways" / "Why me.md").read_text("utf-8").endswith("---\nasked\n")
-    assert any(w["kind"] == "name" and w["id"] == "Pathways/Why me.md"
-               for w in data["warnings"])
+    assert any(w["kind"] == "name" and w["id"] == "Pathways/Why me.md" for w in data["warnings"])
 
 
 SCHEMA_PROJECT = """---
@@ -253,7 +288,9 @@ fields:
 
 
 def test_fileclasses_from_notion_take_its_declared_types_and_options(
-    tmp_path: Path, notion_server: NotionFakeServer, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    notion_server: NotionFakeServer,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """The fileClass notes ``migrate --from notion`` writes follow the databases' own
@@ -264,17 +301,20 @@ def test_fileclasses_from_notion_take_its_declared_types_and_options(
     vault = root / "vault"
     (vault / ".obsidian" / "plugins" / "metadata-menu").mkdir(parents=True)
     (vault / ".obsidian" / "plugins" / "metadata-menu" / "data.json").write_text(
-        json.dumps({"classFilesPath": "Classes/", "fileClassAlias": "fileClass"}))
+        json.dumps({"classFilesPath": "Classes/", "fileClassAlias": "fileClass"})
+    )
     (vault / "Classes").mkdir()
     (vault / "Classes" / "project.md").write_text(SCHEMA_PROJECT, encoding="utf-8")
     (vault / "Classes" / "task.md").write_text(SCHEMA_TASK, encoding="utf-8")
     (vault / "Alpha.md").write_text(
-        '---\nfileClass: project\nphase: plan\nlabels:\n  - red\ndue: 2026-01-05\n'
+        "---\nfileClass: project\nphase: plan\nlabels:\n  - red\ndue: 2026-01-05\n"
         'lead_task: "[[Write spec]]"\ntasks:\n  - "[[Write spec]]"\n  - "[[Ship]]"\n---\nA.\n',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     for title in ("Write spec", "Ship"):
         (vault / f"{title}.md").write_text(
-            f'---\nfileClass: task\nproject: "[[Alpha]]"\n---\n{title}.\n', encoding="utf-8")
+            f'---\nfileClass: task\nproject: "[[Alpha]]"\n---\n{title}.\n', encoding="utf-8"
+        )
     (root / "syncbridge.toml").write_text(
         '[vault]\npath = "vault"\ntimezone = "UTC"\n\n[sync]\nid_field = ""\n\n'
         '[[targets]]\nname = "notion"\nadapter = "notion"\n'
@@ -290,16 +330,22 @@ def test_fileclasses_from_notion_take_its_declared_types_and_options(
     classes = Vault.open(into).schema.classes
     project, task = classes["project"].fields, classes["task"].fields
     assert {k: f.type.value for k, f in project.items()} == {
-        "phase": "Select", "budget": "Number", "labels": "Multi", "due": "Date",
-        "lead_task": "File", "tasks": "MultiFile"}
+        "phase": "Select",
+        "budget": "Number",
+        "labels": "Multi",
+        "due": "Date",
+        "lead_task": "File",
+        "tasks": "MultiFile",
+    }
     assert project["phase"].choices == ("plan", "build", "done")  # build, done: unused
     assert project["labels"].choices == ("red", "green", "blue")
-    assert {k: f.type.value for k, f in task.items()} == {"estimate": "Number",
-                                                          "project": "File"}
+    assert {k: f.type.value for k, f in task.items()} == {"estimate": "Number", "project": "File"}
     assert project["tasks"].options["dvQueryString"] == (
-        'dv.pages().where(p => p["fileClass"] == "task")')
+        'dv.pages().where(p => p["fileClass"] == "task")'
+    )
     assert task["project"].options["dvQueryString"] == (
-        'dv.pages().where(p => p["fileClass"] == "project")')
+        'dv.pages().where(p => p["fileClass"] == "project")'
+    )
     # the notes are typed by them: values came back as they were sent
     back = entries(into)
     assert back["Alpha.md"][0]["phase"] == "plan"

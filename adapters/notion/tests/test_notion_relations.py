@@ -41,12 +41,11 @@ def test_links_become_relations_to_the_linked_class_both_ways(run: Run) -> None:
     # the link to a note that is not synced: intact in the vault, carried in the
     # fallback property, reported by name
     alpha = run.page("Alpha")
-    carried = "".join(t["plain_text"] for t in alpha["properties"]["syncbridge values"]
-                      ["rich_text"])
-    assert "[[Ghost]]" in carried
-    assert any("[[Ghost]]" in p and "Alpha" in p for p in run.remote.problems), (
-        run.remote.problems
+    carried = "".join(
+        t["plain_text"] for t in alpha["properties"]["syncbridge values"]["rich_text"]
     )
+    assert "[[Ghost]]" in carried
+    assert any("[[Ghost]]" in p and "Alpha" in p for p in run.remote.problems), run.remote.problems
     assert not any("Write spec" in p or "[[Alpha]]" in p for p in run.remote.problems)
     # the next run: nothing to do, no write at all
     reset_counts(run.server)
@@ -60,11 +59,19 @@ def test_a_link_to_a_note_created_in_the_same_run_is_filled_in(run: Run) -> None
     run.sync()
     alpha = run.root / "vault" / "Projects" / "Alpha.md"
     text = alpha.read_text(encoding="utf-8")
-    alpha.write_text(text.replace('  - "[[Ghost]]"\n', '  - "[[Ghost]]"\n  - "[[Review]]"\n'),
-                     encoding="utf-8")
+    alpha.write_text(
+        text.replace('  - "[[Ghost]]"\n', '  - "[[Ghost]]"\n  - "[[Review]]"\n'), encoding="utf-8"
+    )
     (run.root / "vault" / "Tasks" / "Review.md").write_text(
-        _note({"fileClass": "task", "project": "[[Alpha]]", "blocked_by": ["[[Ship]]"],
-               "estimate": 1}, "Review it.\n"),
+        _note(
+            {
+                "fileClass": "task",
+                "project": "[[Alpha]]",
+                "blocked_by": ["[[Ship]]"],
+                "estimate": 1,
+            },
+            "Review it.\n",
+        ),
         encoding="utf-8",
     )
     before = notes(run.root / "vault")
@@ -148,21 +155,27 @@ def test_a_run_ended_before_its_second_pass_is_finished_by_the_next(
     spec = run.root / "vault" / "Tasks" / "Write spec.md"
     text = spec.read_text(encoding="utf-8")
     assert "blocked_by:\n" in text
-    spec.write_text(text.replace("blocked_by:\n", 'blocked_by:\n  - "[[Ship]]"\n'),
-                    encoding="utf-8")
+    spec.write_text(
+        text.replace("blocked_by:\n", 'blocked_by:\n  - "[[Ship]]"\n'), encoding="utf-8"
+    )
     run.sync()
     assert run.remote.cache.links_pending()  # links to pages created after their note
 
     def filled() -> bool:
-        return (all(run.related(t, "project") == ["Alpha"] for t in ("Write spec", "Ship"))
-                and run.related("Alpha", "tasks") == ["Write spec", "Ship"]
-                and run.related("Write spec", "blocked_by") == ["Ship"]
-                and run.related("Ship", "blocked_by") == ["Write spec"])
+        return (
+            all(run.related(t, "project") == ["Alpha"] for t in ("Write spec", "Ship"))
+            and run.related("Alpha", "tasks") == ["Write spec", "Ship"]
+            and run.related("Write spec", "blocked_by") == ["Ship"]
+            and run.related("Ship", "blocked_by") == ["Write spec"]
+        )
 
     assert not filled()
     # meanwhile someone edits one waiting page in Notion
-    waiting = [pid for pid in run.remote.cache.links_pending()
-               if run.server.store.page_title(run.server.store.page(pid)) != "Alpha"]
+    waiting = [
+        pid
+        for pid in run.remote.cache.links_pending()
+        if run.server.store.page_title(run.server.store.page(pid)) != "Alpha"
+    ]
     edited = waiting[0]
     run.server.clock.advance(120)
     run.remote.api.update_page(edited, {"properties": {"estimate": {"number": 42}}})

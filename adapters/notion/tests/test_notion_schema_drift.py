@@ -21,8 +21,9 @@ def test_a_write_refused_for_a_retyped_property_names_it_and_its_class(run: Run)
     source = run.source_of("task")
     run.remote.api.update_data_source(source, {"properties": {"estimate": {"rich_text": {}}}})
     note = run.root / "vault" / "Tasks" / "Ship.md"
-    note.write_text(note.read_text(encoding="utf-8").replace("estimate: 5", "estimate: 6"),
-                    encoding="utf-8")
+    note.write_text(
+        note.read_text(encoding="utf-8").replace("estimate: 5", "estimate: 6"), encoding="utf-8"
+    )
     before = notes(run.root / "vault")
     applied = stats(run.server)["writes_applied"]
     with pytest.raises(SchemaDrift) as caught:

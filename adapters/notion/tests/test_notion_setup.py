@@ -88,15 +88,23 @@ def test_parent_page_not_shared_says_to_share_it(
     code, out = _run(["sync", "--config", str(config)], capsys)
     assert code == 2
     assert "404" in out and "Connections" in out and "add your integration" in out
-    assert [p for p in notion_server.store.pages.values() if p.get("parent", {}).get("type")
-            == "data_source_id"] == []
+    assert [
+        p
+        for p in notion_server.store.pages.values()
+        if p.get("parent", {}).get("type") == "data_source_id"
+    ] == []
 
 
 def _sync(root: Path, server: NotionFakeServer, monkeypatch: Any, state: StateStore) -> Any:
     vault = VaultAdapter(Vault.open(root / "vault"), timezone="Europe/Paris")
     with adapter_for(server, root, monkeypatch, timezone="Europe/Paris") as remote:
-        report = run_sync(vault, remote, state, SyncOptions(target="notion",
-                          timezone="Europe/Paris"), schema=vault.vault.schema)
+        report = run_sync(
+            vault,
+            remote,
+            state,
+            SyncOptions(target="notion", timezone="Europe/Paris"),
+            schema=vault.vault.schema,
+        )
     assert report.errors == [], report.errors
     return report
 
@@ -113,8 +121,11 @@ def test_deleted_property_stops_with_its_name_and_class(
         before = (tmp_path / "vault" / "Psyche" / "Wounds" / "Shame Wound.md").read_bytes()
         from syncbridge_notion.schema import SchemaDrift
 
-        with pytest.raises(SchemaDrift, match=r"class 'wound'.*'intensity' is gone .renamed or "
-                           r"deleted.; rename it back, or re-create it as a 'number' property"):
+        with pytest.raises(
+            SchemaDrift,
+            match=r"class 'wound'.*'intensity' is gone .renamed or "
+            r"deleted.; rename it back, or re-create it as a 'number' property",
+        ):
             _sync(tmp_path, notion_server, monkeypatch, state)
         after = (tmp_path / "vault" / "Psyche" / "Wounds" / "Shame Wound.md").read_bytes()
         assert after == before
@@ -134,8 +145,11 @@ def test_retyped_property_stops_with_its_name_class_and_what_to_do(
         before = notes(tmp_path / "vault")
         from syncbridge_notion.schema import SchemaDrift
 
-        with pytest.raises(SchemaDrift, match=r"class 'wound'.*property 'intensity' is now of "
-                           r"type 'rich_text'; change it back to 'number'"):
+        with pytest.raises(
+            SchemaDrift,
+            match=r"class 'wound'.*property 'intensity' is now of "
+            r"type 'rich_text'; change it back to 'number'",
+        ):
             _sync(tmp_path, notion_server, monkeypatch, state)
         assert notes(tmp_path / "vault") == before
 
@@ -154,8 +168,9 @@ def test_child_pages_and_foreign_blocks_survive_ten_rounds_of_edits(
         _ten_rounds(tmp_path, notion_server, monkeypatch, clock)
 
 
-def _ten_rounds(tmp_path: Path, notion_server: NotionFakeServer, monkeypatch: Any,
-                clock: Any) -> None:
+def _ten_rounds(
+    tmp_path: Path, notion_server: NotionFakeServer, monkeypatch: Any, clock: Any
+) -> None:
     shutil.copytree(EXAMPLE, tmp_path / "vault")
     note = tmp_path / "vault" / "Psyche" / "Wounds" / "Shame Wound.md"
     with StateStore.open(tmp_path / "state.db") as state:
@@ -163,15 +178,20 @@ def _ten_rounds(tmp_path: Path, notion_server: NotionFakeServer, monkeypatch: An
         clock.advance(60)  # the user works in Notion a minute after the sync
         with adapter_for(notion_server, tmp_path, monkeypatch) as remote:
             (page_id,) = [
-                r.id for r in remote.read_many(list(remote.list_ids()))
-                if r.title == "Shame Wound"
+                r.id for r in remote.read_many(list(remote.list_ids())) if r.title == "Shame Wound"
             ]
             assert page_id is not None
             child = remote.api.create_page(
-                {"parent": {"type": "page_id", "page_id": page_id},
-                 "properties": {"title": {"title": [{"text": {"content": "Sub page"}}]}},
-                 "children": [{"type": "paragraph", "paragraph": {"rich_text": [
-                     {"text": {"content": "Only in Notion."}}]}}]},
+                {
+                    "parent": {"type": "page_id", "page_id": page_id},
+                    "properties": {"title": {"title": [{"text": {"content": "Sub page"}}]}},
+                    "children": [
+                        {
+                            "type": "paragraph",
+                            "paragraph": {"rich_text": [{"text": {"content": "Only in Notion."}}]},
+                        }
+                    ],
+                },
                 "test",
             )
             remote.api.append_children(page_id, [{"type": "divider", "divider": {}}], None, "t")
@@ -183,9 +203,12 @@ def _ten_rounds(tmp_path: Path, notion_server: NotionFakeServer, monkeypatch: An
         assert text.split("\n---\n", 1)[1].startswith("---\n\n## ")  # appended at the start
         for round_ in range(10):
             text = note.read_text(encoding="utf-8")
-            note.write_text(text.replace("Start small", f"Start small ({round_})", 1)
-                            .replace(f"Start small ({round_ - 1})", "Start small", 1),
-                            encoding="utf-8")
+            note.write_text(
+                text.replace("Start small", f"Start small ({round_})", 1).replace(
+                    f"Start small ({round_ - 1})", "Start small", 1
+                ),
+                encoding="utf-8",
+            )
             if round_ == 5:  # the placeholder of the child page removed in the vault
                 text = note.read_text(encoding="utf-8")
                 cut = text.replace(f"\n\n%%notion:child_page:{child['id']} Sub page%%", "")
@@ -228,8 +251,9 @@ def test_a_body_edit_in_the_minute_of_our_last_read_is_still_pulled(
     with NotionFakeServer(clock=clock) as server, StateStore.open(tmp_path / "state.db") as state:
         _sync(tmp_path, server, monkeypatch, state)
         with adapter_for(server, tmp_path, monkeypatch) as remote:
-            (rec,) = [r for r in remote.read_many(list(remote.list_ids()))
-                      if r.title == "Shame Wound"]
+            (rec,) = [
+                r for r in remote.read_many(list(remote.list_ids())) if r.title == "Shame Wound"
+            ]
             assert rec.id is not None
             blocks = list(remote.api.children(rec.id))
             # our last look at the body, as if it happened in the minute of the edit below
@@ -239,10 +263,19 @@ def test_a_body_edit_in_the_minute_of_our_last_read_is_still_pulled(
         with adapter_for(server, tmp_path, monkeypatch) as remote:
             paragraph = blocks[-1]
             text = paragraph["paragraph"]["rich_text"][0]["plain_text"]
-            remote.api.update_block(paragraph["id"], {"paragraph": {"rich_text": [
-                {"text": {"content": text.replace("Start small", "Begin small")}}]}})
+            remote.api.update_block(
+                paragraph["id"],
+                {
+                    "paragraph": {
+                        "rich_text": [
+                            {"text": {"content": text.replace("Start small", "Begin small")}}
+                        ]
+                    }
+                },
+            )
             assert remote.api.page(rec.id)["last_edited_time"].startswith(
-                rec.modified.strftime("%Y-%m-%dT%H:%M") if rec.modified else "")
+                rec.modified.strftime("%Y-%m-%dT%H:%M") if rec.modified else ""
+            )
         report = _sync(tmp_path, server, monkeypatch, state)
         assert report.vault.updated == 1
         assert "Begin small" in note.read_text(encoding="utf-8")

@@ -227,7 +227,9 @@ def test_select_with_a_comma_is_not_sent_but_carried() -> None:
 def test_naive_datetime_goes_out_with_the_configured_zone_and_comes_back_naive() -> None:
     ctx = PropertyContext(timezone="Europe/Paris")
     enc = encode("date", "2025-07-05T16:56", ctx)
-    assert enc.request == {"date": {"start": "2025-07-05T16:56:00.000", "time_zone": "Europe/Paris"}}
+    assert enc.request == {
+        "date": {"start": "2025-07-05T16:56:00.000", "time_zone": "Europe/Paris"}
+    }
     # real Notion answers with an offset and no zone
     answer = {"type": "date", "date": {"start": "2025-07-05T16:56:00.000+02:00", "time_zone": None}}
     assert decode("date", answer, ctx) == "2025-07-05T16:56"
@@ -296,8 +298,11 @@ def _page(*specs: tuple[str, str]) -> list[bodies.PageBlock]:
     for i, (kind, text) in enumerate(specs):
         block_id = f"00000000-0000-0000-0000-{i:012d}"
         if kind == "paragraph":
-            block = {"id": block_id, "type": kind,
-                     kind: {"rich_text": [{"type": "text", "text": {"content": text}}]}}
+            block = {
+                "id": block_id,
+                "type": kind,
+                kind: {"rich_text": [{"type": "text", "text": {"content": text}}]},
+            }
         else:
             block = {"id": block_id, "type": kind, kind: {"title": text}}
         out.append(block)
@@ -343,21 +348,31 @@ def test_unchanged_blocks_come_back_as_written_and_one_edit_changes_its_lines() 
     assert prior is not None
     items = bodies.body_to_items(text)
     written = bodies.page_blocks(
-        [{"id": f"00000000-0000-0000-0000-{k:012d}", **(i.block or {})} for k, i in
-         enumerate(items)]
+        [
+            {"id": f"00000000-0000-0000-0000-{k:012d}", **(i.block or {})}
+            for k, i in enumerate(items)
+        ]
     )
     assert bodies.body_from_blocks(written, prior) == text
     changed = [dict(b.block) for b in written]
-    changed[2] = {**changed[2], "bulleted_list_item": {
-        "rich_text": [{"type": "text", "text": {"content": "TWO"}}]}}
+    changed[2] = {
+        **changed[2],
+        "bulleted_list_item": {"rich_text": [{"type": "text", "text": {"content": "TWO"}}]},
+    }
     again = bodies.body_from_blocks(bodies.page_blocks(changed), prior)
     # the changed item is written in the note's own style: "*" bullets, like its neighbour
     assert again == "#  Title  \n\n* one\n* TWO\n\n\nSome __bold__ text.\n\n"
 
 
 def test_a_paragraph_holding_a_foreign_block_is_not_owned() -> None:
-    block = {"id": "x", "type": "paragraph", "paragraph": {
-        "rich_text": [], "children": [{"id": "y", "type": "child_database", "child_database": {}}]}}
+    block = {
+        "id": "x",
+        "type": "paragraph",
+        "paragraph": {
+            "rich_text": [],
+            "children": [{"id": "y", "type": "child_database", "child_database": {}}],
+        },
+    }
     assert not bodies.owned(block)
 
 

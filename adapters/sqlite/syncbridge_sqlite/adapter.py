@@ -305,8 +305,11 @@ class SQLiteAdapter(Adapter):
         conn = self._conn
         conn.execute("BEGIN")
         self._refresh_layout()
-        if (self._layout.damaged and self._schema_version != self._unmendable
-                and not self.in_dry_run):  # a dry run reads the layout as it is
+        if (
+            self._layout.damaged
+            and self._schema_version != self._unmendable
+            and not self.in_dry_run
+        ):  # a dry run reads the layout as it is
             conn.execute("COMMIT")
             self._mend_alone()
             conn.execute("BEGIN")
@@ -432,8 +435,7 @@ class SQLiteAdapter(Adapter):
         with self._reading():
             if self._connection is None:
                 return None
-            return read_generation(self._conn, self._layout.prefix + "_sync_generations",
-                                   state_id)
+            return read_generation(self._conn, self._layout.prefix + "_sync_generations", state_id)
 
     def set_generation(self, state_id: str, generation: int) -> bool:
         """Record ``generation`` for ``state_id`` in its own transaction."""
@@ -554,8 +556,9 @@ class SQLiteAdapter(Adapter):
             return []
         with self._reading():
             if self._layout.damaged:
-                return [f"{self.path}: the layout would be repaired: "
-                        f"{self._layout.damage_summary()}"]
+                return [
+                    f"{self.path}: the layout would be repaired: {self._layout.damage_summary()}"
+                ]
         return []
 
     def unreadable(self) -> dict[str, str]:

@@ -410,8 +410,10 @@ def test_change_token_moves_for_other_writers_only_and_follows_a_replaced_file(
     ref = adapter.create(Record(class_name="note", fields={}, body="a", title="A"))
     token = adapter.change_token()
     assert token not in (None, "absent")
-    adapter.update(Record(class_name="note", fields={}, body="b", title="A", id=ref.id),
-                   expected_version=ref.version)
+    adapter.update(
+        Record(class_name="note", fields={}, body="b", title="A", id=ref.id),
+        expected_version=ref.version,
+    )
     assert adapter.change_token() == token  # our own write
     with sqlite3.connect(db) as conn:
         conn.execute("UPDATE note SET body = 'c'")

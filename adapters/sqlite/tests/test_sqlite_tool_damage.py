@@ -446,5 +446,7 @@ def test_a_dry_run_against_a_database_of_ones_own_adds_nothing_to_it(
         assert db.read_bytes() == before, args
         assert [n for (n,) in query(db, "SELECT name FROM sqlite_master")] == ["mine"]
     assert counts(sync(capsys, project))[:4] == [0, 0, 0, 0]
-    assert {"_meta", "_trash", "mine"} <= {n for (n,) in query(db, "SELECT name FROM sqlite_master")}
+    assert {"_meta", "_trash", "mine"} <= {
+        n for (n,) in query(db, "SELECT name FROM sqlite_master")
+    }
     assert query(db, "SELECT a FROM mine") == [("kept",)]

@@ -199,7 +199,8 @@ def update_data_source(store: NotionStore, request: ApiRequest) -> JSON:
     if "schema" in changes:
         schema = changes["schema"]
         retyped = [
-            pid for pid, prop in schema.items()
+            pid
+            for pid, prop in schema.items()
             if pid in before and before[pid]["type"] != prop["type"]
         ]
         for page in store.pages.values():

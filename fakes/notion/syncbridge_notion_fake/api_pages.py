@@ -173,7 +173,8 @@ def move_page(store: NotionStore, request: ApiRequest) -> JSON:
             continue
         new = next(
             (
-                p for p in new_schema.values()
+                p
+                for p in new_schema.values()
                 if p["type"] == old["type"] and (p["name"] == old["name"] or p["type"] == "title")
             ),
             None,

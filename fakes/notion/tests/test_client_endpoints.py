@@ -121,22 +121,32 @@ def test_page_under_page_and_retrieve_with_filter_properties(
     assert list(limited["properties"]) == ["Name"]
 
 
-def test_retyped_properties_render_their_values_converted(
-    notion: Client, data_source: str
-) -> None:
+def test_retyped_properties_render_their_values_converted(notion: Client, data_source: str) -> None:
     """Retyping a property in Notion converts the values it holds (through their text);
     every page of the data source still renders (it used to drop the connection)."""
     page = notion.pages.create(
         parent={"data_source_id": data_source},
-        properties={"Name": {"title": text("p")}, "Score": {"number": 7},
-                    "Notes": {"rich_text": text("12")}, "Kind": {"select": {"name": "idea"}},
-                    "Tags": {"multi_select": [{"name": "a"}, {"name": "b"}]},
-                    "Done": {"checkbox": True}, "Due": {"date": {"start": "2025-01-02"}}},
+        properties={
+            "Name": {"title": text("p")},
+            "Score": {"number": 7},
+            "Notes": {"rich_text": text("12")},
+            "Kind": {"select": {"name": "idea"}},
+            "Tags": {"multi_select": [{"name": "a"}, {"name": "b"}]},
+            "Done": {"checkbox": True},
+            "Due": {"date": {"start": "2025-01-02"}},
+        },
     )
-    notion.data_sources.update(data_source, properties={
-        "Score": {"rich_text": {}}, "Notes": {"number": {}}, "Kind": {"multi_select": {}},
-        "Tags": {"rich_text": {}}, "Done": {"rich_text": {}}, "Due": {"rich_text": {}},
-    })
+    notion.data_sources.update(
+        data_source,
+        properties={
+            "Score": {"rich_text": {}},
+            "Notes": {"number": {}},
+            "Kind": {"multi_select": {}},
+            "Tags": {"rich_text": {}},
+            "Done": {"rich_text": {}},
+            "Due": {"rich_text": {}},
+        },
+    )
     props = notion.pages.retrieve(page["id"])["properties"]
     assert props["Score"]["rich_text"][0]["plain_text"] == "7"
     assert props["Notes"]["number"] == 12
@@ -145,8 +155,9 @@ def test_retyped_properties_render_their_values_converted(
     assert props["Done"]["rich_text"][0]["plain_text"] == "Yes"
     assert props["Due"]["rich_text"][0]["plain_text"] == "2025-01-02"
     # and back: text that is no number reads as empty
-    notion.data_sources.update(data_source, properties={"Tags": {"number": {}},
-                                                        "Score": {"number": {}}})
+    notion.data_sources.update(
+        data_source, properties={"Tags": {"number": {}}, "Score": {"number": {}}}
+    )
     props = notion.pages.retrieve(page["id"])["properties"]
     assert props["Tags"]["number"] is None and props["Score"]["number"] == 7
     assert notion.data_sources.query(data_source)["results"][0]["id"] == page["id"]
@@ -156,20 +167,30 @@ def test_page_move_into_another_data_source_keeps_its_id_blocks_and_matching_val
     notion: Client, notion_server: NotionFakeServer, data_source: str
 ) -> None:
     _, other = make_database(
-        notion, notion_server, {"Title": {"title": {}}, "Score": {"number": {}},
-                                "Kind": {"select": {"options": [{"name": "task"}]}},
-                                "Notes": {"number": {}}},
+        notion,
+        notion_server,
+        {
+            "Title": {"title": {}},
+            "Score": {"number": {}},
+            "Kind": {"select": {"options": [{"name": "task"}]}},
+            "Notes": {"number": {}},
+        },
         title="Other",
     )
     page = notion.pages.create(
         parent={"type": "data_source_id", "data_source_id": data_source},
-        properties={"Name": {"title": text("Moving")}, "Score": {"number": 4},
-                    "Kind": {"select": {"name": "task"}}, "Notes": {"rich_text": text("n")},
-                    "Done": {"checkbox": True}},
+        properties={
+            "Name": {"title": text("Moving")},
+            "Score": {"number": 4},
+            "Kind": {"select": {"name": "task"}},
+            "Notes": {"rich_text": text("n")},
+            "Done": {"checkbox": True},
+        },
         children=[paragraph("kept")],
     )
-    moved = notion.pages.move(page["id"], parent={"type": "data_source_id",
-                                                  "data_source_id": other})
+    moved = notion.pages.move(
+        page["id"], parent={"type": "data_source_id", "data_source_id": other}
+    )
     assert moved["id"] == page["id"] and moved["parent"]["data_source_id"] == other
     props = moved["properties"]
     assert props["Title"]["title"][0]["plain_text"] == "Moving"  # the title always

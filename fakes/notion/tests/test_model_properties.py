@@ -13,8 +13,9 @@ from syncbridge_notion_fake import NotionFakeServer
 
 # SYNCBRIDGE_PROPERTY_EXAMPLES=500 (with SYNCBRIDGE_HYPOTHESIS=explore) runs a longer search.
 EXAMPLES = int(os.environ.get("SYNCBRIDGE_PROPERTY_EXAMPLES", "25"))
-SETTINGS = settings(max_examples=EXAMPLES, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 # An append: where ("end", "start" or "after" the n-th existing block) and how many blocks.
 appends = st.lists(

@@ -187,8 +187,10 @@ def test_409_conflict_is_not_retried() -> None:
 def test_applied_counts_what_the_store_carried_out_not_every_request() -> None:
     """A request answered 503 is received but changes nothing; one dropped after its write
     was carried out. Tests count creates by ``applied``: retries' timing varies."""
-    faults = [FaultRule("status", status=503, method="POST", times=1),
-              FaultRule("drop_after", method="POST", times=1)]
+    faults = [
+        FaultRule("status", status=503, method="POST", times=1),
+        FaultRule("drop_after", method="POST", times=1),
+    ]
     with NotionFakeServer(faults=faults) as server:
         client = client_for(server, retry=FAST_RETRIES)
         parent = {"page_id": server.root_page_id}

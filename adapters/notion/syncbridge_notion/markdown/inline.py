@@ -277,8 +277,11 @@ def inline_to_rich_text(
         elif kind == "link_open":
             dest = _link_dest(raw, token)
             last = builder.items[-1] if builder.items else None
-            if last is not None and last["type"] == "text" and dest is not None and (
-                (last["text"].get("link") or {}).get("url") == dest
+            if (
+                last is not None
+                and last["type"] == "text"
+                and dest is not None
+                and ((last["text"].get("link") or {}).get("url") == dest)
             ):
                 dest = None  # right after a link to the same URL: Notion would merge them
             mention = _page_mention(tokens, index, dest) if builder.link is None else None

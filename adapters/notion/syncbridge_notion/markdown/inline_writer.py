@@ -105,9 +105,9 @@ def _item_segment(item: dict[str, Any]) -> Segment | None:
     if kind == "mention":
         mention = item.get("mention") or {}
         if mention.get("type", "page") == "page" and "page" in mention:
-            return Segment("mention", str(mention["page"].get("id", "")), marks, link=item.get(
-                "plain_text"
-            ))
+            return Segment(
+                "mention", str(mention["page"].get("id", "")), marks, link=item.get("plain_text")
+            )
         return Segment("text", str(item.get("plain_text", "")), marks, link=item.get("href"))
     text = item.get("text") or {}
     content = text.get("content", item.get("plain_text", ""))
@@ -130,8 +130,11 @@ def segments(items: list[dict[str, Any]]) -> list[Segment]:
             and seg.kind == last.kind == "text"
             and (seg.marks, seg.code, seg.link) == (last.marks, last.code, last.link)
         ):
-            held = last.held & seg.held if last.value.strip() == "" == seg.value.strip() else (
-                last.held | seg.held)
+            held = (
+                last.held & seg.held
+                if last.value.strip() == "" == seg.value.strip()
+                else (last.held | seg.held)
+            )
             out[-1] = Segment("text", last.value + seg.value, seg.marks, seg.code, seg.link, held)
         else:
             out.append(seg)
@@ -214,9 +217,15 @@ def _code_span(text: str) -> str:
     while size in runs:
         size += 1
     fence = "`" * size
-    if text.startswith("`") or text.endswith("`") or (
-        text.startswith(" ") and text.endswith(" ") and text.strip()
-        and (text.strip().startswith("`") or text.strip().endswith("`"))
+    if (
+        text.startswith("`")
+        or text.endswith("`")
+        or (
+            text.startswith(" ")
+            and text.endswith(" ")
+            and text.strip()
+            and (text.strip().startswith("`") or text.strip().endswith("`"))
+        )
     ):
         text = f" {text} "
     return fence + text + fence
@@ -275,8 +284,10 @@ def _wiki_inner(url: str, members: list[Segment], link_target: LinkTargetLookup)
     page, sub = page_link_of_url(url)
     plain = "".join(seg.value for seg in members if seg.kind == "text")
     target = _target(link_target, page, plain) if page is not None else None
-    if target is None or not _WIKI_TEXT_RE.fullmatch(plain) or (
-        sub is not None and not _WIKI_TEXT_RE.fullmatch(sub)
+    if (
+        target is None
+        or not _WIKI_TEXT_RE.fullmatch(plain)
+        or (sub is not None and not _WIKI_TEXT_RE.fullmatch(sub))
     ):
         return None
     if sub is None:

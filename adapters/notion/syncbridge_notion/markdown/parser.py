@@ -38,8 +38,19 @@ from mdit_py_plugins.dollarmath import dollarmath_plugin
 __all__ = ["parse_blocks", "parse_inline"]
 
 _LEAF_RULES = frozenset(
-    {"code", "math_block", "fence", "hr", "html_block", "heading", "lheading", "paragraph",
-     "table", "obsidian_comment", "list"}
+    {
+        "code",
+        "math_block",
+        "fence",
+        "hr",
+        "html_block",
+        "heading",
+        "lheading",
+        "paragraph",
+        "table",
+        "obsidian_comment",
+        "list",
+    }
 )
 _WIKILINK_RE = re.compile(r"!?\[\[([^\[\]\n]+?)\]\]")
 

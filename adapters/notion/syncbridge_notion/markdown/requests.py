@@ -90,7 +90,11 @@ class _Planner:
         self.batches: list[AppendBatch] = []
 
     def trim(
-        self, block: dict[str, Any], path: tuple[int, ...], depth: int, limit: int,
+        self,
+        block: dict[str, Any],
+        path: tuple[int, ...],
+        depth: int,
+        limit: int,
         later: list[tuple[tuple[int, ...], int, list[dict[str, Any]]]],
     ) -> dict[str, Any]:
         """A copy of ``block`` holding its subtree down to level ``limit``; what is left
@@ -109,7 +113,7 @@ class _Planner:
                     keep = keep[:index]
                     break
         if len(keep) < len(kids):
-            later.append((path, len(keep), kids[len(keep):]))
+            later.append((path, len(keep), kids[len(keep) :]))
         body = out[str(out["type"])]
         if keep:
             body["children"] = [

@@ -50,8 +50,9 @@ _CANONICAL_CALLOUT_RE = re.compile(r"\[!([a-z]+)\](?: (\S.*))?\Z", re.S)
 _HEADING_RE = re.compile(r"[ ]{0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*\Z", re.S)
 _TASK_RE = re.compile(r"\[([ xX])\](?: |\Z)")
 _FENCE_OPEN_RE = re.compile(r"[ ]{0,3}((`{3,}|~{3,}).*)")
-_INTERRUPTS = frozenset({"fence", "blockquote", "bullet_list", "ordered_list", "heading",
-                         "html_block"})
+_INTERRUPTS = frozenset(
+    {"fence", "blockquote", "bullet_list", "ordered_list", "heading", "html_block"}
+)
 """Blocks that can start on the line right after a paragraph's line."""
 _QUOTE_BLANK_RE = re.compile(r"[ \t]*(?:>[ \t]*)+")
 _LIST_TYPES = ("bulleted_list_item", "numbered_list_item", "to_do")
@@ -101,9 +102,9 @@ def _raw(token: Token) -> str:
     return str(meta.get("raw", token.content))
 
 
-def _block(kind: str, body: dict[str, Any], children: list[dict[str, Any]] | None = None) -> (
-    dict[str, Any]
-):
+def _block(
+    kind: str, body: dict[str, Any], children: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     if children:
         body["children"] = children
     return {"object": "block", "type": kind, kind: body}
@@ -117,12 +118,16 @@ def _merge(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if (
             last is not None
             and item["type"] == last["type"] == "text"
-            and "annotations" not in item and "annotations" not in last
-            and "link" not in item["text"] and "link" not in last["text"]
+            and "annotations" not in item
+            and "annotations" not in last
+            and "link" not in item["text"]
+            and "link" not in last["text"]
             and utf16_len(last["text"]["content"] + item["text"]["content"]) <= 2000
         ):
-            out[-1] = {"type": "text", "text": {"content": last["text"]["content"]
-                                                 + item["text"]["content"]}}
+            out[-1] = {
+                "type": "text",
+                "text": {"content": last["text"]["content"] + item["text"]["content"]},
+            }
         else:
             out.append(item)
     return out
@@ -224,8 +229,11 @@ class _Converter:
         alt = match.group("alt")
         return _block(
             "image",
-            {"type": "external", "external": {"url": match.group("url")},
-             "caption": plain_run(alt)},
+            {
+                "type": "external",
+                "external": {"url": match.group("url")},
+                "caption": plain_run(alt),
+            },
         )
 
     def heading(self, node: Node) -> list[dict[str, Any]]:
@@ -345,9 +353,12 @@ class _Converter:
                     return _block("quote", {"rich_text": items}, body)
         body = self.spaced(children, None, end)
         head = body[0] if body else None
-        if head is not None and head["type"] == "paragraph" and set(head["paragraph"]) == {
-            "rich_text"
-        } and head["paragraph"]["rich_text"]:
+        if (
+            head is not None
+            and head["type"] == "paragraph"
+            and set(head["paragraph"]) == {"rich_text"}
+            and head["paragraph"]["rich_text"]
+        ):
             # A paragraph first (one carried verbatim: HTML, a setext heading, `####`...)
             # is the quote's text, as Markdown writes a quote's text: a quote with no text
             # and a paragraph under it has no Markdown of its own.
@@ -435,8 +446,10 @@ class _Converter:
         for section in node.children:
             for row in section.children:
                 rows.append(
-                    [cell.children[0].open.content if cell.children else "" for cell in
-                     row.children]
+                    [
+                        cell.children[0].open.content if cell.children else ""
+                        for cell in row.children
+                    ]
                 )
         width = len(rows[0]) if rows else 0
         if width == 0:
@@ -445,8 +458,9 @@ class _Converter:
         for cells in rows:
             padded = (cells + [""] * width)[:width]
             rich_cells = [self.rich(c, line_start=False) or plain_run(c) for c in padded]
-            row_blocks.append({"object": "block", "type": "table_row",
-                               "table_row": {"cells": rich_cells}})
+            row_blocks.append(
+                {"object": "block", "type": "table_row", "table_row": {"cells": rich_cells}}
+            )
         body = {"table_width": width, "has_column_header": True, "has_row_header": False}
         return [_block("table", body, row_blocks)]
 

@@ -37,8 +37,9 @@ def _tight(previous: str | None, kind: str) -> bool:
     """Items of one Markdown list follow each other without a blank line."""
     family = {"bulleted_list_item": "-", "to_do": "-", "numbered_list_item": "1"}
     return previous in family and family.get(kind) == family[previous]
-_SAME_LINE = (*_LIST, "code", "quote", "callout", "toggle", "heading_1", "heading_2",
-              "heading_3")
+
+
+_SAME_LINE = (*_LIST, "code", "quote", "callout", "toggle", "heading_1", "heading_2", "heading_3")
 _THEMATIC_RE = re.compile(r"[ ]{0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*(?:\n|\Z)")
 """A line Markdown reads as a thematic break (a divider)."""
 _FENCE_RE = re.compile(r"(`{3,}|~{3,})([^\n]*)\Z")
@@ -87,8 +88,9 @@ def _typed_marker(items: list[dict[str, Any]] | None, text: str) -> re.Match[str
     content = (first.get("text") or {}) if first.get("type", "text") == "text" else {}
     plain = str(content.get("content", "")) if isinstance(content, dict) else ""
     styled = (isinstance(content, dict) and content.get("link")) or any(
-        (first.get("annotations") or {}).get(name) for name in
-        ("bold", "italic", "strikethrough", "underline", "code"))
+        (first.get("annotations") or {}).get(name)
+        for name in ("bold", "italic", "strikethrough", "underline", "code")
+    )
     if styled or not plain.startswith(match.group(0)):
         return None
     return match
@@ -312,10 +314,12 @@ class _Writer:
         for row in children:
             cells = list(_body(row).get("cells") or [])
             cells = (cells + [[]] * width)[:width]
-            rows.append([
-                self.rich(cell, at_line_start=False).replace("\n", " ").replace("|", "\\|")
-                for cell in cells
-            ])
+            rows.append(
+                [
+                    self.rich(cell, at_line_start=False).replace("\n", " ").replace("|", "\\|")
+                    for cell in cells
+                ]
+            )
         if not rows:
             rows = [[""] * width]
         padded = self.style.md.padded_tables
@@ -377,8 +381,13 @@ def comparable(block: dict[str, Any]) -> tuple[Any, ...]:
 
     children = tuple(comparable(child) for child in _children(block))
     if kind == "code":
-        return (kind, _plain(body.get("rich_text")), body.get("language"),
-                _plain(body.get("caption")), children)
+        return (
+            kind,
+            _plain(body.get("rich_text")),
+            body.get("language"),
+            _plain(body.get("caption")),
+            children,
+        )
     if kind == "equation":
         return (kind, body.get("expression"), children)
     if kind == "image":
@@ -493,8 +502,10 @@ def _first_misread(
     want = [comparable(b) for b in blocks]
     if got == want:
         return None
-    return next((i for i, (a, b) in enumerate(zip(got, want, strict=False)) if a != b),
-                min(len(got), len(want)))
+    return next(
+        (i for i, (a, b) in enumerate(zip(got, want, strict=False)) if a != b),
+        min(len(got), len(want)),
+    )
 
 
 def _reads_back(
@@ -504,8 +515,13 @@ def _reads_back(
 
 
 _ATTEMPTS = (
-    (0, False, False), (0, True, False), (0, False, True), (1, False, False),
-    (1, True, False), (1, False, True), (1, True, True),
+    (0, False, False),
+    (0, True, False),
+    (0, False, True),
+    (1, False, False),
+    (1, True, False),
+    (1, False, True),
+    (1, True, True),
 )
 
 
