@@ -11,8 +11,9 @@ of ``docs/benchmarks.md``.
     .venv/bin/python benchmarks/notion_sync.py --notes 200 --forward-links
 
 ``--forward-links``: each note also links to the note after it, which does not exist yet
-when the note is created, so every page gets its page mention in the second pass
-(``syncbridge_notion/mentions.py``); writes the ``notion-sync-forward`` section.
+when the note is created: with the links both ways, creating notes in link order cannot
+spare every page the second pass (``syncbridge_notion/mentions.py``), about every other
+one gets its page mention there; writes the ``notion-sync-forward`` section.
 """
 
 from __future__ import annotations
@@ -124,14 +125,16 @@ def main() -> int:
         "",
         "Each note is one `POST /v1/pages` (the page with its properties and blocks), plus one "
         "database, one schema update and one listing per class. Each note's wikilink to the "
-        "note before it is a page mention; the engine creates notes in the order the vault "
-        "lists them (the file system's, not by name), so a note created before the note it "
-        "links to has its link sent as text, and the second pass at the end of the batch "
-        "makes it a mention: one listing of the page's blocks, one `PATCH` of the paragraph, "
-        "one read of the page's new version (the `GET /v1/blocks/{id}/children`, "
-        "`PATCH /v1/blocks/{id}` and `GET /v1/pages/{id}` counts above, less the few of the "
-        "setup). The no-op re-sync lists each data source (100 pages per request) and reads "
-        "nothing else: unchanged pages come from the local cache.",
+        "note before it is a page mention; the engine creates new notes in link order "
+        "(`syncbridge/engine/order.py`: a note after the new notes it links to), so each "
+        "note's target exists when it is sent, and a link sent as text (a note created "
+        "before the note it links to) is left to links that go round in a cycle: the second "
+        "pass at the end of the batch makes such a link a mention, with one listing of the "
+        "page's blocks, one `PATCH` of the paragraph, one read of the page's new version "
+        "(the `GET /v1/blocks/{id}/children`, `PATCH /v1/blocks/{id}` and "
+        "`GET /v1/pages/{id}` counts above, less the few of the setup). The no-op re-sync "
+        "lists each data source (100 pages per request) and reads nothing else: unchanged "
+        "pages come from the local cache.",
     ]
     text = "\n".join(lines)
     print(text)
@@ -171,12 +174,14 @@ def _forward_report(
         f"Requests of the initial sync by endpoint: {endpoints}.",
         "",
         "A link to a note that exists when the linking note is created is sent as a page "
-        "mention; one to a note created after it (the engine creates notes in the order the "
-        "vault lists them, the file system's) is sent as text, and the second pass at the "
+        "mention; one to a note created after it is sent as text, and the second pass at the "
         "batch's end lists the page's blocks, updates the paragraph in place and reads the "
         "page's new version: three requests more per note whose body links to a note "
-        "created after it (here most notes: each links both ways). The no-op re-sync finds "
-        "nothing left to do.",
+        "created after it. The engine creates new notes in link order "
+        "(`syncbridge/engine/order.py`), but here each note links both ways, so one note of "
+        "each linked pair must come first and wait; the order chosen leaves about every "
+        "other note waiting (in the vault's listing order, the file system's, most would). "
+        "The no-op re-sync finds nothing left to do.",
     ]
     text = "\n".join(lines)
     print(text)

@@ -145,6 +145,11 @@ class Capabilities:
     accounts for it (``docs/sync.md``, "Atomic and check-then-write sides"): it never
     deletes on such a side without a trash, and on every side it never takes a record
     changed after its write for the agreed base.
+
+    ``creates_follow_links``: a link can only become a reference to a record that exists
+    (Notion: page mentions, relations), and one to a record created later costs a second
+    pass; the engine then sends new notes after the new notes they link to
+    (:mod:`syncbridge.engine.order`), reading them once more for their links.
     """
 
     read_only: bool = False
@@ -152,6 +157,7 @@ class Capabilities:
     supports_body: bool = True
     timestamp_precision: dt.timedelta = dt.timedelta(microseconds=1)
     atomic_writes: bool = True
+    creates_follow_links: bool = False
 
 
 class Adapter(abc.ABC):

@@ -15,7 +15,7 @@ reconciles first (:mod:`syncbridge.engine.recover`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -34,9 +34,11 @@ from syncbridge.engine.lineage import (
 )
 from syncbridge.engine.merge import BODY
 from syncbridge.engine.options import Side, SyncOptions
+from syncbridge.engine.order import create_rank, creates_in_link_order, remote_create_id
 from syncbridge.engine.plan import (
     BaseState,
     EntryAction,
+    Plan,
     Write,
     key_of,
     plan_sync,
@@ -62,6 +64,7 @@ from syncbridge.errors import SafetyStop, SkipError
 from syncbridge.schema.model import VaultSchema
 from syncbridge.state import ConflictEntry, JournalEntry, Link, SideSnapshot, StateStore
 from syncbridge.state.model import same_json
+from syncbridge.wikilinks import LinkResolver
 
 __all__ = ["CHUNK", "SideCounts", "SyncReport", "run_sync"]
 
@@ -775,6 +778,10 @@ def _sync_pass(
         for cls in sorted(classes):
             if cls in schema.classes:
                 remote.ensure_collection(schema.classes[cls])
+    rank: dict[str, int] | None = None
+    if remote.capabilities.creates_follow_links and options.vault_ids_are_paths:
+        plan, streamed, rank = _in_link_order(vault, plan, streamed, listings["vault"])
+        report.plan = plan
     executor = _Executor(vault, remote, state, options, report, injector)
     if not locked:
         executor.listed_remote = {r.id for r in listings["remote"]}
@@ -794,7 +801,9 @@ def _sync_pass(
                 options,
                 capabilities=(vault.capabilities, remote.capabilities),
             )
-            executor.run_chunk(part.actions)
+            executor.run_chunk(
+                part.actions if rank is None else creates_in_link_order(part.actions, rank)
+            )
             if progress is not None:
                 progress(len(plan.actions) + min(start + CHUNK, len(streamed)), total)
         _finish_relinks(vault, state, options, report, None, injector)
@@ -803,6 +812,28 @@ def _sync_pass(
     if generation is not None:
         state.set_generation(target, generation)
     return report
+
+
+def _in_link_order(
+    vault: Adapter, plan: Plan, streamed: list[str], listed: Sequence[RecordRef]
+) -> tuple[Plan, list[str], dict[str, int]]:
+    """``plan`` and ``streamed`` with the notes to create on the remote in link order
+    (:mod:`syncbridge.engine.order`), and that order (id → place). Reads the streamed notes
+    once more, a chunk at a time, for their links only (nothing is kept but their link
+    targets); the planned creates' records are in the plan already."""
+    planned = [a.vault for a in plan.actions if remote_create_id(a) and isinstance(a.vault, Record)]
+    if len(planned) + len(streamed) < 2:
+        return plan, streamed, {}  # nothing to order (the daemon's usual pass)
+    resolver = LinkResolver([r.id for r in listed])
+
+    def records() -> Iterator[Record]:
+        yield from planned
+        for start in range(0, len(streamed), CHUNK):
+            yield from read_existing(vault, streamed[start : start + CHUNK]).values()
+
+    rank = create_rank(records(), resolver)
+    ordered = sorted(streamed, key=lambda i: rank.get(i, len(rank)))
+    return replace(plan, actions=tuple(creates_in_link_order(plan.actions, rank))), ordered, rank
 
 
 def _tell_unfinished(adapters: Mapping[Side, Adapter], target: str, report: SyncReport) -> None:

@@ -76,6 +76,8 @@ class NotionAdapter(Adapter):
         timestamp_precision=dt.timedelta(minutes=1),
         # Notion has no conditional write: the version is read, compared, then PATCHed.
         atomic_writes=False,
+        # a mention or relation needs its page: linked notes are created first
+        creates_follow_links=True,
     )
 
     def __init__(

@@ -391,9 +391,13 @@ class Fallback:
         """The JSON text stored (empty when there is nothing to carry)."""
         if self.is_empty():
             return ""
+        # Sorted by name only where order carries nothing (field names, name lists): a
+        # value keeps its mappings' key order, the note's (``sort_keys`` would reorder a
+        # list of mappings, and a value read back would then render another cell text
+        # than the one in the page, and come back to a fresh machine reordered).
         data: dict[str, Any] = {"v": 1}
         if self.exact:
-            data["exact"] = self.exact
+            data["exact"] = {k: self.exact[k] for k in sorted(self.exact)}
         if self.absent:
             data["absent"] = sorted(self.absent)
         if self.null:
@@ -402,7 +406,7 @@ class Fallback:
             data["one"] = sorted(self.one)
         if self.body:
             data["body"] = self.body
-        return json.dumps(data, ensure_ascii=False, sort_keys=True)
+        return json.dumps(data, ensure_ascii=False)
 
     @classmethod
     def from_text(cls, text: str) -> Fallback:
@@ -441,12 +445,46 @@ class Fallback:
             or (entry[0] is None and exact_equal(cell, empty))
         ):
             return entry[1]
+        if entry is not None:
+            shown = _same_json_text(entry[0], cell)
+            if shown is not None:
+                # the cell shows the value with its mappings' keys in another order (a
+                # fallback written with sorted keys): the value, in the cell's order
+                return in_key_order(entry[1], shown)
         if exact_equal(cell, empty) or (cell is None and empty is not False):
             if name in self.null:
                 return None
             if name in self.absent or empty is None or empty == "" or empty == []:
                 return MISSING
         return cell
+
+
+def _same_json_text(written: Any, cell: Any) -> Any:
+    """The JSON that text ``cell`` holds when it is the same as text ``written`` but for
+    the order of mappings' keys (else ``None``). Reads nothing."""
+    if not (isinstance(written, str) and isinstance(cell, str)) or written == cell:
+        return None
+    if not (cell.startswith(("[", "{")) and written.startswith(("[", "{"))):
+        return None
+    try:
+        shown, was = json.loads(cell), json.loads(written)
+    except ValueError:
+        return None
+    return shown if exact_equal(shown, was) else None
+
+
+def in_key_order(value: Any, template: Any) -> Any:
+    """``value`` with each mapping's keys in the order of the mapping at the same place in
+    ``template`` (one of the same shape: a parsed cell text), where it has the same keys;
+    the rest as it is. A new value (``value`` is not changed)."""
+    if isinstance(value, dict) and isinstance(template, dict):
+        keys = [k for k in template if k in value]
+        if len(keys) != len(value):
+            return value
+        return {k: in_key_order(value[k], template[k]) for k in keys}
+    if isinstance(value, list) and isinstance(template, list) and len(value) == len(template):
+        return [in_key_order(v, t) for v, t in zip(value, template, strict=True)]
+    return value
 
 
 def iter_chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:

@@ -10,6 +10,7 @@ not know comes back as a link to it; renames on either side keep the mentions.
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -303,3 +304,32 @@ def test_a_run_ended_before_the_second_pass_is_finished_by_the_next(
     final = run.sync()
     assert final["vault"]["updated"] == final["remote"]["updated"] == 0, final
     assert writes(request_counts(run.server)) == {}
+
+
+def test_notes_linked_to_are_created_first_so_no_second_pass_is_needed(run: Run) -> None:
+    """A chain of new task notes, each linking in its body to the next: whatever order
+    the file system lists them in, the engine creates each after the one it links to
+    (Capabilities.creates_follow_links, syncbridge/engine/order.py), so each page is
+    written with its mention at once: no second pass updates a block."""
+    vault = run.root / "vault"
+    chain = [f"Step {n}" for n in range(6)]
+    for here, there in pairwise(chain):
+        (vault / "Tasks" / f"{here}.md").write_text(
+            f"---\nfileClass: task\n---\nThen [[{there}]].\n", encoding="utf-8"
+        )
+    (vault / "Tasks" / f"{chain[-1]}.md").write_text(
+        "---\nfileClass: task\n---\nThe end.\n", encoding="utf-8"
+    )
+    before = notes(vault)
+    reset_counts(run.server)
+    report = run.sync()
+    assert report["remote"]["created"] == 4 + len(chain)
+    counts = request_counts(run.server)
+    assert counts.get("PATCH /v1/blocks/{id}", 0) == 0, counts
+    ids = {t: run.page(t)["id"] for t in chain}
+    created = [p["id"] for p in run.server.store.pages.values() if p["id"] in ids.values()]
+    assert created == [ids[t] for t in reversed(chain)]
+    for here, there in pairwise(chain):
+        assert _mentioned(_rich(_blocks(run, ids[here])[0])) == [ids[there]]
+    assert run.remote.cache.mentions_pending() == {}
+    assert notes(vault) == before

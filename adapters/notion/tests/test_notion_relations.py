@@ -149,9 +149,27 @@ def test_a_run_ended_before_its_second_pass_is_finished_by_the_next(
     from syncbridge_notion.relations import RelationLinks
 
     monkeypatch.setattr(RelationLinks, "finish_batch", lambda self: None)
+    # the two tasks block each other: whichever is created first links to a page that is
+    # not there yet (the engine creates a note after the notes it links to, so only links
+    # that go round in a cycle wait)
+    spec = run.root / "vault" / "Tasks" / "Write spec.md"
+    text = spec.read_text(encoding="utf-8")
+    assert "blocked_by:\n" in text
+    spec.write_text(
+        text.replace("blocked_by:\n", 'blocked_by:\n  - "[[Ship]]"\n'), encoding="utf-8"
+    )
     run.sync()
     assert run.remote.cache.links_pending()  # links to pages created after their note
-    assert not all(run.related(t, "project") for t in ("Write spec", "Ship"))
+
+    def filled() -> bool:
+        return (
+            all(run.related(t, "project") == ["Alpha"] for t in ("Write spec", "Ship"))
+            and run.related("Alpha", "tasks") == ["Write spec", "Ship"]
+            and run.related("Write spec", "blocked_by") == ["Ship"]
+            and run.related("Ship", "blocked_by") == ["Write spec"]
+        )
+
+    assert not filled()
     # meanwhile someone edits one waiting page in Notion
     waiting = [
         pid
@@ -176,8 +194,7 @@ def test_a_run_ended_before_its_second_pass_is_finished_by_the_next(
     reset_counts(run.server)
     run.sync()
     assert writes(request_counts(run.server)) == {"PATCH /v1/pages/{id}": 1}
-    for title in ("Write spec", "Ship"):
-        assert run.related(title, "project") == ["Alpha"]
+    assert filled()
     assert run.page(edited_title)["properties"]["estimate"]["number"] == 42
     reset_counts(run.server)
     final = run.sync()

@@ -391,3 +391,35 @@ def test_blocks_we_do_not_own_become_placeholders_and_are_kept(kind: str) -> Non
     assert edit.deletes == [] and edit.updates == [] and edit.kept_foreign == [block_id]
     (insert,) = edit.inserts
     assert insert[1] is None  # inserted at the start: the kept block is not moved
+
+
+STEPS = [{"step": "Feet on the floor", "minutes": 2}, {"step": "Exhale", "minutes": 5}]
+
+
+def test_a_list_of_mappings_comes_back_in_the_notes_key_order() -> None:
+    """The fallback keeps a value's key order: a value read back renders the very cell
+    text the page holds (a relation fill re-renders the fallback from it), and a fresh
+    machine writes the note's keys in their order."""
+    ctx = PropertyContext()
+    enc = encode("rich_text", STEPS, ctx)
+    fallback = Fallback(exact={"steps": [enc.cell, STEPS]})
+    carried = Fallback.from_text(fallback.to_text())
+    got = carried.value_of("steps", enc.cell, EMPTY_CELLS["rich_text"])
+    assert [list(m) for m in got] == [["step", "minutes"], ["step", "minutes"]]
+    assert encode("rich_text", got, ctx).cell == enc.cell
+
+
+def test_a_fallback_cell_in_another_key_order_still_gives_the_value() -> None:
+    """A fallback written with sorted keys (before the fix: a relation fill re-rendered it
+    from a sorted value while the text property kept the note's order) still matches the
+    cell, and the value comes back in the cell's key order, not as the cell's text."""
+    ctx = PropertyContext()
+    shown = encode("rich_text", STEPS, ctx).cell
+    ordered = [dict(sorted(m.items())) for m in STEPS]
+    fallback = Fallback(exact={"steps": [encode("rich_text", ordered, ctx).cell, ordered]})
+    got = Fallback.from_text(fallback.to_text()).value_of("steps", shown, "")
+    assert got == STEPS and [list(m) for m in got] == [["step", "minutes"]] * 2
+    # an edit of the cell in Notion (other content, not just order) still wins
+    edited = shown.replace('"minutes": 5', '"minutes": 6')
+    assert fallback.value_of("steps", edited, "") == edited
+    assert fallback.value_of("steps", "not json", "") == "not json"
