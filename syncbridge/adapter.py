@@ -278,6 +278,14 @@ class Adapter(abc.ABC):
         """
         yield
 
+    def last_written(self, record_id: str) -> str | None:
+        """The version the adapter's own latest write of ``record_id`` left, when that
+        can be newer than the ref its write returned: a second pass at the end of a
+        :meth:`batch` (links to records created later in it) writes the record again.
+        The engine takes a read-back of that version as its own write, not as an edit
+        made meanwhile. Default ``None``: the refs writes return are final."""
+        return None
+
     def unreadable(self) -> Mapping[str, str]:
         """Records that exist but cannot be read now: id → message naming the problem.
 

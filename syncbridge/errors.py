@@ -27,6 +27,8 @@
         ├── WriteConflict           the file/record changed since we read it (compare-and-swap)
         │   └── StaleVersion        an adapter write carried an outdated version
         ├── RecordError             an external record we cannot map (names the record id)
+        ├── CreatePending           an earlier create of this entry got no answer and may
+        │                           still land; skipped until it is found or known lost
         └── UnsafePath              a name that would escape the vault
 
 Only the CLI turns these into exit codes. Vendor errors are translated at the adapter
@@ -39,6 +41,7 @@ __all__ = [
     "AdapterNotFound",
     "AuthError",
     "ConfigError",
+    "CreatePending",
     "DaemonRunning",
     "DamagedFile",
     "EditError",
@@ -202,6 +205,12 @@ class StaleVersion(WriteConflict):
 
 class RecordError(SkipError):
     """An external record cannot be mapped to a note."""
+
+
+class CreatePending(SkipError):
+    """An earlier create of the same entry got no answer and may still land: sending it
+    again could make a duplicate. This entry is skipped (the others go on); the next run
+    looks for the earlier create again, and creates anew once it is known to be lost."""
 
 
 class UnsafePath(SkipError):

@@ -327,8 +327,10 @@ class _Executor:
             if ref is None:
                 continue
             seen = read_back.get((side, ref.id))
-            if seen is not None and seen.version == ref.version:
-                # what the side really stored (it may drop or normalise values)
+            own = (ref.version, self.adapters[side].last_written(ref.id))
+            if seen is not None and seen.version in own:
+                # what the side really stored (it may drop or normalise values), also
+                # when the side's own second pass wrote it again (Adapter.last_written)
                 final[side] = seen
             else:
                 # Changed by someone else after our write (the read-back has another

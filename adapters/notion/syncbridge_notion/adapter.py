@@ -364,6 +364,12 @@ class NotionAdapter(Adapter):
         self.session.recent.pop(record_id, None)
         self.session.refs.pop(record_id, None)
 
+    def last_written(self, record_id: str) -> str | None:
+        """The version our latest write of the page left (the second passes of
+        :meth:`batch` write pages again after the engine's write returned)."""
+        ref = self.session.refs.get(record_id)
+        return ref.version if ref is not None else None
+
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
         """A run of writes; when it ends without an error, the second passes of

@@ -8,10 +8,9 @@ that is not synced. Every page written with such links is journaled in the cache
 (:meth:`BodyMentions.finish_batch`, from :meth:`.NotionAdapter.batch`, before the engine
 reads its writes back), each journaled page whose links name pages now gets its body edited
 the minimal way: the blocks holding those links are updated in place (one ``PATCH`` per
-block), then one ``GET`` gives the page's new version. The page's properties are not
-written (the body layout in the fallback property is brought up to date by the page's next
-property write; a fresh machine reads the mention as the linked note's name until then).
-A page whose links still
+block), then one ``PATCH`` of the fallback property brings the body layout it carries up
+to date (the one sent first described those links as text) and answers with the page's
+new version. No other property is written. A page whose links still
 name nothing costs nothing. A run killed in between finishes it when the next run's
 adapter is refreshed, after a ``GET`` shows that nobody edited the page in Notion
 meanwhile (a page edited there is left to the engine, which merges it first).
@@ -20,7 +19,7 @@ meanwhile (a page edited there is left to the engine, which merges it first).
 from __future__ import annotations
 
 from syncbridge.adapter import Record
-from syncbridge.errors import RecordError, SyncbridgeError
+from syncbridge.errors import RecordError, StaleVersion, SyncbridgeError
 from syncbridge.wikilinks import find_links
 from syncbridge_notion import body as bodies
 from syncbridge_notion.block_writes import BlockWriter, record_items
@@ -137,10 +136,15 @@ class BodyMentions:
             self.note(page_id, record)  # the links are text Notion keeps (in code, HTML...)
             return
         new_blocks = self.blocks.edit_body(page_id, current, record)
+        # the body layout in the fallback property, as it is with the mentions (the one
+        # sent before described the links as text): one PATCH, which also answers with
+        # the page's new version (no GET needed)
+        fallback = session.config.fallback_property
+        props = self.writer.properties(record, layout)
         try:
-            page = session.api.page(page_id, not_found=lambda: self.reader.gone(page_id))
-        except RecordError:
-            cache.drop_mentions_pending(page_id)  # gone meanwhile
+            page = self.writer.patch(page_id, {"properties": {fallback: props[fallback]}})
+        except (RecordError, StaleVersion):
+            cache.drop_mentions_pending(page_id)  # gone or trashed meanwhile
             return
         session.written_blocks[page_id] = new_blocks
         self.writer.after_write(page, layout, record)

@@ -9,7 +9,7 @@ run looks again before anything is created. **No duplicate pages, ever.**
 
 from __future__ import annotations
 
-from syncbridge.errors import RemoteUnavailable
+from syncbridge.errors import CreatePending, RemoteUnavailable
 from syncbridge_notion.block_writes import BlockWriter
 from syncbridge_notion.pacing import AmbiguousWrite
 from syncbridge_notion.session import JSON, NotionSession
@@ -89,8 +89,8 @@ class LostCreates:
 
     def earlier_send(self, fingerprint: str, label: str) -> str | None:
         """The page an earlier, unanswered create of the same content made (its id), or
-        ``None`` when there is none to wait for. :class:`RemoteUnavailable` while such a
-        create may still land."""
+        ``None`` when there is none to wait for. :class:`CreatePending` while such a
+        create may still land: this note is skipped, the rest of the run goes on."""
         cache = self.session.cache
         for old_key, source, age in cache.unresolved_creates(fingerprint):
             # the same content was sent before and got no answer: find it, never resend
@@ -99,9 +99,10 @@ class LostCreates:
                 cache.finish_create(old_key)
                 return found
             if age <= self.grace_s():
-                raise RemoteUnavailable(
-                    f"Notion: an earlier create of {label!r} got no "
-                    "answer and may still land; the next sync looks for it again"
+                raise CreatePending(
+                    f"Notion: an earlier create of {label!r} got no answer and may "
+                    f"still land (for up to {self.grace_s():.0f} s); skipped, the next "
+                    "sync looks for it again before creating it"
                 )
             cache.finish_create(old_key)
         return None

@@ -76,9 +76,8 @@ class World:
         self.log: list[str] = []
 
     def remote(self, **kw: Any) -> NotionAdapter:
-        return adapter_for(
-            self.server, self.root, self.monkeypatch, timeout_s=0.5, create_grace_s=1.5, **kw
-        )
+        settings: dict[str, Any] = {"timeout_s": 0.5, "create_grace_s": 1.5, **kw}
+        return adapter_for(self.server, self.root, self.monkeypatch, **settings)
 
     def sync_once(self, **kw: Any) -> dict[str, Any] | None:
         """One run; ``None`` when the remote failed so badly the run stopped."""
@@ -207,5 +206,49 @@ def test_a_429_storm_is_waited_out_without_duplicates(tmp_path: Path, monkeypatc
             assert stats["rate_limited"] > 5  # the storm happened
             titles = world.titles()
             assert len(titles) == 40 and max(titles.values()) == 1
+        finally:
+            world.state.close()
+
+
+def test_an_unanswered_create_not_yet_found_holds_back_only_its_own_note(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """A create times out and lands only later (Notion was slow): the run stops at it.
+    The next run, while the page is not found yet and the grace period lasts, skips only
+    that note (reported, saying why and that the next sync looks again) and creates the
+    others. Once the page has landed it is found and taken as created: one page each."""
+    with NotionFakeServer() as server:
+        world = World.__new__(World)
+        world.root, world.server, world.monkeypatch = tmp_path, server, monkeypatch
+        (tmp_path / "vault").mkdir()
+        for i in range(4):
+            (tmp_path / "vault" / f"Note {i}.md").write_text(
+                f"---\nid: {i}\n---\nBody {i}.\n", encoding="utf-8"
+            )
+        world.state = StateStore.open(tmp_path / "state.db")
+        world.log = []
+        try:
+            slow = {"kind": "slow", "method": "POST", "path": "^/v1/pages$", "delay_s": 1.5}
+            _configure(server, faults=[{**slow, "times": 1}])
+            assert world.sync_once(create_grace_s=600.0) is None  # stopped: no answer
+            assert "no answer" in world.log[-1]
+            assert world.titles() == Counter()  # not landed yet
+
+            report = world.sync_once(create_grace_s=600.0)
+            assert report is not None
+            assert report["remote"]["created"] == 3  # the others went on
+            assert len(report["errors"]) == 1, report["errors"]
+            assert "may still land" in str(report["errors"][0])
+            assert "looks for it again" in str(report["errors"][0])
+
+            deadline = time.monotonic() + 10
+            while len(world.titles()) < 4 and time.monotonic() < deadline:
+                time.sleep(0.1)  # the slow create lands
+            report = world.sync_once(create_grace_s=600.0)
+            assert report is not None and report["errors"] == []
+            titles = world.titles()
+            assert sorted(titles) == [f"Note {i}" for i in range(4)]
+            assert max(titles.values()) == 1  # found, not sent again
+            assert world.sync_once(create_grace_s=600.0)["remote"]["created"] == 0
         finally:
             world.state.close()

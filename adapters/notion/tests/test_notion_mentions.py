@@ -15,8 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from notion_adapter_support import request_counts, reset_counts, writes
-from notion_vault_support import Run, notes
+from notion_adapter_support import adapter_for, request_counts, reset_counts, writes
+from notion_vault_support import TZ, Run, notes
+
+from syncbridge.vault.adapter import VaultAdapter
+from syncbridge.vault.vault import Vault
 
 ALPHA_BODY = """Alpha project: see [[Write spec]], [[Tasks/Ship|ship it]] and [[Ship#Steps]].
 
@@ -247,7 +250,8 @@ def test_a_link_to_a_note_created_later_costs_a_listing_a_block_update_and_a_rea
 ) -> None:
     """The second pass's cost, counted by the server: for a page whose body links to a
     note created after it, one listing of its blocks, one update per block holding such
-    links, one read of the page's new version."""
+    links, one write of the fallback property (the body layout it carries, with the
+    mentions), whose answer gives the page's new version."""
     run.sync()
     vault = run.root / "vault"
     _set_body(vault / "Projects" / "Beta.md", "Beta links [[Review]].\n\nAnd [[Review|it]].\n")
@@ -270,10 +274,22 @@ def test_a_link_to_a_note_created_later_costs_a_listing_a_block_update_and_a_rea
     assert _mentioned(_rich(review[0])) == [ids["Beta"]]
     # Beta's edit: its paragraph updated in place, one appended; the engine updates Beta
     # before it creates Review, so Beta's second pass updates both its blocks (and lists
-    # them, and reads the page's new version once)
+    # them)
     assert counts.get("PATCH /v1/blocks/{id}", 0) == 1 + 2, counts
     assert counts.get("PATCH /v1/blocks/{id}/children", 0) == 1, counts
     assert counts.get("POST /v1/pages", 0) == 1, counts
+    # and one PATCH of the fallback property (its body layout now describes the
+    # mentions), which answers with the page's new version: no GET needed
+    assert counts.get("PATCH /v1/pages/{id}", 0) == 1, counts
+    assert counts.get("GET /v1/pages/{id}", 0) == 2, counts
+    # a machine with no cache of its own reads the bodies exactly as the vault has them
+    local = VaultAdapter(Vault.open(vault), timezone=TZ)
+    notes_now = {r.title: r.body for r in local.read_many(list(local.list_ids()))}
+    with adapter_for(run.server, run.root / "fresh", run.monkeypatch, timezone=TZ) as fresh:
+        fresh.refresh()
+        read = {r.title: r.body for r in fresh.read_many([x.id for x in fresh.list()])}
+    assert read["Beta"] == notes_now["Beta"]
+    assert read["Review"] == notes_now["Review"]
     reset_counts(run.server)
     run.sync()
     assert writes(request_counts(run.server)) == {}

@@ -305,6 +305,33 @@ def notion_state(server: NotionFakeServer) -> list[Any]:
     return sorted(pages)
 
 
+def page_differences(got: list[str], expected: list[str]) -> str:
+    """How the pages (as :func:`notion_state` writes them) differ, for an assertion
+    message: a unified diff of indented JSON, page by page (paired by title)."""
+    import difflib
+
+    def by_title(pages: list[str]) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for p in sorted(set(pages)):
+            page = json.loads(p)
+            out[page[1]] = json.dumps(page, indent=1, ensure_ascii=False).splitlines()
+        return out
+
+    mine, theirs = by_title(got), by_title(expected)
+    lines: list[str] = []
+    for title in sorted(set(mine) | set(theirs)):
+        if mine.get(title) != theirs.get(title):
+            lines += difflib.unified_diff(
+                theirs.get(title, []),
+                mine.get(title, []),
+                "clean run",
+                "after kills",
+                n=2,
+                lineterm="",
+            )
+    return "\n".join(lines[:400])
+
+
 def start(root: Path, server: NotionFakeServer) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if k != "SYNCBRIDGE_TEST_KILL_AT"}
     env[TOKEN_ENV] = server.token
@@ -347,6 +374,7 @@ def killed_and_resumed(
         proc = start(root, server)
         out, err = proc.communicate(timeout=600)
         report = json.loads(out)
+        assert "not_transferred" in report, (proc.returncode, out, err)
         if proc.returncode == 0 or not any(
             "may still land" in n["reason"] for n in report["not_transferred"]
         ):
@@ -405,7 +433,8 @@ def kill_run(kills: int, seed: int, tmp_path: Path, capsys: pytest.CaptureFixtur
         )
         assert hit >= kills // 2  # most kills landed inside a run
         assert len(got) == len(expected)  # no duplicate page, none missing
-        assert got == expected  # the same pages, properties and blocks
+        # the same pages, properties and blocks (the message shows the pages that differ)
+        assert got == expected, page_differences(got, expected)
         # what could not be sent is what an uninterrupted run could not send either
         clean_report = json.loads(out)
         assert sorted(n["id"] for n in report["not_transferred"]) == sorted(
