@@ -319,6 +319,16 @@ class Adapter(abc.ABC):
         """
         return None
 
+    def note_paths(self, paths: Mapping[str, str]) -> None:  # noqa: B027 - optional hook
+        """Where the vault notes of these records are, or will be (record id →
+        vault-relative path), when their names are not their titles (a title no file
+        name can hold, two records of one title: ``syncbridge migrate --from`` names the
+        notes ``A B.md``, ``Foo 2.md``). A side that writes links between its records
+        into bodies (Notion's page mentions) names those notes by these paths in the
+        records it returns from then on, so the links resolve in the vault; it keeps the
+        paths across runs. Default: nothing. Writes nothing remote.
+        """
+
     def held_fields(self, class_name: str) -> frozenset[str] | None:
         """The fields this side can store for ``class_name`` (its columns, properties), or
         ``None`` when it cannot tell (the default) or stores any field.

@@ -68,6 +68,10 @@ DEFAULT_CLASS_FOLDER = "Classes"
 READ_CHUNK = 100
 """Records read per ``read_many`` call when the classes are taken from the records."""
 
+NAMES_CURSOR = "migrate-from-names"
+"""The state's record (a cursor of the target) of the note names a migration planned:
+``{remote id: vault path}`` as JSON, saved before the first note is created."""
+
 
 def config_for_vault(config: Config, vault: Path) -> Config:
     """``config`` for the vault folder ``vault``: the same config when it is the config's
@@ -163,12 +167,18 @@ def migrate_from(
                 _check_into_vault(preview, t.name, resuming=pending, kept=keep_out)
             report.kept_out = len(keep_out)
             linked = {link.remote_id: link.vault_id for link in state.links(t.name).values()}
-            names = _plan_names(vault, preview, records, linked)
+            journaled = _journaled_names(state.cursor(t.name, NAMES_CURSOR))
+            names = _plan_names(vault, preview, records, linked, journaled)
             report.warnings.extend(names.warnings)
             if dry_run:
                 _fill_from(report, preview, preview)
             else:
-                with vault.planned(names.paths, names.links):
+                # the names first, in the state: a rerun after a kill gives the notes
+                # not made yet the names the notes made already link to
+                state.set_cursor(t.name, NAMES_CURSOR, json.dumps(names.by_id, sort_keys=True))
+                remote.note_paths(names.by_id)
+                hints = set(names.by_id.values()) - set(linked.values())
+                with vault.planned(names.paths, names.links, hints=hints):
                     done = bridge.run(t.name, state, progress=progress, keep_out=keep_out)
                 if done.safety_stop:
                     raise SafetyStop(done.safety_stop)
@@ -331,11 +341,32 @@ def _check_into_vault(
 
 def _creates(preview: SyncReport) -> list[Record]:
     """The records the plan creates as notes, in plan order."""
+    return [record for _, record in _creates_by_id(preview)]
+
+
+def _creates_by_id(preview: SyncReport) -> list[tuple[str | None, Record]]:
+    """(remote id, record) of each note the plan creates, in plan order."""
     if preview.plan is None:
         return []
-    return [
-        w.record for w in preview.plan.writes("vault") if w.op == "create" and w.record is not None
-    ]
+    out: list[tuple[str | None, Record]] = []
+    for action in preview.plan.actions:
+        remote_id = action.remote.id if action.remote is not None else None
+        for w in action.writes:
+            if w.side == "vault" and w.op == "create" and w.record is not None:
+                out.append((remote_id, w.record))
+    return out
+
+
+def _journaled_names(text: str | None) -> dict[str, str]:
+    """The names an earlier run planned (:data:`NAMES_CURSOR`); ``{}`` when none or
+    unreadable (the names are then planned afresh)."""
+    try:
+        data = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): v for k, v in data.items() if isinstance(v, str) and v.endswith(".md")}
 
 
 @dataclasses.dataclass
@@ -348,6 +379,8 @@ class _Names:
     paths: dict[str, str]
     links: dict[str, str]
     warnings: list[dict[str, str]]
+    by_id: dict[str, str] = dataclasses.field(default_factory=dict)
+    """Remote id → vault path of every record's note: planned, or made by a run before."""
 
 
 def _plan_names(
@@ -355,6 +388,7 @@ def _plan_names(
     preview: SyncReport,
     records: Sequence[Record],
     linked: Mapping[str, str],
+    journaled: Mapping[str, str] | None = None,
 ) -> _Names:
     """Plan every note's name and the links to notes whose name is not their title.
 
@@ -364,16 +398,27 @@ def _plan_names(
     (``[[A B c|A/B: c]]``: :meth:`VaultAdapter.planned`), unless the link resolves to a
     note already or the title is held by more than one record (Obsidian could not tell
     which); a warning remains for each link that resolves to no note. ``linked``: remote
-    id → vault path of the records a run created before (their notes exist)."""
+    id → vault path of the records a run created before (their notes exist);
+    ``journaled``: remote id → the path an interrupted run planned, kept while free (the
+    notes it made may link to it)."""
     out = _Names({}, {}, [])
     planned: list[str] = []
     by_title: dict[str, list[str]] = {}
     for record in records:
         if record.id is not None and record.id in linked:
             by_title.setdefault(record.title or "Untitled", []).append(linked[record.id])
-    for record in _creates(preview):
-        path = vault.path_for(record, taken=planned)
+            out.by_id[record.id] = linked[record.id]
+    earlier = journaled or {}
+    for remote_id, record in _creates_by_id(preview):
+        kept = earlier.get(remote_id) if remote_id is not None else None
+        if kept is not None and (
+            kept.casefold() in {p.casefold() for p in planned} or not vault.is_free(kept)
+        ):
+            kept = None
+        path = kept or vault.path_for(record, taken=[*planned, *earlier.values()])
         planned.append(path)
+        if remote_id is not None:
+            out.by_id[remote_id] = path
         title = record.title or "Untitled"
         by_title.setdefault(title, []).append(path)
         stem = PurePosixPath(path).stem

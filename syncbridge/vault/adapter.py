@@ -149,6 +149,7 @@ class VaultAdapter(Adapter):
         self._listed_schema: object = None
         self._scope: frozenset[str] | None = None  # see scoped()
         self._planned: tuple[Mapping[str, str], Mapping[str, str]] = ({}, {})  # planned()
+        self._hints: frozenset[str] = frozenset()  # planned()
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -209,20 +210,26 @@ class VaultAdapter(Adapter):
             self._scope = before
 
     @contextlib.contextmanager
-    def planned(self, paths: Mapping[str, str], links: Mapping[str, str]) -> Iterator[None]:
+    def planned(
+        self, paths: Mapping[str, str], links: Mapping[str, str], *, hints: Collection[str] = ()
+    ) -> Iterator[None]:
         """Within: :meth:`create` puts a note made from a record titled ``t`` of ``paths``
         at ``paths[t]`` when that path is still free (the name a dry run planned, so
         that links can be written to it whatever order the notes are created in), and
         writes each wikilink of its field values whose target is a key of ``links`` (a
         note name as the remote writes it, e.g. a title no file name can hold) to
         ``links[target]`` (the vault link target of the note that title got), the name
-        written before kept as the alias: ``[[A/B]]`` becomes ``[[A B|A/B]]``.
+        written before kept as the alias: ``[[A/B]]`` becomes ``[[A B|A/B]]``. A record
+        whose path hint (``extra["path"]``) is one of ``hints`` (paths planned for
+        records the remote was told about, :meth:`Adapter.note_paths`) gets that path
+        while it is free, whatever its title: the links to it were written to it.
         ``syncbridge migrate --from`` uses it (:mod:`syncbridge.migrate_from`)."""
-        before, self._planned = self._planned, (dict(paths), dict(links))
+        before = self._planned, self._hints
+        self._planned, self._hints = (dict(paths), dict(links)), frozenset(hints)
         try:
             yield
         finally:
-            self._planned = before
+            self._planned, self._hints = before
 
     def list(self) -> Iterator[RecordRef]:
         schema = self.vault.schema
@@ -474,7 +481,12 @@ class VaultAdapter(Adapter):
     def create(self, record: Record) -> RecordRef:
         schema = self.vault.schema
         paths, links = self._planned
-        path = self._free_planned(paths.get(record.title or "")) or self.path_for(record)
+        hint = record.extra.get("path")
+        path = (
+            (self._free_planned(hint) if isinstance(hint, str) and hint in self._hints else None)
+            or self._free_planned(paths.get(record.title or ""))
+            or self.path_for(record)
+        )
         note = Note.new(path=path)
         fields = dict(record.fields)
         if links:
@@ -489,6 +501,11 @@ class VaultAdapter(Adapter):
         self._apply(note, Record(record.class_name, fields, record.body), delete_missing=False)
         snap = self.vault.create(path, note)
         return RecordRef(path, snap.sha256, self._read(path).modified or _now(), record.class_name)
+
+    def is_free(self, path: str) -> bool:
+        """Whether a note could be created at ``path``: inside the vault, no file there
+        and no note of a name equal but for case. A stat call and the index."""
+        return self._free_planned(path) is not None
 
     def _free_planned(self, path: str | None) -> str | None:
         """``path`` (planned by :meth:`planned`) when no note or file has it or a name

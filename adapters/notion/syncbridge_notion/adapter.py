@@ -31,7 +31,7 @@ import hashlib
 import json
 import random
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import ClassVar
 
@@ -222,6 +222,36 @@ class NotionAdapter(Adapter):
         lists the rest from the cache; every ``full_listing_every``-th run lists all
         pages, which finds pages trashed or vanished in Notion."""
         return self.listing.refs()
+
+    def note_paths(self, paths: Mapping[str, str]) -> None:
+        """Record where the notes of these pages are, or are about to be, in the vault
+        (page id → vault path; ``syncbridge migrate --from`` names a note ``A B.md`` for
+        the title ``A/B``, ``Foo 2.md`` for a second ``Foo``), so that page mentions and
+        links to those pages name those notes: in the bodies of the pages read since
+        (written again from the blocks they were read with, no request) and in every
+        read after, this run or a later one, while the page keeps its title. A page read
+        in an earlier run whose body links to a page whose note path changed is read
+        again from Notion when next asked for. Writes the cache only."""
+        cache = self.cache
+        pages = cache.pages()
+        before = cache.page_paths()
+        wanted = {
+            page_id: (path, pages[page_id].title)
+            for page_id, path in paths.items()
+            if page_id in pages and path.endswith(".md")
+        }
+        if not cache.set_note_paths(wanted):
+            return
+        after = cache.page_paths()
+        moved = {k for k in wanted if before.get(k) != after.get(k)}
+        if not moved:
+            return
+        for page_id in sorted(pages):
+            if self.reader.rerender(page_id):
+                continue
+            if page_id in moved or cache.body_links_to(page_id, moved):
+                self.session.recent.pop(page_id, None)
+                cache.forget_body(page_id)  # read again from Notion, by the new names
 
     def read_many(self, ids: Sequence[str]) -> builtins.list[Record]:
         """Full records (properties, body) for ``ids``; ``RecordError`` for a page that

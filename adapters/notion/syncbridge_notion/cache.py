@@ -21,6 +21,10 @@ adapter keeps, per target:
 - ``mentions_pending``: pages whose body has wikilinks that named no synced page when it
   was written (sent as text): once such a page exists, the body gets its page mentions
   (:mod:`.mentions`);
+- ``note_paths``: the vault path of a page's note when it is not its folder and title
+  (``syncbridge migrate --from`` names a note ``A B.md`` for the title ``A/B``, or
+  ``Foo 2.md`` for a second ``Foo``), with the title it was given for: body links to the
+  page name that note while the page keeps that title (:meth:`NotionCache.page_paths`);
 - ``meta``: the listing cursor and the run counter.
 
 Every write commits at once (the journal must survive a kill). Losing the file loses
@@ -31,7 +35,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,6 +64,8 @@ CREATE TABLE IF NOT EXISTS mentions_pending (
 CREATE TABLE IF NOT EXISTS moves (
     page_id TEXT PRIMARY KEY, class TEXT NOT NULL, source TEXT NOT NULL,
     properties TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS note_paths (
+    page_id TEXT PRIMARY KEY, path TEXT NOT NULL, title TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS layouts (
     class TEXT PRIMARY KEY, database_id TEXT NOT NULL, source TEXT NOT NULL,
     property_ids TEXT NOT NULL DEFAULT '{}');
@@ -106,6 +112,8 @@ class NotionCache:
         """Moves on with every change of a page's title or path (:meth:`page_paths`)."""
         self._names: dict[str, tuple[str, str]] | None = None
         """page id → (folder of its path, title), loaded on first use, kept up to date."""
+        self._notes: dict[str, tuple[str, str]] | None = None
+        """page id → (note path, title it was given for) of ``note_paths``, loaded once."""
 
     def close(self) -> None:
         self._conn.close()
@@ -173,6 +181,9 @@ class NotionCache:
                 self._conn.execute("DELETE FROM bodies WHERE page_id=?", (page_id,))
                 self._conn.execute("DELETE FROM links_pending WHERE page_id=?", (page_id,))
                 self._conn.execute("DELETE FROM mentions_pending WHERE page_id=?", (page_id,))
+                self._conn.execute("DELETE FROM note_paths WHERE page_id=?", (page_id,))
+                if self._notes is not None:
+                    self._notes.pop(page_id, None)
 
     def pages_titled(self, title: str) -> list[CachedPage]:
         rows = self._conn.execute(
@@ -184,8 +195,9 @@ class NotionCache:
     def page_paths(self) -> dict[str, str]:
         """Page id → the vault path of its note: the folder of its path as last read or
         written, and its title now (retitled in Notion, the note is renamed to it) with
-        ``.md``. What body wikilinks resolve against. Read from the file once, then kept
-        in memory (:attr:`generation` moves when it changes)."""
+        ``.md``; or the path :meth:`set_note_paths` recorded for it while its title is the
+        one that path was given for. What body wikilinks resolve against. Read from the
+        file once, then kept in memory (:attr:`generation` moves when it changes)."""
         if self._names is None:
             rows = self._conn.execute(
                 "SELECT p.id, p.title, json_extract(b.record, '$.extra.path') FROM pages p"
@@ -198,7 +210,41 @@ class NotionCache:
                 names[str(page_id)] = (folder, str(title or ""))
             self._names = names
             self.generation += 1
-        return {k: f"{folder}{title}.md" for k, (folder, title) in self._names.items() if title}
+        notes = self.note_paths()
+        out = {}
+        for page_id, (folder, title) in self._names.items():
+            note = notes.get(page_id)
+            if note is not None and note[1] == title:
+                out[page_id] = note[0]
+            elif title:
+                out[page_id] = f"{folder}{title}.md"
+        return out
+
+    def note_paths(self) -> dict[str, tuple[str, str]]:
+        """Page id → (vault path of its note, the title that path was given for), as
+        :meth:`set_note_paths` recorded them."""
+        if self._notes is None:
+            rows = self._conn.execute("SELECT page_id, path, title FROM note_paths")
+            self._notes = {str(r[0]): (str(r[1]), str(r[2])) for r in rows}
+        return dict(self._notes)
+
+    def set_note_paths(self, paths: dict[str, tuple[str, str]]) -> bool:
+        """Record page id → (vault path of its note, the page's title now), in one
+        transaction; whether anything changed (:attr:`generation` then moves)."""
+        known = self.note_paths()
+        changed = {k: v for k, v in paths.items() if known.get(k) != v}
+        if not changed:
+            return False
+        with self._conn:
+            self._conn.execute("BEGIN")
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO note_paths VALUES (?, ?, ?)",
+                [(k, path, title) for k, (path, title) in changed.items()],
+            )
+        assert self._notes is not None
+        self._notes.update(changed)
+        self.generation += 1
+        return True
 
     # -- bodies ----------------------------------------------------------------------------
 
@@ -237,6 +283,22 @@ class NotionCache:
                 json.dumps(record, ensure_ascii=False),
                 written,
             ),
+        )
+
+    def body_links_to(self, page_id: str, targets: Collection[str]) -> bool:
+        """Whether the cached blocks of ``page_id`` name any page of ``targets`` (a
+        mention or a link: the id, with or without dashes, appears in them)."""
+        row = self._conn.execute("SELECT blocks FROM bodies WHERE page_id=?", (page_id,)).fetchone()
+        text = str(row[0] or "").lower() if row is not None else ""
+        return any(t.lower() in text or t.replace("-", "").lower() in text for t in targets)
+
+    def forget_body(self, page_id: str) -> None:
+        """Make the cached body of ``page_id`` stale: the next read takes the page from
+        Notion again, the cached body still its prior (its span map made again, with the
+        links as they resolve then)."""
+        self._conn.execute(
+            "UPDATE bodies SET version='', record=json_remove(record, '$.spans') WHERE page_id=?",
+            (page_id,),
         )
 
     def seen_at(self, page_id: str) -> str | None:

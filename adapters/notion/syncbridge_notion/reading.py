@@ -135,19 +135,16 @@ class PageReader:
         if missing:
             raise SchemaDrift(_drift_message(layout, missing, props))
         path_prop = props.get(config.path_property) or {}
-        path = join_rich_text(path_prop.get("rich_text") or [])
-        last = session.cache.body(str(page["id"]))
+        page_id = str(page["id"])
+        path = join_rich_text(path_prop.get("rich_text") or []) or self.note_path(
+            page_id, title_of(page)
+        )
+        last = session.cache.body(page_id)
         links = session.links
         prior = prior_of(last[2], links.page_id(path or None)) if last is not None else None
-        body = bodies.body_from_blocks(
-            bodies.page_blocks(blocks),
-            prior,
-            link_target=links.link_target(path or None, prior.text if prior else None),
-        )
-        if prior is None and fallback.body is not None:
-            # no local prior (a fresh machine): the layout carried in Notion, if the
-            # blocks are still those it was made for
-            body = bodies.apply_layout(body, fallback.body)
+        top = bodies.page_blocks(blocks)
+        session.renders[page_id] = (top, prior, fallback.body)
+        body = self.render_body(top, prior, fallback.body, path or None)
         edited = str(page.get("last_edited_time"))
         return Record(
             class_name=layout.class_name,
@@ -159,6 +156,52 @@ class PageReader:
             title=title_of(page),
             extra={"path": path} if path else {},
         )
+
+    def render_body(
+        self,
+        blocks: Sequence[bodies.PageBlock],
+        prior: bodies.Prior | None,
+        layout: dict[str, Any] | None,
+        path: str | None,
+    ) -> str:
+        """The body of top-level ``blocks``: ``prior`` (the body as last synced) keeps
+        its spelling, links name the notes of the pages they link to as the vault has
+        them now (:class:`.BodyLinks`), ``layout`` (the body layout Notion carried) is
+        applied when there is no prior. ``path``: the vault path of the note. Pure but
+        for the cache reads of the link index."""
+        links = self.session.links
+        body = bodies.body_from_blocks(
+            blocks, prior, link_target=links.link_target(path, prior.text if prior else None)
+        )
+        if prior is None and layout is not None:
+            # no local prior (a fresh machine): the layout carried in Notion, if the
+            # blocks are still those it was made for
+            body = bodies.apply_layout(body, layout)
+        return body
+
+    def note_path(self, page_id: str, title: str | None) -> str:
+        """The vault path recorded for the page's note (``NotionCache.set_note_paths``)
+        while the page keeps the title it was recorded for, else ``""``."""
+        note = self.session.cache.note_paths().get(page_id)
+        return note[0] if note is not None and note[1] == (title or "") else ""
+
+    def rerender(self, page_id: str) -> bool:
+        """Write the body of a page read this run again, from the blocks and prior it was
+        read with, now that the notes of the pages it links to may have other paths; the
+        record (and the vault path of its note, when recorded) replaced in memory and in
+        the cache. Whether it was read this run. No request."""
+        held = self.session.renders.get(page_id)
+        recent = self.session.recent.get(page_id)
+        if held is None or recent is None:
+            return False
+        record, kept = recent
+        blocks, prior, layout = held
+        path = source_path(record) or self.note_path(page_id, record.title)
+        body = self.render_body(blocks, prior, layout, path or None)
+        if body != record.body or path != (source_path(record) or ""):
+            extra = {**record.extra, "path": path} if path else dict(record.extra)
+            self.remember(dataclasses.replace(record, body=body, extra=extra), None, kept)
+        return True
 
     def _full_relation(self, page_id: str, prop: Mapping[str, Any]) -> JSON:
         """A relation property with every item (page objects show at most 25)."""
@@ -172,7 +215,7 @@ class PageReader:
     def remember(
         self,
         record: Record,
-        layout: ClassLayout,
+        layout: ClassLayout | None,
         blocks: Sequence[JSON] | None,
         *,
         written: bool = False,

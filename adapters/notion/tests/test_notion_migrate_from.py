@@ -350,3 +350,151 @@ def test_fileclasses_from_notion_take_its_declared_types_and_options(
     back = entries(into)
     assert back["Alpha.md"][0]["phase"] == "plan"
     assert back["Alpha.md"][0]["tasks"] == ["[[Write spec]]", "[[Ship]]"]
+
+
+def _page_url(page_id: str) -> str:
+    return "https://www.notion.so/" + page_id.replace("-", "")
+
+
+def _mention(page_id: str) -> dict[str, Any]:
+    return {"type": "mention", "mention": {"type": "page", "page": {"id": page_id}}}
+
+
+def _text(content: str, url: str | None = None, *, code: bool = False) -> dict[str, Any]:
+    item: dict[str, Any] = {"type": "text", "text": {"content": content}}
+    if url is not None:
+        item["text"]["link"] = {"url": url}
+    if code:
+        item["annotations"] = {"code": True}
+    return item
+
+
+def _paragraph(*items: dict[str, Any]) -> dict[str, Any]:
+    return {"object": "block", "type": "paragraph", "paragraph": {"rich_text": list(items)}}
+
+
+def _body_links(folder: Path) -> dict[str, list[tuple[str, str | None]]]:
+    """Vault path → (link as written, the note it resolves to by the vault's own rules)
+    of every body wikilink (outside code and comments) of every note."""
+    from syncbridge.wikilinks import LinkResolver, find_links
+
+    vault = Vault.open(folder)
+    resolver = LinkResolver(vault.paths())
+    out = {}
+    for path in vault.paths():
+        body = (folder / path).read_text("utf-8").split("\n---\n", 1)[-1]
+        out[path] = [
+            (body[link.start : link.end], resolver.resolve(link.target, path))
+            for link in find_links(body, skip_comments=True)
+        ]
+    return out
+
+
+def _notion_made_pages(
+    root: Path, notion: Any, server: NotionFakeServer, capsys: pytest.CaptureFixture[str]
+) -> dict[str, str]:
+    """A database of ours (one note sent by ``migrate --to``), then pages made in Notion
+    with titles no file name can hold (``A/B``, ``Foo:``), a title twice (``Foo``), a
+    plain one, and ``Index`` whose body mentions and links them (and is mentioned back by
+    the second ``Foo``, so some links name notes written after their own): name → id."""
+    vault = root / "vault"
+    vault.mkdir()
+    (vault / "Seed.md").write_text("seed\n", encoding="utf-8")
+    (root / "syncbridge.toml").write_text(
+        '[vault]\npath = "vault"\ntimezone = "UTC"\n\n'
+        '[[targets]]\nname = "notion"\nadapter = "notion"\n'
+        f'parent_page = "{server.root_page_id}"\ntoken_env = "{TOKEN_ENV}"\n'
+        f'base_url = "{server.url}"\nrequests_per_s = 1000.0\nburst = 100\n',
+        encoding="utf-8",
+    )
+    code, sent = cli(root, capsys, "--to", "notion")
+    assert code == ExitCode.OK, sent
+    (seed,) = notion.search(query="Seed", filter={"property": "object", "value": "page"})["results"]
+    source = seed["parent"]["data_source_id"]
+
+    def page(title: str, *blocks: dict[str, Any]) -> str:
+        made = notion.pages.create(
+            parent={"type": "data_source_id", "data_source_id": source},
+            properties={"Name": {"title": [{"text": {"content": title}}]}},
+            children=list(blocks) or [_paragraph(_text(title))],
+        )
+        return str(made["id"])
+
+    ids = {"A/B": page("A/B"), "Foo:": page("Foo:"), "Foo": page("Foo"), "Plain": page("Plain")}
+    index = page("Index")
+    ids["Foo#2"] = page("Foo", _paragraph(_text("back to "), _mention(index)))
+    ids["Index"] = index
+    notion.blocks.children.append(
+        block_id=index,
+        children=[
+            _paragraph(
+                _mention(ids["A/B"]),
+                _text(", "),
+                _mention(ids["Foo:"]),
+                _text(", "),
+                _mention(ids["Foo"]),
+                _text(", "),
+                _mention(ids["Foo#2"]),
+                _text(", "),
+                _mention(ids["Plain"]),
+                _text(" and "),
+                _text("the second one", _page_url(ids["Foo#2"])),
+                _text("."),
+            ),
+            _paragraph(_text("[[A/B]] in code", code=True)),
+        ],
+    )
+    (seed_page,) = [seed["id"]]
+    notion.pages.update(page_id=seed_page, in_trash=True)
+    return ids
+
+
+def test_body_links_to_notes_named_otherwise_name_the_notes_they_became(
+    tmp_path: Path,
+    notion_server: NotionFakeServer,
+    notion: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Page mentions and page links in Notion bodies, to pages whose notes get another
+    name than the title (a ``/`` or ``:`` in it, a title twice, a name taken by a note the
+    vault had), come back as wikilinks that resolve, by the vault's own rules, to the very
+    note of that page, with the title shown; links that resolve already, code, and the
+    vault's own note are left as they are."""
+    monkeypatch.setenv(TOKEN_ENV, notion_server.token)
+    ids = _notion_made_pages(tmp_path, notion, notion_server, capsys)
+    into = tmp_path / "copy"
+    into.mkdir()
+    own = b"---\nmine: yes\n---\nMy own [[Foo]] and [[A/B]].\n"
+    (into / "Foo 2.md").write_bytes(own)
+    code, data = cli(tmp_path, capsys, "--from", "notion", "--into", str(into))
+    assert code == ExitCode.OK, (data["not_transferred"], data["warnings"])
+    assert (into / "Foo 2.md").read_bytes() == own  # the vault's own note: untouched
+    # which note each page became: its body says (a paragraph of its title)
+    note_of = {}
+    for path in Vault.open(into).paths():
+        text = (into / path).read_text("utf-8")
+        for name, page_id in ids.items():
+            if name != "Foo#2" and text.split("---\n")[-1].split("\n")[0] == name:
+                note_of.setdefault(page_id, []).append(path)
+            if "back to" in text:
+                note_of[ids["Foo#2"]] = [path]
+    assert all(len(v) == 1 for v in note_of.values()), note_of
+    where = {page_id: paths[0] for page_id, paths in note_of.items()}
+    assert len({where[ids[n]] for n in ("Foo:", "Foo", "Foo#2")} | {"Foo 2.md"}) == 4
+    links = _body_links(into)
+    index = links[where[ids["Index"]]]
+    assert [to for _, to in index] == [
+        where[ids["A/B"]],
+        where[ids["Foo:"]],
+        where[ids["Foo"]],
+        where[ids["Foo#2"]],
+        where[ids["Plain"]],
+        where[ids["Foo#2"]],
+    ], index
+    assert index[4][0] == "[[Plain]]"  # resolves as it is: not rewritten
+    assert links[where[ids["Foo#2"]]] == [("[[Index]]", where[ids["Index"]])]
+    text = (into / where[ids["Index"]]).read_text("utf-8")
+    assert "`[[A/B]] in code`" in text  # code is text, never a link
+    assert "notion.so" not in text  # every page of ours is a note: no link to Notion
+    assert links["Foo 2.md"] == [("[[Foo]]", "Foo.md"), ("[[A/B]]", None)]
