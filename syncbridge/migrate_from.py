@@ -147,6 +147,16 @@ def migrate_from(
             progress=progress, cache=not dry_run or vault_config.state_path.parent.exists()
         )
         remote = bridge.remote(t.name)
+        if not dry_run:
+            # the names a run before gave the notes (made, or planned): bodies are read
+            # with links to those notes
+            with bridge.state_scope(writes=True) as state:
+                remote.note_paths(
+                    {
+                        **_journaled_names(state.cursor(t.name, NAMES_CURSOR)),
+                        **{k.remote_id: k.vault_id for k in state.links(t.name).values()},
+                    }
+                )
         records = _remote_records(remote, dry_run=dry_run)
         declared = remote.declared_classes()  # None: the classes come from the records
         written = _fileclasses(vault, records, vault_config, dry_run=dry_run, declared=declared)

@@ -671,6 +671,10 @@ def _sync_pass(
     report = SyncReport(target=target, dry_run=options.dry_run)
     adapters: dict[Side, Adapter] = {"vault": vault, "remote": remote}
     vault.refresh()
+    if options.vault_ids_are_paths:
+        # where the linked records' notes are: a remote that writes links between its
+        # records into bodies names those notes (Adapter.note_paths), before it reads
+        remote.note_paths({k.remote_id: k.vault_id for k in state.links(target).values()})
     remote.refresh()
     if options.dry_run:
         _tell_unfinished(adapters, target, report)

@@ -224,14 +224,17 @@ class NotionAdapter(Adapter):
         return self.listing.refs()
 
     def note_paths(self, paths: Mapping[str, str]) -> None:
-        """Record where the notes of these pages are, or are about to be, in the vault
-        (page id → vault path; ``syncbridge migrate --from`` names a note ``A B.md`` for
-        the title ``A/B``, ``Foo 2.md`` for a second ``Foo``), so that page mentions and
-        links to those pages name those notes: in the bodies of the pages read since
-        (written again from the blocks they were read with, no request) and in every
-        read after, this run or a later one, while the page keeps its title. A page read
-        in an earlier run whose body links to a page whose note path changed is read
-        again from Notion when next asked for. Writes the cache only."""
+        """Where the notes of these pages are, or are about to be, in the vault (page id
+        → vault path; ``syncbridge migrate --from`` names a note ``A B.md`` for the title
+        ``A/B``, ``Foo 2.md`` for a second ``Foo``; the engine tells the linked notes'
+        paths each run), so that page mentions and links to those pages name those
+        notes while the page keeps its title: in every read from now on, and in the
+        bodies read before (written again from the blocks they were read with, no
+        request). A body cached by an earlier run whose links named other notes is read
+        again from Notion when next asked for. For this run only (in memory); writes no
+        request and nothing to Notion."""
+        if not paths or not self.session.has_cache():
+            return  # no page known yet (and a dry run makes no cache file)
         cache = self.cache
         pages = cache.pages()
         before = cache.page_paths()
@@ -242,14 +245,20 @@ class NotionAdapter(Adapter):
         }
         if not cache.set_note_paths(wanted):
             return
-        after = cache.page_paths()
-        moved = {k for k in wanted if before.get(k) != after.get(k)}
+        moved = {k for k, v in cache.page_paths().items() if before.get(k) != v}
         if not moved:
             return
-        for page_id in sorted(pages):
+        links = self.session.links
+        now = cache.page_paths()
+        for page_id, (names, own) in sorted(cache.body_names().items()):
             if self.reader.rerender(page_id):
                 continue
-            if page_id in moved or cache.body_links_to(page_id, moved):
+            stale = (
+                cache.body_links_to(page_id, moved)
+                if names is None
+                else links.names_of(names) != names
+            )
+            if stale or (page_id in moved and own != now.get(page_id)):
                 self.session.recent.pop(page_id, None)
                 cache.forget_body(page_id)  # read again from Notion, by the new names
 

@@ -21,10 +21,6 @@ adapter keeps, per target:
 - ``mentions_pending``: pages whose body has wikilinks that named no synced page when it
   was written (sent as text): once such a page exists, the body gets its page mentions
   (:mod:`.mentions`);
-- ``note_paths``: the vault path of a page's note when it is not its folder and title
-  (``syncbridge migrate --from`` names a note ``A B.md`` for the title ``A/B``, or
-  ``Foo 2.md`` for a second ``Foo``), with the title it was given for: body links to the
-  page name that note while the page keeps that title (:meth:`NotionCache.page_paths`);
 - ``meta``: the listing cursor and the run counter.
 
 Every write commits at once (the journal must survive a kill). Losing the file loses
@@ -64,8 +60,6 @@ CREATE TABLE IF NOT EXISTS mentions_pending (
 CREATE TABLE IF NOT EXISTS moves (
     page_id TEXT PRIMARY KEY, class TEXT NOT NULL, source TEXT NOT NULL,
     properties TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS note_paths (
-    page_id TEXT PRIMARY KEY, path TEXT NOT NULL, title TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS layouts (
     class TEXT PRIMARY KEY, database_id TEXT NOT NULL, source TEXT NOT NULL,
     property_ids TEXT NOT NULL DEFAULT '{}');
@@ -112,8 +106,9 @@ class NotionCache:
         """Moves on with every change of a page's title or path (:meth:`page_paths`)."""
         self._names: dict[str, tuple[str, str]] | None = None
         """page id → (folder of its path, title), loaded on first use, kept up to date."""
-        self._notes: dict[str, tuple[str, str]] | None = None
-        """page id → (note path, title it was given for) of ``note_paths``, loaded once."""
+        self._notes: dict[str, tuple[str, str]] = {}
+        """page id → (vault path of its note, the title it was given for), this run's
+        (:meth:`set_note_paths`): in memory only, the vault's state says it each run."""
 
     def close(self) -> None:
         self._conn.close()
@@ -181,9 +176,7 @@ class NotionCache:
                 self._conn.execute("DELETE FROM bodies WHERE page_id=?", (page_id,))
                 self._conn.execute("DELETE FROM links_pending WHERE page_id=?", (page_id,))
                 self._conn.execute("DELETE FROM mentions_pending WHERE page_id=?", (page_id,))
-                self._conn.execute("DELETE FROM note_paths WHERE page_id=?", (page_id,))
-                if self._notes is not None:
-                    self._notes.pop(page_id, None)
+                self._notes.pop(page_id, None)
 
     def pages_titled(self, title: str) -> list[CachedPage]:
         rows = self._conn.execute(
@@ -210,7 +203,7 @@ class NotionCache:
                 names[str(page_id)] = (folder, str(title or ""))
             self._names = names
             self.generation += 1
-        notes = self.note_paths()
+        notes = self._notes
         out = {}
         for page_id, (folder, title) in self._names.items():
             note = notes.get(page_id)
@@ -220,31 +213,45 @@ class NotionCache:
                 out[page_id] = f"{folder}{title}.md"
         return out
 
+    def page_titles(self) -> dict[str, str]:
+        """Page id → its title now, of the pages :meth:`page_paths` knows (in memory)."""
+        self.page_paths()
+        assert self._names is not None
+        return {k: title for k, (_, title) in self._names.items()}
+
     def note_paths(self) -> dict[str, tuple[str, str]]:
         """Page id → (vault path of its note, the title that path was given for), as
-        :meth:`set_note_paths` recorded them."""
-        if self._notes is None:
-            rows = self._conn.execute("SELECT page_id, path, title FROM note_paths")
-            self._notes = {str(r[0]): (str(r[1]), str(r[2])) for r in rows}
+        :meth:`set_note_paths` was told this run."""
         return dict(self._notes)
 
     def set_note_paths(self, paths: dict[str, tuple[str, str]]) -> bool:
-        """Record page id → (vault path of its note, the page's title now), in one
-        transaction; whether anything changed (:attr:`generation` then moves)."""
-        known = self.note_paths()
-        changed = {k: v for k, v in paths.items() if known.get(k) != v}
+        """Page id → (vault path of its note, the page's title now), for this run (in
+        memory: the vault's state, not this cache, knows where notes are, and another
+        vault synced with this cache has its own); whether anything changed
+        (:attr:`generation` then moves)."""
+        changed = {k: v for k, v in paths.items() if self._notes.get(k) != v}
         if not changed:
             return False
-        with self._conn:
-            self._conn.execute("BEGIN")
-            self._conn.executemany(
-                "INSERT OR REPLACE INTO note_paths VALUES (?, ?, ?)",
-                [(k, path, title) for k, (path, title) in changed.items()],
-            )
-        assert self._notes is not None
         self._notes.update(changed)
         self.generation += 1
         return True
+
+    def body_names(self) -> dict[str, tuple[dict[str, str] | None, str]]:
+        """Page id → (the note names of the pages its cached body links to, as they were
+        when the body was written, ``None`` if none were stored; the vault path of its
+        own note then, ``""`` if none), from the cached records."""
+        rows = self._conn.execute(
+            "SELECT page_id, json_extract(record, '$.names'), json_extract(record, '$.extra.path')"
+            " FROM bodies"
+        )
+        out: dict[str, tuple[dict[str, str] | None, str]] = {}
+        for page_id, names, path in rows:
+            data = json.loads(names) if isinstance(names, str) else None
+            out[str(page_id)] = (
+                data if isinstance(data, dict) else None,
+                path if isinstance(path, str) else "",
+            )
+        return out
 
     # -- bodies ----------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from typing import Any
 from syncbridge.adapter import MISSING, Record
 from syncbridge.errors import RecordError, StaleVersion
 from syncbridge_notion import body as bodies
+from syncbridge_notion.body_links import linked_pages
 from syncbridge_notion.layouts import ClassLayouts
 from syncbridge_notion.markdown import PageIdLookup
 from syncbridge_notion.properties import EMPTY_CELLS, Fallback, decode, join_rich_text
@@ -77,7 +78,7 @@ class PageReader:
             raise self.gone(page_id)
         layout = self.layouts.layout_of(page)
         blocks = self.read_blocks(page_id)
-        record = self.record(page, layout, blocks)
+        record = self.record(page, layout, blocks, keep_render=True)
         if cached is not None and cached.version.split("+")[0] == record.version:
             record = dataclasses.replace(record, version=cached.version)
         self.remember(record, layout, blocks)
@@ -103,9 +104,16 @@ class PageReader:
         return out
 
     def record(
-        self, page: Mapping[str, Any], layout: ClassLayout, blocks: Sequence[JSON]
+        self,
+        page: Mapping[str, Any],
+        layout: ClassLayout,
+        blocks: Sequence[JSON],
+        *,
+        keep_render: bool = False,
     ) -> Record:
-        """``page`` (with its top-level ``blocks``) decoded into a record."""
+        """``page`` (with its top-level ``blocks``) decoded into a record. ``keep_render``:
+        keep what the body was written from (``blocks`` are all the page's), for
+        :meth:`rerender`."""
         session = self.session
         config = session.config
         props: Mapping[str, Any] = page.get("properties") or {}
@@ -136,14 +144,16 @@ class PageReader:
             raise SchemaDrift(_drift_message(layout, missing, props))
         path_prop = props.get(config.path_property) or {}
         page_id = str(page["id"])
-        path = join_rich_text(path_prop.get("rich_text") or []) or self.note_path(
-            page_id, title_of(page)
+        # where this run was told the note is (the vault's state), else the path kept
+        path = self.note_path(page_id, title_of(page)) or join_rich_text(
+            path_prop.get("rich_text") or []
         )
         last = session.cache.body(page_id)
         links = session.links
         prior = prior_of(last[2], links.page_id(path or None)) if last is not None else None
         top = bodies.page_blocks(blocks)
-        session.renders[page_id] = (top, prior, fallback.body)
+        if keep_render:
+            session.renders[page_id] = (page_version(page), top, prior, fallback.body)
         body = self.render_body(top, prior, fallback.body, path or None)
         edited = str(page.get("last_edited_time"))
         return Record(
@@ -192,15 +202,14 @@ class PageReader:
         the cache. Whether it was read this run. No request."""
         held = self.session.renders.get(page_id)
         recent = self.session.recent.get(page_id)
-        if held is None or recent is None:
-            return False
+        if held is None or recent is None or (recent[0].version or "").split("+")[0] != held[0]:
+            return False  # not read this run, or written since: its blocks are others
         record, kept = recent
-        blocks, prior, layout = held
-        path = source_path(record) or self.note_path(page_id, record.title)
+        _, blocks, prior, layout = held
+        path = self.note_path(page_id, record.title) or source_path(record) or ""
         body = self.render_body(blocks, prior, layout, path or None)
-        if body != record.body or path != (source_path(record) or ""):
-            extra = {**record.extra, "path": path} if path else dict(record.extra)
-            self.remember(dataclasses.replace(record, body=body, extra=extra), None, kept)
+        extra = {**record.extra, "path": path} if path else dict(record.extra)
+        self.remember(dataclasses.replace(record, body=body, extra=extra), None, kept)
         return True
 
     def _full_relation(self, page_id: str, prop: Mapping[str, Any]) -> JSON:
@@ -236,6 +245,10 @@ class PageReader:
                 "fields": dict(record.fields),
                 "body": record.body,
                 "spans": spans_of(record.body, self.session.links.page_id(source_path(record))),
+                # the notes its links named when written: told other paths, it is read again
+                "names": None
+                if kept is None
+                else self.session.links.names_of(sorted(linked_pages(kept))),
                 "title": record.title,
                 "extra": dict(record.extra),
                 "modified": modified,

@@ -96,8 +96,8 @@ class NotionSession:
         """Page id → (record, top-level blocks or ``None`` when not read), as last read
         or written."""
         self.written_blocks: dict[str, list[JSON] | None] = {}
-        self.renders: dict[str, tuple[list[Any], Any, dict[str, Any] | None]] = {}
-        """Page id → (top-level blocks, prior body, body layout Notion carried) of the
+        self.renders: dict[str, tuple[str, list[Any], Any, dict[str, Any] | None]] = {}
+        """Page id → (version, top-level blocks, prior body, body layout Notion carried) of the
         body read this run: what :meth:`.PageReader.rerender` writes it from again when
         the vault paths of the pages it links to become known."""
         self.refs: dict[str, RecordRef] = {}

@@ -14,7 +14,9 @@ What maps, and how (see ``docs/notion.md``, "Bodies: Markdown and blocks"):
   with a title, a reference link, one right after a link to the same URL, which Notion
   would merge with it) stays literal text.
 * ``$x$`` → an inline equation (within 1,000 characters); otherwise literal.
-* ``[[Target]]`` → a page mention when ``page_id("Target")`` knows the page;
+* ``[[Target]]`` → a page mention when ``page_id("Target")`` knows the page, and so is
+  ``[[Target|Title]]`` when ``page_id.mention_text(page)`` is ``Title`` (a lookup may
+  have that method: the page's title, for a page whose note has another name);
   ``[[Target|alias]]`` → the alias, linked to the page's URL; ``[[Target#Heading]]``,
   ``[[Target#^block]]`` → their text (or alias) linked to the page's URL with the heading
   or block, percent-encoded, as its fragment; ``![[...]]`` → ``!`` before any of these.
@@ -45,10 +47,27 @@ from markdown_it.token import Token
 from .limits import MAX_EQUATION, MAX_TEXT, MAX_URL, utf16_len
 from .parser import parse_inline
 
-__all__ = ["PageIdLookup", "inline_to_rich_text", "notion_page_url", "plain_run", "split_text"]
+__all__ = [
+    "PageIdLookup",
+    "inline_to_rich_text",
+    "mention_text",
+    "notion_page_url",
+    "plain_run",
+    "split_text",
+]
 
 PageIdLookup = Callable[[str], "str | None"]
-"""Wikilink target (as written, trimmed) → Notion page id, or ``None`` when not synced."""
+"""Wikilink target (as written, trimmed) → Notion page id, or ``None`` when not synced. It
+may also have a method ``mention_text(page_id)``: the alias a wikilink that stands for a
+mention of that page carries (its title, when its note is named otherwise), or ``None``."""
+
+
+def mention_text(page_id: PageIdLookup | None, page: str) -> str | None:
+    """What ``page_id.mention_text(page)`` answers (``None`` without the method)."""
+    method = getattr(page_id, "mention_text", None)
+    found = method(page) if callable(method) else None
+    return found if isinstance(found, str) and found else None
+
 
 _MARKS = {"strong": "bold", "em": "italic", "s": "strikethrough"}
 _LINK_RE = re.compile(r"\[(?P<label>.*)\]\((?P<dest>[^\s<>]*)\)\Z", re.S)
@@ -206,7 +225,8 @@ def _wikilink(builder: _Builder, raw: str, page_id: PageIdLookup | None) -> None
         return
     if embed:
         builder.text("!")
-    if not hashed and alias is None:
+    if not hashed and (alias is None or alias == mention_text(page_id, found)):
+        # [[Note]], or [[Foo 2|Foo]]: the mention of a page whose note is named otherwise
         builder.other({"type": "mention", "mention": {"type": "page", "page": {"id": found}}})
         return
     url = notion_page_url(found) + ("#" + quote(sub, safe="") if hashed else "")

@@ -29,6 +29,7 @@ from .inline import MEANINGFUL_ESCAPES, STRUCTURAL_ESCAPES, notion_page_url
 __all__ = [
     "LinkTargetLookup",
     "Segment",
+    "mention_alias",
     "rich_text_to_markdown",
     "segments",
     "shown_target",
@@ -38,7 +39,9 @@ __all__ = [
 LinkTargetLookup = Callable[[str], "str | None"]
 """Notion page id (dashed) → wikilink target for ``[[...]]``, or ``None`` when unknown. It
 may also have a method ``for_text(page_id, text)``: the target for a link to that page
-showing ``text`` (see :func:`target_for`)."""
+showing ``text`` (see :func:`target_for`); and ``mention_alias(page_id, title)``: the alias
+a mention of that page showing ``title`` is written with (``[[Foo 2|Foo]]``: its note has
+another name than its title), or ``None`` (see :func:`mention_alias`)."""
 
 _EMPHASIS = ("bold", "italic", "strikethrough")
 _DELIMS = {"bold": "**", "italic": "*", "strikethrough": "~~"}
@@ -353,6 +356,21 @@ def target_for(
     return link_target(page_id)
 
 
+def mention_alias(
+    link_target: LinkTargetLookup | None, page_id: str, title: str | None
+) -> str | None:
+    """The alias of the wikilink for a mention of ``page_id`` showing ``title``: what
+    ``link_target.mention_alias`` answers, when a wikilink alias can hold it (no ``[``,
+    ``]``, ``|`` or line break); else ``None`` (a plain ``[[target]]``)."""
+    method = getattr(link_target, "mention_alias", None)
+    if not callable(method) or not title:
+        return None
+    alias = method(page_id, title)
+    if not isinstance(alias, str) or not _WIKI_TEXT_RE.fullmatch(alias) or "|" in alias:
+        return None
+    return alias
+
+
 def _target(
     link_target: LinkTargetLookup | None, page_id: str, shown: str | None = None
 ) -> str | None:
@@ -371,7 +389,8 @@ def _atom(seg: Segment, escape: int, link_target: LinkTargetLookup | None, start
     if seg.kind == "mention":
         target = _target(link_target, seg.value)
         if target is not None:
-            return f"[[{target}]]"
+            alias = mention_alias(link_target, seg.value, seg.link)
+            return f"[[{target}|{alias}]]" if alias is not None else f"[[{target}]]"
         # a page the vault does not know: a link to it, which reads back as this mention
         title = " ".join((seg.link or "Untitled").split()) or "Untitled"
         url = notion_page_url(seg.value)

@@ -467,9 +467,10 @@ def render_blocks(
     there are no blocks."""
     md_style = style or MarkdownStyle()
     inverse: dict[str, str] = {}
+    texts: dict[str, str] = {}
     if link_target is not None:
-        _collect_targets(blocks, link_target, inverse)
-    page_id = inverse.get if link_target is not None else None
+        _collect_targets(blocks, link_target, inverse, texts)
+    page_id = _Inverse(inverse, texts) if link_target is not None else None
     plain = _Writer(_Style(0, False, link_target, md_style))
     text = join_blocks(blocks, plain.block, md_style)
     if _reads_back(text, blocks, page_id):
@@ -555,10 +556,28 @@ def _verified(
     return first or ""
 
 
+class _Inverse:
+    """The ``page_id`` lookup a body written by :func:`render_blocks` is read back with:
+    each target it wrote → its page, and the alias it gave mentions (``mention_text``)."""
+
+    def __init__(self, targets: dict[str, str], texts: dict[str, str]) -> None:
+        self.targets = targets
+        self.texts = texts
+
+    def __call__(self, target: str) -> str | None:
+        return self.targets.get(target)
+
+    def mention_text(self, page_id: str) -> str | None:
+        return self.texts.get(page_id)
+
+
 def _collect_targets(
-    blocks: list[dict[str, Any]], link_target: LinkTargetLookup, inverse: dict[str, str]
+    blocks: list[dict[str, Any]],
+    link_target: LinkTargetLookup,
+    inverse: dict[str, str],
+    texts: dict[str, str],
 ) -> None:
-    from .inline_writer import page_link_of_url, shown_target, target_for
+    from .inline_writer import mention_alias, page_link_of_url, shown_target, target_for
 
     for block in blocks:
         body = _body(block)
@@ -577,9 +596,13 @@ def _collect_targets(
                     text = str((item.get("text") or {}).get("content", ""))
                     shown = text if item.get("type", "text") == "text" else None
                     target = target_for(link_target, page, shown)
+                    if target is not None and item.get("type") == "mention":
+                        alias = mention_alias(link_target, page, item.get("plain_text"))
+                        if alias is not None:
+                            texts.setdefault(page, alias)
                     if target is not None:
                         inverse.setdefault(target.strip(), page)
                         name = shown_target(text, sub, target) if sub else None
                         if name is not None:
                             inverse.setdefault(name, page)  # [[Note#Heading]] as written
-        _collect_targets(_children(block), link_target, inverse)
+        _collect_targets(_children(block), link_target, inverse, texts)
