@@ -231,8 +231,8 @@ class NotionAdapter(Adapter):
         notes while the page keeps its title: in every read from now on, and in the
         bodies read before (written again from the blocks they were read with, no
         request). A body cached by an earlier run whose links named other notes is read
-        again from Notion when next asked for. For this run only (in memory); writes no
-        request and nothing to Notion."""
+        again from Notion when next asked for (not in a dry run: it keeps the cache as it
+        is). For this run only (in memory); sends no request."""
         if not paths or not self.session.has_cache():
             return  # no page known yet (and a dry run makes no cache file)
         cache = self.cache
@@ -246,8 +246,8 @@ class NotionAdapter(Adapter):
         if not cache.set_note_paths(wanted):
             return
         moved = {k for k, v in cache.page_paths().items() if before.get(k) != v}
-        if not moved:
-            return
+        if not moved or self.in_dry_run:
+            return  # a dry run previews with the bodies as cached: it writes no cache
         links = self.session.links
         now = cache.page_paths()
         for page_id, (names, own) in sorted(cache.body_names().items()):
