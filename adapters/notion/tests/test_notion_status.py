@@ -196,3 +196,45 @@ def test_status_round_trip_with_an_option_notion_does_not_have(
     assert status_of(notion, source, "Plan") == "Blocked"
     assert "Blocked" not in fallback_of(notion, source, "Plan")
     assert plan.read_text(encoding="utf-8") == blocked.replace("estimate: 1", "estimate: 3")
+
+
+def test_an_option_deleted_in_notion_after_the_cache_learned_it(
+    tmp_path: Path,
+    notion_server: NotionFakeServer,
+    notion: Client,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The cache says "Doing" is an option; someone deletes it in Notion's app. The one
+    write sent with it is refused; the options are read again, and the next sync keeps
+    the value in the fallback and reports it, with nothing refused."""
+    monkeypatch.setenv(TOKEN_ENV, notion_server.token)
+    source = task_database(notion, notion_server)
+    config = str(project(tmp_path, notion_server))
+    vault = tmp_path / "vault"
+    code, data = cli(
+        capsys, "migrate", "--from", "notion", "--into", str(vault), "--config", config
+    )
+    assert code == ExitCode.OK, data
+    assert cli(capsys, "sync", "--config", config)[0] == ExitCode.OK
+    without_doing = [GROUPS[0], ("In progress", "blue", []), GROUPS[2]]
+    notion_server.store.set_status_options(source, "status", without_doing)
+    ship = vault / "Ship.md"
+    doing = ship.read_text(encoding="utf-8").replace("Not started", "Doing")
+    ship.write_text(doing, encoding="utf-8")
+    reset_counts(notion_server)
+    code, data = cli(capsys, "sync", "--config", config)
+    assert code != ExitCode.OK  # that note could not be written this time
+    assert "changed in Notion meanwhile" in json.dumps(data), data
+    assert stats(notion_server)["errors"] == {"validation_error": 1}
+    assert status_of(notion, source, "Ship") == "Not started"  # nothing applied
+    reset_counts(notion_server)
+    with caplog.at_level(logging.WARNING):
+        code, data = cli(capsys, "sync", "--config", config)
+    assert code == ExitCode.OK, data
+    assert stats(notion_server)["errors"] == {}
+    assert any("Ship: field 'status' holds 'Doing'" in r.getMessage() for r in caplog.records)
+    assert status_of(notion, source, "Ship") is None
+    assert json.loads(fallback_of(notion, source, "Ship"))["exact"] == {"status": [None, "Doing"]}
+    assert ship.read_text(encoding="utf-8") == doing
