@@ -65,7 +65,8 @@ class PageWriter:
     ) -> JSON:
         """The page properties for ``record`` (every held one, plus ours); ``ctx``: how
         links resolve (default: through the cache; a ``ctx`` given means a check: no
-        request, nothing reported).
+        request, nothing reported; ``report`` false: the previous version of a note, whose
+        properties are only compared, reads no options and reports nothing).
 
         A status value that names none of the options the cache knows makes the layout's
         options read again (one ``GET`` of the data source, once per run); one that still
@@ -76,7 +77,7 @@ class PageWriter:
         live = ctx is None
         links = self.session.links if live else None  # a check() reads no cache
         ctx = ctx or self.session.ctx()
-        if live and _unknown_statuses(record, layout):
+        if live and report and _unknown_statuses(record, layout):
             layout = self.layouts.with_fresh_status_options(layout)
         out: JSON = {}
         fallback = Fallback()
