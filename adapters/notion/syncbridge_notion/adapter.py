@@ -47,7 +47,7 @@ from syncbridge_notion.listing import PageListing
 from syncbridge_notion.mentions import BodyMentions
 from syncbridge_notion.moves import ClassMoves
 from syncbridge_notion.pacing import Clock
-from syncbridge_notion.page_writes import PageWriter, props_without_key
+from syncbridge_notion.page_writes import PageWriter, props_without_key, with_statuses
 from syncbridge_notion.properties import PropertyContext
 from syncbridge_notion.reading import PageReader
 from syncbridge_notion.recovery import LostCreates
@@ -331,6 +331,7 @@ class NotionAdapter(Adapter):
                 page, new_props = self.moves.move(page_id, record, layout)
         else:
             new_props = self.writer.properties(record, layout)
+            layout = self.layouts.all().get(layout.class_name, layout)  # options re-read
             old_props = self.writer.properties(
                 Record(
                     old.class_name,
@@ -341,9 +342,11 @@ class NotionAdapter(Adapter):
                     extra=record.extra,
                 ),
                 layout,
+                report=False,
             )
             changed = {k: v for k, v in new_props.items() if old_props.get(k) != v}
             changed.update(self.relations.stale(page_id, new_props, layout))
+            changed = with_statuses(changed, new_props, layout, self.notion_config)
             if changed:
                 with self._schema_checked(layout):
                     page = self.writer.patch(page_id, {"properties": changed})

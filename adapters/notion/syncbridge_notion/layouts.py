@@ -22,6 +22,7 @@ from syncbridge_notion.schema import (
     ClassLayout,
     PropertyPlan,
     SchemaDrift,
+    adopt_status,
     bookkeeping_properties,
     check_drift,
     desired_properties,
@@ -56,6 +57,7 @@ class ClassLayouts:
         self._waiting: dict[str, dict[str, PropertyPlan]] = {}
         self.computed: dict[str, frozenset[str]] = {}
         """Class → its Formula/Lookup fields (never pushed)."""
+        self._options_read: set[str] = set()  # data sources whose status options were read
 
     def all(self) -> dict[str, ClassLayout]:
         """Class name → layout, as known to the cache (no request)."""
@@ -165,10 +167,15 @@ class ClassLayouts:
         unless ``fresh`` is false and this run read it already)."""
         config = self.session.config
         existing = self.source_schema(layout.data_source_id, fresh=fresh)
+        by_name = {n.casefold(): n for n in existing}
+        wanted = {
+            # a Select / Cycle field whose property is a status in Notion: held there
+            f: adopt_status(plan, existing.get(by_name.get(plan.name.casefold(), "")))
+            for f, plan in wanted.items()
+        }
         problems = check_drift(layout.class_name, existing, wanted, config)
         if problems:
             raise SchemaDrift("; ".join(problems))
-        by_name = {n.casefold(): n for n in existing}
         wanted = {
             f: _adopt_relation(plan, existing.get(by_name.get(plan.name.casefold(), "")))
             for f, plan in wanted.items()
@@ -200,9 +207,11 @@ class ClassLayouts:
         props = dict(layout.props)
         for fieldname, plan in wanted.items():
             if plan.name.casefold() in by_name and fieldname not in waiting:
-                props[fieldname] = dataclasses.replace(
-                    plan, field=fieldname, name=by_name[plan.name.casefold()], choices=()
-                )
+                name = by_name[plan.name.casefold()]
+                plan = adopt_status(dataclasses.replace(plan, choices=()), existing[name])
+                props[fieldname] = dataclasses.replace(plan, field=fieldname, name=name)
+        if any(p.ntype == "status" for p in props.values()):
+            self._options_read.add(layout.data_source_id)  # read just now
         new = ClassLayout(
             layout.class_name, layout.database_id, layout.data_source_id, layout.title, props, {}
         )
@@ -237,6 +246,36 @@ class ClassLayouts:
         target = self.all().get(plan.relation_class or "")
         return target.data_source_id if target is not None else layout.data_source_id
 
+    def with_fresh_status_options(self, layout: ClassLayout) -> ClassLayout:
+        """``layout`` with its status properties' options as Notion shows them now: one
+        ``GET`` of the data source, at most once per data source in this adapter's life
+        (a run), else ``layout`` as it is. Someone may have added or renamed an option in
+        Notion's app since the cache learned them; the caller asks only when a value
+        names no option it knows."""
+        if layout.data_source_id in self._options_read:
+            return layout
+        self._options_read.add(layout.data_source_id)
+        return self._status_options_from(
+            layout, self.source_schema(layout.data_source_id, fresh=True)
+        )
+
+    def _status_options_from(
+        self, layout: ClassLayout, existing: Mapping[str, JSON]
+    ) -> ClassLayout:
+        """``layout`` with the status options of ``existing`` (the data source's schema),
+        stored if they changed; properties gone or retyped are left to the drift checks."""
+        by_name = {n.casefold(): entry for n, entry in existing.items()}
+        props = dict(layout.props)
+        for fieldname, plan in layout.props.items():
+            entry = by_name.get(plan.name.casefold())
+            if plan.ntype == "status" and entry is not None and entry.get("type") == "status":
+                props[fieldname] = adopt_status(plan, entry)
+        if props == dict(layout.props):
+            return layout
+        new = dataclasses.replace(layout, props=props)
+        self.store(new)
+        return new
+
     def explain_refusal(self, layout: ClassLayout, refused: RecordError) -> None:
         """After Notion refused a page write of ``layout``'s class: read the data source
         again (one ``GET``) and raise :class:`.SchemaDrift` naming each property someone
@@ -250,6 +289,17 @@ class ClassLayouts:
             raise SchemaDrift(
                 "; ".join(problems) + ". The sync of this target stops until then; "
                 "nothing was written for the note, and the notes keep their values"
+            ) from refused
+        fresh = self._status_options_from(layout, existing)
+        if fresh is not layout:
+            changed = sorted(
+                p.name for f, p in fresh.props.items() if p.choices != layout.props[f].choices
+            )
+            raise RecordError(
+                f"Notion refused the write ({refused}): the options of status "
+                f"propert{'ies' if len(changed) > 1 else 'y'} {', '.join(map(repr, changed))} "
+                "changed in Notion meanwhile; nothing was written for the note, and the next "
+                "sync sends it with the options as they are now"
             ) from refused
 
     def held_fields(self, class_name: str) -> frozenset[str] | None:
@@ -299,7 +349,8 @@ class ClassLayouts:
             if ntype not in EMPTY_CELLS:
                 continue
             fieldname = name[: -len(" (field)")] if name.endswith(" (field)") else name
-            out[fieldname] = _adopt_relation(PropertyPlan(fieldname, name, ntype), entry)
+            plan = adopt_status(PropertyPlan(fieldname, name, ntype), entry)
+            out[fieldname] = _adopt_relation(plan, entry)
         return out
 
     def layout_of(self, page: Mapping[str, Any]) -> ClassLayout:
@@ -366,13 +417,16 @@ class ClassLayouts:
 
 
 def _plan_entry(plan: PropertyPlan) -> JSON:
-    return {
+    entry: JSON = {
         "name": plan.name,
         "type": plan.ntype,
         "single": plan.single,
         "relation_class": plan.relation_class,
         "relation_source": plan.relation_source,
     }
+    if plan.ntype == "status":
+        entry["options"] = list(plan.choices)  # what a value must name (no request to know)
+    return entry
 
 
 def _props_from_ids(
@@ -390,6 +444,7 @@ def _props_from_ids(
                 single=bool(entry.get("single")),
                 relation_class=entry.get("relation_class"),
                 relation_source=entry.get("relation_source"),
+                choices=tuple(str(o) for o in entry.get("options") or ()),
             )
             (waiting if entry.get("waiting") else out)[fieldname] = plan
     return out, waiting

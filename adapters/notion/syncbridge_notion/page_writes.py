@@ -27,7 +27,7 @@ from syncbridge_notion.properties import (
     text_runs,
 )
 from syncbridge_notion.reading import PageReader
-from syncbridge_notion.schema import ClassLayout
+from syncbridge_notion.schema import ClassLayout, PropertyPlan
 from syncbridge_notion.session import (
     JSON,
     NotionSession,
@@ -37,7 +37,7 @@ from syncbridge_notion.session import (
     title_of,
 )
 
-__all__ = ["PageWriter", "props_without_key"]
+__all__ = ["PageWriter", "props_without_key", "with_statuses"]
 
 
 def props_without_key(props: Mapping[str, Any], config: NotionConfig) -> dict[str, Any]:
@@ -52,6 +52,8 @@ class PageWriter:
         self.session = session
         self.layouts = layouts
         self.reader = reader
+        self.reported: set[tuple[str, str, str]] = set()
+        """(note, field, value) of status values reported in this run."""
 
     def properties(
         self,
@@ -60,12 +62,24 @@ class PageWriter:
         *,
         create_key: str | None = None,
         ctx: PropertyContext | None = None,
+        report: bool = True,
     ) -> JSON:
         """The page properties for ``record`` (every held one, plus ours); ``ctx``: how
-        links resolve (default: through the cache)."""
+        links resolve (default: through the cache; a ``ctx`` given means a check: no
+        request, nothing reported; ``report`` false: the previous version of a note, whose
+        properties are only compared, reads no options and reports nothing).
+
+        A status value that names none of the options the cache knows makes the layout's
+        options read again (one ``GET`` of the data source, once per run); one that still
+        names none is sent as an empty status, carried in the fallback and, when
+        ``report``, reported by note and field (:meth:`.NotionSession.problem`): the API
+        cannot add a status option, and Notion refuses a value that names none."""
         config = self.session.config
-        links = self.session.links if ctx is None else None  # a check() reads no cache
+        live = ctx is None
+        links = self.session.links if live else None  # a check() reads no cache
         ctx = ctx or self.session.ctx()
+        if live and report and _unknown_statuses(record, layout):
+            layout = self.layouts.with_fresh_status_options(layout)
         out: JSON = {}
         fallback = Fallback()
         for fieldname, plan in layout.props.items():
@@ -78,8 +92,11 @@ class PageWriter:
                     fallback.absent.append(fieldname)
                 out[plan.name] = enc.request
                 continue
-            enc = encode(plan.ntype, value, ctx, source=source)
+            enc = encode(plan.ntype, value, ctx, source=source, options=plan.choices)
             out[plan.name] = enc.request
+            unknown = plan.ntype == "status" and value is not None and value not in plan.choices
+            if unknown and live and report:
+                self._report_status(record, fieldname, plan, value)
             if plan.ntype in ("relation", "files") and isinstance(value, str):
                 fallback.one.append(fieldname)
             if value is None:
@@ -147,6 +164,25 @@ class PageWriter:
             return None
         return {config.fallback_property: {"rich_text": runs}}
 
+    def _report_status(
+        self, record: Record, fieldname: str, plan: PropertyPlan, value: Any
+    ) -> None:
+        """Say (once per note, field and value in a run) that ``value`` names no option
+        of the status property of ``fieldname`` and where it is kept."""
+        label = record.title or record.id or "a note"
+        key = (label, fieldname, repr(value))
+        if key in self.reported:
+            return
+        self.reported.add(key)
+        known = ", ".join(repr(o) for o in plan.choices) or "none"
+        self.session.problem(
+            f"{label}: field {fieldname!r} holds {value!r}, which is not an option of the "
+            f"Notion status property {plan.name!r} (options: {known}); the API cannot add "
+            "a status option, so the property was left empty and the value is kept as "
+            f"written in the note and in {self.session.config.fallback_property!r}. Add the "
+            "option in Notion (or pick one of those) and the note's next change sends it"
+        )
+
     def patch(self, page_id: str, body: JSON) -> JSON:
         """PATCH the page; :class:`StaleVersion` if it was trashed meanwhile."""
         try:
@@ -209,3 +245,34 @@ class PageWriter:
             decoded.title,
             decoded.extra,
         )
+
+
+def _unknown_statuses(record: Record, layout: ClassLayout) -> bool:
+    """Whether a status field of ``record`` holds a value naming no option ``layout``
+    knows (so the options may be worth reading again)."""
+    return any(
+        plan.ntype == "status"
+        and record.fields.get(fieldname) is not None
+        and record.fields.get(fieldname, MISSING) is not MISSING
+        and record.fields[fieldname] not in plan.choices
+        for fieldname, plan in layout.props.items()
+    )
+
+
+def with_statuses(
+    changed: JSON, new_props: Mapping[str, Any], layout: ClassLayout, config: NotionConfig
+) -> JSON:
+    """``changed`` (the properties a PATCH sends) with every status property of
+    ``new_props`` and the fallback property added, when anything is sent and the class
+    has a status property: whether a status value could be sent depends on the options
+    at the time, so the previous properties recomputed now may not be what the page
+    holds (an option added since: the page's status still empty, its value in the
+    fallback). Same request."""
+    statuses = [p.name for p in layout.props.values() if p.ntype == "status"]
+    if not changed or not statuses:
+        return changed
+    out = dict(changed)
+    for name in [*statuses, config.fallback_property]:
+        if name in new_props:
+            out[name] = new_props[name]
+    return out

@@ -27,7 +27,7 @@ import json
 import math
 import re
 import zoneinfo
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,6 +61,7 @@ EMPTY_CELLS: Mapping[str, Any] = {
     "rich_text": "",
     "number": None,
     "select": None,
+    "status": None,
     "multi_select": [],
     "checkbox": False,
     "date": None,
@@ -262,9 +263,27 @@ def _option_ok(name: Any) -> bool:
     return isinstance(name, str) and "," not in name and 0 < len(name) <= MAX_OPTION
 
 
-def encode(ntype: str, value: Any, ctx: PropertyContext, *, source: str = "") -> Encoded:
+def encode(
+    ntype: str,
+    value: Any,
+    ctx: PropertyContext,
+    *,
+    source: str = "",
+    options: Collection[str] = (),
+) -> Encoded:
     """The request value and read-back cell of canonical ``value`` in a property of type
-    ``ntype`` (``source``: a relation's data source id). ``None`` clears the property."""
+    ``ntype`` (``source``: a relation's data source id; ``options``: a status property's
+    option names). ``None`` clears the property.
+
+    A status value must name one of ``options``: the API can neither add a status option
+    nor set a value that names none (Notion answers 400), so any other value clears the
+    property and rides in the fallback.
+
+    >>> encode("status", "Doing", PropertyContext(), options=("Doing",)).request
+    {'status': {'name': 'Doing'}}
+    >>> encode("status", "Blocked", PropertyContext(), options=("Doing",))
+    Encoded(request={'status': None}, cell=None)
+    """
     if value is None:
         return Encoded(_empty_request(ntype), EMPTY_CELLS.get(ntype))
     if ntype in ("title", "rich_text"):
@@ -289,6 +308,10 @@ def encode(ntype: str, value: Any, ctx: PropertyContext, *, source: str = "") ->
         if _option_ok(value):
             return Encoded({"select": {"name": value}}, value)
         return Encoded({"select": None}, None)
+    if ntype == "status":
+        if isinstance(value, str) and value in options:
+            return Encoded({"status": {"name": value}}, value)
+        return Encoded({"status": None}, None)
     if ntype == "multi_select":
         items = value if isinstance(value, list) else [value]
         names: list[str] = []
@@ -338,7 +361,7 @@ def decode(
         return value if isinstance(value, int | float) and not isinstance(value, bool) else None
     if ntype == "checkbox":
         return bool(value)
-    if ntype == "select":
+    if ntype in ("select", "status"):
         return value.get("name") if isinstance(value, Mapping) else None
     if ntype == "multi_select":
         return [o.get("name") for o in value or [] if isinstance(o, Mapping)]

@@ -14,6 +14,7 @@ Pure functions, no I/O.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,7 @@ from syncbridge_notion.properties import MAX_OPTION
 __all__ = [
     "ClassLayout",
     "PropertyPlan",
+    "adopt_status",
     "check_drift",
     "declared_class",
     "desired_properties",
@@ -34,6 +36,7 @@ __all__ = [
     "option_color",
     "property_config",
     "schema_additions",
+    "status_options",
 ]
 
 _BY_TYPE: Mapping[FieldType, str | None] = {
@@ -96,6 +99,7 @@ _DECLARED: Mapping[str, tuple[FieldType, FieldKind]] = {
     "url": (FieldType.INPUT, FieldKind.TEXT),
     "number": (FieldType.NUMBER, FieldKind.NUMBER),
     "select": (FieldType.SELECT, FieldKind.TEXT),
+    "status": (FieldType.SELECT, FieldKind.TEXT),
     "multi_select": (FieldType.MULTI, FieldKind.LIST),
     "checkbox": (FieldType.BOOLEAN, FieldKind.BOOLEAN),
     "date": (FieldType.DATE, FieldKind.DATE),
@@ -153,7 +157,9 @@ def declared_class(
             continue
         ftype, kind = _DECLARED[ntype]
         choices: tuple[str, ...] = ()
-        if ntype in ("select", "multi_select"):
+        if ntype == "status":
+            choices = status_options(entry)
+        elif ntype in ("select", "multi_select"):
             choices = tuple(
                 str(o["name"])
                 for o in config.get("options") or []
@@ -161,6 +167,39 @@ def declared_class(
             )
         fields[fieldname] = FieldSpec(fieldname, ftype, kind, choices=choices, origin="remote")
     return ClassSchema(name=layout.class_name, fields=fields, source="remote")
+
+
+def status_options(entry: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """The option names of a status property (its data-source schema entry), group by
+    group: To-do, In progress, Complete (Notion's order of the groups), each group's
+    options in their order, then options no group lists. Pure."""
+    config = (entry or {}).get("status")
+    if not isinstance(config, Mapping):
+        return ()
+    options = [o for o in config.get("options") or [] if isinstance(o, Mapping)]
+    names = {str(o.get("id")): str(o["name"]) for o in options if o.get("name")}
+    ordered: dict[str, None] = {}
+    for group in config.get("groups") or []:
+        if isinstance(group, Mapping):
+            for option_id in group.get("option_ids") or []:
+                if str(option_id) in names:
+                    ordered.setdefault(names[str(option_id)], None)
+    for name in names.values():
+        ordered.setdefault(name, None)
+    return tuple(ordered)
+
+
+def adopt_status(plan: PropertyPlan, entry: Mapping[str, Any] | None) -> PropertyPlan:
+    """``plan`` holding its field in the status property ``entry`` when the field wants a
+    select (a Select or Cycle field) and the property of its name in Notion is a status:
+    a status is a select whose options only Notion's app can change, so the field's
+    values go there (those naming no option ride in the fallback). Anything else:
+    ``plan`` as it is. Pure."""
+    if plan.ntype not in ("select", "status") or not isinstance(entry, Mapping):
+        return plan
+    if entry.get("type") != "status":
+        return plan
+    return dataclasses.replace(plan, ntype="status", choices=status_options(entry))
 
 
 def option_color(name: str) -> str:

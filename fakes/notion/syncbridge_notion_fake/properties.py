@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 import secrets
 import string
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -30,6 +31,7 @@ from .validation import (
 )
 
 __all__ = [
+    "DEFAULT_STATUS_GROUPS",
     "PAGE_REFERENCE_LIMIT",
     "PROPERTY_TYPES",
     "apply_schema_update",
@@ -38,6 +40,7 @@ __all__ = [
     "parse_value",
     "render_schema",
     "render_value",
+    "status_config",
 ]
 
 PAGE_REFERENCE_LIMIT = 25
@@ -144,22 +147,64 @@ def _config(kind: str, path: str, raw: Any, current: JSON | None) -> JSON:
     if kind == "status":
         if current is not None and "options" in config:
             raise validation_error("Cannot update status options via the API.")
-        return current or {
-            "options": [
-                {"id": new_property_id(), "name": name, "color": color, "description": None}
-                for name, color in (
-                    ("Not started", "default"),
-                    ("In progress", "blue"),
-                    ("Done", "green"),
-                )
-            ],
-            "groups": [],
-        }
+        return current or status_config(DEFAULT_STATUS_GROUPS)
     if kind == "relation":
         target = require_id(config.get("data_source_id"), f"{path}.data_source_id")
         relation_type = "dual_property" if "dual_property" in config else "single_property"
         return {"data_source_id": target, "type": relation_type, relation_type: {}}
     raise body_error(path, "should be a supported property type", kind)
+
+
+DEFAULT_STATUS_GROUPS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
+    ("To-do", "gray", (("Not started", "default"),)),
+    ("In progress", "blue", (("In progress", "blue"),)),
+    ("Complete", "green", (("Done", "green"),)),
+)
+"""A new status property's groups (name, colour, options as (name, colour)), as Notion
+makes them: each option in one group, To-do, In progress, Complete in that order."""
+
+
+def status_config(
+    groups: Sequence[tuple[str, str, Sequence[tuple[str, str]]]],
+    current: JSON | None = None,
+) -> JSON:
+    """A status property's config (``options`` and ``groups`` with ``option_ids``) for
+    ``groups``; options of ``current`` keep their ids (matched by name), as an edit in
+    Notion's app keeps them. Raises ``ValueError`` for an option name given twice, a
+    comma in a name, or an unknown colour."""
+    known = {o["name"]: o for o in (current or {}).get("options", [])}
+    old_groups = {g["name"]: g for g in (current or {}).get("groups", [])}
+    options: list[JSON] = []
+    rendered: list[JSON] = []
+    for group_name, group_color, members in groups:
+        ids = []
+        for name, color in members:
+            if not name or "," in name or len(name) > MAX_SELECT_OPTION_LENGTH:
+                raise ValueError(f"invalid status option name {name!r}")
+            if any(o["name"] == name for o in options):
+                raise ValueError(f"status option {name!r} given twice")
+            if color not in COLORS or color.endswith("_background"):
+                raise ValueError(f"invalid colour {color!r} for status option {name!r}")
+            previous = known.get(name, {})
+            option_id = previous.get("id") or new_property_id()
+            options.append(
+                {
+                    "id": option_id,
+                    "name": name,
+                    "color": color,
+                    "description": previous.get("description"),
+                }
+            )
+            ids.append(option_id)
+        rendered.append(
+            {
+                "id": old_groups.get(group_name, {}).get("id") or str(uuid.uuid4()),
+                "name": group_name,
+                "color": group_color,
+                "option_ids": ids,
+            }
+        )
+    return {"options": options, "groups": rendered}
 
 
 def _property_type(path: str, raw: JSON) -> str | None:

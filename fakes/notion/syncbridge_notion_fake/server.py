@@ -384,6 +384,8 @@ class NotionFakeServer:
             http.send_json(200, self.config_json())
         elif path == "/__fake__/unsupported_blocks" and http.command == "POST":
             self._seed_unsupported(http, raw)
+        elif path == "/__fake__/status_options" and http.command == "POST":
+            self._seed_status_options(http, raw)
         elif path == "/__fake__/config" and http.command == "POST":
             try:
                 self._apply_config(json.loads(raw or b"{}"))
@@ -413,6 +415,29 @@ class NotionFakeServer:
             http.send_json(400, {"error": str(exc)})
             return
         http.send_json(200, block)
+
+    def _seed_status_options(self, http: _RequestHandler, raw: bytes) -> None:
+        try:
+            spec = json.loads(raw or b"{}")
+            if not isinstance(spec, dict) or not isinstance(spec.get("groups"), list):
+                raise ValueError('the body must be {"data_source_id", "property", "groups"}')
+            groups = [
+                (
+                    str(group["name"]),
+                    str(group.get("color", "default")),
+                    [(str(o["name"]), str(o.get("color", "default"))) for o in group["options"]],
+                )
+                for group in spec["groups"]
+            ]
+            source = normalize_id(spec.get("data_source_id")) or str(spec.get("data_source_id"))
+            with self.store.lock:
+                config = self.store.set_status_options(source, str(spec.get("property")), groups)
+                if self.persist is not None:
+                    self.store.save(self.persist)
+        except (ValueError, KeyError, TypeError) as exc:
+            http.send_json(400, {"error": str(exc)})
+            return
+        http.send_json(200, config)
 
     def _apply_config(self, raw: Any) -> None:
         if not isinstance(raw, dict):

@@ -14,12 +14,19 @@ import os
 import re
 import threading
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from .clock import Clock, format_database_time, format_minute
 from .errors import not_found
-from .properties import default_value, find_property, render_schema, render_value
+from .properties import (
+    default_value,
+    find_property,
+    render_schema,
+    render_value,
+    status_config,
+)
 from .richtext import current_mentions, plain_text, text_item
 
 __all__ = ["NotionStore"]
@@ -124,6 +131,29 @@ class NotionStore:
         self.link_child(parent, block_id, index)
         self.touch(self.blocks[block_id])
         return block_id
+
+    def set_status_options(
+        self,
+        data_source_id: str,
+        prop: str,
+        groups: Sequence[tuple[str, str, Sequence[tuple[str, str]]]],
+    ) -> JSON:
+        """Set the options and groups of the status property ``prop`` (name or id) of a
+        data source, as a user does in Notion's app (the API refuses it):
+        ``groups`` is ``[(group name, colour, [(option name, colour), ...]), ...]``, in
+        order. Options keep their id when their name stays; a page holding an option
+        that is gone reads as empty. Returns the property's config. Side effect: bumps
+        the data source's ``last_edited_time``. Raises ``ValueError`` for an unknown data
+        source or property, a property that is not a status, or a bad option."""
+        source = self.data_sources.get(data_source_id)
+        if source is None:
+            raise ValueError(f"no data source with id {data_source_id}")
+        found = find_property(source["schema"], prop)
+        if found is None or found["type"] != "status":
+            raise ValueError(f"{prop!r} is not a status property of {data_source_id}")
+        found["config"] = status_config(groups, found["config"])
+        source["edited"] = self.clock.now()
+        return dict(found["config"])
 
     def link_child(self, parent: JSON, child_id: str, index: int | None = None) -> None:
         key = parent.get("page_id") or parent.get("block_id")
