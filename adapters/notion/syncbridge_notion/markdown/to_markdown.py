@@ -57,6 +57,9 @@ class _Style:
     md: MarkdownStyle = _DEFAULT_STYLE
     loose: bool = False
     """Blank lines between all blocks inside quotes (else only where Markdown needs one)."""
+    simple: bool = False
+    """Inline spellings that read back in any context: formatting inside link labels,
+    one code span per line (see :func:`~.inline_writer.rich_text_to_markdown`)."""
 
 
 def placeholder_of(text: str) -> tuple[str, str] | None:
@@ -137,6 +140,7 @@ class _Writer:
             at_line_start=at_line_start,
             italic=self.style.md.italic if self.style.escape == 0 else "*",
             bold=self.style.md.bold if self.style.escape == 0 else "**",
+            simple=self.style.simple,
         )
 
     def sequence(self, blocks: list[dict[str, Any]], contained: bool = False) -> str:
@@ -542,16 +546,21 @@ def _verified(
     for escape, spaces, loose in _ATTEMPTS:
         if escape < least:
             continue
-        writer = _Writer(_Style(escape, spaces, link_target, md_style, loose))
-        text = writer.block(block, number)
-        if first is None:
-            first = text
-        # Read alone, an item numbered 2 would start a list at 2 (kept verbatim): check
-        # the same writing as item 1.
-        alone = writer.block(block, 1) if number != 1 else text
-        parsed, _spans = convert(alone, page_id)
-        if [comparable(b) for b in parsed] == expected:
-            return text
+        tried: str | None = None
+        for simple in (False, True):
+            writer = _Writer(_Style(escape, spaces, link_target, md_style, loose, simple))
+            text = writer.block(block, number)
+            if text == tried:
+                continue  # nothing the simple spellings change
+            tried = text
+            if first is None:
+                first = text
+            # Read alone, an item numbered 2 would start a list at 2 (kept verbatim):
+            # check the same writing as item 1.
+            alone = writer.block(block, 1) if number != 1 else text
+            parsed, _spans = convert(alone, page_id)
+            if [comparable(b) for b in parsed] == expected:
+                return text
     return first or ""
 
 
