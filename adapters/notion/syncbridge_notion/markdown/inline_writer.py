@@ -10,10 +10,11 @@ names a heading or block), a page mention ``[[target]]``, a mention of a page
 as the mention); an equation ``$x$``.
 
 ``escape`` says how much plain text is protected: ``0`` writes it as it is (literal
-Obsidian syntax a note carried through Notion comes back as written), ``1`` backslash-
-escapes the characters Markdown would read as syntax, ``2`` every ASCII punctuation
-character. The block writer tries them in that order and keeps the first one that reads
-back as the same block. Pure: no I/O.
+Obsidian syntax a note carried through Notion comes back as written), ``1`` escapes only
+the backslashes that would be read as an escape or a hard break (``\\\\`` in a note reads
+as ``\\``, and the rest of the text stays as written), ``2`` also backslash-escapes the
+characters Markdown would read as syntax. The block writer tries them in that order and
+keeps the first one that reads back as the same block. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -173,6 +174,8 @@ def segments(items: list[dict[str, Any]], split_code: bool = True) -> list[Segme
 def _escape_text(text: str, level: int, at_line_start: bool) -> str:
     if level == 0:
         return text
+    if level == 1:
+        return _escape_backslashes(text, at_line_start)
     out: list[str] = []
     lines = text.split("\n")
     for number, line in enumerate(lines):
@@ -193,13 +196,30 @@ def _escape_text(text: str, level: int, at_line_start: bool) -> str:
         chars = []
         starts = number > 0 or at_line_start
         for index, char in enumerate(line):
-            if char in _ESCAPE_1 or (
+            if (level >= 2 and char in _ESCAPE_1) or (
                 char == "\\" and _escape_read(prefix + line[:index], line[index + 1 :], starts)
             ):
                 chars.append("\\" + char)
             else:
                 chars.append(char)
         out.append(prefix + "".join(chars))
+    return "".join(out)
+
+
+def _escape_backslashes(text: str, at_line_start: bool) -> str:
+    """``text`` with each backslash that would be read as an escape or a hard break
+    escaped, nothing else."""
+    out: list[str] = []
+    for number, line in enumerate(text.split("\n")):
+        if number > 0:
+            out.append("\n")
+        starts = number > 0 or at_line_start
+        out.extend(
+            "\\\\"
+            if char == "\\" and _escape_read(line[:index], line[index + 1 :], starts)
+            else char
+            for index, char in enumerate(line)
+        )
     return "".join(out)
 
 
@@ -422,7 +442,7 @@ def _atom(seg: Segment, escape: int, link_target: LinkTargetLookup | None, start
         title = " ".join((seg.link or "Untitled").split()) or "Untitled"
         url = notion_page_url(seg.value)
         if not re.fullmatch(r"https://www\.notion\.so/[0-9a-fA-F]{32}", url):
-            return _escape_text(title, 1, start)  # no page id to link to: the title as text
+            return _escape_text(title, 2, start)  # no page id to link to: the title as text
         label = _MENTION_TITLE_RE.sub(lambda m: "\\" + m.group(0), title)
         return f"[@{label}]({url})"
     if seg.code:

@@ -4,10 +4,10 @@ the block) → Markdown, the way Obsidian writes it.
 Each top-level block is written, read back with the converter and compared with the
 block (:func:`comparable`: only what Markdown can hold). The first rendering that reads
 back the same wins, in this order: as it is (literal Obsidian syntax stays literal),
-list children indented with spaces instead of tabs, syntax characters backslash-escaped,
-every punctuation character escaped. So text typed in Notion that looks like Markdown
-(``*not italic*``) comes back escaped, and a note carried through Notion comes back as
-written. Pure: no I/O.
+list children indented with spaces instead of tabs, only the backslashes that would read
+as escapes or hard breaks escaped, syntax characters backslash-escaped too. So text typed
+in Notion that looks like Markdown (``*not italic*``) comes back escaped, and a note
+carried through Notion comes back as written. Pure: no I/O.
 
 Blocks with no Markdown equivalent (child pages and databases, synced blocks, embeds,
 bookmarks, files hosted by Notion, columns, ``unsupported``...) are written as a
@@ -138,8 +138,8 @@ class _Writer:
             escape=self.style.escape,
             link_target=self.style.link_target,
             at_line_start=at_line_start,
-            italic=self.style.md.italic if self.style.escape == 0 else "*",
-            bold=self.style.md.bold if self.style.escape == 0 else "**",
+            italic=self.style.md.italic if self.style.escape < 2 else "*",
+            bold=self.style.md.bold if self.style.escape < 2 else "**",
             simple=self.style.simple,
         )
 
@@ -483,7 +483,7 @@ def render_blocks(
     by_id = {id(block): index for index, block in enumerate(blocks)}
 
     def verified(block: dict[str, Any], number: int) -> str:
-        least = 1 if by_id.get(id(block)) in escalated else 0
+        least = 2 if by_id.get(id(block)) in escalated else 0
         return _verified(block, number, link_target, page_id, md_style, least)
 
     for _round in range(4):
@@ -525,7 +525,10 @@ _ATTEMPTS = (
     (1, False, False),
     (1, True, False),
     (1, False, True),
-    (1, True, True),
+    (2, False, False),
+    (2, True, False),
+    (2, False, True),
+    (2, True, True),
 )
 
 
