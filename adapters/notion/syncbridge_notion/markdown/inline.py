@@ -4,11 +4,11 @@ What maps, and how (see ``docs/notion.md``, "Bodies: Markdown and blocks"):
 
 * ``**bold**``, ``*italic*``, ``~~strike~~``, ``` `code` ``` → annotations; a code
   span keeps its inner text as written (one space of padding around a backtick is
-  dropped, as CommonMark does). A line break inside a code span is a plain line break
-  between two code runs: Markdown cannot hold a break inside code (CommonMark shows it
-  as a space, and the next line is read for block syntax first), so the writer writes
-  one code span per line and the way back is the same (a break with nothing on one side
-  within the span is CommonMark's space, inside the code).
+  dropped, as CommonMark does). A line break inside a code span stays in the code run
+  (CommonMark shows it as a space; Notion as the break it is); where the span's next
+  line would be read for block syntax first (``# x``), the writer writes one code span
+  per line with a plain line break between them, which compares as the same text (a
+  break with nothing on one side within the span is CommonMark's space, inside the code).
 * ``[text](https://...)`` (http, https or mailto, no title, within 2,000 characters) and
   ``<https://...>`` → a link (written back as ``[text](url)``). Any other link (relative,
   with a title, a reference link, one right after a link to the same URL, which Notion
@@ -177,20 +177,16 @@ def _code_inner(raw: str, markup: str) -> str:
 
 
 def _code_lines(builder: _Builder, inner: str) -> None:
-    """A code span's text: one code run per line, a plain line break between them (see
-    the module docstring). A line break with nothing on one side within the span (``a``
-    then a break just before the closing backticks) is CommonMark's space instead, inside
-    the code: a paragraph's text cannot start or end with a line break, nor hold an empty
-    line, so a break there would not read back."""
+    """A code span's text, as one code run: a line break inside the span stays in the
+    code (the writer writes the span over the same lines where they read back, else one
+    span per line with a plain line break between them, which compares equal). A line
+    break with nothing on one side within the span (``a`` then a break just before the
+    closing backticks) is CommonMark's space instead: a paragraph's text cannot start or
+    end with a line break, nor hold an empty line, so a break there would not read back."""
     pieces = inner.split("\n")
     text = pieces[0]
     for piece in pieces[1:]:
-        if text and piece:
-            builder.text(text, code=True)
-            builder.text("\n")  # a line break is never code
-            text = piece
-        else:
-            text += " " + piece
+        text += ("\n" if text and piece else " ") + piece
     builder.text(text, code=True)
 
 

@@ -10,10 +10,11 @@ names a heading or block), a page mention ``[[target]]``, a mention of a page
 as the mention); an equation ``$x$``.
 
 ``escape`` says how much plain text is protected: ``0`` writes it as it is (literal
-Obsidian syntax a note carried through Notion comes back as written), ``1`` backslash-
-escapes the characters Markdown would read as syntax, ``2`` every ASCII punctuation
-character. The block writer tries them in that order and keeps the first one that reads
-back as the same block. Pure: no I/O.
+Obsidian syntax a note carried through Notion comes back as written), ``1`` escapes only
+the backslashes that would be read as an escape or a hard break (``\\\\`` in a note reads
+as ``\\``, and the rest of the text stays as written), ``2`` also backslash-escapes the
+characters Markdown would read as syntax. The block writer tries them in that order and
+keeps the first one that reads back as the same block. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -59,8 +60,10 @@ _LINE_START_RE = re.compile(r"([ \t]*)([#>+=|-]|\d{1,9}[.)]|`{3}|~{3})")
 
 @dataclass(frozen=True)
 class Segment:
-    """One piece of inline content: ``kind`` is ``text``, ``equation``, ``mention`` or
-    ``wiki`` (a link to a known page, as its ``[[...]]``, made by the writer)."""
+    """One piece of inline content: ``kind`` is ``text``, ``equation``, ``mention``,
+    ``wiki`` (a link to a known page, as its ``[[...]]``, made by the writer) or ``link``
+    (a link as its ``[text](url)``, its shared formatting in ``marks``, made by the
+    writer)."""
 
     kind: str
     value: str
@@ -118,10 +121,13 @@ def _item_segment(item: dict[str, Any]) -> Segment | None:
     return Segment("text", str(content), marks, bool(annotations.get("code")), link)
 
 
-def segments(items: list[dict[str, Any]]) -> list[Segment]:
+def segments(items: list[dict[str, Any]], split_code: bool = True) -> list[Segment]:
     """Comparable segments of rich text: adjacent text with the same formatting merged, and
     the whitespace at the edges of bold/italic/strikethrough text taken out of them
-    (Markdown cannot put a delimiter next to a space)."""
+    (Markdown cannot put a delimiter next to a space). With ``split_code``, code holding a
+    line break is one code segment per line with a plain break between them (how it
+    compares, and the spelling that reads back anywhere); without, it stays whole (one
+    code span over several lines)."""
     out: list[Segment] = []
 
     def add(seg: Segment) -> None:
@@ -146,7 +152,7 @@ def segments(items: list[dict[str, Any]]) -> list[Segment]:
         seg = _item_segment(item)
         if seg is None:
             continue
-        if seg.kind == "text" and seg.code and "\n" in seg.value:
+        if seg.kind == "text" and seg.code and "\n" in seg.value and split_code:
             # a line break in code is a plain break between code runs (see .inline)
             for number, piece in enumerate(seg.value.split("\n")):
                 if number:
@@ -171,6 +177,8 @@ def segments(items: list[dict[str, Any]]) -> list[Segment]:
 def _escape_text(text: str, level: int, at_line_start: bool) -> str:
     if level == 0:
         return text
+    if level == 1:
+        return _escape_backslashes(text, at_line_start)
     out: list[str] = []
     lines = text.split("\n")
     for number, line in enumerate(lines):
@@ -191,13 +199,30 @@ def _escape_text(text: str, level: int, at_line_start: bool) -> str:
         chars = []
         starts = number > 0 or at_line_start
         for index, char in enumerate(line):
-            if char in _ESCAPE_1 or (
+            if (level >= 2 and char in _ESCAPE_1) or (
                 char == "\\" and _escape_read(prefix + line[:index], line[index + 1 :], starts)
             ):
                 chars.append("\\" + char)
             else:
                 chars.append(char)
         out.append(prefix + "".join(chars))
+    return "".join(out)
+
+
+def _escape_backslashes(text: str, at_line_start: bool) -> str:
+    """``text`` with each backslash that would be read as an escape or a hard break
+    escaped, nothing else."""
+    out: list[str] = []
+    for number, line in enumerate(text.split("\n")):
+        if number > 0:
+            out.append("\n")
+        starts = number > 0 or at_line_start
+        out.extend(
+            "\\\\"
+            if char == "\\" and _escape_read(line[:index], line[index + 1 :], starts)
+            else char
+            for index, char in enumerate(line)
+        )
     return "".join(out)
 
 
@@ -248,11 +273,21 @@ def rich_text_to_markdown(
     at_line_start: bool = True,
     italic: str = "*",
     bold: str = "**",
+    simple: bool = False,
 ) -> str:
     """Inline Markdown for rich-text ``items`` (see the module docstring); ``italic`` and
-    ``bold`` are the delimiters to use (``*`` or ``_``, ``**`` or ``__``)."""
+    ``bold`` are the delimiters to use (``*`` or ``_``, ``**`` or ``__``).
+
+    Formatting shared by a link's whole text is written around the link
+    (``**[x](url)**``, as notes write it), and a code span holding line breaks is one span
+    over those lines; ``simple`` writes the spellings that read back in any context
+    instead (``a[**x**](url)b``: delimiters next to a word and a bracket open nothing; one
+    code span per line: a span's next line may read as block syntax). Both read back as
+    the same rich text."""
     delims = {**_DELIMS, "italic": italic, "bold": bold}
-    segs = _wikilinks(segments(items), link_target)
+    segs = _wikilinks(segments(items, split_code=simple), link_target)
+    if not simple:
+        segs = _wrapped_links(segs, escape, link_target, delims)
     out: list[str] = []
     groups = _link_groups(segs)
     for link, members in groups:
@@ -263,6 +298,37 @@ def rich_text_to_markdown(
             continue
         out.append(_render_link(link, members, body, link_target, delims))
     return "".join(out)
+
+
+def _wrapped_links(
+    segs: list[Segment],
+    escape: int,
+    link_target: LinkTargetLookup | None,
+    delims: dict[str, str],
+) -> list[Segment]:
+    """``segs`` with each link (not to a known page) whose whole text has the same
+    formatting made one ``link`` segment with that formatting, holding ``[text](url)``
+    written without it: the formatting is then written around the link, with the text
+    next to it (``**see [x](url)**``)."""
+    out: list[Segment] = []
+    for link, members in _link_groups(segs):
+        marks = {m.marks for m in members if m.value.strip() or m.code}
+        shared = next(iter(marks)) if len(marks) == 1 else frozenset()
+        if (
+            link is None
+            or not shared
+            or any(not m.code and not m.value.strip() and not shared <= m.held for m in members)
+            or (link_target is not None and _wiki_inner(link, members, link_target) is not None)
+        ):
+            out.extend(members)
+            continue
+        bare = [
+            Segment(m.kind, m.value, m.marks - shared, m.code, m.link, m.held - shared)
+            for m in members
+        ]
+        body = _render_marks(bare, escape, link_target, False, delims)
+        out.append(Segment("link", f"[{body}]({_link_dest(link)})", shared))
+    return out
 
 
 def _wikilinks(segs: list[Segment], link_target: LinkTargetLookup | None) -> list[Segment]:
@@ -384,7 +450,7 @@ def _target(
 def _atom(seg: Segment, escape: int, link_target: LinkTargetLookup | None, start: bool) -> str:
     if seg.kind == "equation":
         return f"${seg.value}$"
-    if seg.kind == "wiki":
+    if seg.kind in ("wiki", "link"):
         return seg.value
     if seg.kind == "mention":
         target = _target(link_target, seg.value)
@@ -395,7 +461,7 @@ def _atom(seg: Segment, escape: int, link_target: LinkTargetLookup | None, start
         title = " ".join((seg.link or "Untitled").split()) or "Untitled"
         url = notion_page_url(seg.value)
         if not re.fullmatch(r"https://www\.notion\.so/[0-9a-fA-F]{32}", url):
-            return _escape_text(title, 1, start)  # no page id to link to: the title as text
+            return _escape_text(title, 2, start)  # no page id to link to: the title as text
         label = _MENTION_TITLE_RE.sub(lambda m: "\\" + m.group(0), title)
         return f"[@{label}]({url})"
     if seg.code:

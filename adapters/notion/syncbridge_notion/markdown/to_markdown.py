@@ -4,10 +4,10 @@ the block) → Markdown, the way Obsidian writes it.
 Each top-level block is written, read back with the converter and compared with the
 block (:func:`comparable`: only what Markdown can hold). The first rendering that reads
 back the same wins, in this order: as it is (literal Obsidian syntax stays literal),
-list children indented with spaces instead of tabs, syntax characters backslash-escaped,
-every punctuation character escaped. So text typed in Notion that looks like Markdown
-(``*not italic*``) comes back escaped, and a note carried through Notion comes back as
-written. Pure: no I/O.
+list children indented with spaces instead of tabs, only the backslashes that would read
+as escapes or hard breaks escaped, syntax characters backslash-escaped too. So text typed
+in Notion that looks like Markdown (``*not italic*``) comes back escaped, and a note
+carried through Notion comes back as written. Pure: no I/O.
 
 Blocks with no Markdown equivalent (child pages and databases, synced blocks, embeds,
 bookmarks, files hosted by Notion, columns, ``unsupported``...) are written as a
@@ -57,6 +57,9 @@ class _Style:
     md: MarkdownStyle = _DEFAULT_STYLE
     loose: bool = False
     """Blank lines between all blocks inside quotes (else only where Markdown needs one)."""
+    simple: bool = False
+    """Inline spellings that read back in any context: formatting inside link labels,
+    one code span per line (see :func:`~.inline_writer.rich_text_to_markdown`)."""
 
 
 def placeholder_of(text: str) -> tuple[str, str] | None:
@@ -135,8 +138,9 @@ class _Writer:
             escape=self.style.escape,
             link_target=self.style.link_target,
             at_line_start=at_line_start,
-            italic=self.style.md.italic if self.style.escape == 0 else "*",
-            bold=self.style.md.bold if self.style.escape == 0 else "**",
+            italic=self.style.md.italic if self.style.escape < 2 else "*",
+            bold=self.style.md.bold if self.style.escape < 2 else "**",
+            simple=self.style.simple,
         )
 
     def sequence(self, blocks: list[dict[str, Any]], contained: bool = False) -> str:
@@ -480,7 +484,7 @@ def render_blocks(
     by_id = {id(block): index for index, block in enumerate(blocks)}
 
     def verified(block: dict[str, Any], number: int) -> str:
-        least = 1 if by_id.get(id(block)) in escalated else 0
+        least = 2 if by_id.get(id(block)) in escalated else 0
         return _verified(block, number, link_target, page_id, md_style, least)
 
     for _round in range(4):
@@ -522,7 +526,10 @@ _ATTEMPTS = (
     (1, False, False),
     (1, True, False),
     (1, False, True),
-    (1, True, True),
+    (2, False, False),
+    (2, True, False),
+    (2, False, True),
+    (2, True, True),
 )
 
 
@@ -543,16 +550,21 @@ def _verified(
     for escape, spaces, loose in _ATTEMPTS:
         if escape < least:
             continue
-        writer = _Writer(_Style(escape, spaces, link_target, md_style, loose))
-        text = writer.block(block, number)
-        if first is None:
-            first = text
-        # Read alone, an item numbered 2 would start a list at 2 (kept verbatim): check
-        # the same writing as item 1.
-        alone = writer.block(block, 1) if number != 1 else text
-        parsed, _spans = convert(alone, page_id)
-        if [comparable(b) for b in parsed] == expected:
-            return text
+        tried: str | None = None
+        for simple in (False, True):
+            writer = _Writer(_Style(escape, spaces, link_target, md_style, loose, simple))
+            text = writer.block(block, number)
+            if text == tried:
+                continue  # nothing the simple spellings change
+            tried = text
+            if first is None:
+                first = text
+            # Read alone, an item numbered 2 would start a list at 2 (kept verbatim):
+            # check the same writing as item 1.
+            alone = writer.block(block, 1) if number != 1 else text
+            parsed, _spans = convert(alone, page_id)
+            if [comparable(b) for b in parsed] == expected:
+                return text
     return first or ""
 
 
