@@ -139,10 +139,13 @@ def migrate_from(
             direction="from",
             vault=str(into),
         )
-        vault = bridge.vault(
-            progress=progress, cache=not dry_run or vault_config.state_path.parent.exists()
-        )
+        vault = bridge.vault(progress=progress, dry_run=dry_run)
         remote = bridge.remote(t.name)
+        if dry_run:
+            # every read below (the records, the declared classes, the plans) within
+            # the dry run of both sides: nothing is written anywhere, not even a cache
+            stack.enter_context(vault.dry_run())
+            stack.enter_context(remote.dry_run())
         records = _remote_records(remote, dry_run=dry_run)
         declared = remote.declared_classes()  # None: the classes come from the records
         written = _fileclasses(vault, records, vault_config, dry_run=dry_run, declared=declared)

@@ -193,13 +193,15 @@ class NotionAdapter(Adapter):
     def dry_run(self) -> Iterator[None]:
         """A dry run: :meth:`refresh` finishes nothing, the listing moves neither the
         pull cursor nor the run counter; the engine only reads (see
-        :meth:`Adapter.dry_run`)."""
-        with super().dry_run():
-            before, self.session.dry_run = self.session.dry_run, True
+        :meth:`Adapter.dry_run`). The cache is a copy in memory for the while
+        (:meth:`.NotionSession.dry_run_scope`): no file is made or written. On the way
+        out, what the adapter knows of databases is read from the file again."""
+        with super().dry_run(), self.session.dry_run_scope() as outermost:
             try:
                 yield
             finally:
-                self.session.dry_run = before
+                if outermost:
+                    self.layouts.forget()
 
     def unfinished(self) -> builtins.list[str]:
         """The work :meth:`refresh` would finish now, one line each: lost creates (one

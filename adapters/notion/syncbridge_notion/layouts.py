@@ -67,6 +67,13 @@ class ClassLayouts:
                 self._waiting[cls] = waiting
         return self._layouts
 
+    def forget(self) -> None:
+        """Drop what :meth:`all` loaded from the cache (and the waiting fields with it):
+        the next call reads the cache again. After a dry run, whose copy of the cache
+        is gone (what Notion answered, the data sources' schemas, is kept)."""
+        self._layouts = None
+        self._waiting = {}
+
     def waiting(self, class_name: str) -> dict[str, PropertyPlan]:
         """Link fields (File, MultiFile) of the class whose relation has no target yet:
         no link of theirs named a synced note so far (see :meth:`add_relation`)."""

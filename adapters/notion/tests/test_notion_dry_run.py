@@ -13,6 +13,9 @@ dry-run output names the work; a real run afterwards still finishes it.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,8 +23,10 @@ from typing import Any
 import pytest
 from notion_adapter_support import TOKEN_ENV, request_counts, reset_counts, writes
 from notion_vault_support import TZ, Run
+from syncbridge_notion_fake import NotionFakeServer
+from test_notion_migrate import make_project
 
-from syncbridge.cli import main
+from syncbridge.cli import ExitCode, main
 from syncbridge.engine import SyncOptions, run_sync
 from syncbridge.errors import RemoteUnavailable
 from syncbridge.vault import Vault
@@ -191,3 +196,127 @@ def _depth(children: Callable[[str], list[dict[str, Any]]], block_id: str) -> in
         if not kids
         else 1 + max((_depth(children, b["id"]) if b.get("has_children") else 0) for b in kids)
     )
+
+
+# -- a dry run writes no byte anywhere ---------------------------------------------------
+
+
+def _files(root: Path) -> dict[str, tuple[bytes, int] | None]:
+    """Every file under ``root`` with its bytes and mtime, and every folder (``None``)."""
+    out: dict[str, tuple[bytes, int] | None] = {}
+    for folder, dirs, files in os.walk(root):
+        for name in dirs:
+            out[os.path.relpath(os.path.join(folder, name), root) + "/"] = None
+        for name in files:
+            path = Path(folder) / name
+            out[str(path.relative_to(root))] = (path.read_bytes(), path.stat().st_mtime_ns)
+    return out
+
+
+def _changed(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    return sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has ended."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+class _Project:
+    """The example vault and a config for the local server, run through the CLI."""
+
+    def __init__(self, root: Path, server: NotionFakeServer) -> None:
+        self.root = make_project(root, server)
+        self.server = server
+        self.config = str(root / "syncbridge.toml")
+
+    def cli(self, *args: str) -> int:
+        return main([*args, "--config", self.config])
+
+    def dry_runs(self, capsys: pytest.CaptureFixture[str], *, edit_notion: bool) -> list[str]:
+        """``migrate --to --dry-run``, ``sync --dry-run`` (and, when ``edit_notion``, a
+        page edited in Notion first, then ``sync --dry-run`` and ``migrate --from
+        --dry-run``): what changed under the project and on the server, asserted empty;
+        the printed texts."""
+        printed = []
+        before = _files(self.root)
+        store = self.server.store.snapshot()
+        reset_counts(self.server)
+        commands = [["migrate", "--to", "notion", "--dry-run"], ["sync", "--dry-run"]]
+        if edit_notion:
+            commands.append(["migrate", "--from", "notion", "--into", "copy", "--dry-run"])
+        for args in commands:
+            if args[0] == "migrate" and args[1] == "--from":
+                args[4] = str(self.root / "copy")
+            self.cli(*args)
+            out = capsys.readouterr()
+            printed.append(out.out + out.err)
+            assert _changed(before, _files(self.root)) == [], args
+            assert writes(request_counts(self.server)) == {}, args
+            assert self.server.store.snapshot() == store, args
+        return printed
+
+
+def test_a_dry_run_writes_no_byte_anywhere_on_a_fresh_and_on_a_synced_project(
+    tmp_path: Path,
+    notion_server: NotionFakeServer,
+    notion: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``migrate --to notion --dry-run``, ``sync --dry-run`` and ``migrate --from
+    --dry-run`` through the CLI leave every file under the project (vault, state, the
+    vault's index cache, the Notion adapter's cache: bytes, mtimes, and no file or folder
+    made) and Notion as they were, on a fresh project and on one already migrated with
+    edits on both sides waiting; the real runs after them are right."""
+    monkeypatch.setenv(TOKEN_ENV, notion_server.token)
+    project = _Project(tmp_path, notion_server)
+    emotions = project.root / "vault" / "Psyche" / "Emotions"
+    stale = emotions / f".sb-{_dead_pid()}-{'0' * 16}.tmp"  # a killed write's leftover
+    stale.write_bytes(b"partial")
+    # a fresh machine: no state, no cache (nothing to read, nothing made)
+    printed = project.dry_runs(capsys, edit_notion=False)
+    assert "would create: 22" in printed[0] and "22 created" in printed[1]
+    assert not (project.root / ".syncbridge").exists() and stale.exists()
+    assert project.cli("migrate", "--to", "notion") == ExitCode.OK
+    capsys.readouterr()
+    assert not stale.exists()  # the real run removes it
+    cache = next((project.root / ".syncbridge").glob("notion-*.db"))
+    assert (project.root / ".syncbridge" / "vault-index.json").exists()
+
+    # edits on both sides, then every dry run again: the cache and index have something
+    # to take in (a changed note, a new one, a page edited in Notion)
+    anger = emotions / "Anger.md"
+    anger.write_text(anger.read_text(encoding="utf-8").replace("intensity: 5", "intensity: 6"))
+    (emotions / "Joy.md").write_text(
+        "---\nfileClass: emotion\nintensity: 2\n---\nJoy, after [[Anger]].\n", encoding="utf-8"
+    )
+    stale.write_bytes(b"partial")
+    printed = project.dry_runs(capsys, edit_notion=False)
+    assert "would create: 1" in printed[0] and "1 created, 1 updated" in printed[1], printed
+    store = notion_server.store
+    [fear] = [p for p in store.pages.values() if store.page_title(p) == "Fear"]
+    notion.pages.update(page_id=fear["id"], properties={"intensity": {"number": 9}})
+    printed = project.dry_runs(capsys, edit_notion=True)
+    assert "1 updated" in printed[1].split("vault:")[1].split("\n")[0], printed[1]
+    assert stale.exists() and cache.exists()
+
+    # the real run after them: every edit carried, and the caches left right (a second
+    # sync finds nothing to do and sends nothing but its listing)
+    assert project.cli("sync", "--json") == ExitCode.OK
+    synced = json.loads(capsys.readouterr().out)["targets"]["notion"]
+    # what the dry run said: Joy created, Anger's intensity and Fear's last_modified
+    # (stamped by the pull of its Notion edit) sent, Fear's intensity pulled
+    assert "remote: 1 created, 2 updated" in printed[1], printed[1]
+    assert synced["remote"]["created"] == 1 and synced["remote"]["updated"] == 2, synced
+    assert synced["vault"]["updated"] == 1, synced
+    assert "intensity: 9" in (emotions / "Fear.md").read_text(encoding="utf-8")
+    assert store.page_title(store.page(fear["id"])) == "Fear"
+    reset_counts(notion_server)
+    assert project.cli("sync", "--json") == ExitCode.OK
+    again = json.loads(capsys.readouterr().out)["targets"]["notion"]
+    for side in ("vault", "remote"):
+        assert again[side]["created"] == again[side]["updated"] == 0, again
+    assert writes(request_counts(notion_server)) == {}
