@@ -125,9 +125,10 @@ class BodyMentions:
         src = source_path(record)
         if all(session.links.resolve(t, src) is None for t in targets):
             return  # nothing new: no request
+        shown = session.listed.get(page_id)  # the page as we last wrote or listed it
         if check:
-            page = session.api.page(page_id, not_found=lambda: self.reader.gone(page_id))
-            if page_version(page) != cached.version.split("+")[0]:
+            shown = session.api.page(page_id, not_found=lambda: self.reader.gone(page_id))
+            if page_version(shown) != cached.version.split("+")[0]:
                 return  # edited in Notion: the engine reads and merges it first
         current = known_blocks if known_blocks is not None else self.reader.read_blocks(page_id)
         lookup = session.links.page_id(src)
@@ -136,13 +137,16 @@ class BodyMentions:
             self.note(page_id, record)  # the links are text Notion keeps (in code, HTML...)
             return
         new_blocks = self.blocks.edit_body(page_id, current, record)
-        # the body layout in the fallback property, as it is with the mentions (the one
-        # sent before described the links as text): one PATCH, which also answers with
-        # the page's new version (no GET needed)
-        fallback = session.config.fallback_property
-        props = self.writer.properties(record, layout)
         try:
-            page = self.writer.patch(page_id, {"properties": {fallback: props[fallback]}})
+            # the body layout in the fallback property, as it is with the mentions (the
+            # one sent before described those links as text): one PATCH of that property
+            # alone, which answers with the page's new version; else one GET for it
+            update = self.writer.body_layout_update(shown, record) if shown else None
+            if update is None:
+                page = session.api.page(page_id, not_found=lambda: self.reader.gone(page_id))
+                update = None if shown else self.writer.body_layout_update(page, record)
+            if update is not None:
+                page = self.writer.patch(page_id, {"properties": update})
         except (RecordError, StaleVersion):
             cache.drop_mentions_pending(page_id)  # gone or trashed meanwhile
             return

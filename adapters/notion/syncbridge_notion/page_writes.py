@@ -23,6 +23,7 @@ from syncbridge_notion.properties import (
     PropertyContext,
     encode,
     exact_equal,
+    join_rich_text,
     text_runs,
 )
 from syncbridge_notion.reading import PageReader
@@ -125,6 +126,26 @@ class PageWriter:
         if isinstance(path, str) and path:
             out[config.path_property] = {"rich_text": text_runs(path)}
         return out
+
+    def body_layout_update(self, page: JSON, record: Record) -> JSON | None:
+        """The fallback property of ``page`` with only its body layout brought up to date
+        for ``record``'s body as the links resolve now (the exact values, absent and null
+        fields it carries stay as they are: the cells they describe were not rewritten),
+        or ``None`` when it already says that."""
+        config = self.session.config
+        shown = (page.get("properties") or {}).get(config.fallback_property) or {}
+        old_text = join_rich_text(shown.get("rich_text") or [])
+        fallback = Fallback.from_text(old_text)
+        links = self.session.links
+        src = source_path(record)
+        fallback.body = bodies.layout_of(record.body, links.page_id(src), links.link_target(src))
+        runs = text_runs(fallback.to_text())
+        if len(runs) > 100 and fallback.body is not None:
+            fallback.body = None  # too much to carry, as properties() decides
+            runs = text_runs(fallback.to_text())
+        if join_rich_text(runs) == old_text or len(runs) > 100:
+            return None
+        return {config.fallback_property: {"rich_text": runs}}
 
     def patch(self, page_id: str, body: JSON) -> JSON:
         """PATCH the page; :class:`StaleVersion` if it was trashed meanwhile."""

@@ -250,8 +250,7 @@ def test_a_link_to_a_note_created_later_costs_a_listing_a_block_update_and_a_rea
 ) -> None:
     """The second pass's cost, counted by the server: for a page whose body links to a
     note created after it, one listing of its blocks, one update per block holding such
-    links, one write of the fallback property (the body layout it carries, with the
-    mentions), whose answer gives the page's new version."""
+    links, one read of the page's new version."""
     run.sync()
     vault = run.root / "vault"
     _set_body(vault / "Projects" / "Beta.md", "Beta links [[Review]].\n\nAnd [[Review|it]].\n")
@@ -274,25 +273,58 @@ def test_a_link_to_a_note_created_later_costs_a_listing_a_block_update_and_a_rea
     assert _mentioned(_rich(review[0])) == [ids["Beta"]]
     # Beta's edit: its paragraph updated in place, one appended; the engine updates Beta
     # before it creates Review, so Beta's second pass updates both its blocks (and lists
-    # them)
+    # them, and reads the page's new version once)
     assert counts.get("PATCH /v1/blocks/{id}", 0) == 1 + 2, counts
     assert counts.get("PATCH /v1/blocks/{id}/children", 0) == 1, counts
     assert counts.get("POST /v1/pages", 0) == 1, counts
-    # and one PATCH of the fallback property (its body layout now describes the
-    # mentions), which answers with the page's new version: no GET needed
-    assert counts.get("PATCH /v1/pages/{id}", 0) == 1, counts
-    assert counts.get("GET /v1/pages/{id}", 0) == 2, counts
-    # a machine with no cache of its own reads the bodies exactly as the vault has them
-    local = VaultAdapter(Vault.open(vault), timezone=TZ)
-    notes_now = {r.title: r.body for r in local.read_many(list(local.list_ids()))}
-    with adapter_for(run.server, run.root / "fresh", run.monkeypatch, timezone=TZ) as fresh:
-        fresh.refresh()
-        read = {r.title: r.body for r in fresh.read_many([x.id for x in fresh.list()])}
-    assert read["Beta"] == notes_now["Beta"]
-    assert read["Review"] == notes_now["Review"]
+    # the body layout in the fallback property says the same with the mentions: no
+    # property written, one read of the page's new version
+    assert counts.get("PATCH /v1/pages/{id}", 0) == 0, counts
     reset_counts(run.server)
     run.sync()
     assert writes(request_counts(run.server)) == {}
+
+
+def test_a_link_written_another_way_than_its_mention_reads_back_exactly_on_a_fresh_machine(
+    run: Run,
+) -> None:
+    """A body link to a note created later, written as a path with an alias: once it is a
+    mention, the body layout in the fallback property must say how it was written (one
+    PATCH of that property alone, in place of the read of the page's new version), or a
+    machine with no cache reads the mention back as ``[[Review|it]]``."""
+    run.sync()
+    vault = run.root / "vault"
+    _set_body(vault / "Projects" / "Beta.md", "Beta links [[Tasks/Review|it]] and [[Alpha]].\n")
+    (vault / "Tasks" / "Review.md").write_text(
+        (vault / "Tasks" / "Ship.md").read_text(encoding="utf-8").replace("Ship it.", "Review it."),
+        encoding="utf-8",
+    )
+    reset_counts(run.server)
+    run.sync()
+    counts = request_counts(run.server)
+    beta_id = run.page("Beta")["id"]
+    assert counts.get("PATCH /v1/pages/{id}", 0) == 1, counts  # the fallback property only
+    local = VaultAdapter(Vault.open(vault), timezone=TZ)
+    in_vault = {r.title: r for r in local.read_many(list(local.list_ids()))}
+    with adapter_for(run.server, run.root / "fresh", run.monkeypatch, timezone=TZ) as fresh:
+        fresh.refresh()
+        read = {r.title: r for r in fresh.read_many([x.id for x in fresh.list()])}
+    assert (
+        read["Beta"].body
+        == in_vault["Beta"].body
+        == "Beta links [[Tasks/Review|it]] and [[Alpha]].\n"
+    )
+    assert dict(read["Beta"].fields) == dict(in_vault["Beta"].fields)  # nothing else changed
+    first = _rich(_blocks(run, beta_id)[0])
+    review_url = "https://www.notion.so/" + run.page("Review")["id"].replace("-", "")
+    assert [
+        i["text"]["link"]["url"] for i in first if i["type"] == "text" and i["text"]["link"]
+    ] == [review_url]  # the aliased link is a link to the page now
+    assert _mentioned(first) == [run.page("Alpha")["id"]]
+    reset_counts(run.server)
+    again = run.sync()
+    assert writes(request_counts(run.server)) == {}
+    assert again["vault"]["updated"] == again["remote"]["updated"] == 0, again
 
 
 def test_a_run_ended_before_the_second_pass_is_finished_by_the_next(
