@@ -148,17 +148,22 @@ class NotionAdapter(Adapter):
         return []
 
     def declared_classes(self) -> dict[str, ClassSchema]:
-        """Every class with a database, as its data source declares it now (one ``GET``
-        of each data source; :func:`.schema.declared_class`): property types, select
-        and multi-select options, relations pointing at their class. A database Notion
-        no longer shows (deleted, unshared: a ``RecordError``) is left out: its records,
-        if any, are typed from their values. Reads only."""
+        """Every class with a database, as its data source declares it now
+        (:func:`.schema.declared_class`): property types, select and multi-select
+        options, relations pointing at their class. One ``GET`` of each data source,
+        but none of those the latest listing read (a full listing that adopts a
+        database reads its schema: a fresh machine's ``migrate --from`` lists, then asks
+        this). A database Notion no longer shows (deleted, unshared: a
+        ``RecordError``) is left out: its records, if any, are typed from their values.
+        Reads only."""
         layouts = self.layouts.all()
         class_of_source = {lay.data_source_id: name for name, lay in layouts.items()}
         out: dict[str, ClassSchema] = {}
+        read = self.layouts.listing_read
         for name, layout in sorted(layouts.items()):
+            source = layout.data_source_id
             try:
-                properties = self.layouts.source_schema(layout.data_source_id, fresh=True)
+                properties = self.layouts.source_schema(source, fresh=source not in read)
             except RecordError as exc:
                 self.session.problem(f"class {name!r}: its database's schema: {exc}")
                 continue

@@ -56,6 +56,8 @@ class ClassLayouts:
         self._waiting: dict[str, dict[str, PropertyPlan]] = {}
         self.computed: dict[str, frozenset[str]] = {}
         """Class → its Formula/Lookup fields (never pushed)."""
+        self.listing_read: set[str] = set()
+        """Data sources whose schema the latest listing read (:meth:`discover`)."""
 
     def all(self) -> dict[str, ClassLayout]:
         """Class name → layout, as known to the cache (no request)."""
@@ -284,6 +286,7 @@ class ClassLayouts:
             if not sources:
                 continue
             schema = self.source_schema(sources[0]["id"], fresh=True)
+            self.listing_read.add(sources[0]["id"])
             if session.config.id_property not in schema:
                 continue  # not one of ours
             class_name = title[len(prefix) :]
