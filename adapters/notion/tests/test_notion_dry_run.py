@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -320,3 +321,133 @@ def test_a_dry_run_writes_no_byte_anywhere_on_a_fresh_and_on_a_synced_project(
     for side in ("vault", "remote"):
         assert again[side]["created"] == again[side]["updated"] == 0, again
     assert writes(request_counts(notion_server)) == {}
+
+
+# -- the dry run's lines of a second pass are what the real one sends ----------------------
+
+LINK_PROPS = {"project": ("tasks", "lead_task"), "task": ("project", "blocked_by")}
+PAGE_LINE = re.compile(
+    r"'([^']+)': an interrupted run left its relations to fill in: (.*) \(one PATCH\)"
+)
+SCHEMA_LINE = re.compile(
+    r"class '(\w+)': an interrupted run left relation propert(?:y|ies) (.*) to add "
+    r"\(one schema update\)"
+)
+
+
+def _relations(run: Run) -> set[tuple[str, str, str]]:
+    """(page title, relation property, linked page title) of every relation item."""
+    out = set()
+    for class_name, props in LINK_PROPS.items():
+        for page in run.server.store.pages.values():
+            parent = page.get("parent") or {}
+            if page.get("in_trash") or parent.get("data_source_id") != run.source_of(class_name):
+                continue
+            title = run.server.store.page_title(page)
+            for prop in props:
+                out.update((title, prop, linked) for linked in run.related(title, prop))
+    return out
+
+
+def _schemas(run: Run) -> set[tuple[str, str]]:
+    """(class, property) of every property of both classes' data sources."""
+    return {
+        (cls, prop)
+        for cls in LINK_PROPS
+        for prop in run.remote.api.data_source(run.source_of(cls))["properties"]
+    }
+
+
+def test_the_dry_run_lines_of_a_second_pass_are_what_the_real_pass_sends(
+    run: Run, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An interrupted second pass (Alpha and its tasks link to each other; the lead
+    task field had no relation yet): every dry run names exactly the links the next
+    run's second pass fills in, page by page, one line per ``PATCH`` it sends, and the
+    relation properties it adds, one line per schema update; counted at the server."""
+    from syncbridge_notion.relations import RelationLinks
+
+    with monkeypatch.context() as m:
+        m.setattr(RelationLinks, "finish_batch", lambda self: None)
+        run.sync()
+    assert run.remote.cache.links_pending()
+    relations, schemas = _relations(run), _schemas(run)
+    printed = _dry_runs(run, capsys)
+    run.remote.close()
+    run.remote = run.open_remote()
+    reset_counts(run.server)
+    run.remote.refresh()  # the real run's start: the second pass left over
+    counts = request_counts(run.server)
+    filled = _relations(run) - relations
+    added = _schemas(run) - schemas
+    assert filled and added  # the scenario has both: a fill, and a property to add
+    for text in printed:
+        pages = PAGE_LINE.findall(text)
+        said = {
+            (title, field, target.rsplit("/", 1)[-1])
+            for title, names in pages
+            for target, field in re.findall(r"\[\[([^\]]+)\]\] \((\w+)\)", names)
+        }
+        assert said == filled, text
+        assert len(pages) == counts.get("PATCH /v1/pages/{id}", 0), (text, counts)
+        classes = SCHEMA_LINE.findall(text)
+        assert len(classes) == counts.get("PATCH /v1/data_sources/{id}", 0), (text, counts)
+        assert {(c, f) for c, fields in classes for f in fields.split(", ")} == added, text
+    # nothing left to fill: the sync after it sends no relation
+    reset_counts(run.server)
+    run.sync()
+    assert not writes(request_counts(run.server))
+    assert _relations(run) == relations | filled
+
+
+def test_the_dry_run_lines_of_page_mentions_left_are_what_the_real_pass_writes(
+    run: Run, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Page mentions left to make (the second pass did not run), and one of those pages
+    edited in Notion since: the real pass leaves that page to the engine (its check
+    ``GET`` sees the edit), so no dry run names it; the pages it does edit are named."""
+    from syncbridge_notion.mentions import BodyMentions
+    from test_notion_mentions import ALPHA_BODY, _blocks, _mentioned, _rich, _set_body
+
+    vault = run.root / "vault"
+    _set_body(vault / "Projects" / "Alpha.md", ALPHA_BODY)
+    _set_body(vault / "Tasks" / "Ship.md", "Ship it, for [[Alpha]].\n")
+    _set_body(vault / "Tasks" / "Write spec.md", "Spec it, for [[Alpha]].\n")
+    with monkeypatch.context() as m:
+        m.setattr(BodyMentions, "finish_batch", lambda self: None)
+        run.sync()
+    titles = ("Alpha", "Ship", "Write spec", "Beta")
+    ids = {t: run.page(t)["id"] for t in titles}
+    line = re.compile(r"'([^']+)': an interrupted run left body links")
+    named = sorted(set(line.findall(_dry_runs(run, capsys)[1])))
+    assert len(named) == 2, named  # the notes created before the note they link to
+    edited = named[0]
+    prop = "budget" if edited in ("Alpha", "Beta") else "estimate"
+    run.remote.api.update_page(ids[edited], {"properties": {prop: {"number": 99}}})
+
+    def mentions() -> dict[str, list[str]]:
+        return {
+            t: [m for b in _blocks(run, i) for m in _mentioned(_rich(b))] for t, i in ids.items()
+        }
+
+    before = mentions()
+    printed = _dry_runs(run, capsys)
+    run.remote.close()
+    run.remote = run.open_remote()
+    run.remote.refresh()  # the real run's start: the pass left over
+    made = {t for t, found in mentions().items() if found != before[t]}
+    assert made == set(named) - {edited}, made
+    # the engine's dry run and sync --dry-run (migrate --to stops before anything:
+    # Notion changed a note's page; migrate --from reads every record before its run,
+    # which takes the edit in, so its run makes that page's mentions too, and says so)
+    sync_dry, cli_sync, migrate_to, migrate_from = printed
+    assert "stopped:" in migrate_to
+    for text in (sync_dry, cli_sync):
+        assert set(line.findall(text)) == made, text
+    assert set(line.findall(migrate_from)) == set(named), migrate_from
+    run.remote.close()
+    run.remote = run.open_remote()
+    into = str(run.root / "copy")
+    assert main(["migrate", "--from", "notion", "--into", into, "--config", str(_config(run))]) == 0
+    capsys.readouterr()
+    assert mentions()[edited] != before[edited]  # as its dry run said
