@@ -17,6 +17,7 @@ options. Close it (or use ``with``) to release the state file and the adapters.
 from __future__ import annotations
 
 import contextlib
+import shutil
 import tempfile
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, replace
@@ -128,16 +129,33 @@ class Bridge:
     @contextlib.contextmanager
     def state_scope(self, *, writes: bool) -> Iterator[StateStore]:
         """The state store for a stretch of calls of :meth:`run`: the bridge's own (created
-        on first use) when ``writes``, or when a state file exists already; otherwise a
-        throwaway one in a temporary folder, removed on exit, so a dry run before any sync
-        leaves no file behind. Side effects: may create the state file (``writes``)."""
+        on first use) when ``writes`` or when it is open already; otherwise a throwaway
+        one in a temporary folder, removed on exit, that is a copy of the state file when
+        there is one (empty when there is none), so a dry run changes no byte of it and
+        one before any sync leaves no file behind. Side effects: may create the state
+        file (``writes``)."""
+        from syncbridge.errors import SyncbridgeError
         from syncbridge.state import StateStore
 
-        if writes or self._state is not None or self.config.state_path.exists():
+        if writes or self._state is not None:
             yield self.state()
             return
+        path = self.config.state_path
         with tempfile.TemporaryDirectory(prefix="syncbridge-dry-run-") as tmp:
-            store = StateStore.open(Path(tmp) / "state.db")
+            copy = Path(tmp) / "state.db"
+            if path.exists():
+                # read through a copy: opening the file in place makes SQLite's -wal and
+                # -shm beside it, and closing it folds in a WAL a killed run left (or
+                # migrates an older file): writes. The copy reads the same rows.
+                _copy_sqlite(path, copy)
+                try:
+                    store = StateStore.open(copy)
+                except SyncbridgeError:
+                    yield self.state()  # damaged, newer ...: said of the file itself
+                    return
+                store.path = path  # what its messages name
+            else:
+                store = StateStore.open(copy)
             try:
                 yield store
             finally:
@@ -393,6 +411,16 @@ def conflict_to_dict(c: ConflictEntry) -> dict[str, Any]:
         "restored_at": c.restored_at.isoformat() if c.restored_at else None,
         "copy": c.copy_id,
     }
+
+
+def _copy_sqlite(path: Path, copy: Path) -> None:
+    """Copy the SQLite file ``path``, and the ``-wal`` or ``-journal`` file beside it if
+    any (a killed run's committed rows), to ``copy``; only reads them."""
+    shutil.copyfile(path, copy)
+    for suffix in ("-wal", "-journal"):
+        beside = path.with_name(path.name + suffix)
+        if beside.exists():
+            shutil.copyfile(beside, copy.with_name(copy.name + suffix))
 
 
 def _open_vault(

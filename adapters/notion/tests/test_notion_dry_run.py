@@ -451,3 +451,28 @@ def test_the_dry_run_lines_of_page_mentions_left_are_what_the_real_pass_writes(
     assert main(["migrate", "--from", "notion", "--into", into, "--config", str(_config(run))]) == 0
     capsys.readouterr()
     assert mentions()[edited] != before[edited]  # as its dry run said
+
+
+def test_a_dry_run_after_a_sigkilled_run_leaves_its_files_as_they_were(
+    tmp_path: Path,
+    notion_server: NotionFakeServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A migration SIGKILLed mid-run leaves the caches' SQLite files open (a ``-wal``
+    with committed journal rows the file does not hold yet): the dry runs read that
+    journal (they see what the run left) and change none of the files, not even the
+    ``-wal``/``-shm``; the real run after them resumes with no duplicate page."""
+    from test_notion_migrate import NOTES, live_titles, run_cli
+
+    monkeypatch.setenv(TOKEN_ENV, notion_server.token)
+    project = _Project(tmp_path, notion_server)
+    assert run_cli(project.root, notion_server, "write:9:before").returncode == -9
+    left = {p.name for p in (project.root / ".syncbridge").iterdir()}
+    assert any(name.endswith("-wal") for name in left), left
+    printed = project.dry_runs(capsys, edit_notion=False)
+    assert "would create" in printed[0]
+    resumed = run_cli(project.root, notion_server, None)
+    assert resumed.returncode == 0, resumed.stderr
+    titles = live_titles(notion_server)
+    assert sum(titles.values()) == NOTES and max(titles.values()) == 1, titles
