@@ -209,11 +209,12 @@ class NotionAdapter(Adapter):
                     self.layouts.forget()
 
     def unfinished(self) -> builtins.list[str]:
-        """The work :meth:`refresh` would finish now, one line each: lost creates (one
-        query per create whose page is unknown), interrupted moves and relation second
-        passes (one ``GET`` per page concerned), page mentions' second passes (from the
-        cache, no request). Sends no write; nothing (and no cache
-        file made) when the adapter has no cache yet."""
+        """The work :meth:`refresh` would finish now, one line each, decided as it
+        decides: lost creates (one query per create whose page is unknown), interrupted
+        moves, relation and page-mention second passes (one ``GET`` per page it would
+        write, as its check does; a line per class whose relation properties it adds).
+        Sends no write; nothing (and no cache file made) when the adapter has no cache
+        yet."""
         if not self.session.has_cache():
             return []
         return [
