@@ -237,8 +237,10 @@ class Adapter(abc.ABC):
         """Within: a dry run is going on (``sync --dry-run``, ``migrate --dry-run``,
         ``status``): the engine only reads this side, and the adapter must write nothing
         anywhere either: no record, no request that changes the remote, no repair of a
-        damaged layout, no journal of its own finished. :meth:`refresh` only reads, and
-        the earlier work it would have finished is told by :meth:`unfinished`.
+        damaged layout, no journal of its own finished, no byte of a local file (a cache
+        it fills as it reads is kept in memory for the while: the Notion adapter's).
+        :meth:`refresh` only reads, and the earlier work it would have finished is told
+        by :meth:`unfinished`.
 
         The engine enters it around every dry run (:func:`syncbridge.engine.run_sync`);
         a caller that reads an adapter for a dry run on its own enters it too. Nestable.

@@ -17,6 +17,7 @@ options. Close it (or use ``with``) to release the state file and the adapters.
 from __future__ import annotations
 
 import contextlib
+import shutil
 import tempfile
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, replace
@@ -99,12 +100,15 @@ class Bridge:
             )
         return targets
 
-    def vault(self, *, progress: ProgressFn | None = None, cache: bool = True) -> VaultAdapter:
+    def vault(
+        self, *, progress: ProgressFn | None = None, cache: bool = True, dry_run: bool = False
+    ) -> VaultAdapter:
         """The vault adapter; the first call scans the vault (``cache``: with the index
-        cache beside the state file, which it writes). ``ConfigError`` when ``vault.path``
-        is not a folder."""
+        cache beside the state file, which it writes; ``dry_run``: reads it, writes
+        nothing: :meth:`syncbridge.vault.Vault.dry_run`). ``ConfigError`` when
+        ``vault.path`` is not a folder."""
         if self._vault is None:
-            self._vault = _open_vault(self.config, cache=cache, progress=progress)
+            self._vault = _open_vault(self.config, cache=cache, dry_run=dry_run, progress=progress)
         return self._vault
 
     def remote(self, name: str) -> Adapter:
@@ -125,16 +129,33 @@ class Bridge:
     @contextlib.contextmanager
     def state_scope(self, *, writes: bool) -> Iterator[StateStore]:
         """The state store for a stretch of calls of :meth:`run`: the bridge's own (created
-        on first use) when ``writes``, or when a state file exists already; otherwise a
-        throwaway one in a temporary folder, removed on exit, so a dry run before any sync
-        leaves no file behind. Side effects: may create the state file (``writes``)."""
+        on first use) when ``writes`` or when it is open already; otherwise a throwaway
+        one in a temporary folder, removed on exit, that is a copy of the state file when
+        there is one (empty when there is none), so a dry run changes no byte of it and
+        one before any sync leaves no file behind. Side effects: may create the state
+        file (``writes``)."""
+        from syncbridge.errors import SyncbridgeError
         from syncbridge.state import StateStore
 
-        if writes or self._state is not None or self.config.state_path.exists():
+        if writes or self._state is not None:
             yield self.state()
             return
+        path = self.config.state_path
         with tempfile.TemporaryDirectory(prefix="syncbridge-dry-run-") as tmp:
-            store = StateStore.open(Path(tmp) / "state.db")
+            copy = Path(tmp) / "state.db"
+            if path.exists():
+                # read through a copy: opening the file in place makes SQLite's -wal and
+                # -shm beside it, and closing it folds in a WAL a killed run left (or
+                # migrates an older file): writes. The copy reads the same rows.
+                _copy_sqlite(path, copy)
+                try:
+                    store = StateStore.open(copy)
+                except SyncbridgeError:
+                    yield self.state()  # damaged, newer ...: said of the file itself
+                    return
+                store.path = path  # what its messages name
+            else:
+                store = StateStore.open(copy)
             try:
                 yield store
             finally:
@@ -198,8 +219,7 @@ class Bridge:
         targets = self.targets(target)
         if self._vault is None:
             changed = None  # the first scan of this bridge reads the whole vault anyway
-        cache = not dry_run or self.config.state_path.parent.exists()
-        self.vault(progress=progress, cache=cache)  # scanned once, before any target
+        self.vault(progress=progress, dry_run=dry_run)  # scanned once, before any target
         reports: dict[str, SyncReport] = {}
         with self.state_scope(writes=not dry_run) as state:
             for t in targets:
@@ -240,8 +260,7 @@ class Bridge:
         from syncbridge.engine import SyncReport, run_sync
 
         t = self.config.target(target)
-        cache = not dry_run or self.config.state_path.parent.exists()
-        vault = self.vault(progress=progress, cache=cache)
+        vault = self.vault(progress=progress, dry_run=dry_run)
         options = self.config.sync_options(t, dry_run=dry_run, force_delete=force_delete)
         if restored != "stop":
             options = replace(options, restored=restored)
@@ -252,7 +271,7 @@ class Bridge:
         # Rescan before taking the schema: a schema built from the index of the last run
         # would be stale (a class a note just gained), and the run's own rescan would then
         # build it a second time. The run's rescan finds nothing more to read.
-        with vault.scoped(changed):
+        with vault.scoped(changed), vault.dry_run() if dry_run else contextlib.nullcontext():
             vault.refresh()
             try:
                 return run_sync(
@@ -290,7 +309,7 @@ class Bridge:
         """Per target (``target``, or every enabled one): links, open conflicts and what a
         sync would change now. Writes nothing (a dry run of each target)."""
         targets = self.targets(target)
-        self.vault(progress=progress, cache=self.config.state_path.parent.exists())
+        self.vault(progress=progress, dry_run=True)
         out: dict[str, TargetStatus] = {}
         with self.state_scope(writes=False) as state:
             for t in targets:
@@ -394,8 +413,21 @@ def conflict_to_dict(c: ConflictEntry) -> dict[str, Any]:
     }
 
 
-def _open_vault(config: Config, *, cache: bool, progress: ProgressFn | None) -> VaultAdapter:
-    """Scan the vault and wrap it in the vault adapter, with the config's classes setup."""
+def _copy_sqlite(path: Path, copy: Path) -> None:
+    """Copy the SQLite file ``path``, and the ``-wal`` or ``-journal`` file beside it if
+    any (a killed run's committed rows), to ``copy``; only reads them."""
+    shutil.copyfile(path, copy)
+    for suffix in ("-wal", "-journal"):
+        beside = path.with_name(path.name + suffix)
+        if beside.exists():
+            shutil.copyfile(beside, copy.with_name(copy.name + suffix))
+
+
+def _open_vault(
+    config: Config, *, cache: bool, dry_run: bool, progress: ProgressFn | None
+) -> VaultAdapter:
+    """Scan the vault and wrap it in the vault adapter, with the config's classes setup
+    (``dry_run``: the scan reads the index cache and writes nothing)."""
     from syncbridge.vault.adapter import VaultAdapter
     from syncbridge.vault.vault import Vault
 
@@ -411,6 +443,7 @@ def _open_vault(config: Config, *, cache: bool, progress: ProgressFn | None) -> 
         else None,
         default_class=config.sync.default_class,
         template_folders=config.vault.template_folders,
+        dry_run=dry_run,
     )
     return VaultAdapter(
         vault,

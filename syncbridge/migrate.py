@@ -19,6 +19,7 @@ command for that case.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -187,11 +188,15 @@ def migrate_to(
     """
     started = time.monotonic()
     t = bridge.config.target(target)
-    vault = bridge.vault(
-        progress=progress, cache=not dry_run or bridge.config.state_path.parent.exists()
-    )
+    vault = bridge.vault(progress=progress, dry_run=dry_run)
     report = MigrationReport(target=t.name, adapter=t.section.adapter, dry_run=dry_run)
-    with bridge.state_scope(writes=not dry_run) as state:
+    with contextlib.ExitStack() as stack:
+        if dry_run:
+            # the checks after the plan read both sides too (Adapter.check, the
+            # listing): within the dry run, so that nothing is written anywhere
+            stack.enter_context(vault.dry_run())
+            stack.enter_context(bridge.remote(t.name).dry_run())
+        state = stack.enter_context(bridge.state_scope(writes=not dry_run))
         pending = bool(state.pending_journal(t.name))
         linked_before = len(state.links(t.name))
         if not dry_run:
@@ -216,7 +221,7 @@ def migrate_to(
             if done.safety_stop:
                 raise SafetyStop(done.safety_stop)
             _fill(report, preview, done)
-    report.notes = sum(1 for _ in vault.list())
+        report.notes = sum(1 for _ in vault.list())
     report.elapsed_s = time.monotonic() - started
     if not dry_run:
         folder = report_dir or bridge.config.state_path.parent

@@ -143,9 +143,7 @@ def migrate_from(
             direction="from",
             vault=str(into),
         )
-        vault = bridge.vault(
-            progress=progress, cache=not dry_run or vault_config.state_path.parent.exists()
-        )
+        vault = bridge.vault(progress=progress, dry_run=dry_run)
         remote = bridge.remote(t.name)
         if not dry_run:
             # the names a run before gave the notes (made, or planned): bodies are read
@@ -157,6 +155,11 @@ def migrate_from(
                         **{k.remote_id: k.vault_id for k in state.links(t.name).values()},
                     }
                 )
+        if dry_run:
+            # every read below (the records, the declared classes, the plans) within
+            # the dry run of both sides: nothing is written anywhere, not even a cache
+            stack.enter_context(vault.dry_run())
+            stack.enter_context(remote.dry_run())
         records = _remote_records(remote, dry_run=dry_run)
         declared = remote.declared_classes()  # None: the classes come from the records
         written = _fileclasses(vault, records, vault_config, dry_run=dry_run, declared=declared)

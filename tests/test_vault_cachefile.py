@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -85,3 +87,50 @@ def test_a_cache_edited_in_place_is_refused_not_read_as_other_values(tmp_path: P
     cache.write_bytes(data[: len(data) // 2])  # truncated in place
     with pytest.raises(RetryableError):
         _ = vault.entry("n4.md").fields
+
+
+def _bytes_and_mtimes(folder: Path) -> dict[str, tuple[bytes, int]]:
+    return {
+        str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in folder.rglob("*")
+        if p.is_file()
+    }
+
+
+def test_a_dry_run_scan_reads_the_cache_and_writes_nothing(tmp_path: Path) -> None:
+    """``--dry-run`` changes no byte: a scan within :meth:`Vault.dry_run` neither makes
+    nor saves the index cache (nor removes a killed write's temp file); the first scan
+    outside one saves what it had, so the next run is warm and right."""
+    root, _ = _vault(tmp_path)
+    cache = tmp_path / "state" / "vault-index.json"  # its folder does not exist yet
+    stale = root / f".sb-{_dead_pid()}-{'0' * 16}.tmp"
+    stale.write_bytes(b"partial")
+    before = _bytes_and_mtimes(tmp_path)
+    vault = Vault.open(root, cache_path=cache, dry_run=True)  # a fresh machine
+    assert len(vault.entries()) == 5
+    assert _bytes_and_mtimes(tmp_path) == before and not cache.parent.exists()
+    vault.rescan()  # nothing changed on disk: still, the cache the dry run skipped is saved
+    assert cache.exists() and not stale.exists()
+    assert Vault.open(root, cache_path=cache).rescan().read == 0  # warm: nothing re-read
+    # an existing cache and an edited note: read, used, not written
+    (root / "n0.md").write_text("---\nstatus: edited\n---\nBody\n")
+    stale.write_bytes(b"partial")
+    before = _bytes_and_mtimes(tmp_path)
+    dry = Vault.open(root, cache_path=cache, dry_run=True)
+    assert dry.entry("n0.md").fields == {"status": "edited"}
+    assert type(dry.entry("n1.md").values) is StoredValues  # taken from the cache
+    with dry.dry_run():
+        dry.rescan()
+    assert _bytes_and_mtimes(tmp_path) == before
+    Vault.open(root, cache_path=cache)  # a real scan saves it
+    assert _bytes_and_mtimes(tmp_path) != before and not stale.exists()
+    again = Vault.open(root, cache_path=cache)
+    assert type(again.entry("n0.md").values) is StoredValues
+    assert again.entry("n0.md").fields == {"status": "edited"}
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has ended (a killed writer's temp file names it)."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid

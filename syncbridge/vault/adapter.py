@@ -199,6 +199,13 @@ class VaultAdapter(Adapter):
         self.vault.rescan(paths=self._scope)
 
     @contextlib.contextmanager
+    def dry_run(self) -> Iterator[None]:
+        """A dry run (see :meth:`Adapter.dry_run`): the vault's scans write nothing
+        either, not even the index cache (:meth:`Vault.dry_run`)."""
+        with super().dry_run(), self.vault.dry_run():
+            yield
+
+    @contextlib.contextmanager
     def scoped(self, paths: Collection[str] | None) -> Iterator[None]:
         """Within: :meth:`refresh` rescans only ``paths``, the notes known to be the only
         ones changed since the last scan (``None``: in full; see :meth:`Vault.rescan`,

@@ -11,7 +11,8 @@ ctime and inode cannot be set from outside, so an edit whose mtime was put back 
 a backup restore) is still seen, as in git's index — or whose mtime is too close to
 the previous scan to be trusted (the "racy timestamp" case git also guards against); a file
 whose bytes hash the same is not re-parsed. With ``cache_path`` the index survives between
-processes.
+processes. Within :meth:`Vault.dry_run` a scan writes nothing: the cache is read, not saved
+(the next scan outside saves it), and a temp file a killed write of ours left is left.
 
 Notes caught mid-save (see :mod:`syncbridge.vault.fsio`, "Mid-save reads"): a file that changed
 while it was read, or whose mtime is younger than ``settle_ms``, is read again once it has
@@ -210,6 +211,8 @@ class Vault:
         # What the cached schema was built from besides the index (see _keeps_schema).
         self._schema_settings: tuple[tuple[int, int, int, int] | None, ...] = ()
         self._schema_notes: frozenset[str] = frozenset()
+        self._dry_runs = 0  # depth of dry_run()
+        self._cache_behind = False  # a scan in a dry run had something to save
         if self.cache_path is not None:
             self._load_cache()
 
@@ -224,8 +227,10 @@ class Vault:
         default_class: str = "note",
         template_folders: Sequence[str] = (),
         settle_ms: int | None = None,
+        dry_run: bool = False,
     ) -> Vault:
-        """Open and scan the vault (reads every note not already in the cache).
+        """Open and scan the vault (reads every note not already in the cache; with
+        ``dry_run`` the scan writes nothing, as within :meth:`dry_run`).
 
         ``default_class`` names the class of notes no fileClass, tag or folder maps;
         ``template_folders`` adds folders whose notes are never entries; a note modified
@@ -240,8 +245,25 @@ class Vault:
             template_folders=template_folders,
             settle_ms=settle_ms,
         )
-        vault.rescan(progress=progress)
+        with vault.dry_run() if dry_run else contextlib.nullcontext():
+            vault.rescan(progress=progress)
         return vault
+
+    @contextlib.contextmanager
+    def dry_run(self) -> Iterator[None]:
+        """Within: a dry run; scans write nothing (the index cache is read but not saved,
+        a temp file a killed write of ours left is not removed). The first scan after it
+        that may write saves the cache if one within had something to save. Nestable."""
+        self._dry_runs += 1
+        try:
+            yield
+        finally:
+            self._dry_runs -= 1
+
+    @property
+    def in_dry_run(self) -> bool:
+        """Whether a :meth:`dry_run` block is open: scans write nothing."""
+        return self._dry_runs > 0
 
     # --- scanning ------------------------------------------------------------------------
 
@@ -284,9 +306,9 @@ class Vault:
                     is_link = entry.is_symlink()
                     is_note = name.endswith(".md")
                     if not (is_dir or is_note or is_link):
-                        if name.startswith(".sb-") and is_stale_temp(name):
+                        if name.startswith(".sb-") and is_stale_temp(name) and not self._dry_runs:
                             # A write of ours killed before its rename: a partial copy,
-                            # never the note.
+                            # never the note (a dry run leaves it to the next run).
                             with contextlib.suppress(OSError):
                                 os.unlink(entry.path)
                         continue
@@ -410,8 +432,14 @@ class Vault:
             self._forget_scanned(rel)
         if added or removed or schema_inputs or self._settings_moved():
             self.__dict__.pop("schema", None)
-        if self.cache_path is not None and (added or changed or removed or read):
-            self._save_cache()
+        if self.cache_path is not None and (
+            added or changed or removed or read or self._cache_behind
+        ):
+            if self._dry_runs:
+                self._cache_behind = True  # saved by the next scan that may write
+            else:
+                self._cache_behind = False
+                self._save_cache()
         return ScanReport(
             added, changed, len(removed), unchanged, read, time.perf_counter() - started
         )

@@ -148,17 +148,22 @@ class NotionAdapter(Adapter):
         return []
 
     def declared_classes(self) -> dict[str, ClassSchema]:
-        """Every class with a database, as its data source declares it now (one ``GET``
-        of each data source; :func:`.schema.declared_class`): property types, select
-        and multi-select options, relations pointing at their class. A database Notion
-        no longer shows (deleted, unshared: a ``RecordError``) is left out: its records,
-        if any, are typed from their values. Reads only."""
+        """Every class with a database, as its data source declares it now
+        (:func:`.schema.declared_class`): property types, select and multi-select
+        options, relations pointing at their class. One ``GET`` of each data source,
+        but none of those the latest listing read (a full listing that adopts a
+        database reads its schema: a fresh machine's ``migrate --from`` lists, then asks
+        this). A database Notion no longer shows (deleted, unshared: a
+        ``RecordError``) is left out: its records, if any, are typed from their values.
+        Reads only."""
         layouts = self.layouts.all()
         class_of_source = {lay.data_source_id: name for name, lay in layouts.items()}
         out: dict[str, ClassSchema] = {}
+        read = self.layouts.listing_read
         for name, layout in sorted(layouts.items()):
+            source = layout.data_source_id
             try:
-                properties = self.layouts.source_schema(layout.data_source_id, fresh=True)
+                properties = self.layouts.source_schema(source, fresh=source not in read)
             except RecordError as exc:
                 self.session.problem(f"class {name!r}: its database's schema: {exc}")
                 continue
@@ -193,20 +198,23 @@ class NotionAdapter(Adapter):
     def dry_run(self) -> Iterator[None]:
         """A dry run: :meth:`refresh` finishes nothing, the listing moves neither the
         pull cursor nor the run counter; the engine only reads (see
-        :meth:`Adapter.dry_run`)."""
-        with super().dry_run():
-            before, self.session.dry_run = self.session.dry_run, True
+        :meth:`Adapter.dry_run`). The cache is a copy in memory for the while
+        (:meth:`.NotionSession.dry_run_scope`): no file is made or written. On the way
+        out, what the adapter knows of databases is read from the file again."""
+        with super().dry_run(), self.session.dry_run_scope() as outermost:
             try:
                 yield
             finally:
-                self.session.dry_run = before
+                if outermost:
+                    self.layouts.forget()
 
     def unfinished(self) -> builtins.list[str]:
-        """The work :meth:`refresh` would finish now, one line each: lost creates (one
-        query per create whose page is unknown), interrupted moves and relation second
-        passes (one ``GET`` per page concerned), page mentions' second passes (from the
-        cache, no request). Sends no write; nothing (and no cache
-        file made) when the adapter has no cache yet."""
+        """The work :meth:`refresh` would finish now, one line each, decided as it
+        decides: lost creates (one query per create whose page is unknown), interrupted
+        moves, relation and page-mention second passes (one ``GET`` per page it would
+        write, as its check does; a line per class whose relation properties it adds).
+        Sends no write; nothing (and no cache file made) when the adapter has no cache
+        yet."""
         if not self.session.has_cache():
             return []
         return [

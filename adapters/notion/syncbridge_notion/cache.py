@@ -25,12 +25,20 @@ adapter keeps, per target:
 
 Every write commits at once (the journal must survive a kill). Losing the file loses
 nothing in Notion: the next run lists everything again (a full listing).
+
+A dry run works on a copy in memory (:meth:`NotionCache.dry_copy`): it reads and writes
+as a run does (its listing adopts databases, takes pages in, reads bodies), and writes
+no byte to disk; the copy is dropped when the dry run ends, so the next run finds the
+file exactly as the last real run left it.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+import shutil
 import sqlite3
+import tempfile
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,6 +73,10 @@ CREATE TABLE IF NOT EXISTS layouts (
     property_ids TEXT NOT NULL DEFAULT '{}');
 """
 
+_GENERATIONS = itertools.count(1)
+"""Every cache object's :attr:`NotionCache.generation` values come from here, so a value
+never names two states, even of two cache objects (a dry run's copy, then the file)."""
+
 
 @dataclass(frozen=True)
 class CachedPage:
@@ -90,25 +102,59 @@ class PendingCreate:
 
 
 class NotionCache:
-    """The cache file at ``path`` (created with its folder on first use)."""
+    """The cache file at ``path`` (created with its folder on first use), or a copy of it
+    in memory (``conn``: :meth:`dry_copy`)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, conn: sqlite3.Connection | None = None) -> None:
         self.path = path
+        self.in_memory = conn is not None
+        """A dry run's copy: nothing it holds reaches the file."""
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            self._conn.execute("PRAGMA journal_mode = WAL")
+            if conn is None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+                conn.execute("PRAGMA journal_mode = WAL")
+            self._conn = conn
             self._conn.executescript(_SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise FatalError(f"{path}: cannot open the Notion cache: {exc}") from exc
-        path.chmod(0o600)
-        self.generation = 0
+        if not self.in_memory:
+            path.chmod(0o600)
+        self.generation = next(_GENERATIONS)
         """Moves on with every change of a page's title or path (:meth:`page_paths`)."""
         self._names: dict[str, tuple[str, str]] | None = None
         """page id → (folder of its path, title), loaded on first use, kept up to date."""
         self._notes: dict[str, tuple[str, str]] = {}
         """page id → (vault path of its note, the title it was given for), this run's
         (:meth:`set_note_paths`): in memory only, the vault's state says it each run."""
+
+    @classmethod
+    def dry_copy(cls, path: Path, of: NotionCache | None = None) -> NotionCache:
+        """A copy in memory, for a dry run, of the cache ``of`` (open in this process) or
+        else of the file at ``path`` (empty when there is none): the copy reads and
+        writes as the file does, and writes no byte to disk.
+
+        The file is never opened in place: SQLite would make its ``-wal`` and ``-shm``
+        files beside it, and a read-write connection checkpoints a WAL a killed run left
+        into the file when it closes. Its bytes (and those of a WAL left beside it) are
+        copied to a temporary folder, opened there (SQLite takes in the WAL's committed
+        transactions) and copied into memory; the folder is then removed. Raises
+        :class:`~syncbridge.errors.FatalError` if the copy cannot be read (a damaged
+        file, or one that changed while it was copied: a sync running at the same
+        time)."""
+        memory = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        try:
+            if of is not None:
+                of._conn.backup(memory)
+            elif path.exists():
+                _copy_file_into(path, memory)
+        except (OSError, sqlite3.Error) as exc:
+            memory.close()
+            raise FatalError(
+                f"{path}: cannot read the Notion cache for the dry run ({exc}); if a sync "
+                "of this target was running meanwhile, run the command again"
+            ) from exc
+        return cls(path, conn=memory)
 
     def close(self) -> None:
         self._conn.close()
@@ -145,7 +191,7 @@ class NotionCache:
             known = title
         if self._names.get(page_id) != (folder, known):
             self._names[page_id] = (folder, known)
-            self.generation += 1
+            self.generation = next(_GENERATIONS)
 
     def put_page(self, page: CachedPage) -> None:
         self._name(page.id, title=page.title)
@@ -168,7 +214,7 @@ class NotionCache:
         if self._names is not None:
             for page_id in ids:
                 if self._names.pop(page_id, None) is not None:
-                    self.generation += 1
+                    self.generation = next(_GENERATIONS)
         with self._conn:
             self._conn.execute("BEGIN")
             for page_id in ids:
@@ -202,7 +248,7 @@ class NotionCache:
                 folder = held.rsplit("/", 1)[0] + "/" if "/" in held else ""
                 names[str(page_id)] = (folder, str(title or ""))
             self._names = names
-            self.generation += 1
+            self.generation = next(_GENERATIONS)
         notes = self._notes
         out = {}
         for page_id, (folder, title) in self._names.items():
@@ -233,7 +279,7 @@ class NotionCache:
         if not changed:
             return False
         self._notes.update(changed)
-        self.generation += 1
+        self.generation = next(_GENERATIONS)
         return True
 
     def body_names(self) -> dict[str, tuple[dict[str, str] | None, str]]:
@@ -455,3 +501,21 @@ class NotionCache:
 
     def drop_layout(self, class_name: str) -> None:
         self._conn.execute("DELETE FROM layouts WHERE class=?", (class_name,))
+
+
+def _copy_file_into(path: Path, memory: sqlite3.Connection) -> None:
+    """The cache file at ``path`` (with the ``-wal`` or ``-journal`` file left beside it,
+    if any) copied into the connection ``memory``; the file and its neighbours are only
+    read (see :meth:`NotionCache.dry_copy`)."""
+    with tempfile.TemporaryDirectory(prefix="syncbridge-dry-run-cache-") as tmp:
+        copy = Path(tmp) / path.name
+        shutil.copyfile(path, copy)
+        for suffix in ("-wal", "-journal"):
+            beside = path.with_name(path.name + suffix)
+            if beside.exists():
+                shutil.copyfile(beside, copy.with_name(copy.name + suffix))
+        source = sqlite3.connect(copy)
+        try:
+            source.backup(memory)
+        finally:
+            source.close()

@@ -58,6 +58,8 @@ class ClassLayouts:
         self.computed: dict[str, frozenset[str]] = {}
         """Class → its Formula/Lookup fields (never pushed)."""
         self._options_read: set[str] = set()  # data sources whose status options were read
+        self.listing_read: set[str] = set()
+        """Data sources whose schema the latest listing read (:meth:`discover`)."""
 
     def all(self) -> dict[str, ClassLayout]:
         """Class name → layout, as known to the cache (no request)."""
@@ -68,6 +70,13 @@ class ClassLayouts:
                 self._layouts[cls] = ClassLayout(cls, database_id, source, cls, props, {})
                 self._waiting[cls] = waiting
         return self._layouts
+
+    def forget(self) -> None:
+        """Drop what :meth:`all` loaded from the cache (and the waiting fields with it):
+        the next call reads the cache again. After a dry run, whose copy of the cache
+        is gone (what Notion answered, the data sources' schemas, is kept)."""
+        self._layouts = None
+        self._waiting = {}
 
     def waiting(self, class_name: str) -> dict[str, PropertyPlan]:
         """Link fields (File, MultiFile) of the class whose relation has no target yet:
@@ -327,6 +336,7 @@ class ClassLayouts:
             if not sources:
                 continue
             schema = self.source_schema(sources[0]["id"], fresh=True)
+            self.listing_read.add(sources[0]["id"])
             if session.config.id_property not in schema:
                 continue  # not one of ours
             class_name = title[len(prefix) :]

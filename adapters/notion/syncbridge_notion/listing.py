@@ -39,6 +39,7 @@ class PageListing:
         runs = int(cache.get("runs") or 0) + 1
         cursor = cache.get("cursor")
         full = cursor is None or runs % session.config.full_listing_every == 0
+        self.layouts.listing_read.clear()
         if full:
             self.layouts.discover()
             layouts = self.layouts.all()

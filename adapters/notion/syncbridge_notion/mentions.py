@@ -88,23 +88,45 @@ class BodyMentions:
                 self.session.problem(f"adding the page mentions of page {page_id}: {exc}")
 
     def unfinished(self) -> list[str]:
-        """What :meth:`fill` would do now, one line per journaled page some of whose body
-        links name a synced page by now. Reads only the local cache: no request, the
-        journal stays."""
+        """What :meth:`fill` (with the check, as a run's start does it) would do now, one
+        line per journaled page whose body it would edit, decided as it decides: some
+        links name a synced page by now, nobody edited the page in Notion since (one
+        ``GET`` per such page, a read) and some block holding them needs an update.
+        Sends no write, the journal stays."""
         out: list[str] = []
         for page_id, targets in sorted(self.session.cache.mentions_pending().items()):
             loaded = self.reader.last_seen(page_id)
-            if self.session.cache.page(page_id) is None or loaded is None:
+            cached = self.session.cache.page(page_id)
+            if cached is None or loaded is None:
                 continue  # gone, or changed in Notion: the engine reads it first
-            record = loaded[0]
+            record, known_blocks = loaded
+            if self.layouts.all().get(record.class_name) is None:
+                continue
             src = source_path(record)
             now = sorted(t for t in targets if self.session.links.resolve(t, src) is not None)
-            if now:
-                names = ", ".join(f"[[{t}]]" for t in now)
-                out.append(
-                    f"{record.title or page_id!r}: an interrupted run left body links "
-                    f"to make page mentions: {names}"
+            if not now:
+                continue
+            try:
+                page = self.session.api.page(page_id)
+            except RecordError:
+                continue
+            if page.get("in_trash") or page_version(page) != cached.version.split("+")[0]:
+                continue  # edited (or trashed) in Notion: the engine reads it first
+            try:  # as the pass does: its blocks as last seen, else listed (a read)
+                current = (
+                    known_blocks if known_blocks is not None else self.reader.read_blocks(page_id)
                 )
+            except RecordError:
+                continue
+            lookup = self.session.links.page_id(src)
+            edit = bodies.plan_body_edit(bodies.page_blocks(current), record_items(record, lookup))
+            if edit.request_count() == 0:
+                continue  # the links are text Notion keeps (in code, HTML...)
+            names = ", ".join(f"[[{t}]]" for t in now)
+            out.append(
+                f"{record.title or page_id!r}: an interrupted run left body links "
+                f"to make page mentions: {names}"
+            )
         return out
 
     def _fill_one(self, page_id: str, targets: list[str], *, check: bool) -> None:

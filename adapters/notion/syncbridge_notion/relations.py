@@ -21,6 +21,7 @@ in once the engine has read it).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -186,18 +187,39 @@ class RelationLinks:
 
     def unfinished(self) -> list[str]:
         """What :meth:`fill` (with the check, as a run's start does it) would send now,
-        one line per waiting page it would fill in, found by reading only (one ``GET``
-        per such page); writes nothing, the journal stays."""
+        found by reading only (one ``GET`` per page it would check) and deciding as it
+        does: a line per class whose waiting link fields would get their relation
+        properties (one schema update for the class), then a line per waiting page it
+        would write, naming every link its relations would then hold that they do not
+        now (one ``PATCH``). Writes nothing, the journal stays."""
+        pending = self.session.cache.links_pending()
+        adds = self._waiting_targets(pending)
         out: list[str] = []
-        for page_id, (targets, _sent) in sorted(self.session.cache.links_pending().items()):
-            line = self._would_fill(page_id, targets)
+        for class_name, added in sorted(adds.items()):
+            fields = sorted(added)
+            out.append(
+                f"class {class_name!r}: an interrupted run left relation "
+                f"propert{'ies' if len(fields) > 1 else 'y'} {', '.join(fields)} to add "
+                "(one schema update)"
+            )
+        for page_id, (targets, sent) in sorted(pending.items()):
+            line = self._would_fill(page_id, targets, sent, adds)
             if line is not None:
                 out.append(line)
         return out
 
-    def _would_fill(self, page_id: str, targets: list[list[str]]) -> str | None:
-        """The line for one waiting page that :meth:`_fill_one` would write, else
-        ``None`` (nothing new, gone, or edited in Notion: left to the engine)."""
+    def _would_fill(
+        self,
+        page_id: str,
+        targets: list[list[str]],
+        sent: JSON,
+        adds: Mapping[str, Mapping[str, str]],
+    ) -> str | None:
+        """The line for one waiting page that :meth:`_fill_one` would write after the
+        relation properties ``adds`` (class → field → class linked) were added, else
+        ``None`` (nothing new, nothing to send, gone, or edited in Notion: left to the
+        engine). Decided as :meth:`_fill_one` decides, on the layout those additions
+        would make."""
         session = self.session
         cached = session.cache.page(page_id)
         loaded = self._load(page_id)
@@ -205,9 +227,9 @@ class RelationLinks:
         if cached is None or loaded is None or layout is None:
             return None
         record = loaded[0]
+        layout = self._with_relations(layout, adds.get(layout.class_name, {}))
         now = self.unresolved(record, layout)
-        adds = self._targets_of(record, layout)
-        if sorted(now) == sorted(targets) and not adds:
+        if sorted(now) == sorted(targets) and not self._could_add(record, layout):
             return None
         try:
             page = session.api.page(page_id)
@@ -215,23 +237,37 @@ class RelationLinks:
             return None
         if page.get("in_trash") or page_version(page) != cached.version.split("+")[0]:
             return None  # edited (or trashed) in Notion: the engine reads it first
+        try:
+            props = self.writer.properties(record, layout)
+        except RecordError:
+            return None  # refused as the write would be: reported by the real run
+        if not any(sent.get(k) != v for k, v in self._sent(props, layout).items()):
+            return None  # what it would send is what it sent: no request
         held = [t for t in targets if t not in now]
         names = ", ".join(f"[[{t}]] ({f})" for f, t in held) or "its links"
-        extra = (
-            f"; relation propert{'ies' if len(adds) > 1 else 'y'} "
-            f"{', '.join(sorted(adds))} would be added to class {layout.class_name!r}"
-            if adds
-            else ""
-        )
         label = record.title or page_id
-        return (
-            f"{label!r}: an interrupted run left its relations to fill in: {names} "
-            f"(one PATCH){extra}"
-        )
+        return f"{label!r}: an interrupted run left its relations to fill in: {names} (one PATCH)"
 
-    def _add_waiting_relations(self, pending: Mapping[str, Any]) -> None:
-        """The relation properties the waiting pages can get now, added together: one
-        schema update per class (instead of one per page)."""
+    def _with_relations(self, layout: ClassLayout, targets: Mapping[str, str]) -> ClassLayout:
+        """``layout`` as :meth:`.ClassLayouts.add_relations` would make it for
+        ``targets`` (waiting field → class linked), without a request: each field
+        gets its relation property, pointing at that class's data source."""
+        waiting = self.layouts.waiting(layout.class_name)
+        known = self.layouts.all()
+        props = dict(layout.props)
+        for fieldname, target_class in targets.items():
+            if fieldname in waiting and fieldname not in props and target_class in known:
+                props[fieldname] = dataclasses.replace(
+                    waiting[fieldname],
+                    relation_class=target_class,
+                    relation_source=known[target_class].data_source_id,
+                )
+        return dataclasses.replace(layout, props=props)
+
+    def _waiting_targets(self, pending: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+        """Class → waiting link field → the class its relation would point at, for the
+        relation properties the waiting pages can get now (the first page naming a
+        field decides, in the journal's order, as :meth:`fill` does)."""
         by_class: dict[str, dict[str, str]] = {}
         for page_id in pending:
             loaded = self._load(page_id)
@@ -240,7 +276,12 @@ class RelationLinks:
                 continue
             for fieldname, target in self._targets_of(loaded[0], layout).items():
                 by_class.setdefault(layout.class_name, {}).setdefault(fieldname, target)
-        for class_name, targets in sorted(by_class.items()):
+        return by_class
+
+    def _add_waiting_relations(self, pending: Mapping[str, Any]) -> None:
+        """The relation properties the waiting pages can get now, added together: one
+        schema update per class (instead of one per page)."""
+        for class_name, targets in sorted(self._waiting_targets(pending).items()):
             self.layouts.add_relations(self.layouts.all()[class_name], targets)
 
     def _could_add(self, record: Record, layout: ClassLayout) -> bool:

@@ -2,17 +2,20 @@
 and what this run has already read or written.
 
 The client and the cache open on first use (the token is read then), so constructing an
-adapter sends nothing. After :meth:`NotionSession.close` both refuse to be used.
+adapter sends nothing. After :meth:`NotionSession.close` both refuse to be used. During a
+dry run (:meth:`NotionSession.dry_run_scope`) the cache is a copy in memory
+(:meth:`.NotionCache.dry_copy`), dropped at its end: a dry run writes no file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +92,7 @@ class NotionSession:
         self._rng = rng
         self._api: NotionAPI | None = None
         self._cache: NotionCache | None = None
+        self._dry_cache: NotionCache | None = None
         self.closed = False
         self.listed: dict[str, JSON] = {}
         """Page id → page object from this run's query."""
@@ -104,7 +108,7 @@ class NotionSession:
         self.problems: list[str] = []
         """What the adapter kept or could not do, by note (also logged as warnings)."""
         self.dry_run = False
-        """A dry run is going on (:meth:`.NotionAdapter.dry_run`): finish nothing."""
+        """A dry run is going on (:meth:`dry_run_scope`): finish nothing, write no file."""
         self.links = BodyLinks(lambda: self.cache)
         """Body wikilinks ⇄ page mentions: which synced page a link names, and back."""
 
@@ -121,9 +125,14 @@ class NotionSession:
 
     @property
     def cache(self) -> NotionCache:
-        """The cache and create journal (opened, its file made, on first use)."""
+        """The cache and create journal (opened, its file made, on first use); in a dry
+        run, a copy in memory of it (made on first use, no file made or written)."""
         if self.closed:
             raise FatalError("the Notion adapter is closed")
+        if self.dry_run:
+            if self._dry_cache is None:
+                self._dry_cache = NotionCache.dry_copy(self.cache_path, self._cache)
+            return self._dry_cache
         if self._cache is None:
             self._cache = NotionCache(self.cache_path)
         return self._cache
@@ -131,6 +140,24 @@ class NotionSession:
     def has_cache(self) -> bool:
         """Whether the cache is open or its file exists (a read; makes no file)."""
         return self._cache is not None or self.cache_path.exists()
+
+    @contextlib.contextmanager
+    def dry_run_scope(self) -> Iterator[bool]:
+        """Within: a dry run (:attr:`dry_run`); the cache is a copy in memory, dropped
+        on the way out, so what the dry run's listing and reads put in it never reaches
+        the file and the next run sees the file as the last real run left it. Yields
+        whether this is the outermost scope (nested ones share the copy)."""
+        if self.dry_run:
+            yield False
+            return
+        self.dry_run = True
+        try:
+            yield True
+        finally:
+            self.dry_run = False
+            copy, self._dry_cache = self._dry_cache, None
+            if copy is not None:
+                copy.close()
 
     @property
     def cache_path(self) -> Path:
@@ -182,3 +209,5 @@ class NotionSession:
             self._api.close()
         if self._cache is not None:
             self._cache.close()
+        if self._dry_cache is not None:
+            self._dry_cache.close()

@@ -571,3 +571,37 @@ def test_body_links_to_notes_named_otherwise_survive_a_sigkill(
         to is not None for path, found in links.items() if path != "Foo 2.md" for _, to in found
     )
     assert any("|Foo]]" in written for written, _ in links["Index.md"]), links
+
+
+CLASSES = 5
+"""Classes of the example vault with notes: a database (and data source) each."""
+
+
+@pytest.mark.parametrize("machine", ["same", "fresh"])
+def test_migrate_from_reads_each_data_source_schema_once(
+    tmp_path: Path,
+    notion_server: NotionFakeServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    machine: str,
+) -> None:
+    """The declared classes (types, options) come from each data source's schema: one
+    ``GET`` each. On a fresh machine the listing adopts every database and reads its
+    schema already; the classes are taken from that read, not from a second ``GET``."""
+    monkeypatch.setenv(TOKEN_ENV, notion_server.token)
+    root = make_project(tmp_path, notion_server)
+    assert cli(root, capsys, "--to", "notion")[0] == ExitCode.OK
+    if machine == "fresh":
+        for cache in (root / ".syncbridge").glob("notion-*.db*"):
+            cache.unlink()
+    for dry in (True, False):
+        reset_counts(notion_server)
+        into = tmp_path / f"copy-{dry}"
+        code, data = cli(
+            root, capsys, "--from", "notion", "--into", str(into), *(["--dry-run"] * dry)
+        )
+        assert code == ExitCode.OK and data["created"] == NOTES, data
+        counts = request_counts(notion_server)
+        assert counts["GET /v1/data_sources/{id}"] == CLASSES, counts
+        assert counts.get("GET /v1/databases/{id}", 0) == (CLASSES if machine == "fresh" else 0)
+        assert not writes(counts)
