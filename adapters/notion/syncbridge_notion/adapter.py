@@ -44,7 +44,7 @@ from syncbridge_notion.client import NotionAPI
 from syncbridge_notion.config import NotionConfig
 from syncbridge_notion.layouts import ClassLayouts
 from syncbridge_notion.listing import PageListing
-from syncbridge_notion.mentions import BodyMentions
+from syncbridge_notion.mentions import BodyMentions, unresolved_targets
 from syncbridge_notion.moves import ClassMoves
 from syncbridge_notion.pacing import Clock
 from syncbridge_notion.page_writes import PageWriter, props_without_key, with_statuses
@@ -99,12 +99,12 @@ class NotionAdapter(Adapter):
         self.listing = PageListing(self.session, self.layouts, self.reader)
         self.writer = PageWriter(self.session, self.layouts, self.reader)
         self.blocks = BlockWriter(self.session, self.reader)
-        self.creates = LostCreates(self.session, self.blocks)
         self.relations = RelationLinks(self.session, self.layouts, self.reader, self.writer)
         self.moves = ClassMoves(self.session, self.writer)
         self.mentions = BodyMentions(
             self.session, self.layouts, self.reader, self.writer, self.blocks
         )
+        self.creates = LostCreates(self.session, self.blocks, self.mentions, self.relations)
 
     @property
     def api(self) -> NotionAPI:
@@ -280,7 +280,8 @@ class NotionAdapter(Adapter):
     def create(self, record: Record) -> RecordRef:
         """Create the page (properties and the first three block levels in one request;
         deeper levels and blocks past 100 in later appends). The create key is journaled
-        before the request, the page id before the next one."""
+        before the request (with the links that name no page yet, for the second passes
+        of a create whose answer is lost), the page id before the next one."""
         layout = self.relations.prepare(record, self.layouts.layout_for(record))
         key = uuid.uuid4().hex
         props = self.writer.properties(record, layout, create_key=key)
@@ -301,7 +302,16 @@ class NotionAdapter(Adapter):
             self.relations.note(found, record, layout, props)
             self.mentions.note(found, record)
             return ref
-        cache.begin_create(key, layout.class_name, layout.data_source_id, deferred, fingerprint)
+        # what the second passes need, should the answer be lost (recovery.py)
+        relation_targets, sent = self.relations.waiting(record, layout, props)
+        links = {
+            "mentions": unresolved_targets(self.session, record),
+            "relations": relation_targets,
+            "sent": sent,
+        }
+        cache.begin_create(
+            key, layout.class_name, layout.data_source_id, deferred, fingerprint, links
+        )
         body: JSON = {
             "parent": {"type": "data_source_id", "data_source_id": layout.data_source_id},
             "properties": props,

@@ -8,10 +8,11 @@ adapter keeps, per target:
 - ``bodies``: each page's top-level blocks as last read or written (ids and keys), so a
   body edit needs no listing of the page first;
 - ``creates``: the journal of creates. A row is written *before* the request that creates
-  a page (with the page's create key), and the page id is stored the moment Notion
-  answers, before any other request: a create whose answer was lost is looked up by its
-  key, never sent twice; a page whose deeper blocks were not all appended is finished
-  before it is read;
+  a page (with the page's create key, and the links it sends that name no page yet), and
+  the page id is stored the moment Notion answers, before any other request: a create
+  whose answer was lost is looked up by its key, never sent twice, and its links go to
+  ``links_pending`` and ``mentions_pending`` as an answered create's do; a page whose
+  deeper blocks were not all appended is finished before it is read;
 - ``moves``: pages being moved to another class's database (the note's class changed),
   journaled with the properties to write there before the move is sent (:mod:`.moves`);
 - ``layouts``: the database and data source of each class, and the property ids seen;
@@ -59,7 +60,7 @@ CREATE TABLE IF NOT EXISTS bodies (
     seen_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ')));
 CREATE TABLE IF NOT EXISTS creates (
     key TEXT PRIMARY KEY, class TEXT NOT NULL, source TEXT NOT NULL, page_id TEXT,
-    deferred TEXT, fingerprint TEXT NOT NULL DEFAULT '',
+    deferred TEXT, fingerprint TEXT NOT NULL DEFAULT '', links TEXT,
     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ')));
 CREATE TABLE IF NOT EXISTS links_pending (
     page_id TEXT PRIMARY KEY, targets TEXT NOT NULL, sent TEXT NOT NULL);
@@ -99,6 +100,10 @@ class PendingCreate:
     page_id: str | None
     deferred: list[Any]
     age_s: float = 0.0
+    links: dict[str, Any] | None = None
+    """What the create sent that named no page yet, for the second passes once the page
+    is found: ``{"mentions": [target, ...], "relations": [[field, target], ...], "sent":
+    {property: value}}`` (``None``: a row journaled before this was kept)."""
 
 
 class NotionCache:
@@ -116,6 +121,9 @@ class NotionCache:
                 conn.execute("PRAGMA journal_mode = WAL")
             self._conn = conn
             self._conn.executescript(_SCHEMA)
+            columns = {str(r[1]) for r in conn.execute("PRAGMA table_info(creates)")}
+            if "links" not in columns:  # a cache made before the column was added
+                conn.execute("ALTER TABLE creates ADD COLUMN links TEXT")
         except (OSError, sqlite3.Error) as exc:
             raise FatalError(f"{path}: cannot open the Notion cache: {exc}") from exc
         if not self.in_memory:
@@ -374,19 +382,27 @@ class NotionCache:
     # -- the create journal ----------------------------------------------------------------
 
     def begin_create(
-        self, key: str, class_name: str, source: str, deferred: list[Any], fingerprint: str
+        self,
+        key: str,
+        class_name: str,
+        source: str,
+        deferred: list[Any],
+        fingerprint: str,
+        links: dict[str, Any] | None = None,
     ) -> None:
         """Journal a create (and the blocks to append after it) before it is sent;
-        ``fingerprint`` identifies the content, to recognise the same create again."""
+        ``fingerprint`` identifies the content, to recognise the same create again;
+        ``links``: what it sends that names no page yet (:attr:`PendingCreate.links`)."""
         self._conn.execute(
-            "INSERT OR REPLACE INTO creates (key, class, source, deferred, fingerprint)"
-            " VALUES (?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO creates (key, class, source, deferred, fingerprint, links)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
             (
                 key,
                 class_name,
                 source,
                 json.dumps(deferred, ensure_ascii=False) if deferred else None,
                 fingerprint,
+                None if links is None else json.dumps(links, ensure_ascii=False, sort_keys=True),
             ),
         )
 
@@ -413,11 +429,19 @@ class NotionCache:
     def pending_creates(self) -> Iterator[PendingCreate]:
         rows = self._conn.execute(
             "SELECT key, class, source, page_id, deferred,"
-            " (julianday('now') - julianday(created_at)) * 86400.0"
+            " (julianday('now') - julianday(created_at)) * 86400.0, links"
             " FROM creates ORDER BY created_at"
         ).fetchall()
-        for key, cls, source, page_id, deferred, age in rows:
-            yield PendingCreate(key, cls, source, page_id, json.loads(deferred or "[]"), float(age))
+        for key, cls, source, page_id, deferred, age, links in rows:
+            yield PendingCreate(
+                key,
+                cls,
+                source,
+                page_id,
+                json.loads(deferred or "[]"),
+                float(age),
+                json.loads(links) if links else None,
+            )
 
     # -- links waiting for their page ------------------------------------------------------
 

@@ -70,7 +70,11 @@ class BodyMentions:
     def note(self, page_id: str, record: Record) -> None:
         """After a write of ``record``'s body: journal its links that name no synced page
         (or forget the page's entry: there are none). Local only."""
-        targets = unresolved_targets(self.session, record)
+        self.note_targets(page_id, unresolved_targets(self.session, record))
+
+    def note_targets(self, page_id: str, targets: list[str]) -> None:
+        """Journal ``page_id``'s body as written with links to ``targets`` that named no
+        synced page (none: forget its entry). Local only."""
         if targets:
             self.session.cache.put_mentions_pending(page_id, targets)
         else:

@@ -5,14 +5,23 @@ cache's ``creates`` table) before the request, and the page id the moment Notion
 answers. A create with no answer (timeout, dropped connection) may still land: it is
 looked up by its key, and if it cannot be found yet, the note is reported and the next
 run looks again before anything is created. **No duplicate pages, ever.**
+
+A create also journals, before its request, the links it sends that name no page yet
+(body wikilinks sent as text, links its relations cannot hold). A page found by its key
+gets them in the journals of the second passes (:mod:`.mentions`, :mod:`.relations`), as
+an answered create does, so they become page mentions and relations once those pages
+exist: Notion ends as an uninterrupted run leaves it.
 """
 
 from __future__ import annotations
 
-from syncbridge.errors import CreatePending, RemoteUnavailable
+from syncbridge.errors import CreatePending, RecordError, RemoteUnavailable
 from syncbridge_notion.block_writes import BlockWriter
+from syncbridge_notion.cache import CachedPage, PendingCreate
+from syncbridge_notion.mentions import BodyMentions
 from syncbridge_notion.pacing import AmbiguousWrite
-from syncbridge_notion.session import JSON, NotionSession
+from syncbridge_notion.relations import RelationLinks
+from syncbridge_notion.session import JSON, NotionSession, page_version, title_of
 
 __all__ = ["LostCreates"]
 
@@ -20,15 +29,24 @@ __all__ = ["LostCreates"]
 class LostCreates:
     """Finds journaled creates in Notion and finishes them (see the module docstring)."""
 
-    def __init__(self, session: NotionSession, blocks: BlockWriter) -> None:
+    def __init__(
+        self,
+        session: NotionSession,
+        blocks: BlockWriter,
+        mentions: BodyMentions,
+        relations: RelationLinks,
+    ) -> None:
         self.session = session
         self.blocks = blocks
+        self.mentions = mentions
+        self.relations = relations
 
     def finish_pending(self) -> None:
         """Finish what an interrupted run left: creates whose answer was lost are looked
         up by key, pages whose deeper blocks were not all appended get them (and their
-        cached body is dropped). A create not found after the grace period never reached
-        Notion and is forgotten."""
+        cached body is dropped), and the links a found create sent that named no page yet
+        are journaled for the second passes (:meth:`_journal_links`). A create not found
+        after the grace period never reached Notion and is forgotten."""
         cache = self.session.cache
         for pending in list(cache.pending_creates()):
             page_id = pending.page_id or self.lookup(pending.source, pending.key)
@@ -43,7 +61,40 @@ class LostCreates:
                 # of that read leave the page's version as it was: read it again
                 cache.drop_body(page_id)
                 self.session.recent.pop(page_id, None)
+            self._journal_links(pending, page_id)
             cache.finish_create(pending.key)
+
+    def _journal_links(self, pending: PendingCreate, page_id: str) -> None:
+        """The links the create journaled (``pending.links``: body wikilinks sent as text,
+        links its relations could not hold) into the journals of the second passes,
+        exactly as an answered create's, and the page into the cache (one ``GET``: the
+        passes fill only pages they know, at the version they know). Nothing when there
+        are none, and for a page trashed or gone meanwhile."""
+        links = pending.links
+        if not links or not (links.get("mentions") or links.get("relations")):
+            return
+        try:
+            page = self.session.api.page(page_id)
+        except RecordError:
+            return  # gone: nothing to fill
+        if page.get("in_trash") or page.get("archived"):
+            return
+        self.session.cache.put_page(
+            CachedPage(
+                page_id,
+                pending.class_name,
+                pending.source,
+                page_version(page),
+                str(page.get("last_edited_time")),
+                title_of(page),
+            )
+        )
+        self.mentions.note_targets(page_id, [str(t) for t in links.get("mentions") or []])
+        self.relations.note_waiting(
+            page_id,
+            [[str(f), str(t)] for f, t in links.get("relations") or []],
+            dict(links.get("sent") or {}),
+        )
 
     def unfinished(self) -> list[str]:
         """What :meth:`finish_pending` would do now, one line per journaled create,

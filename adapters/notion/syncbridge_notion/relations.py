@@ -120,10 +120,22 @@ class RelationLinks:
     def note(self, page_id: str, record: Record, layout: ClassLayout, props: JSON) -> None:
         """After a write of ``record`` with properties ``props``: journal the links it
         could not hold as relations yet (or forget the page's entry: all are held)."""
+        self.note_waiting(page_id, *self.waiting(record, layout, props))
+
+    def waiting(
+        self, record: Record, layout: ClassLayout, props: JSON
+    ) -> tuple[list[list[str]], JSON]:
+        """What :meth:`note` journals for a write of ``record`` with properties
+        ``props``: the links its relations cannot hold now, and the relation and fallback
+        values sent. Local only (a create journals it before its request)."""
+        return [list(t) for t in self.unresolved(record, layout)], self._sent(props, layout)
+
+    def note_waiting(self, page_id: str, targets: list[list[str]], sent: JSON) -> None:
+        """Journal ``page_id`` as written with ``sent`` and waiting for the pages of
+        ``targets`` (``[field, note name]``; none: forget its entry). Local only."""
         cache = self.session.cache
-        targets = self.unresolved(record, layout)
         if targets:
-            cache.put_links_pending(page_id, [list(t) for t in targets], self._sent(props, layout))
+            cache.put_links_pending(page_id, targets, sent)
             self._noted.add(page_id)
         else:
             cache.drop_links_pending(page_id)

@@ -63,21 +63,21 @@ def _configure(server: NotionFakeServer, **config: Any) -> None:
     httpx.post(f"{server.url}/__fake__/config", json=config).raise_for_status()
 
 
-def _remote(run: Run) -> NotionAdapter:
+def _remote(run: Run, timeout_s: float) -> NotionAdapter:
     return adapter_for(
         run.server,
         run.root,
         run.monkeypatch,
         timezone=TZ,
-        timeout_s=0.5,
+        timeout_s=timeout_s,
         create_grace_s=600.0,
     )
 
 
-def _sync(run: Run) -> dict[str, Any] | None:
-    """One run with a short timeout; ``None`` when it stopped (no answer from Notion)."""
+def _sync(run: Run, timeout_s: float = 5.0) -> dict[str, Any] | None:
+    """One run; ``None`` when it stopped (no answer from Notion in ``timeout_s``)."""
     run.remote.close()
-    run.remote = _remote(run)
+    run.remote = _remote(run, timeout_s)
     vault = VaultAdapter(Vault.open(run.root / "vault"), timezone=TZ)
     options = SyncOptions(target="notion", timezone=TZ)
     try:
@@ -98,7 +98,9 @@ def _final_state(run: Run) -> dict[str, Any]:
         for block in run.remote.api.children(page_id):
             for item in block[block["type"]].get("rich_text") or []:
                 if item["type"] == "mention":
-                    runs.append(("mention", store.page_title(store.page(item["mention"]["page"]["id"]))))
+                    runs.append(
+                        ("mention", store.page_title(store.page(item["mention"]["page"]["id"])))
+                    )
                 else:
                     runs.append(("text", item["plain_text"]))
         out[title] = runs
@@ -155,7 +157,7 @@ def test_a_create_found_again_in_the_next_run_gets_its_mentions_and_relations(
     _set_bodies(run.root / "vault")
     before = notes(run.root / "vault")
     _configure(run.server, faults=[{**SLOW_CREATE, "times": 1}])
-    assert _sync(run) is None  # stopped at the first create: no answer in time
+    assert _sync(run, timeout_s=0.5) is None  # stopped at the first create: no answer in time
     journal = list(run.remote.cache.pending_creates())
     assert len(journal) == 1 and journal[0].page_id is None
     _wait_for_pages(run, 1)  # the slow create lands after all
