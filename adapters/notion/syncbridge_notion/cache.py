@@ -406,15 +406,15 @@ class NotionCache:
             ),
         )
 
-    def unresolved_creates(self, fingerprint: str) -> list[tuple[str, str, float]]:
-        """(key, data source, age in seconds) of journaled creates of this content whose
-        page was never seen."""
+    def unresolved_creates(self, fingerprint: str) -> list[tuple[str, str, float, list[Any]]]:
+        """(key, data source, age in seconds, blocks still to append) of journaled
+        creates of this content whose page was never seen."""
         rows = self._conn.execute(
-            "SELECT key, source, (julianday('now') - julianday(created_at)) * 86400.0"
-            " FROM creates WHERE fingerprint=? AND page_id IS NULL",
+            "SELECT key, source, (julianday('now') - julianday(created_at)) * 86400.0,"
+            " deferred FROM creates WHERE fingerprint=? AND page_id IS NULL",
             (fingerprint,),
         )
-        return [(str(r[0]), str(r[1]), float(r[2])) for r in rows]
+        return [(str(r[0]), str(r[1]), float(r[2]), json.loads(r[3] or "[]")) for r in rows]
 
     def created(self, key: str, page_id: str, deferred: list[Any]) -> None:
         """The page exists: store its id (and what is left to append) at once."""

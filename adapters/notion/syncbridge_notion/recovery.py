@@ -140,13 +140,19 @@ class LostCreates:
 
     def earlier_send(self, fingerprint: str, label: str) -> str | None:
         """The page an earlier, unanswered create of the same content made (its id), or
-        ``None`` when there is none to wait for. :class:`CreatePending` while such a
-        create may still land: this note is skipped, the rest of the run goes on."""
+        ``None`` when there is none to wait for; the blocks that create left for later
+        appends are appended first. :class:`CreatePending` while such a create may still
+        land: this note is skipped, the rest of the run goes on."""
         cache = self.session.cache
-        for old_key, source, age in cache.unresolved_creates(fingerprint):
+        for old_key, source, age, deferred in cache.unresolved_creates(fingerprint):
             # the same content was sent before and got no answer: find it, never resend
             found = self.lookup(source, old_key)
             if found is not None:
+                # as an answer would have: the page id first (a run killed during the
+                # appends finishes them in finish_pending), then the deeper blocks
+                cache.created(old_key, found, deferred)
+                if deferred:
+                    self.blocks.append_deferred(found, deferred)
                 cache.finish_create(old_key)
                 return found
             if age <= self.grace_s():

@@ -19,8 +19,8 @@ from typing import Any
 
 import httpx
 import pytest
-from notion_adapter_support import adapter_for, request_counts, reset_counts, writes
-from notion_vault_support import TZ, Run, notes
+from notion_adapter_support import adapter_for, request_counts, reset_counts, stats, writes
+from notion_vault_support import TZ, Run, _note, notes
 from syncbridge_notion import NotionAdapter
 from syncbridge_notion_fake import ManualClock, NotionFakeServer
 
@@ -139,11 +139,10 @@ def _wait_for_pages(run: Run, count: int) -> None:
     raise AssertionError("the slow create never landed")
 
 
-def test_a_create_found_again_in_the_next_run_gets_its_mentions_and_relations(
-    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _expected(tmp_path: Path, monkeypatch: Any) -> dict[str, Any]:
+    """The reference (an uninterrupted run), checked: every body link a mention, every
+    relation filled."""
     expected = _uninterrupted(tmp_path / "reference", monkeypatch)
-    # the reference itself: every body link a mention, every relation filled
     assert expected["Alpha"] == [
         ("text", "Alpha: see "),
         ("mention", "Write spec"),
@@ -153,7 +152,29 @@ def test_a_create_found_again_in_the_next_run_gets_its_mentions_and_relations(
     ]
     assert expected["Alpha.tasks"] == ["Write spec", "Ship"]
     assert expected["Write spec.blocked_by"] == ["Ship"]
+    return expected
 
+
+def _settle_and_compare(run: Run, expected: dict[str, Any], before: dict[str, bytes]) -> None:
+    """Runs until one writes nothing; then Notion is as the reference, one page per note,
+    the vault untouched, and a further run sends no write."""
+    for _ in range(3):  # whatever the second passes still had to finish
+        again = _sync(run)
+        assert again is not None and again["errors"] == [], again
+        if again["remote"]["updated"] == again["vault"]["updated"] == 0:
+            break
+    assert _final_state(run) == expected
+    assert notes(run.root / "vault") == before
+    reset_counts(run.server)
+    final = _sync(run)
+    assert final is not None and final["remote"]["updated"] == final["vault"]["updated"] == 0
+    assert writes(request_counts(run.server)) == {}
+
+
+def test_a_create_found_again_in_the_next_run_gets_its_mentions_and_relations(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = _expected(tmp_path, monkeypatch)
     _set_bodies(run.root / "vault")
     before = notes(run.root / "vault")
     _configure(run.server, faults=[{**SLOW_CREATE, "times": 1}])
@@ -166,15 +187,74 @@ def test_a_create_found_again_in_the_next_run_gets_its_mentions_and_relations(
     assert report is not None and report["errors"] == [], report
     assert report["remote"]["created"] == 3, report
     assert list(run.remote.cache.pending_creates()) == []
-    for _ in range(3):  # whatever the second passes still had to finish
-        again = _sync(run)
-        assert again is not None and again["errors"] == [], again
-        if again["remote"]["updated"] == again["vault"]["updated"] == 0:
-            break
-    assert _final_state(run) == expected
-    assert notes(run.root / "vault") == before
-    # and it stays so: a further run writes nothing
+    _settle_and_compare(run, expected, before)
+
+
+def test_a_create_found_in_the_same_run_gets_its_mentions_and_relations(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection drops after Notion made the page: the lookup by create key finds
+    it at once and the run goes on as if it had been answered (a regression guard)."""
+    expected = _expected(tmp_path, monkeypatch)
+    _set_bodies(run.root / "vault")
+    before = notes(run.root / "vault")
+    drop = {"kind": "drop_after", "method": "POST", "path": "^/v1/pages$", "times": 1}
+    _configure(run.server, faults=[drop])
+    report = _sync(run)
+    assert report is not None and report["errors"] == [], report
+    assert report["remote"]["created"] == 4, report
+    assert stats(run.server)["faults"] == {"drop_after": 1}
+    _settle_and_compare(run, expected, before)
+
+
+DEEP = "Review before [[Later]].\n\n- one\n\t- two\n\t\t- three\n\t\t\t- four\n\t\t\t\t- five\n"
+
+
+def _tree(run: Run, block_id: str) -> list[Any]:
+    out: list[Any] = []
+    for block in run.remote.api.children(block_id):
+        kind = block["type"]
+        text = "".join(i["plain_text"] for i in block[kind].get("rich_text") or [])
+        out.append([text, _tree(run, block["id"])] if block.get("has_children") else text)
+    return out
+
+
+def test_a_resent_create_that_finds_the_earlier_one_finishes_it_as_it_was_sent(
+    run: Run,
+) -> None:
+    """A create got no answer; the same note is created again in the same process (no
+    refresh in between) once the page has landed: the earlier page is taken, not sent
+    again, it gets the deeper blocks (levels 4 and 5) that create left for later
+    appends, and its links to a note created after it become a mention and a relation."""
+    run.sync()
+    tasks = run.root / "vault" / "Tasks"
+    fields = {"fileClass": "task", "project": "[[Alpha]]", "estimate": 1}
+    (tasks / "Review.md").write_text(
+        _note({**fields, "blocked_by": ["[[Later]]"]}, DEEP), encoding="utf-8"
+    )
+    (tasks / "Later.md").write_text(_note(fields, "Later.\n"), encoding="utf-8")
+    vault = VaultAdapter(Vault.open(run.root / "vault"), timezone=TZ)
+    review, later = vault.read("Tasks/Review.md"), vault.read("Tasks/Later.md")
+    run.remote.close()
+    run.remote = remote = _remote(run, 0.5)
+    _configure(run.server, faults=[{**SLOW_CREATE, "times": 1}])
+    with pytest.raises(RetryableError, match="no answer"):
+        remote.create(review)
+    _wait_for_pages(run, 5)
     reset_counts(run.server)
-    final = _sync(run)
-    assert final is not None and final["remote"]["updated"] == final["vault"]["updated"] == 0
-    assert writes(request_counts(run.server)) == {}
+    ref = remote.create(review)
+    assert request_counts(run.server).get("POST /v1/pages", 0) == 0  # found, not resent
+    assert list(remote.cache.pending_creates()) == []
+    assert _tree(run, ref.id) == [
+        "Review before [[Later]].",
+        ["one", [["two", [["three", [["four", ["five"]]]]]]]],
+    ]
+    with remote.batch():
+        remote.create(later)
+    assert run.related("Review", "blocked_by") == ["Later"]
+    first = next(iter(run.remote.api.children(ref.id)))
+    mentions = [i for i in first["paragraph"]["rich_text"] if i["type"] == "mention"]
+    assert [
+        run.server.store.page_title(run.server.store.page(m["mention"]["page"]["id"]))
+        for m in mentions
+    ] == ["Later"]
