@@ -258,3 +258,33 @@ def test_a_resent_create_that_finds_the_earlier_one_finishes_it_as_it_was_sent(
         run.server.store.page_title(run.server.store.page(m["mention"]["page"]["id"]))
         for m in mentions
     ] == ["Later"]
+
+
+def test_a_cache_made_before_the_links_column_keeps_its_journal_and_takes_links(
+    tmp_path: Path,
+) -> None:
+    """A cache file whose ``creates`` table predates the ``links`` column (a real SQLite
+    file): opened, the column is added, a row journaled before comes back with no links
+    (nothing known of them), and new rows keep theirs."""
+    import sqlite3
+
+    from syncbridge_notion.cache import NotionCache
+
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    old.execute(
+        "CREATE TABLE creates (key TEXT PRIMARY KEY, class TEXT NOT NULL, source TEXT NOT"
+        " NULL, page_id TEXT, deferred TEXT, fingerprint TEXT NOT NULL DEFAULT '',"
+        " created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ')))"
+    )
+    old.execute("INSERT INTO creates (key, class, source) VALUES ('k0', 'task', 's')")
+    old.commit()
+    old.close()
+    cache = NotionCache(path)
+    try:
+        links = {"mentions": ["Later"], "relations": [["blocked_by", "Later"]], "sent": {}}
+        cache.begin_create("k1", "task", "s", [], "f", links)
+        pending = {p.key: p.links for p in cache.pending_creates()}
+        assert pending == {"k0": None, "k1": links}
+    finally:
+        cache.close()
