@@ -1,6 +1,6 @@
 """A dry run against the SQLite target changes no byte under the project, through the CLI.
 
-``sync --dry-run``, ``migrate --to local --dry-run`` and ``status`` read the target's
+``sync --dry-run``, ``migrate --dry-run`` (both ways) and ``status`` read the target's
 database through a copy: opening the file in place makes SQLite's ``-wal`` / ``-shm``
 beside it, and a read-write connection checkpoints a WAL that a SIGKILLed sync left into
 the file when it closes. Each case snapshots every file under the project (bytes and
@@ -60,6 +60,7 @@ def dry_runs(capsys: pytest.CaptureFixture[str], project: Path) -> dict[str, Any
         ["sync", "--dry-run"],
         ["sync", "--dry-run", "--json"],
         ["migrate", "--to", "local", "--dry-run"],
+        ["migrate", "--from", "local", "--into", str(project / "copy"), "--dry-run"],
         ["status"],
     ]
     data: dict[str, Any] = {}

@@ -209,28 +209,21 @@ class SQLiteAdapter(Adapter):
         return conn
 
     def _connect_copy(self) -> sqlite3.Connection:
-        """For a dry run: a copy of the database in memory, read through the connection
-        set aside when one is open on the file (:meth:`dry_run`), else from the file's
-        bytes and those of the ``-wal`` / ``-journal`` beside it (:func:`_copy_into`); an
-        empty database when there is no file. The file is never opened in place, and
-        nothing is created. What the run writes to the copy (nothing, from the engine)
-        is gone when the dry run ends."""
+        """For a dry run: a copy of the database in memory, taken from the file's bytes
+        and those of the ``-wal`` / ``-journal`` beside it (:func:`_copy_into`); an empty
+        database when there is no file. The file is never opened in place, and nothing
+        is created. Not even a connection already open on the file (set aside by
+        :meth:`dry_run`) is read through: a reader of a WAL database writes its read
+        marks into the ``-shm``. What the run writes to the copy (nothing, from the
+        engine) is gone when the dry run ends."""
         memory = sqlite3.connect(
             ":memory:",
             isolation_level=None,
             check_same_thread=False,
             cached_statements=_STATEMENTS + 64,
         )
-        aside = self._aside[0] if self._aside is not None else None
         try:
-            try:
-                inode = os.stat(self.path).st_ino
-            except FileNotFoundError:
-                inode = -1
-            if aside is not None and inode == self._aside_inode():
-                aside.backup(memory)  # a read snapshot through the open connection
-            elif inode != -1:
-                inode = _copy_into(self.path, memory)
+            inode = _copy_into(self.path, memory) if self.path.exists() else -1
             self._layout.bind(memory)
             self._bookkept = self._layout.has_bookkeeping()
         except sqlite3.Error as exc:
@@ -253,18 +246,15 @@ class SQLiteAdapter(Adapter):
         self._inode = inode
         return memory
 
-    def _aside_inode(self) -> int:
-        return self._aside[1] if self._aside is not None else -1
-
     @contextmanager
     def dry_run(self) -> Iterator[None]:
         """Within: reads see a copy of the database (taken by the first read), and the
         file is never opened in place: SQLite would make its ``-wal`` and ``-shm`` beside
         it, and a read-write connection checkpoints a WAL that a killed run left into the
         file when it closes. A connection already open on the file is set aside for the
-        while (the copy is read through it), and used again afterwards; the copy is
-        dropped. No file is created, and none of the database, its ``-wal`` or its
-        ``-shm`` changes. Nestable; not inside :meth:`transaction`."""
+        while, untouched, and used again afterwards; the copy is dropped. No file is
+        created, and none of the database, its ``-wal`` or its ``-shm`` changes.
+        Nestable; not inside :meth:`transaction`."""
         with ExitStack() as stack:
             with self._lock:
                 outer = not self.in_dry_run
