@@ -1105,7 +1105,9 @@ def _copy_into(path: Path, memory: sqlite3.Connection, attempts: int = 3) -> int
     there (SQLite takes the WAL in, or rolls the journal back) and backed up into
     ``memory``; the folder is then removed. Tried again when the files changed while they
     were copied (another program writing meanwhile); :class:`RemoteUnavailable` after
-    ``attempts``. Returns the database's inode."""
+    ``attempts``. Returns the database's inode. A ``path`` that is a symbolic link is
+    followed: SQLite keeps the ``-wal`` beside the file the link points to."""
+    path = path.resolve()
     for _ in range(attempts):
         seen = _stamps(path)
         if seen[0] is None:

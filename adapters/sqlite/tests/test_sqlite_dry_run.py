@@ -182,3 +182,64 @@ def test_a_damaged_file_is_named_and_left_as_it_is(tmp_path: Path) -> None:
         list(adapter.list())
     adapter.close()
     assert files(tmp_path) == before
+
+
+HOT_JOURNAL = textwrap.dedent(
+    """
+    import os, signal, sqlite3, sys
+    conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+    conn.execute("PRAGMA cache_size = 1")  # spill pages into the file before the commit
+    conn.execute("BEGIN")
+    conn.execute("UPDATE emotion SET body = ?", ("x" * 50_000,))
+    os.kill(os.getpid(), signal.SIGKILL)  # a hot journal left: the change is rolled back
+    """
+)
+
+
+def test_your_own_database_with_a_hot_journal_is_read_rolled_back_and_left_as_it_is(
+    tmp_path: Path,
+) -> None:
+    """A database of your own (rollback journal, no bookkeeping tables) whose writer was
+    killed mid-transaction: the dry run reads it (as holding no class yet) without
+    rolling the hot journal back into the file, which any connection to the file itself
+    does with its first read."""
+    db = tmp_path / "own.db"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE emotion (_id TEXT, title TEXT, body TEXT)")
+    conn.executemany(
+        "INSERT INTO emotion VALUES (?, ?, ?)", [(str(i), f"E{i}", "b") for i in range(50)]
+    )
+    conn.commit()
+    conn.close()
+    done = subprocess.run(
+        [sys.executable, "-c", HOT_JOURNAL, str(db)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    assert (tmp_path / "own.db-journal").stat().st_size > 0
+    before = files(tmp_path)
+    adapter = open_adapter(db)
+    with adapter.dry_run():
+        assert list(adapter.list()) == [] and adapter.table_name("emotion") is None
+    adapter.close()
+    assert files(tmp_path) == before
+
+
+def test_a_database_behind_a_symbolic_link_is_read_with_its_wal(
+    tmp_path: Path, emotion_schema: ClassSchema
+) -> None:
+    real = tmp_path / "real" / "sync.db"
+    real.parent.mkdir()
+    first = open_adapter(real)
+    first.ensure_collection(emotion_schema)
+    first.create(note("Grief", 7))
+    first.close()
+    killed_after_a_commit(real)
+    link = tmp_path / "sync.db"
+    link.symlink_to(real)
+    before = files(real.parent)
+    adapter = open_adapter(link)
+    with adapter.dry_run():
+        assert titles(adapter) == ["Fear", "Grief"]
+    adapter.close()
+    assert files(real.parent) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["real", "sync.db"]
