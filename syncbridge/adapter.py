@@ -238,7 +238,11 @@ class Adapter(abc.ABC):
         ``status``): the engine only reads this side, and the adapter must write nothing
         anywhere either: no record, no request that changes the remote, no repair of a
         damaged layout, no journal of its own finished, no byte of a local file (a cache
-        it fills as it reads is kept in memory for the while: the Notion adapter's).
+        it fills as it reads is kept in memory for the while: the Notion adapter's). A
+        local SQLite file is not even opened in place (a connection makes ``-wal`` and
+        ``-shm`` beside it, and closing it checkpoints a WAL a killed run left into the
+        file): it is read through a copy (the SQLite adapter's database). No file is
+        created where there is none.
         :meth:`refresh` only reads, and the earlier work it would have finished is told
         by :meth:`unfinished`.
 

@@ -19,13 +19,15 @@ import datetime as dt
 import json
 import logging
 import os
+import shutil
 import sqlite3
 import sys
+import tempfile
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -118,6 +120,8 @@ class SQLiteAdapter(Adapter):
         Nothing is created until the first write (so ``--dry-run`` and ``status`` leave no
         file behind): reads of a file that does not exist see an empty database. The first
         write creates the parent folder, the file (WAL mode) and the bookkeeping tables.
+        The file is opened by the first use, not here: a dry run (:meth:`dry_run`) entered
+        before it reads a copy and never opens the file itself.
         """
         if not isinstance(config, SQLiteConfig):
             config = SQLiteConfig.model_validate(config.model_dump())
@@ -145,9 +149,9 @@ class SQLiteAdapter(Adapter):
         self._layout = Layout(config.table_prefix)
         self._lease: Lease | None = None  # held while a sync run has the database
         self._bookkept = False  # the file has our bookkeeping tables (see _connect)
+        # during a dry run: the connection to the file itself, set aside (see dry_run)
+        self._aside: tuple[sqlite3.Connection | None, int, bool, Layout] | None = None
         self._check_leftovers()
-        if self.path.exists():
-            self._connect()
 
     def _check_leftovers(self) -> None:
         """:class:`DamagedFile` if the database is gone but its ``-wal`` / ``-shm`` are not
@@ -170,6 +174,8 @@ class SQLiteAdapter(Adapter):
         if self._closed:
             raise FatalError(f"{self.path}: the adapter is closed")
         self._check_leftovers()
+        if self.in_dry_run:
+            return self._connect_copy()
         config = self.sqlite_config
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -201,6 +207,92 @@ class SQLiteAdapter(Adapter):
         self._connection = conn
         self._inode = os.stat(self.path).st_ino
         return conn
+
+    def _connect_copy(self) -> sqlite3.Connection:
+        """For a dry run: a copy of the database in memory, taken from the file's bytes
+        and those of the ``-wal`` / ``-journal`` beside it (:func:`_copy_into`); an empty
+        database when there is no file. The file is never opened in place, and nothing
+        is created. Not even a connection already open on the file (set aside by
+        :meth:`dry_run`) is read through: a reader of a WAL database writes its read
+        marks into the ``-shm``. What the run writes to the copy (nothing, from the
+        engine) is gone when the dry run ends."""
+        memory = sqlite3.connect(
+            ":memory:",
+            isolation_level=None,
+            check_same_thread=False,
+            cached_statements=_STATEMENTS + 64,
+        )
+        try:
+            inode = _copy_into(self.path, memory) if self.path.exists() else -1
+            self._layout.bind(memory)
+            self._bookkept = self._layout.has_bookkeeping()
+        except sqlite3.Error as exc:
+            memory.close()
+            failure = sqlite_failure(
+                exc, self.path, "reading the database for the dry run", repair=_REPAIR_DB
+            )
+            raise failure or FatalError(
+                f"{self.path}: cannot read the SQLite database for the dry run: {exc}"
+            ) from exc
+        except OSError as exc:
+            memory.close()
+            raise os_failure(exc, self.path, "reading the database for the dry run") or FatalError(
+                f"{self.path}: cannot read the SQLite database for the dry run: {exc}"
+            ) from exc
+        except BaseException:
+            memory.close()
+            raise
+        self._connection = memory
+        self._inode = inode
+        return memory
+
+    @contextmanager
+    def dry_run(self) -> Iterator[None]:
+        """Within: reads see a copy of the database (taken by the first read), and the
+        file is never opened in place: SQLite would make its ``-wal`` and ``-shm`` beside
+        it, and a read-write connection checkpoints a WAL that a killed run left into the
+        file when it closes. A connection already open on the file is set aside for the
+        while, untouched, and used again afterwards; the copy is dropped. No file is
+        created, and none of the database, its ``-wal`` or its ``-shm`` changes.
+        Nestable; not inside :meth:`transaction`."""
+        with ExitStack() as stack:
+            with self._lock:
+                outer = not self.in_dry_run
+                if outer and self._depth:
+                    raise FatalError(f"{self.path}: a dry run cannot start inside a write")
+                stack.enter_context(super().dry_run())
+                if outer:
+                    self._aside = (self._connection, self._inode, self._bookkept, self._layout)
+                    self._connection = None
+                    self._layout = Layout(self.sqlite_config.table_prefix)
+                    self._forget_reads()
+                    stack.callback(self._end_dry_run)
+            yield
+
+    def _end_dry_run(self) -> None:
+        """Drop the dry run's copy; take back the connection set aside (if any)."""
+        with self._lock:
+            copy, self._connection = self._connection, None
+            if copy is not None:
+                copy.close()
+            assert self._aside is not None
+            (conn, self._inode, self._bookkept, self._layout), self._aside = self._aside, None
+            self._forget_reads()
+            if conn is not None and self._closed:
+                conn.close()
+            elif conn is not None:
+                self._connection = conn
+
+    def _forget_reads(self) -> None:
+        """Forget what the connection told us (another connection takes its place)."""
+        self._sql.clear()
+        self._inserts.clear()
+        self._defaults.clear()
+        self._positions.clear()
+        self._schema_version = -1
+        self._unmendable = -2
+        self._recent.clear()  # keyed by data_version, which a new connection restarts
+        self._where.clear()
 
     @property
     def _conn(self) -> sqlite3.Connection:
@@ -971,13 +1063,7 @@ class SQLiteAdapter(Adapter):
             return
         self._connection.close()
         self._connection = None
-        self._sql.clear()
-        self._inserts.clear()
-        self._defaults.clear()
-        self._positions.clear()
-        self._schema_version = -1
-        self._recent.clear()  # keyed by data_version, which a new connection restarts
-        self._where.clear()
+        self._forget_reads()
         self._layout = Layout(self.sqlite_config.table_prefix)  # read again from the file
 
     def close(self) -> None:
@@ -991,6 +1077,57 @@ class SQLiteAdapter(Adapter):
             if self._connection is not None:
                 self._connection.close()
                 self._connection = None
+            if self._aside is not None and self._aside[0] is not None:
+                self._aside[0].close()  # the file's, set aside by a dry run
+                self._aside = (None, *self._aside[1:])
 
     def __repr__(self) -> str:
         return f"SQLiteAdapter({str(self.path)!r})"
+
+
+def _stamps(path: Path) -> builtins.list[tuple[int, int, int] | None]:
+    """(inode, size, mtime) of the database and of the ``-wal`` / ``-journal`` beside it."""
+    out: builtins.list[tuple[int, int, int] | None] = []
+    for name in (path.name, path.name + "-wal", path.name + "-journal"):
+        try:
+            st = os.stat(path.with_name(name))
+        except FileNotFoundError:
+            out.append(None)
+        else:
+            out.append((st.st_ino, st.st_size, st.st_mtime_ns))
+    return out
+
+
+def _copy_into(path: Path, memory: sqlite3.Connection, attempts: int = 3) -> int:
+    """Copy the database at ``path`` into the connection ``memory`` without opening it:
+    its bytes and those of the ``-wal`` or ``-journal`` beside it (a killed run's
+    committed rows, or the one it was rolling back) go to a temporary folder, are opened
+    there (SQLite takes the WAL in, or rolls the journal back) and backed up into
+    ``memory``; the folder is then removed. Tried again when the files changed while they
+    were copied (another program writing meanwhile); :class:`RemoteUnavailable` after
+    ``attempts``. Returns the database's inode. A ``path`` that is a symbolic link is
+    followed: SQLite keeps the ``-wal`` beside the file the link points to."""
+    path = path.resolve()
+    for _ in range(attempts):
+        seen = _stamps(path)
+        if seen[0] is None:
+            raise FileNotFoundError(f"{path}: no such file")
+        with tempfile.TemporaryDirectory(prefix="syncbridge-dry-run-sqlite-") as tmp:
+            copy = Path(tmp) / path.name
+            shutil.copyfile(path, copy)
+            for suffix in ("-wal", "-journal"):
+                beside = path.with_name(path.name + suffix)
+                with suppress(FileNotFoundError):
+                    shutil.copyfile(beside, copy.with_name(copy.name + suffix))
+            if _stamps(path) != seen:
+                continue  # changed while copied: the copy may mix two states
+            source = sqlite3.connect(copy)
+            try:
+                source.backup(memory)
+            finally:
+                source.close()
+        return seen[0][0]
+    raise RemoteUnavailable(
+        f"{path}: the database kept changing while it was copied for the dry run (a sync"
+        " running meanwhile?); run the command again when it has finished"
+    )
