@@ -355,17 +355,23 @@ def start(root: Path, server: NotionFakeServer) -> subprocess.Popen[str]:
 
 
 def killed_and_resumed(
-    root: Path, server: NotionFakeServer, kills: int, seed: int, startup_s: float, work_s: float
+    root: Path, server: NotionFakeServer, kills: int, seed: int, writes: int
 ) -> tuple[int, Any]:
-    """Run the migration ``kills`` times, each SIGKILLed at a random moment of its work
-    (after ``startup_s``, within twice its share of ``work_s``, so the kills spread over
-    the whole migration), then to the end; (kills that hit a running process, the last
-    report)."""
+    """Run the migration ``kills`` times, each SIGKILLed at a random moment of its work:
+    once the server has applied a random number of its writes (up to twice its share of
+    the ``writes`` an uninterrupted run makes, so the kills spread over the whole
+    migration), plus a random few milliseconds, so that a kill falls before, during or
+    after the answer to a write; then to the end. Counted at the server rather than
+    timed, the kills land inside the work however fast or loaded the machine is.
+    (kills that hit a running process, the last report)."""
     rng = random.Random(seed)
     hit = 0
     for _ in range(kills):
+        goal = server.stats.writes_applied + rng.randint(1, max(1, 2 * writes // kills))
         proc = start(root, server)
-        time.sleep(startup_s + rng.uniform(0.0, 2.0 * work_s / kills))
+        while proc.poll() is None and server.stats.writes_applied < goal:
+            time.sleep(0.002)
+        time.sleep(rng.uniform(0.0, 0.03))
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             hit += 1
@@ -401,6 +407,7 @@ def kill_run(kills: int, seed: int, tmp_path: Path, capsys: pytest.CaptureFixtur
         out, err = proc.communicate(timeout=600)
         clean_s = time.monotonic() - began
         assert proc.returncode in (0, 1), err
+        clean_writes = clean_server.stats.writes_applied
         expected = notion_state(clean_server)
         began = time.monotonic()
         start(clean, clean_server).communicate(timeout=600)  # nothing to do: start-up
@@ -413,9 +420,7 @@ def kill_run(kills: int, seed: int, tmp_path: Path, capsys: pytest.CaptureFixtur
             .replace(clean_server.root_page_id, server.root_page_id),
             encoding="utf-8",
         )
-        hit, report = killed_and_resumed(
-            root, server, kills, seed, 0.8 * noop_s, max(clean_s - noop_s, 1.0)
-        )
+        hit, report = killed_and_resumed(root, server, kills, seed, clean_writes)
         got = notion_state(server)
         titles = [json.loads(p)[1] for p in got]
         record_figures(
@@ -426,6 +431,7 @@ def kill_run(kills: int, seed: int, tmp_path: Path, capsys: pytest.CaptureFixtur
                 "hit": hit,
                 "clean_s": round(clean_s, 1),
                 "noop_s": round(noop_s, 1),
+                "writes": clean_writes,
                 "pages": len(got),
                 "equal": got == expected,
                 "duplicates": len(titles) - len(set(titles)),

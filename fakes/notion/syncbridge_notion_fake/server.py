@@ -350,11 +350,14 @@ class NotionFakeServer:
         if fault.kind != "status":
             return
         if fault.status == 502:
+            # the gateway closes the connection and says so (``Connection: close``), so
+            # a client does not send its next request into the closing socket
             http.close_connection = True
             http.send_json(
                 502,
                 b"<html><head><title>502 Bad Gateway</title></head><body>"
                 b"<center><h1>502 Bad Gateway</h1></center></body></html>",
+                headers={"Connection": "close"},
                 content_type="text/html",
             )
             raise _Dropped
