@@ -173,3 +173,14 @@ def test_the_space_of_an_escape_before_a_line_break_counts_once() -> None:
     (block,) = markdown_to_blocks("a \\  \nb\n")
     assert block["paragraph"]["rich_text"][0]["text"]["content"] == "a \\  \nb"
     assert reads_back("a \\ \\\n    b\n") == "a \\ \n    b\n"
+
+
+def test_a_table_row_with_more_cells_than_its_header_is_carried_as_written() -> None:
+    # explore run: "0 |" over "---" is a one-column table, and markdown-it drops the
+    # cells past the header's: "[[Note|an alias]] 0" lost "an alias]] 0"
+    for src in ("0 |\n---\n**[[Note|an alias]] 0**\n", "| a |\n| - |\n| b | c |\n"):
+        (block,) = markdown_to_blocks(src)
+        assert block["type"] == "paragraph"
+        assert reads_back(src) == src
+    (table,) = markdown_to_blocks("| a | b |\n| - | - |\n| c |\n")
+    assert table["type"] == "table"  # fewer cells: padded, nothing lost
