@@ -156,3 +156,31 @@ def test_an_escaped_backslash_does_not_escape_the_rest_of_the_block() -> None:
     # escaped ("\$\$"): only the backslash needs its escape back
     for src in ("x $$ y\nL\\\\\nz\n", "- x $$\n  L \\\\\n  z $a$ *b*\n", "a \\\\* b\n"):
         assert reads_back(src) == src
+
+
+def test_a_carried_paragraph_on_a_numbered_or_to_do_marker_line_stays_there() -> None:
+    # explore run: "1. 0." (an empty item holding the paragraph "0.") was written
+    # "1.\n\t0.", a line that looks like a list marker, where "- 0." stayed "- 0."
+    for src in ("1. 0.\n", "1. a\n2. 0.\n", "1. %%\n", "- [ ] 0.\n"):
+        assert reads_back(src) == src
+
+
+def test_the_space_of_an_escape_before_a_line_break_counts_once() -> None:
+    # explore run: "\ " (a backslash and a space, no escape) at a line's end read as the
+    # backslash and two spaces: the break took the space the escape already held
+    (block,) = markdown_to_blocks("a \\ \\\nb\n")
+    assert block["paragraph"]["rich_text"][0]["text"]["content"] == "a \\ \nb"
+    (block,) = markdown_to_blocks("a \\  \nb\n")
+    assert block["paragraph"]["rich_text"][0]["text"]["content"] == "a \\  \nb"
+    assert reads_back("a \\ \\\n    b\n") == "a \\ \n    b\n"
+
+
+def test_a_table_row_with_more_cells_than_its_header_is_carried_as_written() -> None:
+    # explore run: "0 |" over "---" is a one-column table, and markdown-it drops the
+    # cells past the header's: "[[Note|an alias]] 0" lost "an alias]] 0"
+    for src in ("0 |\n---\n**[[Note|an alias]] 0**\n", "| a |\n| - |\n| b | c |\n"):
+        (block,) = markdown_to_blocks(src)
+        assert block["type"] == "paragraph"
+        assert reads_back(src) == src
+    (table,) = markdown_to_blocks("| a | b |\n| - | - |\n| c |\n")
+    assert table["type"] == "table"  # fewer cells: padded, nothing lost

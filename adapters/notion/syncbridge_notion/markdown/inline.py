@@ -190,11 +190,14 @@ def _code_lines(builder: _Builder, inner: str) -> None:
     builder.text(text, code=True)
 
 
-def _break_text(src: str, token: Token) -> str:
+def _break_text(src: str, token: Token, floor: int = 0) -> str:
+    """A line break's text with the spaces before it (markdown-it trims them off the
+    text), not reaching back before ``floor``, the end of the token before it (the space
+    of an escape, ``\\ ``, is that token's own)."""
     start, end = token.meta["span"]
     if src[start] == "\\":  # backslash hard break: the backslash is syntax
         return src[start + 1 : end]
-    while start > 0 and src[start - 1] == " ":
+    while start > floor and src[start - 1] == " ":
         start -= 1
     return src[start:end]
 
@@ -283,7 +286,9 @@ def inline_to_rich_text(
         elif kind.endswith("_close") and kind[:-6] in _MARKS:
             builder.mark(_MARKS[kind[:-6]], -1)
         elif kind in ("softbreak", "hardbreak"):
-            builder.text(_break_text(src, token))
+            before = tokens[index - 1].meta if index else None
+            floor = before["span"][1] if isinstance(before, dict) and "span" in before else 0
+            builder.text(_break_text(src, token, floor))
         elif kind == "code_inline":
             _code_lines(builder, _code_inner(raw, token.markup))
         elif kind == "math_inline" and utf16_len(token.content) <= MAX_EQUATION and token.content:

@@ -13,8 +13,13 @@ as the mention); an equation ``$x$``.
 Obsidian syntax a note carried through Notion comes back as written), ``1`` escapes only
 the backslashes that would be read as an escape or a hard break (``\\\\`` in a note reads
 as ``\\``, and the rest of the text stays as written), ``2`` also backslash-escapes the
-characters Markdown would read as syntax. The block writer tries them in that order and
-keeps the first one that reads back as the same block. Pure: no I/O.
+characters Markdown would read as syntax, except in text shaped like a wikilink
+(``[[Gone]]``, ``![[pic.png]]``), which stays as written, as it does at ``0``: a wikilink
+the page does not resolve is kept as text, and escaping it there only because another
+part of the block needs escaping would write it otherwise than the same block with that
+link resolved (a mention, always ``[[Note]]``); ``3`` escapes those too. The block writer
+tries them in that order and keeps the first one that reads back as the same block.
+Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -52,6 +57,8 @@ _NOTION_URL_RE = re.compile(
 _ESCAPE_1 = set("*_`[]<>$~|%")
 _WIKI_TEXT_RE = re.compile(r"[^\[\]\n]+")
 """Text a wikilink's alias or heading can hold."""
+_WIKILINK_RE = re.compile(r"!?\[\[[^\[\]\n]+?\]\]")
+"""Text the reader takes as a wikilink (:data:`~.parser._WIKILINK_RE`)."""
 _MENTION_TITLE_RE = re.compile(r"[\\\[\]*_`<>$~%]")
 """Characters of a page title escaped in the label of a link standing for a mention."""
 _ASCII_PUNCT = set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
@@ -198,8 +205,11 @@ def _escape_text(text: str, level: int, at_line_start: bool) -> str:
                 line = line[cut + 1 :]
         chars = []
         starts = number > 0 or at_line_start
+        kept = _wikilink_positions(line) if level == 2 else frozenset()
         for index, char in enumerate(line):
-            if (level >= 2 and char in _ESCAPE_1) or (
+            if index in kept:
+                chars.append(char)  # inside [[...]]: read back verbatim, as written
+            elif (level >= 2 and char in _ESCAPE_1) or (
                 char == "\\" and _escape_read(prefix + line[:index], line[index + 1 :], starts)
             ):
                 chars.append("\\" + char)
@@ -207,6 +217,14 @@ def _escape_text(text: str, level: int, at_line_start: bool) -> str:
                 chars.append(char)
         out.append(prefix + "".join(chars))
     return "".join(out)
+
+
+def _wikilink_positions(line: str) -> frozenset[int]:
+    """Indexes of ``line`` inside text the reader takes as a wikilink (``[[...]]`` or
+    ``![[...]]``, its whole source kept when it resolves to no page)."""
+    return frozenset(
+        index for match in _WIKILINK_RE.finditer(line) for index in range(*match.span())
+    )
 
 
 def _escape_backslashes(text: str, at_line_start: bool) -> str:
@@ -461,7 +479,7 @@ def _atom(seg: Segment, escape: int, link_target: LinkTargetLookup | None, start
         title = " ".join((seg.link or "Untitled").split()) or "Untitled"
         url = notion_page_url(seg.value)
         if not re.fullmatch(r"https://www\.notion\.so/[0-9a-fA-F]{32}", url):
-            return _escape_text(title, 2, start)  # no page id to link to: the title as text
+            return _escape_text(title, 3, start)  # no page id to link to: the title as text
         label = _MENTION_TITLE_RE.sub(lambda m: "\\" + m.group(0), title)
         return f"[@{label}]({url})"
     if seg.code:

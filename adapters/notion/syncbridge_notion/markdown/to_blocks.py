@@ -36,6 +36,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from markdown_it.rules_block.table import escapedSplit
 from markdown_it.token import Token
 
 from .inline import PageIdLookup, inline_to_rich_text, plain_run, valid_url
@@ -452,8 +453,9 @@ class _Converter:
                     ]
                 )
         width = len(rows[0]) if rows else 0
-        if width == 0:
-            return carrier(_raw(node.open).rstrip("\n"))
+        raw = _raw(node.open).rstrip("\n")
+        if width == 0 or _cells_dropped(raw, width):
+            return carrier(raw)
         row_blocks = []
         for cells in rows:
             padded = (cells + [""] * width)[:width]
@@ -463,6 +465,23 @@ class _Converter:
             )
         body = {"table_width": width, "has_column_header": True, "has_row_header": False}
         return [_block("table", body, row_blocks)]
+
+
+def _cells_dropped(raw: str, width: int) -> bool:
+    """A row of the table written ``raw`` has more cells than its header, ``width``:
+    markdown-it drops the rest (``a |`` over ``---`` then ``[[Note|alias]]``), so the
+    table is carried as written, losing nothing."""
+    for number, line in enumerate(re.split(r"\r\n|\r|\n", raw)):
+        if number == 1:
+            continue  # the delimiter row (as many cells as the header, or no table)
+        cells = escapedSplit(line.strip())
+        if cells and cells[0] == "":
+            cells.pop(0)
+        if cells and cells[-1] == "":
+            cells.pop()
+        if len(cells) > width:
+            return True
+    return False
 
 
 def _split_lines(text: str) -> tuple[list[int], list[str]]:

@@ -5,9 +5,11 @@ Each top-level block is written, read back with the converter and compared with 
 block (:func:`comparable`: only what Markdown can hold). The first rendering that reads
 back the same wins, in this order: as it is (literal Obsidian syntax stays literal),
 list children indented with spaces instead of tabs, only the backslashes that would read
-as escapes or hard breaks escaped, syntax characters backslash-escaped too. So text typed
-in Notion that looks like Markdown (``*not italic*``) comes back escaped, and a note
-carried through Notion comes back as written. Pure: no I/O.
+as escapes or hard breaks escaped, syntax characters backslash-escaped too but text
+shaped like a wikilink (``[[Gone]]``) kept as written, then that text escaped too. So text
+typed in Notion that looks like Markdown (``*not italic*``) comes back escaped, and a note
+carried through Notion comes back as written, its wikilinks as written whether or not they
+resolved to pages. Pure: no I/O.
 
 Blocks with no Markdown equivalent (child pages and databases, synced blocks, embeds,
 bookmarks, files hosted by Notion, columns, ``unsupported``...) are written as a
@@ -226,7 +228,9 @@ class _Writer:
             # a paragraph carried verbatim (``%%``, ``0.``) may start on the marker's line
             # when it does not read back as the item's text there: as it was written
             joined = _indent(nested, marker, unit)
-            if _reads_as_item(joined, kind, body, children):
+            # read alone, an item numbered 2 would start a list at 2: check it as item 1
+            alone = re.sub(r"\A\d+", "1", joined) if kind == "numbered_list_item" else joined
+            if _reads_as_item(alone, kind, body, children):
                 return joined
         head = _indent(text, marker, lines) if text else marker.rstrip()
         sep = "\n" if first in _LIST or not text else "\n\n"
@@ -240,14 +244,14 @@ class _Writer:
     def w_numbered_list_item(
         self, body: dict[str, Any], children: list[dict[str, Any]], number: int
     ) -> str:
-        return self._item(f"{number}. ", body, children)
+        return self._item(f"{number}. ", body, children, kind="numbered_list_item")
 
     def w_to_do(self, body: dict[str, Any], children: list[dict[str, Any]], _n: int) -> str:
         box = self.style.md.bullet + (" [x] " if body.get("checked") else " [ ] ")
         text = self.rich(body.get("rich_text"))
         if not text and not children:
             return box.rstrip()
-        return self._item(box, body, children, width=len(self.style.md.bullet) + 1)
+        return self._item(box, body, children, width=len(self.style.md.bullet) + 1, kind="to_do")
 
     def w_quote(self, body: dict[str, Any], children: list[dict[str, Any]], _n: int) -> str:
         items = list(body.get("rich_text") or [])
@@ -480,21 +484,23 @@ def render_blocks(
     if _reads_back(text, blocks, page_id):
         return text + "\n" if text else ""
 
-    escalated: set[int] = set()  # blocks that misread in context: written escaped
+    escalated: dict[int, int] = {}  # blocks that misread in context: the least escaping
     by_id = {id(block): index for index, block in enumerate(blocks)}
 
     def verified(block: dict[str, Any], number: int) -> str:
-        least = 2 if by_id.get(id(block)) in escalated else 0
+        least = escalated.get(by_id.get(id(block), -1), 0)
         return _verified(block, number, link_target, page_id, md_style, least)
 
-    for _round in range(4):
+    for _round in range(6):
         text = join_blocks(blocks, verified, md_style)
         wrong = _first_misread(text, blocks, page_id)
-        if wrong is None or {wrong - 1, wrong} <= escalated:
+        if wrong is None or min(escalated.get(i, 0) for i in (wrong - 1, wrong)) >= 3:
             break
         # A block that reads back alone can still swallow the next one (an unclosed
-        # ``%%`` or ``$$`` typed in Notion): escape the pair where the reading went wrong.
-        escalated.update({wrong - 1, wrong})
+        # ``%%`` or ``$$`` typed in Notion): escape the pair where the reading went wrong,
+        # wikilink-shaped text too if that was not enough.
+        for index in (wrong - 1, wrong):
+            escalated[index] = 3 if escalated.get(index, 0) >= 2 else 2
     return text + "\n" if text else ""
 
 
@@ -530,6 +536,10 @@ _ATTEMPTS = (
     (2, True, False),
     (2, False, True),
     (2, True, True),
+    (3, False, False),
+    (3, True, False),
+    (3, False, True),
+    (3, True, True),
 )
 
 
