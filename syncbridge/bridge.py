@@ -415,7 +415,9 @@ def conflict_to_dict(c: ConflictEntry) -> dict[str, Any]:
 
 def _copy_sqlite(path: Path, copy: Path) -> None:
     """Copy the SQLite file ``path``, and the ``-wal`` or ``-journal`` file beside it if
-    any (a killed run's committed rows), to ``copy``; only reads them."""
+    any (a killed run's committed rows), to ``copy``; only reads them. A symlinked file is
+    followed: SQLite keeps the ``-wal`` beside the file the link points to."""
+    path = path.resolve()
     shutil.copyfile(path, copy)
     for suffix in ("-wal", "-journal"):
         beside = path.with_name(path.name + suffix)

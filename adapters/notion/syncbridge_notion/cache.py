@@ -530,7 +530,9 @@ class NotionCache:
 def _copy_file_into(path: Path, memory: sqlite3.Connection) -> None:
     """The cache file at ``path`` (with the ``-wal`` or ``-journal`` file left beside it,
     if any) copied into the connection ``memory``; the file and its neighbours are only
-    read (see :meth:`NotionCache.dry_copy`)."""
+    read (see :meth:`NotionCache.dry_copy`). A symlinked file is followed: SQLite keeps
+    the ``-wal`` beside the file the link points to."""
+    path = path.resolve()
     with tempfile.TemporaryDirectory(prefix="syncbridge-dry-run-cache-") as tmp:
         copy = Path(tmp) / path.name
         shutil.copyfile(path, copy)
