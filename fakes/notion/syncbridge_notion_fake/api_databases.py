@@ -17,7 +17,7 @@ from .errors import body_error, not_found, validation_error
 from .properties import apply_schema_update, convert_value, initial_schema
 from .query import compile_filter, paginate, sort_pages
 from .richtext import parse_rich_text, plain_text
-from .store import NotionStore
+from .store import BOT_NAME, OWNER_NAME, NotionStore
 from .validation import expect_bool, expect_object, parse_page_size, path_id, require_id
 
 JSON = dict[str, Any]
@@ -30,7 +30,7 @@ def _bot(store: NotionStore) -> JSON:
     return {
         "object": "user",
         "id": store.bot_id,
-        "name": "syncbridge-notion-fake",
+        "name": BOT_NAME,
         "avatar_url": None,
         "type": "bot",
         "bot": {
@@ -47,7 +47,7 @@ def _owner(store: NotionStore) -> JSON:
     return {
         "object": "user",
         "id": store.owner_id,
-        "name": "Fake Owner",
+        "name": OWNER_NAME,
         "avatar_url": "https://example.invalid/avatar.png",
         "type": "person",
         "person": {"email": "owner@example.invalid", "email_verified": True},

@@ -45,7 +45,9 @@ BASE_COLORS = (
 )
 COLORS = frozenset(BASE_COLORS) | {f"{c}_background" for c in BASE_COLORS if c != "default"}
 _ANNOTATION_FLAGS = ("bold", "italic", "strikethrough", "underline", "code")
-_MENTION_TYPES = ("page", "database", "user", "date", "link_preview", "template_mention")
+_MENTION_TYPES = ("page", "database", "user", "date", "template_mention", "custom_emoji")
+"""The mention types a request may hold (``MentionRichTextItemRequest`` in Notion's SDK):
+``link_preview`` and ``link_mention`` are only ever read."""
 
 
 def _annotations(path: str, raw: Any) -> dict[str, Any]:
@@ -82,6 +84,28 @@ def _date_value(path: str, raw: Any) -> dict[str, Any]:
     return {"start": start, "end": end, "time_zone": time_zone}
 
 
+_TEMPLATE_WORDS = {"template_mention_date": ("today", "now"), "template_mention_user": ("me",)}
+
+
+def _date_label(date: dict[str, Any]) -> str:
+    """A date mention's ``plain_text``: the start, ``start → end`` for a range, and
+    ``start → `` for a time without an end (as a recorded response shows it)."""
+    if date["end"] is not None:
+        return f"{date['start']} → {date['end']}"
+    return f"{date['start']} → " if "T" in date["start"] else date["start"]
+
+
+def _template_mention(path: str, raw: Any) -> tuple[dict[str, Any], str]:
+    given = expect_object(path, raw)
+    sub = given.get("type") or next((k for k in _TEMPLATE_WORDS if k in given), None)
+    if sub not in _TEMPLATE_WORDS or sub not in given:
+        raise body_error(f"{path}.type", "should be a valid template mention type", sub)
+    word = given[sub]
+    if word not in _TEMPLATE_WORDS[sub]:
+        raise body_error(f"{path}.{sub}", "should be a valid template mention value", word)
+    return {"type": sub, sub: word}, "@" + word.capitalize()
+
+
 def _mention(path: str, raw: Any, titles: dict[str, str]) -> tuple[dict[str, Any], str, str | None]:
     mention = expect_object(path, raw)
     kind = mention.get("type") or next((k for k in _MENTION_TYPES if k in mention), None)
@@ -99,11 +123,17 @@ def _mention(path: str, raw: Any, titles: dict[str, str]) -> tuple[dict[str, Any
         return {"type": kind, kind: value}, label, href
     if kind == "date":
         date = _date_value(f"{path}.date", mention["date"])
-        return {"type": "date", "date": date}, date["start"], None
-    url = expect_url(
-        f"{path}.{kind}.url", expect_object(f"{path}.{kind}", mention[kind]).get("url")
-    )
-    return {"type": kind, kind: {"url": url}}, url, url
+        return {"type": "date", "date": date}, _date_label(date), None
+    if kind == "template_mention":
+        template, label = _template_mention(f"{path}.template_mention", mention[kind])
+        return {"type": kind, kind: template}, label, None
+    emoji = expect_object(f"{path}.custom_emoji", mention["custom_emoji"])
+    emoji_id = require_id(emoji.get("id"), f"{path}.custom_emoji.id")
+    name = expect_string(f"{path}.custom_emoji.name", emoji.get("name", "emoji"))
+    url = emoji.get("url")
+    if url is not None:
+        url = expect_url(f"{path}.custom_emoji.url", url)
+    return {"type": kind, kind: {"id": emoji_id, "name": name, "url": url}}, f":{name}:", None
 
 
 def text_item(content: str, link: str | None = None) -> dict[str, Any]:

@@ -33,6 +33,10 @@ __all__ = ["NotionStore"]
 
 JSON = dict[str, Any]
 STATE_VERSION = 1
+BOT_NAME = "syncbridge-notion-fake"
+"""The integration's bot user's name (``GET /v1/users/me``; ``@`` it in a mention)."""
+OWNER_NAME = "Fake Owner"
+"""The workspace's one person user's name."""
 
 
 def _slug(title: str) -> str:
@@ -206,7 +210,8 @@ class NotionStore:
     def titles(self) -> dict[str, str]:
         """Page and user names by id, for mention ``plain_text``."""
         names = {pid: self.page_title(page) for pid, page in self.pages.items()}
-        names[self.bot_id] = "syncbridge-notion-fake"
+        names[self.bot_id] = BOT_NAME
+        names[self.owner_id] = OWNER_NAME
         return names
 
     def page_title(self, page: JSON) -> str:

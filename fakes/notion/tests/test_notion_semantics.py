@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from notion_client import Client, collect_paginated_api
+from notion_client import APIResponseError, Client, collect_paginated_api
 from notion_fake_support import SCHEMA, make_database, paragraph, text
 from syncbridge_notion_fake import ManualClock, NotionFakeServer
 
@@ -197,6 +197,66 @@ def test_a_page_mention_in_a_block_shows_the_pages_title_when_read(
     client.pages.update(target["id"], properties={"title": {"title": text("Third")}})
     shown = client.pages.retrieve(holder["id"])["properties"]["title"]["title"]
     assert [i["plain_text"] for i in shown] == ["Third"]
+
+
+def test_date_user_database_and_template_mentions_come_back_as_notion_fills_them(
+    client: Client, server: NotionFakeServer
+) -> None:
+    """Each mention type a request may hold, with the ``plain_text`` and ``href`` Notion
+    gives it: a date its start (``start → end`` for a range), a user ``@`` and their
+    name, a database its title and URL, a template mention ``@Today``."""
+    database_id, _source = make_database(client, server, title="Reading list")
+    user = next(u for u in client.users.list()["results"] if u["type"] == "person")
+    mentions = [
+        {"type": "date", "date": {"start": "2022-12-16"}},
+        {"type": "date", "date": {"start": "2022-12-16", "end": "2022-12-20"}},
+        {"type": "user", "user": {"id": user["id"]}},
+        {"type": "database", "database": {"id": database_id}},
+        {
+            "type": "template_mention",
+            "template_mention": {"type": "template_mention_date", "template_mention_date": "today"},
+        },
+    ]
+    rich = [{"type": "mention", "mention": m} for m in mentions]
+    made = client.blocks.children.append(
+        server.root_page_id, children=[{"type": "paragraph", "paragraph": {"rich_text": rich}}]
+    )["results"][0]
+    read = client.blocks.retrieve(made["id"])["paragraph"]["rich_text"]
+    assert [(i["plain_text"], i["href"]) for i in read] == [
+        ("2022-12-16", None),
+        ("2022-12-16 → 2022-12-20", None),
+        ("@" + user["name"], None),
+        ("Reading list", "https://www.notion.so/" + database_id.replace("-", "")),
+        ("@Today", None),
+    ]
+    assert read[0]["mention"] == {
+        "type": "date",
+        "date": {"start": "2022-12-16", "end": None, "time_zone": None},
+    }
+    assert read[2]["mention"] == {"type": "user", "user": {"object": "user", "id": user["id"]}}
+
+
+@pytest.mark.parametrize(
+    "mention",
+    [
+        {"type": "link_preview", "link_preview": {"url": "https://github.com/x/y/pull/1"}},
+        {"type": "link_mention", "link_mention": {"href": "https://github.com/x/y"}},
+        {"type": "date", "date": {"start": "soon"}},
+        {
+            "type": "template_mention",
+            "template_mention": {"type": "template_mention_user", "template_mention_user": "you"},
+        },
+    ],
+)
+def test_a_mention_a_request_cannot_hold_is_refused(
+    client: Client, server: NotionFakeServer, mention: dict[str, Any]
+) -> None:
+    """Link previews and link mentions are only ever read (the SDK's request type has no
+    such mention); a date or template value Notion does not know is refused too."""
+    block = {"type": "paragraph", "paragraph": {"rich_text": [{"mention": mention}]}}
+    with pytest.raises(APIResponseError) as error:
+        client.blocks.children.append(server.root_page_id, children=[block])
+    assert error.value.status == 400
 
 
 # -- trash ---------------------------------------------------------------------------------

@@ -23,7 +23,8 @@ What maps, and how (see ``docs/notion.md``, "Bodies: Markdown and blocks"):
   Links to targets ``page_id`` does not know (attachments, notes that are not synced,
   ``[[#Heading]]`` of the note itself) stay literal text. ``[@Title](https://www.notion.so/
   <32 hex digits>)``, the way the writer spells a mention of a page no note stands for,
-  is that page mention again.
+  is that page mention again, and so is a link labelled ``@...`` to any URL
+  :mod:`.mention_links` reads as a mention (a database, a user, a date...).
 * Everything else (``%%comments%%``, HTML, ``==highlights==``, ``#tags``, ``^block-ids``,
   footnote references, images inside text) is literal text: it is shown in Notion as
   written and comes back as written. A backslash escape of a character that is inline
@@ -45,6 +46,7 @@ from urllib.parse import quote
 from markdown_it.token import Token
 
 from .limits import MAX_EQUATION, MAX_TEXT, MAX_URL, utf16_len
+from .mention_links import mention_of_url
 from .parser import parse_inline
 
 __all__ = [
@@ -73,7 +75,6 @@ _MARKS = {"strong": "bold", "em": "italic", "s": "strikethrough"}
 _LINK_RE = re.compile(r"\[(?P<label>.*)\]\((?P<dest>[^\s<>]*)\)\Z", re.S)
 _PAGE_ID_RE = re.compile(r"[0-9a-fA-F]{8}-?(?:[0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}")
 _URL_RE = re.compile(r"(?:https?://|mailto:)\S+\Z", re.I)
-_MENTION_URL_RE = re.compile(r"https://www\.notion\.so/[0-9a-fA-F]{32}")
 
 
 def notion_page_url(page_id: str) -> str:
@@ -237,20 +238,24 @@ def _wikilink(builder: _Builder, raw: str, page_id: PageIdLookup | None) -> None
     builder.link = saved
 
 
-def _page_mention(tokens: list[Token], index: int, dest: str | None) -> dict[str, Any] | None:
-    """``[@Title](https://www.notion.so/<id>)``, the way a mention of a page the vault does
-    not know is written: that page mention again (the title is Notion's to show)."""
-    if dest is None or not _MENTION_URL_RE.fullmatch(dest):
+def _link_mention(tokens: list[Token], index: int, raw: str, token: Token) -> dict[str, Any] | None:
+    """``[@Title](url)`` with a URL that stands for a mention (:mod:`.mention_links`: the
+    way a mention the vault has no wikilink for is written): that mention again (the
+    label is Notion's to show). Any other link, and one whose label does not start with
+    ``@`` or holds a link, is ``None``."""
+    match = _LINK_RE.match(raw)
+    if match is None or token.attrs.get("title"):
         return None
+    mention = mention_of_url(match.group("dest"))
     first = tokens[index + 1] if index + 1 < len(tokens) else None
-    if first is None or first.type != "text" or not first.content.startswith("@"):
+    if mention is None or first is None or first.type != "text":
+        return None
+    if not first.content.startswith("@"):
         return None
     close = _skip_to_close(tokens, index)
     if any(t.type in ("link_open", "wikilink") for t in tokens[index + 1 : close]):
         return None
-    compact = dest.rsplit("/", 1)[-1].lower()
-    page = f"{compact[:8]}-{compact[8:12]}-{compact[12:16]}-{compact[16:20]}-{compact[20:]}"
-    return {"type": "mention", "mention": {"type": "page", "page": {"id": page}}}
+    return {"type": "mention", "mention": mention}
 
 
 def _link_dest(raw: str, token: Token) -> str | None:
@@ -305,7 +310,7 @@ def inline_to_rich_text(
                 and ((last["text"].get("link") or {}).get("url") == dest)
             ):
                 dest = None  # right after a link to the same URL: Notion would merge them
-            mention = _page_mention(tokens, index, dest) if builder.link is None else None
+            mention = _link_mention(tokens, index, raw, token) if builder.link is None else None
             if mention is not None:
                 builder.other(mention)
                 index = _skip_to_close(tokens, index)

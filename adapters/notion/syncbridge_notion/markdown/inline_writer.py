@@ -7,7 +7,8 @@ and colours have no Markdown and are not written. Links become ``[text](url)``, 
 ``[[target|text]]`` (``[[target#Heading]]`` or ``[[target#Heading|text]]`` when its URL
 names a heading or block), a page mention ``[[target]]``, a mention of a page
 ``link_target`` does not know ``[@title](https://www.notion.so/<id>)`` (which reads back
-as the mention); an equation ``$x$``.
+as the mention), any other mention a request can hold ``[@shown](url)`` with the URL of
+:mod:`.mention_links` (which reads back as it); an equation ``$x$``.
 
 ``escape`` says how much plain text is protected: ``0`` writes it as it is (literal
 Obsidian syntax a note carried through Notion comes back as written), ``1`` escapes only
@@ -31,6 +32,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from .inline import MEANINGFUL_ESCAPES, STRUCTURAL_ESCAPES, notion_page_url
+from .mention_links import mention_url
 
 __all__ = [
     "LinkTargetLookup",
@@ -67,10 +69,11 @@ _LINE_START_RE = re.compile(r"([ \t]*)([#>+=|-]|\d{1,9}[.)]|`{3}|~{3})")
 
 @dataclass(frozen=True)
 class Segment:
-    """One piece of inline content: ``kind`` is ``text``, ``equation``, ``mention``,
-    ``wiki`` (a link to a known page, as its ``[[...]]``, made by the writer) or ``link``
-    (a link as its ``[text](url)``, its shared formatting in ``marks``, made by the
-    writer)."""
+    """One piece of inline content: ``kind`` is ``text``, ``equation``, ``mention`` (of a
+    page: ``value`` its id), ``ref`` (any other mention a request can hold: ``value`` the
+    URL standing for it, ``link`` what Notion shows), ``wiki`` (a link to a known page,
+    as its ``[[...]]``, made by the writer) or ``link`` (a link as its ``[text](url)``,
+    its shared formatting in ``marks``, made by the writer)."""
 
     kind: str
     value: str
@@ -121,6 +124,10 @@ def _item_segment(item: dict[str, Any]) -> Segment | None:
             return Segment(
                 "mention", str(mention["page"].get("id", "")), marks, link=item.get("plain_text")
             )
+        url = mention_url(mention)
+        if url is not None:  # a database, a user, a date...: a link that reads back as it
+            return Segment("ref", url, marks, link=str(item.get("plain_text") or ""))
+        # link_preview, link_mention: a request cannot hold them, their text and link stay
         return Segment("text", str(item.get("plain_text", "")), marks, link=item.get("href"))
     text = item.get("text") or {}
     content = text.get("content", item.get("plain_text", ""))
@@ -482,9 +489,20 @@ def _atom(seg: Segment, escape: int, link_target: LinkTargetLookup | None, start
             return _escape_text(title, 3, start)  # no page id to link to: the title as text
         label = _MENTION_TITLE_RE.sub(lambda m: "\\" + m.group(0), title)
         return f"[@{label}]({url})"
+    if seg.kind == "ref":
+        return f"[@{_mention_label(seg)}]({seg.value})"
     if seg.code:
         return _code_span(seg.value)
     return _escape_text(seg.value, escape, start)
+
+
+def _mention_label(seg: Segment) -> str:
+    """The label of the link standing for a mention other than a page's: what Notion
+    shows (one ``@`` taken off: a user's shows ``@Name``), on one line, escaped."""
+    shown = " ".join((seg.link or "").removeprefix("@").split())
+    if not shown:
+        shown = seg.value.rsplit("/", 1)[-1].split("?")[0]  # the date, the template word
+    return _MENTION_TITLE_RE.sub(lambda m: "\\" + m.group(0), shown)
 
 
 def _render_marks(

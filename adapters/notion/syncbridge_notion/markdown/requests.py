@@ -43,6 +43,7 @@ from .limits import (
     MAX_URL,
     utf16_len,
 )
+from .mention_links import mention_problem
 from .styles import NOTION_LANGUAGES
 
 __all__ = ["AppendBatch", "check_blocks", "split_for_requests"]
@@ -185,9 +186,9 @@ def _check_rich(path: str, items: Any, problems: list[str]) -> None:
             if not isinstance(expression, str) or utf16_len(expression) > MAX_EQUATION:
                 problems.append(f"{where}.equation.expression: missing or too long")
         elif item.get("type") == "mention":
-            page = ((item.get("mention") or {}).get("page") or {}).get("id")
-            if not isinstance(page, str) or len(page.replace("-", "")) != 32:
-                problems.append(f"{where}.mention.page.id: not a page id")
+            problem = mention_problem(item.get("mention"))
+            if problem is not None:
+                problems.append(f"{where}.mention: {problem}")
         else:
             problems.append(f"{where}: not a text, equation or mention item")
 
