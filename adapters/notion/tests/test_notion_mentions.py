@@ -199,6 +199,65 @@ def test_a_mention_of_a_page_the_vault_does_not_know_is_kept(linked: Run) -> Non
     assert _rich(added)[0]["plain_text"] == "More."
 
 
+def test_date_user_and_database_mentions_made_in_notion_survive_an_edit_in_the_vault(
+    linked: Run,
+) -> None:
+    """Mentions of a date (a range, with a time zone), a user and a database, made in
+    Notion, come back as links labelled ``@...``; the user edits another word of that
+    paragraph in the vault, the block is updated in place and still holds the same
+    mentions (and no other block is written)."""
+    run = linked
+    run.sync()
+    owner = {"id": run.server.store.owner_id}  # the workspace's person user, "Fake Owner"
+    database_id = run.remote.cache.layouts()["task"][0]
+    dates = {"start": "2022-12-16T09:00:00.000+01:00", "end": "2022-12-20"}
+    mentions = [
+        {"type": "date", "date": {**dates, "time_zone": "Europe/Berlin"}},
+        {"type": "user", "user": {"id": owner["id"]}},
+        {"type": "database", "database": {"id": database_id}},
+    ]
+    beta_id = run.page("Beta")["id"]
+    (block,) = _blocks(run, beta_id)
+    words = ["Beta is due ", ", owner ", ", listed in ", " for now."]
+    rich: list[dict[str, Any]] = []
+    for word, mention in zip(words, [*mentions, None], strict=True):
+        rich.append({"type": "text", "text": {"content": word}})
+        if mention is not None:
+            rich.append({"type": "mention", "mention": mention})
+    run.server.clock.advance(120)  # edited in Notion after the first sync read the page
+    run.remote.api.update_block(block["id"], {"paragraph": {"rich_text": rich}})
+    run.server.clock.advance(120)
+    run.sync()
+    beta = run.root / "vault" / "Projects" / "Beta.md"
+    db_url = "https://www.notion.so/" + database_id.replace("-", "") + "?type=database"
+    written = (
+        "Beta is due [@2022-12-16T09:00:00.000+01:00 → 2022-12-20](notion://date/"
+        "2022-12-16T09:00:00.000+01:00/2022-12-20?time_zone=Europe/Berlin), owner "
+        f"[@Fake Owner](notion://user/{owner['id']}), listed in [@task]({db_url}) for now.\n"
+    )
+    assert beta.read_text(encoding="utf-8").endswith("---\n" + written)
+    before = [m for m in _rich(_blocks(run, beta_id)[0]) if m["type"] == "mention"]
+    beta.write_text(
+        beta.read_text(encoding="utf-8").replace("for now.", "for sure."), encoding="utf-8"
+    )
+    reset_counts(run.server)
+    run.sync()
+    assert writes(request_counts(run.server)) == {
+        "PATCH /v1/blocks/{id}": 1,
+        "PATCH /v1/pages/{id}": 1,
+    }
+    (after,) = _blocks(run, beta_id)
+    assert after["id"] == block["id"]
+    items = _rich(after)
+    assert [m for m in items if m["type"] == "mention"] == before
+    assert [m["mention"] for m in before] == [
+        {"type": "date", "date": {**dates, "time_zone": "Europe/Berlin"}},
+        {"type": "user", "user": {"object": "user", "id": owner["id"]}},
+        {"type": "database", "database": {"id": database_id}},
+    ]
+    assert items[-1]["plain_text"] == " for sure."
+
+
 def test_renames_on_either_side_keep_the_mentions(linked: Run) -> None:
     run = linked
     run.sync()
