@@ -33,6 +33,10 @@ def _paragraph(*items: dict[str, Any]) -> dict[str, Any]:
     return {"id": "b1", "type": "paragraph", "paragraph": {"rich_text": rich}}
 
 
+def _template(sub: str, word: str) -> dict[str, Any]:
+    return {"type": "template_mention", "template_mention": {"type": sub, sub: word}}
+
+
 # (response mention, plain_text Notion shows, its href, the Markdown written, the request)
 CASES = [
     (
@@ -88,30 +92,18 @@ CASES = [
         },
     ),
     (
-        {
-            "type": "template_mention",
-            "template_mention": {"type": "template_mention_date", "template_mention_date": "now"},
-        },
+        _template("template_mention_date", "now"),
         "@Now",
         None,
         "Due [@Now](notion://template/now)\n",
-        {
-            "type": "template_mention",
-            "template_mention": {"type": "template_mention_date", "template_mention_date": "now"},
-        },
+        _template("template_mention_date", "now"),
     ),
     (
-        {
-            "type": "template_mention",
-            "template_mention": {"type": "template_mention_user", "template_mention_user": "me"},
-        },
+        _template("template_mention_user", "me"),
         "@Me",
         None,
         "Due [@Me](notion://template/me)\n",
-        {
-            "type": "template_mention",
-            "template_mention": {"type": "template_mention_user", "template_mention_user": "me"},
-        },
+        _template("template_mention_user", "me"),
     ),
     (
         {"type": "custom_emoji", "custom_emoji": {"id": EMOJI, "name": "ship", "url": None}},

@@ -87,7 +87,9 @@ def blocks_to_markdown(
     ``link_target`` maps a Notion page id to the wikilink target to write for it (mentions
     and links to that page become ``[[target]]``, ``[[target|text]]``,
     ``[[target#Heading]]``); a mention of a page it does not know (or without it) is
-    written ``[@title](https://www.notion.so/<id>)``, which reads back as that mention.
+    written ``[@title](https://www.notion.so/<id>)``, which reads back as that mention;
+    so are mentions of databases, users, dates (``[@2022-12-16](notion://date/2022-12-16)``)
+    and the other types a request can hold (:mod:`.mention_links`).
     ``style`` says how to spell what has several spellings (Obsidian's defaults;
     :func:`infer_style` reads a vault's).
     """
