@@ -8,9 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from syncbridge_notion import blocks_to_markdown, markdown_to_blocks
 from syncbridge_notion.body import body_to_items, page_blocks, plan_body_edit
 from syncbridge_notion.markdown import check_blocks, comparable
+from syncbridge_notion.markdown.mention_links import mention_url
+from test_markdown_properties import SETTINGS, plain_text
 
 DB = "11111111-2222-3333-4444-555555555555"
 USER = "7775f3a3-893f-43fa-b625-460c61094c78"
@@ -214,3 +218,66 @@ def test_a_request_with_a_mention_notion_refuses_is_reported() -> None:
     ]
     problems = check_blocks(blocks)
     assert len(problems) == 3 and all(".mention: " in p for p in problems)
+
+
+_IDS = st.uuids().map(str)
+_DAY = st.dates().map(lambda d: d.isoformat())
+_TIME = st.builds(
+    lambda day, hour, zone: f"{day}T{hour:02d}:30:00.000{zone}",
+    _DAY,
+    st.integers(0, 23),
+    st.sampled_from(["Z", "+01:00", "-04:00"]),
+)
+_DATE = st.fixed_dictionaries(
+    {
+        "start": st.one_of(_DAY, _TIME),
+        "end": st.one_of(st.none(), _DAY, _TIME),
+        "time_zone": st.one_of(st.none(), st.sampled_from(["Europe/Berlin", "Etc/GMT+5"])),
+    }
+)
+_MENTIONS = st.one_of(
+    st.builds(lambda i: {"type": "database", "database": {"id": i}}, _IDS),
+    st.builds(lambda i: {"type": "user", "user": {"object": "user", "id": i}}, _IDS),
+    st.builds(lambda d: {"type": "date", "date": d}, _DATE),
+    st.sampled_from(
+        [
+            _template("template_mention_date", "today"),
+            _template("template_mention_user", "me"),
+        ]
+    ),
+    st.builds(lambda i: {"type": "custom_emoji", "custom_emoji": {"id": i}}, _IDS),
+)
+
+
+@SETTINGS
+@given(
+    st.lists(
+        st.tuples(
+            plain_text(),
+            _MENTIONS,
+            plain_text(),
+            st.sets(st.sampled_from(["bold", "italic", "strikethrough"]), max_size=2),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_any_mix_of_mentions_and_text_comes_back_as_the_same_mentions(
+    runs: list[tuple[str, dict[str, Any], str, set[str]]],
+) -> None:
+    """Text (with Markdown punctuation), then a mention showing any label (brackets, ``@``,
+    stars...), formatted or not: Notion → Markdown → Notion gives the same mentions."""
+    rich: list[dict[str, Any]] = []
+    for before, mention, shown, flags in runs:
+        rich.append({"type": "text", "text": {"content": before + " "}})
+        item = _mention(mention, shown)
+        item["annotations"] = {flag: True for flag in flags}
+        rich.append(item)
+        rich.append({"type": "text", "text": {"content": " "}})
+    block = {"type": "paragraph", "paragraph": {"rich_text": rich}}
+    markdown = blocks_to_markdown([block])
+    (back,) = markdown_to_blocks(markdown)
+    assert comparable(back) == comparable(block), markdown
+    got = [i["mention"] for i in back["paragraph"]["rich_text"] if i["type"] == "mention"]
+    assert [mention_url(m) for m in got] == [mention_url(m) for _, m, _, _ in runs]
+    assert check_blocks([back]) == []
