@@ -13,7 +13,8 @@ The fallback property also says which held fields were absent from the note and 
 were present but null (Notion has no "absent": an empty checkbox is ``false``).
 
 Long text is split into runs of at most 2,000 UTF-16 code units (Notion counts as
-JavaScript does) and joined back. Pure functions, no I/O.
+JavaScript does) and joined back. A text property's mentions read as links that are sent
+back as the same mentions (:mod:`.property_mentions`). Pure functions, no I/O.
 
 >>> ctx = PropertyContext()
 >>> encode("rich_text", "a" * 2001, ctx).request["rich_text"][1]["text"]["content"]
@@ -32,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from syncbridge.adapter import MISSING
+from syncbridge_notion.property_mentions import rich_text_of, text_of
 
 __all__ = [
     "EMPTY_CELLS",
@@ -288,7 +290,8 @@ def encode(
         return Encoded(_empty_request(ntype), EMPTY_CELLS.get(ntype))
     if ntype in ("title", "rich_text"):
         text = value if isinstance(value, str) else _json_text(value)
-        runs = text_runs(text)
+        # a text's exact mention spellings are the mentions again (property_mentions)
+        runs = (rich_text_of(text) if isinstance(value, str) else None) or text_runs(text)
         if len(runs) > MAX_ITEMS:
             return Encoded({ntype: []}, "")
         return Encoded({ntype: runs}, text)
@@ -356,7 +359,7 @@ def decode(
     ``single``: a relation/files property of a one-value field (File, Media)."""
     value = prop.get(ntype)
     if ntype in ("title", "rich_text"):
-        return join_rich_text(value or [])
+        return text_of(value or [])
     if ntype == "number":
         return value if isinstance(value, int | float) and not isinstance(value, bool) else None
     if ntype == "checkbox":

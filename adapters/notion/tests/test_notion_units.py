@@ -3,6 +3,7 @@ mapping and the body edit planner. No I/O."""
 
 from __future__ import annotations
 
+import json
 import random
 from typing import Any
 
@@ -21,6 +22,7 @@ from syncbridge_notion.pacing import (
 )
 from syncbridge_notion.properties import (
     EMPTY_CELLS,
+    Encoded,
     Fallback,
     PropertyContext,
     decode,
@@ -28,6 +30,7 @@ from syncbridge_notion.properties import (
     exact_equal,
     split_text,
 )
+from syncbridge_notion.property_mentions import retitled
 from syncbridge_notion.schema import PropertyPlan, check_drift, notion_type, option_color
 
 from syncbridge.adapter import MISSING
@@ -238,6 +241,159 @@ def test_naive_datetime_goes_out_with_the_configured_zone_and_comes_back_naive()
 def test_absent_checkbox_stays_absent_and_false_stays_false() -> None:
     assert Fallback(absent=["done"]).value_of("done", False, False) is MISSING
     assert Fallback().value_of("done", False, False) is False
+
+
+# -- mentions in text properties ----------------------------------------------------------
+
+USER = "a1b2c3d4-0000-4000-8000-00000000000a"
+PAGE = "0123456789abcdef0123456789abcd99"
+DATABASE = "fedcba98765432100123456789abcdef"
+DATABASE_ID = "fedcba98-7654-3210-0123-456789abcdef"
+DATE = {"start": "2022-12-16", "end": None}
+
+
+def _shown(kind: str, value: dict[str, Any], plain: str) -> dict[str, Any]:
+    """A response mention item as Notion answers it."""
+    return {
+        "type": "mention",
+        "mention": {"type": kind, kind: value},
+        "annotations": {"bold": False, "color": "default"},
+        "plain_text": plain,
+        "href": None,
+    }
+
+
+def _text(content: str) -> dict[str, Any]:
+    return {"type": "text", "text": {"content": content, "link": None}, "plain_text": content}
+
+
+MENTIONS_SHOWN = [
+    _text("Met "),
+    _shown("user", {"object": "user", "id": USER}, "@Ada Lovelace"),
+    _text(" on "),
+    _shown("date", DATE, "2022-12-16"),
+    _text(" about "),
+    _shown("page", {"id": DASHED}, "Plan [v2]"),
+    _text(", see "),
+    _shown("database", {"id": DATABASE_ID}, "Tasks"),
+    _shown("link_preview", {"url": "https://example.com/x"}, "https://example.com/x"),
+]
+MENTIONS_TEXT = (
+    f"Met [@Ada Lovelace](notion://user/{USER}) on [@2022-12-16](notion://date/2022-12-16)"
+    f" about [@Plan \\[v2\\]](https://www.notion.so/{ID}), see "
+    f"[@Tasks](https://www.notion.so/{DATABASE}?type=database)https://example.com/x"
+)
+
+
+def _respond_with_mentions(request: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What Notion answers for request items: mentions shown as ``MENTIONS_SHOWN`` shows
+    them (a link preview cannot be sent: it came back as its text)."""
+
+    def key(mention: dict[str, Any]) -> str:
+        return json.dumps(mention, sort_keys=True)
+
+    shown = {key(i["mention"]): i["plain_text"] for i in MENTIONS_SHOWN if "mention" in i}
+    out = []
+    for item in request:
+        if item["type"] == "text":
+            out.append(_text(item["text"]["content"]))
+            continue
+        mention = item["mention"]
+        kind = mention["type"]
+        out.append(_shown(kind, mention[kind], shown[key(mention)]))
+    return out
+
+
+def test_a_text_property_reads_its_mentions_as_the_links_of_the_body() -> None:
+    prop = {"id": "p", "type": "rich_text", "rich_text": MENTIONS_SHOWN}
+    assert decode("rich_text", prop, PropertyContext()) == MENTIONS_TEXT
+
+
+def test_the_text_of_a_text_property_is_sent_back_with_the_same_mentions() -> None:
+    enc = encode("rich_text", MENTIONS_TEXT, PropertyContext())
+    items = enc.request["rich_text"]
+    assert [i["mention"] for i in items if i["type"] == "mention"] == [
+        {"type": "user", "user": {"id": USER, "object": "user"}},
+        {"type": "date", "date": DATE},
+        {"type": "page", "page": {"id": DASHED}},
+        {"type": "database", "database": {"id": DATABASE_ID}},
+    ]
+    assert [i["text"]["content"] for i in items if i["type"] == "text"] == [
+        "Met ",
+        " on ",
+        " about ",
+        ", see ",
+        "https://example.com/x",
+    ]
+    assert enc.cell == MENTIONS_TEXT  # nothing for the fallback to carry
+    back = {"type": "rich_text", "rich_text": _respond_with_mentions(items)}
+    assert decode("rich_text", back, PropertyContext()) == MENTIONS_TEXT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "plain words, no mention",
+        "[[Note]] and [[Other|alias]]",  # wikilinks in a text field are text, as before
+        f"[Ada](notion://user/{USER})",  # no @
+        f"[@Ada](notion://user/{USER.upper()})",  # not the spelling the reader writes
+        f"[@Ada](notion://user/{USER.replace('-', '')})",
+        "[@x](https://example.com/page)",
+        f"[@x](https://www.notion.so/{ID}?pvs=4)",
+        f"[@a [b]](https://www.notion.so/{ID})",  # unescaped bracket in the label
+        "[@x](notion://date/2022-12-16?tz=x)",
+        "[@x](notion://template/tomorrow)",
+        f"\\[@Ada]\\(notion://user/{USER})",
+    ],
+)
+def test_text_that_only_looks_like_a_mention_is_sent_as_typed(text: str) -> None:
+    """Only the exact spellings become mentions; anything else is one plain run, as it
+    always was, and reads back as typed."""
+    enc = encode("rich_text", text, PropertyContext())
+    assert enc.request == {"rich_text": [{"type": "text", "text": {"content": text}}]}
+    assert enc.cell == text
+    back = {"type": "rich_text", "rich_text": [_text(text)]}
+    assert decode("rich_text", back, PropertyContext()) == text
+
+
+def test_long_text_with_mentions_is_split_into_runs_around_them() -> None:
+    """Runs of at most 2,000 units between the mentions; past 100 items nothing is sent
+    and the value rides in the fallback (as for long plain text)."""
+    link = f"[@Ada](notion://user/{USER})"
+    text = "a" * 2500 + link + "b" * 10
+    items = encode("rich_text", text, PropertyContext()).request["rich_text"]
+    assert [i["type"] for i in items] == ["text", "text", "mention", "text"]
+    assert [len(i["text"]["content"]) for i in items if i["type"] == "text"] == [2000, 500, 10]
+    many = " ".join([link] * 60)
+    assert encode("rich_text", many, PropertyContext()) == Encoded({"rich_text": []}, "")
+
+
+def test_a_json_text_holding_a_mention_spelling_stays_plain_text() -> None:
+    """A list or mapping in a text field is its JSON text, carried in the fallback: never
+    mentions (its cell must read back as written)."""
+    value = [f"[@Ada](notion://user/{USER})"]
+    enc = encode("rich_text", value, PropertyContext())
+    assert [i["type"] for i in enc.request["rich_text"]] == ["text"]
+
+
+def test_a_retitled_page_keeps_the_mentions_the_rename_left_alone() -> None:
+    shown = [
+        _shown("date", DATE, "2022-12-16"),
+        _text(" meeting with "),
+        _shown("user", {"object": "user", "id": USER}, "@Ada"),
+        _text(" and "),
+        _shown("page", {"id": DASHED}, "Plan"),
+    ]
+    items = retitled(shown, "2022-12-16 call with @Ada and the Plot")
+    assert items is not None
+    assert [i.get("text", i.get("mention")) for i in items] == [
+        {"type": "date", "date": DATE},
+        {"content": " call with "},
+        {"type": "user", "user": {"object": "user", "id": USER}},
+        {"content": " and the Plot"},  # the page mention's own text was edited: text now
+    ]
+    assert retitled([_text("A title")], "Another") is None
+    assert retitled(shown, "Something else entirely") is None
 
 
 # -- schema --------------------------------------------------------------------------------

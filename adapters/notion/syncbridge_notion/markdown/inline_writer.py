@@ -32,7 +32,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from .inline import MEANINGFUL_ESCAPES, STRUCTURAL_ESCAPES, notion_page_url
-from .mention_links import mention_url
+from .mention_links import mention_label, mention_url
 
 __all__ = [
     "LinkTargetLookup",
@@ -61,8 +61,6 @@ _WIKI_TEXT_RE = re.compile(r"[^\[\]\n]+")
 """Text a wikilink's alias or heading can hold."""
 _WIKILINK_RE = re.compile(r"!?\[\[[^\[\]\n]+?\]\]")
 """Text the reader takes as a wikilink (:data:`~.parser._WIKILINK_RE`)."""
-_MENTION_TITLE_RE = re.compile(r"[\\\[\]*_`<>$~%]")
-"""Characters of a page title escaped in the label of a link standing for a mention."""
 _ASCII_PUNCT = set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 _LINE_START_RE = re.compile(r"([ \t]*)([#>+=|-]|\d{1,9}[.)]|`{3}|~{3})")
 
@@ -487,22 +485,12 @@ def _atom(seg: Segment, escape: int, link_target: LinkTargetLookup | None, start
         url = notion_page_url(seg.value)
         if not re.fullmatch(r"https://www\.notion\.so/[0-9a-fA-F]{32}", url):
             return _escape_text(title, 3, start)  # no page id to link to: the title as text
-        label = _MENTION_TITLE_RE.sub(lambda m: "\\" + m.group(0), title)
-        return f"[@{label}]({url})"
-    if seg.kind == "ref":
-        return f"[@{_mention_label(seg)}]({seg.value})"
+        return f"[@{mention_label(title, url)}]({url})"
+    if seg.kind == "ref":  # what Notion shows, as the label
+        return f"[@{mention_label(seg.link or '', seg.value)}]({seg.value})"
     if seg.code:
         return _code_span(seg.value)
     return _escape_text(seg.value, escape, start)
-
-
-def _mention_label(seg: Segment) -> str:
-    """The label of the link standing for a mention other than a page's: what Notion
-    shows (one ``@`` taken off: a user's shows ``@Name``), on one line, escaped."""
-    shown = " ".join((seg.link or "").removeprefix("@").split())
-    if not shown:
-        shown = seg.value.rsplit("/", 1)[-1].split("?")[0]  # the date, the template word
-    return _MENTION_TITLE_RE.sub(lambda m: "\\" + m.group(0), shown)
 
 
 def _render_marks(

@@ -15,6 +15,10 @@ template mention    ``notion://template/today``, ``.../now`` (dates), ``.../me``
 custom emoji        ``notion://custom_emoji/<id>``
 ==================  ===========================================================
 
+:func:`mention_link` spells a mention so, :func:`mention_links_in` finds those spellings in
+plain text (a text property's value): only a link labelled ``@...`` whose URL is exactly
+the one :func:`mention_url` writes, with no unescaped bracket or line break in its label.
+
 These are the mention types a request may create (``MentionRichTextItemRequest`` in
 Notion's SDK). ``link_preview`` and ``link_mention`` can only be read: :func:`mention_url`
 answers ``None`` for them and the writer keeps their text and link, which a push after
@@ -33,7 +37,16 @@ import re
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-__all__ = ["MENTION_KINDS", "mention_kind", "mention_of_url", "mention_problem", "mention_url"]
+__all__ = [
+    "MENTION_KINDS",
+    "mention_kind",
+    "mention_label",
+    "mention_link",
+    "mention_links_in",
+    "mention_of_url",
+    "mention_problem",
+    "mention_url",
+]
 
 MENTION_KINDS = ("page", "database", "user", "date", "template_mention", "custom_emoji")
 """The mention types a request may hold."""
@@ -45,6 +58,10 @@ _DATE_RE = re.compile(
     r"\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})?)?"
 )
 _TIME_ZONE_RE = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+)*")
+_LABEL_ESCAPE_RE = re.compile(r"[\\\[\]*_`<>$~%]")
+"""Characters escaped in the label of a link standing for a mention."""
+_SPELLING_RE = re.compile(r"\[@(?:[^\\\[\]\n]|\\.)*\]\(([^()\s]*)\)")
+"""A link labelled ``@...`` (its label without unescaped brackets, on one line)."""
 _TEMPLATES = {
     "today": ("template_mention_date", "today"),
     "now": ("template_mention_date", "now"),
@@ -149,3 +166,43 @@ def mention_problem(mention: Any) -> str | None:
     if mention_url(mention) is None:
         return f"{kind}: not a valid {kind} mention"
     return None
+
+
+def mention_label(shown: str, url: str) -> str:
+    """The label (after its ``@``) of the link to ``url`` standing for a mention Notion
+    shows as ``shown``, on one line and escaped: a page's title (``Untitled`` when it has
+    none); for any other mention what Notion shows less one ``@`` (a user's shows
+    ``@Name``), else the last part of ``url`` (the date, the template word)."""
+    found = _OBJECT_URL_RE.fullmatch(url)
+    if found and not found.group(2):
+        label = " ".join(shown.split()) or "Untitled"
+    else:
+        label = " ".join(shown.removeprefix("@").split())
+        label = label or url.rsplit("/", 1)[-1].split("?")[0]
+    return _LABEL_ESCAPE_RE.sub(lambda m: "\\" + m.group(0), label)
+
+
+def mention_link(mention: dict[str, Any], shown: str) -> str | None:
+    """``[@label](url)``: the link standing for ``mention`` that Notion shows as
+    ``shown`` (its ``plain_text``), or ``None`` for a mention a request cannot hold.
+
+    >>> mention_link({"type": "user", "user": {"id": "0" * 32}}, "@Ada")
+    '[@Ada](notion://user/00000000-0000-0000-0000-000000000000)'
+    """
+    url = mention_url(mention)
+    return None if url is None else f"[@{mention_label(shown, url)}]({url})"
+
+
+def mention_links_in(text: str) -> list[tuple[int, int, dict[str, Any]]]:
+    """``(start, end, request mention)`` of each link in plain ``text`` spelled as
+    :func:`mention_link` spells one (in order; any other link is not one).
+
+    >>> mention_links_in("on [@x](notion://date/2022-12-16) and [@y](https://a.b)")
+    [(3, 33, {'type': 'date', 'date': {'start': '2022-12-16', 'end': None}})]
+    """
+    found: list[tuple[int, int, dict[str, Any]]] = []
+    for match in _SPELLING_RE.finditer(text):
+        mention = mention_of_url(match.group(1))
+        if mention is not None:
+            found.append((match.start(), match.end(), mention))
+    return found

@@ -1,0 +1,142 @@
+"""Mentions in text properties, end to end: the example vault ⇄ the Notion adapter ⇄
+the local Notion server, through the real notion-client over HTTP, with a real state file.
+
+A text property holding date, user and page mentions made in Notion is pulled as the
+links the body writes for them; an edit of its other words in the vault sends it back
+with the same mentions; an edit of another field leaves it unsent and untouched.
+"""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from notion_adapter_support import request_counts, reset_counts, writes
+from notion_vault_support import Run
+from syncbridge_notion.client import NotionAPI
+from syncbridge_notion_fake import ManualClock, NotionFakeServer
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "vault"
+NOTE = Path("Psyche") / "Wounds" / "Shame Wound.md"
+
+
+@pytest.fixture
+def example(tmp_path: Path, monkeypatch: Any) -> Iterator[Run]:
+    """The example vault synced once into a fresh local server (clock pinned)."""
+    with NotionFakeServer(clock=ManualClock()) as server:
+        shutil.copytree(EXAMPLE, tmp_path / "vault")
+        r = Run(tmp_path, server, monkeypatch)
+        r.sync()
+        yield r
+        r.close()
+
+
+def _mentions(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [i["mention"] for i in items if i["type"] == "mention"]
+
+
+def _belief_with_mentions(run: Run) -> tuple[str, str]:
+    """Set Shame Wound's ``core_belief`` in Notion to words around a date, a user and a
+    page mention (of the synced note Shame), sync, and answer the page id and the line
+    the note then holds."""
+    page_id = run.page("Shame Wound")["id"]
+    shame = run.page("Shame")["id"]
+    owner = run.server.store.owner_id  # the workspace's person user, "Fake Owner"
+    rich = [
+        {"type": "text", "text": {"content": "Met "}},
+        {"type": "mention", "mention": {"type": "user", "user": {"id": owner}}},
+        {"type": "text", "text": {"content": " on "}},
+        {"type": "mention", "mention": {"type": "date", "date": {"start": "2022-12-16"}}},
+        {"type": "text", "text": {"content": ", felt "}},
+        {"type": "mention", "mention": {"type": "page", "page": {"id": shame}}},
+        {"type": "text", "text": {"content": " again."}},
+    ]
+    run.server.clock.advance(120)  # edited in Notion after the first sync read the page
+    run.remote.api.update_page(page_id, {"properties": {"core_belief": {"rich_text": rich}}})
+    run.server.clock.advance(120)
+    report = run.sync()
+    assert report["vault"]["updated"] == 1, report
+    line = next(
+        line
+        for line in (run.root / "vault" / NOTE).read_text(encoding="utf-8").splitlines()
+        if line.startswith("core_belief:")
+    )
+    return page_id, line
+
+
+def _stored(run: Run, page_id: str) -> Any:
+    """The fake's stored ``core_belief`` items (not an API read: what the server holds)."""
+    store = run.server.store
+    page = store.page(page_id)
+    (prop_id,) = [k for k, p in store.schema_of(page).items() if p["name"] == "core_belief"]
+    return copy.deepcopy(page["properties"][prop_id])
+
+
+def test_mentions_in_a_text_property_survive_an_edit_of_its_other_words(
+    example: Run,
+) -> None:
+    run = example
+    page_id, line = _belief_with_mentions(run)
+    owner = run.server.store.owner_id
+    shame = run.page("Shame")["id"].replace("-", "")
+    assert line == (
+        f'core_belief: "Met [@Fake Owner](notion://user/{owner}) on '
+        f"[@2022-12-16](notion://date/2022-12-16), felt "
+        f'[@Shame](https://www.notion.so/{shame}) again."'
+    )
+    before = _mentions(run.remote.api.page(page_id)["properties"]["core_belief"]["rich_text"])
+    assert [m["type"] for m in before] == ["user", "date", "page"]
+    note = run.root / "vault" / NOTE
+    note.write_text(
+        note.read_text(encoding="utf-8").replace("Met [@", "Saw [@").replace("again.", "once."),
+        encoding="utf-8",
+    )
+    reset_counts(run.server)
+    report = run.sync()
+    assert report["remote"]["updated"] == 1, report
+    assert writes(request_counts(run.server)) == {"PATCH /v1/pages/{id}": 1}
+    items = run.remote.api.page(page_id)["properties"]["core_belief"]["rich_text"]
+    assert _mentions(items) == before
+    assert "".join(i["plain_text"] for i in items) == (
+        "Saw @Fake Owner on 2022-12-16, felt Shame once."
+    )
+    # and it has settled: the next run writes nothing, the note keeps the edit
+    edited = note.read_bytes()
+    reset_counts(run.server)
+    again = run.sync()
+    assert again["remote"]["updated"] == again["vault"]["updated"] == 0, again
+    assert writes(request_counts(run.server)) == {}
+    assert note.read_bytes() == edited
+
+
+def test_an_edit_of_another_field_leaves_the_mention_property_unsent(
+    example: Run, monkeypatch: Any
+) -> None:
+    run = example
+    page_id, line = _belief_with_mentions(run)
+    assert "](notion://user/" in line  # pulled as mentions, not as their plain text
+    stored = _stored(run, page_id)
+    assert [i["type"] for i in stored].count("mention") == 3
+    sent: list[Mapping[str, Any]] = []
+    real_update = NotionAPI.update_page
+
+    def recording(api: NotionAPI, page: str, body: Mapping[str, Any]) -> Any:
+        sent.append(copy.deepcopy(dict(body)))
+        return real_update(api, page, body)
+
+    monkeypatch.setattr(NotionAPI, "update_page", recording)
+    note = run.root / "vault" / NOTE
+    note.write_text(
+        note.read_text(encoding="utf-8").replace("intensity: 7", "intensity: 6"), encoding="utf-8"
+    )
+    report = run.sync()
+    assert report["remote"]["updated"] == 1, report
+    (body,) = sent
+    assert body["properties"]["intensity"] == {"number": 6}
+    assert "core_belief" not in body["properties"]
+    assert _stored(run, page_id) == stored
+    assert line in note.read_text(encoding="utf-8").splitlines()
