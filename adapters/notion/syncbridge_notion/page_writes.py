@@ -19,6 +19,7 @@ from syncbridge_notion.config import NotionConfig
 from syncbridge_notion.layouts import ClassLayouts
 from syncbridge_notion.properties import (
     EMPTY_CELLS,
+    MAX_ITEMS,
     Fallback,
     PropertyContext,
     encode,
@@ -26,6 +27,7 @@ from syncbridge_notion.properties import (
     join_rich_text,
     text_runs,
 )
+from syncbridge_notion.property_mentions import retitled
 from syncbridge_notion.reading import PageReader
 from syncbridge_notion.schema import ClassLayout, PropertyPlan
 from syncbridge_notion.session import (
@@ -163,6 +165,27 @@ class PageWriter:
         if join_rich_text(runs) == old_text or len(runs) > 100:
             return None
         return {config.fallback_property: {"rich_text": runs}}
+
+    def with_title_mentions(self, changed: JSON, page_id: str) -> JSON:
+        """``changed`` (the properties a PATCH of ``page_id`` sends) with the title, when
+        it is sent, keeping the mentions of the title the page holds that the rename left
+        alone (:func:`.retitled`: a note's name is plain text, its title's mentions are
+        Notion's). The page as this run listed or wrote it, else one ``GET`` (only for a
+        new title). Same request otherwise."""
+        name = self.session.config.title_property
+        sent = changed.get(name)
+        if not isinstance(sent, Mapping):
+            return changed
+        page = self.session.listed.get(page_id)
+        if page is None:
+            page = self.session.api.page(page_id, not_found=lambda: self.reader.gone(page_id))
+        shown = (page.get("properties") or {}).get(name)
+        if not isinstance(shown, Mapping):
+            return changed
+        items = retitled(shown.get("title") or [], join_rich_text(sent.get("title") or []))
+        if items is None or len(items) > MAX_ITEMS:
+            return changed
+        return {**changed, name: {"title": items}}
 
     def _report_status(
         self, record: Record, fieldname: str, plan: PropertyPlan, value: Any

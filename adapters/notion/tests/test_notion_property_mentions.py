@@ -3,7 +3,8 @@ the local Notion server, through the real notion-client over HTTP, with a real s
 
 A text property holding date, user and page mentions made in Notion is pulled as the
 links the body writes for them; an edit of its other words in the vault sends it back
-with the same mentions; an edit of another field leaves it unsent and untouched.
+with the same mentions; an edit of another field leaves it unsent and untouched. A title
+with a mention names its note in plain text, and a rename in the vault keeps the mention.
 """
 
 from __future__ import annotations
@@ -138,5 +139,35 @@ def test_an_edit_of_another_field_leaves_the_mention_property_unsent(
     (body,) = sent
     assert body["properties"]["intensity"] == {"number": 6}
     assert "core_belief" not in body["properties"]
+    assert run.remote.notion_config.title_property not in body["properties"]
     assert _stored(run, page_id) == stored
     assert line in note.read_text(encoding="utf-8").splitlines()
+
+
+def test_a_note_renamed_in_the_vault_keeps_the_mentions_of_its_title(example: Run) -> None:
+    """A title made in Notion with a date mention names the note with its plain text (a
+    file name holds no link); the note renamed in the vault sends the new title with the
+    mention kept where the rename left its text alone."""
+    run = example
+    page_id = run.page("Shame Wound")["id"]
+    name = run.remote.notion_config.title_property
+    date = {"type": "date", "date": {"start": "2022-12-16"}}
+    rich = [{"type": "mention", "mention": date}, {"type": "text", "text": {"content": " Shame"}}]
+    run.server.clock.advance(120)
+    run.remote.api.update_page(page_id, {"properties": {name: {"title": rich}}})
+    run.server.clock.advance(120)
+    run.sync()
+    folder = run.root / "vault" / NOTE.parent
+    pulled = folder / "2022-12-16 Shame.md"
+    assert pulled.exists()
+    pulled.rename(folder / "2022-12-16 Shame Wound.md")
+    report = run.sync()
+    assert report["remote"]["updated"] == 1, report
+    title = run.remote.api.page(page_id)["properties"][name]["title"]
+    assert [i["type"] for i in title] == ["mention", "text"]
+    assert title[0]["mention"] == {**date, "date": {**date["date"], "end": None, "time_zone": None}}
+    assert title[1]["plain_text"] == " Shame Wound"
+    reset_counts(run.server)
+    again = run.sync()
+    assert again["remote"]["updated"] == again["vault"]["updated"] == 0, again
+    assert writes(request_counts(run.server)) == {}
