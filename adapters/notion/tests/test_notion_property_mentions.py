@@ -171,3 +171,32 @@ def test_a_note_renamed_in_the_vault_keeps_the_mentions_of_its_title(example: Ru
     again = run.sync()
     assert again["remote"]["updated"] == again["vault"]["updated"] == 0, again
     assert writes(request_counts(run.server)) == {}
+
+
+def test_a_note_that_changes_class_keeps_the_mentions_of_its_title_and_text(
+    example: Run,
+) -> None:
+    """A class change writes every property of the page again (in the other database):
+    the mentions of its title and of its text property go with them."""
+    run = example
+    page_id, line = _belief_with_mentions(run)
+    name = run.remote.notion_config.title_property
+    date = {"type": "date", "date": {"start": "2022-12-16"}}
+    rich = [{"type": "mention", "mention": date}, {"type": "text", "text": {"content": " Shame"}}]
+    run.server.clock.advance(120)
+    run.remote.api.update_page(page_id, {"properties": {name: {"title": rich}}})
+    run.server.clock.advance(120)
+    run.sync()
+    note = run.root / "vault" / NOTE.parent / "2022-12-16 Shame.md"
+    note.write_text(
+        note.read_text(encoding="utf-8").replace("fileClass: [wound]", "fileClass: [emotion]"),
+        encoding="utf-8",
+    )
+    report = run.sync()
+    assert report["remote"]["updated"] == 1, report
+    page = run.remote.api.page(page_id)
+    assert page["parent"]["data_source_id"] == run.source_of("emotion")
+    assert [i["type"] for i in page["properties"][name]["title"]] == ["mention", "text"]
+    belief = page["properties"]["core_belief"]["rich_text"]  # a text field of no schema there
+    assert [m["type"] for m in _mentions(belief)] == ["user", "date", "page"]
+    assert line in note.read_text(encoding="utf-8").splitlines()
