@@ -25,6 +25,7 @@ import builtins
 import datetime as dt
 import enum
 import math
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -333,6 +334,16 @@ class Adapter(abc.ABC):
         into bodies (Notion's page mentions) names those notes by these paths in the
         records it returns from then on, so the links resolve in the vault; it keeps the
         paths across runs. Default: nothing. Writes nothing remote.
+        """
+
+    def stop_waiting_on(self, stop: threading.Event) -> None:  # noqa: B027 - optional hook
+        """Once ``stop`` is set (the daemon is stopping), end any wait this side is in or
+        starts before a request (a rate limit's pause, a ``Retry-After``, a backoff) at
+        once, raising :class:`~syncbridge.errors.Interrupted` instead of sending it; a
+        create cut short this way is known not to have been sent. For sides whose waits
+        can outlast a service manager's stop timeout (Notion's ``Retry-After``). Called
+        once, before the first use, from the thread that owns the adapter. Default:
+        nothing (the side does not wait).
         """
 
     def held_fields(self, class_name: str) -> frozenset[str] | None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -80,8 +81,11 @@ class Bridge:
     :meth:`close`. Not thread-safe: call it from one thread at a time.
     """
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, *, stop: threading.Event | None = None) -> None:
+        """``stop``: an event that, once set, cuts short the targets' waits before a
+        request (:meth:`~syncbridge.adapter.Adapter.stop_waiting_on`; the daemon's stop)."""
         self.config = config
+        self._stop = stop
         self._vault: VaultAdapter | None = None
         self._state: StateStore | None = None
         self._remotes: dict[str, Adapter] = {}
@@ -116,6 +120,8 @@ class Bridge:
         adapter = self._remotes.get(name)
         if adapter is None:
             adapter = self._remotes[name] = self.config.target(name).open()
+            if self._stop is not None:
+                adapter.stop_waiting_on(self._stop)
         return adapter
 
     def state(self) -> StateStore:

@@ -18,7 +18,8 @@
     │                               (hint: --take-target / --push-vault)
     ├── RetryableError              try again later (network, rate limit, lock held)
     │   ├── RemoteUnavailable       unreachable, overloaded, rate limited (``retry_after_s``)
-    │   └── SyncLocked              another sync of the same target is running
+    │   ├── SyncLocked              another sync of the same target is running
+    │   └── Interrupted             the process is stopping: a wait was cut short
     └── SkipError                   skip this note / record, go on with the others
         ├── NoteError               a note we cannot read or edit safely (names file and line)
         │   ├── FrontmatterError    YAML we refuse to edit (duplicate keys, tabs, tags, bombs ...)
@@ -48,6 +49,7 @@ __all__ = [
     "EncodingError",
     "FatalError",
     "FrontmatterError",
+    "Interrupted",
     "NoteError",
     "RecordError",
     "RemoteUnavailable",
@@ -160,6 +162,14 @@ class RemoteUnavailable(RetryableError):
 
 class SyncLocked(RetryableError):
     """Another sync of the same target holds the run lock (the CLI or the daemon)."""
+
+
+class Interrupted(RetryableError):
+    """The process is stopping (the daemon got SIGTERM/SIGINT) while an adapter waited to
+    send a request (a rate limit's ``Retry-After``, a retry's backoff): the wait ended at
+    once and the request was not sent. The run ends as after any failure that ends it
+    (what was written is committed, the write in flight stays journaled); the next run
+    goes on from there."""
 
 
 class SkipError(SyncbridgeError):

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -45,3 +48,18 @@ def project(tmp_path: Path) -> Path:
         encoding="utf-8",
     )
     return tmp_path
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+    """A failed test that started daemons (tests/daemon_support.py) shows their logs and
+    output in its report: their temporary folder is gone when a CI failure is read."""
+    outcome = yield
+    support = sys.modules.get("daemon_support")
+    if support is None:
+        return
+    report = outcome.get_result()
+    if report.failed:
+        report.sections.extend(support.failure_sections())
+    if report.when == "teardown":
+        support.STARTED.clear()

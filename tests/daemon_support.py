@@ -2,6 +2,11 @@
 
 Nothing here asserts a duration: :func:`wait_until` polls a condition with a generous
 timeout and fails naming what it waited for.
+
+Every :class:`DaemonProcess` a test starts is remembered (:data:`STARTED`): when the test
+fails, ``tests/conftest.py`` adds each one's log and output to the failure report
+(:func:`failure_sections`), since the temporary folder they were in is gone by the time
+anyone reads a CI failure.
 """
 
 from __future__ import annotations
@@ -14,13 +19,16 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 
 TIMEOUT_S = 60.0
+
+LOG_TAIL_CHARS = 60_000
+"""How much of the end of a daemon's log (and of its output) a failure report shows."""
 
 
 def wait_until(
@@ -102,10 +110,17 @@ def db_value(db: Path, title: str) -> Any:
 class DaemonProcess:
     """``python -m syncbridge watch`` on ``config``, logging JSON lines to a file."""
 
-    def __init__(self, config: Path, *args: str, log_name: str = "daemon.log") -> None:
+    def __init__(
+        self,
+        config: Path,
+        *args: str,
+        log_name: str = "daemon.log",
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        """Start it; ``env``: variables added to this process's environment."""
         self.config = config
         self.log = config.parent / log_name
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        env = dict(os.environ, PYTHONUNBUFFERED="1", **(env or {}))
         # its output goes to a file, never to a pipe nobody reads while it runs: a full
         # pipe (64 KiB of warnings under load) would block the daemon mid-write
         self.output = config.parent / f"{log_name}.out"
@@ -129,6 +144,7 @@ class DaemonProcess:
             env=env,
             cwd=config.parent,
         )
+        STARTED.append(self)
 
     def records(self) -> list[dict[str, Any]]:
         """Every log record written so far (across rotations: only the current file)."""
@@ -166,6 +182,17 @@ class DaemonProcess:
             )
         return False
 
+    def wait_stopped_itself(self, timeout_s: float = TIMEOUT_S) -> None:
+        """Wait until it stopped itself (SIGSTOP at the write ``$SYNCBRIDGE_TEST_KILL_AT``
+        names, with ``:stop``); Linux ``/proc`` only."""
+
+        def stopped() -> bool:
+            self.check_alive()
+            stat = Path(f"/proc/{self.proc.pid}/stat").read_text(encoding="ascii")
+            return stat.rpartition(")")[2].split()[0] in ("T", "t")
+
+        wait_until(stopped, "the daemon to stop itself at its injected fault point", timeout_s)
+
     def wait_started(self) -> None:
         self.wait_event("started")
 
@@ -196,3 +223,28 @@ class DaemonProcess:
             self.proc.kill()
         self.proc.wait()
         self._out.close()
+
+
+STARTED: list[DaemonProcess] = []
+"""The daemons started by the running test (``tests/conftest.py`` empties it per test)."""
+
+
+def _tail(path: Path) -> str:
+    try:
+        text = path.read_bytes().decode(errors="replace")
+    except OSError as exc:
+        return f"(unreadable: {exc})"
+    if len(text) > LOG_TAIL_CHARS:
+        return f"(... {len(text) - LOG_TAIL_CHARS} characters before)\n" + text[-LOG_TAIL_CHARS:]
+    return text
+
+
+def failure_sections() -> list[tuple[str, str]]:
+    """(title, text) of the log file and the output of every daemon in :data:`STARTED`,
+    for a failed test's report."""
+    sections = []
+    for daemon in STARTED:
+        pid = daemon.proc.pid
+        sections.append((f"daemon {pid} log ({daemon.log})", _tail(daemon.log)))
+        sections.append((f"daemon {pid} output ({daemon.output})", _tail(daemon.output)))
+    return sections

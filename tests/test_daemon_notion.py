@@ -257,3 +257,55 @@ def test_a_failing_remote_backs_off_keeps_every_edit_and_delivers_each_once(
     # one log line per change of state, not one per retry
     assert len(daemon.events("target_backoff")) <= 2
     assert daemon.stop() == 0
+
+
+RETRY_AFTER_S = 300
+"""What the server asks the daemon to wait in the stop test: far past any stop timeout
+(launchd's and systemd's are 20 s and 90 s) and the test's bound on the exit."""
+
+
+def test_sigterm_while_notion_asks_to_wait_exits_at_once_and_the_next_run_creates_once(
+    setup: Setup,
+) -> None:
+    # Retry-After honoured in full (the fixture caps waits at 0.5 s)
+    config = setup.config.read_text(encoding="utf-8")
+    setup.config.write_text(
+        config.replace("max_backoff_s = 0.5", f"max_backoff_s = {RETRY_AFTER_S}.0"),
+        encoding="utf-8",
+    )
+    daemon = setup.start()
+    sent_before = setup.stats()["requests"].get("POST /v1/pages", 0)
+    # every create is refused with 429, Retry-After: 300 s
+    setup.server.configure(
+        faults=[
+            fake.FaultRule(
+                "status",
+                status=429,
+                method="POST",
+                path=r"^/v1/pages$",
+                retry_after=RETRY_AFTER_S,
+                times=None,
+            )
+        ]
+    )
+    setup.note(6).write_text(note_text(6, 16), encoding="utf-8")  # a new note: a create
+    wait_until(lambda: setup.stats()["faults"].get("status_429", 0) >= 1, "the create answered 429")
+    # the daemon now waits out the Retry-After before sending the create again: SIGTERM
+    # must end it well before (a bound on the behaviour, not a benchmark: 60 s of 300)
+    assert daemon.stop(timeout_s=60) == 0
+    assert daemon.events("sync_interrupted") and not daemon.events("target_backoff")
+    stats = setup.stats()
+    assert stats["requests"]["POST /v1/pages"] == sent_before + 1  # never sent again
+    assert stats["applied"]["POST /v1/pages"] == NOTES
+    # Notion answers again: the next run creates the page at once (the create the stop
+    # cut short was no lost create to look for and wait on), and once
+    setup.server.configure(faults=[])
+    setup.daemon = DaemonProcess(setup.config, log_name="daemon-2.log")
+    wait_until(lambda: setup.n_in_notion(6) == 16, "the new note in Notion")
+    setup.daemon.wait_event("synced")
+    assert not setup.daemon.events("entry_error")
+    assert {t: len(ids) for t, ids in setup.pages().items()} == {
+        f"Note {n:05d}": 1 for n in range(1, NOTES + 2)
+    }
+    assert setup.stats()["applied"]["POST /v1/pages"] == NOTES + 1
+    assert setup.daemon.stop() == 0

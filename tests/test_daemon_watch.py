@@ -281,6 +281,50 @@ def test_locked_database_backs_off_and_every_queued_edit_arrives_once(tmp_path: 
         daemon.kill()
 
 
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_a_lock_taken_while_a_run_holds_the_lease_does_not_lock_the_daemon_out(
+    tmp_path: Path,
+) -> None:
+    # The flake of the test above, made certain: another program locks the database
+    # after a run's last write and before it gives its sync lease up. That run cannot
+    # delete its lease row; the row names this (live) process, and every later run used to
+    # stop as "being synced by another syncbridge run" (itself) until the daemon restarted.
+    config = make_project(tmp_path, 8, busy_timeout_ms=100)
+    db = tmp_path / "local.db"
+    # the first run stops itself (SIGSTOP) once its 8 creates are committed, lease held;
+    # later runs write fewer than 8 times and never stop
+    daemon = DaemonProcess(config, env={"SYNCBRIDGE_TEST_KILL_AT": "write:8:committed:stop"})
+    try:
+        daemon.wait_stopped_itself()
+        holder = sqlite3.connect(db, timeout=30, isolation_level=None)
+        try:
+            holder.execute("BEGIN EXCLUSIVE")
+            os.kill(daemon.proc.pid, signal.SIGCONT)
+            daemon.wait_event("synced")  # the first run ended, its lease left behind
+            for n in range(1, 6):
+                _note(config, n).write_text(note_text(n, 10 + n), encoding="utf-8")
+            new = tmp_path / "vault" / "Notes" / "Created While Down.md"
+            new.write_text("---\nid: new-1\nn: 99\n---\nnew\n", encoding="utf-8")
+            daemon.wait_event("target_backoff")
+        finally:
+            holder.close()  # rolls back: the database is free again
+        daemon.wait_event("target_ok")
+        wait_until(
+            lambda: (
+                db_value(db, "Created While Down") == 99
+                and all(db_value(db, f"Note {n:05d}") == 10 + n for n in range(1, 6))
+            ),
+            "every queued edit",
+        )
+        titles = [t for t, _ in db_rows(db)]
+        assert len(titles) == len(set(titles)) == 9  # nothing twice
+        assert daemon.stop() == 0
+        with sqlite3.connect(db) as conn:  # the lease left behind was given up too
+            assert conn.execute("SELECT count(*) FROM _sync_lease").fetchone() == (0,)
+    finally:
+        daemon.kill()
+
+
 def test_sighup_reloads_and_keeps_the_old_config_when_bad(running) -> None:  # type: ignore[no-untyped-def]
     config, daemon, db = running
     daemon.wait_started()

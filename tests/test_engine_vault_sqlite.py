@@ -9,14 +9,14 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from syncbridge.adapter import Adapter
-from syncbridge.engine import SyncOptions, list_conflicts, run_sync
+from syncbridge.engine import SyncOptions, execute, list_conflicts, run_sync
 from syncbridge.registry import load_adapter
 from syncbridge.state import StateStore
 from syncbridge.vault.adapter import VaultAdapter
@@ -91,6 +91,47 @@ def test_row_edited_with_sqlite3_flows_back_as_a_minimal_edit(setup: Setup) -> N
     assert len(stamp) == len("last_modified: 2025-08-01 19:50") and "T" not in stamp
     quiet = setup.sync()
     assert quiet["vault"]["updated"] == quiet["remote"]["updated"] == 0
+
+
+def _edit_shame(setup: Setup) -> None:
+    path = setup.root / "vault" / SHAME
+    path.write_text(
+        path.read_text("utf-8").replace("priority: 🟡 Medium", "priority: 🔴 High"), "utf-8"
+    )
+
+
+def test_a_remote_that_ignores_note_paths_is_not_given_them(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SQLite keeps Adapter.note_paths' default (it writes no links into bodies): building
+    # the map, a query of every link and a dict of them, would be wasted in every pass
+    setup.sync()
+
+    def refuse(state: StateStore, target: str) -> dict[str, str]:
+        raise AssertionError("the linked notes' paths were built for a remote that ignores them")
+
+    monkeypatch.setattr(execute, "_linked_note_paths", refuse)
+    _edit_shame(setup)
+    assert setup.sync()["remote"]["updated"] == 1
+
+
+def test_a_remote_that_overrides_note_paths_is_told_every_linked_note(setup: Setup) -> None:
+    told: list[dict[str, str]] = []
+    sqlite_cls = load_adapter("sqlite")
+
+    class PathsTold(sqlite_cls):  # type: ignore[misc,valid-type]
+        def note_paths(self, paths: Mapping[str, str]) -> None:
+            told.append(dict(paths))
+
+    setup.remote.close()
+    setup.remote = PathsTold(sqlite_cls.config_model(path="demo.db"), base_dir=setup.root)
+    setup.sync()
+    assert told and told[0] == {}  # before the first run nothing is linked
+    _edit_shame(setup)
+    setup.sync()
+    linked = {k.remote_id: k.vault_id for k in setup.state.links("local").values()}
+    assert len(linked) > 10 and told[-1] == linked
+    assert linked[setup.remote.lookup("title", ["Shame Wound"])["Shame Wound"][0]] == SHAME
 
 
 def test_note_edit_flows_to_the_row(setup: Setup) -> None:

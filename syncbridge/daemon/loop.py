@@ -6,7 +6,10 @@ paths, a request queue) and wake it. What it does, each time it wakes:
 
 1. SIGINT/SIGTERM: leave the loop. A sync in flight stops after the chunk it is writing has
    been committed (the engine commits state per chunk), so the state is consistent and the
-   next start does not redo finished work; then exit 0.
+   next start does not redo finished work; then exit 0. A target waiting to send a request
+   (Notion's ``Retry-After``, a retry's backoff: up to minutes) stops waiting at once and
+   does not send it (:meth:`~syncbridge.adapter.Adapter.stop_waiting_on`), so the stop
+   takes well under a service manager's stop timeout.
 2. SIGHUP: reload the configuration; a bad one is reported and the old one kept.
 3. The vault folder gone (an unmounted drive, a moved folder): every target pauses, the
    watcher stops, nothing is synced (so nothing is deleted) until it is back.
@@ -49,7 +52,7 @@ from syncbridge.daemon.events import ChangeBuffer, DueChanges, VaultEventFilter,
 from syncbridge.daemon.files import DaemonLock, daemon_files, write_json_atomic
 from syncbridge.daemon.watcher import VaultWatcher
 from syncbridge.engine import SyncReport
-from syncbridge.errors import ConfigError, RetryableError, SyncbridgeError
+from syncbridge.errors import ConfigError, Interrupted, RetryableError, SyncbridgeError
 from syncbridge.portable import reload_signal
 from syncbridge.vault.fsio import SETTLE_WAIT_MAX_NS
 
@@ -171,9 +174,10 @@ class Daemon:
         self.events = EventBus()
         self._wake = threading.Event()
         self._stop_signal: str | None = None
+        self._stopping = threading.Event()  # set with _stop_signal: ends the targets' waits
         self._reload_requested = False
         self._jobs: queue.Queue[tuple[Callable[[], Any], Future[Any]]] = queue.Queue()
-        self._bridge = Bridge(self.config)
+        self._bridge = Bridge(self.config, stop=self._stopping)
         self._buffer = self._new_buffer()
         self._watcher: VaultWatcher | None = None
         self._targets: dict[str, TargetRuntime] = {}
@@ -254,6 +258,7 @@ class Daemon:
     def request_stop(self, why: str = "stop requested") -> None:
         """Leave the loop after the chunk in flight (thread- and signal-safe)."""
         self._stop_signal = why
+        self._stopping.set()
         self._wake.set()
 
     def request_reload(self) -> None:
@@ -652,13 +657,13 @@ class Daemon:
         changed = None if self._full_scan else frozenset(self._unscanned)
         try:
             report = self._bridge.sync(t.name, progress=self._progress, changed=changed)
-        except _Stopping:
+        except (_Stopping, Interrupted):
             log.info(
                 "sync of %s stopped after its last committed chunk",
                 t.name,
                 extra={"event": "sync_interrupted", "target": t.name},
             )
-            raise
+            raise _Stopping from None
         except RetryableError as exc:
             self._failed(t, exc)
             return
@@ -831,7 +836,7 @@ class Daemon:
             return
         self._bridge.close()
         self.config = config
-        self._bridge = Bridge(config)
+        self._bridge = Bridge(config, stop=self._stopping)
         pending = self._buffer.take()
         self._full_scan = True  # a new bridge: it scans the vault in full anyway
         self._buffer = self._new_buffer()

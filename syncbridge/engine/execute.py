@@ -655,6 +655,18 @@ def _merge_follow_up(report: SyncReport, follow: SyncReport) -> None:
         report.links.pending = follow.links.pending
 
 
+def _wants_note_paths(remote: Adapter) -> bool:
+    """Whether ``remote`` does something with :meth:`Adapter.note_paths` (overrides the
+    default, which ignores them): only then is the map built, a query of every link and a
+    dict of them in each pass (the daemon's path, for SQLite on every saved note)."""
+    return getattr(remote.note_paths, "__func__", None) is not Adapter.note_paths
+
+
+def _linked_note_paths(state: StateStore, target: str) -> dict[str, str]:
+    """Record id → vault path of every entry linked for ``target`` (one state query)."""
+    return {k.remote_id: k.vault_id for k in state.links(target).values()}
+
+
 def _sync_pass(
     vault: Adapter,
     remote: Adapter,
@@ -671,10 +683,10 @@ def _sync_pass(
     report = SyncReport(target=target, dry_run=options.dry_run)
     adapters: dict[Side, Adapter] = {"vault": vault, "remote": remote}
     vault.refresh()
-    if options.vault_ids_are_paths:
+    if options.vault_ids_are_paths and _wants_note_paths(remote):
         # where the linked records' notes are: a remote that writes links between its
         # records into bodies names those notes (Adapter.note_paths), before it reads
-        remote.note_paths({k.remote_id: k.vault_id for k in state.links(target).values()})
+        remote.note_paths(_linked_note_paths(state, target))
     remote.refresh()
     if options.dry_run:
         _tell_unfinished(adapters, target, report)

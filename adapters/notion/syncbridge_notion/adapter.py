@@ -30,6 +30,7 @@ import datetime as dt
 import hashlib
 import json
 import random
+import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -443,6 +444,12 @@ class NotionAdapter(Adapter):
         self.relations.finish_batch()
 
     # -- lifecycle ---------------------------------------------------------------------------
+
+    def stop_waiting_on(self, stop: threading.Event) -> None:
+        """Once ``stop`` is set, a request waiting for the rate limit, a ``Retry-After``
+        or a backoff is not sent: :class:`~syncbridge.errors.Interrupted` (a create cut
+        short so is taken out of the create journal: it never reached Notion)."""
+        self.session.stop_waiting_on(stop)
 
     def close(self) -> None:
         """Close the HTTP client and the cache (idempotent)."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
@@ -31,7 +32,13 @@ from notion_client.errors import (
     UnknownHTTPResponseError,
 )
 
-from syncbridge.errors import FatalError, RecordError, RemoteUnavailable, SyncbridgeError
+from syncbridge.errors import (
+    FatalError,
+    Interrupted,
+    RecordError,
+    RemoteUnavailable,
+    SyncbridgeError,
+)
 from syncbridge_notion.config import NotionConfig
 from syncbridge_notion.pacing import (
     AmbiguousWrite,
@@ -40,6 +47,7 @@ from syncbridge_notion.pacing import (
     NotionRateLimiter,
     RequestPacer,
     RetriesExhausted,
+    WaitInterrupted,
 )
 
 __all__ = ["NotionAPI", "NotionAuthError", "NotionNotShared", "read_token"]
@@ -125,8 +133,9 @@ def classify(exc: BaseException) -> Failure | None:
 class NotionAPI:
     """A paced, retrying Notion REST client for one target (one token, one base URL).
 
-    ``clock`` and ``rng`` are injectable for tests. :attr:`requests` counts every HTTP
-    attempt. Side effects: HTTP requests, nothing else.
+    ``clock`` and ``rng`` are injectable for tests; ``stop`` ends every wait at once when
+    set (:class:`.NotionRateLimiter`). :attr:`requests` counts every HTTP attempt. Side
+    effects: HTTP requests, nothing else.
     """
 
     def __init__(
@@ -136,6 +145,7 @@ class NotionAPI:
         *,
         clock: Clock | None = None,
         rng: random.Random | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         self.config = config
         self._token = token
@@ -150,7 +160,7 @@ class NotionAPI:
         if config.base_url:
             options["base_url"] = config.base_url
         self._client = Client(**options)
-        limiter = NotionRateLimiter(config.requests_per_s, config.burst, clock)
+        limiter = NotionRateLimiter(config.requests_per_s, config.burst, clock, stop)
         self.pacer = RequestPacer(
             limiter,
             classify,
@@ -185,7 +195,9 @@ class NotionAPI:
         """One request, paced and retried (``safe``: repeating it is harmless).
 
         Raises :class:`.AmbiguousWrite` for an unsafe request that failed without an
-        answer; :class:`RemoteUnavailable` when retries run out; ``not_found()`` (default
+        answer; :class:`Interrupted` when the stop cut a wait before it short (not sent;
+        an unsafe one was applied by none of its attempts: only 429s are retried);
+        :class:`RemoteUnavailable` when retries run out; ``not_found()`` (default
         :class:`RecordError`) for 404; :class:`NotionAuthError` for 401/403;
         :class:`RecordError` for other 4xx (Notion's message names the problem).
         """
@@ -203,6 +215,8 @@ class NotionAPI:
             return self.pacer.run(what, send, safe=safe)
         except AmbiguousWrite:
             raise
+        except WaitInterrupted as exc:
+            raise Interrupted(f"Notion: {what}: not sent, syncbridge is stopping") from exc
         except RetriesExhausted as exc:
             raise RemoteUnavailable(self._scrub(f"Notion: {exc}; try again later")) from exc
         except APIResponseError as exc:

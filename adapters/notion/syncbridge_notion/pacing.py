@@ -16,6 +16,11 @@ Which failures are retried:
   (a lost create is looked up by the note's id before anything is retried).
 - ``fatal``: raised at once.
 
+Every wait is on the limiter's ``stop`` event when it has one (the daemon's stop): once it
+is set, a wait ends at once with :class:`WaitInterrupted` and the request it was for is
+not sent. A request that is not safe to repeat is only ever retried after a 429 (which
+Notion did not apply), so one cut short this way was applied by none of its attempts.
+
 >>> clock = ManualClock()
 >>> limiter = NotionRateLimiter(rate=2.0, burst=1, clock=clock)
 >>> for _ in range(3):
@@ -42,6 +47,7 @@ __all__ = [
     "RequestPacer",
     "RetriesExhausted",
     "SystemClock",
+    "WaitInterrupted",
 ]
 
 T = TypeVar("T")
@@ -49,11 +55,13 @@ _EPSILON = 1e-9  # seconds / tokens: float rounding, not time
 
 
 class Clock(Protocol):
-    """Time as the pacer sees it: ``monotonic()`` seconds and ``sleep(seconds)``."""
+    """Time as the pacer sees it: ``monotonic()`` seconds and ``sleep(seconds, stop)``."""
 
     def monotonic(self) -> float: ...
 
-    def sleep(self, seconds: float) -> None: ...
+    def sleep(self, seconds: float, stop: threading.Event | None = None) -> bool:
+        """Wait ``seconds``, or less once ``stop`` is set; whether it was set."""
+        ...
 
 
 class SystemClock:
@@ -62,35 +70,53 @@ class SystemClock:
     def monotonic(self) -> float:
         return time.monotonic()
 
-    def sleep(self, seconds: float) -> None:
+    def sleep(self, seconds: float, stop: threading.Event | None = None) -> bool:
+        if stop is not None:
+            return stop.wait(seconds) if seconds > 0 else stop.is_set()
         if seconds > 0:
             time.sleep(seconds)
+        return False
 
 
 class ManualClock:
-    """A clock that only moves when slept on (tests): ``sleep`` advances ``now``."""
+    """A clock that only moves when slept on (tests): ``sleep`` advances ``now``, unless
+    ``stop`` is set; ``on_sleep(seconds)`` (tests) is called before, as if from another
+    thread while the sleep goes on."""
 
-    def __init__(self, now: float = 0.0) -> None:
+    def __init__(self, now: float = 0.0, on_sleep: Callable[[float], None] | None = None) -> None:
         self.now = now
         self.slept: list[float] = []
+        self.on_sleep = on_sleep
 
     def monotonic(self) -> float:
         return self.now
 
-    def sleep(self, seconds: float) -> None:
+    def sleep(self, seconds: float, stop: threading.Event | None = None) -> bool:
+        if self.on_sleep is not None:
+            self.on_sleep(seconds)
+        if stop is not None and stop.is_set():
+            return True
         if seconds > 0:
             self.slept.append(seconds)
             self.now += seconds
+        return False
 
 
 class NotionRateLimiter:
     """A token bucket: ``burst`` requests back to back, then one every ``1/rate`` s.
 
     :meth:`pause_until` (a ``Retry-After``) holds every later request too. Thread-safe:
-    concurrent callers take turns.
+    concurrent callers take turns. ``stop``: once set, :meth:`acquire` raises
+    :class:`WaitInterrupted` instead of waiting.
     """
 
-    def __init__(self, rate: float, burst: int = 1, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        rate: float,
+        burst: int = 1,
+        clock: Clock | None = None,
+        stop: threading.Event | None = None,
+    ) -> None:
         if rate <= 0 or burst < 1:
             raise ValueError("rate must be > 0 and burst >= 1")
         self.rate = rate
@@ -100,11 +126,14 @@ class NotionRateLimiter:
         self._stamp = self.clock.monotonic()
         self._paused_until = 0.0
         self._lock = threading.Lock()
+        self.stop = stop
         self.waited_s = 0.0
         """Total time spent waiting, seconds (for reports and benchmarks)."""
 
     def acquire(self) -> None:
-        """Wait (sleep on the clock) until one request may go out, and take its token."""
+        """Wait (sleep on the clock) until one request may go out, and take its token.
+        :class:`WaitInterrupted` (no token taken) when :attr:`stop` is set before or
+        during a wait."""
         with self._lock:
             while True:
                 now = self.clock.monotonic()
@@ -117,8 +146,11 @@ class NotionRateLimiter:
                 if wait <= _EPSILON:
                     # rounding must not leave a wait too small to move the clock
                     wait = max((1.0 - self._tokens) / self.rate, _EPSILON)
+                if self.stop is not None and self.stop.is_set():
+                    raise WaitInterrupted(wait)
                 self.waited_s += wait
-                self.clock.sleep(wait)
+                if self.clock.sleep(wait, self.stop):
+                    raise WaitInterrupted(wait)
 
     def pause_until(self, delay_s: float) -> None:
         """No request goes out for ``delay_s`` seconds from now (a ``Retry-After``); the
@@ -158,6 +190,15 @@ class AmbiguousWrite(Exception):
         self.reason = reason
         self.answered = answered
         """The server answered with an error status (rather than no answer at all)."""
+
+
+class WaitInterrupted(Exception):
+    """A wait before a request ended early: the limiter's ``stop`` was set (the process is
+    stopping). The request was not sent (again)."""
+
+    def __init__(self, wait_s: float) -> None:
+        super().__init__(f"stopped waiting {wait_s:.1f} s to send a request: stopping")
+        self.wait_s = wait_s
 
 
 class RetriesExhausted(Exception):

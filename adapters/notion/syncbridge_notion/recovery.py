@@ -15,7 +15,7 @@ exist: Notion ends as an uninterrupted run leaves it.
 
 from __future__ import annotations
 
-from syncbridge.errors import CreatePending, RecordError, RemoteUnavailable
+from syncbridge.errors import CreatePending, Interrupted, RecordError, RemoteUnavailable
 from syncbridge_notion.block_writes import BlockWriter
 from syncbridge_notion.cache import CachedPage, PendingCreate
 from syncbridge_notion.mentions import BodyMentions
@@ -168,11 +168,17 @@ class LostCreates:
         """POST the page; on a lost answer, look it up by its create key first. A create
         the server answered with an error status and that is not there is sent once
         more (same key); one with no answer at all (timeout, dropped connection) is not:
-        it may still land, and the next run looks for it before creating anything."""
+        it may still land, and the next run looks for it before creating anything. One
+        the stop cut short before a first answer (:class:`Interrupted`: nothing sent, or
+        refused with 429) is taken out of the journal: the next run creates it anew."""
         api = self.session.api
         for attempt in range(2):
             try:
                 return api.create_page(body, what)
+            except Interrupted:
+                if attempt == 0:  # no attempt of it was applied: it is no lost create
+                    self.session.cache.finish_create(key)
+                raise
             except AmbiguousWrite as exc:
                 found = self.lookup(source, key)
                 if found is not None:

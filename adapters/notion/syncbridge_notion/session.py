@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import random
+import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,7 @@ class NotionSession:
         self.base_dir = base_dir
         self._clock = clock
         self._rng = rng
+        self._stop: threading.Event | None = None
         self._api: NotionAPI | None = None
         self._cache: NotionCache | None = None
         self._dry_cache: NotionCache | None = None
@@ -119,7 +121,11 @@ class NotionSession:
             raise FatalError("the Notion adapter is closed")
         if self._api is None:
             self._api = NotionAPI(
-                self.config, read_token(self.config), clock=self._clock, rng=self._rng
+                self.config,
+                read_token(self.config),
+                clock=self._clock,
+                rng=self._rng,
+                stop=self._stop,
             )
         return self._api
 
@@ -136,6 +142,12 @@ class NotionSession:
         if self._cache is None:
             self._cache = NotionCache(self.cache_path)
         return self._cache
+
+    def stop_waiting_on(self, stop: threading.Event) -> None:
+        """The client's waits end when ``stop`` is set (:meth:`.NotionAdapter.stop_waiting_on`)."""
+        self._stop = stop
+        if self._api is not None:
+            self._api.pacer.limiter.stop = stop
 
     def has_cache(self) -> bool:
         """Whether the cache is open or its file exists (a read; makes no file)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 from typing import Any
 
 import pytest
@@ -19,6 +20,8 @@ from syncbridge_notion.pacing import (
     NotionRateLimiter,
     RequestPacer,
     RetriesExhausted,
+    SystemClock,
+    WaitInterrupted,
 )
 from syncbridge_notion.properties import (
     EMPTY_CELLS,
@@ -155,6 +158,39 @@ def test_fatal_and_unknown_errors_pass_through() -> None:
         pacer.run("read", _failing(Failure("fatal", "HTTP 400")), safe=True)
     with pytest.raises(KeyError):
         pacer.run("read", lambda: {}["x"], safe=True)
+
+
+def test_a_stop_during_a_retry_after_wait_ends_it_and_sends_nothing_more() -> None:
+    stop = threading.Event()
+    clock = ManualClock(on_sleep=lambda seconds: stop.set())  # SIGTERM while it waits
+    pacer = _pacer(clock)
+    pacer.limiter.stop = stop
+    call = _failing(Failure("rate_limited", "429", 120.0))
+    with pytest.raises(WaitInterrupted):
+        pacer.run("create", call, safe=False)
+    assert pacer.requests == 1 and clock.now == 0.0  # the retry was never sent
+    with pytest.raises(WaitInterrupted):  # the pause holds every later request: none waits
+        pacer.run("read", _failing(), safe=True)
+    assert pacer.requests == 1
+
+
+def test_a_stop_wakes_the_real_clock_at_once() -> None:
+    stop = threading.Event()
+    limiter = NotionRateLimiter(rate=1000.0, burst=1, clock=SystemClock(), stop=stop)
+    limiter.pause_until(600.0)
+    caught: list[BaseException] = []
+
+    def wait() -> None:
+        try:
+            limiter.acquire()
+        except WaitInterrupted as exc:
+            caught.append(exc)
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    stop.set()
+    waiter.join(60)  # a behaviour bound, far below the 600 s pause
+    assert not waiter.is_alive() and len(caught) == 1
 
 
 # -- the value codec -----------------------------------------------------------------------

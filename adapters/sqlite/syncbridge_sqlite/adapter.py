@@ -148,6 +148,7 @@ class SQLiteAdapter(Adapter):
         self._unmendable = -2  # the schema_version a repair failed at (read-only file)
         self._layout = Layout(config.table_prefix)
         self._lease: Lease | None = None  # held while a sync run has the database
+        self._left_lease: Lease | None = None  # ours, not given up (see exclusive)
         self._bookkept = False  # the file has our bookkeeping tables (see _connect)
         # during a dry run: the connection to the file itself, set aside (see dry_run)
         self._aside: tuple[sqlite3.Connection | None, int, bool, Layout] | None = None
@@ -476,10 +477,18 @@ class SQLiteAdapter(Adapter):
     def exclusive(self, owner: Mapping[str, Any]) -> Iterator[bool]:
         """Hold the database for one sync run: a lease row in ``_sync_lease``, taken in a
         ``BEGIN IMMEDIATE`` transaction (creating the file if needed). Raises
-        :class:`SyncLocked` naming the other run when one holds it. Yields ``True``."""
+        :class:`SyncLocked` naming the other run when one holds it. Yields ``True``.
+
+        A lease this adapter could not give up (the database locked by another program
+        when the run ended) is given up by the next run, in the transaction that takes
+        the new one: its owner is this process, alive, so nobody else would free it and
+        every later run of this process (the daemon's) would stop as locked by itself."""
         lease = Lease(self._layout.prefix + "_sync_lease", owner)
         with self.transaction():
+            if self._left_lease is not None:
+                self._left_lease.release(self._conn)
             other = lease.acquire(self._conn)
+        self._left_lease = None
         if other is not None:
             raise SyncLocked(
                 f"{self.path} is being synced by another syncbridge run"
@@ -495,8 +504,12 @@ class SQLiteAdapter(Adapter):
                 with self.transaction():
                     lease.release(self._conn)
             except (FatalError, RemoteUnavailable) as exc:
-                # the process ending frees the lease for this host anyway
-                log.debug("%s: could not release the sync lease: %s", self.path, exc)
+                self._left_lease = lease
+                log.warning(
+                    "%s: could not give up the sync lease (%s); the next run does",
+                    self.path,
+                    exc,
+                )
 
     def lookup(self, field: str, values: Sequence[Any]) -> dict[Any, builtins.list[str]]:
         """Ids of the rows whose ``field`` column holds one of ``values``, value → ids."""
@@ -1073,6 +1086,7 @@ class SQLiteAdapter(Adapter):
 
     def _close(self) -> None:
         if not self._closed:
+            self._give_up_left_lease()
             self._closed = True
             if self._connection is not None:
                 self._connection.close()
@@ -1080,6 +1094,19 @@ class SQLiteAdapter(Adapter):
             if self._aside is not None and self._aside[0] is not None:
                 self._aside[0].close()  # the file's, set aside by a dry run
                 self._aside = (None, *self._aside[1:])
+
+    def _give_up_left_lease(self) -> None:
+        """Release the lease a run could not give up (see :meth:`exclusive`), if the
+        database lets us now; else the process ending frees it."""
+        if self._left_lease is None or self._connection is None or self.in_dry_run:
+            return
+        try:
+            with self.transaction():
+                self._left_lease.release(self._conn)
+        except (FatalError, RemoteUnavailable) as exc:
+            log.debug("%s: could not release the sync lease: %s", self.path, exc)
+        else:
+            self._left_lease = None
 
     def __repr__(self) -> str:
         return f"SQLiteAdapter({str(self.path)!r})"

@@ -304,6 +304,37 @@ def test_locked_database_is_a_retryable_error(tmp_path: Path) -> None:
         assert len(list(store.list())) == 2
 
 
+def _leases(path: Path) -> list[str]:
+    with sqlite3.connect(path) as conn:
+        return [owner for (owner,) in conn.execute("SELECT owner FROM _sync_lease")]
+
+
+def test_a_lease_the_database_lock_kept_us_from_giving_up_is_given_up_later(
+    tmp_path: Path,
+) -> None:
+    # Another program locks the database during a run: the run cannot delete its lease
+    # row, which names this live process. The next run of this adapter (the daemon's)
+    # must not take it for another run's and stop as locked by itself.
+    config = SQLiteConfig(path=Path("busy.db"), busy_timeout_ms=50)
+    owner = {"state": "state.db", "target": "local"}
+    with SQLiteAdapter(config, base_dir=tmp_path) as store:
+        with store.exclusive(owner):
+            blocker = sqlite3.connect(tmp_path / "busy.db", isolation_level=None)
+            blocker.execute("BEGIN EXCLUSIVE")
+        blocker.execute("ROLLBACK")
+        assert len(_leases(tmp_path / "busy.db")) == 1  # left behind
+        with store.exclusive(owner):
+            assert len(_leases(tmp_path / "busy.db")) == 1  # the new run's alone
+        assert _leases(tmp_path / "busy.db") == []
+        # and closing gives up one left behind by the last run
+        with store.exclusive(owner):
+            blocker.execute("BEGIN EXCLUSIVE")
+        blocker.execute("ROLLBACK")
+        blocker.close()
+        assert len(_leases(tmp_path / "busy.db")) == 1
+    assert _leases(tmp_path / "busy.db") == []
+
+
 def test_failed_write_inside_a_transaction_rolls_back_only_itself(
     adapter: SQLiteAdapter,
 ) -> None:

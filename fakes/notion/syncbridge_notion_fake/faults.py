@@ -4,8 +4,8 @@ A :class:`FaultRule` matches requests by method and path regex, lets ``skip`` ma
 requests through, then fires ``times`` times (``None``: forever), optionally only with
 ``probability`` (drawn from a seeded generator, so a run is reproducible). Kinds:
 
-- ``status``: answer ``status`` (409, 500, 502, 503, 504 or 529) without applying the
-  request;
+- ``status``: answer ``status`` (409, 429, 500, 502, 503, 504 or 529) without applying the
+  request (429 as the rate limit answers it, for one chosen request);
   502 comes as an HTML gateway page, as Notion's edge sends it.
 - ``slow``: wait ``delay_s`` seconds (past the client's timeout), then apply and answer.
 - ``drop_before``: close the connection without applying the request.
@@ -29,6 +29,7 @@ STATUS_FAULTS: dict[int, tuple[str, str]] = {
         "conflict_error",
         "Conflict occurred while saving. Please try again.",
     ),
+    429: ("rate_limited", "You have been rate limited. Please try again in a few minutes."),
     500: ("internal_server_error", "Unexpected error occurred."),
     502: ("bad_gateway", "Bad Gateway"),
     503: (
@@ -57,7 +58,7 @@ class FaultRule:
     probability: float = 1.0
     delay_s: float = 0.0
     retry_after: int | None = None
-    """``Retry-After`` seconds sent with 503/529 status faults (none if ``None``)."""
+    """``Retry-After`` seconds sent with 429/503/529 status faults (none if ``None``)."""
     seen: int = field(default=0, repr=False)
     fired: int = field(default=0, repr=False)
 

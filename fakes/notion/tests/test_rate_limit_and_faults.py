@@ -184,6 +184,20 @@ def test_409_conflict_is_not_retried() -> None:
         assert stats(server)["writes_applied"] == 0
 
 
+def test_a_429_fault_answers_one_chosen_request_as_the_rate_limit_does() -> None:
+    faults = [FaultRule("status", status=429, method="POST", retry_after=120)]
+    with NotionFakeServer(faults=faults) as server:
+        client = client_for(server, retry=False)  # one answer seen, not retried
+        with pytest.raises(APIResponseError) as error:
+            client.pages.create(
+                parent={"page_id": server.root_page_id}, properties={"title": text("x")}
+            )
+        assert error.value.code == APIErrorCode.RateLimited
+        assert error.value.headers["retry-after"] == "120"
+        assert stats(server)["writes_applied"] == 0
+        assert raw_get(server).status_code == 200  # other requests are not held
+
+
 def test_applied_counts_what_the_store_carried_out_not_every_request() -> None:
     """A request answered 503 is received but changes nothing; one dropped after its write
     was carried out. Tests count creates by ``applied``: retries' timing varies."""
