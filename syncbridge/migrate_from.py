@@ -145,6 +145,10 @@ def migrate_from(
         )
         vault = bridge.vault(progress=progress, dry_run=dry_run)
         remote = bridge.remote(t.name)
+        # the records are read, then the run is planned and run: one listing of the
+        # target serves all three (it is only read; an edit made in it meanwhile is the
+        # next sync's, as one made just after the listing would be)
+        stack.enter_context(remote.reuse_listing())
         if not dry_run:
             # the names a run before gave the notes (made, or planned): bodies are read
             # with links to those notes

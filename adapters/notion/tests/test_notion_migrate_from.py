@@ -577,8 +577,19 @@ CLASSES = 5
 """Classes of the example vault with notes: a database (and data source) each."""
 
 
+def _queries_per_listing(server: NotionFakeServer) -> int:
+    """The queries one listing of every data source takes: one per data source, and one
+    more per further 100 live pages (the page size the client asks for)."""
+    live: dict[str, int] = dict.fromkeys(server.store.data_sources, 0)
+    for page in server.store.pages.values():
+        source = page.get("parent", {}).get("data_source_id")
+        if source in live and not page.get("in_trash"):
+            live[source] += 1
+    return sum(max(1, -(-n // 100)) for n in live.values())
+
+
 @pytest.mark.parametrize("machine", ["same", "fresh"])
-def test_migrate_from_reads_each_data_source_schema_once(
+def test_migrate_from_reads_each_data_source_schema_and_listing_once(
     tmp_path: Path,
     notion_server: NotionFakeServer,
     monkeypatch: pytest.MonkeyPatch,
@@ -587,21 +598,35 @@ def test_migrate_from_reads_each_data_source_schema_once(
 ) -> None:
     """The declared classes (types, options) come from each data source's schema: one
     ``GET`` each. On a fresh machine the listing adopts every database and reads its
-    schema already; the classes are taken from that read, not from a second ``GET``."""
+    schema already; the classes are taken from that read, not from a second ``GET``.
+    Reading the records, planning the run and running it share one listing: a query of
+    each data source (and of its further pages: a class of 105 notes takes two), in the
+    dry run too, whose counts stay those of the run."""
     monkeypatch.setenv(TOKEN_ENV, notion_server.token)
     root = make_project(tmp_path, notion_server)
-    assert cli(root, capsys, "--to", "notion")[0] == ExitCode.OK
+    extra = 100
+    for n in range(extra):
+        (root / "vault" / "Psyche" / "Emotions" / f"Extra {n:03}.md").write_text(
+            f"---\nfileClass: emotion\n---\nExtra {n}.\n", encoding="utf-8"
+        )
+    code, sent = cli(root, capsys, "--to", "notion")
+    assert code == ExitCode.OK, sent
     if machine == "fresh":
         for cache in (root / ".syncbridge").glob("notion-*.db*"):
             cache.unlink()
+    listing = _queries_per_listing(notion_server)
+    assert listing == CLASSES + 1  # the emotions' second page
     for dry in (True, False):
         reset_counts(notion_server)
         into = tmp_path / f"copy-{dry}"
         code, data = cli(
             root, capsys, "--from", "notion", "--into", str(into), *(["--dry-run"] * dry)
         )
-        assert code == ExitCode.OK and data["created"] == NOTES, data
+        assert code == ExitCode.OK and data["created"] == NOTES + extra, data
+        assert data["classes"] == sent["classes"], data
         counts = request_counts(notion_server)
         assert counts["GET /v1/data_sources/{id}"] == CLASSES, counts
         assert counts.get("GET /v1/databases/{id}", 0) == (CLASSES if machine == "fresh" else 0)
+        assert counts["POST /v1/data_sources/{id}/query"] == listing, counts
         assert not writes(counts)
+    assert len(entries(tmp_path / "copy-False")) == NOTES + extra
