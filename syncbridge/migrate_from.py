@@ -28,7 +28,9 @@ Metadata Menu fileClass definitions. The steps:
    title), in its class folder (``[vault] class_folders``), frontmatter in the class's
    field order in Obsidian's styles, the body as the adapter converted it, each create
    compare-and-swap against an absent file and journaled in the state first, so a rerun
-   after SIGKILL finds and links what was created and creates nothing twice.
+   after SIGKILL finds and links what was created and creates nothing twice. A planned
+   name taken between a kill and the rerun: the links to it in the notes written before
+   follow the note (:mod:`syncbridge.migrate_relink`).
 """
 
 from __future__ import annotations
@@ -46,6 +48,12 @@ from typing import TYPE_CHECKING
 from syncbridge.adapter import Adapter, Record
 from syncbridge.errors import ConfigError, SafetyStop, SkipError
 from syncbridge.migrate import MigrationReport, save_report
+from syncbridge.migrate_relink import (
+    MigrationNotes,
+    finish_relinked,
+    relink_moved,
+    remember_moves,
+)
 from syncbridge.schema.fileclass_files import classes_from_records, fileclass_text
 from syncbridge.schema.metadata_menu import SETTINGS_PATH, read_settings
 from syncbridge.schema.model import ClassSchema, FieldKind
@@ -175,6 +183,10 @@ def migrate_from(
         )
         report.fileclasses = [path for path, why in written if not why]
         with bridge.state_scope(writes=not dry_run) as state:
+            # notes an interrupted run rewrote (links to a name taken meanwhile): the
+            # state takes them as the migration's own first (a dry run: in its copy)
+            finish_relinked(vault, state, t.name)
+            start = MigrationNotes.at_start(state, t.name)
             pending = bool(state.pending_journal(t.name))
             report.already = len(state.links(t.name))
             preview = bridge.run(t.name, state, dry_run=True)
@@ -193,6 +205,8 @@ def migrate_from(
                 # the names first, in the state: a rerun after a kill gives the notes
                 # not made yet the names the notes made already link to
                 state.set_cursor(t.name, NAMES_CURSOR, json.dumps(names.by_id, sort_keys=True))
+                creating = [i for i, _ in _creates_by_id(preview) if i is not None]
+                remember_moves(state, t.name, journaled, names.by_id, creating)
                 remote.note_paths(names.by_id)
                 hints = set(names.by_id.values()) - set(linked.values())
                 with vault.planned(names.paths, names.links, hints=hints):
@@ -200,6 +214,7 @@ def migrate_from(
                 if done.safety_stop:
                     raise SafetyStop(done.safety_stop)
                 _fill_from(report, preview, done)
+                report.warnings.extend(relink_moved(vault, state, t.name, start))
         report.notes = len(records)
     report.elapsed_s = time.monotonic() - started
     if not dry_run:

@@ -630,3 +630,104 @@ def test_migrate_from_reads_each_data_source_schema_and_listing_once(
         assert counts["POST /v1/data_sources/{id}/query"] == listing, counts
         assert not writes(counts)
     assert len(entries(tmp_path / "copy-False")) == NOTES + extra
+
+
+@pytest.mark.parametrize("kill_at", ["write:5:after", "write:6:before"])
+@pytest.mark.parametrize("edited", [False, True])
+def test_links_to_a_name_taken_between_the_kill_and_the_rerun_follow_the_note(
+    tmp_path: Path,
+    notion_server: NotionFakeServer,
+    notion: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    kill_at: str,
+    edited: bool,
+) -> None:
+    """Killed after ``Index`` was written (its links name ``Foo 4``, the planned name of
+    the second ``Foo``, not written yet), and the user makes a file ``Foo 4.md`` before
+    the rerun: that page's note gets another name, and the links in ``Index`` are
+    rewritten to it, the alias kept; the user's file is never written. An ``Index`` the
+    user edited meanwhile is left as it is, each such link reported with what to do."""
+    monkeypatch.setenv(TOKEN_ENV, notion_server.token)
+    _notion_made_pages(tmp_path, notion, notion_server, capsys)
+    into = tmp_path / "killed"
+    into.mkdir()
+    own = b"---\nmine: yes\n---\nMy own [[Foo]] and [[A/B]].\n"
+    (into / "Foo 2.md").write_bytes(own)
+    killed = run_cli(tmp_path, notion_server, into, kill_at)
+    assert killed.returncode == -9, killed.stderr
+    index = into / "Index.md"
+    assert "[[Foo 4|Foo]]" in index.read_text("utf-8") and not (into / "Foo 4.md").exists()
+    users = b"---\nmine: too\n---\nMy [[Index]] note, made meanwhile.\n"
+    (into / "Foo 4.md").write_bytes(users)
+    if edited:
+        index.write_text(index.read_text("utf-8") + "\nMy edit.\n", encoding="utf-8")
+    edit_made = index.read_bytes()
+    resumed = run_cli(tmp_path, notion_server, into, None)
+    assert resumed.returncode == 0, resumed.stderr + resumed.stdout
+    report = json.loads(resumed.stdout)
+    assert (into / "Foo 4.md").read_bytes() == users and (into / "Foo 2.md").read_bytes() == own
+    (second,) = [
+        p
+        for p in Vault.open(into).paths()
+        if "back to" in (into / p).read_text("utf-8") and "conflict" not in p
+    ]
+    assert second == "Foo 5.md"
+    links = dict(_body_links(into)["Index.md"])
+    warned = [w for w in report["warnings"] if w["id"] == "Index.md"]
+    if not edited:
+        assert links["[[Foo 5|Foo]]"] == links["[[Foo 5|the second one]]"] == second
+        assert "[[Foo 4|Foo]]" not in links
+        assert [w["kind"] for w in warned] == ["relink"], report["warnings"]
+        assert index.read_bytes() == edit_made.replace(b"[[Foo 4|", b"[[Foo 5|")
+    else:
+        assert index.read_bytes() == edit_made  # the user's edit: never rewritten
+        assert [w["kind"] for w in warned] == ["link", "link"], report["warnings"]
+        assert "[[Foo 4|Foo]]" in warned[0]["message"]
+        assert "change the link to [[Foo 5|Foo]]" in warned[0]["message"]
+        assert "Foo 5.md" in warned[0]["message"]
+    before = digest(into)
+    again = run_cli(tmp_path, notion_server, into, None)
+    assert again.returncode == 0, again.stderr + again.stdout
+    data = json.loads(again.stdout)
+    assert data["created"] == 0 and data["warnings"] == [], data
+    assert digest(into) == before
+
+
+def test_a_rerun_killed_between_a_rewrite_and_its_state_finishes_it(
+    tmp_path: Path,
+    notion_server: NotionFakeServer,
+    notion: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The rerun that rewrites ``Index``'s links stops right after writing the note,
+    before the state records it: the next run takes the rewritten note for the
+    migration's own (not for an edit, which would stop the migration) and ends clean."""
+    import syncbridge.migrate_relink
+    from syncbridge.engine.faults import SimulatedCrash
+
+    monkeypatch.setenv(TOKEN_ENV, notion_server.token)
+    _notion_made_pages(tmp_path, notion, notion_server, capsys)
+    into = tmp_path / "killed"
+    into.mkdir()
+    (into / "Foo 2.md").write_bytes(b"mine\n")
+    assert run_cli(tmp_path, notion_server, into, "write:5:after").returncode == -9
+    (into / "Foo 4.md").write_bytes(b"made meanwhile\n")
+
+    def crash(*args: Any) -> None:
+        raise SimulatedCrash("after the rewrite, before its state")
+
+    with monkeypatch.context() as m:
+        m.setattr(syncbridge.migrate_relink, "_save_vault_side", crash)
+        with pytest.raises(SimulatedCrash):
+            cli(tmp_path, capsys, "--from", "notion", "--into", str(into))
+    capsys.readouterr()
+    rewritten = (into / "Index.md").read_bytes()
+    assert b"[[Foo 5|Foo]]" in rewritten
+    code, data = cli(tmp_path, capsys, "--from", "notion", "--into", str(into))
+    assert code == ExitCode.OK and data["created"] == 0, data
+    assert (into / "Index.md").read_bytes() == rewritten
+    assert (into / "Foo 4.md").read_bytes() == b"made meanwhile\n"
+    code, data = cli(tmp_path, capsys, "--from", "notion", "--into", str(into))
+    assert code == ExitCode.OK and data["warnings"] == [], data
