@@ -5,40 +5,21 @@ as the CLI runs it; in process, and as a SIGKILLed process run again."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from notion_adapter_support import TOKEN_ENV, request_counts, reset_counts, writes
+from notion_cli_support import make_project, migrate_cli, migrate_process
 from syncbridge_notion_fake import NotionFakeServer
 
 from syncbridge.cli import ExitCode, main
+from syncbridge.testing.files import tree_bytes
 from syncbridge.vault import Vault
 from syncbridge.vault.adapter import VaultAdapter
 
-EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "vault"
 NOTES = 22
-
-
-def make_project(root: Path, server: NotionFakeServer) -> Path:
-    shutil.copytree(EXAMPLE, root / "vault")
-    (root / "syncbridge.toml").write_text(
-        '[vault]\npath = "vault"\ntimezone = "UTC"\n\n'
-        '[[targets]]\nname = "notion"\nadapter = "notion"\n'
-        f'parent_page = "{server.root_page_id}"\ntoken_env = "{TOKEN_ENV}"\n'
-        f'base_url = "{server.url}"\nrequests_per_s = 1000.0\nburst = 100\n',
-        encoding="utf-8",
-    )
-    return root
-
-
-def cli(root: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, Any]:
-    code = main(["migrate", *args, "--json", "--config", str(root / "syncbridge.toml")])
-    return code, json.loads(capsys.readouterr()[0])
 
 
 def entries(folder: Path) -> dict[str, tuple[dict[str, Any], str, str]]:
@@ -81,14 +62,14 @@ def test_there_and_back_through_notion_with_the_same_config(
 ) -> None:
     monkeypatch.setenv(TOKEN_ENV, notion_server.token)
     root = make_project(tmp_path, notion_server)
-    code, sent = cli(root, capsys, "--to", "notion")
+    code, sent = migrate_cli(root, capsys, "--to", "notion")
     assert code == ExitCode.OK, sent
     into = tmp_path / "copy"
-    code, dry = cli(root, capsys, "--from", "notion", "--into", str(into), "--dry-run")
+    code, dry = migrate_cli(root, capsys, "--from", "notion", "--into", str(into), "--dry-run")
     assert code == ExitCode.OK, dry
     assert dry["created"] == NOTES and dry["classes"] == sent["classes"] and not into.exists()
     reset_counts(notion_server)
-    code, data = cli(root, capsys, "--from", "notion", "--into", str(into))
+    code, data = migrate_cli(root, capsys, "--from", "notion", "--into", str(into))
     assert code == ExitCode.OK, data
     assert data["created"] == NOTES and data["classes"] == sent["classes"]
     assert not writes(request_counts(notion_server))  # Notion is only read
@@ -100,7 +81,7 @@ def test_there_and_back_through_notion_with_the_same_config(
         "wound.md",
     }
     # a rerun creates nothing
-    code, again = cli(root, capsys, "--from", "notion", "--into", str(into))
+    code, again = migrate_cli(root, capsys, "--from", "notion", "--into", str(into))
     assert code == ExitCode.OK and again["created"] == 0 and again["already"] == NOTES
 
 
@@ -114,11 +95,11 @@ def test_without_the_adapter_cache_bodies_come_from_the_converter(
     field value; bodies are the converter's Markdown, or the layout Notion carries."""
     monkeypatch.setenv(TOKEN_ENV, notion_server.token)
     root = make_project(tmp_path, notion_server)
-    assert cli(root, capsys, "--to", "notion")[0] == ExitCode.OK
+    assert migrate_cli(root, capsys, "--to", "notion")[0] == ExitCode.OK
     for cache in (root / ".syncbridge").glob("notion-*.db*"):
         cache.unlink()
     into = tmp_path / "elsewhere"
-    code, data = cli(root, capsys, "--from", "notion", "--into", str(into))
+    code, data = migrate_cli(root, capsys, "--from", "notion", "--into", str(into))
     assert code == ExitCode.OK, data
     want, got = entries(root / "vault"), entries(into)
     lookups = computed(root / "vault")
@@ -133,38 +114,7 @@ def test_without_the_adapter_cache_bodies_come_from_the_converter(
 
 
 def run_cli(root: Path, server: NotionFakeServer, into: Path, kill_at: str | None) -> Any:
-    env = {k: v for k, v in os.environ.items() if k != "SYNCBRIDGE_TEST_KILL_AT"}
-    env[TOKEN_ENV] = server.token
-    if kill_at:
-        env["SYNCBRIDGE_TEST_KILL_AT"] = kill_at
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "syncbridge",
-            "migrate",
-            "--from",
-            "notion",
-            "--into",
-            str(into),
-            "--json",
-            "--config",
-            str(root / "syncbridge.toml"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-def digest(root: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(root)): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and ".syncbridge" not in p.parts
-    }
+    return migrate_process(root, server, "--from", "notion", "--into", str(into), kill_at=kill_at)
 
 
 @pytest.mark.parametrize("kill_at", ["write:2:after", "write:15:before"])
@@ -177,7 +127,7 @@ def test_sigkilled_migration_from_notion_resumes_without_a_duplicate_note(
 ) -> None:
     monkeypatch.setenv(TOKEN_ENV, notion_server.token)
     root = make_project(tmp_path, notion_server)
-    assert cli(root, capsys, "--to", "notion")[0] == ExitCode.OK
+    assert migrate_cli(root, capsys, "--to", "notion")[0] == ExitCode.OK
     clean = tmp_path / "clean"
     assert run_cli(root, notion_server, clean, None).returncode == 0
     into = tmp_path / "killed"
@@ -185,7 +135,7 @@ def test_sigkilled_migration_from_notion_resumes_without_a_duplicate_note(
     assert killed.returncode == -9, killed.stderr
     resumed = run_cli(root, notion_server, into, None)
     assert resumed.returncode == 0, resumed.stderr
-    assert digest(into) == digest(clean)
+    assert tree_bytes(into) == tree_bytes(clean)
     again = json.loads(run_cli(root, notion_server, into, None).stdout)
     assert again["created"] == 0 and again["already"] == NOTES
 
@@ -207,9 +157,9 @@ def test_a_field_null_in_every_note_comes_back_null(
             f"---\nfileClass:\nreviewed:\ncreated: 2024-09-17, 14:35\n---\n{name}\n",
             encoding="utf-8",
         )
-    assert cli(root, capsys, "--to", "notion")[0] == ExitCode.OK
+    assert migrate_cli(root, capsys, "--to", "notion")[0] == ExitCode.OK
     into = tmp_path / "copy"
-    assert cli(root, capsys, "--from", "notion", "--into", str(into))[0] == ExitCode.OK
+    assert migrate_cli(root, capsys, "--from", "notion", "--into", str(into))[0] == ExitCode.OK
     assert (into / "A.md").read_text("utf-8").startswith("---\nfileClass:\nreviewed:\n")
     assert entries(into)["A.md"][0] == entries(root / "vault")["A.md"][0]
 
@@ -225,9 +175,9 @@ def test_a_name_no_portable_file_can_hold_comes_back_sanitized_in_its_folder(
     (root / "vault" / "Pathways" / "Why me?.md").write_text(
         "---\nmood: low\n---\nasked\n", encoding="utf-8"
     )
-    assert cli(root, capsys, "--to", "notion")[0] == ExitCode.OK
+    assert migrate_cli(root, capsys, "--to", "notion")[0] == ExitCode.OK
     into = tmp_path / "copy"
-    code, data = cli(root, capsys, "--from", "notion", "--into", str(into))
+    code, data = migrate_cli(root, capsys, "--from", "notion", "--into", str(into))
     assert code == ExitCode.OK, data
     assert (into / "Pathways" / "Why me.md").read_text("utf-8").endswith("---\nasked\n")
     assert any(w["kind"] == "name" and w["id"] == "Pathways/Why me.md" for w in data["warnings"])
@@ -322,10 +272,10 @@ def test_fileclasses_from_notion_take_its_declared_types_and_options(
         f'base_url = "{notion_server.url}"\nrequests_per_s = 1000.0\nburst = 100\n',
         encoding="utf-8",
     )
-    code, sent = cli(root, capsys, "--to", "notion")
+    code, sent = migrate_cli(root, capsys, "--to", "notion")
     assert code == ExitCode.OK, sent
     into = tmp_path / "copy"
-    code, data = cli(root, capsys, "--from", "notion", "--into", str(into))
+    code, data = migrate_cli(root, capsys, "--from", "notion", "--into", str(into))
     assert code == ExitCode.OK, data
     classes = Vault.open(into).schema.classes
     project, task = classes["project"].fields, classes["task"].fields
@@ -407,7 +357,7 @@ def _notion_made_pages(
         f'base_url = "{server.url}"\nrequests_per_s = 1000.0\nburst = 100\n',
         encoding="utf-8",
     )
-    code, sent = cli(root, capsys, "--to", "notion")
+    code, sent = migrate_cli(root, capsys, "--to", "notion")
     assert code == ExitCode.OK, sent
     (seed,) = notion.search(query="Seed", filter={"property": "object", "value": "page"})["results"]
     source = seed["parent"]["data_source_id"]
@@ -467,7 +417,7 @@ def test_body_links_to_notes_named_otherwise_name_the_notes_they_became(
     into.mkdir()
     own = b"---\nmine: yes\n---\nMy own [[Foo]] and [[A/B]].\n"
     (into / "Foo 2.md").write_bytes(own)
-    code, data = cli(tmp_path, capsys, "--from", "notion", "--into", str(into))
+    code, data = migrate_cli(tmp_path, capsys, "--from", "notion", "--into", str(into))
     assert code == ExitCode.OK, (data["not_transferred"], data["warnings"])
     assert (into / "Foo 2.md").read_bytes() == own  # the vault's own note: untouched
     # which note each page became: its body says (a paragraph of its title)
@@ -565,7 +515,7 @@ def test_body_links_to_notes_named_otherwise_survive_a_sigkill(
     assert killed.returncode == -9, killed.stderr
     resumed = run_cli(tmp_path, notion_server, into, None)
     assert resumed.returncode == 0, resumed.stderr + resumed.stdout
-    assert digest(into) == digest(clean)
+    assert tree_bytes(into) == tree_bytes(clean)
     links = _body_links(into)
     assert all(
         to is not None for path, found in links.items() if path != "Foo 2.md" for _, to in found
@@ -609,7 +559,7 @@ def test_migrate_from_reads_each_data_source_schema_and_listing_once(
         (root / "vault" / "Psyche" / "Emotions" / f"Extra {n:03}.md").write_text(
             f"---\nfileClass: emotion\n---\nExtra {n}.\n", encoding="utf-8"
         )
-    code, sent = cli(root, capsys, "--to", "notion")
+    code, sent = migrate_cli(root, capsys, "--to", "notion")
     assert code == ExitCode.OK, sent
     if machine == "fresh":
         for cache in (root / ".syncbridge").glob("notion-*.db*"):
@@ -619,7 +569,7 @@ def test_migrate_from_reads_each_data_source_schema_and_listing_once(
     for dry in (True, False):
         reset_counts(notion_server)
         into = tmp_path / f"copy-{dry}"
-        code, data = cli(
+        code, data = migrate_cli(
             root, capsys, "--from", "notion", "--into", str(into), *(["--dry-run"] * dry)
         )
         assert code == ExitCode.OK and data["created"] == NOTES + extra, data
@@ -686,12 +636,12 @@ def test_links_to_a_name_taken_between_the_kill_and_the_rerun_follow_the_note(
         assert "[[Foo 4|Foo]]" in warned[0]["message"]
         assert "change the link to [[Foo 5|Foo]]" in warned[0]["message"]
         assert "Foo 5.md" in warned[0]["message"]
-    before = digest(into)
+    before = tree_bytes(into)
     again = run_cli(tmp_path, notion_server, into, None)
     assert again.returncode == 0, again.stderr + again.stdout
     data = json.loads(again.stdout)
     assert data["created"] == 0 and data["warnings"] == [], data
-    assert digest(into) == before
+    assert tree_bytes(into) == before
 
 
 def test_a_rerun_killed_between_a_rewrite_and_its_state_finishes_it(
@@ -721,13 +671,13 @@ def test_a_rerun_killed_between_a_rewrite_and_its_state_finishes_it(
     with monkeypatch.context() as m:
         m.setattr(syncbridge.migrate_relink, "_save_vault_side", crash)
         with pytest.raises(SimulatedCrash):
-            cli(tmp_path, capsys, "--from", "notion", "--into", str(into))
+            migrate_cli(tmp_path, capsys, "--from", "notion", "--into", str(into))
     capsys.readouterr()
     rewritten = (into / "Index.md").read_bytes()
     assert b"[[Foo 5|Foo]]" in rewritten
-    code, data = cli(tmp_path, capsys, "--from", "notion", "--into", str(into))
+    code, data = migrate_cli(tmp_path, capsys, "--from", "notion", "--into", str(into))
     assert code == ExitCode.OK and data["created"] == 0, data
     assert (into / "Index.md").read_bytes() == rewritten
     assert (into / "Foo 4.md").read_bytes() == b"made meanwhile\n"
-    code, data = cli(tmp_path, capsys, "--from", "notion", "--into", str(into))
+    code, data = migrate_cli(tmp_path, capsys, "--from", "notion", "--into", str(into))
     assert code == ExitCode.OK and data["warnings"] == [], data
