@@ -330,7 +330,8 @@ def _check_into_vault(
     """The vault notes to keep out of the run (new in the vault: never sent to the
     target); :class:`SafetyStop` when the plan would change a note that exists, delete
     one, or write to the target in any other way. ``resuming``: an interrupted run's
-    creates pair with their records (the run links them first), so pairs pass."""
+    creates pair with their records (the run links them first), so pairs pass, unless
+    the pair would change the note (a file someone made at its name meanwhile)."""
     if preview.safety_stop:
         raise SafetyStop(preview.safety_stop)
     plan = preview.plan
@@ -342,7 +343,9 @@ def _check_into_vault(
         for w in action.writes:
             if w.side == "vault" and w.op == "create":
                 continue  # a record becomes a note: what a migration into a vault does
-            if resuming and action.kind == "pair":
+            if resuming and action.kind == "pair" and (w.side, w.op) != ("vault", "update"):
+                # the interrupted run's create, linked first; a pair that would change the
+                # note is not that (a file made at its name meanwhile): it stops as below
                 continue
             if (
                 w.side == "remote"
