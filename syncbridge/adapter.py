@@ -346,6 +346,17 @@ class Adapter(abc.ABC):
         nothing (the side does not wait).
         """
 
+    @contextmanager
+    def reuse_listing(self) -> Iterator[None]:
+        """Within: one run of a caller that lists this side more than once while nothing
+        else writes to it (``syncbridge migrate --from`` lists to read every record, then
+        plans with the engine and runs it, each of which lists again). The side may answer
+        every :meth:`list` after the first from what the first found (with its own writes
+        since, as a listing of it would show them): a side whose listing costs requests
+        keeps one (Notion: a query per data source). Leaving it, the next :meth:`list`
+        lists afresh. Nestable. Default: every :meth:`list` lists."""
+        yield
+
     def held_fields(self, class_name: str) -> frozenset[str] | None:
         """The fields this side can store for ``class_name`` (its columns, properties), or
         ``None`` when it cannot tell (the default) or stores any field.

@@ -28,7 +28,9 @@ Metadata Menu fileClass definitions. The steps:
    title), in its class folder (``[vault] class_folders``), frontmatter in the class's
    field order in Obsidian's styles, the body as the adapter converted it, each create
    compare-and-swap against an absent file and journaled in the state first, so a rerun
-   after SIGKILL finds and links what was created and creates nothing twice.
+   after SIGKILL finds and links what was created and creates nothing twice. A planned
+   name taken between a kill and the rerun: the links to it in the notes written before
+   follow the note (:mod:`syncbridge.migrate_relink`).
 """
 
 from __future__ import annotations
@@ -46,6 +48,12 @@ from typing import TYPE_CHECKING
 from syncbridge.adapter import Adapter, Record
 from syncbridge.errors import ConfigError, SafetyStop, SkipError
 from syncbridge.migrate import MigrationReport, save_report
+from syncbridge.migrate_relink import (
+    MigrationNotes,
+    finish_relinked,
+    relink_moved,
+    remember_moves,
+)
 from syncbridge.schema.fileclass_files import classes_from_records, fileclass_text
 from syncbridge.schema.metadata_menu import SETTINGS_PATH, read_settings
 from syncbridge.schema.model import ClassSchema, FieldKind
@@ -145,6 +153,10 @@ def migrate_from(
         )
         vault = bridge.vault(progress=progress, dry_run=dry_run)
         remote = bridge.remote(t.name)
+        # the records are read, then the run is planned and run: one listing of the
+        # target serves all three (it is only read; an edit made in it meanwhile is the
+        # next sync's, as one made just after the listing would be)
+        stack.enter_context(remote.reuse_listing())
         if not dry_run:
             # the names a run before gave the notes (made, or planned): bodies are read
             # with links to those notes
@@ -171,6 +183,10 @@ def migrate_from(
         )
         report.fileclasses = [path for path, why in written if not why]
         with bridge.state_scope(writes=not dry_run) as state:
+            # notes an interrupted run rewrote (links to a name taken meanwhile): the
+            # state takes them as the migration's own first (a dry run: in its copy)
+            finish_relinked(vault, state, t.name)
+            start = MigrationNotes.at_start(state, t.name)
             pending = bool(state.pending_journal(t.name))
             report.already = len(state.links(t.name))
             preview = bridge.run(t.name, state, dry_run=True)
@@ -189,6 +205,8 @@ def migrate_from(
                 # the names first, in the state: a rerun after a kill gives the notes
                 # not made yet the names the notes made already link to
                 state.set_cursor(t.name, NAMES_CURSOR, json.dumps(names.by_id, sort_keys=True))
+                creating = [i for i, _ in _creates_by_id(preview) if i is not None]
+                remember_moves(state, t.name, journaled, names.by_id, creating)
                 remote.note_paths(names.by_id)
                 hints = set(names.by_id.values()) - set(linked.values())
                 with vault.planned(names.paths, names.links, hints=hints):
@@ -196,6 +214,7 @@ def migrate_from(
                 if done.safety_stop:
                     raise SafetyStop(done.safety_stop)
                 _fill_from(report, preview, done)
+                report.warnings.extend(relink_moved(vault, state, t.name, start))
         report.notes = len(records)
     report.elapsed_s = time.monotonic() - started
     if not dry_run:
@@ -311,7 +330,8 @@ def _check_into_vault(
     """The vault notes to keep out of the run (new in the vault: never sent to the
     target); :class:`SafetyStop` when the plan would change a note that exists, delete
     one, or write to the target in any other way. ``resuming``: an interrupted run's
-    creates pair with their records (the run links them first), so pairs pass."""
+    creates pair with their records (the run links them first), so pairs pass, unless
+    the pair would change the note (a file someone made at its name meanwhile)."""
     if preview.safety_stop:
         raise SafetyStop(preview.safety_stop)
     plan = preview.plan
@@ -323,7 +343,9 @@ def _check_into_vault(
         for w in action.writes:
             if w.side == "vault" and w.op == "create":
                 continue  # a record becomes a note: what a migration into a vault does
-            if resuming and action.kind == "pair":
+            if resuming and action.kind == "pair" and (w.side, w.op) != ("vault", "update"):
+                # the interrupted run's create, linked first; a pair that would change the
+                # note is not that (a file made at its name meanwhile): it stops as below
                 continue
             if (
                 w.side == "remote"

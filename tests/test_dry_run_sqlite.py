@@ -25,25 +25,10 @@ import pytest
 from syncbridge_sqlite.testing import run_in_python_process
 
 from syncbridge.cli import ExitCode, main
+from syncbridge.testing.files import changed_paths, tree_files
 
 DB = "syncbridge-demo.db"
 COUNTS = ("created", "updated", "deleted")
-
-
-def files(root: Path) -> dict[str, tuple[bytes, int] | None]:
-    """Every file under ``root`` with its bytes and mtime, and every folder (``None``)."""
-    out: dict[str, tuple[bytes, int] | None] = {}
-    for folder, dirs, names in os.walk(root):
-        for name in dirs:
-            out[os.path.relpath(os.path.join(folder, name), root) + "/"] = None
-        for name in names:
-            path = Path(folder) / name
-            out[str(path.relative_to(root))] = (path.read_bytes(), path.stat().st_mtime_ns)
-    return out
-
-
-def changed(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
-    return sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
 
 
 def cli(capsys: pytest.CaptureFixture[str], project: Path, *args: str) -> tuple[int, str]:
@@ -55,7 +40,7 @@ def cli(capsys: pytest.CaptureFixture[str], project: Path, *args: str) -> tuple[
 def dry_runs(capsys: pytest.CaptureFixture[str], project: Path) -> dict[str, Any]:
     """Every dry run through the real CLI entry, asserting after each that no file under
     the project changed, appeared or went; the ``sync --dry-run --json`` counts."""
-    before = files(project)
+    before = tree_files(project)
     commands = [
         ["sync", "--dry-run"],
         ["sync", "--dry-run", "--json"],
@@ -70,7 +55,7 @@ def dry_runs(capsys: pytest.CaptureFixture[str], project: Path) -> dict[str, Any
         # once rows were edited there it stops (having written nothing either)
         allowed = {ExitCode.OK} | ({ExitCode.STOPPED} if args[0] == "migrate" else set())
         assert code in allowed, (args, out)
-        assert changed(before, files(project)) == [], args
+        assert changed_paths(before, tree_files(project)) == [], args
         if "--json" in args:
             data = json.loads(out)["targets"]["local"]
             assert json.loads(out)["dry_run"] is True

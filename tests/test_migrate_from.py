@@ -492,3 +492,29 @@ def test_links_to_a_record_whose_note_got_another_name_are_written_to_that_note(
             "deleted": 0,
             "conflicts": 0,
         }, report
+
+
+def test_a_file_made_at_a_planned_name_between_a_kill_and_the_rerun_is_never_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Killed after ``Alpha`` was written, before ``Zed``; the user makes ``Zed.md``
+    (the name the record kept, planned for it) before the rerun. The rerun would pair the
+    record with the user's file and merge into it: it stops before any write instead,
+    as a first run into a vault holding that note does, and the file stays as it is."""
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    (vault / "Alpha.md").write_text('---\nrelated: "[[Zed]]"\n---\nA [[Zed]].\n', encoding="utf-8")
+    (vault / "Zed.md").write_text('---\nrelated: "[[Alpha]]"\n---\nZ.\n', encoding="utf-8")
+    (tmp_path / "syncbridge.toml").write_text(CONFIG, encoding="utf-8")
+    to_target(capsys, tmp_path)
+    into = tmp_path / "copy"
+    killed = run_cli(tmp_path, into, "write:1:after")
+    assert killed.returncode == -9, killed.stderr
+    assert (into / "Alpha.md").exists() and not (into / "Zed.md").exists()
+    users = b"My own Zed.\n"
+    (into / "Zed.md").write_bytes(users)
+    before = digest(into)
+    resumed = run_cli(tmp_path, into, None)
+    assert resumed.returncode == ExitCode.STOPPED, resumed.stderr
+    assert "Zed.md" in resumed.stderr and "Nothing was written" in resumed.stderr
+    assert digest(into) == before

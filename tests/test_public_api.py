@@ -24,11 +24,13 @@ MODULES = [
     "syncbridge.daemon",
     "syncbridge.testing",
     "syncbridge.testing.contract",
+    "syncbridge.testing.files",
     "syncbridge.testing.memory",
     "syncbridge.note",
     "syncbridge.vault",
     "syncbridge.migrate",
     "syncbridge.migrate_from",
+    "syncbridge.migrate_relink",
     "syncbridge.schema.fileclass_files",
 ]
 

@@ -601,11 +601,18 @@ class VaultAdapter(Adapter):
         except UnsafePath:
             return False
 
-    def plan_relinks(self, moves: Mapping[str, str], *, applied: bool) -> builtins.list[NoteRelink]:
+    def plan_relinks(
+        self,
+        moves: Mapping[str, str],
+        *,
+        applied: bool,
+        only: Collection[str] | None = None,
+    ) -> builtins.list[NoteRelink]:
         """The notes whose links change for ``moves`` (see
         :meth:`syncbridge.engine.relink.LinkRewriter.plan_relinks`). Reads every note that
         can hold such a link (a byte search first), with the vault's ``.obsidian/app.json``
-        link style; unreadable or non-UTF-8 notes are left out."""
+        link style; unreadable or non-UTF-8 notes are left out. ``only``: the notes (their
+        current paths) to look at; links are still resolved in the whole vault."""
         current = self.vault.paths()
         after_of = (lambda p: p) if applied else (lambda p: moves.get(p, p))
         aliases: dict[str, builtins.list[str]] = {}
@@ -623,7 +630,7 @@ class VaultAdapter(Adapter):
             aliases_after=aliases,
         )
         out: builtins.list[NoteRelink] = []
-        for p in current:
+        for p in current if only is None else [p for p in current if p in only]:
             try:
                 snap = read_snapshot(self.vault.abspath(p))
             except (OSError, SyncbridgeError):
@@ -661,6 +668,27 @@ class VaultAdapter(Adapter):
             return "changed"
         except SkipError:
             return "gone"  # replaced by a symbolic link meanwhile: never written through
+        return "written"
+
+    def write_relinked(self, relink: NoteRelink) -> RelinkOutcome:
+        """Write ``relink``'s new bytes to its note only while the note holds exactly the
+        bytes it was planned from (``old_sha256``), with compare-and-swap: ``written``,
+        ``changed`` (edited since: left as it is) or ``gone``. Unlike :meth:`apply_relink`
+        nothing is replayed over an edit."""
+        try:
+            snap = read_snapshot(self.vault.abspath(relink.path))
+        except (OSError, SyncbridgeError):
+            return "gone"
+        if snap.sha256 != relink.old_sha256:
+            return "changed"
+        try:
+            self.vault.write(
+                relink.path, Note.from_bytes(relink.data, path=relink.path), expected=snap
+            )
+        except WriteConflict:
+            return "changed"
+        except SkipError:
+            return "gone"
         return "written"
 
     def write_conflict_copy(self, record: Record, label: str) -> str | None:

@@ -208,6 +208,7 @@ class NotionAdapter(Adapter):
             finally:
                 if outermost:
                     self.layouts.forget()
+                    self.listing.dry_run_ended()
 
     def unfinished(self) -> builtins.list[str]:
         """The work :meth:`refresh` would finish now, one line each, decided as it
@@ -231,6 +232,14 @@ class NotionAdapter(Adapter):
         lists the rest from the cache; every ``full_listing_every``-th run lists all
         pages, which finds pages trashed or vanished in Notion."""
         return self.listing.refs()
+
+    @contextlib.contextmanager
+    def reuse_listing(self) -> Iterator[None]:
+        """Within: :meth:`list` queries each data source once; the later listings are the
+        pages the cache holds since (that listing's, with this adapter's writes), no
+        request (:meth:`.PageListing.reused`)."""
+        with self.listing.reused():
+            yield
 
     def note_paths(self, paths: Mapping[str, str]) -> None:
         """Where the notes of these pages are, or are about to be, in the vault (page id

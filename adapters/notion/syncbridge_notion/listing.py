@@ -4,10 +4,17 @@ An incremental run queries each data source for pages edited since the last curs
 (less a minute: Notion rounds ``last_edited_time`` to it) and lists the rest from the
 cache; every ``full_listing_every``-th run lists all pages, which finds pages trashed or
 vanished in Notion. The cursor and the run counter live in the cache's ``meta`` table.
+
+Within :meth:`PageListing.reused` (``Adapter.reuse_listing``), only the first listing
+queries; the later ones list the pages the cache holds since, which is what that listing
+found with the adapter's own writes since (a query again would find the same while
+nobody else edits the pages). A listing made in a dry run is kept only until it ends:
+the cache it filled is a copy, dropped then.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
 from collections.abc import Iterator, Mapping
@@ -29,10 +36,40 @@ class PageListing:
         self.session = session
         self.layouts = layouts
         self.reader = reader
+        self._reusing = 0
+        """How many :meth:`reused` blocks are open."""
+        self._kept: bool | None = None
+        """A listing is kept for reuse: whether it was made in a dry run; ``None``: none."""
+
+    @contextlib.contextmanager
+    def reused(self) -> Iterator[None]:
+        """Within: :meth:`refs` queries Notion once; later calls list what the cache
+        holds since. Leaving the outermost block drops the kept listing."""
+        self._reusing += 1
+        try:
+            yield
+        finally:
+            self._reusing -= 1
+            if not self._reusing:
+                self._kept = None
+
+    def dry_run_ended(self) -> None:
+        """Drop a listing made in the dry run that ended: the cache copy it filled is gone."""
+        if self._kept:
+            self._kept = None
 
     def refs(self) -> Iterator[RecordRef]:
         """Every live page of our databases; moves the cursor and the run counter (not
-        in a dry run)."""
+        in a dry run). Within :meth:`reused`, after the first: the pages of the cache,
+        no request."""
+        if self._kept is not None and (self.session.dry_run or not self._kept):
+            for entry in self.session.cache.pages().values():
+                yield _ref(entry)
+            return
+        yield from self._query()
+
+    def _query(self) -> Iterator[RecordRef]:
+        """:meth:`refs` by a query of each data source."""
         session = self.session
         cache = session.cache
         layouts = self.layouts.all()
@@ -94,8 +131,10 @@ class PageListing:
             cache.set("runs", str(runs))
             if newest is not None:
                 cache.set("cursor", newest)
+        if self._reusing:
+            self._kept = session.dry_run
         for entry in known.values():
-            yield RecordRef(entry.id, entry.version, stamp(entry.modified), entry.class_name)
+            yield _ref(entry)
 
     def _recheck_bodies(
         self, known: Mapping[str, CachedPage], listed: set[str]
@@ -139,3 +178,7 @@ class PageListing:
                 )
             )
         return out
+
+
+def _ref(entry: CachedPage) -> RecordRef:
+    return RecordRef(entry.id, entry.version, stamp(entry.modified), entry.class_name)

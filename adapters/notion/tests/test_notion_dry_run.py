@@ -13,7 +13,6 @@ dry-run output names the work; a real run afterwards still finishes it.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -23,13 +22,14 @@ from typing import Any
 
 import pytest
 from notion_adapter_support import TOKEN_ENV, request_counts, reset_counts, writes
+from notion_cli_support import make_project, migrate_process
 from notion_vault_support import TZ, Run
 from syncbridge_notion_fake import NotionFakeServer
-from test_notion_migrate import make_project
 
 from syncbridge.cli import ExitCode, main
 from syncbridge.engine import SyncOptions, run_sync
 from syncbridge.errors import RemoteUnavailable
+from syncbridge.testing.files import changed_paths, tree_files
 from syncbridge.vault import Vault
 from syncbridge.vault.adapter import VaultAdapter
 
@@ -202,22 +202,6 @@ def _depth(children: Callable[[str], list[dict[str, Any]]], block_id: str) -> in
 # -- a dry run writes no byte anywhere ---------------------------------------------------
 
 
-def _files(root: Path) -> dict[str, tuple[bytes, int] | None]:
-    """Every file under ``root`` with its bytes and mtime, and every folder (``None``)."""
-    out: dict[str, tuple[bytes, int] | None] = {}
-    for folder, dirs, files in os.walk(root):
-        for name in dirs:
-            out[os.path.relpath(os.path.join(folder, name), root) + "/"] = None
-        for name in files:
-            path = Path(folder) / name
-            out[str(path.relative_to(root))] = (path.read_bytes(), path.stat().st_mtime_ns)
-    return out
-
-
-def _changed(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
-    return sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
-
-
 def _dead_pid() -> int:
     """The pid of a process that has ended."""
     child = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -242,7 +226,7 @@ class _Project:
         --dry-run``): what changed under the project and on the server, asserted empty;
         the printed texts."""
         printed = []
-        before = _files(self.root)
+        before = tree_files(self.root)
         store = self.server.store.snapshot()
         reset_counts(self.server)
         commands = [["migrate", "--to", "notion", "--dry-run"], ["sync", "--dry-run"]]
@@ -254,7 +238,7 @@ class _Project:
             self.cli(*args)
             out = capsys.readouterr()
             printed.append(out.out + out.err)
-            assert _changed(before, _files(self.root)) == [], args
+            assert changed_paths(before, tree_files(self.root)) == [], args
             assert writes(request_counts(self.server)) == {}, args
             assert self.server.store.snapshot() == store, args
         return printed
@@ -463,16 +447,19 @@ def test_a_dry_run_after_a_sigkilled_run_leaves_its_files_as_they_were(
     with committed journal rows the file does not hold yet): the dry runs read that
     journal (they see what the run left) and change none of the files, not even the
     ``-wal``/``-shm``; the real run after them resumes with no duplicate page."""
-    from test_notion_migrate import NOTES, live_titles, run_cli
+    from test_notion_migrate import NOTES, live_titles
 
     monkeypatch.setenv(TOKEN_ENV, notion_server.token)
     project = _Project(tmp_path, notion_server)
-    assert run_cli(project.root, notion_server, "write:9:before").returncode == -9
+    killed = migrate_process(
+        project.root, notion_server, "--to", "notion", kill_at="write:9:before"
+    )
+    assert killed.returncode == -9
     left = {p.name for p in (project.root / ".syncbridge").iterdir()}
     assert any(name.endswith("-wal") for name in left), left
     printed = project.dry_runs(capsys, edit_notion=False)
     assert "would create" in printed[0]
-    resumed = run_cli(project.root, notion_server, None)
+    resumed = migrate_process(project.root, notion_server, "--to", "notion")
     assert resumed.returncode == 0, resumed.stderr
     titles = live_titles(notion_server)
     assert sum(titles.values()) == NOTES and max(titles.values()) == 1, titles

@@ -62,16 +62,26 @@ def _configure(server: NotionFakeServer, **config: Any) -> None:
 
 
 class World:
-    def __init__(self, root: Path, server: NotionFakeServer, monkeypatch: Any) -> None:
+    def __init__(
+        self,
+        root: Path,
+        server: NotionFakeServer,
+        monkeypatch: Any,
+        notes: dict[str, str] | None = None,
+    ) -> None:
+        """A vault of ``notes`` (file name → text; default: N notes with fields) and a
+        state in ``root``, syncing into ``server``."""
         self.root, self.server, self.monkeypatch = root, server, monkeypatch
+        if notes is None:
+            notes = {
+                f"Note {i:03d}.md": f"---\nid: {1000 + i}\nscore: {i}\ntags: [t{i % 7}]\ndone: {str(i % 2 == 0).lower()}\n"
+                f"---\nBody of note {i}.\n\nSecond paragraph {i}.\n"
+                for i in range(N)
+            }
         vault = root / "vault"
         vault.mkdir()
-        for i in range(N):
-            (vault / f"Note {i:03d}.md").write_text(
-                f"---\nid: {1000 + i}\nscore: {i}\ntags: [t{i % 7}]\ndone: {str(i % 2 == 0).lower()}\n"
-                f"---\nBody of note {i}.\n\nSecond paragraph {i}.\n",
-                encoding="utf-8",
-            )
+        for name, text in notes.items():
+            (vault / name).write_text(text, encoding="utf-8")
         self.state = StateStore.open(root / "state.db")
         self.log: list[str] = []
 
@@ -185,15 +195,8 @@ def test_a_429_storm_is_waited_out_without_duplicates(tmp_path: Path, monkeypatc
 
     rate = RateLimitConfig(enabled=True, rate=6.0, burst=3)
     with NotionFakeServer(rate_limit=rate) as server:
-        world = World.__new__(World)
-        world.root, world.server, world.monkeypatch = tmp_path, server, monkeypatch
-        (tmp_path / "vault").mkdir()
-        for i in range(40):
-            (tmp_path / "vault" / f"Note {i:03d}.md").write_text(
-                f"---\nid: {i}\n---\nBody {i}.\n", encoding="utf-8"
-            )
-        world.state = StateStore.open(tmp_path / "state.db")
-        world.log = []
+        notes = {f"Note {i:03d}.md": f"---\nid: {i}\n---\nBody {i}.\n" for i in range(40)}
+        world = World(tmp_path, server, monkeypatch, notes)
         try:
             vault = VaultAdapter(Vault.open(tmp_path / "vault"))
             with adapter_for(
@@ -218,15 +221,8 @@ def test_an_unanswered_create_not_yet_found_holds_back_only_its_own_note(
     that note (reported, saying why and that the next sync looks again) and creates the
     others. Once the page has landed it is found and taken as created: one page each."""
     with NotionFakeServer() as server:
-        world = World.__new__(World)
-        world.root, world.server, world.monkeypatch = tmp_path, server, monkeypatch
-        (tmp_path / "vault").mkdir()
-        for i in range(4):
-            (tmp_path / "vault" / f"Note {i}.md").write_text(
-                f"---\nid: {i}\n---\nBody {i}.\n", encoding="utf-8"
-            )
-        world.state = StateStore.open(tmp_path / "state.db")
-        world.log = []
+        notes = {f"Note {i}.md": f"---\nid: {i}\n---\nBody {i}.\n" for i in range(4)}
+        world = World(tmp_path, server, monkeypatch, notes)
         try:
             slow = {"kind": "slow", "method": "POST", "path": "^/v1/pages$", "delay_s": 1.5}
             _configure(server, faults=[{**slow, "times": 1}])

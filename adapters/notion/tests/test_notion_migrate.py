@@ -5,39 +5,23 @@ process that is run again."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
 from notion_adapter_support import TOKEN_ENV, request_counts, reset_counts, writes
+from notion_cli_support import make_project, migrate_cli, migrate_process
 from syncbridge_notion_fake import NotionFakeServer
 
 from syncbridge.cli import ExitCode, main
 
-EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "vault"
 NOTES = 22
 CLASSES = 5  # with a database each (the default class has no note here)
 LINK_FIELDS = 13
 """File and MultiFile fields of the example vault's classes (inherited ones counted in each)."""
 BODY_LINKING_NOTES, BODY_LINKS = 13, 20
 """Notes of the example vault whose bodies link to other notes, and those links."""
-
-
-def make_project(root: Path, server: NotionFakeServer) -> Path:
-    shutil.copytree(EXAMPLE, root / "vault")
-    (root / "syncbridge.toml").write_text(
-        '[vault]\npath = "vault"\ntimezone = "UTC"\n\n'
-        '[[targets]]\nname = "notion"\nadapter = "notion"\n'
-        f'parent_page = "{server.root_page_id}"\ntoken_env = "{TOKEN_ENV}"\n'
-        f'base_url = "{server.url}"\nrequests_per_s = 1000.0\nburst = 100\n',
-        encoding="utf-8",
-    )
-    return root
 
 
 def live_titles(server: NotionFakeServer) -> Counter[str]:
@@ -50,10 +34,7 @@ def live_titles(server: NotionFakeServer) -> Counter[str]:
 
 
 def migrate(root: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, Any]:
-    code = main(
-        ["migrate", "--to", "notion", "--json", *extra, "--config", str(root / "syncbridge.toml")]
-    )
-    return code, json.loads(capsys.readouterr()[0])
+    return migrate_cli(root, capsys, "--to", "notion", *extra)
 
 
 def test_migrate_into_notion_once_within_the_request_budget(
@@ -105,28 +86,7 @@ def test_migrate_into_notion_once_within_the_request_budget(
 
 
 def run_cli(root: Path, server: NotionFakeServer, kill_at: str | None) -> Any:
-    env = {k: v for k, v in os.environ.items() if k != "SYNCBRIDGE_TEST_KILL_AT"}
-    env[TOKEN_ENV] = server.token
-    if kill_at:
-        env["SYNCBRIDGE_TEST_KILL_AT"] = kill_at
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "syncbridge",
-            "migrate",
-            "--to",
-            "notion",
-            "--json",
-            "--config",
-            str(root / "syncbridge.toml"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return migrate_process(root, server, "--to", "notion", kill_at=kill_at)
 
 
 @pytest.mark.parametrize("kill_at", ["write:1:after", "write:9:before", "write:16:after"])

@@ -5,40 +5,21 @@ as the CLI runs it; in process, and as a SIGKILLed process run again."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from notion_adapter_support import TOKEN_ENV, request_counts, reset_counts, writes
+from notion_cli_support import make_project, migrate_cli, migrate_process
 from syncbridge_notion_fake import NotionFakeServer
 
 from syncbridge.cli import ExitCode, main
+from syncbridge.testing.files import tree_bytes
 from syncbridge.vault import Vault
 from syncbridge.vault.adapter import VaultAdapter
 
-EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "vault"
 NOTES = 22
-
-
-def make_project(root: Path, server: NotionFakeServer) -> Path:
-    shutil.copytree(EXAMPLE, root / "vault")
-    (root / "syncbridge.toml").write_text(
-        '[vault]\npath = "vault"\ntimezone = "UTC"\n\n'
-        '[[targets]]\nname = "notion"\nadapter = "notion"\n'
-        f'parent_page = "{server.root_page_id}"\ntoken_env = "{TOKEN_ENV}"\n'
-        f'base_url = "{server.url}"\nrequests_per_s = 1000.0\nburst = 100\n',
-        encoding="utf-8",
-    )
-    return root
-
-
-def cli(root: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, Any]:
-    code = main(["migrate", *args, "--json", "--config", str(root / "syncbridge.toml")])
-    return code, json.loads(capsys.readouterr()[0])
 
 
 def entries(folder: Path) -> dict[str, tuple[dict[str, Any], str, str]]:
@@ -81,14 +62,14 @@ def test_there_and_back_through_notion_with_the_same_config(
 ) -> None:
     monkeypatch.setenv(TOKEN_ENV, notion_server.token)
     root = make_project(tmp_path, notion_server)
-    code, sent = cli(root, capsys, "--to", "notion")
+    code, sent = migrate_cli(root, capsys, "--to", "notion")
     assert code == ExitCode.OK, sent
     into = tmp_path / "copy"
-    code, dry = cli(root, capsys, "--from", "notion", "--into", str(into), "--dry-run")
+    code, dry = migrate_cli(root, capsys, "--from", "notion", "--into", str(into), "--dry-run")
     assert code == ExitCode.OK, dry
     assert dry["created"] == NOTES and dry["classes"] == sent["classes"] and not into.exists()
     reset_counts(notion_server)
-    code, data = cli(root, capsys, "--from", "notion", "--into", str(into))
+    code, data = migrate_cli(root, capsys, "--from", "notion", "--into", str(into))
     assert code == ExitCode.OK, data
     assert data["created"] == NOTES and data["classes"] == sent["classes"]
     assert not writes(request_counts(notion_server))  # Notion is only read
@@ -100,7 +81,7 @@ def test_there_and_back_through_notion_with_the_same_config(
         "wound.md",
     }
     # a rerun creates nothing
-    code, again = cli(root, capsys, "--from", "notion", "--into", str(into))
+    code, again = migrate_cli(root, capsys, "--from", "notion", "--into", str(into))
     assert code == ExitCode.OK and again["created"] == 0 and again["already"] == NOTES
 
 
@@ -114,11 +95,11 @@ def test_without_the_adapter_cache_bodies_come_from_the_converter(
     field value; bodies are the converter's Markdown, or the layout Notion carries."""
     monkeypatch.setenv(TOKEN_ENV, notion_server.token)
     root = make_project(tmp_path, notion_server)
-    assert cli(root, capsys, "--to", "notion")[0] == ExitCode.OK
+    assert migrate_cli(root, capsys, "--to", "notion")[0] == ExitCode.OK
     for cache in (root / ".syncbridge").glob("notion-*.db*"):
         cache.unlink()
     into = tmp_path / "elsewhere"
-    code, data = cli(root, capsys, "--from", "notion", "--into", str(into))
+    code, data = migrate_cli(root, capsys, "--from", "notion", "--into", str(into))
     assert code == ExitCode.OK, data
     want, got = entries(root / "vault"), entries(into)
     lookups = computed(root / "vault")
@@ -133,38 +114,7 @@ def test_without_the_adapter_cache_bodies_come_from_the_converter(
 
 
 def run_cli(root: Path, server: NotionFakeServer, into: Path, kill_at: str | None) -> Any:
-    env = {k: v for k, v in os.environ.items() if k != "SYNCBRIDGE_TEST_KILL_AT"}
-    env[TOKEN_ENV] = server.token
-    if kill_at:
-        env["SYNCBRIDGE_TEST_KILL_AT"] = kill_at
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "syncbridge",
-            "migrate",
-            "--from",
-            "notion",
-            "--into",
-            str(into),
-            "--json",
-            "--config",
-            str(root / "syncbridge.toml"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-def digest(root: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(root)): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and ".syncbridge" not in p.parts
-    }
+    return migrate_process(root, server, "--from", "notion", "--into", str(into), kill_at=kill_at)
 
 
 @pytest.mark.parametrize("kill_at", ["write:2:after", "write:15:before"])
@@ -177,7 +127,7 @@ def test_sigkilled_migration_from_notion_resumes_without_a_duplicate_note(
 ) -> None:
     monkeypatch.setenv(TOKEN_ENV, notion_server.token)
     root = make_project(tmp_path, notion_server)
-    assert cli(root, capsys, "--to", "notion")[0] == ExitCode.OK
+    assert migrate_cli(root, capsys, "--to", "notion")[0] == ExitCode.OK
     clean = tmp_path / "clean"
     assert run_cli(root, notion_server, clean, None).returncode == 0
     into = tmp_path / "killed"
@@ -185,7 +135,7 @@ def test_sigkilled_migration_from_notion_resumes_without_a_duplicate_note(
     assert killed.returncode == -9, killed.stderr
     resumed = run_cli(root, notion_server, into, None)
     assert resumed.returncode == 0, resumed.stderr
-    assert digest(into) == digest(clean)
+    assert tree_bytes(into) == tree_bytes(clean)
     again = json.loads(run_cli(root, notion_server, into, None).stdout)
     assert again["created"] == 0 and again["already"] == NOTES
 
@@ -207,9 +157,9 @@ def test_a_field_null_in_every_note_comes_back_null(
             f"---\nfileClass:\nreviewed:\ncreated: 2024-09-17, 14:35\n---\n{name}\n",
             encoding="utf-8",
         )
-    assert cli(root, capsys, "--to", "notion")[0] == ExitCode.OK
+    assert migrate_cli(root, capsys, "--to", "notion")[0] == ExitCode.OK
     into = tmp_path / "copy"
-    assert cli(root, capsys, "--from", "notion", "--into", str(into))[0] == ExitCode.OK
+    assert migrate_cli(root, capsys, "--from", "notion", "--into", str(into))[0] == ExitCode.OK
     assert (into / "A.md").read_text("utf-8").startswith("---\nfileClass:\nreviewed:\n")
     assert entries(into)["A.md"][0] == entries(root / "vault")["A.md"][0]
 
@@ -225,9 +175,9 @@ def test_a_name_no_portable_file_can_hold_comes_back_sanitized_in_its_folder(
     (root / "vault" / "Pathways" / "Why me?.md").write_text(
         "---\nmood: low\n---\nasked\n", encoding="utf-8"
     )
-    assert cli(root, capsys, "--to", "notion")[0] == ExitCode.OK
+    assert migrate_cli(root, capsys, "--to", "notion")[0] == ExitCode.OK
     into = tmp_path / "copy"
-    code, data = cli(root, capsys, "--from", "notion", "--into", str(into))
+    code, data = migrate_cli(root, capsys, "--from", "notion", "--into", str(into))
     assert code == ExitCode.OK, data
     assert (into / "Pathways" / "Why me.md").read_text("utf-8").endswith("---\nasked\n")
     assert any(w["kind"] == "name" and w["id"] == "Pathways/Why me.md" for w in data["warnings"])
@@ -322,10 +272,10 @@ def test_fileclasses_from_notion_take_its_declared_types_and_options(
         f'base_url = "{notion_server.url}"\nrequests_per_s = 1000.0\nburst = 100\n',
         encoding="utf-8",
     )
-    code, sent = cli(root, capsys, "--to", "notion")
+    code, sent = migrate_cli(root, capsys, "--to", "notion")
     assert code == ExitCode.OK, sent
     into = tmp_path / "copy"
-    code, data = cli(root, capsys, "--from", "notion", "--into", str(into))
+    code, data = migrate_cli(root, capsys, "--from", "notion", "--into", str(into))
     assert code == ExitCode.OK, data
     classes = Vault.open(into).schema.classes
     project, task = classes["project"].fields, classes["task"].fields
@@ -407,7 +357,7 @@ def _notion_made_pages(
         f'base_url = "{server.url}"\nrequests_per_s = 1000.0\nburst = 100\n',
         encoding="utf-8",
     )
-    code, sent = cli(root, capsys, "--to", "notion")
+    code, sent = migrate_cli(root, capsys, "--to", "notion")
     assert code == ExitCode.OK, sent
     (seed,) = notion.search(query="Seed", filter={"property": "object", "value": "page"})["results"]
     source = seed["parent"]["data_source_id"]
@@ -467,7 +417,7 @@ def test_body_links_to_notes_named_otherwise_name_the_notes_they_became(
     into.mkdir()
     own = b"---\nmine: yes\n---\nMy own [[Foo]] and [[A/B]].\n"
     (into / "Foo 2.md").write_bytes(own)
-    code, data = cli(tmp_path, capsys, "--from", "notion", "--into", str(into))
+    code, data = migrate_cli(tmp_path, capsys, "--from", "notion", "--into", str(into))
     assert code == ExitCode.OK, (data["not_transferred"], data["warnings"])
     assert (into / "Foo 2.md").read_bytes() == own  # the vault's own note: untouched
     # which note each page became: its body says (a paragraph of its title)
@@ -565,7 +515,7 @@ def test_body_links_to_notes_named_otherwise_survive_a_sigkill(
     assert killed.returncode == -9, killed.stderr
     resumed = run_cli(tmp_path, notion_server, into, None)
     assert resumed.returncode == 0, resumed.stderr + resumed.stdout
-    assert digest(into) == digest(clean)
+    assert tree_bytes(into) == tree_bytes(clean)
     links = _body_links(into)
     assert all(
         to is not None for path, found in links.items() if path != "Foo 2.md" for _, to in found
@@ -577,8 +527,19 @@ CLASSES = 5
 """Classes of the example vault with notes: a database (and data source) each."""
 
 
+def _queries_per_listing(server: NotionFakeServer) -> int:
+    """The queries one listing of every data source takes: one per data source, and one
+    more per further 100 live pages (the page size the client asks for)."""
+    live: dict[str, int] = dict.fromkeys(server.store.data_sources, 0)
+    for page in server.store.pages.values():
+        source = page.get("parent", {}).get("data_source_id")
+        if source in live and not page.get("in_trash"):
+            live[source] += 1
+    return sum(max(1, -(-n // 100)) for n in live.values())
+
+
 @pytest.mark.parametrize("machine", ["same", "fresh"])
-def test_migrate_from_reads_each_data_source_schema_once(
+def test_migrate_from_reads_each_data_source_schema_and_listing_once(
     tmp_path: Path,
     notion_server: NotionFakeServer,
     monkeypatch: pytest.MonkeyPatch,
@@ -587,21 +548,136 @@ def test_migrate_from_reads_each_data_source_schema_once(
 ) -> None:
     """The declared classes (types, options) come from each data source's schema: one
     ``GET`` each. On a fresh machine the listing adopts every database and reads its
-    schema already; the classes are taken from that read, not from a second ``GET``."""
+    schema already; the classes are taken from that read, not from a second ``GET``.
+    Reading the records, planning the run and running it share one listing: a query of
+    each data source (and of its further pages: a class of 105 notes takes two), in the
+    dry run too, whose counts stay those of the run."""
     monkeypatch.setenv(TOKEN_ENV, notion_server.token)
     root = make_project(tmp_path, notion_server)
-    assert cli(root, capsys, "--to", "notion")[0] == ExitCode.OK
+    extra = 100
+    for n in range(extra):
+        (root / "vault" / "Psyche" / "Emotions" / f"Extra {n:03}.md").write_text(
+            f"---\nfileClass: emotion\n---\nExtra {n}.\n", encoding="utf-8"
+        )
+    code, sent = migrate_cli(root, capsys, "--to", "notion")
+    assert code == ExitCode.OK, sent
     if machine == "fresh":
         for cache in (root / ".syncbridge").glob("notion-*.db*"):
             cache.unlink()
+    listing = _queries_per_listing(notion_server)
+    assert listing == CLASSES + 1  # the emotions' second page
     for dry in (True, False):
         reset_counts(notion_server)
         into = tmp_path / f"copy-{dry}"
-        code, data = cli(
+        code, data = migrate_cli(
             root, capsys, "--from", "notion", "--into", str(into), *(["--dry-run"] * dry)
         )
-        assert code == ExitCode.OK and data["created"] == NOTES, data
+        assert code == ExitCode.OK and data["created"] == NOTES + extra, data
+        assert data["classes"] == sent["classes"], data
         counts = request_counts(notion_server)
         assert counts["GET /v1/data_sources/{id}"] == CLASSES, counts
         assert counts.get("GET /v1/databases/{id}", 0) == (CLASSES if machine == "fresh" else 0)
+        assert counts["POST /v1/data_sources/{id}/query"] == listing, counts
         assert not writes(counts)
+    assert len(entries(tmp_path / "copy-False")) == NOTES + extra
+
+
+@pytest.mark.parametrize("kill_at", ["write:5:after", "write:6:before"])
+@pytest.mark.parametrize("edited", [False, True])
+def test_links_to_a_name_taken_between_the_kill_and_the_rerun_follow_the_note(
+    tmp_path: Path,
+    notion_server: NotionFakeServer,
+    notion: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    kill_at: str,
+    edited: bool,
+) -> None:
+    """Killed after ``Index`` was written (its links name ``Foo 4``, the planned name of
+    the second ``Foo``, not written yet), and the user makes a file ``Foo 4.md`` before
+    the rerun: that page's note gets another name, and the links in ``Index`` are
+    rewritten to it, the alias kept; the user's file is never written. An ``Index`` the
+    user edited meanwhile is left as it is, each such link reported with what to do."""
+    monkeypatch.setenv(TOKEN_ENV, notion_server.token)
+    _notion_made_pages(tmp_path, notion, notion_server, capsys)
+    into = tmp_path / "killed"
+    into.mkdir()
+    own = b"---\nmine: yes\n---\nMy own [[Foo]] and [[A/B]].\n"
+    (into / "Foo 2.md").write_bytes(own)
+    killed = run_cli(tmp_path, notion_server, into, kill_at)
+    assert killed.returncode == -9, killed.stderr
+    index = into / "Index.md"
+    assert "[[Foo 4|Foo]]" in index.read_text("utf-8") and not (into / "Foo 4.md").exists()
+    users = b"---\nmine: too\n---\nMy [[Index]] note, made meanwhile.\n"
+    (into / "Foo 4.md").write_bytes(users)
+    if edited:
+        index.write_text(index.read_text("utf-8") + "\nMy edit.\n", encoding="utf-8")
+    edit_made = index.read_bytes()
+    resumed = run_cli(tmp_path, notion_server, into, None)
+    assert resumed.returncode == 0, resumed.stderr + resumed.stdout
+    report = json.loads(resumed.stdout)
+    assert (into / "Foo 4.md").read_bytes() == users and (into / "Foo 2.md").read_bytes() == own
+    (second,) = [
+        p
+        for p in Vault.open(into).paths()
+        if "back to" in (into / p).read_text("utf-8") and "conflict" not in p
+    ]
+    assert second == "Foo 5.md"
+    links = dict(_body_links(into)["Index.md"])
+    warned = [w for w in report["warnings"] if w["id"] == "Index.md"]
+    if not edited:
+        assert links["[[Foo 5|Foo]]"] == links["[[Foo 5|the second one]]"] == second
+        assert "[[Foo 4|Foo]]" not in links
+        assert [w["kind"] for w in warned] == ["relink"], report["warnings"]
+        assert index.read_bytes() == edit_made.replace(b"[[Foo 4|", b"[[Foo 5|")
+    else:
+        assert index.read_bytes() == edit_made  # the user's edit: never rewritten
+        assert [w["kind"] for w in warned] == ["link", "link"], report["warnings"]
+        assert "[[Foo 4|Foo]]" in warned[0]["message"]
+        assert "change the link to [[Foo 5|Foo]]" in warned[0]["message"]
+        assert "Foo 5.md" in warned[0]["message"]
+    before = tree_bytes(into)
+    again = run_cli(tmp_path, notion_server, into, None)
+    assert again.returncode == 0, again.stderr + again.stdout
+    data = json.loads(again.stdout)
+    assert data["created"] == 0 and data["warnings"] == [], data
+    assert tree_bytes(into) == before
+
+
+def test_a_rerun_killed_between_a_rewrite_and_its_state_finishes_it(
+    tmp_path: Path,
+    notion_server: NotionFakeServer,
+    notion: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The rerun that rewrites ``Index``'s links stops right after writing the note,
+    before the state records it: the next run takes the rewritten note for the
+    migration's own (not for an edit, which would stop the migration) and ends clean."""
+    import syncbridge.migrate_relink
+    from syncbridge.engine.faults import SimulatedCrash
+
+    monkeypatch.setenv(TOKEN_ENV, notion_server.token)
+    _notion_made_pages(tmp_path, notion, notion_server, capsys)
+    into = tmp_path / "killed"
+    into.mkdir()
+    (into / "Foo 2.md").write_bytes(b"mine\n")
+    assert run_cli(tmp_path, notion_server, into, "write:5:after").returncode == -9
+    (into / "Foo 4.md").write_bytes(b"made meanwhile\n")
+
+    def crash(*args: Any) -> None:
+        raise SimulatedCrash("after the rewrite, before its state")
+
+    with monkeypatch.context() as m:
+        m.setattr(syncbridge.migrate_relink, "_save_vault_side", crash)
+        with pytest.raises(SimulatedCrash):
+            migrate_cli(tmp_path, capsys, "--from", "notion", "--into", str(into))
+    capsys.readouterr()
+    rewritten = (into / "Index.md").read_bytes()
+    assert b"[[Foo 5|Foo]]" in rewritten
+    code, data = migrate_cli(tmp_path, capsys, "--from", "notion", "--into", str(into))
+    assert code == ExitCode.OK and data["created"] == 0, data
+    assert (into / "Index.md").read_bytes() == rewritten
+    assert (into / "Foo 4.md").read_bytes() == b"made meanwhile\n"
+    code, data = migrate_cli(tmp_path, capsys, "--from", "notion", "--into", str(into))
+    assert code == ExitCode.OK and data["warnings"] == [], data

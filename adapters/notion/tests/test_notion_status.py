@@ -83,6 +83,26 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, Any]:
     return code, json.loads(capsys.readouterr()[0])
 
 
+def migrated(
+    root: Path,
+    server: NotionFakeServer,
+    notion: Client,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> tuple[str, str, Path, Any]:
+    """The task database made in Notion and migrated into a new vault ``root/vault``
+    through the CLI: (its data source, the config file, the vault, the report)."""
+    monkeypatch.setenv(TOKEN_ENV, server.token)
+    source = task_database(notion, server)
+    config = str(project(root, server))
+    vault = root / "vault"
+    code, data = cli(
+        capsys, "migrate", "--from", "notion", "--into", str(vault), "--config", config
+    )
+    assert code == ExitCode.OK, data
+    return source, config, vault, data
+
+
 def page(notion: Client, source: str, title: str) -> dict[str, Any]:
     found = [
         p
@@ -111,16 +131,8 @@ def test_status_round_trip_with_an_option_notion_does_not_have(
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    monkeypatch.setenv(TOKEN_ENV, notion_server.token)
-    source = task_database(notion, notion_server)
-    config = str(project(tmp_path, notion_server))
-    vault = tmp_path / "vault"
-
     # Notion -> a new vault: the values, and a fileClass typing status as a Select
-    code, data = cli(
-        capsys, "migrate", "--from", "notion", "--into", str(vault), "--config", config
-    )
-    assert code == ExitCode.OK, data
+    source, config, vault, data = migrated(tmp_path, notion_server, notion, monkeypatch, capsys)
     assert data["created"] == 3
     spec = (vault / "Write spec.md").read_text(encoding="utf-8")
     assert "status: Doing\n" in spec and "estimate: 2\n" in spec
@@ -209,14 +221,7 @@ def test_an_option_deleted_in_notion_after_the_cache_learned_it(
     """The cache says "Doing" is an option; someone deletes it in Notion's app. The one
     write sent with it is refused; the options are read again, and the next sync keeps
     the value in the fallback and reports it, with nothing refused."""
-    monkeypatch.setenv(TOKEN_ENV, notion_server.token)
-    source = task_database(notion, notion_server)
-    config = str(project(tmp_path, notion_server))
-    vault = tmp_path / "vault"
-    code, data = cli(
-        capsys, "migrate", "--from", "notion", "--into", str(vault), "--config", config
-    )
-    assert code == ExitCode.OK, data
+    source, config, vault, _ = migrated(tmp_path, notion_server, notion, monkeypatch, capsys)
     assert cli(capsys, "sync", "--config", config)[0] == ExitCode.OK
     without_doing = [GROUPS[0], ("In progress", "blue", []), GROUPS[2]]
     notion_server.store.set_status_options(source, "status", without_doing)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from syncbridge_sqlite import SQLiteAdapter, SQLiteConfig
 
-from syncbridge.adapter import Record
+from syncbridge.adapter import Record, RecordRef
 from syncbridge.errors import FatalError
 from syncbridge.schema.model import ClassSchema
 
@@ -37,6 +37,14 @@ def note(title: str, intensity: int) -> Record:
     return Record("emotion", {"intensity": intensity}, body=f"{title}\n", title=title)
 
 
+def with_grief(db: Path, schema: ClassSchema) -> tuple[SQLiteAdapter, RecordRef]:
+    """An adapter on ``db`` with ``schema``'s table, and the ref of the row "Grief" it
+    wrote there."""
+    adapter = open_adapter(db)
+    adapter.ensure_collection(schema)
+    return adapter, adapter.create(note("Grief", 7))
+
+
 def titles(adapter: SQLiteAdapter) -> list[str]:
     ids = [r.id for r in adapter.list()]
     return sorted(str(r.title) for r in adapter.read_many(ids))
@@ -46,7 +54,7 @@ KILLED_WRITER = textwrap.dedent(
     """
     import os, signal, sys
     from pathlib import Path
-    from syncbridge.adapter import Record
+    from syncbridge.adapter import Record, RecordRef
     from syncbridge_sqlite import SQLiteAdapter, SQLiteConfig
     db = Path(sys.argv[1])
     adapter = SQLiteAdapter(SQLiteConfig(path=Path(db.name)), base_dir=db.parent)
@@ -84,9 +92,7 @@ def test_a_dry_run_after_a_killed_writer_reads_its_wal_and_changes_no_byte(
     tmp_path: Path, emotion_schema: ClassSchema
 ) -> None:
     db = tmp_path / "sync.db"
-    first = open_adapter(db)
-    first.ensure_collection(emotion_schema)
-    first.create(note("Grief", 7))
+    first, _ = with_grief(db, emotion_schema)
     first.close()
     killed_after_a_commit(db)
     wal = tmp_path / "sync.db-wal"
@@ -122,9 +128,7 @@ def test_a_connection_open_on_the_file_is_set_aside_and_taken_back(
     the copy, the files stay as they were, and afterwards the adapter works on the file
     again and sees what others committed meanwhile."""
     db = tmp_path / "sync.db"
-    adapter = open_adapter(db)
-    adapter.ensure_collection(emotion_schema)
-    grief = adapter.create(note("Grief", 7))
+    adapter, grief = with_grief(db, emotion_schema)
     before = files(tmp_path)
     assert "sync.db-wal" in before
     with adapter.dry_run():
@@ -154,9 +158,7 @@ def test_closing_inside_a_dry_run_closes_the_connection_set_aside(
     tmp_path: Path, emotion_schema: ClassSchema
 ) -> None:
     db = tmp_path / "sync.db"
-    adapter = open_adapter(db)
-    adapter.ensure_collection(emotion_schema)
-    adapter.create(note("Grief", 7))
+    adapter, _ = with_grief(db, emotion_schema)
     with adapter.dry_run():
         assert titles(adapter) == ["Grief"]
         adapter.close()
@@ -229,9 +231,7 @@ def test_a_database_behind_a_symbolic_link_is_read_with_its_wal(
 ) -> None:
     real = tmp_path / "real" / "sync.db"
     real.parent.mkdir()
-    first = open_adapter(real)
-    first.ensure_collection(emotion_schema)
-    first.create(note("Grief", 7))
+    first, _ = with_grief(real, emotion_schema)
     first.close()
     killed_after_a_commit(real)
     link = tmp_path / "sync.db"
