@@ -1,8 +1,9 @@
 """``syncbridge watch``: keep the vault and every target in step, in the background.
 
-One thread syncs (the caller's, which also receives the signals); the vault watcher and the
-control API have threads of their own that only *tell* it things (a buffer of changed
-paths, a request queue) and wake it. What it does, each time it wakes:
+One thread syncs (the caller's); the vault watcher, the control API and the signals
+(:mod:`syncbridge.daemon.signals`: never acted on inside the handler) have threads of their
+own that only *tell* it things (a buffer of changed paths, a request queue, a flag) and
+wake it. What it does, each time it wakes:
 
 1. SIGINT/SIGTERM: leave the loop. A sync in flight stops after the chunk it is writing has
    been committed (the engine commits state per chunk), so the state is consistent and the
@@ -42,7 +43,6 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 from typing import Any, Literal
 
 from syncbridge.bridge import Bridge
@@ -50,6 +50,7 @@ from syncbridge.config import Config, load_config
 from syncbridge.daemon.backoff import Backoff
 from syncbridge.daemon.events import ChangeBuffer, DueChanges, VaultEventFilter, settle_wait_s
 from syncbridge.daemon.files import DaemonLock, daemon_files, write_json_atomic
+from syncbridge.daemon.signals import SignalRelay
 from syncbridge.daemon.watcher import VaultWatcher
 from syncbridge.engine import SyncReport
 from syncbridge.errors import ConfigError, Interrupted, RetryableError, SyncbridgeError
@@ -256,13 +257,15 @@ class Daemon:
     # -- control from other threads -------------------------------------------------------
 
     def request_stop(self, why: str = "stop requested") -> None:
-        """Leave the loop after the chunk in flight (thread- and signal-safe)."""
+        """Leave the loop after the chunk in flight, ending the targets' waits (thread-safe;
+        not from a signal handler: it sets events, which take locks)."""
         self._stop_signal = why
         self._stopping.set()
         self._wake.set()
 
     def request_reload(self) -> None:
-        """Reload the configuration at the next wake-up (thread- and signal-safe)."""
+        """Reload the configuration at the next wake-up (thread-safe; not from a signal
+        handler)."""
         self._reload_requested = True
         self._wake.set()
 
@@ -314,10 +317,10 @@ class Daemon:
                 "state": str(self.config.state_path),
             }
         )
-        previous: dict[int, Any] = {}
+        relay = self._signal_relay() if signals else None
         try:
-            if signals:
-                previous = self._install_signals()
+            if relay is not None:
+                relay.install()
             self._start_control()
             log.info(
                 "syncbridge watch started (pid %d, config %s, targets: %s)",
@@ -329,8 +332,8 @@ class Daemon:
             self._loop()
         finally:
             self._shutdown()
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
+            if relay is not None:
+                relay.uninstall()
         log.info(
             "stopped (%s); state is consistent",
             self._stop_signal or "done",
@@ -338,21 +341,19 @@ class Daemon:
         )
         return 0
 
-    def _install_signals(self) -> dict[int, Any]:
-        def stop(signum: int, frame: FrameType | None) -> None:
-            self.request_stop(signal.Signals(signum).name)
-
-        def reload(signum: int, frame: FrameType | None) -> None:
-            self.request_reload()
-
-        previous: dict[int, Any] = {}
-        handlers: list[tuple[int, Any]] = [(signal.SIGINT, stop), (signal.SIGTERM, stop)]
+    def _signal_relay(self) -> SignalRelay:
+        """SIGINT/SIGTERM stop, SIGHUP reloads; acted on in the relay's thread, not in the
+        signal handler, which could otherwise wait forever for a lock the main thread
+        held when the signal came (an event's, inside its wait: see
+        :mod:`syncbridge.daemon.signals`)."""
+        actions: dict[int, Callable[[], None]] = {
+            signal.SIGINT: lambda: self.request_stop("SIGINT"),
+            signal.SIGTERM: lambda: self.request_stop("SIGTERM"),
+        }
         hup = reload_signal()
         if hup is not None:  # none on Windows: restart the task to reload
-            handlers.append((hup, reload))
-        for signum, handler in handlers:
-            previous[signum] = signal.signal(signum, handler)
-        return previous
+            actions[hup] = self.request_reload
+        return SignalRelay(actions)
 
     def _start_control(self) -> None:
         control = self.config.daemon.control
