@@ -47,7 +47,7 @@ from typing import Any, Literal
 
 from syncbridge.bridge import Bridge
 from syncbridge.config import Config, load_config
-from syncbridge.daemon.backoff import Backoff
+from syncbridge.daemon.backoff import Backoff, what_to_do
 from syncbridge.daemon.events import ChangeBuffer, DueChanges, VaultEventFilter, settle_wait_s
 from syncbridge.daemon.files import DaemonLock, daemon_files, write_json_atomic
 from syncbridge.daemon.signals import SignalRelay
@@ -127,6 +127,7 @@ class TargetRuntime:
     requested: bool = False
     condition: Condition = "ok"
     reason: str | None = None
+    failure_kind: str | None = None  # the class of the error it backs off for
     retry_at: float | None = None
     backoff: Backoff = field(default_factory=Backoff)
     last_sync: dict[str, Any] | None = None
@@ -728,7 +729,7 @@ class Daemon:
                 "y" if t.backoff.failures == 1 else "ies",
                 extra={"event": "target_ok", "target": t.name},
             )
-        t.condition, t.reason, t.retry_at = "ok", None, None
+        t.condition, t.reason, t.retry_at, t.failure_kind = "ok", None, None, None
         t.backoff.reset()
         data = report.to_dict()
         t.last_sync = {
@@ -787,19 +788,29 @@ class Daemon:
         t.retry_at = time.monotonic() + delay
         message = str(exc) or type(exc).__name__
         was, t.condition, t.reason = t.condition, "backoff", message
+        kind, t.failure_kind = t.failure_kind, type(exc).__name__
+        if was == "backoff" and kind == t.failure_kind:
+            log.debug("target %s still failing; next try in %.1f s: %s", t.name, delay, message)
+            return
+        self._write_status()  # a subscriber that asks GET /status sees what it heard
         if was != "backoff":
-            self._write_status()  # a subscriber that asks GET /status sees what it heard
-            kind = "unavailable" if isinstance(exc, RetryableError) else "failing"
             log.warning(
-                "target %s is %s, retrying with backoff (local changes are kept): %s",
+                "target %s is %s, retrying with backoff (local changes are kept): %s. %s",
                 t.name,
-                kind,
+                "unavailable" if isinstance(exc, RetryableError) else "failing",
                 message,
+                what_to_do(exc, t.name),
                 extra={"event": "target_backoff", "target": t.name},
             )
-            self.events.publish("error", target=t.name, message=message)
-        else:
-            log.debug("target %s still failing; next try in %.1f s", t.name, delay)
+        else:  # still backing off, for another reason: what to do may have changed
+            log.warning(
+                "target %s still retrying with backoff, now because: %s. %s",
+                t.name,
+                message,
+                what_to_do(exc, t.name),
+                extra={"event": "target_backoff_reason", "target": t.name},
+            )
+        self.events.publish("error", target=t.name, message=message)
 
     def _pause(self, t: TargetRuntime, why: str) -> None:
         t.retry_at = time.monotonic() + t.interval_s
