@@ -187,15 +187,14 @@ class SQLiteAdapter(Adapter):
                 check_same_thread=False,
                 cached_statements=_STATEMENTS + 64,
             )
-            conn.execute(f"PRAGMA busy_timeout = {int(config.busy_timeout_ms)}")
-            self._layout.bind(conn)
-            # a file without our bookkeeping tables (someone's own database) gets them,
-            # and WAL, with the first write (transaction()), not on open: reads, status
-            # and dry runs leave it as it is
-            self._bookkept = self._layout.has_bookkeeping()
-            if self._bookkept:
-                conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
+            try:
+                self._prepare(conn)
+                inode = os.stat(self.path).st_ino
+            except BaseException:
+                # not left open: the error (kept by whoever reports it) holds this frame,
+                # and the file with it (a handle on Windows forbids replacing it)
+                conn.close()
+                raise
         except sqlite3.OperationalError as exc:
             raise self._translate(exc) from exc
         except sqlite3.Error as exc:
@@ -206,8 +205,21 @@ class SQLiteAdapter(Adapter):
                 f"{self.path}: cannot open SQLite database: {exc}"
             ) from exc
         self._connection = conn
-        self._inode = os.stat(self.path).st_ino
+        self._inode = inode
         return conn
+
+    def _prepare(self, conn: sqlite3.Connection) -> None:
+        """Set up a connection just opened on the file: busy timeout, layout, WAL (on a
+        file with our bookkeeping tables), synchronous mode."""
+        conn.execute(f"PRAGMA busy_timeout = {int(self.sqlite_config.busy_timeout_ms)}")
+        self._layout.bind(conn)
+        # a file without our bookkeeping tables (someone's own database) gets them, and
+        # WAL, with the first write (transaction()), not on open: reads, status and dry
+        # runs leave it as it is
+        self._bookkept = self._layout.has_bookkeeping()
+        if self._bookkept:
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
 
     def _connect_copy(self) -> sqlite3.Connection:
         """For a dry run: a copy of the database in memory, taken from the file's bytes

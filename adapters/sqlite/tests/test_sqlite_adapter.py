@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -12,7 +14,7 @@ from syncbridge_sqlite import SQLiteAdapter, SQLiteConfig
 from syncbridge_sqlite.codec import exact_equal
 
 from syncbridge.adapter import Record
-from syncbridge.errors import RecordError, RemoteUnavailable, StaleVersion
+from syncbridge.errors import RecordError, RemoteUnavailable, StaleVersion, SyncbridgeError
 from syncbridge.registry import load_adapter
 from syncbridge.schema.model import ClassSchema, FieldKind, FieldSpec, FieldType
 
@@ -302,6 +304,39 @@ def test_locked_database_is_a_retryable_error(tmp_path: Path) -> None:
             blocker.close()
         store.create(Record("emotion", {}))  # fine once the lock is gone
         assert len(list(store.list())) == 2
+
+
+def _open_handles(path: Path) -> list[str]:
+    """This process's file descriptors open on ``path`` (Linux ``/proc``)."""
+    found = []
+    for fd in Path("/proc/self/fd").iterdir():
+        with contextlib.suppress(OSError):  # closed meanwhile (the listing's own fd)
+            if os.path.samefile(os.readlink(fd), path):
+                found.append(fd.name)
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs Linux /proc")
+def test_a_file_that_fails_after_it_was_opened_is_not_left_open(tmp_path: Path) -> None:
+    # sqlite3.connect opens anything; the first read finds it is no database. The error
+    # (as the daemon keeps its last, or a report) used to hold the connection, the file
+    # open with it, until it was dropped
+    db = tmp_path / "notes.db"
+    db.write_bytes(b"these are not the pages of an SQLite database\n" * 100)
+    store = SQLiteAdapter(SQLiteConfig(path=db), base_dir=tmp_path)
+    with pytest.raises(SyncbridgeError) as failed:
+        list(store.list())
+    assert "notes.db" in str(failed.value)
+    assert _open_handles(db) == []
+    # a database put in its place is opened by the next use
+    db.unlink()
+    with SQLiteAdapter(SQLiteConfig(path=db), base_dir=tmp_path) as other:
+        other.create(Record("note", {"title": "Put back"}))
+    assert [r.fields["title"] for r in store.read_many([ref.id for ref in store.list()])] == [
+        "Put back"
+    ]
+    store.close()
+    assert _open_handles(db) == []
 
 
 def _leases(path: Path) -> list[str]:
