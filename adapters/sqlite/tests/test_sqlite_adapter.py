@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import os
 import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -368,6 +370,46 @@ def test_a_lease_the_database_lock_kept_us_from_giving_up_is_given_up_later(
         blocker.close()
         assert len(_leases(tmp_path / "busy.db")) == 1
     assert _leases(tmp_path / "busy.db") == []
+
+
+def test_closing_a_locked_database_leaves_a_left_lease_briefly_for_the_next_run(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A daemon stopping must not wait out the busy timeout again to give up a lease it
+    # left behind (another program still holds the database): closing tries briefly and
+    # leaves it, and this process's next run on the file gives it up.
+    db = tmp_path / "busy.db"
+    owner = {"state": "state.db", "target": "local"}
+    blocker = sqlite3.connect(db, isolation_level=None)
+    store = SQLiteAdapter(SQLiteConfig(path=db, busy_timeout_ms=50), base_dir=tmp_path)
+    with store.exclusive(owner):
+        blocker.execute("BEGIN EXCLUSIVE")
+    assert len(_leases_locked(blocker)) == 1  # left behind
+    # an adapter waiting 10 minutes for a lock (its busy_timeout_ms) closes at once
+    slow = SQLiteAdapter(SQLiteConfig(path=db, busy_timeout_ms=600_000), base_dir=tmp_path)
+    assert slow.generation("state-id") is None  # opens its connection
+    caplog.set_level(logging.INFO, logger="syncbridge_sqlite.adapter")
+    closing = threading.Thread(target=slow.close)
+    closing.start()
+    closing.join(60)  # a bound on the behaviour (1 s of 600 s), not a benchmark
+    done = not closing.is_alive()
+    store.close()  # cannot give it up either: the lock is still held
+    blocker.execute("ROLLBACK")  # lets a close that did wait return
+    closing.join()
+    blocker.close()
+    assert done, "close waited for the busy timeout to give up the lease"
+    assert "closing without giving up the sync lease" in caplog.text
+    assert len(_leases(db)) == 1
+    # the next run of this process (a new adapter: the daemon reloaded) gives it up
+    later = SQLiteAdapter(SQLiteConfig(path=db), base_dir=tmp_path)
+    with later, later.exclusive(owner):
+        assert len(_leases(db)) == 1  # its own lease alone
+    assert _leases(db) == []
+
+
+def _leases_locked(conn: sqlite3.Connection) -> list[str]:
+    """The lease owners, read inside ``conn``'s transaction (which holds the lock)."""
+    return [owner for (owner,) in conn.execute("SELECT owner FROM _sync_lease")]
 
 
 def test_failed_write_inside_a_transaction_rolls_back_only_itself(
