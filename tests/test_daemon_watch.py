@@ -25,7 +25,9 @@ from daemon_support import (
     note_text,
     wait_until,
 )
+from syncbridge_sqlite.lease import Lease
 
+from syncbridge.daemon import daemon_files
 from syncbridge.state import StateStore
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
@@ -276,6 +278,53 @@ def test_locked_database_backs_off_and_every_queued_edit_arrives_once(tmp_path: 
         assert len(titles) == len(set(titles)) == 6  # nothing twice
         assert len(daemon.events("target_backoff")) == 1  # one line per change of state
         assert len(daemon.events("target_ok")) == 1
+        assert daemon.stop() == 0
+    finally:
+        daemon.kill()
+
+
+def _failures(status: Path) -> int:
+    """The failed tries of target ``local`` the daemon's status file counts."""
+    try:
+        return int(json.loads(status.read_text(encoding="utf-8"))["targets"]["local"]["failures"])
+    except (OSError, ValueError, KeyError):
+        return 0
+
+
+def test_a_new_reason_to_back_off_is_logged_once_with_what_to_do(tmp_path: Path) -> None:
+    # first the database is busy (another program's transaction), then, while the daemon
+    # still backs off, that program leaves a sync lease of another live run behind: the
+    # user must hear of the new reason (and what to do about it), not only a debug line
+    config = make_project(tmp_path, 3, busy_timeout_ms=100)
+    db = tmp_path / "local.db"
+    daemon = DaemonProcess(config)
+    try:
+        wait_until(lambda: len(db_rows(db)) == 3, "the first sync")
+        holder = sqlite3.connect(db, timeout=30, isolation_level=None)
+        try:
+            holder.execute("BEGIN EXCLUSIVE")
+            _note(config, 1).write_text(note_text(1, 7), encoding="utf-8")
+            daemon.wait_event("target_backoff")
+            # another run's lease (this test process: alive, on this host)
+            Lease("_sync_lease", {"state": "other/state.db", "target": "other"}).acquire(holder)
+            holder.execute("COMMIT")
+            daemon.wait_event("target_backoff_reason")
+            # it tries again (a debug line each time) before the lease is given up
+            status = daemon_files(tmp_path / ".syncbridge" / "state.db")["status"]
+            tries = _failures(status)
+            wait_until(lambda: _failures(status) > tries, "another try")
+            holder.execute("DELETE FROM _sync_lease")
+        finally:
+            holder.close()
+        daemon.wait_event("target_ok")
+        wait_until(lambda: db_value(db, "Note 00001") == 7, "the edit made while locked out")
+        (first,) = daemon.events("target_backoff")
+        (changed,) = daemon.events("target_backoff_reason")  # once, not once per try
+        assert "database is busy" in first["message"]
+        assert changed["level"] == "warning"
+        assert "being synced by another syncbridge run" in changed["message"]
+        assert f"pid {os.getpid()}" in changed["message"]  # who holds it
+        assert "stop the process named" in changed["message"]  # and what to do
         assert daemon.stop() == 0
     finally:
         daemon.kill()

@@ -1,11 +1,14 @@
-"""Exponential backoff with jitter, for a target that failed (outage, rate limit, lock)."""
+"""Exponential backoff with jitter, for a target that failed (outage, rate limit, lock),
+and what the user can do meanwhile (:func:`what_to_do`)."""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
 
-__all__ = ["Backoff"]
+from syncbridge.errors import RemoteUnavailable, RetryableError, SyncLocked
+
+__all__ = ["Backoff", "what_to_do"]
 
 
 @dataclass
@@ -32,3 +35,25 @@ class Backoff:
     def reset(self) -> None:
         """Forget the failures (after a success)."""
         self.failures = 0
+
+
+def what_to_do(exc: BaseException, target: str) -> str:
+    """What to do about the error ``target`` backs off for, in one sentence for the log
+    (by the error's class: the daemon knows no adapter)."""
+    if isinstance(exc, SyncLocked):
+        return (
+            "The daemon tries again by itself once that run has finished; if it should not "
+            "be running, stop the process named (its hold ends with it)"
+        )
+    if isinstance(exc, RemoteUnavailable):
+        return (
+            "Nothing to do if it clears: the daemon tries again by itself; if it does not, "
+            "fix what it names (close or end the transaction of a program holding the "
+            "database, check the network or the service's status)"
+        )
+    if isinstance(exc, RetryableError):
+        return "The daemon tries again by itself; if it does not clear, fix what it names"
+    return (
+        "This is not a passing failure: fix what it names (the traceback is logged once; "
+        f"'syncbridge sync --target {target}' shows it too); the daemon tries again meanwhile"
+    )

@@ -1,8 +1,9 @@
 """``syncbridge watch``: keep the vault and every target in step, in the background.
 
-One thread syncs (the caller's, which also receives the signals); the vault watcher and the
-control API have threads of their own that only *tell* it things (a buffer of changed
-paths, a request queue) and wake it. What it does, each time it wakes:
+One thread syncs (the caller's); the vault watcher, the control API and the signals
+(:mod:`syncbridge.daemon.signals`: never acted on inside the handler) have threads of their
+own that only *tell* it things (a buffer of changed paths, a request queue, a flag) and
+wake it. What it does, each time it wakes:
 
 1. SIGINT/SIGTERM: leave the loop. A sync in flight stops after the chunk it is writing has
    been committed (the engine commits state per chunk), so the state is consistent and the
@@ -42,14 +43,14 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 from typing import Any, Literal
 
 from syncbridge.bridge import Bridge
 from syncbridge.config import Config, load_config
-from syncbridge.daemon.backoff import Backoff
+from syncbridge.daemon.backoff import Backoff, what_to_do
 from syncbridge.daemon.events import ChangeBuffer, DueChanges, VaultEventFilter, settle_wait_s
 from syncbridge.daemon.files import DaemonLock, daemon_files, write_json_atomic
+from syncbridge.daemon.signals import SignalRelay
 from syncbridge.daemon.watcher import VaultWatcher
 from syncbridge.engine import SyncReport
 from syncbridge.errors import ConfigError, Interrupted, RetryableError, SyncbridgeError
@@ -126,6 +127,7 @@ class TargetRuntime:
     requested: bool = False
     condition: Condition = "ok"
     reason: str | None = None
+    failure_kind: str | None = None  # the class of the error it backs off for
     retry_at: float | None = None
     backoff: Backoff = field(default_factory=Backoff)
     last_sync: dict[str, Any] | None = None
@@ -256,13 +258,15 @@ class Daemon:
     # -- control from other threads -------------------------------------------------------
 
     def request_stop(self, why: str = "stop requested") -> None:
-        """Leave the loop after the chunk in flight (thread- and signal-safe)."""
+        """Leave the loop after the chunk in flight, ending the targets' waits (thread-safe;
+        not from a signal handler: it sets events, which take locks)."""
         self._stop_signal = why
         self._stopping.set()
         self._wake.set()
 
     def request_reload(self) -> None:
-        """Reload the configuration at the next wake-up (thread- and signal-safe)."""
+        """Reload the configuration at the next wake-up (thread-safe; not from a signal
+        handler)."""
         self._reload_requested = True
         self._wake.set()
 
@@ -314,10 +318,10 @@ class Daemon:
                 "state": str(self.config.state_path),
             }
         )
-        previous: dict[int, Any] = {}
+        relay = self._signal_relay() if signals else None
         try:
-            if signals:
-                previous = self._install_signals()
+            if relay is not None:
+                relay.install()
             self._start_control()
             log.info(
                 "syncbridge watch started (pid %d, config %s, targets: %s)",
@@ -329,8 +333,8 @@ class Daemon:
             self._loop()
         finally:
             self._shutdown()
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
+            if relay is not None:
+                relay.uninstall()
         log.info(
             "stopped (%s); state is consistent",
             self._stop_signal or "done",
@@ -338,21 +342,19 @@ class Daemon:
         )
         return 0
 
-    def _install_signals(self) -> dict[int, Any]:
-        def stop(signum: int, frame: FrameType | None) -> None:
-            self.request_stop(signal.Signals(signum).name)
-
-        def reload(signum: int, frame: FrameType | None) -> None:
-            self.request_reload()
-
-        previous: dict[int, Any] = {}
-        handlers: list[tuple[int, Any]] = [(signal.SIGINT, stop), (signal.SIGTERM, stop)]
+    def _signal_relay(self) -> SignalRelay:
+        """SIGINT/SIGTERM stop, SIGHUP reloads; acted on in the relay's thread, not in the
+        signal handler, which could otherwise wait forever for a lock the main thread
+        held when the signal came (an event's, inside its wait: see
+        :mod:`syncbridge.daemon.signals`)."""
+        actions: dict[int, Callable[[], None]] = {
+            signal.SIGINT: lambda: self.request_stop("SIGINT"),
+            signal.SIGTERM: lambda: self.request_stop("SIGTERM"),
+        }
         hup = reload_signal()
         if hup is not None:  # none on Windows: restart the task to reload
-            handlers.append((hup, reload))
-        for signum, handler in handlers:
-            previous[signum] = signal.signal(signum, handler)
-        return previous
+            actions[hup] = self.request_reload
+        return SignalRelay(actions)
 
     def _start_control(self) -> None:
         control = self.config.daemon.control
@@ -727,7 +729,7 @@ class Daemon:
                 "y" if t.backoff.failures == 1 else "ies",
                 extra={"event": "target_ok", "target": t.name},
             )
-        t.condition, t.reason, t.retry_at = "ok", None, None
+        t.condition, t.reason, t.retry_at, t.failure_kind = "ok", None, None, None
         t.backoff.reset()
         data = report.to_dict()
         t.last_sync = {
@@ -786,19 +788,29 @@ class Daemon:
         t.retry_at = time.monotonic() + delay
         message = str(exc) or type(exc).__name__
         was, t.condition, t.reason = t.condition, "backoff", message
+        kind, t.failure_kind = t.failure_kind, type(exc).__name__
+        if was == "backoff" and kind == t.failure_kind:
+            log.debug("target %s still failing; next try in %.1f s: %s", t.name, delay, message)
+            return
+        self._write_status()  # a subscriber that asks GET /status sees what it heard
         if was != "backoff":
-            self._write_status()  # a subscriber that asks GET /status sees what it heard
-            kind = "unavailable" if isinstance(exc, RetryableError) else "failing"
             log.warning(
-                "target %s is %s, retrying with backoff (local changes are kept): %s",
+                "target %s is %s, retrying with backoff (local changes are kept): %s. %s",
                 t.name,
-                kind,
+                "unavailable" if isinstance(exc, RetryableError) else "failing",
                 message,
+                what_to_do(exc, t.name),
                 extra={"event": "target_backoff", "target": t.name},
             )
-            self.events.publish("error", target=t.name, message=message)
-        else:
-            log.debug("target %s still failing; next try in %.1f s", t.name, delay)
+        else:  # still backing off, for another reason: what to do may have changed
+            log.warning(
+                "target %s still retrying with backoff, now because: %s. %s",
+                t.name,
+                message,
+                what_to_do(exc, t.name),
+                extra={"event": "target_backoff_reason", "target": t.name},
+            )
+        self.events.publish("error", target=t.name, message=message)
 
     def _pause(self, t: TargetRuntime, why: str) -> None:
         t.retry_at = time.monotonic() + t.interval_s

@@ -60,7 +60,13 @@ from syncbridge_sqlite.codec import (
 )
 from syncbridge_sqlite.config import SQLiteConfig
 from syncbridge_sqlite.layout import NOW_SQL, Layout, Table, quote
-from syncbridge_sqlite.lease import Lease, describe_owner, read_generation, write_generation
+from syncbridge_sqlite.lease import (
+    LEFT_LEASES,
+    Lease,
+    describe_owner,
+    read_generation,
+    write_generation,
+)
 from syncbridge_sqlite.trash import (
     Deletion,
     TrashEntry,
@@ -87,6 +93,8 @@ _HEAD = "rowid, _id, _version, _modified"  # what a write returns
 _RETURNING = sqlite3.sqlite_version_info >= (3, 35, 0)
 _RECENT = 512  # records kept after our own writes, so the read that follows needs no query
 _STATEMENTS = 512  # INSERT statements kept (one per set of filled columns), and prepared
+CLOSE_BUSY_TIMEOUT_MS = 1000
+"""How long closing waits for a locked database to give up a lease left behind, ms."""
 
 
 def _read_only(exc: sqlite3.Error) -> bool:
@@ -148,7 +156,6 @@ class SQLiteAdapter(Adapter):
         self._unmendable = -2  # the schema_version a repair failed at (read-only file)
         self._layout = Layout(config.table_prefix)
         self._lease: Lease | None = None  # held while a sync run has the database
-        self._left_lease: Lease | None = None  # ours, not given up (see exclusive)
         self._bookkept = False  # the file has our bookkeeping tables (see _connect)
         # during a dry run: the connection to the file itself, set aside (see dry_run)
         self._aside: tuple[sqlite3.Connection | None, int, bool, Layout] | None = None
@@ -187,15 +194,14 @@ class SQLiteAdapter(Adapter):
                 check_same_thread=False,
                 cached_statements=_STATEMENTS + 64,
             )
-            conn.execute(f"PRAGMA busy_timeout = {int(config.busy_timeout_ms)}")
-            self._layout.bind(conn)
-            # a file without our bookkeeping tables (someone's own database) gets them,
-            # and WAL, with the first write (transaction()), not on open: reads, status
-            # and dry runs leave it as it is
-            self._bookkept = self._layout.has_bookkeeping()
-            if self._bookkept:
-                conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
+            try:
+                self._prepare(conn)
+                inode = os.stat(self.path).st_ino
+            except BaseException:
+                # not left open: the error (kept by whoever reports it) holds this frame,
+                # and the file with it (a handle on Windows forbids replacing it)
+                conn.close()
+                raise
         except sqlite3.OperationalError as exc:
             raise self._translate(exc) from exc
         except sqlite3.Error as exc:
@@ -206,8 +212,21 @@ class SQLiteAdapter(Adapter):
                 f"{self.path}: cannot open SQLite database: {exc}"
             ) from exc
         self._connection = conn
-        self._inode = os.stat(self.path).st_ino
+        self._inode = inode
         return conn
+
+    def _prepare(self, conn: sqlite3.Connection) -> None:
+        """Set up a connection just opened on the file: busy timeout, layout, WAL (on a
+        file with our bookkeeping tables), synchronous mode."""
+        conn.execute(f"PRAGMA busy_timeout = {int(self.sqlite_config.busy_timeout_ms)}")
+        self._layout.bind(conn)
+        # a file without our bookkeeping tables (someone's own database) gets them, and
+        # WAL, with the first write (transaction()), not on open: reads, status and dry
+        # runs leave it as it is
+        self._bookkept = self._layout.has_bookkeeping()
+        if self._bookkept:
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
 
     def _connect_copy(self) -> sqlite3.Connection:
         """For a dry run: a copy of the database in memory, taken from the file's bytes
@@ -479,16 +498,21 @@ class SQLiteAdapter(Adapter):
         ``BEGIN IMMEDIATE`` transaction (creating the file if needed). Raises
         :class:`SyncLocked` naming the other run when one holds it. Yields ``True``.
 
-        A lease this adapter could not give up (the database locked by another program
-        when the run ended) is given up by the next run, in the transaction that takes
-        the new one: its owner is this process, alive, so nobody else would free it and
-        every later run of this process (the daemon's) would stop as locked by itself."""
+        A lease this process could not give up (the database locked by another program
+        when its run ended, :data:`~syncbridge_sqlite.lease.LEFT_LEASES`) is given up by
+        the next run, in the transaction that takes the new one: its owner is this
+        process, alive, so nobody else would free it and every later run of this process
+        (the daemon's) would stop as locked by itself."""
         lease = Lease(self._layout.prefix + "_sync_lease", owner)
-        with self.transaction():
-            if self._left_lease is not None:
-                self._left_lease.release(self._conn)
-            other = lease.acquire(self._conn)
-        self._left_lease = None
+        left = LEFT_LEASES.take(self._lease_file)
+        try:
+            with self.transaction():
+                for old in left:
+                    old.release(self._conn)
+                other = lease.acquire(self._conn)
+        except BaseException:
+            LEFT_LEASES.add(self._lease_file, *left)
+            raise
         if other is not None:
             raise SyncLocked(
                 f"{self.path} is being synced by another syncbridge run"
@@ -504,7 +528,7 @@ class SQLiteAdapter(Adapter):
                 with self.transaction():
                     lease.release(self._conn)
             except (FatalError, RemoteUnavailable) as exc:
-                self._left_lease = lease
+                LEFT_LEASES.add(self._lease_file, lease)
                 log.warning(
                     "%s: could not give up the sync lease (%s); the next run does",
                     self.path,
@@ -1095,18 +1119,33 @@ class SQLiteAdapter(Adapter):
                 self._aside[0].close()  # the file's, set aside by a dry run
                 self._aside = (None, *self._aside[1:])
 
+    @property
+    def _lease_file(self) -> str:
+        """The database file, as :data:`~syncbridge_sqlite.lease.LEFT_LEASES` knows it."""
+        return os.path.realpath(self.path)
+
     def _give_up_left_lease(self) -> None:
-        """Release the lease a run could not give up (see :meth:`exclusive`), if the
-        database lets us now; else the process ending frees it."""
-        if self._left_lease is None or self._connection is None or self.in_dry_run:
+        """Release the leases this process could not give up on this file (see
+        :meth:`exclusive`), if the database lets us within :data:`CLOSE_BUSY_TIMEOUT_MS`
+        (not the configured busy timeout: a daemon stopping must not wait it out again);
+        else they stay for this process's next run on the file, and when the process
+        ends any run takes them over."""
+        if self._connection is None or self.in_dry_run or self._lease_file not in LEFT_LEASES:
             return
+        timeout_ms = min(CLOSE_BUSY_TIMEOUT_MS, int(self.sqlite_config.busy_timeout_ms))
+        left = LEFT_LEASES.take(self._lease_file)
         try:
+            self._connection.execute(f"PRAGMA busy_timeout = {timeout_ms}")
             with self.transaction():
-                self._left_lease.release(self._conn)
-        except (FatalError, RemoteUnavailable) as exc:
-            log.debug("%s: could not release the sync lease: %s", self.path, exc)
-        else:
-            self._left_lease = None
+                for lease in left:
+                    lease.release(self._conn)
+        except (sqlite3.Error, FatalError, RemoteUnavailable) as exc:
+            LEFT_LEASES.add(self._lease_file, *left)
+            log.info(
+                "%s: closing without giving up the sync lease (%s); the next run gives it up",
+                self.path,
+                exc,
+            )
 
     def __repr__(self) -> str:
         return f"SQLiteAdapter({str(self.path)!r})"

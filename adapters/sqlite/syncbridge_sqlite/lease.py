@@ -11,6 +11,11 @@ exists (or the pid now belongs to another process), elsewhere when it was not re
 :data:`LEASE_S` seconds (a run renews it with every transaction after
 :data:`RENEW_S` seconds).
 
+A lease a run could not give up (another program locked the database when the run ended)
+names this process, alive: nobody else would take it over, and every later run of this
+process would stop as locked by it. :data:`LEFT_LEASES` keeps such leases per database
+file, for this process's next run on that file (any adapter's) to give up, or its close.
+
 ``_sync_generations`` holds, per state file (its ``state_id``), the generation of the last
 sync run of that state (see :meth:`syncbridge.adapter.Adapter.set_generation`).
 
@@ -24,6 +29,7 @@ import json
 import os
 import socket
 import sqlite3
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,8 +37,10 @@ from syncbridge.portable import process_alive
 
 __all__ = [
     "LEASE_S",
+    "LEFT_LEASES",
     "RENEW_S",
     "Lease",
+    "LeftLeases",
     "describe_owner",
     "process_token",
     "read_generation",
@@ -162,6 +170,33 @@ class Lease:
             f"DELETE FROM {self.q} WHERE name = 'sync' AND owner = ?",
             (json.dumps(self.owner, ensure_ascii=False),),
         )
+
+
+class LeftLeases:
+    """The leases this process's runs could not give up, per database file (its real
+    path); thread-safe. :meth:`take` them to give them up, :meth:`add` back the ones
+    that could not be."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_file: dict[str, list[Lease]] = {}
+
+    def add(self, file: str, *leases: Lease) -> None:
+        with self._lock:
+            self._by_file.setdefault(file, []).extend(leases)
+
+    def take(self, file: str) -> list[Lease]:
+        """Every lease left on ``file``, forgotten here (add back what stays)."""
+        with self._lock:
+            return self._by_file.pop(file, [])
+
+    def __contains__(self, file: object) -> bool:
+        with self._lock:
+            return bool(self._by_file.get(file))  # type: ignore[call-overload]
+
+
+LEFT_LEASES = LeftLeases()
+"""This process's leases not given up (see the module docstring)."""
 
 
 def _generations_table(conn: sqlite3.Connection, table: str, *, create: bool) -> str | None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import logging
+import os
 import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +16,7 @@ from syncbridge_sqlite import SQLiteAdapter, SQLiteConfig
 from syncbridge_sqlite.codec import exact_equal
 
 from syncbridge.adapter import Record
-from syncbridge.errors import RecordError, RemoteUnavailable, StaleVersion
+from syncbridge.errors import RecordError, RemoteUnavailable, StaleVersion, SyncbridgeError
 from syncbridge.registry import load_adapter
 from syncbridge.schema.model import ClassSchema, FieldKind, FieldSpec, FieldType
 
@@ -304,6 +308,39 @@ def test_locked_database_is_a_retryable_error(tmp_path: Path) -> None:
         assert len(list(store.list())) == 2
 
 
+def _open_handles(path: Path) -> list[str]:
+    """This process's file descriptors open on ``path`` (Linux ``/proc``)."""
+    found = []
+    for fd in Path("/proc/self/fd").iterdir():
+        with contextlib.suppress(OSError):  # closed meanwhile (the listing's own fd)
+            if os.path.samefile(os.readlink(fd), path):
+                found.append(fd.name)
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs Linux /proc")
+def test_a_file_that_fails_after_it_was_opened_is_not_left_open(tmp_path: Path) -> None:
+    # sqlite3.connect opens anything; the first read finds it is no database. The error
+    # (as the daemon keeps its last, or a report) used to hold the connection, the file
+    # open with it, until it was dropped
+    db = tmp_path / "notes.db"
+    db.write_bytes(b"these are not the pages of an SQLite database\n" * 100)
+    store = SQLiteAdapter(SQLiteConfig(path=db), base_dir=tmp_path)
+    with pytest.raises(SyncbridgeError) as failed:
+        list(store.list())
+    assert "notes.db" in str(failed.value)
+    assert _open_handles(db) == []
+    # a database put in its place is opened by the next use
+    db.unlink()
+    with SQLiteAdapter(SQLiteConfig(path=db), base_dir=tmp_path) as other:
+        other.create(Record("note", {"title": "Put back"}))
+    assert [r.fields["title"] for r in store.read_many([ref.id for ref in store.list()])] == [
+        "Put back"
+    ]
+    store.close()
+    assert _open_handles(db) == []
+
+
 def _leases(path: Path) -> list[str]:
     with sqlite3.connect(path) as conn:
         return [owner for (owner,) in conn.execute("SELECT owner FROM _sync_lease")]
@@ -333,6 +370,46 @@ def test_a_lease_the_database_lock_kept_us_from_giving_up_is_given_up_later(
         blocker.close()
         assert len(_leases(tmp_path / "busy.db")) == 1
     assert _leases(tmp_path / "busy.db") == []
+
+
+def test_closing_a_locked_database_leaves_a_left_lease_briefly_for_the_next_run(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A daemon stopping must not wait out the busy timeout again to give up a lease it
+    # left behind (another program still holds the database): closing tries briefly and
+    # leaves it, and this process's next run on the file gives it up.
+    db = tmp_path / "busy.db"
+    owner = {"state": "state.db", "target": "local"}
+    blocker = sqlite3.connect(db, isolation_level=None)
+    store = SQLiteAdapter(SQLiteConfig(path=db, busy_timeout_ms=50), base_dir=tmp_path)
+    with store.exclusive(owner):
+        blocker.execute("BEGIN EXCLUSIVE")
+    assert len(_leases_locked(blocker)) == 1  # left behind
+    # an adapter waiting 10 minutes for a lock (its busy_timeout_ms) closes at once
+    slow = SQLiteAdapter(SQLiteConfig(path=db, busy_timeout_ms=600_000), base_dir=tmp_path)
+    assert slow.generation("state-id") is None  # opens its connection
+    caplog.set_level(logging.INFO, logger="syncbridge_sqlite.adapter")
+    closing = threading.Thread(target=slow.close)
+    closing.start()
+    closing.join(60)  # a bound on the behaviour (1 s of 600 s), not a benchmark
+    done = not closing.is_alive()
+    store.close()  # cannot give it up either: the lock is still held
+    blocker.execute("ROLLBACK")  # lets a close that did wait return
+    closing.join()
+    blocker.close()
+    assert done, "close waited for the busy timeout to give up the lease"
+    assert "closing without giving up the sync lease" in caplog.text
+    assert len(_leases(db)) == 1
+    # the next run of this process (a new adapter: the daemon reloaded) gives it up
+    later = SQLiteAdapter(SQLiteConfig(path=db), base_dir=tmp_path)
+    with later, later.exclusive(owner):
+        assert len(_leases(db)) == 1  # its own lease alone
+    assert _leases(db) == []
+
+
+def _leases_locked(conn: sqlite3.Connection) -> list[str]:
+    """The lease owners, read inside ``conn``'s transaction (which holds the lock)."""
+    return [owner for (owner,) in conn.execute("SELECT owner FROM _sync_lease")]
 
 
 def test_failed_write_inside_a_transaction_rolls_back_only_itself(
