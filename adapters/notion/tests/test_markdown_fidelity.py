@@ -271,3 +271,22 @@ def test_a_code_span_of_backticks_and_spaces_comes_back_exactly() -> None:
         (paragraph,) = markdown_to_blocks(written)
         assert _items(paragraph)[1] == text(code, code=True), written
     assert written_from([block("paragraph", [text(" ` ", code=True)])]) == "``  `  ``\n"
+
+
+def test_a_callout_title_typed_with_a_space_first_stays_its_title() -> None:
+    # explore run: the title " 0" was written "> [!info]  0", and a marker followed by
+    # two spaces is text ("[!info]  0" the callout's text, its icon the default)
+    for kind in ("callout", "toggle"):
+        written = written_from([block(kind, [text(" "), text("0")])])
+        assert "  " not in written, written
+    assert written_from([block("callout", [text("  x")])]) == "> [!tip] x\n"
+
+
+def test_an_item_typed_with_a_space_first_keeps_its_children() -> None:
+    # explore run: " a" was written "-  a", whose text starts a column further on, and
+    # its child, indented one level, became its sibling's child
+    empty = block("bulleted_list_item", [])
+    for kind in ("bulleted_list_item", "numbered_list_item", "to_do"):
+        item = block(kind, [text(" "), text("a")], [empty])
+        written_from([block("bulleted_list_item", [], [empty, item])])
+        written_from([block(kind, [text("     a")], [block("bulleted_list_item", [text("b")])])])

@@ -203,7 +203,9 @@ class _Writer:
     ) -> str:
         """A list item of type ``kind``; ``width`` is where its content starts (the
         marker's width)."""
-        text = self.rich(body.get("rich_text"))
+        # spaces typed first in Notion: after the marker they would move the column the
+        # item's text, and so its children, start at (Markdown cannot hold them anyway)
+        text = self.rich(body.get("rich_text")).lstrip(" \t")
         if text.startswith("\n"):
             # a line break first: an empty first line would end the item's text, so the
             # break is written as Markdown's hard break (a backslash), as it was read
@@ -267,8 +269,13 @@ class _Writer:
         inner = self.sequence(head + children, contained=True)
         return _indent(inner, self.style.md.quote, self.style.md.quote)
 
+    def _title(self, items: list[dict[str, Any]] | None) -> str:
+        """A callout's or toggle's title: without the spaces it may start with (typed in
+        Notion), which after the marker's one space would make the marker text."""
+        return self.rich(items, at_line_start=False).lstrip(" \t")
+
     def w_callout(self, body: dict[str, Any], children: list[dict[str, Any]], _n: int) -> str:
-        text = self.rich(body.get("rich_text"), at_line_start=False)
+        text = self._title(body.get("rich_text"))
         if not _typed_marker(body.get("rich_text"), text):
             icon = body.get("icon") or {}
             kind = EMOJI_CALLOUT.get(str(icon.get("emoji", "")), "note")
@@ -296,7 +303,7 @@ class _Writer:
         return _indent(inner, prefix, prefix)
 
     def w_toggle(self, body: dict[str, Any], children: list[dict[str, Any]], _n: int) -> str:
-        text = self.rich(body.get("rich_text"), at_line_start=False)
+        text = self._title(body.get("rich_text"))
         match = _typed_marker(body.get("rich_text"), text)
         if match is None or not match.group(0).endswith(("+", "-")):
             text = "[!note]-" + (" " + text if text else "")
