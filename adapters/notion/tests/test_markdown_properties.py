@@ -44,14 +44,24 @@ def plain_text(draw: st.DrawFn) -> str:
     return text or "x"
 
 
+CODE_TEXT = st.text(alphabet=" `x", min_size=1, max_size=5)
+"""Code of backticks and spaces: the edge cases of a code span's padding."""
+
+
 @st.composite
-def rich_text(draw: st.DrawFn) -> list[dict[str, Any]]:
-    items = []
+def rich_text(draw: st.DrawFn, empty: bool = False) -> list[dict[str, Any]]:
+    """Runs of text apart (see below); with ``empty``, sometimes none at all."""
+    if empty and draw(st.integers(0, 5)) == 0:
+        return []
+    items: list[dict[str, Any]] = []
+    if draw(st.integers(0, 7)) == 0:  # typed in Notion: a space first
+        items.append({"type": "text", "text": {"content": " "}})
     for _ in range(draw(st.integers(1, 4))):
-        content = draw(plain_text())
         flags = draw(
             st.sets(st.sampled_from(["bold", "italic", "strikethrough", "code"]), max_size=2)
         )
+        odd_code = flags == {"code"} and draw(st.integers(0, 3)) == 0
+        content = draw(CODE_TEXT if odd_code else plain_text())
         item: dict[str, Any] = {"type": "text", "text": {"content": content}}
         if draw(st.integers(0, 5)) == 0 and "code" not in flags:
             item["text"]["link"] = {"url": "https://example.com/" + draw(WORD)}
@@ -112,7 +122,7 @@ def leaf_block(draw: st.DrawFn) -> dict[str, Any]:
 def list_block(kind: str, depth: int) -> st.SearchStrategy[dict[str, Any]]:
     @st.composite
     def build(draw: st.DrawFn) -> dict[str, Any]:
-        body: dict[str, Any] = {"rich_text": draw(rich_text())}
+        body: dict[str, Any] = {"rich_text": draw(rich_text(empty=True))}
         if kind == "to_do":
             body["checked"] = draw(st.booleans())
         kids: list[dict[str, Any]] = []
@@ -134,7 +144,9 @@ def container_block(draw: st.DrawFn) -> dict[str, Any]:
             st.one_of(leaf_block(), list_block("bulleted_list_item", 1)), min_size=0, max_size=3
         )
     )
-    body: dict[str, Any] = {"rich_text": draw(rich_text())}
+    # a quote with no text and a paragraph first has no Markdown of its own (the
+    # paragraph is its text): quotes have text
+    body: dict[str, Any] = {"rich_text": draw(rich_text(empty=kind != "quote"))}
     if kind == "callout":
         body["icon"] = {
             "type": "emoji",
@@ -252,6 +264,9 @@ MD_LINE = st.one_of(
     st.just("<div>"),
     st.just(""),
     st.just("    indented"),
+    st.sampled_from(["-", "\t-", "1.", "- [ ]"]),  # items with nothing on their line
+    st.builds(lambda t: "## " + t + " \\#", plain_text()),  # "#" kept from the closing
+    st.sampled_from(["`` ` ``", "``  `  ``", "`` ` x ` ``", "` `` `"]),  # code's padding
 )
 
 

@@ -165,13 +165,17 @@ class _Builder:
 
 
 def _code_inner(raw: str, markup: str) -> str:
+    """A code span's text: as written, but for one space of padding on each side of
+    text whose ends, past its spaces, are backticks (``` `` `x` `` ``` is `` `x` ``,
+    ``` ``  `  `` ``` is `` ` ``: the writer pads such text, CommonMark strips it)."""
     inner = raw[len(markup) : len(raw) - len(markup)]
     stripped = inner[1:-1]
+    core = stripped.strip(" ")
     if (
         len(inner) >= 2
         and inner[0] == " "
         and inner[-1] == " "
-        and (stripped.startswith("`") or stripped.endswith("`"))
+        and (core.startswith("`") or core.endswith("`"))
     ):
         return stripped
     return inner

@@ -263,21 +263,17 @@ def _escape_read(before: str, after: str, line_start: bool) -> bool:
 
 
 def _code_span(text: str) -> str:
+    """``text`` as a code span that reads back as exactly ``text``: a fence longer or
+    shorter than every backtick run inside, and one space of padding on each side when
+    ``text``'s ends, past its spaces, are backticks (the reader drops that padding, as
+    CommonMark does; see :func:`~.inline._code_inner`)."""
     runs = {len(m) for m in re.findall(r"`+", text)}
     size = 1
     while size in runs:
         size += 1
     fence = "`" * size
-    if (
-        text.startswith("`")
-        or text.endswith("`")
-        or (
-            text.startswith(" ")
-            and text.endswith(" ")
-            and text.strip()
-            and (text.strip().startswith("`") or text.strip().endswith("`"))
-        )
-    ):
+    core = text.strip(" ")
+    if core.startswith("`") or core.endswith("`"):
         text = f" {text} "
     return fence + text + fence
 

@@ -49,6 +49,9 @@ __all__ = ["Node", "SourceSpan", "convert"]
 _CALLOUT_RE = re.compile(r"\[!([^\]\n]+)\]([+-]?)")
 _CANONICAL_CALLOUT_RE = re.compile(r"\[!([a-z]+)\](?: (\S.*))?\Z", re.S)
 _HEADING_RE = re.compile(r"[ ]{0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*\Z", re.S)
+_ESCAPED_CLOSING_RE = re.compile(r"(?:\A|(?<=[ \t]))\\(#+)\Z")
+_BARE_ITEM_RE = re.compile(r"[ \t]*(?:>[ \t]*)*(?:[-*+]|\d{1,9}[.)])[ \t]*")
+"""A line that starts a list item and holds nothing else (but the quote markers before)."""
 _TASK_RE = re.compile(r"\[([ xX])\](?: |\Z)")
 _FENCE_OPEN_RE = re.compile(r"[ ]{0,3}((`{3,}|~{3,}).*)")
 _INTERRUPTS = frozenset(
@@ -252,10 +255,24 @@ class _Converter:
             if items is None:
                 return carrier(raw)
             return [_block("paragraph", {"rich_text": _fit(plain_run(prefix) + items, raw)})]
-        items = self.rich(content, line_start=False)
+        items = self.heading_text(content)
         if items is None:
             return carrier(raw)
         return [_block(f"heading_{level}", {"rich_text": items})]
+
+    def heading_text(self, content: str) -> list[dict[str, Any]] | None:
+        """Rich text of a heading's ``content``, ``None`` past 100 items. The ``#``s it
+        ends with after ``\\`` and a space (``## Title \\#``, the writer's spelling of a
+        heading whose text ends in `` #``, which would otherwise be the closing sequence)
+        are text, without the backslash: elsewhere in a line ``\\#`` is kept as written."""
+        match = _ESCAPED_CLOSING_RE.search(content)
+        if match is None:
+            return self.rich(content, line_start=False)
+        items = self.rich(content[: match.start()], line_start=False)
+        if items is None:
+            return None
+        merged = _merge(items + plain_run(match.group(1)))
+        return merged if len(merged) <= MAX_RICH_TEXT_ITEMS else None
 
     def list_item(self, item: Node, list_kind: str) -> dict[str, Any]:
         children = item.children
@@ -323,7 +340,9 @@ class _Converter:
                 gap = sum(1 for i in range(previous, begin) if self._blank(i))
                 extra = gap - 1
                 if position == 0 and leading and node.type in _INTERRUPTS:
-                    extra = gap  # could have started right under the callout's title
+                    # could have started right under the callout's title, but for a list
+                    # whose first item's line is empty (a setext underline there)
+                    extra = gap - 1 if _BARE_ITEM_RE.fullmatch(self.lines[begin]) else gap
                 out.extend(_block("paragraph", {"rich_text": []}) for _ in range(max(0, extra)))
             out.extend(self.node(node))
             previous = self._content_end(node)

@@ -46,6 +46,8 @@ _THEMATIC_RE = re.compile(r"[ ]{0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*(?:\n|\Z)")
 """A line Markdown reads as a thematic break (a divider)."""
 _FENCE_RE = re.compile(r"(`{3,}|~{3,})([^\n]*)\Z")
 _CALLOUT_RE = re.compile(r"\[![^\]\n]+\][+-]?")
+_BARE_MARKER_RE = re.compile(r"(?:[-*+]|\d{1,9}[.)])[ \t]*(?:\n|\Z)")
+"""A list item's first line with nothing after its marker."""
 
 
 _DEFAULT_STYLE = MarkdownStyle()
@@ -176,7 +178,7 @@ class _Writer:
         return self._then(text, children)
 
     def _heading(self, level: int, body: dict[str, Any], children: list[dict[str, Any]]) -> str:
-        text = self.rich(body.get("rich_text"), at_line_start=False)
+        text = _protect_closing_hashes(self.rich(body.get("rich_text"), at_line_start=False))
         return self._then("#" * level + (" " + text if text else ""), children)
 
     def w_heading_1(self, body: dict[str, Any], children: list[dict[str, Any]], _n: int) -> str:
@@ -201,7 +203,9 @@ class _Writer:
     ) -> str:
         """A list item of type ``kind``; ``width`` is where its content starts (the
         marker's width)."""
-        text = self.rich(body.get("rich_text"))
+        # spaces typed first in Notion: after the marker they would move the column the
+        # item's text, and so its children, start at (Markdown cannot hold them anyway)
+        text = self.rich(body.get("rich_text")).lstrip(" \t")
         if text.startswith("\n"):
             # a line break first: an empty first line would end the item's text, so the
             # break is written as Markdown's hard break (a backslash), as it was read
@@ -220,7 +224,10 @@ class _Writer:
         if not nested.strip():  # no children, or only empty paragraphs (nothing to write)
             return _indent(text, marker, lines) if text else marker.rstrip()
         first = str(children[0].get("type"))
-        if not text and first in _SAME_LINE:
+        # an empty to-do's line still holds a paragraph, its "[ ]": what follows it on that
+        # line would be its text, and what follows on the next line must not join it
+        holds_text = bool(text) or kind == "to_do"
+        if not holds_text and first in _SAME_LINE:
             joined = _indent(nested, marker, unit)
             if not _THEMATIC_RE.match(joined):  # "- - -" would be a divider
                 return joined
@@ -233,7 +240,10 @@ class _Writer:
             if _reads_as_item(alone, kind, body, children):
                 return joined
         head = _indent(text, marker, lines) if text else marker.rstrip()
-        sep = "\n" if first in _LIST or not text else "\n\n"
+        # an item with an empty first line cannot interrupt the text above it: a bare
+        # "-" there is a setext underline, a bare "1." more text; a blank line first
+        tight = first in _LIST and not _BARE_MARKER_RE.match(nested)
+        sep = "\n" if tight or not holds_text else "\n\n"
         return head + sep + _indent(nested, unit, unit)
 
     def w_bulleted_list_item(
@@ -259,8 +269,13 @@ class _Writer:
         inner = self.sequence(head + children, contained=True)
         return _indent(inner, self.style.md.quote, self.style.md.quote)
 
+    def _title(self, items: list[dict[str, Any]] | None) -> str:
+        """A callout's or toggle's title: without the spaces it may start with (typed in
+        Notion), which after the marker's one space would make the marker text."""
+        return self.rich(items, at_line_start=False).lstrip(" \t")
+
     def w_callout(self, body: dict[str, Any], children: list[dict[str, Any]], _n: int) -> str:
-        text = self.rich(body.get("rich_text"), at_line_start=False)
+        text = self._title(body.get("rich_text"))
         if not _typed_marker(body.get("rich_text"), text):
             icon = body.get("icon") or {}
             kind = EMOJI_CALLOUT.get(str(icon.get("emoji", "")), "note")
@@ -272,8 +287,14 @@ class _Writer:
         body = self.sequence(children, contained=True) if children else ""
         first = next((c for c in children if not _is_empty_paragraph(c)), None)
         kind = str(first.get("type")) if first is not None else ""
+        # an item with an empty first line cannot start right under the title (it would
+        # be a setext underline or more title): one blank line more, which is not an
+        # empty paragraph there
+        bare = kind in _LIST and _BARE_MARKER_RE.match(body.lstrip("\n")) is not None
         if first is None:
             inner += body  # only blank lines: one ">" line each
+        elif bare:
+            inner += "\n\n" + body
         elif kind in _SAME_LINE or (kind in ("paragraph", "image") and first is children[0]):
             inner += "\n" + body  # starts right under the title (a paragraph joins it)
         else:  # after blank lines, or an equation, divider, table...: a blank line first
@@ -282,7 +303,7 @@ class _Writer:
         return _indent(inner, prefix, prefix)
 
     def w_toggle(self, body: dict[str, Any], children: list[dict[str, Any]], _n: int) -> str:
-        text = self.rich(body.get("rich_text"), at_line_start=False)
+        text = self._title(body.get("rich_text"))
         match = _typed_marker(body.get("rich_text"), text)
         if match is None or not match.group(0).endswith(("+", "-")):
             text = "[!note]-" + (" " + text if text else "")
@@ -341,6 +362,22 @@ class _Writer:
         lines = [line(rows[0]), line(["-" * w for w in widths])]
         lines.extend(line(r) for r in rows[1:])
         return "\n".join(lines)
+
+
+_CLOSING_HASHES_RE = re.compile(r"(?:\A|(?<=[ \t]))(\\?)(#+)[ \t]*\Z")
+"""A heading's text ending in ``#``s after a space: the closing sequence Markdown drops
+(``## Title #`` is "Title"), or, after a backslash, that sequence escaped (``\\#``)."""
+
+
+def _protect_closing_hashes(text: str) -> str:
+    """A heading's inline Markdown ``text`` with the ``#``s it ends with kept as text: a
+    backslash before them (``Title \\#``, which reads back as ``Title #``), and a backslash
+    already there (typed in Notion) doubled, as it would read as that escape (see
+    :meth:`~.to_blocks._Converter.heading_text`)."""
+    match = _CLOSING_HASHES_RE.search(text)
+    if match is None:
+        return text
+    return text[: match.start()] + "\\" * (len(match.group(1)) + 1) + text[match.start(2) :]
 
 
 def _reads_as_item(
