@@ -375,7 +375,7 @@ class NotionAdapter(Adapter):
             changed = {k: v for k, v in new_props.items() if old_props.get(k) != v}
             changed.update(self.relations.stale(page_id, new_props, layout))
             changed = with_statuses(changed, new_props, layout, self.notion_config)
-            changed = self.writer.with_title_mentions(changed, page_id)
+            changed = self.writer.with_kept_text(changed, page_id, layout)
             if changed:
                 with self._schema_checked(layout):
                     page = self.writer.patch(page_id, {"properties": changed})

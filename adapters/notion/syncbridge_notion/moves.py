@@ -39,7 +39,7 @@ class ClassMoves:
         """Move the page into ``layout``'s database and write all of ``record``'s
         properties there (two requests, journaled before the first); (the page as Notion
         answered, the properties written)."""
-        props = self.writer.with_title_mentions(self.writer.properties(record, layout), page_id)
+        props = self.writer.with_kept_text(self.writer.properties(record, layout), page_id, layout)
         cache = self.session.cache
         cache.begin_move(page_id, layout.class_name, layout.data_source_id, props)
         label = record.title or page_id

@@ -28,6 +28,7 @@ from syncbridge_notion.properties import (
     text_runs,
 )
 from syncbridge_notion.property_mentions import retitled
+from syncbridge_notion.property_styles import restyled
 from syncbridge_notion.reading import PageReader
 from syncbridge_notion.schema import ClassLayout, PropertyPlan
 from syncbridge_notion.session import (
@@ -166,26 +167,55 @@ class PageWriter:
             return None
         return {config.fallback_property: {"rich_text": runs}}
 
-    def with_title_mentions(self, changed: JSON, page_id: str) -> JSON:
-        """``changed`` (the properties a PATCH of ``page_id`` sends) with the title, when
-        it is sent, keeping the mentions of the title the page holds that the rename left
-        alone (:func:`.retitled`: a note's name is plain text, its title's mentions are
-        Notion's). The page as this run listed or wrote it, else one ``GET`` (only for a
-        new title). Same request otherwise."""
-        name = self.session.config.title_property
-        sent = changed.get(name)
-        if not isinstance(sent, Mapping):
+    def with_kept_text(self, changed: JSON, page_id: str, layout: ClassLayout) -> JSON:
+        """``changed`` (the properties a PATCH of ``page_id`` sends) with each title and
+        text property it sends keeping what only Notion holds of the value the page has:
+        the annotations and links where the edit left the text alone
+        (:func:`.restyled`), and the title's mentions the rename left alone
+        (:func:`.retitled`: a note's name is plain text). The page's text as this run
+        listed or last read or wrote it (:meth:`shown_text`). Same request when nothing
+        is kept, or when keeping it takes more than 100 items."""
+        config = self.session.config
+        kinds = {config.title_property: "title"}
+        kinds.update(
+            {p.name: p.ntype for p in layout.props.values() if p.ntype in ("title", "rich_text")}
+        )
+        sent = [name for name in kinds if isinstance(changed.get(name), Mapping)]
+        if not sent:
             return changed
-        page = self.session.listed.get(page_id)
+        shown = self.shown_text(page_id)
+        out = dict(changed)
+        for name in sent:
+            old = shown.get(name)
+            if not old:
+                continue  # plain text in Notion: nothing to keep
+            kind = kinds[name]
+            items: list[Any] = list(changed[name].get(kind) or [])
+            if name == config.title_property:
+                items = retitled(old, join_rich_text(items)) or items
+            styled = restyled(old, items)
+            for candidate in (styled, items):
+                if candidate is not None and len(candidate) <= MAX_ITEMS:
+                    out[name] = {kind: candidate}
+                    break
+        return out
+
+    def shown_text(self, page_id: str) -> Mapping[str, Any]:
+        """Property name → response items of the page's formatted text and title
+        properties (:func:`.formatted_text`; one not named is plain text): the page as
+        this run listed or wrote it, else as the cache keeps it at the page's version,
+        else one ``GET`` (a cache written before it kept them)."""
+        session = self.session
+        page = session.listed.get(page_id)
         if page is None:
-            page = self.session.api.page(page_id, not_found=lambda: self.reader.gone(page_id))
-        shown = (page.get("properties") or {}).get(name)
-        if not isinstance(shown, Mapping):
-            return changed
-        items = retitled(shown.get("title") or [], join_rich_text(sent.get("title") or []))
-        if items is None or len(items) > MAX_ITEMS:
-            return changed
-        return {**changed, name: {"title": items}}
+            cached = session.cache.page(page_id)
+            found = session.cache.body(page_id)
+            if cached is not None and found is not None and found[0] == cached.version:
+                text = found[2].get("text")
+                if isinstance(text, dict):
+                    return text
+            page = session.api.page(page_id, not_found=lambda: self.reader.gone(page_id))
+        return self.reader.formatted_text(page)
 
     def _report_status(
         self, record: Record, fieldname: str, plan: PropertyPlan, value: Any
@@ -250,7 +280,9 @@ class PageWriter:
                 stored.title,
                 stored.extra,
             )
-        self.reader.remember(stored, layout, blocks, written=True)
+        self.reader.remember(
+            stored, layout, blocks, written=True, text=self.reader.formatted_text(page)
+        )
         ref = RecordRef(page_id, version, stamp(edited), layout.class_name)
         session.refs[page_id] = ref
         return ref

@@ -22,6 +22,7 @@ from syncbridge_notion.body_links import linked_pages
 from syncbridge_notion.layouts import ClassLayouts
 from syncbridge_notion.markdown import PageIdLookup
 from syncbridge_notion.properties import EMPTY_CELLS, Fallback, decode, join_rich_text
+from syncbridge_notion.property_styles import has_formatting
 from syncbridge_notion.schema import ClassLayout, SchemaDrift
 from syncbridge_notion.session import (
     JSON,
@@ -32,7 +33,23 @@ from syncbridge_notion.session import (
     title_of,
 )
 
-__all__ = ["PageReader", "prior_of", "spans_of"]
+__all__ = ["PageReader", "formatted_text", "prior_of", "spans_of"]
+
+
+def formatted_text(page: Mapping[str, Any], own: Sequence[str] = ()) -> dict[str, Any]:
+    """Property name → response items of each title and text property of ``page`` that
+    holds more than plain runs would (annotations, links, mentions: what a push of its
+    edited text keeps, :mod:`.property_styles`); ``own``: property names left out. A
+    property not named holds plain text."""
+    out: dict[str, Any] = {}
+    for name, prop in (page.get("properties") or {}).items():
+        if name in own or not isinstance(prop, Mapping):
+            continue
+        kind = prop.get("type")
+        items = prop.get(kind) if kind in ("title", "rich_text") else None
+        if isinstance(items, list) and has_formatting(items):
+            out[name] = items
+    return out
 
 
 def prior_of(data: Mapping[str, Any], page_id: PageIdLookup | None = None) -> bodies.Prior | None:
@@ -81,7 +98,7 @@ class PageReader:
         record = self.record(page, layout, blocks, keep_render=True)
         if cached is not None and cached.version.split("+")[0] == record.version:
             record = dataclasses.replace(record, version=cached.version)
-        self.remember(record, layout, blocks)
+        self.remember(record, layout, blocks, text=self.formatted_text(page))
         return record
 
     @staticmethod
@@ -228,12 +245,19 @@ class PageReader:
         blocks: Sequence[JSON] | None,
         *,
         written: bool = False,
+        text: Mapping[str, Any] | None = None,
     ) -> None:
         """Keep ``record`` (and its blocks, when known) for the reads and edits that
         follow, in memory and in the cache: a page whose version did not move is read
-        from there, with no request."""
+        from there, with no request. ``text``: the page's formatted text properties
+        (:func:`formatted_text`), kept for :meth:`.PageWriter.shown_text`; ``None``: those
+        the cache holds for this version stay."""
         assert record.id is not None and record.version is not None
         kept = None if blocks is None else [dict(b) for b in blocks]
+        if text is None:
+            found = self.session.cache.body(record.id)
+            if found is not None and found[0] == record.version:
+                text = found[2].get("text")
         self.session.recent[record.id] = (record, kept)
         modified = record.modified.isoformat() if record.modified else None
         self.session.cache.put_body(
@@ -253,9 +277,15 @@ class PageReader:
                 "extra": dict(record.extra),
                 "modified": modified,
                 "decoder": self._decoder(),
+                **({"text": dict(text)} if isinstance(text, Mapping) else {}),
             },
             written=written,
         )
+
+    def formatted_text(self, page: Mapping[str, Any]) -> dict[str, Any]:
+        """:func:`formatted_text` of ``page``, less our own properties."""
+        c = self.session.config
+        return formatted_text(page, (c.fallback_property, c.id_property, c.path_property))
 
     def _decoder(self) -> str:
         """What decoding depends on besides Notion's data: a cached record read under
