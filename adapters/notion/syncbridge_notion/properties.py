@@ -14,7 +14,8 @@ were present but null (Notion has no "absent": an empty checkbox is ``false``).
 
 Long text is split into runs of at most 2,000 UTF-16 code units (Notion counts as
 JavaScript does) and joined back. A text property's mentions read as links that are sent
-back as the same mentions (:mod:`.property_mentions`). Pure functions, no I/O.
+back as the same mentions (:mod:`.property_mentions`); its formatting in Notion is kept
+by the writer on a push (:mod:`.property_styles`), not here. Pure functions, no I/O.
 
 >>> ctx = PropertyContext()
 >>> encode("rich_text", "a" * 2001, ctx).request["rich_text"][1]["text"]["content"]

@@ -7,7 +7,9 @@ request can hold spelled as the body spells one that no wikilink stands for
 (never a wikilink: in a text field ``[[Note]]`` is text, sent and read as typed). Those
 exact spellings, and only they, are sent back as the mentions; any other text, a link
 that merely looks like one included, is sent as typed. Text that holds no such mention
-reads and is sent exactly as before (its plain text, plain runs).
+reads and is sent exactly as before (its plain text, plain runs). The annotations and
+links the property has in Notion are put back on what an edit left alone by
+:mod:`.property_styles`, once the request is made.
 
 The page title is the note's file name, which cannot hold a link: it stays plain text,
 and :func:`retitled` keeps the mentions of a title whose words around them were edited.

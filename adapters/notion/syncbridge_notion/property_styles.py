@@ -44,7 +44,7 @@ from syncbridge_notion.markdown.mention_links import mention_url
 __all__ = ["ALIGN_LIMIT", "SHORT_MATCH", "has_formatting", "restyled"]
 
 _FLAGS = ("bold", "italic", "strikethrough", "underline", "code")
-ALIGN_LIMIT = 4_000_000
+ALIGN_LIMIT = 1_000_000
 """Most element pairs (old × new, once the common prefix and suffix are set aside) that
 are aligned element by element; a larger edit is taken as one replacement (its typed
 text styled as typed text is), so a rewrite of a 200,000-character property stays fast."""
