@@ -139,3 +139,32 @@ def test_a_page_the_run_did_not_list_keeps_its_formatting_from_the_cache(
     assert writes(counts) == {"PATCH /v1/pages/{id}": 1}
     assert "GET /v1/pages/{id}" not in counts
     _check_pushed(run, page_id, before)
+
+
+def test_a_note_renamed_in_the_vault_keeps_the_bold_of_its_title(example: Run) -> None:
+    """A title made bold in part in Notion names the note in plain text; the note renamed
+    in the vault sends the new title with the bold word still bold."""
+    run = example
+    page_id = str(run.page("Shame Wound")["id"])
+    name = run.remote.notion_config.title_property
+    rich = [
+        {"type": "text", "text": {"content": "Shame"}, "annotations": {"bold": True}},
+        {"type": "text", "text": {"content": " Wound"}},
+    ]
+    run.server.clock.advance(120)
+    run.remote.api.update_page(page_id, {"properties": {name: {"title": rich}}})
+    run.server.clock.advance(120)
+    run.sync()
+    note = run.root / "vault" / NOTE
+    assert note.exists()
+    note.rename(note.with_name("Shame Wound Deep.md"))
+    reset_counts(run.server)
+    report = run.sync()
+    assert report["remote"]["updated"] == 1, report
+    # (other pages follow the rename too: their PATCHes are not this one's)
+    assert "GET /v1/pages/{id}" not in request_counts(run.server)
+    title = run.remote.api.page(page_id)["properties"][name]["title"]
+    assert [(i["plain_text"], i["annotations"]["bold"]) for i in title] == [
+        ("Shame", True),
+        (" Wound Deep", False),
+    ]
