@@ -168,3 +168,30 @@ def test_a_note_renamed_in_the_vault_keeps_the_bold_of_its_title(example: Run) -
         ("Shame", True),
         (" Wound Deep", False),
     ]
+
+
+def test_a_cache_that_kept_no_formatting_reads_the_page_once(example: Run) -> None:
+    """A cache written before formatting was kept (its record of the page holds no
+    ``text``): the push reads the page once, then keeps the formatting as well."""
+    run = example
+    page_id = _formatted(run)
+    before = _stored(run, page_id)
+    other = str(run.page("Betrayal Wound")["id"])
+    run.server.clock.advance(600)
+    belief = {"rich_text": [{"type": "text", "text": {"content": "Trust is a trap."}}]}
+    run.remote.api.update_page(other, {"properties": {"core_belief": belief}})
+    run.server.clock.advance(600)
+    assert run.sync()["vault"]["updated"] == 1
+    found = run.remote.cache.body(page_id)
+    assert found is not None and "text" in found[2]
+    version, blocks, data = found
+    del data["text"]
+    run.remote.cache.put_body(page_id, version, blocks, data, written=True)
+    _edit_a_word(run)
+    reset_counts(run.server)
+    report = run.sync()
+    assert report["remote"]["updated"] == 1, report
+    counts = request_counts(run.server)
+    assert writes(counts) == {"PATCH /v1/pages/{id}": 1}
+    assert counts.get("GET /v1/pages/{id}") == 1
+    _check_pushed(run, page_id, before)
