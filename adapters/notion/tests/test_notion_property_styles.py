@@ -200,3 +200,48 @@ def test_long_runs_are_split_within_the_limit(text: str, ann: dict[str, Any]) ->
     assert out is not None
     assert content(out) == text + "a"
     assert all(units(i["text"]["content"]) <= 2000 for i in out)
+
+
+def _date_mention(day: int, ann: dict[str, Any]) -> dict[str, Any]:
+    start = f"2022-12-{day:02d}"
+    return {
+        "type": "mention",
+        "mention": {"type": "date", "date": {"start": start, "end": None, "time_zone": None}},
+        "annotations": {**PLAIN, **ann},
+        "plain_text": start,
+        "href": None,
+    }
+
+
+def _flat(items: list[dict[str, Any]]) -> list[Any]:
+    """Each character of text, each mention whole (its annotations left out)."""
+    out: list[Any] = []
+    for i in items:
+        if i["type"] == "text":
+            out.extend(i["text"]["content"])
+        else:
+            out.append(("mention", i["mention"]))
+    return out
+
+
+_spelled = st.lists(
+    _text | st.integers(10, 12).map(lambda d: f"[@x](notion://date/2022-12-{d})"), max_size=5
+).map("".join)
+_old_with_mentions = st.lists(
+    st.builds(lambda t, h, a: item(t, h, **a), _text.filter(bool), _href, _ann)
+    | st.builds(_date_mention, st.integers(10, 12), _ann),
+    max_size=6,
+)
+
+
+@given(_old_with_mentions, _spelled)
+def test_random_edits_with_mentions_send_exactly_the_requested_text_and_mentions(
+    old: list[dict[str, Any]], new: str
+) -> None:
+    sent = rich_text_of(new) or plain_run(new)
+    out = restyled(old, sent)
+    if out is None:
+        return
+    assert _flat(out) == _flat(sent)
+    assert all(units(i["text"]["content"]) <= 2000 for i in out if i["type"] == "text")
+    assert all(set(i.get("annotations", {})) <= {*FLAGS, "color"} for i in out)
