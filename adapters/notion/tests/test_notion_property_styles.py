@@ -33,7 +33,7 @@ def units(text: str) -> int:
 
 def per_char(items: list[dict[str, Any]]) -> list[tuple[str, Any, Any]]:
     """(character, annotations, link) of each character of request ``items`` (text only)."""
-    out = []
+    out: list[tuple[str, Any, Any]] = []
     for i in items:
         ann = {**PLAIN, **i.get("annotations", {})}
         link = (i["text"].get("link") or {}).get("url")
