@@ -202,19 +202,24 @@ class PageWriter:
 
     def shown_text(self, page_id: str) -> Mapping[str, Any]:
         """Property name → response items of the page's formatted text and title
-        properties (:func:`.formatted_text`; one not named is plain text): the page as
-        this run listed or wrote it, else as the cache keeps it at the page's version,
-        else one ``GET`` (a cache written before it kept them)."""
+        properties (:func:`.formatted_text`; one not named is plain text) at the version
+        the cache has for the page (the one an update was checked against): the page as
+        this run listed or wrote it, else as the cache kept it when it was last read or
+        written, else (a cache written before it kept them, or a page listed at another
+        version) one ``GET``."""
         session = self.session
+        cached = session.cache.page(page_id)
         page = session.listed.get(page_id)
-        if page is None:
-            cached = session.cache.page(page_id)
-            found = session.cache.body(page_id)
-            if cached is not None and found is not None and found[0] == cached.version:
-                text = found[2].get("text")
-                if isinstance(text, dict):
-                    return text
-            page = session.api.page(page_id, not_found=lambda: self.reader.gone(page_id))
+        if page is not None and (
+            cached is None or page_version(page) == cached.version.split("+")[0]
+        ):
+            return self.reader.formatted_text(page)
+        found = session.cache.body(page_id)
+        if cached is not None and found is not None and found[0] == cached.version:
+            text = found[2].get("text")
+            if isinstance(text, dict):
+                return text
+        page = session.api.page(page_id, not_found=lambda: self.reader.gone(page_id))
         return self.reader.formatted_text(page)
 
     def _report_status(
