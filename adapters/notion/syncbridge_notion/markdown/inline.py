@@ -32,6 +32,10 @@ What maps, and how (see ``docs/notion.md``, "Bodies: Markdown and blocks"):
   heading``), becomes that character (the writer escapes it again where it must); any
   other (``\\:`` or ``\\{`` of LaTeX outside math, ``a \\- b``) is kept as written.
 * A line break keeps the spaces around it (``"a  \\nb"`` has the two spaces).
+* ``&#32;`` and ``&#9;`` as the first or last characters of a block's text are a space and
+  a tab (the writer's spelling of whitespace Markdown drops there, or that would make an
+  indented code block); ``\\&#32;`` there is the text ``&#32;``. Anywhere else, and any
+  other character reference (``&amp;``), is text as written.
 
 Text longer than 2,000 UTF-16 units is split into runs. Pure: no I/O.
 """

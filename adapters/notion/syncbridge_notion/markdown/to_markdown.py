@@ -9,7 +9,9 @@ as escapes or hard breaks escaped, syntax characters backslash-escaped too but t
 shaped like a wikilink (``[[Gone]]``) kept as written, then that text escaped too. So text
 typed in Notion that looks like Markdown (``*not italic*``) comes back escaped, and a note
 carried through Notion comes back as written, its wikilinks as written whether or not they
-resolved to pages. Pure: no I/O.
+resolved to pages. A space or tab first in a block's text is written ``&#32;`` or ``&#9;``
+(but in a paragraph shaped like an indented code block), and so is one last where it would
+not read back (see :func:`~.inline_writer.rich_text_to_markdown`). Pure: no I/O.
 
 Blocks with no Markdown equivalent (child pages and databases, synced blocks, embeds,
 bookmarks, files hosted by Notion, columns, ``unsupported``...) are written as a
