@@ -354,3 +354,61 @@ def test_a_block_edited_in_notion_comes_back_in_the_notes_own_style(setup: Setup
     assert body_after == STYLED_BODY.replace(
         "* second item", "* second __edited__ in _Notion_"
     ).replace(">a quote without a space", ">a quote edited")
+
+
+SPACED_BODY = """
+A plain first paragraph.
+
+- an item
+
+## A heading
+
+> [!tip] A title
+> Its text.
+"""
+
+
+def test_text_edited_in_notion_with_spaces_and_tabs_at_its_ends_comes_back_exactly(
+    setup: Setup,
+) -> None:
+    """Spaces and tabs typed first or last in Notion reach the note as ``&#32;``/``&#9;``,
+    and the next run sends nothing back: the note reads as the same blocks."""
+    source = (setup.root / "vault" / "Psyche" / "Wounds" / "Shame Wound.md").read_text(
+        encoding="utf-8"
+    )
+    head = source.split("\n---\n", 1)[0]
+    head = head.replace("title: Shame Wound", "title: Spaced Body").replace(
+        "id: 1752069904121", "id: 1752069904997"
+    )
+    note = setup.root / "vault" / "Psyche" / "Wounds" / "Spaced Body.md"
+    note.write_text(head + "\n---\n" + SPACED_BODY, encoding="utf-8")
+    setup.sync()
+    tree = _tree(setup, setup.page_of("Spaced Body")["id"])
+    assert [b["type"] for b in tree] == ["paragraph", "bulleted_list_item", "heading_2", "callout"]
+    setup.server.clock.advance(120)
+    edits = {
+        0: ("paragraph", "  two spaces first"),
+        1: ("bulleted_list_item", "\ta tab first, two spaces last  "),
+        2: ("heading_2", "    four spaces first"),
+        3: ("callout", " a space first"),
+    }
+    for index, (kind, content) in edits.items():
+        setup.remote.api.update_block(
+            tree[index]["id"],
+            {kind: {"rich_text": [{"type": "text", "text": {"content": content}}]}},
+        )
+    setup.server.clock.advance(120)
+    report = setup.sync()
+    assert report["vault"]["updated"] == 1, report
+    _, body = note.read_text(encoding="utf-8").split("\n---\n", 1)
+    assert body == (
+        "\n&#32; two spaces first\n\n- &#9;a tab first, two spaces last &#32;\n\n"
+        "## &#32;   four spaces first\n\n> [!tip] &#32;a space first\n> Its text.\n"
+    )
+    reset_counts(setup.server)
+    report = setup.sync()
+    assert report["remote"]["updated"] == report["vault"]["updated"] == 0, report
+    assert writes(request_counts(setup.server)) == {}
+    after = _tree(setup, setup.page_of("Spaced Body")["id"])
+    for index, (kind, content) in edits.items():
+        assert "".join(i["plain_text"] for i in after[index][kind]["rich_text"]) == content

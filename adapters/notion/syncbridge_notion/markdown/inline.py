@@ -32,6 +32,10 @@ What maps, and how (see ``docs/notion.md``, "Bodies: Markdown and blocks"):
   heading``), becomes that character (the writer escapes it again where it must); any
   other (``\\:`` or ``\\{`` of LaTeX outside math, ``a \\- b``) is kept as written.
 * A line break keeps the spaces around it (``"a  \\nb"`` has the two spaces).
+* ``&#32;`` and ``&#9;`` as the first or last characters of a block's text are a space and
+  a tab (the writer's spelling of whitespace Markdown drops there, or that would make an
+  indented code block); ``\\&#32;`` there is the text ``&#32;``. Anywhere else, and any
+  other character reference (``&amp;``), is text as written.
 
 Text longer than 2,000 UTF-16 units is split into runs. Pure: no I/O.
 """
@@ -272,13 +276,57 @@ def _link_dest(raw: str, token: Token) -> str | None:
     return dest if valid_url(dest) else None
 
 
+EDGE_ENTITIES = {" ": "&#32;", "\t": "&#9;"}
+"""The spelling of a space or tab that starts or ends a block's text (Markdown drops the
+whitespace there, and four spaces or a tab first would make an indented code block)."""
+_LEAD_ENTITY_RE = re.compile(r"(\\?)&#(32|9);")
+_TRAIL_ENTITY_RE = re.compile(r"(\\*)&#(32|9);\Z")
+_ENTITY_CHAR = {"32": " ", "9": "\t"}
+
+
+def _edges(src: str, lead: bool, trail: bool) -> tuple[str, str, str]:
+    """``(head, src, tail)``: ``src`` without the character reference of a space or tab
+    at its start (``lead``) and end (``trail``), :data:`EDGE_ENTITIES`, and the text
+    each stands for. Escaped (``\\&#32;``: an odd number of backslashes before it) it
+    is the reference as text, without that backslash. Elsewhere ``&#32;`` is text, as
+    every character reference is."""
+    head = tail = ""
+    if lead:
+        match = _LEAD_ENTITY_RE.match(src)
+        if match is not None:
+            reference = match.group(0).lstrip("\\")
+            head = reference if match.group(1) else _ENTITY_CHAR[match.group(2)]
+            src = src[match.end() :]
+    if trail:
+        match = _TRAIL_ENTITY_RE.search(src)
+        if match is not None:
+            slashes = len(match.group(1))
+            reference = match.group(0)[slashes:]
+            if slashes % 2:  # escaped: the reference as text, its backslash dropped
+                tail, src = reference, src[: match.end(1) - 1]
+            else:
+                tail, src = _ENTITY_CHAR[match.group(2)], src[: match.end(1)]
+    return head, src, tail
+
+
 def inline_to_rich_text(
-    src: str, page_id: PageIdLookup | None = None, line_start: bool = True
+    src: str,
+    page_id: PageIdLookup | None = None,
+    line_start: bool = True,
+    *,
+    lead: bool = False,
+    trail: bool = False,
 ) -> list[dict[str, Any]]:
     """Rich-text request items for inline Markdown ``src`` (may be empty); ``line_start``
     says whether ``src`` starts a line where block syntax could begin (not in a heading,
-    a callout title or a table cell)."""
+    a callout title or a table cell). With ``lead`` (``trail``), ``src`` is the start
+    (end) of a block's text, where ``&#32;`` and ``&#9;`` stand for a space and a tab
+    (:func:`_edges`)."""
     builder = _Builder()
+    head, src, tail = _edges(src, lead, trail)
+    if head:
+        builder.text(head)
+        line_start = False  # what follows the reference does not start a line
     tokens = parse_inline(src)
     index = 0
     while index < len(tokens):
@@ -328,6 +376,7 @@ def inline_to_rich_text(
         else:  # html_inline, image, math_inline_double, comments, long equations: as written
             builder.text(raw)
         index += 1
+    builder.text(tail)
     return builder.finish()
 
 

@@ -27,11 +27,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import unquote
 
-from .inline import MEANINGFUL_ESCAPES, STRUCTURAL_ESCAPES, notion_page_url
+from .inline import EDGE_ENTITIES, MEANINGFUL_ESCAPES, STRUCTURAL_ESCAPES, notion_page_url
 from .mention_links import mention_label, mention_url
 
 __all__ = [
@@ -293,9 +293,15 @@ def rich_text_to_markdown(
     italic: str = "*",
     bold: str = "**",
     simple: bool = False,
+    edges: bool = False,
 ) -> str:
     """Inline Markdown for rich-text ``items`` (see the module docstring); ``italic`` and
     ``bold`` are the delimiters to use (``*`` or ``_``, ``**`` or ``__``).
+
+    With ``edges``, ``items`` are a whole block's text: a space or tab it starts or ends
+    with is written ``&#32;`` or ``&#9;`` (:func:`_spell_edges`), which reads back as it
+    there (Markdown drops whitespace at a paragraph's ends, and four spaces or a tab
+    first would make an indented code block).
 
     Formatting shared by a link's whole text is written around the link
     (``**[x](url)**``, as notes write it), and a code span holding line breaks is one span
@@ -304,7 +310,12 @@ def rich_text_to_markdown(
     code span per line: a span's next line may read as block syntax). Both read back as
     the same rich text."""
     delims = {**_DELIMS, "italic": italic, "bold": bold}
-    segs = _wikilinks(segments(items, split_code=simple), link_target)
+    segs = segments(items, split_code=simple)
+    lead = trail = ""
+    if edges:
+        segs, lead, trail = _edge_whitespace(segs)
+        at_line_start = at_line_start and not lead
+    segs = _wikilinks(segs, link_target)
     if not simple:
         segs = _wrapped_links(segs, escape, link_target, delims)
     out: list[str] = []
@@ -316,7 +327,52 @@ def rich_text_to_markdown(
             out.append(body)
             continue
         out.append(_render_link(link, members, body, link_target, delims))
+    if edges:
+        return _spell_edges(lead, "".join(out), trail)
     return "".join(out)
+
+
+_LITERAL_LEAD_RE = re.compile(r"\\?&#(?:32|9);")
+_LITERAL_TRAIL_RE = re.compile(r"(\\*)&#(?:32|9);\Z")
+
+
+def _edge_whitespace(segs: list[Segment]) -> tuple[list[Segment], str, str]:
+    """``segs`` without the space or tab their plain text starts and ends with (one
+    character each side), and those two (``""`` for none)."""
+    lead = trail = ""
+    out = list(segs)
+
+    def plain(seg: Segment) -> bool:
+        return seg.kind == "text" and not seg.code and seg.link is None
+
+    if out and plain(out[0]) and out[0].value[:1] in EDGE_ENTITIES:
+        lead, first = out[0].value[0], out[0]
+        rest = replace(first, value=first.value[1:])
+        out = ([rest] if rest.value else []) + out[1:]
+    if out and plain(out[-1]) and out[-1].value[-1:] in EDGE_ENTITIES:
+        trail, last = out[-1].value[-1], out[-1]
+        rest = replace(last, value=last.value[:-1])
+        out = out[:-1] + ([rest] if rest.value else [])
+    return out, lead, trail
+
+
+def _spell_edges(lead: str, body: str, trail: str) -> str:
+    """``body`` (inline Markdown) with ``lead`` and ``trail`` (a space, a tab or ``""``)
+    written as their character references around it, the inverse of
+    :func:`~.inline._edges`: a reference typed as text at an end not taken by one gets a
+    backslash (``\\&#32;``), which reads back as the text."""
+    whole = False  # the reference escaped at the end is the one the text starts with
+    if not trail:
+        match = _LITERAL_TRAIL_RE.search(body)
+        if match is not None:
+            # an odd run before it ends with a backslash typed as text: two more make it
+            # an escaped one, and the reference's own escape
+            extra = 2 if len(match.group(1)) % 2 else 1
+            body = body[: match.end(1)] + "\\" * extra + body[match.end(1) :]
+            whole = match.start() == 0
+    if not lead and not whole and _LITERAL_LEAD_RE.match(body):
+        body = "\\" + body
+    return EDGE_ENTITIES.get(lead, "") + body + EDGE_ENTITIES.get(trail, "")
 
 
 def _wrapped_links(

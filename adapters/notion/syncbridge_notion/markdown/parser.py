@@ -17,7 +17,8 @@ three changes that make a lossless converter possible:
   when a line opens a comment that closes on a later line) and ``[[wikilinks]]`` get
   their own rules so nothing inside them is parsed as Markdown. Link reference
   definitions, entities and linkify are off: ``[x]: url`` is kept as the text it is, and
-  ``&amp;`` stays ``&amp;``.
+  ``&amp;`` stays ``&amp;`` (the converter itself reads ``&#32;`` and ``&#9;`` at a block
+  text's two ends, :func:`~.inline.inline_to_rich_text`).
 
 The core ``inline`` rule is disabled: the converter parses inline content on demand with
 :func:`parse_inline`, only where it needs it. Pure: no I/O.

@@ -174,8 +174,13 @@ class _Converter:
         self.page_id = page_id
         self.lines: list[str] = []
 
-    def rich(self, src: str, line_start: bool = True) -> list[dict[str, Any]] | None:
-        items = inline_to_rich_text(src, self.page_id, line_start)
+    def rich(
+        self, src: str, line_start: bool = True, lead: bool = True, trail: bool = True
+    ) -> list[dict[str, Any]] | None:
+        """Rich text of inline ``src``, ``None`` past 100 items; ``src`` is a whole block
+        text, where ``&#32;``/``&#9;`` first (``lead``) and last (``trail``) stand for a
+        space and a tab (see :func:`~.inline.inline_to_rich_text`)."""
+        items = inline_to_rich_text(src, self.page_id, line_start, lead=lead, trail=trail)
         return items if len(items) <= MAX_RICH_TEXT_ITEMS else None
 
     def nodes(self, nodes: list[Node]) -> list[dict[str, Any]]:
@@ -251,7 +256,7 @@ class _Converter:
         level = len(match.group(1))
         if level > 3:
             prefix = raw[: match.start(2)] if content else raw
-            items = self.rich(content, line_start=False)
+            items = self.rich(content, line_start=False, lead=False)  # after "#### "
             if items is None:
                 return carrier(raw)
             return [_block("paragraph", {"rich_text": _fit(plain_run(prefix) + items, raw)})]
@@ -268,7 +273,7 @@ class _Converter:
         match = _ESCAPED_CLOSING_RE.search(content)
         if match is None:
             return self.rich(content, line_start=False)
-        items = self.rich(content[: match.start()], line_start=False)
+        items = self.rich(content[: match.start()], line_start=False, trail=False)
         if items is None:
             return None
         merged = _merge(items + plain_run(match.group(1)))
@@ -401,18 +406,20 @@ class _Converter:
             if fold == "-" and kind_name == "note" and plain_title:
                 text = self._title(title_src[1:])
             else:
-                text = plain_run(marker) + self._title(title_src)
+                text = plain_run(marker) + self._title(title_src, lead=False)
             return _block("toggle", {"rich_text": _fit(text, header)}, body_blocks)
         if kind_name in CALLOUT_EMOJI and plain_title:
             text = self._title(title_src[1:])
         else:
-            text = plain_run(marker) + self._title(title_src)
+            text = plain_run(marker) + self._title(title_src, lead=False)
         icon = CALLOUT_EMOJI.get(kind_name.lower(), CALLOUT_EMOJI["note"])
         body = {"rich_text": _fit(text, header), "icon": {"type": "emoji", "emoji": icon}}
         return _block("callout", body, body_blocks)
 
-    def _title(self, src: str) -> list[dict[str, Any]]:
-        items = self.rich(src, line_start=False)
+    def _title(self, src: str, lead: bool = True) -> list[dict[str, Any]]:
+        """A callout's or toggle's title text (``lead``: it starts the block's text, not
+        the ``[!type]`` marker kept as text before it)."""
+        items = self.rich(src, line_start=False, lead=lead)
         return items if items is not None else plain_run(src)
 
     def _paragraph_from(self, src: str) -> list[dict[str, Any]]:

@@ -9,7 +9,9 @@ as escapes or hard breaks escaped, syntax characters backslash-escaped too but t
 shaped like a wikilink (``[[Gone]]``) kept as written, then that text escaped too. So text
 typed in Notion that looks like Markdown (``*not italic*``) comes back escaped, and a note
 carried through Notion comes back as written, its wikilinks as written whether or not they
-resolved to pages. Pure: no I/O.
+resolved to pages. A space or tab first in a block's text is written ``&#32;`` or ``&#9;``
+(but in a paragraph shaped like an indented code block), and so is one last where it would
+not read back (see :func:`~.inline_writer.rich_text_to_markdown`). Pure: no I/O.
 
 Blocks with no Markdown equivalent (child pages and databases, synced blocks, embeds,
 bookmarks, files hosted by Notion, columns, ``unsupported``...) are written as a
@@ -64,6 +66,12 @@ class _Style:
     simple: bool = False
     """Inline spellings that read back in any context: formatting inside link labels,
     one code span per line (see :func:`~.inline_writer.rich_text_to_markdown`)."""
+    edges: bool = False
+    """A space or tab a block's text starts or ends with written ``&#32;``/``&#9;``. Without
+    it, only the space or tab it starts with, unless the text is a paragraph's shaped like
+    an indented code block (:func:`_code_shaped`); the rest is written as it is (it reads
+    back where a line follows it: a callout's title over its text, text carried
+    verbatim)."""
 
 
 def placeholder_of(text: str) -> tuple[str, str] | None:
@@ -136,15 +144,26 @@ class _Writer:
     def __init__(self, style: _Style) -> None:
         self.style = style
 
-    def rich(self, items: list[dict[str, Any]] | None, at_line_start: bool = True) -> str:
+    def rich(
+        self, items: list[dict[str, Any]] | None, at_line_start: bool = True, code: bool = False
+    ) -> str:
+        """A block's text (``items``, all of it) as inline Markdown; ``code``: a
+        paragraph's, which may be written as the indented code block it has the shape of
+        (:func:`_code_shaped`)."""
+        items = list(items or [])
+        plain = _plain(items)
+        edges = self.style.edges or (
+            plain[:1] in (" ", "\t") and not (code and _code_shaped(plain))
+        )
         return rich_text_to_markdown(
-            list(items or []),
+            items,
             escape=self.style.escape,
             link_target=self.style.link_target,
             at_line_start=at_line_start,
             italic=self.style.md.italic if self.style.escape < 2 else "*",
             bold=self.style.md.bold if self.style.escape < 2 else "**",
             simple=self.style.simple,
+            edges=edges,
         )
 
     def sequence(self, blocks: list[dict[str, Any]], contained: bool = False) -> str:
@@ -170,7 +189,7 @@ class _Writer:
         return head + "\n\n" + self.sequence(children)
 
     def w_paragraph(self, body: dict[str, Any], children: list[dict[str, Any]], _n: int) -> str:
-        text = self.rich(body.get("rich_text"))
+        text = self.rich(body.get("rich_text"), code=True)
         if text.startswith("\n") and text.strip():
             # a line break first: an empty first line would be a blank line, so the break
             # is written as Markdown's hard break (a backslash), as it was read
@@ -203,9 +222,7 @@ class _Writer:
     ) -> str:
         """A list item of type ``kind``; ``width`` is where its content starts (the
         marker's width)."""
-        # spaces typed first in Notion: after the marker they would move the column the
-        # item's text, and so its children, start at (Markdown cannot hold them anyway)
-        text = self.rich(body.get("rich_text")).lstrip(" \t")
+        text = self.rich(body.get("rich_text"))
         if text.startswith("\n"):
             # a line break first: an empty first line would end the item's text, so the
             # break is written as Markdown's hard break (a backslash), as it was read
@@ -270,9 +287,9 @@ class _Writer:
         return _indent(inner, self.style.md.quote, self.style.md.quote)
 
     def _title(self, items: list[dict[str, Any]] | None) -> str:
-        """A callout's or toggle's title: without the spaces it may start with (typed in
-        Notion), which after the marker's one space would make the marker text."""
-        return self.rich(items, at_line_start=False).lstrip(" \t")
+        """A callout's or toggle's title (a space or tab it starts with is ``&#32;`` or
+        ``&#9;``: after the marker's one space it would make the marker text)."""
+        return self.rich(items, at_line_start=False)
 
     def w_callout(self, body: dict[str, Any], children: list[dict[str, Any]], _n: int) -> str:
         text = self._title(body.get("rich_text"))
@@ -380,6 +397,19 @@ def _protect_closing_hashes(text: str) -> str:
     return text[: match.start()] + "\\" * (len(match.group(1)) + 1) + text[match.start(2) :]
 
 
+_INDENTED_LINE_RE = re.compile(r"(?: {0,3}\t| {4})|[ \t]*\Z")
+
+
+def _code_shaped(text: str) -> bool:
+    """``text`` has the shape of an indented code block (the text a note's indented code
+    block is carried in, as a paragraph): each line indented by four columns or blank,
+    not all blank. Written as it is, a paragraph or quote text of that shape reads back
+    as it, and a note's indented code block comes back as written; so it is not given
+    ``&#32;`` (Obsidian shows it as the code block, its spaces kept)."""
+    lines = text.split("\n")
+    return bool(text.strip()) and all(_INDENTED_LINE_RE.match(line) for line in lines)
+
+
 def _reads_as_item(
     text: str, kind: str, body: dict[str, Any], children: list[dict[str, Any]]
 ) -> bool:
@@ -397,19 +427,11 @@ def _placeholder(block: dict[str, Any], kind: str) -> str:
 
 
 def _rich_key(items: list[dict[str, Any]]) -> tuple[Any, ...]:
-    """Rich text as Markdown can hold it: no whitespace at its two ends (a Markdown
-    paragraph cannot start or end with a space), formatting and links as segments."""
-    segs = segments(items)
-    while segs and segs[0].kind == "text" and not segs[0].code and not segs[0].value.strip():
-        segs = segs[1:]
-    while segs and segs[-1].kind == "text" and not segs[-1].code and not segs[-1].value.strip():
-        segs = segs[:-1]
+    """Rich text as Markdown can hold it: formatting and links as segments (whitespace at
+    its two ends included: ``&#32;`` and ``&#9;`` hold it there)."""
     out = []
-    for index, s in enumerate(segs):
+    for s in segments(items):
         value = s.value
-        if s.kind == "text" and not s.code:
-            value = value.lstrip() if index == 0 else value
-            value = value.rstrip() if index == len(segs) - 1 else value
         if s.kind == "mention":
             value = value.replace("-", "").lower()
         out.append((s.kind, value, s.marks, s.code, s.link if s.kind == "text" else None))
@@ -597,13 +619,14 @@ def _verified(
     for escape, spaces, loose in _ATTEMPTS:
         if escape < least:
             continue
-        tried: str | None = None
-        for simple in (False, True):
-            writer = _Writer(_Style(escape, spaces, link_target, md_style, loose, simple))
+        tried: set[str] = set()
+        for edges, simple in ((False, False), (False, True), (True, False), (True, True)):
+            style = _Style(escape, spaces, link_target, md_style, loose, simple, edges)
+            writer = _Writer(style)
             text = writer.block(block, number)
-            if text == tried:
-                continue  # nothing the simple spellings change
-            tried = text
+            if text in tried:
+                continue  # nothing the simple or edge spellings change
+            tried.add(text)
             if first is None:
                 first = text
             # Read alone, an item numbered 2 would start a list at 2 (kept verbatim):
