@@ -258,6 +258,20 @@ def test_conflict_is_logged_shown_and_restored(
     assert out == "no conflicts\n"
 
 
+@pytest.mark.parametrize("command", ["show", "restore"])
+@pytest.mark.parametrize("number", ["99999999999999999999999", "-99999999999999999999999", "0"])
+def test_a_conflict_id_no_conflict_has_is_a_clear_error(
+    capsys: pytest.CaptureFixture[str], project: Path, command: str, number: str
+) -> None:
+    sync_json(capsys, project)
+    before = tree_digest(project)
+    code = main(["conflicts", command, number, "--config", str(project / "syncbridge.toml")])
+    err = capsys.readouterr().err
+    assert code not in (0, 70) and "Traceback" not in err
+    assert number in err and "conflicts list" in err
+    assert tree_digest(project) == before
+
+
 def test_status_reports_pending_changes_without_writing(
     capsys: pytest.CaptureFixture[str], project: Path, external_sql: ExternalSQL
 ) -> None:

@@ -31,6 +31,9 @@ from syncbridge.storage import leftover_wal, os_failure, sqlite_failure
 
 __all__ = ["MIGRATIONS", "StateStore", "default_state_path"]
 
+_SQLITE_INT_MIN, _SQLITE_INT_MAX = -(2**63), 2**63 - 1
+"""The range of an SQLite INTEGER: an id outside it names no row (binding it overflows)."""
+
 
 def default_state_path(config_dir: Path) -> Path:
     """``<config_dir>/.syncbridge/state.db``: the state file when none is configured."""
@@ -673,7 +676,9 @@ class StateStore:
             return [self._conflict(r) for r in self._conn.execute(sql + " ORDER BY id", args)]
 
     def conflict(self, conflict_id: int) -> ConflictEntry | None:
-        """One conflict by id, or ``None``."""
+        """One conflict by id, or ``None`` (also for one no SQLite integer can be)."""
+        if not _SQLITE_INT_MIN <= conflict_id <= _SQLITE_INT_MAX:
+            return None
         row = self._conn.execute(
             f"SELECT {self._CONFLICT_COLUMNS} FROM conflicts WHERE id=?", (conflict_id,)
         ).fetchone()
@@ -687,7 +692,9 @@ class StateStore:
             )
 
     def link_by_id(self, link_id: int) -> Link | None:
-        """One link by id (any target), or ``None``."""
+        """One link by id (any target), or ``None`` (also for one no SQLite integer can be)."""
+        if not _SQLITE_INT_MIN <= link_id <= _SQLITE_INT_MAX:
+            return None
         r = self._conn.execute(
             "SELECT link_id, a_id, b_id, a_version, b_version, a_hash, b_hash, key,"
             " base IS NOT NULL FROM links WHERE link_id=?",
