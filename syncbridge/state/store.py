@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import sys
 import uuid
@@ -109,6 +110,11 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         "",
     ),
 )
+
+_TABLES = frozenset(
+    re.findall(r"CREATE TABLE (?:IF NOT EXISTS )?(\w+)", " ".join(sql for _, sql in MIGRATIONS))
+)
+"""The tables the migrations make: a state file missing one is damaged."""
 
 
 def _now() -> str:
@@ -341,6 +347,13 @@ class StateStore:
                 f"{self.path} has state schema version {version}, newer than this "
                 f"syncbridge knows ({len(MIGRATIONS)}); upgrade syncbridge"
             )
+        tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if version == 0 and tables & _TABLES:
+            raise DamagedFile(
+                f"{self.path}: the state file is damaged (its schema version is gone but "
+                f"its tables are there: {', '.join(sorted(tables & _TABLES))}); {REPAIR_HINT}",
+                path=str(self.path),
+            )
         for number, (name, sql) in enumerate(MIGRATIONS[version:], start=version + 1):
             with self._transaction():
                 for statement in sql.split(";"):
@@ -350,6 +363,14 @@ class StateStore:
                 c.execute(
                     "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(number),)
                 )
+        tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        missing = sorted(_TABLES - tables)
+        if missing:
+            raise DamagedFile(
+                f"{self.path}: the state file is damaged (table {', '.join(missing)} is "
+                f"missing); {REPAIR_HINT}",
+                path=str(self.path),
+            )
 
     @property
     def schema_version(self) -> int:
