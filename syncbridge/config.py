@@ -333,6 +333,7 @@ class Config:
             classes=tuple(s.classes),
             exclude_classes=tuple(s.exclude_classes),
             exclude_values={k: tuple(v) for k, v in s.exclude_values.items()},
+            vault_ignore=tuple(self.vault.ignore),
         )
 
     def sync_options(
