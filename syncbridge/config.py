@@ -24,6 +24,7 @@ The smallest useful file::
 
 from __future__ import annotations
 
+import os
 import tomllib
 import zoneinfo
 from collections.abc import Mapping, Sequence
@@ -332,6 +333,7 @@ class Config:
             classes=tuple(s.classes),
             exclude_classes=tuple(s.exclude_classes),
             exclude_values={k: tuple(v) for k, v in s.exclude_values.items()},
+            vault_ignore=tuple(self.vault.ignore),
         )
 
     def sync_options(
@@ -435,7 +437,7 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path, path: Path | None =
         targets.append(Target(section, adapter_class, settings, base_dir))
     if problems or parsed is None:
         raise _fail(where, problems)
-    return Config(
+    config = Config(
         path=path,
         base_dir=base_dir,
         vault=parsed.vault,
@@ -444,6 +446,58 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path, path: Path | None =
         targets=tuple(targets),
         daemon=parsed.daemon,
     )
+    problems = _file_problems(config)
+    if problems:
+        raise _fail(where, problems)
+    return config
+
+
+def _written_files(config: Config) -> list[tuple[str, Path]]:
+    """``(key, absolute path)`` of every file syncbridge itself writes: the state file and
+    each file-valued setting of a target (a SQLite database, a cache)."""
+    files = [("state.path", config.state_path)]
+    for index, target in enumerate(config.targets):
+        for name in type(target.settings).model_fields:
+            value = getattr(target.settings, name)
+            if isinstance(value, Path):
+                files.append((f"targets[{index}].{name}", _resolve(config.base_dir, value)))
+    return files
+
+
+def _file_problems(config: Config) -> list[str]:
+    """What is wrong with the files syncbridge would write (checked before anything is
+    opened): one that is a folder, one among the notes (a note could be taken for a
+    damaged database and replaced by ``repair``; a database there would be synced by
+    other tools while open; ``.obsidian/`` holds Obsidian's own files), the state file
+    shared with a target's file. A file under a ``.syncbridge/`` folder of the vault (the
+    default beside a config file kept in the vault's root) is fine: the vault never reads
+    it."""
+    vault = Path(os.path.realpath(config.vault_path))
+    problems = []
+    files = _written_files(config)
+    for key, file in files:
+        real = Path(os.path.realpath(file))
+        example = "state.db" if key == "state.path" else "local.db"
+        if real.is_dir() or real == vault:
+            problems.append(f"{key}: {file} is a folder; name a file (e.g. {example})")
+        elif real.exists() and not real.is_file():
+            problems.append(
+                f"{key}: {file} is not a regular file (a device or socket); name a file"
+            )
+        elif real.is_relative_to(vault) and ".syncbridge" not in real.relative_to(vault).parts[:-1]:
+            problems.append(
+                f"{key}: {file} is inside the vault {config.vault_path}; syncbridge would "
+                "write its own file among your notes: put it outside the vault (a path "
+                "relative to the config file's folder, such as the default beside it)"
+            )
+    state = Path(os.path.realpath(config.state_path))
+    for key, file in files[1:]:
+        if Path(os.path.realpath(file)) == state:
+            problems.append(
+                f"{key}: {file} is also the state file (state.path); each needs its own "
+                "file: give one of them another name"
+            )
+    return problems
 
 
 def load_config(path: Path | str) -> Config:

@@ -46,7 +46,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from syncbridge.adapter import Adapter, Record
-from syncbridge.errors import ConfigError, SafetyStop, SkipError
+from syncbridge.errors import ConfigError, SafetyStop, SkipError, UnsafePath
 from syncbridge.migrate import MigrationReport, save_report
 from syncbridge.migrate_relink import (
     MigrationNotes,
@@ -57,7 +57,7 @@ from syncbridge.migrate_relink import (
 from syncbridge.schema.fileclass_files import classes_from_records, fileclass_text
 from syncbridge.schema.metadata_menu import SETTINGS_PATH, read_settings
 from syncbridge.schema.model import ClassSchema, FieldKind
-from syncbridge.vault.filenames import safe_filename
+from syncbridge.vault.filenames import safe_filename, safe_join
 from syncbridge.vault.fsio import ABSENT, write_atomic
 from syncbridge.wikilinks import LinkResolver, links_in_value
 
@@ -175,7 +175,6 @@ def migrate_from(
         records = _remote_records(remote, dry_run=dry_run)
         declared = remote.declared_classes()  # None: the classes come from the records
         written = _fileclasses(vault, records, vault_config, dry_run=dry_run, declared=declared)
-        report.fileclasses = [path for path, _ in written]
         report.warnings.extend(
             {"id": path, "class": "", "kind": "fileclass", "message": why}
             for path, why in written
@@ -287,6 +286,19 @@ def _fileclasses(
             )
         ]
     folder = DEFAULT_CLASS_FOLDER if settings is None else str(settings.class_files_path)
+    try:
+        # The folder comes from the vault's plugin settings: "../x" or an absolute path
+        # there must not make us write outside the vault.
+        safe_join(root, f"{folder}/probe.md")
+    except UnsafePath as exc:
+        return [
+            (
+                SETTINGS_PATH,
+                f"Metadata Menu's class folder (classFilesPath {folder!r}) is not a folder "
+                f"inside the vault ({exc}): no fileClass note was written; set it to a "
+                "folder inside the vault and rerun",
+            )
+        ]
     out: list[tuple[str, str]] = []
     if settings is None and not dry_run:
         data = {"classFilesPath": folder + "/", "fileClassAlias": schema.class_key}
@@ -296,12 +308,12 @@ def _fileclasses(
             )
     for name, cls in sorted(classes.items()):
         rel = f"{folder}/{safe_filename(name)}"
-        if (root / rel).exists():
+        if safe_join(root, rel).exists():
             out.append((rel, f"{rel} exists already: class {name!r} was not written"))
             continue
         out.append((rel, ""))
         if not dry_run:
-            write_atomic(root / rel, fileclass_text(cls).encode(), expected=ABSENT)
+            write_atomic(safe_join(root, rel), fileclass_text(cls).encode(), expected=ABSENT)
     if not dry_run:
         vault.refresh()
     return out

@@ -258,6 +258,20 @@ def test_conflict_is_logged_shown_and_restored(
     assert out == "no conflicts\n"
 
 
+@pytest.mark.parametrize("command", ["show", "restore"])
+@pytest.mark.parametrize("number", ["99999999999999999999999", "-99999999999999999999999", "0"])
+def test_a_conflict_id_no_conflict_has_is_a_clear_error(
+    capsys: pytest.CaptureFixture[str], project: Path, command: str, number: str
+) -> None:
+    sync_json(capsys, project)
+    before = tree_digest(project)
+    code = main(["conflicts", command, number, "--config", str(project / "syncbridge.toml")])
+    err = capsys.readouterr().err
+    assert code not in (0, 70) and "Traceback" not in err
+    assert number in err and "conflicts list" in err
+    assert tree_digest(project) == before
+
+
 def test_status_reports_pending_changes_without_writing(
     capsys: pytest.CaptureFixture[str], project: Path, external_sql: ExternalSQL
 ) -> None:
@@ -573,3 +587,56 @@ def test_json_ok_agrees_with_the_exit_code(
     (project / "vault" / "Broken.md").unlink()
     code = main(["doctor", "--json", str(project / "vault")])
     assert (code, json.loads(capsys.readouterr().out)["ok"]) == (0, True)
+
+
+def _trash_and_rows(db: Path) -> list[str]:
+    return [line for line in db_dump(db) if line.startswith("INSERT")]
+
+
+def test_a_folder_added_to_vault_ignore_keeps_its_records(
+    capsys: pytest.CaptureFixture[str], project: Path
+) -> None:
+    """Ignoring a synced folder freezes its notes' records, as a target's exclude does;
+    it never deletes them (5 of 22, under the mass-delete guard, used to go to the
+    target's trash)."""
+    sync_json(capsys, project)
+    db = project / "syncbridge-demo.db"
+    before, notes = _trash_and_rows(db), tree_digest(project / "vault")
+    config = project / "syncbridge.toml"
+    config.write_text(
+        config.read_text("utf-8").replace(
+            '[vault]\npath = "vault"\n', '[vault]\npath = "vault"\nignore = ["Pathways/"]\n'
+        ),
+        "utf-8",
+    )
+    data = sync_json(capsys, project)["targets"]["local"]
+    assert data["remote"]["deleted"] == 0 and data["vault"]["deleted"] == 0
+    code, out = run_cli(capsys, project, "sync")
+    assert code == 0 and out.count("ignored in the vault by 'Pathways/'") == 5
+    assert _trash_and_rows(db) == before
+    assert tree_digest(project / "vault") == notes
+    config.write_text(config.read_text("utf-8").replace('ignore = ["Pathways/"]\n', ""), "utf-8")
+    data = sync_json(capsys, project)["targets"]["local"]
+    assert data["remote"]["created"] == 0 and data["remote"]["deleted"] == 0
+    assert data["vault"]["created"] == 0 and data["vault"]["deleted"] == 0
+    assert _trash_and_rows(db) == before
+
+
+def test_a_folder_replaced_by_a_symlink_keeps_its_records(
+    capsys: pytest.CaptureFixture[str], project: Path
+) -> None:
+    """A synced folder moved elsewhere and linked back (not followed) holds its notes:
+    reported, skipped, never taken for deleted."""
+    sync_json(capsys, project)
+    db = project / "syncbridge-demo.db"
+    before = _trash_and_rows(db)
+    (project / "vault" / "Pathways").rename(project / "elsewhere")
+    (project / "vault" / "Pathways").symlink_to(project / "elsewhere")
+    code, out = run_cli(capsys, project, "sync")
+    assert code == 1 and "Pathways/: a symbolic link" in out
+    assert _trash_and_rows(db) == before
+    (project / "vault" / "Pathways").unlink()
+    (project / "elsewhere").rename(project / "vault" / "Pathways")
+    data = sync_json(capsys, project)["targets"]["local"]
+    assert data["remote"]["deleted"] == 0 and data["remote"]["created"] == 0
+    assert _trash_and_rows(db) == before

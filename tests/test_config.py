@@ -246,3 +246,53 @@ def test_any_unknown_key_is_named_with_its_path(section: str, key: str) -> None:
     with pytest.raises(ConfigError) as caught:
         parse_config(data, base_dir=Path("."), path=Path("syncbridge.toml"))
     assert str(caught.value) == f"syncbridge.toml: {expected}"
+
+
+SQLITE_AT = """\
+[vault]
+path = "vault"
+
+[[targets]]
+name = "local"
+adapter = "sqlite"
+path = "{db}"
+{state}
+"""
+
+
+@pytest.mark.parametrize(
+    ("db", "state", "key", "says"),
+    [
+        ("vault/n.md", "", "targets[0].path", "inside the vault"),
+        ("vault/sub/x.db", "", "targets[0].path", "inside the vault"),
+        ("local.db", '[state]\npath = "vault/n.md"', "state.path", "inside the vault"),
+        ("local.db", '[state]\npath = "vault/.obsidian/workspace.json"', "state.path", "inside"),
+        ("local.db", '[state]\npath = "vault"', "state.path", "is a folder"),
+        ("", "", "targets[0].path", "is a folder"),
+        ("vault", "", "targets[0].path", "is a folder"),
+        ("/dev/null", "", "targets[0].path", "not a regular file"),
+        ("local.db", '[state]\npath = "local.db"', "targets[0].path", "also the state file"),
+    ],
+)
+def test_files_syncbridge_writes_cannot_be_notes_folders_or_shared_with_the_state(
+    tmp_path: Path, db: str, state: str, key: str, says: str
+) -> None:
+    """A state file or database among the notes (a note taken for a damaged database
+    would be replaced by ``repair``), a folder, a device, or the state file sharing a
+    target's database: a configuration error naming the key, before anything is opened."""
+    (tmp_path / "vault" / ".obsidian").mkdir(parents=True)
+    (tmp_path / "vault" / "n.md").write_bytes(b"---\nstatus: a\n---\nbody\n")
+    before = sorted(tmp_path.rglob("*"))
+    config = write(tmp_path, SQLITE_AT.format(db=db, state=state))
+    with pytest.raises(ConfigError, match=re.escape(key) + ".*" + says):
+        load_config(config)
+    assert sorted(p for p in tmp_path.rglob("*") if p != config) == before
+    assert (tmp_path / "vault" / "n.md").read_bytes() == b"---\nstatus: a\n---\nbody\n"
+
+
+def test_a_config_kept_in_the_vault_root_may_keep_its_state_there(tmp_path: Path) -> None:
+    """The default state file beside a config kept in the vault's own root is under
+    ``.syncbridge/``, which the vault never reads: allowed."""
+    text = '[vault]\npath = "."\n\n[[targets]]\nname = "local"\nadapter = "sqlite"\npath = "../local.db"\n'
+    config = load_config(write(tmp_path, text))
+    assert config.state_path == tmp_path / ".syncbridge" / "state.db"

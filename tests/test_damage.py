@@ -271,6 +271,38 @@ def test_a_damaged_page_is_a_diagnosis_and_repair_rebuilds_the_state(
     assert cli(capsys, project, "sync")[0] == 0
 
 
+@pytest.mark.parametrize(
+    ("damage", "says"),
+    [
+        ("DROP TABLE links", "table links is missing"),
+        ("DROP TABLE journal", "table journal is missing"),
+        ("DELETE FROM meta", "schema version is gone"),
+    ],
+)
+def test_a_state_file_missing_a_table_or_its_version_is_damaged_and_repaired(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, damage: str, says: str
+) -> None:
+    project = make_project(tmp_path)
+    assert cli(capsys, project, "sync")[0] == 0
+    state = project / ".syncbridge" / "state.db"
+    with sqlite3.connect(state) as conn:
+        conn.execute(damage)
+    conn.close()
+    checkpointed(state)
+    before = state.read_bytes()
+    code, out, err = cli(capsys, project, "sync", "--json")
+    assert code == ExitCode.DAMAGED
+    assert json_error(out)["kind"] == "damaged"
+    line = one_line_diagnosis(err)
+    assert says in line and str(state) in line and "syncbridge repair" in line
+    assert state.read_bytes() == before  # left as it is, for repair to keep
+    code, _out, err = cli(capsys, project, "repair")
+    assert code == 0, err
+    assert rows(project / DB) == 22
+    code, _out, err = cli(capsys, project, "sync")
+    assert code == 0, err
+
+
 def test_an_empty_state_file_is_reported_never_taken_for_a_new_one(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

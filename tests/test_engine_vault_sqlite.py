@@ -215,6 +215,33 @@ def test_body_conflict_writes_a_conflict_copy_that_is_never_synced(setup: Setup)
     assert n == 0
 
 
+def test_a_conflict_copy_kept_by_renaming_it_is_a_note_of_its_own(setup: Setup) -> None:
+    """The copy does not carry the note's id: renamed to keep it, it is a new entry, not
+    a second holder of the id (which froze both notes as duplicates)."""
+    setup.sync()
+    path = setup.root / "vault" / SHAME
+    head, sep, _old_body = path.read_text("utf-8").partition("\n---\n")
+    path.write_text(head + sep + "Vault rewrote the body.\n", "utf-8")
+    setup.sql(
+        "UPDATE wound SET body = 'Row rewrote the body.' || char(10) WHERE title = 'Shame Wound'"
+    )
+    setup.sync(conflict="remote_wins")
+    (copy,) = (setup.root / "vault" / "Psyche" / "Wounds").glob("Shame Wound (conflict *).md")
+    text = copy.read_text("utf-8")
+    assert "\nid: " not in text and "title: Shame Wound" in text
+    assert "\nid: 1752069904121\n" in path.read_text("utf-8")
+    copy.rename(copy.with_name("Shame Wound, my version.md"))
+    report = setup.sync()
+    assert report["remote"]["created"] == 1 and not report["skipped"], report
+    with sqlite3.connect(setup.root / "demo.db") as conn:
+        titles = sorted(
+            t for (t,) in conn.execute("SELECT title FROM wound WHERE title LIKE 'Shame%'")
+        )
+    assert titles == ["Shame Wound", "Shame Wound, my version"]
+    quiet = setup.sync()
+    assert quiet["remote"]["created"] == quiet["vault"]["updated"] == 0 and not quiet["skipped"]
+
+
 def test_note_changing_class_moves_its_row(setup: Setup) -> None:
     setup.sync()
     path = setup.root / "vault" / SHAME

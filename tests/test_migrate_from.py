@@ -351,6 +351,27 @@ def test_a_class_the_existing_vault_lacks_gets_its_fileclass_note(
     assert "fileClass: wound" in (into / "Abandonment Wound.md").read_text("utf-8")
 
 
+@pytest.mark.parametrize("folder", ["../escaped/", "..", "a/../../x"])
+def test_a_plugin_class_folder_outside_the_vault_gets_no_fileclass_note(
+    capsys: pytest.CaptureFixture[str], proj: Path, folder: str
+) -> None:
+    """The class folder of the vault's own Metadata Menu settings is not trusted: one that
+    leaves the vault is reported and nothing is written outside; the notes still come."""
+    into = proj / "mine"
+    settings = into / ".obsidian" / "plugins" / "metadata-menu" / "data.json"
+    settings.parent.mkdir(parents=True)
+    settings.write_text(json.dumps({"classFilesPath": folder}), "utf-8")
+    outside = {p for p in proj.rglob("*") if not p.is_relative_to(into)}
+    code, data = back(capsys, proj, into)
+    assert code == ExitCode.OK, data
+    assert data["fileclasses"] == []
+    (warning,) = [w for w in data["warnings"] if w["kind"] == "fileclass"]
+    assert warning["id"] == ".obsidian/plugins/metadata-menu/data.json"
+    assert "classFilesPath" in warning["message"] and "inside the vault" in warning["message"]
+    assert {p for p in proj.rglob("*") if not p.is_relative_to(into)} == outside
+    assert "fileClass: wound" in (into / "Abandonment Wound.md").read_text("utf-8")
+
+
 @pytest.mark.parametrize("folder", ["../out", "/abs", ".hidden/x", "a/../b"])
 def test_class_folders_must_stay_inside_the_vault(tmp_path: Path, folder: str) -> None:
     from syncbridge.config import load_config

@@ -203,9 +203,12 @@ class _Executor:
             ):
                 loser = c.remote_value if c.winner != "remote" else c.vault_value
                 label = dt.datetime.now().strftime("%Y-%m-%d %H%M")
+                # without the note's id: a copy the user renames to keep is a note of its
+                # own, not a second holder of the entry's id (which freezes both)
+                id_field = self.options.id_field
                 copy = Record(
                     class_name=action.vault.class_name,
-                    fields=dict(action.vault.fields),
+                    fields={k: v for k, v in action.vault.fields.items() if k != id_field},
                     body=loser,
                     id=action.vault.id,
                     title=action.vault.title,

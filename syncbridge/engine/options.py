@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -79,6 +80,21 @@ class Filters:
     exclude_paths: frozenset[str] = frozenset()
     """Exact vault paths kept out (no glob): one run's own, not a config key
     (:meth:`syncbridge.bridge.Bridge.run`'s ``keep_out``)."""
+    vault_ignore: tuple[str, ...] = ()
+    """The vault's own ``ignore`` patterns (``[vault] ignore``): a linked note the vault no
+    longer lists because its path is ignored now is frozen like a filtered-out one (its
+    record is kept), never taken for deleted."""
+
+    def ignored_in_vault(self, path: str) -> str | None:
+        """The ``vault_ignore`` pattern hiding vault path ``path`` (the note or one of its
+        folders, matched as the vault's scan matches them), or None."""
+        parts = path.split("/")
+        names = ["/".join(parts[:i]) for i in range(1, len(parts))] + [path]
+        for pattern in self.vault_ignore:
+            for name in names:
+                if fnmatch.fnmatchcase(name, pattern) or fnmatch.fnmatchcase(name + "/", pattern):
+                    return pattern
+        return None
 
     def reason_excluded(self, record: Record, *, path: str | None) -> str | None:
         """Why ``record`` (a vault note at ``path``) is not an entry of the target, or None."""

@@ -301,6 +301,7 @@ def plan_sync(
         bad_remote=unreadable[1],
     )
     _skip_unreadable(p)
+    _keep_ignored(p)
     _find_renames(p)
     _plan_linked(p)
     _keep_filtered_out(p)
@@ -381,6 +382,29 @@ def _find_renames(p: _Planning) -> None:
                 del free[match]
         if moved != [None, None]:
             p.renamed[link.link_id] = (moved[0], moved[1])
+
+
+def _keep_ignored(p: _Planning) -> None:
+    """Row "ignored in the vault": a linked note gone from the vault's listing because its
+    path is ignored now (``[vault] ignore``) is frozen, as a filtered-out one is: the link
+    and the remote record are kept, neither side is written."""
+    if not (p.options.filters.vault_ignore and p.options.vault_ids_are_paths):
+        return
+    for link_id, link in list(p.links.items()):
+        if link.vault_id in p.vault:
+            continue
+        pattern = p.options.filters.ignored_in_vault(link.vault_id)
+        if pattern is not None:
+            del p.links[link_id]
+            p.actions.append(
+                EntryAction(
+                    "skip",
+                    f"ignored in the vault by {pattern!r}: its record on the target is kept"
+                    " (frozen); delete it there if you mean to",
+                    link=link,
+                    subject=link.vault_id,
+                )
+            )
 
 
 def _plan_linked(p: _Planning) -> None:

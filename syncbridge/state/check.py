@@ -77,6 +77,7 @@ def check_state(path: Path) -> StateCheck:
         if found != [(b"ok",)]:
             detail = "; ".join(str(r[0], "utf-8", "replace") for r in found[:3])
             result.problems.append(f"{path} is damaged (SQLite's check: {detail})")
+        _check_schema(conn, path, result)
         for table, key, text_columns, json_columns in _TABLES:
             _check_rows(conn, path, table, key, text_columns, json_columns, result)
     except sqlite3.DatabaseError as exc:
@@ -84,6 +85,27 @@ def check_state(path: Path) -> StateCheck:
     finally:
         conn.close()
     return result
+
+
+def _check_schema(conn: sqlite3.Connection, path: Path, result: StateCheck) -> None:
+    """The tables the migrations make and the schema version naming them are there (as
+    :meth:`StateStore.open` requires; a sync refuses the file otherwise)."""
+    from syncbridge.state.store import _TABLES as MADE
+
+    tables = {
+        _text(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+    }
+    missing = sorted(MADE - tables)
+    if missing:
+        result.problems.append(f"{path} is damaged (table {', '.join(missing)} is missing)")
+        return
+    row = (
+        conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        if "meta" in tables
+        else None
+    )
+    if row is None:
+        result.problems.append(f"{path} is damaged (its schema version is gone)")
 
 
 def _check_rows(

@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import sys
 import uuid
@@ -30,6 +31,9 @@ from syncbridge.state.model import (
 from syncbridge.storage import leftover_wal, os_failure, sqlite_failure
 
 __all__ = ["MIGRATIONS", "StateStore", "default_state_path"]
+
+_SQLITE_INT_MIN, _SQLITE_INT_MAX = -(2**63), 2**63 - 1
+"""The range of an SQLite INTEGER: an id outside it names no row (binding it overflows)."""
 
 
 def default_state_path(config_dir: Path) -> Path:
@@ -106,6 +110,11 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         "",
     ),
 )
+
+_TABLES = frozenset(
+    re.findall(r"CREATE TABLE (?:IF NOT EXISTS )?(\w+)", " ".join(sql for _, sql in MIGRATIONS))
+)
+"""The tables the migrations make: a state file missing one is damaged."""
 
 
 def _now() -> str:
@@ -338,6 +347,13 @@ class StateStore:
                 f"{self.path} has state schema version {version}, newer than this "
                 f"syncbridge knows ({len(MIGRATIONS)}); upgrade syncbridge"
             )
+        tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if version == 0 and tables & _TABLES:
+            raise DamagedFile(
+                f"{self.path}: the state file is damaged (its schema version is gone but "
+                f"its tables are there: {', '.join(sorted(tables & _TABLES))}); {REPAIR_HINT}",
+                path=str(self.path),
+            )
         for number, (name, sql) in enumerate(MIGRATIONS[version:], start=version + 1):
             with self._transaction():
                 for statement in sql.split(";"):
@@ -347,6 +363,14 @@ class StateStore:
                 c.execute(
                     "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(number),)
                 )
+        tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        missing = sorted(_TABLES - tables)
+        if missing:
+            raise DamagedFile(
+                f"{self.path}: the state file is damaged (table {', '.join(missing)} is "
+                f"missing); {REPAIR_HINT}",
+                path=str(self.path),
+            )
 
     @property
     def schema_version(self) -> int:
@@ -673,7 +697,9 @@ class StateStore:
             return [self._conflict(r) for r in self._conn.execute(sql + " ORDER BY id", args)]
 
     def conflict(self, conflict_id: int) -> ConflictEntry | None:
-        """One conflict by id, or ``None``."""
+        """One conflict by id, or ``None`` (also for one no SQLite integer can be)."""
+        if not _SQLITE_INT_MIN <= conflict_id <= _SQLITE_INT_MAX:
+            return None
         row = self._conn.execute(
             f"SELECT {self._CONFLICT_COLUMNS} FROM conflicts WHERE id=?", (conflict_id,)
         ).fetchone()
@@ -687,7 +713,9 @@ class StateStore:
             )
 
     def link_by_id(self, link_id: int) -> Link | None:
-        """One link by id (any target), or ``None``."""
+        """One link by id (any target), or ``None`` (also for one no SQLite integer can be)."""
+        if not _SQLITE_INT_MIN <= link_id <= _SQLITE_INT_MAX:
+            return None
         r = self._conn.execute(
             "SELECT link_id, a_id, b_id, a_version, b_version, a_hash, b_hash, key,"
             " base IS NOT NULL FROM links WHERE link_id=?",

@@ -322,12 +322,16 @@ class Vault:
                     if is_dir:
                         stack.append((Path(entry.path), rel + "/"))
                     elif is_link and (is_note or entry.is_dir(follow_symlinks=True)):
-                        self._problems[rel + ("" if is_note else "/")] = ScanProblem(
+                        key = rel + ("" if is_note else "/")
+                        self._problems[key] = ScanProblem(
                             "symlink",
                             "a symbolic link: syncbridge does not follow links "
                             "(it never writes through them), so this is not synced; add it "
                             "to vault.ignore to silence this",
                         )
+                        # notes synced from here before (a folder moved elsewhere and
+                        # linked back) are kept, never taken for deleted
+                        self._blocked.append(key)
                 except FileNotFoundError:
                     continue
                 except OSError as exc:
