@@ -607,12 +607,15 @@ class VaultAdapter(Adapter):
         *,
         applied: bool,
         only: Collection[str] | None = None,
+        also: Collection[str] = (),
     ) -> builtins.list[NoteRelink]:
         """The notes whose links change for ``moves`` (see
         :meth:`syncbridge.engine.relink.LinkRewriter.plan_relinks`). Reads every note that
         can hold such a link (a byte search first), with the vault's ``.obsidian/app.json``
         link style; unreadable or non-UTF-8 notes are left out. ``only``: the notes (their
-        current paths) to look at; links are still resolved in the whole vault."""
+        current paths) to look at; links are still resolved in the whole vault. ``also``:
+        notes not written yet that the vault will hold after the moves (a dry run's
+        planned notes), resolved as if they were there."""
         current = self.vault.paths()
         after_of = (lambda p: p) if applied else (lambda p: moves.get(p, p))
         aliases: dict[str, builtins.list[str]] = {}
@@ -624,7 +627,7 @@ class VaultAdapter(Adapter):
             elif isinstance(value, builtins.list):
                 aliases[after_of(p)] = [a for a in value if isinstance(a, str)]
         planner = RelinkPlanner(
-            [after_of(p) for p in current],
+            [*(after_of(p) for p in current), *also],
             moves,
             style=LinkStyle.from_vault(self.vault.root),
             aliases_after=aliases,
