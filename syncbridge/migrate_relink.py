@@ -39,6 +39,7 @@ import json
 from collections.abc import Collection, Iterable, Mapping
 from typing import TYPE_CHECKING
 
+from syncbridge.engine import faults
 from syncbridge.errors import SkipError
 from syncbridge.relink import BrokenLink, LinkChange, NoteRelink
 from syncbridge.state import SideSnapshot, StateStore
@@ -200,6 +201,7 @@ def relink_moved(
                 == start.versions.get(relink.path, link.vault_version)
                 and relink.path not in edited
             )
+
             if relink.changed and unchanged:
                 writes.append(relink)
             else:
@@ -324,11 +326,13 @@ def _write(
         ),
     )
     warnings: list[dict[str, str]] = []
-    for relink in planned:
+    for number, relink in enumerate(planned, 1):
+        faults.step("relink", number, "before")  # tests: killed journaled, not written
         outcome = vault.write_relinked(relink)
         if outcome != "written":
             warnings.extend(_left_links(relink.path, relink.changes, moves))
             continue
+        faults.step("relink", number, "after")  # tests: killed written, state not saved
         with contextlib.suppress(SkipError):  # unreadable now: the next run reads it
             _save_vault_side(vault, state, target, ours[relink.path])
         shown = ", ".join(f"{c.old} → {c.new}" for c in relink.changes)

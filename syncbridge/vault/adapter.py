@@ -485,6 +485,17 @@ class VaultAdapter(Adapter):
             existing.discard(PurePosixPath(replacing).name)
         return folder + safe_filename(title, existing=existing)
 
+    def as_created(self, record: Record) -> Record:
+        """``record`` with its field links as :meth:`create` writes them within
+        :meth:`planned` (to the notes' planned names); ``record`` itself otherwise."""
+        links = self._planned[1]
+        if not links:
+            return record
+        fields = {k: relink_value(v, links) for k, v in record.fields.items()}
+        if fields == dict(record.fields):
+            return record
+        return dataclasses.replace(record, fields=fields)
+
     def create(self, record: Record) -> RecordRef:
         schema = self.vault.schema
         paths, links = self._planned
