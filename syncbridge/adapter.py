@@ -326,6 +326,14 @@ class Adapter(abc.ABC):
         """
         return None
 
+    def as_created(self, record: Record) -> Record:
+        """The content :meth:`create` of ``record`` would write, when the side changes it
+        on the way (the vault within :meth:`~syncbridge.vault.adapter.VaultAdapter.planned`
+        writes field links to the notes' planned names): what the engine journals as
+        sent, so that a rerun after a kill finds the create by it. Default: ``record``.
+        Pure."""
+        return record
+
     def note_paths(self, paths: Mapping[str, str]) -> None:  # noqa: B027 - optional hook
         """Where the vault notes of these records are, or will be (record id →
         vault-relative path), when their names are not their titles (a title no file

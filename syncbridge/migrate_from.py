@@ -51,6 +51,7 @@ from syncbridge.migrate import MigrationReport, save_report
 from syncbridge.migrate_relink import (
     MigrationNotes,
     finish_relinked,
+    preview_relinks,
     relink_moved,
     remember_moves,
 )
@@ -198,13 +199,19 @@ def migrate_from(
             journaled = _journaled_names(state.cursor(t.name, NAMES_CURSOR))
             names = _plan_names(vault, preview, records, linked, journaled)
             report.warnings.extend(names.warnings)
+            creating = [i for i, _ in _creates_by_id(preview) if i is not None]
             if dry_run:
                 _fill_from(report, preview, preview)
+                # the link rewrites the run would make after it (a name taken since a kill)
+                report.warnings.extend(
+                    preview_relinks(
+                        vault, state, t.name, journaled, names.by_id, creating, _pairs(preview)
+                    )
+                )
             else:
                 # the names first, in the state: a rerun after a kill gives the notes
                 # not made yet the names the notes made already link to
                 state.set_cursor(t.name, NAMES_CURSOR, json.dumps(names.by_id, sort_keys=True))
-                creating = [i for i, _ in _creates_by_id(preview) if i is not None]
                 remember_moves(state, t.name, journaled, names.by_id, creating)
                 remote.note_paths(names.by_id)
                 hints = set(names.by_id.values()) - set(linked.values())
@@ -402,6 +409,22 @@ def _creates_by_id(preview: SyncReport) -> list[tuple[str | None, Record]]:
             if w.side == "vault" and w.op == "create" and w.record is not None:
                 out.append((remote_id, w.record))
     return out
+
+
+def _pairs(preview: SyncReport) -> dict[str, tuple[str, bool]]:
+    """Vault path → (remote id, whether it agrees: no write planned) of each note the plan
+    pairs with a record (an interrupted run's create, not recorded yet)."""
+    if preview.plan is None:
+        return {}
+    return {
+        action.vault.id: (action.remote.id, not action.writes)
+        for action in preview.plan.actions
+        if action.kind == "pair"
+        and action.vault is not None
+        and action.remote is not None
+        and action.vault.id is not None
+        and action.remote.id is not None
+    }
 
 
 def _journaled_names(text: str | None) -> dict[str, str]:

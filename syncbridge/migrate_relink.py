@@ -39,6 +39,7 @@ import json
 from collections.abc import Collection, Iterable, Mapping
 from typing import TYPE_CHECKING
 
+from syncbridge.engine import faults
 from syncbridge.errors import SkipError
 from syncbridge.relink import BrokenLink, LinkChange, NoteRelink
 from syncbridge.state import SideSnapshot, StateStore
@@ -53,6 +54,7 @@ __all__ = [
     "RELINKED_CURSOR",
     "MigrationNotes",
     "finish_relinked",
+    "preview_relinks",
     "relink_moved",
     "remember_moves",
 ]
@@ -182,18 +184,7 @@ def relink_moved(
     if not moved:
         return []
     links = list(state.links(target).values())
-    by_remote = {link.remote_id: link for link in links}
-    linked_paths = {link.vault_id.casefold() for link in links}
-    moves: dict[str, str] = {}
-    left: dict[str, list[str]] = {}
-    for remote_id, olds in moved.items():
-        link = by_remote.get(remote_id)
-        if link is None:
-            left[remote_id] = olds  # not made yet: its links are carried over when it is
-            continue
-        for old in olds:
-            if old != link.vault_id and old.casefold() not in linked_paths:
-                moves[old] = link.vault_id
+    moves, left = _old_to_new(moved, {link.remote_id: link.vault_id for link in links})
     created = _created(state, target)
     ours = {link.vault_id: link for link in links if link.remote_id in created}
     warnings: list[dict[str, str]] = []
@@ -210,6 +201,7 @@ def relink_moved(
                 == start.versions.get(relink.path, link.vault_version)
                 and relink.path not in edited
             )
+
             if relink.changed and unchanged:
                 writes.append(relink)
             else:
@@ -218,6 +210,100 @@ def relink_moved(
         warnings.extend(_write(vault, state, target, writes, ours, moves))
     state.set_cursor(target, MOVES_CURSOR, json.dumps(left, sort_keys=True))
     return warnings
+
+
+def _old_to_new(
+    moved: Mapping[str, list[str]], note_of: Mapping[str, str]
+) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Old name → the note its record got (``note_of``: remote id → vault path) of the
+    records of ``moved``, unless the old name is another record's note; and the records
+    whose note is not made yet (their links are carried over when it is)."""
+    taken = {path.casefold() for path in note_of.values()}
+    moves: dict[str, str] = {}
+    left: dict[str, list[str]] = {}
+    for remote_id, olds in moved.items():
+        new = note_of.get(remote_id)
+        if new is None:
+            left[remote_id] = list(olds)
+            continue
+        for old in olds:
+            if old != new and old.casefold() not in taken:
+                moves[old] = new
+    return moves, left
+
+
+def preview_relinks(
+    vault: VaultAdapter,
+    state: StateStore,
+    target: str,
+    journaled: Mapping[str, str],
+    planned: Mapping[str, str],
+    creating: Collection[str],
+    pairs: Mapping[str, tuple[str, bool]],
+) -> list[dict[str, str]]:
+    """What :func:`relink_moved` would do after the run that ``planned`` (remote id →
+    vault path of every record's note) and ``creating`` (remote ids it creates) describe,
+    with the names an earlier run saved (``journaled``): for a dry run, read only.
+
+    The notes it may rewrite are those of records an earlier run created: linked in the
+    state, or, for a create a kill left unrecorded, paired by the run (``pairs``: vault
+    path → remote id and whether the pair agrees, its plan writing nothing: the note is
+    as the migration wrote it; one that does not was edited since). A warning per link:
+    ``relink`` (would be rewritten, with ``link``, ``new``,
+    ``old_target`` and ``new_target``) or ``link`` (left: the note was edited since, or
+    the link cannot be rewritten). Reads the notes; writes nothing."""
+    moved = _moves(state, target)
+    for remote_id in creating:
+        old, new = journaled.get(remote_id), planned.get(remote_id)
+        if old is not None and new is not None and old != new:
+            names = moved.setdefault(remote_id, [])
+            if old not in names:
+                names.append(old)
+    if not moved:
+        return []
+    moves, _ = _old_to_new(moved, planned)
+    created = _created(state, target)
+    expected: dict[str, str | None] = {
+        link.vault_id: link.vault_version
+        for link in state.links(target).values()
+        if link.remote_id in created
+    }
+    for path, (remote_id, agrees) in pairs.items():
+        if remote_id in created:
+            expected.setdefault(path, None if agrees else "")
+    if not moves or not expected:
+        return []
+    vault.refresh()
+    present = set(vault.vault.paths())
+    also = sorted({new for new in moves.values() if new not in present})
+    warnings: list[dict[str, str]] = []
+    for relink in vault.plan_relinks(moves, applied=True, only=set(expected), also=also):
+        version = expected[relink.path]
+        if relink.changed and version in (None, relink.old_sha256):
+            warnings.extend(_would_rewrite(relink, moves))
+        else:
+            warnings.extend(_left_links(relink.path, relink.changes, moves))
+        warnings.extend(_broken(relink.path, relink.broken, moves))
+    return warnings
+
+
+def _would_rewrite(relink: NoteRelink, moves: Mapping[str, str]) -> list[dict[str, str]]:
+    """A dry run's warning per link the run would rewrite in ``relink.path``."""
+    return [
+        {
+            "id": relink.path,
+            "class": "",
+            "kind": "relink",
+            "link": c.old,
+            "new": c.new,
+            "old_target": _old_name(c.target, moves),
+            "new_target": c.target,
+            "message": f"line {c.line}: {c.old} → {c.new} would be rewritten (it points at "
+            f"{_old_name(c.target, moves)}, a name taken meanwhile by a file this migration "
+            f"did not write; the note of that record is {c.target})",
+        }
+        for c in relink.changes
+    ]
 
 
 def _write(
@@ -240,11 +326,13 @@ def _write(
         ),
     )
     warnings: list[dict[str, str]] = []
-    for relink in planned:
+    for number, relink in enumerate(planned, 1):
+        faults.step("relink", number, "before")  # tests: killed journaled, not written
         outcome = vault.write_relinked(relink)
         if outcome != "written":
             warnings.extend(_left_links(relink.path, relink.changes, moves))
             continue
+        faults.step("relink", number, "after")  # tests: killed written, state not saved
         with contextlib.suppress(SkipError):  # unreadable now: the next run reads it
             _save_vault_side(vault, state, target, ours[relink.path])
         shown = ", ".join(f"{c.old} → {c.new}" for c in relink.changes)

@@ -5,6 +5,7 @@ problems, class folders, hostile titles, and resuming after SIGKILL."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -539,3 +540,73 @@ def test_a_file_made_at_a_planned_name_between_a_kill_and_the_rerun_is_never_wri
     assert resumed.returncode == ExitCode.STOPPED, resumed.stderr
     assert "Zed.md" in resumed.stderr and "Nothing was written" in resumed.stderr
     assert digest(into) == before
+
+
+def _taken_name_project(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    """``Alpha`` (field and body link to ``Zed``) and ``Zed`` sent to SQLite, then ``Zed``
+    retitled ``Zed: x`` there (a name no file holds: its note is planned as ``Zed x.md``),
+    ``Alpha``'s field link with it: a migration back writes ``Alpha`` first, its field
+    link written to the planned note (``[[Zed x|Zed: x]]``)."""
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    (vault / "Alpha.md").write_text('---\nrelated: "[[Zed]]"\n---\nA.\n', encoding="utf-8")
+    (vault / "Zed.md").write_text("---\nkind: z\n---\nZ.\n", encoding="utf-8")
+    (tmp_path / "syncbridge.toml").write_text(CONFIG, encoding="utf-8")
+    to_target(capsys, tmp_path)
+    with sqlite3.connect(tmp_path / "local.db") as conn:
+        ((table,),) = conn.execute("SELECT table_name FROM _meta").fetchall()
+        conn.execute(f"UPDATE \"{table}\" SET title = 'Zed: x' WHERE title = 'Zed'")
+        conn.execute(f"UPDATE \"{table}\" SET related = replace(related, '[[Zed]]', '[[Zed: x]]')")
+    return tmp_path
+
+
+def _link_of(into: Path, path: str) -> tuple[str, bool]:
+    """The version the migrated vault's state records for the note at ``path``, and
+    whether the link has a base."""
+    from syncbridge.state import StateStore
+
+    with StateStore.open(into / ".syncbridge" / "state.db") as state:
+        (link,) = [k for k in state.links("local").values() if k.vault_id == path]
+    return link.vault_version, link.has_base
+
+
+@pytest.mark.parametrize("point", ["after", "before"])
+def test_a_rerun_sigkilled_during_a_link_rewrite_is_finished_by_the_next_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], point: str
+) -> None:
+    """Killed after ``Alpha`` was written (its link names ``Zed x``, the planned note of
+    ``Zed: x``), the user makes ``Zed x.md``; the rerun gives the record ``Zed x 2.md``
+    and is SIGKILLed while rewriting ``Alpha``'s link to it: right after writing the
+    note, before the state records it (``relink:1:after``), or journaled but not
+    written (``before``). The next run finishes it: ``Alpha`` links to ``Zed x 2``, the
+    state takes the rewritten bytes for the migration's own (not for an edit that would
+    stop the migration or be sent to the target), no warning is left; the user's file
+    and the SQLite target are never written."""
+    root = _taken_name_project(tmp_path, capsys)
+    target = rows(root / "local.db")
+    into = root / "copy"
+    killed = run_cli(root, into, "write:1:after")
+    assert killed.returncode == -9, killed.stderr
+    alpha = into / "Alpha.md"
+    assert b'"[[Zed x|Zed: x]]"' in alpha.read_bytes() and not (into / "Zed x.md").exists()
+    users = b"made meanwhile\n"
+    (into / "Zed x.md").write_bytes(users)
+    rewrite = run_cli(root, into, f"relink:1:{point}")
+    assert rewrite.returncode == -9, rewrite.stderr + rewrite.stdout
+    assert (b'"[[Zed x 2|Zed: x]]"' in alpha.read_bytes()) is (point == "after")
+    done = run_cli(root, into, None)
+    assert done.returncode == 0, done.stderr + done.stdout
+    report = json.loads(done.stdout)
+    assert [w["kind"] for w in report["warnings"] if w["id"] == "Alpha.md"] == (
+        [] if point == "after" else ["relink"]
+    ), report["warnings"]
+    rewritten = alpha.read_bytes()
+    assert rewritten == b'---\nrelated: "[[Zed x 2|Zed: x]]"\n---\nA.\n'
+    assert _link_of(into, "Alpha.md") == (hashlib.sha256(rewritten).hexdigest(), True)
+    assert (into / "Zed x.md").read_bytes() == users
+    assert (into / "Zed x 2.md").read_bytes() == b"---\nkind: z\n---\nZ.\n"
+    assert rows(root / "local.db") == target  # a migration from the target never writes it
+    before = digest(into)
+    again = json.loads(run_cli(root, into, None).stdout)
+    assert again["created"] == 0 and again["warnings"] == [], again
+    assert digest(into) == before and rows(root / "local.db") == target

@@ -264,6 +264,8 @@ class _Executor:
         if creates and isinstance(source, Record):
             sent = creates[0].record
             assert sent is not None
+            # what the side will write (field links to planned names): what recovery finds
+            sent = self.adapters[creates[0].side].as_created(sent)
             snap = SideSnapshot.from_record(source)
             same = (
                 sent.body == snap.body

@@ -8,6 +8,10 @@ updated). ``write:3:before:stop`` stops the process (SIGSTOP) there instead, for
 that need a run caught in the middle (a second run started meanwhile); SIGCONT resumes it.
 In-process tests pass a :class:`FaultInjector` with ``kill=False`` instead, which
 raises :class:`SimulatedCrash` (a ``BaseException``: nothing in the engine catches it).
+
+Steps outside the executor name themselves: ``relink:1:after`` SIGKILLs ``migrate
+--from`` right after the first note whose links it rewrites is written, before the state
+records it (``before``: journaled, not written); see :func:`step`.
 """
 
 from __future__ import annotations
@@ -16,10 +20,12 @@ import os
 import signal
 from dataclasses import dataclass
 
-__all__ = ["ENV_VAR", "FaultInjector", "SimulatedCrash", "activate", "during_write"]
+__all__ = ["ENV_VAR", "FaultInjector", "SimulatedCrash", "activate", "during_write", "step"]
 
 ENV_VAR = "SYNCBRIDGE_TEST_KILL_AT"
 POINTS = ("before", "during", "after", "committed")
+STEPS = ("relink",)
+"""The kinds of :func:`step` (``$SYNCBRIDGE_TEST_KILL_AT`` names one or a ``write``)."""
 
 
 class SimulatedCrash(BaseException):
@@ -51,6 +57,8 @@ class FaultInjector:
         if not spec:
             return None
         kind, number, point, *how = spec.split(":")
+        if kind in STEPS and not how:
+            return None  # a step outside the executor: step() kills there
         if kind != "write" or how not in ([], ["stop"]):
             raise ValueError(f"{ENV_VAR}: expected 'write:N:POINT[:stop]', got {spec!r}")
         return cls(int(number), point, kill=True, stop=how == ["stop"])
@@ -85,3 +93,10 @@ def during_write() -> None:
     """Hook for test adapters: call between starting and finishing a durable write."""
     if _active is not None:
         _active.hit("during")
+
+
+def step(kind: str, number: int, point: str) -> None:
+    """SIGKILL this process when ``$SYNCBRIDGE_TEST_KILL_AT`` is ``KIND:NUMBER:POINT``
+    (``kind`` one of :data:`STEPS`): the hook of a durable step outside the executor."""
+    if os.environ.get(ENV_VAR) == f"{kind}:{number}:{point}":
+        os.kill(os.getpid(), signal.SIGKILL)

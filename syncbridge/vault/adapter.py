@@ -485,6 +485,17 @@ class VaultAdapter(Adapter):
             existing.discard(PurePosixPath(replacing).name)
         return folder + safe_filename(title, existing=existing)
 
+    def as_created(self, record: Record) -> Record:
+        """``record`` with its field links as :meth:`create` writes them within
+        :meth:`planned` (to the notes' planned names); ``record`` itself otherwise."""
+        links = self._planned[1]
+        if not links:
+            return record
+        fields = {k: relink_value(v, links) for k, v in record.fields.items()}
+        if fields == dict(record.fields):
+            return record
+        return dataclasses.replace(record, fields=fields)
+
     def create(self, record: Record) -> RecordRef:
         schema = self.vault.schema
         paths, links = self._planned
@@ -607,12 +618,15 @@ class VaultAdapter(Adapter):
         *,
         applied: bool,
         only: Collection[str] | None = None,
+        also: Collection[str] = (),
     ) -> builtins.list[NoteRelink]:
         """The notes whose links change for ``moves`` (see
         :meth:`syncbridge.engine.relink.LinkRewriter.plan_relinks`). Reads every note that
         can hold such a link (a byte search first), with the vault's ``.obsidian/app.json``
         link style; unreadable or non-UTF-8 notes are left out. ``only``: the notes (their
-        current paths) to look at; links are still resolved in the whole vault."""
+        current paths) to look at; links are still resolved in the whole vault. ``also``:
+        notes not written yet that the vault will hold after the moves (a dry run's
+        planned notes), resolved as if they were there."""
         current = self.vault.paths()
         after_of = (lambda p: p) if applied else (lambda p: moves.get(p, p))
         aliases: dict[str, builtins.list[str]] = {}
@@ -624,7 +638,7 @@ class VaultAdapter(Adapter):
             elif isinstance(value, builtins.list):
                 aliases[after_of(p)] = [a for a in value if isinstance(a, str)]
         planner = RelinkPlanner(
-            [after_of(p) for p in current],
+            [*(after_of(p) for p in current), *also],
             moves,
             style=LinkStyle.from_vault(self.vault.root),
             aliases_after=aliases,

@@ -15,7 +15,7 @@ from notion_cli_support import make_project, migrate_cli, migrate_process
 from syncbridge_notion_fake import NotionFakeServer
 
 from syncbridge.cli import ExitCode, main
-from syncbridge.testing.files import tree_bytes
+from syncbridge.testing.files import changed_paths, tree_bytes, tree_files
 from syncbridge.vault import Vault
 from syncbridge.vault.adapter import VaultAdapter
 
@@ -681,3 +681,82 @@ def test_a_rerun_killed_between_a_rewrite_and_its_state_finishes_it(
     assert (into / "Foo 4.md").read_bytes() == b"made meanwhile\n"
     code, data = migrate_cli(tmp_path, capsys, "--from", "notion", "--into", str(into))
     assert code == ExitCode.OK and data["warnings"] == [], data
+
+
+@pytest.mark.parametrize("kill_at", ["write:5:after", "write:6:before"])
+@pytest.mark.parametrize("edited", [False, True])
+def test_a_dry_run_after_the_kill_lists_the_link_rewrites_and_writes_nothing(
+    tmp_path: Path,
+    notion_server: NotionFakeServer,
+    notion: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    kill_at: str,
+    edited: bool,
+) -> None:
+    """Killed after ``Index`` was written, ``Foo 4.md`` made by the user: ``--dry-run``
+    lists each link the run would rewrite (note, link, old → new target), in the JSON
+    and the text report, or, for an ``Index`` edited since, each link it would leave;
+    the vault, the state file (its journal) and Notion are left as they were. The run
+    after it does what the dry run said."""
+    monkeypatch.setenv(TOKEN_ENV, notion_server.token)
+    _notion_made_pages(tmp_path, notion, notion_server, capsys)
+    into = tmp_path / "killed"
+    into.mkdir()
+    (into / "Foo 2.md").write_bytes(b"mine\n")
+    assert run_cli(tmp_path, notion_server, into, kill_at).returncode == -9
+    (into / "Foo 4.md").write_bytes(b"made meanwhile\n")
+    index = into / "Index.md"
+    if edited:
+        index.write_text(index.read_text("utf-8") + "\nMy edit.\n", encoding="utf-8")
+    before = tree_files(into)  # the notes and .syncbridge/: the state file, its journal
+    reset_counts(notion_server)
+    code, dry = migrate_cli(tmp_path, capsys, "--from", "notion", "--into", str(into), "--dry-run")
+    assert code == ExitCode.OK, dry
+    assert changed_paths(before, tree_files(into)) == []
+    assert not writes(request_counts(notion_server))
+    about = [w for w in dry["warnings"] if w["id"] == "Index.md"]
+    if not edited:
+        assert [
+            (w["kind"], w["link"], w["new"], w["old_target"], w["new_target"]) for w in about
+        ] == [
+            ("relink", "[[Foo 4|Foo]]", "[[Foo 5|Foo]]", "Foo 4.md", "Foo 5.md"),
+            (
+                "relink",
+                "[[Foo 4|the second one]]",
+                "[[Foo 5|the second one]]",
+                "Foo 4.md",
+                "Foo 5.md",
+            ),
+        ], dry["warnings"]
+    else:
+        assert [w["kind"] for w in about] == ["link", "link"], dry["warnings"]
+        assert "change the link to [[Foo 5|Foo]]" in about[0]["message"]
+    assert (
+        main(
+            [
+                "migrate",
+                "--from",
+                "notion",
+                "--into",
+                str(into),
+                "--dry-run",
+                "--config",
+                str(tmp_path / "syncbridge.toml"),
+            ]
+        )
+        == ExitCode.OK
+    )
+    text = capsys.readouterr()[0]
+    shown = (
+        "[[Foo 4|Foo]] → [[Foo 5|Foo]] would be rewritten"
+        if not edited
+        else "change the link to [[Foo 5|Foo]]"
+    )
+    assert "Index.md: line " in text and shown in text, text
+    assert changed_paths(before, tree_files(into)) == []
+    code, done = migrate_cli(tmp_path, capsys, "--from", "notion", "--into", str(into))
+    assert code == ExitCode.OK, done
+    ran = [w["kind"] for w in done["warnings"] if w["id"] == "Index.md"]
+    assert ran == (["link", "link"] if edited else ["relink"]), done["warnings"]
+    assert (b"[[Foo 5|Foo]]" in index.read_bytes()) is not edited
