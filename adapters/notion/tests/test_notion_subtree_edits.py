@@ -1,0 +1,105 @@
+"""Editing a block that has nested children keeps it and its children in place (ids and
+comments kept): the block is PATCHed, its child list diffed like the top level."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+from notion_adapter_support import request_counts, reset_counts, writes
+from syncbridge_notion import NotionAdapter, NotionConfig
+from syncbridge_notion.pacing import ManualClock as PaceClock
+from syncbridge_notion_fake import ManualClock, NotionFakeServer
+
+from syncbridge.engine import SyncOptions, run_sync
+from syncbridge.state import StateStore
+from syncbridge.vault.adapter import VaultAdapter
+from syncbridge.vault.vault import Vault
+
+BODY = "---\nstatus: a\n---\nIntro\n\n- Parent item\n  - child one\n  - child two\n"
+
+
+def _sync(root: Path, server: NotionFakeServer, state: StateStore) -> Any:
+    vault = VaultAdapter(Vault.open(root / "vault"))
+    cfg = NotionConfig(
+        parent_page=server.root_page_id,
+        token_env="SB_TOKEN",
+        base_url=server.url,
+        requests_per_s=1000.0,
+        burst=100,
+        timeout_s=5.0,
+    )
+    with NotionAdapter(cfg, base_dir=root, clock=PaceClock(), rng=random.Random(0)) as remote:
+        report = run_sync(
+            vault, remote, state, SyncOptions(target="notion"), schema=vault.vault.schema
+        )
+    assert not report.errors, report.errors
+    return report
+
+
+def _clock() -> ManualClock:
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=30)
+    return ManualClock(start=start.replace(second=0, microsecond=0).timestamp())
+
+
+def _tree(store: Any, parent: str) -> list[tuple[str, str, list[Any]]]:
+    out = []
+    for bid in store.live_children(parent):
+        block = store.render_block(bid)
+        kind = block["type"]
+        text = "".join(t["plain_text"] for t in block[kind].get("rich_text", []))
+        out.append((bid, text, _tree(store, bid)))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "patches", "deletes", "appends"),
+    [
+        ("Parent item", "Parent item (typo fixed)", 1, 0, 0),
+        ("  - child two\n", "  - child two, edited\n", 1, 0, 0),
+        ("  - child two\n", "  - child two\n  - child three\n", 0, 0, 1),
+        ("  - child one\n", "", 0, 1, 0),
+    ],
+)
+def test_an_edit_in_a_list_item_with_children_keeps_the_subtree_in_place(
+    tmp_path: Path,
+    monkeypatch: Any,
+    old: str,
+    new: str,
+    patches: int,
+    deletes: int,
+    appends: int,
+) -> None:
+    monkeypatch.setenv("SYNCBRIDGE_TEST_SETTLE_MS", "0")
+    (tmp_path / "vault").mkdir()
+    note = tmp_path / "vault" / "Plan.md"
+    note.write_text(BODY, encoding="utf-8")
+    clock = _clock()
+    with NotionFakeServer(clock=clock) as server, StateStore.open(tmp_path / "state.db") as state:
+        monkeypatch.setenv("SB_TOKEN", server.token)
+        _sync(tmp_path, server, state)
+        store = server.store
+        (pid,) = [p for p, r in store.pages.items() if store.page_title(r) == "Plan"]
+        before = _tree(store, pid)
+        clock.advance(300)
+        note.write_text(BODY.replace(old, new), encoding="utf-8")
+        reset_counts(server)
+        _sync(tmp_path, server, state)
+        counts = writes(request_counts(server))
+        after = _tree(store, pid)
+        assert counts.get("PATCH /v1/blocks/{id}", 0) == patches, counts
+        assert counts.get("DELETE /v1/blocks/{id}", 0) == deletes, counts
+        assert counts.get("PATCH /v1/blocks/{id}/children", 0) == appends, counts
+        # the parent item and every child not removed keep their ids
+        assert [b[0] for b in after] == [b[0] for b in before]
+        kept_before = {b[0] for b in before[1][2]}
+        kept_after = {b[0] for b in after[1][2]}
+        assert len(kept_before - kept_after) == deletes
+        assert len(kept_after - kept_before) == appends
+        # and the next run has nothing to do
+        reset_counts(server)
+        _sync(tmp_path, server, state)
+        assert writes(request_counts(server)) == {}
