@@ -472,6 +472,11 @@ def _children_of(block: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return list(content.get("children") or block.get("children") or [])
 
 
+def has_children(block: Mapping[str, Any]) -> bool:
+    """Whether ``block`` as read has (or had) children."""
+    return bool(block.get("has_children") or _children_of(block))
+
+
 def _children_known(block: Mapping[str, Any]) -> bool:
     """Whether the children of a block as read are all here (``has_children`` with no
     children nested: not loaded, so not diffed)."""

@@ -37,7 +37,7 @@ def _sync(root: Path, server: NotionFakeServer, state: StateStore) -> Any:
             vault, remote, state, SyncOptions(target="notion"), schema=vault.vault.schema
         )
     assert not report.errors, report.errors
-    return report
+    return report, list(remote.problems)
 
 
 def _clock() -> ManualClock:
@@ -103,3 +103,56 @@ def test_an_edit_in_a_list_item_with_children_keeps_the_subtree_in_place(
         reset_counts(server)
         _sync(tmp_path, server, state)
         assert writes(request_counts(server)) == {}
+
+
+STALE = "---\nstatus: a\n---\nIntro\n\n- Keep me\n  - nested\n- Remove me\n  - nested too\n"
+
+
+@pytest.mark.parametrize("sub_page", [True, False])
+def test_a_removed_block_is_listed_live_before_its_delete(
+    tmp_path: Path, monkeypatch: Any, sub_page: bool
+) -> None:
+    """A child page nested under a bullet in Notion within the minute of our last write
+    leaves the page's version as cached; removing the bullet in the vault must not DELETE
+    it (Notion would trash the sub-page): its children are listed live first."""
+    monkeypatch.setenv("SYNCBRIDGE_TEST_SETTLE_MS", "0")
+    (tmp_path / "vault").mkdir()
+    note = tmp_path / "vault" / "Plan.md"
+    note.write_text(STALE, encoding="utf-8")
+    clock = _clock()
+    with NotionFakeServer(clock=clock) as server, StateStore.open(tmp_path / "state.db") as state:
+        monkeypatch.setenv("SB_TOKEN", server.token)
+        _sync(tmp_path, server, state)
+        clock.advance(120)
+        note.write_text(STALE.replace("Intro", "Intro, edited"), encoding="utf-8")
+        _sync(tmp_path, server, state)
+        store = server.store
+        (pid,) = [p for p, rec in store.pages.items() if store.page_title(rec) == "Plan"]
+        bullet = store.live_children(pid)[2]
+        clock.advance(20)
+        if sub_page:  # same minute, in the Notion app
+            title = {"title": [{"type": "text", "text": {"content": "Meeting notes"}}]}
+            child = store.add_page({"type": "block_id", "block_id": bullet}, title)
+            store.touch(store.pages[child])
+            store.pages[pid]["edited"] = clock.now()
+        clock.advance(600)
+        note.write_text(
+            STALE.replace("Intro", "Intro, edited").split("- Remove")[0], encoding="utf-8"
+        )
+        reset_counts(server)
+        _, problems = _sync(tmp_path, server, state)
+        counts = request_counts(server)
+        # one listing of the removed bullet's children, whatever they are
+        assert counts.get("GET /v1/blocks/{id}/children", 0) == 1, counts
+        if sub_page:
+            assert counts.get("DELETE /v1/blocks/{id}", 0) == 0, counts
+            assert not store.blocks[bullet]["in_trash"]
+            assert any(bullet in p and "child_page" in p and "Plan" in p for p in problems), (
+                problems
+            )
+            reset_counts(server)
+            _sync(tmp_path, server, state)  # kept, reported again, still not deleted
+            assert not store.blocks[bullet]["in_trash"]
+        else:
+            assert counts.get("DELETE /v1/blocks/{id}", 0) == 1, counts
+            assert store.blocks[bullet]["in_trash"]
