@@ -22,7 +22,7 @@ from syncbridge.vault.vault import Vault
 BODY = "---\nstatus: a\n---\nIntro\n\n- Parent item\n  - child one\n  - child two\n"
 
 
-def _sync(root: Path, server: NotionFakeServer, state: StateStore) -> Any:
+def _sync(root: Path, server: NotionFakeServer, state: StateStore, *, check: bool = True) -> Any:
     vault = VaultAdapter(Vault.open(root / "vault"))
     cfg = NotionConfig(
         parent_page=server.root_page_id,
@@ -36,7 +36,7 @@ def _sync(root: Path, server: NotionFakeServer, state: StateStore) -> Any:
         report = run_sync(
             vault, remote, state, SyncOptions(target="notion"), schema=vault.vault.schema
         )
-    assert not report.errors, report.errors
+    assert not check or not report.errors, report.errors
     return report, list(remote.problems)
 
 
@@ -156,3 +156,49 @@ def test_a_removed_block_is_listed_live_before_its_delete(
         else:
             assert counts.get("DELETE /v1/blocks/{id}", 0) == 1, counts
             assert store.blocks[bullet]["in_trash"]
+
+
+def test_a_deleted_note_whose_page_holds_a_sub_page_is_not_trashed(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """The note only held a placeholder of the sub-page: its page is kept, the refusal
+    reported each run (no write), and the note is not brought back in the vault."""
+    monkeypatch.setenv("SYNCBRIDGE_TEST_SETTLE_MS", "0")
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    for name in ("Plan", "Other", "Third", "Fourth"):
+        (vault / f"{name}.md").write_text(f"---\nstatus: a\n---\n{name} text\n", encoding="utf-8")
+    clock = _clock()
+    with NotionFakeServer(clock=clock) as server, StateStore.open(tmp_path / "state.db") as state:
+        monkeypatch.setenv("SB_TOKEN", server.token)
+        _sync(tmp_path, server, state)
+        store = server.store
+        (pid,) = [p for p, rec in store.pages.items() if store.page_title(rec) == "Plan"]
+        clock.advance(300)
+        title = {"title": [{"type": "text", "text": {"content": "Sub-page made in Notion"}}]}
+        child = store.add_page({"type": "page_id", "page_id": pid}, title)
+        store.pages[pid]["edited"] = clock.now()
+        clock.advance(300)
+        _sync(tmp_path, server, state)
+        assert "%%notion:child_page:" in (vault / "Plan.md").read_text(encoding="utf-8")
+        clock.advance(300)
+        (vault / "Plan.md").unlink()
+        for _ in range(2):
+            reset_counts(server)
+            report, _ = _sync(tmp_path, server, state, check=False)
+            counts = request_counts(server)
+            message = " ".join(e.message for e in report.errors)
+            assert "Sub-page made in Notion" in message or child in message, message
+            assert "not moved to Notion's trash" in message
+            assert not store.pages[pid]["in_trash"]
+            assert not store.pages[child]["in_trash"]
+            assert writes(counts) == {}, counts
+            assert counts.get("GET /v1/blocks/{id}/children", 0) == 1, counts
+            assert not (vault / "Plan.md").exists()  # not brought back either
+        # the other note's page is deleted as before: one listing, one trash
+        (vault / "Other.md").unlink()
+        reset_counts(server)
+        report, _ = _sync(tmp_path, server, state, check=False)  # Plan still refused
+        assert len(report.errors) == 1
+        (oid,) = [p for p, rec in store.pages.items() if store.page_title(rec) == "Other"]
+        assert store.pages[oid]["in_trash"]
