@@ -182,6 +182,7 @@ def test_a_deleted_note_whose_page_holds_a_sub_page_is_not_trashed(
         _sync(tmp_path, server, state)
         assert "%%notion:child_page:" in (vault / "Plan.md").read_text(encoding="utf-8")
         clock.advance(300)
+        kept = (vault / "Plan.md").read_bytes()
         (vault / "Plan.md").unlink()
         for _ in range(2):
             reset_counts(server)
@@ -202,3 +203,9 @@ def test_a_deleted_note_whose_page_holds_a_sub_page_is_not_trashed(
         assert len(report.errors) == 1
         (oid,) = [p for p, rec in store.pages.items() if store.page_title(rec) == "Other"]
         assert store.pages[oid]["in_trash"]
+        # restoring the note ends it: it syncs as before, nothing to write
+        (vault / "Plan.md").write_bytes(kept)
+        reset_counts(server)
+        _sync(tmp_path, server, state)
+        assert writes(request_counts(server)) == {}
+        assert (vault / "Plan.md").read_bytes() == kept
