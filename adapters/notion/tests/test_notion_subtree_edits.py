@@ -147,6 +147,7 @@ def test_a_removed_block_is_listed_live_before_its_delete(
         if sub_page:
             assert counts.get("DELETE /v1/blocks/{id}", 0) == 0, counts
             assert not store.blocks[bullet]["in_trash"]
+            assert not store.pages[child]["in_trash"]
             assert any(bullet in p and "child_page" in p and "Plan" in p for p in problems), (
                 problems
             )
