@@ -34,7 +34,7 @@ import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from syncbridge.adapter import Adapter, AdapterConfig, Capabilities, Record, RecordRef
 from syncbridge.errors import RecordError, StaleVersion
@@ -421,6 +421,7 @@ class NotionAdapter(Adapter):
             raise StaleVersion(
                 f"Notion: page {record_id} is at version {cached.version}, not {expected_version}"
             )
+        self._refuse_if_holding_pages(record_id, cached.title)
         try:
             self.api.update_page(record_id, {"in_trash": True})
         except RecordError:
@@ -434,6 +435,23 @@ class NotionAdapter(Adapter):
         self.cache.drop_pages([record_id])
         self.session.recent.pop(record_id, None)
         self.session.refs.pop(record_id, None)
+
+    def _refuse_if_holding_pages(self, page_id: str, title: str | None) -> None:
+        """``RecordError`` if the page holds child pages or databases, live (its blocks
+        listed, one ``GET`` a level of blocks with children): trashing the page would
+        trash them in Notion, and the note only held placeholders of them."""
+        try:
+            blocks = self.reader.read_blocks(page_id)
+        except RecordError:
+            return  # gone already: the trash below settles it
+        held = _pages_under(blocks)
+        if held:
+            raise RecordError(
+                f"Notion: page {title or page_id!r} ({page_id}) holds sub-pages "
+                f"{', '.join(held)}; not moved to Notion's trash: move them out of it or "
+                "delete the page in Notion (or restore the note); until then each sync "
+                "reports this and changes nothing"
+            )
 
     def last_written(self, record_id: str) -> str | None:
         """The version our latest write of the page left (the second passes of
@@ -466,3 +484,18 @@ class NotionAdapter(Adapter):
 
     def __repr__(self) -> str:
         return f"NotionAdapter(parent_page={self.notion_config.parent_page_id!r})"
+
+
+def _pages_under(blocks: Any) -> list[str]:
+    """The child pages and databases among ``blocks`` and under them, named."""
+    out: list[str] = []
+    for block in blocks:
+        kind = str(block.get("type", ""))
+        content = block.get(kind) or {}
+        if kind in ("child_page", "child_database"):
+            title = content.get("title") if isinstance(content, dict) else None
+            out.append(f"{title!r} ({block.get('id')})" if title else f"{kind} {block.get('id')}")
+            continue
+        if isinstance(content, dict):
+            out.extend(_pages_under(content.get("children") or []))
+    return out

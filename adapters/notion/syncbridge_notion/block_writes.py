@@ -104,7 +104,6 @@ class BlockWriter:
         """Apply the minimal block edit; the page's top-level blocks afterwards (as
         request/response shapes, for the cache)."""
         session = self.session
-        api = session.api
         current = bodies.page_blocks(old_blocks)
         lookup = session.links.page_id(source_path(record))
         edit = bodies.plan_body_edit(current, record_items(record, lookup))
@@ -117,6 +116,19 @@ class BlockWriter:
             )
         for block_id in edit.unknown_placeholders:
             session.problem(f"{label}: placeholder of unknown Notion block {block_id} ignored")
+        self._apply(page_id, current, edit, label)
+        if edit.has_inserts():
+            return self.reader.read_blocks(page_id)  # the new blocks' ids, for the next edit
+        # updates and deletes only: the page's blocks are known without asking
+        return _patched(old_blocks, edit)
+
+    def _apply(
+        self, parent_id: str, current: Sequence[bodies.PageBlock], edit: bodies.BodyEdit, label: str
+    ) -> None:
+        """Send ``edit`` of the children of ``parent_id`` (a page or a block kept in place):
+        updates, deletes, inserts, then the edits of kept blocks' own children."""
+        api = self.session.api
+        by_id = {b.id: b for b in current}
         for block_id, payload in edit.updates:
             api.update_block(block_id, payload)
         for block_id in edit.deletes:
@@ -125,6 +137,9 @@ class BlockWriter:
                 (b.owned for b in current if b.id == block_id), False
             ):
                 continue  # never: deleting these trashes what we do not own
+            block = by_id[block_id].block
+            if bodies.has_children(block) and not self._subtree_ours(block_id, label):
+                continue  # something only Notion holds sits under it now: kept (reported)
             with contextlib.suppress(RecordError):  # already gone (a retried delete landed)
                 api.delete_block(block_id)
         placed: dict[int, str] = {}
@@ -135,32 +150,41 @@ class BlockWriter:
             elif anchor_id is None and anchor_index is not None:
                 after = placed.get(anchor_index)
             first, deferred = split_blocks(blocks)
-            ids = self._append(page_id, first, after, f"editing the body of {label}")
+            what = f"editing the body of {label}"
+            ids = self._append(parent_id, first, after, what)
             for path, kids in deferred:
                 if not path:
                     # top-level blocks past the first request: right after those sent
                     last = ids[-1] if ids else after
-                    ids.extend(self._append(page_id, kids, last, f"editing the body of {label}"))
+                    ids.extend(self._append(parent_id, kids, last, what))
                     continue
                 self._append_deferred_under(ids[path[0]], path[1:], kids)
             start = (anchor_index + 1) if anchor_index is not None else 0
             for k, new_id in enumerate(ids):
                 placed[start + k] = new_id
-        if edit.inserts:
-            return self.reader.read_blocks(page_id)  # the new blocks' ids, for the next edit
-        # updates and deletes only: the page's blocks are known without asking
-        updated = dict(edit.updates)
-        deleted = set(edit.deletes)
-        out: list[JSON] = []
-        for block in old_blocks:
-            if block["id"] in deleted:
-                continue
-            change = updated.get(str(block["id"]))
-            if change is not None:
-                kind = str(block["type"])
-                block = {**block, kind: {**(block.get(kind) or {}), **change[kind]}}
-            out.append(dict(block))
-        return out
+        for block_id, sub in edit.children:
+            kids = bodies.page_blocks(_children(by_id[block_id].block))
+            self._apply(block_id, kids, sub, label)
+
+    def _subtree_ours(self, block_id: str, label: str) -> bool:
+        """Whether everything under ``block_id`` is, live, what the converter represents.
+        The cache may miss a child page nested there within the minute of our last write
+        (``last_edited_time`` has minute precision), and deleting the block would trash
+        it in Notion: so the children are listed before such a delete (one GET a level)."""
+        try:
+            kids = self.reader.read_blocks(block_id)
+        except RecordError:
+            return True  # the block itself is gone: the delete is nothing to do
+        foreign = _foreign_under(kids)
+        if not foreign:
+            return True
+        names = ", ".join(foreign)
+        self.session.problem(
+            f"{label}: Notion block {block_id} was removed in the note but holds {names} "
+            "in Notion (not in the note); the block is kept in Notion: move those out and "
+            "delete the block there, or put it back in the note"
+        )
+        return False
 
     def _append_deferred_under(self, block_id: str, path: Sequence[int], blocks: Any) -> None:
         parent = block_id
@@ -169,3 +193,47 @@ class BlockWriter:
             parent = kids[index]["id"]
         for start in range(0, len(blocks), 100):
             self._append(parent, blocks[start : start + 100], None, f"appending under {parent}")
+
+
+def _children(block: JSON) -> list[JSON]:
+    content = block.get(str(block.get("type", ""))) or {}
+    return list(content.get("children") or block.get("children") or [])
+
+
+def _patched(blocks: Sequence[JSON], edit: bodies.BodyEdit) -> list[JSON]:
+    """``blocks`` (response shapes, children nested) after an edit without inserts."""
+    updated = dict(edit.updates)
+    deleted = set(edit.deletes)
+    nested = dict(edit.children)
+    out: list[JSON] = []
+    for block in blocks:
+        if block["id"] in deleted:
+            continue
+        kind = str(block["type"])
+        content = dict(block.get(kind) or {})
+        change = updated.get(str(block["id"]))
+        if change is not None:
+            content.update(change[kind])
+        sub = nested.get(str(block["id"]))
+        if sub is not None:
+            kids = _patched(_children(block), sub)
+            content["children"] = kids
+            block = {**block, "has_children": bool(kids)}
+        out.append({**block, kind: content})
+    return out
+
+
+def _foreign_under(blocks: Sequence[JSON]) -> list[str]:
+    """What under ``blocks`` the converter does not represent, named for a message."""
+    out: list[str] = []
+    for block in blocks:
+        kind = str(block.get("type", ""))
+        if not bodies.owned({**block, kind: {**(block.get(kind) or {}), "children": []}}):
+            content = block.get(kind) or {}
+            title = content.get("title") if isinstance(content, dict) else None
+            out.append(
+                f"{kind} {title!r} ({block.get('id')})" if title else f"{kind} {block.get('id')}"
+            )
+            continue
+        out.extend(_foreign_under(_children(block)))
+    return out

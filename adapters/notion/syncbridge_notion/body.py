@@ -372,9 +372,17 @@ class BodyEdit:
     """Blocks we do not own whose placeholder the new body dropped: kept (reported)."""
     unknown_placeholders: list[str] = field(default_factory=list)
     """Placeholders naming no block of the page: ignored (reported)."""
+    children: list[tuple[str, BodyEdit]] = field(default_factory=list)
+    """(id of a block kept in place, the edit of its child list): nested blocks are
+    diffed like top-level ones, so unchanged children keep their ids."""
 
     def request_count(self) -> int:
-        return len(self.updates) + len(self.deletes) + len(self.inserts)
+        own = len(self.updates) + len(self.deletes) + len(self.inserts)
+        return own + sum(sub.request_count() for _, sub in self.children)
+
+    def has_inserts(self) -> bool:
+        """Whether this edit or one under it appends blocks (their ids come back)."""
+        return bool(self.inserts) or any(sub.has_inserts() for _, sub in self.children)
 
 
 def plan_body_edit(current: Sequence[PageBlock], new: Sequence[Item]) -> BodyEdit:
@@ -400,7 +408,8 @@ def plan_body_edit(current: Sequence[PageBlock], new: Sequence[Item]) -> BodyEdi
         olds = list(current[i1:i2])
         news = list(range(j1, j2))
         if tag == "replace":
-            # same position, same type, no children either side: update in place
+            # same position, same type: updated in place (only if its own text or
+            # settings changed), its children diffed the same way, recursively
             pairs = min(len(olds), len(news))
             for k in range(pairs):
                 old, j = olds[k], news[k]
@@ -409,10 +418,16 @@ def plan_body_edit(current: Sequence[PageBlock], new: Sequence[Item]) -> BodyEdi
                     old.owned
                     and block is not None
                     and block.get("type") == old.type
-                    and not _has_children(old.block)
-                    and not _has_children(block)
+                    and _children_known(old.block)
                 ):
-                    edit.updates.append((old.id, _update_body(block)))
+                    if _own_key(old.block) != _own_key(block):
+                        edit.updates.append((old.id, _update_body(block)))
+                    sub = plan_body_edit(
+                        page_blocks(_children_of(old.block)),
+                        [Item(block_key(c), dict(c)) for c in _children_of(block)],
+                    )
+                    if sub.request_count():
+                        edit.children.append((old.id, sub))
                     final_ids[j] = old.id
                     olds[k] = None  # type: ignore[call-overload]
         for old in olds:
@@ -452,10 +467,28 @@ def plan_body_edit(current: Sequence[PageBlock], new: Sequence[Item]) -> BodyEdi
     return edit
 
 
-def _has_children(block: Mapping[str, Any]) -> bool:
-    kind = block.get("type", "")
-    content = block.get(kind) or {}
-    return bool(block.get("has_children") or content.get("children") or block.get("children"))
+def _children_of(block: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    content = block.get(str(block.get("type", ""))) or {}
+    return list(content.get("children") or block.get("children") or [])
+
+
+def has_children(block: Mapping[str, Any]) -> bool:
+    """Whether ``block`` as read has (or had) children."""
+    return bool(block.get("has_children") or _children_of(block))
+
+
+def _children_known(block: Mapping[str, Any]) -> bool:
+    """Whether the children of a block as read are all here (``has_children`` with no
+    children nested: not loaded, so not diffed)."""
+    return not block.get("has_children") or bool(_children_of(block))
+
+
+def _own_key(block: Mapping[str, Any]) -> str:
+    """The comparison key of the block itself, without its children."""
+    kind = str(block.get("type", ""))
+    content = {k: v for k, v in (block.get(kind) or {}).items() if k != "children"}
+    bare = {k: v for k, v in block.items() if k not in ("children", "has_children")}
+    return block_key({**bare, kind: content})
 
 
 def _update_body(block: Mapping[str, Any]) -> dict[str, Any]:

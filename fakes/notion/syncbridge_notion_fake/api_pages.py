@@ -276,7 +276,19 @@ def delete_block(store: NotionStore, request: ApiRequest) -> JSON:
     record = _block_record(store, block_id)
     record["in_trash"] = True
     store.touch(record)
+    _trash_pages_under(store, block_id)
     return store.render_block(block_id)
+
+
+def _trash_pages_under(store: NotionStore, block_id: str) -> None:
+    """As in Notion, the child pages and databases under a deleted block (any depth) are
+    trashed with it."""
+    for child_id in store.live_children(block_id):
+        held = store.pages.get(child_id) or store.databases.get(child_id)
+        if held is not None:
+            held["in_trash"] = True
+        else:
+            _trash_pages_under(store, child_id)
 
 
 def _children_parent(store: NotionStore, block_id: str) -> tuple[JSON, JSON]:
