@@ -11,7 +11,7 @@ database, or anything else the converter cannot represent.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from syncbridge.adapter import Record
@@ -195,7 +195,7 @@ class BlockWriter:
             self._append(parent, blocks[start : start + 100], None, f"appending under {parent}")
 
 
-def _children(block: JSON) -> list[JSON]:
+def _children(block: Mapping[str, Any]) -> list[JSON]:
     content = block.get(str(block.get("type", ""))) or {}
     return list(content.get("children") or block.get("children") or [])
 
