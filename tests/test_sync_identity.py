@@ -317,3 +317,88 @@ def test_a_row_inserted_with_an_existing_id_creates_no_second_note(
     code, report = sync(example, capsys)
     assert code == 0 and report["skipped"] == [], report
     assert notes(example) == before
+
+
+def _reuse_project(tmp_path: Path) -> Path:
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    for n, word in ((1, "one"), (2, "two"), (3, "three")):
+        (vault / f"N{n}.md").write_text(f"---\nid: {n}\nstatus: {word}\n---\nbody {word}\n")
+    (tmp_path / "c.toml").write_text(
+        '[vault]\npath = "vault"\n[[targets]]\nname = "l"\nadapter = "sqlite"\npath = "x.db"\n'
+    )
+    return tmp_path
+
+
+def _sync_reuse(root: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    code = main(["sync", "--json", "--config", str(root / "c.toml")])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    data: dict[str, Any] = json.loads(out)["targets"]["l"]
+    return data
+
+
+def _rows(root: Path) -> list[tuple[str, str, str]]:
+    with sqlite3.connect(root / "x.db") as conn:
+        rows = conn.execute("SELECT id, title, status FROM note ORDER BY id").fetchall()
+    conn.close()
+    return [(str(i), str(t), str(s)) for i, t, s in rows]
+
+
+@pytest.mark.parametrize("remote_edit", [True, False])
+def test_a_path_taken_by_another_entry_deletes_the_old_one_and_renames_the_other(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], remote_edit: bool
+) -> None:
+    """N1 (id 1) deleted and N2 (id 2) renamed to N1.md: id 1's record goes to the trash,
+    id 2's follows its note (rename by id) with the remote edit merged; one record per id
+    (the row of id 1 used to be overwritten with id 2, and N2 made again as a new note)."""
+    root = _reuse_project(tmp_path)
+    _sync_reuse(root, capsys)
+    if remote_edit:
+        with sqlite3.connect(root / "x.db") as conn:
+            conn.execute("UPDATE note SET status = 'two, edited' WHERE id = '2'")
+        conn.close()
+    (root / "vault" / "N1.md").unlink()
+    (root / "vault" / "N2.md").rename(root / "vault" / "N1.md")
+    data = _sync_reuse(root, capsys)
+    assert data["remote"]["deleted"] == 1 and data["remote"]["created"] == 0
+    status = "two, edited" if remote_edit else "two"
+    assert _rows(root) == [("2", "N1", status), ("3", "N3", "three")]
+    with sqlite3.connect(root / "x.db") as conn:
+        (trashed,) = conn.execute("SELECT count(*) FROM _trash").fetchone()
+    conn.close()
+    assert trashed == 1
+    assert sorted(p.name for p in (root / "vault").glob("*.md")) == ["N1.md", "N3.md"]
+    assert f"status: {status}\n" in (root / "vault" / "N1.md").read_text()
+    again = _sync_reuse(root, capsys)
+    assert again["remote"] == again["remote"] | {"created": 0, "updated": 0, "deleted": 0}
+    assert again["vault"] == again["vault"] | {"created": 0, "updated": 0, "deleted": 0}
+
+
+def test_two_notes_swapping_names_keep_their_records(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _reuse_project(tmp_path)
+    _sync_reuse(root, capsys)
+    vault = root / "vault"
+    (vault / "N1.md").rename(vault / "tmp.md")
+    (vault / "N2.md").rename(vault / "N1.md")
+    (vault / "tmp.md").rename(vault / "N2.md")
+    data = _sync_reuse(root, capsys)
+    assert data["remote"]["deleted"] == data["remote"]["created"] == 0
+    assert _rows(root) == [("1", "N2", "one"), ("2", "N1", "two"), ("3", "N3", "three")]
+    again = _sync_reuse(root, capsys)
+    assert again["remote"] == again["remote"] | {"created": 0, "updated": 0, "deleted": 0}
+
+
+def test_a_note_whose_id_is_edited_stays_the_same_entry(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No other entry holds the new id: the same entry, its record kept (not trashed)."""
+    root = _reuse_project(tmp_path)
+    _sync_reuse(root, capsys)
+    note = root / "vault" / "N1.md"
+    note.write_text(note.read_text().replace("id: 1\n", "id: 7\n"))
+    data = _sync_reuse(root, capsys)
+    assert data["remote"]["deleted"] == 0 and data["remote"]["created"] == 0
+    assert ("7", "N1", "one") in _rows(root)

@@ -263,6 +263,9 @@ class _Planning:
     free_remote: dict[str, Record | RecordRef] = field(default_factory=dict)
     actions: list[EntryAction] = field(default_factory=list)
     renamed: dict[int, tuple[str | None, str | None]] = field(default_factory=dict)
+    reused: set[int] = field(default_factory=set)
+    """Links whose vault path now holds another linked entry (its id-field value): their
+    own note is gone from there (deleted, or moved: see :func:`_find_reused_paths`)."""
     unchanged: int = 0
 
 
@@ -302,6 +305,7 @@ def plan_sync(
     )
     _skip_unreadable(p)
     _keep_ignored(p)
+    _find_reused_paths(p)
     _find_renames(p)
     _plan_linked(p)
     _keep_filtered_out(p)
@@ -351,6 +355,35 @@ def _skip_unreadable(p: _Planning) -> None:
     p.free_remote = {i: r for i, r in p.remote.items() if i not in linked_remote}
 
 
+def _find_reused_paths(p: _Planning) -> None:
+    """Row "path taken by another entry": the note at a link's vault path carries the id of
+    another linked entry whose own path is gone or taken too (N1 deleted and N2 renamed to
+    N1.md; N1 and N2 swapped). That link's note is gone from the path, and the note there
+    is free to be found as the other entry's rename. A note whose id was merely edited (no
+    other entry holds the new one) stays the same entry, as before."""
+    id_field = p.options.id_field
+    if id_field is None:
+        return
+    by_key = {link.key: link for link in p.links.values() if link.key is not None}
+    held: dict[int, str] = {}  # link id → key of the note at its path, where it differs
+    for link in p.links.values():
+        rec = p.vault.get(link.vault_id)
+        if link.key is None or not isinstance(rec, Record) or rec.version == link.vault_version:
+            continue
+        key = key_of(rec.fields, id_field)
+        if key is not None and key != link.key:
+            held[link.link_id] = key
+    for link_id, key in held.items():
+        other = by_key.get(key)
+        if other is None or other.link_id == link_id:
+            continue
+        if other.vault_id in p.vault and other.link_id not in held:
+            continue  # the entry with that id is still at its own path: a duplicate id
+        p.reused.add(link_id)
+        path = p.links[link_id].vault_id
+        p.free_vault[path] = p.vault[path]
+
+
 def _find_renames(p: _Planning) -> None:
     """Row "renamed": a linked id gone from its side, and exactly one unlinked record there
     that is the same entry (same id-field value, same version, or same content) → move the
@@ -365,7 +398,7 @@ def _find_renames(p: _Planning) -> None:
                 (p.remote, p.free_remote, link.remote_id, link.remote_version, link.remote_hash),
             )
         ):
-            if old in ids or not free:
+            if (old in ids and not (i == 0 and link.link_id in p.reused)) or not free:
                 continue
             index = indexes[i]
             if index is None:
@@ -435,6 +468,8 @@ def _plan_linked(p: _Planning) -> None:
             )
             continue
         vault, remote = p.vault.get(vault_id), p.remote.get(remote_id)
+        if link.link_id in p.reused and new_vault is None:
+            vault = None  # its path holds another entry now: this note is gone
         snap = p.base.snapshots.get(link.link_id)
         rename = link.vault_id if new_vault else (link.remote_id if new_remote else None)
         same_vault = (
