@@ -44,7 +44,8 @@ def held_mention(item: Mapping[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def _plain(item: Mapping[str, Any]) -> str:
+def item_text(item: Mapping[str, Any]) -> str:
+    """The text a response rich-text item shows (``plain_text``, else its ``text``)."""
     plain = item.get("plain_text")
     if isinstance(plain, str):
         return plain
@@ -59,8 +60,8 @@ def text_of(items: Sequence[Mapping[str, Any]]) -> str:
     out: list[str] = []
     for item in items:
         mention = held_mention(item)
-        link = mention_link(mention, _plain(item)) if mention is not None else None
-        out.append(link if link is not None else _plain(item))
+        link = mention_link(mention, item_text(item)) if mention is not None else None
+        out.append(link if link is not None else item_text(item))
     return "".join(out)
 
 
@@ -97,7 +98,7 @@ def retitled(items: Sequence[Mapping[str, Any]], title: str) -> list[dict[str, A
     old = ""
     for item in items:
         mention = held_mention(item)
-        plain = _plain(item)
+        plain = item_text(item)
         if mention is not None:
             spans.append((len(old), len(old) + len(plain), mention))
         old += plain

@@ -40,6 +40,7 @@ from typing import Any
 
 from syncbridge_notion.markdown.inline import split_text, valid_url
 from syncbridge_notion.markdown.mention_links import mention_url
+from syncbridge_notion.property_mentions import item_text
 
 __all__ = ["ALIGN_LIMIT", "SHORT_MATCH", "has_formatting", "restyled"]
 
@@ -89,15 +90,6 @@ def _mention_key(item: Mapping[str, Any]) -> str | None:
     return None if url is None else "\x00mention " + url  # never one character of text
 
 
-def _plain(item: Mapping[str, Any]) -> str:
-    plain = item.get("plain_text")
-    if isinstance(plain, str):
-        return plain
-    text = item.get("text")
-    content = text.get("content") if isinstance(text, Mapping) else None
-    return content if isinstance(content, str) else ""
-
-
 def has_formatting(items: Sequence[Mapping[str, Any]]) -> bool:
     """Whether response ``items`` hold anything plain runs would not: an annotation, a
     link, or an item that is not text (a mention, an equation)."""
@@ -114,7 +106,7 @@ def _old_elements(items: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[_
             keys.append(key)
             styles.append(style)
             continue
-        plain = _plain(item)  # text, and what reads as text (an equation, a link preview)
+        plain = item_text(item)  # text, and what reads as text (an equation, a link preview)
         keys.extend(plain)
         styles.extend([style] * len(plain))
     return keys, styles
