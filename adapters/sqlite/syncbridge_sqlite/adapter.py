@@ -340,18 +340,20 @@ class SQLiteAdapter(Adapter):
         (a write transaction's ``BEGIN IMMEDIATE`` or ``COMMIT``) waits in slices and
         checks ``stop`` between them, and :class:`~syncbridge.errors.Interrupted` is raised
         (the transaction rolls back; nothing of it is kept). A transaction begun after the
-        stop raises it before waiting. Closing is not cut short (it waits at most
-        :data:`CLOSE_BUSY_TIMEOUT_MS` to give up a lease). (``Connection.interrupt()``
-        does not end SQLite's busy wait, so it cannot do this.)"""
+        stop on a locked database raises it after one slice. Closing is not cut short (it
+        waits at most :data:`CLOSE_BUSY_TIMEOUT_MS` to give up a lease).
+        ``Connection.interrupt()`` cannot do this: it does not end SQLite's busy wait
+        (3.40 checked)."""
         self._stop = stop
 
     def _execute_waiting(self, conn: sqlite3.Connection, sql: str) -> None:
         """Run ``sql`` (a BEGIN or a COMMIT: it may wait for another program's lock). With
         a stop to watch (:meth:`stop_waiting_on`), the connection's busy timeout is waited
         out in slices of :data:`WAIT_SLICE_MS`, tried again while it lasts, and
-        ``sqlite3.OperationalError("interrupted")`` is raised once the stop is set (not
-        while closing). Trying a BEGIN or a COMMIT again after SQLITE_BUSY is safe: it
-        changed nothing."""
+        ``sqlite3.OperationalError("interrupted")`` is raised when a slice ends busy and
+        the stop is set (not while closing). A statement that gets the lock runs even
+        after the stop (the chunk in flight commits when it can). Trying a BEGIN or a
+        COMMIT again after SQLITE_BUSY is safe: it changed nothing."""
         stop = self._stop
         if stop is None:
             conn.execute(sql)
@@ -361,13 +363,15 @@ class SQLiteAdapter(Adapter):
         conn.execute(f"PRAGMA busy_timeout = {min(WAIT_SLICE_MS, int(timeout_ms))}")
         try:
             while True:
-                if stop.is_set() and not self._closing:
-                    raise sqlite3.OperationalError("interrupted")
                 try:
-                    conn.execute(sql)
+                    conn.execute(sql)  # tried even when stopping: a COMMIT that can, does
                     return
                 except sqlite3.OperationalError as exc:
-                    if not _busy(exc) or time.monotonic() >= deadline:
+                    if not _busy(exc):
+                        raise
+                    if stop.is_set() and not self._closing:
+                        raise sqlite3.OperationalError("interrupted") from exc
+                    if time.monotonic() >= deadline:
                         raise
         finally:
             conn.execute(f"PRAGMA busy_timeout = {int(timeout_ms)}")
