@@ -349,7 +349,8 @@ class Adapter(abc.ABC):
         starts before a request (a rate limit's pause, a ``Retry-After``, a backoff) at
         once, raising :class:`~syncbridge.errors.Interrupted` instead of sending it; a
         create cut short this way is known not to have been sent. For sides whose waits
-        can outlast a service manager's stop timeout (Notion's ``Retry-After``). Called
+        can outlast a service manager's stop timeout (Notion's ``Retry-After``; SQLite's
+        wait for another program's lock). Called
         once, before the first use, from the thread that owns the adapter. Default:
         nothing (the side does not wait).
         """

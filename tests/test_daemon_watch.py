@@ -531,3 +531,45 @@ def test_a_note_emptied_is_held_for_one_run_then_synced(running) -> None:  # typ
     wait_until(lambda: ("Note 00003", None) in db_rows(db), "the emptied note in SQLite")
     assert len(db_rows(db)) == 5  # emptied, not deleted
     assert daemon.stop() == 0
+
+
+def _sleeping_in_sqlite(pid: int) -> bool:
+    """Whether the daemon's syncing (main) thread sleeps in a busy wait: SQLite's busy
+    handler sleeps (nanosleep) between tries; the idle loop waits on a futex instead."""
+    try:
+        return "nanosleep" in Path(f"/proc/{pid}/wchan").read_text(encoding="ascii")
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/wchan").exists(), reason="needs Linux /proc")
+def test_sigterm_ends_a_wait_for_a_database_locked_by_another_program(tmp_path: Path) -> None:
+    # busy_timeout_ms of 10 minutes: without stop_waiting_on the daemon would wait it out
+    # after SIGTERM (far past DaemonProcess.stop's 60 s)
+    config = make_project(tmp_path, 3, busy_timeout_ms=600_000)
+    db = tmp_path / "local.db"
+    daemon = DaemonProcess(config)
+    try:
+        wait_until(lambda: len(db_rows(db)) == 3, "the first sync")
+        holder = sqlite3.connect(db, timeout=30, isolation_level=None)
+        try:
+            holder.execute("BEGIN EXCLUSIVE")
+            _note(config, 2).write_text(note_text(2, 5), encoding="utf-8")
+            wait_until(lambda: _sleeping_in_sqlite(daemon.proc.pid), "the run to wait for the lock")
+            assert daemon.stop() == 0
+        finally:
+            holder.close()  # rolls back: the database is free again
+        (stopped,) = daemon.events("sync_interrupted")
+        assert stopped["target"] == "local"
+        assert db_value(db, "Note 00002") == 0  # nothing of the cut run was written
+        with sqlite3.connect(db) as conn:  # no lease was left behind
+            assert conn.execute("SELECT count(*) FROM _sync_lease").fetchone() == (0,)
+    finally:
+        daemon.kill()
+    # the next run syncs the edit
+    again = DaemonProcess(config, log_name="daemon2.log")
+    try:
+        wait_until(lambda: db_value(db, "Note 00002") == 5, "the edit made while locked")
+        assert again.stop() == 0
+    finally:
+        again.kill()

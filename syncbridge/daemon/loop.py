@@ -8,8 +8,9 @@ wake it. What it does, each time it wakes:
 1. SIGINT/SIGTERM: leave the loop. A sync in flight stops after the chunk it is writing has
    been committed (the engine commits state per chunk), so the state is consistent and the
    next start does not redo finished work; then exit 0. A target waiting to send a request
-   (Notion's ``Retry-After``, a retry's backoff: up to minutes) stops waiting at once and
-   does not send it (:meth:`~syncbridge.adapter.Adapter.stop_waiting_on`), so the stop
+   (Notion's ``Retry-After``, a retry's backoff: up to minutes) or for a database another
+   program holds locked (SQLite's ``busy_timeout_ms``) stops waiting at once and does not
+   send it (:meth:`~syncbridge.adapter.Adapter.stop_waiting_on`), so the stop
    takes well under a service manager's stop timeout.
 2. SIGHUP: reload the configuration; a bad one is reported and the old one kept.
 3. The vault folder gone (an unmounted drive, a moved folder): every target pauses, the

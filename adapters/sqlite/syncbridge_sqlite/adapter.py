@@ -41,6 +41,7 @@ from syncbridge.adapter import (
 from syncbridge.errors import (
     DamagedFile,
     FatalError,
+    Interrupted,
     RecordError,
     RemoteUnavailable,
     StaleVersion,
@@ -95,6 +96,17 @@ _RECENT = 512  # records kept after our own writes, so the read that follows nee
 _STATEMENTS = 512  # INSERT statements kept (one per set of filled columns), and prepared
 CLOSE_BUSY_TIMEOUT_MS = 1000
 """How long closing waits for a locked database to give up a lease left behind, ms."""
+
+
+WAIT_SLICE_MS = 100
+"""With a stop to watch (:meth:`SQLiteAdapter.stop_waiting_on`), a wait for another
+program's lock checks it this often, ms."""
+
+
+def _busy(exc: sqlite3.Error) -> bool:
+    """Whether SQLite gave up waiting for another connection's lock."""
+    text = str(exc)
+    return "locked" in text or "busy" in text
 
 
 def _read_only(exc: sqlite3.Error) -> bool:
@@ -159,6 +171,8 @@ class SQLiteAdapter(Adapter):
         self._bookkept = False  # the file has our bookkeeping tables (see _connect)
         # during a dry run: the connection to the file itself, set aside (see dry_run)
         self._aside: tuple[sqlite3.Connection | None, int, bool, Layout] | None = None
+        self._stop: threading.Event | None = None  # the daemon's (stop_waiting_on)
+        self._closing = False
         self._check_leftovers()
 
     def _check_leftovers(self) -> None:
@@ -318,6 +332,50 @@ class SQLiteAdapter(Adapter):
     def _conn(self) -> sqlite3.Connection:
         return self._connection or self._connect()
 
+    # -- stopping a wait for another program's lock --------------------------------------
+
+    def stop_waiting_on(self, stop: threading.Event) -> None:
+        """Once ``stop`` is set, a wait for a database locked by another program (up to
+        ``busy_timeout_ms``) ends within :data:`WAIT_SLICE_MS`: the statement that waits
+        (a write transaction's ``BEGIN IMMEDIATE`` or ``COMMIT``) waits in slices and
+        checks ``stop`` between them, and :class:`~syncbridge.errors.Interrupted` is raised
+        (the transaction rolls back; nothing of it is kept). A transaction begun after the
+        stop on a locked database raises it after one slice. Closing is not cut short (it
+        waits at most :data:`CLOSE_BUSY_TIMEOUT_MS` to give up a lease).
+        ``Connection.interrupt()`` cannot do this: it does not end SQLite's busy wait
+        (3.40 checked)."""
+        self._stop = stop
+
+    def _execute_waiting(self, conn: sqlite3.Connection, sql: str) -> None:
+        """Run ``sql`` (a BEGIN or a COMMIT: it may wait for another program's lock). With
+        a stop to watch (:meth:`stop_waiting_on`), the connection's busy timeout is waited
+        out in slices of :data:`WAIT_SLICE_MS`, tried again while it lasts, and
+        ``sqlite3.OperationalError("interrupted")`` is raised when a slice ends busy and
+        the stop is set (not while closing). A statement that gets the lock runs even
+        after the stop (the chunk in flight commits when it can). Trying a BEGIN or a
+        COMMIT again after SQLITE_BUSY is safe: it changed nothing."""
+        stop = self._stop
+        if stop is None:
+            conn.execute(sql)
+            return
+        (timeout_ms,) = conn.execute("PRAGMA busy_timeout").fetchone()
+        deadline = time.monotonic() + timeout_ms / 1000
+        conn.execute(f"PRAGMA busy_timeout = {min(WAIT_SLICE_MS, int(timeout_ms))}")
+        try:
+            while True:
+                try:
+                    conn.execute(sql)  # tried even when stopping: a COMMIT that can, does
+                    return
+                except sqlite3.OperationalError as exc:
+                    if not _busy(exc):
+                        raise
+                    if stop.is_set() and not self._closing:
+                        raise sqlite3.OperationalError("interrupted") from exc
+                    if time.monotonic() >= deadline:
+                        raise
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {int(timeout_ms)}")
+
     def _absent(self) -> bool:
         """True while no database file exists (nothing was ever written)."""
         return self._connection is None and not self.path.exists()
@@ -335,7 +393,10 @@ class SQLiteAdapter(Adapter):
             try:
                 if outer and not self._bookkept:
                     conn.execute("PRAGMA journal_mode = WAL")  # not inside a transaction
-                conn.execute("BEGIN IMMEDIATE" if outer else "SAVEPOINT sb_write")
+                if outer:
+                    self._execute_waiting(conn, "BEGIN IMMEDIATE")
+                else:
+                    conn.execute("SAVEPOINT sb_write")
             except sqlite3.Error as exc:
                 raise self._translate(exc) from exc
             self._depth += 1
@@ -362,7 +423,10 @@ class SQLiteAdapter(Adapter):
                 try:
                     if outer and self._lease is not None:
                         self._lease.renew(conn, time.monotonic())
-                    conn.execute("COMMIT" if outer else "RELEASE sb_write")
+                    if outer:
+                        self._execute_waiting(conn, "COMMIT")
+                    else:
+                        conn.execute("RELEASE sb_write")
                 except sqlite3.Error as exc:
                     if outer and conn.in_transaction:
                         conn.execute("ROLLBACK")
@@ -437,7 +501,7 @@ class SQLiteAdapter(Adapter):
         conn = self._conn
         seen = self._schema_version
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            self._execute_waiting(conn, "BEGIN IMMEDIATE")
             self._schema_version = -1  # another program may have changed it meanwhile
             self._refresh_layout()
             if self._layout.damaged:
@@ -468,6 +532,12 @@ class SQLiteAdapter(Adapter):
 
     def _translate(self, exc: sqlite3.Error) -> Exception:
         text = str(exc)
+        if isinstance(exc, sqlite3.OperationalError) and text == "interrupted":
+            # raised by _execute_waiting on a stop (stop_waiting_on)
+            return Interrupted(
+                f"{self.path}: stopped waiting for the database (locked by another"
+                " program): syncbridge is stopping; nothing of this transaction was kept"
+            )
         if isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text):
             return RemoteUnavailable(f"{self.path}: database is busy: {text}")
         failure = sqlite_failure(exc, self.path, "writing the database", repair=_REPAIR_DB)
@@ -527,7 +597,7 @@ class SQLiteAdapter(Adapter):
             try:
                 with self.transaction():
                     lease.release(self._conn)
-            except (FatalError, RemoteUnavailable) as exc:
+            except (FatalError, RemoteUnavailable, Interrupted) as exc:
                 LEFT_LEASES.add(self._lease_file, lease)
                 log.warning(
                     "%s: could not give up the sync lease (%s); the next run does",
@@ -1110,6 +1180,7 @@ class SQLiteAdapter(Adapter):
 
     def _close(self) -> None:
         if not self._closed:
+            self._closing = True  # a stop no longer interrupts: closing waits at most 1 s
             self._give_up_left_lease()
             self._closed = True
             if self._connection is not None:

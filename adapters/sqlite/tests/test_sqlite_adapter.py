@@ -16,7 +16,13 @@ from syncbridge_sqlite import SQLiteAdapter, SQLiteConfig
 from syncbridge_sqlite.codec import exact_equal
 
 from syncbridge.adapter import Record
-from syncbridge.errors import RecordError, RemoteUnavailable, StaleVersion, SyncbridgeError
+from syncbridge.errors import (
+    Interrupted,
+    RecordError,
+    RemoteUnavailable,
+    StaleVersion,
+    SyncbridgeError,
+)
 from syncbridge.registry import load_adapter
 from syncbridge.schema.model import ClassSchema, FieldKind, FieldSpec, FieldType
 
@@ -535,3 +541,52 @@ def test_change_token_moves_for_other_writers_only_and_follows_a_replaced_file(
     assert adapter.change_token() not in (None, "absent")
     assert [r.body for r in adapter.read_many([r.id for r in adapter.list()])] == ["c"]
     adapter.close()
+
+
+def test_a_stop_ends_a_wait_for_a_database_locked_by_another_program(tmp_path: Path) -> None:
+    # stop_waiting_on: the daemon stopping must not wait out busy_timeout_ms (10 minutes)
+    # for another program's lock; the wait ends with Interrupted, nothing is kept, and
+    # the adapter's next run (the lock released) proceeds normally
+    db = tmp_path / "busy.db"
+    owner = {"state": "state.db", "target": "local"}
+    store = SQLiteAdapter(SQLiteConfig(path=db, busy_timeout_ms=600_000), base_dir=tmp_path)
+    with store.exclusive(owner):
+        store.create(grief(title="First"))
+    stop = threading.Event()
+    store.stop_waiting_on(stop)
+    blocker = sqlite3.connect(db, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            with store.exclusive(owner):
+                store.create(grief(title="Second"))
+        except BaseException as exc:
+            raised.append(exc)
+
+    running = threading.Thread(target=run)
+    running.start()
+    running.join(0.5)  # let it start waiting (it cannot finish: the database is locked)
+    stop.set()
+    running.join(60)  # a bound on the behaviour (at once vs 600 s), not a benchmark
+    done = not running.is_alive()
+    if done:  # a transaction begun after the stop does not wait either
+        with pytest.raises(Interrupted), store.transaction():
+            pass
+    blocker.execute("ROLLBACK")  # lets a run that did wait go on
+    running.join()
+    blocker.close()
+    assert done, "the stop did not end the wait for the lock"
+    assert [type(e) for e in raised] == [Interrupted]
+    assert "stopping" in str(raised[0])
+    assert _leases(db) == []
+    # with the lock gone, a write goes through even after the stop
+    with store.transaction():
+        pass
+    store.close()
+    with SQLiteAdapter(SQLiteConfig(path=db), base_dir=tmp_path) as again:
+        assert len(list(again.list())) == 1  # nothing of the cut run was kept
+        with again.exclusive(owner):
+            again.create(grief(title="Second"))
+        assert len(list(again.list())) == 2
